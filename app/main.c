@@ -1,0 +1,45 @@
+/* softphone: the single binary. For now it answers --version and --help;
+ * the window and the headless runner land with their issues. */
+#include "config.h"
+
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "version.h"
+
+int
+main (int argc, char **argv)
+{
+  gboolean show_version = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &show_version, N_ ("Print the version and exit"),
+      NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (_ ("[URI] - SIP softphone and small SIP server"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("softphone: %s\n", error->message);
+      g_printerr (_ ("Run 'softphone --help' to see the options.\n"));
+      return 2;
+    }
+  if (show_version)
+    {
+      printf ("softphone %s\n", sp_version ());
+      return 0;
+    }
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+  fputs (help, stdout);
+  return 0;
+}
