@@ -1,0 +1,128 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One small interface for every audio device the phone uses: ALSA, a WAV
+ * file and null. A device is either a source (capture: the microphone, or
+ * a WAV file played into the call) or a sink (playback: the speaker, or a
+ * WAV file recording what the call receives).
+ *
+ * Format is fixed where the call needs it: mono, signed 16-bit native
+ * endian, 8000 or 16000 Hz, 10 ms periods (rate / 100 frames).
+ *
+ * Threading: a device is created on the main thread, then handed to the
+ * media thread, which alone opens, reads, writes and closes it. Only
+ * sp_audio_device_get_level () may be called from any thread.
+ *
+ * Pacing: a clocked device (ALSA) runs at its own hardware clock; reads
+ * and writes never block longer than one period and return how much they
+ * could move, so the media thread polls it on its period tick. An
+ * unclocked device (WAV, null) moves whatever it is asked at once, and the
+ * media thread paces itself with its own monotonic clock. */
+
+#define SP_AUDIO_ERROR (sp_audio_error_quark ())
+
+typedef enum
+{
+  SP_AUDIO_ERROR_FAILED = 1,
+  /* The device could not be found or opened (wrong name, busy). */
+  SP_AUDIO_ERROR_NOT_FOUND,
+  /* The format is not supported (rate, channels, WAV encoding). */
+  SP_AUDIO_ERROR_FORMAT,
+  /* The device went away during use (USB headset unplugged, server
+   * gone). The caller closes it, reports it, and the call goes on silent. */
+  SP_AUDIO_ERROR_GONE,
+} SpAudioErrorCode;
+
+GQuark sp_audio_error_quark (void);
+
+typedef enum
+{
+  SP_AUDIO_SOURCE,
+  SP_AUDIO_SINK,
+} SpAudioDirection;
+
+#define SP_AUDIO_PERIOD_MS 10
+
+/* Frames in one 10 ms period at @rate. */
+#define SP_AUDIO_PERIOD_FRAMES(rate) ((rate) / (1000 / SP_AUDIO_PERIOD_MS))
+
+typedef struct _SpAudioDevice SpAudioDevice;
+
+/* ---- For implementations (ALSA, WAV, null) ------------------------------ */
+
+typedef struct
+{
+  const char *type_name; /* "alsa", "wav", "null" */
+  /* Opens at @rate (8000 or 16000), mono S16. */
+  gboolean (*open) (SpAudioDevice *device, guint rate, GError **error);
+  /* Source only. Reads up to @n_frames; returns the number read (0 when a
+   * clocked device has nothing ready yet) or -1 with @error set. */
+  gssize (*read) (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error);
+  /* Sink only. Writes up to @n_frames; returns the number accepted (fewer
+   * when a clocked device's buffer is full) or -1 with @error set. */
+  gssize (*write) (SpAudioDevice *device, const gint16 *frames, gsize n_frames, GError **error);
+  /* Frames queued in the device and not yet played (sink) or captured and
+   * not yet read (source); used for latency reporting. Optional. */
+  gsize (*delay) (SpAudioDevice *device);
+  void (*close) (SpAudioDevice *device);
+  /* Frees the implementation's private data (after close). */
+  void (*finalize) (SpAudioDevice *device);
+} SpAudioDeviceVTable;
+
+/* Implementations allocate this with sp_audio_device_new () and keep their
+ * own state in @priv. Fields are read-only for callers. */
+struct _SpAudioDevice
+{
+  const SpAudioDeviceVTable *vtable;
+  SpAudioDirection direction;
+  gboolean clocked;
+  char *name; /* what the user chose: "default", a path, "null" */
+  guint rate; /* 0 while closed */
+  gboolean is_open;
+  gpointer priv;
+  /* Peak of the last read period, 0..32768, atomically updated. */
+  gint level_peak;
+};
+
+SpAudioDevice *sp_audio_device_new (const SpAudioDeviceVTable *vtable, SpAudioDirection direction,
+                                    gboolean clocked, const char *name, gpointer priv);
+
+/* ---- For users (the media thread) --------------------------------------- */
+
+gboolean sp_audio_device_open (SpAudioDevice *device, guint rate, GError **error);
+gssize sp_audio_device_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error);
+gssize sp_audio_device_write (SpAudioDevice *device, const gint16 *frames, gsize n_frames,
+                              GError **error);
+gsize sp_audio_device_delay (SpAudioDevice *device);
+/* Idempotent. */
+void sp_audio_device_close (SpAudioDevice *device);
+/* Closes if open, then frees. NULL-safe. */
+void sp_audio_device_free (SpAudioDevice *device);
+
+gboolean sp_audio_device_is_clocked (SpAudioDevice *device);
+SpAudioDirection sp_audio_device_get_direction (SpAudioDevice *device);
+const char *sp_audio_device_get_name (SpAudioDevice *device);
+
+/* Input level meter for the UI: the peak of the last period read, in dBFS
+ * (-96.0 for silence, 0.0 for full scale). Thread-safe. */
+double sp_audio_device_get_level (SpAudioDevice *device);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpAudioDevice, sp_audio_device_free)
+
+/* ---- Implementations ---------------------------------------------------- */
+
+/* Null: a source of silence, a sink that discards. Unclocked. */
+SpAudioDevice *sp_audio_null_new (SpAudioDirection direction);
+
+/* WAV source: plays @path (mono S16 PCM at 8 or 16 kHz; resampled to the
+ * open rate) in a loop. Fails at open if the file is not such a WAV. */
+SpAudioDevice *sp_audio_wav_source_new (const char *path);
+
+/* WAV sink: records everything written to @path, a mono S16 PCM WAV at the
+ * open rate. The header is finalised on close. */
+SpAudioDevice *sp_audio_wav_sink_new (const char *path);
+
+G_END_DECLS
