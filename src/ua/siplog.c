@@ -151,7 +151,8 @@ strdup_trimmed (const char *start, gsize len, gsize max)
 static gboolean
 is_token_char (char c)
 {
-  return g_ascii_isalnum (c) || strchr ("-.!%*_+`'~", c) != NULL;
+  /* strchr () finds the terminator too, so NUL needs its own test. */
+  return c != '\0' && (g_ascii_isalnum (c) || strchr ("-.!%*_+`'~", c) != NULL);
 }
 
 static void
