@@ -233,6 +233,19 @@ target_via_account (const char *user, SpAccount *account, GError **error)
   return g_steal_pointer (&target);
 }
 
+/* "mailto:", "http:": RFC 3986 scheme syntax before a colon. */
+static gboolean
+has_other_scheme (const char *text)
+{
+  const char *p = text;
+
+  if (!g_ascii_isalpha (*p))
+    return FALSE;
+  while (g_ascii_isalnum (*p) || *p == '+' || *p == '-' || *p == '.')
+    p++;
+  return *p == ':';
+}
+
 /* "host:port", "[v6]:port", a bare IPv4/IPv6 literal. */
 static gboolean
 looks_like_address (const char *text)
@@ -274,6 +287,12 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
 
   if (has_scheme (trimmed, "sip") || has_scheme (trimmed, "sips") || has_scheme (trimmed, "tel"))
     return target_from_uri_text (trimmed, account, error);
+  if (has_other_scheme (trimmed) && !looks_like_address (trimmed))
+    {
+      fail (error, "Cannot call \"%s\": only sip:, sips: and tel: addresses are supported",
+            trimmed);
+      return NULL;
+    }
 
   if (strchr (trimmed, '@') != NULL)
     {
