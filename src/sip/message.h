@@ -67,6 +67,14 @@ typedef struct
   GPtrArray *params; /* every parameter, SpSipParam, in order */
 } SpSipVia;
 
+/* One Via value ("SIP/2.0/UDP host:port;branch=..."), e.g. to build the
+ * top Via of a request; to_string gives the wire form. */
+SpSipVia *sp_sip_via_parse (const char *text, gssize len, GError **error);
+SpSipVia *sp_sip_via_copy (const SpSipVia *via);
+char *sp_sip_via_to_string (const SpSipVia *via);
+void sp_sip_via_free (SpSipVia *via);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipVia, sp_sip_via_free)
+
 /* name-addr or addr-spec with header parameters: From, To, Contact,
  * Route, Record-Route. */
 typedef struct
@@ -87,6 +95,7 @@ char *sp_sip_name_addr_to_string (const SpSipNameAddr *addr);
 SpSipNameAddr *sp_sip_name_addr_parse (const char *text, gssize len, GError **error);
 SpSipNameAddr *sp_sip_name_addr_new (const char *display_name, const SpSipUri *uri);
 void sp_sip_name_addr_set_param (SpSipNameAddr *addr, const char *name, const char *value);
+SpSipNameAddr *sp_sip_name_addr_copy (const SpSipNameAddr *addr);
 void sp_sip_name_addr_free (SpSipNameAddr *addr);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipNameAddr, sp_sip_name_addr_free)
 
@@ -193,6 +202,14 @@ SpSipFramer *sp_sip_framer_new (void);
 void sp_sip_framer_free (SpSipFramer *framer);
 gboolean sp_sip_framer_push (SpSipFramer *framer, const guint8 *data, gsize len, GError **error);
 SpSipMessage *sp_sip_framer_pop (SpSipFramer *framer, GError **error);
+/* Like pop, and when a well-framed message fails to parse, @partial
+ * (if not NULL) gets what sp_sip_message_parse gives for it, so the
+ * caller can answer 400. After such an error the stream is still in
+ * step (the bad message was consumed) unless is_broken says otherwise. */
+SpSipMessage *sp_sip_framer_pop_full (SpSipFramer *framer, SpSipMessage **partial, GError **error);
+/* TRUE once the stream cannot be framed any more (bad or missing
+ * Content-Length, a message over the size limit): close the connection. */
+gboolean sp_sip_framer_is_broken (const SpSipFramer *framer);
 /* Bytes held that do not yet make a message (a half-received one). */
 gsize sp_sip_framer_get_pending (const SpSipFramer *framer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipFramer, sp_sip_framer_free)
