@@ -1,0 +1,492 @@
+#include "media/jitterbuffer.h"
+#include "media/rtp.h"
+
+#include <spandsp.h>
+#include <string.h>
+
+#define N_SLOTS        SP_JITTER_BUFFER_SLOTS
+#define TRANSIT_WINDOW 128
+/* Decoded audio waiting to be played: two of the largest packets. */
+#define FIFO_SIZE (4 * SP_JITTER_BUFFER_MAX_PAYLOAD)
+/* Gets per block of the sliding minimum of the depth (at 10 ms: 250 ms). */
+#define DEPTH_BLOCK 25
+/* After this long with nothing to play, stop and buffer up again. */
+#define IDLE_RESET_MS 1000
+/* Samples played per sample dropped or repeated, at most. */
+#define SCALE_SPACING 160
+
+typedef enum
+{
+  SLOT_EMPTY,
+  SLOT_AUDIO,
+  SLOT_SKIP,
+} SlotState;
+
+typedef struct
+{
+  SlotState state;
+  guint16 seq;
+  guint16 len;
+  guint32 ts;
+  guint8 data[SP_JITTER_BUFFER_MAX_PAYLOAD];
+} Slot;
+
+struct _SpJitterBuffer
+{
+  SpCodec *codec;
+  guint rate;       /* audio samples per second */
+  guint clock_rate; /* RTP units per second */
+  guint min_ms, max_ms;
+  plc_state_t *plc;
+
+  Slot slots[N_SLOTS];
+  gboolean started; /* a packet has been seen */
+  gboolean playing; /* initial fill reached */
+  guint16 next_seq; /* the next packet to play */
+  guint16 highest_seq;
+  guint packet_samples; /* audio samples per packet, from the last one */
+
+  gint16 fifo[FIFO_SIZE];
+  gsize fifo_pos, fifo_len;
+
+  /* Transit times (arrival - media time, ms) of recent packets. */
+  gint64 transit[TRANSIT_WINDOW];
+  guint n_transit, transit_next;
+  guint32 first_ts;
+  gint64 ts_unwrapped, last_ts_seen;
+  guint cushion_ms; /* wanted minimum depth: the measured spread */
+
+  /* Sliding minimum of the depth over two blocks of gets. */
+  gsize depth_min_prev, depth_min_cur;
+  guint depth_block_count;
+  gsize idle_samples;
+  gsize scale_credit;
+  /* The last PLC_HISTORY_LEN samples given to plc_rx (see plc_conceal). */
+  gint16 plc_history[PLC_HISTORY_LEN];
+  gboolean plc_fresh;
+
+  SpJitterBufferStats stats;
+};
+
+SpJitterBuffer *
+sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms)
+{
+  SpJitterBuffer *jb = g_new0 (SpJitterBuffer, 1);
+  const SpCodecInfo *info = sp_codec_get_info (codec);
+
+  jb->codec = codec;
+  jb->rate = info->sample_rate;
+  jb->clock_rate = info->clock_rate;
+  jb->min_ms = MAX (min_ms, 10);
+  jb->max_ms = MAX (max_ms, jb->min_ms + 20);
+  jb->plc = plc_init (NULL);
+  sp_jitter_buffer_reset (jb);
+  return jb;
+}
+
+void
+sp_jitter_buffer_free (SpJitterBuffer *jb)
+{
+  if (jb == NULL)
+    return;
+  plc_free (jb->plc);
+  g_free (jb);
+}
+
+void
+sp_jitter_buffer_reset (SpJitterBuffer *jb)
+{
+  for (guint i = 0; i < N_SLOTS; i++)
+    jb->slots[i].state = SLOT_EMPTY;
+  jb->started = FALSE;
+  jb->playing = FALSE;
+  jb->packet_samples = jb->rate / 50;
+  jb->fifo_pos = jb->fifo_len = 0;
+  jb->n_transit = jb->transit_next = 0;
+  jb->cushion_ms = 10;
+  jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
+  jb->depth_block_count = 0;
+  jb->idle_samples = 0;
+  jb->scale_credit = 0;
+  memset (jb->plc_history, 0, sizeof jb->plc_history);
+  jb->plc_fresh = FALSE;
+  plc_init (jb->plc);
+  sp_codec_reset (jb->codec);
+}
+
+static gsize
+jb_ms_to_samples (SpJitterBuffer *jb, guint ms)
+{
+  return (gsize) ms * jb->rate / 1000;
+}
+
+/* Audio buffered: the decoded FIFO plus every packet time from the playout
+ * point to the newest packet, holes included (they will be concealed). */
+static gsize
+depth_samples (SpJitterBuffer *jb)
+{
+  gsize depth = jb->fifo_len;
+  gint span;
+
+  if (!jb->started)
+    return 0;
+  span = sp_rtp_seq_diff (jb->highest_seq, jb->next_seq) + 1;
+  if (span > 0)
+    depth += (gsize) span * jb->packet_samples;
+  return depth;
+}
+
+static guint
+target_ms (SpJitterBuffer *jb)
+{
+  guint packet_ms = jb->packet_samples * 1000 / jb->rate;
+
+  return CLAMP (jb->cushion_ms + packet_ms, jb->min_ms, jb->max_ms);
+}
+
+static void
+note_transit (SpJitterBuffer *jb, guint32 ts, gint64 arrival_us)
+{
+  gint64 lo = G_MAXINT64, hi = G_MININT64, spread;
+  gint32 step;
+
+  /* Unwrap the timestamp so transit stays monotonic across 2^32. */
+  if (jb->n_transit == 0)
+    {
+      jb->first_ts = ts;
+      jb->ts_unwrapped = 0;
+      jb->last_ts_seen = 0;
+    }
+  step = (gint32) (ts - jb->first_ts - (guint32) jb->last_ts_seen);
+  jb->last_ts_seen += step;
+  jb->transit[jb->transit_next] = arrival_us / 1000 - jb->last_ts_seen * 1000 / jb->clock_rate;
+  jb->transit_next = (jb->transit_next + 1) % TRANSIT_WINDOW;
+  jb->n_transit = MIN (jb->n_transit + 1, TRANSIT_WINDOW);
+
+  for (guint i = 0; i < jb->n_transit; i++)
+    {
+      lo = MIN (lo, jb->transit[i]);
+      hi = MAX (hi, jb->transit[i]);
+    }
+  spread = hi - lo;
+  /* At least 10 ms of cushion: the sender's and our own scheduling jitter. */
+  jb->cushion_ms = (guint) CLAMP (spread + 2, 10, (gint64) jb->max_ms);
+}
+
+static void
+clear_slots (SpJitterBuffer *jb)
+{
+  for (guint i = 0; i < N_SLOTS; i++)
+    jb->slots[i].state = SLOT_EMPTY;
+}
+
+/* A jump the buffer cannot span (sender restart, long outage): start over
+ * at @seq but keep playing, so the audio only sees a PLC gap. */
+static void
+resync (SpJitterBuffer *jb, guint16 seq)
+{
+  clear_slots (jb);
+  jb->next_seq = seq;
+  jb->highest_seq = seq;
+  jb->n_transit = 0;
+}
+
+static Slot *
+claim_slot (SpJitterBuffer *jb, guint16 seq, gboolean *duplicate)
+{
+  gint diff;
+  Slot *slot;
+
+  *duplicate = FALSE;
+  if (!jb->started)
+    {
+      jb->started = TRUE;
+      jb->next_seq = jb->highest_seq = seq;
+    }
+  diff = sp_rtp_seq_diff (seq, jb->next_seq);
+  if (diff < 0 && !jb->playing && diff > -N_SLOTS / 4)
+    {
+      /* Reordered around the very first packet: move the start back. */
+      jb->next_seq = seq;
+      diff = 0;
+    }
+  if (diff < -N_SLOTS * 4 || diff >= N_SLOTS)
+    {
+      resync (jb, seq);
+      diff = 0;
+    }
+  if (diff < 0)
+    return NULL;
+  slot = &jb->slots[seq % N_SLOTS];
+  if (slot->state != SLOT_EMPTY && slot->seq == seq)
+    {
+      *duplicate = TRUE;
+      return NULL;
+    }
+  if (sp_rtp_seq_diff (seq, jb->highest_seq) > 0)
+    jb->highest_seq = seq;
+  slot->seq = seq;
+  return slot;
+}
+
+SpJitterBufferPutResult
+sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, const guint8 *payload,
+                      gsize len, gint64 arrival_us)
+{
+  gboolean duplicate;
+  Slot *slot;
+
+  if (len == 0 || len > SP_JITTER_BUFFER_MAX_PAYLOAD)
+    return SP_JITTER_BUFFER_INVALID;
+  slot = claim_slot (jb, seq, &duplicate);
+  /* Late packets count most: they show the spread the cushion must cover. */
+  if (!duplicate)
+    note_transit (jb, rtp_timestamp, arrival_us);
+  if (slot == NULL)
+    {
+      if (duplicate)
+        jb->stats.duplicates++;
+      else
+        jb->stats.late++;
+      return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
+    }
+  slot->state = SLOT_AUDIO;
+  slot->ts = rtp_timestamp;
+  slot->len = (guint16) len;
+  memcpy (slot->data, payload, len);
+  jb->packet_samples = (guint) sp_codec_samples_for_bytes (jb->codec, len);
+  jb->stats.received++;
+  return SP_JITTER_BUFFER_QUEUED;
+}
+
+void
+sp_jitter_buffer_put_skip (SpJitterBuffer *jb, guint16 seq)
+{
+  gboolean duplicate;
+  Slot *slot = claim_slot (jb, seq, &duplicate);
+
+  if (slot != NULL)
+    slot->state = SLOT_SKIP;
+}
+
+static gint16 *
+fifo_tail (SpJitterBuffer *jb, gsize need)
+{
+  if (jb->fifo_pos + jb->fifo_len + need > FIFO_SIZE)
+    {
+      memmove (jb->fifo, jb->fifo + jb->fifo_pos, jb->fifo_len * sizeof (gint16));
+      jb->fifo_pos = 0;
+    }
+  return jb->fifo + jb->fifo_pos + jb->fifo_len;
+}
+
+static gboolean
+have_later_packets (SpJitterBuffer *jb)
+{
+  return sp_rtp_seq_diff (jb->highest_seq, jb->next_seq) > 0;
+}
+
+static void
+plc_receive (SpJitterBuffer *jb, gint16 *amp, gsize n)
+{
+  plc_rx (jb->plc, amp, (int) n);
+  if (n >= PLC_HISTORY_LEN)
+    memcpy (jb->plc_history, amp + n - PLC_HISTORY_LEN, sizeof jb->plc_history);
+  else
+    {
+      memmove (jb->plc_history, jb->plc_history + n, (PLC_HISTORY_LEN - n) * sizeof (gint16));
+      memcpy (jb->plc_history + PLC_HISTORY_LEN - n, amp, n * sizeof (gint16));
+    }
+  jb->plc_fresh = TRUE;
+}
+
+/* spandsp 0.0.6 rotates its history ring with overlapping memcpy () on the
+ * first fill-in after real audio, unless the ring starts at 0. Feeding it
+ * the same last PLC_HISTORY_LEN samples again (a no-op for its state, as
+ * nothing is missing yet) rewinds the ring and keeps it defined behaviour. */
+static void
+plc_conceal (SpJitterBuffer *jb, gint16 *amp, gsize n)
+{
+  if (jb->plc_fresh)
+    {
+      gint16 copy[PLC_HISTORY_LEN];
+      memcpy (copy, jb->plc_history, sizeof copy);
+      plc_rx (jb->plc, copy, PLC_HISTORY_LEN);
+      jb->plc_fresh = FALSE;
+    }
+  plc_fillin (jb->plc, amp, (int) n);
+}
+
+/* Adds at least one packet's (or one period's) worth of audio to the FIFO. */
+static void
+refill (SpJitterBuffer *jb, gsize period)
+{
+  Slot *slot = &jb->slots[jb->next_seq % N_SLOTS];
+  gboolean present = slot->state != SLOT_EMPTY && slot->seq == jb->next_seq;
+  gsize cap = FIFO_SIZE / 2;
+  gint16 *tail;
+  gsize n;
+
+  if (present && slot->state == SLOT_SKIP)
+    {
+      slot->state = SLOT_EMPTY;
+      jb->next_seq++;
+      return;
+    }
+  if (present)
+    {
+      tail = fifo_tail (jb, cap);
+      n = sp_codec_decode (jb->codec, slot->data, slot->len, tail, cap);
+      plc_receive (jb, tail, n);
+      slot->state = SLOT_EMPTY;
+      jb->next_seq++;
+      jb->idle_samples = 0;
+    }
+  else if (have_later_packets (jb)
+           && depth_samples (jb) >= jb_ms_to_samples (jb, jb->cushion_ms))
+    {
+      n = MIN (jb->packet_samples, cap);
+      tail = fifo_tail (jb, n);
+      plc_conceal (jb, tail, n);
+      jb->next_seq++;
+      jb->stats.lost++;
+    }
+  else
+    {
+      /* Nothing to play, or the next packet is missing while the cushion
+       * is short (the jitter just grew): conceal without moving the
+       * playout point, so the delay grows and the packet can still make
+       * it. */
+      n = period;
+      tail = fifo_tail (jb, n);
+      plc_conceal (jb, tail, n);
+      jb->stats.underrun_samples += n;
+      jb->idle_samples += n;
+    }
+  jb->fifo_len += n;
+}
+
+/* Writes @n samples from the FIFO's next @m, linearly interpolated, and
+ * consumes the @m. m == n is a copy. */
+static void
+take_scaled (SpJitterBuffer *jb, gint16 *out, gsize n, gsize m)
+{
+  const gint16 *in = jb->fifo + jb->fifo_pos;
+
+  if (m == n)
+    memcpy (out, in, n * sizeof (gint16));
+  else
+    for (gsize i = 0; i < n; i++)
+      {
+        guint64 pos = (guint64) i * m * 65536 / n;
+        gsize k = (gsize) (pos >> 16);
+        gint frac = (gint) (pos & 0xffff);
+        gint a = in[k], b = in[MIN (k + 1, m - 1)];
+        out[i] = (gint16) (a + (((b - a) * frac) >> 16));
+      }
+  jb->fifo_pos += m;
+  jb->fifo_len -= m;
+}
+
+/* How many samples to drop (1) or repeat (-1) in this period to steer the
+ * minimum depth towards the cushion. At most one sample per SCALE_SPACING
+ * samples played (0.6 %): the pitch moves by less than a tenth of a
+ * semitone, which nobody hears, and still outruns any real clock drift. */
+static gint
+scale_amount (SpJitterBuffer *jb, gsize n, gsize depth)
+{
+  gsize depth_min;
+  gint64 excess, hysteresis = (gint64) jb_ms_to_samples (jb, 5);
+
+  jb->depth_min_cur = MIN (jb->depth_min_cur, depth);
+  if (++jb->depth_block_count >= DEPTH_BLOCK)
+    {
+      jb->depth_min_prev = jb->depth_min_cur;
+      jb->depth_min_cur = G_MAXSIZE;
+      jb->depth_block_count = 0;
+    }
+  jb->scale_credit = MIN (jb->scale_credit + n, 2 * SCALE_SPACING);
+  depth_min = MIN (jb->depth_min_prev, jb->depth_min_cur);
+  if (depth_min == G_MAXSIZE || jb->scale_credit < SCALE_SPACING)
+    return 0;
+  excess = (gint64) depth_min - (gint64) jb_ms_to_samples (jb, jb->cushion_ms);
+  if (excess > hysteresis || excess < -hysteresis)
+    {
+      jb->scale_credit -= SCALE_SPACING;
+      /* Each step moves the measured minimum as well. */
+      if (jb->depth_min_prev != G_MAXSIZE)
+        jb->depth_min_prev += excess > 0 ? -1 : 1;
+      if (jb->depth_min_cur != G_MAXSIZE)
+        jb->depth_min_cur += excess > 0 ? -1 : 1;
+      return excess > 0 ? 1 : -1;
+    }
+  return 0;
+}
+
+static void
+drop_overflow (SpJitterBuffer *jb)
+{
+  gsize limit = jb_ms_to_samples (jb, jb->max_ms + 40);
+
+  while (depth_samples (jb) > limit && have_later_packets (jb))
+    {
+      Slot *slot = &jb->slots[jb->next_seq % N_SLOTS];
+      if (slot->state != SLOT_EMPTY && slot->seq == jb->next_seq)
+        jb->stats.overflow_dropped++;
+      slot->state = SLOT_EMPTY;
+      jb->next_seq++;
+    }
+}
+
+void
+sp_jitter_buffer_get (SpJitterBuffer *jb, gint16 *out, gsize n_samples)
+{
+  gsize depth = depth_samples (jb);
+  gint k;
+  gsize m;
+
+  if (!jb->playing)
+    {
+      /* Start at the cushion plus one period: the minimum depth then sits
+       * on the cushion and no time scaling is needed to get there. */
+      if (!jb->started ||
+          depth < jb_ms_to_samples (jb, jb->cushion_ms + SP_JITTER_BUFFER_PERIOD_MS))
+        {
+          memset (out, 0, n_samples * sizeof (gint16));
+          return;
+        }
+      jb->playing = TRUE;
+      jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
+      jb->depth_block_count = 0;
+    }
+  drop_overflow (jb);
+  k = scale_amount (jb, n_samples, depth);
+  m = (gsize) ((gint) n_samples + k);
+  while (jb->fifo_len < m)
+    refill (jb, n_samples);
+  take_scaled (jb, out, n_samples, m);
+  if (k > 0)
+    jb->stats.compressed_samples += (guint64) k;
+  else
+    jb->stats.stretched_samples += (guint64) -k;
+
+  if (jb->idle_samples >= jb_ms_to_samples (jb, IDLE_RESET_MS))
+    {
+      /* The peer stopped sending (hold, silence): buffer up again when it
+       * comes back rather than play its first packets late. */
+      jb->playing = FALSE;
+      jb->started = FALSE;
+      jb->fifo_len = 0;
+      jb->idle_samples = 0;
+      clear_slots (jb);
+      jb->n_transit = 0;
+    }
+}
+
+void
+sp_jitter_buffer_get_stats (SpJitterBuffer *jb, SpJitterBufferStats *stats)
+{
+  *stats = jb->stats;
+  stats->target_ms = target_ms (jb);
+  stats->depth_ms = (guint) (depth_samples (jb) * 1000 / jb->rate);
+}

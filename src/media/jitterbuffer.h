@@ -1,0 +1,77 @@
+#pragma once
+
+#include <glib.h>
+
+#include "media/codec.h"
+
+G_BEGIN_DECLS
+
+/* Adaptive jitter buffer with packet loss concealment, for one received
+ * audio stream. Packets go in as they arrive (any order, duplicates,
+ * late); audio comes out one device period at a time, always exactly as
+ * many samples as asked for.
+ *
+ * - Packets are kept encoded in fixed slots (no allocation after new) and
+ *   decoded in sequence order when played, as stateful codecs need.
+ * - The target delay follows the measured jitter: the spread of transit
+ *   times over the last ~128 packets, plus one packet time, kept within
+ *   [min_ms, max_ms] (20..200 ms by default).
+ * - The buffer converges to the target and follows clock drift by time
+ *   scaling: at most one sample in 160 is dropped or repeated, spread over
+ *   the period by linear interpolation, so there are no clicks.
+ * - A missing packet is concealed with spandsp's PLC; if the buffer runs
+ *   dry, PLC fills in without moving the playout point (the delay grows
+ *   instead of audio being lost).
+ * - Late packets (behind the playout point) and duplicates are dropped. */
+
+typedef struct _SpJitterBuffer SpJitterBuffer;
+
+typedef enum
+{
+  SP_JITTER_BUFFER_QUEUED,
+  SP_JITTER_BUFFER_DUPLICATE,
+  SP_JITTER_BUFFER_LATE,
+  SP_JITTER_BUFFER_INVALID, /* empty or oversized payload */
+} SpJitterBufferPutResult;
+
+typedef struct
+{
+  guint64 received; /* queued packets */
+  guint64 duplicates;
+  guint64 late;
+  guint64 lost;             /* packets concealed by PLC */
+  guint64 overflow_dropped; /* packets thrown away when the delay exceeded max */
+  guint64 underrun_samples; /* samples concealed with the buffer empty */
+  guint64 stretched_samples;
+  guint64 compressed_samples;
+  guint target_ms;
+  guint depth_ms; /* audio buffered right now */
+} SpJitterBufferStats;
+
+#define SP_JITTER_BUFFER_SLOTS       64
+#define SP_JITTER_BUFFER_MAX_PAYLOAD 960
+/* The playout period get () is normally called with. */
+#define SP_JITTER_BUFFER_PERIOD_MS 10
+
+/* @codec decodes what is played; not owned, must outlive the buffer. */
+SpJitterBuffer *sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms);
+void sp_jitter_buffer_free (SpJitterBuffer *jb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpJitterBuffer, sp_jitter_buffer_free)
+
+/* Forgets every packet and measurement (new stream, new codec). */
+void sp_jitter_buffer_reset (SpJitterBuffer *jb);
+
+/* Queues a packet that arrived at @arrival_us (monotonic µs). */
+SpJitterBufferPutResult sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq,
+                                              guint32 rtp_timestamp, const guint8 *payload,
+                                              gsize len, gint64 arrival_us);
+/* Notes that @seq carried no audio (an RFC 4733 event): it is skipped
+ * when played, instead of being concealed as lost. */
+void sp_jitter_buffer_put_skip (SpJitterBuffer *jb, guint16 seq);
+
+/* Produces exactly @n_samples at the codec's sample rate into @out. */
+void sp_jitter_buffer_get (SpJitterBuffer *jb, gint16 *out, gsize n_samples);
+
+void sp_jitter_buffer_get_stats (SpJitterBuffer *jb, SpJitterBufferStats *stats);
+
+G_END_DECLS

@@ -1,0 +1,294 @@
+#include "media/jitterbuffer.h"
+
+#include "../common/goertzel.h"
+
+#include <stdlib.h>
+
+/* A simulated network and playout clock drive the jitter buffer: the
+ * sender makes 20 ms PCMU packets of a 440 Hz tone; each packet gets an
+ * arrival time (send time + delay chosen by the case); the player pulls
+ * 10 ms every 10 ms of receiver time. */
+
+#define RATE   8000
+#define PACKET 160
+#define PERIOD 80
+
+typedef struct
+{
+  gint64 arrival_us;
+  guint index;
+  guint copies;
+} Delivery;
+
+typedef struct
+{
+  guint n_packets;
+  double sender_clock; /* 1.01 = sender's clock 1 % fast */
+  guint jitter_ms;     /* uniform extra delay 0..jitter_ms */
+  gboolean swap_pairs; /* deliver 1 0 3 2 ... */
+  gboolean duplicate;  /* every packet twice */
+  guint drop_every;    /* 0 = none */
+  guint32 seed;
+  /* results */
+  gint16 *out;
+  gsize n_out;
+  SpJitterBufferStats stats;
+  guint max_depth_ms_after_start;
+} Sim;
+
+static int
+compare_delivery (gconstpointer a, gconstpointer b)
+{
+  const Delivery *x = a, *y = b;
+  return x->arrival_us < y->arrival_us ? -1 : x->arrival_us > y->arrival_us;
+}
+
+static void
+run_sim (Sim *sim)
+{
+  g_autoptr (SpCodec) enc = sp_codec_new (SP_CODEC_PCMU);
+  g_autoptr (SpCodec) dec = sp_codec_new (SP_CODEC_PCMU);
+  g_autoptr (SpJitterBuffer) jb = sp_jitter_buffer_new (dec, 20, 200);
+  g_autofree gint16 *tone = g_new (gint16, (gsize) sim->n_packets * PACKET);
+  g_autofree guint8 *payloads = g_new (guint8, (gsize) sim->n_packets * PACKET);
+  g_autofree Delivery *d = g_new0 (Delivery, sim->n_packets);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (sim->seed);
+  gint64 end_us;
+  guint next = 0;
+
+  goertzel_make_tone (tone, (gsize) sim->n_packets * PACKET, RATE, 440, 8000);
+  for (guint i = 0; i < sim->n_packets; i++)
+    {
+      sp_codec_encode (enc, tone + (gsize) i * PACKET, PACKET, payloads + (gsize) i * PACKET,
+                       PACKET);
+      d[i].index = i;
+      d[i].copies = sim->duplicate ? 2 : 1;
+      d[i].arrival_us = (gint64) (i * 20000 / sim->sender_clock) + 5000;
+      if (sim->jitter_ms)
+        d[i].arrival_us += g_rand_int_range (rand, 0, (gint32) sim->jitter_ms * 1000 + 1);
+      if (sim->swap_pairs && i % 2 == 1)
+        {
+          gint64 t = d[i].arrival_us;
+          d[i].arrival_us = d[i - 1].arrival_us;
+          d[i - 1].arrival_us = t;
+        }
+    }
+  qsort (d, sim->n_packets, sizeof *d, compare_delivery);
+
+  end_us = (gint64) (sim->n_packets * 20000 / sim->sender_clock) + 300000;
+  sim->n_out = (gsize) (end_us / 10000) * PERIOD;
+  sim->out = g_new0 (gint16, sim->n_out);
+  for (gint64 t = 0, k = 0; k < (gint64) (sim->n_out / PERIOD); t += 10000, k++)
+    {
+      SpJitterBufferStats st;
+      for (; next < sim->n_packets && d[next].arrival_us <= t; next++)
+        {
+          guint i = d[next].index;
+          if (sim->drop_every && i % sim->drop_every == sim->drop_every - 1)
+            continue;
+          for (guint c = 0; c < d[next].copies; c++)
+            sp_jitter_buffer_put (jb, (guint16) (1000 + i), 12345 + i * PACKET,
+                                  payloads + (gsize) i * PACKET, PACKET, t);
+        }
+      sp_jitter_buffer_get (jb, sim->out + k * PERIOD, PERIOD);
+      sp_jitter_buffer_get_stats (jb, &st);
+      if (t > 2000000 && next < sim->n_packets)
+        sim->max_depth_ms_after_start = MAX (sim->max_depth_ms_after_start, st.depth_ms);
+    }
+  sp_jitter_buffer_get_stats (jb, &sim->stats);
+}
+
+/* Largest step between two neighbouring samples in @out[from..to): a
+ * 440 Hz sine of amplitude 8000 steps at most 8000 * 2 pi 440 / 8000 =
+ * 2765; a click (a cut between unrelated samples) steps much more. */
+static gint
+max_step (const gint16 *out, gsize from, gsize to)
+{
+  gint m = 0;
+  for (gsize i = from + 1; i < to; i++)
+    m = MAX (m, ABS (out[i] - out[i - 1]));
+  return m;
+}
+
+/* The stretch of output that carries the tone (not the fill at the start
+ * or the tail after the last packet). */
+static void
+tone_span (Sim *sim, gsize *from, gsize *to)
+{
+  *from = RATE / 2;
+  *to = MIN (sim->n_out, (gsize) sim->n_packets * PACKET) - RATE / 4;
+}
+
+static void
+test_in_order (void)
+{
+  Sim sim = { .n_packets = 250, .sender_clock = 1.0 };
+  gsize from, to;
+
+  run_sim (&sim);
+  tone_span (&sim, &from, &to);
+  g_test_message ("in order: target %u ms, stretched %" G_GUINT64_FORMAT
+                  ", compressed %" G_GUINT64_FORMAT ", underrun %" G_GUINT64_FORMAT,
+                  sim.stats.target_ms, sim.stats.stretched_samples, sim.stats.compressed_samples,
+                  sim.stats.underrun_samples);
+  g_assert_cmpuint (sim.stats.received, ==, 250);
+  g_assert_cmpuint (sim.stats.lost, ==, 0);
+  g_assert_cmpuint (sim.stats.late, ==, 0);
+  g_assert_cmpuint (sim.stats.target_ms, <=, 32);
+  g_assert_cmpfloat (goertzel_snr_db (sim.out + from, to - from, RATE, 440), >, 30);
+  g_assert_cmpint (max_step (sim.out, from, to), <, 3200);
+  g_free (sim.out);
+}
+
+static void
+test_reorder (void)
+{
+  Sim sim = { .n_packets = 250, .sender_clock = 1.0, .swap_pairs = TRUE };
+  gsize from, to;
+
+  run_sim (&sim);
+  tone_span (&sim, &from, &to);
+  /* Before the first swap is seen the cushion is too short for it. */
+  g_assert_cmpuint (sim.stats.received, >=, 248);
+  g_assert_cmpuint (sim.stats.lost, <=, 2);
+  g_assert_cmpuint (sim.stats.late, <=, 2);
+  /* The first swaps are bridged by PLC while the delay grows: a little
+   * below the clean 35 dB of PCMU, far above a broken stream. */
+  g_assert_cmpfloat (goertzel_snr_db (sim.out + from, to - from, RATE, 440), >, 20);
+  g_free (sim.out);
+}
+
+static void
+test_duplicates (void)
+{
+  Sim sim = { .n_packets = 250, .sender_clock = 1.0, .duplicate = TRUE };
+  gsize from, to;
+
+  run_sim (&sim);
+  tone_span (&sim, &from, &to);
+  g_assert_cmpuint (sim.stats.received, ==, 250);
+  /* The copy of a packet already played is late, the others duplicates. */
+  g_assert_cmpuint (sim.stats.duplicates + sim.stats.late, ==, 250);
+  g_assert_cmpuint (sim.stats.lost, ==, 0);
+  g_assert_cmpfloat (goertzel_snr_db (sim.out + from, to - from, RATE, 440), >, 30);
+  g_free (sim.out);
+}
+
+static void
+test_late_packet (void)
+{
+  g_autoptr (SpCodec) codec = sp_codec_new (SP_CODEC_PCMU);
+  g_autoptr (SpJitterBuffer) jb = sp_jitter_buffer_new (codec, 20, 200);
+  guint8 payload[PACKET] = { 0 };
+  gint16 out[PERIOD];
+  SpJitterBufferStats st;
+
+  /* Packets 0..9 except 5; then play all of it; then 5 shows up. */
+  for (guint i = 0; i < 10; i++)
+    if (i != 5)
+      g_assert_cmpint (sp_jitter_buffer_put (jb, i, i * PACKET, payload, PACKET, i * 20000), ==,
+                       SP_JITTER_BUFFER_QUEUED);
+  for (guint k = 0; k < 20; k++)
+    sp_jitter_buffer_get (jb, out, PERIOD);
+  g_assert_cmpint (sp_jitter_buffer_put (jb, 5, 5 * PACKET, payload, PACKET, 400000), ==,
+                   SP_JITTER_BUFFER_LATE);
+  g_assert_cmpint (sp_jitter_buffer_put (jb, 11, 11 * PACKET, payload, 0, 400000), ==,
+                   SP_JITTER_BUFFER_INVALID);
+  sp_jitter_buffer_get_stats (jb, &st);
+  g_assert_cmpuint (st.late, ==, 1);
+  g_assert_cmpuint (st.lost, ==, 1);
+  g_assert_cmpuint (st.received, ==, 9);
+}
+
+static void
+test_loss_concealed (void)
+{
+  Sim sim = { .n_packets = 250, .sender_clock = 1.0, .drop_every = 10 };
+  gsize from, to;
+
+  run_sim (&sim);
+  tone_span (&sim, &from, &to);
+  g_assert_cmpuint (sim.stats.lost, >=, 24);
+  /* PLC repeats the pitch period: the tone stays there in every block. */
+  g_assert_cmpfloat (goertzel_continuity (sim.out + from, to - from, RATE, 440, 6), >, 0.95);
+  g_free (sim.out);
+}
+
+static void
+check_drift (double sender_clock)
+{
+  /* 60 s of audio at a 0.5 % clock offset (sound card clocks are within
+   * 0.1 %): 300 ms of drift to absorb. */
+  Sim sim = { .n_packets = 3000, .sender_clock = sender_clock };
+  gsize from, to;
+
+  run_sim (&sim);
+  tone_span (&sim, &from, &to);
+  g_test_message ("clock %.2f: max depth %u ms, stretched %" G_GUINT64_FORMAT
+                  ", compressed %" G_GUINT64_FORMAT ", underrun %" G_GUINT64_FORMAT,
+                  sender_clock, sim.max_depth_ms_after_start, sim.stats.stretched_samples,
+                  sim.stats.compressed_samples, sim.stats.underrun_samples);
+  g_assert_cmpuint (sim.stats.late, ==, 0);
+  g_assert_cmpuint (sim.stats.overflow_dropped, ==, 0);
+  g_assert_cmpuint (sim.max_depth_ms_after_start, <=, 70);
+  if (sender_clock > 1)
+    g_assert_cmpuint (sim.stats.compressed_samples, >=, 2000); /* 0.25 s */
+  else
+    g_assert_cmpuint (sim.stats.underrun_samples + sim.stats.stretched_samples, >=, 2000);
+  /* No clicks: time scaling is spread over whole periods. */
+  g_assert_cmpint (max_step (sim.out, from, to), <, 3200);
+  g_assert_cmpfloat (goertzel_continuity (sim.out + from, to - from, RATE, 440, 3), >, 0.97);
+  g_free (sim.out);
+}
+
+static void
+test_drift_fast (void)
+{
+  check_drift (1.005);
+}
+
+static void
+test_drift_slow (void)
+{
+  check_drift (0.995);
+}
+
+static void
+test_adaptive_target (void)
+{
+  Sim calm = { .n_packets = 500, .sender_clock = 1.0, .seed = 1 };
+  Sim rough = { .n_packets = 500, .sender_clock = 1.0, .jitter_ms = 40, .seed = 1 };
+  gsize from, to;
+
+  run_sim (&calm);
+  run_sim (&rough);
+  tone_span (&rough, &from, &to);
+  g_test_message ("target calm %u ms, rough %u ms; rough lost %" G_GUINT64_FORMAT
+                  " late %" G_GUINT64_FORMAT,
+                  calm.stats.target_ms, rough.stats.target_ms, rough.stats.lost, rough.stats.late);
+  g_assert_cmpuint (calm.stats.target_ms, >=, 20);
+  g_assert_cmpuint (calm.stats.target_ms, <=, 32);
+  /* 40 ms of spread needs about 40 ms of cushion plus the packet. */
+  g_assert_cmpuint (rough.stats.target_ms, >=, 55);
+  g_assert_cmpuint (rough.stats.target_ms, <=, 80);
+  /* Only the start, before the spread is measured, may lose packets. */
+  g_assert_cmpuint (rough.stats.late, <=, 5);
+  g_assert_cmpfloat (goertzel_continuity (rough.out + from, to - from, RATE, 440, 6), >, 0.95);
+  g_free (calm.out);
+  g_free (rough.out);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/jitterbuffer/in-order", test_in_order);
+  g_test_add_func ("/jitterbuffer/reorder", test_reorder);
+  g_test_add_func ("/jitterbuffer/duplicates", test_duplicates);
+  g_test_add_func ("/jitterbuffer/late-packet", test_late_packet);
+  g_test_add_func ("/jitterbuffer/loss-concealed", test_loss_concealed);
+  g_test_add_func ("/jitterbuffer/drift-fast", test_drift_fast);
+  g_test_add_func ("/jitterbuffer/drift-slow", test_drift_slow);
+  g_test_add_func ("/jitterbuffer/adaptive-target", test_adaptive_target);
+  return g_test_run ();
+}
