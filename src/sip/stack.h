@@ -1,0 +1,103 @@
+#pragma once
+
+#include <glib-object.h>
+
+#include "sip/clock.h"
+#include "sip/dialog.h"
+#include "sip/message.h"
+#include "sip/transaction.h"
+#include "sip/transport.h"
+
+G_BEGIN_DECLS
+
+/* The SIP engine as the phone and the server see it: transports, the
+ * transaction table and the dialogs tied together.
+ *
+ * Incoming requests reach the TU through the "request" signal:
+ *   gboolean handler (SpSipStack *stack, SpSipServerTransaction *st,
+ *                     SpSipMessage *request, SpSipDialog *dialog, gpointer)
+ * @dialog is NULL outside a dialog. A handler returns TRUE when it answers
+ * (now or later) through sp_sip_stack_respond(). Unhandled requests get a
+ * default answer: OPTIONS 200 with Allow/Accept/Supported, BYE in a
+ * dialog 200, everything else 405/501. Requests for unknown dialogs are
+ * answered 481 before any signal.
+ *
+ * "ack" (SpSipMessage *ack, SpSipDialog *dialog): the ACK for a 2xx we
+ * sent. "ack-timeout" (SpSipDialog *dialog): a 2xx was retransmitted for
+ * 64*T1 without ACK; the stack has sent BYE (13.3.1.4).
+ * "dialog-terminated" (SpSipDialog *dialog): a BYE ended a dialog. */
+
+#define SP_TYPE_SIP_STACK (sp_sip_stack_get_type ())
+G_DECLARE_FINAL_TYPE (SpSipStack, sp_sip_stack, SP, SIP_STACK, GObject)
+
+typedef struct
+{
+  guint64 requests_received;
+  guint64 responses_received;
+  guint64 unknown_dialog_481;
+  guint64 acks_for_2xx_sent;
+  guint64 responses_2xx_retransmitted;
+  guint64 forked_2xx_byes;
+  guint64 ack_timeouts;
+} SpSipStackStats;
+
+/* @clock NULL = GLib timeouts on the thread-default context; @timers NULL
+ * = RFC 3261 defaults. */
+SpSipStack *sp_sip_stack_new (SpSipClock *clock, const SpSipTimerSettings *timers);
+
+gboolean sp_sip_stack_listen (SpSipStack *stack, SpSipTransportKind kind, const char *host,
+                              guint16 port, SpSipPeer *bound, GError **error);
+SpSipTransport *sp_sip_stack_get_transport (SpSipStack *stack);
+SpSipTransactionLayer *sp_sip_stack_get_transactions (SpSipStack *stack);
+const SpSipStackStats *sp_sip_stack_get_stats (SpSipStack *stack);
+void sp_sip_stack_set_user_agent (SpSipStack *stack, const char *user_agent);
+/* Methods we answer, for Allow: "INVITE, ACK, CANCEL, BYE, OPTIONS, ..." */
+const char *sp_sip_stack_get_allow (SpSipStack *stack);
+/* Contact URI ("<sip:user@host:port;transport=tcp>") on the binding that
+ * would talk to @towards (NULL = the first binding). */
+char *sp_sip_stack_dup_contact (SpSipStack *stack, const char *user, const SpSipPeer *towards);
+
+/* An out-of-dialog request: From with a fresh tag, To, a fresh Call-ID,
+ * CSeq @cseq, Max-Forwards 70 (sp_sip_stack_send_request adds Contact
+ * to INVITE / SUBSCRIBE / REFER when missing). */
+SpSipMessage *sp_sip_stack_new_request (SpSipStack *stack, const char *method,
+                                        const SpSipUri *request_uri, const char *from,
+                                        const char *to, guint32 cseq);
+
+/* Response callback for requests sent through the stack. @dialog is the
+ * dialog the response created or belongs to (INVITE 1xx with tag and
+ * 2xx), else NULL. ACKs for 2xx are sent by the stack; a second 2xx with
+ * another To tag (forking) is ACKed and then ended with BYE, and not
+ * reported. */
+typedef void (*SpSipStackResponseFunc) (SpSipStack *stack, SpSipClientTransaction *ct,
+                                        SpSipMessage *response, SpSipDialog *dialog,
+                                        gpointer user_data);
+
+/* Sends @request in a new client transaction to @dest (NULL = the next
+ * hop from Route / Request-URI). Returns the transaction (borrowed) or
+ * NULL with @error when the destination cannot be worked out. */
+SpSipClientTransaction *sp_sip_stack_send_request (SpSipStack *stack, SpSipMessage *request,
+                                                   const SpSipPeer *dest,
+                                                   SpSipStackResponseFunc func, gpointer user_data,
+                                                   GError **error);
+/* A request in @dialog (built with sp_sip_dialog_new_request) */
+SpSipClientTransaction *sp_sip_stack_send_in_dialog (SpSipStack *stack, SpSipDialog *dialog,
+                                                     const char *method,
+                                                     SpSipStackResponseFunc func,
+                                                     gpointer user_data, GError **error);
+
+/* Answers a request. For INVITE: a 1xx with a tag or a 2xx creates the
+ * UAS dialog (a Contact is added when missing); a 2xx is retransmitted
+ * until its ACK arrives (13.3.1.4). */
+gboolean sp_sip_stack_respond (SpSipStack *stack, SpSipServerTransaction *st,
+                               SpSipMessage *response, GError **error);
+/* Shortcut: a response with the transaction's tag and sp_sip_stack_respond. */
+gboolean sp_sip_stack_reply (SpSipStack *stack, SpSipServerTransaction *st, guint status,
+                             const char *reason);
+
+SpSipDialog *sp_sip_stack_lookup_dialog (SpSipStack *stack, const char *id);
+guint sp_sip_stack_get_n_dialogs (SpSipStack *stack);
+/* Forgets a dialog (after BYE or a failed INVITE). */
+void sp_sip_stack_remove_dialog (SpSipStack *stack, SpSipDialog *dialog);
+
+G_END_DECLS

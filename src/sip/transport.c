@@ -1,0 +1,1097 @@
+#include "sip/transport.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define UDP_MTU_LIMIT        1300 /* 18.1.1 */
+#define MAX_DATAGRAM         65535
+#define DATAGRAMS_PER_WAKEUP 64
+#define TCP_READ_CHUNK       16384
+#define DEFAULT_IDLE_MS      (120 * 1000)
+#define MAX_TCP_CONNECTIONS  1024
+#define MAX_OUTBUF           (1024 * 1024)
+
+typedef struct
+{
+  SpSipTransport *transport;
+  guint index; /* 1-based */
+  SpSipTransportKind kind;
+  GSocket *socket;
+  GSource *source;
+  SpSipPeer local;
+  gboolean wildcard;
+} Binding;
+
+typedef struct
+{
+  SpSipMessage *msg;
+  gboolean fallback_udp; /* 18.1.1: resend over UDP if the connection fails */
+  SpSipPeer udp_dest;
+} Queued;
+
+typedef struct
+{
+  SpSipTransport *transport;
+  GSocket *socket;
+  GSource *source;
+  GIOCondition watching;
+  SpSipPeer peer; /* remote, kind TCP */
+  char *key;
+  guint binding;
+  SpSipFramer *framer;
+  GByteArray *outbuf;
+  gboolean connecting;
+  gint64 last_activity;
+  GPtrArray *queued; /* Queued, sent before the connection was up */
+} Connection;
+
+struct _SpSipTransport
+{
+  GObject parent_instance;
+  GPtrArray *bindings;     /* Binding */
+  GHashTable *connections; /* "host:port" -> Connection */
+  SpSipTransportReceiveFunc receive;
+  SpSipTransportErrorFunc error;
+  gpointer user_data;
+  guint idle_ms;
+  guint idle_source;
+  guint8 *buffer;
+  SpSipTransportStats stats;
+};
+
+G_DEFINE_FINAL_TYPE (SpSipTransport, sp_sip_transport, G_TYPE_OBJECT)
+
+static void connection_close (Connection *conn, const GError *error);
+static gboolean connection_flush (Connection *conn, GError **error);
+static void connection_watch (Connection *conn, GIOCondition condition);
+
+/* ---- small value helpers ---- */
+
+const char *
+sp_sip_transport_kind_to_string (SpSipTransportKind kind)
+{
+  return kind == SP_SIP_TRANSPORT_TCP ? "TCP" : "UDP";
+}
+
+gboolean
+sp_sip_transport_kind_from_string (const char *name, SpSipTransportKind *kind)
+{
+  if (name != NULL && g_ascii_strcasecmp (name, "UDP") == 0)
+    *kind = SP_SIP_TRANSPORT_UDP;
+  else if (name != NULL && g_ascii_strcasecmp (name, "TCP") == 0)
+    *kind = SP_SIP_TRANSPORT_TCP;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+void
+sp_sip_peer_init (SpSipPeer *peer, SpSipTransportKind kind, const char *host, guint16 port)
+{
+  memset (peer, 0, sizeof *peer);
+  peer->kind = kind;
+  g_strlcpy (peer->host, host ? host : "", sizeof peer->host);
+  peer->port = port;
+}
+
+char *
+sp_sip_host_port_to_string (const char *host, guint16 port)
+{
+  gboolean v6 = strchr (host, ':') != NULL;
+
+  if (port == 0)
+    return v6 ? g_strdup_printf ("[%s]", host) : g_strdup (host);
+  return g_strdup_printf (v6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+char *
+sp_sip_peer_to_string (const SpSipPeer *peer)
+{
+  g_autofree char *hp = sp_sip_host_port_to_string (peer->host, peer->port);
+  return g_strdup_printf ("%s:%s", peer->kind == SP_SIP_TRANSPORT_TCP ? "tcp" : "udp", hp);
+}
+
+gboolean
+sp_sip_peer_equal (const SpSipPeer *a, const SpSipPeer *b)
+{
+  return a->kind == b->kind && a->port == b->port && g_ascii_strcasecmp (a->host, b->host) == 0;
+}
+
+static gboolean
+peer_from_address (GSocketAddress *address, SpSipTransportKind kind, SpSipPeer *peer)
+{
+  GInetSocketAddress *inet;
+  g_autofree char *host = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return FALSE;
+  inet = G_INET_SOCKET_ADDRESS (address);
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+  sp_sip_peer_init (peer, kind, host, g_inet_socket_address_get_port (inet));
+  return TRUE;
+}
+
+static GSocketAddress *
+address_from_host (const char *host, guint16 port, GError **error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+
+  if (addr == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a numeric IP address", host);
+      return NULL;
+    }
+  return g_inet_socket_address_new (addr, port);
+}
+
+static GSocketFamily
+host_family (const char *host)
+{
+  return strchr (host, ':') ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+}
+
+/* ---- Via ---- */
+
+char *
+sp_sip_via_format (const SpSipVia *via, const char *transport, const char *host, guint16 port,
+                   const char *const *drop, const char *extra)
+{
+  GString *s = g_string_new ("SIP/2.0/");
+  g_autofree char *hp = sp_sip_host_port_to_string (host, port);
+
+  g_string_append_printf (s, "%s %s", transport, hp);
+  for (guint i = 0; via && via->params && i < via->params->len; i++)
+    {
+      const SpSipParam *p = g_ptr_array_index (via->params, i);
+      if (drop && g_strv_contains (drop, p->name))
+        continue;
+      if (p->value)
+        g_string_append_printf (s, ";%s=%s", p->name, p->value);
+      else
+        g_string_append_printf (s, ";%s", p->name);
+    }
+  if (extra)
+    g_string_append (s, extra);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+sp_sip_via_replace_top (SpSipMessage *msg, const char *value, GError **error)
+{
+  /* Validate first so a bad value leaves the message as it was. */
+  g_autoptr (SpSipMessage) probe = sp_sip_message_new_response (200, NULL);
+
+  if (!sp_sip_message_add_header (probe, "Via", value, error))
+    return FALSE;
+  sp_sip_message_remove_first_value (msg, "Via");
+  return sp_sip_message_prepend_header (msg, "Via", value, error);
+}
+
+/* 18.2.1 and RFC 3581: note where a request really came from. */
+static void
+stamp_received (SpSipMessage *msg, const SpSipPeer *source)
+{
+  const SpSipVia *via = sp_sip_message_get_via (msg);
+  static const char *const drop[] = { "received", "rport", NULL };
+  g_autofree char *extra = NULL;
+  g_autofree char *value = NULL;
+  gboolean add_received;
+
+  if (via == NULL || via->host == NULL)
+    return;
+  add_received = via->rport >= 0 || g_ascii_strcasecmp (via->host, source->host) != 0;
+  if (!add_received)
+    return;
+  if (via->rport >= 0)
+    extra = g_strdup_printf (";received=%s;rport=%u", source->host, source->port);
+  else
+    extra = g_strdup_printf (";received=%s", source->host);
+  value = sp_sip_via_format (via, via->transport ? via->transport : "UDP", via->host, via->port,
+                             drop, extra);
+  if (!sp_sip_via_replace_top (msg, value, NULL))
+    g_debug ("could not stamp Via with received/rport");
+}
+
+/* ---- receiving ---- */
+
+static void
+deliver (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *source)
+{
+  self->stats.messages_received++;
+  if (sp_sip_message_is_request (msg))
+    stamp_received (msg, source);
+  if (self->receive)
+    self->receive (self, msg, source, self->user_data);
+}
+
+/* A message that failed to parse: answer it when enough of a request is
+ * left to address the answer to, else drop it. */
+static void
+reject_unparsable (SpSipTransport *self, SpSipMessage *partial, const GError *error,
+                   const SpSipPeer *source)
+{
+  g_autoptr (SpSipMessage) response = NULL;
+  g_autoptr (GError) send_error = NULL;
+  guint status;
+
+  self->stats.parse_failures++;
+  if (partial == NULL || !sp_sip_message_is_request (partial) ||
+      sp_sip_message_get_method_id (partial) == SP_SIP_METHOD_ACK ||
+      sp_sip_message_get_via (partial) == NULL)
+    {
+      self->stats.dropped++;
+      return;
+    }
+  stamp_received (partial, source);
+  status = sp_sip_error_to_status (error);
+  if (status < 400 || status > 699)
+    status = 400;
+  response = sp_sip_message_new_response_to (partial, status, error->message, NULL);
+  if (response == NULL || !sp_sip_transport_send (self, response, source, NULL, &send_error))
+    {
+      self->stats.dropped++;
+      return;
+    }
+  self->stats.bad_requests_answered++;
+}
+
+static gboolean
+is_keepalive (const guint8 *data, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (data[i] != '\r' && data[i] != '\n')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+handle_datagram (SpSipTransport *self, Binding *binding, const guint8 *data, gsize len,
+                 const SpSipPeer *source)
+{
+  g_autoptr (SpSipMessage) msg = NULL;
+  g_autoptr (SpSipMessage) partial = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (is_keepalive (data, len))
+    return;
+  msg = sp_sip_message_parse (data, len, SP_SIP_FRAMING_DATAGRAM, &partial, &error);
+  if (msg == NULL)
+    {
+      g_debug ("unparsable datagram from %s: %s", source->host,
+               error ? error->message : "no error");
+      if (error == NULL)
+        error = g_error_new_literal (SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST, "Bad Request");
+      reject_unparsable (self, partial, error, source);
+      return;
+    }
+  deliver (self, msg, source);
+}
+
+static gboolean
+udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Binding *binding = data;
+  SpSipTransport *self = binding->transport;
+
+  /* Bounded per wakeup so a flood cannot starve the rest of the loop. */
+  for (guint n = 0; n < DATAGRAMS_PER_WAKEUP; n++)
+    {
+      g_autoptr (GSocketAddress) from = NULL;
+      g_autoptr (GError) error = NULL;
+      SpSipPeer source;
+      gssize len;
+
+      len =
+          g_socket_receive_from (socket, &from, (gchar *) self->buffer, MAX_DATAGRAM, NULL, &error);
+      if (len < 0)
+        {
+          /* ICMP errors surface here as ECONNREFUSED and the like: the
+           * socket is still fine. */
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            g_debug ("UDP receive: %s", error->message);
+          break;
+        }
+      if (from == NULL || !peer_from_address (from, SP_SIP_TRANSPORT_UDP, &source))
+        {
+          self->stats.dropped++;
+          continue;
+        }
+      source.binding = binding->index;
+      handle_datagram (self, binding, self->buffer, (gsize) len, &source);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- TCP connections ---- */
+
+static char *
+connection_key (const char *host, guint16 port)
+{
+  return sp_sip_host_port_to_string (host, port);
+}
+
+static void
+queued_free (gpointer data)
+{
+  Queued *q = data;
+  sp_sip_message_unref (q->msg);
+  g_free (q);
+}
+
+static void
+connection_free (gpointer data)
+{
+  Connection *conn = data;
+
+  if (conn->source)
+    {
+      g_source_destroy (conn->source);
+      g_source_unref (conn->source);
+    }
+  if (conn->socket)
+    {
+      g_socket_close (conn->socket, NULL);
+      g_object_unref (conn->socket);
+    }
+  sp_sip_framer_free (conn->framer);
+  g_byte_array_unref (conn->outbuf);
+  g_ptr_array_unref (conn->queued);
+  g_free (conn->key);
+  g_free (conn);
+}
+
+static gboolean connection_ready (GSocket *socket, GIOCondition condition, gpointer data);
+
+static Connection *
+connection_new (SpSipTransport *self, GSocket *socket, const SpSipPeer *peer, guint binding)
+{
+  Connection *conn = g_new0 (Connection, 1);
+
+  conn->transport = self;
+  conn->socket = socket;
+  conn->peer = *peer;
+  conn->peer.kind = SP_SIP_TRANSPORT_TCP;
+  conn->peer.binding = binding;
+  conn->binding = binding;
+  conn->key = connection_key (peer->host, peer->port);
+  conn->framer = sp_sip_framer_new ();
+  conn->outbuf = g_byte_array_new ();
+  conn->queued = g_ptr_array_new_with_free_func (queued_free);
+  conn->last_activity = g_get_monotonic_time ();
+  g_socket_set_blocking (socket, FALSE);
+  self->stats.tcp_connections_opened++;
+  /* One connection per peer: a new one replaces an old one. */
+  {
+    Connection *old = g_hash_table_lookup (self->connections, conn->key);
+    if (old != NULL)
+      connection_close (old, NULL);
+  }
+  g_hash_table_replace (self->connections, g_strdup (conn->key), conn);
+  connection_watch (conn, G_IO_IN);
+  return conn;
+}
+
+static void
+connection_watch (Connection *conn, GIOCondition condition)
+{
+  condition |= G_IO_HUP | G_IO_ERR;
+  if (conn->source && conn->watching == condition)
+    return;
+  if (conn->source)
+    {
+      g_source_destroy (conn->source);
+      g_source_unref (conn->source);
+    }
+  conn->watching = condition;
+  conn->source = g_socket_create_source (conn->socket, condition, NULL);
+  g_source_set_callback (conn->source, (GSourceFunc) (void (*) (void)) connection_ready, conn,
+                         NULL);
+  g_source_attach (conn->source, NULL);
+}
+
+static void
+udp_fallback (SpSipTransport *self, Queued *q)
+{
+  g_autoptr (GError) error = NULL;
+  const SpSipVia *via = sp_sip_message_get_via (q->msg);
+  static const char *const drop[] = { "received", NULL };
+  g_autofree char *value = NULL;
+
+  if (via != NULL)
+    {
+      value = sp_sip_via_format (via, "UDP", via->host, via->port, drop, NULL);
+      sp_sip_via_replace_top (q->msg, value, NULL);
+    }
+  if (!sp_sip_transport_send (self, q->msg, &q->udp_dest, NULL, &error) && self->error)
+    self->error (self, q->msg, error, self->user_data);
+}
+
+/* Removes @conn from the table and frees it; messages still waiting for
+ * the connection are reported as failed (or moved back to UDP). */
+static void
+connection_close (Connection *conn, const GError *error)
+{
+  SpSipTransport *self = conn->transport;
+  g_autoptr (GPtrArray) queued = g_steal_pointer (&conn->queued);
+
+  conn->queued = g_ptr_array_new_with_free_func (queued_free);
+  if (sp_sip_framer_get_pending (conn->framer) > 0)
+    self->stats.partial_on_close++;
+  self->stats.tcp_connections_closed++;
+  if (g_hash_table_lookup (self->connections, conn->key) == conn)
+    g_hash_table_remove (self->connections, conn->key); /* frees conn */
+  else
+    connection_free (conn);
+  for (guint i = 0; i < queued->len; i++)
+    {
+      Queued *q = g_ptr_array_index (queued, i);
+      if (q->fallback_udp)
+        udp_fallback (self, q);
+      else if (self->error)
+        {
+          g_autoptr (GError) e =
+              error ? g_error_copy (error)
+                    : g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "connection closed");
+          self->stats.send_failures++;
+          self->error (self, q->msg, e, self->user_data);
+        }
+    }
+}
+
+static gboolean
+connection_read (Connection *conn)
+{
+  SpSipTransport *self = conn->transport;
+  g_autoptr (GError) error = NULL;
+  gssize len;
+
+  len = g_socket_receive (conn->socket, (gchar *) self->buffer, TCP_READ_CHUNK, NULL, &error);
+  if (len < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return TRUE;
+  if (len <= 0)
+    {
+      if (sp_sip_framer_get_pending (conn->framer) > 0)
+        g_debug ("connection %s closed with %" G_GSIZE_FORMAT " bytes of a message", conn->key,
+                 sp_sip_framer_get_pending (conn->framer));
+      connection_close (conn, error);
+      return FALSE;
+    }
+  conn->last_activity = g_get_monotonic_time ();
+  if (!sp_sip_framer_push (conn->framer, self->buffer, (gsize) len, &error))
+    {
+      self->stats.parse_failures++;
+      connection_close (conn, error);
+      return FALSE;
+    }
+  for (guint n = 0; n < 256; n++)
+    {
+      g_autoptr (GError) perr = NULL;
+      g_autoptr (SpSipMessage) msg = sp_sip_framer_pop (conn->framer, &perr);
+      SpSipPeer source = conn->peer;
+
+      if (msg == NULL && perr == NULL)
+        break;
+      if (msg == NULL)
+        {
+          /* The stream cannot be framed any more. */
+          self->stats.parse_failures++;
+          connection_close (conn, perr);
+          return FALSE;
+        }
+      /* The table may drop @conn while the message is handled; keep the
+       * key alive to check. */
+      {
+        g_autofree char *key = g_strdup (conn->key);
+        deliver (self, msg, &source);
+        if (g_hash_table_lookup (self->connections, key) != conn)
+          return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+static gboolean
+connection_ready (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Connection *conn = data;
+  g_autoptr (GError) error = NULL;
+
+  if (conn->connecting && (condition & (G_IO_OUT | G_IO_ERR | G_IO_HUP)))
+    {
+      if (!g_socket_check_connect_result (socket, &error))
+        {
+          g_debug ("TCP connect to %s failed: %s", conn->key, error->message);
+          connection_close (conn, error);
+          return G_SOURCE_REMOVE;
+        }
+      conn->connecting = FALSE;
+      g_ptr_array_set_size (conn->queued, 0);
+    }
+  if (condition & G_IO_OUT)
+    {
+      if (!connection_flush (conn, &error))
+        {
+          connection_close (conn, error);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  if (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR))
+    {
+      if (!connection_read (conn))
+        return G_SOURCE_REMOVE;
+    }
+  /* connection_watch may have replaced the source; keep this one only if
+   * it is still current. */
+  return conn->source == g_main_current_source () ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static gboolean
+connection_flush (Connection *conn, GError **error)
+{
+  while (conn->outbuf->len > 0 && !conn->connecting)
+    {
+      g_autoptr (GError) local = NULL;
+      gssize n = g_socket_send (conn->socket, (const gchar *) conn->outbuf->data, conn->outbuf->len,
+                                NULL, &local);
+      if (n < 0)
+        {
+          if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_byte_array_remove_range (conn->outbuf, 0, (guint) n);
+      conn->last_activity = g_get_monotonic_time ();
+    }
+  connection_watch (conn, conn->outbuf->len > 0 || conn->connecting ? G_IO_IN | G_IO_OUT : G_IO_IN);
+  return TRUE;
+}
+
+static gboolean
+tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  Binding *binding = data;
+  SpSipTransport *self = binding->transport;
+
+  for (guint n = 0; n < 16; n++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocketAddress) remote = NULL;
+      GSocket *client = g_socket_accept (socket, NULL, &error);
+      SpSipPeer peer;
+
+      if (client == NULL)
+        break;
+      remote = g_socket_get_remote_address (client, NULL);
+      if (remote == NULL || !peer_from_address (remote, SP_SIP_TRANSPORT_TCP, &peer) ||
+          g_hash_table_size (self->connections) >= MAX_TCP_CONNECTIONS)
+        {
+          self->stats.dropped++;
+          g_socket_close (client, NULL);
+          g_object_unref (client);
+          continue;
+        }
+      connection_new (self, client, &peer, binding->index);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+idle_check (gpointer data)
+{
+  SpSipTransport *self = data;
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GPtrArray) idle = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Connection *conn = value;
+      if (now - conn->last_activity >= (gint64) self->idle_ms * 1000 && conn->outbuf->len == 0)
+        g_ptr_array_add (idle, conn);
+    }
+  for (guint i = 0; i < idle->len; i++)
+    connection_close (g_ptr_array_index (idle, i), NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+restart_idle_check (SpSipTransport *self)
+{
+  if (self->idle_source)
+    g_source_remove (self->idle_source);
+  self->idle_source = g_timeout_add (MAX (self->idle_ms / 4, 10), idle_check, self);
+}
+
+/* ---- object ---- */
+
+static void
+binding_free (gpointer data)
+{
+  Binding *b = data;
+
+  if (b->source)
+    {
+      g_source_destroy (b->source);
+      g_source_unref (b->source);
+    }
+  g_socket_close (b->socket, NULL);
+  g_object_unref (b->socket);
+  g_free (b);
+}
+
+static void
+sp_sip_transport_finalize (GObject *object)
+{
+  SpSipTransport *self = SP_SIP_TRANSPORT (object);
+
+  if (self->idle_source)
+    g_source_remove (self->idle_source);
+  g_hash_table_unref (self->connections);
+  g_ptr_array_unref (self->bindings);
+  g_free (self->buffer);
+  G_OBJECT_CLASS (sp_sip_transport_parent_class)->finalize (object);
+}
+
+static void
+sp_sip_transport_class_init (SpSipTransportClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sp_sip_transport_finalize;
+}
+
+static void
+sp_sip_transport_init (SpSipTransport *self)
+{
+  self->bindings = g_ptr_array_new_with_free_func (binding_free);
+  self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, connection_free);
+  self->buffer = g_malloc (MAX_DATAGRAM + 1);
+  self->idle_ms = DEFAULT_IDLE_MS;
+  restart_idle_check (self);
+}
+
+SpSipTransport *
+sp_sip_transport_new (void)
+{
+  return g_object_new (SP_TYPE_SIP_TRANSPORT, NULL);
+}
+
+void
+sp_sip_transport_set_handlers (SpSipTransport *self, SpSipTransportReceiveFunc receive,
+                               SpSipTransportErrorFunc error, gpointer user_data)
+{
+  self->receive = receive;
+  self->error = error;
+  self->user_data = user_data;
+}
+
+void
+sp_sip_transport_set_idle_timeout (SpSipTransport *self, guint ms)
+{
+  self->idle_ms = MAX (ms, 1);
+  restart_idle_check (self);
+}
+
+guint
+sp_sip_transport_get_n_connections (SpSipTransport *self)
+{
+  return g_hash_table_size (self->connections);
+}
+
+const SpSipTransportStats *
+sp_sip_transport_get_stats (SpSipTransport *self)
+{
+  return &self->stats;
+}
+
+gboolean
+sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const char *host,
+                         guint16 port, SpSipPeer *bound, GError **error)
+{
+  g_autoptr (GSocketAddress) address = address_from_host (host, port, error);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  gboolean tcp = kind == SP_SIP_TRANSPORT_TCP;
+  Binding *binding;
+
+  if (address == NULL)
+    return FALSE;
+  socket = g_socket_new (g_socket_address_get_family (address),
+                         tcp ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                         tcp ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_blocking (socket, FALSE);
+  if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, NULL);
+  if (!g_socket_bind (socket, address, tcp, error))
+    return FALSE;
+  if (tcp && !g_socket_listen (socket, error))
+    return FALSE;
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    return FALSE;
+
+  binding = g_new0 (Binding, 1);
+  binding->transport = self;
+  binding->kind = kind;
+  binding->socket = g_steal_pointer (&socket);
+  peer_from_address (local, kind, &binding->local);
+  binding->wildcard =
+      g_inet_address_get_is_any (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  g_ptr_array_add (self->bindings, binding);
+  binding->index = self->bindings->len;
+  binding->local.binding = binding->index;
+  binding->source = g_socket_create_source (binding->socket, G_IO_IN, NULL);
+  g_source_set_callback (binding->source,
+                         (GSourceFunc) (void (*) (void)) (tcp ? tcp_acceptable : udp_readable),
+                         binding, NULL);
+  g_source_attach (binding->source, NULL);
+  if (bound)
+    *bound = binding->local;
+  return TRUE;
+}
+
+gboolean
+sp_sip_transport_get_binding (SpSipTransport *self, guint n, SpSipPeer *bound)
+{
+  Binding *b;
+
+  if (n >= self->bindings->len)
+    return FALSE;
+  b = g_ptr_array_index (self->bindings, n);
+  *bound = b->local;
+  return TRUE;
+}
+
+/* ---- sending ---- */
+
+static Binding *
+find_binding (SpSipTransport *self, SpSipTransportKind kind, const SpSipPeer *dest)
+{
+  GSocketFamily family = host_family (dest->host);
+  Binding *fallback = NULL;
+
+  if (dest->binding > 0 && dest->binding <= self->bindings->len)
+    {
+      Binding *b = g_ptr_array_index (self->bindings, dest->binding - 1);
+      if (b->kind == kind)
+        return b;
+      /* Same address, other kind: prefer the binding on that address. */
+      for (guint i = 0; i < self->bindings->len; i++)
+        {
+          Binding *o = g_ptr_array_index (self->bindings, i);
+          if (o->kind == kind && g_strcmp0 (o->local.host, b->local.host) == 0)
+            return o;
+        }
+    }
+  for (guint i = 0; i < self->bindings->len; i++)
+    {
+      Binding *b = g_ptr_array_index (self->bindings, i);
+      if (b->kind != kind || host_family (b->local.host) != family)
+        continue;
+      if (!b->wildcard)
+        return b;
+      fallback = fallback ? fallback : b;
+    }
+  return fallback;
+}
+
+/* The address a wildcard-bound socket would send from towards @dest. */
+static gboolean
+route_source (const SpSipPeer *dest, char *host, gsize size)
+{
+  g_autoptr (GSocketAddress) to =
+      address_from_host (dest->host, dest->port ? dest->port : 5060, NULL);
+  g_autoptr (GSocket) probe = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  SpSipPeer peer;
+
+  if (to == NULL)
+    return FALSE;
+  probe = g_socket_new (g_socket_address_get_family (to), G_SOCKET_TYPE_DATAGRAM,
+                        G_SOCKET_PROTOCOL_UDP, NULL);
+  if (probe == NULL || !g_socket_connect (probe, to, NULL, NULL))
+    return FALSE;
+  local = g_socket_get_local_address (probe, NULL);
+  if (local == NULL || !peer_from_address (local, SP_SIP_TRANSPORT_UDP, &peer))
+    return FALSE;
+  g_strlcpy (host, peer.host, size);
+  return TRUE;
+}
+
+static gboolean
+stamp_via (SpSipMessage *msg, SpSipTransportKind kind, const char *host, guint16 port,
+           GError **error)
+{
+  const SpSipVia *via = sp_sip_message_get_via (msg);
+  static const char *const drop[] = { "rport", "received", NULL };
+  g_autofree char *value = NULL;
+
+  if (via == NULL)
+    {
+      g_set_error_literal (error, SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST, "request has no Via");
+      return FALSE;
+    }
+  value =
+      sp_sip_via_format (via, sp_sip_transport_kind_to_string (kind), host, port, drop, ";rport");
+  return sp_sip_via_replace_top (msg, value, error);
+}
+
+static gboolean
+udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const char *host,
+                guint16 port, GError **error)
+{
+  g_autoptr (GSocketAddress) to = address_from_host (host, port, error);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  gssize n;
+
+  if (to == NULL)
+    return FALSE;
+  n = g_socket_send_to (binding->socket, to, (const gchar *) data, len, NULL, error);
+  if (n < 0)
+    return FALSE;
+  self->stats.messages_sent++;
+  return TRUE;
+}
+
+static Connection *
+tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
+{
+  g_autoptr (GSocketAddress) to = address_from_host (dest->host, dest->port, error);
+  g_autoptr (GError) local_error = NULL;
+  GSocket *socket;
+  Connection *conn;
+  Binding *listener;
+
+  if (to == NULL)
+    return NULL;
+  if (g_hash_table_size (self->connections) >= MAX_TCP_CONNECTIONS)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES,
+                           "too many TCP connections");
+      return NULL;
+    }
+  socket = g_socket_new (g_socket_address_get_family (to), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  /* Leave from the listener's address so the peer sees who we are. */
+  listener = find_binding (self, SP_SIP_TRANSPORT_TCP, dest);
+  if (listener && !listener->wildcard)
+    {
+      g_autoptr (GSocketAddress) from = address_from_host (listener->local.host, 0, NULL);
+      if (from)
+        g_socket_bind (socket, from, FALSE, NULL);
+    }
+  if (!g_socket_connect (socket, to, NULL, &local_error) &&
+      !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PENDING))
+    {
+      g_object_unref (socket);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  conn = connection_new (self, socket, dest, listener ? listener->index : 0);
+  conn->connecting = local_error != NULL;
+  connection_watch (conn, G_IO_IN | G_IO_OUT);
+  return conn;
+}
+
+static gboolean
+tcp_send_message (SpSipTransport *self, Connection *conn, SpSipMessage *msg, gboolean fallback_udp,
+                  const SpSipPeer *udp_dest, GError **error)
+{
+  g_autoptr (GBytes) bytes = sp_sip_message_serialize (msg);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  if (conn->outbuf->len + len > MAX_OUTBUF)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "TCP send queue full");
+      return FALSE;
+    }
+  g_byte_array_append (conn->outbuf, data, (guint) len);
+  if (conn->connecting)
+    {
+      Queued *q = g_new0 (Queued, 1);
+      q->msg = sp_sip_message_ref (msg);
+      q->fallback_udp = fallback_udp;
+      if (udp_dest)
+        q->udp_dest = *udp_dest;
+      g_ptr_array_add (conn->queued, q);
+    }
+  self->stats.messages_sent++;
+  return connection_flush (conn, error);
+}
+
+static gboolean
+send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
+              SpSipTransportKind *used, GError **error)
+{
+  SpSipTransportKind kind = dest->kind;
+  gboolean switched = FALSE;
+  Binding *binding;
+  char host[48];
+  guint16 port;
+
+  if (kind == SP_SIP_TRANSPORT_UDP)
+    {
+      g_autoptr (GBytes) probe = sp_sip_message_serialize (msg);
+      /* Counting the Via growth (rport, longer sent-by) as slack. */
+      if (g_bytes_get_size (probe) + 32 > UDP_MTU_LIMIT &&
+          find_binding (self, SP_SIP_TRANSPORT_TCP, dest) != NULL)
+        {
+          kind = SP_SIP_TRANSPORT_TCP;
+          switched = TRUE;
+          self->stats.udp_to_tcp_switches++;
+        }
+    }
+  binding = find_binding (self, kind, dest);
+  if (binding == NULL && kind == SP_SIP_TRANSPORT_UDP)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s", dest->host);
+      return FALSE;
+    }
+  if (binding != NULL)
+    {
+      g_strlcpy (host, binding->local.host, sizeof host);
+      port = binding->local.port;
+      if (binding->wildcard && !route_source (dest, host, sizeof host))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, "no route to %s",
+                       dest->host);
+          return FALSE;
+        }
+    }
+  else
+    {
+      /* TCP without a listener: the connection's own port is all we have. */
+      if (!route_source (dest, host, sizeof host))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, "no route to %s",
+                       dest->host);
+          return FALSE;
+        }
+      port = 0;
+    }
+  if (used)
+    *used = kind;
+
+  if (kind == SP_SIP_TRANSPORT_UDP)
+    {
+      g_autoptr (GBytes) bytes = NULL;
+      if (!stamp_via (msg, kind, host, port, error))
+        return FALSE;
+      bytes = sp_sip_message_serialize (msg);
+      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060,
+                             error);
+    }
+  else
+    {
+      g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+      Connection *conn = g_hash_table_lookup (self->connections, key);
+      SpSipPeer tcp_dest = *dest;
+
+      tcp_dest.kind = SP_SIP_TRANSPORT_TCP;
+      if (tcp_dest.port == 0)
+        tcp_dest.port = 5060;
+      if (conn == NULL)
+        conn = tcp_connect (self, &tcp_dest, error);
+      if (conn == NULL)
+        return FALSE;
+      if (!stamp_via (msg, kind, host, port, error))
+        return FALSE;
+      return tcp_send_message (self, conn, msg, switched, dest, error);
+    }
+}
+
+static gboolean
+send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, GError **error)
+{
+  const SpSipVia *via = sp_sip_message_get_via (msg);
+  SpSipTransportKind kind;
+  const char *host;
+  guint16 port;
+  g_autoptr (GBytes) bytes = NULL;
+  SpSipPeer target;
+  Binding *binding;
+
+  if (via == NULL || via->host == NULL)
+    {
+      g_set_error_literal (error, SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST, "response has no Via");
+      return FALSE;
+    }
+  if (!sp_sip_transport_kind_from_string (via->transport, &kind))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "transport %s not supported",
+                   via->transport ? via->transport : "(none)");
+      return FALSE;
+    }
+  /* 18.2.2 (with RFC 3581 for UDP). */
+  host = via->received ? via->received : via->host;
+  port = via->port ? via->port : 5060;
+  if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
+    port = (guint16) via->rport;
+  sp_sip_peer_init (&target, kind, host, port);
+  if (dest)
+    target.binding = dest->binding;
+
+  if (kind == SP_SIP_TRANSPORT_TCP)
+    {
+      Connection *conn = NULL;
+      if (dest)
+        {
+          g_autofree char *key = connection_key (dest->host, dest->port);
+          conn = g_hash_table_lookup (self->connections, key);
+        }
+      if (conn == NULL)
+        {
+          g_autofree char *key = connection_key (target.host, target.port);
+          conn = g_hash_table_lookup (self->connections, key);
+        }
+      if (conn == NULL)
+        conn = tcp_connect (self, &target, error);
+      if (conn == NULL)
+        return FALSE;
+      return tcp_send_message (self, conn, msg, FALSE, NULL, error);
+    }
+
+  binding = find_binding (self, SP_SIP_TRANSPORT_UDP, &target);
+  if (binding == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s", host);
+      return FALSE;
+    }
+  bytes = sp_sip_message_serialize (msg);
+  return udp_send_bytes (self, binding, bytes, target.host, target.port, error);
+}
+
+gboolean
+sp_sip_transport_send (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
+                       SpSipTransportKind *used, GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (SP_IS_SIP_TRANSPORT (self), FALSE);
+  if (sp_sip_message_is_request (msg))
+    {
+      g_return_val_if_fail (dest != NULL, FALSE);
+      ok = send_request (self, msg, dest, used, error);
+    }
+  else
+    {
+      const SpSipVia *via = sp_sip_message_get_via (msg);
+      if (used)
+        *used = via && via->transport && g_ascii_strcasecmp (via->transport, "TCP") == 0
+                    ? SP_SIP_TRANSPORT_TCP
+                    : SP_SIP_TRANSPORT_UDP;
+      ok = send_response (self, msg, dest, error);
+    }
+  if (!ok)
+    self->stats.send_failures++;
+  return ok;
+}

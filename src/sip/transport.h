@@ -1,0 +1,109 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sip/message.h"
+
+G_BEGIN_DECLS
+
+/* SIP transports (RFC 3261 section 18, RFC 3581) on GIO sockets and the
+ * GLib main loop: UDP and TCP, IPv4 and IPv6, several bindings at once.
+ * Addresses are numeric IP addresses; there is no DNS here. */
+
+typedef enum
+{
+  SP_SIP_TRANSPORT_UDP,
+  SP_SIP_TRANSPORT_TCP,
+} SpSipTransportKind;
+
+/* Upper case, as in Via: "UDP", "TCP". */
+const char *sp_sip_transport_kind_to_string (SpSipTransportKind kind);
+/* Case-insensitive; FALSE for anything but UDP and TCP. */
+gboolean sp_sip_transport_kind_from_string (const char *name, SpSipTransportKind *kind);
+
+/* A transport address: where a message goes to or came from. A plain
+ * value, copied by assignment. @binding is the 1-based index of the local
+ * binding a message came in on (0 = any); a response sent to that peer
+ * leaves from the same binding. */
+typedef struct
+{
+  SpSipTransportKind kind;
+  char host[48]; /* numeric, IPv6 without brackets */
+  guint16 port;
+  guint binding;
+} SpSipPeer;
+
+void sp_sip_peer_init (SpSipPeer *peer, SpSipTransportKind kind, const char *host, guint16 port);
+/* "udp:127.0.0.1:5060", "tcp:[::1]:5060" */
+char *sp_sip_peer_to_string (const SpSipPeer *peer);
+gboolean sp_sip_peer_equal (const SpSipPeer *a, const SpSipPeer *b);
+/* "1.2.3.4:5060" or "[::1]:5060" */
+char *sp_sip_host_port_to_string (const char *host, guint16 port);
+
+/* Counters for monitoring and tests. */
+typedef struct
+{
+  guint64 messages_received;
+  guint64 messages_sent;
+  guint64 parse_failures;        /* datagrams or stream data that failed to parse */
+  guint64 bad_requests_answered; /* of those, answered with 4xx */
+  guint64 dropped;               /* discarded without an answer */
+  guint64 partial_on_close;      /* TCP connections closed with half a message */
+  guint64 send_failures;
+  guint64 tcp_connections_opened;
+  guint64 tcp_connections_closed;
+  guint64 udp_to_tcp_switches; /* 18.1.1: large requests moved to TCP */
+} SpSipTransportStats;
+
+#define SP_TYPE_SIP_TRANSPORT (sp_sip_transport_get_type ())
+G_DECLARE_FINAL_TYPE (SpSipTransport, sp_sip_transport, SP, SIP_TRANSPORT, GObject)
+
+/* A message that parsed. Requests already carry received/rport on their
+ * top Via (18.2.1, RFC 3581). */
+typedef void (*SpSipTransportReceiveFunc) (SpSipTransport *transport, SpSipMessage *msg,
+                                           const SpSipPeer *source, gpointer user_data);
+/* A message accepted by sp_sip_transport_send() that could not be
+ * delivered after all (TCP connect refused, connection lost before it
+ * was written). Called from the main loop, never from inside send(). */
+typedef void (*SpSipTransportErrorFunc) (SpSipTransport *transport, SpSipMessage *msg,
+                                         const GError *error, gpointer user_data);
+
+SpSipTransport *sp_sip_transport_new (void);
+void sp_sip_transport_set_handlers (SpSipTransport *transport, SpSipTransportReceiveFunc receive,
+                                    SpSipTransportErrorFunc error, gpointer user_data);
+
+/* Binds a UDP socket or a TCP listener. Port 0 picks a free port; @bound
+ * (may be NULL) receives the address actually bound, with its binding
+ * index. */
+gboolean sp_sip_transport_listen (SpSipTransport *transport, SpSipTransportKind kind,
+                                  const char *host, guint16 port, SpSipPeer *bound, GError **error);
+/* The @n-th binding (0-based), FALSE past the end. */
+gboolean sp_sip_transport_get_binding (SpSipTransport *transport, guint n, SpSipPeer *bound);
+
+/* Sends @msg.
+ * Request: to @dest. The top Via's transport and sent-by are set from
+ * the socket that sends and ";rport" is added (RFC 3581). A UDP request
+ * larger than 1300 bytes goes over TCP when a TCP binding of the same
+ * family exists (18.1.1), and falls back to UDP if the connection is
+ * refused. @used (may be NULL) receives the transport kind chosen.
+ * Response: per 18.2.2 from the top Via (received, rport, sent-by); over
+ * TCP on the connection to @dest (the request's source) while it is open.
+ * FALSE with @error when it fails at once; later failures go to the error
+ * handler. */
+gboolean sp_sip_transport_send (SpSipTransport *transport, SpSipMessage *msg, const SpSipPeer *dest,
+                                SpSipTransportKind *used, GError **error);
+
+/* TCP connections idle (nothing sent or received) this long are closed. */
+void sp_sip_transport_set_idle_timeout (SpSipTransport *transport, guint ms);
+guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
+const SpSipTransportStats *sp_sip_transport_get_stats (SpSipTransport *transport);
+
+/* Formats a Via value: @via's parameters except those listed in @drop
+ * (NULL-terminated, may be NULL), with the given sent-protocol transport
+ * and sent-by, then @extra (";name=value..." or NULL) appended. */
+char *sp_sip_via_format (const SpSipVia *via, const char *transport, const char *host, guint16 port,
+                         const char *const *drop, const char *extra);
+/* Replaces the top Via of @msg by @value. */
+gboolean sp_sip_via_replace_top (SpSipMessage *msg, const char *value, GError **error);
+
+G_END_DECLS
