@@ -4,6 +4,7 @@
  * from spk.monitor. Audio is checked by frequency, never by bytes. */
 #include "audio/alsa.h"
 #include "audio/wav.h"
+#include "../common/goertzel.h"
 
 #include <gio/gio.h>
 #include <math.h>
@@ -13,6 +14,8 @@
 #define MIC_TONE_HZ 1000.0
 #define SPK_TONE_HZ 440.0
 #define BLOCK_MS    20
+/* Mean square below which a block is silence: about -50 dBFS. */
+#define SILENCE_MS 1e4
 /* Longest any single wait in these tests may take. */
 #define DEADLINE_US (5 * G_USEC_PER_SEC)
 /* Longest a single read or write may take. */
@@ -20,55 +23,32 @@
 
 typedef struct
 {
-  guint blocks;
-  guint wanted; /* blocks where the wanted tone dominates */
-  guint other;  /* blocks where the other tone dominates */
-} ToneCount;
+  GoertzelVerdict verdict; /* f1 is the wanted tone, f2 the other */
+  double purity;           /* mean share of a loud block's power at the wanted tone */
+} ToneCheck;
 
-/* Share of the block's energy at @freq: about 1 for a pure tone at @freq,
- * about 0 for silence-free audio elsewhere (Goertzel). */
-static double
-tone_share (const gint16 *x, gsize n, double freq, guint rate)
-{
-  double coeff = 2.0 * cos (2.0 * G_PI * freq / rate);
-  double s1 = 0, s2 = 0, energy = 0, power;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      double s0 = x[i] + coeff * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-      energy += (double) x[i] * x[i];
-    }
-  if (energy < 1.0)
-    return 0.0;
-  power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return power / (energy * n / 2.0);
-}
-
-/* Counts 20 ms blocks by dominant tone; quiet blocks (below -40 dBFS RMS)
- * count as neither. */
-static ToneCount
-count_tones (const gint16 *x, gsize n, guint rate, double wanted, double other)
+/* Which tone each 20 ms block carries, and how clean the wanted one is:
+ * a block can only be won by the wanted tone if it also dominates the
+ * block as a whole, not just the other tone. */
+static ToneCheck
+check_tones (const gint16 *x, gsize n, guint rate, double wanted, double other)
 {
   gsize block = rate * BLOCK_MS / 1000;
-  ToneCount count = { 0 };
+  ToneCheck check = { { 0 } };
+  guint loud = 0;
 
+  goertzel_compare (x, n, rate, wanted, other, SILENCE_MS, &check.verdict);
   for (gsize at = 0; at + block <= n; at += block)
     {
-      double energy = 0;
-      for (gsize i = 0; i < block; i++)
-        energy += (double) x[at + i] * x[at + i];
-      count.blocks++;
-      if (sqrt (energy / block) < 328.0)
+      double ms = goertzel_mean_square (x + at, block);
+      if (ms < SILENCE_MS)
         continue;
-      if (tone_share (x + at, block, wanted, rate) > 0.5 &&
-          tone_share (x + at, block, other, rate) < 0.1)
-        count.wanted++;
-      else if (tone_share (x + at, block, other, rate) > 0.5)
-        count.other++;
+      check.purity += goertzel_power (x + at, block, rate, wanted) / ms;
+      loud++;
     }
-  return count;
+  if (loud > 0)
+    check.purity /= loud;
+  return check;
 }
 
 static gboolean
@@ -167,16 +147,18 @@ capture (const char *name, guint rate, double seconds, double *elapsed, double *
 static void
 assert_mic_tone (GArray *samples, guint rate, double seconds)
 {
-  ToneCount count =
-      count_tones ((gint16 *) samples->data, samples->len, rate, MIC_TONE_HZ, SPK_TONE_HZ);
+  ToneCheck check =
+      check_tones ((gint16 *) samples->data, samples->len, rate, MIC_TONE_HZ, SPK_TONE_HZ);
   guint expected = (guint) (seconds * 1000 / BLOCK_MS);
 
-  g_test_message ("%u of %u blocks are %.0f Hz, %u are %.0f Hz", count.wanted, count.blocks,
-                  MIC_TONE_HZ, count.other, SPK_TONE_HZ);
+  g_test_message ("%u of %u blocks are %.0f Hz (purity %.2f), %u are %.0f Hz",
+                  check.verdict.f1_wins, check.verdict.blocks, MIC_TONE_HZ, check.purity,
+                  check.verdict.f2_wins, SPK_TONE_HZ);
   /* Allow the first blocks to miss the tone while the server's capture
    * latency fills; the rest must all carry it. */
-  g_assert_cmpuint (count.wanted, >=, expected * 8 / 10);
-  g_assert_cmpuint (count.other, ==, 0);
+  g_assert_cmpuint (check.verdict.f1_wins, >=, expected * 8 / 10);
+  g_assert_cmpuint (check.verdict.f2_wins, ==, 0);
+  g_assert_cmpfloat (check.purity, >, 0.8);
 }
 
 static void
@@ -228,7 +210,7 @@ test_playback (gconstpointer data)
   g_autofree gint16 *tone = g_new (gint16, n_tone);
   gint64 start, deadline, longest = 0;
   double elapsed;
-  ToneCount count;
+  ToneCheck check;
 
   if (!have_pulse ())
     return;
@@ -276,12 +258,14 @@ test_playback (gconstpointer data)
 
   g_assert_true (g_file_get_contents (raw, &contents, &len, &error));
   g_assert_no_error (error);
-  count = count_tones ((const gint16 *) contents, len / 2, rate, SPK_TONE_HZ, MIC_TONE_HZ);
-  g_test_message ("spk.monitor: %u of %u blocks are %.0f Hz, %u are %.0f Hz", count.wanted,
-                  count.blocks, SPK_TONE_HZ, count.other, MIC_TONE_HZ);
+  check = check_tones ((const gint16 *) contents, len / 2, rate, SPK_TONE_HZ, MIC_TONE_HZ);
+  g_test_message ("spk.monitor: %u of %u blocks are %.0f Hz (purity %.2f), %u are %.0f Hz",
+                  check.verdict.f1_wins, check.verdict.blocks, SPK_TONE_HZ, check.purity,
+                  check.verdict.f2_wins, MIC_TONE_HZ);
   /* 1.5 s of tone is 75 blocks. */
-  g_assert_cmpuint (count.wanted, >=, 60);
-  g_assert_cmpuint (count.other, ==, 0);
+  g_assert_cmpuint (check.verdict.f1_wins, >=, 60);
+  g_assert_cmpuint (check.verdict.f2_wins, ==, 0);
+  g_assert_cmpfloat (check.purity, >, 0.8);
 }
 
 static void
