@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "headless.h"
 #include "version.h"
 
 int
@@ -20,6 +21,8 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
+  SpHeadlessOptions headless;
+  int status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -28,17 +31,34 @@ main (int argc, char **argv)
 
   context = g_option_context_new (_ ("[URI] - SIP softphone and small SIP server"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  sp_headless_options_init (&headless);
+  g_option_context_add_group (context, sp_headless_option_group (&headless));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("softphone: %s\n", error->message);
       g_printerr (_ ("Run 'softphone --help' to see the options.\n"));
+      sp_headless_options_clear (&headless);
       return 2;
     }
   if (show_version)
     {
       printf ("softphone %s\n", sp_version ());
+      sp_headless_options_clear (&headless);
       return 0;
     }
+  if (headless.headless)
+    {
+      if (argc > 1)
+        {
+          g_printerr ("softphone: unexpected argument \"%s\"\n", argv[1]);
+          sp_headless_options_clear (&headless);
+          return 2;
+        }
+      status = sp_headless_run (&headless);
+      sp_headless_options_clear (&headless);
+      return status;
+    }
+  sp_headless_options_clear (&headless);
   g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
   fputs (help, stdout);
   return 0;

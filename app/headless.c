@@ -1,0 +1,914 @@
+/* The headless runner: options in, commands on stdin, JSON events out. */
+#include "config.h"
+
+#include "headless.h"
+
+#include <gio/gio.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sip/uri.h"
+#include "ua/account.h"
+#include "ua/hostport.h"
+#include "ua/phone.h"
+
+/* A command line longer than this is refused (and the rest of it read
+ * and dropped), so stdin cannot grow our memory without bound. */
+#define MAX_COMMAND_LENGTH 4096
+
+typedef struct
+{
+  SpHeadlessOptions *opts;
+  SpPhone *phone;
+  GMainLoop *loop;
+  GCancellable *cancellable;
+  GDataInputStream *input;
+  char *bind_host;
+  guint16 bind_port;
+  SpAccount *cli_account;
+  gboolean call_placed;
+  gboolean any_call_seen;
+  gboolean quitting;
+  gboolean waiting_registration;
+  int exit_status;
+  guint sigint_id;
+  guint sigterm_id;
+} Runner;
+
+static void runner_quit (Runner *r);
+
+/* ---- options ------------------------------------------------------------ */
+
+void
+sp_headless_options_init (SpHeadlessOptions *opts)
+{
+  memset (opts, 0, sizeof *opts);
+  opts->hangup_after = -1;
+}
+
+void
+sp_headless_options_clear (SpHeadlessOptions *opts)
+{
+  g_clear_pointer (&opts->bind, g_free);
+  g_clear_pointer (&opts->config_dir, g_free);
+  if (opts->account != NULL)
+    memset (opts->account, 0, strlen (opts->account));
+  g_clear_pointer (&opts->account, g_free);
+  g_clear_pointer (&opts->call, g_free);
+  g_clear_pointer (&opts->audio_in, g_free);
+  g_clear_pointer (&opts->audio_out, g_free);
+  g_clear_pointer (&opts->users, g_free);
+  g_clear_pointer (&opts->routes, g_free);
+  g_clear_pointer (&opts->http, g_free);
+}
+
+static gboolean
+parse_seconds (const char *name, const char *value, gint *out, GError **error)
+{
+  guint64 n = 0;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 86400, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: \"%s\" is not a number of seconds (0 to 86400)", name, value ? value : "");
+      return FALSE;
+    }
+  *out = (gint) n;
+  return TRUE;
+}
+
+static gboolean
+on_auto_answer (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+
+  opts->auto_answer = TRUE;
+  opts->auto_answer_delay = 0;
+  return value == NULL || parse_seconds (name, value, &opts->auto_answer_delay, error);
+}
+
+static gboolean
+on_hangup_after (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  return parse_seconds (name, value, &opts->hangup_after, error);
+}
+
+GOptionGroup *
+sp_headless_option_group (SpHeadlessOptions *opts)
+{
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless,
+      N_ ("Run with no window: commands on stdin, JSON events on stdout"), NULL },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &opts->bind,
+      N_ ("SIP address for UDP and TCP (default 0.0.0.0:5060; port 0 picks one)"),
+      N_ ("ADDR[:PORT]") },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->config_dir,
+      N_ ("Settings and state directory"), N_ ("DIR") },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &opts->account,
+      N_ ("Register this account (password also from $SOFTPHONE_PASSWORD)"),
+      N_ ("sip:USER[:PASSWORD]@HOST[:PORT]") },
+    { "call", 0, 0, G_OPTION_ARG_STRING, &opts->call, N_ ("Place one call once ready"),
+      N_ ("TARGET") },
+    { "auto-answer", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_auto_answer,
+      N_ ("Answer incoming calls, after SECONDS (default 0)"), N_ ("SECONDS") },
+    { "hangup-after", 0, 0, G_OPTION_ARG_CALLBACK, on_hangup_after,
+      N_ ("Hang up that long after the call is established"), N_ ("SECONDS") },
+    { "audio-in", 0, 0, G_OPTION_ARG_FILENAME, &opts->audio_in,
+      N_ ("Send this WAV file (looped) instead of the microphone"), N_ ("FILE.wav") },
+    { "audio-out", 0, 0, G_OPTION_ARG_FILENAME, &opts->audio_out,
+      N_ ("Record received audio to this WAV file instead of the speaker"), N_ ("FILE.wav") },
+    { "exit-when-idle", 0, 0, G_OPTION_ARG_NONE, &opts->exit_when_idle,
+      N_ ("Quit once the last call has ended"), NULL },
+    { "log-sip", 0, 0, G_OPTION_ARG_NONE, &opts->log_sip,
+      N_ ("Print every SIP message sent and received to stderr"), NULL },
+    { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
+    { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
+    { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
+      N_ ("FILE") },
+    { "http", 0, 0, G_OPTION_ARG_STRING, &opts->http, N_ ("Server web console address"),
+      N_ ("ADDR:PORT") },
+    { NULL },
+  };
+  GOptionGroup *group = g_option_group_new ("headless", _ ("Headless mode options:"),
+                                            _ ("Show headless mode options"), opts, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  return group;
+}
+
+/* --bind: a numeric address, optional port; port 0 is allowed here. */
+static gboolean
+parse_bind (const char *text, char **host, guint16 *port, GError **error)
+{
+  g_autofree char *copy = g_strdup (text);
+  g_autoptr (GError) local = NULL;
+  gsize len = strlen (copy);
+  gboolean zero_port = FALSE;
+
+  if (len > 2 && g_str_has_suffix (copy, ":0") &&
+      (copy[len - 3] == ']' || strchr (copy, ':') == copy + len - 2))
+    {
+      copy[len - 2] = '\0';
+      zero_port = TRUE;
+    }
+  if (!sp_host_port_parse (copy, host, port, &local))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--bind %s: %s", text,
+                   local->message);
+      return FALSE;
+    }
+  if (!sp_host_is_ip_literal (*host))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--bind %s: give a numeric IP address (e.g. 127.0.0.1:5060)", text);
+      g_clear_pointer (host, g_free);
+      return FALSE;
+    }
+  if (zero_port)
+    *port = 0;
+  else if (*port == 0)
+    *port = 5060;
+  return TRUE;
+}
+
+/* --account sip:USER[:PASSWORD]@HOST[:PORT][;transport=tcp] */
+static SpAccount *
+parse_account (const char *text, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (SpSipUri) uri = sp_sip_uri_parse (text, -1, &local);
+  g_autoptr (SpAccount) account = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *server = NULL;
+  const char *password;
+  const char *transport;
+
+  if (uri == NULL || sp_sip_uri_get_scheme (uri) != SP_URI_SCHEME_SIP)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--account: expected sip:USER[:PASSWORD]@HOST[:PORT]%s%s", local ? ", " : "",
+                   local ? local->message : "");
+      return NULL;
+    }
+  user = sp_sip_uri_dup_user_unescaped (uri, NULL);
+  if (user == NULL || *user == '\0')
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--account: a user name is required (sip:USER@HOST)");
+      return NULL;
+    }
+  password = sp_sip_uri_get_password (uri);
+  if (password == NULL)
+    password = g_getenv ("SOFTPHONE_PASSWORD");
+  server = sp_host_port_to_string (sp_sip_uri_get_host (uri), sp_sip_uri_get_port (uri));
+
+  account = sp_account_new ("cli");
+  g_object_set (account, "name", "command line", "username", user, "password", password, "server",
+                server, NULL);
+  transport = sp_sip_uri_get_param (uri, "transport");
+  if (transport != NULL)
+    {
+      SpAccountTransport t;
+      if (!sp_account_transport_from_string (transport, &t, &local))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--account: %s",
+                       local->message);
+          return NULL;
+        }
+      sp_account_set_transport (account, t);
+    }
+  if (!sp_account_validate (account, &local))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--account: %s",
+                   local->message);
+      return NULL;
+    }
+  return g_steal_pointer (&account);
+}
+
+static gboolean
+check_options (Runner *r, GError **error)
+{
+  SpHeadlessOptions *opts = r->opts;
+
+  if (opts->server || opts->users || opts->routes || opts->http)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--server, --users, --routes and --http are not available in this "
+                           "build yet");
+      return FALSE;
+    }
+  if (!parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port, error))
+    return FALSE;
+  if (opts->account != NULL)
+    {
+      r->cli_account = parse_account (opts->account, error);
+      if (r->cli_account == NULL)
+        return FALSE;
+    }
+  if (opts->audio_in != NULL && !g_file_test (opts->audio_in, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--audio-in %s: no such file",
+                   opts->audio_in);
+      return FALSE;
+    }
+  if (opts->audio_out != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (opts->audio_out);
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--audio-out %s: directory %s does not exist", opts->audio_out, dir);
+          return FALSE;
+        }
+    }
+  if (opts->call != NULL && *g_strstrip (opts->call) == '\0')
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--call: give a number, a SIP address or an IP address");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+/* Builds one event object from name/value pairs: "s" string (NULL
+ * skipped), "i" gint64, "b" boolean. Ends with NULL. */
+static void
+emit_node (JsonNode *root)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static JsonBuilder *
+event_begin (const char *name)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, name);
+  return b;
+}
+
+static void
+add_string (JsonBuilder *b, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+add_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+event_end (JsonBuilder *b)
+{
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  emit_node (root);
+  g_object_unref (b);
+}
+
+static void
+emit_error (const char *message)
+{
+  JsonBuilder *b = event_begin ("error");
+  add_string (b, "message", message);
+  event_end (b);
+}
+
+static char *
+account_label (SpAccount *account)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  if (sp_account_get_username (account) != NULL &&
+      sp_account_get_server_host_port (account, &host, &port))
+    return g_strdup_printf ("%s@%s", sp_account_get_username (account), host);
+  return g_strdup (sp_account_get_id (account));
+}
+
+static void
+add_call (JsonBuilder *b, SpCall *call)
+{
+  add_string (b, "call", sp_call_get_id (call));
+  add_string (b, "call_id", sp_call_get_sip_call_id (call));
+}
+
+/* ---- phone signals ------------------------------------------------------ */
+
+static void place_cli_call (Runner *r);
+
+static void
+on_registration_changed (SpPhone *phone, SpAccount *account, guint code, Runner *r)
+{
+  g_autofree char *label = account_label (account);
+  const char *name = NULL;
+  JsonBuilder *b;
+
+  switch (sp_account_get_status (account))
+    {
+      case SP_ACCOUNT_STATUS_REGISTERED:
+        name = "registered";
+        break;
+      case SP_ACCOUNT_STATUS_FAILED:
+        name = "registration_failed";
+        break;
+      case SP_ACCOUNT_STATUS_UNREGISTERED:
+        name = "unregistered";
+        break;
+      case SP_ACCOUNT_STATUS_REGISTERING:
+      default:
+        return;
+    }
+  b = event_begin (name);
+  add_string (b, "account", label);
+  add_string (b, "reason", sp_account_get_status_reason (account));
+  if (code != 0)
+    add_int (b, "code", code);
+  event_end (b);
+
+  if (r->waiting_registration && sp_account_get_status (account) != SP_ACCOUNT_STATUS_UNREGISTERED)
+    {
+      r->waiting_registration = FALSE;
+      place_cli_call (r);
+    }
+}
+
+static gboolean
+auto_answer_cb (gpointer data)
+{
+  g_autoptr (SpCall) call = data;
+  SpPhone *phone = g_object_get_data (G_OBJECT (call), "sp-headless-phone");
+  g_autoptr (GError) error = NULL;
+
+  if (phone != NULL && sp_call_get_state (call) == SP_CALL_STATE_INCOMING &&
+      !sp_phone_answer (phone, call, &error))
+    emit_error (error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+hangup_after_cb (gpointer data)
+{
+  g_autoptr (SpCall) call = data;
+  g_autoptr (GError) error = NULL;
+
+  if (sp_call_get_state (call) != SP_CALL_STATE_ENDED && !sp_call_hangup (call, &error))
+    emit_error (error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_call_state (SpCall *call, GParamSpec *pspec, Runner *r)
+{
+  SpCallState state = sp_call_get_state (call);
+  SpCallState previous = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (call), "sp-headless-state"));
+  const char *name = NULL;
+  JsonBuilder *b;
+
+  if (state == previous)
+    return;
+  g_object_set_data (G_OBJECT (call), "sp-headless-state", GINT_TO_POINTER (state));
+  switch (state)
+    {
+      case SP_CALL_STATE_RINGING:
+        name = "ringing";
+        break;
+      case SP_CALL_STATE_ESTABLISHED:
+        name = previous == SP_CALL_STATE_HELD ? "resumed" : "established";
+        break;
+      case SP_CALL_STATE_HELD:
+        name = "held";
+        break;
+      case SP_CALL_STATE_DIALING:
+      case SP_CALL_STATE_INCOMING:
+      case SP_CALL_STATE_ENDED: /* reported by "ended", with its reason */
+      default:
+        return;
+    }
+  b = event_begin (name);
+  add_call (b, call);
+  if (state == SP_CALL_STATE_ESTABLISHED && previous != SP_CALL_STATE_HELD)
+    add_string (b, "codec", sp_call_get_codec (call));
+  event_end (b);
+
+  if (state == SP_CALL_STATE_ESTABLISHED && previous != SP_CALL_STATE_HELD &&
+      r->opts->hangup_after >= 0)
+    g_timeout_add_seconds (r->opts->hangup_after, hangup_after_cb, g_object_ref (call));
+}
+
+static void
+on_dtmf (SpCall *call, char digit, const char *method, Runner *r)
+{
+  JsonBuilder *b = event_begin ("dtmf");
+  char text[2] = { digit, '\0' };
+
+  add_call (b, call);
+  add_string (b, "digit", text);
+  add_string (b, "method", method);
+  event_end (b);
+}
+
+static gboolean
+has_live_calls (Runner *r)
+{
+  GListModel *calls = sp_phone_get_calls (r->phone);
+  guint n = g_list_model_get_n_items (calls);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+      if (sp_call_get_state (call) != SP_CALL_STATE_ENDED)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+on_call_ended (SpPhone *phone, SpCall *call, Runner *r)
+{
+  JsonBuilder *b = event_begin ("ended");
+
+  add_call (b, call);
+  add_string (b, "reason", sp_call_get_end_reason (call));
+  add_int (b, "code", sp_call_get_end_code (call));
+  add_int (b, "duration", sp_call_get_duration (call));
+  event_end (b);
+
+  if (r->opts->exit_when_idle && (r->opts->call == NULL || r->call_placed) && !has_live_calls (r))
+    runner_quit (r);
+}
+
+static void
+on_call_added (SpPhone *phone, SpCall *call, Runner *r)
+{
+  r->any_call_seen = TRUE;
+  g_object_set_data (G_OBJECT (call), "sp-headless-state",
+                     GINT_TO_POINTER (sp_call_get_state (call)));
+  g_signal_connect (call, "notify::state", G_CALLBACK (on_call_state), r);
+  g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf), r);
+
+  if (sp_call_get_direction (call) == SP_CALL_DIRECTION_OUTGOING)
+    {
+      JsonBuilder *b = event_begin ("dialing");
+      add_call (b, call);
+      add_string (b, "to", sp_call_get_peer (call));
+      event_end (b);
+    }
+}
+
+static void
+on_incoming_call (SpPhone *phone, SpCall *call, Runner *r)
+{
+  JsonBuilder *b = event_begin ("incoming");
+
+  add_call (b, call);
+  add_string (b, "from", sp_call_get_peer (call));
+  add_string (b, "display_name", sp_call_get_peer_display_name (call));
+  event_end (b);
+
+  if (r->opts->auto_answer)
+    {
+      g_object_set_data (G_OBJECT (call), "sp-headless-phone", r->phone);
+      g_timeout_add_seconds (r->opts->auto_answer_delay, auto_answer_cb, g_object_ref (call));
+    }
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+/* The call a command without an id means: @prefer state first, else the
+ * newest live call. */
+static SpCall *
+pick_call (Runner *r, const char *id, SpCallState prefer, GError **error)
+{
+  GListModel *calls = sp_phone_get_calls (r->phone);
+  guint n = g_list_model_get_n_items (calls);
+  SpCall *fallback = NULL;
+
+  if (id != NULL)
+    {
+      SpCall *call = sp_phone_find_call (r->phone, id);
+      if (call == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No call %s", id);
+      return call;
+    }
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i - 1);
+      if (sp_call_get_state (call) == prefer)
+        return call;
+      if (fallback == NULL && sp_call_get_state (call) != SP_CALL_STATE_ENDED)
+        fallback = call;
+    }
+  if (fallback == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No call in progress");
+  return fallback;
+}
+
+static void
+emit_status (Runner *r)
+{
+  JsonBuilder *b = event_begin ("status");
+  GListModel *accounts = sp_phone_get_accounts (r->phone);
+  GListModel *calls = sp_phone_get_calls (r->phone);
+  g_autofree char *sip = sp_phone_dup_sip_address (r->phone);
+
+  add_string (b, "sip", sip);
+  json_builder_set_member_name (b, "accounts");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (accounts, i);
+      g_autofree char *label = account_label (a);
+
+      json_builder_begin_object (b);
+      add_string (b, "account", label);
+      add_string (b, "status", sp_account_status_to_string (sp_account_get_status (a)));
+      add_string (b, "reason", sp_account_get_status_reason (a));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "calls");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
+    {
+      g_autoptr (SpCall) c = g_list_model_get_item (calls, i);
+
+      json_builder_begin_object (b);
+      add_call (b, c);
+      add_string (b, "state", sp_call_state_to_string (sp_call_get_state (c)));
+      add_string (b, "direction", sp_call_direction_to_string (sp_call_get_direction (c)));
+      add_string (b, "peer", sp_call_get_peer (c));
+      add_int (b, "duration", sp_call_get_duration (c));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  event_end (b);
+}
+
+static gboolean
+run_command (Runner *r, const char *line, GError **error)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (line));
+  char *arg = copy;
+  const char *verb;
+  SpCall *call;
+
+  if (*copy == '\0' || *copy == '#')
+    return TRUE;
+  verb = arg;
+  while (*arg != '\0' && !g_ascii_isspace (*arg))
+    arg++;
+  if (*arg != '\0')
+    {
+      *arg++ = '\0';
+      g_strchug (arg);
+    }
+  if (*arg == '\0')
+    arg = NULL;
+
+  if (strcmp (verb, "call") == 0)
+    {
+      if (arg == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "call: give a number, a SIP address or an IP address");
+          return FALSE;
+        }
+      return sp_phone_call (r->phone, arg, NULL, error) != NULL;
+    }
+  if (strcmp (verb, "answer") == 0)
+    {
+      call = pick_call (r, arg, SP_CALL_STATE_INCOMING, error);
+      return call != NULL && sp_phone_answer (r->phone, call, error);
+    }
+  if (strcmp (verb, "hangup") == 0)
+    {
+      call = pick_call (r, arg, SP_CALL_STATE_ESTABLISHED, error);
+      return call != NULL && sp_call_hangup (call, error);
+    }
+  if (strcmp (verb, "hold") == 0)
+    {
+      call = pick_call (r, arg, SP_CALL_STATE_ESTABLISHED, error);
+      return call != NULL && sp_call_hold (call, error);
+    }
+  if (strcmp (verb, "resume") == 0)
+    {
+      call = pick_call (r, arg, SP_CALL_STATE_HELD, error);
+      return call != NULL && sp_call_resume (call, error);
+    }
+  if (strcmp (verb, "dtmf") == 0)
+    {
+      if (arg == NULL)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "dtmf: give the digits to send");
+          return FALSE;
+        }
+      call = pick_call (r, NULL, SP_CALL_STATE_ESTABLISHED, error);
+      return call != NULL && sp_call_send_dtmf (call, arg, error);
+    }
+  if (strcmp (verb, "register") == 0)
+    {
+      sp_phone_register (r->phone, NULL);
+      return TRUE;
+    }
+  if (strcmp (verb, "unregister") == 0)
+    {
+      sp_phone_unregister (r->phone, NULL);
+      return TRUE;
+    }
+  if (strcmp (verb, "status") == 0)
+    {
+      emit_status (r);
+      return TRUE;
+    }
+  if (strcmp (verb, "quit") == 0)
+    {
+      runner_quit (r);
+      return TRUE;
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
+               "register, unregister, status, quit)",
+               verb);
+  return FALSE;
+}
+
+static void read_next_line (Runner *r);
+
+static void
+on_line (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Runner *r = data;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                     result, &len, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    {
+      /* Not UTF-8, or a read error: report it and go on with the next. */
+      emit_error (error->message);
+      if (!g_error_matches (error, G_CONVERT_ERROR, G_CONVERT_ERROR_ILLEGAL_SEQUENCE))
+        return;
+      read_next_line (r);
+      return;
+    }
+  if (line == NULL)
+    {
+      g_debug ("stdin closed; commands end here");
+      return;
+    }
+  if (len > MAX_COMMAND_LENGTH)
+    emit_error ("Command line too long");
+  else if (!r->quitting && !run_command (r, line, &error))
+    emit_error (error->message);
+  if (!r->quitting)
+    read_next_line (r);
+}
+
+static void
+read_next_line (Runner *r)
+{
+  g_data_input_stream_read_line_async (r->input, G_PRIORITY_DEFAULT, r->cancellable, on_line, r);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void
+place_cli_call (Runner *r)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (r->opts->call == NULL || r->call_placed || r->quitting)
+    return;
+  r->call_placed = TRUE;
+  if (sp_phone_call (r->phone, r->opts->call, NULL, &error) == NULL)
+    {
+      emit_error (error->message);
+      if (r->opts->exit_when_idle)
+        {
+          r->exit_status = 1;
+          runner_quit (r);
+        }
+    }
+}
+
+static gboolean
+start_cli_call (gpointer data)
+{
+  place_cli_call (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_shutdown_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Runner *r = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_phone_shutdown_finish (SP_PHONE (source), result, &error))
+    g_warning ("Shutdown: %s", error->message);
+  g_main_loop_quit (r->loop);
+}
+
+static void
+runner_quit (Runner *r)
+{
+  if (r->quitting)
+    return;
+  r->quitting = TRUE;
+  g_cancellable_cancel (r->cancellable);
+  sp_phone_shutdown_async (r->phone, NULL, on_shutdown_done, r);
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Runner *r = data;
+
+  g_message ("Signal received: hanging up and unregistering");
+  runner_quit (r);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+runner_start (Runner *r, GError **error)
+{
+  SpHeadlessOptions *opts = r->opts;
+  g_autofree char *config_dir = NULL;
+  g_autofree char *state_dir = NULL;
+  g_autofree char *sip = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  JsonBuilder *b;
+
+  if (opts->config_dir != NULL)
+    {
+      config_dir = g_strdup (opts->config_dir);
+      state_dir = g_strdup (opts->config_dir);
+    }
+  else
+    {
+      config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
+      state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
+    }
+
+  r->phone = sp_phone_new (config_dir, state_dir);
+  g_object_set (r->phone, "log-sip", opts->log_sip, "audio-in", opts->audio_in, "audio-out",
+                opts->audio_out, NULL);
+  g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
+  g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
+  g_signal_connect (r->phone, "incoming-call", G_CALLBACK (on_incoming_call), r);
+  g_signal_connect (r->phone, "call-ended", G_CALLBACK (on_call_ended), r);
+
+  /* --account replaces the saved accounts for this run (and is not saved). */
+  if (r->cli_account != NULL)
+    sp_phone_add_account (r->phone, r->cli_account);
+  else
+    {
+      g_autoptr (GError) local = NULL;
+      if (!sp_phone_load_accounts (r->phone, &local))
+        g_warning ("Saved accounts not loaded: %s", local->message);
+    }
+
+  if (!sp_phone_start (r->phone, r->bind_host, r->bind_port, error))
+    return FALSE;
+
+  sip = sp_phone_dup_sip_address (r->phone);
+  b = event_begin ("ready");
+  add_string (b, "sip", sip);
+  event_end (b);
+
+  in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  r->input = g_data_input_stream_new (in);
+  g_data_input_stream_set_newline_type (r->input, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+  read_next_line (r);
+
+  sp_phone_register (r->phone, NULL);
+  /* With an account that registers, call once it has an answer. */
+  r->waiting_registration = FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (sp_phone_get_accounts (r->phone)); i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (sp_phone_get_accounts (r->phone), i);
+      if (sp_account_get_status (a) == SP_ACCOUNT_STATUS_REGISTERING)
+        r->waiting_registration = TRUE;
+    }
+  if (!r->waiting_registration)
+    g_idle_add (start_cli_call, r);
+  return TRUE;
+}
+
+int
+sp_headless_run (SpHeadlessOptions *opts)
+{
+  Runner r = { .opts = opts, .exit_status = 0 };
+  g_autoptr (GError) error = NULL;
+
+  /* Logs to stderr only: stdout carries nothing but events. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  /* A peer that closes its end while we write an event must not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  if (!check_options (&r, &error))
+    {
+      g_printerr ("softphone: %s\n", error->message);
+      g_printerr ("%s", _ ("Run 'softphone --help-headless' to see the options.\n"));
+      g_free (r.bind_host);
+      g_clear_object (&r.cli_account);
+      return 2;
+    }
+
+  r.loop = g_main_loop_new (NULL, FALSE);
+  r.cancellable = g_cancellable_new ();
+  r.sigint_id = g_unix_signal_add (SIGINT, on_signal, &r);
+  r.sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &r);
+
+  if (!runner_start (&r, &error))
+    {
+      g_printerr ("softphone: %s\n", error->message);
+      r.exit_status = 1;
+    }
+  else
+    g_main_loop_run (r.loop);
+
+  g_source_remove (r.sigint_id);
+  g_source_remove (r.sigterm_id);
+  if (r.phone != NULL)
+    g_signal_handlers_disconnect_by_data (r.phone, &r);
+  g_clear_object (&r.input);
+  g_clear_object (&r.phone);
+  g_clear_object (&r.cancellable);
+  g_clear_object (&r.cli_account);
+  g_main_loop_unref (r.loop);
+  g_free (r.bind_host);
+  return r.exit_status;
+}

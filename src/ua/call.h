@@ -1,0 +1,71 @@
+#pragma once
+
+#include <glib-object.h>
+
+#include "ua/account.h"
+#include "ua/history.h"
+
+G_BEGIN_DECLS
+
+/* One call, incoming or outgoing, as the UI and the headless runner see
+ * it. The SIP dialog and the media session behind it stay private to
+ * src/ua/. Every field is a property with notify. */
+
+typedef enum
+{
+  SP_CALL_STATE_DIALING,     /* INVITE sent, nothing heard yet (or 100) */
+  SP_CALL_STATE_RINGING,     /* 180/183 from the remote side */
+  SP_CALL_STATE_INCOMING,    /* INVITE received, ringing here */
+  SP_CALL_STATE_ESTABLISHED, /* answered, media flowing */
+  SP_CALL_STATE_HELD,        /* on hold (by us) */
+  SP_CALL_STATE_ENDED,       /* final: see end reason and code */
+} SpCallState;
+
+#define SP_TYPE_CALL_STATE (sp_call_state_get_type ())
+GType sp_call_state_get_type (void);
+/* "dialing", "ringing", "incoming", "established", "held", "ended". */
+const char *sp_call_state_to_string (SpCallState state);
+
+#define SP_TYPE_CALL (sp_call_get_type ())
+G_DECLARE_FINAL_TYPE (SpCall, sp_call, SP, CALL, GObject)
+
+/* Short id, unique in the phone ("1", "2", ...): what commands name. */
+const char *sp_call_get_id (SpCall *self);
+/* The SIP Call-ID. */
+const char *sp_call_get_sip_call_id (SpCall *self);
+SpCallState sp_call_get_state (SpCall *self);
+SpCallDirection sp_call_get_direction (SpCall *self);
+/* The remote party: URI as a string, and display name or NULL. */
+const char *sp_call_get_peer (SpCall *self);
+const char *sp_call_get_peer_display_name (SpCall *self);
+/* The account the call goes through, or NULL for a direct call. */
+SpAccount *sp_call_get_account (SpCall *self);
+/* Codec name once established ("PCMU/8000"), else NULL. */
+const char *sp_call_get_codec (SpCall *self);
+gboolean sp_call_get_muted (SpCall *self);
+/* Seconds since established (0 before; frozen once ended). */
+guint sp_call_get_duration (SpCall *self);
+/* Once ended: why ("User hangup", "Busy Here", "media timeout",
+ * "No common codec: offered PCMU, answer G722") and the SIP status that
+ * ended it (0 when none, e.g. a BYE). */
+const char *sp_call_get_end_reason (SpCall *self);
+guint sp_call_get_end_code (SpCall *self);
+
+/* Actions. Each returns FALSE with an error when the state does not
+ * allow it ("call 2 is not ringing"). */
+gboolean sp_call_answer (SpCall *self, GError **error);
+/* Before answer: CANCEL (outgoing) or 486/603 (incoming); after: BYE. */
+gboolean sp_call_hangup (SpCall *self, GError **error);
+gboolean sp_call_hold (SpCall *self, GError **error);
+gboolean sp_call_resume (SpCall *self, GError **error);
+void sp_call_set_muted (SpCall *self, gboolean muted);
+/* Digits 0-9 * # A-D, sent as RFC 4733 events. */
+gboolean sp_call_send_dtmf (SpCall *self, const char *digits, GError **error);
+/* Blind transfer: REFER to @target (number or URI, as for a call). */
+gboolean sp_call_transfer (SpCall *self, const char *target, GError **error);
+
+/* Signals:
+ *   "dtmf-received" (char digit, const char *method)  method: "rfc4733" or "info"
+ *   "ended" ()  once, when the state becomes ENDED */
+
+G_END_DECLS

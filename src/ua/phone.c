@@ -1,0 +1,520 @@
+#include "ua/phone.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "sip/stack.h"
+#include "ua/call-private.h"
+#include "ua/hostport.h"
+#include "ua/settings.h"
+#include "ua/target.h"
+
+/* How long shutdown waits for BYEs and un-REGISTERs to be answered. */
+#define SHUTDOWN_TIMEOUT_MS 4000
+
+struct _SpPhone
+{
+  GObject parent_instance;
+
+  char *config_dir;
+  char *state_dir;
+  SpSipStack *stack;
+  char *local_host;
+  guint16 local_port;
+
+  GListStore *accounts;
+  GListStore *calls;
+  guint next_call_id;
+  SpHistory *history;
+
+  gboolean dnd;
+  char *display_name;
+  char *user;
+  guint media_timeout;
+  char *audio_in;
+  char *audio_out;
+  gboolean log_sip;
+};
+
+G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_DO_NOT_DISTURB,
+  PROP_DISPLAY_NAME,
+  PROP_USER,
+  PROP_MEDIA_TIMEOUT,
+  PROP_AUDIO_IN,
+  PROP_AUDIO_OUT,
+  PROP_LOG_SIP,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_INCOMING_CALL,
+  SIGNAL_CALL_ADDED,
+  SIGNAL_CALL_ENDED,
+  SIGNAL_REGISTRATION_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *props[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+sp_phone_dispose (GObject *object)
+{
+  SpPhone *self = SP_PHONE (object);
+
+  if (self->calls != NULL)
+    g_list_store_remove_all (self->calls);
+  g_clear_object (&self->stack);
+  G_OBJECT_CLASS (sp_phone_parent_class)->dispose (object);
+}
+
+static void
+sp_phone_finalize (GObject *object)
+{
+  SpPhone *self = SP_PHONE (object);
+
+  g_free (self->config_dir);
+  g_free (self->state_dir);
+  g_free (self->local_host);
+  g_clear_object (&self->accounts);
+  g_clear_object (&self->calls);
+  g_clear_pointer (&self->history, sp_history_free);
+  g_free (self->display_name);
+  g_free (self->user);
+  g_free (self->audio_in);
+  g_free (self->audio_out);
+  G_OBJECT_CLASS (sp_phone_parent_class)->finalize (object);
+}
+
+static void
+sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SpPhone *self = SP_PHONE (object);
+
+  switch (prop_id)
+    {
+      case PROP_DO_NOT_DISTURB:
+        g_value_set_boolean (value, self->dnd);
+        break;
+      case PROP_DISPLAY_NAME:
+        g_value_set_string (value, self->display_name);
+        break;
+      case PROP_USER:
+        g_value_set_string (value, self->user);
+        break;
+      case PROP_MEDIA_TIMEOUT:
+        g_value_set_uint (value, self->media_timeout);
+        break;
+      case PROP_AUDIO_IN:
+        g_value_set_string (value, self->audio_in);
+        break;
+      case PROP_AUDIO_OUT:
+        g_value_set_string (value, self->audio_out);
+        break;
+      case PROP_LOG_SIP:
+        g_value_set_boolean (value, self->log_sip);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+set_string_prop (SpPhone *self, char **field, const GValue *value, guint prop)
+{
+  const char *s = g_value_get_string (value);
+
+  if (g_strcmp0 (*field, s) == 0)
+    return;
+  g_free (*field);
+  *field = g_strdup (s);
+  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+}
+
+static void
+sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SpPhone *self = SP_PHONE (object);
+
+  switch (prop_id)
+    {
+      case PROP_DO_NOT_DISTURB:
+        if (self->dnd != g_value_get_boolean (value))
+          {
+            self->dnd = g_value_get_boolean (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      case PROP_DISPLAY_NAME:
+        set_string_prop (self, &self->display_name, value, prop_id);
+        break;
+      case PROP_USER:
+        set_string_prop (self, &self->user, value, prop_id);
+        break;
+      case PROP_MEDIA_TIMEOUT:
+        if (self->media_timeout != g_value_get_uint (value))
+          {
+            self->media_timeout = g_value_get_uint (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      case PROP_AUDIO_IN:
+        set_string_prop (self, &self->audio_in, value, prop_id);
+        break;
+      case PROP_AUDIO_OUT:
+        set_string_prop (self, &self->audio_out, value, prop_id);
+        break;
+      case PROP_LOG_SIP:
+        if (self->log_sip != g_value_get_boolean (value))
+          {
+            self->log_sip = g_value_get_boolean (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sp_phone_class_init (SpPhoneClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = sp_phone_dispose;
+  object_class->finalize = sp_phone_finalize;
+  object_class->get_property = sp_phone_get_property;
+  object_class->set_property = sp_phone_set_property;
+
+  props[PROP_DO_NOT_DISTURB] = g_param_spec_boolean ("do-not-disturb", NULL, NULL, FALSE, rw);
+  props[PROP_DISPLAY_NAME] = g_param_spec_string ("display-name", NULL, NULL, NULL, rw);
+  props[PROP_USER] = g_param_spec_string ("user", NULL, NULL, NULL, rw);
+  props[PROP_MEDIA_TIMEOUT] = g_param_spec_uint ("media-timeout", NULL, NULL, 0, 3600, 30, rw);
+  props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
+  props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
+  props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_INCOMING_CALL] =
+      g_signal_new ("incoming-call", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, SP_TYPE_CALL);
+  signals[SIGNAL_CALL_ADDED] =
+      g_signal_new ("call-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 1, SP_TYPE_CALL);
+  signals[SIGNAL_CALL_ENDED] =
+      g_signal_new ("call-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 1, SP_TYPE_CALL);
+  signals[SIGNAL_REGISTRATION_CHANGED] =
+      g_signal_new ("registration-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 2, SP_TYPE_ACCOUNT, G_TYPE_UINT);
+}
+
+static void
+sp_phone_init (SpPhone *self)
+{
+  self->accounts = g_list_store_new (SP_TYPE_ACCOUNT);
+  self->calls = g_list_store_new (SP_TYPE_CALL);
+  self->media_timeout = 30;
+  self->next_call_id = 1;
+}
+
+SpPhone *
+sp_phone_new (const char *config_dir, const char *state_dir)
+{
+  SpPhone *self = g_object_new (SP_TYPE_PHONE, NULL);
+
+  self->config_dir = g_strdup (config_dir);
+  self->state_dir = g_strdup (state_dir);
+  self->history = sp_history_new (state_dir, SP_HISTORY_MAX_DEFAULT);
+  return self;
+}
+
+/* ---- SIP ---------------------------------------------------------------- */
+
+static void
+log_message (SpPhone *self, const char *direction, SpSipMessage *msg, const SpSipPeer *peer)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *where = NULL;
+
+  if (!self->log_sip)
+    return;
+  text = sp_sip_message_to_string (msg, NULL);
+  where = sp_sip_peer_to_string (peer);
+  /* stderr is for logs; SIP traces go there whole, as sngrep would show. */
+  g_printerr ("----- SIP %s %s -----\n%s\n", direction, where, text);
+}
+
+static gboolean
+on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request,
+                  SpSipDialog *dialog, gpointer user_data)
+{
+  SpPhone *self = user_data;
+
+  log_message (self, "received from", request, sp_sip_server_transaction_get_source (st));
+  /* Not handled here yet: the stack's default answers (OPTIONS 200, BYE
+   * 200 in a dialog, 405/501 otherwise) apply. */
+  return FALSE;
+}
+
+gboolean
+sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
+{
+  SpSipPeer bound;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  g_return_val_if_fail (self->stack == NULL, FALSE);
+
+  if (!sp_history_load (self->history, NULL))
+    g_message ("Call history not loaded");
+
+  self->stack = sp_sip_stack_new (NULL, NULL);
+  sp_sip_stack_set_user_agent (self->stack, "Softphone");
+  g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
+  if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
+    {
+      g_clear_object (&self->stack);
+      return FALSE;
+    }
+  /* TCP on the same port as UDP, as RFC 3261 expects of one SIP address. */
+  if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_TCP, host, bound.port, NULL, error))
+    {
+      g_clear_object (&self->stack);
+      return FALSE;
+    }
+  self->local_host = g_strdup (bound.host);
+  self->local_port = bound.port;
+  g_message ("SIP on %s:%u (UDP and TCP)", self->local_host, self->local_port);
+  return TRUE;
+}
+
+char *
+sp_phone_dup_sip_address (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  if (self->local_host == NULL)
+    return NULL;
+  return sp_host_port_to_string (self->local_host, self->local_port);
+}
+
+gboolean
+sp_phone_get_local_address (SpPhone *self, const char **host, guint16 *port)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  if (self->local_host == NULL)
+    return FALSE;
+  if (host != NULL)
+    *host = self->local_host;
+  if (port != NULL)
+    *port = self->local_port;
+  return TRUE;
+}
+
+/* ---- accounts ----------------------------------------------------------- */
+
+GListModel *
+sp_phone_get_accounts (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  return G_LIST_MODEL (self->accounts);
+}
+
+gboolean
+sp_phone_load_accounts (SpPhone *self, GError **error)
+{
+  g_autoptr (GPtrArray) accounts = NULL;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  accounts = sp_settings_load_accounts (self->config_dir, error);
+  if (accounts == NULL)
+    return FALSE;
+  g_list_store_splice (self->accounts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->accounts)),
+                       accounts->pdata, accounts->len);
+  return TRUE;
+}
+
+gboolean
+sp_phone_save_accounts (SpPhone *self, GError **error)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (list, g_list_model_get_item (G_LIST_MODEL (self->accounts), i));
+  return sp_settings_save_accounts (self->config_dir, (SpAccount *const *) list->pdata, list->len,
+                                    error);
+}
+
+void
+sp_phone_add_account (SpPhone *self, SpAccount *account)
+{
+  g_return_if_fail (SP_IS_PHONE (self));
+  g_return_if_fail (SP_IS_ACCOUNT (account));
+  g_list_store_append (self->accounts, account);
+}
+
+void
+sp_phone_remove_account (SpPhone *self, SpAccount *account)
+{
+  guint pos;
+
+  g_return_if_fail (SP_IS_PHONE (self));
+  if (g_list_store_find (self->accounts, account, &pos))
+    {
+      sp_phone_unregister (self, account);
+      g_list_store_remove (self->accounts, pos);
+    }
+}
+
+static gboolean
+account_should_register (SpAccount *account)
+{
+  return sp_account_get_enabled (account) && sp_account_has_credentials (account) &&
+         sp_account_validate (account, NULL);
+}
+
+void
+sp_phone_register (SpPhone *self, SpAccount *account)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  g_return_if_fail (SP_IS_PHONE (self));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      if ((account != NULL && a != account) || !account_should_register (a))
+        continue;
+      /* REGISTER goes through the transaction layer once it is wired in
+       * (src/ua/registration.c); until then the account says why not. */
+      sp_account_set_status (a, SP_ACCOUNT_STATUS_FAILED,
+                             "registration not available in this build yet");
+      g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, a, 0u);
+    }
+}
+
+void
+sp_phone_unregister (SpPhone *self, SpAccount *account)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  g_return_if_fail (SP_IS_PHONE (self));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      if ((account != NULL && a != account) ||
+          sp_account_get_status (a) == SP_ACCOUNT_STATUS_UNREGISTERED)
+        continue;
+      sp_account_set_status (a, SP_ACCOUNT_STATUS_UNREGISTERED, NULL);
+      g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, a, 0u);
+    }
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+GListModel *
+sp_phone_get_calls (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  return G_LIST_MODEL (self->calls);
+}
+
+SpCall *
+sp_phone_find_call (SpPhone *self, const char *id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
+
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      if (g_strcmp0 (sp_call_get_id (call), id) == 0)
+        return call; /* the store keeps it alive */
+    }
+  return NULL;
+}
+
+/* The first account that can route a number: registered first, else any
+ * enabled one with a server. */
+static SpAccount *
+default_account (SpPhone *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+  SpAccount *fallback = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      if (sp_account_get_status (a) == SP_ACCOUNT_STATUS_REGISTERED)
+        return a;
+      if (fallback == NULL && sp_account_get_enabled (a) && sp_account_get_server (a) != NULL)
+        fallback = a;
+    }
+  return fallback;
+}
+
+SpCall *
+sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GError **error)
+{
+  g_autoptr (SpTarget) target = NULL;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  if (account == NULL)
+    account = default_account (self);
+  target = sp_target_parse (target_text, account, error);
+  if (target == NULL)
+    return NULL;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "Cannot call %s yet: the SIP dialog layer is not in this build", target_text);
+  return NULL;
+}
+
+gboolean
+sp_phone_answer (SpPhone *self, SpCall *call, GError **error)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  return sp_call_answer (call, error);
+}
+
+SpHistory *
+sp_phone_get_history (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  return self->history;
+}
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+void
+sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
+
+  g_task_set_source_tag (task, sp_phone_shutdown_async);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      if (sp_call_get_state (call) != SP_CALL_STATE_ENDED)
+        sp_call_hangup (call, NULL);
+    }
+  sp_phone_unregister (self, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

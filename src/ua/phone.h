@@ -1,0 +1,79 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ua/account.h"
+#include "ua/call.h"
+#include "ua/history.h"
+
+G_BEGIN_DECLS
+
+/* The phone: one SIP stack bound to a local address, the accounts (each
+ * registering on its own), the calls (a GListModel of SpCall), the call
+ * history. The GTK window and the headless runner are two front ends
+ * over this one object. Main loop only. */
+
+#define SP_TYPE_PHONE (sp_phone_get_type ())
+G_DECLARE_FINAL_TYPE (SpPhone, sp_phone, SP, PHONE, GObject)
+
+/* @config_dir holds accounts.ini/passwords.ini, @state_dir the history.
+ * Nothing is read or bound until sp_phone_start (). */
+SpPhone *sp_phone_new (const char *config_dir, const char *state_dir);
+
+/* Binds UDP and TCP on @host (numeric IPv4/IPv6) and @port (0 picks a
+ * free port, the same for both when it can). */
+gboolean sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error);
+/* The bound address, "127.0.0.1:5060" / "[::1]:5060", or NULL. */
+char *sp_phone_dup_sip_address (SpPhone *self);
+/* The host and port we are reachable at (used in Contact and in From of
+ * direct calls). FALSE before start. */
+gboolean sp_phone_get_local_address (SpPhone *self, const char **host, guint16 *port);
+
+/* Accounts: a GListModel of SpAccount. */
+GListModel *sp_phone_get_accounts (SpPhone *self);
+/* Loads the saved accounts (replacing the list). */
+gboolean sp_phone_load_accounts (SpPhone *self, GError **error);
+gboolean sp_phone_save_accounts (SpPhone *self, GError **error);
+void sp_phone_add_account (SpPhone *self, SpAccount *account);
+void sp_phone_remove_account (SpPhone *self, SpAccount *account);
+/* Registers every enabled account with credentials (@account NULL), or
+ * one. Progress shows in the account's status property. */
+void sp_phone_register (SpPhone *self, SpAccount *account);
+/* Sends Expires: 0 for registered accounts (@account NULL = all). */
+void sp_phone_unregister (SpPhone *self, SpAccount *account);
+
+/* Calls: a GListModel of SpCall, in creation order. Ended calls leave
+ * the list shortly after their "ended" signal. */
+GListModel *sp_phone_get_calls (SpPhone *self);
+/* Places a call to what the user typed (see sp_target_parse) through
+ * @account (NULL: the first registered account for numbers and names,
+ * none for addresses). Holds the established call first, if any. */
+SpCall *sp_phone_call (SpPhone *self, const char *target, SpAccount *account, GError **error);
+SpCall *sp_phone_find_call (SpPhone *self, const char *id);
+/* Answers @call and puts every other established call on hold. */
+gboolean sp_phone_answer (SpPhone *self, SpCall *call, GError **error);
+
+SpHistory *sp_phone_get_history (SpPhone *self);
+
+/* Hangs every call up and unregisters every account, then calls
+ * @callback; gives up waiting after a few seconds. */
+void sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error);
+
+/* Properties:
+ *   "do-not-disturb" (gboolean): answer INVITEs with 486 Busy Here
+ *   "display-name", "user" (string): From of direct calls (default
+ *       sip:anonymous@our-address, as Yate)
+ *   "media-timeout" (uint, s, default 30; 0 = never)
+ *   "audio-in", "audio-out" (string): WAV file paths to use instead of
+ *       the sound card; "null" for silence / discard
+ *   "log-sip" (gboolean): every SIP message sent and received to stderr
+ * Signals:
+ *   "incoming-call" (SpCall *)
+ *   "call-added" (SpCall *), "call-ended" (SpCall *)
+ *   "registration-changed" (SpAccount *, guint code): after each
+ *       REGISTER outcome (registered, failed, unregistered)
+ */
+
+G_END_DECLS
