@@ -1,6 +1,10 @@
 #include "sip/error.h"
 
-G_DEFINE_QUARK (sp - sip - error - quark, sp_sip_error)
+GQuark
+sp_sip_error_quark (void)
+{
+  return g_quark_from_static_string ("sp-sip-error-quark");
+}
 
 guint
 sp_sip_error_to_status (const GError *error)

@@ -129,7 +129,7 @@ sp_sip_split_list (const char *p, const char *end, SpSipListFunc each, gpointer 
           const char *e = sp_sip_trim_end (s, p);
 
           if (s == e)
-            return fail (error, "Empty list element");
+            return fail (error, "empty list element");
           if (!each (s, e, data, error))
             return FALSE;
           if (p >= end)
@@ -140,7 +140,7 @@ sp_sip_split_list (const char *p, const char *end, SpSipListFunc each, gpointer 
         {
           p = skip_quoted (p, end);
           if (!p)
-            return fail (error, "Unterminated quoted string");
+            return fail (error, "unterminated quoted string");
         }
       else
         {
@@ -166,14 +166,14 @@ parse_generic_params (const char *p, const char *end, GPtrArray *params, GError 
       if (p >= end)
         return TRUE;
       if (*p != ';')
-        return fail (error, "Unexpected character before parameter");
+        return fail (error, "unexpected character before parameter");
       p = sp_sip_skip_ws (p + 1, end);
       name = p;
       while (p < end && sp_sip_is (*p, SP_CC_TOKEN))
         p++;
       name_end = p;
       if (name == name_end)
-        return fail (error, "Empty parameter");
+        return fail (error, "empty parameter");
       p = sp_sip_skip_ws (p, end);
       if (p < end && *p == '=')
         {
@@ -183,14 +183,14 @@ parse_generic_params (const char *p, const char *end, GPtrArray *params, GError 
             {
               p = skip_quoted (p, end);
               if (!p)
-                return fail (error, "Unterminated quoted string");
+                return fail (error, "unterminated quoted string");
             }
           else if (p < end && *p == '[')
             {
               while (p < end && *p != ']')
                 p++;
               if (p >= end)
-                return fail (error, "Unterminated IPv6 reference");
+                return fail (error, "unterminated IPv6 reference");
               p++;
             }
           else
@@ -198,7 +198,7 @@ parse_generic_params (const char *p, const char *end, GPtrArray *params, GError 
               p++;
           value_end = p;
           if (value == value_end)
-            return fail (error, "Empty parameter value");
+            return fail (error, "empty parameter value");
         }
       g_ptr_array_add (params, sp_sip_param_new (name, (gsize) (name_end - name), value,
                                                  value ? value_end - value : -1));
@@ -252,13 +252,13 @@ via_known_params (SpSipVia *via, GError **error)
       if (g_ascii_strcasecmp (param->name, "branch") == 0 && !via->branch)
         {
           if (!v || *v == '"')
-            return fail (error, "Bad Via branch");
+            return fail (error, "bad branch");
           via->branch = g_strdup (v);
         }
       else if (g_ascii_strcasecmp (param->name, "received") == 0 && !via->received)
         {
           if (!v || *v == '"')
-            return fail (error, "Bad Via received");
+            return fail (error, "bad received");
           via->received = strip_brackets (v);
         }
       else if (g_ascii_strcasecmp (param->name, "rport") == 0 && via->rport < 0)
@@ -268,18 +268,18 @@ via_known_params (SpSipVia *via, GError **error)
           else if (sp_sip_parse_uint (v, v + strlen (v), 65535, &n) && n > 0)
             via->rport = (gint) n;
           else
-            return fail (error, "Bad Via rport");
+            return fail (error, "bad rport");
         }
       else if (g_ascii_strcasecmp (param->name, "maddr") == 0 && !via->maddr)
         {
           if (!v || *v == '"')
-            return fail (error, "Bad Via maddr");
+            return fail (error, "bad maddr");
           via->maddr = strip_brackets (v);
         }
       else if (g_ascii_strcasecmp (param->name, "ttl") == 0 && via->ttl < 0)
         {
           if (!v || !sp_sip_parse_uint (v, v + strlen (v), 255, &n))
-            return fail (error, "Bad Via ttl");
+            return fail (error, "bad ttl");
           via->ttl = (gint) n;
         }
     }
@@ -298,7 +298,7 @@ via_sent_by (SpSipVia *via, const char **pp, const char *end, GError **error)
         p++;
       host_end = p;
       if (p >= end || *p != ']' || host == host_end)
-        return fail (error, "Bad Via host");
+        return fail (error, "bad host");
       p++;
     }
   else
@@ -308,7 +308,7 @@ via_sent_by (SpSipVia *via, const char **pp, const char *end, GError **error)
         p++;
       host_end = p;
       if (host == host_end)
-        return fail (error, "Bad Via host");
+        return fail (error, "bad host");
     }
   via->host = g_ascii_strdown (host, host_end - host);
   {
@@ -323,7 +323,7 @@ via_sent_by (SpSipVia *via, const char **pp, const char *end, GError **error)
         while (q < end && g_ascii_isdigit (*q))
           q++;
         if (!sp_sip_parse_uint (port, q, 65535, &n) || n == 0)
-          return fail (error, "Bad Via port");
+          return fail (error, "bad port");
         via->port = (guint16) n;
         p = q;
       }
@@ -368,7 +368,6 @@ sp_sip_via_parse_range (const char *p, const char *end, GError **error)
   if (!via_sent_by (via, &p, end, error) || !parse_generic_params (p, end, via->params, error) ||
       !via_known_params (via, error))
     {
-      g_prefix_error (error, "Bad Via: ");
       sp_sip_via_free (via);
       return NULL;
     }
@@ -376,7 +375,7 @@ sp_sip_via_parse_range (const char *p, const char *end, GError **error)
 
 bad:
   sp_sip_via_free (via);
-  fail (error, "Bad Via: malformed sent-protocol");
+  fail (error, "malformed sent-protocol");
   return NULL;
 }
 
@@ -465,11 +464,11 @@ sp_sip_name_addr_parse_range (const char *p, const char *end, gboolean allow_wil
       const char *q = skip_quoted (p, end);
 
       if (!q)
-        return fail (error, "Unterminated quoted string"), NULL;
+        return fail (error, "unterminated quoted string"), NULL;
       addr->display_name = unquote (p, q);
       p = sp_sip_skip_ws (q, end);
       if (p >= end || *p != '<')
-        return fail (error, "Missing < after display name"), NULL;
+        return fail (error, "missing < after display name"), NULL;
     }
   else
     {
@@ -488,7 +487,7 @@ sp_sip_name_addr_parse_range (const char *p, const char *end, gboolean allow_wil
       uri_start = p + 1;
       uri_end = memchr (uri_start, '>', (gsize) (end - uri_start));
       if (!uri_end)
-        return fail (error, "Missing >"), NULL;
+        return fail (error, "missing >"), NULL;
       p = uri_end + 1;
     }
   else

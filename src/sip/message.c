@@ -211,12 +211,12 @@ parse_cseq (SpSipMessage *msg, const char *p, const char *end, gboolean store, G
     p++;
   /* RFC 3261 section 8.1.1.5: the number is below 2**31. */
   if (!sp_sip_parse_uint (num, p, G_MAXINT32, &n) || p >= end || !sp_sip_is_ws (*p))
-    return set_bad (error, "Bad CSeq");
+    return set_bad (error, "sequence number not in 0..2^31-1");
   method = p = sp_sip_skip_ws (p, end);
   while (p < end && sp_sip_is (*p, SP_CC_TOKEN))
     p++;
   if (p == method || p != end)
-    return set_bad (error, "Bad CSeq method");
+    return set_bad (error, "bad method");
   if (store)
     {
       msg->cseq = (guint32) n;
@@ -253,14 +253,14 @@ parse_content_type (SpSipMessage *msg, const char *p, const char *end, gboolean 
   type_end = p;
   p = sp_sip_skip_ws (p, end);
   if (type_end == type || p >= end || *p != '/')
-    return set_bad (error, "Bad Content-Type");
+    return set_bad (error, "malformed media type");
   sub = p = sp_sip_skip_ws (p + 1, end);
   while (p < end && sp_sip_is (*p, SP_CC_TOKEN))
     p++;
   sub_end = p;
   p = sp_sip_skip_ws (p, end);
   if (sub_end == sub || (p < end && *p != ';'))
-    return set_bad (error, "Bad Content-Type");
+    return set_bad (error, "malformed media type");
   if (store)
     {
       GString *s = g_string_sized_new ((gsize) (sub_end - type) + 1);
@@ -314,19 +314,19 @@ index_header (SpSipMessage *msg, SpSipHeaderId id, const char *p, gsize len, GEr
         }
       case SP_HDR_CALL_ID:
         if (!check_call_id (p, end))
-          return set_bad (error, "Bad Call-ID");
+          return set_bad (error, "not a word[@word]");
         return TRUE;
       case SP_HDR_CSEQ:
         return parse_cseq (msg, p, end, first, error);
       case SP_HDR_MAX_FORWARDS:
         if (!sp_sip_parse_uint (p, end, 255, &n))
-          return set_bad (error, "Bad Max-Forwards");
+          return set_bad (error, "not a number in 0..255");
         if (first)
           msg->max_forwards = (gint) n;
         return TRUE;
       case SP_HDR_EXPIRES:
         if (!sp_sip_parse_uint (p, end, G_MAXUINT32, &n))
-          return set_bad (error, "Bad Expires");
+          return set_bad (error, "not a number in 0..2^32-1");
         if (first)
           msg->expires = (gint64) n;
         return TRUE;

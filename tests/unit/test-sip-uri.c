@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "sip/error.h"
 #include "sip/uri.h"
 
 static SpSipUri *
@@ -143,7 +144,7 @@ test_bad (void)
 
       if (uri)
         g_error ("parsed although invalid: \"%s\"", bad[i]);
-      g_assert_error (error, g_quark_from_static_string ("sp-sip-error-quark"), 400);
+      g_assert_error (error, SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST);
     }
 }
 
