@@ -1,0 +1,972 @@
+#include "media/session.h"
+#include "media/dtmf.h"
+#include "media/jitterbuffer.h"
+#include "media/rtcp.h"
+#include "media/rtp.h"
+
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define MAX_PTIME_MS      60
+#define MAX_RATE          16000
+#define MAX_PTIME_SAMPLES (MAX_RATE * MAX_PTIME_MS / 1000)
+#define PERIOD_US         (SP_AUDIO_PERIOD_MS * 1000)
+#define STATS_INTERVAL_US G_USEC_PER_SEC
+#define RTCP_INTERVAL_US  (5 * G_USEC_PER_SEC)
+/* A late tick catches up at most this many periods, then skips ahead. */
+#define MAX_CATCH_UP 5
+#define DTMF_TONE_MS 160
+#define DTMF_GAP_MS  60
+
+struct _SpMediaEngine
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+};
+
+typedef struct
+{
+  struct sockaddr_storage addr;
+  socklen_t len;
+} PeerAddress;
+
+/* What reports need to reach the owner; reference counted so a report
+ * still queued when the session is freed finds it closed, not freed. */
+typedef struct
+{
+  SpMediaSession *session;
+  SpMediaCallbacks callbacks;
+  gpointer user_data;
+  gint closed; /* atomic: no more callbacks */
+} OwnerLink;
+
+struct _SpMediaSession
+{
+  SpMediaEngine *engine;
+  GMainContext *owner_context;
+  OwnerLink *link;
+  GMutex stats_lock; /* guards @stats_snapshot only; never held across I/O */
+  SpMediaStats stats_snapshot;
+
+  /* Everything below belongs to the media thread once created. */
+  GSocket *rtp_socket, *rtcp_socket;
+  int rtp_fd, rtcp_fd;
+  GSource *rtp_source, *rtcp_source, *tick_source;
+  guint16 rtp_port;
+
+  gboolean running;
+  SpMediaParams params;
+  char *remote_address;
+  PeerAddress expected_rtp, expected_rtcp;
+  PeerAddress latched_rtp, latched_rtcp;
+  gboolean have_expected, rtp_latched, rtcp_latched;
+
+  SpAudioDevice *source, *sink;
+  SpCodec *encoder, *decoder;
+  SpJitterBuffer *jb;
+  guint rate;
+
+  guint32 ssrc;
+  guint16 seq;
+  guint32 timestamp;
+  gint16 capture[MAX_PTIME_SAMPLES + MAX_RATE / 100];
+  gsize capture_len;
+  gint64 next_tick_us, next_stats_us, next_rtcp_us;
+  guint64 octets_sent;
+  gboolean sent_since_report;
+  guint32 last_sr_middle; /* our last SR, for matching RTT */
+
+  SpDtmfSender dtmf_sender;
+  SpDtmfReceiver dtmf_receiver;
+  SpRtpReceiverStats rx_stats;
+  SpMediaStats stats;
+  char cname[64];
+};
+
+/* ---- Engine ------------------------------------------------------------- */
+
+static gpointer
+engine_thread (gpointer data)
+{
+  SpMediaEngine *engine = data;
+
+  g_main_context_push_thread_default (engine->context);
+  g_main_loop_run (engine->loop);
+  g_main_context_pop_thread_default (engine->context);
+  return NULL;
+}
+
+SpMediaEngine *
+sp_media_engine_new (void)
+{
+  SpMediaEngine *engine = g_new0 (SpMediaEngine, 1);
+
+  engine->context = g_main_context_new ();
+  engine->loop = g_main_loop_new (engine->context, FALSE);
+  engine->thread = g_thread_new ("sp-media", engine_thread, engine);
+  return engine;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_engine_free (SpMediaEngine *engine)
+{
+  if (engine == NULL)
+    return;
+  g_main_context_invoke (engine->context, quit_loop, engine->loop);
+  g_thread_join (engine->thread);
+  g_main_loop_unref (engine->loop);
+  g_main_context_unref (engine->context);
+  g_free (engine);
+}
+
+/* Runs @func on the media thread and waits for it: for commands whose
+ * effect the caller relies on right after (start, stop, free). */
+typedef struct
+{
+  GSourceFunc func;
+  gpointer data;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} SyncCall;
+
+static gboolean
+sync_call_run (gpointer data)
+{
+  SyncCall *call = data;
+
+  call->func (call->data);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+engine_run_sync (SpMediaEngine *engine, GSourceFunc func, gpointer data)
+{
+  SyncCall call = { func, data };
+
+  if (g_thread_self () == engine->thread)
+    {
+      func (data);
+      return;
+    }
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  g_main_context_invoke (engine->context, sync_call_run, &call);
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    g_cond_wait (&call.cond, &call.lock);
+  g_mutex_unlock (&call.lock);
+  g_mutex_clear (&call.lock);
+  g_cond_clear (&call.cond);
+}
+
+/* ---- Reports to the owner ---------------------------------------------- */
+
+typedef struct
+{
+  OwnerLink *link;
+  SpMediaStats stats;
+  char digit;
+  SpAudioDirection direction;
+  GError *error;
+} Report;
+
+static void
+report_free (gpointer data)
+{
+  Report *report = data;
+
+  g_clear_error (&report->error);
+  g_atomic_rc_box_release (report->link);
+  g_free (report);
+}
+
+static gboolean
+deliver_report (gpointer data)
+{
+  Report *report = data;
+  OwnerLink *link = report->link;
+
+  if (g_atomic_int_get (&link->closed))
+    return G_SOURCE_REMOVE;
+  if (report->digit && link->callbacks.dtmf)
+    link->callbacks.dtmf (link->session, report->digit, link->user_data);
+  else if (report->error && link->callbacks.device_error)
+    link->callbacks.device_error (link->session, report->direction, report->error, link->user_data);
+  else if (!report->digit && !report->error && link->callbacks.stats)
+    link->callbacks.stats (link->session, &report->stats, link->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_report (SpMediaSession *s, Report *report)
+{
+  report->link = g_atomic_rc_box_acquire (s->link);
+  g_main_context_invoke_full (s->owner_context, G_PRIORITY_DEFAULT, deliver_report, report,
+                              report_free);
+}
+
+/* ---- Devices ------------------------------------------------------------ */
+
+static void
+device_failed (SpMediaSession *s, SpAudioDevice **slot, GError *error)
+{
+  Report *report = g_new0 (Report, 1);
+  SpAudioDirection direction = (*slot)->direction;
+
+  g_warning ("Audio %s %s failed: %s", direction == SP_AUDIO_SOURCE ? "source" : "sink",
+             (*slot)->name, error->message);
+  report->direction = direction;
+  report->error = error;
+  post_report (s, report);
+  sp_audio_device_free (*slot);
+  *slot = sp_audio_null_new (direction);
+  if (s->rate)
+    sp_audio_device_open (*slot, s->rate, NULL);
+}
+
+static void
+open_device (SpMediaSession *s, SpAudioDevice **slot)
+{
+  GError *error = NULL;
+
+  if ((*slot)->is_open && (*slot)->rate == s->rate)
+    return;
+  sp_audio_device_close (*slot);
+  if (!sp_audio_device_open (*slot, s->rate, &error))
+    device_failed (s, slot, error);
+}
+
+/* ---- Sending ------------------------------------------------------------ */
+
+static const PeerAddress *
+rtp_destination (SpMediaSession *s)
+{
+  if (s->rtp_latched)
+    return &s->latched_rtp;
+  return s->have_expected ? &s->expected_rtp : NULL;
+}
+
+static void
+send_datagram (SpMediaSession *s, int fd, const PeerAddress *to, const guint8 *buf, gsize len)
+{
+  /* Errors (ICMP unreachable from a peer not up yet) are not fatal. */
+  if (sendto (fd, buf, len, 0, (const struct sockaddr *) &to->addr, to->len) >= 0)
+    s->stats.packets_sent++;
+}
+
+static void
+send_rtp (SpMediaSession *s, guint pt, gboolean marker, guint32 ts, const guint8 *payload,
+          gsize len)
+{
+  guint8 buf[SP_RTP_MAX_PACKET];
+  SpRtpPacket packet = { 0 };
+  const PeerAddress *to = rtp_destination (s);
+  gsize n;
+
+  packet.payload_type = (guint8) pt;
+  packet.marker = marker;
+  packet.seq = s->seq++;
+  packet.timestamp = ts;
+  packet.ssrc = s->ssrc;
+  packet.payload = payload;
+  packet.payload_len = len;
+  n = sp_rtp_build (buf, sizeof buf, &packet);
+  if (n == 0 || to == NULL)
+    return;
+  send_datagram (s, s->rtp_fd, to, buf, n);
+  s->octets_sent += len;
+  s->sent_since_report = TRUE;
+}
+
+/* One packet time of captured audio is ready: send it, or a DTMF event in
+ * its place. */
+static void
+send_packet (SpMediaSession *s, gsize samples)
+{
+  guint8 payload[MAX_PTIME_SAMPLES];
+  guint8 event[SP_DTMF_PAYLOAD_SIZE];
+  gboolean marker;
+  guint32 event_ts;
+  gsize len;
+
+  if (s->params.send && s->params.dtmf_payload_type >= 0 &&
+      sp_dtmf_sender_next (&s->dtmf_sender, s->timestamp, event, &marker, &event_ts))
+    send_rtp (s, (guint) s->params.dtmf_payload_type, marker, event_ts, event, sizeof event);
+  else if (s->params.send)
+    {
+      len = sp_codec_encode (s->encoder, s->capture, samples, payload, sizeof payload);
+      send_rtp (s, sp_codec_get_info (s->encoder)->payload_type, FALSE, s->timestamp, payload, len);
+    }
+  s->timestamp += sp_codec_rtp_units_for_samples (s->encoder, samples);
+}
+
+static void
+capture_period (SpMediaSession *s, gsize period)
+{
+  gsize ptime_samples = (gsize) s->rate * s->params.ptime_ms / 1000;
+  GError *error = NULL;
+  gssize n;
+
+  /* A clocked source gives what it has; an unclocked one one period. */
+  do
+    {
+      gsize room = MIN (period, G_N_ELEMENTS (s->capture) - s->capture_len);
+      n = sp_audio_device_read (s->source, s->capture + s->capture_len, room, &error);
+      if (n < 0)
+        {
+          device_failed (s, &s->source, error);
+          return;
+        }
+      s->capture_len += (gsize) n;
+      while (s->capture_len >= ptime_samples)
+        {
+          send_packet (s, ptime_samples);
+          s->capture_len -= ptime_samples;
+          memmove (s->capture, s->capture + ptime_samples, s->capture_len * sizeof (gint16));
+        }
+    }
+  while (s->source->clocked && n > 0);
+}
+
+static void
+play_period (SpMediaSession *s, gsize period)
+{
+  gint16 pcm[MAX_RATE / 100];
+  GError *error = NULL;
+  guint rounds = 0;
+
+  /* A clocked sink is kept two periods ahead; an unclocked one gets one. */
+  do
+    {
+      gssize n;
+      if (s->params.receive)
+        sp_jitter_buffer_get (s->jb, pcm, period);
+      else
+        memset (pcm, 0, period * sizeof (gint16));
+      n = sp_audio_device_write (s->sink, pcm, period, &error);
+      if (n < 0)
+        {
+          device_failed (s, &s->sink, error);
+          return;
+        }
+    }
+  while (s->sink->clocked && sp_audio_device_delay (s->sink) < 2 * period && ++rounds < 4);
+}
+
+/* ---- RTCP ---------------------------------------------------------------- */
+
+static void
+send_rtcp (SpMediaSession *s, gboolean bye)
+{
+  SpRtcpReport report = { 0 };
+  guint8 buf[256];
+  gint64 now = g_get_monotonic_time ();
+  const PeerAddress *to;
+  gsize n;
+
+  report.ssrc = s->ssrc;
+  report.is_sender_report = s->sent_since_report;
+  if (report.is_sender_report)
+    {
+      report.ntp_timestamp = sp_rtcp_ntp_from_real_time (g_get_real_time ());
+      report.rtp_timestamp = s->timestamp;
+      report.packet_count = (guint32) s->stats.packets_sent;
+      report.octet_count = (guint32) s->octets_sent;
+      s->last_sr_middle = sp_rtcp_ntp_middle (report.ntp_timestamp);
+    }
+  if (sp_rtp_receiver_stats_fill_block (&s->rx_stats, now, &report.blocks[0]))
+    report.n_blocks = 1;
+  report.bye = bye;
+  s->sent_since_report = FALSE;
+  n = sp_rtcp_build (buf, sizeof buf, &report, s->cname);
+  if (s->params.rtcp_mux)
+    to = rtp_destination (s);
+  else
+    to = s->rtcp_latched ? &s->latched_rtcp : (s->have_expected ? &s->expected_rtcp : NULL);
+  if (n && to)
+    sendto (s->params.rtcp_mux ? s->rtp_fd : s->rtcp_fd, buf, n, 0,
+            (const struct sockaddr *) &to->addr, to->len);
+}
+
+static void
+handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
+{
+  SpRtcpReport report;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!sp_rtcp_parse (buf, len, &report, NULL))
+    {
+      s->stats.malformed++;
+      return;
+    }
+  if (report.is_sender_report)
+    sp_rtp_receiver_stats_sender_report (&s->rx_stats, report.ntp_timestamp, now);
+  for (guint i = 0; i < report.n_blocks; i++)
+    {
+      SpRtcpReportBlock *b = &report.blocks[i];
+      guint32 arrival;
+      double rtt;
+      if (b->ssrc != s->ssrc)
+        continue;
+      arrival = sp_rtcp_ntp_middle (sp_rtcp_ntp_from_real_time (g_get_real_time ()));
+      rtt = sp_rtcp_round_trip_ms (arrival, b->lsr, b->dlsr);
+      if (rtt >= 0)
+        s->stats.rtt_ms = rtt;
+      s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
+      s->stats.remote_jitter_ms = b->jitter * 1000.0 / 8000.0;
+    }
+}
+
+/* ---- Receiving ----------------------------------------------------------- */
+
+static gboolean
+same_host (const PeerAddress *a, const struct sockaddr_storage *b)
+{
+  if (a->addr.ss_family != b->ss_family)
+    return FALSE;
+  if (b->ss_family == AF_INET)
+    return memcmp (&((const struct sockaddr_in *) &a->addr)->sin_addr,
+                   &((const struct sockaddr_in *) b)->sin_addr, sizeof (struct in_addr)) == 0;
+  if (b->ss_family == AF_INET6)
+    return memcmp (&((const struct sockaddr_in6 *) &a->addr)->sin6_addr,
+                   &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof (struct in6_addr)) == 0;
+  return FALSE;
+}
+
+static gboolean
+same_address (const PeerAddress *a, const struct sockaddr_storage *b, socklen_t len)
+{
+  return a->len == len && memcmp (&a->addr, b, len) == 0;
+}
+
+/* Symmetric RTP: the first packet from the expected host latches its
+ * exact address (port included); after that only that address counts. */
+static gboolean
+accept_source (SpMediaSession *s, PeerAddress *latched, gboolean *is_latched,
+               const struct sockaddr_storage *from, socklen_t len)
+{
+  if (*is_latched)
+    return same_address (latched, from, len);
+  if (!s->have_expected || !same_host (&s->expected_rtp, from))
+    return FALSE;
+  memcpy (&latched->addr, from, len);
+  latched->len = len;
+  *is_latched = TRUE;
+  return TRUE;
+}
+
+static void
+handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
+{
+  SpRtpPacket p;
+  guint codec_pt = sp_codec_get_info (s->decoder)->payload_type;
+
+  if (!sp_rtp_parse (buf, len, &p, NULL))
+    {
+      s->stats.malformed++;
+      return;
+    }
+  if (p.payload_type != codec_pt && (gint) p.payload_type != s->params.dtmf_payload_type)
+    return; /* comfort noise and other formats we did not negotiate */
+  s->stats.packets_received++;
+  sp_rtp_receiver_stats_update (&s->rx_stats, p.ssrc, p.seq, p.timestamp, now);
+  if (!s->params.receive)
+    return;
+  if ((gint) p.payload_type == s->params.dtmf_payload_type)
+    {
+      char digit =
+          sp_dtmf_receiver_handle (&s->dtmf_receiver, p.timestamp, p.payload, p.payload_len);
+      sp_jitter_buffer_put_skip (s->jb, p.seq);
+      if (digit)
+        {
+          Report *report = g_new0 (Report, 1);
+          report->digit = digit;
+          post_report (s, report);
+        }
+      return;
+    }
+  sp_jitter_buffer_put (s->jb, p.seq, p.timestamp, p.payload, p.payload_len, now);
+}
+
+static void
+drain_socket (SpMediaSession *s, int fd, gboolean is_rtcp_socket)
+{
+  guint8 buf[SP_RTP_MAX_PACKET];
+
+  /* Bounded so one flooded socket cannot starve the tick. */
+  for (guint i = 0; i < 256; i++)
+    {
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof from;
+      ssize_t n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &from_len);
+      gint64 now = g_get_monotonic_time ();
+      gboolean rtcp;
+
+      if (n < 0)
+        break;
+      if (!s->running)
+        continue;
+      rtcp = is_rtcp_socket || (s->params.rtcp_mux && sp_rtp_looks_like_rtcp (buf, (gsize) n));
+      if (rtcp && is_rtcp_socket)
+        {
+          if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len))
+            {
+              s->stats.strangers_dropped++;
+              continue;
+            }
+        }
+      else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len))
+        {
+          s->stats.strangers_dropped++;
+          continue;
+        }
+      if (rtcp)
+        handle_rtcp (s, buf, (gsize) n);
+      else
+        handle_rtp (s, buf, (gsize) n, now);
+    }
+}
+
+static gboolean
+on_rtp_readable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  SpMediaSession *s = data;
+
+  drain_socket (s, s->rtp_fd, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_rtcp_readable (GSocket *socket, GIOCondition condition, gpointer data)
+{
+  SpMediaSession *s = data;
+
+  drain_socket (s, s->rtcp_fd, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- The period tick ----------------------------------------------------- */
+
+static void
+publish_stats (SpMediaSession *s)
+{
+  SpJitterBufferStats jb;
+  Report *report = g_new0 (Report, 1);
+
+  sp_jitter_buffer_get_stats (s->jb, &jb);
+  s->stats.late = jb.late;
+  s->stats.duplicates = jb.duplicates;
+  s->stats.concealed = jb.lost;
+  s->stats.jitter_buffer_target_ms = jb.target_ms;
+  s->stats.jitter_buffer_depth_ms = jb.depth_ms;
+  s->stats.cumulative_lost = sp_rtp_receiver_stats_lost (&s->rx_stats);
+  s->stats.jitter_ms = sp_rtp_receiver_stats_jitter_ms (&s->rx_stats);
+  s->stats.input_level_db = sp_audio_device_get_level (s->source);
+  s->stats.latched = s->rtp_latched;
+  g_mutex_lock (&s->stats_lock);
+  s->stats_snapshot = s->stats;
+  g_mutex_unlock (&s->stats_lock);
+  report->stats = s->stats;
+  post_report (s, report);
+}
+
+static gboolean
+on_tick (gpointer data)
+{
+  SpMediaSession *s = data;
+  gint64 now = g_get_monotonic_time ();
+  gsize period = SP_AUDIO_PERIOD_FRAMES (s->rate);
+  guint rounds = 0;
+
+  while (s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
+    {
+      capture_period (s, period);
+      play_period (s, period);
+      s->next_tick_us += PERIOD_US;
+    }
+  if (s->next_tick_us <= now)
+    s->next_tick_us = now + PERIOD_US; /* too far behind: skip ahead */
+  if (now >= s->next_rtcp_us)
+    {
+      send_rtcp (s, FALSE);
+      /* RFC 3550 6.3.5: randomise to 0.5..1.5 of the interval. */
+      s->next_rtcp_us = now + g_random_int_range (RTCP_INTERVAL_US / 2, RTCP_INTERVAL_US * 3 / 2);
+    }
+  if (now >= s->next_stats_us)
+    {
+      publish_stats (s);
+      s->next_stats_us = now + STATS_INTERVAL_US;
+    }
+  g_source_set_ready_time (s->tick_source, s->next_tick_us);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tick_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs tick_funcs = { NULL, NULL, tick_dispatch, NULL, NULL, NULL };
+
+/* ---- Sockets ------------------------------------------------------------- */
+
+static GSocket *
+bind_udp (GInetAddress *address, guint16 port, GError **error)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) sa = NULL;
+
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, error);
+  if (socket == NULL)
+    return NULL;
+  sa = g_inet_socket_address_new (address, port);
+  if (!g_socket_bind (socket, sa, FALSE, error))
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  return g_steal_pointer (&socket);
+}
+
+static guint16
+socket_port (GSocket *socket)
+{
+  g_autoptr (GSocketAddress) sa = g_socket_get_local_address (socket, NULL);
+
+  return sa ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (sa)) : 0;
+}
+
+static gboolean
+bind_pair (SpMediaSession *s, const char *local_address, guint16 port, GError **error)
+{
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (local_address);
+
+  if (address == NULL)
+    {
+      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_BIND, "Not an IP address: %s",
+                   local_address);
+      return FALSE;
+    }
+  if (port != 0)
+    {
+      s->rtp_socket = bind_udp (address, port, error);
+      s->rtcp_socket = s->rtp_socket ? bind_udp (address, port + 1, error) : NULL;
+      return s->rtcp_socket != NULL;
+    }
+  /* Any even port whose successor is free too; bounded attempts. */
+  for (guint attempt = 0; attempt < 64; attempt++)
+    {
+      guint16 p;
+      g_clear_object (&s->rtp_socket);
+      s->rtp_socket = bind_udp (address, 0, error);
+      if (s->rtp_socket == NULL)
+        return FALSE;
+      p = socket_port (s->rtp_socket);
+      if (p % 2 != 0 || p == 65535)
+        continue;
+      s->rtcp_socket = bind_udp (address, p + 1, NULL);
+      if (s->rtcp_socket != NULL)
+        return TRUE;
+    }
+  g_clear_object (&s->rtp_socket);
+  g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_BIND, "No free even RTP port on %s",
+               local_address);
+  return FALSE;
+}
+
+/* ---- Commands ------------------------------------------------------------ */
+
+static gboolean
+attach_sources (gpointer data)
+{
+  SpMediaSession *s = data;
+
+  s->rtp_source = g_socket_create_source (s->rtp_socket, G_IO_IN, NULL);
+  g_source_set_callback (s->rtp_source, G_SOURCE_FUNC (on_rtp_readable), s, NULL);
+  g_source_attach (s->rtp_source, s->engine->context);
+  s->rtcp_source = g_socket_create_source (s->rtcp_socket, G_IO_IN, NULL);
+  g_source_set_callback (s->rtcp_source, G_SOURCE_FUNC (on_rtcp_readable), s, NULL);
+  g_source_attach (s->rtcp_source, s->engine->context);
+  return G_SOURCE_REMOVE;
+}
+
+SpMediaSession *
+sp_media_session_new (SpMediaEngine *engine, const char *local_address, guint16 port,
+                      const SpMediaCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  SpMediaSession *s = g_new0 (SpMediaSession, 1);
+
+  s->engine = engine;
+  s->owner_context = g_main_context_ref_thread_default ();
+  s->link = g_atomic_rc_box_new0 (OwnerLink);
+  s->link->session = s;
+  if (callbacks)
+    s->link->callbacks = *callbacks;
+  s->link->user_data = user_data;
+  g_mutex_init (&s->stats_lock);
+  if (!bind_pair (s, local_address, port, error))
+    {
+      g_clear_object (&s->rtp_socket);
+      g_atomic_rc_box_release (s->link);
+      g_main_context_unref (s->owner_context);
+      g_mutex_clear (&s->stats_lock);
+      g_free (s);
+      return NULL;
+    }
+  s->rtp_port = socket_port (s->rtp_socket);
+  s->rtp_fd = g_socket_get_fd (s->rtp_socket);
+  s->rtcp_fd = g_socket_get_fd (s->rtcp_socket);
+  s->source = sp_audio_null_new (SP_AUDIO_SOURCE);
+  s->sink = sp_audio_null_new (SP_AUDIO_SINK);
+  s->ssrc = g_random_int ();
+  s->seq = (guint16) g_random_int ();
+  s->timestamp = g_random_int ();
+  s->stats.rtt_ms = -1;
+  g_snprintf (s->cname, sizeof s->cname, "sp-%08x@%s", s->ssrc, local_address);
+  sp_dtmf_receiver_init (&s->dtmf_receiver);
+  engine_run_sync (engine, attach_sources, s);
+  return s;
+}
+
+guint16
+sp_media_session_get_rtp_port (SpMediaSession *session)
+{
+  return session->rtp_port;
+}
+
+guint16
+sp_media_session_get_rtcp_port (SpMediaSession *session)
+{
+  return session->rtp_port + 1;
+}
+
+typedef struct
+{
+  SpMediaSession *session;
+  SpAudioDevice *source, *sink;
+  SpMediaParams params;
+  char *digits;
+  gboolean result;
+} Command;
+
+static gboolean
+do_set_devices (gpointer data)
+{
+  Command *cmd = data;
+  SpMediaSession *s = cmd->session;
+
+  sp_audio_device_free (s->source);
+  sp_audio_device_free (s->sink);
+  s->source = cmd->source ? cmd->source : sp_audio_null_new (SP_AUDIO_SOURCE);
+  s->sink = cmd->sink ? cmd->sink : sp_audio_null_new (SP_AUDIO_SINK);
+  if (s->running)
+    {
+      open_device (s, &s->source);
+      open_device (s, &s->sink);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *source, SpAudioDevice *sink)
+{
+  Command cmd = { session, source, sink };
+
+  g_return_if_fail (source == NULL || source->direction == SP_AUDIO_SOURCE);
+  g_return_if_fail (sink == NULL || sink->direction == SP_AUDIO_SINK);
+  engine_run_sync (session->engine, do_set_devices, &cmd);
+}
+
+static gboolean
+resolve_peer (const char *address, guint16 port, PeerAddress *out)
+{
+  g_autoptr (GInetAddress) ia = NULL;
+  g_autoptr (GSocketAddress) sa = NULL;
+
+  if (address == NULL || port == 0)
+    return FALSE;
+  ia = g_inet_address_new_from_string (address);
+  if (ia == NULL || g_inet_address_get_is_any (ia))
+    return FALSE;
+  sa = g_inet_socket_address_new (ia, port);
+  out->len = (socklen_t) g_socket_address_get_native_size (sa);
+  return g_socket_address_to_native (sa, &out->addr, sizeof out->addr, NULL);
+}
+
+static void
+setup_codec (SpMediaSession *s, SpCodecId id)
+{
+  if (s->encoder && sp_codec_get_info (s->encoder)->id == id)
+    return;
+  g_clear_pointer (&s->jb, sp_jitter_buffer_free);
+  g_clear_pointer (&s->encoder, sp_codec_free);
+  g_clear_pointer (&s->decoder, sp_codec_free);
+  s->encoder = sp_codec_new (id);
+  s->decoder = sp_codec_new (id);
+  s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
+  s->rate = sp_codec_get_info (s->encoder)->sample_rate;
+  s->capture_len = 0;
+  sp_rtp_receiver_stats_init (&s->rx_stats, sp_codec_get_info (s->decoder)->clock_rate);
+}
+
+static gboolean
+do_start (gpointer data)
+{
+  Command *cmd = data;
+  SpMediaSession *s = cmd->session;
+  SpMediaParams *p = &s->params;
+  gboolean peer_changed;
+  PeerAddress expected = { 0 };
+  gboolean have_expected;
+
+  *p = cmd->params;
+  g_free (s->remote_address);
+  s->remote_address = g_strdup (p->remote_address);
+  p->remote_address = s->remote_address;
+  if (p->ptime_ms == 0)
+    p->ptime_ms = 20;
+  p->ptime_ms = CLAMP (p->ptime_ms / 10 * 10, 10, MAX_PTIME_MS);
+
+  have_expected = resolve_peer (p->remote_address, p->remote_rtp_port, &expected);
+  peer_changed = have_expected != s->have_expected ||
+                 (have_expected && !same_address (&s->expected_rtp, &expected.addr, expected.len));
+  if (peer_changed)
+    {
+      s->expected_rtp = expected;
+      s->have_expected = have_expected;
+      s->rtp_latched = s->rtcp_latched = FALSE;
+      if (have_expected)
+        resolve_peer (p->remote_address,
+                      p->remote_rtcp_port ? p->remote_rtcp_port : p->remote_rtp_port + 1,
+                      &s->expected_rtcp);
+    }
+  setup_codec (s, p->codec);
+  sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+  open_device (s, &s->source);
+  open_device (s, &s->sink);
+  if (!s->running)
+    {
+      gint64 now = g_get_monotonic_time ();
+      s->running = TRUE;
+      s->next_tick_us = now;
+      s->next_stats_us = now + STATS_INTERVAL_US;
+      s->next_rtcp_us = now + RTCP_INTERVAL_US / 2;
+      s->tick_source = g_source_new (&tick_funcs, sizeof (GSource));
+      g_source_set_priority (s->tick_source, G_PRIORITY_HIGH);
+      g_source_set_callback (s->tick_source, on_tick, s, NULL);
+      g_source_set_ready_time (s->tick_source, now);
+      g_source_attach (s->tick_source, s->engine->context);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_start (SpMediaSession *session, const SpMediaParams *params)
+{
+  Command cmd = { session };
+
+  g_return_if_fail (sp_codec_info_for_payload_type (params->codec) != NULL);
+  cmd.params = *params;
+  engine_run_sync (session->engine, do_start, &cmd);
+}
+
+static gboolean
+do_stop (gpointer data)
+{
+  SpMediaSession *s = data;
+
+  if (!s->running)
+    return G_SOURCE_REMOVE;
+  send_rtcp (s, TRUE);
+  publish_stats (s);
+  s->running = FALSE;
+  g_source_destroy (s->tick_source);
+  g_clear_pointer (&s->tick_source, g_source_unref);
+  sp_audio_device_close (s->source);
+  sp_audio_device_close (s->sink);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_stop (SpMediaSession *session)
+{
+  engine_run_sync (session->engine, do_stop, session);
+}
+
+static gboolean
+do_send_dtmf (gpointer data)
+{
+  Command *cmd = data;
+  SpMediaSession *s = cmd->session;
+
+  cmd->result = s->running && s->params.dtmf_payload_type >= 0 &&
+                sp_dtmf_sender_queue (&s->dtmf_sender, cmd->digits);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+sp_media_session_send_dtmf (SpMediaSession *session, const char *digits)
+{
+  Command cmd = { session };
+
+  cmd.digits = (char *) digits;
+  engine_run_sync (session->engine, do_send_dtmf, &cmd);
+  return cmd.result;
+}
+
+void
+sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats)
+{
+  g_mutex_lock (&session->stats_lock);
+  *stats = session->stats_snapshot;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+static gboolean
+do_free (gpointer data)
+{
+  SpMediaSession *s = data;
+
+  do_stop (s);
+  g_source_destroy (s->rtp_source);
+  g_source_unref (s->rtp_source);
+  g_source_destroy (s->rtcp_source);
+  g_source_unref (s->rtcp_source);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_free (SpMediaSession *session)
+{
+  if (session == NULL)
+    return;
+  g_atomic_int_set (&session->link->closed, TRUE);
+  engine_run_sync (session->engine, do_free, session);
+  g_atomic_rc_box_release (session->link);
+  g_object_unref (session->rtp_socket);
+  g_object_unref (session->rtcp_socket);
+  sp_audio_device_free (session->source);
+  sp_audio_device_free (session->sink);
+  sp_jitter_buffer_free (session->jb);
+  sp_codec_free (session->encoder);
+  sp_codec_free (session->decoder);
+  g_free (session->remote_address);
+  g_main_context_unref (session->owner_context);
+  g_mutex_clear (&session->stats_lock);
+  g_free (session);
+}

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "audio/device.h"
+#include "media/codec.h"
+
+G_BEGIN_DECLS
+
+/* One call's media: RTP/RTCP sockets, codec, jitter buffer, DTMF and the
+ * two audio devices, run on a media thread (SpMediaEngine: one thread with
+ * its own GMainContext serves every session).
+ *
+ * The owner (the main loop) only sends commands; statistics, received
+ * DTMF digits and device events come back through callbacks invoked in
+ * the GMainContext that was the thread default when the session was made.
+ * The per-packet path allocates nothing and takes no lock: sockets are
+ * read and written through their fds with fixed buffers. */
+
+typedef struct _SpMediaEngine SpMediaEngine;
+typedef struct _SpMediaSession SpMediaSession;
+
+SpMediaEngine *sp_media_engine_new (void);
+/* Every session must have been freed first. */
+void sp_media_engine_free (SpMediaEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpMediaEngine, sp_media_engine_free)
+
+typedef struct
+{
+  SpCodecId codec;
+  guint ptime_ms;         /* 10..60, multiple of 10; 0 = 20 */
+  gint dtmf_payload_type; /* telephone-event PT, or -1 */
+  gboolean rtcp_mux;
+  /* Where the peer said to send RTP (c= and m= port). An address of
+   * 0.0.0.0 (old-style hold) or port 0 means: send nothing. */
+  const char *remote_address;
+  guint16 remote_rtp_port;
+  guint16 remote_rtcp_port; /* 0 = RTP port + 1 */
+  gboolean send;            /* sendrecv/sendonly */
+  gboolean receive;         /* sendrecv/recvonly */
+} SpMediaParams;
+
+typedef struct
+{
+  guint64 packets_sent;
+  guint64 packets_received;
+  guint64 strangers_dropped; /* packets from unexpected addresses */
+  guint64 malformed;
+  guint64 late;
+  guint64 duplicates;
+  guint64 concealed;           /* packets filled by PLC */
+  gint32 cumulative_lost;      /* RFC 3550 A.3 on the stream we receive */
+  double jitter_ms;            /* A.8 on the stream we receive */
+  double remote_jitter_ms;     /* what the peer reports about our stream */
+  double remote_fraction_lost; /* 0..1, from the peer's last report */
+  double rtt_ms;               /* -1 until measured */
+  guint jitter_buffer_target_ms;
+  guint jitter_buffer_depth_ms;
+  double input_level_db; /* the source's level meter */
+  gboolean latched;      /* symmetric RTP: sending back to the source seen */
+} SpMediaStats;
+
+typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,
+                                  gpointer user_data);
+typedef void (*SpMediaDtmfFunc) (SpMediaSession *session, char digit, gpointer user_data);
+/* A device failed (SP_AUDIO_ERROR_GONE...): the call goes on with a null
+ * device in its place. */
+typedef void (*SpMediaDeviceErrorFunc) (SpMediaSession *session, SpAudioDirection direction,
+                                        const GError *error, gpointer user_data);
+
+typedef struct
+{
+  SpMediaStatsFunc stats;
+  SpMediaDtmfFunc dtmf;
+  SpMediaDeviceErrorFunc device_error;
+} SpMediaCallbacks;
+
+/* Binds RTP (an even port; @port 0 = any) and RTCP (port + 1) on
+ * @local_address. Nothing is sent until start. */
+SpMediaSession *sp_media_session_new (SpMediaEngine *engine, const char *local_address,
+                                      guint16 port, const SpMediaCallbacks *callbacks,
+                                      gpointer user_data, GError **error);
+/* Stops and frees; no callback runs after this returns. */
+void sp_media_session_free (SpMediaSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpMediaSession, sp_media_session_free)
+
+guint16 sp_media_session_get_rtp_port (SpMediaSession *session);
+guint16 sp_media_session_get_rtcp_port (SpMediaSession *session);
+
+/* Hands the devices to the session (transfer full; NULL = null device).
+ * They are opened at the codec's rate when the media starts, and may be
+ * switched during a call. */
+void sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *source,
+                                   SpAudioDevice *sink);
+/* Starts or updates the media (re-INVITE: new codec, address, hold).
+ * Returns when the media thread has applied it. */
+void sp_media_session_start (SpMediaSession *session, const SpMediaParams *params);
+/* Stops sending and closes the devices (a WAV sink is complete after
+ * this returns). */
+void sp_media_session_stop (SpMediaSession *session);
+/* Queues RFC 4733 digits; FALSE if there is no telephone-event payload
+ * type or a character is not a DTMF digit. */
+gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);
+/* The latest statistics (also delivered every second to the callback). */
+void sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats);
+
+G_END_DECLS
