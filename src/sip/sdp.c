@@ -581,8 +581,10 @@ lines_find (GPtrArray *lines, char type, const char *name)
 /* Replaces the first matching line with @line (removing the other
  * matches), or inserts it; @line NULL just removes them. */
 static void
-lines_replace (GPtrArray *lines, char type, const char *name, SdpLine *line)
+lines_replace (GPtrArray *lines, char type, const char *name_in, SdpLine *line)
 {
+  /* @name_in may belong to a line removed here. */
+  g_autofree char *name = g_strdup (name_in);
   gint first = lines_find (lines, type, name);
   gint i;
 
@@ -976,12 +978,15 @@ remove_format_attrs (SpSdpMedia *media, const char *format)
 void
 sp_sdp_media_remove_format (SpSdpMedia *media, const char *format)
 {
+  /* @format may be one of ours (sp_sdp_media_get_format): copy it first. */
+  g_autofree char *fmt = g_strdup (format);
+
   g_return_if_fail (media != NULL);
-  g_return_if_fail (format != NULL);
+  g_return_if_fail (fmt != NULL);
   for (guint i = media->formats->len; i > 0; i--)
-    if (strcmp (media->formats->pdata[i - 1], format) == 0)
+    if (strcmp (media->formats->pdata[i - 1], fmt) == 0)
       g_ptr_array_remove_index (media->formats, i - 1);
-  remove_format_attrs (media, format);
+  remove_format_attrs (media, fmt);
 }
 
 void
@@ -1058,26 +1063,30 @@ sp_sdp_media_get_fmtp (const SpSdpMedia *media, guint pt)
 gboolean
 sp_sdp_media_set_fmtp (SpSdpMedia *media, guint pt, const char *params)
 {
+  SdpLine *line = NULL;
   gint pos = -1;
 
   g_return_val_if_fail (media != NULL, FALSE);
   if (pt > 127 || (params != NULL && !is_line_text (params)))
     return FALSE;
+  /* Built before the old line goes: @params may be its text. */
+  if (params != NULL)
+    line = sdp_line_new ('a', g_strdup_printf ("fmtp:%u %s", pt, params));
   for (guint i = media->lines->len; i > 0; i--)
     {
-      const SdpLine *line = media->lines->pdata[i - 1];
-      if (line->type == 'a' && strcmp (line->attr_name, "fmtp") == 0 && line->num == (gint64) pt)
+      const SdpLine *old = media->lines->pdata[i - 1];
+      if (old->type == 'a' && strcmp (old->attr_name, "fmtp") == 0 && old->num == (gint64) pt)
         {
           pos = (gint) i - 1;
           g_ptr_array_remove_index (media->lines, i - 1);
         }
     }
-  if (params == NULL)
+  if (line == NULL)
     return TRUE;
   if (pos < 0)
-    pos = (gint) media->lines->len;
-  g_ptr_array_insert (media->lines, pos,
-                      sdp_line_new ('a', g_strdup_printf ("fmtp:%u %s", pt, params)));
+    lines_insert (media->lines, line);
+  else
+    g_ptr_array_insert (media->lines, pos, line);
   return TRUE;
 }
 
@@ -1643,11 +1652,14 @@ void
 sp_sdp_session_set_origin_address (SpSdpSession *session, SpSdpAddrType addr_type,
                                    const char *address)
 {
+  char *old;
+
   g_return_if_fail (session != NULL);
   g_return_if_fail (is_address (address));
+  old = session->origin_address;
   session->origin_type = addr_type;
-  g_free (session->origin_address);
   session->origin_address = g_strdup (address);
+  g_free (old);
 }
 
 const char *
@@ -1660,10 +1672,14 @@ sp_sdp_session_get_name (const SpSdpSession *session)
 void
 sp_sdp_session_set_name (SpSdpSession *session, const char *name)
 {
+  char *old;
+
   g_return_if_fail (session != NULL);
   g_return_if_fail (is_line_text (name));
-  g_free (session->name);
+  /* Copy before freeing: @name may be the current one. */
+  old = session->name;
   session->name = g_strdup (name);
+  g_free (old);
 }
 
 const SpSdpConnection *

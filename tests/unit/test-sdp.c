@@ -658,6 +658,41 @@ test_bounds (void)
   sp_sdp_session_free (s);
 }
 
+/* Setters and removers given strings the description owns. */
+static void
+test_own_strings (void)
+{
+  g_autoptr (SpSdpSession) s = parse_ok (baresip_offer);
+  SpSdpMedia *m = sp_sdp_session_get_media (s, 0);
+  const char *name;
+  g_autofree char *text = NULL;
+
+  sp_sdp_session_set_name (s, sp_sdp_session_get_name (s));
+  sp_sdp_session_set_origin_address (s, SP_SDP_ADDR_IP4, sp_sdp_session_get_origin_address (s));
+  sp_sdp_media_set_fmtp (m, 101, sp_sdp_media_get_fmtp (m, 101));
+  sp_sdp_media_remove_format (m, sp_sdp_media_get_format (m, 0));
+  sp_sdp_media_get_nth_attribute (m, 0, &name, NULL);
+  g_assert_cmpstr (name, ==, "rtpmap");
+  sp_sdp_media_remove_attribute (m, name);
+  sp_sdp_session_get_nth_attribute (s, 0, &name, NULL);
+  sp_sdp_session_remove_attribute (s, name);
+  text = check_round_trip (s);
+  g_assert_cmpstr (text, ==,
+                   "v=0\r\n"
+                   "o=- 1712345678 1712345679 IN IP4 127.0.0.1\r\n"
+                   "s=-\r\n"
+                   "c=IN IP4 127.0.0.1\r\n"
+                   "t=0 0\r\n"
+                   "m=audio 10000 RTP/AVP 8 101\r\n"
+                   "b=AS:80\r\n"
+                   "a=fmtp:101 0-15\r\n"
+                   "a=sendrecv\r\n"
+                   "a=label:1\r\n"
+                   "a=ssrc:1234 cname:x@y\r\n"
+                   "a=rtcp-rsize\r\n"
+                   "a=ptime:20\r\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -674,5 +709,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/bad-input", test_bad_input);
   g_test_add_func ("/sdp/nul-byte", test_nul_byte);
   g_test_add_func ("/sdp/bounds", test_bounds);
+  g_test_add_func ("/sdp/own-strings", test_own_strings);
   return g_test_run ();
 }
