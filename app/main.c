@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "application.h"
 #include "headless.h"
 #include "version.h"
 
@@ -59,7 +60,6 @@ main (int argc, char **argv)
       return status;
     }
   sp_headless_options_clear (&headless);
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-  fputs (help, stdout);
-  return 0;
+  /* The GTK window; remaining arguments (sip:/tel: URIs) dial in it. */
+  return sp_application_run (argc, argv);
 }

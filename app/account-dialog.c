@@ -1,0 +1,328 @@
+#define G_LOG_DOMAIN "softphone-app"
+
+#include "config.h"
+
+#include "account-dialog.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+struct _SpAccountDialog
+{
+  AdwWindow parent_instance;
+
+  SpApplication *app; /* unowned: outlives its windows */
+  SpAccount *account; /* owned; NULL for a new one */
+
+  AdwEntryRow *name_row;
+  AdwEntryRow *username_row;
+  AdwEntryRow *password_row;
+  AdwEntryRow *server_row;
+  AdwExpanderRow *advanced_row;
+  AdwEntryRow *port_row;
+  AdwComboRow *transport_row;
+  AdwEntryRow *display_name_row;
+  AdwEntryRow *proxy_row;
+  GtkLabel *main_error;
+  GtkLabel *advanced_error;
+};
+
+G_DEFINE_FINAL_TYPE (SpAccountDialog, sp_account_dialog, ADW_TYPE_WINDOW)
+
+static const char *
+row_text (AdwEntryRow *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (row));
+}
+
+static char *
+row_text_stripped (AdwEntryRow *row)
+{
+  return g_strstrip (g_strdup (row_text (row)));
+}
+
+static void
+show_error (GtkLabel *label, AdwEntryRow *row, const char *message)
+{
+  gtk_label_set_label (label, message);
+  gtk_widget_set_visible (GTK_WIDGET (label), TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+}
+
+static void
+clear_errors (SpAccountDialog *self)
+{
+  AdwEntryRow *rows[] = { self->name_row,   self->username_row, self->password_row,
+                          self->server_row, self->port_row,     self->display_name_row,
+                          self->proxy_row };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (rows[i]), "error");
+  gtk_widget_set_visible (GTK_WIDGET (self->main_error), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->advanced_error), FALSE);
+}
+
+/* The port field: empty (default) or 1..65535. */
+static gboolean
+parse_port (const char *text, guint *port)
+{
+  guint64 value;
+
+  *port = 0;
+  if (text[0] == '\0')
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, 65535, &value, NULL))
+    return FALSE;
+  *port = (guint) value;
+  return TRUE;
+}
+
+static char *
+join_host_port (const char *host, guint port)
+{
+  gboolean v6 = strchr (host, ':') != NULL && host[0] != '[';
+
+  if (port == 0)
+    return v6 ? g_strdup_printf ("[%s]", host) : g_strdup (host);
+  return v6 ? g_strdup_printf ("[%s]:%u", host, port) : g_strdup_printf ("%s:%u", host, port);
+}
+
+/* Checks every field; shows the first problem of each group next to it.
+ * On success returns the server as "host[:port]". */
+static char *
+validate (SpAccountDialog *self)
+{
+  g_autofree char *name = row_text_stripped (self->name_row);
+  g_autofree char *server = row_text_stripped (self->server_row);
+  g_autofree char *port_text = row_text_stripped (self->port_row);
+  g_autofree char *proxy = row_text_stripped (self->proxy_row);
+  g_autofree char *full_server = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
+  guint port;
+
+  clear_errors (self);
+  if (!parse_port (port_text, &port))
+    {
+      adw_expander_row_set_expanded (self->advanced_row, TRUE);
+      show_error (self->advanced_error, self->port_row,
+                  _ ("The port must be a number from 1 to 65535, or empty for 5060."));
+      ok = FALSE;
+    }
+  else if (proxy[0] != '\0' &&
+           !sp_account_check_fields ("localhost", NULL, proxy, SP_ACCOUNT_DEFAULT_INTERVAL, &error))
+    {
+      adw_expander_row_set_expanded (self->advanced_row, TRUE);
+      show_error (self->advanced_error, self->proxy_row, error->message);
+      g_clear_error (&error);
+      ok = FALSE;
+    }
+
+  if (name[0] == '\0')
+    {
+      show_error (self->main_error, self->name_row, _ ("Give the account a name, such as Office."));
+      return NULL;
+    }
+  if (server[0] == '\0')
+    {
+      show_error (self->main_error, self->server_row,
+                  _ ("Type the SIP server’s address, or the other computer’s IP address for "
+                     "direct calls."));
+      return NULL;
+    }
+  full_server = join_host_port (server, port);
+  if (!sp_account_check_fields (full_server, NULL, NULL, SP_ACCOUNT_DEFAULT_INTERVAL, &error))
+    {
+      show_error (self->main_error, self->server_row, error->message);
+      return NULL;
+    }
+  return ok ? g_steal_pointer (&full_server) : NULL;
+}
+
+typedef struct
+{
+  char *name, *username, *password, *server, *display_name, *proxy;
+  SpAccountTransport transport;
+} Fields;
+
+static void
+fields_clear (Fields *f)
+{
+  g_free (f->name);
+  g_free (f->username);
+  g_free (f->password);
+  g_free (f->server);
+  g_free (f->display_name);
+  g_free (f->proxy);
+}
+
+static void
+fields_from_account (Fields *f, SpAccount *a)
+{
+  f->name = g_strdup (sp_account_get_name (a));
+  f->username = g_strdup (sp_account_get_username (a));
+  f->password = g_strdup (sp_account_get_password (a));
+  f->server = g_strdup (sp_account_get_server (a));
+  f->display_name = g_strdup (sp_account_get_display_name (a));
+  f->proxy = g_strdup (sp_account_get_outbound_proxy (a));
+  f->transport = sp_account_get_transport (a);
+}
+
+static void
+fields_to_account (const Fields *f, SpAccount *a)
+{
+  sp_account_set_name (a, f->name);
+  sp_account_set_username (a, f->username);
+  sp_account_set_password (a, f->password);
+  sp_account_set_server (a, f->server);
+  sp_account_set_display_name (a, f->display_name);
+  sp_account_set_outbound_proxy (a, f->proxy);
+  sp_account_set_transport (a, f->transport);
+}
+
+static void
+on_ok (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SpAccountDialog *self = SP_ACCOUNT_DIALOG (widget);
+  g_autofree char *server = validate (self);
+  g_autoptr (SpAccount) account = NULL;
+  g_autoptr (GError) error = NULL;
+  Fields old = { 0 };
+  Fields typed = { 0 };
+
+  if (server == NULL)
+    return;
+
+  typed.name = row_text_stripped (self->name_row);
+  typed.username = row_text_stripped (self->username_row);
+  /* Passwords may start or end with spaces: keep them as typed. */
+  typed.password = g_strdup (row_text (self->password_row));
+  typed.server = g_steal_pointer (&server);
+  typed.display_name = row_text_stripped (self->display_name_row);
+  typed.proxy = row_text_stripped (self->proxy_row);
+  typed.transport = adw_combo_row_get_selected (self->transport_row) == 1
+                        ? SP_ACCOUNT_TRANSPORT_TCP
+                        : SP_ACCOUNT_TRANSPORT_UDP;
+
+  account = self->account != NULL ? g_object_ref (self->account) : sp_account_new (NULL);
+  fields_from_account (&old, account);
+  fields_to_account (&typed, account);
+  if (!sp_application_save_account (self->app, account, &error))
+    {
+      /* Nothing may change when the accounts cannot be written. */
+      fields_to_account (&old, account);
+      gtk_label_set_label (self->main_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->main_error), TRUE);
+    }
+  else
+    gtk_window_close (GTK_WINDOW (self));
+  fields_clear (&old);
+  fields_clear (&typed);
+}
+
+static void
+on_row_changed (GtkEditable *row, SpAccountDialog *self)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+}
+
+static void
+on_entry_activated (AdwEntryRow *row, SpAccountDialog *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "dialog.ok", NULL);
+}
+
+static void
+load_account (SpAccountDialog *self, SpAccount *account)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+  const char *server = sp_account_get_server (account);
+
+  gtk_window_set_title (GTK_WINDOW (self), _ ("Edit Account"));
+  gtk_editable_set_text (GTK_EDITABLE (self->name_row), sp_account_get_name (account) ?: "");
+  gtk_editable_set_text (GTK_EDITABLE (self->username_row),
+                         sp_account_get_username (account) ?: "");
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row),
+                         sp_account_get_password (account) ?: "");
+  if (sp_account_get_server_host_port (account, &host, &port))
+    {
+      g_autofree char *port_text = port != 0 ? g_strdup_printf ("%u", port) : g_strdup ("");
+      gtk_editable_set_text (GTK_EDITABLE (self->server_row), host);
+      gtk_editable_set_text (GTK_EDITABLE (self->port_row), port_text);
+    }
+  else
+    gtk_editable_set_text (GTK_EDITABLE (self->server_row), server ?: "");
+  gtk_editable_set_text (GTK_EDITABLE (self->display_name_row),
+                         sp_account_get_display_name (account) ?: "");
+  gtk_editable_set_text (GTK_EDITABLE (self->proxy_row),
+                         sp_account_get_outbound_proxy (account) ?: "");
+  adw_combo_row_set_selected (
+      self->transport_row, sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP ? 1 : 0);
+}
+
+static void
+sp_account_dialog_dispose (GObject *object)
+{
+  SpAccountDialog *self = SP_ACCOUNT_DIALOG (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SP_TYPE_ACCOUNT_DIALOG);
+  g_clear_object (&self->account);
+  G_OBJECT_CLASS (sp_account_dialog_parent_class)->dispose (object);
+}
+
+static void
+sp_account_dialog_class_init (SpAccountDialogClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = sp_account_dialog_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/net/example/softphone/ui/account-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, name_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, username_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, server_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, advanced_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, port_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, transport_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, display_name_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, proxy_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, main_error);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, advanced_error);
+  gtk_widget_class_install_action (widget_class, "dialog.ok", NULL, on_ok);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+sp_account_dialog_init (SpAccountDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  AdwEntryRow *rows[] = { self->name_row,   self->username_row, self->password_row,
+                          self->server_row, self->port_row,     self->display_name_row,
+                          self->proxy_row };
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_signal_connect (rows[i], "changed", G_CALLBACK (on_row_changed), self);
+      g_signal_connect (rows[i], "entry-activated", G_CALLBACK (on_entry_activated), self);
+    }
+}
+
+SpAccountDialog *
+sp_account_dialog_new (GtkWindow *parent, SpApplication *app, SpAccount *account)
+{
+  SpAccountDialog *self =
+      g_object_new (SP_TYPE_ACCOUNT_DIALOG, "transient-for", parent, "modal", TRUE, NULL);
+
+  self->app = app;
+  if (account != NULL)
+    {
+      self->account = g_object_ref (account);
+      load_account (self, account);
+    }
+  else
+    gtk_window_set_title (GTK_WINDOW (self), _ ("New Account"));
+  return self;
+}

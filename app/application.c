@@ -1,0 +1,509 @@
+#define G_LOG_DOMAIN "softphone-app"
+
+#include "config.h"
+
+#include "application.h"
+
+#include <glib/gi18n.h>
+
+#include "preferences-window.h"
+#include "ua/hostport.h"
+#include "ua/phone.h"
+#include "window.h"
+
+/* The log keeps the last few thousand messages: enough for a day of
+ * calls, small enough to draw. */
+#define SIP_LOG_MAX_ENTRIES 5000
+
+struct _SpApplication
+{
+  AdwApplication parent_instance;
+
+  GSettings *settings;
+  SpPhone *phone;
+  SpSipLog *sip_log;
+  /* A problem found before the window existed, shown when it appears. */
+  char *startup_error;
+};
+
+G_DEFINE_FINAL_TYPE (SpApplication, sp_application, ADW_TYPE_APPLICATION)
+
+static SpWindow *
+get_window (SpApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (SP_IS_WINDOW (window))
+    return SP_WINDOW (window);
+  window = GTK_WINDOW (sp_window_new (self));
+  if (self->startup_error != NULL)
+    {
+      sp_window_show_error (SP_WINDOW (window), self->startup_error);
+      g_clear_pointer (&self->startup_error, g_free);
+    }
+  return SP_WINDOW (window);
+}
+
+static void
+on_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+on_preferences (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SpApplication *self = user_data;
+  SpWindow *window = get_window (self);
+  GtkWindow *prefs = sp_preferences_window_new (GTK_WINDOW (window), self->settings);
+
+  gtk_window_present (prefs);
+}
+
+static void
+on_about (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SpApplication *self = user_data;
+  const char *developers[] = { _ ("The Softphone developers"), NULL };
+  GtkWidget *about = g_object_new (
+      ADW_TYPE_ABOUT_WINDOW, "transient-for", get_window (self), "modal", TRUE, "application-icon",
+      APP_ID, "application-name", _ ("Softphone"), "developer-name", _ ("The Softphone developers"),
+      "version", PACKAGE_VERSION, "comments",
+      _ ("Call colleagues over SIP, call another computer by its address, or run "
+         "a small SIP server for the office."),
+      "license-type", GTK_LICENSE_GPL_3_0, "developers", developers,
+      /* Translators: put your names here, one per line. */
+      "translator-credits", _ ("translator-credits"), NULL);
+
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+/* app.dial("sip:2@host"): from the command line, a second instance or a
+ * browser link. */
+static void
+on_dial (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SpWindow *window = get_window (SP_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  sp_window_dial (window, g_variant_get_string (param, NULL));
+}
+
+static void
+on_call (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  sp_window_place_call (get_window (SP_APPLICATION (user_data)));
+}
+
+static void
+on_hangup (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  sp_window_hangup_current (get_window (SP_APPLICATION (user_data)));
+}
+
+static void
+on_answer (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SpWindow *window = get_window (SP_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  sp_window_answer_current (window);
+}
+
+static void on_call_by_id (GSimpleAction *action, GVariant *param, gpointer user_data);
+
+static const GActionEntry app_actions[] = {
+  { "quit", on_quit },
+  { "preferences", on_preferences },
+  { "about", on_about },
+  { "dial", on_dial, "s" },
+  { "call", on_call },
+  { "hangup", on_hangup },
+  { "answer", on_answer },
+  { "answer-call", on_call_by_id, "s" },
+  { "decline-call", on_call_by_id, "s" },
+  { "show-call", on_call_by_id, "s" },
+};
+
+static void
+set_accels (GtkApplication *app)
+{
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    /* Escape hangs up, like putting the handset down; Enter in the
+     * number entry calls (the entry's activate signal, not an accel, so
+     * Enter keeps working on buttons and in lists). */
+    { "app.hangup", { "Escape", NULL } },
+    { "app.answer", { "<Control>Return", NULL } },
+    { "win.new-account", { "<Control>n", NULL } },
+    { "win.focus-dial", { "<Control>l", NULL } },
+    { "win.show-page('calls')", { "<Alt>1", NULL } },
+    { "win.show-page('accounts')", { "<Alt>2", NULL } },
+    { "win.show-page('server')", { "<Alt>3", NULL } },
+    { "win.show-page('log')", { "<Alt>4", NULL } },
+    { "win.show-page('history')", { "<Alt>5", NULL } },
+    { "window.close", { "<Control>w", NULL } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
+}
+
+static void
+note_startup_error (SpApplication *self, const char *message)
+{
+  g_warning ("%s", message);
+  if (self->startup_error == NULL)
+    self->startup_error = g_strdup (message);
+}
+
+/* Loads the accounts, binds the SIP address from the settings and starts
+ * registering. A failure leaves the window usable and says why. */
+static void
+start_phone (SpApplication *self)
+{
+  g_autofree char *config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
+  g_autofree char *state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
+  g_autofree char *bind = g_settings_get_string (self->settings, "sip-bind");
+  g_autofree char *host = NULL;
+  g_autoptr (GError) error = NULL;
+  guint16 port = 0;
+
+  self->phone = sp_phone_new (config_dir, state_dir);
+  g_settings_bind (self->settings, "do-not-disturb", self->phone, "do-not-disturb",
+                   G_SETTINGS_BIND_GET);
+  if (!sp_phone_load_accounts (self->phone, &error))
+    {
+      g_autofree char *message =
+          g_strdup_printf (_ ("Your accounts could not be read: %s"), error->message);
+      note_startup_error (self, message);
+      g_clear_error (&error);
+    }
+  if (!sp_host_port_parse (bind, &host, &port, &error) ||
+      !sp_phone_start (self->phone, host, port != 0 ? port : 5060, &error))
+    {
+      /* Translators: %s is an address such as 0.0.0.0:5060, then the reason. */
+      g_autofree char *message = g_strdup_printf (
+          _ ("Softphone cannot receive calls on %s: %s. Change the SIP address in Preferences."),
+          bind, error->message);
+      note_startup_error (self, message);
+      return;
+    }
+  sp_phone_register (self->phone, NULL);
+}
+
+static void
+on_incoming_call (SpPhone *phone, SpCall *call, SpApplication *self)
+{
+  g_autoptr (GNotification) notification = g_notification_new (_ ("Incoming Call"));
+  const char *name = sp_call_get_peer_display_name (call);
+  const char *peer = sp_call_get_peer (call);
+  g_autofree char *id = g_strdup_printf ("call-%s", sp_call_get_id (call));
+
+  g_notification_set_body (notification, name != NULL && name[0] != '\0' ? name : peer);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_URGENT);
+  g_notification_set_category (notification, "call.incoming");
+  g_notification_add_button_with_target (notification, _ ("Answer"), "app.answer-call", "s",
+                                         sp_call_get_id (call));
+  g_notification_add_button_with_target (notification, _ ("Decline"), "app.decline-call", "s",
+                                         sp_call_get_id (call));
+  g_notification_set_default_action_and_target (notification, "app.show-call", "s",
+                                                sp_call_get_id (call));
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+static void
+on_call_ended (SpPhone *phone, SpCall *call, SpApplication *self)
+{
+  g_autofree char *id = g_strdup_printf ("call-%s", sp_call_get_id (call));
+
+  g_application_withdraw_notification (G_APPLICATION (self), id);
+}
+
+static void
+on_call_by_id (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  SpApplication *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  SpCall *call = sp_phone_find_call (self->phone, g_variant_get_string (param, NULL));
+  SpWindow *window = get_window (self);
+  g_autoptr (GError) error = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  sp_window_show_page (window, "calls");
+  if (call == NULL)
+    return;
+  if (g_str_equal (name, "answer-call") && !sp_phone_answer (self->phone, call, &error))
+    sp_window_show_error (window, error->message);
+  else if (g_str_equal (name, "decline-call") && !sp_call_hangup (call, &error))
+    sp_window_show_error (window, error->message);
+}
+
+/* Running from the build tree (tools/run, tests) must work without
+ * installing the schema, so look there when the system does not have it. */
+static GSettings *
+open_settings (void)
+{
+  GSettingsSchemaSource *system = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettingsSchemaSource) build = NULL;
+
+  if (system != NULL)
+    schema = g_settings_schema_source_lookup (system, APP_ID, TRUE);
+  if (schema == NULL)
+    {
+      build =
+          g_settings_schema_source_new_from_directory (SP_BUILD_SCHEMA_DIR, system, FALSE, NULL);
+      if (build != NULL)
+        schema = g_settings_schema_source_lookup (build, APP_ID, FALSE);
+    }
+  if (schema == NULL)
+    g_error ("The settings schema %s is not installed: run 'meson install', or set "
+             "GSETTINGS_SCHEMA_DIR to the build's data directory.",
+             APP_ID);
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
+static void
+sp_application_startup (GApplication *app)
+{
+  SpApplication *self = SP_APPLICATION (app);
+
+  G_APPLICATION_CLASS (sp_application_parent_class)->startup (app);
+
+  self->settings = open_settings ();
+  start_phone (self);
+  g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
+  g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+  set_accels (GTK_APPLICATION (self));
+}
+
+static void
+sp_application_activate (GApplication *app)
+{
+  gtk_window_present (GTK_WINDOW (get_window (SP_APPLICATION (app))));
+}
+
+static gboolean
+is_dialable_uri (const char *uri)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (uri);
+
+  return scheme != NULL &&
+         (g_ascii_strcasecmp (scheme, "sip") == 0 || g_ascii_strcasecmp (scheme, "sips") == 0 ||
+          g_ascii_strcasecmp (scheme, "tel") == 0);
+}
+
+static void
+sp_application_open (GApplication *app, GFile **files, int n_files, const char *hint)
+{
+  SpWindow *window = get_window (SP_APPLICATION (app));
+
+  gtk_window_present (GTK_WINDOW (window));
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (is_dialable_uri (uri))
+        {
+          g_action_group_activate_action (G_ACTION_GROUP (app), "dial", g_variant_new_string (uri));
+          /* One call at a time from a link: the first one wins. */
+          break;
+        }
+      else
+        {
+          g_autofree char *message =
+              g_strdup_printf (_ ("“%s” is not a phone link: Softphone opens sip:, sips: "
+                                  "and tel: addresses."),
+                               uri);
+          sp_window_show_error (window, message);
+        }
+    }
+}
+
+static void
+on_phone_shut_down (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  sp_phone_shutdown_finish (SP_PHONE (source), result, NULL);
+  *done = TRUE;
+}
+
+/* Hang up and unregister before the process goes: the far ends and the
+ * registrar should not have to time out. The phone bounds the wait. */
+static void
+sp_application_shutdown (GApplication *app)
+{
+  SpApplication *self = SP_APPLICATION (app);
+  gboolean done = FALSE;
+
+  if (self->phone != NULL)
+    {
+      sp_phone_shutdown_async (self->phone, NULL, on_phone_shut_down, &done);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  G_APPLICATION_CLASS (sp_application_parent_class)->shutdown (app);
+}
+
+static void
+sp_application_finalize (GObject *object)
+{
+  SpApplication *self = SP_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+  g_clear_object (&self->phone);
+  g_clear_object (&self->sip_log);
+  g_free (self->startup_error);
+  G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
+}
+
+static void
+sp_application_class_init (SpApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->finalize = sp_application_finalize;
+  app_class->startup = sp_application_startup;
+  app_class->activate = sp_application_activate;
+  app_class->open = sp_application_open;
+  app_class->shutdown = sp_application_shutdown;
+}
+
+static void
+sp_application_init (SpApplication *self)
+{
+  self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
+}
+
+SpApplication *
+sp_application_new (void)
+{
+  return g_object_new (SP_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                       G_APPLICATION_HANDLES_OPEN, "resource-base-path", "/net/example/softphone",
+                       NULL);
+}
+
+int
+sp_application_run (int argc, char **argv)
+{
+  g_autoptr (SpApplication) app = sp_application_new ();
+
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
+
+GSettings *
+sp_application_get_settings (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->settings;
+}
+
+GListModel *
+sp_application_get_accounts (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return sp_phone_get_accounts (self->phone);
+}
+
+GListModel *
+sp_application_get_calls (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return sp_phone_get_calls (self->phone);
+}
+
+SpSipLog *
+sp_application_get_sip_log (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->sip_log;
+}
+
+SpPhone *
+sp_application_get_phone (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->phone;
+}
+
+gboolean
+sp_application_save_account (SpApplication *self, SpAccount *account, GError **error)
+{
+  GListModel *accounts;
+  gboolean is_new = TRUE;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (SP_IS_ACCOUNT (account), FALSE);
+
+  accounts = sp_phone_get_accounts (self->phone);
+  for (guint i = 0; is_new && i < g_list_model_get_n_items (accounts); i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (accounts, i);
+      is_new = a != account;
+    }
+  if (is_new)
+    sp_phone_add_account (self->phone, account);
+  if (!sp_phone_save_accounts (self->phone, error))
+    {
+      if (is_new)
+        sp_phone_remove_account (self->phone, account);
+      return FALSE;
+    }
+  /* New fields mean a new registration (or none, when disabled). */
+  sp_phone_unregister (self->phone, account);
+  sp_phone_register (self->phone, account);
+  return TRUE;
+}
+
+gboolean
+sp_application_remove_account (SpApplication *self, SpAccount *account, GError **error)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), FALSE);
+
+  g_object_ref (account);
+  sp_phone_remove_account (self->phone, account);
+  if (!sp_phone_save_accounts (self->phone, error))
+    {
+      sp_phone_add_account (self->phone, account);
+      g_object_unref (account);
+      return FALSE;
+    }
+  g_object_unref (account);
+  return TRUE;
+}
+
+char *
+sp_application_describe_account_status (SpAccount *account)
+{
+  const char *reason = sp_account_get_status_reason (account);
+
+  if (!sp_account_get_enabled (account))
+    return g_strdup (_ ("Disabled"));
+  switch (sp_account_get_status (account))
+    {
+      case SP_ACCOUNT_STATUS_REGISTERED:
+        return g_strdup (_ ("Registered"));
+      case SP_ACCOUNT_STATUS_REGISTERING:
+        return g_strdup (_ ("Registering…"));
+      case SP_ACCOUNT_STATUS_FAILED:
+        /* Translators: %s is the server's answer, e.g. "403 Forbidden". */
+        return reason != NULL ? g_strdup_printf (_ ("Failed: %s"), reason)
+                              : g_strdup (_ ("Failed"));
+      case SP_ACCOUNT_STATUS_UNREGISTERED:
+      default:
+        if (!sp_account_has_credentials (account))
+          return g_strdup (_ ("Direct calls to the server’s address"));
+        return g_strdup (_ ("Not registered"));
+    }
+}

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "ua/account.h"
+#include "ua/phone.h"
+#include "ua/siplog.h"
+
+G_BEGIN_DECLS
+
+/* The desktop application: one instance per session. A second
+ * `softphone sip:2@host`, or a sip:/tel: link opened from a browser, is
+ * handed to the running instance and dials in its window (app.dial).
+ *
+ * It owns what the windows observe: the accounts, the calls and the SIP
+ * message log, all as GListModels, so the UI is a view over the core. */
+
+#define SP_TYPE_APPLICATION (sp_application_get_type ())
+G_DECLARE_FINAL_TYPE (SpApplication, sp_application, SP, APPLICATION, AdwApplication)
+
+SpApplication *sp_application_new (void);
+
+/* Runs the GUI; what main () returns for the non-headless path. */
+int sp_application_run (int argc, char **argv);
+
+GSettings *sp_application_get_settings (SpApplication *self);
+SpPhone *sp_application_get_phone (SpApplication *self);
+/* SpAccount items, in the user's order. */
+GListModel *sp_application_get_accounts (SpApplication *self);
+/* SpCall items: the calls in progress. */
+GListModel *sp_application_get_calls (SpApplication *self);
+SpSipLog *sp_application_get_sip_log (SpApplication *self);
+
+/* Adds @account (when new) and writes every account to disk. On error
+ * nothing changes, in memory or on disk. */
+gboolean sp_application_save_account (SpApplication *self, SpAccount *account, GError **error);
+gboolean sp_application_remove_account (SpApplication *self, SpAccount *account, GError **error);
+
+/* The text of an account's status for people: "Registered",
+ * "Failed: 403 Forbidden", "Disabled", "Direct calls only". */
+char *sp_application_describe_account_status (SpAccount *account);
+
+G_END_DECLS

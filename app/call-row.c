@@ -1,0 +1,416 @@
+#define G_LOG_DOMAIN "softphone-app"
+
+#include "config.h"
+
+#include "call-row.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+struct _SpCallRow
+{
+  GtkWidget parent_instance;
+
+  SpCall *call; /* owned */
+  gulong notify_id;
+  guint tick_id; /* refreshes the duration once a second */
+  gboolean updating;
+
+  GtkWidget *box;
+  AdwAvatar *avatar;
+  GtkLabel *peer;
+  GtkLabel *state;
+  GtkLabel *duration;
+  GtkWidget *answer;
+  GtkWidget *hold;
+  GtkWidget *mute;
+  GtkWidget *dtmf;
+  GtkWidget *transfer;
+  GtkEntry *transfer_entry;
+  GtkWidget *hangup;
+};
+
+G_DEFINE_FINAL_TYPE (SpCallRow, sp_call_row, GTK_TYPE_WIDGET)
+
+enum
+{
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+report (SpCallRow *self, GError *error)
+{
+  if (error != NULL)
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+}
+
+static char *
+format_duration (guint seconds)
+{
+  if (seconds >= 3600)
+    return g_strdup_printf ("%u:%02u:%02u", seconds / 3600, seconds / 60 % 60, seconds % 60);
+  return g_strdup_printf ("%u:%02u", seconds / 60, seconds % 60);
+}
+
+const char *
+sp_call_row_describe_state (SpCallState state)
+{
+  switch (state)
+    {
+      case SP_CALL_STATE_DIALING:
+        return _ ("Calling…");
+      case SP_CALL_STATE_RINGING:
+        return _ ("Ringing");
+      case SP_CALL_STATE_INCOMING:
+        return _ ("Incoming call");
+      case SP_CALL_STATE_ESTABLISHED:
+        return _ ("In call");
+      case SP_CALL_STATE_HELD:
+        return _ ("On hold");
+      case SP_CALL_STATE_ENDED:
+      default:
+        return _ ("Call ended");
+    }
+}
+
+static void
+update_duration (SpCallRow *self)
+{
+  SpCallState state = sp_call_get_state (self->call);
+  g_autofree char *text = format_duration (sp_call_get_duration (self->call));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->duration), state == SP_CALL_STATE_ESTABLISHED ||
+                                                           state == SP_CALL_STATE_HELD ||
+                                                           (state == SP_CALL_STATE_ENDED &&
+                                                            sp_call_get_duration (self->call) > 0));
+  gtk_label_set_label (self->duration, text);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  SpCallRow *self = user_data;
+
+  if (self->call != NULL)
+    update_duration (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+update (SpCallRow *self)
+{
+  SpCall *call = self->call;
+  SpCallState state;
+  const char *peer, *name, *end_reason;
+  g_autofree char *a11y = NULL;
+  g_autofree char *state_text = NULL;
+  gboolean incoming, live;
+
+  if (call == NULL)
+    return;
+  self->updating = TRUE;
+  state = sp_call_get_state (call);
+  peer = sp_call_get_peer (call);
+  name = sp_call_get_peer_display_name (call);
+  end_reason = sp_call_get_end_reason (call);
+  incoming = state == SP_CALL_STATE_INCOMING;
+  live = state == SP_CALL_STATE_ESTABLISHED || state == SP_CALL_STATE_HELD;
+
+  gtk_label_set_label (self->peer, name != NULL && name[0] != '\0' ? name
+                                   : peer != NULL                  ? peer
+                                                                   : _ ("Unknown caller"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->peer), peer);
+  adw_avatar_set_text (self->avatar, gtk_label_get_label (self->peer));
+  if (state == SP_CALL_STATE_ENDED && end_reason != NULL)
+    /* Translators: "Call ended: Busy Here". */
+    state_text = g_strdup_printf (_ ("Call ended: %s"), end_reason);
+  else
+    state_text = g_strdup (sp_call_row_describe_state (state));
+  gtk_label_set_label (self->state, state_text);
+  update_duration (self);
+
+  gtk_widget_set_visible (self->answer, incoming);
+  gtk_widget_set_visible (self->hold, live);
+  gtk_widget_set_visible (self->mute, live);
+  gtk_widget_set_visible (self->dtmf, live);
+  gtk_widget_set_visible (self->transfer, live);
+  gtk_widget_set_sensitive (self->hangup, state != SP_CALL_STATE_ENDED);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->hold), state == SP_CALL_STATE_HELD);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), sp_call_get_muted (call));
+  gtk_button_set_label (GTK_BUTTON (self->hangup), incoming ? _ ("Decline") : _ ("Hangup"));
+  if (incoming)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "ringing");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "ringing");
+
+  /* Translators: a call in the list, for screen readers: "sip:2@pbx, In call". */
+  a11y = g_strdup_printf (_ ("%s, %s"), gtk_label_get_label (self->peer), state_text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+  self->updating = FALSE;
+}
+
+void
+sp_call_row_set_call (SpCallRow *self, SpCall *call)
+{
+  g_return_if_fail (SP_IS_CALL_ROW (self));
+
+  if (self->call != NULL)
+    g_clear_signal_handler (&self->notify_id, self->call);
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_set_object (&self->call, call);
+  if (call != NULL)
+    {
+      self->notify_id = g_signal_connect_swapped (call, "notify", G_CALLBACK (update), self);
+      self->tick_id = g_timeout_add_seconds (1, on_tick, self);
+      update (self);
+    }
+}
+
+SpCall *
+sp_call_row_get_call (SpCallRow *self)
+{
+  g_return_val_if_fail (SP_IS_CALL_ROW (self), NULL);
+  return self->call;
+}
+
+static void
+on_answer (SpCallRow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->call != NULL && !sp_call_answer (self->call, &error))
+    report (self, error);
+}
+
+static void
+on_hangup (SpCallRow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->call != NULL && !sp_call_hangup (self->call, &error))
+    report (self, error);
+}
+
+static void
+on_hold_toggled (GtkToggleButton *button, SpCallRow *self)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean held;
+
+  if (self->call == NULL || self->updating)
+    return;
+  held = sp_call_get_state (self->call) == SP_CALL_STATE_HELD;
+  if (gtk_toggle_button_get_active (button) == held)
+    return;
+  if (!(held ? sp_call_resume (self->call, &error) : sp_call_hold (self->call, &error)))
+    {
+      report (self, error);
+      update (self);
+    }
+}
+
+static void
+on_mute_toggled (GtkToggleButton *button, SpCallRow *self)
+{
+  if (self->call != NULL && !self->updating)
+    sp_call_set_muted (self->call, gtk_toggle_button_get_active (button));
+}
+
+static void
+on_dtmf_key (GtkButton *button, SpCallRow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->call != NULL && !sp_call_send_dtmf (self->call, gtk_button_get_label (button), &error))
+    report (self, error);
+}
+
+static void
+on_transfer (SpCallRow *self)
+{
+  const char *target = gtk_editable_get_text (GTK_EDITABLE (self->transfer_entry));
+  g_autoptr (GError) error = NULL;
+
+  if (self->call == NULL || target[0] == '\0')
+    return;
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (self->transfer));
+  if (!sp_call_transfer (self->call, target, &error))
+    report (self, error);
+}
+
+static GtkWidget *
+make_button (const char *icon, const char *label, const char *tooltip, gboolean toggle)
+{
+  GtkWidget *button = toggle ? gtk_toggle_button_new () : gtk_button_new ();
+
+  if (label != NULL)
+    {
+      GtkWidget *content = adw_button_content_new ();
+      adw_button_content_set_icon_name (ADW_BUTTON_CONTENT (content), icon);
+      adw_button_content_set_label (ADW_BUTTON_CONTENT (content), label);
+      adw_button_content_set_use_underline (ADW_BUTTON_CONTENT (content), TRUE);
+      gtk_button_set_child (GTK_BUTTON (button), content);
+    }
+  else
+    {
+      gtk_button_set_icon_name (GTK_BUTTON (button), icon);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      tooltip, -1);
+    }
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  return button;
+}
+
+static GtkWidget *
+make_dtmf_popover (SpCallRow *self)
+{
+  static const char *const keys[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#" };
+  GtkWidget *grid = gtk_grid_new ();
+  GtkWidget *popover = gtk_popover_new ();
+
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 6);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GtkWidget *key = gtk_button_new_with_label (keys[i]);
+      g_autofree char *a11y = g_strdup_printf (_ ("Send tone %s"), keys[i]);
+
+      gtk_widget_set_size_request (key, 48, 40);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (key), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
+                                      -1);
+      g_signal_connect (key, "clicked", G_CALLBACK (on_dtmf_key), self);
+      gtk_grid_attach (GTK_GRID (grid), key, (int) (i % 3), (int) (i / 3), 1, 1);
+    }
+  gtk_popover_set_child (GTK_POPOVER (popover), grid);
+  return popover;
+}
+
+static GtkWidget *
+make_transfer_popover (SpCallRow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Transfer"));
+  GtkWidget *popover = gtk_popover_new ();
+
+  self->transfer_entry = GTK_ENTRY (gtk_entry_new ());
+  gtk_entry_set_placeholder_text (self->transfer_entry, _ ("Number or address"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->transfer_entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Transfer the call to"), -1);
+  gtk_widget_add_css_class (button, "suggested-action");
+  g_signal_connect_swapped (self->transfer_entry, "activate", G_CALLBACK (on_transfer), self);
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_transfer), self);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->transfer_entry));
+  gtk_box_append (GTK_BOX (box), button);
+  gtk_popover_set_child (GTK_POPOVER (popover), box);
+  gtk_popover_set_default_widget (GTK_POPOVER (popover), button);
+  return popover;
+}
+
+static GtkWidget *
+make_menu_button (const char *icon, const char *tooltip, GtkWidget *popover)
+{
+  GtkWidget *button = gtk_menu_button_new ();
+
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), icon);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                  -1);
+  return button;
+}
+
+static void
+sp_call_row_init (SpCallRow *self)
+{
+  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+  self->box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+  gtk_widget_add_css_class (GTK_WIDGET (self), "card");
+  gtk_widget_add_css_class (GTK_WIDGET (self), "call-row");
+
+  self->avatar = ADW_AVATAR (adw_avatar_new (40, NULL, TRUE));
+  self->peer = GTK_LABEL (gtk_label_new (NULL));
+  self->state = GTK_LABEL (gtk_label_new (NULL));
+  self->duration = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->peer, 0);
+  gtk_label_set_xalign (self->state, 0);
+  gtk_label_set_ellipsize (self->peer, PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_selectable (self->peer, FALSE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->peer), "heading");
+  gtk_widget_add_css_class (GTK_WIDGET (self->state), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (self->duration), "numeric");
+  gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->peer));
+  gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->state));
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
+
+  self->answer =
+      make_button ("call-start-symbolic", _ ("_Take the call"), _ ("Take the call"), FALSE);
+  gtk_widget_add_css_class (self->answer, "suggested-action");
+  self->hold = make_button ("media-playback-pause-symbolic", NULL, _ ("Hold"), TRUE);
+  self->mute = make_button ("microphone-disabled-symbolic", NULL, _ ("Mute"), TRUE);
+  gtk_widget_add_css_class (self->hold, "circular");
+  gtk_widget_add_css_class (self->mute, "circular");
+  self->dtmf =
+      make_menu_button ("input-dialpad-symbolic", _ ("Send tones"), make_dtmf_popover (self));
+  self->transfer =
+      make_menu_button ("call-outgoing-symbolic", _ ("Transfer"), make_transfer_popover (self));
+  self->hangup = gtk_button_new_with_label (_ ("Hangup"));
+  gtk_widget_set_valign (self->hangup, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (self->hangup, "destructive-action");
+
+  g_signal_connect_swapped (self->answer, "clicked", G_CALLBACK (on_answer), self);
+  g_signal_connect_swapped (self->hangup, "clicked", G_CALLBACK (on_hangup), self);
+  g_signal_connect (self->hold, "toggled", G_CALLBACK (on_hold_toggled), self);
+  g_signal_connect (self->mute, "toggled", G_CALLBACK (on_mute_toggled), self);
+
+  gtk_box_append (GTK_BOX (buttons), self->hold);
+  gtk_box_append (GTK_BOX (buttons), self->mute);
+  gtk_box_append (GTK_BOX (buttons), self->dtmf);
+  gtk_box_append (GTK_BOX (buttons), self->transfer);
+  gtk_box_append (GTK_BOX (buttons), self->answer);
+  gtk_box_append (GTK_BOX (buttons), self->hangup);
+
+  gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->avatar));
+  gtk_box_append (GTK_BOX (self->box), text);
+  gtk_box_append (GTK_BOX (self->box), GTK_WIDGET (self->duration));
+  gtk_box_append (GTK_BOX (self->box), buttons);
+}
+
+static void
+sp_call_row_dispose (GObject *object)
+{
+  SpCallRow *self = SP_CALL_ROW (object);
+
+  sp_call_row_set_call (self, NULL);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  G_OBJECT_CLASS (sp_call_row_parent_class)->dispose (object);
+}
+
+static void
+sp_call_row_class_init (SpCallRowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = sp_call_row_dispose;
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "callrow");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+
+  /* "error" (const char *message): an action failed; say it to the user. */
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+SpCallRow *
+sp_call_row_new (void)
+{
+  return g_object_new (SP_TYPE_CALL_ROW, NULL);
+}

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ua/call.h"
+
+G_BEGIN_DECLS
+
+/* One call in the Calls list: peer, state, duration and the buttons that
+ * act on it ("Take the call", Hold, Mute, DTMF, Transfer, Hangup). An
+ * incoming call is highlighted. Errors from the call (say, "call 2 is not
+ * ringing") go out through the "error" signal as plain sentences. */
+
+#define SP_TYPE_CALL_ROW (sp_call_row_get_type ())
+G_DECLARE_FINAL_TYPE (SpCallRow, sp_call_row, SP, CALL_ROW, GtkWidget)
+
+SpCallRow *sp_call_row_new (void);
+/* @call may be NULL to unbind. */
+void sp_call_row_set_call (SpCallRow *self, SpCall *call);
+SpCall *sp_call_row_get_call (SpCallRow *self);
+
+/* The state in words people use: "Calling…", "Incoming call", "In call". */
+const char *sp_call_row_describe_state (SpCallState state);
+
+G_END_DECLS

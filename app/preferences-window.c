@@ -1,0 +1,188 @@
+#define G_LOG_DOMAIN "softphone-app"
+
+#include "config.h"
+
+#include "preferences-window.h"
+
+#include <glib/gi18n.h>
+
+#include "audio/alsa.h"
+
+/* A device row: ALSA's devices that can do @capture (or playback), with
+ * the saved name kept even when that device is not plugged in now, so
+ * opening the preferences never changes a setting by itself. */
+typedef struct
+{
+  GSettings *settings; /* owned */
+  char *key;
+  GPtrArray *names; /* char *, parallel to the row's model */
+} DeviceRow;
+
+static void
+device_row_free (gpointer data)
+{
+  DeviceRow *d = data;
+
+  g_object_unref (d->settings);
+  g_free (d->key);
+  g_ptr_array_unref (d->names);
+  g_free (d);
+}
+
+static void
+on_device_selected (AdwComboRow *row, GParamSpec *pspec, DeviceRow *d)
+{
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (selected < d->names->len)
+    g_settings_set_string (d->settings, d->key, g_ptr_array_index (d->names, selected));
+}
+
+static GtkWidget *
+device_row_new (GSettings *settings, const char *key, const char *title, GPtrArray *devices,
+                gboolean capture)
+{
+  GtkWidget *row = adw_combo_row_new ();
+  GtkStringList *labels = gtk_string_list_new (NULL);
+  DeviceRow *d = g_new0 (DeviceRow, 1);
+  g_autofree char *current = g_settings_get_string (settings, key);
+  guint selected = GTK_INVALID_LIST_POSITION;
+
+  d->settings = g_object_ref (settings);
+  d->key = g_strdup (key);
+  d->names = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; devices != NULL && i < devices->len; i++)
+    {
+      const SpAudioAlsaDeviceInfo *info = g_ptr_array_index (devices, i);
+      if (capture ? !info->can_capture : !info->can_playback)
+        continue;
+      if (g_strcmp0 (info->name, current) == 0)
+        selected = d->names->len;
+      g_ptr_array_add (d->names, g_strdup (info->name));
+      gtk_string_list_append (labels, info->description != NULL && info->description[0] != '\0'
+                                          ? info->description
+                                          : info->name);
+    }
+  if (selected == GTK_INVALID_LIST_POSITION)
+    {
+      selected = d->names->len;
+      g_ptr_array_add (d->names, g_strdup (current));
+      gtk_string_list_append (labels, current);
+    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
+  g_object_unref (labels);
+  g_signal_connect_data (row, "notify::selected", G_CALLBACK (on_device_selected), d,
+                         (GClosureNotify) (void (*) (void)) device_row_free, 0);
+  return row;
+}
+
+static GtkWidget *
+switch_row_new (GSettings *settings, const char *key, const char *title, const char *subtitle)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *sw = gtk_switch_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+  if (subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_RELATION_LABELLED_BY, row,
+                                  NULL, -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
+  g_settings_bind (settings, key, sw, "active", G_SETTINGS_BIND_DEFAULT);
+  return row;
+}
+
+static GtkWidget *
+entry_row_new (GSettings *settings, const char *key, const char *title)
+{
+  GtkWidget *row = adw_entry_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  g_settings_bind (settings, key, row, "text", G_SETTINGS_BIND_DEFAULT);
+  return row;
+}
+
+static GtkWidget *
+delay_row_new (GSettings *settings)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *spin = gtk_spin_button_new_with_range (0, 60, 1);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Seconds Before Answering"));
+  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Seconds to ring before answering automatically"), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
+  g_settings_bind (settings, "auto-answer-delay", spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-answer", row, "sensitive", G_SETTINGS_BIND_GET);
+  return row;
+}
+
+static GtkWidget *
+group_new (const char *title, const char *description)
+{
+  GtkWidget *group = adw_preferences_group_new ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
+  if (description != NULL)
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+  return group;
+}
+
+GtkWindow *
+sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
+{
+  GtkWidget *window = adw_preferences_window_new ();
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *audio = group_new (_ ("Audio"), NULL);
+  GtkWidget *calls = group_new (_ ("Incoming Calls"), NULL);
+  GtkWidget *network = group_new (_ ("Network"), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = sp_audio_alsa_list_devices (&error);
+
+  if (devices == NULL)
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (audio), error->message);
+  gtk_window_set_transient_for (GTK_WINDOW (window), parent);
+  gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("General"));
+  adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "preferences-system-symbolic");
+
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (audio),
+      device_row_new (settings, "audio-input", _ ("_Microphone"), devices, TRUE));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (audio),
+      device_row_new (settings, "audio-output", _ ("_Speaker"), devices, FALSE));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (audio),
+      device_row_new (settings, "ring-device", _ ("_Ring On"), devices, FALSE));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (audio),
+      entry_row_new (settings, "ring-tone",
+                     _ ("Ring Tone (WAV file; empty for the built-in one)")));
+
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls),
+                             switch_row_new (settings, "do-not-disturb", _ ("_Do Not Disturb"),
+                                             _ ("Callers hear that you are busy")));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (calls),
+      switch_row_new (settings, "auto-answer", _ ("_Answer Automatically"), NULL));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls), delay_row_new (settings));
+
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (network),
+                             entry_row_new (settings, "sip-bind", _ ("SIP Address and Port")));
+
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (audio));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (calls));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (network));
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), ADW_PREFERENCES_PAGE (page));
+  return GTK_WINDOW (window);
+}

@@ -1,0 +1,696 @@
+#define G_LOG_DOMAIN "softphone-app"
+
+#include "config.h"
+
+#include "window.h"
+
+#include <glib/gi18n.h>
+
+#include "account-dialog.h"
+#include "call-row.h"
+#include "ladder-view.h"
+#include "ua/target.h"
+
+struct _SpWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  SpApplication *app;           /* unowned: the application outlives its windows */
+  GtkStringList *account_names; /* "Direct (no account)", then each account */
+  GtkStringList *log_calls;     /* "All messages", then each Call-ID seen */
+  GHashTable *log_call_ids;     /* Call-IDs already in log_calls */
+  GtkCustomFilter *log_filter_func;
+
+  AdwViewStack *stack;
+  AdwToastOverlay *toast_overlay;
+  AdwComboRow *account_row;
+  GtkEntry *target_entry;
+  GtkGrid *dialpad_grid;
+  GtkStack *calls_stack;
+  GtkListView *calls_view;
+  GtkListBox *accounts_list;
+  GtkSwitch *server_switch;
+  AdwEntryRow *server_address_row;
+  GtkListBox *users_list;
+  GtkListBox *routes_list;
+  GtkDropDown *log_filter;
+  SpLadderView *ladder;
+  GtkListBox *history_list;
+};
+
+G_DEFINE_FINAL_TYPE (SpWindow, sp_window, ADW_TYPE_APPLICATION_WINDOW)
+
+void
+sp_window_show_error (SpWindow *self, const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  g_return_if_fail (SP_IS_WINDOW (self));
+  adw_toast_set_timeout (toast, 8);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+sp_window_show_page (SpWindow *self, const char *name)
+{
+  g_return_if_fail (SP_IS_WINDOW (self));
+  if (adw_view_stack_get_child_by_name (self->stack, name) != NULL)
+    adw_view_stack_set_visible_child_name (self->stack, name);
+}
+
+/* The account the user picked, or NULL for a direct call. */
+static SpAccount *
+get_chosen_account (SpWindow *self)
+{
+  guint selected = adw_combo_row_get_selected (self->account_row);
+  GListModel *accounts = sp_application_get_accounts (self->app);
+
+  if (selected == GTK_INVALID_LIST_POSITION || selected == 0)
+    return NULL;
+  return g_list_model_get_item (accounts, selected - 1);
+}
+
+void
+sp_window_place_call (SpWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->target_entry));
+  g_autoptr (SpAccount) account = get_chosen_account (self);
+  g_autoptr (SpTarget) target = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (SP_IS_WINDOW (self));
+  sp_window_show_page (self, "calls");
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+
+  if (trimmed[0] == '\0')
+    {
+      sp_window_show_error (self, _ ("Type a number, a SIP address or an IP address to call."));
+      gtk_widget_grab_focus (GTK_WIDGET (self->target_entry));
+      return;
+    }
+  /* Check the text first, so a typo marks the entry rather than
+   * only raising a message. */
+  target = sp_target_parse (trimmed, account, &error);
+  if (target == NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->target_entry), "error");
+      sp_window_show_error (self, error->message);
+      return;
+    }
+  g_autoptr (SpCall) call =
+      sp_phone_call (sp_application_get_phone (self->app), trimmed, account, &error);
+  if (call == NULL)
+    {
+      sp_window_show_error (self, error->message);
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->target_entry), "");
+}
+
+void
+sp_window_dial (SpWindow *self, const char *target)
+{
+  g_return_if_fail (SP_IS_WINDOW (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->target_entry), target);
+  sp_window_place_call (self);
+}
+
+/* The call Escape and Ctrl+Enter act on: the first incoming one for
+ * answer; for hang up the newest that is not on hold (the list is in
+ * creation order), else the newest. */
+static SpCall *
+find_call (SpWindow *self, gboolean incoming_only)
+{
+  GListModel *calls = sp_application_get_calls (self->app);
+  guint n = g_list_model_get_n_items (calls);
+  g_autoptr (SpCall) fallback = NULL;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i - 1);
+      SpCallState state = sp_call_get_state (call);
+
+      if (state == SP_CALL_STATE_ENDED)
+        continue;
+      if (incoming_only ? state == SP_CALL_STATE_INCOMING : state != SP_CALL_STATE_HELD)
+        return g_steal_pointer (&call);
+      if (!incoming_only && fallback == NULL)
+        fallback = g_steal_pointer (&call);
+    }
+  return g_steal_pointer (&fallback);
+}
+
+void
+sp_window_hangup_current (SpWindow *self)
+{
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (SP_IS_WINDOW (self));
+  call = find_call (self, FALSE);
+  if (call != NULL && !sp_call_hangup (call, &error))
+    sp_window_show_error (self, error->message);
+}
+
+void
+sp_window_answer_current (SpWindow *self)
+{
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (SP_IS_WINDOW (self));
+  call = find_call (self, TRUE);
+  sp_window_show_page (self, "calls");
+  if (call != NULL && !sp_phone_answer (sp_application_get_phone (self->app), call, &error))
+    sp_window_show_error (self, error->message);
+}
+
+/* Actions. */
+
+static void
+on_call (GtkWidget *widget, const char *name, GVariant *param)
+{
+  sp_window_place_call (SP_WINDOW (widget));
+}
+
+static void
+on_show_page (GtkWidget *widget, const char *name, GVariant *param)
+{
+  sp_window_show_page (SP_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+on_focus_dial (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+
+  sp_window_show_page (self, "calls");
+  gtk_widget_grab_focus (GTK_WIDGET (self->target_entry));
+}
+
+static void
+open_account_dialog (SpWindow *self, SpAccount *account)
+{
+  SpAccountDialog *dialog = sp_account_dialog_new (GTK_WINDOW (self), self->app, account);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_new_account (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+
+  sp_window_show_page (self, "accounts");
+  open_account_dialog (self, NULL);
+}
+
+static void
+on_clear_log (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+
+  sp_sip_log_clear (sp_application_get_sip_log (self->app));
+}
+
+static void
+on_server_not_ready (GtkWidget *widget, const char *name, GVariant *param)
+{
+  sp_window_show_error (SP_WINDOW (widget),
+                        _ ("The SIP server is not part of this build yet; nothing was changed."));
+}
+
+/* Dial pad. */
+
+static void
+on_dialpad_clicked (GtkButton *button, SpWindow *self)
+{
+  const char *digit = g_object_get_data (G_OBJECT (button), "digit");
+  int position = -1;
+
+  gtk_editable_insert_text (GTK_EDITABLE (self->target_entry), digit, -1, &position);
+  gtk_editable_set_position (GTK_EDITABLE (self->target_entry), -1);
+}
+
+static void
+build_dialpad (SpWindow *self)
+{
+  static const char *const keys[][2] = {
+    { "1", "" },     { "2", "ABC" }, { "3", "DEF" },  { "4", "GHI" },
+    { "5", "JKL" },  { "6", "MNO" }, { "7", "PQRS" }, { "8", "TUV" },
+    { "9", "WXYZ" }, { "*", "" },    { "0", "+" },    { "#", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GtkWidget *button = gtk_button_new ();
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *digit = gtk_label_new (keys[i][0]);
+      GtkWidget *letters = gtk_label_new (keys[i][1]);
+      g_autofree char *a11y = g_strdup_printf (_ ("Dial %s"), keys[i][0]);
+
+      gtk_widget_add_css_class (digit, "title-3");
+      gtk_widget_add_css_class (letters, "caption");
+      gtk_widget_add_css_class (letters, "dim-label");
+      gtk_box_append (GTK_BOX (box), digit);
+      gtk_box_append (GTK_BOX (box), letters);
+      gtk_button_set_child (GTK_BUTTON (button), box);
+      gtk_widget_set_size_request (button, 72, 52);
+      gtk_widget_add_css_class (button, "dialpad-key");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
+                                      -1);
+      g_object_set_data (G_OBJECT (button), "digit", (gpointer) keys[i][0]);
+      g_signal_connect (button, "clicked", G_CALLBACK (on_dialpad_clicked), self);
+      gtk_grid_attach (self->dialpad_grid, button, (int) (i % 3), (int) (i / 3), 1, 1);
+    }
+}
+
+/* Account chooser on the Calls page. */
+
+static void
+rebuild_account_names (SpWindow *self)
+{
+  GListModel *accounts = sp_application_get_accounts (self->app);
+  guint n = g_list_model_get_n_items (accounts);
+  guint selected = adw_combo_row_get_selected (self->account_row);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_full (n + 2, NULL);
+
+  g_ptr_array_add (names, (gpointer) _ ("Direct (no account)"));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) account = g_list_model_get_item (accounts, i);
+      g_ptr_array_add (names, (gpointer) sp_account_get_name (account));
+    }
+  g_ptr_array_add (names, NULL);
+  gtk_string_list_splice (self->account_names, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->account_names)),
+                          (const char *const *) names->pdata);
+  /* Keep the choice; a fresh window prefers the first account. */
+  if (selected == GTK_INVALID_LIST_POSITION || selected > n)
+    selected = n > 0 ? 1 : 0;
+  adw_combo_row_set_selected (self->account_row, selected);
+}
+
+/* Accounts page. */
+
+static void
+update_account_row (SpAccount *account, GParamSpec *pspec, AdwActionRow *row)
+{
+  g_autofree char *status = sp_application_describe_account_status (account);
+  const char *name = sp_account_get_name (account);
+  gboolean failed = sp_account_get_enabled (account) &&
+                    sp_account_get_status (account) == SP_ACCOUNT_STATUS_FAILED;
+  GtkImage *icon = g_object_get_data (G_OBJECT (row), "status-icon");
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name != NULL ? name : "");
+  adw_action_row_set_subtitle (row, status);
+  gtk_image_set_from_icon_name (
+      icon, sp_account_get_status (account) == SP_ACCOUNT_STATUS_REGISTERED ? "emblem-ok-symbolic"
+            : failed ? "dialog-error-symbolic"
+                     : "network-idle-symbolic");
+  if (failed)
+    gtk_widget_add_css_class (GTK_WIDGET (icon), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (icon), "error");
+}
+
+static void
+on_edit_account_clicked (GtkButton *button, SpAccount *account)
+{
+  SpWindow *self = SP_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
+
+  open_account_dialog (self, account);
+}
+
+static void
+on_delete_account_response (AdwMessageDialog *dialog, const char *response, SpAccount *account)
+{
+  SpWindow *self = SP_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  g_autoptr (GError) error = NULL;
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  if (!sp_application_remove_account (self->app, account, &error))
+    sp_window_show_error (self, error->message);
+}
+
+static void
+on_delete_account_clicked (GtkButton *button, SpAccount *account)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
+  /* Translators: %s is the account's name. */
+  g_autofree char *heading = g_strdup_printf (_ ("Delete “%s”?"), sp_account_get_name (account));
+  GtkWidget *dialog = adw_message_dialog_new (
+      window, heading, _ ("The account and its password are removed from this computer."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "delete",
+                                    _ ("_Delete"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_delete_account_response),
+                         g_object_ref (account), (GClosureNotify) (void (*) (void)) g_object_unref,
+                         0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_enabled_toggled (GtkSwitch *sw, GParamSpec *pspec, SpAccount *account)
+{
+  SpWindow *self = SP_WINDOW (gtk_widget_get_root (GTK_WIDGET (sw)));
+  gboolean active = gtk_switch_get_active (sw);
+  g_autoptr (GError) error = NULL;
+
+  if (active == sp_account_get_enabled (account))
+    return;
+  sp_account_set_enabled (account, active);
+  if (!sp_application_save_account (self->app, account, &error))
+    {
+      sp_account_set_enabled (account, !active);
+      sp_window_show_error (self, error->message);
+    }
+}
+
+static GtkWidget *
+icon_button (const char *icon, const char *a11y_label, const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  a11y_label, -1);
+  return button;
+}
+
+static GtkWidget *
+create_account_row (gpointer item, gpointer user_data)
+{
+  SpAccount *account = SP_ACCOUNT (item);
+  const char *name = sp_account_get_name (account);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *icon = gtk_image_new ();
+  GtkWidget *sw = gtk_switch_new ();
+  g_autofree char *edit_label = g_strdup_printf (_ ("Edit account %s"), name);
+  g_autofree char *delete_label = g_strdup_printf (_ ("Delete account %s"), name);
+  g_autofree char *enable_label = g_strdup_printf (_ ("Enable account %s"), name);
+  GtkWidget *edit = icon_button ("document-edit-symbolic", edit_label, _ ("Edit"));
+  GtkWidget *delete = icon_button ("user-trash-symbolic", delete_label, _ ("Delete"));
+
+  g_object_set_data (G_OBJECT (row), "status-icon", icon);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
+  gtk_switch_set_active (GTK_SWITCH (sw), sp_account_get_enabled (account));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_PROPERTY_LABEL, enable_label,
+                                  -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), edit);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), delete);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), edit);
+
+  g_signal_connect_object (sw, "notify::active", G_CALLBACK (on_enabled_toggled), account, 0);
+  g_signal_connect_object (edit, "clicked", G_CALLBACK (on_edit_account_clicked), account, 0);
+  g_signal_connect_object (delete, "clicked", G_CALLBACK (on_delete_account_clicked), account, 0);
+  g_signal_connect_object (account, "notify", G_CALLBACK (update_account_row), row, 0);
+  update_account_row (account, NULL, ADW_ACTION_ROW (row));
+  return row;
+}
+
+static void
+on_account_name_changed (SpWindow *self)
+{
+  rebuild_account_names (self);
+}
+
+static void
+on_accounts_changed (GListModel *accounts, guint position, guint removed, guint added,
+                     SpWindow *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SpAccount) account = g_list_model_get_item (accounts, i);
+      g_signal_connect_object (account, "notify::name", G_CALLBACK (on_account_name_changed), self,
+                               G_CONNECT_SWAPPED);
+    }
+  rebuild_account_names (self);
+}
+
+/* Calls page. */
+
+static void
+update_calls_stack (SpWindow *self)
+{
+  GListModel *calls = sp_application_get_calls (self->app);
+
+  gtk_stack_set_visible_child_name (self->calls_stack,
+                                    g_list_model_get_n_items (calls) > 0 ? "list" : "empty");
+}
+
+static void
+on_call_row_error (SpCallRow *row, const char *message, SpWindow *self)
+{
+  sp_window_show_error (self, message);
+}
+
+static void
+setup_call_item (GtkSignalListItemFactory *factory, GtkListItem *item, SpWindow *self)
+{
+  SpCallRow *row = sp_call_row_new ();
+
+  g_signal_connect_object (row, "error", G_CALLBACK (on_call_row_error), self, 0);
+  gtk_list_item_set_child (item, GTK_WIDGET (row));
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_call_item (GtkSignalListItemFactory *factory, GtkListItem *item, SpWindow *self)
+{
+  sp_call_row_set_call (SP_CALL_ROW (gtk_list_item_get_child (item)),
+                        gtk_list_item_get_item (item));
+}
+
+static void
+unbind_call_item (GtkSignalListItemFactory *factory, GtkListItem *item, SpWindow *self)
+{
+  sp_call_row_set_call (SP_CALL_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+static void
+setup_calls (SpWindow *self)
+{
+  GListModel *calls = sp_application_get_calls (self->app);
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkNoSelection *selection = gtk_no_selection_new (g_object_ref (calls));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_call_item), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_call_item), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_call_item), self);
+  gtk_list_view_set_factory (self->calls_view, factory);
+  gtk_list_view_set_model (self->calls_view, GTK_SELECTION_MODEL (selection));
+  g_object_unref (factory);
+  g_object_unref (selection);
+  g_signal_connect_object (calls, "items-changed", G_CALLBACK (update_calls_stack), self,
+                           G_CONNECT_SWAPPED);
+  update_calls_stack (self);
+}
+
+static void
+on_target_changed (SpWindow *self)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (self->target_entry), "error");
+}
+
+/* Server page. */
+
+static void
+on_server_address_apply (AdwEntryRow *row, SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row));
+
+  g_settings_set_string (settings, "sip-bind", text);
+}
+
+static void
+setup_server_page (SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  g_autofree char *bind = g_settings_get_string (settings, "sip-bind");
+
+  g_settings_bind (settings, "server-enabled", self->server_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_address_row), bind);
+  g_signal_connect (self->server_address_row, "apply", G_CALLBACK (on_server_address_apply), self);
+  gtk_list_box_set_placeholder (self->users_list,
+                                gtk_label_new (_ ("No users yet. Add one, or import Yate’s "
+                                                  "regfile.conf.")));
+  gtk_list_box_set_placeholder (self->routes_list,
+                                gtk_label_new (_ ("No routes: a number reaches the user of the "
+                                                  "same name.")));
+}
+
+/* Log page. */
+
+static void
+on_log_changed (GListModel *log, guint position, guint removed, guint added, SpWindow *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SpSipLogEntry) entry = g_list_model_get_item (log, i);
+      const char *call_id = sp_sip_log_entry_get_call_id (entry);
+
+      if (call_id != NULL && !g_hash_table_contains (self->log_call_ids, call_id))
+        {
+          g_hash_table_add (self->log_call_ids, g_strdup (call_id));
+          gtk_string_list_append (self->log_calls, call_id);
+        }
+    }
+  if (g_list_model_get_n_items (log) == 0)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->log_calls));
+      g_hash_table_remove_all (self->log_call_ids);
+      gtk_drop_down_set_selected (self->log_filter, 0);
+      gtk_string_list_splice (self->log_calls, 1, n - 1, NULL);
+    }
+}
+
+static gboolean
+filter_log_entry (gpointer item, gpointer user_data)
+{
+  SpWindow *self = user_data;
+  guint selected = gtk_drop_down_get_selected (self->log_filter);
+  const char *call_id;
+
+  if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
+    return TRUE;
+  call_id = gtk_string_list_get_string (self->log_calls, selected);
+  return g_strcmp0 (call_id, sp_sip_log_entry_get_call_id (item)) == 0;
+}
+
+static void
+on_log_filter_selected (SpWindow *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->log_filter_func), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+setup_log_page (SpWindow *self)
+{
+  GListModel *log = G_LIST_MODEL (sp_application_get_sip_log (self->app));
+  GtkFilterListModel *filtered;
+
+  self->log_calls = gtk_string_list_new ((const char *const[]){ _ ("All messages"), NULL });
+  self->log_call_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gtk_drop_down_set_model (self->log_filter, G_LIST_MODEL (self->log_calls));
+  self->log_filter_func = gtk_custom_filter_new (filter_log_entry, self, NULL);
+  filtered = gtk_filter_list_model_new (g_object_ref (log),
+                                        g_object_ref (GTK_FILTER (self->log_filter_func)));
+  sp_ladder_view_set_model (self->ladder, G_LIST_MODEL (filtered));
+  g_object_unref (filtered);
+  g_signal_connect_object (log, "items-changed", G_CALLBACK (on_log_changed), self, 0);
+  on_log_changed (log, 0, 0, g_list_model_get_n_items (log), self);
+  g_signal_connect_object (self->log_filter, "notify::selected",
+                           G_CALLBACK (on_log_filter_selected), self, G_CONNECT_SWAPPED);
+}
+
+/* Connects the pages to the application's models; needs the
+ * application, which GtkWindow only gets after construction. */
+static void
+bind_models (SpWindow *self, SpApplication *app)
+{
+  GListModel *accounts;
+  GtkWidget *placeholder;
+
+  self->app = app;
+  accounts = sp_application_get_accounts (self->app);
+
+  self->account_names = gtk_string_list_new (NULL);
+  adw_combo_row_set_model (self->account_row, G_LIST_MODEL (self->account_names));
+  g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_accounts_changed), self, 0);
+  on_accounts_changed (accounts, 0, 0, g_list_model_get_n_items (accounts), self);
+
+  placeholder = gtk_label_new (_ ("No accounts. Add one to register with a SIP server; calls "
+                                  "straight to an IP address need none."));
+  gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 18);
+  gtk_widget_set_margin_bottom (placeholder, 18);
+  gtk_widget_set_margin_start (placeholder, 12);
+  gtk_widget_set_margin_end (placeholder, 12);
+  gtk_list_box_set_placeholder (self->accounts_list, placeholder);
+  gtk_list_box_bind_model (self->accounts_list, accounts, create_account_row, self, NULL);
+
+  build_dialpad (self);
+  setup_calls (self);
+  setup_server_page (self);
+  setup_log_page (self);
+}
+
+static void
+sp_window_dispose (GObject *object)
+{
+  SpWindow *self = SP_WINDOW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SP_TYPE_WINDOW);
+  g_clear_object (&self->account_names);
+  g_clear_object (&self->log_calls);
+  g_clear_object (&self->log_filter_func);
+  g_clear_pointer (&self->log_call_ids, g_hash_table_unref);
+  G_OBJECT_CLASS (sp_window_parent_class)->dispose (object);
+}
+
+static void
+sp_window_class_init (SpWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sp_window_dispose;
+
+  g_type_ensure (SP_TYPE_LADDER_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/net/example/softphone/ui/window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, account_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, target_entry);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, dialpad_grid);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, calls_stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, calls_view);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, accounts_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, server_switch);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, server_address_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, users_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, routes_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, log_filter);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);
+
+  gtk_widget_class_install_action (widget_class, "win.call", NULL, on_call);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", on_show_page);
+  gtk_widget_class_install_action (widget_class, "win.focus-dial", NULL, on_focus_dial);
+  gtk_widget_class_install_action (widget_class, "win.new-account", NULL, on_new_account);
+  gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, on_clear_log);
+  gtk_widget_class_install_action (widget_class, "win.server-add-user", NULL, on_server_not_ready);
+  gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_not_ready);
+}
+
+static void
+sp_window_init (SpWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->target_entry, "activate", G_CALLBACK (sp_window_place_call),
+                            self);
+  g_signal_connect_swapped (self->target_entry, "changed", G_CALLBACK (on_target_changed), self);
+}
+
+SpWindow *
+sp_window_new (SpApplication *app)
+{
+  SpWindow *self = g_object_new (SP_TYPE_WINDOW, "application", app, NULL);
+
+  bind_models (self, app);
+  return self;
+}
