@@ -26,7 +26,9 @@ typedef enum
   /* One UDP datagram: a body longer than Content-Length is cut to it, a
    * shorter one is an error, no Content-Length means "to the end". */
   SP_SIP_FRAMING_DATAGRAM,
-  /* Stream (TCP): Content-Length is required. */
+  /* Stream (TCP): Content-Length is required; a body shorter than it
+   * gives SP_SIP_ERROR_INCOMPLETE, bytes after it are ignored (they
+   * belong to the next message; SpSipFramer does the splitting). */
   SP_SIP_FRAMING_STREAM,
 } SpSipFraming;
 
@@ -180,10 +182,16 @@ const guint8 *sp_sip_message_get_body (const SpSipMessage *msg, gsize *len);
 void sp_sip_message_set_body (SpSipMessage *msg, const char *content_type, const guint8 *body,
                               gsize len);
 
-/* The 8.2 checks a UAS makes before acting on a parsed request: the
- * mandatory headers present once each, CSeq method equal to the request
- * method, Max-Forwards in range, SIP(S) To/From. FALSE with the error
- * (code = status to answer) when it fails. */
+/* The 8.2 checks a UAS makes before acting on a parsed request: Via
+ * present; From, To, Call-ID, CSeq present once each (Max-Forwards and
+ * Expires at most once; Max-Forwards may be absent for RFC 2543 peers);
+ * CSeq method equal to the request method; no headers in the
+ * Request-URI; a SIP(S) To in a REGISTER; "Contact: *" alone; a Date,
+ * if any, in RFC 1123 GMT form. Ranges (CSeq, Max-Forwards, Expires)
+ * are already enforced by the parser. An unknown Request-URI scheme is
+ * not checked here: the caller answers 416 after looking at
+ * sp_sip_uri_get_scheme. FALSE with the error (code = status to answer,
+ * message = reason phrase) when it fails. */
 gboolean sp_sip_message_check_request (const SpSipMessage *msg, GError **error);
 
 /* Wire form, with Content-Length always present and right. */
