@@ -674,6 +674,23 @@ run_command (Runner *r, const char *line, GError **error)
       call = pick_call (r, NULL, SP_CALL_STATE_ESTABLISHED, error);
       return call != NULL && sp_call_send_dtmf (call, arg, error);
     }
+  if (strcmp (verb, "dnd") == 0)
+    {
+      /* Not in the list: do-not-disturb, for tests and scripts. */
+      if (g_strcmp0 (arg, "on") != 0 && g_strcmp0 (arg, "off") != 0)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "dnd: say \"dnd on\" or \"dnd off\"");
+          return FALSE;
+        }
+      g_object_set (r->phone, "do-not-disturb", strcmp (arg, "on") == 0, NULL);
+      return TRUE;
+    }
+  if (strcmp (verb, "transfer") == 0)
+    {
+      call = pick_call (r, NULL, SP_CALL_STATE_ESTABLISHED, error);
+      return call != NULL && sp_call_transfer (call, arg ? arg : "", error);
+    }
   if (strcmp (verb, "register") == 0)
     {
       sp_phone_register (r->phone, NULL);
@@ -696,7 +713,7 @@ run_command (Runner *r, const char *line, GError **error)
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
-               "register, unregister, status, quit)",
+               "transfer, dnd, register, unregister, status, quit)",
                verb);
   return FALSE;
 }

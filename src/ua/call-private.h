@@ -1,6 +1,10 @@
 #pragma once
 
+#include "sip/stack.h"
 #include "ua/call.h"
+#include "ua/target.h"
+
+typedef struct _SpPhone SpPhone;
 
 G_BEGIN_DECLS
 
@@ -18,5 +22,16 @@ void sp_call_end (SpCall *self, const char *reason, guint code);
 /* Fills a history record from the call (after it ended). */
 SpCallRecord *sp_call_to_record (SpCall *self);
 gint64 sp_call_get_start_time (SpCall *self);
+
+/* Sends the INVITE for @target (From @from). FALSE with @error when it
+ * cannot go out at all. */
+gboolean sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target,
+                                 SpSipNameAddr *from, GError **error);
+/* Takes an incoming INVITE: rings (180), or rejects it: 486 when @busy
+ * (do-not-disturb), 488 with a reason when no codec matches. */
+void sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st,
+                             SpSipMessage *invite, gboolean busy);
+/* A request inside this call's dialog (BYE, re-INVITE, INFO, ...). */
+gboolean sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request);
 
 G_END_DECLS

@@ -3,6 +3,11 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "sip/error.h"
+#include "ua/auth.h"
+#include "ua/call-media.h"
+#include "ua/phone-private.h"
+
 struct _SpCall
 {
   GObject parent_instance;
@@ -22,6 +27,29 @@ struct _SpCall
   guint final_duration;
   char *end_reason;
   guint end_code;
+
+  /* SIP and media; the phone outlives its calls. */
+  SpPhone *phone;
+  SpSipStack *stack;
+  SpAccount *auth_account; /* credentials for 401/407, or NULL */
+  SpSipMessage *invite;    /* our INVITE (outgoing), for re-sending */
+  SpSipClientTransaction *invite_ct;
+  SpSipServerTransaction *invite_st; /* incoming INVITE until answered */
+  SpSipMessage *remote_invite;
+  SpSipDialog *dialog;
+  SpSipPeer dest;
+  gboolean has_dest;
+  guint32 auth_nc;
+  guint auth_attempts;
+  gboolean cancel_pending;
+  char *local_host;
+  SpMediaSession *media;
+  SpCallMediaParams params;
+  guint64 sdp_session_id;
+  guint64 sdp_version;
+  guint64 last_packets;
+  guint media_silent_s;
+  guint media_timer;
 };
 
 G_DEFINE_TYPE (SpCall, sp_call, G_TYPE_OBJECT)
@@ -89,6 +117,18 @@ sp_call_finalize (GObject *object)
   g_clear_object (&self->account);
   g_free (self->codec);
   g_free (self->end_reason);
+  g_clear_handle_id (&self->media_timer, g_source_remove);
+  g_clear_pointer (&self->media, sp_media_session_free);
+  g_clear_object (&self->stack);
+  g_clear_object (&self->auth_account);
+  g_clear_pointer (&self->invite, sp_sip_message_unref);
+  if (self->invite_ct != NULL)
+    sp_sip_client_transaction_detach (self->invite_ct);
+  g_clear_pointer (&self->invite_ct, sp_sip_client_transaction_unref);
+  g_clear_pointer (&self->invite_st, sp_sip_server_transaction_unref);
+  g_clear_pointer (&self->remote_invite, sp_sip_message_unref);
+  g_clear_pointer (&self->dialog, sp_sip_dialog_unref);
+  g_free (self->local_host);
   G_OBJECT_CLASS (sp_call_parent_class)->finalize (object);
 }
 
@@ -320,9 +360,19 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   self->end_reason = g_strdup (reason);
   self->end_code = code;
   self->state = SP_CALL_STATE_ENDED;
+  g_clear_handle_id (&self->media_timer, g_source_remove);
+  if (self->media != NULL)
+    sp_media_session_stop (self->media);
+  g_clear_pointer (&self->media, sp_media_session_free);
+  if (self->dialog != NULL && self->stack != NULL)
+    sp_sip_stack_remove_dialog (self->stack, self->dialog);
+  g_object_ref (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_END_REASON]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+  if (self->phone != NULL)
+    sp_phone_call_ended (self->phone, self);
+  g_object_unref (self);
 }
 
 SpCallRecord *
@@ -360,17 +410,470 @@ sp_call_set_muted (SpCall *self, gboolean muted)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
 }
 
-/* The SIP and media side of these lands with the dialog layer (src/sip/
- * dialog.h) and media sessions (src/media/session.h). Until then they say
- * so instead of pretending. */
-static gboolean
-not_yet (SpCall *self, const char *what, GError **error)
+/* ---- media -------------------------------------------------------------- */
+
+static void
+on_media_dtmf (SpMediaSession *session, char digit, gpointer user_data)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "%s call %s: not available yet (the SIP dialog layer is not in this build)", what,
-               self->id);
-  return FALSE;
+  SpCall *self = user_data;
+  g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, "rfc4733");
 }
+
+static void
+on_media_device_error (SpMediaSession *session, SpAudioDirection direction, const GError *error,
+                       gpointer user_data)
+{
+  g_message ("Call audio %s: %s", direction == SP_AUDIO_SOURCE ? "input" : "output",
+             error->message);
+}
+
+/* Opens our RTP socket before the SDP is written, so it can name the port. */
+static void
+media_prepare (SpCall *self)
+{
+  static const SpMediaCallbacks callbacks = {
+    .dtmf = on_media_dtmf,
+    .device_error = on_media_device_error,
+  };
+  SpMediaEngine *engine = sp_phone_get_media_engine (self->phone);
+  g_autoptr (GError) error = NULL;
+  SpAudioDevice *source = NULL;
+  SpAudioDevice *sink = NULL;
+
+  self->sdp_session_id = g_get_real_time () / G_USEC_PER_SEC;
+  if (engine == NULL)
+    return;
+  self->media = sp_media_session_new (engine, self->local_host, 0, &callbacks, self, &error);
+  if (self->media == NULL)
+    {
+      g_message ("Call %s without audio: %s", self->id, error->message);
+      return;
+    }
+  sp_phone_open_devices (self->phone, &source, &sink);
+  sp_media_session_set_devices (self->media, source, sink);
+}
+
+static guint16
+media_port (SpCall *self)
+{
+  /* Port 9 (discard) when we have no socket: the peer sends nowhere real. */
+  return self->media ? sp_media_session_get_rtp_port (self->media) : 9;
+}
+
+static gboolean
+media_watch (gpointer data)
+{
+  SpCall *self = data;
+  SpMediaStats stats;
+  guint timeout = sp_phone_get_media_timeout (self->phone);
+
+  if (self->media == NULL || timeout == 0)
+    return G_SOURCE_CONTINUE;
+  sp_media_session_get_stats (self->media, &stats);
+  if (stats.packets_received != self->last_packets || self->state == SP_CALL_STATE_HELD ||
+      self->params.remote_direction == SP_SDP_DIRECTION_INACTIVE ||
+      self->params.remote_direction == SP_SDP_DIRECTION_RECVONLY)
+    {
+      self->last_packets = stats.packets_received;
+      self->media_silent_s = 0;
+      return G_SOURCE_CONTINUE;
+    }
+  if (++self->media_silent_s < timeout)
+    return G_SOURCE_CONTINUE;
+  self->media_timer = 0;
+  g_message ("Call %s: no media for %u s, hanging up", self->id, timeout);
+  if (self->dialog != NULL)
+    sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+  sp_call_end (self, "media timeout", 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+media_apply (SpCall *self, gboolean local_hold)
+{
+  SpMediaParams p = { 0 };
+  SpSdpDirection remote = self->params.remote_direction;
+
+  if (self->media == NULL)
+    return;
+  p.codec = self->params.codec;
+  p.ptime_ms = self->params.ptime;
+  p.dtmf_payload_type = self->params.dtmf_pt;
+  p.remote_address = self->params.remote_address;
+  p.remote_rtp_port = self->params.remote_port;
+  p.send =
+      !local_hold && (remote == SP_SDP_DIRECTION_SENDRECV || remote == SP_SDP_DIRECTION_RECVONLY);
+  p.receive = remote == SP_SDP_DIRECTION_SENDRECV || remote == SP_SDP_DIRECTION_SENDONLY;
+  sp_media_session_start (self->media, &p);
+  if (self->media_timer == 0)
+    self->media_timer = g_timeout_add_seconds (1, media_watch, self);
+}
+
+static void
+set_body_sdp (SpCall *self, SpSipMessage *msg, SpSdpDirection direction, gboolean answer)
+{
+  g_autofree char *sdp =
+      sp_call_media_build_sdp (self->local_host, media_port (self), self->sdp_session_id,
+                               ++self->sdp_version, direction, answer ? &self->params : NULL);
+  sp_sip_message_set_body (msg, "application/sdp", (const guint8 *) sdp, strlen (sdp));
+}
+
+static void
+establish (SpCall *self, const char *codec_name)
+{
+  sp_call_set_codec (self, codec_name);
+  media_apply (self, FALSE);
+  sp_call_set_state (self, SP_CALL_STATE_ESTABLISHED);
+}
+
+/* ---- outgoing ----------------------------------------------------------- */
+
+static void on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct,
+                                SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
+
+static gboolean
+send_invite (SpCall *self, GError **error)
+{
+  SpSipClientTransaction *ct;
+
+  sp_phone_log_message (self->phone, "sent to", self->invite, self->has_dest ? &self->dest : NULL);
+  ct = sp_sip_stack_send_request (self->stack, self->invite, self->has_dest ? &self->dest : NULL,
+                                  on_invite_response, self, error);
+  if (ct == NULL)
+    return FALSE;
+  if (self->invite_ct != NULL)
+    sp_sip_client_transaction_detach (self->invite_ct);
+  g_clear_pointer (&self->invite_ct, sp_sip_client_transaction_unref);
+  self->invite_ct = sp_sip_client_transaction_ref (ct);
+  return TRUE;
+}
+
+static char *
+status_reason (SpSipMessage *response)
+{
+  return g_strdup (sp_sip_message_get_reason (response) && *sp_sip_message_get_reason (response)
+                       ? sp_sip_message_get_reason (response)
+                       : sp_sip_status_phrase (sp_sip_message_get_status (response)));
+}
+
+static gboolean
+retry_with_credentials (SpCall *self, SpSipMessage *response)
+{
+  g_autoptr (GError) error = NULL;
+  guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
+  gboolean stale = FALSE;
+
+  if (self->auth_account == NULL || self->auth_attempts >= 2 || self->cancel_pending)
+    return FALSE;
+  if (!sp_ua_add_credentials (self->invite, response, sp_account_get_username (self->auth_account),
+                              sp_account_get_password (self->auth_account), &self->auth_nc, &stale,
+                              &error))
+    {
+      g_message ("Call %s: %s", self->id, error->message);
+      return FALSE;
+    }
+  self->auth_attempts++;
+  sp_ua_prepare_resend (self->invite, cseq + 1);
+  return send_invite (self, NULL);
+}
+
+static void
+on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                    SpSipDialog *dialog, gpointer user_data)
+{
+  SpCall *self = user_data;
+  guint status = sp_sip_message_get_status (response);
+
+  sp_phone_log_message (self->phone, "received", response, NULL);
+  if (self->state == SP_CALL_STATE_ENDED)
+    return;
+  if (status < 200)
+    {
+      if (status == 180 || status == 183)
+        sp_call_set_state (self, SP_CALL_STATE_RINGING);
+      /* A CANCEL asked for before any provisional goes out now. */
+      if (self->cancel_pending)
+        sp_sip_client_transaction_cancel (ct, NULL, NULL);
+      return;
+    }
+  if (status < 300)
+    {
+      const guint8 *body;
+      gsize len = 0;
+      g_autoptr (GError) error = NULL;
+
+      if (dialog != NULL && self->dialog == NULL)
+        self->dialog = sp_sip_dialog_ref (dialog);
+      if (self->cancel_pending)
+        {
+          /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
+          if (self->dialog != NULL)
+            sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+          sp_call_end (self, "User hangup", 0);
+          return;
+        }
+      body = sp_sip_message_get_body (response, &len);
+      if (!sp_call_media_negotiate (body, len, &self->params, &error))
+        {
+          g_message ("Call %s: %s", self->id, error->message);
+          if (self->dialog != NULL)
+            sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+          sp_call_end (self, error->message, 488);
+          return;
+        }
+      establish (self, sp_call_media_codec_name (self->params.codec));
+      return;
+    }
+  if ((status == 401 || status == 407) && retry_with_credentials (self, response))
+    return;
+  {
+    g_autofree char *reason = status_reason (response);
+    const char *warning = sp_sip_message_get_header (response, "Warning");
+    g_autofree char *full = NULL;
+
+    if (status == 487 && self->cancel_pending)
+      full = g_strdup ("User hangup");
+    else if (status == 488 && warning != NULL)
+      full = g_strdup_printf ("%s: %s", reason, warning);
+    else
+      full = g_strdup (reason);
+    sp_call_end (self, full, status);
+  }
+}
+
+gboolean
+sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNameAddr *from,
+                        GError **error)
+{
+  g_autofree char *from_text = sp_sip_name_addr_to_string (from);
+  g_autofree char *to_text = NULL;
+  const char *host = NULL;
+  guint16 port = 0;
+  SpSipTransportKind kind =
+      target->transport == SP_ACCOUNT_TRANSPORT_TCP ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP;
+
+  self->phone = phone;
+  self->stack = g_object_ref (sp_phone_get_stack (phone));
+  sp_phone_get_local_address (phone, &host, &port);
+  self->local_host = g_strdup (host);
+  if (target->account != NULL && sp_account_has_credentials (target->account))
+    self->auth_account = g_object_ref (target->account);
+  {
+    g_autofree char *uri = sp_sip_uri_to_string (target->request_uri);
+    to_text = g_strdup_printf ("<%s>", uri);
+  }
+
+  /* Numeric next hops go straight there; names are left to the stack. */
+  if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
+    {
+      sp_sip_peer_init (&self->dest, kind, target->next_hop_host,
+                        target->next_hop_port ? target->next_hop_port : 5060);
+      self->has_dest = TRUE;
+    }
+
+  media_prepare (self);
+  self->invite =
+      sp_sip_stack_new_request (self->stack, "INVITE", target->request_uri, from_text, to_text, 1);
+  set_body_sdp (self, self->invite, SP_SDP_DIRECTION_SENDRECV, FALSE);
+  g_free (self->sip_call_id);
+  self->sip_call_id = g_strdup (sp_sip_message_get_call_id (self->invite));
+  return send_invite (self, error);
+}
+
+/* ---- incoming ----------------------------------------------------------- */
+
+static void
+on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  if (self->state != SP_CALL_STATE_INCOMING)
+    return;
+  switch (event)
+    {
+      case SP_SIP_SERVER_EVENT_CANCELLED:
+        sp_call_end (self, "Cancelled by caller", 487);
+        break;
+      case SP_SIP_SERVER_EVENT_TIMEOUT:
+      case SP_SIP_SERVER_EVENT_TRANSPORT_ERROR:
+      default:
+        sp_call_end (self, "Caller unreachable", 408);
+        break;
+    }
+}
+
+static void
+reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reason,
+       const char *warning)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
+
+  if (warning != NULL)
+    {
+      g_autofree char *value = g_strdup_printf ("399 softphone \"%s\"", warning);
+      sp_sip_message_add_header (response, "Warning", value, NULL);
+    }
+  sp_phone_log_message (self->phone, "sent", response, NULL);
+  sp_sip_stack_respond (self->stack, st, response, NULL);
+}
+
+void
+sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st,
+                        SpSipMessage *invite, gboolean busy)
+{
+  g_autoptr (GError) error = NULL;
+  const char *host = NULL;
+  const guint8 *body;
+  gsize len = 0;
+
+  self->phone = phone;
+  self->stack = g_object_ref (sp_phone_get_stack (phone));
+  sp_phone_get_local_address (phone, &host, NULL);
+  self->local_host = g_strdup (host);
+  self->invite_st = sp_sip_server_transaction_ref (st);
+  self->remote_invite = sp_sip_message_ref (invite);
+  sp_sip_server_transaction_set_event_func (st, on_invite_server_event, self);
+
+  if (busy)
+    {
+      reply (self, st, 486, NULL, NULL);
+      sp_call_end (self, "Busy Here", 486);
+      return;
+    }
+  body = sp_sip_message_get_body (invite, &len);
+  if (len == 0)
+    {
+      /* No offer: we offer in the 200 and take the answer from the ACK;
+       * keep it simple and refuse, as many phones do. */
+      reply (self, st, 488, NULL, "an INVITE without SDP offer is not supported");
+      sp_call_end (self, "No SDP offer", 488);
+      return;
+    }
+  if (!sp_call_media_negotiate (body, len, &self->params, &error))
+    {
+      g_message ("Incoming call %s refused: %s", self->id, error->message);
+      reply (self, st, 488, NULL, error->message);
+      sp_call_end (self, error->message, 488);
+      return;
+    }
+  reply (self, st, 180, NULL, NULL);
+}
+
+static gboolean
+answer_incoming (SpCall *self, GError **error)
+{
+  g_autoptr (SpSipMessage) ok = sp_sip_server_transaction_new_response (self->invite_st, 200, NULL);
+  g_autofree char *dialog_id = NULL;
+
+  media_prepare (self);
+  set_body_sdp (self, ok, SP_SDP_DIRECTION_SENDRECV, TRUE);
+  sp_phone_log_message (self->phone, "sent", ok, NULL);
+  if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
+    return FALSE;
+  dialog_id =
+      g_strdup_printf ("%s|%s|%s", sp_sip_message_get_call_id (self->remote_invite),
+                       sp_sip_server_transaction_get_to_tag (self->invite_st),
+                       sp_sip_name_addr_get_tag (sp_sip_message_get_from (self->remote_invite)));
+  self->dialog = sp_sip_stack_lookup_dialog (self->stack, dialog_id);
+  if (self->dialog != NULL)
+    sp_sip_dialog_ref (self->dialog);
+  establish (self, sp_call_media_codec_name (self->params.codec));
+  return TRUE;
+}
+
+/* ---- in-dialog requests -------------------------------------------------- */
+
+static char
+parse_dtmf_relay (const guint8 *body, gsize len)
+{
+  g_autofree char *text = g_strndup ((const char *) body, MIN (len, 1024));
+  g_auto (GStrv) lines = g_strsplit_set (text, "\r\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      if (g_ascii_strncasecmp (line, "Signal", 6) == 0)
+        {
+          char *eq = strchr (line, '=');
+          if (eq == NULL)
+            return 0;
+          eq = g_strstrip (eq + 1);
+          if (eq[0] != '\0' && eq[1] == '\0' && strchr ("0123456789*#ABCDabcd", eq[0]))
+            return g_ascii_toupper (eq[0]);
+          if (g_strcmp0 (eq, "10") == 0)
+            return '*';
+          if (g_strcmp0 (eq, "11") == 0)
+            return '#';
+          return 0;
+        }
+    }
+  return 0;
+}
+
+static void
+handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipMessage) ok = NULL;
+  SpCallMediaParams params;
+  const guint8 *body;
+  gsize len = 0;
+  SpSdpDirection ours;
+
+  body = sp_sip_message_get_body (request, &len);
+  if (len == 0 || !sp_call_media_negotiate (body, len, &params, &error))
+    {
+      reply (self, st, 488, NULL, error ? error->message : "re-INVITE without SDP");
+      return;
+    }
+  self->params = params;
+  ours = sp_sdp_direction_reverse (params.remote_direction);
+  if (self->state == SP_CALL_STATE_HELD)
+    ours = params.remote_direction == SP_SDP_DIRECTION_SENDRECV ? SP_SDP_DIRECTION_SENDONLY
+                                                                : SP_SDP_DIRECTION_INACTIVE;
+  ok = sp_sip_server_transaction_new_response (st, 200, NULL);
+  set_body_sdp (self, ok, ours, TRUE);
+  sp_phone_log_message (self->phone, "sent", ok, NULL);
+  sp_sip_stack_respond (self->stack, st, ok, NULL);
+  media_apply (self, self->state == SP_CALL_STATE_HELD);
+}
+
+gboolean
+sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request)
+{
+  switch (sp_sip_message_get_method_id (request))
+    {
+      case SP_SIP_METHOD_BYE:
+        reply (self, st, 200, NULL, NULL);
+        sp_call_end (self, "Remote hangup", 0);
+        return TRUE;
+      case SP_SIP_METHOD_INVITE:
+        handle_reinvite (self, st, request);
+        return TRUE;
+      case SP_SIP_METHOD_INFO:
+        {
+          const char *type = sp_sip_message_get_content_type (request);
+          const guint8 *body;
+          gsize len = 0;
+          char digit;
+
+          body = sp_sip_message_get_body (request, &len);
+          if (g_strcmp0 (type, "application/dtmf-relay") == 0 &&
+              (digit = parse_dtmf_relay (body, len)) != 0)
+            {
+              reply (self, st, 200, NULL, NULL);
+              g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, "info");
+            }
+          else
+            reply (self, st, 415, NULL, NULL);
+          return TRUE;
+        }
+      default:
+        return FALSE;
+    }
+}
+
+/* ---- actions ------------------------------------------------------------ */
 
 static gboolean
 check_state (SpCall *self, gboolean ok, const char *what, GError **error)
@@ -385,9 +888,32 @@ gboolean
 sp_call_answer (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
-  if (!check_state (self, self->state == SP_CALL_STATE_INCOMING, "answer", error))
+  if (!check_state (self, self->state == SP_CALL_STATE_INCOMING && self->invite_st != NULL,
+                    "answer", error))
     return FALSE;
-  return not_yet (self, "Answer", error);
+  return answer_incoming (self, error);
+}
+
+static void
+on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                 SpSipDialog *dialog, gpointer user_data)
+{
+  /* The seed's server challenges BYE: answer it with credentials. */
+  SpAccount *account = user_data;
+  guint status = sp_sip_message_get_status (response);
+  g_autoptr (SpSipMessage) bye = NULL;
+  guint32 nc = 0;
+
+  if ((status != 401 && status != 407) || account == NULL)
+    return;
+  bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
+  if (sp_sip_message_get_header (bye, status == 407 ? "Proxy-Authorization" : "Authorization"))
+    return; /* already tried once */
+  if (!sp_ua_add_credentials (bye, response, sp_account_get_username (account),
+                              sp_account_get_password (account), &nc, NULL, NULL))
+    return;
+  sp_ua_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
+  sp_sip_stack_send_request (stack, bye, sp_sip_client_transaction_get_dest (ct), NULL, NULL, NULL);
 }
 
 gboolean
@@ -396,7 +922,94 @@ sp_call_hangup (SpCall *self, GError **error)
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self, self->state != SP_CALL_STATE_ENDED, "hang up", error))
     return FALSE;
-  sp_call_end (self, "User hangup", 0);
+
+  switch (self->state)
+    {
+      case SP_CALL_STATE_DIALING:
+      case SP_CALL_STATE_RINGING:
+        /* CANCEL; the call ends when the 487 arrives (or at once if there
+         * is nothing to cancel). */
+        self->cancel_pending = TRUE;
+        if (self->invite_ct != NULL &&
+            sp_sip_client_transaction_cancel (self->invite_ct, NULL, NULL))
+          return TRUE;
+        sp_call_end (self, "User hangup", 0);
+        return TRUE;
+      case SP_CALL_STATE_INCOMING:
+        reply (self, self->invite_st, 603, "Decline", NULL);
+        sp_call_end (self, "Declined", 603);
+        return TRUE;
+      case SP_CALL_STATE_ESTABLISHED:
+      case SP_CALL_STATE_HELD:
+      case SP_CALL_STATE_ENDED:
+      default:
+        if (self->dialog != NULL)
+          sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", on_bye_response,
+                                       self->auth_account, NULL);
+        sp_call_end (self, "User hangup", 0);
+        return TRUE;
+    }
+}
+
+static void
+on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                      SpSipDialog *dialog, gpointer user_data)
+{
+  SpCall *self = user_data;
+  guint status = sp_sip_message_get_status (response);
+  gboolean holding = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "sp-hold-target"));
+
+  sp_phone_log_message (self->phone, "received", response, NULL);
+  if (status < 200)
+    return;
+  g_object_steal_data (G_OBJECT (self), "sp-hold-pending");
+  if (self->state == SP_CALL_STATE_ENDED)
+    ;
+  else if (status >= 300)
+    g_message ("Call %s: %s refused: %u", self->id, holding ? "hold" : "resume", status);
+  else
+    {
+      const guint8 *body;
+      gsize len = 0;
+      SpCallMediaParams params;
+
+      body = sp_sip_message_get_body (response, &len);
+      if (sp_call_media_negotiate (body, len, &params, NULL))
+        self->params = params;
+      media_apply (self, holding);
+      sp_call_set_state (self, holding ? SP_CALL_STATE_HELD : SP_CALL_STATE_ESTABLISHED);
+    }
+  g_object_unref (self);
+}
+
+static gboolean
+send_reinvite (SpCall *self, gboolean hold, GError **error)
+{
+  g_autoptr (SpSipMessage) request = NULL;
+
+  if (self->dialog == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Call %s has no dialog", self->id);
+      return FALSE;
+    }
+  if (g_object_get_data (G_OBJECT (self), "sp-hold-pending"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Call %s: a hold or resume is in progress",
+                   self->id);
+      return FALSE;
+    }
+  request = sp_sip_dialog_new_request (self->dialog, "INVITE");
+  set_body_sdp (self, request, hold ? SP_SDP_DIRECTION_SENDONLY : SP_SDP_DIRECTION_SENDRECV, TRUE);
+  g_object_set_data (G_OBJECT (self), "sp-hold-target", GINT_TO_POINTER (hold));
+  g_object_set_data (G_OBJECT (self), "sp-hold-pending", GINT_TO_POINTER (1));
+  sp_phone_log_message (self->phone, "sent", request, NULL);
+  if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
+                                 g_object_ref (self), error) == NULL)
+    {
+      g_object_steal_data (G_OBJECT (self), "sp-hold-pending");
+      g_object_unref (self);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -406,7 +1019,7 @@ sp_call_hold (SpCall *self, GError **error)
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "hold", error))
     return FALSE;
-  return not_yet (self, "Hold", error);
+  return send_reinvite (self, TRUE, error);
 }
 
 gboolean
@@ -415,7 +1028,9 @@ sp_call_resume (SpCall *self, GError **error)
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self, self->state == SP_CALL_STATE_HELD, "resume", error))
     return FALSE;
-  return not_yet (self, "Resume", error);
+  if (self->phone != NULL)
+    sp_phone_hold_others (self->phone, self);
+  return send_reinvite (self, FALSE, error);
 }
 
 gboolean
@@ -431,16 +1046,37 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
       }
   if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "send DTMF on", error))
     return FALSE;
-  return not_yet (self, "DTMF on", error);
+  if (self->media == NULL || self->params.dtmf_pt < 0 ||
+      !sp_media_session_send_dtmf (self->media, digits))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "Call %s: the peer takes no RFC 4733 telephone events", self->id);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
 sp_call_transfer (SpCall *self, const char *target, GError **error)
 {
+  g_autoptr (SpSipMessage) refer = NULL;
+  g_autoptr (SpTarget) t = NULL;
+  g_autofree char *uri = NULL;
+
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self,
                     self->state == SP_CALL_STATE_ESTABLISHED || self->state == SP_CALL_STATE_HELD,
                     "transfer", error))
     return FALSE;
-  return not_yet (self, "Transfer", error);
+  t = sp_target_parse (target, self->account, error);
+  if (t == NULL || self->dialog == NULL)
+    return FALSE;
+  uri = sp_sip_uri_to_string (t->request_uri);
+  refer = sp_sip_dialog_new_request (self->dialog, "REFER");
+  {
+    g_autofree char *value = g_strdup_printf ("<%s>", uri);
+    sp_sip_message_set_header (refer, "Refer-To", value, NULL);
+  }
+  sp_phone_log_message (self->phone, "sent", refer, NULL);
+  return sp_sip_stack_send_request (self->stack, refer, NULL, NULL, NULL, error) != NULL;
 }

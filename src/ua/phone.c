@@ -5,6 +5,7 @@
 
 #include "sip/stack.h"
 #include "ua/call-private.h"
+#include "ua/phone-private.h"
 #include "ua/hostport.h"
 #include "ua/settings.h"
 #include "ua/target.h"
@@ -19,6 +20,9 @@ struct _SpPhone
   char *config_dir;
   char *state_dir;
   SpSipStack *stack;
+  SpMediaEngine *media_engine;
+  GTask *shutdown_task;
+  guint shutdown_timer;
   char *local_host;
   guint16 local_port;
 
@@ -70,7 +74,10 @@ sp_phone_dispose (GObject *object)
 
   if (self->calls != NULL)
     g_list_store_remove_all (self->calls);
+  g_clear_handle_id (&self->shutdown_timer, g_source_remove);
   g_clear_object (&self->stack);
+  /* After the calls: every media session must be gone first. */
+  g_clear_pointer (&self->media_engine, sp_media_engine_free);
   G_OBJECT_CLASS (sp_phone_parent_class)->dispose (object);
 }
 
@@ -238,8 +245,9 @@ sp_phone_new (const char *config_dir, const char *state_dir)
 
 /* ---- SIP ---------------------------------------------------------------- */
 
-static void
-log_message (SpPhone *self, const char *direction, SpSipMessage *msg, const SpSipPeer *peer)
+void
+sp_phone_log_message (SpPhone *self, const char *direction, SpSipMessage *msg,
+                      const SpSipPeer *peer)
 {
   g_autofree char *text = NULL;
   g_autofree char *where = NULL;
@@ -247,9 +255,52 @@ log_message (SpPhone *self, const char *direction, SpSipMessage *msg, const SpSi
   if (!self->log_sip)
     return;
   text = sp_sip_message_to_string (msg, NULL);
-  where = sp_sip_peer_to_string (peer);
+  where = peer ? sp_sip_peer_to_string (peer) : g_strdup ("");
   /* stderr is for logs; SIP traces go there whole, as sngrep would show. */
   g_printerr ("----- SIP %s %s -----\n%s\n", direction, where, text);
+}
+
+static SpCall *
+find_call_by_call_id (SpPhone *self, const char *call_id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      if (sp_call_get_state (call) != SP_CALL_STATE_ENDED &&
+          g_strcmp0 (sp_call_get_sip_call_id (call), call_id) == 0)
+        return call;
+    }
+  return NULL;
+}
+
+static SpCall *
+add_call (SpPhone *self, SpCallDirection direction, const char *peer, const char *display,
+          SpAccount *account, const char *call_id)
+{
+  g_autofree char *id = g_strdup_printf ("%u", self->next_call_id++);
+  SpCall *call = sp_call_new (id, direction, peer, display, account, call_id);
+
+  g_list_store_append (self->calls, call);
+  if (direction == SP_CALL_DIRECTION_INCOMING)
+    g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, call);
+  return call; /* the store holds the reference */
+}
+
+static void
+incoming_invite (SpPhone *self, SpSipServerTransaction *st, SpSipMessage *request)
+{
+  const SpSipNameAddr *from = sp_sip_message_get_from (request);
+  g_autofree char *peer = sp_sip_uri_to_string (from->uri);
+  SpCall *call = add_call (self, SP_CALL_DIRECTION_INCOMING, peer, from->display_name, NULL,
+                           sp_sip_message_get_call_id (request));
+
+  g_object_ref (call);
+  if (!self->dnd)
+    g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
+  sp_call_start_incoming (call, self, st, request, self->dnd);
+  g_object_unref (call);
 }
 
 static gboolean
@@ -257,10 +308,22 @@ on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *r
                   SpSipDialog *dialog, gpointer user_data)
 {
   SpPhone *self = user_data;
+  SpCall *call;
 
-  log_message (self, "received from", request, sp_sip_server_transaction_get_source (st));
-  /* Not handled here yet: the stack's default answers (OPTIONS 200, BYE
-   * 200 in a dialog, 405/501 otherwise) apply. */
+  sp_phone_log_message (self, "received from", request, sp_sip_server_transaction_get_source (st));
+  if (self->shutdown_task != NULL)
+    return FALSE;
+  if (dialog != NULL)
+    {
+      call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
+      return call != NULL && sp_call_handle_request (call, st, request);
+    }
+  if (sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE)
+    {
+      incoming_invite (self, st, request);
+      return TRUE;
+    }
+  /* Otherwise the stack's default answers apply (OPTIONS 200, 405/501). */
   return FALSE;
 }
 
@@ -291,6 +354,7 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
     }
   self->local_host = g_strdup (bound.host);
   self->local_port = bound.port;
+  self->media_engine = sp_media_engine_new ();
   g_message ("SIP on %s:%u (UDP and TCP)", self->local_host, self->local_port);
   return TRUE;
 }
@@ -466,22 +530,61 @@ SpCall *
 sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GError **error)
 {
   g_autoptr (SpTarget) target = NULL;
+  g_autoptr (SpSipNameAddr) from = NULL;
+  g_autofree char *peer = NULL;
+  SpCall *call;
 
   g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  if (self->stack == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                           "The phone is not started");
+      return NULL;
+    }
   if (account == NULL)
     account = default_account (self);
   target = sp_target_parse (target_text, account, error);
   if (target == NULL)
     return NULL;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "Cannot call %s yet: the SIP dialog layer is not in this build", target_text);
-  return NULL;
+  from = sp_target_make_from (target->account, self->display_name, self->user, self->local_host,
+                              self->local_port);
+  if (from == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot build our From address");
+      return NULL;
+    }
+  sp_phone_hold_others (self, NULL);
+  peer = sp_sip_uri_to_string (target->request_uri);
+  call = add_call (self, SP_CALL_DIRECTION_OUTGOING, peer, NULL, target->account, NULL);
+  if (!sp_call_start_outgoing (call, self, target, from, error))
+    {
+      sp_call_end (call, error && *error ? (*error)->message : "Cannot send INVITE", 0);
+      return NULL;
+    }
+  /* Outgoing calls are announced once their INVITE (and Call-ID) exist. */
+  g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, call);
+  return call;
+}
+
+void
+sp_phone_hold_others (SpPhone *self, SpCall *except)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      if (call != except && sp_call_get_state (call) == SP_CALL_STATE_ESTABLISHED)
+        sp_call_hold (call, NULL);
+    }
 }
 
 gboolean
 sp_phone_answer (SpPhone *self, SpCall *call, GError **error)
 {
   g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  if (sp_call_get_state (call) == SP_CALL_STATE_INCOMING)
+    sp_phone_hold_others (self, call);
   return sp_call_answer (call, error);
 }
 
@@ -494,6 +597,50 @@ sp_phone_get_history (SpPhone *self)
 
 /* ---- shutdown ----------------------------------------------------------- */
 
+static void
+finish_shutdown (SpPhone *self)
+{
+  g_autoptr (GTask) task = g_steal_pointer (&self->shutdown_task);
+
+  g_clear_handle_id (&self->shutdown_timer, g_source_remove);
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Un-REGISTERs still waiting for their answer. */
+static gboolean
+has_pending_work (SpPhone *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      if (sp_account_get_status (a) == SP_ACCOUNT_STATUS_REGISTERED ||
+          sp_account_get_status (a) == SP_ACCOUNT_STATUS_REGISTERING)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+shutdown_poll (gpointer data)
+{
+  SpPhone *self = data;
+  gint64 started = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (self), "sp-shutdown-start"));
+  gint64 elapsed = g_get_monotonic_time () / 1000 - started;
+
+  /* A short grace lets BYEs and CANCELs leave and, on a LAN, be answered;
+   * un-REGISTERs are waited for, within a bound. */
+  if ((elapsed >= 200 && !has_pending_work (self)) || elapsed > SHUTDOWN_TIMEOUT_MS)
+    {
+      self->shutdown_timer = 0;
+      finish_shutdown (self);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 void
 sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data)
@@ -502,14 +649,27 @@ sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable, GAsyncReadyCa
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
 
   g_task_set_source_tag (task, sp_phone_shutdown_async);
-  for (guint i = 0; i < n; i++)
+  if (self->shutdown_task != NULL)
     {
-      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "Already shutting down");
+      return;
+    }
+  self->shutdown_task = g_steal_pointer (&task);
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i - 1);
       if (sp_call_get_state (call) != SP_CALL_STATE_ENDED)
         sp_call_hangup (call, NULL);
     }
   sp_phone_unregister (self, NULL);
-  g_task_return_boolean (task, TRUE);
+  if (self->stack == NULL)
+    {
+      finish_shutdown (self);
+      return;
+    }
+  g_object_set_data (G_OBJECT (self), "sp-shutdown-start",
+                     GSIZE_TO_POINTER ((gsize) (g_get_monotonic_time () / 1000)));
+  self->shutdown_timer = g_timeout_add (50, shutdown_poll, self);
 }
 
 gboolean
@@ -517,4 +677,61 @@ sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- for calls ---------------------------------------------------------- */
+
+SpSipStack *
+sp_phone_get_stack (SpPhone *self)
+{
+  return self->stack;
+}
+
+SpMediaEngine *
+sp_phone_get_media_engine (SpPhone *self)
+{
+  return self->media_engine;
+}
+
+guint
+sp_phone_get_media_timeout (SpPhone *self)
+{
+  return self->media_timeout;
+}
+
+void
+sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink)
+{
+  *source = self->audio_in != NULL && g_strcmp0 (self->audio_in, "null") != 0
+                ? sp_audio_wav_source_new (self->audio_in)
+                : sp_audio_null_new (SP_AUDIO_SOURCE);
+  *sink = self->audio_out != NULL && g_strcmp0 (self->audio_out, "null") != 0
+              ? sp_audio_wav_sink_new (self->audio_out)
+              : sp_audio_null_new (SP_AUDIO_SINK);
+}
+
+static gboolean
+remove_ended_call (gpointer data)
+{
+  g_autoptr (SpCall) call = data;
+  SpPhone *self = g_object_get_data (G_OBJECT (call), "sp-phone");
+  guint pos;
+
+  if (self != NULL && g_list_store_find (self->calls, call, &pos))
+    g_list_store_remove (self->calls, pos);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_phone_call_ended (SpPhone *self, SpCall *call)
+{
+  g_autoptr (SpCallRecord) record = sp_call_to_record (call);
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_history_append (self->history, record, &error))
+    g_message ("Call history not saved: %s", error->message);
+  g_signal_emit (self, signals[SIGNAL_CALL_ENDED], 0, call);
+  /* Leave it in the list a moment so a UI can show how it ended. */
+  g_object_set_data (G_OBJECT (call), "sp-phone", self);
+  g_timeout_add_seconds (2, remove_ended_call, g_object_ref (call));
 }

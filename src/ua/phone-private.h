@@ -1,0 +1,25 @@
+#pragma once
+
+#include "audio/device.h"
+#include "media/session.h"
+#include "sip/stack.h"
+#include "ua/phone.h"
+
+G_BEGIN_DECLS
+
+/* What calls need from the phone (src/ua/ only). */
+SpSipStack *sp_phone_get_stack (SpPhone *self);
+/* NULL when media could not start; calls then go on without audio. */
+SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
+/* New devices for one call: the --audio-in/--audio-out WAV files, else
+ * null devices (the GUI plugs ALSA in here). */
+void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
+guint sp_phone_get_media_timeout (SpPhone *self);
+void sp_phone_log_message (SpPhone *self, const char *direction, SpSipMessage *msg,
+                           const SpSipPeer *peer);
+/* A call reached ENDED: history, "call-ended", removal from the list. */
+void sp_phone_call_ended (SpPhone *self, SpCall *call);
+/* Holds every established call but @except. */
+void sp_phone_hold_others (SpPhone *self, SpCall *except);
+
+G_END_DECLS

@@ -1,0 +1,412 @@
+#!/usr/bin/python3
+"""Integration tests of `softphone --headless`: two instances on distinct
+127.0.0.x addresses, driven through stdin, checked through their JSON events.
+
+Usage: headless.py SOFTPHONE [TEST...]   (prints TAP)
+Every wait is bounded; only the processes started here are killed, by PID.
+"""
+import json
+import math
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import wave
+
+SOFTPHONE = None
+WAIT = 10.0  # seconds, the bound on any single event wait
+
+
+class Instance:
+    """One headless softphone, its events in a queue."""
+
+    def __init__(self, name, args, env=None):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="sp-headless-%s-" % name)
+        cmd = [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
+        self.events = queue.Queue()
+        self.seen = []
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=env, text=True, bufsize=1)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                self.events.put({"event": "_not_json", "line": line})
+        self.events.put({"event": "_eof"})
+
+    def send(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, name, timeout=WAIT, **match):
+        """The next event called @name (and matching @match); others are kept in seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s: no %s event within %.0f s (seen: %s)"
+                                     % (self.name, name, timeout, self.seen[-8:]))
+            try:
+                ev = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(ev)
+            if ev.get("event") == "_not_json":
+                raise AssertionError("%s: stdout line is not JSON: %r" % (self.name, ev["line"]))
+            if ev.get("event") == name and all(ev.get(k) == v for k, v in match.items()):
+                return ev
+            if ev.get("event") == "_eof":
+                raise AssertionError("%s: exited while waiting for %s (seen: %s)"
+                                     % (self.name, name, self.seen[-8:]))
+
+    def exit_code(self, timeout=WAIT):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s: still running after %.0f s" % (self.name, timeout))
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(self.stderr_path) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+
+def run_bad(args, expect_in_message):
+    proc = subprocess.run([SOFTPHONE, "--headless"] + args, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode != 0, "%s: exit status 0" % args
+    assert proc.stdout == "", "%s: printed on stdout: %r" % (args, proc.stdout)
+    assert expect_in_message in proc.stderr, "%s: stderr %r lacks %r" % (
+        args, proc.stderr, expect_in_message)
+
+
+def test_bad_options():
+    run_bad(["--bind", "127.0.0.1:99999"], "Bad port")
+    run_bad(["--bind", "not-an-address"], "numeric IP address")
+    run_bad(["--hangup-after", "soon"], "not a number of seconds")
+    run_bad(["--auto-answer=-1"], "not a number of seconds")
+    run_bad(["--account", "bob"], "--account")
+    run_bad(["--account", "sip:@127.0.0.1"], "--account")
+    run_bad(["--audio-in", "/nonexistent/file.wav"], "no such file")
+    run_bad(["--no-such-option"], "no-such-option")
+    run_bad(["extra-argument"], "unexpected argument")
+
+
+def test_status_quit():
+    a = Instance("a", ["--bind", "127.0.0.31:0"])
+    try:
+        ready = a.wait("ready")
+        host, port = ready["sip"].rsplit(":", 1)
+        assert host == "127.0.0.31" and int(port) > 0, ready
+        a.send("status")
+        st = a.wait("status")
+        assert st["sip"] == ready["sip"] and st["accounts"] == [] and st["calls"] == [], st
+        a.send("frobnicate")
+        err = a.wait("error")
+        assert "Unknown command" in err["message"], err
+        a.send("call 42")  # a number with no account: a clear error, no crash
+        err = a.wait("error")
+        assert "needs an account" in err["message"], err
+        a.send("hangup")
+        err = a.wait("error")
+        assert "No call" in err["message"], err
+        a.send("quit")
+        assert a.exit_code() == 0
+    except AssertionError:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        a.close()
+
+
+def test_sigterm():
+    a = Instance("a", ["--bind", "127.0.0.32:0"])
+    try:
+        a.wait("ready")
+        a.proc.send_signal(signal.SIGTERM)
+        assert a.exit_code() == 0
+    finally:
+        a.close()
+
+
+def test_port_in_use():
+    a = Instance("a", ["--bind", "127.0.0.33:0"])
+    try:
+        ready = a.wait("ready")
+        proc = subprocess.run([SOFTPHONE, "--headless", "--bind", ready["sip"], "--config-dir",
+                               a.dir], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=WAIT)
+        assert proc.returncode != 0 and "softphone:" in proc.stderr, proc
+        a.send("quit")
+        assert a.exit_code() == 0
+    finally:
+        a.close()
+
+
+# ---- calls between two instances ---------------------------------------
+
+TONE_A = 440   # what A sends
+TONE_B = 1000  # what B sends
+
+
+def make_tone(path, freq, seconds=20):
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", path, "synth",
+                    str(seconds), "sine", str(freq), "vol", "0.5"], check=True, timeout=WAIT)
+
+
+def goertzel(samples, freq, rate):
+    k = 2.0 * math.cos(2.0 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + k * s1 - s2
+        s2, s1 = s1, s0
+    return s1 * s1 + s2 * s2 - k * s1 * s2
+
+
+def dominant_blocks(path, f1, f2):
+    """(blocks where f1 dominates, blocks where f2 dominates, total) over 20 ms blocks."""
+    with wave.open(path) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2, path
+        rate = w.getframerate()
+        data = w.readframes(w.getnframes())
+    n = len(data) // 2
+    samples = [int.from_bytes(data[2 * i:2 * i + 2], "little", signed=True) for i in range(n)]
+    block = rate // 50
+    c1 = c2 = total = 0
+    for start in range(0, n - block + 1, block):
+        chunk = samples[start:start + block]
+        if max(abs(x) for x in chunk) < 500:
+            total += 1
+            continue  # silence
+        p1, p2 = goertzel(chunk, f1, rate), goertzel(chunk, f2, rate)
+        total += 1
+        if p1 > 10 * p2:
+            c1 += 1
+        elif p2 > 10 * p1:
+            c2 += 1
+    return c1, c2, total
+
+
+class Pair:
+    """A on 127.0.0.101, B on 127.0.0.102, each sending its own tone."""
+
+    def __init__(self, a_args=(), b_args=()):
+        self.tmp = tempfile.mkdtemp(prefix="sp-headless-pair-")
+        self.a_in = os.path.join(self.tmp, "a-in.wav")
+        self.b_in = os.path.join(self.tmp, "b-in.wav")
+        self.a_out = os.path.join(self.tmp, "a-out.wav")
+        self.b_out = os.path.join(self.tmp, "b-out.wav")
+        make_tone(self.a_in, TONE_A)
+        make_tone(self.b_in, TONE_B)
+        self.b = Instance("b", ["--bind", "127.0.0.102:0", "--audio-in", self.b_in,
+                                "--audio-out", self.b_out] + list(b_args))
+        self.b_sip = self.b.wait("ready")["sip"]
+        self.a = Instance("a", ["--bind", "127.0.0.101:0", "--audio-in", self.a_in,
+                                "--audio-out", self.a_out] + list(a_args))
+        self.a_sip = self.a.wait("ready")["sip"]
+
+    def quit(self):
+        for inst in (self.a, self.b):
+            if inst.proc.poll() is None:
+                inst.send("quit")
+        for inst in (self.a, self.b):
+            code = inst.exit_code()
+            assert code == 0, "%s exited with %d:\n%s" % (inst.name, code, inst.log())
+
+    def close(self):
+        self.a.close()
+        self.b.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def dump(self):
+        for inst in (self.a, self.b):
+            sys.stderr.write("---- %s stderr ----\n%s\n" % (inst.name, inst.log()))
+
+
+def with_pair(body, a_args=(), b_args=()):
+    p = Pair(a_args, b_args)
+    try:
+        body(p)
+    except BaseException:
+        p.dump()
+        raise
+    finally:
+        p.close()
+
+
+def test_direct_call_tones():
+    def body(p):
+        p.a.send("call " + p.b_sip)
+        p.a.wait("dialing")
+        inc = p.b.wait("incoming")
+        assert inc["from"].startswith("sip:anonymous@127.0.0.101"), inc
+        p.a.wait("ringing")
+        p.b.send("answer")
+        est_b = p.b.wait("established")
+        est_a = p.a.wait("established")
+        assert est_a["codec"] == est_b["codec"] == "PCMU/8000", (est_a, est_b)
+        assert est_a["call_id"] == est_b["call_id"], (est_a, est_b)
+        time.sleep(3)
+        p.a.send("hangup")
+        end_a = p.a.wait("ended")
+        end_b = p.b.wait("ended")
+        assert end_a["reason"] == "User hangup" and end_b["reason"] == "Remote hangup", (end_a,
+                                                                                        end_b)
+        assert 2 <= end_a["duration"] <= 5, end_a
+        p.quit()
+        # Each side hears the other's tone, and not its own.
+        a440, a1000, a_total = dominant_blocks(p.a_out, TONE_A, TONE_B)
+        b440, b1000, b_total = dominant_blocks(p.b_out, TONE_A, TONE_B)
+        print("# A heard %d/%d blocks of %d Hz, %d of %d Hz" % (a1000, a_total, TONE_B, a440,
+                                                              TONE_A), flush=True)
+        print("# B heard %d/%d blocks of %d Hz, %d of %d Hz" % (b440, b_total, TONE_A, b1000,
+                                                              TONE_B), flush=True)
+        assert a1000 >= 100 and a440 == 0, (a440, a1000, a_total)
+        assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
+    with_pair(body)
+
+
+def test_callee_hangs_up():
+    def body(p):
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.b.send("answer")
+        p.a.wait("established")
+        p.b.wait("established")
+        p.b.send("hangup")
+        end_b = p.b.wait("ended")
+        end_a = p.a.wait("ended")
+        assert end_b["reason"] == "User hangup" and end_a["reason"] == "Remote hangup", (end_a,
+                                                                                        end_b)
+        p.quit()
+    with_pair(body)
+
+
+def test_cancel_before_answer():
+    def body(p):
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.a.wait("ringing")
+        p.a.send("hangup")
+        end_a = p.a.wait("ended")
+        end_b = p.b.wait("ended")
+        assert end_a["code"] == 487 and end_a["reason"] == "User hangup", end_a
+        assert end_b["code"] == 487 and "Cancelled" in end_b["reason"], end_b
+        assert end_a["duration"] == 0, end_a
+        p.quit()
+    with_pair(body)
+
+
+def test_busy_dnd():
+    def body(p):
+        p.b.send("dnd on")
+        p.a.send("call " + p.b_sip)
+        end_a = p.a.wait("ended")
+        assert end_a["code"] == 486 and end_a["reason"] == "Busy Here", end_a
+        assert not any(e.get("event") == "incoming" for e in p.b.seen), p.b.seen
+        p.quit()
+    with_pair(body)
+
+
+def test_hold_resume_dtmf():
+    def body(p):
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.b.send("answer")
+        p.a.wait("established")
+        p.b.wait("established")
+        p.a.send("hold")
+        p.a.wait("held")
+        p.a.send("resume")
+        p.a.wait("resumed")
+        p.a.send("dtmf 1#9")
+        digits = "".join(p.b.wait("dtmf")["digit"] for _ in range(3))
+        assert digits == "1#9", digits
+        p.b.send("dtmf *0")
+        digits = "".join(p.a.wait("dtmf")["digit"] for _ in range(2))
+        assert digits == "*0", digits
+        p.a.send("hangup")
+        p.a.wait("ended")
+        p.b.wait("ended")
+        p.quit()
+    with_pair(body)
+
+
+def test_auto_answer_exit_when_idle():
+    """--call/--auto-answer/--hangup-after/--exit-when-idle: no stdin needed."""
+    def body(p):
+        p.a.send("quit")
+        assert p.a.exit_code() == 0
+        a = Instance("a2", ["--bind", "127.0.0.101:0", "--call", p.b_sip, "--hangup-after", "1",
+                            "--exit-when-idle"])
+        try:
+            a.wait("established")
+            a.wait("ended")
+            assert a.exit_code() == 0
+        finally:
+            a.close()
+        p.b.wait("ended")
+        p.b.send("quit")
+        assert p.b.exit_code() == 0
+    with_pair(body, b_args=["--auto-answer=1"])
+
+
+TESTS = {
+    "bad-options": test_bad_options,
+    "status-quit": test_status_quit,
+    "sigterm": test_sigterm,
+    "port-in-use": test_port_in_use,
+    "direct-call-tones": test_direct_call_tones,
+    "callee-hangs-up": test_callee_hangs_up,
+    "cancel-before-answer": test_cancel_before_answer,
+    "busy-dnd": test_busy_dnd,
+    "hold-resume-dtmf": test_hold_resume_dtmf,
+    "auto-answer-exit-when-idle": test_auto_answer_exit_when_idle,
+}
+
+
+def main():
+    global SOFTPHONE
+    SOFTPHONE = sys.argv[1]
+    names = sys.argv[2:] or list(TESTS)
+    print("1..%d" % len(names), flush=True)
+    failed = 0
+    for i, name in enumerate(names, 1):
+        try:
+            TESTS[name]()
+            print("ok %d %s" % (i, name), flush=True)
+        except Exception as e:  # report and go on with the next test
+            failed += 1
+            print("not ok %d %s" % (i, name), flush=True)
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
