@@ -2,7 +2,6 @@
 
 #include <alsa/asoundlib.h>
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
 /* Periods in the device buffer. A capture buffer only fills when the media
@@ -13,8 +12,6 @@
 #define CAPTURE_BUFFER_PERIODS  8
 #define PLAYBACK_BUFFER_PERIODS 4
 #define PLAYBACK_START_PERIODS  2
-/* More descriptors than any plugin chain uses: a sanity bound. */
-#define MAX_POLL_FDS 16
 /* Buffers of stale capture one read may drop (see drop_backlog). */
 #define MAX_DROP_BUFFERS 64
 
@@ -23,9 +20,6 @@ typedef struct
   snd_pcm_t *pcm;
   snd_pcm_uframes_t period_frames;
   snd_pcm_uframes_t buffer_frames;
-  /* Allocated at open, so waiting allocates nothing. */
-  struct pollfd *fds;
-  int n_fds;
   gint16 *scratch; /* buffer_frames of capture to throw away */
   /* Set once the device went away; every later read or write fails fast
    * without touching the PCM again. */
@@ -125,7 +119,8 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
   int err;
 
   /* Non-blocking from the start: opening a busy device fails at once
-   * rather than hanging the media thread, and so do reads and writes. */
+   * rather than hanging the media thread, and reads and writes never
+   * wait. */
   err = snd_pcm_open (&self->pcm, device->name, stream, SND_PCM_NONBLOCK);
   if (err < 0)
     {
@@ -140,15 +135,6 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
   snd_pcm_get_params (self->pcm, &self->buffer_frames, &self->period_frames);
   if (!set_sw_params (self, device->direction, error))
     goto fail;
-  self->n_fds = snd_pcm_poll_descriptors_count (self->pcm);
-  if (self->n_fds <= 0 || self->n_fds > MAX_POLL_FDS)
-    {
-      g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FAILED,
-                   "The audio device “%s” cannot be waited for (%d descriptors)", device->name,
-                   self->n_fds);
-      goto fail;
-    }
-  self->fds = g_new0 (struct pollfd, self->n_fds);
   if (device->direction == SP_AUDIO_SOURCE)
     self->scratch = g_new (gint16, self->buffer_frames);
   if ((err = snd_pcm_prepare (self->pcm)) < 0)
@@ -171,9 +157,7 @@ fail:
   snd_pcm_close (self->pcm);
   self->pcm = NULL;
   self->period_frames = self->buffer_frames = 0;
-  g_clear_pointer (&self->fds, g_free);
   g_clear_pointer (&self->scratch, g_free);
-  self->n_fds = 0;
   return FALSE;
 }
 
@@ -230,42 +214,6 @@ recover (SpAudioDevice *device, int err, GError **error)
   return TRUE;
 }
 
-/* Waits at most one period for the device to be ready, by our own clock:
- * snd_pcm_wait restarts its full timeout after every wake-up that was not
- * for data, which with the pulse plugin added up to seconds. FALSE with
- * @error set when the device went away. */
-static gboolean
-wait_one_period (SpAudioDevice *device, GError **error)
-{
-  SpAudioAlsa *self = device->priv;
-  gint64 deadline = g_get_monotonic_time () + SP_AUDIO_PERIOD_MS * G_TIME_SPAN_MILLISECOND;
-  gint64 left;
-  int err;
-
-  err = snd_pcm_poll_descriptors (self->pcm, self->fds, (unsigned int) self->n_fds);
-  if (err < 0)
-    return recover (device, err, error);
-  while ((left = deadline - g_get_monotonic_time ()) > 0)
-    {
-      unsigned short revents = 0;
-      int n = poll (self->fds, (nfds_t) self->n_fds, (int) ((left + 999) / 1000));
-
-      if (n <= 0)
-        continue; /* timed out (the loop ends) or interrupted */
-      err = snd_pcm_poll_descriptors_revents (self->pcm, self->fds, (unsigned int) self->n_fds,
-                                              &revents);
-      if (err < 0)
-        return recover (device, err, error);
-      /* Ready, or an error the next read or write will name. */
-      if (revents & (POLLIN | POLLOUT | POLLERR | POLLNVAL))
-        return TRUE;
-      /* The plugin's own signalling: don't spin on a descriptor that
-       * stays readable. */
-      g_usleep (G_TIME_SPAN_MILLISECOND);
-    }
-  return TRUE;
-}
-
 /* A sound server may queue far more than the ALSA buffer when the media
  * thread falls behind (the pulse plugin keeps up to 4 MB, and ALSA's avail
  * never shows more than the buffer): after a stall that backlog would be
@@ -304,7 +252,10 @@ alsa_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error
   if (self->gone)
     return fail_gone (device, -ENODEV, error);
   drop_backlog (device);
-  /* Two tries: the second after waiting for data or recovering an xrun. */
+  /* Never waits: the media thread drains what is there on its own tick
+   * (reading until nothing is left), so a read that waited for the next
+   * period would keep it reading forever. The second try follows an
+   * overrun recovery. */
   for (guint attempt = 0; attempt < 2; attempt++)
     {
       snd_pcm_sframes_t n = snd_pcm_readi (self->pcm, frames, n_frames);
@@ -312,11 +263,7 @@ alsa_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error
       if (n >= 0)
         return n;
       if (n == -EAGAIN)
-        {
-          if (attempt == 0 && wait_one_period (device, error))
-            continue;
-          return self->gone ? -1 : 0;
-        }
+        return 0;
       if (!recover (device, (int) n, error))
         return -1;
     }
@@ -375,9 +322,7 @@ alsa_close (SpAudioDevice *device)
   snd_pcm_close (self->pcm);
   self->pcm = NULL;
   self->period_frames = self->buffer_frames = 0;
-  g_clear_pointer (&self->fds, g_free);
   g_clear_pointer (&self->scratch, g_free);
-  self->n_fds = 0;
 }
 
 static void

@@ -12,10 +12,14 @@ G_BEGIN_DECLS
  * remembered by its ALSA name (e.g. "sysdefault:CARD=Headset"): names use
  * the card's id, not its index, so they survive replugging.
  *
- * The device is clocked: reads wait at most one 10 ms period for data and
- * writes never wait, both returning what they could move. An xrun is
- * recovered and counted; a device that goes away (unplugged, sound server
- * gone) fails with SP_AUDIO_ERROR_GONE from then on, never crashes. */
+ * The device is clocked and non-blocking: reads and writes never wait and
+ * return what they could move (0 when nothing is ready or there is no
+ * room), so the media thread drains the device on its own 10 ms tick.
+ * Overruns and underruns are recovered and counted, and so is capture that
+ * a sound server kept queued beyond the buffer after a stall (it is
+ * dropped: it would be latency for the rest of the call). A device that
+ * goes away (unplugged, sound server gone) fails with SP_AUDIO_ERROR_GONE
+ * from then on, never crashes. */
 
 #define SP_AUDIO_ALSA_DEFAULT_DEVICE "default"
 

@@ -18,8 +18,12 @@
 #define SILENCE_MS 1e4
 /* Longest any single wait in these tests may take. */
 #define DEADLINE_US (5 * G_USEC_PER_SEC)
-/* Longest a single read or write may take. */
-#define MAX_CALL_US (60 * 1000)
+/* Longest a single read or write may take: they never wait, so this is
+ * slack for a loaded machine, not for a device that blocks. */
+#define MAX_CALL_US (30 * 1000)
+/* How long a test sleeps once it has drained the device, like the media
+ * thread's tick. */
+#define TICK_US (5 * 1000)
 
 typedef struct
 {
@@ -131,6 +135,8 @@ capture (const char *name, guint rate, double seconds, double *elapsed, double *
       g_array_append_vals (samples, period, (guint) n);
       if (n > 0)
         *level = MAX (*level, sp_audio_device_get_level (device));
+      else
+        g_usleep (TICK_US); /* drained: wait for the next tick */
     }
   *elapsed = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
   g_test_message ("captured %u frames from %s at %u Hz in %.3f s, %u xruns, peak %.1f dBFS, "
@@ -138,8 +144,6 @@ capture (const char *name, guint rate, double seconds, double *elapsed, double *
                   samples->len, name, rate, *elapsed, sp_audio_alsa_get_xruns (device), *level,
                   longest / 1000.0);
   g_assert_cmpuint (samples->len, >=, want);
-  /* A read waits one 10 ms period at most; the slack is for a loaded
-   * machine, not for a device that blocks. */
   g_assert_cmpint (longest, <, MAX_CALL_US);
   return samples;
 }
@@ -240,7 +244,7 @@ test_playback (gconstpointer data)
       written += (gsize) n;
       /* Writes never wait: a full buffer is ours to wait out. */
       if ((gsize) n < chunk)
-        g_usleep (5 * 1000);
+        g_usleep (TICK_US);
     }
   elapsed = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
   g_assert_cmpuint (written, ==, n_tone);
@@ -338,8 +342,8 @@ run_for (SpAudioDevice *device, guint ms)
       g_assert_no_error (error);
       g_assert_cmpint (n, >=, 0);
       moved += (gsize) n;
-      if (n == 0 && sp_audio_device_get_direction (device) == SP_AUDIO_SINK)
-        g_usleep (5 * 1000);
+      if (n == 0)
+        g_usleep (TICK_US);
     }
   return moved;
 }
@@ -395,17 +399,17 @@ run_call (SpAudioDevice *source, SpAudioDevice *sink, guint ms, gint64 *longest)
       g_assert_cmpint (sp_audio_device_write (sink, period, 80, &error), >=, 0);
       g_assert_no_error (error);
       *longest = MAX (*longest, g_get_monotonic_time () - before);
+      if (n == 0)
+        g_usleep (TICK_US);
     }
   return moved;
 }
 
 /* The sound server first hangs (SIGSTOP), then dies mid-call. While it
- * hangs, reads and writes still return within a period or so, with
- * nothing; when it is back, audio flows again. Once it is dead, both
- * directions report GONE within a few periods, keep reporting it at once,
- * and close cleanly. Signals the server pulse-env started (its PID,
- * nobody else's), so it runs only when asked to, as its own test with its
- * own server. */
+ * hangs, reads and writes still return at once, with nothing; when it is back, audio flows again.
+ * Once it is dead, both directions report GONE within a few periods, keep reporting it at once, and
+ * close cleanly. Signals the server pulse-env started (its PID, nobody else's), so it runs only
+ * when asked to, as its own test with its own server. */
 static void
 test_gone (void)
 {
