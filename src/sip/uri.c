@@ -556,6 +556,32 @@ host_equal (const SpSipUri *a, const SpSipUri *b)
   return g_ascii_strcasecmp (a->host, b->host) == 0;
 }
 
+/* How many parameters before index @i have the same name. */
+static guint
+occurrence (const GPtrArray *params, guint i)
+{
+  const SpSipParam *x = g_ptr_array_index (params, i);
+  guint k = 0;
+
+  for (guint j = 0; j < i; j++)
+    if (g_ascii_strcasecmp (((SpSipParam *) g_ptr_array_index (params, j))->name, x->name) == 0)
+      k++;
+  return k;
+}
+
+static const SpSipParam *
+find_occurrence (const GPtrArray *params, const char *name, guint k)
+{
+  for (guint j = 0; j < params->len; j++)
+    {
+      const SpSipParam *y = g_ptr_array_index (params, j);
+
+      if (g_ascii_strcasecmp (y->name, name) == 0 && k-- == 0)
+        return y;
+    }
+  return NULL;
+}
+
 /* Section 19.1.4: these parameters must match when either URI has them;
  * any other parameter is compared only when both have it. */
 static gboolean
@@ -574,13 +600,12 @@ params_equal (const GPtrArray *pa, const GPtrArray *pb)
   for (guint i = 0; i < pa->len; i++)
     {
       const SpSipParam *x = g_ptr_array_index (pa, i);
-      gint j = sp_sip_params_find (pb, x->name);
-      const SpSipParam *y;
+      guint k = occurrence (pa, i);
+      const SpSipParam *y = find_occurrence (pb, x->name, k);
 
-      if (j < 0)
-        continue;
-      y = g_ptr_array_index (pb, j);
-      if (!escaped_equal (x->value, y->value, TRUE))
+      /* A repeated name is compared occurrence by occurrence, so a URI
+       * always equals itself. */
+      if (y && !escaped_equal (x->value, y->value, TRUE))
         return FALSE;
     }
   return TRUE;

@@ -645,6 +645,11 @@ test_regressions (void)
               sp_sip_message_parse (w, wlen, SP_SIP_FRAMING_DATAGRAM, NULL, NULL);
 
           g_assert_nonnull (again);
+          g_assert_cmpuint (sp_sip_message_get_n_headers (again), ==,
+                            sp_sip_message_get_n_headers (msg));
+          if (sp_sip_message_is_request (msg))
+            g_assert_true (sp_sip_uri_equal (sp_sip_message_get_request_uri (msg),
+                                             sp_sip_message_get_request_uri (again)));
         }
       else
         g_assert_true (error->domain == SP_SIP_ERROR);

@@ -203,6 +203,9 @@ test_equal_rfc3261 (void)
   g_assert_false (equal ("sip:%00@host5.example.com", "sip:%00%00@host5.example.com"));
   g_assert_true (equal ("tel:+1-201-555-0123", "tel:+1-201-555-0123"));
   g_assert_false (equal ("tel:+1-201-555-0123", "sip:+1-201-555-0123@example.com"));
+  /* A repeated parameter compares occurrence by occurrence (fuzzer find). */
+  g_assert_true (equal ("sip:u;ar=x;ar=y", "sip:u;ar=x;ar=y"));
+  g_assert_false (equal ("sip:u;ar=x;ar=y", "sip:u;ar=y;ar=x"));
 }
 
 static void
