@@ -758,10 +758,11 @@ media_new (SpSdpSession *session)
   return media;
 }
 
+/* "RTP/AVP", "RTP/SAVP", "UDP/TLS/RTP/SAVPF": formats are payload types. */
 static gboolean
 proto_is_rtp (const char *proto)
 {
-  return g_str_has_prefix (proto, "RTP/");
+  return g_str_has_prefix (proto, "RTP/") || strstr (proto, "/RTP/") != NULL;
 }
 
 static SpSdpMedia *

@@ -521,6 +521,8 @@ test_bad_input (void)
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1/0 RTP/AVP 0\r\n",
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio -1 RTP/AVP 0\r\n",
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 128\r\n",
+    "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 UDP/TLS/RTP/SAVPF x\r\n",
+    "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP//AVP 0\r\n",
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1\r\n",
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\nt=0 0\r\n",
     "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\ns=late\r\n",
@@ -554,6 +556,22 @@ test_bad_input (void)
     }
   for (guint i = 0; i < G_N_ELEMENTS (not_acceptable); i++)
     parse_fails (not_acceptable[i], SP_SDP_ERROR_NOT_ACCEPTABLE);
+}
+
+static void
+test_non_rtp_media (void)
+{
+  g_autoptr (SpSdpSession) s = parse_ok ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                                         "m=image 0 udptl t38\r\n");
+  g_autofree char *text = check_round_trip (s);
+  SpSdpMedia *m = sp_sdp_session_get_media (s, 0);
+
+  g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "UDP/DTLS/SCTP");
+  g_assert_cmpstr (sp_sdp_media_get_format (m, 0), ==, "webrtc-datachannel");
+  g_assert_cmpint (sp_sdp_media_get_payload_type (m, 0), ==, -1);
+  g_assert_true (sp_sdp_media_add_format (m, "other"));
+  g_assert_cmpstr (sp_sdp_media_get_format (sp_sdp_session_get_media (s, 1), 0), ==, "t38");
 }
 
 static void
@@ -708,6 +726,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/build-offer-answer", test_build_offer_answer);
   g_test_add_func ("/sdp/bad-input", test_bad_input);
   g_test_add_func ("/sdp/nul-byte", test_nul_byte);
+  g_test_add_func ("/sdp/non-rtp-media", test_non_rtp_media);
   g_test_add_func ("/sdp/bounds", test_bounds);
   g_test_add_func ("/sdp/own-strings", test_own_strings);
   return g_test_run ();
