@@ -460,7 +460,7 @@ on_call_state (SpCall *call, GParamSpec *pspec, Runner *r)
 
   if (state == SP_CALL_STATE_ESTABLISHED && previous != SP_CALL_STATE_HELD &&
       r->opts->hangup_after >= 0)
-    g_timeout_add_seconds (r->opts->hangup_after, hangup_after_cb, g_object_ref (call));
+    g_timeout_add (r->opts->hangup_after * 1000u, hangup_after_cb, g_object_ref (call));
 }
 
 static void
@@ -536,7 +536,7 @@ on_incoming_call (SpPhone *phone, SpCall *call, Runner *r)
   if (r->opts->auto_answer)
     {
       g_object_set_data (G_OBJECT (call), "sp-headless-phone", r->phone);
-      g_timeout_add_seconds (r->opts->auto_answer_delay, auto_answer_cb, g_object_ref (call));
+      g_timeout_add (r->opts->auto_answer_delay * 1000u, auto_answer_cb, g_object_ref (call));
     }
 }
 

@@ -301,7 +301,8 @@ sp_call_get_duration (SpCall *self)
   g_return_val_if_fail (SP_IS_CALL (self), 0);
   if (self->state == SP_CALL_STATE_ENDED || self->established_time == 0)
     return self->final_duration;
-  return (guint) ((g_get_monotonic_time () - self->established_time) / G_USEC_PER_SEC);
+  return (guint) ((g_get_monotonic_time () - self->established_time + G_USEC_PER_SEC / 2) /
+                  G_USEC_PER_SEC);
 }
 
 const char *

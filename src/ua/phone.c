@@ -6,6 +6,7 @@
 #include "sip/stack.h"
 #include "ua/call-private.h"
 #include "ua/phone-private.h"
+#include "ua/registration.h"
 #include "ua/hostport.h"
 #include "ua/settings.h"
 #include "ua/target.h"
@@ -27,6 +28,7 @@ struct _SpPhone
   guint16 local_port;
 
   GListStore *accounts;
+  GHashTable *registrations; /* SpAccount -> SpRegistration */
   GListStore *calls;
   guint next_call_id;
   SpHistory *history;
@@ -75,6 +77,7 @@ sp_phone_dispose (GObject *object)
   if (self->calls != NULL)
     g_list_store_remove_all (self->calls);
   g_clear_handle_id (&self->shutdown_timer, g_source_remove);
+  g_clear_pointer (&self->registrations, g_hash_table_unref);
   g_clear_object (&self->stack);
   /* After the calls: every media session must be gone first. */
   g_clear_pointer (&self->media_engine, sp_media_engine_free);
@@ -228,6 +231,8 @@ sp_phone_init (SpPhone *self)
 {
   self->accounts = g_list_store_new (SP_TYPE_ACCOUNT);
   self->calls = g_list_store_new (SP_TYPE_CALL);
+  self->registrations =
+      g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
   self->media_timeout = 30;
   self->next_call_id = 1;
 }
@@ -445,42 +450,51 @@ account_should_register (SpAccount *account)
          sp_account_validate (account, NULL);
 }
 
+static void
+on_registration (SpRegistration *reg, SpAccount *account, guint code, gpointer user_data)
+{
+  SpPhone *self = user_data;
+
+  if (sp_account_get_status (account) != SP_ACCOUNT_STATUS_REGISTERING)
+    g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, account, code);
+}
+
 void
 sp_phone_register (SpPhone *self, SpAccount *account)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
 
   g_return_if_fail (SP_IS_PHONE (self));
+  if (self->stack == NULL || self->shutdown_task != NULL)
+    return;
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      SpRegistration *reg;
 
       if ((account != NULL && a != account) || !account_should_register (a))
         continue;
-      /* REGISTER goes through the transaction layer once it is wired in
-       * (src/ua/registration.c); until then the account says why not. */
-      sp_account_set_status (a, SP_ACCOUNT_STATUS_FAILED,
-                             "registration not available in this build yet");
-      g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, a, 0u);
+      reg = g_hash_table_lookup (self->registrations, a);
+      if (reg == NULL)
+        {
+          reg = sp_registration_new (self->stack, a, on_registration, self);
+          g_hash_table_insert (self->registrations, g_object_ref (a), reg);
+        }
+      sp_registration_start (reg);
     }
 }
 
 void
 sp_phone_unregister (SpPhone *self, SpAccount *account)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+  GHashTableIter iter;
+  gpointer key, value;
 
   g_return_if_fail (SP_IS_PHONE (self));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
-
-      if ((account != NULL && a != account) ||
-          sp_account_get_status (a) == SP_ACCOUNT_STATUS_UNREGISTERED)
-        continue;
-      sp_account_set_status (a, SP_ACCOUNT_STATUS_UNREGISTERED, NULL);
-      g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, a, 0u);
-    }
+  g_hash_table_iter_init (&iter, self->registrations);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (account == NULL || key == account)
+      sp_registration_stop (value);
 }
 
 /* ---- calls -------------------------------------------------------------- */

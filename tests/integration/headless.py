@@ -376,6 +376,144 @@ def test_auto_answer_exit_when_idle():
     with_pair(body, b_args=["--auto-answer=1"])
 
 
+# ---- through Kamailio ---------------------------------------------------
+
+KAMAILIO = "/usr/sbin/kamailio"
+KAM_ADDR = "127.0.0.150"
+
+
+class Kamailio:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sp-headless-kam-")
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kamailio-headless.cfg")
+        with open(src) as f:
+            cfg = f.read().replace("@ADDR@", KAM_ADDR)
+        self.cfg = os.path.join(self.dir, "kamailio.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(cfg)
+        os.mkdir(os.path.join(self.dir, "run"))
+        self.log_path = os.path.join(self.dir, "kamailio.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([KAMAILIO, "-DD", "-E", "-f", self.cfg, "-P",
+                                      os.path.join(self.dir, "kam.pid"), "-Y",
+                                      os.path.join(self.dir, "run")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + WAIT
+        while "main(): processes" not in open(self.log_path).read():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("kamailio did not start:\n" + open(self.log_path).read())
+            time.sleep(0.1)
+        time.sleep(0.5)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def with_kamailio(body):
+    if not os.access(KAMAILIO, os.X_OK):
+        raise Skip("kamailio is not installed")
+    kam = Kamailio()
+    try:
+        body(kam)
+    except BaseException:
+        sys.stderr.write(open(kam.log_path).read()[-3000:])
+        raise
+    finally:
+        kam.close()
+
+
+class Skip(Exception):
+    pass
+
+
+def test_kamailio_register():
+    def body(kam):
+        a = Instance("a", ["--bind", "127.0.0.101:0", "--account",
+                           "sip:u1:pw1@%s" % KAM_ADDR])
+        try:
+            a.wait("ready")
+            reg = a.wait("registered")
+            assert reg["account"] == "u1@" + KAM_ADDR and reg["code"] == 200, reg
+            # The registrar grants 6 s: a refresh must follow within that.
+            a.wait("registered", timeout=8)
+            a.send("unregister")
+            unreg = a.wait("unregistered")
+            assert unreg["code"] == 200, unreg
+            a.send("register")
+            a.wait("registered")
+            a.send("quit")
+            assert a.exit_code() == 0
+        except BaseException:
+            sys.stderr.write(a.log())
+            raise
+        finally:
+            a.close()
+
+        env = dict(os.environ, SOFTPHONE_PASSWORD="wrong")
+        b = Instance("b", ["--bind", "127.0.0.102:0", "--account", "sip:u2@%s" % KAM_ADDR],
+                     env=env)
+        try:
+            fail = b.wait("registration_failed")
+            assert fail["code"] in (401, 403) and str(fail["code"]) in fail["reason"], fail
+            b.send("quit")
+            assert b.exit_code() == 0
+        finally:
+            b.close()
+    with_kamailio(body)
+
+
+def test_kamailio_call():
+    def body(kam):
+        tmp = tempfile.mkdtemp(prefix="sp-headless-kamcall-")
+        a_in, b_in = os.path.join(tmp, "a.wav"), os.path.join(tmp, "b.wav")
+        a_out, b_out = os.path.join(tmp, "a-out.wav"), os.path.join(tmp, "b-out.wav")
+        make_tone(a_in, TONE_A)
+        make_tone(b_in, TONE_B)
+        b = Instance("b", ["--bind", "127.0.0.102:0", "--account", "sip:u2:pw2@%s" % KAM_ADDR,
+                           "--auto-answer", "--audio-in", b_in, "--audio-out", b_out])
+        a = None
+        try:
+            b.wait("registered")
+            a = Instance("a", ["--bind", "127.0.0.101:0", "--account",
+                               "sip:u1:pw1@%s" % KAM_ADDR, "--call", "u2", "--hangup-after", "3",
+                               "--exit-when-idle", "--audio-in", a_in, "--audio-out", a_out])
+            a.wait("registered")
+            est = a.wait("established")
+            assert est["codec"] == "PCMU/8000", est
+            inc = [e for e in b.seen if e.get("event") == "incoming"] or [b.wait("incoming")]
+            assert inc[0]["from"] == "sip:u1@" + KAM_ADDR, inc
+            end_a = a.wait("ended")
+            end_b = b.wait("ended")
+            assert end_a["reason"] == "User hangup" and end_b["reason"] == "Remote hangup"
+            assert a.exit_code() == 0
+            b.send("quit")
+            assert b.exit_code() == 0
+            a440, a1000, _ = dominant_blocks(a_out, TONE_A, TONE_B)
+            b440, b1000, _ = dominant_blocks(b_out, TONE_A, TONE_B)
+            print("# via Kamailio: A heard %d blocks of %d Hz, B %d of %d Hz"
+                  % (a1000, TONE_B, b440, TONE_A), flush=True)
+            assert a1000 >= 100 and a440 == 0 and b440 >= 100 and b1000 == 0
+        except BaseException:
+            sys.stderr.write(b.log())
+            if a is not None:
+                sys.stderr.write(a.log())
+            raise
+        finally:
+            b.close()
+            if a is not None:
+                a.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+    with_kamailio(body)
+
+
 TESTS = {
     "bad-options": test_bad_options,
     "status-quit": test_status_quit,
@@ -387,6 +525,8 @@ TESTS = {
     "busy-dnd": test_busy_dnd,
     "hold-resume-dtmf": test_hold_resume_dtmf,
     "auto-answer-exit-when-idle": test_auto_answer_exit_when_idle,
+    "kamailio-register": test_kamailio_register,
+    "kamailio-call": test_kamailio_call,
 }
 
 
@@ -400,7 +540,9 @@ def main():
         try:
             TESTS[name]()
             print("ok %d %s" % (i, name), flush=True)
-        except Exception as e:  # report and go on with the next test
+        except Skip as e:
+            print("ok %d %s # SKIP %s" % (i, name, e), flush=True)
+        except Exception:  # report and go on with the next test
             failed += 1
             print("not ok %d %s" % (i, name), flush=True)
             for line in traceback.format_exc().splitlines():

@@ -1,0 +1,436 @@
+#include "ua/registration.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "ua/auth.h"
+#include "ua/hostport.h"
+
+#define MAX_AUTH_ATTEMPTS  2
+#define KEEPALIVE_INTERVAL 30 /* s, OPTIONS over UDP while registered */
+
+struct _SpRegistration
+{
+  SpSipStack *stack;
+  SpAccount *account;
+  SpRegistrationFunc func;
+  gpointer user_data;
+
+  char *call_id;
+  char *from_tag_request; /* the first REGISTER's From, tag included */
+  guint32 cseq;
+  guint32 nc;
+  guint auth_attempts;
+  guint requested_expires;
+  guint granted_expires;
+  guint failures;
+  gboolean stopping;
+  gboolean active;
+  SpSipPeer dest;
+  gboolean has_dest;
+  SpSipClientTransaction *ct;
+  guint refresh_timer;
+  guint keepalive_timer;
+};
+
+guint
+sp_registration_refresh_delay (guint expires)
+{
+  /* Long bindings: 30 s early; short ones: halfway (never below 1 s). */
+  if (expires > 120)
+    return expires - 30;
+  return MAX (expires / 2, 1);
+}
+
+guint
+sp_registration_backoff (guint attempt)
+{
+  guint delay = 5;
+
+  for (guint i = 1; i < attempt && delay < 300; i++)
+    delay *= 2;
+  return MIN (delay, 300);
+}
+
+static void send_register (SpRegistration *reg, SpSipMessage *request);
+
+static void
+report (SpRegistration *reg, SpAccountStatus status, const char *reason, guint code)
+{
+  sp_account_set_status (reg->account, status, reason);
+  if (reg->func != NULL)
+    reg->func (reg, reg->account, code, reg->user_data);
+}
+
+static void
+clear_timers (SpRegistration *reg)
+{
+  g_clear_handle_id (&reg->refresh_timer, g_source_remove);
+  g_clear_handle_id (&reg->keepalive_timer, g_source_remove);
+}
+
+static void
+drop_transaction (SpRegistration *reg)
+{
+  if (reg->ct != NULL)
+    sp_sip_client_transaction_detach (reg->ct);
+  g_clear_pointer (&reg->ct, sp_sip_client_transaction_unref);
+}
+
+void
+sp_registration_free (SpRegistration *reg)
+{
+  if (reg == NULL)
+    return;
+  clear_timers (reg);
+  drop_transaction (reg);
+  g_clear_object (&reg->stack);
+  g_clear_object (&reg->account);
+  g_free (reg->call_id);
+  g_free (reg->from_tag_request);
+  g_free (reg);
+}
+
+SpRegistration *
+sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc func,
+                     gpointer user_data)
+{
+  SpRegistration *reg = g_new0 (SpRegistration, 1);
+
+  reg->stack = g_object_ref (stack);
+  reg->account = g_object_ref (account);
+  reg->func = func;
+  reg->user_data = user_data;
+  return reg;
+}
+
+guint
+sp_registration_get_expires (SpRegistration *reg)
+{
+  return reg->granted_expires;
+}
+
+/* Where REGISTER goes: the outbound proxy, else the server. Names are
+ * looked up here (blocking, once per attempt: a registrar is normally a
+ * LAN address or a name in /etc/hosts). */
+static gboolean
+resolve_dest (SpRegistration *reg, GError **error)
+{
+  const char *proxy = sp_account_get_outbound_proxy (reg->account);
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+  SpSipTransportKind kind = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP
+                                ? SP_SIP_TRANSPORT_TCP
+                                : SP_SIP_TRANSPORT_UDP;
+
+  if (!sp_host_port_parse (proxy ? proxy : sp_account_get_server (reg->account), &host, &port,
+                           error))
+    return FALSE;
+  if (!g_hostname_is_ip_address (host))
+    {
+      g_autoptr (GResolver) resolver = g_resolver_get_default ();
+      GList *addresses = g_resolver_lookup_by_name (resolver, host, NULL, error);
+      g_autofree char *text = NULL;
+
+      if (addresses == NULL)
+        return FALSE;
+      text = g_inet_address_to_string (addresses->data);
+      g_resolver_free_addresses (addresses);
+      g_free (host);
+      host = g_steal_pointer (&text);
+    }
+  sp_sip_peer_init (&reg->dest, kind, host, port ? port : 5060);
+  reg->has_dest = TRUE;
+  return TRUE;
+}
+
+static SpSipMessage *
+build_register (SpRegistration *reg, guint expires)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *hostport = NULL;
+  g_autofree char *aor = NULL;
+  g_autofree char *ruri_text = NULL;
+  g_autofree char *contact = NULL;
+  g_autofree char *expires_text = g_strdup_printf ("%u", expires);
+  g_autofree char *user =
+      g_uri_escape_string (sp_account_get_username (reg->account), "!*'()&=+$,;?/", FALSE);
+  g_autoptr (SpSipUri) ruri = NULL;
+  SpSipMessage *msg;
+  guint16 port = 0;
+  gboolean tcp = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP;
+
+  sp_account_get_server_host_port (reg->account, &host, &port);
+  hostport = sp_host_port_to_string (host, port);
+  ruri_text = g_strdup_printf ("sip:%s%s", hostport, tcp ? ";transport=tcp" : "");
+  ruri = sp_sip_uri_parse (ruri_text, -1, NULL);
+  if (ruri == NULL)
+    return NULL;
+  {
+    g_autofree char *h = sp_host_port_to_string (host, 0);
+    const char *display = sp_account_get_display_name (reg->account);
+    g_autofree char *quoted = display ? g_strescape (display, NULL) : NULL;
+    aor = display ? g_strdup_printf ("\"%s\" <sip:%s@%s>", quoted, user, h)
+                  : g_strdup_printf ("<sip:%s@%s>", user, h);
+  }
+  reg->cseq++;
+  msg = sp_sip_stack_new_request (reg->stack, "REGISTER", ruri, aor, aor, reg->cseq);
+  /* One Call-ID for every REGISTER of this binding (10.2.4). */
+  if (reg->call_id == NULL)
+    reg->call_id = g_strdup (sp_sip_message_get_call_id (msg));
+  else
+    sp_sip_message_set_header (msg, "Call-ID", reg->call_id, NULL);
+  contact = sp_sip_stack_dup_contact (reg->stack, user, reg->has_dest ? &reg->dest : NULL);
+  sp_sip_message_set_header (msg, "Contact", contact, NULL);
+  sp_sip_message_set_header (msg, "Expires", expires_text, NULL);
+  reg->requested_expires = expires;
+  return msg;
+}
+
+static gboolean
+refresh_cb (gpointer data)
+{
+  SpRegistration *reg = data;
+
+  reg->refresh_timer = 0;
+  sp_registration_start (reg);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+keepalive_cb (gpointer data)
+{
+  SpRegistration *reg = data;
+  g_autoptr (SpSipMessage) options = NULL;
+  g_autofree char *hostport = sp_host_port_to_string (reg->dest.host, reg->dest.port);
+  g_autofree char *text = g_strdup_printf ("sip:%s", hostport);
+  g_autoptr (SpSipUri) uri = sp_sip_uri_parse (text, -1, NULL);
+  g_autofree char *user =
+      g_strdup_printf ("<sip:%s@%s>", sp_account_get_username (reg->account), hostport);
+
+  if (uri == NULL)
+    return G_SOURCE_CONTINUE;
+  options = sp_sip_stack_new_request (reg->stack, "OPTIONS", uri, user, user, 1);
+  sp_sip_stack_send_request (reg->stack, options, &reg->dest, NULL, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The expiry the server granted our contact: its expires parameter,
+ * else the Expires header, else what we asked for. */
+static guint
+granted_expires (SpRegistration *reg, SpSipMessage *response)
+{
+  const GPtrArray *contacts = sp_sip_message_get_contacts (response);
+  gint64 expires = -1;
+
+  for (guint i = 0; contacts != NULL && i < contacts->len; i++)
+    {
+      const SpSipNameAddr *c = contacts->pdata[i];
+      const char *user = sp_sip_uri_get_user (c->uri);
+      if (g_strcmp0 (user, sp_account_get_username (reg->account)) == 0 &&
+          sp_sip_name_addr_get_expires (c) >= 0)
+        {
+          expires = sp_sip_name_addr_get_expires (c);
+          break;
+        }
+    }
+  if (expires < 0)
+    expires = sp_sip_message_get_expires (response);
+  if (expires < 0)
+    expires = reg->requested_expires;
+  return (guint) CLAMP (expires, 0, G_MAXUINT32 / 2);
+}
+
+static void
+fail_and_retry (SpRegistration *reg, const char *reason, guint code)
+{
+  guint delay;
+
+  reg->failures++;
+  reg->granted_expires = 0;
+  clear_timers (reg);
+  report (reg, SP_ACCOUNT_STATUS_FAILED, reason, code);
+  if (!reg->active || reg->stopping)
+    return;
+  delay = sp_registration_backoff (reg->failures);
+  g_message ("Registration of %s failed (%s); retrying in %u s",
+             sp_account_get_username (reg->account), reason, delay);
+  reg->refresh_timer = g_timeout_add_seconds (delay, refresh_cb, reg);
+}
+
+static void
+on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+             SpSipDialog *dialog, gpointer user_data)
+{
+  SpRegistration *reg = user_data;
+  guint status = sp_sip_message_get_status (response);
+  g_autofree char *reason = NULL;
+
+  if (status < 200)
+    return;
+  drop_transaction (reg);
+  reason =
+      g_strdup_printf ("%u %s", status,
+                       sp_sip_message_get_reason (response) ? sp_sip_message_get_reason (response)
+                                                            : sp_sip_status_phrase (status));
+
+  if (status >= 200 && status < 300)
+    {
+      reg->auth_attempts = 0;
+      reg->failures = 0;
+      clear_timers (reg);
+      if (reg->stopping || reg->requested_expires == 0)
+        {
+          reg->granted_expires = 0;
+          report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, status);
+          return;
+        }
+      reg->granted_expires = granted_expires (reg, response);
+      report (reg, SP_ACCOUNT_STATUS_REGISTERED, NULL, status);
+      reg->refresh_timer = g_timeout_add_seconds (
+          sp_registration_refresh_delay (reg->granted_expires), refresh_cb, reg);
+      if (sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_UDP)
+        reg->keepalive_timer = g_timeout_add_seconds (KEEPALIVE_INTERVAL, keepalive_cb, reg);
+      return;
+    }
+
+  if (status == 401 || status == 407)
+    {
+      g_autoptr (SpSipMessage) retry =
+          sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
+      g_autoptr (GError) error = NULL;
+      gboolean stale = FALSE;
+
+      /* A stale nonce is not a wrong password: answer it without counting. */
+      if (sp_ua_add_credentials (retry, response, sp_account_get_username (reg->account),
+                                 sp_account_get_password (reg->account), &reg->nc, &stale,
+                                 &error) &&
+          (stale || reg->auth_attempts < MAX_AUTH_ATTEMPTS - 1))
+        {
+          if (!stale)
+            reg->auth_attempts++;
+          sp_ua_prepare_resend (retry, ++reg->cseq);
+          send_register (reg, retry);
+          return;
+        }
+      reg->auth_attempts = 0;
+      if (reg->stopping)
+        {
+          report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, reason, status);
+          return;
+        }
+      fail_and_retry (reg, reason, status);
+      return;
+    }
+
+  if (status == 423 && !reg->stopping)
+    {
+      gint64 min = 0;
+      const char *text = sp_sip_message_get_header (response, "Min-Expires");
+      if (text != NULL && g_ascii_string_to_signed (text, 10, 1, 86400, &min, NULL) &&
+          (guint) min > reg->requested_expires)
+        {
+          g_autoptr (SpSipMessage) retry = build_register (reg, (guint) min);
+          if (retry != NULL)
+            {
+              send_register (reg, retry);
+              return;
+            }
+        }
+    }
+
+  if (reg->stopping)
+    {
+      report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, status);
+      return;
+    }
+  switch (sp_sip_client_transaction_get_failure (ct))
+    {
+      case SP_SIP_FAILURE_TIMEOUT:
+        fail_and_retry (reg, "no answer from server", 408);
+        return;
+      case SP_SIP_FAILURE_TRANSPORT:
+        fail_and_retry (reg, "cannot reach server", 503);
+        return;
+      case SP_SIP_FAILURE_NONE:
+      default:
+        fail_and_retry (reg, reason, status);
+        return;
+    }
+}
+
+static void
+send_register (SpRegistration *reg, SpSipMessage *request)
+{
+  g_autoptr (GError) error = NULL;
+  SpSipClientTransaction *ct;
+
+  drop_transaction (reg);
+  ct = sp_sip_stack_send_request (reg->stack, request, reg->has_dest ? &reg->dest : NULL,
+                                  on_response, reg, &error);
+  if (ct == NULL)
+    {
+      if (reg->stopping)
+        report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, error->message, 0);
+      else
+        fail_and_retry (reg, error->message, 0);
+      return;
+    }
+  reg->ct = sp_sip_client_transaction_ref (ct);
+}
+
+void
+sp_registration_start (SpRegistration *reg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipMessage) request = NULL;
+
+  reg->active = TRUE;
+  reg->stopping = FALSE;
+  clear_timers (reg);
+  if (!resolve_dest (reg, &error))
+    {
+      fail_and_retry (reg, error->message, 0);
+      return;
+    }
+  request = build_register (reg, sp_account_get_register_interval (reg->account));
+  if (request == NULL)
+    {
+      fail_and_retry (reg, "bad server address", 0);
+      return;
+    }
+  if (sp_account_get_status (reg->account) != SP_ACCOUNT_STATUS_REGISTERED)
+    report (reg, SP_ACCOUNT_STATUS_REGISTERING, NULL, 0);
+  send_register (reg, request);
+}
+
+void
+sp_registration_stop (SpRegistration *reg)
+{
+  g_autoptr (SpSipMessage) request = NULL;
+  SpAccountStatus status = sp_account_get_status (reg->account);
+
+  reg->active = FALSE;
+  clear_timers (reg);
+  if (status != SP_ACCOUNT_STATUS_REGISTERED && status != SP_ACCOUNT_STATUS_REGISTERING)
+    {
+      drop_transaction (reg);
+      if (status != SP_ACCOUNT_STATUS_UNREGISTERED)
+        report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, 0);
+      return;
+    }
+  reg->stopping = TRUE;
+  reg->auth_attempts = 0;
+  if (!reg->has_dest)
+    {
+      report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, 0);
+      return;
+    }
+  request = build_register (reg, 0);
+  if (request == NULL)
+    {
+      report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, 0);
+      return;
+    }
+  send_register (reg, request);
+}

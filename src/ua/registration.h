@@ -1,0 +1,37 @@
+#pragma once
+
+#include "sip/stack.h"
+#include "ua/account.h"
+
+G_BEGIN_DECLS
+
+/* REGISTER for one account (RFC 3261 section 10.2): digest on 401/407
+ * (MD5 or SHA-256, a new challenge with stale=true answered at once),
+ * refresh before expiry, 423 Min-Expires, retry with backoff after a
+ * failure, Expires: 0 on stop, an OPTIONS ping over UDP between refreshes
+ * so a NAT or a server's idea of us stays fresh. Status goes to the
+ * account's status/status-reason; @func hears every outcome. */
+
+typedef struct _SpRegistration SpRegistration;
+
+typedef void (*SpRegistrationFunc) (SpRegistration *reg, SpAccount *account, guint code,
+                                    gpointer user_data);
+
+SpRegistration *sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc func,
+                                     gpointer user_data);
+void sp_registration_free (SpRegistration *reg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpRegistration, sp_registration_free)
+
+void sp_registration_start (SpRegistration *reg);
+/* Sends Expires: 0 when registered (or registering); the account goes to
+ * UNREGISTERED when the server answers or gives up. */
+void sp_registration_stop (SpRegistration *reg);
+/* Seconds granted by the server at the last 2xx (0 = none). */
+guint sp_registration_get_expires (SpRegistration *reg);
+
+/* When to refresh a binding granted for @expires seconds. */
+guint sp_registration_refresh_delay (guint expires);
+/* The wait before retry number @attempt (1, 2, ...) after a failure. */
+guint sp_registration_backoff (guint attempt);
+
+G_END_DECLS
