@@ -36,8 +36,10 @@ keepalive_pids=()
 # Running and not yet a zombie (a test may have killed the server).
 server_alive() {
   local state
-  state=$(ps -o stat= -p "$server_pid" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+  # The state letter follows the parenthesised command name; /proc rather
+  # than ps, which a minimal system may not have.
+  state=$(sed -n 's/^.*) \(.\).*$/\1/p' "/proc/$server_pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 cleanup() {
