@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs a GUI test: Xvfb, a private D-Bus session, the accessibility bus,
+# the real app with hermetic settings, then the pyatspi script.
+# usage: run-gui-test.sh SOFTPHONE SCRIPT OUTDIR SCHEMA_DIR
+set -eu
+SOFTPHONE=$1 SCRIPT=$2 OUTDIR=$3 SCHEMA_DIR=$4
+
+for tool in xvfb-run dbus-run-session import /usr/libexec/at-spi-bus-launcher; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "skipping: $tool is missing (tools/setup --test installs it)"
+    exit 77
+  fi
+done
+if ! /usr/bin/python3 -c 'import pyatspi' 2>/dev/null; then
+  echo "skipping: python3-pyatspi is missing"
+  exit 77
+fi
+
+if [ -z "${SP_GUI_INNER:-}" ]; then
+  export SP_GUI_INNER=1
+  exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
+fi
+
+TMP=$(mktemp -d /tmp/softphone-gui.XXXXXX)
+mkdir -p "$TMP/config/glib-2.0/settings" "$TMP/state" "$OUTDIR"
+# Settings from a key file in the temporary config dir: hermetic like the
+# memory backend, but lets the test put the phone on a loopback address.
+cat > "$TMP/config/glib-2.0/settings/keyfile" <<KEYS
+[net/example/softphone]
+sip-bind='127.0.0.77:5060'
+KEYS
+export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
+export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
+export GTK_A11Y=atspi LANGUAGE=C LC_ALL=C.UTF-8
+# GTK and fontconfig keep caches for the process lifetime; leak reports
+# from them would drown real ones, and the app is not what leaks here.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+
+/usr/libexec/at-spi-bus-launcher --launch-immediately &
+BUS=$!
+sleep 1
+"$SOFTPHONE" >"$OUTDIR/gui-app.log" 2>&1 &
+APP=$!
+status=0
+/usr/bin/python3 "$SCRIPT" "$OUTDIR" "$XDG_CONFIG_HOME" || status=$?
+if ! kill -0 "$APP" 2>/dev/null; then
+  echo "FAIL  the app exited during the test; its log:"; cat "$OUTDIR/gui-app.log"
+  status=1
+fi
+kill "$APP" 2>/dev/null || true
+wait "$APP" 2>/dev/null || true
+kill "$BUS" 2>/dev/null || true
+if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$OUTDIR/gui-app.log"; then
+  echo "FAIL  the app logged criticals or sanitizer errors (above)"
+  status=1
+fi
+rm -rf "$TMP"
+exit $status

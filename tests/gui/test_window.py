@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Drives the real Softphone window through AT-SPI, as a person would:
+pages by their tabs, the account dialog by its field names. Saves a
+screenshot of each page into OUTDIR. Run by run-gui-test.sh, which starts
+Xvfb, the accessibility bus and the app.
+
+usage: test_window.py OUTDIR CONFIG_HOME"""
+
+import os
+import subprocess
+import sys
+import time
+
+import pyatspi
+
+OUTDIR, CONFIG_HOME = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(condition, what):
+    print(("ok    " if condition else "FAIL  ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+    return condition
+
+
+def wait_for(fn, what, timeout=15.0):
+    """Polls fn until it returns something true; bounded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = fn()
+        except Exception:  # the tree changes under us while GTK rebuilds it
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    check(False, "timed out waiting for " + what)
+    return None
+
+
+def app_node():
+    for a in pyatspi.Registry.getDesktop(0):
+        if a is not None and a.name == "softphone":
+            return a
+    return None
+
+
+def walk(node, depth=0):
+    if node is None or depth > 60:
+        return
+    yield node
+    for child in node:
+        yield from walk(child, depth + 1)
+
+
+def size(node):
+    try:
+        e = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        return e.width, e.height
+    except Exception:
+        return 0, 0
+
+
+def on_screen(node):
+    """GTK 4.8 says every widget is showing; one on a hidden page has no size."""
+    w, h = size(node)
+    return w > 0 and h > 0
+
+
+def find(root, role, name=None, contains=None, visible=True, prefix=None):
+    """GTK 4.8 names a widget by its accessible label followed by the text
+    of what labels it, so "New account New": match a prefix when needed."""
+    for n in walk(root):
+        if n.getRoleName() != role:
+            continue
+        if name is not None and n.name != name:
+            continue
+        if prefix is not None and not n.name.startswith(prefix):
+            continue
+        if contains is not None and contains not in n.name:
+            continue
+        if visible and not on_screen(n):
+            continue
+        return n
+    return None
+
+
+def click(node):
+    node.queryAction().doAction(0)
+
+
+def text_of(node):
+    t = node.queryText()
+    return t.getText(0, t.characterCount)  # (0, -1) gives "" in at-spi2 2.46
+
+
+def set_text(node, text):
+    node.queryEditableText().setTextContents(text)
+
+
+def field_in(dialog, label):
+    for role in ("text", "password text", "combo box"):
+        node = find(dialog, role, prefix=label)
+        if node is not None:
+            return node
+    return None
+
+
+def screenshot(name):
+    path = os.path.join(OUTDIR, "gui-%s.png" % name)
+    subprocess.run(["import", "-window", "root", path], check=False, timeout=20)
+    check(os.path.exists(path) and os.path.getsize(path) > 1000, "screenshot " + path)
+
+
+def frame(app, title):
+    return find(app, "frame", name=title, visible=False)
+
+
+def show_page(app, title):
+    tab = wait_for(lambda: find(app, "page tab", name=title), "page tab " + title)
+    if tab is not None:
+        click(tab)
+        time.sleep(1.5)  # the frame clock under Xvfb and ASan is slow
+    return tab
+
+
+app = wait_for(app_node, "the softphone application on the accessibility bus", 30)
+if app is None:
+    sys.exit(1)
+main = wait_for(lambda: frame(app, "Softphone"), "the main window")
+
+# Calls page: the account chooser offers direct calls, the entry and the Call button are there.
+check(find(app, "combo box", contains="Account to call from") is not None, "account chooser")
+check(find(app, "label", name="Direct (no account)") is not None, "Direct (no account) choice")
+entry = find(app, "text", name="Number or address to call")
+check(entry is not None, "number entry")
+check(find(app, "push button", contains="Call") is not None, "Call button")
+dialpad = find(app, "push button", name="Show dial pad")
+if check(dialpad is not None, "dial pad button"):
+    click(dialpad)
+    key = wait_for(lambda: find(app, "push button", name="Dial 5"), "dial pad key 5")
+    if key is not None:
+        click(key)
+        check(wait_for(lambda: any("5" in text_of(n) for n in walk(entry)
+                                   if "Text" in pyatspi.listInterfaces(n)), "digit in entry") is True,
+              "dial pad key types into the entry")
+    screenshot("calls")
+    click(dialpad)
+    set_text(entry, "")
+
+for title in ("Accounts", "Server", "Log", "History"):
+    check(show_page(app, title) is not None, "page " + title)
+    screenshot(title.lower())
+
+# Server page content.
+show_page(app, "Server")
+check(find(app, "check box", prefix="Run the SIP server") is not None, "server switch")
+
+# Account dialog: OK with no server shows an inline error and keeps the dialog.
+show_page(app, "Accounts")
+new = wait_for(lambda: find(app, "push button", prefix="New account"), "New account button")
+accounts_ini = os.path.join(CONFIG_HOME, "softphone", "accounts.ini")
+if new is not None:
+    click(new)
+    dialog = wait_for(lambda: frame(app, "New Account"), "the New Account dialog")
+    if dialog is not None:
+        for field in ("Account", "Username", "Password", "Server", "Protocol"):
+            check(field_in(dialog, field) is not None, "dialog field " + field)
+        set_text(field_in(dialog, "Account"), "Office")
+        set_text(field_in(dialog, "Username"), "u1")
+        click(find(dialog, "push button", contains="OK"))
+        err = wait_for(lambda: find(dialog, "label", contains="SIP server’s address"),
+                       "inline error for the missing server")
+        check(err is not None, "missing server is reported next to the field")
+        check(frame(app, "New Account") is not None, "dialog stays open on a bad field")
+        screenshot("account-dialog-error")
+        click(find(dialog, "push button", contains="Cancel"))
+        check(wait_for(lambda: frame(app, "New Account") is None, "dialog closed") is True,
+              "Cancel closes the dialog")
+        check(not os.path.exists(accounts_ini), "Cancel saves nothing")
+        check(find(app, "label", name="Office") is None, "Cancel adds no account")
+
+    click(new)
+    dialog = wait_for(lambda: frame(app, "New Account"), "the New Account dialog again")
+    if dialog is not None:
+        set_text(field_in(dialog, "Account"), "Office")
+        set_text(field_in(dialog, "Username"), "u1")
+        set_text(field_in(dialog, "Password"), "870212")
+        set_text(field_in(dialog, "Server"), "127.0.0.50")
+        screenshot("account-dialog")
+        click(find(dialog, "push button", contains="OK"))
+        check(wait_for(lambda: frame(app, "New Account") is None, "dialog closed on OK") is True,
+              "OK with valid fields closes the dialog")
+        row = wait_for(lambda: find(app, "label", name="Office"), "the new account row")
+        check(row is not None, "the account is listed")
+        check(wait_for(lambda: find(app, "push button", prefix="Edit account Office"), "edit")
+              is not None, "the account row has an Edit button with an accessible name")
+        check(os.path.exists(accounts_ini), "OK writes accounts.ini")
+        if os.path.exists(accounts_ini):
+            text = open(accounts_ini, encoding="utf-8").read()
+            check("127.0.0.50" in text and "u1" in text, "accounts.ini holds the server and user")
+            check("870212" not in text, "the password is not in accounts.ini")
+        screenshot("accounts-with-account")
+
+print("%d failure(s)" % len(failures), flush=True)
+sys.exit(1 if failures else 0)
