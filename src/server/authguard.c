@@ -54,7 +54,8 @@ sp_auth_guard_free (SpAuthGuard *guard)
 {
   if (guard == NULL)
     return;
-  g_queue_clear (&guard->lru);
+  /* The queue's links live inside the entries: freeing the table frees
+   * them, so the queue must not free them (no g_queue_clear). */
   g_hash_table_unref (guard->entries);
   g_free (guard);
 }
