@@ -1,6 +1,7 @@
 #include "server/userdb.h"
 
 #include "server/yateconf.h"
+#include "sip/digest.h"
 
 #include <gio/gio.h>
 #include <errno.h>
@@ -39,20 +40,14 @@ static guint signals[N_SIGNALS];
 G_DEFINE_TYPE (SpUserDb, sp_user_db, G_TYPE_OBJECT)
 G_DEFINE_QUARK (sp - user - db - error - quark, sp_user_db_error)
 
-/* The one place HA1 is computed (RFC 7616 section 3.4.2), so it can be
- * switched to the SIP layer's digest helpers without touching callers. */
+/* The one place HA1 is computed: the SIP layer's digest helper, so the
+ * registrar checks against exactly what was stored. */
 static char *
 compute_ha1 (SpUserHa1Kind kind, const char *user, const char *realm, const char *password)
 {
-  GChecksumType type = kind == SP_USER_HA1_SHA256 ? G_CHECKSUM_SHA256 : G_CHECKSUM_MD5;
-  g_autoptr (GChecksum) sum = g_checksum_new (type);
-
-  g_checksum_update (sum, (const guchar *) user, -1);
-  g_checksum_update (sum, (const guchar *) ":", 1);
-  g_checksum_update (sum, (const guchar *) realm, -1);
-  g_checksum_update (sum, (const guchar *) ":", 1);
-  g_checksum_update (sum, (const guchar *) password, -1);
-  return g_strdup (g_checksum_get_string (sum));
+  return sp_digest_compute_ha1 (kind == SP_USER_HA1_SHA256 ? SP_DIGEST_ALGORITHM_SHA256
+                                                           : SP_DIGEST_ALGORITHM_MD5,
+                                user, realm, password);
 }
 
 /* --- SpUser ------------------------------------------------------------ */
