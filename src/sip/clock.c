@@ -1,13 +1,17 @@
 #include "sip/clock.h"
 
+/* Timers live in one queue ordered by due time. The system clock drives
+ * it with a single GSource whose ready time follows the earliest timer:
+ * a GSource per timer would make every main loop iteration walk all
+ * pending SIP timers (tens of thousands on a busy server). */
+
 typedef struct
 {
   guint id;
   gint64 due;
   SpSipTimerFunc func;
   gpointer user_data;
-  SpSipClock *clock; /* system clock only, not a reference */
-  guint source_id;   /* system clock only */
+  GSequenceIter *iter;
 } SpSipTimer;
 
 struct _SpSipClock
@@ -15,11 +19,82 @@ struct _SpSipClock
   gint ref_count;
   gboolean fake;
   GMainContext *context;
+  GSource *source; /* system clock only */
   gint64 fake_now;
   guint next_id;
-  /* id -> SpSipTimer, pending timers of either kind */
-  GHashTable *timers;
+  GHashTable *timers; /* id -> SpSipTimer */
+  GSequence *queue;   /* SpSipTimer by (due, id) */
 };
+
+static gint
+timer_compare (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const SpSipTimer *ta = a, *tb = b;
+
+  if (ta->due != tb->due)
+    return ta->due < tb->due ? -1 : 1;
+  return ta->id < tb->id ? -1 : ta->id > tb->id;
+}
+
+static SpSipTimer *
+earliest_timer (SpSipClock *clock)
+{
+  GSequenceIter *it = g_sequence_get_begin_iter (clock->queue);
+  return g_sequence_iter_is_end (it) ? NULL : g_sequence_get (it);
+}
+
+static void
+reschedule (SpSipClock *clock)
+{
+  SpSipTimer *timer;
+
+  if (clock->fake || clock->source == NULL)
+    return;
+  timer = earliest_timer (clock);
+  g_source_set_ready_time (clock->source, timer ? timer->due * 1000 : -1);
+}
+
+static void
+remove_timer (SpSipClock *clock, SpSipTimer *timer)
+{
+  g_sequence_remove (timer->iter);
+  g_hash_table_remove (clock->timers, GUINT_TO_POINTER (timer->id)); /* frees it */
+}
+
+/* Fires every timer due at @now, each with the clock's time at its due. */
+static void
+fire_due (SpSipClock *clock, gint64 now)
+{
+  for (;;)
+    {
+      SpSipTimer *timer = earliest_timer (clock);
+      SpSipTimerFunc func;
+      gpointer user_data;
+
+      if (timer == NULL || timer->due > now)
+        break;
+      if (clock->fake)
+        clock->fake_now = timer->due;
+      func = timer->func;
+      user_data = timer->user_data;
+      remove_timer (clock, timer);
+      func (user_data);
+    }
+}
+
+static gboolean
+source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  SpSipClock *clock = *(SpSipClock **) (source + 1);
+
+  sp_sip_clock_ref (clock);
+  fire_due (clock, sp_sip_clock_now (clock));
+  reschedule (clock);
+  sp_sip_clock_unref (clock);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs source_funcs = { NULL, NULL, source_dispatch, NULL, NULL, NULL };
 
 static SpSipClock *
 clock_new (gboolean fake, GMainContext *context)
@@ -31,6 +106,15 @@ clock_new (gboolean fake, GMainContext *context)
   clock->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   clock->next_id = 1;
   clock->timers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  clock->queue = g_sequence_new (NULL);
+  if (!fake)
+    {
+      /* The source holds no reference: the clock destroys it when it goes. */
+      clock->source = g_source_new (&source_funcs, sizeof (GSource) + sizeof (SpSipClock *));
+      *(SpSipClock **) (clock->source + 1) = clock;
+      g_source_set_name (clock->source, "SpSipClock");
+      g_source_attach (clock->source, clock->context);
+    }
   return clock;
 }
 
@@ -54,25 +138,17 @@ sp_sip_clock_ref (SpSipClock *clock)
   return clock;
 }
 
-static void
-destroy_source (gpointer key, gpointer value, gpointer user_data)
-{
-  SpSipTimer *timer = value;
-
-  if (timer->source_id != 0)
-    {
-      GSource *source = g_main_context_find_source_by_id (timer->clock->context, timer->source_id);
-      if (source != NULL)
-        g_source_destroy (source);
-    }
-}
-
 void
 sp_sip_clock_unref (SpSipClock *clock)
 {
   if (clock == NULL || --clock->ref_count > 0)
     return;
-  g_hash_table_foreach (clock->timers, destroy_source, NULL);
+  if (clock->source)
+    {
+      g_source_destroy (clock->source);
+      g_source_unref (clock->source);
+    }
+  g_sequence_free (clock->queue);
   g_hash_table_unref (clock->timers);
   g_main_context_unref (clock->context);
   g_free (clock);
@@ -86,40 +162,21 @@ sp_sip_clock_now (SpSipClock *clock)
   return g_get_monotonic_time () / 1000;
 }
 
-static gboolean
-system_timer_fired (gpointer data)
-{
-  SpSipTimer *timer = data;
-  SpSipClock *clock = timer->clock;
-  SpSipTimerFunc func = timer->func;
-  gpointer user_data = timer->user_data;
-
-  /* Forget the timer before the callback, which may cancel or add others. */
-  timer->source_id = 0;
-  g_hash_table_remove (clock->timers, GUINT_TO_POINTER (timer->id));
-  func (user_data);
-  return G_SOURCE_REMOVE;
-}
-
 guint
 sp_sip_clock_add_timeout (SpSipClock *clock, guint ms, SpSipTimerFunc func, gpointer user_data)
 {
   SpSipTimer *timer = g_new0 (SpSipTimer, 1);
 
-  timer->id = clock->next_id++;
-  if (clock->next_id == 0)
-    clock->next_id = 1;
+  do
+    timer->id = clock->next_id++;
+  while (timer->id == 0 || g_hash_table_contains (clock->timers, GUINT_TO_POINTER (timer->id)));
   timer->due = sp_sip_clock_now (clock) + ms;
   timer->func = func;
   timer->user_data = user_data;
-  timer->clock = clock;
-  if (!clock->fake)
-    {
-      g_autoptr (GSource) source = g_timeout_source_new (ms);
-      g_source_set_callback (source, system_timer_fired, timer, NULL);
-      timer->source_id = g_source_attach (source, clock->context);
-    }
+  timer->iter = g_sequence_insert_sorted (clock->queue, timer, timer_compare, NULL);
   g_hash_table_insert (clock->timers, GUINT_TO_POINTER (timer->id), timer);
+  if (timer->iter == g_sequence_get_begin_iter (clock->queue))
+    reschedule (clock);
   return timer->id;
 }
 
@@ -133,26 +190,8 @@ sp_sip_clock_cancel (SpSipClock *clock, guint id)
   timer = g_hash_table_lookup (clock->timers, GUINT_TO_POINTER (id));
   if (timer == NULL)
     return;
-  destroy_source (NULL, timer, NULL);
-  g_hash_table_remove (clock->timers, GUINT_TO_POINTER (id));
-}
-
-/* The earliest pending timer; ties go to the one added first. */
-static SpSipTimer *
-earliest_timer (SpSipClock *clock)
-{
-  GHashTableIter iter;
-  gpointer value;
-  SpSipTimer *best = NULL;
-
-  g_hash_table_iter_init (&iter, clock->timers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      SpSipTimer *t = value;
-      if (best == NULL || t->due < best->due || (t->due == best->due && t->id < best->id))
-        best = t;
-    }
-  return best;
+  remove_timer (clock, timer);
+  /* A ready time too early only costs one empty dispatch: no reschedule. */
 }
 
 void
@@ -162,20 +201,7 @@ sp_sip_clock_advance (SpSipClock *clock, guint ms)
 
   g_return_if_fail (clock->fake);
   target = clock->fake_now + ms;
-  for (;;)
-    {
-      SpSipTimer *timer = earliest_timer (clock);
-      SpSipTimerFunc func;
-      gpointer user_data;
-
-      if (timer == NULL || timer->due > target)
-        break;
-      clock->fake_now = timer->due;
-      func = timer->func;
-      user_data = timer->user_data;
-      g_hash_table_remove (clock->timers, GUINT_TO_POINTER (timer->id));
-      func (user_data);
-    }
+  fire_due (clock, target);
   clock->fake_now = target;
 }
 
