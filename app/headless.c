@@ -49,6 +49,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
 {
   memset (opts, 0, sizeof *opts);
   opts->hangup_after = -1;
+  opts->media_timeout = -1;
 }
 
 void
@@ -99,6 +100,13 @@ on_hangup_after (const char *name, const char *value, gpointer data, GError **er
   return parse_seconds (name, value, &opts->hangup_after, error);
 }
 
+static gboolean
+on_media_timeout (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  return parse_seconds (name, value, &opts->media_timeout, error);
+}
+
 GOptionGroup *
 sp_headless_option_group (SpHeadlessOptions *opts)
 {
@@ -127,6 +135,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Quit once the last call has ended"), NULL },
     { "log-sip", 0, 0, G_OPTION_ARG_NONE, &opts->log_sip,
       N_ ("Print every SIP message sent and received to stderr"), NULL },
+    { "media-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_media_timeout,
+      N_ ("End a call when no media arrives for SECONDS (default 30; 0 = never)"), N_ ("SECONDS") },
     { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
     { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
     { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
@@ -842,6 +852,8 @@ runner_start (Runner *r, GError **error)
   r->phone = sp_phone_new (config_dir, state_dir);
   g_object_set (r->phone, "log-sip", opts->log_sip, "audio-in", opts->audio_in, "audio-out",
                 opts->audio_out, NULL);
+  if (opts->media_timeout >= 0)
+    g_object_set (r->phone, "media-timeout", (guint) opts->media_timeout, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
   g_signal_connect (r->phone, "incoming-call", G_CALLBACK (on_incoming_call), r);

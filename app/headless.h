@@ -23,6 +23,7 @@ typedef struct
   char *audio_out;
   gboolean exit_when_idle;
   gboolean log_sip;
+  gint media_timeout; /* seconds, -1 = the phone's default (30) */
   /* The server's (issue: mini-server); parsed here so one option table
    * documents the whole binary. */
   gboolean server;

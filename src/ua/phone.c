@@ -206,7 +206,7 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_DO_NOT_DISTURB] = g_param_spec_boolean ("do-not-disturb", NULL, NULL, FALSE, rw);
   props[PROP_DISPLAY_NAME] = g_param_spec_string ("display-name", NULL, NULL, NULL, rw);
   props[PROP_USER] = g_param_spec_string ("user", NULL, NULL, NULL, rw);
-  props[PROP_MEDIA_TIMEOUT] = g_param_spec_uint ("media-timeout", NULL, NULL, 0, 3600, 30, rw);
+  props[PROP_MEDIA_TIMEOUT] = g_param_spec_uint ("media-timeout", NULL, NULL, 0, 86400, 30, rw);
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
@@ -459,6 +459,12 @@ on_registration (SpRegistration *reg, SpAccount *account, guint code, gpointer u
     g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, account, code);
 }
 
+static void
+log_registration (const char *direction, SpSipMessage *msg, gpointer user_data)
+{
+  sp_phone_log_message (user_data, direction, msg, NULL);
+}
+
 void
 sp_phone_register (SpPhone *self, SpAccount *account)
 {
@@ -478,6 +484,7 @@ sp_phone_register (SpPhone *self, SpAccount *account)
       if (reg == NULL)
         {
           reg = sp_registration_new (self->stack, a, on_registration, self);
+          sp_registration_set_log_func (reg, log_registration, self);
           g_hash_table_insert (self->registrations, g_object_ref (a), reg);
         }
       sp_registration_start (reg);

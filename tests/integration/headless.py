@@ -55,7 +55,13 @@ class Instance:
         self.proc.stdin.flush()
 
     def wait(self, name, timeout=WAIT, **match):
-        """The next event called @name (and matching @match); others are kept in seen."""
+        """The next event called @name (and matching @match); others are kept in seen.
+        An event already seen but not yet taken counts too."""
+        for ev in self.seen:
+            if (not ev.get("_taken") and ev.get("event") == name
+                    and all(ev.get(k) == v for k, v in match.items())):
+                ev["_taken"] = True
+                return ev
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -70,6 +76,7 @@ class Instance:
             if ev.get("event") == "_not_json":
                 raise AssertionError("%s: stdout line is not JSON: %r" % (self.name, ev["line"]))
             if ev.get("event") == name and all(ev.get(k) == v for k, v in match.items()):
+                ev["_taken"] = True
                 return ev
             if ev.get("event") == "_eof":
                 raise AssertionError("%s: exited while waiting for %s (seen: %s)"
@@ -376,6 +383,170 @@ def test_auto_answer_exit_when_idle():
     with_pair(body, b_args=["--auto-answer=1"])
 
 
+# ---- a raw SIP peer over UDP (for what two instances never send) --------
+
+import socket  # noqa: E402
+
+
+class RawUac:
+    """Just enough of a UAC to send one INVITE, ACK, INFO and BYE by hand."""
+
+    def __init__(self, local, remote):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((local, 0))
+        self.sock.settimeout(WAIT)
+        self.local = "%s:%d" % self.sock.getsockname()
+        self.remote = remote
+        host, port = remote.rsplit(":", 1)
+        self.addr = (host, int(port))
+        self.call_id = "raw-%d@test" % os.getpid()
+        self.cseq = 0
+        self.to_tag = None
+
+    def request(self, method, body="", ctype=None, cseq=None):
+        if cseq is None:
+            self.cseq += 1
+            cseq = self.cseq
+        to = "<sip:%s>" % self.remote + (";tag=%s" % self.to_tag if self.to_tag else "")
+        lines = ["%s sip:%s SIP/2.0" % (method, self.remote),
+                 "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s%d;rport" % (self.local, method.lower(),
+                                                                     cseq),
+                 "From: <sip:raw@%s>;tag=rawtag" % self.local, "To: " + to,
+                 "Call-ID: " + self.call_id, "CSeq: %d %s" % (cseq, method),
+                 "Max-Forwards: 70", "Contact: <sip:raw@%s>" % self.local]
+        if ctype:
+            lines.append("Content-Type: " + ctype)
+        lines.append("Content-Length: %d" % len(body.encode()))
+        self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n" + body).encode(), self.addr)
+
+    def response(self, final_only=True, method=None):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            data, _ = self.sock.recvfrom(65536)
+            text = data.decode(errors="replace")
+            if not text.startswith("SIP/2.0 "):
+                continue  # a request from the far end (BYE): not what we wait for
+            code = int(text.split()[1])
+            if method and ("CSeq:" not in text or method not in text.split("CSeq:")[1]
+                           .split("\r\n")[0]):
+                continue
+            if code >= 200 or not final_only:
+                for line in text.split("\r\n"):
+                    if line.lower().startswith("to:") and ";tag=" in line:
+                        self.to_tag = line.split(";tag=")[1].split(";")[0].strip()
+                return code, text
+        raise AssertionError("no response within %.0f s" % WAIT)
+
+    def close(self):
+        self.sock.close()
+
+
+def raw_sdp(local_ip, port, formats, rtpmaps=""):
+    return ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP %s\r\n%s" % (local_ip, local_ip, port, formats, rtpmaps))
+
+
+def test_no_common_codec():
+    b = Instance("b", ["--bind", "127.0.0.102:0"])
+    uac = None
+    try:
+        sip = b.wait("ready")["sip"]
+        uac = RawUac("127.0.0.103", sip)
+        uac.request("INVITE", raw_sdp("127.0.0.103", 7000, "3 18", "a=rtpmap:18 G729/8000\r\n"),
+                    "application/sdp")
+        code, text = uac.response(method="INVITE")
+        assert code == 488, text
+        assert "GSM, G729" in text and "PCMU" in text, text  # the Warning names both lists
+        uac.request("ACK", cseq=uac.cseq)
+        end = b.wait("ended")
+        assert end["code"] == 488 and "No common codec" in end["reason"], end
+        assert "GSM, G729" in end["reason"] and "PCMU, PCMA" in end["reason"], end
+        b.send("quit")
+        assert b.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(b.log())
+        raise
+    finally:
+        if uac:
+            uac.close()
+        b.close()
+
+
+def test_info_dtmf_and_media_timeout():
+    b = Instance("b", ["--bind", "127.0.0.102:0", "--auto-answer", "--media-timeout", "2"])
+    uac = None
+    try:
+        sip = b.wait("ready")["sip"]
+        uac = RawUac("127.0.0.103", sip)
+        uac.request("INVITE", raw_sdp("127.0.0.103", 7000, "0 101",
+                                      "a=rtpmap:101 telephone-event/8000\r\n"),
+                    "application/sdp")
+        code, text = uac.response(method="INVITE")
+        assert code == 200 and "m=audio" in text, text
+        uac.request("ACK", cseq=uac.cseq)
+        b.wait("established")
+        uac.request("INFO", "Signal=5\r\nDuration=160\r\n", "application/dtmf-relay")
+        code, text = uac.response(method="INFO")
+        assert code == 200, text
+        ev = b.wait("dtmf")
+        assert ev["digit"] == "5" and ev["method"] == "info", ev
+        # We never send RTP: the call ends by media timeout, with a BYE.
+        t0 = time.monotonic()
+        end = b.wait("ended", timeout=10)
+        assert end["reason"] == "media timeout", end
+        assert time.monotonic() - t0 < 6, "media timeout took too long"
+        b.send("quit")
+        assert b.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(b.log())
+        raise
+    finally:
+        if uac:
+            uac.close()
+        b.close()
+
+
+def test_second_call_holds_first():
+    def body(p):
+        c = Instance("c", ["--bind", "127.0.0.103:0"])
+        try:
+            c.wait("ready")
+            p.a.send("call " + p.b_sip)
+            p.b.wait("incoming")
+            p.b.send("answer")
+            first = p.b.wait("established")
+            p.a.wait("established")
+            c.send("call " + p.b_sip)
+            second = p.b.wait("incoming")
+            assert second["call"] != first["call"], (first, second)
+            p.b.send("answer " + second["call"])
+            # The answer (200) goes out at once; the hold waits for its re-INVITE.
+            p.b.wait("established", call=second["call"])
+            held = p.b.wait("held")
+            assert held["call"] == first["call"], held
+            c.wait("established")
+            p.b.send("status")
+            st = p.b.wait("status")
+            states = {x["call"]: x["state"] for x in st["calls"]}
+            assert states == {first["call"]: "held", second["call"]: "established"}, st
+            p.b.send("hangup " + second["call"])
+            c.wait("ended")
+            p.b.send("resume " + first["call"])
+            res = p.b.wait("resumed")
+            assert res["call"] == first["call"], res
+            p.b.send("hangup")
+            p.a.wait("ended")
+            c.send("quit")
+            assert c.exit_code() == 0
+            p.quit()
+        except BaseException:
+            sys.stderr.write(c.log())
+            raise
+        finally:
+            c.close()
+    with_pair(body)
+
+
 # ---- through Kamailio ---------------------------------------------------
 
 KAMAILIO = "/usr/sbin/kamailio"
@@ -525,6 +696,9 @@ TESTS = {
     "busy-dnd": test_busy_dnd,
     "hold-resume-dtmf": test_hold_resume_dtmf,
     "auto-answer-exit-when-idle": test_auto_answer_exit_when_idle,
+    "no-common-codec": test_no_common_codec,
+    "info-dtmf-media-timeout": test_info_dtmf_and_media_timeout,
+    "second-call-holds-first": test_second_call_holds_first,
     "kamailio-register": test_kamailio_register,
     "kamailio-call": test_kamailio_call,
 }
