@@ -21,6 +21,8 @@ typedef enum
   SP_MEDIA_ERROR_NOT_ACCEPTABLE,
   /* Sockets could not be bound. */
   SP_MEDIA_ERROR_BIND,
+  /* Offer/answer: an offer arrived while ours was pending (SIP 491). */
+  SP_MEDIA_ERROR_GLARE,
 } SpMediaErrorCode;
 
 GQuark sp_media_error_quark (void);

@@ -1,0 +1,729 @@
+#include "media/offer-answer.h"
+#include "media/error.h"
+#include "sip/error.h"
+
+#include <string.h>
+
+#define MAX_CODECS      8
+#define DEFAULT_PTIME   20
+#define MIN_PTIME       10
+#define MAX_PTIME       60
+#define DTMF_CLOCK_RATE 8000
+#define DTMF_EVENTS     "0-16"
+
+static const SpCodecId default_codecs[] = { SP_CODEC_PCMU, SP_CODEC_PCMA, SP_CODEC_G722 };
+
+struct _SpOfferAnswer
+{
+  /* Configuration. */
+  char *local_address;
+  guint16 rtp_port, rtcp_port;
+  SpCodecId codecs[MAX_CODECS];
+  guint n_codecs;
+  guint ptime_ms;
+  gint dtmf_pt;
+  gboolean rtcp_mux_ok;
+  char *username;
+  gboolean hold;
+
+  /* o= line: the version goes up when what we send changes. */
+  guint64 session_id, version;
+  char *last_sent;
+
+  /* Our offer waiting for its answer, and what it allowed. */
+  SpSdpSession *pending_offer;
+  gboolean offered_send, offered_recv;
+
+  /* What is in force. */
+  gboolean negotiated;
+  SpMediaParams params;
+  char *remote_address;
+  SpSdpDirection local_direction, remote_direction;
+  gboolean remote_hold;
+};
+
+/* What the peer's SDP says it wants, c=0.0.0.0 included. */
+typedef struct
+{
+  gboolean sends, receives;
+} PeerWish;
+
+/* ---- Helpers --------------------------------------------------------------- */
+
+static SpSdpDirection
+direction_from_flags (gboolean send, gboolean recv)
+{
+  if (send && recv)
+    return SP_SDP_DIRECTION_SENDRECV;
+  if (send)
+    return SP_SDP_DIRECTION_SENDONLY;
+  if (recv)
+    return SP_SDP_DIRECTION_RECVONLY;
+  return SP_SDP_DIRECTION_INACTIVE;
+}
+
+static gboolean
+direction_sends (SpSdpDirection d)
+{
+  return d == SP_SDP_DIRECTION_SENDRECV || d == SP_SDP_DIRECTION_SENDONLY;
+}
+
+static gboolean
+direction_receives (SpSdpDirection d)
+{
+  return d == SP_SDP_DIRECTION_SENDRECV || d == SP_SDP_DIRECTION_RECVONLY;
+}
+
+static SpSdpAddrType
+addr_type_of (const char *address)
+{
+  return strchr (address, ':') != NULL ? SP_SDP_ADDR_IP6 : SP_SDP_ADDR_IP4;
+}
+
+static gboolean
+is_rtp_avp (const SpSdpMedia *media)
+{
+  const char *proto = sp_sdp_media_get_proto (media);
+
+  return g_ascii_strcasecmp (proto, "RTP/AVP") == 0 || g_ascii_strcasecmp (proto, "RTP/AVPF") == 0;
+}
+
+/* The first audio m= line we can carry (RTP/AVP), port 0 included; @index
+ * gets its position. */
+static SpSdpMedia *
+find_audio (const SpSdpSession *sdp, guint *index)
+{
+  for (guint i = 0; i < sp_sdp_session_get_n_media (sdp); i++)
+    {
+      SpSdpMedia *m = sp_sdp_session_get_media (sdp, i);
+      if (g_strcmp0 (sp_sdp_media_get_media_type (m), "audio") == 0 && is_rtp_avp (m))
+        {
+          *index = i;
+          return m;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+has_any_audio (const SpSdpSession *sdp)
+{
+  for (guint i = 0; i < sp_sdp_session_get_n_media (sdp); i++)
+    if (g_strcmp0 (sp_sdp_media_get_media_type (sp_sdp_session_get_media (sdp, i)), "audio") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+codec_allowed (const SpCodecId *codecs, guint n, SpCodecId id)
+{
+  for (guint i = 0; i < n; i++)
+    if (codecs[i] == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* The codec the @index-th format of @media names, if it is one of
+ * @codecs: a static payload type whose rtpmap (if any) agrees. */
+static const SpCodecInfo *
+match_codec (const SpSdpMedia *media, guint index, const SpCodecId *codecs, guint n)
+{
+  gint pt = sp_sdp_media_get_payload_type (media, index);
+  const SpCodecInfo *info;
+  SpSdpRtpmap map;
+
+  if (pt < 0)
+    return NULL;
+  info = sp_codec_info_for_payload_type ((guint) pt);
+  if (info == NULL || !codec_allowed (codecs, n, info->id))
+    return NULL;
+  if (!sp_sdp_media_get_rtpmap (media, (guint) pt, &map) || map.encoding == NULL)
+    return info;
+  if (g_ascii_strcasecmp (map.encoding, info->encoding) != 0 || map.channels > 1)
+    return NULL;
+  /* G.722's RTP clock is 8000 by RFC 3551; many write 16000. */
+  if (map.clock_rate != 0 && map.clock_rate != info->clock_rate &&
+      !(info->id == SP_CODEC_G722 && map.clock_rate == 16000))
+    return NULL;
+  return info;
+}
+
+/* The payload type of telephone-event/8000 in @media, or -1. */
+static gint
+find_dtmf (const SpSdpMedia *media)
+{
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
+    {
+      gint pt = sp_sdp_media_get_payload_type (media, i);
+      SpSdpRtpmap map;
+      if (pt >= 0 && sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding &&
+          g_ascii_strcasecmp (map.encoding, "telephone-event") == 0 &&
+          map.clock_rate == DTMF_CLOCK_RATE)
+        return pt;
+    }
+  return -1;
+}
+
+static gboolean
+list_has_word (const char *list, const char *word)
+{
+  g_auto (GStrv) words = g_strsplit (list, " ", -1);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_ascii_strcasecmp (words[i], word) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* "GSM iLBC": the formats of @media by name, telephone-event left out. */
+static char *
+describe_formats (const SpSdpMedia *media)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
+    {
+      gint pt = sp_sdp_media_get_payload_type (media, i);
+      SpSdpRtpmap map;
+      const char *name = sp_sdp_media_get_format (media, i);
+      if (pt >= 0 && sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding)
+        name = map.encoding;
+      if (g_ascii_strcasecmp (name, "telephone-event") == 0 || list_has_word (out->str, name))
+        continue;
+      if (out->len)
+        g_string_append_c (out, ' ');
+      g_string_append (out, name);
+    }
+  if (out->len == 0)
+    g_string_append (out, "nothing");
+  return g_string_free (out, FALSE);
+}
+
+static char *
+describe_codecs (const SpCodecId *codecs, guint n)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (out->len)
+        g_string_append_c (out, ' ');
+      g_string_append (out, sp_codec_info_for_payload_type (codecs[i])->encoding);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A packet time the session supports: 10..60 ms in steps of 10. */
+static guint
+choose_ptime_value (guint ms)
+{
+  if (ms == 0)
+    return DEFAULT_PTIME;
+  return CLAMP ((ms + 5) / 10 * 10, MIN_PTIME, MAX_PTIME);
+}
+
+/* a=ptime within a=maxptime, rounded to what the session supports. */
+static guint
+choose_ptime (const SpSdpMedia *media, guint fallback)
+{
+  gint ptime = sp_sdp_media_get_ptime (media);
+  gint maxptime = sp_sdp_media_get_maxptime (media);
+  guint p = choose_ptime_value (ptime > 0 ? (guint) ptime : fallback);
+
+  if (maxptime > 0 && p > (guint) maxptime)
+    p = MAX ((guint) maxptime / 10 * 10, MIN_PTIME);
+  return p;
+}
+
+/* Where the peer wants RTP, and whether it wants to send and receive. */
+static gboolean
+read_peer (const SpSdpMedia *media, const char **address, PeerWish *wish, GError **error)
+{
+  const SpSdpConnection *c = sp_sdp_media_get_effective_connection (media);
+  g_autoptr (GInetAddress) ia = NULL;
+  SpSdpDirection d = sp_sdp_media_get_direction (media);
+
+  if (c == NULL)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                           "the audio stream has no connection address (c=)");
+      return FALSE;
+    }
+  ia = g_inet_address_new_from_string (c->address);
+  if (ia == NULL)
+    {
+      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                   "the connection address %s is not an IP address", c->address);
+      return FALSE;
+    }
+  if (g_inet_address_get_is_multicast (ia))
+    {
+      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                   "multicast audio (%s) is not supported", c->address);
+      return FALSE;
+    }
+  *address = c->address;
+  wish->sends = direction_sends (d);
+  /* RFC 2543 hold: c=0.0.0.0 says "send me nothing". */
+  wish->receives = direction_receives (d) && !g_inet_address_get_is_any (ia);
+  return TRUE;
+}
+
+static void
+fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint ptime, gint dtmf_pt, gboolean mux,
+             const char *address, const SpSdpMedia *media, gboolean send, gboolean recv)
+{
+  SpMediaParams *p = &oa->params;
+  gint rtcp = sp_sdp_media_get_rtcp_port (media);
+
+  g_free (oa->remote_address);
+  oa->remote_address = g_strdup (address);
+  memset (p, 0, sizeof *p);
+  p->codec = codec->id;
+  p->ptime_ms = ptime;
+  p->dtmf_payload_type = dtmf_pt;
+  p->rtcp_mux = mux;
+  p->remote_address = oa->remote_address;
+  p->remote_rtp_port = (guint16) sp_sdp_media_get_port (media);
+  p->remote_rtcp_port = rtcp > 0 && !mux ? (guint16) rtcp : 0;
+  p->send = send && p->remote_rtp_port != 0;
+  p->receive = recv;
+  oa->negotiated = TRUE;
+}
+
+/* ---- Building our SDP ------------------------------------------------------ */
+
+typedef struct
+{
+  guint16 port;
+  const SpCodecId *codecs;
+  guint n_codecs;
+  gint dtmf_pt;
+  guint ptime;
+  gboolean mux;
+  SpSdpDirection direction;
+} AudioLine;
+
+static SpSdpSession *
+new_description (SpOfferAnswer *oa)
+{
+  SpSdpAddrType type = addr_type_of (oa->local_address);
+  SpSdpSession *sdp =
+      sp_sdp_session_new (oa->username, oa->session_id, oa->version, type, oa->local_address);
+
+  sp_sdp_session_set_connection (sdp, type, oa->local_address);
+  return sdp;
+}
+
+static void
+add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
+{
+  SpSdpMedia *m = sp_sdp_session_add_media (sdp, "audio", line->port, "RTP/AVP");
+
+  for (guint i = 0; i < line->n_codecs; i++)
+    {
+      const SpCodecInfo *info = sp_codec_info_for_payload_type (line->codecs[i]);
+      sp_sdp_media_add_rtp_format (m, info->payload_type, info->encoding, info->clock_rate, 1);
+    }
+  if (line->dtmf_pt >= 0)
+    {
+      sp_sdp_media_add_rtp_format (m, (guint) line->dtmf_pt, "telephone-event", DTMF_CLOCK_RATE, 1);
+      sp_sdp_media_set_fmtp (m, (guint) line->dtmf_pt, DTMF_EVENTS);
+    }
+  sp_sdp_media_set_ptime (m, (gint) line->ptime);
+  sp_sdp_media_set_rtcp (m, oa->rtcp_port ? oa->rtcp_port : oa->rtp_port + 1,
+                         addr_type_of (oa->local_address), NULL);
+  if (line->mux)
+    sp_sdp_media_set_rtcp_mux (m, TRUE);
+  sp_sdp_media_set_direction (m, line->direction);
+}
+
+/* An m= line we do not take, answered with port 0 (RFC 3264 6). */
+static void
+add_rejected (SpSdpSession *sdp, const SpSdpMedia *offered)
+{
+  SpSdpMedia *m = sp_sdp_session_add_media (sdp, sp_sdp_media_get_media_type (offered), 0,
+                                            sp_sdp_media_get_proto (offered));
+
+  if (m != NULL && sp_sdp_media_get_n_formats (offered) > 0)
+    sp_sdp_media_add_format (m, sp_sdp_media_get_format (offered, 0));
+}
+
+/* Serializes @sdp with the right o= version: the same as last time if
+ * nothing changed, one more if it did. */
+static char *
+finish_description (SpOfferAnswer *oa, SpSdpSession *sdp)
+{
+  char *text;
+
+  sp_sdp_session_set_session_version (sdp, oa->version);
+  text = sp_sdp_session_to_string (sdp);
+  if (oa->last_sent != NULL && strcmp (text, oa->last_sent) != 0)
+    {
+      g_free (text);
+      oa->version++;
+      sp_sdp_session_set_session_version (sdp, oa->version);
+      text = sp_sdp_session_to_string (sdp);
+    }
+  g_free (oa->last_sent);
+  oa->last_sent = g_strdup (text);
+  return text;
+}
+
+/* ---- Public ---------------------------------------------------------------- */
+
+SpOfferAnswer *
+sp_offer_answer_new (const SpOfferAnswerConfig *config)
+{
+  SpOfferAnswer *oa;
+
+  g_return_val_if_fail (config != NULL && config->local_address != NULL, NULL);
+  oa = g_new0 (SpOfferAnswer, 1);
+  oa->local_address = g_strdup (config->local_address);
+  oa->rtp_port = config->rtp_port;
+  oa->rtcp_port = config->rtcp_port;
+  if (config->codecs != NULL && config->n_codecs > 0)
+    {
+      for (guint i = 0; i < config->n_codecs && oa->n_codecs < MAX_CODECS; i++)
+        if (sp_codec_info_for_payload_type (config->codecs[i]) != NULL &&
+            !codec_allowed (oa->codecs, oa->n_codecs, config->codecs[i]))
+          oa->codecs[oa->n_codecs++] = config->codecs[i];
+    }
+  if (oa->n_codecs == 0)
+    {
+      memcpy (oa->codecs, default_codecs, sizeof default_codecs);
+      oa->n_codecs = G_N_ELEMENTS (default_codecs);
+    }
+  oa->ptime_ms = choose_ptime_value (config->ptime_ms);
+  if (config->dtmf_payload_type == 0)
+    oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT;
+  else if (config->dtmf_payload_type >= 96 && config->dtmf_payload_type <= 127)
+    oa->dtmf_pt = config->dtmf_payload_type;
+  else
+    oa->dtmf_pt = -1;
+  oa->rtcp_mux_ok = !config->no_rtcp_mux;
+  oa->username = g_strdup (config->username);
+  /* Any number fits (RFC 4566 5.2); 31 bits keep it readable. */
+  oa->session_id = g_random_int_range (1, G_MAXINT32);
+  oa->version = oa->session_id;
+  oa->local_direction = oa->remote_direction = SP_SDP_DIRECTION_SENDRECV;
+  oa->params.dtmf_payload_type = -1;
+  return oa;
+}
+
+void
+sp_offer_answer_free (SpOfferAnswer *oa)
+{
+  if (oa == NULL)
+    return;
+  g_free (oa->local_address);
+  g_free (oa->username);
+  g_free (oa->last_sent);
+  g_free (oa->remote_address);
+  g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+  g_free (oa);
+}
+
+void
+sp_offer_answer_set_local (SpOfferAnswer *oa, const char *address, guint16 rtp_port,
+                           guint16 rtcp_port)
+{
+  g_return_if_fail (address != NULL);
+  g_free (oa->local_address);
+  oa->local_address = g_strdup (address);
+  oa->rtp_port = rtp_port;
+  oa->rtcp_port = rtcp_port;
+}
+
+void
+sp_offer_answer_set_hold (SpOfferAnswer *oa, gboolean hold)
+{
+  oa->hold = hold;
+}
+
+gboolean
+sp_offer_answer_get_hold (SpOfferAnswer *oa)
+{
+  return oa->hold;
+}
+
+char *
+sp_offer_answer_create_offer (SpOfferAnswer *oa)
+{
+  g_autoptr (SpSdpSession) sdp = new_description (oa);
+  AudioLine line = { 0 };
+  char *text;
+
+  /* RFC 3264 8.4: hold offers sendonly, or inactive when the peer holds
+   * us already (it would not take our audio anyway). */
+  oa->offered_recv = !oa->hold;
+  oa->offered_send = !(oa->hold && oa->negotiated && oa->remote_hold);
+  line.port = oa->rtp_port;
+  line.codecs = oa->codecs;
+  line.n_codecs = oa->n_codecs;
+  line.dtmf_pt = oa->dtmf_pt;
+  line.ptime = oa->ptime_ms;
+  line.mux = oa->rtcp_mux_ok;
+  line.direction = direction_from_flags (oa->offered_send, oa->offered_recv);
+  add_audio (oa, sdp, &line);
+  text = finish_description (oa, sdp);
+  g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+  oa->pending_offer = g_steal_pointer (&sdp);
+  return text;
+}
+
+void
+sp_offer_answer_rollback (SpOfferAnswer *oa)
+{
+  g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+}
+
+static gboolean
+apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
+{
+  const SpSdpMedia *offered = sp_sdp_session_get_media (oa->pending_offer, 0);
+  const SpCodecInfo *codec = NULL;
+  const SpSdpMedia *m;
+  const char *address;
+  PeerWish wish;
+  SpSdpDirection answered;
+  gboolean send, recv;
+  guint index;
+  gint dtmf_pt = -1;
+
+  m = find_audio (answer, &index);
+  if (m == NULL || index != 0 || sp_sdp_media_get_port (m) == 0)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED,
+                           "the peer rejected the audio stream");
+      return FALSE;
+    }
+  for (guint i = 0; codec == NULL && i < sp_sdp_media_get_n_formats (m); i++)
+    codec = match_codec (m, i, oa->codecs, oa->n_codecs);
+  if (codec == NULL)
+    {
+      g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
+      g_autofree char *theirs = describe_formats (m);
+      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC,
+                   "no common codec: we offered %s, they answered %s", ours, theirs);
+      return FALSE;
+    }
+  if (!read_peer (m, &address, &wish, error))
+    return FALSE;
+  if (oa->dtmf_pt >= 0)
+    dtmf_pt = find_dtmf (m);
+  /* The answer's direction is the peer's view: it sends what we receive. */
+  answered = sp_sdp_media_get_direction (m);
+  send = oa->offered_send && wish.receives;
+  recv = oa->offered_recv && direction_sends (answered);
+  fill_params (oa, codec, choose_ptime (m, oa->ptime_ms), dtmf_pt,
+               sp_sdp_media_get_rtcp_mux (offered) && sp_sdp_media_get_rtcp_mux (m), address, m,
+               send, recv);
+  oa->local_direction = sp_sdp_media_get_direction (offered);
+  oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
+  /* An answer to an offer that did not send cannot say whether the peer
+   * would take our audio: keep what we knew. */
+  if (oa->offered_send)
+    oa->remote_hold = !wish.receives;
+  return TRUE;
+}
+
+gboolean
+sp_offer_answer_process_answer (SpOfferAnswer *oa, const char *sdp, gsize len,
+                                SpMediaParams *params, GError **error)
+{
+  g_autoptr (SpSdpSession) answer = NULL;
+  gboolean ok;
+
+  if (oa->pending_offer == NULL)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED,
+                           "an SDP answer arrived but no offer was made");
+      return FALSE;
+    }
+  answer = sp_sdp_session_parse (sdp, len, error);
+  ok = answer != NULL && apply_answer (oa, answer, error);
+  g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+  if (ok && params != NULL)
+    *params = oa->params;
+  return ok;
+}
+
+/* The offer set the audio port to 0 in an existing session: answer with
+ * port 0 and stop the media (RFC 3264 8.2). */
+static char *
+answer_disabled (SpOfferAnswer *oa, const SpSdpSession *offer)
+{
+  g_autoptr (SpSdpSession) sdp = new_description (oa);
+
+  for (guint i = 0; i < sp_sdp_session_get_n_media (offer); i++)
+    add_rejected (sdp, sp_sdp_session_get_media (offer, i));
+  oa->params.remote_rtp_port = 0;
+  oa->params.send = oa->params.receive = FALSE;
+  oa->local_direction = oa->remote_direction = SP_SDP_DIRECTION_INACTIVE;
+  return finish_description (oa, sdp);
+}
+
+/* The codecs of @m we support, in its order. */
+static guint
+common_codecs (SpOfferAnswer *oa, const SpSdpMedia *m, SpCodecId out[MAX_CODECS])
+{
+  guint n = 0;
+
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (m) && n < MAX_CODECS; i++)
+    {
+      const SpCodecInfo *codec = match_codec (m, i, oa->codecs, oa->n_codecs);
+      if (codec != NULL && !codec_allowed (out, n, codec->id))
+        out[n++] = codec->id;
+    }
+  return n;
+}
+
+static char *
+answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m, guint index,
+              GError **error)
+{
+  g_autoptr (SpSdpSession) sdp = NULL;
+  SpCodecId codecs[MAX_CODECS];
+  const char *address;
+  PeerWish wish;
+  AudioLine line = { 0 };
+  gboolean send, recv;
+  guint n;
+
+  n = common_codecs (oa, m, codecs);
+  if (n == 0)
+    {
+      g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
+      g_autofree char *theirs = describe_formats (m);
+      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC,
+                   "no common codec: we offer %s, they offer %s", ours, theirs);
+      return NULL;
+    }
+  if (!read_peer (m, &address, &wish, error))
+    return NULL;
+  send = wish.receives;
+  recv = wish.sends && !oa->hold;
+  line.port = oa->rtp_port;
+  line.codecs = codecs;
+  line.n_codecs = n;
+  line.dtmf_pt = oa->dtmf_pt >= 0 ? find_dtmf (m) : -1;
+  line.ptime = choose_ptime (m, oa->ptime_ms);
+  line.mux = oa->rtcp_mux_ok && sp_sdp_media_get_rtcp_mux (m);
+  line.direction = direction_from_flags (send, recv);
+
+  sdp = new_description (oa);
+  for (guint i = 0; i < sp_sdp_session_get_n_media (offer); i++)
+    {
+      if (i == index)
+        add_audio (oa, sdp, &line);
+      else
+        add_rejected (sdp, sp_sdp_session_get_media (offer, i));
+    }
+  fill_params (oa, sp_codec_info_for_payload_type (codecs[0]), line.ptime, line.dtmf_pt, line.mux,
+               address, m, send, recv);
+  oa->local_direction = line.direction;
+  oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
+  oa->remote_hold = !wish.receives;
+  return finish_description (oa, sdp);
+}
+
+char *
+sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len, SpMediaParams *params,
+                               GError **error)
+{
+  g_autoptr (SpSdpSession) offer = NULL;
+  const SpSdpMedia *m;
+  char *answer;
+  guint index;
+
+  if (oa->pending_offer != NULL)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_GLARE,
+                           "an SDP offer arrived while ours is pending");
+      return NULL;
+    }
+  offer = sp_sdp_session_parse (sdp, len, error);
+  if (offer == NULL)
+    return NULL;
+  m = find_audio (offer, &index);
+  if (m == NULL)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                           has_any_audio (offer)
+                               ? "the audio stream needs a profile other than RTP/AVP (SRTP?)"
+                               : "the offer has no audio stream");
+      return NULL;
+    }
+  if (sp_sdp_media_get_port (m) == 0 && !oa->negotiated)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED,
+                           "the offer disables its only audio stream");
+      return NULL;
+    }
+  if (sp_sdp_media_get_port (m) == 0)
+    answer = answer_disabled (oa, offer);
+  else
+    answer = answer_audio (oa, offer, m, index, error);
+  if (answer != NULL && params != NULL)
+    *params = oa->params;
+  return answer;
+}
+
+gboolean
+sp_offer_answer_is_negotiated (SpOfferAnswer *oa)
+{
+  return oa->negotiated;
+}
+
+gboolean
+sp_offer_answer_has_pending_offer (SpOfferAnswer *oa)
+{
+  return oa->pending_offer != NULL;
+}
+
+void
+sp_offer_answer_get_params (SpOfferAnswer *oa, SpMediaParams *params)
+{
+  *params = oa->params;
+}
+
+SpSdpDirection
+sp_offer_answer_get_local_direction (SpOfferAnswer *oa)
+{
+  return oa->local_direction;
+}
+
+SpSdpDirection
+sp_offer_answer_get_remote_direction (SpOfferAnswer *oa)
+{
+  return oa->remote_direction;
+}
+
+gboolean
+sp_offer_answer_is_remote_hold (SpOfferAnswer *oa)
+{
+  return oa->negotiated && oa->remote_hold;
+}
+
+guint
+sp_offer_answer_error_status (const GError *error)
+{
+  if (error == NULL)
+    return 500;
+  if (error->domain == SP_SIP_ERROR)
+    return sp_sip_error_to_status (error);
+  if (error->domain != SP_MEDIA_ERROR)
+    return 500;
+  switch (error->code)
+    {
+      case SP_MEDIA_ERROR_NO_COMMON_CODEC:
+      case SP_MEDIA_ERROR_REJECTED:
+      case SP_MEDIA_ERROR_NOT_ACCEPTABLE:
+        return 488;
+      case SP_MEDIA_ERROR_GLARE:
+        return 491;
+      default:
+        return 500;
+    }
+}

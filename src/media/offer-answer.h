@@ -1,0 +1,137 @@
+#pragma once
+
+#include <glib.h>
+
+#include "media/codec.h"
+#include "media/session.h"
+#include "sip/sdp.h"
+
+G_BEGIN_DECLS
+
+/* SDP offer/answer (RFC 3264) for a call's one audio stream.
+ *
+ * One SpOfferAnswer lives as long as the call (the SIP dialog) and keeps
+ * what was negotiated, so re-INVITEs (hold, resume, a new address or
+ * codec) are new offers in the same session: the o= line keeps its
+ * session id and its version goes up by one each time what we send
+ * changes (RFC 3264 section 8), and stays when it does not.
+ *
+ * Either side may offer:
+ *  - we offer: sp_offer_answer_create_offer (), then the answer goes to
+ *    sp_offer_answer_process_answer (); if the offer is refused (488,
+ *    491, a timeout), sp_offer_answer_rollback () returns to what was
+ *    negotiated before.
+ *  - they offer: sp_offer_answer_process_offer () returns our answer.
+ * Both give the SpMediaParams to start or update the SpMediaSession with.
+ *
+ * Policy:
+ *  - We offer our codecs in preference order (PCMU, PCMA, G722 unless
+ *    configured otherwise) with their static payload types and rtpmap
+ *    lines, telephone-event/8000 (payload type 101 unless configured),
+ *    a=ptime, a=rtcp (RFC 3605) and a=rtcp-mux (RFC 5761: the session
+ *    demultiplexes either way, so we can always offer it).
+ *  - telephone-event is offered and accepted at 8000 Hz only: all three
+ *    codecs have an 8000 Hz RTP clock (G.722 included, RFC 3551 4.5.2)
+ *    and RFC 4733 events share the audio stream's RTP clock, so a
+ *    telephone-event/16000 only makes sense beside a codec we do not have.
+ *    An offer whose only telephone-event is at 16000 is answered without
+ *    DTMF events.
+ *  - Our answer lists the common codecs in the offerer's order (RFC 3264
+ *    6.1) plus telephone-event if offered; the media uses the first one.
+ *    Codecs are matched by static payload type (0, 8, 9) and rtpmap name;
+ *    G722 is accepted with the common wrong clock rate 16000 too.
+ *  - ptime: we send with the peer's a=ptime (within its a=maxptime), as
+ *    10..60 ms in steps of 10; our answer repeats it so both directions
+ *    use the same packet time. Without one, our configured ptime.
+ *  - Direction: hold (sp_offer_answer_set_hold) offers sendonly, or
+ *    inactive when the peer holds us too (RFC 3264 8.4). An answer takes
+ *    what the offer allows and what we want. A received c=0.0.0.0 (RFC
+ *    2543 hold) means: the peer does not want to receive.
+ *  - Streams: the first audio m= line with RTP/AVP (or RTP/AVPF) is ours;
+ *    every other m= line is answered with port 0. An answer with port 0,
+ *    or an initial offer with no usable audio, is an error; a re-offer
+ *    that sets the audio port to 0 is answered with port 0 and yields
+ *    params that send and receive nothing.
+ *
+ * Errors: SP_MEDIA_ERROR (NO_COMMON_CODEC, REJECTED, NOT_ACCEPTABLE,
+ * GLARE, FAILED) or, for SDP that does not parse, SP_SIP_ERROR;
+ * sp_offer_answer_error_status () gives the SIP response code to send. */
+
+typedef struct _SpOfferAnswer SpOfferAnswer;
+
+#define SP_OFFER_ANSWER_DTMF_PT 101
+
+typedef struct
+{
+  /* IP literal for o= and c= (IPv6 without brackets). Required. */
+  const char *local_address;
+  guint16 rtp_port;  /* required */
+  guint16 rtcp_port; /* 0 = rtp_port + 1 */
+  /* Preference order; NULL = PCMU, PCMA, G722. */
+  const SpCodecId *codecs;
+  guint n_codecs;
+  guint ptime_ms; /* 0 = 20 */
+  /* telephone-event payload type we offer (96..127); 0 = 101; -1 = do
+   * not offer or accept DTMF events. */
+  gint dtmf_payload_type;
+  gboolean no_rtcp_mux; /* do not offer or accept rtcp-mux */
+  const char *username; /* o= user; NULL = "-" */
+} SpOfferAnswerConfig;
+
+/* Copies @config. The o= session id is random. */
+SpOfferAnswer *sp_offer_answer_new (const SpOfferAnswerConfig *config);
+void sp_offer_answer_free (SpOfferAnswer *oa);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpOfferAnswer, sp_offer_answer_free)
+
+/* Our address changed (new media session, new interface): used by the
+ * next offer or answer. @rtcp_port 0 = @rtp_port + 1. */
+void sp_offer_answer_set_local (SpOfferAnswer *oa, const char *address, guint16 rtp_port,
+                                guint16 rtcp_port);
+
+/* Local hold, applied by the next offer (or answer). */
+void sp_offer_answer_set_hold (SpOfferAnswer *oa, gboolean hold);
+gboolean sp_offer_answer_get_hold (SpOfferAnswer *oa);
+
+/* Our offer (an INVITE, a re-INVITE, or a 200 to an INVITE without SDP).
+ * Returns the SDP text; the offer stays pending until answered or rolled
+ * back. */
+char *sp_offer_answer_create_offer (SpOfferAnswer *oa);
+
+/* The answer to our pending offer. On success fills @params (see below).
+ * On failure the pending offer is forgotten as by rollback. */
+gboolean sp_offer_answer_process_answer (SpOfferAnswer *oa, const char *sdp, gsize len,
+                                         SpMediaParams *params, GError **error);
+
+/* Forgets the pending offer (it was refused): what was negotiated before
+ * stays in force. The session version never goes back: the next offer
+ * is compared with the refused one. */
+void sp_offer_answer_rollback (SpOfferAnswer *oa);
+
+/* Answers the peer's offer: returns our SDP and fills @params, or NULL
+ * with @error (nothing changes then: the previous negotiation stays).
+ * Fails with SP_MEDIA_ERROR_GLARE while our own offer is pending. */
+char *sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len,
+                                     SpMediaParams *params, GError **error);
+
+/* @params->remote_address points into @oa and stays valid until the next
+ * call on @oa (the session copies it in sp_media_session_start ()). */
+
+/* TRUE once an offer/answer exchange has completed. */
+gboolean sp_offer_answer_is_negotiated (SpOfferAnswer *oa);
+/* TRUE while our offer waits for its answer. */
+gboolean sp_offer_answer_has_pending_offer (SpOfferAnswer *oa);
+/* The negotiated params (zeroed with codec PCMU before negotiation). */
+void sp_offer_answer_get_params (SpOfferAnswer *oa, SpMediaParams *params);
+/* The direction in the last SDP we sent / the peer's effective direction
+ * in its last SDP (c=0.0.0.0 counted as not receiving). */
+SpSdpDirection sp_offer_answer_get_local_direction (SpOfferAnswer *oa);
+SpSdpDirection sp_offer_answer_get_remote_direction (SpOfferAnswer *oa);
+/* TRUE when the peer has put us on hold (it does not want our audio). */
+gboolean sp_offer_answer_is_remote_hold (SpOfferAnswer *oa);
+
+/* The SIP final response for an error from this module: 488 for media
+ * that cannot be used, 491 for glare, 400 for SDP that does not parse,
+ * 500 otherwise. */
+guint sp_offer_answer_error_status (const GError *error);
+
+G_END_DECLS

@@ -1,0 +1,743 @@
+/* SDP offer/answer (RFC 3264) for the audio stream, with offers as real
+ * peers send them. */
+
+#include "media/error.h"
+#include "media/offer-answer.h"
+#include "sip/error.h"
+
+#include <string.h>
+
+/* baresip 1.x calling with opus first (which we lack), rtcp-mux and the
+ * a=ssrc/label lines it adds. */
+static const char baresip_offer[] = "v=0\r\n"
+                                    "o=- 1853434006 2149428212 IN IP4 127.0.0.2\r\n"
+                                    "s=-\r\n"
+                                    "c=IN IP4 127.0.0.2\r\n"
+                                    "t=0 0\r\n"
+                                    "a=tool:baresip 1.0.0\r\n"
+                                    "m=audio 20372 RTP/AVP 96 9 0 8 101\r\n"
+                                    "b=AS:77\r\n"
+                                    "a=rtpmap:96 opus/48000/2\r\n"
+                                    "a=fmtp:96 stereo=1;sprop-stereo=1\r\n"
+                                    "a=rtpmap:9 G722/8000\r\n"
+                                    "a=rtpmap:0 PCMU/8000\r\n"
+                                    "a=rtpmap:8 PCMA/8000\r\n"
+                                    "a=rtpmap:101 telephone-event/8000\r\n"
+                                    "a=fmtp:101 0-15\r\n"
+                                    "a=rtcp-mux\r\n"
+                                    "a=sendrecv\r\n"
+                                    "a=label:1\r\n"
+                                    "a=ssrc:2468523151 cname:c5f2f0b2-3e1f-4b9a\r\n"
+                                    "a=rtcp-rsize\r\n"
+                                    "a=ptime:20\r\n";
+
+/* Yate 2/3 (the seed's era): static and dynamic codecs, two iLBC modes,
+ * no ptime, no direction, bare LF line ends as some builds wrote. */
+static const char yate_offer[] = "v=0\n"
+                                 "o=yate 1285580424 1285580424 IN IP4 127.0.0.3\n"
+                                 "s=SIP Call\n"
+                                 "c=IN IP4 127.0.0.3\n"
+                                 "t=0 0\n"
+                                 "m=audio 23306 RTP/AVP 0 8 3 98 97 101\n"
+                                 "a=rtpmap:0 PCMU/8000\n"
+                                 "a=rtpmap:8 PCMA/8000\n"
+                                 "a=rtpmap:3 GSM/8000\n"
+                                 "a=rtpmap:98 iLBC/8000\n"
+                                 "a=fmtp:98 mode=20\n"
+                                 "a=rtpmap:97 iLBC/8000\n"
+                                 "a=fmtp:97 mode=30\n"
+                                 "a=rtpmap:101 telephone-event/8000\n";
+
+/* Yate configured for low bandwidth only. */
+static const char yate_gsm_ilbc_offer[] = "v=0\r\n"
+                                          "o=yate 1285580500 1285580500 IN IP4 127.0.0.3\r\n"
+                                          "s=SIP Call\r\n"
+                                          "c=IN IP4 127.0.0.3\r\n"
+                                          "t=0 0\r\n"
+                                          "m=audio 23308 RTP/AVP 3 98 97 101\r\n"
+                                          "a=rtpmap:3 GSM/8000\r\n"
+                                          "a=rtpmap:98 iLBC/8000\r\n"
+                                          "a=fmtp:98 mode=20\r\n"
+                                          "a=rtpmap:97 iLBC/8000\r\n"
+                                          "a=fmtp:97 mode=30\r\n"
+                                          "a=rtpmap:101 telephone-event/8000\r\n";
+
+/* A wideband desk phone: G.722 only, with the usual wrong /16000 clock and
+ * telephone-event at 16000, ptime 30. */
+static const char g722_only_offer[] = "v=0\r\n"
+                                      "o=phone 5 5 IN IP4 127.0.0.4\r\n"
+                                      "s=call\r\n"
+                                      "c=IN IP4 127.0.0.4\r\n"
+                                      "t=0 0\r\n"
+                                      "m=audio 3000 RTP/AVP 9 102\r\n"
+                                      "a=rtpmap:9 G722/16000\r\n"
+                                      "a=rtpmap:102 telephone-event/16000\r\n"
+                                      "a=fmtp:102 0-15\r\n"
+                                      "a=ptime:30\r\n"
+                                      "a=rtcp:3001\r\n";
+
+static SpOfferAnswer *
+new_oa (void)
+{
+  SpOfferAnswerConfig config = { 0 };
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = 40000;
+  config.username = "softphone";
+  return sp_offer_answer_new (&config);
+}
+
+static SpSdpSession *
+parse (const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  SpSdpSession *sdp = sp_sdp_session_parse (text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (sdp);
+  return sdp;
+}
+
+/* The m= format list as "9 0 8 101". */
+static char *
+formats_of (const SpSdpMedia *m)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (m); i++)
+    g_string_append_printf (s, "%s%s", i ? " " : "", sp_sdp_media_get_format (m, i));
+  return g_string_free (s, FALSE);
+}
+
+static char *
+answer_offer (SpOfferAnswer *oa, const char *offer, SpMediaParams *params)
+{
+  g_autoptr (GError) error = NULL;
+  char *answer = sp_offer_answer_process_offer (oa, offer, strlen (offer), params, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (answer);
+  return answer;
+}
+
+static void
+test_offer (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *text = sp_offer_answer_create_offer (oa);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+  SpSdpRtpmap map;
+
+  g_assert_cmpuint (sp_sdp_session_get_n_media (sdp), ==, 1);
+  g_assert_cmpstr (sp_sdp_session_get_origin_username (sdp), ==, "softphone");
+  g_assert_cmpstr (sp_sdp_session_get_origin_address (sdp), ==, "127.0.0.1");
+  g_assert_cmpuint (sp_sdp_session_get_session_version (sdp), ==,
+                    sp_sdp_session_get_session_id (sdp));
+  g_assert_cmpstr (sp_sdp_media_get_effective_connection (m)->address, ==, "127.0.0.1");
+  g_assert_cmpstr (sp_sdp_media_get_media_type (m), ==, "audio");
+  g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "RTP/AVP");
+  g_assert_cmpuint (sp_sdp_media_get_port (m), ==, 40000);
+  g_assert_cmpstr (formats, ==, "0 8 9 101");
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 9, &map));
+  g_assert_cmpstr (map.encoding, ==, "G722");
+  g_assert_cmpuint (map.clock_rate, ==, 8000);
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 101, &map));
+  g_assert_cmpstr (map.encoding, ==, "telephone-event");
+  g_assert_cmpuint (map.clock_rate, ==, 8000);
+  g_assert_cmpstr (sp_sdp_media_get_fmtp (m, 101), ==, "0-16");
+  g_assert_cmpint (sp_sdp_media_get_ptime (m), ==, 20);
+  g_assert_cmpint (sp_sdp_media_get_rtcp_port (m), ==, 40001);
+  g_assert_true (sp_sdp_media_get_rtcp_mux (m));
+  g_assert_cmpint (sp_sdp_media_get_direction (m), ==, SP_SDP_DIRECTION_SENDRECV);
+  g_assert_true (sp_sdp_media_has_attribute (m, "sendrecv"));
+  g_assert_true (sp_offer_answer_has_pending_offer (oa));
+  g_assert_false (sp_offer_answer_is_negotiated (oa));
+}
+
+static void
+test_offer_config (void)
+{
+  static const SpCodecId codecs[] = { SP_CODEC_G722, SP_CODEC_PCMA };
+  SpOfferAnswerConfig config = { 0 };
+  g_autoptr (SpOfferAnswer) oa = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (SpSdpSession) sdp = NULL;
+  g_autofree char *formats = NULL;
+  SpSdpMedia *m;
+
+  config.local_address = "::1";
+  config.rtp_port = 5004;
+  config.rtcp_port = 5009;
+  config.codecs = codecs;
+  config.n_codecs = G_N_ELEMENTS (codecs);
+  config.ptime_ms = 40;
+  config.dtmf_payload_type = -1;
+  config.no_rtcp_mux = TRUE;
+  oa = sp_offer_answer_new (&config);
+  text = sp_offer_answer_create_offer (oa);
+  sdp = parse (text);
+  m = sp_sdp_session_get_media (sdp, 0);
+  formats = formats_of (m);
+  g_assert_cmpstr (formats, ==, "9 8");
+  g_assert_cmpint (sp_sdp_session_get_origin_addr_type (sdp), ==, SP_SDP_ADDR_IP6);
+  g_assert_cmpint (sp_sdp_media_get_effective_connection (m)->addr_type, ==, SP_SDP_ADDR_IP6);
+  g_assert_cmpstr (sp_sdp_media_get_effective_connection (m)->address, ==, "::1");
+  g_assert_cmpint (sp_sdp_media_get_ptime (m), ==, 40);
+  g_assert_cmpint (sp_sdp_media_get_rtcp_port (m), ==, 5009);
+  g_assert_false (sp_sdp_media_get_rtcp_mux (m));
+}
+
+static void
+test_answer_baresip (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, baresip_offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+
+  /* Common codecs in the offerer's order, opus left out. */
+  g_assert_cmpstr (formats, ==, "9 0 8 101");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+  g_assert_cmpint (p.dtmf_payload_type, ==, 101);
+  g_assert_cmpuint (p.ptime_ms, ==, 20);
+  g_assert_true (p.rtcp_mux);
+  g_assert_true (sp_sdp_media_get_rtcp_mux (m));
+  g_assert_cmpstr (p.remote_address, ==, "127.0.0.2");
+  g_assert_cmpuint (p.remote_rtp_port, ==, 20372);
+  g_assert_true (p.send);
+  g_assert_true (p.receive);
+  g_assert_cmpint (sp_sdp_media_get_direction (m), ==, SP_SDP_DIRECTION_SENDRECV);
+  g_assert_cmpuint (sp_sdp_media_get_port (m), ==, 40000);
+  g_assert_true (sp_offer_answer_is_negotiated (oa));
+  g_assert_false (sp_offer_answer_is_remote_hold (oa));
+}
+
+static void
+test_answer_yate (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, yate_offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+
+  g_assert_cmpstr (formats, ==, "0 8 101");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
+  g_assert_cmpint (p.dtmf_payload_type, ==, 101);
+  /* No a=ptime: ours; no a=rtcp-mux: RTCP on the next port. */
+  g_assert_cmpuint (p.ptime_ms, ==, 20);
+  g_assert_cmpint (sp_sdp_media_get_ptime (m), ==, 20);
+  g_assert_false (p.rtcp_mux);
+  g_assert_false (sp_sdp_media_get_rtcp_mux (m));
+  g_assert_cmpuint (p.remote_rtcp_port, ==, 0);
+  g_assert_cmpstr (p.remote_address, ==, "127.0.0.3");
+  g_assert_cmpuint (p.remote_rtp_port, ==, 23306);
+  g_assert_true (p.send && p.receive);
+}
+
+static void
+test_answer_order (void)
+{
+  static const char offer[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                              "t=0 0\r\nm=audio 7078 RTP/AVP 8 0\r\n";
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+
+  /* Static payload types without rtpmap; no telephone-event offered. */
+  g_assert_cmpstr (formats, ==, "8 0");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMA);
+  g_assert_cmpint (p.dtmf_payload_type, ==, -1);
+}
+
+static void
+test_answer_g722_only (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, g722_only_offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+
+  g_assert_cmpstr (formats, ==, "9");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+  /* telephone-event/16000 does not match G.722's 8000 Hz RTP clock. */
+  g_assert_cmpint (p.dtmf_payload_type, ==, -1);
+  /* The peer's ptime is honoured and echoed. */
+  g_assert_cmpuint (p.ptime_ms, ==, 30);
+  g_assert_cmpint (sp_sdp_media_get_ptime (m), ==, 30);
+  g_assert_cmpuint (p.remote_rtcp_port, ==, 3001);
+}
+
+static void
+test_g722_not_configured (void)
+{
+  static const SpCodecId codecs[] = { SP_CODEC_PCMU, SP_CODEC_PCMA };
+  SpOfferAnswerConfig config = { 0 };
+  g_autoptr (SpOfferAnswer) oa = NULL;
+  g_autoptr (GError) error = NULL;
+  char *answer;
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = 40000;
+  config.codecs = codecs;
+  config.n_codecs = G_N_ELEMENTS (codecs);
+  oa = sp_offer_answer_new (&config);
+  answer =
+      sp_offer_answer_process_offer (oa, g722_only_offer, strlen (g722_only_offer), NULL, &error);
+  g_assert_null (answer);
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
+  g_assert_cmpstr (error->message, ==, "no common codec: we offer PCMU PCMA, they offer G722");
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+}
+
+static void
+test_no_common_codec (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p = { 0 };
+  char *answer = sp_offer_answer_process_offer (oa, yate_gsm_ilbc_offer,
+                                                strlen (yate_gsm_ilbc_offer), &p, &error);
+
+  g_assert_null (answer);
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
+  g_assert_cmpstr (error->message, ==,
+                   "no common codec: we offer PCMU PCMA G722, they offer GSM iLBC");
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+  g_assert_false (sp_offer_answer_is_negotiated (oa));
+}
+
+static void
+test_bad_offers (void)
+{
+  static const struct
+  {
+    const char *sdp;
+    guint status;
+  } cases[] = {
+    /* Not SDP at all. */
+    { "hello", 400 },
+    /* Audio only with SRTP. */
+    { "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\nt=0 0\r\n"
+      "m=audio 7078 RTP/SAVP 0\r\n",
+      488 },
+    /* Video only. */
+    { "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\nt=0 0\r\n"
+      "m=video 7078 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
+      488 },
+    /* No c= anywhere. */
+    { "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nt=0 0\r\nm=audio 7078 RTP/AVP 0\r\n", 488 },
+    /* A host name where an address belongs. */
+    { "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 pbx.example.com\r\nt=0 0\r\n"
+      "m=audio 7078 RTP/AVP 0\r\n",
+      488 },
+    /* The only audio stream disabled in an initial offer. */
+    { "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\nt=0 0\r\n"
+      "m=audio 0 RTP/AVP 0\r\n",
+      488 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SpOfferAnswer) oa = new_oa ();
+      g_autoptr (GError) error = NULL;
+      char *answer =
+          sp_offer_answer_process_offer (oa, cases[i].sdp, strlen (cases[i].sdp), NULL, &error);
+      g_assert_null (answer);
+      g_assert_nonnull (error);
+      g_assert_cmpuint (sp_offer_answer_error_status (error), ==, cases[i].status);
+      g_assert_false (sp_offer_answer_is_negotiated (oa));
+    }
+}
+
+static void
+test_other_streams_rejected (void)
+{
+  static const char offer[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                              "t=0 0\r\n"
+                              "m=video 9000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+                              "m=audio 7078 RTP/AVP 0 101\r\n"
+                              "a=rtpmap:101 telephone-event/8000\r\n"
+                              "m=audio 7080 RTP/AVP 8\r\n";
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+
+  /* As many m= lines as the offer, in order (RFC 3264 6). */
+  g_assert_cmpuint (sp_sdp_session_get_n_media (sdp), ==, 3);
+  g_assert_cmpstr (sp_sdp_media_get_media_type (sp_sdp_session_get_media (sdp, 0)), ==, "video");
+  g_assert_cmpuint (sp_sdp_media_get_port (sp_sdp_session_get_media (sdp, 0)), ==, 0);
+  g_assert_cmpuint (sp_sdp_media_get_port (sp_sdp_session_get_media (sdp, 1)), ==, 40000);
+  g_assert_cmpuint (sp_sdp_media_get_port (sp_sdp_session_get_media (sdp, 2)), ==, 0);
+  g_assert_cmpuint (sp_sdp_media_get_n_formats (sp_sdp_session_get_media (sdp, 2)), ==, 1);
+  g_assert_cmpuint (p.remote_rtp_port, ==, 7078);
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
+}
+
+/* The peer holds us, three ways, and resumes. */
+static void
+test_remote_hold (void)
+{
+  static const char *const forms[] = {
+    "a=sendonly\r\n", "a=inactive\r\n", NULL, /* c=0.0.0.0 */
+  };
+  static const SpSdpDirection answered[] = {
+    SP_SDP_DIRECTION_RECVONLY,
+    SP_SDP_DIRECTION_INACTIVE,
+    SP_SDP_DIRECTION_RECVONLY,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
+    {
+      g_autoptr (SpOfferAnswer) oa = new_oa ();
+      SpMediaParams p;
+      g_autofree char *first = answer_offer (oa, yate_offer, &p);
+      g_autofree char *hold_offer = NULL;
+      g_autofree char *hold_answer = NULL;
+      g_autofree char *resume_answer = NULL;
+      g_autoptr (SpSdpSession) first_sdp = parse (first);
+      g_autoptr (SpSdpSession) hold_sdp = NULL;
+      g_autoptr (SpSdpSession) resume_sdp = NULL;
+
+      if (forms[i] != NULL)
+        hold_offer = g_strconcat (yate_offer, forms[i], NULL);
+      else
+        {
+          GString *s = g_string_new (yate_offer);
+          g_string_replace (s, "c=IN IP4 127.0.0.3", "c=IN IP4 0.0.0.0", 0);
+          hold_offer = g_string_free (s, FALSE);
+        }
+      hold_answer = answer_offer (oa, hold_offer, &p);
+      hold_sdp = parse (hold_answer);
+      g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (hold_sdp, 0)), ==,
+                       answered[i]);
+      g_assert_false (p.send);
+      g_assert_cmpint (p.receive, ==, i != 1);
+      g_assert_true (sp_offer_answer_is_remote_hold (oa));
+      /* Our answer changed: one version up. */
+      g_assert_cmpuint (sp_sdp_session_get_session_version (hold_sdp), ==,
+                        sp_sdp_session_get_session_version (first_sdp) + 1);
+
+      resume_answer = answer_offer (oa, yate_offer, &p);
+      resume_sdp = parse (resume_answer);
+      g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (resume_sdp, 0)), ==,
+                       SP_SDP_DIRECTION_SENDRECV);
+      g_assert_true (p.send && p.receive);
+      g_assert_cmpstr (p.remote_address, ==, "127.0.0.3");
+      g_assert_false (sp_offer_answer_is_remote_hold (oa));
+      g_assert_cmpuint (sp_sdp_session_get_session_version (resume_sdp), ==,
+                        sp_sdp_session_get_session_version (first_sdp) + 2);
+    }
+}
+
+/* The peer's answer to an offer of ours, from @direction. */
+static char *
+make_answer (const char *direction, guint port)
+{
+  return g_strdup_printf ("v=0\r\no=- 7 7 IN IP4 127.0.0.6\r\ns=-\r\nc=IN IP4 127.0.0.6\r\n"
+                          "t=0 0\r\nm=audio %u RTP/AVP 8 101\r\n"
+                          "a=rtpmap:101 telephone-event/8000\r\na=rtcp-mux\r\na=%s\r\n",
+                          port, direction);
+}
+
+static void
+process_answer (SpOfferAnswer *oa, const char *answer, SpMediaParams *p)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sp_offer_answer_process_answer (oa, answer, strlen (answer), p, &error));
+  g_assert_no_error (error);
+}
+
+/* We hold and resume by re-INVITE. */
+static void
+test_local_hold (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *offer1 = sp_offer_answer_create_offer (oa);
+  g_autofree char *answer1 = make_answer ("sendrecv", 6000);
+  g_autofree char *offer2 = NULL, *answer2 = make_answer ("recvonly", 6000);
+  g_autofree char *offer3 = NULL, *answer3 = make_answer ("sendrecv", 6000);
+  g_autofree char *offer4 = NULL;
+  g_autoptr (SpSdpSession) sdp1 = parse (offer1);
+  g_autoptr (SpSdpSession) sdp2 = NULL, sdp3 = NULL, sdp4 = NULL;
+  guint64 v1 = sp_sdp_session_get_session_version (sdp1);
+  SpMediaParams p;
+
+  process_answer (oa, answer1, &p);
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMA);
+  g_assert_cmpint (p.dtmf_payload_type, ==, 101);
+  g_assert_true (p.rtcp_mux);
+  g_assert_true (p.send && p.receive);
+  g_assert_cmpstr (p.remote_address, ==, "127.0.0.6");
+  g_assert_cmpuint (p.remote_rtp_port, ==, 6000);
+
+  sp_offer_answer_set_hold (oa, TRUE);
+  offer2 = sp_offer_answer_create_offer (oa);
+  sdp2 = parse (offer2);
+  g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (sdp2, 0)), ==,
+                   SP_SDP_DIRECTION_SENDONLY);
+  g_assert_cmpuint (sp_sdp_session_get_session_version (sdp2), ==, v1 + 1);
+  g_assert_cmpuint (sp_sdp_session_get_session_id (sdp2), ==, sp_sdp_session_get_session_id (sdp1));
+  process_answer (oa, answer2, &p);
+  g_assert_true (p.send);
+  g_assert_false (p.receive);
+  g_assert_cmpint (sp_offer_answer_get_local_direction (oa), ==, SP_SDP_DIRECTION_SENDONLY);
+  g_assert_false (sp_offer_answer_is_remote_hold (oa));
+
+  sp_offer_answer_set_hold (oa, FALSE);
+  offer3 = sp_offer_answer_create_offer (oa);
+  sdp3 = parse (offer3);
+  g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (sdp3, 0)), ==,
+                   SP_SDP_DIRECTION_SENDRECV);
+  g_assert_cmpuint (sp_sdp_session_get_session_version (sdp3), ==, v1 + 2);
+  process_answer (oa, answer3, &p);
+  g_assert_true (p.send && p.receive);
+
+  /* A session refresh with nothing changed keeps the version. */
+  offer4 = sp_offer_answer_create_offer (oa);
+  sdp4 = parse (offer4);
+  g_assert_cmpuint (sp_sdp_session_get_session_version (sdp4), ==, v1 + 2);
+  g_assert_cmpstr (offer4, ==, offer3);
+  sp_offer_answer_rollback (oa);
+  g_assert_false (sp_offer_answer_has_pending_offer (oa));
+}
+
+/* Both hold: the peer holds us, then we hold too: inactive (RFC 3264 8.4). */
+static void
+test_both_hold (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *hold_offer = g_strconcat (yate_offer, "a=sendonly\n", NULL);
+  g_autofree char *a1 = NULL, *a2 = NULL, *offer = NULL;
+  g_autofree char *answer = make_answer ("inactive", 23306);
+  g_autoptr (SpSdpSession) sdp = NULL;
+  SpMediaParams p;
+
+  a1 = answer_offer (oa, yate_offer, &p);
+  a2 = answer_offer (oa, hold_offer, &p);
+  g_assert_true (sp_offer_answer_is_remote_hold (oa));
+  sp_offer_answer_set_hold (oa, TRUE);
+  offer = sp_offer_answer_create_offer (oa);
+  sdp = parse (offer);
+  g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (sdp, 0)), ==,
+                   SP_SDP_DIRECTION_INACTIVE);
+  process_answer (oa, answer, &p);
+  g_assert_false (p.send || p.receive);
+  /* Our inactive offer could not tell: the peer's hold stands. */
+  g_assert_true (sp_offer_answer_is_remote_hold (oa));
+}
+
+/* We hold while the peer's offer comes in: our answer says so. */
+static void
+test_answer_while_holding (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *answer = NULL;
+  g_autoptr (SpSdpSession) sdp = NULL;
+  SpMediaParams p;
+
+  sp_offer_answer_set_hold (oa, TRUE);
+  answer = answer_offer (oa, baresip_offer, &p);
+  sdp = parse (answer);
+  g_assert_cmpint (sp_sdp_media_get_direction (sp_sdp_session_get_media (sdp, 0)), ==,
+                   SP_SDP_DIRECTION_SENDONLY);
+  g_assert_true (p.send);
+  g_assert_false (p.receive);
+}
+
+static void
+test_answer_rejected (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *offer = sp_offer_answer_create_offer (oa);
+  g_autofree char *answer = make_answer ("sendrecv", 0);
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+
+  g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), &p, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED);
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+  g_assert_false (sp_offer_answer_has_pending_offer (oa));
+  g_assert_false (sp_offer_answer_is_negotiated (oa));
+}
+
+static void
+test_answer_no_common_codec (void)
+{
+  static const char answer[] = "v=0\r\no=- 7 7 IN IP4 127.0.0.6\r\ns=-\r\nc=IN IP4 127.0.0.6\r\n"
+                               "t=0 0\r\nm=audio 6000 RTP/AVP 3\r\n";
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *offer = sp_offer_answer_create_offer (oa);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), NULL, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
+  g_assert_cmpstr (error->message, ==,
+                   "no common codec: we offered PCMU PCMA G722, they answered GSM");
+}
+
+static void
+test_answer_without_offer (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *answer = make_answer ("sendrecv", 6000);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), NULL, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED);
+}
+
+/* A re-offer moves the stream, then disables it with port 0. */
+static void
+test_reoffer (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autoptr (GString) moved = g_string_new (baresip_offer);
+  g_autoptr (GString) disabled = NULL;
+  g_autofree char *a1 = NULL, *a2 = NULL, *a3 = NULL, *a4 = NULL;
+  g_autoptr (SpSdpSession) s1 = NULL, s2 = NULL, s3 = NULL, s4 = NULL;
+  SpMediaParams p;
+
+  a1 = answer_offer (oa, baresip_offer, &p);
+  s1 = parse (a1);
+  /* The same offer again (a session refresh): the same answer. */
+  a2 = answer_offer (oa, baresip_offer, &p);
+  s2 = parse (a2);
+  g_assert_cmpstr (a1, ==, a2);
+
+  g_string_replace (moved, "127.0.0.2", "127.0.0.7", 0);
+  g_string_replace (moved, "20372 RTP/AVP 96 9 0 8 101", "30000 RTP/AVP 0 101", 0);
+  disabled = g_string_new (moved->str);
+  a3 = answer_offer (oa, moved->str, &p);
+  s3 = parse (a3);
+  g_assert_cmpstr (p.remote_address, ==, "127.0.0.7");
+  g_assert_cmpuint (p.remote_rtp_port, ==, 30000);
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
+  g_assert_cmpuint (sp_sdp_session_get_session_version (s3), ==,
+                    sp_sdp_session_get_session_version (s1) + 1);
+
+  g_string_replace (disabled, "m=audio 30000", "m=audio 0", 0);
+  a4 = answer_offer (oa, disabled->str, &p);
+  s4 = parse (a4);
+  g_assert_cmpuint (sp_sdp_session_get_n_media (s4), ==, 1);
+  g_assert_cmpuint (sp_sdp_media_get_port (sp_sdp_session_get_media (s4, 0)), ==, 0);
+  g_assert_cmpuint (p.remote_rtp_port, ==, 0);
+  g_assert_false (p.send || p.receive);
+}
+
+static void
+test_reoffer_refused_keeps_state (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *a1 = NULL;
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p, after;
+
+  a1 = answer_offer (oa, baresip_offer, &p);
+  g_assert_null (sp_offer_answer_process_offer (oa, yate_gsm_ilbc_offer,
+                                                strlen (yate_gsm_ilbc_offer), NULL, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
+  sp_offer_answer_get_params (oa, &after);
+  g_assert_cmpint (after.codec, ==, SP_CODEC_G722);
+  g_assert_cmpuint (after.remote_rtp_port, ==, 20372);
+  g_assert_cmpstr (after.remote_address, ==, "127.0.0.2");
+}
+
+static void
+test_glare (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *offer = sp_offer_answer_create_offer (oa);
+  g_autofree char *again = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_null (sp_offer_answer_process_offer (oa, yate_offer, strlen (yate_offer), NULL, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_GLARE);
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 491);
+  sp_offer_answer_rollback (oa);
+  again = answer_offer (oa, yate_offer, NULL);
+  g_assert_true (sp_offer_answer_is_negotiated (oa));
+}
+
+static void
+test_ptime (void)
+{
+  static const struct
+  {
+    const char *attrs;
+    guint ptime;
+  } cases[] = {
+    { "", 20 },
+    { "a=ptime:30\r\n", 30 },
+    { "a=ptime:10\r\n", 10 },
+    { "a=ptime:5\r\n", 10 },
+    { "a=ptime:200\r\n", 60 },
+    { "a=ptime:40\r\na=maxptime:20\r\n", 20 },
+    { "a=maxptime:10\r\n", 10 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SpOfferAnswer) oa = new_oa ();
+      g_autofree char *offer =
+          g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                           "t=0 0\r\nm=audio 7078 RTP/AVP 0\r\n%s",
+                           cases[i].attrs);
+      SpMediaParams p;
+      g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_assert_cmpuint (p.ptime_ms, ==, cases[i].ptime);
+    }
+}
+
+static void
+test_error_status (void)
+{
+  g_autoptr (GError) sip = g_error_new_literal (SP_SIP_ERROR, SP_SDP_ERROR_NOT_ACCEPTABLE, "x");
+  g_autoptr (GError) other = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  g_autoptr (GError) failed = g_error_new_literal (SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED, "x");
+
+  g_assert_cmpuint (sp_offer_answer_error_status (sip), ==, 488);
+  g_assert_cmpuint (sp_offer_answer_error_status (other), ==, 500);
+  g_assert_cmpuint (sp_offer_answer_error_status (failed), ==, 500);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/media/offer-answer/offer", test_offer);
+  g_test_add_func ("/media/offer-answer/offer-config", test_offer_config);
+  g_test_add_func ("/media/offer-answer/answer-baresip", test_answer_baresip);
+  g_test_add_func ("/media/offer-answer/answer-yate", test_answer_yate);
+  g_test_add_func ("/media/offer-answer/answer-order", test_answer_order);
+  g_test_add_func ("/media/offer-answer/answer-g722-only", test_answer_g722_only);
+  g_test_add_func ("/media/offer-answer/g722-not-configured", test_g722_not_configured);
+  g_test_add_func ("/media/offer-answer/no-common-codec", test_no_common_codec);
+  g_test_add_func ("/media/offer-answer/bad-offers", test_bad_offers);
+  g_test_add_func ("/media/offer-answer/other-streams-rejected", test_other_streams_rejected);
+  g_test_add_func ("/media/offer-answer/remote-hold", test_remote_hold);
+  g_test_add_func ("/media/offer-answer/local-hold", test_local_hold);
+  g_test_add_func ("/media/offer-answer/both-hold", test_both_hold);
+  g_test_add_func ("/media/offer-answer/answer-while-holding", test_answer_while_holding);
+  g_test_add_func ("/media/offer-answer/answer-rejected", test_answer_rejected);
+  g_test_add_func ("/media/offer-answer/answer-no-common-codec", test_answer_no_common_codec);
+  g_test_add_func ("/media/offer-answer/answer-without-offer", test_answer_without_offer);
+  g_test_add_func ("/media/offer-answer/reoffer", test_reoffer);
+  g_test_add_func ("/media/offer-answer/reoffer-refused", test_reoffer_refused_keeps_state);
+  g_test_add_func ("/media/offer-answer/glare", test_glare);
+  g_test_add_func ("/media/offer-answer/ptime", test_ptime);
+  g_test_add_func ("/media/offer-answer/error-status", test_error_status);
+  return g_test_run ();
+}
