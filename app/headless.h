@@ -6,8 +6,8 @@ G_BEGIN_DECLS
 
 /* `softphone --headless`: the phone with no window, driven by options and
  * by commands on standard input, reporting JSON events on standard
- * output, one object a line. The interface is documented in the README
- * and in issue 5; tests and scripts depend on it. */
+ * output, one object a line. The interface is documented in docs/headless.md
+ * tests and scripts depend on it. */
 
 typedef struct
 {

@@ -260,9 +260,10 @@ sp_phone_log_message (SpPhone *self, const char *direction, SpSipMessage *msg,
   if (!self->log_sip)
     return;
   text = sp_sip_message_to_string (msg, NULL);
-  where = peer ? sp_sip_peer_to_string (peer) : g_strdup ("");
+  where = peer ? sp_sip_peer_to_string (peer) : NULL;
   /* stderr is for logs; SIP traces go there whole, as sngrep would show. */
-  g_printerr ("----- SIP %s %s -----\n%s\n", direction, where, text);
+  g_printerr ("----- SIP %s%s%s -----\n%s\n", direction, where ? " " : "", where ? where : "",
+              text);
 }
 
 static SpCall *
