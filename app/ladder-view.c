@@ -517,6 +517,27 @@ build_raw_view (SpLadderView *self)
   return scroller;
 }
 
+/* Rows touch so the lifelines run unbroken from top to bottom; the
+ * widget carries this itself so it looks right in any window. */
+static void
+ensure_css (GtkWidget *widget)
+{
+  GdkDisplay *display = gtk_widget_get_display (widget);
+  g_autoptr (GtkCssProvider) provider = NULL;
+
+  if (display == NULL || g_object_get_data (G_OBJECT (display), "sp-ladder-css") != NULL)
+    return;
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_data (provider,
+                                   "listview.ladder > row { padding: 0; margin: 0; "
+                                   "min-height: 0; border-radius: 0; }",
+                                   -1);
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_set_data_full (G_OBJECT (display), "sp-ladder-css", g_steal_pointer (&provider),
+                          g_object_unref);
+}
+
 static void
 sp_ladder_view_init (SpLadderView *self)
 {
@@ -546,6 +567,7 @@ sp_ladder_view_init (SpLadderView *self)
   gtk_stack_add_named (GTK_STACK (self->stack), paned, "ladder");
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
   gtk_widget_set_parent (self->stack, GTK_WIDGET (self));
+  ensure_css (GTK_WIDGET (self));
 }
 
 static void
