@@ -547,6 +547,79 @@ def test_second_call_holds_first():
     with_pair(body)
 
 
+# ---- SIPp --------------------------------------------------------------
+
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def run_sipp(args, timeout=15):
+    if not os.access(SIPP, os.X_OK):
+        raise Skip("sipp is not installed")
+    return subprocess.Popen([SIPP] + args + ["-m", "1", "-nostdin", "-timeout", "10",
+                                             "-timeout_error"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def finish_sipp(proc):
+    try:
+        out, _ = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate(timeout=5)
+    return proc.returncode, out
+
+
+def test_sipp_uac():
+    """SIPp's built-in UAC calls us (INVITE/ACK/BYE); we answer on our own."""
+    b = Instance("b", ["--bind", "127.0.0.102:0", "--auto-answer"])
+    try:
+        sip = b.wait("ready")["sip"]
+        proc = run_sipp(["-sn", "uac", sip, "-i", "127.0.0.104", "-p", "0", "-d", "1000"])
+        inc = b.wait("incoming")
+        assert inc["from"].startswith("sip:sipp@127.0.0.104"), inc
+        b.wait("established")
+        end = b.wait("ended")
+        assert end["reason"] == "Remote hangup", end
+        code, out = finish_sipp(proc)
+        assert code == 0, out[-2000:]
+        b.send("quit")
+        assert b.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(b.log())
+        raise
+    finally:
+        b.close()
+
+
+def test_sipp_uas():
+    """We call SIPp's built-in UAS and hang up; it must see the whole dialog."""
+    a = Instance("a", ["--bind", "127.0.0.101:0"])
+    try:
+        a.wait("ready")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.104", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        proc = run_sipp(["-sn", "uas", "-i", "127.0.0.104", "-p", str(port)])
+        time.sleep(0.5)
+        a.send("call sip:service@127.0.0.104:%d" % port)
+        est = a.wait("established")
+        assert est["codec"] == "PCMU/8000", est
+        a.send("hangup")
+        end = a.wait("ended")
+        assert end["reason"] == "User hangup", end
+        code, out = finish_sipp(proc)
+        assert code == 0, out[-2000:]
+        a.send("quit")
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        a.close()
+
+
 # ---- through Kamailio ---------------------------------------------------
 
 KAMAILIO = "/usr/sbin/kamailio"
@@ -699,6 +772,8 @@ TESTS = {
     "no-common-codec": test_no_common_codec,
     "info-dtmf-media-timeout": test_info_dtmf_and_media_timeout,
     "second-call-holds-first": test_second_call_holds_first,
+    "sipp-uac": test_sipp_uac,
+    "sipp-uas": test_sipp_uas,
     "kamailio-register": test_kamailio_register,
     "kamailio-call": test_kamailio_call,
 }
