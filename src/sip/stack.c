@@ -508,7 +508,7 @@ uac_dialog_for (SpSipStack *self, SpSipMessage *request, SpSipMessage *response,
 static void
 bye_unwanted (SpSipStack *self, SpSipDialog *dialog)
 {
-  g_autoptr (SpSipDialog) keep = sp_sip_dialog_ref (dialog);
+  G_GNUC_UNUSED g_autoptr (SpSipDialog) keep = sp_sip_dialog_ref (dialog);
 
   self->stats.forked_2xx_byes++;
   sp_sip_stack_send_in_dialog (self, dialog, "BYE", NULL, NULL, NULL);

@@ -379,7 +379,7 @@ client_terminate (SpSipClientTransaction *ct)
 static void
 client_fail (SpSipClientTransaction *ct, SpSipFailure failure, const char *detail)
 {
-  g_autoptr (SpSipClientTransaction) hold = sp_sip_client_transaction_ref (ct);
+  G_GNUC_UNUSED g_autoptr (SpSipClientTransaction) hold = sp_sip_client_transaction_ref (ct);
   g_autoptr (SpSipMessage) response = NULL;
   g_autofree char *reason = NULL;
   guint status = failure == SP_SIP_FAILURE_TIMEOUT ? 408 : 503;
@@ -621,7 +621,7 @@ client_non_invite_response (SpSipClientTransaction *ct, SpSipMessage *response, 
 static void
 client_on_response (SpSipClientTransaction *ct, SpSipMessage *response)
 {
-  g_autoptr (SpSipClientTransaction) hold = sp_sip_client_transaction_ref (ct);
+  G_GNUC_UNUSED g_autoptr (SpSipClientTransaction) hold = sp_sip_client_transaction_ref (ct);
   guint status = sp_sip_message_get_status (response);
 
   if (ct->layer == NULL || status < 100)
@@ -839,7 +839,7 @@ static void
 server_timer_timeout (gpointer data)
 {
   SpSipServerTransaction *st = data;
-  g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+  G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
 
   /* H: the ACK never came. */
   st->timer_timeout = 0;
@@ -882,7 +882,7 @@ server_invite_respond (SpSipServerTransaction *st, SpSipMessage *response, guint
     }
   if (!server_transmit (st, response, FALSE, error))
     {
-      g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
       server_terminate (st);
       server_event (st, SP_SIP_SERVER_EVENT_TRANSPORT_ERROR);
       return FALSE;
@@ -920,7 +920,7 @@ server_non_invite_respond (SpSipServerTransaction *st, SpSipMessage *response, g
     }
   if (!server_transmit (st, response, FALSE, error))
     {
-      g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
       server_terminate (st);
       server_event (st, SP_SIP_SERVER_EVENT_TRANSPORT_ERROR);
       return FALSE;
@@ -1117,7 +1117,7 @@ handle_cancel (SpSipTransactionLayer *layer, SpSipMessage *cancel, const SpSipPe
   sp_sip_server_transaction_reply (st, 200, NULL);
   if (invite->state == SP_SIP_TRANSACTION_PROCEEDING)
     {
-      g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (invite);
+      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (invite);
       sp_sip_server_transaction_reply (invite, 487, NULL);
       server_event (invite, SP_SIP_SERVER_EVENT_CANCELLED);
     }
@@ -1153,7 +1153,7 @@ receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSi
 
   if (st != NULL)
     {
-      g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
       server_on_request (st, request, source);
       return;
     }
@@ -1201,7 +1201,7 @@ receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSi
   if (st == NULL)
     return;
   {
-    g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+    G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
     if (layer->funcs.request)
       layer->funcs.request (layer, st, request, source, layer->user_data);
     /* 17.2.1: 100 Trying unless the TU answered already. */
@@ -1265,7 +1265,7 @@ sp_sip_transaction_layer_transport_error (SpSipTransactionLayer *layer, SpSipMes
       st = method ? server_lookup (layer, msg, method) : NULL;
       if (st != NULL)
         {
-          g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+          G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
           layer->stats.transport_errors++;
           server_terminate (st);
           server_event (st, SP_SIP_SERVER_EVENT_TRANSPORT_ERROR);

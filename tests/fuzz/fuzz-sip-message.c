@@ -62,6 +62,7 @@ exercise (SpSipMessage *msg)
       g_autoptr (SpSipMessage) resp = sp_sip_message_new_response_to (msg, 400, NULL, "fz");
       g_autofree char *text = sp_sip_message_to_string (resp, NULL);
 
+      require (g_str_has_prefix (text, "SIP/2.0 400 "), "response to a parsed request");
       (void) sp_sip_message_check_request (msg, NULL);
       sp_sip_message_remove_first_value (copy, "Via");
     }
@@ -84,6 +85,7 @@ run_datagram (const uint8_t *data, size_t size)
       g_autoptr (SpSipMessage) resp = sp_sip_message_new_response_to (partial, 400, NULL, "x");
       g_autoptr (GBytes) wire = sp_sip_message_serialize (resp);
 
+      require (g_bytes_get_size (wire) > 12, "response to a partial request");
       sp_sip_message_unref (partial);
     }
 }

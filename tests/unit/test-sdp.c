@@ -567,6 +567,7 @@ test_non_rtp_media (void)
   g_autofree char *text = check_round_trip (s);
   SpSdpMedia *m = sp_sdp_session_get_media (s, 0);
 
+  g_assert_nonnull (g_strstr_len (text, -1, "m=image 0 udptl t38\r\n"));
   g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "UDP/DTLS/SCTP");
   g_assert_cmpstr (sp_sdp_media_get_format (m, 0), ==, "webrtc-datachannel");
   g_assert_cmpint (sp_sdp_media_get_payload_type (m, 0), ==, -1);
