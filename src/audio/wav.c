@@ -82,8 +82,9 @@ sp_wav_parse (const guint8 *data, gsize len, guint *rate, gint16 **samples, gsiz
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT, "Not a RIFF/WAVE file");
       return FALSE;
     }
-  /* Walk the chunks; each is id(4) size(4) body, padded to even length. */
-  while (len - pos >= 8)
+  /* Walk the chunks; each is id(4) size(4) body, padded to even length.
+   * An odd last chunk without its pad byte leaves pos one past len. */
+  while (pos <= len && len - pos >= 8)
     {
       const guint8 *chunk = data + pos;
       guint32 size = le32 (chunk + 4);

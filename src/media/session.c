@@ -81,6 +81,8 @@ struct _SpMediaSession
 
   SpDtmfSender dtmf_sender;
   SpDtmfReceiver dtmf_receiver;
+  guint32 rx_ssrc; /* the stream the jitter buffer holds */
+  gboolean have_rx_ssrc;
   SpRtpReceiverStats rx_stats;
   SpMediaStats stats;
   char cname[64];
@@ -428,7 +430,9 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       if (rtt >= 0)
         s->stats.rtt_ms = rtt;
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
-      s->stats.remote_jitter_ms = b->jitter * 1000.0 / 8000.0;
+      /* In the RTP clock of the stream we send (the codec's, not the
+       * audio rate: 8000 for G.722 too). */
+      s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
     }
 }
 
@@ -470,6 +474,18 @@ accept_source (SpMediaSession *s, PeerAddress *latched, gboolean *is_latched,
   return TRUE;
 }
 
+/* The peer restarted its stream (a new SSRC: a transfer, a media server
+ * taking over, a peer that restarted): its sequence numbers and timestamps
+ * start afresh, so what the jitter buffer knows no longer applies. The
+ * receiver statistics restart by themselves on the new SSRC. */
+static void
+restart_stream (SpMediaSession *s)
+{
+  sp_jitter_buffer_reset (s->jb);
+  sp_dtmf_receiver_init (&s->dtmf_receiver);
+  s->stats.ssrc_changes++;
+}
+
 static void
 handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
 {
@@ -484,6 +500,10 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
   if (p.payload_type != codec_pt && (gint) p.payload_type != s->params.dtmf_payload_type)
     return; /* comfort noise and other formats we did not negotiate */
   s->stats.packets_received++;
+  if (s->have_rx_ssrc && p.ssrc != s->rx_ssrc)
+    restart_stream (s);
+  s->rx_ssrc = p.ssrc;
+  s->have_rx_ssrc = TRUE;
   sp_rtp_receiver_stats_update (&s->rx_stats, p.ssrc, p.seq, p.timestamp, now);
   if (!s->params.receive)
     return;

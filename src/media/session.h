@@ -58,6 +58,7 @@ typedef struct
   guint jitter_buffer_depth_ms;
   double input_level_db; /* the source's level meter */
   gboolean latched;      /* symmetric RTP: sending back to the source seen */
+  guint64 ssrc_changes;  /* times the peer's stream restarted with a new SSRC */
 } SpMediaStats;
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,

@@ -566,6 +566,7 @@ test_answer_rejected (void)
   g_autoptr (GError) error = NULL;
   SpMediaParams p;
 
+  g_assert_nonnull (offer);
   g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), &p, &error));
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED);
   g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
@@ -582,6 +583,7 @@ test_answer_no_common_codec (void)
   g_autofree char *offer = sp_offer_answer_create_offer (oa);
   g_autoptr (GError) error = NULL;
 
+  g_assert_nonnull (offer);
   g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), NULL, &error));
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
   g_assert_cmpstr (error->message, ==,
@@ -663,6 +665,7 @@ test_glare (void)
   g_autofree char *again = NULL;
   g_autoptr (GError) error = NULL;
 
+  g_assert_nonnull (offer);
   g_assert_null (sp_offer_answer_process_offer (oa, yate_offer, strlen (yate_offer), NULL, &error));
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_GLARE);
   g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 491);
@@ -697,7 +700,10 @@ test_ptime (void)
                            cases[i].attrs);
       SpMediaParams p;
       g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_autofree char *want = g_strdup_printf ("a=ptime:%u\r\n", cases[i].ptime);
       g_assert_cmpuint (p.ptime_ms, ==, cases[i].ptime);
+      /* Our answer asks for the same packet time. */
+      g_assert_nonnull (strstr (answer, want));
     }
 }
 

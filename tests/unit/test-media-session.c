@@ -1,0 +1,344 @@
+/* SpMediaSession on loopback, beyond plain calls: hold and resume by
+ * direction, switching the source during a call, and a peer that restarts
+ * its stream with a new SSRC. Audio is checked by frequency (Goertzel). */
+
+#include "audio/device.h"
+#include "audio/wav.h"
+#include "media/codec.h"
+#include "media/rtp.h"
+#include "media/session.h"
+
+#include "../common/goertzel.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define ADDR_A    "127.0.0.24"
+#define ADDR_B    "127.0.0.25"
+#define RATE      8000
+#define SILENCE   1e4 /* mean square: about -40 dBFS */
+#define TONE_AMPL 8000
+
+typedef struct
+{
+  char *dir;
+  char *tone_440, *tone_1000, *rec_a, *rec_b, *rec_a2;
+} Fixture;
+
+static char *
+save_tone (const char *dir, double freq)
+{
+  g_autofree char *name = g_strdup_printf ("tone-%.0f.wav", freq);
+  char *path = g_build_filename (dir, name, NULL);
+  g_autofree gint16 *tone = g_new (gint16, RATE);
+
+  /* One second holds whole periods of both tones: it loops seamlessly. */
+  goertzel_make_tone (tone, RATE, RATE, freq, TONE_AMPL);
+  g_assert_true (sp_wav_save (path, RATE, tone, RATE, NULL));
+  return path;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp ("sp-session-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+  f->tone_440 = save_tone (f->dir, 440);
+  f->tone_1000 = save_tone (f->dir, 1000);
+  f->rec_a = g_build_filename (f->dir, "a-rec.wav", NULL);
+  f->rec_a2 = g_build_filename (f->dir, "a-rec2.wav", NULL);
+  f->rec_b = g_build_filename (f->dir, "b-rec.wav", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  char *files[] = { f->tone_440, f->tone_1000, f->rec_a, f->rec_a2, f->rec_b };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_unlink (files[i]);
+      g_free (files[i]);
+    }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static void
+run_main_loop_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+}
+
+static SpMediaSession *
+make_session (SpMediaEngine *engine, const char *addr)
+{
+  g_autoptr (GError) error = NULL;
+  SpMediaSession *s = sp_media_session_new (engine, addr, 0, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return s;
+}
+
+static void
+start (SpMediaSession *s, const char *remote, guint16 port, gboolean send, gboolean receive)
+{
+  SpMediaParams p = { SP_CODEC_PCMU, 20, -1, FALSE, remote, port, 0, send, receive };
+
+  sp_media_session_start (s, &p);
+}
+
+static gint16 *
+load_recording (const char *path, gsize *n)
+{
+  g_autoptr (GError) error = NULL;
+  gint16 *samples = NULL;
+  guint rate = 0;
+
+  g_assert_true (sp_wav_load (path, &rate, &samples, n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rate, ==, RATE);
+  return samples;
+}
+
+/* Samples [@from_ms, @to_ms) of @path (@to_ms < 0: from the end) must be
+ * @heard in at least 90 % of the blocks and never @other. */
+static void
+check_hears (const char *path, gint from_ms, gint to_ms, double heard, double other)
+{
+  gsize n;
+  g_autofree gint16 *rec = load_recording (path, &n);
+  gsize from = (gsize) from_ms * RATE / 1000;
+  gsize to = to_ms < 0 ? n - (gsize) (-to_ms) * RATE / 1000 : (gsize) to_ms * RATE / 1000;
+  GoertzelVerdict v;
+
+  g_assert_cmpuint (to, <=, n);
+  g_assert_cmpuint (from + RATE / 5, <=, to);
+  goertzel_compare (rec + from, to - from, RATE, heard, other, SILENCE, &v);
+  g_test_message ("%s [%d, %d) ms: %u blocks, %u hear %.0f, %u hear %.0f, %u silent", path, from_ms,
+                  to_ms, v.blocks, v.f1_wins, heard, v.f2_wins, other, v.silent);
+  g_assert_cmpuint (v.f2_wins, ==, 0);
+  g_assert_cmpuint (v.f1_wins, >=, v.blocks * 9 / 10);
+}
+
+/* Samples [@from_ms, @to_ms) of @path are silent. */
+static void
+check_silent (const char *path, gint from_ms, gint to_ms)
+{
+  gsize n;
+  g_autofree gint16 *rec = load_recording (path, &n);
+  gsize from = (gsize) from_ms * RATE / 1000, to = (gsize) to_ms * RATE / 1000;
+
+  g_assert_cmpuint (to, <=, n);
+  g_assert_cmpfloat (goertzel_mean_square (rec + from, to - from), <, SILENCE / 100);
+}
+
+static void
+get_stats (SpMediaSession *s, SpMediaStats *stats)
+{
+  sp_media_session_get_stats (s, stats);
+}
+
+/* A takes B off hold and puts itself on hold by the direction of its
+ * stream: recvonly and inactive send no RTP, inactive plays nothing, and
+ * audio flows both ways again after resuming. */
+static void
+test_hold_resume (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (SpMediaSession) b = make_session (engine, ADDR_B);
+  guint16 port_a = sp_media_session_get_rtp_port (a), port_b = sp_media_session_get_rtp_port (b);
+  SpMediaStats a1, a2, b1, b2;
+  gint64 t0, t_inactive, t_resume;
+
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440),
+                                sp_audio_wav_sink_new (f->rec_a));
+  sp_media_session_set_devices (b, sp_audio_wav_source_new (f->tone_1000),
+                                sp_audio_wav_sink_new (f->rec_b));
+  t0 = g_get_monotonic_time ();
+  start (a, ADDR_B, port_b, TRUE, TRUE);
+  start (b, ADDR_A, port_a, TRUE, TRUE);
+  run_main_loop_for (1000);
+
+  /* recvonly: A stops sending and still hears B. Statistics are
+   * published once a second, so compare snapshots 1.2 s apart after 1.2 s. */
+  start (a, ADDR_B, port_b, FALSE, TRUE);
+  run_main_loop_for (1200);
+  get_stats (a, &a1);
+  get_stats (b, &b1);
+  run_main_loop_for (1200);
+  get_stats (a, &a2);
+  get_stats (b, &b2);
+  g_test_message ("recvonly: A sent %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                  ", received %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
+                  a1.packets_sent, a2.packets_sent, a1.packets_received, a2.packets_received);
+  g_assert_cmpuint (a2.packets_sent, ==, a1.packets_sent);
+  g_assert_cmpuint (b2.packets_received, ==, b1.packets_received);
+  g_assert_cmpuint (a2.packets_received, >=, a1.packets_received + 40);
+
+  /* inactive: nothing sent, and what still arrives is not played. */
+  t_inactive = g_get_monotonic_time ();
+  start (a, ADDR_B, port_b, FALSE, FALSE);
+  run_main_loop_for (1200);
+  get_stats (a, &a1);
+  run_main_loop_for (1200);
+  get_stats (a, &a2);
+  g_assert_cmpuint (a2.packets_sent, ==, a1.packets_sent);
+
+  /* Resume. */
+  /* B has heard nothing from A for 3.6 s: this snapshot is current. */
+  get_stats (b, &b1);
+  t_resume = g_get_monotonic_time ();
+  start (a, ADDR_B, port_b, TRUE, TRUE);
+  run_main_loop_for (1500);
+  sp_media_session_stop (a);
+  sp_media_session_stop (b);
+  get_stats (b, &b2);
+  g_assert_cmpuint (b2.packets_received, >=, b1.packets_received + 40);
+
+  /* A's sink runs on A's own clock from t0: recording time = wall time. */
+  check_silent (f->rec_a, (gint) ((t_inactive - t0) / 1000) + 300,
+                (gint) ((t_resume - t0) / 1000) - 300);
+  check_hears (f->rec_a, (gint) ((t_resume - t0) / 1000) + 500, -100, 1000, 440);
+  check_hears (f->rec_b, 300, 900, 440, 1000);
+  check_hears (f->rec_b, (gint) ((t_resume - t0) / 1000) + 500, -100, 440, 1000);
+}
+
+/* The source is switched during the call: the far end hears the new one. */
+static void
+test_device_switch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (SpMediaSession) b = make_session (engine, ADDR_B);
+  gint64 t0, t_switch;
+
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440),
+                                sp_audio_wav_sink_new (f->rec_a));
+  sp_media_session_set_devices (b, NULL, sp_audio_wav_sink_new (f->rec_b));
+  t0 = g_get_monotonic_time ();
+  start (a, ADDR_B, sp_media_session_get_rtp_port (b), TRUE, TRUE);
+  start (b, ADDR_A, sp_media_session_get_rtp_port (a), TRUE, TRUE);
+  run_main_loop_for (1000);
+  t_switch = g_get_monotonic_time ();
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_1000),
+                                sp_audio_wav_sink_new (f->rec_a2));
+  run_main_loop_for (1200);
+  sp_media_session_stop (a);
+  sp_media_session_stop (b);
+
+  check_hears (f->rec_b, 300, (gint) ((t_switch - t0) / 1000), 440, 1000);
+  check_hears (f->rec_b, (gint) ((t_switch - t0) / 1000) + 300, -100, 1000, 440);
+  /* The old sink was closed and finalised when it was replaced. */
+  {
+    gsize n;
+    g_autofree gint16 *rec = load_recording (f->rec_a, &n);
+    g_assert_nonnull (rec);
+    g_assert_cmpuint (n, >=, RATE * 8 / 10);
+  }
+}
+
+/* ---- A peer that restarts its stream ------------------------------------- */
+
+typedef struct
+{
+  GSocket *socket;
+  GSocketAddress *to;
+  SpCodec *codec;
+  gint16 tone_440[RATE], tone_1000[RATE];
+} Peer;
+
+/* Sends @n packets of 20 ms of @tone in real time as @ssrc, sequence
+ * numbers from @seq, timestamps from @ts. */
+static void
+peer_send (Peer *peer, const gint16 *tone, guint n, guint32 ssrc, guint16 seq, guint32 ts)
+{
+  gint64 next = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 payload[160], buf[SP_RTP_MAX_PACKET];
+      SpRtpPacket p = { 0 };
+      gsize off = (i * 160) % RATE, len;
+      sp_codec_encode (peer->codec, tone + off, 160, payload, sizeof payload);
+      p.payload_type = 0;
+      p.marker = i == 0;
+      p.seq = (guint16) (seq + i);
+      p.timestamp = ts + i * 160;
+      p.ssrc = ssrc;
+      p.payload = payload;
+      p.payload_len = sizeof payload;
+      len = sp_rtp_build (buf, sizeof buf, &p);
+      g_assert_cmpint (
+          g_socket_send_to (peer->socket, peer->to, (const char *) buf, len, NULL, NULL), ==,
+          (gssize) len);
+      next += 20000;
+      g_usleep ((gulong) MAX (next - g_get_monotonic_time (), 0));
+    }
+}
+
+static void
+test_new_ssrc (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new_from_string (ADDR_B, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  Peer peer = { 0 };
+  SpMediaStats stats;
+
+  peer.socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (peer.socket, bind_addr, FALSE, NULL));
+  local = g_socket_get_local_address (peer.socket, NULL);
+  peer.to = g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
+  peer.codec = sp_codec_new (SP_CODEC_PCMU);
+  goertzel_make_tone (peer.tone_1000, RATE, RATE, 1000, TONE_AMPL);
+  goertzel_make_tone (peer.tone_440, RATE, RATE, 440, TONE_AMPL);
+
+  sp_media_session_set_devices (a, NULL, sp_audio_wav_sink_new (f->rec_a));
+  start (a, ADDR_B, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)), TRUE, TRUE);
+  /* The new stream (as from a peer that restarted) reuses sequence
+   * numbers and timestamps the old one had already played: without a
+   * restart, most of its packets would be "late" or "duplicates". */
+  peer_send (&peer, peer.tone_1000, 60, 0x11111111, 30000, 1000000);
+  peer_send (&peer, peer.tone_440, 60, 0x22222222, 30010, 1000000 + 10 * 160);
+  g_usleep (200000);
+  sp_media_session_stop (a);
+  get_stats (a, &stats);
+  g_test_message ("ssrc changes %" G_GUINT64_FORMAT ", late %" G_GUINT64_FORMAT
+                  ", received %" G_GUINT64_FORMAT ", lost %d",
+                  stats.ssrc_changes, stats.late, stats.packets_received, stats.cumulative_lost);
+  g_assert_cmpuint (stats.late, ==, 0);
+  g_assert_cmpuint (stats.duplicates, ==, 0);
+  g_assert_cmpuint (stats.ssrc_changes, ==, 1);
+  g_assert_cmpuint (stats.packets_received, ==, 120);
+  /* The receiver statistics follow the new stream: nothing lost. */
+  g_assert_cmpint (stats.cumulative_lost, ==, 0);
+  check_hears (f->rec_a, 300, 1100, 1000, 440);
+  check_hears (f->rec_a, 1700, -300, 440, 1000);
+
+  sp_codec_free (peer.codec);
+  g_object_unref (peer.to);
+  g_object_unref (peer.socket);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/media-session/hold-resume", Fixture, NULL, fixture_setup, test_hold_resume,
+              fixture_teardown);
+  g_test_add ("/media-session/device-switch", Fixture, NULL, fixture_setup, test_device_switch,
+              fixture_teardown);
+  g_test_add ("/media-session/new-ssrc", Fixture, NULL, fixture_setup, test_new_ssrc,
+              fixture_teardown);
+  return g_test_run ();
+}
