@@ -215,6 +215,14 @@ on_incoming_call (SpPhone *phone, SpCall *call, SpApplication *self)
   g_notification_set_default_action_and_target (notification, "app.show-call", "s",
                                                 sp_call_get_id (call));
   g_application_send_notification (G_APPLICATION (self), id, notification);
+
+  /* Unmissable: the Calls page comes to the front with the call on it. */
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (SP_IS_WINDOW (window))
+    {
+      sp_window_show_page (SP_WINDOW (window), "calls");
+      gtk_window_present (window);
+    }
 }
 
 static void

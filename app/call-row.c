@@ -19,6 +19,7 @@ struct _SpCallRow
   GtkWidget *box;
   AdwAvatar *avatar;
   GtkLabel *peer;
+  char *peer_text;
   GtkLabel *state;
   GtkLabel *duration;
   GtkWidget *answer;
@@ -99,6 +100,22 @@ on_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What people call the other end: the display name, else the address
+ * without its "sip:" (the number for sip:2@pbx, the IP for a direct call). */
+static char *
+display_peer (const char *name, const char *peer)
+{
+  if (name != NULL && name[0] != '\0')
+    return g_strdup (name);
+  if (peer == NULL)
+    return g_strdup (_ ("Unknown caller"));
+  if (g_str_has_prefix (peer, "sip:"))
+    return g_strdup (peer + 4);
+  if (g_str_has_prefix (peer, "sips:"))
+    return g_strdup (peer + 5);
+  return g_strdup (peer);
+}
+
 static void
 update (SpCallRow *self)
 {
@@ -119,11 +136,13 @@ update (SpCallRow *self)
   incoming = state == SP_CALL_STATE_INCOMING;
   live = state == SP_CALL_STATE_ESTABLISHED || state == SP_CALL_STATE_HELD;
 
-  gtk_label_set_label (self->peer, name != NULL && name[0] != '\0' ? name
-                                   : peer != NULL                  ? peer
-                                                                   : _ ("Unknown caller"));
+  g_clear_pointer (&self->peer_text, g_free);
+  self->peer_text = display_peer (name, peer);
+  gtk_label_set_label (self->peer, self->peer_text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->peer), peer);
-  adw_avatar_set_text (self->avatar, gtk_label_get_label (self->peer));
+  /* Initials only for a name; a number or address gets the person icon. */
+  adw_avatar_set_show_initials (self->avatar, name != NULL && name[0] != '\0');
+  adw_avatar_set_text (self->avatar, self->peer_text);
   if (state == SP_CALL_STATE_ENDED && end_reason != NULL)
     /* Translators: "Call ended: Busy Here". */
     state_text = g_strdup_printf (_ ("Call ended: %s"), end_reason);
@@ -255,11 +274,9 @@ make_button (const char *icon, const char *label, const char *tooltip, gboolean 
       gtk_button_set_child (GTK_BUTTON (button), content);
     }
   else
-    {
-      gtk_button_set_icon_name (GTK_BUTTON (button), icon);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      tooltip, -1);
-    }
+    gtk_button_set_icon_name (GTK_BUTTON (button), icon);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                  -1);
   gtk_widget_set_tooltip_text (button, tooltip);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   return button;
@@ -319,6 +336,7 @@ make_menu_button (const char *icon, const char *tooltip, GtkWidget *popover)
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
   gtk_widget_set_tooltip_text (button, tooltip);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "circular");
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
                                   -1);
   return button;
@@ -391,6 +409,7 @@ sp_call_row_dispose (GObject *object)
 
   sp_call_row_set_call (self, NULL);
   g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_pointer (&self->peer_text, g_free);
   G_OBJECT_CLASS (sp_call_row_parent_class)->dispose (object);
 }
 

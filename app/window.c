@@ -9,6 +9,7 @@
 #include "account-dialog.h"
 #include "call-row.h"
 #include "ladder-view.h"
+#include "ua/history.h"
 #include "ua/target.h"
 
 struct _SpWindow
@@ -36,6 +37,7 @@ struct _SpWindow
   GtkDropDown *log_filter;
   SpLadderView *ladder;
   GtkListBox *history_list;
+  GtkStack *history_stack;
 };
 
 G_DEFINE_FINAL_TYPE (SpWindow, sp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -503,6 +505,105 @@ on_target_changed (SpWindow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self->target_entry), "error");
 }
 
+/* History page. */
+
+#define HISTORY_MAX_ROWS 200
+
+static void
+on_call_back_clicked (GtkButton *button, SpWindow *self)
+{
+  sp_window_dial (self, g_object_get_data (G_OBJECT (button), "peer"));
+}
+
+static char *
+describe_record (const SpCallRecord *record)
+{
+  g_autoptr (GDateTime) start = g_date_time_new_from_unix_local (record->start_time);
+  g_autofree char *when = start != NULL ? g_date_time_format (start, "%x %X") : g_strdup ("");
+  const char *what;
+
+  switch (record->outcome)
+    {
+      case SP_CALL_OUTCOME_MISSED:
+        what = _ ("Missed call");
+        break;
+      case SP_CALL_OUTCOME_REJECTED:
+        what = _ ("Declined call");
+        break;
+      case SP_CALL_OUTCOME_FAILED:
+        what = _ ("Call not answered");
+        break;
+      case SP_CALL_OUTCOME_CANCELLED:
+        what = _ ("Cancelled call");
+        break;
+      case SP_CALL_OUTCOME_ANSWERED:
+      default:
+        what = record->direction == SP_CALL_DIRECTION_INCOMING ? _ ("Incoming call")
+                                                               : _ ("Outgoing call");
+    }
+  if (record->outcome == SP_CALL_OUTCOME_ANSWERED)
+    /* Translators: "Outgoing call · 24/11/26 14:53:02 · 1:05" */
+    return g_strdup_printf (_ ("%s · %s · %u:%02u"), what, when, record->duration / 60,
+                            record->duration % 60);
+  /* Translators: "Missed call · 24/11/26 14:53:02" */
+  return g_strdup_printf (_ ("%s · %s"), what, when);
+}
+
+static GtkWidget *
+create_history_row (const SpCallRecord *record)
+{
+  GtkWidget *row = adw_action_row_new ();
+  const char *peer = record->peer != NULL ? record->peer : "";
+  const char *title = record->display_name != NULL && record->display_name[0] != '\0'
+                          ? record->display_name
+                          : (g_str_has_prefix (peer, "sip:") ? peer + 4 : peer);
+  g_autofree char *subtitle = describe_record (record);
+  /* Translators: %s is who to call back. */
+  g_autofree char *a11y = g_strdup_printf (_ ("Call back %s"), title);
+  GtkWidget *button = gtk_button_new_from_icon_name ("call-start-symbolic");
+  GtkWidget *icon = gtk_image_new_from_icon_name (
+      record->outcome == SP_CALL_OUTCOME_MISSED         ? "call-missed-symbolic"
+      : record->direction == SP_CALL_DIRECTION_INCOMING ? "call-incoming-symbolic"
+                                                        : "call-outgoing-symbolic");
+
+  if (record->outcome == SP_CALL_OUTCOME_MISSED)
+    gtk_widget_add_css_class (icon, "error");
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, _ ("Call Back"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+  g_object_set_data_full (G_OBJECT (button), "peer", g_strdup (peer), g_free);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  return row;
+}
+
+static void
+rebuild_history (SpWindow *self)
+{
+  SpHistory *history = sp_phone_get_history (sp_application_get_phone (self->app));
+  const GPtrArray *records = history != NULL ? sp_history_get_records (history) : NULL;
+  guint n = records != NULL ? records->len : 0;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->history_list))) != NULL)
+    gtk_list_box_remove (self->history_list, child);
+  /* Newest first. */
+  for (guint i = n; i > 0 && n - i < HISTORY_MAX_ROWS; i--)
+    {
+      GtkWidget *row = create_history_row (g_ptr_array_index (records, i - 1));
+      GtkWidget *button = adw_action_row_get_activatable_widget (ADW_ACTION_ROW (row));
+
+      g_signal_connect (button, "clicked", G_CALLBACK (on_call_back_clicked), self);
+      gtk_list_box_append (self->history_list, row);
+    }
+  gtk_stack_set_visible_child_name (self->history_stack, n > 0 ? "list" : "empty");
+}
+
 /* Server page. */
 
 static void
@@ -627,6 +728,9 @@ bind_models (SpWindow *self, SpApplication *app)
   setup_calls (self);
   setup_server_page (self);
   setup_log_page (self);
+  g_signal_connect_object (sp_application_get_phone (app), "call-ended",
+                           G_CALLBACK (rebuild_history), self, G_CONNECT_SWAPPED);
+  rebuild_history (self);
 }
 
 static void
@@ -667,6 +771,7 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, log_filter);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, history_stack);
 
   gtk_widget_class_install_action (widget_class, "win.call", NULL, on_call);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", on_show_page);

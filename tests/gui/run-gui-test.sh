@@ -42,7 +42,7 @@ sleep 1
 "$SOFTPHONE" >"$OUTDIR/gui-app.log" 2>&1 &
 APP=$!
 status=0
-/usr/bin/python3 "$SCRIPT" "$OUTDIR" "$XDG_CONFIG_HOME" || status=$?
+/usr/bin/python3 "$SCRIPT" "$OUTDIR" "$XDG_CONFIG_HOME" "$SOFTPHONE" || status=$?
 if ! kill -0 "$APP" 2>/dev/null; then
   echo "FAIL  the app exited during the test; its log:"; cat "$OUTDIR/gui-app.log"
   status=1

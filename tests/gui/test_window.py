@@ -4,16 +4,26 @@ pages by their tabs, the account dialog by its field names. Saves a
 screenshot of each page into OUTDIR. Run by run-gui-test.sh, which starts
 Xvfb, the accessibility bus and the app.
 
-usage: test_window.py OUTDIR CONFIG_HOME"""
+Calls go to and come from headless instances of the same binary on their
+own loopback addresses (the window's phone is on 127.0.0.77).
 
+usage: test_window.py OUTDIR CONFIG_HOME SOFTPHONE"""
+
+import json
 import os
+import re
+import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import wave
 
 import pyatspi
 
-OUTDIR, CONFIG_HOME = sys.argv[1], sys.argv[2]
+OUTDIR, CONFIG_HOME, SOFTPHONE = sys.argv[1], sys.argv[2], sys.argv[3]
+GUI_ADDRESS = "127.0.0.77"
 failures = []
 
 
@@ -121,8 +131,60 @@ def show_page(app, title):
     tab = wait_for(lambda: find(app, "page tab", name=title), "page tab " + title)
     if tab is not None:
         click(tab)
-        time.sleep(1.5)  # the frame clock under Xvfb and ASan is slow
+        time.sleep(1.0)  # the frame clock under Xvfb and ASan is slow
     return tab
+
+
+class Peer:
+    """A headless softphone on its own loopback address; we read its JSON
+    events and write its commands."""
+
+    def __init__(self, address, *options):
+        self.dir = tempfile.mkdtemp(prefix="softphone-peer.")
+        tone = os.path.join(self.dir, "in.wav")
+        with wave.open(tone, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(struct.pack("<h", 0) * 8000 * 60)
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        self.events = []
+        self.proc = subprocess.Popen(
+            [SOFTPHONE, "--headless", "--bind", address + ":5060", "--config-dir", self.dir,
+             "--audio-in", tone, "--audio-out", os.path.join(self.dir, "out.wav")]
+            + list(options),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env)
+        threading.Thread(target=self._read, daemon=True).start()
+        check(self.wait("ready") is not None, "headless peer on " + address + " is ready")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                self.events.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def wait(self, event, timeout=15.0):
+        return wait_for(lambda: next((e for e in self.events if e.get("event") == event), None),
+                        "peer event " + event, timeout)
+
+    def command(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def label_text(node):
+    return node.name if node is not None else ""
 
 
 app = wait_for(app_node, "the softphone application on the accessibility bus", 30)
@@ -202,6 +264,51 @@ if new is not None:
             check("127.0.0.50" in text and "u1" in text, "accounts.ini holds the server and user")
             check("870212" not in text, "the password is not in accounts.ini")
         screenshot("accounts-with-account")
+
+# A direct call by IP address to a peer that answers at once: the row shows
+# "In call" with a running timer, and Hangup ends it at both ends.
+show_page(app, "Calls")
+callee = Peer("127.0.0.101", "--auto-answer=0")
+try:
+    set_text(entry, "127.0.0.101")
+    click(find(app, "push button", prefix="_Call"))
+    row = wait_for(lambda: find(app, "panel", name="127.0.0.101, In call"), "the call established")
+    check(row is not None, "direct call: the row says In call")
+    check(callee.wait("established") is not None, "direct call: the callee is in the call")
+    timer = wait_for(lambda: next((n for n in walk(row) if n.getRoleName() == "label"
+                                   and re.fullmatch(r"\d+:\d\d", n.name)
+                                   and n.name != "0:00"), None), "the call timer to run")
+    check(timer is not None, "direct call: the timer runs (%s)" % label_text(timer))
+    screenshot("call-established")
+    hangup = find(row, "push button", prefix="Hangup")
+    if check(hangup is not None, "direct call: Hangup button"):
+        click(hangup)
+        ended = callee.wait("ended")
+        check(ended is not None, "direct call: Hangup ends the call at the far end")
+    show_page(app, "History")
+    check(wait_for(lambda: find(app, "push button", prefix="Call back 127.0.0.101"), "history row")
+          is not None, "the call is in the history with a Call back button")
+    screenshot("history-with-call")
+finally:
+    callee.stop()
+
+# An incoming call, taken with "Take the call" as Yate's users know it.
+caller = Peer("127.0.0.102")
+try:
+    caller.command("call " + GUI_ADDRESS)
+    take = wait_for(lambda: find(app, "push button", prefix="Take the call"), "Take the call", 20)
+    if check(take is not None, "incoming call: Take the call appears"):
+        screenshot("incoming-call")
+        click(take)
+        check(caller.wait("established") is not None, "incoming call: taken, the caller is in the call")
+        row = wait_for(lambda: find(app, "panel", name="anonymous@127.0.0.102, In call"),
+                       "the incoming call established in the window")
+        check(row is not None, "incoming call: the row says In call")
+        if row is not None:
+            click(find(row, "push button", prefix="Hangup"))
+            check(caller.wait("ended") is not None, "incoming call: Hangup ends it")
+finally:
+    caller.stop()
 
 print("%d failure(s)" % len(failures), flush=True)
 sys.exit(1 if failures else 0)
