@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Integration tests of `softphone --headless`: two instances on distinct
-127.0.0.x addresses, driven through stdin, checked through their JSON events.
+loopback addresses, driven through stdin, checked through their JSON events.
+Every address is in 127.0.55.0/24, which no other test uses (sip-engine.py
+has 127.0.33.x, the media loopback 127.0.0.21/22, the server tests
+127.0.0.50/.183/.101), so the suites can run side by side.
 
 Usage: headless.py SOFTPHONE [TEST...]   (prints TAP)
 Every wait is bounded; only the processes started here are killed, by PID.
@@ -125,11 +128,11 @@ def test_bad_options():
 
 
 def test_status_quit():
-    a = Instance("a", ["--bind", "127.0.0.31:0"])
+    a = Instance("a", ["--bind", "127.0.55.31:0"])
     try:
         ready = a.wait("ready")
         host, port = ready["sip"].rsplit(":", 1)
-        assert host == "127.0.0.31" and int(port) > 0, ready
+        assert host == "127.0.55.31" and int(port) > 0, ready
         a.send("status")
         st = a.wait("status")
         assert st["sip"] == ready["sip"] and st["accounts"] == [] and st["calls"] == [], st
@@ -152,7 +155,7 @@ def test_status_quit():
 
 
 def test_sigterm():
-    a = Instance("a", ["--bind", "127.0.0.32:0"])
+    a = Instance("a", ["--bind", "127.0.55.32:0"])
     try:
         a.wait("ready")
         a.proc.send_signal(signal.SIGTERM)
@@ -162,7 +165,7 @@ def test_sigterm():
 
 
 def test_port_in_use():
-    a = Instance("a", ["--bind", "127.0.0.33:0"])
+    a = Instance("a", ["--bind", "127.0.55.33:0"])
     try:
         ready = a.wait("ready")
         proc = subprocess.run([SOFTPHONE, "--headless", "--bind", ready["sip"], "--config-dir",
@@ -220,7 +223,7 @@ def dominant_blocks(path, f1, f2):
 
 
 class Pair:
-    """A on 127.0.0.101, B on 127.0.0.102, each sending its own tone."""
+    """A on 127.0.55.1, B on 127.0.55.2, each sending its own tone."""
 
     def __init__(self, a_args=(), b_args=()):
         self.tmp = tempfile.mkdtemp(prefix="sp-headless-pair-")
@@ -230,10 +233,10 @@ class Pair:
         self.b_out = os.path.join(self.tmp, "b-out.wav")
         make_tone(self.a_in, TONE_A)
         make_tone(self.b_in, TONE_B)
-        self.b = Instance("b", ["--bind", "127.0.0.102:0", "--audio-in", self.b_in,
+        self.b = Instance("b", ["--bind", "127.0.55.2:0", "--audio-in", self.b_in,
                                 "--audio-out", self.b_out] + list(b_args))
         self.b_sip = self.b.wait("ready")["sip"]
-        self.a = Instance("a", ["--bind", "127.0.0.101:0", "--audio-in", self.a_in,
+        self.a = Instance("a", ["--bind", "127.0.55.1:0", "--audio-in", self.a_in,
                                 "--audio-out", self.a_out] + list(a_args))
         self.a_sip = self.a.wait("ready")["sip"]
 
@@ -271,7 +274,7 @@ def test_direct_call_tones():
         p.a.send("call " + p.b_sip)
         p.a.wait("dialing")
         inc = p.b.wait("incoming")
-        assert inc["from"].startswith("sip:anonymous@127.0.0.101"), inc
+        assert inc["from"].startswith("sip:anonymous@127.0.55.1"), inc
         p.a.wait("ringing")
         p.b.send("answer")
         est_b = p.b.wait("established")
@@ -369,7 +372,7 @@ def test_auto_answer_exit_when_idle():
     def body(p):
         p.a.send("quit")
         assert p.a.exit_code() == 0
-        a = Instance("a2", ["--bind", "127.0.0.101:0", "--call", p.b_sip, "--hangup-after", "1",
+        a = Instance("a2", ["--bind", "127.0.55.1:0", "--call", p.b_sip, "--hangup-after", "1",
                             "--exit-when-idle"])
         try:
             a.wait("established")
@@ -447,12 +450,12 @@ def raw_sdp(local_ip, port, formats, rtpmaps=""):
 
 
 def test_no_common_codec():
-    b = Instance("b", ["--bind", "127.0.0.102:0"])
+    b = Instance("b", ["--bind", "127.0.55.2:0"])
     uac = None
     try:
         sip = b.wait("ready")["sip"]
-        uac = RawUac("127.0.0.103", sip)
-        uac.request("INVITE", raw_sdp("127.0.0.103", 7000, "3 18", "a=rtpmap:18 G729/8000\r\n"),
+        uac = RawUac("127.0.55.3", sip)
+        uac.request("INVITE", raw_sdp("127.0.55.3", 7000, "3 18", "a=rtpmap:18 G729/8000\r\n"),
                     "application/sdp")
         code, text = uac.response(method="INVITE")
         assert code == 488, text
@@ -473,12 +476,12 @@ def test_no_common_codec():
 
 
 def test_info_dtmf_and_media_timeout():
-    b = Instance("b", ["--bind", "127.0.0.102:0", "--auto-answer", "--media-timeout", "2"])
+    b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer", "--media-timeout", "2"])
     uac = None
     try:
         sip = b.wait("ready")["sip"]
-        uac = RawUac("127.0.0.103", sip)
-        uac.request("INVITE", raw_sdp("127.0.0.103", 7000, "0 101",
+        uac = RawUac("127.0.55.3", sip)
+        uac.request("INVITE", raw_sdp("127.0.55.3", 7000, "0 101",
                                       "a=rtpmap:101 telephone-event/8000\r\n"),
                     "application/sdp")
         code, text = uac.response(method="INVITE")
@@ -508,7 +511,7 @@ def test_info_dtmf_and_media_timeout():
 
 def test_second_call_holds_first():
     def body(p):
-        c = Instance("c", ["--bind", "127.0.0.103:0"])
+        c = Instance("c", ["--bind", "127.0.55.3:0"])
         try:
             c.wait("ready")
             p.a.send("call " + p.b_sip)
@@ -572,12 +575,12 @@ def finish_sipp(proc):
 
 def test_sipp_uac():
     """SIPp's built-in UAC calls us (INVITE/ACK/BYE); we answer on our own."""
-    b = Instance("b", ["--bind", "127.0.0.102:0", "--auto-answer"])
+    b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer"])
     try:
         sip = b.wait("ready")["sip"]
-        proc = run_sipp(["-sn", "uac", sip, "-i", "127.0.0.104", "-p", "0", "-d", "1000"])
+        proc = run_sipp(["-sn", "uac", sip, "-i", "127.0.55.4", "-p", "0", "-d", "1000"])
         inc = b.wait("incoming")
-        assert inc["from"].startswith("sip:sipp@127.0.0.104"), inc
+        assert inc["from"].startswith("sip:sipp@127.0.55.4"), inc
         b.wait("established")
         end = b.wait("ended")
         assert end["reason"] == "Remote hangup", end
@@ -594,16 +597,16 @@ def test_sipp_uac():
 
 def test_sipp_uas():
     """We call SIPp's built-in UAS and hang up; it must see the whole dialog."""
-    a = Instance("a", ["--bind", "127.0.0.101:0"])
+    a = Instance("a", ["--bind", "127.0.55.1:0"])
     try:
         a.wait("ready")
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.104", 0))
+        sock.bind(("127.0.55.4", 0))
         port = sock.getsockname()[1]
         sock.close()
-        proc = run_sipp(["-sn", "uas", "-i", "127.0.0.104", "-p", str(port)])
+        proc = run_sipp(["-sn", "uas", "-i", "127.0.55.4", "-p", str(port)])
         time.sleep(0.5)
-        a.send("call sip:service@127.0.0.104:%d" % port)
+        a.send("call sip:service@127.0.55.4:%d" % port)
         est = a.wait("established")
         assert est["codec"] == "PCMU/8000", est
         a.send("hangup")
@@ -623,7 +626,7 @@ def test_sipp_uas():
 # ---- through Kamailio ---------------------------------------------------
 
 KAMAILIO = "/usr/sbin/kamailio"
-KAM_ADDR = "127.0.0.150"
+KAM_ADDR = "127.0.55.50"
 
 
 class Kamailio:
@@ -680,7 +683,7 @@ class Skip(Exception):
 
 def test_kamailio_register():
     def body(kam):
-        a = Instance("a", ["--bind", "127.0.0.101:0", "--account",
+        a = Instance("a", ["--bind", "127.0.55.1:0", "--account",
                            "sip:u1:pw1@%s" % KAM_ADDR])
         try:
             a.wait("ready")
@@ -702,7 +705,7 @@ def test_kamailio_register():
             a.close()
 
         env = dict(os.environ, SOFTPHONE_PASSWORD="wrong")
-        b = Instance("b", ["--bind", "127.0.0.102:0", "--account", "sip:u2@%s" % KAM_ADDR],
+        b = Instance("b", ["--bind", "127.0.55.2:0", "--account", "sip:u2@%s" % KAM_ADDR],
                      env=env)
         try:
             fail = b.wait("registration_failed")
@@ -721,12 +724,12 @@ def test_kamailio_call():
         a_out, b_out = os.path.join(tmp, "a-out.wav"), os.path.join(tmp, "b-out.wav")
         make_tone(a_in, TONE_A)
         make_tone(b_in, TONE_B)
-        b = Instance("b", ["--bind", "127.0.0.102:0", "--account", "sip:u2:pw2@%s" % KAM_ADDR,
+        b = Instance("b", ["--bind", "127.0.55.2:0", "--account", "sip:u2:pw2@%s" % KAM_ADDR,
                            "--auto-answer", "--audio-in", b_in, "--audio-out", b_out])
         a = None
         try:
             b.wait("registered")
-            a = Instance("a", ["--bind", "127.0.0.101:0", "--account",
+            a = Instance("a", ["--bind", "127.0.55.1:0", "--account",
                                "sip:u1:pw1@%s" % KAM_ADDR, "--call", "u2", "--hangup-after", "3",
                                "--exit-when-idle", "--audio-in", a_in, "--audio-out", a_out])
             a.wait("registered")
