@@ -265,6 +265,25 @@ if new is not None:
             check("870212" not in text, "the password is not in accounts.ini")
         screenshot("accounts-with-account")
 
+# Preferences, from the main menu as a person opens them.
+menu = next((n for n in walk(app) if n.getRoleName() == "push button" and n.name == "Main Menu"
+             and n.queryAction().nActions > 0), None)
+if check(menu is not None, "main menu button"):
+    click(menu)
+    item = wait_for(lambda: find(app, "menu item", name="Preferences"), "Preferences menu item")
+    if item is not None:
+        click(item)
+        prefs = wait_for(lambda: frame(app, "Preferences"), "the Preferences window")
+        if check(prefs is not None, "Preferences window opens"):
+            for field in ("Microphone", "Speaker", "Ring On", "Do Not Disturb",
+                          "Answer Automatically"):
+                check(next((n for n in walk(prefs) if n.name and field in n.name.replace("_", "")),
+                           None) is not None, "preference " + field)
+            screenshot("preferences")
+            pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)  # Escape
+            check(wait_for(lambda: frame(app, "Preferences") is None, "Preferences closed") is True,
+                  "Escape closes Preferences")
+
 # A direct call by IP address to a peer that answers at once: the row shows
 # "In call" with a running timer, and Hangup ends it at both ends.
 show_page(app, "Calls")
@@ -285,6 +304,22 @@ try:
         click(hangup)
         ended = callee.wait("ended")
         check(ended is not None, "direct call: Hangup ends the call at the far end")
+    # Single instance: "softphone sip:..." while the window runs dials there.
+    established_before = sum(1 for e in callee.events if e.get("event") == "established")
+    second = subprocess.run([SOFTPHONE, "sip:127.0.0.101"], timeout=30,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(second.returncode == 0, "a second 'softphone sip:127.0.0.101' hands over and exits 0")
+    check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "established")
+                   > established_before, "the handed-over call") is True,
+          "the running window dials the URI the second instance got")
+    row = wait_for(lambda: find(app, "panel", name="127.0.0.101, In call"), "the second call")
+    check(row is not None, "the handed-over call shows in the window")
+    # Escape hangs up, like putting the handset down.
+    ended_before = sum(1 for e in callee.events if e.get("event") == "ended")
+    pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)
+    check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "ended")
+                   > ended_before, "Escape to hang up") is True, "Escape hangs up the call")
+
     show_page(app, "History")
     check(wait_for(lambda: find(app, "push button", prefix="Call back 127.0.0.101"), "history row")
           is not None, "the call is in the history with a Call back button")
