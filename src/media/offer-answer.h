@@ -37,7 +37,9 @@ G_BEGIN_DECLS
  *    An offer whose only telephone-event is at 16000 is answered without
  *    DTMF events.
  *  - Our answer lists the common codecs in the offerer's order (RFC 3264
- *    6.1) plus telephone-event if offered; the media uses the first one.
+ *    6.1) plus telephone-event if offered; we send the first one, and the
+ *    session decodes whichever the peer sends if it has the same audio
+ *    rate (PCMU <-> PCMA; a switch to or from G.722 is dropped).
  *    Codecs are matched by static payload type (0, 8, 9) and rtpmap name;
  *    G722 is accepted with the common wrong clock rate 16000 too.
  *  - ptime: we send with the peer's a=ptime (within its a=maxptime), as

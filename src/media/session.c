@@ -486,6 +486,24 @@ restart_stream (SpMediaSession *s)
   s->stats.ssrc_changes++;
 }
 
+/* An answer may list several codecs and the peer may send any of them
+ * (RFC 3264 6.1): follow it to another codec of the same audio rate (PCMU
+ * <-> PCMA), which the devices and the jitter buffer's period size allow
+ * without reopening anything. Rare, so the allocation is no concern. */
+static gboolean
+switch_decoder (SpMediaSession *s, guint payload_type)
+{
+  const SpCodecInfo *info = sp_codec_info_for_payload_type (payload_type);
+
+  if (info == NULL || info->sample_rate != s->rate)
+    return FALSE;
+  g_clear_pointer (&s->jb, sp_jitter_buffer_free);
+  sp_codec_free (s->decoder);
+  s->decoder = sp_codec_new (info->id);
+  s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
+  return TRUE;
+}
+
 static void
 handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
 {
@@ -497,7 +515,8 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
       s->stats.malformed++;
       return;
     }
-  if (p.payload_type != codec_pt && (gint) p.payload_type != s->params.dtmf_payload_type)
+  if (p.payload_type != codec_pt && (gint) p.payload_type != s->params.dtmf_payload_type &&
+      !switch_decoder (s, p.payload_type))
     return; /* comfort noise and other formats we did not negotiate */
   s->stats.packets_received++;
   if (s->have_rx_ssrc && p.ssrc != s->rx_ssrc)

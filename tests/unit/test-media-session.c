@@ -245,7 +245,7 @@ test_device_switch (Fixture *f, gconstpointer data)
   }
 }
 
-/* ---- A peer that restarts its stream ------------------------------------- */
+/* ---- A peer sending RTP by hand -------------------------------------------- */
 
 typedef struct
 {
@@ -258,7 +258,8 @@ typedef struct
 /* Sends @n packets of 20 ms of @tone in real time as @ssrc, sequence
  * numbers from @seq, timestamps from @ts. */
 static void
-peer_send (Peer *peer, const gint16 *tone, guint n, guint32 ssrc, guint16 seq, guint32 ts)
+peer_send (Peer *peer, SpCodec *codec, const gint16 *tone, guint n, guint32 ssrc, guint16 seq,
+           guint32 ts)
 {
   gint64 next = g_get_monotonic_time ();
 
@@ -267,8 +268,8 @@ peer_send (Peer *peer, const gint16 *tone, guint n, guint32 ssrc, guint16 seq, g
       guint8 payload[160], buf[SP_RTP_MAX_PACKET];
       SpRtpPacket p = { 0 };
       gsize off = (i * 160) % RATE, len;
-      sp_codec_encode (peer->codec, tone + off, 160, payload, sizeof payload);
-      p.payload_type = 0;
+      sp_codec_encode (codec, tone + off, 160, payload, sizeof payload);
+      p.payload_type = (guint8) sp_codec_get_info (codec)->payload_type;
       p.marker = i == 0;
       p.seq = (guint16) (seq + i);
       p.timestamp = ts + i * 160;
@@ -308,8 +309,8 @@ test_new_ssrc (Fixture *f, gconstpointer data)
   /* The new stream (as from a peer that restarted) reuses sequence
    * numbers and timestamps the old one had already played: without a
    * restart, most of its packets would be "late" or "duplicates". */
-  peer_send (&peer, peer.tone_1000, 60, 0x11111111, 30000, 1000000);
-  peer_send (&peer, peer.tone_440, 60, 0x22222222, 30010, 1000000 + 10 * 160);
+  peer_send (&peer, peer.codec, peer.tone_1000, 60, 0x11111111, 30000, 1000000);
+  peer_send (&peer, peer.codec, peer.tone_440, 60, 0x22222222, 30010, 1000000 + 10 * 160);
   g_usleep (200000);
   sp_media_session_stop (a);
   get_stats (a, &stats);
@@ -330,6 +331,45 @@ test_new_ssrc (Fixture *f, gconstpointer data)
   g_object_unref (peer.socket);
 }
 
+/* The answer listed PCMU and PCMA and the peer sends PCMA although we
+ * started with PCMU (RFC 3264 allows it): we decode what comes. */
+static void
+test_peer_codec_switch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new_from_string (ADDR_B, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (SpCodec) pcma = sp_codec_new (SP_CODEC_PCMA);
+  Peer peer = { 0 };
+  SpMediaStats stats;
+
+  peer.socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (peer.socket, bind_addr, FALSE, NULL));
+  local = g_socket_get_local_address (peer.socket, NULL);
+  peer.to = g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
+  peer.codec = sp_codec_new (SP_CODEC_PCMU);
+  goertzel_make_tone (peer.tone_1000, RATE, RATE, 1000, TONE_AMPL);
+  goertzel_make_tone (peer.tone_440, RATE, RATE, 440, TONE_AMPL);
+
+  sp_media_session_set_devices (a, NULL, sp_audio_wav_sink_new (f->rec_a));
+  start (a, ADDR_B, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)), TRUE, TRUE);
+  peer_send (&peer, peer.codec, peer.tone_1000, 50, 0x33333333, 1, 160);
+  peer_send (&peer, pcma, peer.tone_440, 60, 0x33333333, 51, 160 + 50 * 160);
+  g_usleep (200000);
+  sp_media_session_stop (a);
+  get_stats (a, &stats);
+  g_assert_cmpuint (stats.packets_received, ==, 110);
+  check_hears (f->rec_a, 300, 900, 1000, 440);
+  /* PCMA decoded as PCMU would be loud noise, not a 440 Hz tone. */
+  check_hears (f->rec_a, 1500, -300, 440, 1000);
+
+  sp_codec_free (peer.codec);
+  g_object_unref (peer.to);
+  g_object_unref (peer.socket);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -340,5 +380,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/media-session/new-ssrc", Fixture, NULL, fixture_setup, test_new_ssrc,
               fixture_teardown);
+  g_test_add ("/media-session/peer-codec-switch", Fixture, NULL, fixture_setup,
+              test_peer_codec_switch, fixture_teardown);
   return g_test_run ();
 }
