@@ -33,5 +33,9 @@ void sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransactio
                              SpSipMessage *invite, gboolean busy);
 /* A request inside this call's dialog (BYE, re-INVITE, INFO, ...). */
 gboolean sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request);
+/* The ACK for a 2xx we sent (it may carry the answer to our offer). */
+void sp_call_handle_ack (SpCall *self, SpSipMessage *ack);
+/* No ACK came for our 2xx; the stack has sent BYE. */
+void sp_call_handle_ack_timeout (SpCall *self);
 
 G_END_DECLS

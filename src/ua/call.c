@@ -3,9 +3,10 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "media/error.h"
+#include "media/offer-answer.h"
 #include "sip/error.h"
 #include "ua/auth.h"
-#include "ua/call-media.h"
 #include "ua/phone-private.h"
 
 struct _SpCall
@@ -44,9 +45,16 @@ struct _SpCall
   gboolean cancel_pending;
   char *local_host;
   SpMediaSession *media;
-  SpCallMediaParams params;
-  guint64 sdp_session_id;
-  guint64 sdp_version;
+  SpOfferAnswer *oa;
+  SpMediaParams params;  /* in force; remote_address points into oa */
+  char *answer_sdp;      /* incoming: our answer, for the 200 */
+  gboolean late_offer;   /* incoming INVITE without SDP: offer in the 200 */
+  gboolean awaiting_ack; /* answered a late offer: the answer is in the ACK */
+  /* Our re-INVITE (hold/resume) in progress. */
+  gboolean reinvite_pending;
+  gboolean reinvite_hold;
+  guint reinvite_auth_attempts;
+  guint32 reinvite_nc;
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
@@ -119,6 +127,8 @@ sp_call_finalize (GObject *object)
   g_free (self->end_reason);
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_pointer (&self->media, sp_media_session_free);
+  g_clear_pointer (&self->oa, sp_offer_answer_free);
+  g_free (self->answer_sdp);
   g_clear_object (&self->stack);
   g_clear_object (&self->auth_account);
   g_clear_pointer (&self->invite, sp_sip_message_unref);
@@ -428,7 +438,15 @@ on_media_device_error (SpMediaSession *session, SpAudioDirection direction, cons
              error->message);
 }
 
-/* Opens our RTP socket before the SDP is written, so it can name the port. */
+static guint16
+media_port (SpCall *self)
+{
+  /* Port 9 (discard) when we have no socket: the peer sends nowhere real. */
+  return self->media ? sp_media_session_get_rtp_port (self->media) : 9;
+}
+
+/* Opens our RTP socket and the offer/answer state before any SDP is
+ * written, so the SDP can name the port. */
 static void
 media_prepare (SpCall *self)
 {
@@ -438,27 +456,44 @@ media_prepare (SpCall *self)
   };
   SpMediaEngine *engine = sp_phone_get_media_engine (self->phone);
   g_autoptr (GError) error = NULL;
+  SpOfferAnswerConfig config = { 0 };
   SpAudioDevice *source = NULL;
   SpAudioDevice *sink = NULL;
 
-  self->sdp_session_id = g_get_real_time () / G_USEC_PER_SEC;
-  if (engine == NULL)
+  if (self->oa != NULL)
     return;
-  self->media = sp_media_session_new (engine, self->local_host, 0, &callbacks, self, &error);
-  if (self->media == NULL)
+  if (engine != NULL)
+    self->media = sp_media_session_new (engine, self->local_host, 0, &callbacks, self, &error);
+  if (self->media != NULL)
     {
-      g_message ("Call %s without audio: %s", self->id, error->message);
-      return;
+      sp_phone_open_devices (self->phone, &source, &sink);
+      sp_media_session_set_devices (self->media, source, sink);
     }
-  sp_phone_open_devices (self->phone, &source, &sink);
-  sp_media_session_set_devices (self->media, source, sink);
+  else if (error != NULL)
+    g_message ("Call %s without audio: %s", self->id, error->message);
+  config.local_address = self->local_host;
+  config.rtp_port = media_port (self);
+  self->oa = sp_offer_answer_new (&config);
 }
 
-static guint16
-media_port (SpCall *self)
+/* "PCMU/8000", as the events and the GUI show it. */
+static char *
+codec_name (SpCodecId codec)
 {
-  /* Port 9 (discard) when we have no socket: the peer sends nowhere real. */
-  return self->media ? sp_media_session_get_rtp_port (self->media) : 9;
+  const SpCodecInfo *info = sp_codec_info_for_payload_type (codec);
+
+  return info ? g_strdup_printf ("%s/%u", info->encoding, info->clock_rate) : g_strdup ("unknown");
+}
+
+/* An offer/answer error as an end reason: "No common codec: we offer
+ * PCMU PCMA G722, they offer GSM G729". */
+static char *
+media_error_reason (const GError *error)
+{
+  char *text = g_strdup (error->message);
+
+  text[0] = g_ascii_toupper (text[0]);
+  return text;
 }
 
 static gboolean
@@ -471,9 +506,9 @@ media_watch (gpointer data)
   if (self->media == NULL || timeout == 0)
     return G_SOURCE_CONTINUE;
   sp_media_session_get_stats (self->media, &stats);
+  /* Silence is expected while we hold or the peer sends nothing by SDP. */
   if (stats.packets_received != self->last_packets || self->state == SP_CALL_STATE_HELD ||
-      self->params.remote_direction == SP_SDP_DIRECTION_INACTIVE ||
-      self->params.remote_direction == SP_SDP_DIRECTION_RECVONLY)
+      !self->params.receive)
     {
       self->last_packets = stats.packets_received;
       self->media_silent_s = 0;
@@ -489,41 +524,36 @@ media_watch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Starts or updates the media with what offer/answer settled. */
 static void
-media_apply (SpCall *self, gboolean local_hold)
+media_apply (SpCall *self)
 {
-  SpMediaParams p = { 0 };
-  SpSdpDirection remote = self->params.remote_direction;
+  SpMediaParams p = self->params;
 
   if (self->media == NULL)
     return;
-  p.codec = self->params.codec;
-  p.ptime_ms = self->params.ptime;
-  p.dtmf_payload_type = self->params.dtmf_pt;
-  p.remote_address = self->params.remote_address;
-  p.remote_rtp_port = self->params.remote_port;
-  p.send =
-      !local_hold && (remote == SP_SDP_DIRECTION_SENDRECV || remote == SP_SDP_DIRECTION_RECVONLY);
-  p.receive = remote == SP_SDP_DIRECTION_SENDRECV || remote == SP_SDP_DIRECTION_SENDONLY;
+  /* On hold we offer sendonly (RFC 3264 8.4), but the microphone must
+   * not reach someone we put on hold: send nothing. */
+  if (self->oa != NULL && sp_offer_answer_get_hold (self->oa))
+    p.send = FALSE;
   sp_media_session_start (self->media, &p);
   if (self->media_timer == 0)
     self->media_timer = g_timeout_add_seconds (1, media_watch, self);
 }
 
 static void
-set_body_sdp (SpCall *self, SpSipMessage *msg, SpSdpDirection direction, gboolean answer)
+set_body_sdp (SpSipMessage *msg, const char *sdp)
 {
-  g_autofree char *sdp =
-      sp_call_media_build_sdp (self->local_host, media_port (self), self->sdp_session_id,
-                               ++self->sdp_version, direction, answer ? &self->params : NULL);
   sp_sip_message_set_body (msg, "application/sdp", (const guint8 *) sdp, strlen (sdp));
 }
 
 static void
-establish (SpCall *self, const char *codec_name)
+establish (SpCall *self)
 {
-  sp_call_set_codec (self, codec_name);
-  media_apply (self, FALSE);
+  g_autofree char *name = codec_name (self->params.codec);
+
+  sp_call_set_codec (self, name);
+  media_apply (self);
   sp_call_set_state (self, SP_CALL_STATE_ESTABLISHED);
 }
 
@@ -614,15 +644,21 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
           return;
         }
       body = sp_sip_message_get_body (response, &len);
-      if (!sp_call_media_negotiate (body, len, &self->params, &error))
+      if (len == 0)
+        g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                             "no SDP answer in the 200 OK");
+      else
+        sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
+      if (error != NULL)
         {
+          g_autofree char *reason = media_error_reason (error);
           g_message ("Call %s: %s", self->id, error->message);
           if (self->dialog != NULL)
             sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
-          sp_call_end (self, error->message, 488);
+          sp_call_end (self, reason, 488);
           return;
         }
-      establish (self, sp_call_media_codec_name (self->params.codec));
+      establish (self);
       return;
     }
   if ((status == 401 || status == 407) && retry_with_credentials (self, response))
@@ -675,7 +711,10 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   media_prepare (self);
   self->invite =
       sp_sip_stack_new_request (self->stack, "INVITE", target->request_uri, from_text, to_text, 1);
-  set_body_sdp (self, self->invite, SP_SDP_DIRECTION_SENDRECV, FALSE);
+  {
+    g_autofree char *offer = sp_offer_answer_create_offer (self->oa);
+    set_body_sdp (self->invite, offer);
+  }
   g_free (self->sip_call_id);
   self->sip_call_id = g_strdup (sp_sip_message_get_call_id (self->invite));
   return send_invite (self, error);
@@ -688,7 +727,7 @@ on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpoi
 {
   SpCall *self = user_data;
 
-  if (self->state != SP_CALL_STATE_INCOMING)
+  if (self->state != SP_CALL_STATE_INCOMING || self->awaiting_ack)
     return;
   switch (event)
     {
@@ -711,7 +750,12 @@ reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reaso
 
   if (warning != NULL)
     {
-      g_autofree char *value = g_strdup_printf ("399 softphone \"%s\"", warning);
+      /* warn-text is a quoted-string: the peer's codec names go in it. */
+      g_autofree char *text = g_strndup (warning, 512);
+      g_autofree char *value = NULL;
+
+      g_strdelimit (text, "\"\\\r\n", '\'');
+      value = g_strdup_printf ("399 softphone \"%s\"", text);
       sp_sip_message_add_header (response, "Warning", value, NULL);
     }
   sp_phone_log_message (self->phone, "sent", response, NULL);
@@ -741,20 +785,22 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
       sp_call_end (self, "Busy Here", 486);
       return;
     }
+  media_prepare (self);
   body = sp_sip_message_get_body (invite, &len);
-  if (len == 0)
+  /* No offer (RFC 3261 13.2.1): we offer in the 200, the answer comes in
+   * the ACK. */
+  self->late_offer = len == 0;
+  if (!self->late_offer)
+    self->answer_sdp =
+        sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, &error);
+  if (error != NULL)
     {
-      /* No offer: we offer in the 200 and take the answer from the ACK;
-       * keep it simple and refuse, as many phones do. */
-      reply (self, st, 488, NULL, "an INVITE without SDP offer is not supported");
-      sp_call_end (self, "No SDP offer", 488);
-      return;
-    }
-  if (!sp_call_media_negotiate (body, len, &self->params, &error))
-    {
+      g_autofree char *reason = media_error_reason (error);
+      guint status = sp_offer_answer_error_status (error);
+
       g_message ("Incoming call %s refused: %s", self->id, error->message);
-      reply (self, st, 488, NULL, error->message);
-      sp_call_end (self, error->message, 488);
+      reply (self, st, status, NULL, reason);
+      sp_call_end (self, reason, status);
       return;
     }
   reply (self, st, 180, NULL, NULL);
@@ -765,9 +811,12 @@ answer_incoming (SpCall *self, GError **error)
 {
   g_autoptr (SpSipMessage) ok = sp_sip_server_transaction_new_response (self->invite_st, 200, NULL);
   g_autofree char *dialog_id = NULL;
+  g_autofree char *sdp = NULL;
 
   media_prepare (self);
-  set_body_sdp (self, ok, SP_SDP_DIRECTION_SENDRECV, TRUE);
+  sdp = self->late_offer ? sp_offer_answer_create_offer (self->oa)
+                         : g_steal_pointer (&self->answer_sdp);
+  set_body_sdp (ok, sdp);
   sp_phone_log_message (self->phone, "sent", ok, NULL);
   if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
     return FALSE;
@@ -778,8 +827,56 @@ answer_incoming (SpCall *self, GError **error)
   self->dialog = sp_sip_stack_lookup_dialog (self->stack, dialog_id);
   if (self->dialog != NULL)
     sp_sip_dialog_ref (self->dialog);
-  establish (self, sp_call_media_codec_name (self->params.codec));
+  if (self->late_offer)
+    self->awaiting_ack = TRUE; /* established once the ACK brings the answer */
+  else
+    establish (self);
   return TRUE;
+}
+
+/* The ACK for a 200 we sent. After a late offer (ours in the 200) it
+ * carries the answer. Retransmitted ACKs find no pending offer. */
+void
+sp_call_handle_ack (SpCall *self, SpSipMessage *ack)
+{
+  g_autoptr (GError) error = NULL;
+  const guint8 *body;
+  gsize len = 0;
+
+  if (self->state == SP_CALL_STATE_ENDED || self->oa == NULL ||
+      !sp_offer_answer_has_pending_offer (self->oa))
+    return;
+  body = sp_sip_message_get_body (ack, &len);
+  if (len == 0)
+    g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                         "no SDP answer in the ACK");
+  else
+    sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
+  if (error != NULL)
+    {
+      g_autofree char *reason = media_error_reason (error);
+
+      /* The ACK cannot be refused: the session ends (RFC 3261 13.3.1.4). */
+      g_message ("Call %s: %s", self->id, error->message);
+      if (self->dialog != NULL)
+        sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+      sp_call_end (self, reason, 488);
+      return;
+    }
+  if (self->awaiting_ack)
+    {
+      self->awaiting_ack = FALSE;
+      establish (self);
+    }
+  else
+    media_apply (self); /* a re-INVITE without SDP, answered in its ACK */
+}
+
+void
+sp_call_handle_ack_timeout (SpCall *self)
+{
+  /* The stack has sent the BYE (13.3.1.4). */
+  sp_call_end (self, "No ACK from the peer", 408);
 }
 
 /* ---- in-dialog requests -------------------------------------------------- */
@@ -816,27 +913,29 @@ handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SpSipMessage) ok = NULL;
-  SpCallMediaParams params;
+  g_autofree char *sdp = NULL;
   const guint8 *body;
   gsize len = 0;
-  SpSdpDirection ours;
 
   body = sp_sip_message_get_body (request, &len);
-  if (len == 0 || !sp_call_media_negotiate (body, len, &params, &error))
+  if (len == 0)
+    sdp = sp_offer_answer_create_offer (self->oa); /* answered in the ACK */
+  else
+    sdp = sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, &error);
+  if (sdp == NULL)
     {
-      reply (self, st, 488, NULL, error ? error->message : "re-INVITE without SDP");
+      g_autofree char *reason = media_error_reason (error);
+      /* 491 for glare, 488 for media we cannot take; the call goes on
+       * with what was negotiated before. */
+      reply (self, st, sp_offer_answer_error_status (error), NULL, reason);
       return;
     }
-  self->params = params;
-  ours = sp_sdp_direction_reverse (params.remote_direction);
-  if (self->state == SP_CALL_STATE_HELD)
-    ours = params.remote_direction == SP_SDP_DIRECTION_SENDRECV ? SP_SDP_DIRECTION_SENDONLY
-                                                                : SP_SDP_DIRECTION_INACTIVE;
   ok = sp_sip_server_transaction_new_response (st, 200, NULL);
-  set_body_sdp (self, ok, ours, TRUE);
+  set_body_sdp (ok, sdp);
   sp_phone_log_message (self->phone, "sent", ok, NULL);
   sp_sip_stack_respond (self->stack, st, ok, NULL);
-  media_apply (self, self->state == SP_CALL_STATE_HELD);
+  if (len > 0)
+    media_apply (self);
 }
 
 gboolean
@@ -889,7 +988,9 @@ gboolean
 sp_call_answer (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
-  if (!check_state (self, self->state == SP_CALL_STATE_INCOMING && self->invite_st != NULL,
+  if (!check_state (self,
+                    self->state == SP_CALL_STATE_INCOMING && self->invite_st != NULL &&
+                        !self->awaiting_ack,
                     "answer", error))
     return FALSE;
   return answer_incoming (self, error);
@@ -937,6 +1038,15 @@ sp_call_hangup (SpCall *self, GError **error)
         sp_call_end (self, "User hangup", 0);
         return TRUE;
       case SP_CALL_STATE_INCOMING:
+        if (self->awaiting_ack)
+          {
+            /* Answered already (a late offer waiting for its ACK). */
+            if (self->dialog != NULL)
+              sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", on_bye_response,
+                                           self->auth_account, NULL);
+            sp_call_end (self, "User hangup", 0);
+            return TRUE;
+          }
         reply (self, self->invite_st, 603, "Decline", NULL);
         sp_call_end (self, "Declined", 603);
         return TRUE;
@@ -952,63 +1062,119 @@ sp_call_hangup (SpCall *self, GError **error)
     }
 }
 
+static gboolean send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error);
+
+/* A 401/407 to our re-INVITE: the same offer again in a new request of
+ * the dialog, with credentials (as for the INVITE and the BYE). */
+static gboolean
+retry_reinvite_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSipMessage *response)
+{
+  g_autoptr (SpSipMessage) retry = NULL;
+  g_autoptr (GError) error = NULL;
+  SpSipMessage *previous = sp_sip_client_transaction_get_request (ct);
+  const guint8 *body;
+  gsize len = 0;
+
+  if (self->auth_account == NULL || self->dialog == NULL || self->reinvite_auth_attempts >= 2)
+    return FALSE;
+  retry = sp_sip_dialog_new_request (self->dialog, "INVITE");
+  body = sp_sip_message_get_body (previous, &len);
+  sp_sip_message_set_body (retry, "application/sdp", body, len);
+  if (!sp_ua_add_credentials (retry, response, sp_account_get_username (self->auth_account),
+                              sp_account_get_password (self->auth_account), &self->reinvite_nc,
+                              NULL, &error))
+    {
+      g_message ("Call %s: %s", self->id, error->message);
+      return FALSE;
+    }
+  self->reinvite_auth_attempts++;
+  return send_reinvite_request (self, retry, NULL);
+}
+
 static void
 on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                       SpSipDialog *dialog, gpointer user_data)
 {
-  SpCall *self = user_data;
+  g_autoptr (SpCall) self = user_data; /* the reference send_reinvite_request took */
   guint status = sp_sip_message_get_status (response);
-  gboolean holding = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "sp-hold-target"));
+  gboolean holding = self->reinvite_hold;
 
   sp_phone_log_message (self->phone, "received", response, NULL);
   if (status < 200)
-    return;
-  g_object_steal_data (G_OBJECT (self), "sp-hold-pending");
-  if (self->state == SP_CALL_STATE_ENDED)
-    ;
-  else if (status >= 300)
-    g_message ("Call %s: %s refused: %u", self->id, holding ? "hold" : "resume", status);
-  else
     {
-      const guint8 *body;
-      gsize len = 0;
-      SpCallMediaParams params;
-
-      body = sp_sip_message_get_body (response, &len);
-      if (sp_call_media_negotiate (body, len, &params, NULL))
-        self->params = params;
-      media_apply (self, holding);
-      sp_call_set_state (self, holding ? SP_CALL_STATE_HELD : SP_CALL_STATE_ESTABLISHED);
+      g_object_ref (self); /* still waiting */
+      return;
     }
-  g_object_unref (self);
+  self->reinvite_pending = FALSE;
+  if (self->state == SP_CALL_STATE_ENDED)
+    return;
+  if ((status == 401 || status == 407) && retry_reinvite_with_credentials (self, ct, response))
+    return;
+  self->reinvite_auth_attempts = 0;
+  if (status >= 300)
+    {
+      /* Refused: what was negotiated before stays in force. */
+      g_message ("Call %s: %s refused: %u", self->id, holding ? "hold" : "resume", status);
+      sp_offer_answer_rollback (self->oa);
+      sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
+      return;
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    const guint8 *body;
+    gsize len = 0;
+
+    body = sp_sip_message_get_body (response, &len);
+    if (!sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error))
+      g_message ("Call %s: the answer to our re-INVITE is unusable (%s); media unchanged", self->id,
+                 error->message);
+    media_apply (self);
+    sp_call_set_state (self, holding ? SP_CALL_STATE_HELD : SP_CALL_STATE_ESTABLISHED);
+  }
+}
+
+static gboolean
+send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error)
+{
+  sp_phone_log_message (self->phone, "sent", request, NULL);
+  self->reinvite_pending = TRUE;
+  if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
+                                 g_object_ref (self), error) == NULL)
+    {
+      self->reinvite_pending = FALSE;
+      g_object_unref (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
 send_reinvite (SpCall *self, gboolean hold, GError **error)
 {
   g_autoptr (SpSipMessage) request = NULL;
+  g_autofree char *offer = NULL;
 
-  if (self->dialog == NULL)
+  if (self->dialog == NULL || self->oa == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Call %s has no dialog", self->id);
       return FALSE;
     }
-  if (g_object_get_data (G_OBJECT (self), "sp-hold-pending"))
+  if (self->reinvite_pending || sp_offer_answer_has_pending_offer (self->oa))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Call %s: a hold or resume is in progress",
                    self->id);
       return FALSE;
     }
   request = sp_sip_dialog_new_request (self->dialog, "INVITE");
-  set_body_sdp (self, request, hold ? SP_SDP_DIRECTION_SENDONLY : SP_SDP_DIRECTION_SENDRECV, TRUE);
-  g_object_set_data (G_OBJECT (self), "sp-hold-target", GINT_TO_POINTER (hold));
-  g_object_set_data (G_OBJECT (self), "sp-hold-pending", GINT_TO_POINTER (1));
-  sp_phone_log_message (self->phone, "sent", request, NULL);
-  if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
-                                 g_object_ref (self), error) == NULL)
+  sp_offer_answer_set_hold (self->oa, hold);
+  offer = sp_offer_answer_create_offer (self->oa);
+  set_body_sdp (request, offer);
+  self->reinvite_hold = hold;
+  self->reinvite_auth_attempts = 0;
+  if (!send_reinvite_request (self, request, error))
     {
-      g_object_steal_data (G_OBJECT (self), "sp-hold-pending");
-      g_object_unref (self);
+      sp_offer_answer_rollback (self->oa);
+      sp_offer_answer_set_hold (self->oa, !hold);
       return FALSE;
     }
   return TRUE;
@@ -1047,7 +1213,7 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
       }
   if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "send DTMF on", error))
     return FALSE;
-  if (self->media == NULL || self->params.dtmf_pt < 0 ||
+  if (self->media == NULL || self->params.dtmf_payload_type < 0 ||
       !sp_media_session_send_dtmf (self->media, digits))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

@@ -333,6 +333,26 @@ on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *r
   return FALSE;
 }
 
+static void
+on_stack_ack (SpSipStack *stack, SpSipMessage *ack, SpSipDialog *dialog, gpointer user_data)
+{
+  SpPhone *self = user_data;
+  SpCall *call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
+
+  if (call != NULL)
+    sp_call_handle_ack (call, ack);
+}
+
+static void
+on_stack_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data)
+{
+  SpPhone *self = user_data;
+  SpCall *call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
+
+  if (call != NULL)
+    sp_call_handle_ack_timeout (call);
+}
+
 gboolean
 sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
 {
@@ -347,6 +367,8 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   self->stack = sp_sip_stack_new (NULL, NULL);
   sp_sip_stack_set_user_agent (self->stack, "Softphone");
   g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
+  g_signal_connect (self->stack, "ack", G_CALLBACK (on_stack_ack), self);
+  g_signal_connect (self->stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
     {
       g_clear_object (&self->stack);

@@ -459,11 +459,11 @@ def test_no_common_codec():
                     "application/sdp")
         code, text = uac.response(method="INVITE")
         assert code == 488, text
-        assert "GSM, G729" in text and "PCMU" in text, text  # the Warning names both lists
+        assert "GSM G729" in text and "PCMU" in text, text  # the Warning names both lists
         uac.request("ACK", cseq=uac.cseq)
         end = b.wait("ended")
         assert end["code"] == 488 and "No common codec" in end["reason"], end
-        assert "GSM, G729" in end["reason"] and "PCMU, PCMA" in end["reason"], end
+        assert "GSM G729" in end["reason"] and "PCMU PCMA" in end["reason"], end
         b.send("quit")
         assert b.exit_code() == 0
     except BaseException:
@@ -473,6 +473,187 @@ def test_no_common_codec():
         if uac:
             uac.close()
         b.close()
+
+
+class RawPeer:
+    """A UDP socket that takes SIP requests one by one and answers them by
+    hand: enough of a registrar and UAS for what our phone must cope with."""
+
+    def __init__(self, local):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((local, 0))
+        self.sock.settimeout(WAIT)
+        self.addr = "%s:%d" % self.sock.getsockname()
+
+    def recv_request(self, method):
+        """The next request @method (other requests and responses are skipped)."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            data, src = self.sock.recvfrom(65536)
+            text = data.decode(errors="replace")
+            if text.startswith(method + " "):
+                return text, src
+        raise AssertionError("no %s within %.0f s" % (method, WAIT))
+
+    @staticmethod
+    def headers(text, name):
+        head = text.split("\r\n\r\n", 1)[0]
+        return [line.split(":", 1)[1].strip() for line in head.split("\r\n")[1:]
+                if line.split(":", 1)[0].strip().lower() == name.lower()]
+
+    @staticmethod
+    def body(text):
+        return text.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in text else ""
+
+    def reply(self, request, src, code, reason, extra=(), body="", tag="uastag"):
+        to = self.headers(request, "To")[0]
+        if ";tag=" not in to:
+            to += ";tag=" + tag
+        lines = ["SIP/2.0 %d %s" % (code, reason)]
+        lines += ["Via: " + v for v in self.headers(request, "Via")]
+        lines += ["From: " + self.headers(request, "From")[0], "To: " + to,
+                  "Call-ID: " + self.headers(request, "Call-ID")[0],
+                  "CSeq: " + self.headers(request, "CSeq")[0],
+                  "Contact: <sip:uas@%s>" % self.addr] + list(extra)
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append("Content-Length: %d" % len(body.encode()))
+        self.sock.sendto(("\r\n".join(lines) + "\r\n\r\n" + body).encode(), src)
+
+    def close(self):
+        self.sock.close()
+
+
+def sdp_port(text):
+    for line in text.split("\r\n"):
+        if line.startswith("m=audio "):
+            return int(line.split()[1])
+    raise AssertionError("no m=audio in %r" % text)
+
+
+def test_late_offer():
+    """An INVITE without SDP: our offer goes in the 200, the answer comes in the ACK,
+    and RTP then goes where the ACK's SDP said. An ACK without an answer ends the call."""
+    b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer"])
+    uac = rtp = None
+    try:
+        sip = b.wait("ready")["sip"]
+        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind(("127.0.55.3", 0))
+        rtp.settimeout(WAIT)
+        rtp_port = rtp.getsockname()[1]
+        uac = RawUac("127.0.55.3", sip)
+        uac.request("INVITE")
+        code, text = uac.response(method="INVITE")
+        assert code == 200, text
+        offer = RawPeer.body(text)
+        assert "a=rtpmap:0 PCMU/8000" in offer and "a=rtpmap:8 PCMA/8000" in offer, offer
+        assert "telephone-event/8000" in offer, offer
+        their_port = sdp_port(offer)
+        assert not any(e.get("event") == "established" for e in b.seen), b.seen
+        uac.request("ACK", raw_sdp("127.0.55.3", rtp_port, "8 101",
+                                   "a=rtpmap:101 telephone-event/8000\r\n"),
+                    "application/sdp", cseq=uac.cseq)
+        est = b.wait("established")
+        assert est["codec"] == "PCMA/8000", est  # what the answer chose, not our first
+        data, src = rtp.recvfrom(2048)
+        assert src == ("127.0.55.2", their_port), (src, their_port)
+        assert len(data) >= 12 and data[0] >> 6 == 2 and data[1] & 0x7f == 8, data[:12]
+        uac.request("BYE")
+        code, _ = uac.response(method="BYE")
+        assert code == 200
+        assert b.wait("ended")["reason"] == "Remote hangup"
+        uac.close()
+
+        # The same without an answer in the ACK: the call cannot go on.
+        uac = RawUac("127.0.55.3", sip)
+        uac.call_id += "-2"
+        uac.request("INVITE")
+        code, text = uac.response(method="INVITE")
+        assert code == 200, text
+        uac.request("ACK", cseq=uac.cseq)
+        end = b.wait("ended")
+        assert end["code"] == 488 and "No SDP answer" in end["reason"], end
+        for _ in range(5):  # a 200 retransmitted before our ACK may come first
+            bye = uac.sock.recvfrom(65536)[0].decode(errors="replace")
+            if not bye.startswith("SIP/2.0"):
+                break
+        assert bye.startswith("BYE "), bye
+        b.send("quit")
+        assert b.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(b.log())
+        raise
+    finally:
+        for s in (uac, rtp):
+            if s:
+                s.close()
+        b.close()
+
+
+def digest_md5(*parts):
+    import hashlib
+    return hashlib.md5(":".join(parts).encode()).hexdigest()
+
+
+def test_reinvite_challenged():
+    """A 401 to our hold re-INVITE: sent again in the dialog with credentials."""
+    peer = RawPeer("127.0.55.6")
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--account", "sip:u1:pw1@" + peer.addr])
+    try:
+        a.wait("ready")
+        reg, src = peer.recv_request("REGISTER")
+        peer.reply(reg, src, 200, "OK", ["Expires: 3600"])
+        a.wait("registered")
+        a.send("call 2")
+        inv, src = peer.recv_request("INVITE")
+        answer = raw_sdp("127.0.55.6", 7100, "0 101", "a=rtpmap:101 telephone-event/8000\r\n")
+        peer.reply(inv, src, 200, "OK", body=answer)
+        peer.recv_request("ACK")
+        a.wait("established")
+
+        a.send("hold")
+        reinv, src = peer.recv_request("INVITE")
+        assert ";tag=uastag" in peer.headers(reinv, "To")[0], reinv
+        assert "a=sendonly" in RawPeer.body(reinv), reinv
+        nonce = "n0nce%d" % os.getpid()
+        peer.reply(reinv, src, 401, "Unauthorized",
+                   ['WWW-Authenticate: Digest realm="test", nonce="%s", algorithm=MD5' % nonce])
+        again, src = peer.recv_request("INVITE")
+        cseq1 = int(peer.headers(reinv, "CSeq")[0].split()[0])
+        cseq2 = int(peer.headers(again, "CSeq")[0].split()[0])
+        assert cseq2 > cseq1, (cseq1, cseq2)
+        assert peer.headers(again, "Call-ID") == peer.headers(reinv, "Call-ID")
+        assert RawPeer.body(again) == RawPeer.body(reinv), "the same offer again"
+        auth = peer.headers(again, "Authorization")
+        assert auth, again
+        fields = dict(kv.strip().split("=", 1) for kv in auth[0][len("Digest "):].split(","))
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        uri = again.split(" ")[1]
+        want = digest_md5(digest_md5("u1", "test", "pw1"), nonce, digest_md5("INVITE", uri))
+        assert fields["username"] == "u1" and fields["nonce"] == nonce, fields
+        assert fields["uri"] == uri and fields["response"] == want, (fields, want)
+        peer.reply(again, src, 200, "OK",
+                   body=answer.replace("telephone-event/8000\r\n",
+                                       "telephone-event/8000\r\na=recvonly\r\n"))
+        held = a.wait("held")
+        assert held["call"] == "1", held
+
+        a.send("hangup")
+        bye, src = peer.recv_request("BYE")
+        peer.reply(bye, src, 200, "OK")
+        a.wait("ended")
+        a.send("quit")
+        unreg, src = peer.recv_request("REGISTER")
+        assert "Expires: 0" in unreg or "expires=0" in unreg, unreg
+        peer.reply(unreg, src, 200, "OK", ["Expires: 0"])
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        peer.close()
+        a.close()
 
 
 def test_info_dtmf_and_media_timeout():
@@ -774,6 +955,8 @@ TESTS = {
     "auto-answer-exit-when-idle": test_auto_answer_exit_when_idle,
     "no-common-codec": test_no_common_codec,
     "info-dtmf-media-timeout": test_info_dtmf_and_media_timeout,
+    "late-offer": test_late_offer,
+    "reinvite-challenged": test_reinvite_challenged,
     "second-call-holds-first": test_second_call_holds_first,
     "sipp-uac": test_sipp_uac,
     "sipp-uas": test_sipp_uas,
