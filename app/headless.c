@@ -50,6 +50,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
   memset (opts, 0, sizeof *opts);
   opts->hangup_after = -1;
   opts->media_timeout = -1;
+  opts->sip_t1 = -1;
 }
 
 void
@@ -101,6 +102,23 @@ on_hangup_after (const char *name, const char *value, gpointer data, GError **er
 }
 
 static gboolean
+on_sip_t1 (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  guint64 n = 0;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 10, 10000, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: \"%s\" is not a number of milliseconds (10 to 10000)", name,
+                   value ? value : "");
+      return FALSE;
+    }
+  opts->sip_t1 = (gint) n;
+  return TRUE;
+}
+
+static gboolean
 on_media_timeout (const char *name, const char *value, gpointer data, GError **error)
 {
   SpHeadlessOptions *opts = data;
@@ -137,6 +155,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Print every SIP message sent and received to stderr"), NULL },
     { "media-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_media_timeout,
       N_ ("End a call when no media arrives for SECONDS (default 30; 0 = never)"), N_ ("SECONDS") },
+    /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
+    { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
     { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
     { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
     { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
@@ -854,6 +874,8 @@ runner_start (Runner *r, GError **error)
                 opts->audio_out, NULL);
   if (opts->media_timeout >= 0)
     g_object_set (r->phone, "media-timeout", (guint) opts->media_timeout, NULL);
+  if (opts->sip_t1 > 0)
+    g_object_set (r->phone, "sip-t1", (guint) opts->sip_t1, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
   g_signal_connect (r->phone, "incoming-call", G_CALLBACK (on_incoming_call), r);

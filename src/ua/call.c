@@ -670,6 +670,10 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
 
     if (status == 487 && self->cancel_pending)
       full = g_strdup ("User hangup");
+    else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TIMEOUT)
+      full = g_strdup ("No answer (timeout)"); /* Timer B: nothing came back */
+    else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TRANSPORT)
+      full = g_strdup ("Cannot reach the peer");
     else if (status == 488 && warning != NULL)
       full = g_strdup_printf ("%s: %s", reason, warning);
     else

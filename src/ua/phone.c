@@ -40,6 +40,7 @@ struct _SpPhone
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
+  guint sip_t1; /* ms */
 };
 
 G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
@@ -54,6 +55,7 @@ enum
   PROP_AUDIO_IN,
   PROP_AUDIO_OUT,
   PROP_LOG_SIP,
+  PROP_SIP_T1,
   N_PROPS
 };
 
@@ -130,6 +132,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_LOG_SIP:
         g_value_set_boolean (value, self->log_sip);
         break;
+      case PROP_SIP_T1:
+        g_value_set_uint (value, self->sip_t1);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -187,6 +192,13 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
             g_object_notify_by_pspec (object, pspec);
           }
         break;
+      case PROP_SIP_T1:
+        if (self->sip_t1 != g_value_get_uint (value))
+          {
+            self->sip_t1 = g_value_get_uint (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -210,6 +222,7 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
+  props[PROP_SIP_T1] = g_param_spec_uint ("sip-t1", NULL, NULL, 10, 10000, 500, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_INCOMING_CALL] =
@@ -234,6 +247,7 @@ sp_phone_init (SpPhone *self)
   self->registrations =
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
   self->media_timeout = 30;
+  self->sip_t1 = 500;
   self->next_call_id = 1;
 }
 
@@ -364,7 +378,15 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   if (!sp_history_load (self->history, NULL))
     g_message ("Call history not loaded");
 
-  self->stack = sp_sip_stack_new (NULL, NULL);
+  {
+    SpSipTimerSettings timers;
+
+    /* T2, T4 and Timer D keep their RFC values; T1 scales A, B, E, F, H,
+     * J (a slow link wants more, tests want less). */
+    sp_sip_timer_settings_init (&timers);
+    timers.t1 = self->sip_t1;
+    self->stack = sp_sip_stack_new (NULL, &timers);
+  }
   sp_sip_stack_set_user_agent (self->stack, "Softphone");
   g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
   g_signal_connect (self->stack, "ack", G_CALLBACK (on_stack_ack), self);

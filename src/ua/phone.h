@@ -69,6 +69,9 @@ gboolean sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError *
  *   "audio-in", "audio-out" (string): WAV file paths to use instead of
  *       the sound card; "null" for silence / discard
  *   "log-sip" (gboolean): every SIP message sent and received to stderr
+ *   "sip-t1" (uint, ms, default 500): RFC 3261 T1, the round-trip
+ *       estimate every SIP retransmission and timeout scales with (an
+ *       INVITE nobody answers fails after 64*T1); read by sp_phone_start
  * Signals:
  *   "incoming-call" (SpCall *)
  *   "call-added" (SpCall *), "call-ended" (SpCall *)

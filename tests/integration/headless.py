@@ -124,6 +124,7 @@ def test_bad_options():
     run_bad(["--account", "sip:@127.0.0.1"], "--account")
     run_bad(["--audio-in", "/nonexistent/file.wav"], "no such file")
     run_bad(["--no-such-option"], "no-such-option")
+    run_bad(["--sip-t1", "5"], "milliseconds")
     run_bad(["extra-argument"], "unexpected argument")
 
 
@@ -656,6 +657,64 @@ def test_reinvite_challenged():
         a.close()
 
 
+def test_timeout_408():
+    """Nobody answers the INVITE: with T1 scaled to 50 ms, Timer B (64*T1 = 3.2 s)
+    ends the call with 408 after the INVITE was retransmitted (A doubling)."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.55.7", 0))
+    silent.settimeout(0.2)
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--sip-t1", "50"])
+    try:
+        a.wait("ready")
+        t0 = time.monotonic()
+        a.send("call %s:%d" % silent.getsockname())
+        end = a.wait("ended", timeout=8)
+        elapsed = time.monotonic() - t0
+        assert end["code"] == 408 and end["reason"] == "No answer (timeout)", end
+        assert 2.8 <= elapsed <= 5.0, "Timer B after %.1f s, want 3.2 s" % elapsed
+        invites = 0
+        while True:
+            try:
+                if silent.recvfrom(65536)[0].startswith(b"INVITE "):
+                    invites += 1
+            except socket.timeout:
+                break
+        # 0, 50, 150, 350, 750, 1550, 3150 ms: 7 sends before 3.2 s.
+        print("# Timer B after %.2f s, %d INVITEs sent" % (elapsed, invites), flush=True)
+        assert 6 <= invites <= 8, invites
+        a.send("quit")
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        silent.close()
+        a.close()
+
+
+def test_unavailable_480():
+    peer = RawPeer("127.0.55.6")
+    a = Instance("a", ["--bind", "127.0.55.1:0"])
+    try:
+        a.wait("ready")
+        a.send("call sip:nobody@" + peer.addr)
+        inv, src = peer.recv_request("INVITE")
+        peer.reply(inv, src, 100, "Trying")
+        peer.reply(inv, src, 480, "Temporarily Unavailable")
+        end = a.wait("ended")
+        assert end["code"] == 480 and end["reason"] == "Temporarily Unavailable", end
+        ack, _ = peer.recv_request("ACK")  # the transaction ACKs the failure
+        assert peer.headers(ack, "CSeq")[0].endswith("ACK"), ack
+        a.send("quit")
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        peer.close()
+        a.close()
+
+
 def test_info_dtmf_and_media_timeout():
     b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer", "--media-timeout", "2"])
     uac = None
@@ -956,6 +1015,8 @@ TESTS = {
     "no-common-codec": test_no_common_codec,
     "info-dtmf-media-timeout": test_info_dtmf_and_media_timeout,
     "late-offer": test_late_offer,
+    "timeout-408": test_timeout_408,
+    "unavailable-480": test_unavailable_480,
     "reinvite-challenged": test_reinvite_challenged,
     "second-call-holds-first": test_second_call_holds_first,
     "sipp-uac": test_sipp_uac,
