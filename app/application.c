@@ -6,9 +6,11 @@
 
 #include <glib/gi18n.h>
 
+#include "audio/alsa.h"
 #include "preferences-window.h"
 #include "ua/hostport.h"
 #include "ua/phone.h"
+#include "ua/ringer.h"
 #include "window.h"
 
 /* The log keeps the last few thousand messages: enough for a day of
@@ -22,6 +24,8 @@ struct _SpApplication
   GSettings *settings;
   SpPhone *phone;
   SpSipLog *sip_log;
+  SpRinger *ringer;     /* while a call is incoming */
+  gboolean ring_failed; /* said once per ringing spell, not per state change */
   /* A problem found before the window existed, shown when it appears. */
   char *startup_error;
 };
@@ -226,6 +230,91 @@ on_incoming_call (SpPhone *phone, SpCall *call, SpApplication *self)
 }
 
 static void
+show_error_in_window (SpApplication *self, const char *message)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (SP_IS_WINDOW (window))
+    sp_window_show_error (SP_WINDOW (window), message);
+  else
+    g_message ("%s", message);
+}
+
+static SpRinger *
+make_ringer (SpApplication *self, GError **error)
+{
+  g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
+  g_autofree char *tone = g_settings_get_string (self->settings, "ring-tone");
+  g_autoptr (GError) tone_error = NULL;
+  SpRinger *ringer;
+
+  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone, &tone_error);
+  if (ringer == NULL)
+    {
+      /* A bad ring tone file must not silence the phone. */
+      g_autofree char *message = g_strdup_printf (
+          _ ("The ring tone cannot be played (%s); ringing with the built-in one."),
+          tone_error->message);
+      show_error_in_window (self, message);
+      ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
+    }
+  if (!sp_ringer_start (ringer, error))
+    {
+      sp_ringer_free (ringer);
+      return NULL;
+    }
+  return ringer;
+}
+
+/* Rings while any call waits to be taken. */
+static void
+update_ringing (SpApplication *self)
+{
+  GListModel *calls = sp_phone_get_calls (self->phone);
+  gboolean incoming = FALSE;
+
+  for (guint i = 0; !incoming && i < g_list_model_get_n_items (calls); i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+      incoming = sp_call_get_state (call) == SP_CALL_STATE_INCOMING;
+    }
+  if (!incoming)
+    {
+      g_clear_pointer (&self->ringer, sp_ringer_free);
+      self->ring_failed = FALSE;
+      return;
+    }
+  if (self->ringer == NULL && !self->ring_failed)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
+
+      self->ringer = make_ringer (self, &error);
+      if (self->ringer == NULL)
+        {
+          /* Translators: %s is a sound device ("default"), then the reason. */
+          g_autofree char *message =
+              g_strdup_printf (_ ("Softphone cannot ring on “%s”: %s"), device, error->message);
+          self->ring_failed = TRUE;
+          show_error_in_window (self, message);
+        }
+    }
+}
+
+static void
+on_calls_changed (GListModel *calls, guint position, guint removed, guint added,
+                  SpApplication *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+      g_signal_connect_object (call, "notify::state", G_CALLBACK (update_ringing), self,
+                               G_CONNECT_SWAPPED);
+    }
+  update_ringing (self);
+}
+
+static void
 on_call_ended (SpPhone *phone, SpCall *call, SpApplication *self)
 {
   g_autofree char *id = g_strdup_printf ("call-%s", sp_call_get_id (call));
@@ -288,6 +377,8 @@ sp_application_startup (GApplication *app)
   start_phone (self);
   g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
   g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
+  g_signal_connect_object (sp_phone_get_calls (self->phone), "items-changed",
+                           G_CALLBACK (on_calls_changed), self, 0);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
@@ -354,6 +445,7 @@ sp_application_shutdown (GApplication *app)
   SpApplication *self = SP_APPLICATION (app);
   gboolean done = FALSE;
 
+  g_clear_pointer (&self->ringer, sp_ringer_free);
   if (self->phone != NULL)
     {
       sp_phone_shutdown_async (self->phone, NULL, on_phone_shut_down, &done);
@@ -368,6 +460,7 @@ sp_application_finalize (GObject *object)
 {
   SpApplication *self = SP_APPLICATION (object);
 
+  g_clear_pointer (&self->ringer, sp_ringer_free);
   g_clear_object (&self->settings);
   g_clear_object (&self->phone);
   g_clear_object (&self->sip_log);

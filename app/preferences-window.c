@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "audio/alsa.h"
+#include "ua/ringer.h"
 
 /* A device row: ALSA's devices that can do @capture (or playback), with
  * the saved name kept even when that device is not plugged in now, so
@@ -126,6 +127,58 @@ delay_row_new (GSettings *settings)
   return row;
 }
 
+/* "Test Sound": the ring tone on the speaker for two seconds. */
+#define TEST_SOUND_SECONDS 2
+
+static gboolean
+stop_test_sound (gpointer window)
+{
+  g_object_set_data (G_OBJECT (window), "test-sound", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_test_sound (GtkButton *button, GSettings *settings)
+{
+  GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (button)));
+  g_autofree char *device = g_settings_get_string (settings, "audio-output");
+  g_autoptr (GError) error = NULL;
+  SpRinger *ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
+
+  if (g_object_get_data (G_OBJECT (window), "test-sound") != NULL)
+    return;
+  if (!sp_ringer_start (ringer, &error))
+    {
+      /* Translators: %s is a sound device ("default"), then the reason. */
+      g_autofree char *message =
+          g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
+      sp_ringer_free (ringer);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
+      return;
+    }
+  /* The window owns the sound: closing it stops the sound. */
+  g_object_set_data_full (G_OBJECT (window), "test-sound", ringer, (GDestroyNotify) sp_ringer_free);
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, TEST_SOUND_SECONDS, stop_test_sound,
+                              g_object_ref (window), g_object_unref);
+}
+
+static GtkWidget *
+test_sound_row_new (GSettings *settings)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Play"));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Test Sound"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _ ("Rings on the speaker for two seconds"));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Play a test sound"), -1);
+  g_signal_connect_object (button, "clicked", G_CALLBACK (on_test_sound), settings, 0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  return row;
+}
+
 static GtkWidget *
 group_new (const char *title, const char *description)
 {
@@ -164,6 +217,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   adw_preferences_group_add (
       ADW_PREFERENCES_GROUP (audio),
       device_row_new (settings, "ring-device", _ ("_Ring On"), devices, FALSE));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), test_sound_row_new (settings));
   adw_preferences_group_add (
       ADW_PREFERENCES_GROUP (audio),
       entry_row_new (settings, "ring-tone",

@@ -18,6 +18,13 @@ fi
 
 if [ -z "${SP_GUI_INNER:-}" ]; then
   export SP_GUI_INNER=1
+  # A private, clocked PulseAudio behind ALSA's default device when there
+  # is one, so the test can hear the ring tone; without it the app runs
+  # with no sound card and says so.
+  PULSE_ENV=$(dirname "$0")/../tools/pulse-env.sh
+  if command -v pulseaudio >/dev/null 2>&1 && [ -x "$PULSE_ENV" ]; then
+    exec "$PULSE_ENV" xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
+  fi
   exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
 fi
 

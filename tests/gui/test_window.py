@@ -10,8 +10,10 @@ own loopback addresses (the window's phone is on 127.0.0.77).
 usage: test_window.py OUTDIR CONFIG_HOME SOFTPHONE"""
 
 import json
+import math
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -183,6 +185,34 @@ class Peer:
                 self.proc.kill()
 
 
+def record_speaker(seconds):
+    """What the app plays on the private PulseAudio's speaker, as 8 kHz
+    mono samples; None when there is no such server."""
+    if not os.environ.get("PULSE_SERVER") or not shutil.which("parecord"):
+        return None
+    path = os.path.join(tempfile.mkdtemp(prefix="softphone-rec."), "spk.raw")
+    with open(path, "wb") as out:
+        rec = subprocess.Popen(["parecord", "-d", "spk.monitor", "--raw", "--rate=8000",
+                                "--channels=1", "--format=s16le"], stdout=out)
+        time.sleep(seconds)
+        rec.terminate()
+        rec.wait(timeout=10)
+    data = open(path, "rb").read()
+    return struct.unpack("<%dh" % (len(data) // 2), data[:len(data) // 2 * 2])
+
+
+def goertzel_power(samples, rate, freq):
+    """Mean-square power of the freq component (a sine of amplitude A: A*A/2)."""
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = 2.0 * math.cos(2.0 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    return 2.0 * (s1 * s1 + s2 * s2 - k * s1 * s2) / (n * n)
+
+
 def label_text(node):
     return node.name if node is not None else ""
 
@@ -334,6 +364,15 @@ try:
     take = wait_for(lambda: find(app, "push button", prefix="Take the call"), "Take the call", 20)
     if check(take is not None, "incoming call: Take the call appears"):
         screenshot("incoming-call")
+        # The ring tone (440 + 480 Hz) plays while the call waits.
+        heard = record_speaker(1.5)
+        if heard is not None:
+            tail = heard[len(heard) // 3:]  # past PulseAudio's start-up
+            p440, p480 = goertzel_power(tail, 8000, 440), goertzel_power(tail, 8000, 480)
+            p1000 = goertzel_power(tail, 8000, 1000)
+            check(p440 > 100 * max(p1000, 1.0) and p480 > 100 * max(p1000, 1.0),
+                  "incoming call: the ring tone plays (440 Hz %.0f, 480 Hz %.0f, 1 kHz %.0f)"
+                  % (p440, p480, p1000))
         click(take)
         check(caller.wait("established") is not None, "incoming call: taken, the caller is in the call")
         row = wait_for(lambda: find(app, "panel", name="anonymous@127.0.0.102, In call"),

@@ -1,0 +1,168 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "../common/goertzel.h"
+#include "audio/wav.h"
+#include "ua/ringer.h"
+
+/* A sink that records what it is given, unclocked like a file. */
+typedef struct
+{
+  GArray *samples;
+  guint rate;
+  gint fail_after; /* periods before failing as GONE; -1 never */
+} Recorder;
+
+static gboolean
+rec_open (SpAudioDevice *device, guint rate, GError **error)
+{
+  ((Recorder *) device->priv)->rate = rate;
+  return TRUE;
+}
+
+static gssize
+rec_write (SpAudioDevice *device, const gint16 *frames, gsize n, GError **error)
+{
+  Recorder *rec = device->priv;
+
+  if (rec->fail_after == 0)
+    {
+      g_set_error_literal (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_GONE, "unplugged");
+      return -1;
+    }
+  if (rec->fail_after > 0)
+    rec->fail_after--;
+  g_array_append_vals (rec->samples, frames, n);
+  return (gssize) n;
+}
+
+static void
+rec_close (SpAudioDevice *device)
+{
+}
+
+static const SpAudioDeviceVTable rec_vtable = {
+  .type_name = "recorder",
+  .open = rec_open,
+  .write = rec_write,
+  .close = rec_close,
+};
+
+static SpAudioDevice *
+recorder_new (Recorder *rec)
+{
+  rec->samples = g_array_new (FALSE, FALSE, sizeof (gint16));
+  return sp_audio_device_new (&rec_vtable, SP_AUDIO_SINK, FALSE, "recorder", rec);
+}
+
+static void
+wait_ms (guint ms)
+{
+  g_usleep (ms * 1000);
+}
+
+static void
+test_builtin_tone (void)
+{
+  Recorder rec = { .fail_after = -1 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (sp_ringer_is_ringing (ringer));
+  g_assert_true (sp_ringer_start (ringer, &error));
+  g_assert_true (sp_ringer_is_ringing (ringer));
+  wait_ms (400);
+  sp_ringer_stop (ringer);
+  g_assert_false (sp_ringer_is_ringing (ringer));
+
+  /* Paced to real time: about 400 ms at 8 kHz, not as fast as it can. */
+  g_assert_cmpuint (rec.rate, ==, 8000);
+  g_assert_cmpuint (rec.samples->len, >=, 8000 * 300 / 1000);
+  g_assert_cmpuint (rec.samples->len, <=, 8000 * 700 / 1000);
+
+  /* The first part of the cadence is on: 440 and 480 Hz, nothing at 1 kHz. */
+  const gint16 *s = (const gint16 *) rec.samples->data;
+  gsize n = 8000 / 5;
+  double p440 = goertzel_power (s, n, 8000, 440);
+  double p480 = goertzel_power (s, n, 8000, 480);
+  double p1000 = goertzel_power (s, n, 8000, 1000);
+  g_test_message ("power 440 %.0f 480 %.0f 1000 %.0f", p440, p480, p1000);
+  g_assert_cmpfloat (p440, >, 100 * p1000);
+  g_assert_cmpfloat (p480, >, 100 * p1000);
+  g_assert_cmpfloat (p440, >, 10000);
+
+  /* Stopping twice, and stopping when stopped, is harmless. */
+  sp_ringer_stop (ringer);
+  g_array_unref (rec.samples);
+}
+
+static void
+test_wav_tone (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ringer-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ring.wav", NULL);
+  gint16 tone[16000];
+  Recorder rec = { .fail_after = -1 };
+  g_autoptr (GError) error = NULL;
+
+  goertzel_make_tone (tone, G_N_ELEMENTS (tone), 16000, 1000, 8000);
+  g_assert_true (sp_wav_save (path, 16000, tone, G_N_ELEMENTS (tone), &error));
+  g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), path, &error);
+  g_assert_no_error (error);
+  g_assert_true (sp_ringer_start (ringer, &error));
+  wait_ms (200);
+  sp_ringer_free (g_steal_pointer (&ringer));
+
+  g_assert_cmpuint (rec.rate, ==, 16000);
+  g_assert_cmpuint (rec.samples->len, >=, 1600);
+  double p1000 = goertzel_power ((gint16 *) rec.samples->data, 1600, 16000, 1000);
+  double p440 = goertzel_power ((gint16 *) rec.samples->data, 1600, 16000, 440);
+  g_assert_cmpfloat (p1000, >, 100 * p440);
+  g_array_unref (rec.samples);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_bad_wav (void)
+{
+  Recorder rec = { .fail_after = -1 };
+  g_autoptr (GError) error = NULL;
+  SpAudioDevice *sink = recorder_new (&rec);
+  SpRinger *ringer = sp_ringer_new (sink, "/nonexistent/ring.wav", &error);
+
+  g_assert_null (ringer);
+  g_assert_nonnull (error);
+  sp_audio_device_free (sink); /* not taken on failure */
+  g_array_unref (rec.samples);
+}
+
+/* A sink that goes away stops the ringing by itself. */
+static void
+test_device_gone (void)
+{
+  Recorder rec = { .fail_after = 3 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL, &error);
+
+  g_assert_true (sp_ringer_start (ringer, &error));
+  for (int i = 0; i < 100 && sp_ringer_is_ringing (ringer); i++)
+    wait_ms (10);
+  g_assert_false (sp_ringer_is_ringing (ringer));
+  g_assert_cmpuint (rec.samples->len, ==, 3 * 80);
+  sp_ringer_stop (ringer);
+  g_array_unref (rec.samples);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ringer/builtin-tone", test_builtin_tone);
+  g_test_add_func ("/ringer/wav-tone", test_wav_tone);
+  g_test_add_func ("/ringer/bad-wav", test_bad_wav);
+  g_test_add_func ("/ringer/device-gone", test_device_gone);
+  return g_test_run ();
+}
