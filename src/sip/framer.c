@@ -15,6 +15,7 @@ struct _SpSipFramer
   gsize scan_from; /* where the empty-line search resumes */
   gsize frame_len; /* whole message length once known, else 0 */
   GError *broken;  /* set once framing is lost for good */
+  gsize crlf;      /* CR/LF bytes dropped between messages, not yet taken */
 };
 
 SpSipFramer *
@@ -76,6 +77,7 @@ skip_leading_crlf (SpSipFramer *framer)
     n++;
   if (n > 0)
     {
+      framer->crlf += n;
       g_byte_array_remove_range (framer->buf, 0, (guint) n);
       framer->scan_from = 0;
     }
@@ -188,11 +190,19 @@ compute_frame (SpSipFramer *framer, GError **error)
 SpSipMessage *
 sp_sip_framer_pop_full (SpSipFramer *framer, SpSipMessage **partial, GError **error)
 {
+  return sp_sip_framer_pop_frame (framer, NULL, partial, error);
+}
+
+SpSipMessage *
+sp_sip_framer_pop_frame (SpSipFramer *framer, GBytes **raw, SpSipMessage **partial, GError **error)
+{
   SpSipMessage *msg;
   gsize n;
 
   if (partial)
     *partial = NULL;
+  if (raw)
+    *raw = NULL;
   if (framer->broken)
     return fail_broken (framer, error), NULL;
   if (framer->frame_len == 0)
@@ -205,6 +215,8 @@ sp_sip_framer_pop_full (SpSipFramer *framer, SpSipMessage **partial, GError **er
     return NULL;
   n = framer->frame_len;
   msg = sp_sip_message_parse (framer->buf->data, n, SP_SIP_FRAMING_STREAM, partial, error);
+  if (raw)
+    *raw = g_bytes_new (framer->buf->data, n);
   g_byte_array_remove_range (framer->buf, 0, (guint) n);
   framer->frame_len = 0;
   framer->scan_from = 0;
@@ -227,4 +239,13 @@ gsize
 sp_sip_framer_get_pending (const SpSipFramer *framer)
 {
   return framer->buf->len;
+}
+
+gsize
+sp_sip_framer_take_crlf (SpSipFramer *framer)
+{
+  gsize n = framer->crlf;
+
+  framer->crlf = 0;
+  return n;
 }

@@ -215,6 +215,13 @@ SpSipMessage *sp_sip_framer_pop (SpSipFramer *framer, GError **error);
  * caller can answer 400. After such an error the stream is still in
  * step (the bad message was consumed) unless is_broken says otherwise. */
 SpSipMessage *sp_sip_framer_pop_full (SpSipFramer *framer, SpSipMessage **partial, GError **error);
+/* Like pop_full; @raw (if not NULL) gets the bytes of the frame taken
+ * off the stream, whether it parsed or not (for SIP traces). */
+SpSipMessage *sp_sip_framer_pop_frame (SpSipFramer *framer, GBytes **raw, SpSipMessage **partial,
+                                       GError **error);
+/* CR and LF bytes dropped between messages since the last call: RFC 5626
+ * keep-alives ("\r\n\r\n" ping, "\r\n" pong) are seen this way. */
+gsize sp_sip_framer_take_crlf (SpSipFramer *framer);
 /* TRUE once the stream cannot be framed any more (bad or missing
  * Content-Length, a message over the size limit): close the connection. */
 gboolean sp_sip_framer_is_broken (const SpSipFramer *framer);

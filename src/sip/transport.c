@@ -61,6 +61,15 @@ struct _SpSipTransport
 
 G_DEFINE_FINAL_TYPE (SpSipTransport, sp_sip_transport, G_TYPE_OBJECT)
 
+enum
+{
+  SIGNAL_MESSAGE,
+  SIGNAL_KEEPALIVE,
+  SIGNAL_CONNECTION_CLOSED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
 static void connection_close (Connection *conn, const GError *error);
 static gboolean connection_flush (Connection *conn, GError **error);
 static void connection_watch (Connection *conn, GIOCondition condition);
@@ -213,6 +222,52 @@ stamp_received (SpSipMessage *msg, const SpSipPeer *source)
     g_debug ("could not stamp Via with received/rport");
 }
 
+/* ---- observing ---- */
+
+/* Checked before anything is built for the "message" signal, so an
+ * unobserved transport pays one lookup per message. */
+static gboolean
+observed (SpSipTransport *self)
+{
+  return g_signal_has_handler_pending (self, signals[SIGNAL_MESSAGE], 0, FALSE);
+}
+
+static void
+emit_message (SpSipTransport *self, SpSipDirection direction, const SpSipPeer *local,
+              const SpSipPeer *remote, const guint8 *data, gsize len, SpSipMessage *msg)
+{
+  SpSipTransportEvent event = { 0 };
+
+  event.direction = direction;
+  event.local = *local;
+  event.remote = *remote;
+  event.local.kind = remote->kind;
+  event.data = data;
+  event.len = len;
+  event.msg = msg;
+  g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, &event);
+}
+
+static void
+connection_local (Connection *conn, SpSipPeer *local)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (conn->socket, NULL);
+
+  if (address == NULL || !peer_from_address (address, SP_SIP_TRANSPORT_TCP, local))
+    sp_sip_peer_init (local, SP_SIP_TRANSPORT_TCP, "", 0);
+  local->binding = conn->binding;
+}
+
+static void
+emit_connection_message (Connection *conn, SpSipDirection direction, const guint8 *data, gsize len,
+                         SpSipMessage *msg)
+{
+  SpSipPeer local;
+
+  connection_local (conn, &local);
+  emit_message (conn->transport, direction, &local, &conn->peer, data, len, msg);
+}
+
 /* ---- receiving ---- */
 
 static void
@@ -274,8 +329,15 @@ handle_datagram (SpSipTransport *self, Binding *binding, const guint8 *data, gsi
   g_autoptr (GError) error = NULL;
 
   if (is_keepalive (data, len))
-    return;
+    {
+      /* No pong on UDP: RFC 5626 uses STUN there; CRLFs only keep NATs open. */
+      self->stats.keepalives_received++;
+      g_signal_emit (self, signals[SIGNAL_KEEPALIVE], 0, source, len >= 4);
+      return;
+    }
   msg = sp_sip_message_parse (data, len, SP_SIP_FRAMING_DATAGRAM, &partial, &error);
+  if (observed (self))
+    emit_message (self, SP_SIP_DIRECTION_RECEIVED, &binding->local, source, data, len, msg);
   if (msg == NULL)
     {
       g_debug ("unparsable datagram from %s: %s", source->host,
@@ -436,6 +498,8 @@ connection_close (Connection *conn, const GError *error)
   g_autoptr (GPtrArray) queued = g_steal_pointer (&conn->queued);
 
   conn->queued = g_ptr_array_new_with_free_func (queued_free);
+  SpSipPeer remote = conn->peer;
+
   if (sp_sip_framer_get_pending (conn->framer) > 0)
     self->stats.partial_on_close++;
   self->stats.tcp_connections_closed++;
@@ -443,6 +507,7 @@ connection_close (Connection *conn, const GError *error)
     g_hash_table_remove (self->connections, conn->key); /* frees conn */
   else
     connection_free (conn);
+  g_signal_emit (self, signals[SIGNAL_CONNECTION_CLOSED], 0, &remote);
   for (guint i = 0; i < queued->len; i++)
     {
       Queued *q = g_ptr_array_index (queued, i);
@@ -457,6 +522,33 @@ connection_close (Connection *conn, const GError *error)
           self->error (self, q->msg, e, self->user_data);
         }
     }
+}
+
+/* CRLF runs the framer skipped (RFC 5626 4.4.1): a double CRLF is a
+ * ping, answered with a single CRLF pong; a single one is a pong. FALSE
+ * when the connection had to be closed. */
+static gboolean
+connection_keepalive (Connection *conn)
+{
+  SpSipTransport *self = conn->transport;
+  gsize n = sp_sip_framer_take_crlf (conn->framer);
+  g_autoptr (GError) error = NULL;
+  SpSipPeer remote = conn->peer;
+
+  if (n == 0)
+    return TRUE;
+  self->stats.keepalives_received++;
+  if (n >= 4)
+    {
+      g_byte_array_append (conn->outbuf, (const guint8 *) "\r\n", 2);
+      if (!connection_flush (conn, &error))
+        {
+          connection_close (conn, error);
+          return FALSE;
+        }
+    }
+  g_signal_emit (self, signals[SIGNAL_KEEPALIVE], 0, &remote, n >= 4);
+  return TRUE;
 }
 
 static gboolean
@@ -487,12 +579,21 @@ connection_read (Connection *conn)
   for (guint n = 0; n < 256; n++)
     {
       g_autoptr (GError) perr = NULL;
-      g_autoptr (SpSipMessage) msg = sp_sip_framer_pop (conn->framer, &perr);
+      g_autoptr (SpSipMessage) partial = NULL;
+      g_autoptr (GBytes) raw = NULL;
+      g_autoptr (SpSipMessage) msg = NULL;
+      g_autofree char *key = NULL;
       SpSipPeer source = conn->peer;
 
+      msg = sp_sip_framer_pop_frame (conn->framer, observed (self) ? &raw : NULL, &partial, &perr);
+      if (!connection_keepalive (conn))
+        return FALSE;
       if (msg == NULL && perr == NULL)
         break;
-      if (msg == NULL)
+      if (raw != NULL)
+        emit_connection_message (conn, SP_SIP_DIRECTION_RECEIVED, g_bytes_get_data (raw, NULL),
+                                 g_bytes_get_size (raw), msg);
+      if (msg == NULL && sp_sip_framer_is_broken (conn->framer))
         {
           /* The stream cannot be framed any more. */
           self->stats.parse_failures++;
@@ -501,12 +602,13 @@ connection_read (Connection *conn)
         }
       /* The table may drop @conn while the message is handled; keep the
        * key alive to check. */
-      {
-        g_autofree char *key = g_strdup (conn->key);
+      key = g_strdup (conn->key);
+      if (msg == NULL)
+        reject_unparsable (self, partial, perr, &source); /* framing still in step */
+      else
         deliver (self, msg, &source);
-        if (g_hash_table_lookup (self->connections, key) != conn)
-          return FALSE;
-      }
+      if (g_hash_table_lookup (self->connections, key) != conn)
+        return FALSE;
     }
   return TRUE;
 }
@@ -660,6 +762,15 @@ static void
 sp_sip_transport_class_init (SpSipTransportClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = sp_sip_transport_finalize;
+
+  signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_KEEPALIVE] =
+      g_signal_new ("keepalive", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_BOOLEAN);
+  signals[SIGNAL_CONNECTION_CLOSED] =
+      g_signal_new ("connection-closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -777,10 +888,14 @@ find_binding (SpSipTransport *self, SpSipTransportKind kind, const SpSipPeer *de
   if (dest->binding > 0 && dest->binding <= self->bindings->len)
     {
       Binding *b = g_ptr_array_index (self->bindings, dest->binding - 1);
-      if (b->kind == kind)
+      /* A binding of the other family cannot reach @dest (a stale or
+       * foreign index): fall through to the search. */
+      if (host_family (b->local.host) != family)
+        b = NULL;
+      else if (b->kind == kind)
         return b;
       /* Same address, other kind: prefer the binding on that address. */
-      for (guint i = 0; i < self->bindings->len; i++)
+      for (guint i = 0; b != NULL && i < self->bindings->len; i++)
         {
           Binding *o = g_ptr_array_index (self->bindings, i);
           if (o->kind == kind && g_strcmp0 (o->local.host, b->local.host) == 0)
@@ -842,7 +957,7 @@ stamp_via (SpSipMessage *msg, SpSipTransportKind kind, const char *host, guint16
 
 static gboolean
 udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const char *host,
-                guint16 port, GError **error)
+                guint16 port, SpSipMessage *msg, GError **error)
 {
   g_autoptr (GSocketAddress) to = address_from_host (host, port, error);
   gsize len;
@@ -855,6 +970,13 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
   if (n < 0)
     return FALSE;
   self->stats.messages_sent++;
+  if (msg != NULL && observed (self))
+    {
+      SpSipPeer remote;
+      sp_sip_peer_init (&remote, SP_SIP_TRANSPORT_UDP, host, port);
+      remote.binding = binding->index;
+      emit_message (self, SP_SIP_DIRECTION_SENT, &binding->local, &remote, data, len, msg);
+    }
   return TRUE;
 }
 
@@ -925,6 +1047,8 @@ tcp_send_message (SpSipTransport *self, Connection *conn, SpSipMessage *msg, gbo
       g_ptr_array_add (conn->queued, q);
     }
   self->stats.messages_sent++;
+  if (observed (self))
+    emit_connection_message (conn, SP_SIP_DIRECTION_SENT, data, len, msg);
   return connection_flush (conn, error);
 }
 
@@ -987,7 +1111,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
       if (!stamp_via (msg, kind, host, port, error))
         return FALSE;
       bytes = sp_sip_message_serialize (msg);
-      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060,
+      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060, msg,
                              error);
     }
   else
@@ -1067,7 +1191,7 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
       return FALSE;
     }
   bytes = sp_sip_message_serialize (msg);
-  return udp_send_bytes (self, binding, bytes, target.host, target.port, error);
+  return udp_send_bytes (self, binding, bytes, target.host, target.port, msg, error);
 }
 
 gboolean
@@ -1094,4 +1218,53 @@ sp_sip_transport_send (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer 
   if (!ok)
     self->stats.send_failures++;
   return ok;
+}
+
+gboolean
+sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const guint8 *data,
+                           gsize len, GError **error)
+{
+  g_return_val_if_fail (SP_IS_SIP_TRANSPORT (self), FALSE);
+  if (dest->kind == SP_SIP_TRANSPORT_UDP)
+    {
+      Binding *binding = find_binding (self, SP_SIP_TRANSPORT_UDP, dest);
+      g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+
+      if (binding == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s",
+                       dest->host);
+          return FALSE;
+        }
+      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060, NULL,
+                             error);
+    }
+  else
+    {
+      g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+      Connection *conn = g_hash_table_lookup (self->connections, key);
+      SpSipPeer tcp_dest = *dest;
+
+      if (tcp_dest.port == 0)
+        tcp_dest.port = 5060;
+      if (conn == NULL)
+        conn = tcp_connect (self, &tcp_dest, error);
+      if (conn == NULL)
+        return FALSE;
+      if (conn->outbuf->len + len > MAX_OUTBUF)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "TCP send queue full");
+          return FALSE;
+        }
+      g_byte_array_append (conn->outbuf, data, (guint) len);
+      return connection_flush (conn, error);
+    }
+}
+
+gboolean
+sp_sip_transport_has_connection (SpSipTransport *self, const SpSipPeer *dest)
+{
+  g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+
+  return g_hash_table_contains (self->connections, key);
 }

@@ -53,6 +53,8 @@ typedef struct
   guint64 tcp_connections_opened;
   guint64 tcp_connections_closed;
   guint64 udp_to_tcp_switches; /* 18.1.1: large requests moved to TCP */
+  guint64 keepalives_received; /* CRLF runs (pings and pongs) */
+  guint64 responses_misrouted; /* 18.1.2: top Via sent-by not ours */
 } SpSipTransportStats;
 
 #define SP_TYPE_SIP_TRANSPORT (sp_sip_transport_get_type ())
@@ -97,6 +99,57 @@ gboolean sp_sip_transport_send (SpSipTransport *transport, SpSipMessage *msg, co
 void sp_sip_transport_set_idle_timeout (SpSipTransport *transport, guint ms);
 guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
 const SpSipTransportStats *sp_sip_transport_get_stats (SpSipTransport *transport);
+
+/* ---- observing the wire ----
+ *
+ * "message" signal: every SIP message the transport sends or receives,
+ * including what the layers above send on their own (automatic ACKs,
+ * 100 Trying, 481, OPTIONS answers, retransmissions) and datagrams or
+ * stream frames that failed to parse (@msg NULL):
+ *   void handler (SpSipTransport *transport, const SpSipTransportEvent *event,
+ *                 gpointer user_data)
+ * Emitted on the main loop, synchronously from inside send / receive:
+ * handlers observe (copy what they keep) and must not send or close
+ * anything from inside. Nothing is formatted or copied for it while no
+ * handler is connected.
+ *
+ * "keepalive" signal: a run of bare CRLFs received between messages
+ * (RFC 5626 section 4.4.1):
+ *   void handler (SpSipTransport *transport, const SpSipPeer *remote,
+ *                 gboolean ping, gpointer user_data)
+ * @ping is TRUE for a double CRLF (a ping; on TCP the transport has
+ * already answered it with a single CRLF pong), FALSE for a single CRLF
+ * (a pong to our ping).
+ *
+ * "connection-closed" signal: a TCP connection went away (closed by the
+ * peer, failed, idle); RFC 5626 calls this a flow failure:
+ *   void handler (SpSipTransport *transport, const SpSipPeer *remote,
+ *                 gpointer user_data) */
+
+typedef enum
+{
+  SP_SIP_DIRECTION_RECEIVED,
+  SP_SIP_DIRECTION_SENT,
+} SpSipDirection;
+
+typedef struct
+{
+  SpSipDirection direction;
+  SpSipPeer local;    /* our end: the binding's address (0.0.0.0 / :: on a
+                       * wildcard binding for received datagrams) */
+  SpSipPeer remote;   /* the other end; kind = the transport used */
+  const guint8 *data; /* the bytes on the wire (not NUL-terminated) */
+  gsize len;
+  SpSipMessage *msg; /* parsed, NULL when it failed to parse */
+} SpSipTransportEvent;
+
+/* Sends @data as it is to @dest: over TCP on the connection to @dest
+ * (opened when there is none), over UDP as one datagram. For RFC 5626
+ * CRLF keep-alives: sp_sip_transport_send_raw (t, flow, "\r\n\r\n", 4, &e). */
+gboolean sp_sip_transport_send_raw (SpSipTransport *transport, const SpSipPeer *dest,
+                                    const guint8 *data, gsize len, GError **error);
+/* TRUE while a TCP connection to @dest is open (or opening). */
+gboolean sp_sip_transport_has_connection (SpSipTransport *transport, const SpSipPeer *dest);
 
 /* Formats a Via value: @via's parameters except those listed in @drop
  * (NULL-terminated, may be NULL), with the given sent-protocol transport

@@ -1,0 +1,439 @@
+/* SpSipTransport on real loopback sockets: the observation hooks
+ * ("message", "keepalive", "connection-closed"), raw sends, CRLF
+ * keep-alives on TCP, the 18.1.1 switch to TCP, idle close, half a
+ * message on close, IPv6 and several bindings at once. */
+#include <string.h>
+
+#include "sip/transport.h"
+
+#define WAIT_MS 3000
+
+typedef struct
+{
+  SpSipDirection direction;
+  SpSipPeer local;
+  SpSipPeer remote;
+  char *raw;
+  gboolean parsed;
+  char *first_line;
+} Seen;
+
+static void
+seen_free (gpointer data)
+{
+  Seen *s = data;
+  g_free (s->raw);
+  g_free (s->first_line);
+  g_free (s);
+}
+
+typedef struct
+{
+  SpSipTransport *transport;
+  SpSipPeer udp;
+  SpSipPeer tcp;
+  GPtrArray *received; /* SpSipMessage */
+  GPtrArray *sources;  /* SpSipPeer copies */
+  GPtrArray *seen;     /* Seen */
+  guint pings;
+  guint pongs;
+  guint closed;
+} End;
+
+static void
+on_receive (SpSipTransport *transport, SpSipMessage *msg, const SpSipPeer *source,
+            gpointer user_data)
+{
+  End *e = user_data;
+  g_ptr_array_add (e->received, sp_sip_message_ref (msg));
+  g_ptr_array_add (e->sources, g_memdup2 (source, sizeof *source));
+}
+
+static void
+on_message (SpSipTransport *transport, const SpSipTransportEvent *event, gpointer user_data)
+{
+  End *e = user_data;
+  Seen *s = g_new0 (Seen, 1);
+  const char *eol;
+
+  s->direction = event->direction;
+  s->local = event->local;
+  s->remote = event->remote;
+  s->raw = g_strndup ((const char *) event->data, event->len);
+  s->parsed = event->msg != NULL;
+  eol = strstr (s->raw, "\r\n");
+  s->first_line = eol ? g_strndup (s->raw, (gsize) (eol - s->raw)) : g_strdup (s->raw);
+  g_ptr_array_add (e->seen, s);
+}
+
+static void
+on_keepalive (SpSipTransport *transport, const SpSipPeer *remote, gboolean ping, gpointer user_data)
+{
+  End *e = user_data;
+  if (ping)
+    e->pings++;
+  else
+    e->pongs++;
+}
+
+static void
+on_closed (SpSipTransport *transport, const SpSipPeer *remote, gpointer user_data)
+{
+  End *e = user_data;
+  e->closed++;
+}
+
+static End *
+end_new (const char *host, gboolean observe)
+{
+  End *e = g_new0 (End, 1);
+  g_autoptr (GError) error = NULL;
+
+  e->transport = sp_sip_transport_new ();
+  e->received = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_sip_message_unref);
+  e->sources = g_ptr_array_new_with_free_func (g_free);
+  e->seen = g_ptr_array_new_with_free_func (seen_free);
+  sp_sip_transport_set_handlers (e->transport, on_receive, NULL, e);
+  g_assert_true (
+      sp_sip_transport_listen (e->transport, SP_SIP_TRANSPORT_UDP, host, 0, &e->udp, &error));
+  g_assert_no_error (error);
+  g_assert_true (sp_sip_transport_listen (e->transport, SP_SIP_TRANSPORT_TCP, host, e->udp.port,
+                                          &e->tcp, &error));
+  g_assert_no_error (error);
+  if (observe)
+    g_signal_connect (e->transport, "message", G_CALLBACK (on_message), e);
+  g_signal_connect (e->transport, "keepalive", G_CALLBACK (on_keepalive), e);
+  g_signal_connect (e->transport, "connection-closed", G_CALLBACK (on_closed), e);
+  return e;
+}
+
+static void
+end_free (End *e)
+{
+  g_object_unref (e->transport);
+  g_ptr_array_unref (e->received);
+  g_ptr_array_unref (e->sources);
+  g_ptr_array_unref (e->seen);
+  g_free (e);
+}
+
+/* Runs the main loop until *counter reaches @want or WAIT_MS pass. */
+static void
+wait_for (const guint *counter, guint want)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (*counter < want && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+}
+
+static void
+wait_received (End *e, guint want)
+{
+  wait_for (&e->received->len, want);
+  g_assert_cmpuint (e->received->len, ==, want);
+}
+
+static SpSipMessage *
+new_options (const char *to_host, gsize body_len)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *body = g_strnfill (body_len, 'x');
+  SpSipMessage *msg;
+  g_autoptr (GError) error = NULL;
+
+  text = g_strdup_printf ("OPTIONS sip:%s SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-%u\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:a@example.com>;tag=1\r\n"
+                          "To: <sip:b@example.com>\r\n"
+                          "Call-ID: %u@test\r\n"
+                          "CSeq: 1 OPTIONS\r\n"
+                          "Content-Type: text/plain\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                          to_host, g_random_int (), g_random_int (), body_len, body);
+  msg = sp_sip_message_parse ((const guint8 *) text, strlen (text), SP_SIP_FRAMING_DATAGRAM, NULL,
+                              &error);
+  g_assert_no_error (error);
+  return msg;
+}
+
+static GSocket *
+raw_socket (const SpSipPeer *to, gboolean tcp)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (to->host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, to->port);
+  g_autoptr (GError) error = NULL;
+  GSocket *s = g_socket_new (g_socket_address_get_family (sa),
+                             tcp ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                             tcp ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (s, sa, NULL, &error));
+  g_assert_no_error (error);
+  return s;
+}
+
+static void
+raw_send (GSocket *s, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpint (g_socket_send (s, text, strlen (text), NULL, &error), ==,
+                   (gssize) strlen (text));
+  g_assert_no_error (error);
+}
+
+/* "message" reports both directions with addresses, raw bytes and the
+ * parsed message; an unparsable datagram shows up with msg NULL. */
+static void
+test_message_signal (void)
+{
+  End *a = end_new ("127.0.0.1", TRUE);
+  End *b = end_new ("127.0.0.1", TRUE);
+  g_autoptr (SpSipMessage) req = new_options ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) raw = NULL;
+  Seen *s;
+
+  g_assert_true (sp_sip_transport_send (a->transport, req, &b->udp, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->seen->len, ==, 1);
+  s = g_ptr_array_index (a->seen, 0);
+  g_assert_cmpint (s->direction, ==, SP_SIP_DIRECTION_SENT);
+  g_assert_cmpstr (s->first_line, ==, "OPTIONS sip:127.0.0.1 SIP/2.0");
+  g_assert_true (s->parsed);
+  g_assert_cmpuint (s->remote.port, ==, b->udp.port);
+  g_assert_cmpuint (s->local.port, ==, a->udp.port);
+  g_assert_cmpint (s->remote.kind, ==, SP_SIP_TRANSPORT_UDP);
+  /* The bytes are what went out: the Via carries our sent-by. */
+  g_assert_nonnull (strstr (s->raw, "Via: SIP/2.0/UDP 127.0.0.1:"));
+
+  wait_received (b, 1);
+  g_assert_cmpuint (b->seen->len, ==, 1);
+  s = g_ptr_array_index (b->seen, 0);
+  g_assert_cmpint (s->direction, ==, SP_SIP_DIRECTION_RECEIVED);
+  g_assert_cmpuint (s->remote.port, ==, a->udp.port);
+  g_assert_cmpuint (s->local.port, ==, b->udp.port);
+  g_assert_cmpuint (s->local.binding, ==, 1);
+  g_assert_true (s->parsed);
+
+  raw = raw_socket (&b->udp, FALSE);
+  raw_send (raw, "garbage that is no SIP\r\n\r\n");
+  wait_for (&b->seen->len, 2);
+  g_assert_cmpuint (b->seen->len, ==, 2);
+  s = g_ptr_array_index (b->seen, 1);
+  g_assert_false (s->parsed);
+  g_assert_cmpstr (s->first_line, ==, "garbage that is no SIP");
+  g_assert_cmpuint (b->received->len, ==, 1);
+
+  end_free (a);
+  end_free (b);
+}
+
+/* A response goes out logged too, over the TCP connection the request
+ * came in on, with the connection's own ports. */
+static void
+test_message_signal_tcp (void)
+{
+  End *a = end_new ("127.0.0.1", TRUE);
+  End *b = end_new ("127.0.0.1", TRUE);
+  g_autoptr (SpSipMessage) req = new_options ("127.0.0.1", 0);
+  g_autoptr (SpSipMessage) resp = NULL;
+  g_autoptr (GError) error = NULL;
+  Seen *s;
+
+  g_assert_true (sp_sip_transport_send (a->transport, req, &b->tcp, NULL, &error));
+  wait_received (b, 1);
+  resp = sp_sip_message_new_response_to (g_ptr_array_index (b->received, 0), 200, NULL, "t");
+  g_assert_true (
+      sp_sip_transport_send (b->transport, resp, g_ptr_array_index (b->sources, 0), NULL, &error));
+  g_assert_no_error (error);
+  wait_received (a, 1);
+  g_assert_cmpuint (b->seen->len, ==, 2);
+  s = g_ptr_array_index (b->seen, 1);
+  g_assert_cmpint (s->direction, ==, SP_SIP_DIRECTION_SENT);
+  g_assert_cmpstr (s->first_line, ==, "SIP/2.0 200 OK");
+  g_assert_cmpint (s->remote.kind, ==, SP_SIP_TRANSPORT_TCP);
+  g_assert_cmpint (s->local.kind, ==, SP_SIP_TRANSPORT_TCP);
+  g_assert_cmpuint (s->local.port, ==, b->tcp.port);
+  s = g_ptr_array_index (a->seen, 1);
+  g_assert_cmpint (s->direction, ==, SP_SIP_DIRECTION_RECEIVED);
+  g_assert_cmpuint (s->remote.port, ==, b->tcp.port);
+  g_assert_true (g_str_has_suffix (s->raw, "Content-Length: 0\r\n\r\n"));
+  end_free (a);
+  end_free (b);
+}
+
+/* RFC 5626 over TCP: our "\r\n\r\n" ping gets a "\r\n" pong; bare CRLFs
+ * between messages do not disturb the framing. */
+static void
+test_tcp_keepalive (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipMessage) one = new_options ("127.0.0.1", 0);
+  g_autoptr (SpSipMessage) two = new_options ("127.0.0.1", 3);
+  g_autoptr (GBytes) b1 = NULL;
+  g_autoptr (GBytes) b2 = NULL;
+  g_autoptr (GSocket) raw = NULL;
+  g_autofree char *stream = NULL;
+
+  g_assert_false (sp_sip_transport_has_connection (a->transport, &b->tcp));
+  g_assert_true (
+      sp_sip_transport_send_raw (a->transport, &b->tcp, (const guint8 *) "\r\n\r\n", 4, &error));
+  g_assert_no_error (error);
+  g_assert_true (sp_sip_transport_has_connection (a->transport, &b->tcp));
+  wait_for (&a->pongs, 1);
+  g_assert_cmpuint (b->pings, ==, 1);
+  g_assert_cmpuint (b->pongs, ==, 0);
+  g_assert_cmpuint (a->pongs, ==, 1);
+  g_assert_cmpuint (a->pings, ==, 0);
+  g_assert_cmpuint (sp_sip_transport_get_stats (b->transport)->keepalives_received, ==, 1);
+
+  /* Messages with keep-alives between and before them, in one write. */
+  raw = raw_socket (&b->tcp, TRUE);
+  b1 = sp_sip_message_serialize (one);
+  b2 = sp_sip_message_serialize (two);
+  stream = g_strdup_printf ("\r\n\r\n%.*s\r\n\r\n%.*s", (int) g_bytes_get_size (b1),
+                            (const char *) g_bytes_get_data (b1, NULL), (int) g_bytes_get_size (b2),
+                            (const char *) g_bytes_get_data (b2, NULL));
+  raw_send (raw, stream);
+  wait_received (b, 2);
+  g_assert_cmpstr (sp_sip_message_get_call_id (g_ptr_array_index (b->received, 1)), ==,
+                   sp_sip_message_get_call_id (two));
+  g_assert_cmpuint (b->pings, ==, 3);
+  end_free (a);
+  end_free (b);
+}
+
+/* A UDP request over 1300 bytes goes over TCP when the peer listens
+ * there (18.1.1); a small one stays on UDP. */
+static void
+test_udp_to_tcp_switch (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (SpSipMessage) small = new_options ("127.0.0.1", 100);
+  g_autoptr (SpSipMessage) big = new_options ("127.0.0.1", 1400);
+  g_autoptr (GError) error = NULL;
+  SpSipTransportKind used = SP_SIP_TRANSPORT_UDP;
+  const SpSipPeer *source;
+
+  g_assert_true (sp_sip_transport_send (a->transport, small, &b->udp, &used, &error));
+  g_assert_cmpint (used, ==, SP_SIP_TRANSPORT_UDP);
+  wait_received (b, 1);
+  g_assert_true (sp_sip_transport_send (a->transport, big, &b->udp, &used, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (used, ==, SP_SIP_TRANSPORT_TCP);
+  wait_received (b, 2);
+  source = g_ptr_array_index (b->sources, 1);
+  g_assert_cmpint (source->kind, ==, SP_SIP_TRANSPORT_TCP);
+  g_assert_cmpstr (sp_sip_message_get_via (g_ptr_array_index (b->received, 1))->transport, ==,
+                   "TCP");
+  g_assert_cmpuint (sp_sip_transport_get_stats (a->transport)->udp_to_tcp_switches, ==, 1);
+  end_free (a);
+  end_free (b);
+}
+
+/* Connections with nothing going on are closed after the idle time;
+ * a connection closed with half a message is counted and dropped. */
+static void
+test_tcp_idle_and_partial (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (SpSipMessage) req = new_options ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) raw = NULL;
+  gint64 start;
+
+  sp_sip_transport_set_idle_timeout (a->transport, 150);
+  g_assert_true (sp_sip_transport_send (a->transport, req, &b->tcp, NULL, &error));
+  wait_received (b, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (a->transport), ==, 1);
+  start = g_get_monotonic_time ();
+  wait_for (&a->closed, 1);
+  g_assert_cmpuint (a->closed, ==, 1);
+  /* Not before the idle time, and not long after (checks every 1/4). */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 100 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1000 * 1000);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (a->transport), ==, 0);
+  g_assert_cmpuint (sp_sip_transport_get_stats (a->transport)->partial_on_close, ==, 0);
+  /* b sees a's close as a closed connection too. */
+  wait_for (&b->closed, 1);
+  g_assert_cmpuint (b->closed, ==, 1);
+
+  raw = raw_socket (&b->tcp, TRUE);
+  raw_send (raw, "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;bra");
+  /* Let b take the bytes in before the close. */
+  {
+    gint64 until = g_get_monotonic_time () + 100 * 1000;
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_socket_close (raw, NULL);
+  wait_for (&b->closed, 2);
+  g_assert_cmpuint (b->closed, ==, 2);
+  g_assert_cmpuint (sp_sip_transport_get_stats (b->transport)->partial_on_close, ==, 1);
+  g_assert_cmpuint (b->received->len, ==, 1);
+  end_free (a);
+  end_free (b);
+}
+
+/* IPv6 and IPv4 bindings side by side in one transport: each peer is
+ * reached from (and answered on) the binding of its family. */
+static void
+test_two_families (void)
+{
+  End *v4 = end_new ("127.0.0.1", FALSE);
+  End *v6 = end_new ("::1", FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipMessage) to6 = new_options ("[::1]", 0);
+  g_autoptr (SpSipMessage) to4 = new_options ("127.0.0.1", 0);
+  SpSipPeer extra6, extra4, got;
+  const SpSipPeer *source;
+
+  /* v4 also listens on [::1]: two families at once. */
+  g_assert_true (
+      sp_sip_transport_listen (v4->transport, SP_SIP_TRANSPORT_UDP, "::1", 0, &extra6, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (extra6.binding, ==, 3);
+  g_assert_true (sp_sip_transport_get_binding (v4->transport, 2, &got));
+  g_assert_cmpstr (got.host, ==, "::1");
+  g_assert_false (sp_sip_transport_get_binding (v4->transport, 3, &got));
+
+  g_assert_true (sp_sip_transport_send (v4->transport, to6, &v6->udp, NULL, &error));
+  g_assert_no_error (error);
+  wait_received (v6, 1);
+  source = g_ptr_array_index (v6->sources, 0);
+  g_assert_cmpstr (source->host, ==, "::1");
+  g_assert_cmpuint (source->port, ==, extra6.port);
+  g_assert_cmpstr (sp_sip_message_get_via (g_ptr_array_index (v6->received, 0))->host, ==, "::1");
+
+  /* v6's own transport adds an IPv4 binding and reaches v4 from it. */
+  g_assert_true (sp_sip_transport_listen (v6->transport, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0,
+                                          &extra4, &error));
+  g_assert_true (sp_sip_transport_send (v6->transport, to4, &v4->udp, NULL, &error));
+  g_assert_no_error (error);
+  wait_received (v4, 1);
+  source = g_ptr_array_index (v4->sources, 0);
+  g_assert_cmpstr (source->host, ==, "127.0.0.1");
+  g_assert_cmpuint (source->port, ==, extra4.port);
+  g_assert_cmpuint (source->binding, ==, 1);
+  end_free (v4);
+  end_free (v6);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sip/transport/message-signal", test_message_signal);
+  g_test_add_func ("/sip/transport/message-signal-tcp", test_message_signal_tcp);
+  g_test_add_func ("/sip/transport/tcp-keepalive", test_tcp_keepalive);
+  g_test_add_func ("/sip/transport/udp-to-tcp", test_udp_to_tcp_switch);
+  g_test_add_func ("/sip/transport/tcp-idle-and-partial", test_tcp_idle_and_partial);
+  g_test_add_func ("/sip/transport/two-families", test_two_families);
+  return g_test_run ();
+}
