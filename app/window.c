@@ -275,6 +275,7 @@ rebuild_account_names (SpWindow *self)
   GListModel *accounts = sp_application_get_accounts (self->app);
   guint n = g_list_model_get_n_items (accounts);
   guint selected = adw_combo_row_get_selected (self->account_row);
+  guint had = g_list_model_get_n_items (G_LIST_MODEL (self->account_names));
   g_autoptr (GPtrArray) names = g_ptr_array_new_full (n + 2, NULL);
 
   g_ptr_array_add (names, (gpointer) _ ("Direct (no account)"));
@@ -287,8 +288,9 @@ rebuild_account_names (SpWindow *self)
   gtk_string_list_splice (self->account_names, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->account_names)),
                           (const char *const *) names->pdata);
-  /* Keep the choice; a fresh window prefers the first account. */
-  if (selected == GTK_INVALID_LIST_POSITION || selected > n)
+  /* Keep the choice; but with no account to choose before (a fresh
+   * window, or the first account just made), take the first account. */
+  if (selected == GTK_INVALID_LIST_POSITION || selected > n || (had <= 1 && n > 0))
     selected = n > 0 ? 1 : 0;
   adw_combo_row_set_selected (self->account_row, selected);
 }
