@@ -1099,20 +1099,24 @@ sp_sip_message_get_via (const SpSipMessage *msg)
   return msg->vias && msg->vias->len > 0 ? g_ptr_array_index (msg->vias, 0) : NULL;
 }
 
+/* What the list getters return for an absent header: an empty array, so
+ * callers can loop without a check. It is shared and never written to;
+ * the message's own array is only made by ensure_array (with the free
+ * function of its element type) when a value is indexed. Allocating here
+ * instead left an array without a free function in the message, and
+ * values added to it later leaked. */
+static const GPtrArray empty_array = { NULL, 0 };
+
 static const GPtrArray *
-nonnull_array (const SpSipMessage *msg, GPtrArray *const *array)
+nonnull_array (GPtrArray *array)
 {
-  /* An empty array rather than NULL, so callers can loop without a check. */
-  if (!*array)
-    *(GPtrArray **) array = g_ptr_array_new ();
-  (void) msg;
-  return *array;
+  return array ? array : &empty_array;
 }
 
 const GPtrArray *
 sp_sip_message_get_vias (const SpSipMessage *msg)
 {
-  return nonnull_array (msg, &msg->vias);
+  return nonnull_array (msg->vias);
 }
 
 const SpSipNameAddr *
@@ -1156,7 +1160,7 @@ sp_sip_message_get_expires (const SpSipMessage *msg)
 const GPtrArray *
 sp_sip_message_get_contacts (const SpSipMessage *msg)
 {
-  return nonnull_array (msg, &msg->contacts);
+  return nonnull_array (msg->contacts);
 }
 
 gboolean
@@ -1168,13 +1172,13 @@ sp_sip_message_contact_is_star (const SpSipMessage *msg)
 const GPtrArray *
 sp_sip_message_get_routes (const SpSipMessage *msg)
 {
-  return nonnull_array (msg, &msg->routes);
+  return nonnull_array (msg->routes);
 }
 
 const GPtrArray *
 sp_sip_message_get_record_routes (const SpSipMessage *msg)
 {
-  return nonnull_array (msg, &msg->record_routes);
+  return nonnull_array (msg->record_routes);
 }
 
 const char *

@@ -262,9 +262,7 @@ sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage
     sp_sip_message_add_header (response, "Server", self->user_agent, NULL);
   if (method == SP_SIP_METHOD_INVITE && status > 100 && status < 300 && to_tag)
     {
-      /* get_header, not get_contacts: asking for the typed view of an
-       * absent header before adding it leaks in message.c (reported). */
-      if (sp_sip_message_get_header (response, "Contact") == NULL)
+      if (sp_sip_message_get_contacts (response)->len == 0)
         {
           g_autofree char *contact =
               sp_sip_stack_dup_contact (self, NULL, sp_sip_server_transaction_get_source (st));
@@ -626,7 +624,7 @@ sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipP
     }
   if ((method == SP_SIP_METHOD_INVITE || method == SP_SIP_METHOD_SUBSCRIBE ||
        method == SP_SIP_METHOD_REFER) &&
-      sp_sip_message_get_header (request, "Contact") == NULL)
+      sp_sip_message_get_contacts (request)->len == 0)
     {
       g_autofree char *contact = sp_sip_stack_dup_contact (self, NULL, dest);
       sp_sip_message_add_header (request, "Contact", contact, NULL);

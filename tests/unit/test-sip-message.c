@@ -666,6 +666,46 @@ test_regressions (void)
   g_test_message ("%u regression inputs", n);
 }
 
+/* Asking for a list view of an absent header, then adding that header:
+ * the values added must belong to the message (freed with it; LSan
+ * reports them otherwise) and show up in the view. */
+static void
+test_views_then_add (void)
+{
+  g_autoptr (SpSipMessage) msg = sp_sip_message_new_response (200, NULL);
+  const GPtrArray *contacts = sp_sip_message_get_contacts (msg);
+  const GPtrArray *routes = sp_sip_message_get_routes (msg);
+  const GPtrArray *rr = sp_sip_message_get_record_routes (msg);
+  const GPtrArray *vias = sp_sip_message_get_vias (msg);
+  const SpSipNameAddr *contact;
+
+  g_assert_cmpuint (contacts->len, ==, 0);
+  g_assert_cmpuint (routes->len, ==, 0);
+  g_assert_cmpuint (rr->len, ==, 0);
+  g_assert_cmpuint (vias->len, ==, 0);
+  g_assert_true (
+      sp_sip_message_add_header (msg, "Contact", "<sip:a@127.0.0.1:5070>, <sip:b@h>", NULL));
+  g_assert_true (sp_sip_message_add_header (msg, "Route", "<sip:p1;lr>", NULL));
+  g_assert_true (sp_sip_message_add_header (msg, "Record-Route", "<sip:p2;lr>", NULL));
+  g_assert_true (
+      sp_sip_message_add_header (msg, "Via", "SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKv", NULL));
+  contacts = sp_sip_message_get_contacts (msg);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  contact = g_ptr_array_index (contacts, 0);
+  g_assert_cmpuint (sp_sip_uri_get_port (contact->uri), ==, 5070);
+  g_assert_cmpuint (sp_sip_message_get_routes (msg)->len, ==, 1);
+  g_assert_cmpuint (sp_sip_message_get_record_routes (msg)->len, ==, 1);
+  g_assert_cmpstr (sp_sip_message_get_via (msg)->branch, ==, "z9hG4bKv");
+  /* The empty view of another message is still empty. */
+  {
+    g_autoptr (SpSipMessage) other = sp_sip_message_new_response (180, NULL);
+    g_assert_cmpuint (sp_sip_message_get_contacts (other)->len, ==, 0);
+  }
+  /* Removing the header empties the view again. */
+  sp_sip_message_remove_header (msg, "Contact");
+  g_assert_cmpuint (sp_sip_message_get_contacts (msg)->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -684,5 +724,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/message/stream-parse", test_stream_parse);
   g_test_add_func ("/sip/message/framer-errors", test_framer_errors);
   g_test_add_func ("/sip/message/regressions", test_regressions);
+  g_test_add_func ("/sip/message/views-then-add", test_views_then_add);
   return g_test_run ();
 }
