@@ -790,6 +790,185 @@ def test_second_call_holds_first():
     with_pair(body)
 
 
+# ---- baresip -----------------------------------------------------------
+
+BARESIP = shutil.which("baresip") or "/usr/bin/baresip"
+# baresip binds its RTP sockets to the wildcard address, so on loopback its
+# packets leave from 127.0.0.1 whatever its SIP address: it runs on
+# 127.0.0.1 (free ports picked by the kernel) so that the SDP it sends
+# matches where its RTP comes from, as on a real LAN.
+BARESIP_ADDR = "127.0.0.1"
+
+
+def free_port(addr, kind=socket.SOCK_DGRAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind((addr, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Baresip:
+    """Debian's baresip 1.0 in a private config dir: aufile plays a tone as its
+    microphone, sndfile records what it decodes, ctrl_tcp takes commands."""
+
+    def __init__(self, tone_path, commands=()):
+        if not os.access(BARESIP, os.X_OK):
+            raise Skip("baresip is not installed")
+        self.dir = tempfile.mkdtemp(prefix="sp-headless-baresip-")
+        self.sip_port = free_port(BARESIP_ADDR)
+        self.ctrl_port = free_port(BARESIP_ADDR, socket.SOCK_STREAM)
+        self.uri = "sip:bare@%s:%d" % (BARESIP_ADDR, self.sip_port)
+        config = [
+            "poll_method epoll",
+            "sip_listen %s:%d" % (BARESIP_ADDR, self.sip_port),
+            "sip_trans_def udp",
+            "audio_source aufile,%s" % tone_path,
+            "audio_player aubridge,nowhere",  # a clocked player that plays nothing
+            "ausrc_srate 8000", "auplay_srate 8000", "ausrc_channels 1", "auplay_channels 1",
+            "rtp_ports 30000-39998",
+            "module_path /usr/lib/baresip/modules",
+            "module g711.so", "module aufile.so", "module aubridge.so", "module sndfile.so",
+            "snd_path " + self.dir,
+            "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+            "ctrl_tcp_listen %s:%d" % (BARESIP_ADDR, self.ctrl_port),
+        ]
+        with open(os.path.join(self.dir, "config"), "w") as f:
+            f.write("\n".join(config) + "\n")
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write("<sip:bare@%s>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n"
+                    % BARESIP_ADDR)
+        open(os.path.join(self.dir, "contacts"), "w").close()
+        self.log_path = os.path.join(self.dir, "baresip.log")
+        self.log = open(self.log_path, "w")
+        args = [BARESIP, "-f", self.dir, "-n", BARESIP_ADDR]
+        for c in commands:
+            args += ["-e", c]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self.wait_log("baresip is ready")
+
+    def wait_log(self, text, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.log_path, errors="replace") as f:
+                if text in f.read():
+                    return
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("baresip: no %r in its log" % text)
+            time.sleep(0.05)
+
+    def command(self, name, params=""):
+        """One ctrl_tcp command, as a netstring of JSON."""
+        body = json.dumps({"command": name, "params": params, "token": "t"}).encode()
+        with socket.create_connection((BARESIP_ADDR, self.ctrl_port), timeout=WAIT) as c:
+            c.sendall(b"%d:%s," % (len(body), body))
+
+    def recording(self):
+        """What baresip decoded from us: sndfile's dump-*-dec.wav."""
+        names = [n for n in os.listdir(self.dir) if n.endswith("-dec.wav")]
+        assert len(names) == 1, os.listdir(self.dir)
+        return os.path.join(self.dir, names[0])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def close(self):
+        self.stop()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dump(self):
+        with open(self.log_path, errors="replace") as f:
+            sys.stderr.write("---- baresip ----\n" + f.read()[-3000:])
+
+
+def check_tones(ours, theirs, label):
+    """@ours: what our phone recorded (baresip's 1000 Hz); @theirs: what baresip
+    decoded (our 440 Hz). Each hears the other and not itself."""
+    a440, a1000, a_total = dominant_blocks(ours, TONE_A, TONE_B)
+    b440, b1000, b_total = dominant_blocks(theirs, TONE_A, TONE_B)
+    print("# %s: we heard %d/%d blocks of %d Hz, baresip %d/%d of %d Hz"
+          % (label, a1000, a_total, TONE_B, b440, b_total, TONE_A), flush=True)
+    assert a1000 >= 100 and a440 == 0, (a440, a1000, a_total)
+    assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
+
+
+def test_baresip_we_call():
+    """We call baresip (it answers on its own), talk 3 s, hang up."""
+    tmp = tempfile.mkdtemp(prefix="sp-headless-bs1-")
+    a_in, b_in, a_out = (os.path.join(tmp, n) for n in ("a.wav", "b.wav", "a-out.wav"))
+    make_tone(a_in, TONE_A)
+    make_tone(b_in, TONE_B)  # 20 s: longer than the call, or baresip hangs up
+    bs = Baresip(b_in)
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--audio-in", a_in, "--audio-out", a_out])
+    try:
+        a.wait("ready")
+        a.send("call " + bs.uri)
+        est = a.wait("established")
+        assert est["codec"] == "PCMU/8000", est
+        time.sleep(3)
+        a.send("hangup")
+        end = a.wait("ended")
+        assert end["reason"] == "User hangup" and 2 <= end["duration"] <= 5, end
+        bs.wait_log("terminated")
+        a.send("quit")
+        assert a.exit_code() == 0
+        bs.stop()
+        check_tones(a_out, bs.recording(), "we call baresip")
+    except BaseException:
+        bs.dump()
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        a.close()
+        bs.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_baresip_calls_us():
+    """baresip dials us, we answer on our own, baresip hangs up after 3 s."""
+    tmp = tempfile.mkdtemp(prefix="sp-headless-bs2-")
+    a_in, b_in, a_out = (os.path.join(tmp, n) for n in ("a.wav", "b.wav", "a-out.wav"))
+    make_tone(a_in, TONE_A)
+    make_tone(b_in, TONE_B)
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--auto-answer", "--audio-in", a_in,
+                       "--audio-out", a_out])
+    bs = None
+    try:
+        sip = a.wait("ready")["sip"]
+        bs = Baresip(b_in, ["/dial sip:softphone@" + sip])
+        inc = a.wait("incoming")
+        assert inc["from"] == "sip:bare@" + BARESIP_ADDR, inc
+        est = a.wait("established")
+        assert est["codec"] == "PCMU/8000", est
+        time.sleep(3)
+        bs.command("hangup")
+        end = a.wait("ended")
+        assert end["reason"] == "Remote hangup" and 2 <= end["duration"] <= 5, end
+        a.send("quit")
+        assert a.exit_code() == 0
+        bs.wait_log("terminated")
+        bs.stop()
+        check_tones(a_out, bs.recording(), "baresip calls us")
+    except BaseException:
+        if bs:
+            bs.dump()
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        a.close()
+        if bs:
+            bs.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---- SIPp --------------------------------------------------------------
 
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
@@ -884,7 +1063,8 @@ class Kamailio:
         self.proc = subprocess.Popen([KAMAILIO, "-DD", "-E", "-f", self.cfg, "-P",
                                       os.path.join(self.dir, "kam.pid"), "-Y",
                                       os.path.join(self.dir, "run")],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.monotonic() + WAIT
         while "main(): processes" not in open(self.log_path).read():
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -893,13 +1073,26 @@ class Kamailio:
         time.sleep(0.5)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        # Kamailio forks workers that outlive a main process stuck in its
+        # shutdown (seen here: SIGTERM left them holding the port). They are
+        # all in the session we started, so end that whole group.
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                self.proc.poll()
+                try:
+                    os.killpg(self.proc.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                continue
+            break
+        self.proc.wait(timeout=5)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -1019,6 +1212,8 @@ TESTS = {
     "unavailable-480": test_unavailable_480,
     "reinvite-challenged": test_reinvite_challenged,
     "second-call-holds-first": test_second_call_holds_first,
+    "baresip-we-call": test_baresip_we_call,
+    "baresip-calls-us": test_baresip_calls_us,
     "sipp-uac": test_sipp_uac,
     "sipp-uas": test_sipp_uas,
     "kamailio-register": test_kamailio_register,
