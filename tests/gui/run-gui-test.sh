@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs a GUI test: Xvfb, a private D-Bus session, the accessibility bus,
 # the real app with hermetic settings, then the pyatspi script.
-# usage: run-gui-test.sh SOFTPHONE SCRIPT OUTDIR SCHEMA_DIR
+# usage: run-gui-test.sh SOFTPHONE SCRIPT OUTDIR SCHEMA_DIR [LANGUAGE]
 set -eu
-SOFTPHONE=$1 SCRIPT=$2 OUTDIR=$3 SCHEMA_DIR=$4
+SOFTPHONE=$1 SCRIPT=$2 OUTDIR=$3 SCHEMA_DIR=$4 UI_LANGUAGE=${5:-C}
 
 for tool in xvfb-run dbus-run-session import /usr/libexec/at-spi-bus-launcher; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -38,7 +38,7 @@ sip-bind='127.0.0.77:5060'
 KEYS
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
 export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
-export GTK_A11Y=atspi LANGUAGE=C LC_ALL=C.UTF-8
+export GTK_A11Y=atspi LANGUAGE="$UI_LANGUAGE" LC_ALL=C.UTF-8
 # GTK and fontconfig keep caches for the process lifetime; leak reports
 # from them would drown real ones, and the app is not what leaks here.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"

@@ -1,0 +1,122 @@
+"""Helpers for driving the Softphone window over AT-SPI (pyatspi), as a
+person would: find widgets by role and accessible name, click, type, and
+take screenshots. Scripts set OUTDIR first."""
+
+import os
+import subprocess
+import time
+
+import pyatspi
+
+OUTDIR = "."
+failures = []
+
+
+def check(condition, what):
+    print(("ok    " if condition else "FAIL  ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+    return condition
+
+
+def wait_for(fn, what, timeout=15.0):
+    """Polls fn until it returns something true; bounded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = fn()
+        except Exception:  # the tree changes under us while GTK rebuilds it
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    check(False, "timed out waiting for " + what)
+    return None
+
+
+def app_node():
+    for a in pyatspi.Registry.getDesktop(0):
+        if a is not None and a.name == "softphone":
+            return a
+    return None
+
+
+def walk(node, depth=0):
+    if node is None or depth > 60:
+        return
+    yield node
+    for child in node:
+        yield from walk(child, depth + 1)
+
+
+def size(node):
+    try:
+        e = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+        return e.width, e.height
+    except Exception:
+        return 0, 0
+
+
+def on_screen(node):
+    """GTK 4.8 says every widget is showing; one on a hidden page has no size."""
+    w, h = size(node)
+    return w > 0 and h > 0
+
+
+def find(root, role, name=None, contains=None, visible=True, prefix=None):
+    """GTK 4.8 names a widget by its accessible label followed by the text
+    of what labels it, so "New account New": match a prefix when needed."""
+    for n in walk(root):
+        if n.getRoleName() != role:
+            continue
+        if name is not None and n.name != name:
+            continue
+        if prefix is not None and not n.name.startswith(prefix):
+            continue
+        if contains is not None and contains not in n.name:
+            continue
+        if visible and not on_screen(n):
+            continue
+        return n
+    return None
+
+
+def click(node):
+    node.queryAction().doAction(0)
+
+
+def text_of(node):
+    t = node.queryText()
+    return t.getText(0, t.characterCount)  # (0, -1) gives "" in at-spi2 2.46
+
+
+def set_text(node, text):
+    node.queryEditableText().setTextContents(text)
+
+
+def field_in(dialog, label):
+    for role in ("text", "password text", "combo box"):
+        node = find(dialog, role, prefix=label)
+        if node is not None:
+            return node
+    return None
+
+
+def screenshot(name):
+    path = os.path.join(OUTDIR, "gui-%s.png" % name)
+    subprocess.run(["import", "-window", "root", path], check=False, timeout=20)
+    check(os.path.exists(path) and os.path.getsize(path) > 1000, "screenshot " + path)
+
+
+def frame(app, title):
+    return find(app, "frame", name=title, visible=False)
+
+
+def show_page(app, title):
+    tab = wait_for(lambda: find(app, "page tab", name=title), "page tab " + title)
+    if tab is not None:
+        click(tab)
+        time.sleep(1.0)  # the frame clock under Xvfb and ASan is slow
+    return tab
+
+
