@@ -3,6 +3,8 @@
 #include <string.h>
 
 #define MAGIC_COOKIE "z9hG4bK"
+/* 17.2.1: a TU that answers an INVITE this fast needs no 100 Trying. */
+#define TRYING_DELAY_MS 200
 
 struct _SpSipTransactionLayer
 {
@@ -63,6 +65,7 @@ struct _SpSipServerTransaction
   guint timer_retransmit; /* G */
   guint timer_timeout;    /* H */
   guint timer_end;        /* I, J or L */
+  guint timer_trying;     /* 100 Trying if the TU is slow (17.2.1) */
   guint interval;
 };
 
@@ -803,6 +806,7 @@ server_terminate (SpSipServerTransaction *st)
   cancel_timer (layer, &st->timer_retransmit);
   cancel_timer (layer, &st->timer_timeout);
   cancel_timer (layer, &st->timer_end);
+  cancel_timer (layer, &st->timer_trying);
   st->state = SP_SIP_TRANSACTION_TERMINATED;
   st->layer = NULL;
   if (st->merge_key && g_hash_table_lookup (layer->merge_index, st->merge_key) == st)
@@ -823,6 +827,16 @@ server_transmit (SpSipServerTransaction *st, SpSipMessage *response, gboolean re
   if (retransmission)
     st->layer->stats.retransmissions_sent++;
   return TRUE;
+}
+
+static void
+server_timer_trying (gpointer data)
+{
+  SpSipServerTransaction *st = data;
+
+  st->timer_trying = 0;
+  if (st->layer && st->state == SP_SIP_TRANSACTION_PROCEEDING && st->last_response == NULL)
+    sp_sip_server_transaction_reply (st, 100, NULL);
 }
 
 static void
@@ -953,6 +967,7 @@ sp_sip_server_transaction_respond (SpSipServerTransaction *st, SpSipMessage *res
       g_set_error_literal (error, SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST, "not a response");
       return FALSE;
     }
+  cancel_timer (st->layer, &st->timer_trying);
   old = st->last_response;
   st->last_response = sp_sip_message_ref (response);
   if (old)
@@ -1050,6 +1065,12 @@ server_on_request (SpSipServerTransaction *st, SpSipMessage *request, const SpSi
       case SP_SIP_TRANSACTION_COMPLETED:
         if (st->last_response)
           server_transmit (st, st->last_response, TRUE, &error);
+        else if (st->invite)
+          {
+            /* The client is retransmitting: no need to wait any longer. */
+            cancel_timer (layer, &st->timer_trying);
+            sp_sip_server_transaction_reply (st, 100, NULL);
+          }
         break;
       default:
         break; /* Trying, Accepted, Confirmed: absorb */
@@ -1117,7 +1138,8 @@ handle_cancel (SpSipTransactionLayer *layer, SpSipMessage *cancel, const SpSipPe
   sp_sip_server_transaction_reply (st, 200, NULL);
   if (invite->state == SP_SIP_TRANSACTION_PROCEEDING)
     {
-      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (invite);
+      G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold =
+          sp_sip_server_transaction_ref (invite);
       sp_sip_server_transaction_reply (invite, 487, NULL);
       server_event (invite, SP_SIP_SERVER_EVENT_CANCELLED);
     }
@@ -1204,9 +1226,10 @@ receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSi
     G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
     if (layer->funcs.request)
       layer->funcs.request (layer, st, request, source, layer->user_data);
-    /* 17.2.1: 100 Trying unless the TU answered already. */
+    /* 17.2.1: 100 Trying when the TU has not answered within 200 ms. */
     if (st->invite && st->layer && st->last_response == NULL)
-      sp_sip_server_transaction_reply (st, 100, NULL);
+      st->timer_trying =
+          sp_sip_clock_add_timeout (layer->clock, TRYING_DELAY_MS, server_timer_trying, st);
   }
 }
 
@@ -1265,7 +1288,8 @@ sp_sip_transaction_layer_transport_error (SpSipTransactionLayer *layer, SpSipMes
       st = method ? server_lookup (layer, msg, method) : NULL;
       if (st != NULL)
         {
-          G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold = sp_sip_server_transaction_ref (st);
+          G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold =
+              sp_sip_server_transaction_ref (st);
           layer->stats.transport_errors++;
           server_terminate (st);
           server_event (st, SP_SIP_SERVER_EVENT_TRANSPORT_ERROR);

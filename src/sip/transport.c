@@ -270,9 +270,35 @@ emit_connection_message (Connection *conn, SpSipDirection direction, const guint
 
 /* ---- receiving ---- */
 
+/* 18.1.2: a response whose top Via sent-by is not one of our bindings
+ * was not meant for us. A Via without a port matches on the host alone
+ * (TCP requests sent without a listener carry no port); a wildcard
+ * binding matches any host. */
+static gboolean
+via_is_ours (SpSipTransport *self, const SpSipVia *via)
+{
+  if (via == NULL || via->host == NULL)
+    return FALSE;
+  for (guint i = 0; i < self->bindings->len; i++)
+    {
+      Binding *b = g_ptr_array_index (self->bindings, i);
+      if ((b->wildcard || g_ascii_strcasecmp (b->local.host, via->host) == 0) &&
+          (via->port == 0 || via->port == b->local.port))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 deliver (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *source)
 {
+  if (!sp_sip_message_is_request (msg) && !via_is_ours (self, sp_sip_message_get_via (msg)))
+    {
+      g_debug ("response from %s for a Via that is not ours: dropped", source->host);
+      self->stats.responses_misrouted++;
+      self->stats.dropped++;
+      return;
+    }
   self->stats.messages_received++;
   if (sp_sip_message_is_request (msg))
     stamp_received (msg, source);
@@ -1155,10 +1181,14 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
                    via->transport ? via->transport : "(none)");
       return FALSE;
     }
-  /* 18.2.2 (with RFC 3581 for UDP). */
+  /* 18.2.2 (with RFC 3581 for UDP): maddr first, then received (and
+   * rport), then sent-by. Only a numeric maddr can be used: there is no
+   * name lookup on the response path. */
   host = via->received ? via->received : via->host;
   port = via->port ? via->port : 5060;
-  if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
+  if (kind == SP_SIP_TRANSPORT_UDP && via->maddr && g_hostname_is_ip_address (via->maddr))
+    host = via->maddr;
+  else if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
     port = (guint16) via->rport;
   sp_sip_peer_init (&target, kind, host, port);
   if (dest)

@@ -481,13 +481,17 @@ test_invite_server_timers_g_h (Fixture *f, gconstpointer data)
   g_autoptr (SpSipMessage) invite = server_request ("INVITE", "z9hG4bKinv1", 1, NULL);
   SpSipServerTransaction *st;
   SpSipPeer source;
-  /* G: T1, 2T1, 4T1 = T2, T2 ... after the 486 at 0. */
-  const gint64 expected[] = { 0, 0, 100, 300, 700, 1100 };
+  /* 100 at 200 ms, the 486 right after it, then G: T1, 2T1, 4T1 = T2, T2. */
+  const gint64 expected[] = { 200, 200, 300, 500, 900, 1300 };
 
   src (&source);
   sp_sip_transaction_layer_receive (f->layer, invite, &source);
   g_assert_cmpuint (f->requests->len, ==, 1);
-  /* 100 Trying at once. */
+  /* 100 Trying once the TU has been silent for 200 ms (17.2.1). */
+  g_assert_cmpuint (f->sent->len, ==, 0);
+  sp_sip_clock_advance (f->clock, 199);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+  sp_sip_clock_advance (f->clock, 1);
   g_assert_cmpuint (f->sent->len, ==, 1);
   g_assert_cmpuint (sp_sip_message_get_status (last_sent (f)), ==, 100);
   g_assert_null (sp_sip_name_addr_get_tag (sp_sip_message_get_to (last_sent (f))));
@@ -508,10 +512,42 @@ test_invite_server_timers_g_h (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     g_assert_cmpint (sent_time (f, i), ==, expected[i]);
   /* H = 64*T1 without ACK */
-  sp_sip_clock_advance (f->clock, 64 * T1 - 1100);
+  sp_sip_clock_advance (f->clock, 64 * T1 - 1100 - 1);
+  g_assert_cmpint (sp_sip_server_transaction_get_state (st), ==, SP_SIP_TRANSACTION_COMPLETED);
+  sp_sip_clock_advance (f->clock, 1);
   g_assert_cmpint (sp_sip_server_transaction_get_state (st), ==, SP_SIP_TRANSACTION_TERMINATED);
   g_assert_cmpuint (f->events->len, ==, 1);
   g_assert_cmpint (g_array_index (f->events, SpSipServerEvent, 0), ==, SP_SIP_SERVER_EVENT_TIMEOUT);
+}
+
+/* A TU that answers within 200 ms needs no 100 Trying; a retransmitted
+ * INVITE before then gets one at once. */
+static void
+test_invite_server_trying_delay (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) fast = server_request ("INVITE", "z9hG4bKfast", 1, NULL);
+  g_autoptr (SpSipMessage) slow = server_request ("INVITE", "z9hG4bKslow", 2, NULL);
+  SpSipPeer source;
+
+  src (&source);
+  sp_sip_transaction_layer_receive (f->layer, fast, &source);
+  sp_sip_clock_advance (f->clock, 150);
+  g_assert_true (sp_sip_server_transaction_reply (server_txn (f, 0), 180, NULL));
+  sp_sip_clock_advance (f->clock, 500);
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_cmpuint (sp_sip_message_get_status (last_sent (f)), ==, 180);
+
+  sp_sip_transaction_layer_receive (f->layer, slow, &source);
+  sp_sip_clock_advance (f->clock, 100);
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  sp_sip_transaction_layer_receive (f->layer, slow, &source);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_cmpuint (sp_sip_message_get_status (last_sent (f)), ==, 100);
+  g_assert_cmpint (sent_time (f, 1), ==, 750);
+  /* and not a second time when the 200 ms are up */
+  sp_sip_clock_advance (f->clock, 500);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_cmpuint (f->requests->len, ==, 2);
 }
 
 static void
@@ -554,9 +590,11 @@ test_invite_server_accepted_timer_l (Fixture *f, gconstpointer data)
   g_assert_true (sp_sip_server_transaction_reply (st, 200, NULL));
   g_assert_cmpint (sp_sip_server_transaction_get_state (st), ==, SP_SIP_TRANSACTION_ACCEPTED);
   g_assert_cmpint (sp_sip_clock_next_due (f->clock), ==, 64 * T1);
-  /* The INVITE retransmission is absorbed in Accepted (RFC 6026). */
+  /* The INVITE retransmission is absorbed in Accepted (RFC 6026); the
+   * TU answered at once, so there was no 100 either. */
   sp_sip_transaction_layer_receive (f->layer, invite, &source);
-  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_cmpuint (sp_sip_message_get_status (last_sent (f)), ==, 200);
   g_assert_cmpuint (f->requests->len, ==, 1);
   /* The TU may still send 2xx through it; a non-2xx is refused. */
   g_assert_true (sp_sip_server_transaction_reply (st, 200, NULL));
@@ -979,6 +1017,7 @@ main (int argc, char **argv)
   ADD ("/sip/transaction/non-invite-client/timers-e-f", test_non_invite_client_timer_e_f);
   ADD ("/sip/transaction/non-invite-client/proceeding-timer-k", test_non_invite_client_proceeding);
   ADD ("/sip/transaction/invite-server/timers-g-h", test_invite_server_timers_g_h);
+  ADD ("/sip/transaction/invite-server/trying-delay", test_invite_server_trying_delay);
   ADD ("/sip/transaction/invite-server/ack-timer-i", test_invite_server_ack_timer_i);
   ADD ("/sip/transaction/invite-server/accepted-timer-l", test_invite_server_accepted_timer_l);
   ADD ("/sip/transaction/non-invite-server/timer-j", test_non_invite_server_timer_j);

@@ -425,6 +425,92 @@ test_two_families (void)
   end_free (v6);
 }
 
+static char *
+response_text (const char *via)
+{
+  return g_strdup_printf ("SIP/2.0 200 OK\r\n"
+                          "Via: %s\r\n"
+                          "From: <sip:a@example.com>;tag=1\r\n"
+                          "To: <sip:b@example.com>;tag=2\r\n"
+                          "Call-ID: r@test\r\n"
+                          "CSeq: 1 OPTIONS\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          via);
+}
+
+/* 18.1.2: a response whose top Via sent-by is not ours is dropped; one
+ * that names our binding (with or without a port) is delivered. */
+static void
+test_response_not_ours (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  g_autoptr (GSocket) raw = raw_socket (&a->udp, FALSE);
+  g_autofree char *other = response_text ("SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1");
+  g_autofree char *other_port = NULL;
+  g_autofree char *ours_via = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *no_port = response_text ("SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK3");
+
+  other_port = g_strdup_printf ("SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK2", a->udp.port + 1);
+  ours_via = g_strdup_printf ("SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK4", a->udp.port);
+  raw_send (raw, other);
+  {
+    g_autofree char *text = response_text (other_port);
+    raw_send (raw, text);
+  }
+  ours = response_text (ours_via);
+  raw_send (raw, ours);
+  raw_send (raw, no_port);
+  wait_received (a, 2);
+  g_assert_cmpstr (sp_sip_message_get_via (g_ptr_array_index (a->received, 0))->branch, ==,
+                   "z9hG4bK4");
+  g_assert_cmpstr (sp_sip_message_get_via (g_ptr_array_index (a->received, 1))->branch, ==,
+                   "z9hG4bK3");
+  g_assert_cmpuint (sp_sip_transport_get_stats (a->transport)->responses_misrouted, ==, 2);
+  end_free (a);
+}
+
+/* 18.2.2: a response goes to the Via's maddr (with the sent-by port)
+ * ahead of received and rport. */
+static void
+test_response_maddr (void)
+{
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) sink =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_autoptr (SpSipMessage) resp = NULL;
+  g_autofree char *via = NULL;
+  g_autofree char *text = NULL;
+  char buf[2048];
+  gssize n;
+  guint16 port;
+
+  g_assert_true (g_socket_bind (sink, any, FALSE, &error));
+  bound = g_socket_get_local_address (sink, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  /* sent-by and received name an address nobody listens on. */
+  via = g_strdup_printf (
+      "SIP/2.0/UDP 192.0.2.1:%u;maddr=127.0.0.1;received=192.0.2.2;rport=9;branch=z9hG4bKm", port);
+  text = response_text (via);
+  resp = sp_sip_message_parse ((const guint8 *) text, strlen (text), SP_SIP_FRAMING_DATAGRAM, NULL,
+                               &error);
+  g_assert_no_error (error);
+  g_assert_true (sp_sip_transport_send (b->transport, resp, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_socket_set_timeout (sink, 2);
+  n = g_socket_receive (sink, buf, sizeof buf - 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, >, 0);
+  buf[n] = 0;
+  g_assert_true (g_str_has_prefix (buf, "SIP/2.0 200 OK\r\n"));
+  g_assert_nonnull (strstr (buf, "branch=z9hG4bKm"));
+  end_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -435,5 +521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/udp-to-tcp", test_udp_to_tcp_switch);
   g_test_add_func ("/sip/transport/tcp-idle-and-partial", test_tcp_idle_and_partial);
   g_test_add_func ("/sip/transport/two-families", test_two_families);
+  g_test_add_func ("/sip/transport/response-not-ours", test_response_not_ours);
+  g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);
   return g_test_run ();
 }
