@@ -567,7 +567,6 @@ send_invite (SpCall *self, GError **error)
 {
   SpSipClientTransaction *ct;
 
-  sp_phone_log_message (self->phone, "sent to", self->invite, self->has_dest ? &self->dest : NULL);
   ct = sp_sip_stack_send_request (self->stack, self->invite, self->has_dest ? &self->dest : NULL,
                                   on_invite_response, self, error);
   if (ct == NULL)
@@ -615,7 +614,6 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   SpCall *self = user_data;
   guint status = sp_sip_message_get_status (response);
 
-  sp_phone_log_message (self->phone, "received", response, NULL);
   if (self->state == SP_CALL_STATE_ENDED)
     return;
   if (status < 200)
@@ -762,7 +760,6 @@ reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reaso
       value = g_strdup_printf ("399 softphone \"%s\"", text);
       sp_sip_message_add_header (response, "Warning", value, NULL);
     }
-  sp_phone_log_message (self->phone, "sent", response, NULL);
   sp_sip_stack_respond (self->stack, st, response, NULL);
 }
 
@@ -821,7 +818,6 @@ answer_incoming (SpCall *self, GError **error)
   sdp = self->late_offer ? sp_offer_answer_create_offer (self->oa)
                          : g_steal_pointer (&self->answer_sdp);
   set_body_sdp (ok, sdp);
-  sp_phone_log_message (self->phone, "sent", ok, NULL);
   if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
     return FALSE;
   dialog_id =
@@ -936,7 +932,6 @@ handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request
     }
   ok = sp_sip_server_transaction_new_response (st, 200, NULL);
   set_body_sdp (ok, sdp);
-  sp_phone_log_message (self->phone, "sent", ok, NULL);
   sp_sip_stack_respond (self->stack, st, ok, NULL);
   if (len > 0)
     media_apply (self);
@@ -1103,7 +1098,6 @@ on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessag
   guint status = sp_sip_message_get_status (response);
   gboolean holding = self->reinvite_hold;
 
-  sp_phone_log_message (self->phone, "received", response, NULL);
   if (status < 200)
     {
       g_object_ref (self); /* still waiting */
@@ -1140,7 +1134,6 @@ on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessag
 static gboolean
 send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error)
 {
-  sp_phone_log_message (self->phone, "sent", request, NULL);
   self->reinvite_pending = TRUE;
   if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
                                  g_object_ref (self), error) == NULL)
@@ -1248,6 +1241,5 @@ sp_call_transfer (SpCall *self, const char *target, GError **error)
     g_autofree char *value = g_strdup_printf ("<%s>", uri);
     sp_sip_message_set_header (refer, "Refer-To", value, NULL);
   }
-  sp_phone_log_message (self->phone, "sent", refer, NULL);
   return sp_sip_stack_send_request (self->stack, refer, NULL, NULL, NULL, error) != NULL;
 }

@@ -15,8 +15,6 @@ SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
  * null devices (the GUI plugs ALSA in here). */
 void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
 guint sp_phone_get_media_timeout (SpPhone *self);
-void sp_phone_log_message (SpPhone *self, const char *direction, SpSipMessage *msg,
-                           const SpSipPeer *peer);
 /* A call reached ENDED: history, "call-ended", removal from the list. */
 void sp_phone_call_ended (SpPhone *self, SpCall *call);
 /* Holds every established call but @except. */

@@ -13,6 +13,8 @@
 
 /* How long shutdown waits for BYEs and un-REGISTERs to be answered. */
 #define SHUTDOWN_TIMEOUT_MS 4000
+/* Messages kept for the call-flow ladder (the oldest go first). */
+#define SIP_LOG_MAX_ENTRIES 2000
 
 struct _SpPhone
 {
@@ -40,6 +42,7 @@ struct _SpPhone
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
+  SpSipLog *sip_log;
   guint sip_t1; /* ms */
 };
 
@@ -80,6 +83,8 @@ sp_phone_dispose (GObject *object)
     g_list_store_remove_all (self->calls);
   g_clear_handle_id (&self->shutdown_timer, g_source_remove);
   g_clear_pointer (&self->registrations, g_hash_table_unref);
+  if (self->stack != NULL)
+    g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
   g_clear_object (&self->stack);
   /* After the calls: every media session must be gone first. */
   g_clear_pointer (&self->media_engine, sp_media_engine_free);
@@ -97,6 +102,7 @@ sp_phone_finalize (GObject *object)
   g_clear_object (&self->accounts);
   g_clear_object (&self->calls);
   g_clear_pointer (&self->history, sp_history_free);
+  g_clear_object (&self->sip_log);
   g_free (self->display_name);
   g_free (self->user);
   g_free (self->audio_in);
@@ -248,6 +254,7 @@ sp_phone_init (SpPhone *self)
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
   self->media_timeout = 30;
   self->sip_t1 = 500;
+  self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
   self->next_call_id = 1;
 }
 
@@ -264,20 +271,32 @@ sp_phone_new (const char *config_dir, const char *state_dir)
 
 /* ---- SIP ---------------------------------------------------------------- */
 
-void
-sp_phone_log_message (SpPhone *self, const char *direction, SpSipMessage *msg,
-                      const SpSipPeer *peer)
+/* Every message on the wire, from the transport itself: automatic ACKs,
+ * 100 Trying, retransmissions and unparsable datagrams included. */
+static void
+on_transport_message (SpSipTransport *transport, const SpSipTransportEvent *event,
+                      gpointer user_data)
 {
-  g_autofree char *text = NULL;
-  g_autofree char *where = NULL;
+  SpPhone *self = user_data;
+  gboolean sent = event->direction == SP_SIP_DIRECTION_SENT;
+  g_autofree char *local = sp_sip_host_port_to_string (event->local.host, event->local.port);
+  g_autofree char *remote = sp_sip_host_port_to_string (event->remote.host, event->remote.port);
+  g_autoptr (SpSipLogEntry) entry = NULL;
 
-  if (!self->log_sip)
-    return;
-  text = sp_sip_message_to_string (msg, NULL);
-  where = peer ? sp_sip_peer_to_string (peer) : NULL;
-  /* stderr is for logs; SIP traces go there whole, as sngrep would show. */
-  g_printerr ("----- SIP %s%s%s -----\n%s\n", direction, where ? " " : "", where ? where : "",
-              text);
+  entry = sp_sip_log_entry_new (
+      g_get_real_time (), sent ? SP_SIP_LOG_DIRECTION_SENT : SP_SIP_LOG_DIRECTION_RECEIVED,
+      sent ? local : remote, sent ? remote : local, (const char *) event->data, event->len);
+  sp_sip_log_append (self->sip_log, entry);
+  if (self->log_sip)
+    {
+      /* stderr is for logs; SIP traces go there whole, as sngrep would
+       * show them. Passwords never travel in SIP, only digests. */
+      g_autofree char *text = g_utf8_make_valid ((const char *) event->data, (gssize) event->len);
+      g_printerr ("----- SIP %s %s %s -> %s%s -----\n%s%s", sent ? "sent" : "received",
+                  sp_sip_transport_kind_to_string (event->remote.kind), sent ? local : remote,
+                  sent ? remote : local, event->msg == NULL ? " (unparsable)" : "", text,
+                  g_str_has_suffix (text, "\n") ? "" : "\n");
+    }
 }
 
 static SpCall *
@@ -330,7 +349,6 @@ on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *r
   SpPhone *self = user_data;
   SpCall *call;
 
-  sp_phone_log_message (self, "received from", request, sp_sip_server_transaction_get_source (st));
   if (self->shutdown_task != NULL)
     return FALSE;
   if (dialog != NULL)
@@ -389,6 +407,8 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   }
   sp_sip_stack_set_user_agent (self->stack, "Softphone");
   g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
+  g_signal_connect (sp_sip_stack_get_transport (self->stack), "message",
+                    G_CALLBACK (on_transport_message), self);
   g_signal_connect (self->stack, "ack", G_CALLBACK (on_stack_ack), self);
   g_signal_connect (self->stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
@@ -504,12 +524,6 @@ on_registration (SpRegistration *reg, SpAccount *account, guint code, gpointer u
     g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, account, code);
 }
 
-static void
-log_registration (const char *direction, SpSipMessage *msg, gpointer user_data)
-{
-  sp_phone_log_message (user_data, direction, msg, NULL);
-}
-
 void
 sp_phone_register (SpPhone *self, SpAccount *account)
 {
@@ -529,7 +543,6 @@ sp_phone_register (SpPhone *self, SpAccount *account)
       if (reg == NULL)
         {
           reg = sp_registration_new (self->stack, a, on_registration, self);
-          sp_registration_set_log_func (reg, log_registration, self);
           g_hash_table_insert (self->registrations, g_object_ref (a), reg);
         }
       sp_registration_start (reg);
@@ -652,6 +665,13 @@ sp_phone_answer (SpPhone *self, SpCall *call, GError **error)
   if (sp_call_get_state (call) == SP_CALL_STATE_INCOMING)
     sp_phone_hold_others (self, call);
   return sp_call_answer (call, error);
+}
+
+SpSipLog *
+sp_phone_get_sip_log (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  return self->sip_log;
 }
 
 SpHistory *

@@ -5,6 +5,7 @@
 #include "ua/account.h"
 #include "ua/call.h"
 #include "ua/history.h"
+#include "ua/siplog.h"
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,9 @@ SpCall *sp_phone_find_call (SpPhone *self, const char *id);
 gboolean sp_phone_answer (SpPhone *self, SpCall *call, GError **error);
 
 SpHistory *sp_phone_get_history (SpPhone *self);
+/* Every SIP message the phone sent and received (the call-flow ladder);
+ * owned by the phone. */
+SpSipLog *sp_phone_get_sip_log (SpPhone *self);
 
 /* Hangs every call up and unregisters every account, then calls
  * @callback; gives up waiting after a few seconds. */

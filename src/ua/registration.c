@@ -31,23 +31,7 @@ struct _SpRegistration
   SpSipClientTransaction *ct;
   guint refresh_timer;
   guint keepalive_timer;
-  SpRegistrationLogFunc log_func;
-  gpointer log_data;
 };
-
-void
-sp_registration_set_log_func (SpRegistration *reg, SpRegistrationLogFunc func, gpointer user_data)
-{
-  reg->log_func = func;
-  reg->log_data = user_data;
-}
-
-static void
-log_msg (SpRegistration *reg, const char *direction, SpSipMessage *msg)
-{
-  if (reg->log_func != NULL)
-    reg->log_func (direction, msg, reg->log_data);
-}
 
 guint
 sp_registration_refresh_delay (guint expires)
@@ -227,7 +211,6 @@ keepalive_cb (gpointer data)
   if (uri == NULL)
     return G_SOURCE_CONTINUE;
   options = sp_sip_stack_new_request (reg->stack, "OPTIONS", uri, user, user, 1);
-  log_msg (reg, "sent", options);
   sp_sip_stack_send_request (reg->stack, options, &reg->dest, NULL, NULL, NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -283,7 +266,6 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
   guint status = sp_sip_message_get_status (response);
   g_autofree char *reason = NULL;
 
-  log_msg (reg, "received", response);
   if (status < 200)
     return;
   drop_transaction (reg);
@@ -384,7 +366,6 @@ send_register (SpRegistration *reg, SpSipMessage *request)
   SpSipClientTransaction *ct;
 
   drop_transaction (reg);
-  log_msg (reg, "sent", request);
   ct = sp_sip_stack_send_request (reg->stack, request, reg->has_dest ? &reg->dest : NULL,
                                   on_response, reg, &error);
   if (ct == NULL)

@@ -22,13 +22,6 @@ SpRegistration *sp_registration_new (SpSipStack *stack, SpAccount *account, SpRe
 void sp_registration_free (SpRegistration *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpRegistration, sp_registration_free)
 
-/* Called with every REGISTER/OPTIONS sent and response received (for
- * --log-sip). */
-typedef void (*SpRegistrationLogFunc) (const char *direction, SpSipMessage *msg,
-                                       gpointer user_data);
-void sp_registration_set_log_func (SpRegistration *reg, SpRegistrationLogFunc func,
-                                   gpointer user_data);
-
 void sp_registration_start (SpRegistration *reg);
 /* Sends Expires: 0 when registered (or registering); the account goes to
  * UNREGISTERED when the server answers or gives up. */

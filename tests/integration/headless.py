@@ -35,6 +35,7 @@ class Instance:
         cmd = [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
         self.events = queue.Queue()
         self.seen = []
+        self.sip = None  # our SIP address, from the ready event
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.stderr = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -48,7 +49,10 @@ class Instance:
             if not line:
                 continue
             try:
-                self.events.put(json.loads(line))
+                ev = json.loads(line)
+                if ev.get("event") == "ready":
+                    self.sip = ev.get("sip")
+                self.events.put(ev)
             except ValueError:
                 self.events.put({"event": "_not_json", "line": line})
         self.events.put({"event": "_eof"})
@@ -97,6 +101,11 @@ class Instance:
             self.proc.wait(timeout=5)
         self.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def full_log(self):
+        self.stderr.flush()
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
 
     def log(self):
         try:
@@ -600,7 +609,8 @@ def digest_md5(*parts):
 def test_reinvite_challenged():
     """A 401 to our hold re-INVITE: sent again in the dialog with credentials."""
     peer = RawPeer("127.0.55.6")
-    a = Instance("a", ["--bind", "127.0.55.1:0", "--account", "sip:u1:pw1@" + peer.addr])
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--account", "sip:u1:pw1@" + peer.addr,
+                       "--log-sip"])
     try:
         a.wait("ready")
         reg, src = peer.recv_request("REGISTER")
@@ -649,6 +659,16 @@ def test_reinvite_challenged():
         assert "Expires: 0" in unreg or "expires=0" in unreg, unreg
         peer.reply(unreg, src, 200, "OK", ["Expires: 0"])
         assert a.exit_code() == 0
+        # --log-sip: both directions with addresses, the transaction layer's own
+        # ACK for the 401, and never the password.
+        log = a.full_log()
+        sent = "----- SIP sent UDP %s -> %s -----\n" % (a.sip, peer.addr)
+        received = "----- SIP received UDP %s -> %s -----\n" % (peer.addr, a.sip)
+        assert sent + "REGISTER sip:" in log, log[-3000:]
+        assert received + "SIP/2.0 401 Unauthorized" in log, log[-3000:]
+        assert log.count(sent + "ACK sip:") == 3, log[-3000:]  # 200, 401, 200
+        assert log.count(sent + "INVITE sip:") == 3, log[-3000:]
+        assert "pw1" not in log
     except BaseException:
         sys.stderr.write(a.log())
         raise
@@ -663,7 +683,7 @@ def test_timeout_408():
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.55.7", 0))
     silent.settimeout(0.2)
-    a = Instance("a", ["--bind", "127.0.55.1:0", "--sip-t1", "50"])
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--sip-t1", "50", "--log-sip"])
     try:
         a.wait("ready")
         t0 = time.monotonic()
@@ -684,6 +704,11 @@ def test_timeout_408():
         assert 6 <= invites <= 8, invites
         a.send("quit")
         assert a.exit_code() == 0
+        # --log-sip shows what the transaction layer retransmitted, too.
+        dest = "%s:%d" % silent.getsockname()
+        logged = a.full_log().count("----- SIP sent UDP %s -> %s -----\nINVITE "
+                                    % (a.sip, dest))
+        assert logged == invites, (logged, invites)
     except BaseException:
         sys.stderr.write(a.log())
         raise
