@@ -383,34 +383,57 @@ sp_sip_dialog_new_ack (SpSipDialog *dialog, guint32 invite_cseq)
   return build_request (dialog, "ACK", invite_cseq);
 }
 
-gboolean
-sp_sip_request_next_hop (const SpSipMessage *request, SpSipPeer *peer)
+/* The next hop's URI parts: host (maddr first), port, transport. */
+static const char *
+next_hop_uri (const SpSipMessage *request, SpSipTransportKind *kind, guint16 *port)
 {
   const GPtrArray *routes = sp_sip_message_get_routes (request);
   const SpSipUri *uri = sp_sip_message_get_request_uri (request);
   const char *transport;
   const char *host;
-  g_autoptr (GInetAddress) addr = NULL;
-  guint16 port;
 
-  if (routes && routes->len > 0)
+  if (routes->len > 0)
     {
       const SpSipNameAddr *route = g_ptr_array_index (routes, 0);
       if (route->uri)
         uri = route->uri;
     }
   if (uri == NULL)
-    return FALSE;
+    return NULL;
   host = sp_sip_uri_get_param (uri, "maddr");
   if (host == NULL)
     host = sp_sip_uri_get_host (uri);
-  if (host == NULL || (addr = g_inet_address_new_from_string (host)) == NULL)
-    return FALSE;
   transport = sp_sip_uri_get_param (uri, "transport");
-  port = sp_sip_uri_get_port (uri);
-  sp_sip_peer_init (peer,
-                    transport && g_ascii_strcasecmp (transport, "tcp") == 0 ? SP_SIP_TRANSPORT_TCP
-                                                                            : SP_SIP_TRANSPORT_UDP,
-                    host, port ? port : 5060);
+  *kind = transport && g_ascii_strcasecmp (transport, "tcp") == 0 ? SP_SIP_TRANSPORT_TCP
+                                                                  : SP_SIP_TRANSPORT_UDP;
+  *port = sp_sip_uri_get_port (uri);
+  if (*port == 0)
+    *port = 5060;
+  return host;
+}
+
+gboolean
+sp_sip_request_next_hop (const SpSipMessage *request, SpSipPeer *peer)
+{
+  SpSipTransportKind kind;
+  guint16 port;
+  const char *host = next_hop_uri (request, &kind, &port);
+
+  if (host == NULL || !g_hostname_is_ip_address (host))
+    return FALSE;
+  sp_sip_peer_init (peer, kind, host, port);
   return TRUE;
+}
+
+char *
+sp_sip_request_next_hop_name (const SpSipMessage *request, SpSipPeer *peer)
+{
+  SpSipTransportKind kind;
+  guint16 port;
+  const char *host = next_hop_uri (request, &kind, &port);
+
+  if (host == NULL || *host == '\0' || g_hostname_is_ip_address (host))
+    return NULL;
+  sp_sip_peer_init (peer, kind, "", port);
+  return g_strdup (host);
 }

@@ -79,5 +79,8 @@ SpSipMessage *sp_sip_dialog_new_ack (SpSipDialog *dialog, guint32 invite_cseq);
  * (loose routing), else its Request-URI; port 5060 unless given, TCP for
  * ";transport=tcp". FALSE when the host is not a numeric address. */
 gboolean sp_sip_request_next_hop (const SpSipMessage *request, SpSipPeer *peer);
+/* When the next hop is a host name: the name to look up (free it), with
+ * @peer's kind and port filled in and its host empty. NULL otherwise. */
+char *sp_sip_request_next_hop_name (const SpSipMessage *request, SpSipPeer *peer);
 
 G_END_DECLS

@@ -43,8 +43,19 @@ struct _SpSipStack
   GHashTable *pending_acks; /* dialog id -> PendingAck */
   GHashTable *sent_acks;    /* dialog id -> SentAck */
   char *user_agent;
+  GResolver *resolver;   /* NULL = the default one, taken when needed */
+  GCancellable *lookups; /* cancelled when the stack goes */
   SpSipStackStats stats;
 };
+
+/* A request waiting for its next hop's name to resolve. */
+typedef struct
+{
+  SpSipStack *stack; /* not a reference: unused once lookups is cancelled */
+  SpSipClientTransaction *ct;
+  SpSipPeer dest; /* kind and port; the host comes from the lookup */
+  char *name;
+} Lookup;
 
 G_DEFINE_FINAL_TYPE (SpSipStack, sp_sip_stack, G_TYPE_OBJECT)
 
@@ -603,21 +614,111 @@ sp_sip_stack_new_request (SpSipStack *self, const char *method, const SpSipUri *
   return g_steal_pointer (&msg);
 }
 
+/* ---- names (RFC 3263 without NAPTR/SRV: A and AAAA) ---- */
+
+static gboolean
+has_binding_of_family (SpSipStack *self, const SpSipTransportKind *kind, gboolean v6)
+{
+  SpSipPeer bound;
+
+  for (guint i = 0; sp_sip_transport_get_binding (self->transport, i, &bound); i++)
+    if ((kind == NULL || bound.kind == *kind) && (strchr (bound.host, ':') != NULL) == v6)
+      return TRUE;
+  return FALSE;
+}
+
+/* The first address we can reach: one of a family we have a binding of
+ * that transport for, else of a family we have any binding for. */
+static GInetAddress *
+pick_address (SpSipStack *self, GList *addresses, SpSipTransportKind kind)
+{
+  for (guint pass = 0; pass < 2; pass++)
+    for (GList *l = addresses; l != NULL; l = l->next)
+      {
+        gboolean v6 = g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV6;
+        if (has_binding_of_family (self, pass == 0 ? &kind : NULL, v6))
+          return l->data;
+      }
+  return NULL;
+}
+
+static void
+lookup_free (Lookup *l)
+{
+  sp_sip_client_transaction_unref (l->ct);
+  g_free (l->name);
+  g_free (l);
+}
+
+static void
+lookup_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Lookup *l = data;
+  g_autoptr (GError) error = NULL;
+  GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  GInetAddress *address;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      lookup_free (l); /* the stack is gone */
+      return;
+    }
+  address = addresses ? pick_address (l->stack, addresses, l->dest.kind) : NULL;
+  if (address == NULL)
+    {
+      g_autofree char *detail = g_strdup_printf (
+          "%s: %s", l->name, error ? error->message : "no address of a family we can reach");
+      l->stack->stats.dns_failures++;
+      sp_sip_client_transaction_fail (l->ct, detail);
+    }
+  else
+    {
+      g_autofree char *host = g_inet_address_to_string (address);
+      g_strlcpy (l->dest.host, host, sizeof l->dest.host);
+      sp_sip_client_transaction_start (l->ct, &l->dest);
+    }
+  g_resolver_free_addresses (addresses);
+  lookup_free (l);
+}
+
+static void
+start_lookup (SpSipStack *self, SpSipClientTransaction *ct, const SpSipPeer *dest, const char *name)
+{
+  Lookup *l = g_new0 (Lookup, 1);
+
+  if (self->resolver == NULL)
+    self->resolver = g_resolver_get_default ();
+  l->stack = self;
+  l->ct = sp_sip_client_transaction_ref (ct);
+  l->dest = *dest;
+  l->name = g_strdup (name);
+  self->stats.dns_lookups++;
+  g_resolver_lookup_by_name_async (self->resolver, name, self->lookups, lookup_done, l);
+}
+
+void
+sp_sip_stack_set_resolver (SpSipStack *self, GResolver *resolver)
+{
+  g_set_object (&self->resolver, resolver);
+}
+
 SpSipClientTransaction *
 sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipPeer *dest,
                            SpSipStackResponseFunc func, gpointer user_data, GError **error)
 {
   SpSipMethod method = sp_sip_message_get_method_id (request);
+  g_autofree char *name = NULL;
   SpSipPeer hop;
   SpSipClientTransaction *ct;
   RequestCtx *ctx;
 
   if (dest == NULL)
     {
-      if (!sp_sip_request_next_hop (request, &hop))
+      if (!sp_sip_request_next_hop (request, &hop) &&
+          (name = sp_sip_request_next_hop_name (request, &hop)) == NULL)
         {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                               "next hop is not a numeric address (no DNS here)");
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "the request has no next hop");
           return NULL;
         }
       dest = &hop;
@@ -633,7 +734,11 @@ sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipP
   ctx->stack = self;
   ctx->func = func;
   ctx->user_data = user_data;
-  ct = sp_sip_client_transaction_new (self->layer, request, dest, client_response, ctx);
+  if (name != NULL)
+    ct = sp_sip_client_transaction_new_deferred (self->layer, request, dest->kind, client_response,
+                                                 ctx);
+  else
+    ct = sp_sip_client_transaction_new (self->layer, request, dest, client_response, ctx);
   if (ct == NULL)
     {
       request_ctx_free (ctx);
@@ -642,6 +747,8 @@ sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipP
       return NULL;
     }
   sp_sip_client_transaction_set_destroy_notify (ct, request_ctx_free);
+  if (name != NULL)
+    start_lookup (self, ct, dest, name);
   return ct;
 }
 
@@ -669,6 +776,9 @@ sp_sip_stack_finalize (GObject *object)
 {
   SpSipStack *self = SP_SIP_STACK (object);
 
+  g_cancellable_cancel (self->lookups);
+  g_object_unref (self->lookups);
+  g_clear_object (&self->resolver);
   sp_sip_transport_set_handlers (self->transport, NULL, NULL, NULL);
   g_hash_table_unref (self->pending_acks);
   g_hash_table_unref (self->sent_acks);
@@ -705,6 +815,7 @@ sp_sip_stack_init (SpSipStack *self)
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) sp_sip_dialog_unref);
   self->pending_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_ack_free);
   self->sent_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sent_ack_free);
+  self->lookups = g_cancellable_new ();
 }
 
 SpSipStack *

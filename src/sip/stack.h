@@ -39,6 +39,8 @@ typedef struct
   guint64 responses_2xx_retransmitted;
   guint64 forked_2xx_byes;
   guint64 ack_timeouts;
+  guint64 dns_lookups;
+  guint64 dns_failures;
 } SpSipStackStats;
 
 /* @clock NULL = GLib timeouts on the thread-default context; @timers NULL
@@ -75,7 +77,14 @@ typedef void (*SpSipStackResponseFunc) (SpSipStack *stack, SpSipClientTransactio
 
 /* Sends @request in a new client transaction to @dest (NULL = the next
  * hop from Route / Request-URI). Returns the transaction (borrowed) or
- * NULL with @error when the destination cannot be worked out. */
+ * NULL with @error when there is no next hop at all.
+ * A next hop given as a host name is looked up without blocking (A and
+ * AAAA through GResolver; no NAPTR/SRV): the transaction exists at once
+ * (it can be cancelled) and sends when the address is known; a name
+ * that does not resolve ends it with a local 503 whose reason names
+ * the lookup error. An address of a family we have a binding for is
+ * chosen. Only requests take this path: ACKs for 2xx and responses
+ * need numeric addresses (Contact / Via). */
 SpSipClientTransaction *sp_sip_stack_send_request (SpSipStack *stack, SpSipMessage *request,
                                                    const SpSipPeer *dest,
                                                    SpSipStackResponseFunc func, gpointer user_data,
@@ -94,6 +103,9 @@ gboolean sp_sip_stack_respond (SpSipStack *stack, SpSipServerTransaction *st,
 /* Shortcut: a response with the transaction's tag and sp_sip_stack_respond. */
 gboolean sp_sip_stack_reply (SpSipStack *stack, SpSipServerTransaction *st, guint status,
                              const char *reason);
+
+/* The resolver for host names (NULL = g_resolver_get_default ()). */
+void sp_sip_stack_set_resolver (SpSipStack *stack, GResolver *resolver);
 
 SpSipDialog *sp_sip_stack_lookup_dialog (SpSipStack *stack, const char *id);
 guint sp_sip_stack_get_n_dialogs (SpSipStack *stack);

@@ -40,6 +40,7 @@ struct _SpSipClientTransaction
   guint interval;
   SpSipFailure failure;
   gboolean got_provisional;
+  gboolean deferred; /* created, waiting for its destination (DNS) */
   gboolean cancel_pending;
   gboolean cancel_sent;
   SpSipResponseFunc cancel_func;
@@ -221,6 +222,7 @@ sp_sip_transaction_layer_free (SpSipTransactionLayer *layer)
       cancel_timer (layer, &st->timer_retransmit);
       cancel_timer (layer, &st->timer_timeout);
       cancel_timer (layer, &st->timer_end);
+      cancel_timer (layer, &st->timer_trying);
       st->state = SP_SIP_TRANSACTION_TERMINATED;
       st->layer = NULL;
     }
@@ -380,18 +382,18 @@ client_terminate (SpSipClientTransaction *ct)
 
 /* Ends the transaction with a locally made final response. */
 static void
-client_fail (SpSipClientTransaction *ct, SpSipFailure failure, const char *detail)
+client_end_locally (SpSipClientTransaction *ct, guint status, SpSipFailure failure,
+                    const char *detail)
 {
   G_GNUC_UNUSED g_autoptr (SpSipClientTransaction) hold = sp_sip_client_transaction_ref (ct);
   g_autoptr (SpSipMessage) response = NULL;
   g_autofree char *reason = NULL;
-  guint status = failure == SP_SIP_FAILURE_TIMEOUT ? 408 : 503;
 
   if (ct->layer == NULL)
     return;
   if (failure == SP_SIP_FAILURE_TIMEOUT)
     ct->layer->stats.timeouts++;
-  else
+  else if (failure == SP_SIP_FAILURE_TRANSPORT)
     ct->layer->stats.transport_errors++;
   reason = detail ? g_strdup_printf ("%s (%s)", sp_sip_status_phrase (status), detail) : NULL;
   response = sp_sip_message_new_response_to (ct->request, status, reason, NULL);
@@ -399,6 +401,12 @@ client_fail (SpSipClientTransaction *ct, SpSipFailure failure, const char *detai
   client_terminate (ct);
   if (response)
     client_deliver (ct, response);
+}
+
+static void
+client_fail (SpSipClientTransaction *ct, SpSipFailure failure, const char *detail)
+{
+  client_end_locally (ct, failure == SP_SIP_FAILURE_TIMEOUT ? 408 : 503, failure, detail);
 }
 
 static void
@@ -635,9 +643,20 @@ client_on_response (SpSipClientTransaction *ct, SpSipMessage *response)
     client_non_invite_response (ct, response, status);
 }
 
+static void
+client_first_transmit (SpSipClientTransaction *ct)
+{
+  SpSipTransactionLayer *layer = ct->layer;
+
+  client_transmit (ct, TRUE);
+  if (!ct->reliable)
+    ct->timer_retransmit =
+        sp_sip_clock_add_timeout (layer->clock, ct->interval, client_timer_retransmit, ct);
+}
+
 static SpSipClientTransaction *
 client_start (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer *dest,
-              gboolean new_via, SpSipResponseFunc func, gpointer user_data)
+              gboolean new_via, gboolean deferred, SpSipResponseFunc func, gpointer user_data)
 {
   SpSipClientTransaction *ct;
   const SpSipVia *via;
@@ -672,11 +691,11 @@ client_start (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPe
   g_hash_table_replace (layer->clients, g_strdup (ct->key), ct);
   layer->stats.client_created++;
 
-  client_transmit (ct, TRUE);
-  if (!ct->reliable)
-    ct->timer_retransmit =
-        sp_sip_clock_add_timeout (layer->clock, ct->interval, client_timer_retransmit, ct);
+  /* B or F also bounds the wait for a deferred destination. */
   ct->timer_timeout = sp_sip_clock_add_timeout (layer->clock, 64 * t->t1, client_timer_timeout, ct);
+  ct->deferred = deferred;
+  if (!deferred)
+    client_first_transmit (ct);
   return ct;
 }
 
@@ -684,7 +703,40 @@ SpSipClientTransaction *
 sp_sip_client_transaction_new (SpSipTransactionLayer *layer, SpSipMessage *request,
                                const SpSipPeer *dest, SpSipResponseFunc func, gpointer user_data)
 {
-  return client_start (layer, request, dest, TRUE, func, user_data);
+  return client_start (layer, request, dest, TRUE, FALSE, func, user_data);
+}
+
+SpSipClientTransaction *
+sp_sip_client_transaction_new_deferred (SpSipTransactionLayer *layer, SpSipMessage *request,
+                                        SpSipTransportKind kind, SpSipResponseFunc func,
+                                        gpointer user_data)
+{
+  SpSipPeer none;
+
+  sp_sip_peer_init (&none, kind, "", 0);
+  return client_start (layer, request, &none, TRUE, TRUE, func, user_data);
+}
+
+void
+sp_sip_client_transaction_start (SpSipClientTransaction *ct, const SpSipPeer *dest)
+{
+  if (ct->layer == NULL || !ct->deferred)
+    return;
+  ct->deferred = FALSE;
+  ct->dest = *dest;
+  client_first_transmit (ct);
+}
+
+void
+sp_sip_client_transaction_fail (SpSipClientTransaction *ct, const char *detail)
+{
+  client_fail (ct, SP_SIP_FAILURE_TRANSPORT, detail);
+}
+
+gboolean
+sp_sip_client_transaction_is_deferred (SpSipClientTransaction *ct)
+{
+  return ct->deferred && ct->layer != NULL;
 }
 
 static void
@@ -699,7 +751,7 @@ send_cancel (SpSipClientTransaction *ct)
   if (cancel == NULL)
     return;
   ct->cancel_sent = TRUE;
-  client_start (ct->layer, cancel, &ct->dest, FALSE, ct->cancel_func, ct->cancel_data);
+  client_start (ct->layer, cancel, &ct->dest, FALSE, FALSE, ct->cancel_func, ct->cancel_data);
 }
 
 gboolean
@@ -712,6 +764,12 @@ sp_sip_client_transaction_cancel (SpSipClientTransaction *ct, SpSipResponseFunc 
     return FALSE;
   ct->cancel_func = func;
   ct->cancel_data = user_data;
+  if (ct->deferred)
+    {
+      /* Nothing went out yet: end it here as the far end would have. */
+      client_end_locally (ct, 487, SP_SIP_FAILURE_NONE, "cancelled before it was sent");
+      return TRUE;
+    }
   if (ct->got_provisional)
     send_cancel (ct);
   else

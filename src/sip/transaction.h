@@ -137,6 +137,20 @@ typedef enum
 SpSipClientTransaction *sp_sip_client_transaction_new (SpSipTransactionLayer *layer,
                                                        SpSipMessage *request, const SpSipPeer *dest,
                                                        SpSipResponseFunc func, gpointer user_data);
+/* A client transaction whose destination is not known yet (a host name
+ * being looked up): it exists, matches and can be cancelled (ending it
+ * with a local 487), but sends nothing until start(). Timer B / F runs
+ * from creation, so a lookup that never ends still ends the transaction. */
+SpSipClientTransaction *sp_sip_client_transaction_new_deferred (SpSipTransactionLayer *layer,
+                                                                SpSipMessage *request,
+                                                                SpSipTransportKind kind,
+                                                                SpSipResponseFunc func,
+                                                                gpointer user_data);
+/* Sends a deferred transaction's request to @dest; no-op otherwise. */
+void sp_sip_client_transaction_start (SpSipClientTransaction *ct, const SpSipPeer *dest);
+/* Ends a transaction with a local 503 (e.g. the name did not resolve). */
+void sp_sip_client_transaction_fail (SpSipClientTransaction *ct, const char *detail);
+gboolean sp_sip_client_transaction_is_deferred (SpSipClientTransaction *ct);
 SpSipClientTransaction *sp_sip_client_transaction_ref (SpSipClientTransaction *ct);
 void sp_sip_client_transaction_unref (SpSipClientTransaction *ct);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipClientTransaction, sp_sip_client_transaction_unref)
