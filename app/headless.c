@@ -51,6 +51,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
   opts->hangup_after = -1;
   opts->media_timeout = -1;
   opts->sip_t1 = -1;
+  opts->keepalive = -1;
 }
 
 void
@@ -119,6 +120,13 @@ on_sip_t1 (const char *name, const char *value, gpointer data, GError **error)
 }
 
 static gboolean
+on_keepalive (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  return parse_seconds (name, value, &opts->keepalive, error);
+}
+
+static gboolean
 on_media_timeout (const char *name, const char *value, gpointer data, GError **error)
 {
   SpHeadlessOptions *opts = data;
@@ -157,6 +165,9 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("End a call when no media arrives for SECONDS (default 30; 0 = never)"), N_ ("SECONDS") },
     /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
     { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
+    /* Hidden: seconds between keep-alives while registered (default 30). */
+    { "keepalive-interval", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_keepalive, NULL,
+      N_ ("SECONDS") },
     { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
     { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
     { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
@@ -876,6 +887,8 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "media-timeout", (guint) opts->media_timeout, NULL);
   if (opts->sip_t1 > 0)
     g_object_set (r->phone, "sip-t1", (guint) opts->sip_t1, NULL);
+  if (opts->keepalive >= 0)
+    g_object_set (r->phone, "keepalive-interval", (guint) opts->keepalive, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
   g_signal_connect (r->phone, "incoming-call", G_CALLBACK (on_incoming_call), r);

@@ -25,6 +25,7 @@ typedef struct
   gboolean log_sip;
   gint media_timeout; /* seconds, -1 = the phone's default (30) */
   gint sip_t1;        /* ms, -1 = the phone's default (500); hidden, for tests */
+  gint keepalive;     /* s, -1 = the phone's default (30); hidden, for tests */
   /* The server's (issue: mini-server); parsed here so one option table
    * documents the whole binary. */
   gboolean server;

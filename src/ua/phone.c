@@ -15,6 +15,8 @@
 #define SHUTDOWN_TIMEOUT_MS 4000
 /* Messages kept for the call-flow ladder (the oldest go first). */
 #define SIP_LOG_MAX_ENTRIES 2000
+/* How long the network must stay quiet before we register again. */
+#define NETWORK_SETTLE_MS 1500
 
 struct _SpPhone
 {
@@ -43,7 +45,10 @@ struct _SpPhone
   char *audio_out;
   gboolean log_sip;
   SpSipLog *sip_log;
-  guint sip_t1; /* ms */
+  guint sip_t1;             /* ms */
+  guint keepalive_interval; /* s */
+  GNetworkMonitor *network_monitor;
+  guint network_timer;
 };
 
 G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
@@ -59,6 +64,7 @@ enum
   PROP_AUDIO_OUT,
   PROP_LOG_SIP,
   PROP_SIP_T1,
+  PROP_KEEPALIVE_INTERVAL,
   N_PROPS
 };
 
@@ -82,6 +88,10 @@ sp_phone_dispose (GObject *object)
   if (self->calls != NULL)
     g_list_store_remove_all (self->calls);
   g_clear_handle_id (&self->shutdown_timer, g_source_remove);
+  g_clear_handle_id (&self->network_timer, g_source_remove);
+  if (self->network_monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->network_monitor, self);
+  g_clear_object (&self->network_monitor);
   g_clear_pointer (&self->registrations, g_hash_table_unref);
   if (self->stack != NULL)
     g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
@@ -140,6 +150,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
         break;
       case PROP_SIP_T1:
         g_value_set_uint (value, self->sip_t1);
+        break;
+      case PROP_KEEPALIVE_INTERVAL:
+        g_value_set_uint (value, self->keepalive_interval);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -205,6 +218,13 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
             g_object_notify_by_pspec (object, pspec);
           }
         break;
+      case PROP_KEEPALIVE_INTERVAL:
+        if (self->keepalive_interval != g_value_get_uint (value))
+          {
+            self->keepalive_interval = g_value_get_uint (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -229,6 +249,8 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
   props[PROP_SIP_T1] = g_param_spec_uint ("sip-t1", NULL, NULL, 10, 10000, 500, rw);
+  props[PROP_KEEPALIVE_INTERVAL] =
+      g_param_spec_uint ("keepalive-interval", NULL, NULL, 0, 3600, 30, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_INCOMING_CALL] =
@@ -254,6 +276,7 @@ sp_phone_init (SpPhone *self)
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
   self->media_timeout = 30;
   self->sip_t1 = 500;
+  self->keepalive_interval = 30;
   self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
   self->next_call_id = 1;
 }
@@ -385,6 +408,53 @@ on_stack_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data
     sp_call_handle_ack_timeout (call);
 }
 
+static void
+on_connection_closed (SpSipTransport *transport, const SpSipPeer *remote, gpointer user_data)
+{
+  SpPhone *self = user_data;
+  GHashTableIter iter;
+  gpointer reg;
+
+  g_hash_table_iter_init (&iter, self->registrations);
+  while (g_hash_table_iter_next (&iter, NULL, &reg))
+    sp_registration_connection_closed (reg, remote);
+}
+
+static gboolean
+network_settled (gpointer data)
+{
+  SpPhone *self = data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  self->network_timer = 0;
+  /* Registered and failed accounts alike: our address or route may have
+   * changed under the binding, or the server may be reachable now. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      SpAccountStatus status = sp_account_get_status (a);
+
+      if (status == SP_ACCOUNT_STATUS_REGISTERED || status == SP_ACCOUNT_STATUS_FAILED)
+        {
+          g_message ("Network changed: registering %s again", sp_account_get_username (a));
+          sp_phone_register (self, a);
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+  SpPhone *self = user_data;
+
+  /* A change comes as a burst of signals (routes, addresses): act once
+   * it settles, and only with a network to register over. */
+  g_clear_handle_id (&self->network_timer, g_source_remove);
+  if (available)
+    self->network_timer = g_timeout_add (NETWORK_SETTLE_MS, network_settled, self);
+}
+
 gboolean
 sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
 {
@@ -409,6 +479,8 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
   g_signal_connect (sp_sip_stack_get_transport (self->stack), "message",
                     G_CALLBACK (on_transport_message), self);
+  g_signal_connect (sp_sip_stack_get_transport (self->stack), "connection-closed",
+                    G_CALLBACK (on_connection_closed), self);
   g_signal_connect (self->stack, "ack", G_CALLBACK (on_stack_ack), self);
   g_signal_connect (self->stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
@@ -425,6 +497,9 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   self->local_host = g_strdup (bound.host);
   self->local_port = bound.port;
   self->media_engine = sp_media_engine_new ();
+  self->network_monitor = g_object_ref (g_network_monitor_get_default ());
+  g_signal_connect (self->network_monitor, "network-changed", G_CALLBACK (on_network_changed),
+                    self);
   g_message ("SIP on %s:%u (UDP and TCP)", self->local_host, self->local_port);
   return TRUE;
 }
@@ -543,6 +618,7 @@ sp_phone_register (SpPhone *self, SpAccount *account)
       if (reg == NULL)
         {
           reg = sp_registration_new (self->stack, a, on_registration, self);
+          sp_registration_set_keepalive_interval (reg, self->keepalive_interval);
           g_hash_table_insert (self->registrations, g_object_ref (a), reg);
         }
       sp_registration_start (reg);

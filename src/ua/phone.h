@@ -76,6 +76,11 @@ gboolean sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError *
  *   "sip-t1" (uint, ms, default 500): RFC 3261 T1, the round-trip
  *       estimate every SIP retransmission and timeout scales with (an
  *       INVITE nobody answers fails after 64*T1); read by sp_phone_start
+ *   "keepalive-interval" (uint, s, default 30; 0 = none): while
+ *       registered, OPTIONS over UDP or a CRLF ping over TCP this often
+ * Registered (and failed) accounts register again when the network
+ * changes (GNetworkMonitor) and when the TCP connection to their
+ * registrar closes.
  * Signals:
  *   "incoming-call" (SpCall *)
  *   "call-added" (SpCall *), "call-ended" (SpCall *)

@@ -6,8 +6,10 @@
 #include "ua/auth.h"
 #include "ua/hostport.h"
 
-#define MAX_AUTH_ATTEMPTS  2
-#define KEEPALIVE_INTERVAL 30 /* s, OPTIONS over UDP while registered */
+#define MAX_AUTH_ATTEMPTS 2
+/* s, while registered: OPTIONS over UDP, a CRLF ping over TCP (RFC 5626
+ * 4.4.1), so NATs and the server keep our flow and incoming calls come. */
+#define KEEPALIVE_INTERVAL 30
 
 struct _SpRegistration
 {
@@ -31,6 +33,8 @@ struct _SpRegistration
   SpSipClientTransaction *ct;
   guint refresh_timer;
   guint keepalive_timer;
+  guint keepalive_interval;
+  guint flow_timer;
 };
 
 guint
@@ -67,6 +71,7 @@ clear_timers (SpRegistration *reg)
 {
   g_clear_handle_id (&reg->refresh_timer, g_source_remove);
   g_clear_handle_id (&reg->keepalive_timer, g_source_remove);
+  g_clear_handle_id (&reg->flow_timer, g_source_remove);
 }
 
 static void
@@ -101,6 +106,7 @@ sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc f
   reg->account = g_object_ref (account);
   reg->func = func;
   reg->user_data = user_data;
+  reg->keepalive_interval = KEEPALIVE_INTERVAL;
   return reg;
 }
 
@@ -197,6 +203,52 @@ refresh_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+void
+sp_registration_set_keepalive_interval (SpRegistration *reg, guint seconds)
+{
+  reg->keepalive_interval = seconds;
+}
+
+static gboolean
+crlf_keepalive_cb (gpointer data)
+{
+  SpRegistration *reg = data;
+  g_autoptr (GError) error = NULL;
+  SpSipTransport *transport = sp_sip_stack_get_transport (reg->stack);
+
+  if (!sp_sip_transport_send_raw (transport, &reg->dest, (const guint8 *) "\r\n\r\n", 4, &error))
+    g_message ("Keep-alive to %s failed: %s", reg->dest.host, error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+flow_retry_cb (gpointer data)
+{
+  SpRegistration *reg = data;
+
+  reg->flow_timer = 0;
+  if (reg->active && !reg->stopping)
+    sp_registration_start (reg);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_registration_connection_closed (SpRegistration *reg, const SpSipPeer *remote)
+{
+  if (!reg->active || reg->stopping || !reg->has_dest || reg->dest.kind != SP_SIP_TRANSPORT_TCP ||
+      remote->kind != SP_SIP_TRANSPORT_TCP || remote->port != reg->dest.port ||
+      g_strcmp0 (remote->host, reg->dest.host) != 0 ||
+      sp_account_get_status (reg->account) != SP_ACCOUNT_STATUS_REGISTERED)
+    return;
+  /* RFC 5626 4.4.1: the flow failed; register again on a new connection
+   * (a moment later, so a server closing at once cannot spin us). */
+  g_message ("Connection to the registrar of %s closed; registering again",
+             sp_account_get_username (reg->account));
+  g_clear_handle_id (&reg->keepalive_timer, g_source_remove); /* a ping would reconnect */
+  if (reg->flow_timer == 0)
+    reg->flow_timer = g_timeout_add_seconds (1, flow_retry_cb, reg);
+}
+
 static gboolean
 keepalive_cb (gpointer data)
 {
@@ -289,8 +341,13 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
       report (reg, SP_ACCOUNT_STATUS_REGISTERED, NULL, status);
       reg->refresh_timer = g_timeout_add_seconds (
           sp_registration_refresh_delay (reg->granted_expires), refresh_cb, reg);
-      if (sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_UDP)
-        reg->keepalive_timer = g_timeout_add_seconds (KEEPALIVE_INTERVAL, keepalive_cb, reg);
+      if (reg->keepalive_interval == 0)
+        ;
+      else if (sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_UDP)
+        reg->keepalive_timer = g_timeout_add_seconds (reg->keepalive_interval, keepalive_cb, reg);
+      else
+        reg->keepalive_timer =
+            g_timeout_add_seconds (reg->keepalive_interval, crlf_keepalive_cb, reg);
       return;
     }
 

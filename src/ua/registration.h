@@ -23,6 +23,11 @@ void sp_registration_free (SpRegistration *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpRegistration, sp_registration_free)
 
 void sp_registration_start (SpRegistration *reg);
+/* Seconds between keep-alives while registered (default 30; 0 = none). */
+void sp_registration_set_keepalive_interval (SpRegistration *reg, guint seconds);
+/* The transport lost a TCP connection to @remote: if it was our flow to
+ * the registrar, register again (on a new connection) a second later. */
+void sp_registration_connection_closed (SpRegistration *reg, const SpSipPeer *remote);
 /* Sends Expires: 0 when registered (or registering); the account goes to
  * UNREGISTERED when the server answers or gives up. */
 void sp_registration_stop (SpRegistration *reg);

@@ -740,6 +740,92 @@ def test_unavailable_480():
         a.close()
 
 
+class TcpRegistrar:
+    """One TCP connection at a time, REGISTERs answered 200 by hand."""
+
+    def __init__(self, local):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((local, 0))
+        self.listener.listen(4)
+        self.listener.settimeout(WAIT)
+        self.addr = "%s:%d" % self.listener.getsockname()
+        self.conn = None
+        self.buf = b""
+
+    def accept(self):
+        self.conn, _ = self.listener.accept()
+        self.conn.settimeout(WAIT)
+        self.buf = b""
+
+    def read(self, want):
+        """Bytes until @want (included) is at the front of what came."""
+        deadline = time.monotonic() + WAIT
+        while want not in self.buf:
+            if time.monotonic() > deadline:
+                raise AssertionError("no %r from the phone (got %r)" % (want, self.buf[-200:]))
+            data = self.conn.recv(65536)
+            if not data:
+                raise AssertionError("the phone closed the connection")
+            self.buf += data
+        head, self.buf = self.buf.split(want, 1)
+        return head + want
+
+    def register(self):
+        """Reads one REGISTER (no body) and answers 200; returns its text."""
+        text = self.read(b"\r\n\r\n").decode(errors="replace").lstrip("\r\n")
+        assert text.startswith("REGISTER "), text
+        to = RawPeer.headers(text, "To")[0] + ";tag=regtag"
+        lines = ["SIP/2.0 200 OK"] + ["Via: " + v for v in RawPeer.headers(text, "Via")]
+        lines += ["From: " + RawPeer.headers(text, "From")[0], "To: " + to,
+                  "Call-ID: " + RawPeer.headers(text, "Call-ID")[0],
+                  "CSeq: " + RawPeer.headers(text, "CSeq")[0],
+                  "Expires: " + RawPeer.headers(text, "Expires")[0], "Content-Length: 0"]
+        self.conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return text
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+        self.listener.close()
+
+
+def test_tcp_keepalive_and_flow_failure():
+    """A TCP account: CRLF pings while registered (RFC 5626 4.4.1), and when
+    the registrar's connection drops, a new REGISTER on a new connection."""
+    reg = TcpRegistrar("127.0.55.8")
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--keepalive-interval", "1", "--account",
+                       "sip:u1:pw1@%s;transport=tcp" % reg.addr])
+    try:
+        a.wait("ready")
+        reg.accept()
+        first = reg.register()
+        assert "Via: SIP/2.0/TCP" in first, first
+        a.wait("registered")
+        t0 = time.monotonic()
+        reg.read(b"\r\n\r\n")  # a ping, nothing before it
+        assert reg.buf == b"", reg.buf
+        elapsed = time.monotonic() - t0
+        assert elapsed < 2.5, "first ping after %.1f s" % elapsed
+        reg.conn.sendall(b"\r\n")  # pong
+        reg.read(b"\r\n\r\n")  # and the next one
+        reg.conn.close()
+        reg.accept()
+        again = reg.register()
+        assert RawPeer.headers(again, "Call-ID") == RawPeer.headers(first, "Call-ID"), again
+        assert a.wait("registered")["code"] == 200
+        a.send("quit")
+        unreg = reg.register()
+        assert RawPeer.headers(unreg, "Expires") == ["0"], unreg
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        reg.close()
+        a.close()
+
+
 def test_info_dtmf_and_media_timeout():
     b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer", "--media-timeout", "2"])
     uac = None
@@ -1235,6 +1321,7 @@ TESTS = {
     "late-offer": test_late_offer,
     "timeout-408": test_timeout_408,
     "unavailable-480": test_unavailable_480,
+    "tcp-keepalive": test_tcp_keepalive_and_flow_failure,
     "reinvite-challenged": test_reinvite_challenged,
     "second-call-holds-first": test_second_call_holds_first,
     "baresip-we-call": test_baresip_we_call,

@@ -94,10 +94,148 @@ test_sip_log_records_the_wire (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Waits (running the main context) for a datagram on @sock; NUL-terminated
+ * into @buf. */
+static gssize
+receive (GSocket *sock, char *buf, gsize size)
+{
+  gint64 deadline = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      gssize n = g_socket_receive (sock, buf, size - 1, NULL, NULL);
+      if (n > 0)
+        {
+          buf[n] = '\0';
+          return n;
+        }
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+  return -1;
+}
+
+/* The value of header @name in @msg (first occurrence), newly allocated. */
+static char *
+header (const char *msg, const char *name)
+{
+  g_auto (GStrv) lines = g_strsplit (msg, "\r\n", -1);
+  gsize len = strlen (name);
+
+  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    if (g_ascii_strncasecmp (lines[i], name, len) == 0 && lines[i][len] == ':')
+      return g_strstrip (g_strdup (lines[i] + len + 1));
+  return NULL;
+}
+
+static void
+reply_200 (GSocket *sock, const char *request, GSocketAddress *to)
+{
+  g_autofree char *via = header (request, "Via");
+  g_autofree char *from = header (request, "From");
+  g_autofree char *to_hdr = header (request, "To");
+  g_autofree char *call_id = header (request, "Call-ID");
+  g_autofree char *cseq = header (request, "CSeq");
+  g_autofree char *text =
+      g_strdup_printf ("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=reg\r\nCall-ID: %s\r\n"
+                       "CSeq: %s\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n",
+                       via, from, to_hdr, call_id, cseq);
+
+  g_assert_cmpint (g_socket_send_to (sock, to, text, strlen (text), NULL, NULL), ==,
+                   (gssize) strlen (text));
+}
+
+static void
+on_registration_changed (SpPhone *phone, SpAccount *account, guint code, gpointer data)
+{
+  guint *count = data;
+  if (sp_account_get_status (account) == SP_ACCOUNT_STATUS_REGISTERED)
+    (*count)++;
+}
+
+/* GNetworkMonitor's "network-changed": registered accounts register again
+ * (same Call-ID, next CSeq) once the burst of changes settles. */
+static void
+test_network_change_registers_again (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) registrar = NULL;
+  g_autoptr (SpAccount) account = sp_account_new ("net");
+  g_autoptr (GSocketAddress) phone_addr = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *call_id1 = NULL;
+  g_autofree char *call_id2 = NULL;
+  g_autofree char *cseq1 = NULL;
+  g_autofree char *cseq2 = NULL;
+  const char *host = NULL;
+  guint16 port = 0;
+  guint registered = 0;
+  char buf[8192];
+  gint64 changed_at;
+  gint64 deadline;
+
+  registrar =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (registrar, any, FALSE, &error));
+  g_socket_set_blocking (registrar, FALSE);
+  bound = g_socket_get_local_address (registrar, &error);
+  server = g_strdup_printf ("127.0.0.1:%u",
+                            g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_object_set (account, "username", "u9", "password", "secret", "server", server, NULL);
+
+  g_assert_true (sp_phone_start (phone, "127.0.0.1", 0, &error));
+  g_assert_true (sp_phone_get_local_address (phone, &host, &port));
+  phone_addr = g_inet_socket_address_new (lo, port);
+  g_signal_connect (phone, "registration-changed", G_CALLBACK (on_registration_changed),
+                    &registered);
+  sp_phone_add_account (phone, account);
+  sp_phone_register (phone, NULL);
+
+  g_assert_cmpint (receive (registrar, buf, sizeof buf), >, 0);
+  g_assert_true (g_str_has_prefix (buf, "REGISTER "));
+  call_id1 = header (buf, "Call-ID");
+  cseq1 = header (buf, "CSeq");
+  reply_200 (registrar, buf, phone_addr);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (registered == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (registered, ==, 1);
+
+  /* A burst of three: one REGISTER after it settles, not three. */
+  changed_at = g_get_monotonic_time ();
+  for (guint i = 0; i < 3; i++)
+    g_signal_emit_by_name (g_network_monitor_get_default (), "network-changed", TRUE);
+  g_assert_cmpint (receive (registrar, buf, sizeof buf), >, 0);
+  g_assert_true (g_str_has_prefix (buf, "REGISTER "));
+  g_assert_cmpint (g_get_monotonic_time () - changed_at, >=, G_USEC_PER_SEC);
+  call_id2 = header (buf, "Call-ID");
+  cseq2 = header (buf, "CSeq");
+  g_assert_cmpstr (call_id1, ==, call_id2);
+  g_assert_cmpuint (g_ascii_strtoull (cseq2, NULL, 10), ==, g_ascii_strtoull (cseq1, NULL, 10) + 1);
+  reply_200 (registrar, buf, phone_addr);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (registered < 2 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (registered, ==, 2);
+  /* Nothing more came for the other two signals. */
+  g_assert_cmpint (g_socket_receive (registrar, buf, sizeof buf, NULL, NULL), <, 0);
+
+  g_signal_handlers_disconnect_by_data (phone, &registered);
+  g_clear_object (&phone);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/phone/sip-log-records-the-wire", test_sip_log_records_the_wire);
+  g_test_add_func ("/ua/phone/network-change-registers-again", test_network_change_registers_again);
   return g_test_run ();
 }
