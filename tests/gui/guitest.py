@@ -120,3 +120,16 @@ def show_page(app, title):
     return tab
 
 
+
+
+CONTROL_ROLES = ("push button", "toggle button", "check box", "text", "password text",
+                 "combo box", "spin button", "page tab", "menu item", "radio button", "slider",
+                 "toggle switch", "switch")
+
+
+def check_named(root, where):
+    """Every control a person can reach has an accessible name."""
+    unnamed = [n.getRoleName() for n in walk(root)
+               if n.getRoleName() in CONTROL_ROLES and on_screen(n) and not n.name.strip()]
+    check(not unnamed, "every control on %s has an accessible name%s"
+          % (where, (" (unnamed: %s)" % ", ".join(unnamed)) if unnamed else ""))

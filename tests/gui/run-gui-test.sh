@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs a GUI test: Xvfb, a private D-Bus session, the accessibility bus,
 # the real app with hermetic settings, then the pyatspi script.
-# usage: run-gui-test.sh SOFTPHONE SCRIPT OUTDIR SCHEMA_DIR [LANGUAGE]
+# usage: run-gui-test.sh SOFTPHONE SCRIPT OUTDIR SCHEMA_DIR [LANGUAGE [SCRIPT ARGS...]]
 set -eu
 SOFTPHONE=$1 SCRIPT=$2 OUTDIR=$3 SCHEMA_DIR=$4 UI_LANGUAGE=${5:-C}
 
@@ -28,13 +28,17 @@ if [ -z "${SP_GUI_INNER:-}" ]; then
   exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
 fi
 
+shift 4
+if [ $# -gt 0 ]; then shift; fi
+SCRIPT_ARGS="$*"
+
 TMP=$(mktemp -d /tmp/softphone-gui.XXXXXX)
 mkdir -p "$TMP/config/glib-2.0/settings" "$TMP/state" "$OUTDIR"
 # Settings from a key file in the temporary config dir: hermetic like the
 # memory backend, but lets the test put the phone on a loopback address.
 cat > "$TMP/config/glib-2.0/settings/keyfile" <<KEYS
 [net/example/softphone]
-sip-bind='127.0.0.77:5060'
+sip-bind='127.0.77.1:5060'
 KEYS
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
 export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
@@ -46,18 +50,20 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 /usr/libexec/at-spi-bus-launcher --launch-immediately &
 BUS=$!
 sleep 1
-"$SOFTPHONE" >"$OUTDIR/gui-app.log" 2>&1 &
+LOG="$OUTDIR/gui-app-$(basename "$SCRIPT" .py)-${SCRIPT_ARGS:-$UI_LANGUAGE}.log"
+"$SOFTPHONE" >"$LOG" 2>&1 &
 APP=$!
 status=0
-/usr/bin/python3 "$SCRIPT" "$OUTDIR" "$XDG_CONFIG_HOME" "$SOFTPHONE" || status=$?
+# shellcheck disable=SC2086 # the script's own arguments, split on purpose
+/usr/bin/python3 "$SCRIPT" "$OUTDIR" "$XDG_CONFIG_HOME" "$SOFTPHONE" $SCRIPT_ARGS || status=$?
 if ! kill -0 "$APP" 2>/dev/null; then
-  echo "FAIL  the app exited during the test; its log:"; cat "$OUTDIR/gui-app.log"
+  echo "FAIL  the app exited during the test; its log:"; cat "$LOG"
   status=1
 fi
 kill "$APP" 2>/dev/null || true
 wait "$APP" 2>/dev/null || true
 kill "$BUS" 2>/dev/null || true
-if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$OUTDIR/gui-app.log"; then
+if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$LOG"; then
   echo "FAIL  the app logged criticals or sanitizer errors (above)"
   status=1
 fi

@@ -5,9 +5,11 @@ screenshot of each page into OUTDIR. Run by run-gui-test.sh, which starts
 Xvfb, the accessibility bus and the app.
 
 Calls go to and come from headless instances of the same binary on their
-own loopback addresses (the window's phone is on 127.0.0.77).
+own loopback addresses (the window's phone is on 127.0.77.1).
 
-usage: test_window.py OUTDIR CONFIG_HOME SOFTPHONE"""
+usage: test_window.py OUTDIR CONFIG_HOME SOFTPHONE PART
+PART "ui": pages, dialogs, preferences; "calls": an account registered at
+Kamailio, calls by number, by address, handed over, incoming."""
 
 import json
 import math
@@ -25,11 +27,11 @@ import wave
 import pyatspi
 
 import guitest
-from guitest import (app_node, check, click, field_in, find, frame, screenshot, set_text, show_page,
+from guitest import (app_node, check, check_named, click, field_in, find, frame, screenshot, set_text, show_page,
                      size, text_of, wait_for, walk)
 
-OUTDIR, CONFIG_HOME, SOFTPHONE = sys.argv[1], sys.argv[2], sys.argv[3]
-GUI_ADDRESS = "127.0.0.77"
+OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+GUI_ADDRESS = "127.0.77.1"
 guitest.OUTDIR = OUTDIR
 
 
@@ -144,10 +146,11 @@ class Kamailio:
                 self.proc.kill()
 
 
-kamailio = Kamailio("127.0.56.50") if os.access(Kamailio.BINARY, os.X_OK) else None
-if kamailio is None:
+kamailio = Kamailio("127.0.77.50") if PART == "calls" and os.access(Kamailio.BINARY, os.X_OK) \
+    else None
+if PART == "calls" and kamailio is None:
     print("note  kamailio is missing: registration and calls by number are not checked")
-SERVER = "127.0.56.50" if kamailio is not None else "127.0.0.50"
+SERVER = "127.0.77.50" if kamailio is not None else "127.0.77.60"
 PASSWORD = "pw1"
 
 app = wait_for(app_node, "the softphone application on the accessibility bus", 30)
@@ -155,57 +158,16 @@ if app is None:
     sys.exit(1)
 main = wait_for(lambda: frame(app, "Softphone"), "the main window")
 
-# Calls page: the account chooser offers direct calls, the entry and the Call button are there.
-check(find(app, "combo box", contains="Account to call from") is not None, "account chooser")
-check(find(app, "label", name="Direct (no account)") is not None, "Direct (no account) choice")
 entry = find(app, "text", name="Number or address to call")
-check(entry is not None, "number entry")
-check(find(app, "push button", contains="Call") is not None, "Call button")
-dialpad = find(app, "push button", name="Show dial pad")
-if check(dialpad is not None, "dial pad button"):
-    click(dialpad)
-    key = wait_for(lambda: find(app, "push button", name="Dial 5"), "dial pad key 5")
-    if key is not None:
-        click(key)
-        check(wait_for(lambda: any("5" in text_of(n) for n in walk(entry)
-                                   if "Text" in pyatspi.listInterfaces(n)), "digit in entry") is True,
-              "dial pad key types into the entry")
-    screenshot("calls")
-    click(dialpad)
-    set_text(entry, "")
-
-for title in ("Accounts", "Server", "Log", "History"):
-    check(show_page(app, title) is not None, "page " + title)
-    screenshot(title.lower())
-
-# Server page content.
-show_page(app, "Server")
-check(find(app, "check box", prefix="Run the SIP server") is not None, "server switch")
-
-# Account dialog: OK with no server shows an inline error and keeps the dialog.
-show_page(app, "Accounts")
-new = wait_for(lambda: find(app, "push button", prefix="New account"), "New account button")
 accounts_ini = os.path.join(CONFIG_HOME, "softphone", "accounts.ini")
-if new is not None:
-    click(new)
-    dialog = wait_for(lambda: frame(app, "New Account"), "the New Account dialog")
-    if dialog is not None:
-        for field in ("Account", "Username", "Password", "Server", "Protocol"):
-            check(field_in(dialog, field) is not None, "dialog field " + field)
-        set_text(field_in(dialog, "Account"), "Office")
-        set_text(field_in(dialog, "Username"), "u1")
-        click(find(dialog, "push button", contains="OK"))
-        err = wait_for(lambda: find(dialog, "label", contains="SIP server’s address"),
-                       "inline error for the missing server")
-        check(err is not None, "missing server is reported next to the field")
-        check(frame(app, "New Account") is not None, "dialog stays open on a bad field")
-        screenshot("account-dialog-error")
-        click(find(dialog, "push button", contains="Cancel"))
-        check(wait_for(lambda: frame(app, "New Account") is None, "dialog closed") is True,
-              "Cancel closes the dialog")
-        check(not os.path.exists(accounts_ini), "Cancel saves nothing")
-        check(find(app, "label", name="Office") is None, "Cancel adds no account")
 
+
+def create_account():
+    """The Yate way: Accounts, New, fill in, OK."""
+    show_page(app, "Accounts")
+    new = wait_for(lambda: find(app, "push button", prefix="New account"), "New account button")
+    if new is None:
+        return
     click(new)
     dialog = wait_for(lambda: frame(app, "New Account"), "the New Account dialog again")
     if dialog is not None:
@@ -229,118 +191,207 @@ if new is not None:
         if kamailio is not None:
             check(wait_for(lambda: find(app, "label", name="Registered"), "Registered") is not None,
                   "the account shows Registered")
-        screenshot("accounts-with-account")
 
-# A call by number through the account: the registrar routes "u2" to a
-# headless instance registered there, which answers at once.
-if kamailio is not None:
+
+def edit_with_bad_port():
+    # Edit: a port out of range is refused next to the field; Cancel keeps the saved account.
+    before = open(accounts_ini, encoding="utf-8").read() if os.path.exists(accounts_ini) else ""
+    click(find(app, "push button", prefix="Edit account Office"))
+    dialog = wait_for(lambda: frame(app, "Edit Account"), "the Edit Account dialog")
+    if check(dialog is not None, "Edit opens the account dialog"):
+        check(text_of(field_in(dialog, "Server")) == SERVER, "the dialog shows the saved server")
+        # The Advanced part is folded; the field is there for a screen reader
+        # all the same, and an error in it unfolds it.
+        port = find(dialog, "text", prefix="Port", visible=False)
+        if check(port is not None, "the Advanced part has a Port field"):
+            set_text(port, "99999")
+            click(find(dialog, "push button", contains="OK"))
+            check(wait_for(lambda: find(dialog, "label", contains="port must be a number"),
+                           "the port error") is not None, "a bad port is reported inline")
+            screenshot("account-dialog-port-error")
+        click(find(dialog, "push button", contains="Cancel"))
+        wait_for(lambda: frame(app, "Edit Account") is None, "the Edit dialog to close")
+        after = open(accounts_ini, encoding="utf-8").read() if os.path.exists(accounts_ini) else ""
+        check(before == after, "Cancel after a bad edit leaves accounts.ini as it was")
+
+
+if PART == "ui":
+    # Calls page: the account chooser offers direct calls, the entry and the Call button are there.
+    check(find(app, "combo box", contains="Account to call from") is not None, "account chooser")
+    check(find(app, "label", name="Direct (no account)") is not None, "Direct (no account) choice")
+    entry = find(app, "text", name="Number or address to call")
+    check(entry is not None, "number entry")
+    check(find(app, "push button", contains="Call") is not None, "Call button")
+    dialpad = find(app, "push button", name="Show dial pad")
+    if check(dialpad is not None, "dial pad button"):
+        click(dialpad)
+        key = wait_for(lambda: find(app, "push button", name="Dial 5"), "dial pad key 5")
+        if key is not None:
+            click(key)
+            check(wait_for(lambda: any("5" in text_of(n) for n in walk(entry)
+                                       if "Text" in pyatspi.listInterfaces(n)), "digit in entry") is True,
+                  "dial pad key types into the entry")
+        screenshot("calls")
+        click(dialpad)
+        set_text(entry, "")
+
+    for title in ("Accounts", "Server", "Log", "History"):
+        check(show_page(app, title) is not None, "page " + title)
+        screenshot(title.lower())
+    # Every page has been shown (and sized) once: one walk checks them all.
+    check_named(app, "every page")
+
+    # Server page content.
+    show_page(app, "Server")
+    check(find(app, "check box", prefix="Run the SIP server") is not None, "server switch")
+
+    # Account dialog: OK with no server shows an inline error and keeps the dialog.
+    show_page(app, "Accounts")
+    new = wait_for(lambda: find(app, "push button", prefix="New account"), "New account button")
+    if new is not None:
+        click(new)
+        dialog = wait_for(lambda: frame(app, "New Account"), "the New Account dialog")
+        if dialog is not None:
+            for field in ("Account", "Username", "Password", "Server", "Protocol"):
+                check(field_in(dialog, field) is not None, "dialog field " + field)
+            set_text(field_in(dialog, "Account"), "Office")
+            set_text(field_in(dialog, "Username"), "u1")
+            click(find(dialog, "push button", contains="OK"))
+            err = wait_for(lambda: find(dialog, "label", contains="SIP server’s address"),
+                           "inline error for the missing server")
+            check(err is not None, "missing server is reported next to the field")
+            check_named(dialog, "the account dialog")
+            check(frame(app, "New Account") is not None, "dialog stays open on a bad field")
+            screenshot("account-dialog-error")
+            click(find(dialog, "push button", contains="Cancel"))
+            check(wait_for(lambda: frame(app, "New Account") is None, "dialog closed") is True,
+                  "Cancel closes the dialog")
+            check(not os.path.exists(accounts_ini), "Cancel saves nothing")
+            check(find(app, "label", name="Office") is None, "Cancel adds no account")
+
+    create_account()
+    edit_with_bad_port()
+
+    # Preferences, from the main menu as a person opens them.
+    menu = next((n for n in walk(app) if n.getRoleName() == "push button" and n.name == "Main Menu"
+                 and n.queryAction().nActions > 0), None)
+    if check(menu is not None, "main menu button"):
+        click(menu)
+        item = wait_for(lambda: find(app, "menu item", name="Preferences"), "Preferences menu item")
+        if item is not None:
+            click(item)
+            prefs = wait_for(lambda: frame(app, "Preferences"), "the Preferences window")
+            if check(prefs is not None, "Preferences window opens"):
+                for field in ("Microphone", "Speaker", "Ring On", "Do Not Disturb",
+                              "Answer Automatically"):
+                    check(next((n for n in walk(prefs) if n.name and field in n.name.replace("_", "")),
+                               None) is not None, "preference " + field)
+                screenshot("preferences")
+                check_named(prefs, "Preferences")
+                pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)  # Escape
+                check(wait_for(lambda: frame(app, "Preferences") is None, "Preferences closed") is True,
+                      "Escape closes Preferences")
+
+
+if PART == "calls":
+    create_account()
+    if kamailio is not None:
+        screenshot("accounts-registered")
+
+    # A call by number through the account: the registrar routes "u2" to a
+    # headless instance registered there, which answers at once.
+    if kamailio is not None:
+        show_page(app, "Calls")
+        check(find(app, "label", name="Office") is not None, "the new account is chosen for calls")
+        callee = Peer("127.0.77.103", "--auto-answer=0",
+                      "--account", "sip:u2:pw2@%s" % SERVER)
+        try:
+            check(callee.wait("registered") is not None, "the callee registered as u2")
+            set_text(entry, "u2")
+            click(find(app, "push button", prefix="_Call"))
+            row = wait_for(lambda: find(app, "panel", name="u2@%s, In call" % SERVER),
+                           "the call through the registrar")
+            check(row is not None, "call by number through the account: In call")
+            check(callee.wait("established") is not None, "the callee is in the call")
+            screenshot("call-through-account")
+            if row is not None:
+                click(find(row, "push button", prefix="Hangup"))
+                check(callee.wait("ended") is not None, "Hangup ends the call through the proxy")
+        finally:
+            callee.stop()
+
+
+    # A direct call by IP address to a peer that answers at once: the row shows
+    # "In call" with a running timer, and Hangup ends it at both ends.
     show_page(app, "Calls")
-    check(find(app, "label", name="Office") is not None, "the new account is chosen for calls")
-    callee = Peer("127.0.0.103", "--auto-answer=0",
-                  "--account", "sip:u2:pw2@%s" % SERVER)
+    callee = Peer("127.0.77.101", "--auto-answer=0")
     try:
-        check(callee.wait("registered") is not None, "the callee registered as u2")
-        set_text(entry, "u2")
+        set_text(entry, "127.0.77.101")
         click(find(app, "push button", prefix="_Call"))
-        row = wait_for(lambda: find(app, "panel", name="u2@%s, In call" % SERVER),
-                       "the call through the registrar")
-        check(row is not None, "call by number through the account: In call")
-        check(callee.wait("established") is not None, "the callee is in the call")
-        screenshot("call-through-account")
-        if row is not None:
-            click(find(row, "push button", prefix="Hangup"))
-            check(callee.wait("ended") is not None, "Hangup ends the call through the proxy")
+        row = wait_for(lambda: find(app, "panel", name="127.0.77.101, In call"), "the call established")
+        check(row is not None, "direct call: the row says In call")
+        check(callee.wait("established") is not None, "direct call: the callee is in the call")
+        check_named(row, "a call in the list")
+        timer = wait_for(lambda: next((n for n in walk(row) if n.getRoleName() == "label"
+                                       and re.fullmatch(r"\d+:\d\d", n.name)
+                                       and n.name != "0:00"), None), "the call timer to run")
+        check(timer is not None, "direct call: the timer runs (%s)" % label_text(timer))
+        screenshot("call-established")
+        hangup = find(row, "push button", prefix="Hangup")
+        if check(hangup is not None, "direct call: Hangup button"):
+            click(hangup)
+            ended = callee.wait("ended")
+            check(ended is not None, "direct call: Hangup ends the call at the far end")
+        # Single instance: "softphone sip:..." while the window runs dials there.
+        established_before = sum(1 for e in callee.events if e.get("event") == "established")
+        second = subprocess.run([SOFTPHONE, "sip:127.0.77.101"], timeout=30,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        check(second.returncode == 0, "a second 'softphone sip:127.0.77.101' hands over and exits 0")
+        check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "established")
+                       > established_before, "the handed-over call") is True,
+              "the running window dials the URI the second instance got")
+        row = wait_for(lambda: find(app, "panel", name="127.0.77.101, In call"), "the second call")
+        check(row is not None, "the handed-over call shows in the window")
+        # Escape hangs up, like putting the handset down.
+        ended_before = sum(1 for e in callee.events if e.get("event") == "ended")
+        pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)
+        check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "ended")
+                       > ended_before, "Escape to hang up") is True, "Escape hangs up the call")
+
+        show_page(app, "History")
+        check(wait_for(lambda: find(app, "push button", prefix="Call back 127.0.77.101"), "history row")
+              is not None, "the call is in the history with a Call back button")
+        screenshot("history-with-call")
     finally:
         callee.stop()
 
-# Preferences, from the main menu as a person opens them.
-menu = next((n for n in walk(app) if n.getRoleName() == "push button" and n.name == "Main Menu"
-             and n.queryAction().nActions > 0), None)
-if check(menu is not None, "main menu button"):
-    click(menu)
-    item = wait_for(lambda: find(app, "menu item", name="Preferences"), "Preferences menu item")
-    if item is not None:
-        click(item)
-        prefs = wait_for(lambda: frame(app, "Preferences"), "the Preferences window")
-        if check(prefs is not None, "Preferences window opens"):
-            for field in ("Microphone", "Speaker", "Ring On", "Do Not Disturb",
-                          "Answer Automatically"):
-                check(next((n for n in walk(prefs) if n.name and field in n.name.replace("_", "")),
-                           None) is not None, "preference " + field)
-            screenshot("preferences")
-            pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)  # Escape
-            check(wait_for(lambda: frame(app, "Preferences") is None, "Preferences closed") is True,
-                  "Escape closes Preferences")
+    # An incoming call, taken with "Take the call" as Yate's users know it.
+    caller = Peer("127.0.77.102")
+    try:
+        caller.command("call " + GUI_ADDRESS)
+        take = wait_for(lambda: find(app, "push button", prefix="Take the call"), "Take the call", 20)
+        if check(take is not None, "incoming call: Take the call appears"):
+            screenshot("incoming-call")
+            # The ring tone (440 + 480 Hz) plays while the call waits.
+            heard = record_speaker(1.5)
+            if heard is not None:
+                tail = heard[len(heard) // 3:]  # past PulseAudio's start-up
+                p440, p480 = goertzel_power(tail, 8000, 440), goertzel_power(tail, 8000, 480)
+                p1000 = goertzel_power(tail, 8000, 1000)
+                check(p440 > 100 * max(p1000, 1.0) and p480 > 100 * max(p1000, 1.0),
+                      "incoming call: the ring tone plays (440 Hz %.0f, 480 Hz %.0f, 1 kHz %.0f)"
+                      % (p440, p480, p1000))
+            click(take)
+            check(caller.wait("established") is not None, "incoming call: taken, the caller is in the call")
+            row = wait_for(lambda: find(app, "panel", name="anonymous@127.0.77.102, In call"),
+                           "the incoming call established in the window")
+            check(row is not None, "incoming call: the row says In call")
+            if row is not None:
+                click(find(row, "push button", prefix="Hangup"))
+                check(caller.wait("ended") is not None, "incoming call: Hangup ends it")
+    finally:
+        caller.stop()
 
-# A direct call by IP address to a peer that answers at once: the row shows
-# "In call" with a running timer, and Hangup ends it at both ends.
-show_page(app, "Calls")
-callee = Peer("127.0.0.101", "--auto-answer=0")
-try:
-    set_text(entry, "127.0.0.101")
-    click(find(app, "push button", prefix="_Call"))
-    row = wait_for(lambda: find(app, "panel", name="127.0.0.101, In call"), "the call established")
-    check(row is not None, "direct call: the row says In call")
-    check(callee.wait("established") is not None, "direct call: the callee is in the call")
-    timer = wait_for(lambda: next((n for n in walk(row) if n.getRoleName() == "label"
-                                   and re.fullmatch(r"\d+:\d\d", n.name)
-                                   and n.name != "0:00"), None), "the call timer to run")
-    check(timer is not None, "direct call: the timer runs (%s)" % label_text(timer))
-    screenshot("call-established")
-    hangup = find(row, "push button", prefix="Hangup")
-    if check(hangup is not None, "direct call: Hangup button"):
-        click(hangup)
-        ended = callee.wait("ended")
-        check(ended is not None, "direct call: Hangup ends the call at the far end")
-    # Single instance: "softphone sip:..." while the window runs dials there.
-    established_before = sum(1 for e in callee.events if e.get("event") == "established")
-    second = subprocess.run([SOFTPHONE, "sip:127.0.0.101"], timeout=30,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    check(second.returncode == 0, "a second 'softphone sip:127.0.0.101' hands over and exits 0")
-    check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "established")
-                   > established_before, "the handed-over call") is True,
-          "the running window dials the URI the second instance got")
-    row = wait_for(lambda: find(app, "panel", name="127.0.0.101, In call"), "the second call")
-    check(row is not None, "the handed-over call shows in the window")
-    # Escape hangs up, like putting the handset down.
-    ended_before = sum(1 for e in callee.events if e.get("event") == "ended")
-    pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)
-    check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "ended")
-                   > ended_before, "Escape to hang up") is True, "Escape hangs up the call")
-
-    show_page(app, "History")
-    check(wait_for(lambda: find(app, "push button", prefix="Call back 127.0.0.101"), "history row")
-          is not None, "the call is in the history with a Call back button")
-    screenshot("history-with-call")
-finally:
-    callee.stop()
-
-# An incoming call, taken with "Take the call" as Yate's users know it.
-caller = Peer("127.0.0.102")
-try:
-    caller.command("call " + GUI_ADDRESS)
-    take = wait_for(lambda: find(app, "push button", prefix="Take the call"), "Take the call", 20)
-    if check(take is not None, "incoming call: Take the call appears"):
-        screenshot("incoming-call")
-        # The ring tone (440 + 480 Hz) plays while the call waits.
-        heard = record_speaker(1.5)
-        if heard is not None:
-            tail = heard[len(heard) // 3:]  # past PulseAudio's start-up
-            p440, p480 = goertzel_power(tail, 8000, 440), goertzel_power(tail, 8000, 480)
-            p1000 = goertzel_power(tail, 8000, 1000)
-            check(p440 > 100 * max(p1000, 1.0) and p480 > 100 * max(p1000, 1.0),
-                  "incoming call: the ring tone plays (440 Hz %.0f, 480 Hz %.0f, 1 kHz %.0f)"
-                  % (p440, p480, p1000))
-        click(take)
-        check(caller.wait("established") is not None, "incoming call: taken, the caller is in the call")
-        row = wait_for(lambda: find(app, "panel", name="anonymous@127.0.0.102, In call"),
-                       "the incoming call established in the window")
-        check(row is not None, "incoming call: the row says In call")
-        if row is not None:
-            click(find(row, "push button", prefix="Hangup"))
-            check(caller.wait("ended") is not None, "incoming call: Hangup ends it")
-finally:
-    caller.stop()
 
 if kamailio is not None:
     kamailio.stop()
