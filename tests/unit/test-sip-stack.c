@@ -453,6 +453,7 @@ test_dns_localhost (void)
   g_assert_nonnull (sp_sip_stack_send_request (stack, options, NULL, on_response, &seen, NULL));
   wait_for (&seen.responses, 1);
   g_assert_cmpuint (seen.last_status, ==, 200);
+  g_assert_cmpuint (sp_sip_stack_get_stats (peer)->requests_received, ==, 1);
   g_free (seen.last_reason);
 }
 
