@@ -8,6 +8,7 @@
 #include "sip/error.h"
 #include "ua/auth.h"
 #include "ua/phone-private.h"
+#include "ua/resolve.h"
 
 struct _SpCall
 {
@@ -43,6 +44,7 @@ struct _SpCall
   guint32 auth_nc;
   guint auth_attempts;
   gboolean cancel_pending;
+  GCancellable *resolving; /* the next hop's name being looked up */
   char *local_host;
   SpMediaSession *media;
   SpOfferAnswer *oa;
@@ -129,6 +131,7 @@ sp_call_finalize (GObject *object)
   g_clear_pointer (&self->media, sp_media_session_free);
   g_clear_pointer (&self->oa, sp_offer_answer_free);
   g_free (self->answer_sdp);
+  g_clear_object (&self->resolving);
   g_clear_object (&self->stack);
   g_clear_object (&self->auth_account);
   g_clear_pointer (&self->invite, sp_sip_message_unref);
@@ -372,6 +375,7 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   self->end_code = code;
   self->state = SP_CALL_STATE_ENDED;
   g_clear_handle_id (&self->media_timer, g_source_remove);
+  g_cancellable_cancel (self->resolving);
   if (self->media != NULL)
     sp_media_session_stop (self->media);
   g_clear_pointer (&self->media, sp_media_session_free);
@@ -680,6 +684,29 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   }
 }
 
+static void
+on_next_hop_resolved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (SpCall) self = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_ua_resolve_peer_finish (result, &self->dest, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->state == SP_CALL_STATE_ENDED)
+    return;
+  if (error == NULL)
+    {
+      self->has_dest = TRUE;
+      send_invite (self, &error);
+    }
+  if (error != NULL)
+    {
+      g_message ("Call %s: %s", self->id, error->message);
+      sp_call_end (self, error->message, 0);
+    }
+}
+
 gboolean
 sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNameAddr *from,
                         GError **error)
@@ -702,7 +729,7 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
     to_text = g_strdup_printf ("<%s>", uri);
   }
 
-  /* Numeric next hops go straight there; names are left to the stack. */
+  /* Numeric next hops go straight there; names are looked up first. */
   if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
     {
       sp_sip_peer_init (&self->dest, kind, target->next_hop_host,
@@ -719,6 +746,14 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   }
   g_free (self->sip_call_id);
   self->sip_call_id = g_strdup (sp_sip_message_get_call_id (self->invite));
+  if (target->next_hop_host != NULL && !self->has_dest)
+    {
+      self->resolving = g_cancellable_new ();
+      sp_ua_resolve_peer_async (target->next_hop_host, target->next_hop_port, kind,
+                                sp_ua_host_family (self->local_host), self->resolving,
+                                on_next_hop_resolved, g_object_ref (self));
+      return TRUE;
+    }
   return send_invite (self, error);
 }
 

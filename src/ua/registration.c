@@ -5,6 +5,7 @@
 
 #include "ua/auth.h"
 #include "ua/hostport.h"
+#include "ua/resolve.h"
 
 #define MAX_AUTH_ATTEMPTS 2
 /* s, while registered: OPTIONS over UDP, a CRLF ping over TCP (RFC 5626
@@ -35,6 +36,7 @@ struct _SpRegistration
   guint keepalive_timer;
   guint keepalive_interval;
   guint flow_timer;
+  GCancellable *resolving; /* the server's name being looked up */
 };
 
 guint
@@ -89,6 +91,8 @@ sp_registration_free (SpRegistration *reg)
     return;
   clear_timers (reg);
   drop_transaction (reg);
+  g_cancellable_cancel (reg->resolving);
+  g_clear_object (&reg->resolving);
   g_clear_object (&reg->stack);
   g_clear_object (&reg->account);
   g_free (reg->call_id);
@@ -116,38 +120,16 @@ sp_registration_get_expires (SpRegistration *reg)
   return reg->granted_expires;
 }
 
-/* Where REGISTER goes: the outbound proxy, else the server. Names are
- * looked up here (blocking, once per attempt: a registrar is normally a
- * LAN address or a name in /etc/hosts). */
-static gboolean
-resolve_dest (SpRegistration *reg, GError **error)
+/* The address family our SIP binding speaks, for picking a resolved
+ * address we can reach. */
+static GSocketFamily
+binding_family (SpSipStack *stack)
 {
-  const char *proxy = sp_account_get_outbound_proxy (reg->account);
-  g_autofree char *host = NULL;
-  guint16 port = 0;
-  SpSipTransportKind kind = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP
-                                ? SP_SIP_TRANSPORT_TCP
-                                : SP_SIP_TRANSPORT_UDP;
+  SpSipPeer bound;
 
-  if (!sp_host_port_parse (proxy ? proxy : sp_account_get_server (reg->account), &host, &port,
-                           error))
-    return FALSE;
-  if (!g_hostname_is_ip_address (host))
-    {
-      g_autoptr (GResolver) resolver = g_resolver_get_default ();
-      GList *addresses = g_resolver_lookup_by_name (resolver, host, NULL, error);
-      g_autofree char *text = NULL;
-
-      if (addresses == NULL)
-        return FALSE;
-      text = g_inet_address_to_string (addresses->data);
-      g_resolver_free_addresses (addresses);
-      g_free (host);
-      host = g_steal_pointer (&text);
-    }
-  sp_sip_peer_init (&reg->dest, kind, host, port ? port : 5060);
-  reg->has_dest = TRUE;
-  return TRUE;
+  if (!sp_sip_transport_get_binding (sp_sip_stack_get_transport (stack), 0, &bound))
+    return G_SOCKET_FAMILY_INVALID;
+  return sp_ua_host_family (bound.host);
 }
 
 static SpSipMessage *
@@ -436,29 +418,63 @@ send_register (SpRegistration *reg, SpSipMessage *request)
   reg->ct = sp_sip_client_transaction_ref (ct);
 }
 
-void
-sp_registration_start (SpRegistration *reg)
+static void
+on_resolved (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SpSipMessage) request = NULL;
+  SpRegistration *reg = data;
+  SpSipPeer peer;
 
-  reg->active = TRUE;
-  reg->stopping = FALSE;
-  clear_timers (reg);
-  if (!resolve_dest (reg, &error))
+  if (!sp_ua_resolve_peer_finish (result, &peer, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* stopped or freed: @reg may be gone */
+  g_clear_object (&reg->resolving);
+  if (error != NULL)
     {
       fail_and_retry (reg, error->message, 0);
       return;
     }
+  reg->dest = peer;
+  reg->has_dest = TRUE;
   request = build_register (reg, sp_account_get_register_interval (reg->account));
   if (request == NULL)
     {
       fail_and_retry (reg, "bad server address", 0);
       return;
     }
+  send_register (reg, request);
+}
+
+void
+sp_registration_start (SpRegistration *reg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  const char *proxy = sp_account_get_outbound_proxy (reg->account);
+  guint16 port = 0;
+  SpSipTransportKind kind = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP
+                                ? SP_SIP_TRANSPORT_TCP
+                                : SP_SIP_TRANSPORT_UDP;
+
+  reg->active = TRUE;
+  reg->stopping = FALSE;
+  clear_timers (reg);
+  g_cancellable_cancel (reg->resolving);
+  g_clear_object (&reg->resolving);
+  /* REGISTER goes to the outbound proxy, else the server; a name is
+   * looked up each time (it may move), without blocking. */
+  if (!sp_host_port_parse (proxy ? proxy : sp_account_get_server (reg->account), &host, &port,
+                           &error))
+    {
+      fail_and_retry (reg, error->message, 0);
+      return;
+    }
   if (sp_account_get_status (reg->account) != SP_ACCOUNT_STATUS_REGISTERED)
     report (reg, SP_ACCOUNT_STATUS_REGISTERING, NULL, 0);
-  send_register (reg, request);
+  reg->resolving = g_cancellable_new ();
+  sp_ua_resolve_peer_async (host, port, kind, binding_family (reg->stack), reg->resolving,
+                            on_resolved, reg);
 }
 
 void
@@ -469,6 +485,8 @@ sp_registration_stop (SpRegistration *reg)
 
   reg->active = FALSE;
   clear_timers (reg);
+  g_cancellable_cancel (reg->resolving);
+  g_clear_object (&reg->resolving);
   if (status != SP_ACCOUNT_STATUS_REGISTERED && status != SP_ACCOUNT_STATUS_REGISTERING)
     {
       drop_transaction (reg);

@@ -826,6 +826,36 @@ def test_tcp_keepalive_and_flow_failure():
         a.close()
 
 
+def test_names_resolved():
+    """A server and a call target given by name (localhost, from /etc/hosts) are
+    looked up without blocking and reached at their address."""
+    peer = RawPeer("127.0.0.1")  # where localhost goes; the port is ours alone
+    port = peer.addr.rsplit(":", 1)[1]
+    a = Instance("a", ["--bind", "127.0.55.1:0", "--account", "sip:u1:pw1@localhost:" + port])
+    try:
+        a.wait("ready")
+        reg, src = peer.recv_request("REGISTER")
+        assert reg.startswith("REGISTER sip:localhost:%s SIP/2.0" % port), reg
+        peer.reply(reg, src, 200, "OK", ["Expires: 3600"])
+        a.wait("registered")
+        a.send("call sip:someone@localhost:" + port)
+        inv, src = peer.recv_request("INVITE")
+        assert inv.startswith("INVITE sip:someone@localhost:%s SIP/2.0" % port), inv
+        peer.reply(inv, src, 486, "Busy Here")
+        end = a.wait("ended")
+        assert end["code"] == 486, end
+        a.send("quit")
+        unreg, src = peer.recv_request("REGISTER")
+        peer.reply(unreg, src, 200, "OK", ["Expires: 0"])
+        assert a.exit_code() == 0
+    except BaseException:
+        sys.stderr.write(a.log())
+        raise
+    finally:
+        peer.close()
+        a.close()
+
+
 def test_info_dtmf_and_media_timeout():
     b = Instance("b", ["--bind", "127.0.55.2:0", "--auto-answer", "--media-timeout", "2"])
     uac = None
@@ -1322,6 +1352,7 @@ TESTS = {
     "timeout-408": test_timeout_408,
     "unavailable-480": test_unavailable_480,
     "tcp-keepalive": test_tcp_keepalive_and_flow_failure,
+    "names-resolved": test_names_resolved,
     "reinvite-challenged": test_reinvite_challenged,
     "second-call-holds-first": test_second_call_holds_first,
     "baresip-we-call": test_baresip_we_call,
