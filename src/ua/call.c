@@ -45,6 +45,8 @@ struct _SpCall
   guint auth_attempts;
   gboolean cancel_pending;
   GCancellable *resolving; /* the next hop's name being looked up */
+  char *contact_user;
+  SpSipTransportKind sip_kind; /* of our INVITE, or of theirs */
   char *local_host;
   SpMediaSession *media;
   SpOfferAnswer *oa;
@@ -132,6 +134,7 @@ sp_call_finalize (GObject *object)
   g_clear_pointer (&self->oa, sp_offer_answer_free);
   g_free (self->answer_sdp);
   g_clear_object (&self->resolving);
+  g_free (self->contact_user);
   g_clear_object (&self->stack);
   g_clear_object (&self->auth_account);
   g_clear_pointer (&self->invite, sp_sip_message_unref);
@@ -566,11 +569,24 @@ establish (SpCall *self)
 static void on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct,
                                 SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
 
+/* Bound to a wildcard, the stack's Contact would say 0.0.0.0: say where
+ * the peer reaches us instead. */
+static void
+set_contact (SpCall *self, SpSipMessage *msg)
+{
+  g_autofree char *contact =
+      sp_phone_dup_contact (self->phone, self->contact_user, self->local_host, self->sip_kind);
+
+  if (contact != NULL)
+    sp_sip_message_set_header (msg, "Contact", contact, NULL);
+}
+
 static gboolean
 send_invite (SpCall *self, GError **error)
 {
   SpSipClientTransaction *ct;
 
+  set_contact (self, self->invite);
   ct = sp_sip_stack_send_request (self->stack, self->invite, self->has_dest ? &self->dest : NULL,
                                   on_invite_response, self, error);
   if (ct == NULL)
@@ -697,7 +713,21 @@ on_next_hop_resolved (GObject *source, GAsyncResult *result, gpointer data)
     return;
   if (error == NULL)
     {
+      g_autofree char *local = sp_phone_dup_local_host_towards (self->phone, self->dest.host);
+
       self->has_dest = TRUE;
+      if (g_strcmp0 (local, self->local_host) != 0 && self->oa != NULL)
+        {
+          /* Bound to a wildcard: only now do we know our address. */
+          g_autofree char *offer = NULL;
+
+          g_free (self->local_host);
+          self->local_host = g_steal_pointer (&local);
+          sp_offer_answer_rollback (self->oa);
+          sp_offer_answer_set_local (self->oa, self->local_host, media_port (self), 0);
+          offer = sp_offer_answer_create_offer (self->oa);
+          set_body_sdp (self->invite, offer);
+        }
       send_invite (self, &error);
     }
   if (error != NULL)
@@ -721,7 +751,10 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   self->phone = phone;
   self->stack = g_object_ref (sp_phone_get_stack (phone));
   sp_phone_get_local_address (phone, &host, &port);
-  self->local_host = g_strdup (host);
+  self->local_host = sp_phone_dup_local_host_towards (phone, target->next_hop_host);
+  self->sip_kind = kind;
+  self->contact_user =
+      g_strdup (target->account ? sp_account_get_username (target->account) : NULL);
   if (target->account != NULL && sp_account_has_credentials (target->account))
     self->auth_account = g_object_ref (target->account);
   {
@@ -785,6 +818,8 @@ reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reaso
 {
   g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
 
+  if (status > 100 && status < 300)
+    set_contact (self, response);
   if (warning != NULL)
     {
       /* warn-text is a quoted-string: the peer's codec names go in it. */
@@ -803,14 +838,14 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
                         SpSipMessage *invite, gboolean busy)
 {
   g_autoptr (GError) error = NULL;
-  const char *host = NULL;
   const guint8 *body;
   gsize len = 0;
 
   self->phone = phone;
+  self->sip_kind = sp_sip_server_transaction_get_source (st)->kind;
   self->stack = g_object_ref (sp_phone_get_stack (phone));
-  sp_phone_get_local_address (phone, &host, NULL);
-  self->local_host = g_strdup (host);
+  self->local_host =
+      sp_phone_dup_local_host_towards (phone, sp_sip_server_transaction_get_source (st)->host);
   self->invite_st = sp_sip_server_transaction_ref (st);
   self->remote_invite = sp_sip_message_ref (invite);
   sp_sip_server_transaction_set_event_func (st, on_invite_server_event, self);
@@ -853,6 +888,7 @@ answer_incoming (SpCall *self, GError **error)
   sdp = self->late_offer ? sp_offer_answer_create_offer (self->oa)
                          : g_steal_pointer (&self->answer_sdp);
   set_body_sdp (ok, sdp);
+  set_contact (self, ok);
   if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
     return FALSE;
   dialog_id =
@@ -967,6 +1003,7 @@ handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request
     }
   ok = sp_sip_server_transaction_new_response (st, 200, NULL);
   set_body_sdp (ok, sdp);
+  set_contact (self, ok);
   sp_sip_stack_respond (self->stack, st, ok, NULL);
   if (len > 0)
     media_apply (self);
@@ -1169,6 +1206,7 @@ on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessag
 static gboolean
 send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error)
 {
+  set_contact (self, request);
   self->reinvite_pending = TRUE;
   if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
                                  g_object_ref (self), error) == NULL)

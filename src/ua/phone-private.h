@@ -15,6 +15,15 @@ SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
  * null devices (the GUI plugs ALSA in here). */
 void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
 guint sp_phone_get_media_timeout (SpPhone *self);
+/* Our address as @remote_host (an IP literal, or NULL) sees it: the bound
+ * address, or when bound to 0.0.0.0 / :: the one the route to it leaves
+ * from (the wildcard means nothing to a peer: in SDP it even means hold). */
+char *sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host);
+/* The Contact to put in a request or response we send from @local_host
+ * when the phone is bound to a wildcard (NULL otherwise: the stack's
+ * Contact is right). */
+char *sp_phone_dup_contact (SpPhone *self, const char *user, const char *local_host,
+                            SpSipTransportKind kind);
 /* A call reached ENDED: history, "call-ended", removal from the list. */
 void sp_phone_call_ended (SpPhone *self, SpCall *call);
 /* Holds every established call but @except. */

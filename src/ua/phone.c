@@ -8,6 +8,7 @@
 #include "ua/phone-private.h"
 #include "ua/registration.h"
 #include "ua/hostport.h"
+#include "ua/resolve.h"
 #include "ua/settings.h"
 #include "ua/target.h"
 
@@ -49,6 +50,9 @@ struct _SpPhone
   guint keepalive_interval; /* s */
   GNetworkMonitor *network_monitor;
   guint network_timer;
+  /* The mini-server sharing our stack sees requests first. */
+  SpPhoneRequestFilter filter;
+  gpointer filter_data;
 };
 
 G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
@@ -365,6 +369,14 @@ incoming_invite (SpPhone *self, SpSipServerTransaction *st, SpSipMessage *reques
   g_object_unref (call);
 }
 
+/* A dialog of the server sharing our stack has the Call-ID of one of our
+ * calls when that call goes through it: its ACKs are not ours. */
+static gboolean
+phone_filter_owns_dialog (SpPhone *self, SpSipDialog *dialog)
+{
+  return self->filter.owns_dialog != NULL && self->filter.owns_dialog (dialog, self->filter_data);
+}
+
 static gboolean
 on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request,
                   SpSipDialog *dialog, gpointer user_data)
@@ -372,6 +384,8 @@ on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *r
   SpPhone *self = user_data;
   SpCall *call;
 
+  if (self->filter.request != NULL && self->filter.request (st, request, dialog, self->filter_data))
+    return TRUE;
   if (self->shutdown_task != NULL)
     return FALSE;
   if (dialog != NULL)
@@ -392,7 +406,11 @@ static void
 on_stack_ack (SpSipStack *stack, SpSipMessage *ack, SpSipDialog *dialog, gpointer user_data)
 {
   SpPhone *self = user_data;
-  SpCall *call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
+  SpCall *call;
+
+  if (phone_filter_owns_dialog (self, dialog))
+    return;
+  call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
 
   if (call != NULL)
     sp_call_handle_ack (call, ack);
@@ -402,7 +420,11 @@ static void
 on_stack_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data)
 {
   SpPhone *self = user_data;
-  SpCall *call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
+  SpCall *call;
+
+  if (phone_filter_owns_dialog (self, dialog))
+    return;
+  call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
 
   if (call != NULL)
     sp_call_handle_ack_timeout (call);
@@ -687,6 +709,7 @@ sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GErro
   g_autoptr (SpTarget) target = NULL;
   g_autoptr (SpSipNameAddr) from = NULL;
   g_autofree char *peer = NULL;
+  g_autofree char *local = NULL;
   SpCall *call;
 
   g_return_val_if_fail (SP_IS_PHONE (self), NULL);
@@ -701,7 +724,8 @@ sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GErro
   target = sp_target_parse (target_text, account, error);
   if (target == NULL)
     return NULL;
-  from = sp_target_make_from (target->account, self->display_name, self->user, self->local_host,
+  local = sp_phone_dup_local_host_towards (self, target->next_hop_host);
+  from = sp_target_make_from (target->account, self->display_name, self->user, local,
                               self->local_port);
   if (from == NULL)
     {
@@ -843,6 +867,30 @@ sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error)
 
 /* ---- for calls ---------------------------------------------------------- */
 
+char *
+sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host)
+{
+  char *routed;
+
+  if (!sp_ua_host_is_wildcard (self->local_host))
+    return g_strdup (self->local_host);
+  routed = sp_ua_route_source (remote_host);
+  return routed ? routed : g_strdup (self->local_host);
+}
+
+char *
+sp_phone_dup_contact (SpPhone *self, const char *user, const char *local_host,
+                      SpSipTransportKind kind)
+{
+  g_autofree char *hp = NULL;
+
+  if (!sp_ua_host_is_wildcard (self->local_host) || sp_ua_host_is_wildcard (local_host))
+    return NULL;
+  hp = sp_host_port_to_string (local_host, self->local_port);
+  return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
+                          kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
+}
+
 SpSipStack *
 sp_phone_get_stack (SpPhone *self)
 {
@@ -896,4 +944,24 @@ sp_phone_call_ended (SpPhone *self, SpCall *call)
   /* Leave it in the list a moment so a UI can show how it ended. */
   g_object_set_data (G_OBJECT (call), "sp-phone", self);
   g_timeout_add_seconds (2, remove_ended_call, g_object_ref (call));
+}
+
+void
+sp_phone_set_request_filter (SpPhone *self, const SpPhoneRequestFilter *filter, gpointer user_data)
+{
+  g_return_if_fail (SP_IS_PHONE (self));
+
+  if (filter != NULL)
+    self->filter = *filter;
+  else
+    memset (&self->filter, 0, sizeof self->filter);
+  self->filter_data = filter != NULL ? user_data : NULL;
+}
+
+SpSipStack *
+sp_phone_get_sip_stack (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+
+  return self->stack;
 }

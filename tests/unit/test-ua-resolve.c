@@ -101,6 +101,25 @@ test_host_family (void)
   g_assert_cmpint (sp_ua_host_family (NULL), ==, G_SOCKET_FAMILY_INVALID);
 }
 
+/* The address a wildcard-bound phone shows: where the route leaves from.
+ * Linux sends to any 127/8 address from 127.0.0.1. */
+static void
+test_route_source (void)
+{
+  g_autofree char *v4 = sp_ua_route_source ("127.0.55.9");
+  g_autofree char *none = sp_ua_route_source ("pbx.example.com");
+  g_autofree char *any = sp_ua_route_source ("0.0.0.0");
+
+  g_assert_cmpstr (v4, ==, "127.0.0.1");
+  g_assert_null (none);
+  g_assert_null (any);
+  g_assert_true (sp_ua_host_is_wildcard ("0.0.0.0"));
+  g_assert_true (sp_ua_host_is_wildcard ("::"));
+  g_assert_false (sp_ua_host_is_wildcard ("127.0.0.1"));
+  g_assert_false (sp_ua_host_is_wildcard ("localhost"));
+  g_assert_false (sp_ua_host_is_wildcard (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -110,5 +129,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ua/resolve/bad-input", test_bad_input);
   g_test_add_func ("/ua/resolve/cancelled", test_cancelled);
   g_test_add_func ("/ua/resolve/host-family", test_host_family);
+  g_test_add_func ("/ua/resolve/route-source", test_route_source);
   return g_test_run ();
 }
