@@ -920,14 +920,30 @@ sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **si
               : sp_audio_null_new (SP_AUDIO_SINK);
 }
 
+typedef struct
+{
+  GWeakRef phone; /* the phone may be gone before the timeout */
+  SpCall *call;
+} EndedCall;
+
+static void
+ended_call_free (gpointer data)
+{
+  EndedCall *e = data;
+
+  g_weak_ref_clear (&e->phone);
+  g_object_unref (e->call);
+  g_free (e);
+}
+
 static gboolean
 remove_ended_call (gpointer data)
 {
-  g_autoptr (SpCall) call = data;
-  SpPhone *self = g_object_get_data (G_OBJECT (call), "sp-phone");
+  EndedCall *e = data;
+  g_autoptr (SpPhone) self = g_weak_ref_get (&e->phone);
   guint pos;
 
-  if (self != NULL && g_list_store_find (self->calls, call, &pos))
+  if (self != NULL && g_list_store_find (self->calls, e->call, &pos))
     g_list_store_remove (self->calls, pos);
   return G_SOURCE_REMOVE;
 }
@@ -942,8 +958,13 @@ sp_phone_call_ended (SpPhone *self, SpCall *call)
     g_message ("Call history not saved: %s", error->message);
   g_signal_emit (self, signals[SIGNAL_CALL_ENDED], 0, call);
   /* Leave it in the list a moment so a UI can show how it ended. */
-  g_object_set_data (G_OBJECT (call), "sp-phone", self);
-  g_timeout_add_seconds (2, remove_ended_call, g_object_ref (call));
+  {
+    EndedCall *e = g_new0 (EndedCall, 1);
+
+    g_weak_ref_init (&e->phone, self);
+    e->call = g_object_ref (call);
+    g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, 2, remove_ended_call, e, ended_call_free);
+  }
 }
 
 void
