@@ -5,6 +5,7 @@
 #include "ua/account.h"
 #include "ua/call.h"
 #include "ua/history.h"
+#include "sip/stack.h"
 #include "ua/siplog.h"
 
 G_BEGIN_DECLS
@@ -64,6 +65,22 @@ SpSipLog *sp_phone_get_sip_log (SpPhone *self);
 void sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error);
+
+/* A filter that sees each incoming request before the phone does: the
+ * mini-server sharing the phone's SIP stack. @request returns TRUE when
+ * it took the request; @owns_dialog claims dialogs whose ACKs and ACK
+ * timeouts the phone must leave alone. NULL removes it. */
+typedef struct
+{
+  gboolean (*request) (SpSipServerTransaction *st, SpSipMessage *request, SpSipDialog *dialog,
+                       gpointer user_data);
+  gboolean (*owns_dialog) (SpSipDialog *dialog, gpointer user_data);
+} SpPhoneRequestFilter;
+
+void sp_phone_set_request_filter (SpPhone *self, const SpPhoneRequestFilter *filter,
+                                  gpointer user_data);
+/* The SIP stack, once started (for the server sharing it). */
+SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
 
 /* Properties:
  *   "do-not-disturb" (gboolean): answer INVITEs with 486 Busy Here
