@@ -14,17 +14,12 @@
 #include "ua/ringer.h"
 #include "window.h"
 
-/* The log keeps the last few thousand messages: enough for a day of
- * calls, small enough to draw. */
-#define SIP_LOG_MAX_ENTRIES 5000
-
 struct _SpApplication
 {
   AdwApplication parent_instance;
 
   GSettings *settings;
   SpPhone *phone;
-  SpSipLog *sip_log;
   SpRinger *ringer;     /* while a call is incoming */
   gboolean ring_failed; /* said once per ringing spell, not per state change */
   /* A problem found before the window existed, shown when it appears. */
@@ -464,7 +459,6 @@ sp_application_finalize (GObject *object)
   g_clear_pointer (&self->ringer, sp_ringer_free);
   g_clear_object (&self->settings);
   g_clear_object (&self->phone);
-  g_clear_object (&self->sip_log);
   g_free (self->startup_error);
   G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
 }
@@ -485,7 +479,6 @@ sp_application_class_init (SpApplicationClass *klass)
 static void
 sp_application_init (SpApplication *self)
 {
-  self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
 }
 
 SpApplication *
@@ -544,7 +537,7 @@ SpSipLog *
 sp_application_get_sip_log (SpApplication *self)
 {
   g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
-  return self->sip_log;
+  return sp_phone_get_sip_log (self->phone);
 }
 
 SpPhone *

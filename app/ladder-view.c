@@ -329,10 +329,11 @@ sp_ladder_arrow_set_entry (SpLadderArrow *self, SpSipLogEntry *entry, guint posi
           g_strdup_printf (_ ("Message %u at %s s, from %s to %s"), position + 1, time,
                            sp_sip_log_entry_get_src (entry), sp_sip_log_entry_get_dst (entry));
 
+      /* GTK 4.8 reads the tooltip out as the description: keep them one. */
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), description);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       sp_sip_log_entry_get_summary (entry),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), sp_sip_log_entry_get_first_line (entry));
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -363,8 +364,12 @@ static void
 update_raw (SpLadderView *self)
 {
   const char *raw = sp_ladder_view_get_selected_raw (self);
+  guint selected = gtk_single_selection_get_selected (self->selection);
 
   gtk_text_buffer_set_text (self->raw_buffer, raw != NULL ? raw : "", -1);
+  /* A selection made from elsewhere (a screen reader, a test) comes into view. */
+  if (selected != GTK_INVALID_LIST_POSITION && self->list != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self->list), "list.scroll-to-item", "u", selected);
 }
 
 static void

@@ -18,8 +18,9 @@ struct _SpWindow
 
   SpApplication *app;           /* unowned: the application outlives its windows */
   GtkStringList *account_names; /* "Direct (no account)", then each account */
-  GtkStringList *log_calls;     /* "All messages", then each Call-ID seen */
-  GHashTable *log_call_ids;     /* Call-IDs already in log_calls */
+  GtkStringList *log_calls;     /* "All messages", then a label per Call-ID seen */
+  GPtrArray *log_call_ids;      /* the Call-ID of each log_calls entry (NULL first) */
+  GHashTable *log_call_seen;    /* Call-IDs already in log_calls */
   GtkCustomFilter *log_filter_func;
 
   AdwViewStack *stack;
@@ -645,16 +646,26 @@ on_log_changed (GListModel *log, guint position, guint removed, guint added, SpW
       g_autoptr (SpSipLogEntry) entry = g_list_model_get_item (log, i);
       const char *call_id = sp_sip_log_entry_get_call_id (entry);
 
-      if (call_id != NULL && !g_hash_table_contains (self->log_call_ids, call_id))
+      if (call_id != NULL && !g_hash_table_contains (self->log_call_seen, call_id))
         {
-          g_hash_table_add (self->log_call_ids, g_strdup (call_id));
-          gtk_string_list_append (self->log_calls, call_id);
+          gboolean sent = sp_sip_log_entry_get_direction (entry) == SP_SIP_LOG_DIRECTION_SENT;
+          const char *method = sp_sip_log_entry_get_method (entry);
+          /* People pick a dialog by what it was and with whom:
+           * "INVITE 127.0.0.101:5060", not by its Call-ID. */
+          g_autofree char *label = g_strdup_printf (
+              "%s %s", method != NULL ? method : sp_sip_log_entry_get_summary (entry),
+              sent ? sp_sip_log_entry_get_dst (entry) : sp_sip_log_entry_get_src (entry));
+
+          g_hash_table_add (self->log_call_seen, g_strdup (call_id));
+          g_ptr_array_add (self->log_call_ids, g_strdup (call_id));
+          gtk_string_list_append (self->log_calls, label);
         }
     }
   if (g_list_model_get_n_items (log) == 0)
     {
       guint n = g_list_model_get_n_items (G_LIST_MODEL (self->log_calls));
-      g_hash_table_remove_all (self->log_call_ids);
+      g_hash_table_remove_all (self->log_call_seen);
+      g_ptr_array_set_size (self->log_call_ids, 1);
       gtk_drop_down_set_selected (self->log_filter, 0);
       gtk_string_list_splice (self->log_calls, 1, n - 1, NULL);
     }
@@ -669,7 +680,8 @@ filter_log_entry (gpointer item, gpointer user_data)
 
   if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
     return TRUE;
-  call_id = gtk_string_list_get_string (self->log_calls, selected);
+  call_id =
+      selected < self->log_call_ids->len ? g_ptr_array_index (self->log_call_ids, selected) : NULL;
   return g_strcmp0 (call_id, sp_sip_log_entry_get_call_id (item)) == 0;
 }
 
@@ -686,7 +698,9 @@ setup_log_page (SpWindow *self)
   GtkFilterListModel *filtered;
 
   self->log_calls = gtk_string_list_new ((const char *const[]){ _ ("All messages"), NULL });
-  self->log_call_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->log_call_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->log_call_ids = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->log_call_ids, NULL);
   gtk_drop_down_set_model (self->log_filter, G_LIST_MODEL (self->log_calls));
   self->log_filter_func = gtk_custom_filter_new (filter_log_entry, self, NULL);
   filtered = gtk_filter_list_model_new (g_object_ref (log),
@@ -744,7 +758,8 @@ sp_window_dispose (GObject *object)
   g_clear_object (&self->account_names);
   g_clear_object (&self->log_calls);
   g_clear_object (&self->log_filter_func);
-  g_clear_pointer (&self->log_call_ids, g_hash_table_unref);
+  g_clear_pointer (&self->log_call_seen, g_hash_table_unref);
+  g_clear_pointer (&self->log_call_ids, g_ptr_array_unref);
   G_OBJECT_CLASS (sp_window_parent_class)->dispose (object);
 }
 

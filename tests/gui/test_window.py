@@ -358,6 +358,28 @@ if PART == "calls":
         check(wait_for(lambda: sum(1 for e in callee.events if e.get("event") == "ended")
                        > ended_before, "Escape to hang up") is True, "Escape hangs up the call")
 
+        # The Log page draws the calls' SIP messages as a ladder; an arrow is
+        # selectable and shows its raw message.
+        show_page(app, "Log")
+        # The newest messages are at the bottom; the INVITE row exists (for a
+        # screen reader) even when scrolled out of view.
+        arrow = wait_for(lambda: find(app, "image", name="INVITE SDP", visible=False),
+                         "the INVITE arrow")
+        if check(arrow is not None, "the Log page has an INVITE arrow"):
+            check(re.match(r"Message \d+ at [\d.]+ s, from 127\.0\.77\.1:5060 to 127\.0\.77\.",
+                           arrow.description) is not None,
+                  "the arrow's accessible description says where it went (%s)" % arrow.description)
+            flow = find(app, "list", name="Call flow")
+            chosen = False
+            if flow is not None and "Selection" in pyatspi.listInterfaces(flow):
+                chosen = flow.querySelection().selectChild(arrow.parent.getIndexInParent())
+            raw = find(app, "text", prefix="Selected SIP message")
+            check(chosen and raw is not None
+                  and wait_for(lambda: text_of(raw).startswith("INVITE sip:"), "the raw INVITE")
+                  is True, "selecting the arrow shows the raw message")
+            screenshot("log-ladder")
+        check_named(app, "the Log page with a call flow")
+
         show_page(app, "History")
         check(wait_for(lambda: find(app, "push button", prefix="Call back 127.0.77.101"), "history row")
               is not None, "the call is in the history with a Call back button")
