@@ -16,11 +16,16 @@ G_BEGIN_DECLS
  * media thread, which alone opens, reads, writes and closes it. Only
  * sp_audio_device_get_level () may be called from any thread.
  *
- * Pacing: a clocked device (ALSA) runs at its own hardware clock; reads
- * and writes never block longer than one period and return how much they
- * could move, so the media thread polls it on its period tick. An
- * unclocked device (WAV, null) moves whatever it is asked at once, and the
- * media thread paces itself with its own monotonic clock. */
+ * Pacing: a clocked device (ALSA) runs at its own hardware clock. Its
+ * reads and writes never wait at all: they move what the device can take
+ * or give right now and return that count, which is 0 when nothing is
+ * ready (an empty capture buffer, a full playback buffer). The media
+ * thread drives it from its own 10 ms tick, reading until a read returns
+ * 0 and writing until the sink holds enough; a read that waited for the
+ * next period would keep that loop reading forever, and any wait would
+ * stall every other call on the thread. An unclocked device (WAV, null)
+ * moves whatever it is asked at once, and the media thread paces itself
+ * with its own monotonic clock. */
 
 #define SP_AUDIO_ERROR (sp_audio_error_quark ())
 
@@ -58,11 +63,13 @@ typedef struct
   const char *type_name; /* "alsa", "wav", "null" */
   /* Opens at @rate (8000 or 16000), mono S16. */
   gboolean (*open) (SpAudioDevice *device, guint rate, GError **error);
-  /* Source only. Reads up to @n_frames; returns the number read (0 when a
-   * clocked device has nothing ready yet) or -1 with @error set. */
+  /* Source only. Reads up to @n_frames without waiting; returns the
+   * number read (0 when a clocked device has nothing ready yet) or -1
+   * with @error set. */
   gssize (*read) (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error);
-  /* Sink only. Writes up to @n_frames; returns the number accepted (fewer
-   * when a clocked device's buffer is full) or -1 with @error set. */
+  /* Sink only. Writes up to @n_frames without waiting; returns the number
+   * accepted (fewer, or 0, when a clocked device's buffer is full) or -1
+   * with @error set. */
   gssize (*write) (SpAudioDevice *device, const gint16 *frames, gsize n_frames, GError **error);
   /* Frames queued in the device and not yet played (sink) or captured and
    * not yet read (source); used for latency reporting. Optional. */

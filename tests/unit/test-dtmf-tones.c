@@ -92,29 +92,100 @@ test_receiver_once (void)
   g_string_free (got, TRUE);
 }
 
-static void
-check_tone (SpToneKind kind, double freq, guint on_ms, guint off_ms)
+/* Samples from @from to the first 10 ms of digital silence (the end of
+ * the "on" section), or @n. */
+static gsize
+find_silence (const gint16 *out, gsize n, gsize from, guint rate)
 {
-  g_autoptr (SpTone) tone = sp_tone_new (kind);
-  gsize n = 8000 * (on_ms + off_ms) / 1000 * 2;
+  gsize run = 0;
+
+  for (gsize i = from; i < n; i++)
+    {
+      run = out[i] == 0 ? run + 1 : 0;
+      if (run == rate / 100)
+        return i + 1 - run;
+    }
+  return n;
+}
+
+static gsize
+find_sound (const gint16 *out, gsize n, gsize from)
+{
+  for (gsize i = from; i < n; i++)
+    if (out[i] != 0)
+      return i;
+  return n;
+}
+
+/* Zero crossings a second over @n samples: twice the frequency of a
+ * single sine. */
+static double
+crossings_per_second (const gint16 *x, gsize n, guint rate)
+{
+  guint count = 0;
+
+  for (gsize i = 1; i < n; i++)
+    if ((x[i - 1] < 0) != (x[i] < 0))
+      count++;
+  return (double) count * rate / (double) n;
+}
+
+/* Two cadence cycles of @kind at @rate: the tone's frequency (its power
+ * dominates an octave above and below and 25 Hz off; a single tone's zero
+ * crossings give it to 1 %), the "on" and "off" lengths to within 10 ms,
+ * and loud/silent where they should be in the second cycle too. */
+static void
+check_tone (SpToneKind kind, guint rate, double freq, double freq2, guint on_ms, guint off_ms)
+{
+  g_autoptr (SpTone) tone = sp_tone_new_for_rate (kind, rate);
+  gsize cycle = (gsize) rate * (on_ms + off_ms) / 1000, n = 2 * cycle;
   g_autofree gint16 *out = g_new (gint16, n);
-  gsize on_mid = 8000 * on_ms / 2000, off_mid = 8000 * (on_ms + off_ms / 2) / 1000;
+  gsize on = (gsize) rate * on_ms / 1000, win = (gsize) rate / 5;
+  gsize on_mid = on / 2 - win / 2, off_mid = on + (gsize) rate * off_ms / 2000;
+  double tol = rate / 100.0;
+  double f[2] = { freq, freq2 };
 
   sp_tone_generate (tone, out, n);
-  /* Mid-"on": the tone, loud; mid-"off": silence. Second cycle too. */
-  g_assert_cmpfloat (goertzel_power (out + on_mid, 160, 8000, freq), >, 1e5);
-  g_assert_cmpfloat (goertzel_mean_square (out + off_mid, 160), <, 1.0);
-  g_assert_cmpfloat (goertzel_power (out + n / 2 + on_mid, 160, 8000, freq), >, 1e5);
+  for (guint k = 0; k < 2 && f[k] > 0; k++)
+    {
+      double p = goertzel_power (out + on_mid, win, rate, f[k]);
+      g_assert_cmpfloat (p, >, 1e5);
+      g_assert_cmpfloat (p, >, 100 * goertzel_power (out + on_mid, win, rate, f[k] * 2));
+      g_assert_cmpfloat (p, >, 100 * goertzel_power (out + on_mid, win, rate, f[k] / 2));
+      g_assert_cmpfloat (p, >, 100 * goertzel_power (out + on_mid, win, rate, f[k] + 25));
+      g_assert_cmpfloat (p, >, 100 * goertzel_power (out + on_mid, win, rate, f[k] - 25));
+    }
+  if (freq2 == 0)
+    g_assert_cmpfloat_with_epsilon (crossings_per_second (out + on_mid, win, rate) / 2, freq,
+                                    freq / 100);
+  g_assert_cmpfloat_with_epsilon ((double) find_silence (out, n, 0, rate), (double) on, tol);
+  g_assert_cmpfloat_with_epsilon ((double) find_sound (out, n, on), (double) cycle, tol);
+  g_assert_cmpfloat (goertzel_mean_square (out + off_mid, win / 2), <, 1.0);
+  g_assert_cmpfloat (goertzel_power (out + cycle + on_mid, win, rate, freq), >, 1e5);
 }
 
 static void
-test_tones (void)
+test_tones (gconstpointer data)
 {
-  check_tone (SP_TONE_RINGBACK, 425, 1000, 4000);
-  check_tone (SP_TONE_BUSY, 425, 500, 500);
-  check_tone (SP_TONE_CONGESTION, 425, 250, 250);
-  check_tone (SP_TONE_RING, 440, 2000, 4000);
-  check_tone (SP_TONE_RING, 480, 2000, 4000);
+  guint rate = GPOINTER_TO_UINT (data);
+
+  check_tone (SP_TONE_RINGBACK, rate, 425, 0, 1000, 4000);
+  check_tone (SP_TONE_BUSY, rate, 425, 0, 500, 500);
+  check_tone (SP_TONE_CONGESTION, rate, 425, 0, 250, 250);
+  check_tone (SP_TONE_RING, rate, 440, 480, 2000, 4000);
+}
+
+/* sp_tone_new is the 8 kHz tone. */
+static void
+test_tone_default_rate (void)
+{
+  g_autoptr (SpTone) a = sp_tone_new (SP_TONE_BUSY);
+  g_autoptr (SpTone) b = sp_tone_new_for_rate (SP_TONE_BUSY, 8000);
+  gint16 x[800], y[800];
+
+  sp_tone_generate (a, x, G_N_ELEMENTS (x));
+  sp_tone_generate (b, y, G_N_ELEMENTS (y));
+  g_assert_cmpmem (x, sizeof x, y, sizeof y);
 }
 
 int
@@ -123,6 +194,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dtmf/sender-sequence", test_sender_sequence);
   g_test_add_func ("/dtmf/receiver-once", test_receiver_once);
-  g_test_add_func ("/tones/cadences", test_tones);
+  g_test_add_data_func ("/tones/cadences-8k", GUINT_TO_POINTER (8000), test_tones);
+  g_test_add_data_func ("/tones/cadences-16k", GUINT_TO_POINTER (16000), test_tones);
+  g_test_add_func ("/tones/default-rate", test_tone_default_rate);
   return g_test_run ();
 }
