@@ -1,0 +1,862 @@
+#include "server/b2bua.h"
+
+#include "sip/sdp.h"
+
+#include <string.h>
+
+typedef struct _Call Call;
+
+/* One INVITE of the callee leg (one per contact when forking). It lives
+ * until its final response, even when its call ended before (a late 2xx
+ * then gets a BYE). The b2bua's own_branches table owns it. */
+typedef struct
+{
+  SpB2bua *b2bua;
+  Call *call;                 /* NULL once detached from its call */
+  SpSipClientTransaction *ct; /* a reference */
+  char *via_branch;
+  guint final_status;
+  char *reason;
+} Branch;
+
+struct _Call
+{
+  SpB2bua *b2bua;
+  char *id;
+  SpSipServerTransaction *st; /* the caller's INVITE */
+  SpSipMessage *invite;
+  char *a_dialog_id;
+  SpSipDialog *a_dialog;
+  SpSipDialog *b_dialog;
+  char *b_dialog_id;
+  GPtrArray *branches; /* Branch *, not owned */
+  SpRelayCall *relay;
+  char *a_sdp; /* what we last sent each side, to answer re-INVITEs */
+  char *b_sdp;
+  char *caller_user; /* authenticated user, or NULL */
+  SpServerCall info;
+  gboolean answered;
+  gboolean final_sent;
+  guint best_status; /* of the failed branches so far */
+  char *best_reason;
+};
+
+struct _SpB2bua
+{
+  SpSipStack *stack;
+  SpAuthenticator *auth;
+  SpUserDb *users;
+  SpRouter *router;
+  SpLocationStore *locations;
+  SpServerCallList *calls_model;
+  SpRelay *relay;
+  gboolean challenge_bye;
+  SpB2buaEvents events;
+  gpointer events_data;
+  GHashTable *calls;        /* id -> Call (owned through call_free) */
+  GHashTable *dialogs;      /* dialog id -> Call */
+  GHashTable *own_branches; /* Via branch of our INVITEs -> Branch (owned) */
+};
+
+static void call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status);
+
+static void
+branch_free (gpointer data)
+{
+  Branch *branch = data;
+
+  /* No more responses to a branch that is gone. */
+  sp_sip_client_transaction_detach (branch->ct);
+  sp_sip_client_transaction_unref (branch->ct);
+  g_free (branch->via_branch);
+  g_free (branch->reason);
+  g_free (branch);
+}
+
+/* The branch got its final response: forget it. */
+static void
+branch_finish (Branch *branch)
+{
+  if (branch->call != NULL)
+    g_ptr_array_remove (branch->call->branches, branch);
+  g_hash_table_remove (branch->b2bua->own_branches, branch->via_branch);
+}
+
+SpB2bua *
+sp_b2bua_new (SpSipStack *stack, SpAuthenticator *auth, SpUserDb *users, SpRouter *router,
+              SpLocationStore *locations, SpServerCallList *calls)
+{
+  SpB2bua *self = g_new0 (SpB2bua, 1);
+
+  self->stack = stack;
+  self->auth = auth;
+  self->users = users;
+  self->router = router;
+  self->locations = locations;
+  self->calls_model = calls;
+  self->challenge_bye = TRUE;
+  self->calls = g_hash_table_new (g_str_hash, g_str_equal);
+  self->dialogs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->own_branches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, branch_free);
+  return self;
+}
+
+void
+sp_b2bua_end_all (SpB2bua *self)
+{
+  GList *calls = g_hash_table_get_values (self->calls);
+
+  for (GList *l = calls; l != NULL; l = l->next)
+    call_end (l->data, TRUE, TRUE, 503);
+  g_list_free (calls);
+}
+
+void
+sp_b2bua_free (SpB2bua *self)
+{
+  if (self == NULL)
+    return;
+  sp_b2bua_end_all (self);
+  /* Branches still waiting for a final response are detached and freed. */
+  g_hash_table_unref (self->calls);
+  g_hash_table_unref (self->dialogs);
+  g_hash_table_unref (self->own_branches);
+  g_free (self);
+}
+
+void
+sp_b2bua_set_events (SpB2bua *self, const SpB2buaEvents *events, gpointer user_data)
+{
+  self->events = *events;
+  self->events_data = user_data;
+}
+
+void
+sp_b2bua_set_relay (SpB2bua *self, SpRelay *relay)
+{
+  self->relay = relay;
+}
+
+void
+sp_b2bua_set_challenge_bye (SpB2bua *self, gboolean challenge)
+{
+  self->challenge_bye = challenge;
+}
+
+guint
+sp_b2bua_get_n_calls (SpB2bua *self)
+{
+  return g_hash_table_size (self->calls);
+}
+
+/* ---- SDP ---------------------------------------------------------------- */
+
+/* @body with the audio stream moved to @host:@port; @remote_host and
+ * @remote_port get where the phone said it receives. NULL when the body
+ * is no usable SDP. */
+static char *
+rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, char **remote_host,
+             guint16 *remote_port)
+{
+  g_autoptr (SpSdpSession) sdp = NULL;
+  SpSdpMedia *media;
+  const SpSdpConnection *c;
+  SpSdpAddrType type = strchr (host, ':') ? SP_SDP_ADDR_IP6 : SP_SDP_ADDR_IP4;
+
+  if (body == NULL || len == 0)
+    return NULL;
+  sdp = sp_sdp_session_parse ((const char *) body, len, NULL);
+  if (sdp == NULL)
+    return NULL;
+  media = sp_sdp_session_find_media (sdp, "audio");
+  c = media ? sp_sdp_media_get_effective_connection (media) : NULL;
+  if (media == NULL || c == NULL)
+    return NULL;
+  *remote_host = g_strdup (c->address);
+  *remote_port = (guint16) sp_sdp_media_get_port (media);
+  sp_sdp_session_set_origin_address (sdp, type, host);
+  sp_sdp_session_set_connection (sdp, type, host);
+  if (sp_sdp_media_get_connection (media) != NULL)
+    sp_sdp_media_set_connection (media, type, host);
+  sp_sdp_media_set_port (media, port);
+  sp_sdp_media_remove_attribute (media, "rtcp");
+  return sp_sdp_session_to_string (sdp);
+}
+
+/* The body to send to @side for a body received from the other side,
+ * with the relay learning where that other side receives. */
+static char *
+media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
+{
+  gsize len = 0;
+  const guint8 *body = sp_sip_message_get_body (from_msg, &len);
+  g_autofree char *remote_host = NULL;
+  guint16 remote_port = 0;
+  char *out;
+
+  if (body == NULL || len == 0)
+    return NULL;
+  if (call->relay == NULL)
+    return g_strndup ((const char *) body, len);
+  out = rewrite_sdp (body, len, sp_relay_get_host (call->b2bua->relay),
+                     sp_relay_call_get_port (call->relay, to_side), &remote_host, &remote_port);
+  if (out != NULL)
+    sp_relay_call_set_remote (call->relay,
+                              to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A,
+                              remote_host, remote_port);
+  return out;
+}
+
+static void
+set_sdp_body (SpSipMessage *msg, const char *sdp)
+{
+  if (sdp != NULL)
+    sp_sip_message_set_body (msg, "application/sdp", (const guint8 *) sdp, strlen (sdp));
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static void
+update_state (Call *call, const char *state, gint64 answered)
+{
+  g_free (call->info.state);
+  call->info.state = g_strdup (state);
+  if (answered)
+    call->info.answered = answered;
+  sp_server_call_list_set_state (call->b2bua->calls_model, call->id, state, answered);
+}
+
+static void
+call_free (Call *call)
+{
+  g_clear_pointer (&call->st, sp_sip_server_transaction_unref);
+  g_clear_pointer (&call->invite, sp_sip_message_unref);
+  g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
+  g_clear_pointer (&call->b_dialog, sp_sip_dialog_unref);
+  g_free (call->a_dialog_id);
+  g_free (call->b_dialog_id);
+  g_ptr_array_unref (call->branches);
+  g_free (call->a_sdp);
+  g_free (call->b_sdp);
+  g_free (call->caller_user);
+  g_free (call->best_reason);
+  g_free (call->id);
+  g_free (call->info.id);
+  g_free (call->info.caller);
+  g_free (call->info.called);
+  g_free (call->info.callee);
+  g_free (call->info.state);
+  g_free (call);
+}
+
+static void
+on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                 SpSipDialog *dialog, gpointer user_data)
+{
+  if (sp_sip_message_get_status (response) >= 300)
+    g_debug ("BYE answered %u", sp_sip_message_get_status (response));
+}
+
+static void
+send_bye (SpB2bua *self, SpSipDialog *dialog)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (sp_sip_dialog_get_state (dialog) == SP_SIP_DIALOG_TERMINATED)
+    return;
+  if (!sp_sip_stack_send_in_dialog (self->stack, dialog, "BYE", on_bye_response, NULL, &error))
+    g_debug ("BYE not sent: %s", error->message);
+  sp_sip_stack_remove_dialog (self->stack, dialog);
+}
+
+static void
+cancel_branches (Call *call, Branch *except)
+{
+  for (guint i = 0; i < call->branches->len; i++)
+    {
+      Branch *b = g_ptr_array_index (call->branches, i);
+      if (b != except && b->final_status == 0 && b->ct != NULL)
+        sp_sip_client_transaction_cancel (b->ct, NULL, NULL);
+    }
+}
+
+/* Tears the call down: BYE to the legs that are still up (@bye_a /
+ * @bye_b say which ones still need it), CANCEL to branches still
+ * ringing, relay ports freed, the call forgotten. */
+static void
+call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
+{
+  SpB2bua *self = call->b2bua;
+
+  cancel_branches (call, NULL);
+  for (guint i = 0; i < call->branches->len; i++)
+    ((Branch *) g_ptr_array_index (call->branches, i))->call = NULL;
+  g_ptr_array_set_size (call->branches, 0);
+  if (!call->final_sent)
+    {
+      call->final_sent = TRUE;
+      sp_sip_stack_reply (self->stack, call->st, status >= 300 ? status : 500, NULL);
+    }
+  if (call->a_dialog != NULL && bye_a)
+    send_bye (self, call->a_dialog);
+  if (call->b_dialog != NULL && bye_b)
+    send_bye (self, call->b_dialog);
+  if (call->a_dialog_id)
+    g_hash_table_remove (self->dialogs, call->a_dialog_id);
+  if (call->b_dialog_id)
+    g_hash_table_remove (self->dialogs, call->b_dialog_id);
+  sp_sip_server_transaction_set_event_func (call->st, NULL, NULL);
+  g_clear_pointer (&call->relay, sp_relay_call_free);
+  sp_server_call_list_remove (self->calls_model, call->id);
+  g_hash_table_remove (self->calls, call->id);
+  g_message ("call %s ended (%u)", call->id, call->answered ? 200 : status);
+  if (self->events.call_ended)
+    self->events.call_ended (&call->info, call->answered ? 200 : status, self->events_data);
+  call_free (call);
+}
+
+/* Our To tag's dialog with the caller, once a 1xx/2xx created it. */
+static void
+track_a_dialog (Call *call)
+{
+  SpB2bua *self = call->b2bua;
+  const SpSipNameAddr *from = sp_sip_message_get_from (call->invite);
+  g_autofree char *id = NULL;
+  SpSipDialog *dialog;
+
+  if (call->a_dialog != NULL)
+    return;
+  id = g_strdup_printf ("%s|%s|%s", sp_sip_message_get_call_id (call->invite),
+                        sp_sip_server_transaction_get_to_tag (call->st),
+                        sp_sip_name_addr_get_tag (from) ? sp_sip_name_addr_get_tag (from) : "");
+  dialog = sp_sip_stack_lookup_dialog (self->stack, id);
+  if (dialog == NULL)
+    return;
+  call->a_dialog = sp_sip_dialog_ref (dialog);
+  call->a_dialog_id = g_strdup (id);
+  g_hash_table_insert (self->dialogs, g_steal_pointer (&id), call);
+}
+
+static guint
+map_failure (guint status)
+{
+  /* The callee wanted credentials we do not have: not the caller's
+   * business. */
+  if (status == 401 || status == 407)
+    return 480;
+  if (status == 0)
+    return 480;
+  return status;
+}
+
+static void
+branch_failed (Call *call, Branch *branch, SpSipMessage *response)
+{
+  guint status = sp_sip_message_get_status (response);
+  guint best;
+
+  branch->final_status = status;
+  /* A 6xx ends the search; among the rest, a busy callee tells more
+   * than the lowest number. */
+  if (call->best_status == 0 || status >= 600 || (call->best_status < 600 && status == 486))
+    {
+      call->best_status = status;
+      g_free (call->best_reason);
+      call->best_reason = g_strdup (sp_sip_message_get_reason (response));
+    }
+  if (status >= 600)
+    cancel_branches (call, branch);
+  for (guint i = 0; i < call->branches->len; i++)
+    if (((Branch *) g_ptr_array_index (call->branches, i))->final_status == 0)
+      return; /* others still trying */
+  if (call->b_dialog != NULL)
+    return;
+  best = map_failure (call->best_status);
+  if (!call->final_sent)
+    {
+      call->final_sent = TRUE;
+      sp_sip_stack_reply (call->b2bua->stack, call->st, best,
+                          best == call->best_status ? call->best_reason : NULL);
+    }
+  call_end (call, FALSE, FALSE, best);
+}
+
+static void
+branch_provisional (Call *call, SpSipMessage *response)
+{
+  SpB2bua *self = call->b2bua;
+  guint status = sp_sip_message_get_status (response);
+  g_autoptr (SpSipMessage) out = NULL;
+  g_autofree char *sdp = NULL;
+
+  if (status == 100 || call->answered || call->final_sent)
+    return;
+  out = sp_sip_server_transaction_new_response (call->st, status,
+                                                sp_sip_message_get_reason (response));
+  sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
+  set_sdp_body (out, sdp);
+  if (sdp != NULL)
+    {
+      g_free (call->a_sdp);
+      call->a_sdp = g_steal_pointer (&sdp);
+    }
+  sp_sip_stack_respond (self->stack, call->st, out, NULL);
+  track_a_dialog (call);
+  update_state (call, "ringing", 0);
+}
+
+static void
+branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog *dialog)
+{
+  SpB2bua *self = call->b2bua;
+  g_autoptr (SpSipMessage) out = NULL;
+  g_autofree char *sdp = NULL;
+
+  branch->final_status = sp_sip_message_get_status (response);
+  if (call->b_dialog != NULL)
+    {
+      /* A 2xx retransmission of the winner, or a second answer. */
+      if (call->b_dialog != dialog && dialog != NULL)
+        send_bye (self, dialog);
+      return;
+    }
+  if (dialog == NULL)
+    {
+      call_end (call, FALSE, FALSE, 500);
+      return;
+    }
+  call->answered = TRUE;
+  call->b_dialog = sp_sip_dialog_ref (dialog);
+  call->b_dialog_id = sp_sip_dialog_dup_id (dialog);
+  g_hash_table_insert (self->dialogs, g_strdup (call->b_dialog_id), call);
+  cancel_branches (call, branch);
+
+  out = sp_sip_server_transaction_new_response (call->st, sp_sip_message_get_status (response),
+                                                sp_sip_message_get_reason (response));
+  sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
+  if (sdp == NULL && call->a_sdp != NULL)
+    sdp = g_strdup (call->a_sdp);
+  set_sdp_body (out, sdp);
+  g_free (call->a_sdp);
+  call->a_sdp = g_steal_pointer (&sdp);
+  call->final_sent = TRUE;
+  sp_sip_stack_respond (self->stack, call->st, out, NULL);
+  track_a_dialog (call);
+  update_state (call, "answered", g_get_real_time () / G_USEC_PER_SEC);
+}
+
+static void
+on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                    SpSipDialog *dialog, gpointer user_data)
+{
+  Branch *branch = user_data;
+  Call *call = branch->call;
+  guint status = sp_sip_message_get_status (response);
+
+  if (call == NULL)
+    {
+      /* The call is over: an answer that arrives now is hung up. */
+      if (status >= 200 && status < 300 && dialog != NULL)
+        send_bye (branch->b2bua, dialog);
+    }
+  else if (status < 200)
+    branch_provisional (call, response);
+  else if (status < 300)
+    branch_answered (call, branch, response, dialog);
+  else
+    branch_failed (call, branch, response);
+  if (status >= 200)
+    branch_finish (branch);
+}
+
+static gboolean
+start_branch (Call *call, const SpSipUri *target, const char *to, int max_forwards,
+              const char *offer)
+{
+  SpB2bua *self = call->b2bua;
+  const SpSipNameAddr *from = sp_sip_message_get_from (call->invite);
+  const SpSipUri *ruri = sp_sip_message_get_request_uri (call->invite);
+  g_autofree char *from_value = NULL;
+  g_autoptr (SpSipUri) from_uri = NULL;
+  g_autofree char *from_text = NULL;
+  g_autoptr (SpSipMessage) request = NULL;
+  g_autofree char *mf = g_strdup_printf ("%d", max_forwards);
+  g_autoptr (GError) error = NULL;
+  SpSipClientTransaction *ct;
+  Branch *branch;
+
+  /* The caller as the server knows them: user@server, as Yate does. */
+  from_uri = sp_sip_uri_new (SP_URI_SCHEME_SIP, call->info.caller, sp_sip_uri_get_host (ruri),
+                             sp_sip_uri_get_port (ruri));
+  from_text = sp_sip_uri_to_string (from_uri);
+  if (from->display_name != NULL)
+    {
+      g_autofree char *escaped = g_strescape (from->display_name, NULL);
+      from_value = g_strdup_printf ("\"%s\" <%s>", escaped, from_text);
+    }
+  else
+    from_value = g_strdup_printf ("<%s>", from_text);
+  request = sp_sip_stack_new_request (self->stack, "INVITE", target, from_value, to, 1);
+  if (request == NULL)
+    return FALSE;
+  sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
+  set_sdp_body (request, offer);
+
+  branch = g_new0 (Branch, 1);
+  branch->b2bua = self;
+  branch->call = call;
+  ct = sp_sip_stack_send_request (self->stack, request, NULL, on_branch_response, branch, &error);
+  if (ct == NULL)
+    {
+      g_message ("callee leg not sent: %s", error->message);
+      g_free (branch);
+      return FALSE;
+    }
+  branch->ct = sp_sip_client_transaction_ref (ct);
+  branch->via_branch = g_strdup (sp_sip_client_transaction_get_branch (ct));
+  g_hash_table_insert (self->own_branches, branch->via_branch, branch);
+  g_ptr_array_add (call->branches, branch);
+  return TRUE;
+}
+
+static void
+on_caller_event (SpSipServerTransaction *st, SpSipServerEvent event, gpointer user_data)
+{
+  Call *call = user_data;
+
+  if (event == SP_SIP_SERVER_EVENT_CANCELLED)
+    {
+      /* The layer already answered 487. */
+      call->final_sent = TRUE;
+      call_end (call, FALSE, FALSE, 487);
+    }
+}
+
+gboolean
+sp_b2bua_is_own_request (SpB2bua *self, const SpSipMessage *request)
+{
+  const SpSipVia *via = sp_sip_message_get_via (request);
+
+  return via != NULL && via->branch != NULL &&
+         g_hash_table_contains (self->own_branches, via->branch);
+}
+
+gboolean
+sp_b2bua_owns_dialog (SpB2bua *self, SpSipDialog *dialog)
+{
+  g_autofree char *id = NULL;
+
+  if (dialog == NULL || g_hash_table_size (self->dialogs) == 0)
+    return FALSE;
+  id = sp_sip_dialog_dup_id (dialog);
+  return g_hash_table_contains (self->dialogs, id);
+}
+
+/* ---- the caller's INVITE ---------------------------------------------- */
+
+static void
+reply_challenge (SpB2bua *self, SpSipServerTransaction *st, gboolean stale, gint64 now)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
+
+  sp_authenticator_add_challenges (self->auth, response, stale, now);
+  sp_sip_stack_respond (self->stack, st, response, NULL);
+}
+
+/* Authenticates the caller. TRUE to go on (@username set when they
+ * authenticated), FALSE when answered. */
+static gboolean
+authenticate_caller (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
+                     const char *from_user, gint64 now, char **username)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+
+  if (sp_sip_message_get_header (request, "Authorization") == NULL)
+    {
+      /* Our own users must prove who they are; strangers (another
+       * server forwarding to us) are left to the routes' noauth rule. */
+      if (from_user == NULL || sp_user_db_lookup (self->users, from_user) == NULL)
+        return TRUE;
+      reply_challenge (self, st, FALSE, now);
+      return FALSE;
+    }
+  switch (sp_authenticator_check (self->auth, request, source->host, now, username))
+    {
+      case SP_AUTH_OK:
+        return TRUE;
+      case SP_AUTH_CHALLENGE:
+        reply_challenge (self, st, FALSE, now);
+        return FALSE;
+      case SP_AUTH_STALE:
+        reply_challenge (self, st, TRUE, now);
+        return FALSE;
+      case SP_AUTH_FAILED:
+      default:
+        sp_sip_stack_reply (self->stack, st, 403, NULL);
+        return FALSE;
+    }
+}
+
+static Call *
+call_new (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, const char *caller,
+          const char *called, const char *callee)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->b2bua = self;
+  call->st = sp_sip_server_transaction_ref (st);
+  call->invite = sp_sip_message_ref (request);
+  call->branches = g_ptr_array_new ();
+  call->id = g_strdup (sp_sip_message_get_call_id (request));
+  call->info.id = g_strdup (call->id);
+  call->info.caller = g_strdup (caller);
+  call->info.called = g_strdup (called);
+  call->info.callee = g_strdup (callee);
+  call->info.state = g_strdup ("routing");
+  call->info.started = g_get_real_time () / G_USEC_PER_SEC;
+  if (sp_sip_server_transaction_get_to_tag (st) == NULL)
+    {
+      g_autofree char *tag = sp_sip_random_token (10);
+      sp_sip_server_transaction_set_to_tag (st, tag);
+    }
+  return call;
+}
+
+/* The contacts to try: a user's bindings, or the forward URI. */
+static GPtrArray *
+route_targets (SpB2bua *self, const SpRoute *route, gint64 now, guint *status)
+{
+  GPtrArray *targets = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_sip_uri_free);
+
+  if (route->kind == SP_ROUTE_FORWARD)
+    {
+      SpSipUri *uri = sp_sip_uri_parse (route->target, -1, NULL);
+      if (uri != NULL)
+        g_ptr_array_add (targets, uri);
+      *status = 404;
+      return targets;
+    }
+  {
+    g_autoptr (GPtrArray) bindings = sp_location_store_lookup (self->locations, route->target, now);
+    for (guint i = 0; i < bindings->len; i++)
+      {
+        const SpBinding *b = g_ptr_array_index (bindings, i);
+        SpSipUri *uri = sp_sip_uri_parse (b->contact, -1, NULL);
+        if (uri != NULL)
+          g_ptr_array_add (targets, uri);
+      }
+  }
+  *status = 480; /* known but not registered */
+  return targets;
+}
+
+static char *
+dup_uri_user (const SpSipUri *uri)
+{
+  if (uri == NULL || sp_sip_uri_get_user (uri) == NULL)
+    return NULL;
+  return sp_sip_uri_dup_user_unescaped (uri, NULL);
+}
+
+static void
+start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, const SpRoute *route,
+            const char *caller, const char *called, gint64 now)
+{
+  g_autoptr (GPtrArray) targets = NULL;
+  guint fail_status = 404;
+  int mf = sp_sip_message_get_max_forwards (request);
+  g_autofree char *to = NULL;
+  g_autofree char *offer = NULL;
+  const SpSipUri *ruri = sp_sip_message_get_request_uri (request);
+  Call *call;
+  guint started = 0;
+
+  targets = route_targets (self, route, now, &fail_status);
+  if (targets->len == 0)
+    {
+      sp_sip_stack_reply (self->stack, st, fail_status, NULL);
+      return;
+    }
+  call = call_new (self, st, request, caller, called, route->target);
+  if (!sp_server_call_list_add (self->calls_model, &call->info) ||
+      g_hash_table_contains (self->calls, call->id))
+    {
+      sp_sip_stack_reply (self->stack, st, 482, "Call-ID in use");
+      call_free (call);
+      return;
+    }
+  g_hash_table_insert (self->calls, call->id, call);
+  sp_sip_server_transaction_set_event_func (st, on_caller_event, call);
+  if (self->relay != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      call->relay = sp_relay_call_new (self->relay, &error);
+      if (call->relay == NULL)
+        {
+          g_warning ("relay: %s", error->message);
+          call_end (call, FALSE, FALSE, 503);
+          return;
+        }
+    }
+  offer = media_for_side (call, SP_RELAY_SIDE_B, request);
+  if (route->kind == SP_ROUTE_FORWARD)
+    to = g_strdup_printf ("<%s>", route->target);
+  else
+    {
+      g_autoptr (SpSipUri) to_uri = sp_sip_uri_new (
+          SP_URI_SCHEME_SIP, route->target, sp_sip_uri_get_host (ruri), sp_sip_uri_get_port (ruri));
+      g_autofree char *text = sp_sip_uri_to_string (to_uri);
+      to = g_strdup_printf ("<%s>", text);
+    }
+  for (guint i = 0; i < targets->len; i++)
+    started +=
+        start_branch (call, g_ptr_array_index (targets, i), to, (mf < 0 ? 70 : mf) - 1, offer);
+  if (started == 0)
+    {
+      call_end (call, FALSE, FALSE, 480);
+      return;
+    }
+  call->b_sdp = g_steal_pointer (&offer);
+  g_message ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target,
+             started);
+  if (self->events.call_started)
+    self->events.call_started (&call->info, self->events_data);
+}
+
+void
+sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
+                        gint64 now)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  const SpSipNameAddr *from = sp_sip_message_get_from (request);
+  g_autofree char *from_user = dup_uri_user (from ? from->uri : NULL);
+  g_autofree char *called = dup_uri_user (sp_sip_message_get_request_uri (request));
+  g_autofree char *username = NULL;
+  g_autoptr (SpRoute) route = NULL;
+
+  if (!authenticate_caller (self, st, request, from_user, now, &username))
+    return;
+  if (sp_sip_message_get_max_forwards (request) == 0)
+    {
+      sp_sip_stack_reply (self->stack, st, 483, NULL);
+      return;
+    }
+  if (called == NULL)
+    {
+      sp_sip_stack_reply (self->stack, st, 404, NULL);
+      return;
+    }
+  route = sp_router_route_call (self->router, called, from_user, username ? username : "",
+                                source->host);
+  switch (route->kind)
+    {
+      case SP_ROUTE_CHALLENGE:
+        reply_challenge (self, st, FALSE, now);
+        return;
+      case SP_ROUTE_REJECT:
+      case SP_ROUTE_NO_ROUTE:
+        sp_sip_stack_reply (self->stack, st, route->status ? route->status : 404, NULL);
+        return;
+      case SP_ROUTE_LOCAL:
+      case SP_ROUTE_FORWARD:
+      default:
+        break;
+    }
+  if (route->target == NULL)
+    {
+      sp_sip_stack_reply (self->stack, st, 404, NULL);
+      return;
+    }
+  start_call (self, st, request, route, username ? username : (from_user ? from_user : ""), called,
+              now);
+  if (username != NULL)
+    {
+      Call *call = g_hash_table_lookup (self->calls, sp_sip_message_get_call_id (request));
+      if (call != NULL)
+        call->caller_user = g_strdup (username);
+    }
+}
+
+/* ---- in-dialog requests ----------------------------------------------- */
+
+static gboolean
+handle_bye (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
+            gboolean from_a, gint64 now)
+{
+  if (from_a && self->challenge_bye && call->caller_user != NULL)
+    {
+      const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+      g_autofree char *user = NULL;
+
+      switch (sp_authenticator_check (self->auth, request, source->host, now, &user))
+        {
+          case SP_AUTH_OK:
+            if (g_strcmp0 (user, call->caller_user) == 0)
+              break;
+            sp_sip_stack_reply (self->stack, st, 403, NULL);
+            return TRUE;
+          case SP_AUTH_CHALLENGE:
+          case SP_AUTH_STALE:
+            reply_challenge (self, st, FALSE, now);
+            return TRUE;
+          case SP_AUTH_FAILED:
+          default:
+            sp_sip_stack_reply (self->stack, st, 403, NULL);
+            return TRUE;
+        }
+    }
+  /* 2xx to BYE: the stack forgets that dialog. */
+  sp_sip_stack_reply (self->stack, st, 200, NULL);
+  if (from_a)
+    g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
+  else
+    g_clear_pointer (&call->b_dialog, sp_sip_dialog_unref);
+  call_end (call, TRUE, TRUE, 200);
+  return TRUE;
+}
+
+gboolean
+sp_b2bua_handle_in_dialog (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
+                           SpSipDialog *dialog, gint64 now)
+{
+  g_autofree char *id = sp_sip_dialog_dup_id (dialog);
+  Call *call = g_hash_table_lookup (self->dialogs, id);
+  gboolean from_a;
+
+  if (call == NULL)
+    return FALSE;
+  from_a = g_strcmp0 (id, call->a_dialog_id) == 0;
+  switch (sp_sip_message_get_method_id (request))
+    {
+      case SP_SIP_METHOD_BYE:
+        return handle_bye (self, call, st, request, from_a, now);
+      case SP_SIP_METHOD_INVITE:
+        {
+          /* Hold or resume: the relay keeps both streams where they are,
+           * so the side keeps what we offered it before. */
+          const char *sdp = from_a ? call->a_sdp : call->b_sdp;
+          g_autoptr (SpSipMessage) response =
+              sp_sip_server_transaction_new_response (st, 200, NULL);
+
+          if (sdp == NULL)
+            return FALSE;
+          set_sdp_body (response, sdp);
+          sp_sip_stack_respond (self->stack, st, response, NULL);
+          return TRUE;
+        }
+      default:
+        return FALSE;
+    }
+}
+
+void
+sp_b2bua_handle_ack_timeout (SpB2bua *self, SpSipDialog *dialog)
+{
+  g_autofree char *id = sp_sip_dialog_dup_id (dialog);
+  Call *call = g_hash_table_lookup (self->dialogs, id);
+
+  if (call == NULL)
+    return;
+  /* The stack sent BYE to the caller already. */
+  call_end (call, FALSE, TRUE, 408);
+}

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "server/authenticator.h"
+#include "server/calllist.h"
+#include "server/location.h"
+#include "server/relay.h"
+#include "server/router.h"
+#include "server/userdb.h"
+#include "sip/stack.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The server's calls as a back-to-back user agent: the caller's INVITE
+ * is authenticated and routed (SpRouter), then a new INVITE goes to
+ * every contact of the callee at once (new Call-ID and tags, the
+ * caller's identity in From, Max-Forwards one lower, SDP pointing at the
+ * relay); the first answer wins and the other branches are cancelled.
+ * Provisional and final responses go back to the caller, each leg is
+ * ACKed on its own, BYE on either leg ends both, CANCEL propagates. */
+
+typedef struct _SpB2bua SpB2bua;
+
+typedef struct
+{
+  /* A call was routed and its callee leg started. */
+  void (*call_started) (const SpServerCall *call, gpointer user_data);
+  /* A call ended; @status is the final status of a call that never got
+   * answered, 200 for an answered one. */
+  void (*call_ended) (const SpServerCall *call, guint status, gpointer user_data);
+} SpB2buaEvents;
+
+/* Everything borrowed; it must outlive the B2BUA. */
+SpB2bua *sp_b2bua_new (SpSipStack *stack, SpAuthenticator *auth, SpUserDb *users, SpRouter *router,
+                       SpLocationStore *locations, SpServerCallList *calls);
+/* Ends every call (BYE or CANCEL on each leg) and frees. */
+void sp_b2bua_free (SpB2bua *b2bua);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpB2bua, sp_b2bua_free)
+
+void sp_b2bua_set_events (SpB2bua *b2bua, const SpB2buaEvents *events, gpointer user_data);
+/* NULL: the phones send media to each other (SDP passed unchanged). */
+void sp_b2bua_set_relay (SpB2bua *b2bua, SpRelay *relay);
+/* Whether a BYE from an authenticated caller is challenged, as Yate
+ * does (default TRUE). */
+void sp_b2bua_set_challenge_bye (SpB2bua *b2bua, gboolean challenge);
+
+/* A new INVITE (no To tag) addressed to the server. */
+void sp_b2bua_handle_invite (SpB2bua *b2bua, SpSipServerTransaction *st, SpSipMessage *request,
+                             gint64 now);
+/* TRUE when @request is one of our own callee-leg INVITEs coming back to
+ * this very process (the callee is the phone that hosts the server). */
+gboolean sp_b2bua_is_own_request (SpB2bua *b2bua, const SpSipMessage *request);
+/* TRUE when @dialog is a leg of one of our calls. */
+gboolean sp_b2bua_owns_dialog (SpB2bua *b2bua, SpSipDialog *dialog);
+/* A request in one of our dialogs; FALSE leaves it to the stack's
+ * default answer. */
+gboolean sp_b2bua_handle_in_dialog (SpB2bua *b2bua, SpSipServerTransaction *st,
+                                    SpSipMessage *request, SpSipDialog *dialog, gint64 now);
+/* The stack gave up waiting for the caller's ACK (and sent BYE). */
+void sp_b2bua_handle_ack_timeout (SpB2bua *b2bua, SpSipDialog *dialog);
+
+guint sp_b2bua_get_n_calls (SpB2bua *b2bua);
+/* Ends every call. */
+void sp_b2bua_end_all (SpB2bua *b2bua);
+
+G_END_DECLS

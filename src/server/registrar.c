@@ -1,0 +1,173 @@
+#include "server/registrar.h"
+
+struct _SpRegistrar
+{
+  SpSipStack *stack;
+  SpAuthenticator *auth;
+  SpLocationStore *locations;
+  SpRegistrarStats stats;
+};
+
+SpRegistrar *
+sp_registrar_new (SpSipStack *stack, SpAuthenticator *auth, SpLocationStore *locations)
+{
+  SpRegistrar *registrar = g_new0 (SpRegistrar, 1);
+
+  registrar->stack = stack;
+  registrar->auth = auth;
+  registrar->locations = locations;
+  return registrar;
+}
+
+void
+sp_registrar_free (SpRegistrar *registrar)
+{
+  g_free (registrar);
+}
+
+const SpRegistrarStats *
+sp_registrar_get_stats (SpRegistrar *registrar)
+{
+  return &registrar->stats;
+}
+
+static void
+challenge (SpRegistrar *registrar, SpSipServerTransaction *st, gboolean stale, gint64 now)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
+
+  registrar->stats.challenged++;
+  sp_authenticator_add_challenges (registrar->auth, response, stale, now);
+  sp_sip_stack_respond (registrar->stack, st, response, NULL);
+}
+
+static void
+reply_bindings (SpRegistrar *registrar, SpSipServerTransaction *st, const GPtrArray *bindings,
+                gint64 now)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 200, NULL);
+
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      const SpBinding *b = g_ptr_array_index (bindings, i);
+      g_autofree char *value =
+          g_strdup_printf ("<%s>;expires=%" G_GINT64_FORMAT, b->contact, MAX (b->expires - now, 0));
+      sp_sip_message_add_header (response, "Contact", value, NULL);
+    }
+  registrar->stats.accepted++;
+  sp_sip_stack_respond (registrar->stack, st, response, NULL);
+}
+
+/* The AOR a REGISTER is about: the user part of To. */
+static char *
+dup_aor (const SpSipMessage *request)
+{
+  const SpSipNameAddr *to = sp_sip_message_get_to (request);
+
+  if (to == NULL || sp_sip_uri_get_user (to->uri) == NULL)
+    return NULL;
+  return sp_sip_uri_dup_user_unescaped (to->uri, NULL);
+}
+
+static void
+apply (SpRegistrar *registrar, SpSipServerTransaction *st, const SpSipMessage *request,
+       const char *aor, gint64 now)
+{
+  const GPtrArray *contacts = sp_sip_message_get_contacts (request);
+  gboolean star = sp_sip_message_contact_is_star (request);
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  g_autoptr (GArray) updates = g_array_new (FALSE, TRUE, sizeof (SpContactUpdate));
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *src = g_strdup_printf ("%s:%u", source->host, source->port);
+  g_autoptr (SpRegisterResult) result = NULL;
+  SpRegisterRequest req = { 0 };
+  const char *q_text;
+
+  if (star)
+    {
+      SpContactUpdate u = { .contact = "*", .expires = -1, .q = -1 };
+      g_array_append_val (updates, u);
+    }
+  for (guint i = 0; !star && i < contacts->len; i++)
+    {
+      const SpSipNameAddr *c = g_ptr_array_index (contacts, i);
+      SpContactUpdate u = { .expires = sp_sip_name_addr_get_expires (c), .q = -1 };
+      char *text = sp_sip_uri_to_string (c->uri);
+
+      g_ptr_array_add (texts, text);
+      u.contact = text;
+      q_text = sp_sip_name_addr_get_param (c, "q");
+      if (q_text != NULL)
+        u.q = (int) CLAMP (g_ascii_strtod (q_text, NULL) * 1000.0, 0, 1000);
+      g_array_append_val (updates, u);
+    }
+  req.aor = aor;
+  req.call_id = sp_sip_message_get_call_id (request);
+  req.cseq = sp_sip_message_get_cseq (request, NULL);
+  req.expires_header = sp_sip_message_get_expires (request);
+  req.source = src;
+  req.transport = source->kind == SP_SIP_TRANSPORT_TCP ? "tcp" : "udp";
+  req.user_agent = sp_sip_message_get_header (request, "User-Agent");
+  req.contacts = (const SpContactUpdate *) updates->data;
+  req.n_contacts = updates->len;
+  if (req.n_contacts == 0)
+    {
+      g_autoptr (GPtrArray) bindings = sp_location_store_lookup (registrar->locations, aor, now);
+      reply_bindings (registrar, st, bindings, now);
+      return;
+    }
+  result = sp_location_store_register (registrar->locations, &req, now);
+  if (result->status == 200)
+    reply_bindings (registrar, st, result->bindings, now);
+  else
+    {
+      g_autoptr (SpSipMessage) response =
+          sp_sip_server_transaction_new_response (st, result->status, result->reason);
+      if (result->status == 423)
+        {
+          g_autofree char *min = g_strdup_printf ("%u", result->min_expires);
+          sp_sip_message_add_header (response, "Min-Expires", min, NULL);
+        }
+      sp_sip_stack_respond (registrar->stack, st, response, NULL);
+    }
+}
+
+void
+sp_registrar_handle (SpRegistrar *registrar, SpSipServerTransaction *st, SpSipMessage *request,
+                     gint64 now)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  g_autofree char *aor = dup_aor (request);
+  g_autofree char *user = NULL;
+
+  registrar->stats.registers++;
+  if (aor == NULL)
+    {
+      sp_sip_stack_reply (registrar->stack, st, 404, "No user in To");
+      return;
+    }
+  switch (sp_authenticator_check (registrar->auth, request, source->host, now, &user))
+    {
+      case SP_AUTH_OK:
+        break;
+      case SP_AUTH_CHALLENGE:
+        challenge (registrar, st, FALSE, now);
+        return;
+      case SP_AUTH_STALE:
+        challenge (registrar, st, TRUE, now);
+        return;
+      case SP_AUTH_FAILED:
+      default:
+        registrar->stats.refused++;
+        sp_sip_stack_reply (registrar->stack, st, 403, NULL);
+        return;
+    }
+  /* One may only register oneself (RFC 3261 10.3 step 6). */
+  if (g_strcmp0 (user, aor) != 0)
+    {
+      registrar->stats.refused++;
+      sp_sip_stack_reply (registrar->stack, st, 403, "Not your address of record");
+      return;
+    }
+  apply (registrar, st, request, aor, now);
+}

@@ -1,0 +1,485 @@
+#include "server/server.h"
+
+#include "server/authenticator.h"
+#include "server/authguard.h"
+#include "server/b2bua.h"
+#include "server/registrar.h"
+#include "server/relay.h"
+
+#include <string.h>
+
+#define PURGE_INTERVAL_S  5
+#define AUTOSAVE_DELAY_MS 1000
+
+struct _SpServer
+{
+  GObject parent_instance;
+
+  char *config_dir;
+  char *state_dir;
+  SpUserDb *users;
+  SpRouter *router;
+  SpLocationStore *locations;
+  SpServerCallList *calls;
+  SpWebConsole *console;
+
+  /* settings */
+  gboolean media_relay;
+  guint16 relay_min;
+  guint16 relay_max;
+  gboolean challenge_bye;
+  guint guard_failures;
+  guint guard_window;
+  guint guard_block;
+  guint nonce_lifetime;
+
+  /* while serving (or draining calls after stop) */
+  SpSipStack *stack;
+  gboolean running;
+  gulong request_handler;
+  gulong ack_timeout_handler;
+  SpAuthGuard *guard;
+  SpAuthenticator *auth;
+  SpRegistrar *registrar;
+  SpRelay *relay;
+  SpB2bua *b2bua;
+  guint purge_source;
+  guint64 requests;
+  guint64 ignored;
+  guint64 calls_started;
+};
+
+G_DEFINE_FINAL_TYPE (SpServer, sp_server, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_REGISTERED,
+  SIGNAL_UNREGISTERED,
+  SIGNAL_CALL_STARTED,
+  SIGNAL_CALL_ENDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static gint64
+wall_now (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static void
+on_binding_added (SpLocationStore *store, SpBinding *binding, SpServer *self)
+{
+  g_signal_emit (self, signals[SIGNAL_REGISTERED], 0, binding->aor, binding->contact);
+}
+
+static void
+on_binding_removed (SpLocationStore *store, SpBinding *binding, gboolean expired, SpServer *self)
+{
+  g_signal_emit (self, signals[SIGNAL_UNREGISTERED], 0, binding->aor, binding->contact, expired);
+}
+
+static void
+on_users_changed (SpUserDb *users, SpServer *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->config_dir != NULL && !sp_user_db_save (users, self->config_dir, &error))
+    g_warning ("users not saved: %s", error->message);
+}
+
+static void
+sp_server_dispose (GObject *object)
+{
+  SpServer *self = SP_SERVER (object);
+
+  sp_server_stop (self);
+  /* Calls still draining end now. */
+  if (self->b2bua != NULL)
+    sp_b2bua_end_all (self->b2bua);
+  g_clear_pointer (&self->b2bua, sp_b2bua_free);
+  g_clear_pointer (&self->relay, sp_relay_free);
+  g_clear_pointer (&self->registrar, sp_registrar_free);
+  g_clear_pointer (&self->auth, sp_authenticator_free);
+  g_clear_pointer (&self->guard, sp_auth_guard_free);
+  if (self->stack != NULL)
+    {
+      g_clear_signal_handler (&self->request_handler, self->stack);
+      g_clear_signal_handler (&self->ack_timeout_handler, self->stack);
+    }
+  g_clear_object (&self->stack);
+  if (self->console != NULL)
+    sp_web_console_stop (self->console);
+  g_clear_object (&self->console);
+  if (self->users != NULL)
+    g_signal_handlers_disconnect_by_data (self->users, self);
+  if (self->locations != NULL)
+    g_signal_handlers_disconnect_by_data (self->locations, self);
+  g_clear_object (&self->router);
+  g_clear_object (&self->locations);
+  g_clear_object (&self->calls);
+  g_clear_object (&self->users);
+  G_OBJECT_CLASS (sp_server_parent_class)->dispose (object);
+}
+
+static void
+sp_server_finalize (GObject *object)
+{
+  SpServer *self = SP_SERVER (object);
+
+  g_free (self->config_dir);
+  g_free (self->state_dir);
+  G_OBJECT_CLASS (sp_server_parent_class)->finalize (object);
+}
+
+static void
+sp_server_class_init (SpServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sp_server_dispose;
+  object_class->finalize = sp_server_finalize;
+  signals[SIGNAL_REGISTERED] =
+      g_signal_new ("registered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_UNREGISTERED] =
+      g_signal_new ("unregistered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  signals[SIGNAL_CALL_STARTED] =
+      g_signal_new ("call-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, SP_TYPE_SERVER_CALL | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_CALL_ENDED] =
+      g_signal_new ("call-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, SP_TYPE_SERVER_CALL | G_SIGNAL_TYPE_STATIC_SCOPE, G_TYPE_UINT);
+}
+
+static void
+sp_server_init (SpServer *self)
+{
+  self->media_relay = TRUE;
+  self->relay_min = 20000;
+  self->relay_max = 29999;
+  self->challenge_bye = TRUE;
+  self->guard_failures = 10;
+  self->guard_window = 60;
+  self->guard_block = 300;
+  self->nonce_lifetime = SP_AUTHENTICATOR_NONCE_LIFETIME;
+}
+
+SpServer *
+sp_server_new (const char *config_dir, const char *state_dir, const char *realm)
+{
+  SpServer *self = g_object_new (SP_TYPE_SERVER, NULL);
+  g_autoptr (GError) error = NULL;
+
+  self->config_dir = g_strdup (config_dir);
+  self->state_dir = g_strdup (state_dir);
+  self->users = sp_user_db_new (realm ? realm : "softphone");
+  self->router = sp_router_new (self->users);
+  self->locations = sp_location_store_new ();
+  self->calls = sp_server_call_list_new ();
+  if (config_dir != NULL && !sp_user_db_load (self->users, config_dir, &error))
+    {
+      g_warning ("users not loaded: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (config_dir != NULL && !sp_router_load (self->router, config_dir, &error))
+    g_warning ("routes not loaded: %s", error->message);
+  g_signal_connect (self->users, "changed", G_CALLBACK (on_users_changed), self);
+  g_signal_connect (self->locations, "binding-added", G_CALLBACK (on_binding_added), self);
+  g_signal_connect (self->locations, "binding-removed", G_CALLBACK (on_binding_removed), self);
+  return self;
+}
+
+SpUserDb *
+sp_server_get_users (SpServer *self)
+{
+  return self->users;
+}
+
+SpRouter *
+sp_server_get_router (SpServer *self)
+{
+  return self->router;
+}
+
+SpLocationStore *
+sp_server_get_locations (SpServer *self)
+{
+  return self->locations;
+}
+
+SpServerCallList *
+sp_server_get_calls (SpServer *self)
+{
+  return self->calls;
+}
+
+void
+sp_server_set_media_relay (SpServer *self, gboolean relay)
+{
+  self->media_relay = relay;
+}
+
+void
+sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max)
+{
+  self->relay_min = port_min;
+  self->relay_max = port_max;
+}
+
+void
+sp_server_set_challenge_bye (SpServer *self, gboolean challenge)
+{
+  self->challenge_bye = challenge;
+  if (self->b2bua != NULL)
+    sp_b2bua_set_challenge_bye (self->b2bua, challenge);
+}
+
+void
+sp_server_set_auth_guard (SpServer *self, guint max_failures, guint window_s, guint block_s)
+{
+  self->guard_failures = max_failures;
+  self->guard_window = window_s;
+  self->guard_block = block_s;
+}
+
+void
+sp_server_set_nonce_lifetime (SpServer *self, guint seconds)
+{
+  self->nonce_lifetime = seconds;
+  if (self->auth != NULL)
+    sp_authenticator_set_nonce_lifetime (self->auth, seconds);
+}
+
+static gboolean
+on_purge (gpointer data)
+{
+  SpServer *self = data;
+  guint n = sp_location_store_purge (self->locations, wall_now ());
+
+  if (n > 0)
+    g_debug ("%u expired bindings purged", n);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_call_started (const SpServerCall *call, gpointer user_data)
+{
+  SpServer *self = user_data;
+
+  self->calls_started++;
+  g_signal_emit (self, signals[SIGNAL_CALL_STARTED], 0, call);
+}
+
+static void
+on_call_ended (const SpServerCall *call, guint status, gpointer user_data)
+{
+  SpServer *self = user_data;
+
+  g_signal_emit (self, signals[SIGNAL_CALL_ENDED], 0, call, status);
+}
+
+static gboolean
+on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request,
+                  SpSipDialog *dialog, gpointer user_data)
+{
+  return sp_server_filter_request (user_data, st, request, dialog);
+}
+
+static void
+on_stack_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data)
+{
+  SpServer *self = user_data;
+
+  if (self->b2bua != NULL)
+    sp_b2bua_handle_ack_timeout (self->b2bua, dialog);
+}
+
+/* The parts that live as long as the server serves a stack. */
+static gboolean
+build_engine (SpServer *self, const char *media_host, GError **error)
+{
+  if (self->guard == NULL)
+    self->guard =
+        sp_auth_guard_new (self->guard_failures, self->guard_window, self->guard_block, 10000);
+  if (self->auth == NULL)
+    self->auth = sp_authenticator_new (self->users, self->guard);
+  sp_authenticator_set_nonce_lifetime (self->auth, self->nonce_lifetime);
+  if (self->registrar == NULL)
+    self->registrar = sp_registrar_new (self->stack, self->auth, self->locations);
+  if (self->b2bua == NULL)
+    {
+      SpB2buaEvents events = { on_call_started, on_call_ended };
+
+      self->b2bua = sp_b2bua_new (self->stack, self->auth, self->users, self->router,
+                                  self->locations, self->calls);
+      sp_b2bua_set_events (self->b2bua, &events, self);
+    }
+  sp_b2bua_set_challenge_bye (self->b2bua, self->challenge_bye);
+  if (self->media_relay && self->relay == NULL)
+    {
+      self->relay = sp_relay_new (media_host, self->relay_min, self->relay_max, error);
+      if (self->relay == NULL)
+        return FALSE;
+    }
+  /* Calls still on the old relay keep their ports until they end. */
+  sp_b2bua_set_relay (self->b2bua, self->media_relay ? self->relay : NULL);
+  return TRUE;
+}
+
+gboolean
+sp_server_start (SpServer *self, SpSipStack *stack, const char *media_host,
+                 gboolean connect_requests, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  g_return_val_if_fail (SP_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->stack == NULL || self->stack == stack, FALSE);
+
+  if (self->running)
+    return TRUE;
+  if (self->stack == NULL)
+    {
+      self->stack = g_object_ref (stack);
+      self->ack_timeout_handler =
+          g_signal_connect (stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
+      if (connect_requests)
+        self->request_handler =
+            g_signal_connect (stack, "request", G_CALLBACK (on_stack_request), self);
+    }
+  if (!build_engine (self, media_host, error))
+    return FALSE;
+  if (self->state_dir != NULL)
+    {
+      if (!sp_location_store_load (self->locations, self->state_dir, wall_now (), &local))
+        g_warning ("registrations not loaded: %s", local->message);
+      sp_location_store_set_autosave (self->locations, self->state_dir, AUTOSAVE_DELAY_MS);
+    }
+  self->purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, on_purge, self);
+  self->running = TRUE;
+  g_message ("server on: realm \"%s\", %u users, %u routes, %u bindings, media %s",
+             sp_user_db_get_realm (self->users), sp_user_db_get_n_users (self->users),
+             sp_router_get_n_rules (self->router),
+             sp_location_store_get_n_bindings (self->locations),
+             self->media_relay ? "relayed" : "direct");
+  return TRUE;
+}
+
+void
+sp_server_stop (SpServer *self)
+{
+  g_return_if_fail (SP_IS_SERVER (self));
+
+  if (!self->running)
+    return;
+  self->running = FALSE;
+  g_clear_handle_id (&self->purge_source, g_source_remove);
+  if (self->state_dir != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      if (sp_location_store_is_dirty (self->locations) &&
+          !sp_location_store_save (self->locations, self->state_dir, &error))
+        g_warning ("registrations not saved: %s", error->message);
+    }
+  sp_location_store_set_autosave (self->locations, NULL, 0);
+  g_message ("server off (%u calls finish on their own)",
+             self->b2bua ? sp_b2bua_get_n_calls (self->b2bua) : 0);
+}
+
+gboolean
+sp_server_is_running (SpServer *self)
+{
+  return self->running;
+}
+
+gboolean
+sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog)
+{
+  return self->b2bua != NULL && sp_b2bua_owns_dialog (self->b2bua, dialog);
+}
+
+gboolean
+sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessage *request,
+                          SpSipDialog *dialog)
+{
+  SpSipMethod method = sp_sip_message_get_method_id (request);
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  gint64 now = wall_now ();
+
+  if (self->b2bua == NULL)
+    return FALSE;
+  /* Calls keep working after stop, until they end. */
+  if (dialog != NULL)
+    {
+      if (!sp_b2bua_owns_dialog (self->b2bua, dialog))
+        return FALSE;
+      self->requests++;
+      return sp_b2bua_handle_in_dialog (self->b2bua, st, request, dialog, now);
+    }
+  if (!self->running)
+    return FALSE;
+  if (method != SP_SIP_METHOD_REGISTER && method != SP_SIP_METHOD_INVITE)
+    return FALSE;
+  /* Our own callee leg to the phone in this process. */
+  if (method == SP_SIP_METHOD_INVITE && sp_b2bua_is_own_request (self->b2bua, request))
+    return FALSE;
+  self->requests++;
+  if (sp_auth_guard_is_blocked (self->guard, source->host, now))
+    {
+      /* No answer at all: a guesser learns nothing and gets no traffic. */
+      self->ignored++;
+      return TRUE;
+    }
+  if (method == SP_SIP_METHOD_REGISTER)
+    sp_registrar_handle (self->registrar, st, request, now);
+  else
+    sp_b2bua_handle_invite (self->b2bua, st, request, now);
+  return TRUE;
+}
+
+gboolean
+sp_server_start_http (SpServer *self, const char *listen, const char *admin_password,
+                      GError **error)
+{
+  g_autofree char *address = NULL;
+  guint16 port = 0;
+
+  if (!sp_web_console_parse_listen (listen, &address, &port, error))
+    return FALSE;
+  if (self->console == NULL)
+    self->console = sp_web_console_new (self->users, self->locations, self->calls);
+  return sp_web_console_start (self->console, address, port, admin_password, error);
+}
+
+SpWebConsole *
+sp_server_get_web_console (SpServer *self)
+{
+  return self->console;
+}
+
+guint
+sp_server_get_n_calls (SpServer *self)
+{
+  return self->b2bua ? sp_b2bua_get_n_calls (self->b2bua) : 0;
+}
+
+void
+sp_server_get_stats (SpServer *self, SpServerStats *stats)
+{
+  memset (stats, 0, sizeof *stats);
+  stats->requests = self->requests;
+  stats->ignored = self->ignored;
+  stats->calls = self->calls_started;
+  if (self->auth != NULL)
+    stats->auth_failed = sp_authenticator_get_n_failures (self->auth);
+  if (self->registrar != NULL)
+    stats->registers = sp_registrar_get_stats (self->registrar)->registers;
+  if (self->stack != NULL)
+    {
+      const SpSipTransportStats *t =
+          sp_sip_transport_get_stats (sp_sip_stack_get_transport (self->stack));
+      stats->malformed = t->parse_failures + t->dropped;
+    }
+}

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "server/calllist.h"
+#include "server/location.h"
+#include "server/router.h"
+#include "server/userdb.h"
+#include "server/webconsole.h"
+#include "sip/stack.h"
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* The mini-server: registrar, router + B2BUA, media relay and web
+ * console over a SIP stack it shares with the phone (same sockets).
+ * sp_server_start() / sp_server_stop() switch it at run time; while it
+ * is off, every request is left to the phone, and calls it was carrying
+ * when stopped go on until they end (so the phone's own calls through
+ * it are not dropped).
+ *
+ * Dispatch: the stack's "request" signal reaches the phone first, so the
+ * phone asks sp_server_filter_request() before looking at a request
+ * (see sp_phone_set_request_filter); a server on a stack of its own
+ * connects to the signal itself (sp_server_start with connect TRUE).
+ * Addressed to the server are: REGISTER, new INVITEs other than the
+ * server's own callee legs coming back to this process, and every
+ * request in a dialog of the server's calls.
+ *
+ * Users live in @config_dir/users.conf, routes in routes.conf, bindings
+ * in @state_dir/registrations.json (reloaded by start, saved a second
+ * after each change).
+ *
+ * Signals:
+ *   "registered" (const char *user, const char *contact)
+ *   "unregistered" (const char *user, const char *contact, gboolean expired)
+ *   "call-started" (SpServerCall *call)
+ *   "call-ended" (SpServerCall *call, guint status)
+ */
+
+#define SP_TYPE_SERVER (sp_server_get_type ())
+G_DECLARE_FINAL_TYPE (SpServer, sp_server, SP, SERVER, GObject)
+
+typedef struct
+{
+  guint64 requests;    /* requests the server took */
+  guint64 ignored;     /* dropped: source blocked after failed logins */
+  guint64 malformed;   /* dropped by the transport: oversize or unparsable */
+  guint64 auth_failed; /* wrong password, unknown user, replayed nonce count */
+  guint64 registers;
+  guint64 calls;
+} SpServerStats;
+
+/* @realm NULL: "softphone". Loads users and routes from @config_dir (NULL:
+ * nothing loaded or saved). */
+SpServer *sp_server_new (const char *config_dir, const char *state_dir, const char *realm);
+
+SpUserDb *sp_server_get_users (SpServer *self);
+SpRouter *sp_server_get_router (SpServer *self);
+SpLocationStore *sp_server_get_locations (SpServer *self);
+SpServerCallList *sp_server_get_calls (SpServer *self);
+
+/* Settings, read by start. */
+/* TRUE (default): SDP points at the server's relay ports; FALSE: media
+ * flows between the phones. */
+void sp_server_set_media_relay (SpServer *self, gboolean relay);
+void sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max);
+/* Yate challenges the caller's BYE (default TRUE). */
+void sp_server_set_challenge_bye (SpServer *self, gboolean challenge);
+/* Failed logins per address: @max_failures within @window_s blocks it
+ * for @block_s (defaults 10 in 60 s, 300 s). */
+void sp_server_set_auth_guard (SpServer *self, guint max_failures, guint window_s, guint block_s);
+void sp_server_set_nonce_lifetime (SpServer *self, guint seconds);
+
+/* Serves on @stack; @media_host (numeric) is where the relay binds.
+ * @connect_requests: listen to the stack's "request" signal directly
+ * (no phone in front). */
+gboolean sp_server_start (SpServer *self, SpSipStack *stack, const char *media_host,
+                          gboolean connect_requests, GError **error);
+void sp_server_stop (SpServer *self);
+gboolean sp_server_is_running (SpServer *self);
+
+/* TRUE when the server took @request (answered it or dropped it). */
+gboolean sp_server_filter_request (SpServer *self, SpSipServerTransaction *st,
+                                   SpSipMessage *request, SpSipDialog *dialog);
+/* TRUE for dialogs of the server's calls (their ACKs are not the
+ * phone's). */
+gboolean sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog);
+
+/* The web console on "ADDR:PORT" (see sp_web_console_parse_listen). */
+gboolean sp_server_start_http (SpServer *self, const char *listen, const char *admin_password,
+                               GError **error);
+SpWebConsole *sp_server_get_web_console (SpServer *self);
+
+guint sp_server_get_n_calls (SpServer *self);
+void sp_server_get_stats (SpServer *self, SpServerStats *stats);
+
+G_END_DECLS
