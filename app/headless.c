@@ -7,11 +7,14 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "server/server.h"
 #include "sip/uri.h"
 #include "ua/account.h"
 #include "ua/hostport.h"
@@ -25,6 +28,7 @@ typedef struct
 {
   SpHeadlessOptions *opts;
   SpPhone *phone;
+  SpServer *server;
   GMainLoop *loop;
   GCancellable *cancellable;
   GDataInputStream *input;
@@ -68,6 +72,7 @@ sp_headless_options_clear (SpHeadlessOptions *opts)
   g_clear_pointer (&opts->users, g_free);
   g_clear_pointer (&opts->routes, g_free);
   g_clear_pointer (&opts->http, g_free);
+  g_clear_pointer (&opts->server_options, g_strfreev);
 }
 
 static gboolean
@@ -174,6 +179,10 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("FILE") },
     { "http", 0, 0, G_OPTION_ARG_STRING, &opts->http, N_ ("Server web console address"),
       N_ ("ADDR:PORT") },
+    { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
+      N_ ("Server setting: relay=on|off, challenge-bye=on|off, relay-ports=MIN-MAX, realm=R, "
+          "admin-password=P, min-expires=S"),
+      N_ ("KEY=VALUE") },
     { NULL },
   };
   GOptionGroup *group = g_option_group_new ("headless", _ ("Headless mode options:"),
@@ -279,11 +288,10 @@ check_options (Runner *r, GError **error)
 {
   SpHeadlessOptions *opts = r->opts;
 
-  if (opts->server || opts->users || opts->routes || opts->http)
+  if (!opts->server && (opts->users || opts->routes || opts->http || opts->server_options))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "--server, --users, --routes and --http are not available in this "
-                           "build yet");
+                           "--users, --routes, --http and --server-option need --server");
       return FALSE;
     }
   if (!parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port, error))
@@ -859,6 +867,236 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- the mini-server ---------------------------------------------------- */
+
+static void
+on_server_registered (SpServer *server, const char *user, const char *contact, Runner *r)
+{
+  JsonBuilder *b = event_begin ("server_registered");
+  add_string (b, "user", user);
+  add_string (b, "contact", contact);
+  event_end (b);
+}
+
+static void
+on_server_unregistered (SpServer *server, const char *user, const char *contact, gboolean expired,
+                        Runner *r)
+{
+  JsonBuilder *b = event_begin ("server_unregistered");
+  add_string (b, "user", user);
+  add_string (b, "contact", contact);
+  json_builder_set_member_name (b, "expired");
+  json_builder_add_boolean_value (b, expired);
+  event_end (b);
+}
+
+static void
+on_server_call (SpServer *server, SpServerCall *call, Runner *r)
+{
+  JsonBuilder *b = event_begin ("server_call");
+  add_string (b, "call_id", call->id);
+  add_string (b, "caller", call->caller);
+  add_string (b, "called", call->called);
+  add_string (b, "callee", call->callee);
+  event_end (b);
+}
+
+static void
+on_server_call_ended (SpServer *server, SpServerCall *call, guint status, Runner *r)
+{
+  JsonBuilder *b = event_begin ("server_call_ended");
+  add_string (b, "call_id", call->id);
+  add_int (b, "status", status);
+  event_end (b);
+}
+
+static gboolean
+server_filter_request (SpSipServerTransaction *st, SpSipMessage *request, SpSipDialog *dialog,
+                       gpointer user_data)
+{
+  return sp_server_filter_request (user_data, st, request, dialog);
+}
+
+static gboolean
+server_owns_dialog (SpSipDialog *dialog, gpointer user_data)
+{
+  return sp_server_owns_dialog (user_data, dialog);
+}
+
+/* The address media is relayed on when SIP listens on every address:
+ * the first IPv4 address of an interface that is up and not loopback. */
+static char *
+dup_media_host (const char *sip_host)
+{
+  struct ifaddrs *list = NULL;
+  char *found = NULL;
+
+  if (g_strcmp0 (sip_host, "0.0.0.0") != 0 && g_strcmp0 (sip_host, "::") != 0)
+    return g_strdup (sip_host);
+  if (getifaddrs (&list) == 0)
+    for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next)
+      if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET)
+        {
+          g_autoptr (GSocketAddress) a =
+              g_socket_address_new_from_native (i->ifa_addr, sizeof (struct sockaddr_in));
+          GInetAddress *ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (a));
+          if (!g_inet_address_get_is_loopback (ia))
+            found = g_inet_address_to_string (ia);
+        }
+  if (list != NULL)
+    freeifaddrs (list);
+  return found ? found : g_strdup ("127.0.0.1");
+}
+
+static gboolean
+parse_on_off (const char *key, const char *value, gboolean *out, GError **error)
+{
+  if (g_strcmp0 (value, "on") == 0 || g_strcmp0 (value, "yes") == 0 || g_strcmp0 (value, "1") == 0)
+    *out = TRUE;
+  else if (g_strcmp0 (value, "off") == 0 || g_strcmp0 (value, "no") == 0 ||
+           g_strcmp0 (value, "0") == 0)
+    *out = FALSE;
+  else
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--server-option %s: on or off, not '%s'", key, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Applies --server-option settings; @realm and @admin_password are set
+ * when given (they are needed before the server exists / for --http). */
+static gboolean
+server_options_apply (Runner *r, SpServer *server, const char **admin_password, GError **error)
+{
+  for (char **o = r->opts->server_options; o != NULL && *o != NULL; o++)
+    {
+      g_auto (GStrv) kv = g_strsplit (*o, "=", 2);
+      gboolean flag;
+
+      if (kv[0] == NULL || kv[1] == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--server-option %s: KEY=VALUE expected", *o);
+          return FALSE;
+        }
+      if (g_str_equal (kv[0], "relay"))
+        {
+          if (!parse_on_off (kv[0], kv[1], &flag, error))
+            return FALSE;
+          sp_server_set_media_relay (server, flag);
+        }
+      else if (g_str_equal (kv[0], "challenge-bye"))
+        {
+          if (!parse_on_off (kv[0], kv[1], &flag, error))
+            return FALSE;
+          sp_server_set_challenge_bye (server, flag);
+        }
+      else if (g_str_equal (kv[0], "relay-ports"))
+        {
+          guint64 lo = 0, hi = 0;
+          g_auto (GStrv) range = g_strsplit (kv[1], "-", 2);
+          if (range[1] == NULL ||
+              !g_ascii_string_to_unsigned (range[0], 10, 1024, 65535, &lo, NULL) ||
+              !g_ascii_string_to_unsigned (range[1], 10, lo + 3, 65535, &hi, NULL))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--server-option relay-ports: MIN-MAX, not '%s'", kv[1]);
+              return FALSE;
+            }
+          sp_server_set_relay_ports (server, (guint16) lo, (guint16) hi);
+        }
+      else if (g_str_equal (kv[0], "min-expires"))
+        {
+          guint64 min = 0;
+          if (!g_ascii_string_to_unsigned (kv[1], 10, 1, 86400, &min, error))
+            return FALSE;
+          sp_location_store_set_expires (sp_server_get_locations (server), (guint) min,
+                                         MAX ((guint) min, 3600), 3600);
+        }
+      else if (g_str_equal (kv[0], "admin-password"))
+        *admin_password = *o + strlen ("admin-password=");
+      else if (!g_str_equal (kv[0], "realm"))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--server-option: unknown setting '%s'", kv[0]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static const char *
+server_option_realm (Runner *r)
+{
+  for (char **o = r->opts->server_options; o != NULL && *o != NULL; o++)
+    if (g_str_has_prefix (*o, "realm="))
+      return *o + strlen ("realm=");
+  return NULL;
+}
+
+static void
+print_warnings (const char *file, GPtrArray *warnings)
+{
+  for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+    g_warning ("%s: %s", file, (const char *) g_ptr_array_index (warnings, i));
+}
+
+static gboolean
+server_start (Runner *r, const char *config_dir, const char *state_dir, GError **error)
+{
+  static const SpPhoneRequestFilter filter = { server_filter_request, server_owns_dialog };
+  SpHeadlessOptions *opts = r->opts;
+  const char *admin_password = NULL;
+  const char *host = NULL;
+  guint16 port = 0;
+  g_autofree char *media_host = NULL;
+
+  r->server = sp_server_new (config_dir, state_dir, server_option_realm (r));
+  if (!server_options_apply (r, r->server, &admin_password, error))
+    return FALSE;
+  if (opts->users != NULL)
+    {
+      g_autoptr (GPtrArray) warnings = NULL;
+      guint n = 0;
+      if (!sp_user_db_import_regfile_path (sp_server_get_users (r->server), opts->users, &n,
+                                           &warnings, error))
+        return FALSE;
+      print_warnings (opts->users, warnings);
+      g_message ("%u users imported from %s", n, opts->users);
+    }
+  if (opts->routes != NULL)
+    {
+      g_autoptr (GPtrArray) warnings = NULL;
+      if (!sp_router_import_path (sp_server_get_router (r->server), opts->routes, &warnings, error))
+        return FALSE;
+      print_warnings (opts->routes, warnings);
+    }
+  g_signal_connect (r->server, "registered", G_CALLBACK (on_server_registered), r);
+  g_signal_connect (r->server, "unregistered", G_CALLBACK (on_server_unregistered), r);
+  g_signal_connect (r->server, "call-started", G_CALLBACK (on_server_call), r);
+  g_signal_connect (r->server, "call-ended", G_CALLBACK (on_server_call_ended), r);
+  sp_phone_get_local_address (r->phone, &host, &port);
+  media_host = dup_media_host (host);
+  if (!sp_server_start (r->server, sp_phone_get_sip_stack (r->phone), media_host, FALSE, error))
+    return FALSE;
+  sp_phone_set_request_filter (r->phone, &filter, r->server);
+  if (opts->http != NULL)
+    {
+      g_autofree char *url = NULL;
+      JsonBuilder *b;
+
+      if (!sp_server_start_http (r->server, opts->http, admin_password, error))
+        return FALSE;
+      url = sp_web_console_dup_url (sp_server_get_web_console (r->server));
+      b = event_begin ("server_http");
+      add_string (b, "url", url);
+      event_end (b);
+    }
+  return TRUE;
+}
+
 static gboolean
 runner_start (Runner *r, GError **error)
 {
@@ -905,6 +1143,10 @@ runner_start (Runner *r, GError **error)
     }
 
   if (!sp_phone_start (r->phone, r->bind_host, r->bind_port, error))
+    return FALSE;
+  /* Before the accounts register: the phone may be a user of its own
+   * server. */
+  if (opts->server && !server_start (r, config_dir, state_dir, error))
     return FALSE;
 
   sip = sp_phone_dup_sip_address (r->phone);
@@ -969,6 +1211,14 @@ sp_headless_run (SpHeadlessOptions *opts)
   if (r.phone != NULL)
     g_signal_handlers_disconnect_by_data (r.phone, &r);
   g_clear_object (&r.input);
+  if (r.server != NULL)
+    {
+      sp_server_stop (r.server);
+      g_signal_handlers_disconnect_by_data (r.server, &r);
+    }
+  if (r.phone != NULL)
+    sp_phone_set_request_filter (r.phone, NULL, NULL);
+  g_clear_object (&r.server);
   g_clear_object (&r.phone);
   g_clear_object (&r.cancellable);
   g_clear_object (&r.cli_account);

@@ -32,6 +32,8 @@ typedef struct
   char *users;
   char *routes;
   char *http;
+  /* --server-option KEY=VALUE, repeatable (see headless.c). */
+  char **server_options;
 } SpHeadlessOptions;
 
 void sp_headless_options_init (SpHeadlessOptions *opts);
