@@ -37,7 +37,7 @@ struct _SpOfferAnswer
   /* What is in force. */
   gboolean negotiated;
   SpMediaParams params;
-  char *remote_address;
+  char *remote_address, *remote_rtcp_address;
   SpSdpDirection local_direction, remote_direction;
   gboolean remote_hold;
 };
@@ -123,28 +123,55 @@ codec_allowed (const SpCodecId *codecs, guint n, SpCodecId id)
   return FALSE;
 }
 
-/* The codec the @index-th format of @media names, if it is one of
- * @codecs: a static payload type whose rtpmap (if any) agrees. */
+/* Whether @map names @info: the encoding, mono, and the RTP clock (G.722's
+ * is 8000 by RFC 3551; many write 16000). A clock rate of 0 (rtpmap
+ * without one) passes. */
+static gboolean
+rtpmap_names (const SpSdpRtpmap *map, const SpCodecInfo *info)
+{
+  if (g_ascii_strcasecmp (map->encoding, info->encoding) != 0 || map->channels > 1)
+    return FALSE;
+  return map->clock_rate == 0 || map->clock_rate == info->clock_rate ||
+         (info->id == SP_CODEC_G722 && map->clock_rate == 16000);
+}
+
 static const SpCodecInfo *
-match_codec (const SpSdpMedia *media, guint index, const SpCodecId *codecs, guint n)
+codec_for_rtpmap (const SpSdpRtpmap *map)
+{
+  guint n;
+  const SpCodecInfo *const *all = sp_codec_info_list (&n);
+
+  for (guint i = 0; i < n; i++)
+    if (rtpmap_names (map, all[i]))
+      return all[i];
+  return NULL;
+}
+
+/* The codec the @index-th format of @media names, if it is one of
+ * @codecs, and its payload type in @media (@pt_out): a static payload
+ * type whose rtpmap (if any) agrees, or a dynamic one (96..127) whose
+ * rtpmap names the codec, as peers that number every codec dynamically
+ * write (a=rtpmap:96 PCMU/8000). */
+static const SpCodecInfo *
+match_codec (const SpSdpMedia *media, guint index, const SpCodecId *codecs, guint n, guint *pt_out)
 {
   gint pt = sp_sdp_media_get_payload_type (media, index);
   const SpCodecInfo *info;
   SpSdpRtpmap map;
+  gboolean have_map;
 
   if (pt < 0)
     return NULL;
-  info = sp_codec_info_for_payload_type ((guint) pt);
+  have_map = sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding != NULL;
+  if (pt >= 96)
+    info = have_map ? codec_for_rtpmap (&map) : NULL;
+  else
+    info = sp_codec_info_for_payload_type ((guint) pt);
   if (info == NULL || !codec_allowed (codecs, n, info->id))
     return NULL;
-  if (!sp_sdp_media_get_rtpmap (media, (guint) pt, &map) || map.encoding == NULL)
-    return info;
-  if (g_ascii_strcasecmp (map.encoding, info->encoding) != 0 || map.channels > 1)
+  if (have_map && !rtpmap_names (&map, info))
     return NULL;
-  /* G.722's RTP clock is 8000 by RFC 3551; many write 16000. */
-  if (map.clock_rate != 0 && map.clock_rate != info->clock_rate &&
-      !(info->id == SP_CODEC_G722 && map.clock_rate == 16000))
-    return NULL;
+  *pt_out = (guint) pt;
   return info;
 }
 
@@ -269,17 +296,34 @@ read_peer (const SpSdpMedia *media, const char **address, PeerWish *wish, GError
   return TRUE;
 }
 
+/* The address of a=rtcp (RFC 3605) when it names one we can send to. */
+static char *
+rtcp_address (const SpSdpMedia *media)
+{
+  const char *text = sp_sdp_media_get_rtcp_address (media);
+  g_autoptr (GInetAddress) ia = text ? g_inet_address_new_from_string (text) : NULL;
+
+  if (ia == NULL || g_inet_address_get_is_any (ia) || g_inet_address_get_is_multicast (ia))
+    return NULL;
+  return g_strdup (text);
+}
+
 static void
-fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint ptime, gint dtmf_pt, gboolean mux,
-             const char *address, const SpSdpMedia *media, gboolean send, gboolean recv)
+fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint pt, guint ptime, gint dtmf_pt,
+             gboolean mux, const char *address, const SpSdpMedia *media, gboolean send,
+             gboolean recv)
 {
   SpMediaParams *p = &oa->params;
   gint rtcp = sp_sdp_media_get_rtcp_port (media);
 
   g_free (oa->remote_address);
   oa->remote_address = g_strdup (address);
+  g_free (oa->remote_rtcp_address);
+  oa->remote_rtcp_address = rtcp > 0 && !mux ? rtcp_address (media) : NULL;
   memset (p, 0, sizeof *p);
   p->codec = codec->id;
+  p->payload_type = pt;
+  p->remote_rtcp_address = oa->remote_rtcp_address;
   p->ptime_ms = ptime;
   p->dtmf_payload_type = dtmf_pt;
   p->rtcp_mux = mux;
@@ -297,6 +341,7 @@ typedef struct
 {
   guint16 port;
   const SpCodecId *codecs;
+  const guint *payload_types; /* per codec; NULL = the static ones */
   guint n_codecs;
   gint dtmf_pt;
   guint ptime;
@@ -323,7 +368,8 @@ add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
   for (guint i = 0; i < line->n_codecs; i++)
     {
       const SpCodecInfo *info = sp_codec_info_for_payload_type (line->codecs[i]);
-      sp_sdp_media_add_rtp_format (m, info->payload_type, info->encoding, info->clock_rate, 1);
+      guint pt = line->payload_types ? line->payload_types[i] : info->payload_type;
+      sp_sdp_media_add_rtp_format (m, pt, info->encoding, info->clock_rate, 1);
     }
   if (line->dtmf_pt >= 0)
     {
@@ -420,6 +466,7 @@ sp_offer_answer_free (SpOfferAnswer *oa)
   g_free (oa->username);
   g_free (oa->last_sent);
   g_free (oa->remote_address);
+  g_free (oa->remote_rtcp_address);
   g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
   g_free (oa);
 }
@@ -488,7 +535,7 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   PeerWish wish;
   SpSdpDirection answered;
   gboolean send, recv;
-  guint index;
+  guint index, pt = 0;
   gint dtmf_pt = -1;
 
   m = find_audio (answer, &index);
@@ -499,7 +546,7 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
       return FALSE;
     }
   for (guint i = 0; codec == NULL && i < sp_sdp_media_get_n_formats (m); i++)
-    codec = match_codec (m, i, oa->codecs, oa->n_codecs);
+    codec = match_codec (m, i, oa->codecs, oa->n_codecs, &pt);
   if (codec == NULL)
     {
       g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
@@ -516,7 +563,7 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   answered = sp_sdp_media_get_direction (m);
   send = oa->offered_send && wish.receives;
   recv = oa->offered_recv && direction_sends (answered);
-  fill_params (oa, codec, choose_ptime (m, oa->ptime_ms), dtmf_pt,
+  fill_params (oa, codec, pt, choose_ptime (m, oa->ptime_ms), dtmf_pt,
                sp_sdp_media_get_rtcp_mux (offered) && sp_sdp_media_get_rtcp_mux (m), address, m,
                send, recv);
   oa->local_direction = sp_sdp_media_get_direction (offered);
@@ -564,17 +611,23 @@ answer_disabled (SpOfferAnswer *oa, const SpSdpSession *offer)
   return finish_description (oa, sdp);
 }
 
-/* The codecs of @m we support, in its order. */
+/* The codecs of @m we support, in its order, with the payload types it
+ * gave them (an answer keeps the offer's numbers, RFC 3264 6.1). */
 static guint
-common_codecs (SpOfferAnswer *oa, const SpSdpMedia *m, SpCodecId out[MAX_CODECS])
+common_codecs (SpOfferAnswer *oa, const SpSdpMedia *m, SpCodecId out[MAX_CODECS],
+               guint pts[MAX_CODECS])
 {
   guint n = 0;
 
   for (guint i = 0; i < sp_sdp_media_get_n_formats (m) && n < MAX_CODECS; i++)
     {
-      const SpCodecInfo *codec = match_codec (m, i, oa->codecs, oa->n_codecs);
+      guint pt;
+      const SpCodecInfo *codec = match_codec (m, i, oa->codecs, oa->n_codecs, &pt);
       if (codec != NULL && !codec_allowed (out, n, codec->id))
-        out[n++] = codec->id;
+        {
+          pts[n] = pt;
+          out[n++] = codec->id;
+        }
     }
   return n;
 }
@@ -585,13 +638,14 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
 {
   g_autoptr (SpSdpSession) sdp = NULL;
   SpCodecId codecs[MAX_CODECS];
+  guint pts[MAX_CODECS];
   const char *address;
   PeerWish wish;
   AudioLine line = { 0 };
   gboolean send, recv;
   guint n;
 
-  n = common_codecs (oa, m, codecs);
+  n = common_codecs (oa, m, codecs, pts);
   if (n == 0)
     {
       g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
@@ -606,6 +660,7 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
   recv = wish.sends && !oa->hold;
   line.port = oa->rtp_port;
   line.codecs = codecs;
+  line.payload_types = pts;
   line.n_codecs = n;
   line.dtmf_pt = oa->dtmf_pt >= 0 ? find_dtmf (m) : -1;
   line.ptime = choose_ptime (m, oa->ptime_ms);
@@ -620,8 +675,8 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
       else
         add_rejected (sdp, sp_sdp_session_get_media (offer, i));
     }
-  fill_params (oa, sp_codec_info_for_payload_type (codecs[0]), line.ptime, line.dtmf_pt, line.mux,
-               address, m, send, recv);
+  fill_params (oa, sp_codec_info_for_payload_type (codecs[0]), pts[0], line.ptime, line.dtmf_pt,
+               line.mux, address, m, send, recv);
   oa->local_direction = line.direction;
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   oa->remote_hold = !wish.receives;

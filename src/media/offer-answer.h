@@ -40,8 +40,13 @@ G_BEGIN_DECLS
  *    6.1) plus telephone-event if offered; we send the first one, and the
  *    session decodes whichever the peer sends if it has the same audio
  *    rate (PCMU <-> PCMA; a switch to or from G.722 is dropped).
- *    Codecs are matched by static payload type (0, 8, 9) and rtpmap name;
- *    G722 is accepted with the common wrong clock rate 16000 too.
+ *    Codecs are matched by static payload type (0, 8, 9) and rtpmap name,
+ *    or on a dynamic payload type (96..127) by rtpmap name alone
+ *    (a=rtpmap:96 PCMU/8000); our answer keeps the offer's numbers and
+ *    the params say which to send with. G722 is accepted with the common
+ *    wrong clock rate 16000 too.
+ *  - RTCP goes to a=rtcp's port (RFC 3605), and to its address when it
+ *    names one (params->remote_rtcp_address), else to the RTP address.
  *  - ptime: we send with the peer's a=ptime (within its a=maxptime), as
  *    10..60 ms in steps of 10; our answer repeats it so both directions
  *    use the same packet time. Without one, our configured ptime.
@@ -115,8 +120,9 @@ void sp_offer_answer_rollback (SpOfferAnswer *oa);
 char *sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len,
                                      SpMediaParams *params, GError **error);
 
-/* @params->remote_address points into @oa and stays valid until the next
- * call on @oa (the session copies it in sp_media_session_start ()). */
+/* @params->remote_address and remote_rtcp_address point into @oa and stay
+ * valid until the next call on @oa (the session copies them in
+ * sp_media_session_start ()). */
 
 /* TRUE once an offer/answer exchange has completed. */
 gboolean sp_offer_answer_is_negotiated (SpOfferAnswer *oa);

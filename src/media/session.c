@@ -59,7 +59,7 @@ struct _SpMediaSession
 
   gboolean running;
   SpMediaParams params;
-  char *remote_address;
+  char *remote_address, *remote_rtcp_address;
   PeerAddress expected_rtp, expected_rtcp;
   PeerAddress latched_rtp, latched_rtcp;
   gboolean have_expected, rtp_latched, rtcp_latched;
@@ -295,6 +295,14 @@ send_rtp (SpMediaSession *s, guint pt, gboolean marker, guint32 ts, const guint8
   s->sent_since_report = TRUE;
 }
 
+/* The peer's number for our codec (a dynamic one if its SDP said so). */
+static guint
+send_payload_type (SpMediaSession *s)
+{
+  return s->params.payload_type ? s->params.payload_type
+                                : sp_codec_get_info (s->encoder)->payload_type;
+}
+
 /* One packet time of captured audio is ready: send it, or a DTMF event in
  * its place. */
 static void
@@ -312,7 +320,7 @@ send_packet (SpMediaSession *s, gsize samples)
   else if (s->params.send)
     {
       len = sp_codec_encode (s->encoder, s->capture, samples, payload, sizeof payload);
-      send_rtp (s, sp_codec_get_info (s->encoder)->payload_type, FALSE, s->timestamp, payload, len);
+      send_rtp (s, send_payload_type (s), FALSE, s->timestamp, payload, len);
     }
   s->timestamp += sp_codec_rtp_units_for_samples (s->encoder, samples);
 }
@@ -459,14 +467,16 @@ same_address (const PeerAddress *a, const struct sockaddr_storage *b, socklen_t 
 }
 
 /* Symmetric RTP: the first packet from the expected host latches its
- * exact address (port included); after that only that address counts. */
+ * exact address (port included); after that only that address counts.
+ * RTCP may also come from the host a=rtcp named. */
 static gboolean
 accept_source (SpMediaSession *s, PeerAddress *latched, gboolean *is_latched,
-               const struct sockaddr_storage *from, socklen_t len)
+               const struct sockaddr_storage *from, socklen_t len, gboolean rtcp)
 {
   if (*is_latched)
     return same_address (latched, from, len);
-  if (!s->have_expected || !same_host (&s->expected_rtp, from))
+  if (!s->have_expected ||
+      !(same_host (&s->expected_rtp, from) || (rtcp && same_host (&s->expected_rtcp, from))))
     return FALSE;
   memcpy (&latched->addr, from, len);
   latched->len = len;
@@ -504,19 +514,29 @@ switch_decoder (SpMediaSession *s, guint payload_type)
   return TRUE;
 }
 
+/* The decoder's codec, on its static payload type or on the dynamic one
+ * the SDP gave it. */
+static gboolean
+is_decoder_payload_type (SpMediaSession *s, guint pt)
+{
+  const SpCodecInfo *info = sp_codec_get_info (s->decoder);
+
+  return pt == info->payload_type || (s->params.payload_type != 0 && pt == s->params.payload_type &&
+                                      sp_codec_get_info (s->encoder)->id == info->id);
+}
+
 static void
 handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
 {
   SpRtpPacket p;
-  guint codec_pt = sp_codec_get_info (s->decoder)->payload_type;
 
   if (!sp_rtp_parse (buf, len, &p, NULL))
     {
       s->stats.malformed++;
       return;
     }
-  if (p.payload_type != codec_pt && (gint) p.payload_type != s->params.dtmf_payload_type &&
-      !switch_decoder (s, p.payload_type))
+  if (!is_decoder_payload_type (s, p.payload_type) &&
+      (gint) p.payload_type != s->params.dtmf_payload_type && !switch_decoder (s, p.payload_type))
     return; /* comfort noise and other formats we did not negotiate */
   s->stats.packets_received++;
   if (s->have_rx_ssrc && p.ssrc != s->rx_ssrc)
@@ -563,13 +583,13 @@ drain_socket (SpMediaSession *s, int fd, gboolean is_rtcp_socket)
       rtcp = is_rtcp_socket || (s->params.rtcp_mux && sp_rtp_looks_like_rtcp (buf, (gsize) n));
       if (rtcp && is_rtcp_socket)
         {
-          if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len))
+          if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len, TRUE))
             {
               s->stats.strangers_dropped++;
               continue;
             }
         }
-      else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len))
+      else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len, rtcp))
         {
           s->stats.strangers_dropped++;
           continue;
@@ -863,6 +883,25 @@ setup_codec (SpMediaSession *s, SpCodecId id)
   sp_rtp_receiver_stats_init (&s->rx_stats, sp_codec_get_info (s->decoder)->clock_rate);
 }
 
+/* Where RTCP goes before the peer's RTCP latches: a=rtcp's address and
+ * port (RFC 3605), else the RTP address and the next port. */
+static void
+update_expected_rtcp (SpMediaSession *s)
+{
+  const SpMediaParams *p = &s->params;
+  const char *address = p->remote_rtcp_address ? p->remote_rtcp_address : p->remote_address;
+  guint16 port = p->remote_rtcp_port ? p->remote_rtcp_port : p->remote_rtp_port + 1;
+  PeerAddress rtcp = { 0 };
+
+  if (s->have_expected && !resolve_peer (address, port, &rtcp))
+    resolve_peer (p->remote_address, port, &rtcp);
+  if (!same_address (&s->expected_rtcp, &rtcp.addr, rtcp.len))
+    {
+      s->expected_rtcp = rtcp;
+      s->rtcp_latched = FALSE;
+    }
+}
+
 static gboolean
 do_start (gpointer data)
 {
@@ -877,6 +916,11 @@ do_start (gpointer data)
   g_free (s->remote_address);
   s->remote_address = g_strdup (p->remote_address);
   p->remote_address = s->remote_address;
+  g_free (s->remote_rtcp_address);
+  s->remote_rtcp_address = g_strdup (p->remote_rtcp_address);
+  p->remote_rtcp_address = s->remote_rtcp_address;
+  if (p->payload_type > 127 || (gint) p->payload_type == p->dtmf_payload_type)
+    p->payload_type = 0;
   if (p->ptime_ms == 0)
     p->ptime_ms = 20;
   p->ptime_ms = CLAMP (p->ptime_ms / 10 * 10, 10, MAX_PTIME_MS);
@@ -889,11 +933,8 @@ do_start (gpointer data)
       s->expected_rtp = expected;
       s->have_expected = have_expected;
       s->rtp_latched = s->rtcp_latched = FALSE;
-      if (have_expected)
-        resolve_peer (p->remote_address,
-                      p->remote_rtcp_port ? p->remote_rtcp_port : p->remote_rtp_port + 1,
-                      &s->expected_rtcp);
     }
+  update_expected_rtcp (s);
   setup_codec (s, p->codec);
   sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
   open_device (s, &s->source);
@@ -1005,6 +1046,7 @@ sp_media_session_free (SpMediaSession *session)
   sp_codec_free (session->encoder);
   sp_codec_free (session->decoder);
   g_free (session->remote_address);
+  g_free (session->remote_rtcp_address);
   g_main_context_unref (session->owner_context);
   g_mutex_clear (&session->stats_lock);
   g_free (session);

@@ -38,6 +38,18 @@ typedef struct
   guint16 remote_rtcp_port; /* 0 = RTP port + 1 */
   gboolean send;            /* sendrecv/sendonly */
   gboolean receive;         /* sendrecv/recvonly */
+  /* Fields below were added later; zero keeps the old behaviour. */
+  /* The RTP payload type the peer's SDP gave @codec (96..127 when it put
+   * a static codec on a dynamic type): we send with it and accept it
+   * beside the static one. 0 = the codec's static payload type. */
+  guint payload_type;
+  /* Where the peer said to send RTCP when a=rtcp (RFC 3605) names an
+   * address of its own; NULL = @remote_address. */
+  const char *remote_rtcp_address;
+  /* Detect DTMF tones in the decoded audio too (peers that send DTMF
+   * in-band); each digit is reported once through the DTMF callback,
+   * also when the peer sends it as an RFC 4733 event as well. */
+  gboolean detect_inband_dtmf;
 } SpMediaParams;
 
 typedef struct

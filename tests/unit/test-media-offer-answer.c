@@ -240,6 +240,95 @@ test_answer_yate (void)
   g_assert_true (p.send && p.receive);
 }
 
+/* Every codec on a dynamic payload type, as some gateways and WebRTC-era
+ * stacks write them, and RTCP on another host (RFC 3605 a=rtcp with an
+ * address). The answer keeps the offer's numbers; the params carry the
+ * number to send with and the RTCP address. */
+static const char dynamic_offer[] = "v=0\r\n"
+                                    "o=gw 9 9 IN IP4 127.0.0.8\r\n"
+                                    "s=-\r\n"
+                                    "c=IN IP4 127.0.0.8\r\n"
+                                    "t=0 0\r\n"
+                                    "m=audio 4000 RTP/AVP 111 97 96 99 98 100\r\n"
+                                    "a=rtpmap:111 opus/48000/2\r\n"
+                                    "a=rtpmap:97 G722/8000\r\n"
+                                    "a=rtpmap:96 PCMU/8000\r\n"
+                                    "a=rtpmap:99 PCMU/16000\r\n"
+                                    "a=rtpmap:98 PCMA/8000/2\r\n"
+                                    "a=rtpmap:100 telephone-event/8000\r\n"
+                                    "a=rtcp:4001 IN IP4 127.0.0.9\r\n";
+
+static void
+test_answer_dynamic (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, dynamic_offer, &p);
+  g_autoptr (SpSdpSession) sdp = parse (text);
+  SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
+  g_autofree char *formats = formats_of (m);
+  SpSdpRtpmap map;
+
+  /* opus is not ours, PCMU at 16000 and stereo PCMA are not what the
+   * names mean: left out. */
+  g_assert_cmpstr (formats, ==, "97 96 100");
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 97, &map));
+  g_assert_cmpstr (map.encoding, ==, "G722");
+  g_assert_cmpuint (map.clock_rate, ==, 8000);
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 96, &map));
+  g_assert_cmpstr (map.encoding, ==, "PCMU");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+  g_assert_cmpuint (p.payload_type, ==, 97);
+  g_assert_cmpint (p.dtmf_payload_type, ==, 100);
+  g_assert_cmpstr (p.remote_address, ==, "127.0.0.8");
+  g_assert_cmpuint (p.remote_rtp_port, ==, 4000);
+  g_assert_cmpstr (p.remote_rtcp_address, ==, "127.0.0.9");
+  g_assert_cmpuint (p.remote_rtcp_port, ==, 4001);
+}
+
+/* Our offer (static types) answered with PCMU on a dynamic type and RTCP
+ * elsewhere; and a dynamic type without rtpmap matches nothing. */
+static void
+test_process_answer_dynamic (void)
+{
+  static const char answer[] = "v=0\r\no=- 7 7 IN IP4 127.0.0.6\r\ns=-\r\nc=IN IP4 127.0.0.6\r\n"
+                               "t=0 0\r\nm=audio 6000 RTP/AVP 118\r\n"
+                               "a=rtpmap:118 pcmu/8000\r\n"
+                               "a=rtcp:6001 IN IP4 127.0.0.7\r\n";
+  static const char bare[] = "v=0\r\no=- 7 8 IN IP4 127.0.0.6\r\ns=-\r\nc=IN IP4 127.0.0.6\r\n"
+                             "t=0 0\r\nm=audio 6000 RTP/AVP 96\r\n";
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  g_autofree char *offer = sp_offer_answer_create_offer (oa);
+  g_autofree char *offer2 = NULL;
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+
+  g_assert_true (sp_offer_answer_process_answer (oa, answer, strlen (answer), &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
+  g_assert_cmpuint (p.payload_type, ==, 118);
+  g_assert_cmpstr (p.remote_rtcp_address, ==, "127.0.0.7");
+  g_assert_cmpuint (p.remote_rtcp_port, ==, 6001);
+
+  offer2 = sp_offer_answer_create_offer (oa);
+  g_assert_false (sp_offer_answer_process_answer (oa, bare, strlen (bare), &p, &error));
+  g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
+}
+
+/* a=rtcp without an address, or with a bad one: the RTP address is used. */
+static void
+test_rtcp_without_address (void)
+{
+  g_autoptr (SpOfferAnswer) oa = new_oa ();
+  SpMediaParams p;
+  g_autofree char *text = answer_offer (oa, g722_only_offer, &p);
+
+  g_assert_nonnull (text);
+  g_assert_null (p.remote_rtcp_address);
+  g_assert_cmpuint (p.remote_rtcp_port, ==, 3001);
+  g_assert_cmpuint (p.payload_type, ==, 9);
+}
+
 static void
 test_answer_order (void)
 {
@@ -728,6 +817,9 @@ main (int argc, char **argv)
   g_test_add_func ("/media/offer-answer/answer-baresip", test_answer_baresip);
   g_test_add_func ("/media/offer-answer/answer-yate", test_answer_yate);
   g_test_add_func ("/media/offer-answer/answer-order", test_answer_order);
+  g_test_add_func ("/media/offer-answer/answer-dynamic", test_answer_dynamic);
+  g_test_add_func ("/media/offer-answer/process-answer-dynamic", test_process_answer_dynamic);
+  g_test_add_func ("/media/offer-answer/rtcp-without-address", test_rtcp_without_address);
   g_test_add_func ("/media/offer-answer/answer-g722-only", test_answer_g722_only);
   g_test_add_func ("/media/offer-answer/g722-not-configured", test_g722_not_configured);
   g_test_add_func ("/media/offer-answer/no-common-codec", test_no_common_codec);

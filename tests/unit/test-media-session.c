@@ -5,6 +5,7 @@
 #include "audio/device.h"
 #include "audio/wav.h"
 #include "media/codec.h"
+#include "media/rtcp.h"
 #include "media/rtp.h"
 #include "media/session.h"
 
@@ -15,6 +16,7 @@
 
 #define ADDR_A    "127.0.0.24"
 #define ADDR_B    "127.0.0.25"
+#define ADDR_C    "127.0.0.26"
 #define RATE      8000
 #define SILENCE   1e4 /* mean square: about -40 dBFS */
 #define TONE_AMPL 8000
@@ -252,6 +254,7 @@ typedef struct
   GSocket *socket;
   GSocketAddress *to;
   SpCodec *codec;
+  guint payload_type; /* 0 = the codec's static one */
   gint16 tone_440[RATE], tone_1000[RATE];
 } Peer;
 
@@ -269,7 +272,8 @@ peer_send (Peer *peer, SpCodec *codec, const gint16 *tone, guint n, guint32 ssrc
       SpRtpPacket p = { 0 };
       gsize off = (i * 160) % RATE, len;
       sp_codec_encode (codec, tone + off, 160, payload, sizeof payload);
-      p.payload_type = (guint8) sp_codec_get_info (codec)->payload_type;
+      p.payload_type = (guint8) (peer->payload_type ? peer->payload_type
+                                                    : sp_codec_get_info (codec)->payload_type);
       p.marker = i == 0;
       p.seq = (guint16) (seq + i);
       p.timestamp = ts + i * 160;
@@ -370,6 +374,152 @@ test_peer_codec_switch (Fixture *f, gconstpointer data)
   g_object_unref (peer.socket);
 }
 
+static GSocket *
+bound_socket (const char *address)
+{
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new_from_string (address, 0);
+  GSocket *socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+
+  g_assert_true (g_socket_bind (socket, bind_addr, FALSE, NULL));
+  g_socket_set_timeout (socket, 2);
+  return socket;
+}
+
+static guint16
+local_port (GSocket *socket)
+{
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+static void
+peer_setup (Peer *peer, SpMediaSession *a)
+{
+  peer->socket = bound_socket (ADDR_B);
+  peer->to = g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
+  peer->codec = sp_codec_new (SP_CODEC_PCMU);
+  goertzel_make_tone (peer->tone_1000, RATE, RATE, 1000, TONE_AMPL);
+  goertzel_make_tone (peer->tone_440, RATE, RATE, 440, TONE_AMPL);
+}
+
+static void
+peer_clear (Peer *peer)
+{
+  sp_codec_free (peer->codec);
+  g_object_unref (peer->to);
+  g_object_unref (peer->socket);
+}
+
+/* The RTP packets queued on @socket (it times out after 2 s when none):
+ * each must have @pt; returns how many, and the SSRC in @ssrc. */
+static guint
+drain_rtp (GSocket *socket, guint pt, guint32 *ssrc)
+{
+  guint n = 0;
+
+  g_socket_set_blocking (socket, FALSE);
+  for (guint i = 0; i < 1000; i++)
+    {
+      guint8 buf[SP_RTP_MAX_PACKET];
+      SpRtpPacket p;
+      gssize len = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
+      if (len <= 0)
+        break;
+      g_assert_true (sp_rtp_parse (buf, (gsize) len, &p, NULL));
+      g_assert_cmpuint (p.payload_type, ==, pt);
+      *ssrc = p.ssrc;
+      n++;
+    }
+  g_socket_set_blocking (socket, TRUE);
+  return n;
+}
+
+/* The peer put PCMU on dynamic payload type 96 (a=rtpmap:96 PCMU/8000):
+ * we send with 96 and decode what arrives on 96. */
+static void
+test_dynamic_payload_type (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  SpMediaParams params = { SP_CODEC_PCMU, 20, -1, FALSE, ADDR_B, 0, 0, TRUE, TRUE };
+  Peer peer = { 0 };
+  SpMediaStats stats;
+  guint32 ssrc = 0;
+  guint sent;
+
+  peer_setup (&peer, a);
+  peer.payload_type = 96;
+  params.remote_rtp_port = local_port (peer.socket);
+  params.payload_type = 96;
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440),
+                                sp_audio_wav_sink_new (f->rec_a));
+  sp_media_session_start (a, &params);
+  peer_send (&peer, peer.codec, peer.tone_1000, 60, 0x44444444, 1, 160);
+  g_usleep (200000);
+  sp_media_session_stop (a);
+  get_stats (a, &stats);
+  sent = drain_rtp (peer.socket, 96, &ssrc);
+  g_test_message ("received %" G_GUINT64_FORMAT ", we sent %u on PT 96", stats.packets_received,
+                  sent);
+  g_assert_cmpuint (sent, >=, 50);
+  g_assert_cmpuint (stats.packets_received, ==, 60);
+  check_hears (f->rec_a, 300, -300, 1000, 440);
+  peer_clear (&peer);
+}
+
+/* a=rtcp:PORT IN IP4 ADDR with another address than the RTP one: our
+ * reports go there, and reports from there are taken (not strangers). */
+static void
+test_rtcp_address (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (GSocket) rtcp = bound_socket (ADDR_C);
+  g_autoptr (GSocketAddress) a_rtcp =
+      g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtcp_port (a));
+  SpMediaParams params = { SP_CODEC_PCMU, 20, -1, FALSE, ADDR_B, 0, 0, TRUE, TRUE };
+  SpRtcpReport rr = { 0 }, got;
+  guint8 buf[512];
+  Peer peer = { 0 };
+  SpMediaStats stats;
+  guint32 ssrc = 0;
+  gssize len;
+  gsize n;
+
+  peer_setup (&peer, a);
+  params.remote_rtp_port = local_port (peer.socket);
+  params.remote_rtcp_address = ADDR_C;
+  params.remote_rtcp_port = local_port (rtcp);
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440), NULL);
+  sp_media_session_start (a, &params);
+  peer_send (&peer, peer.codec, peer.tone_1000, 10, 0x55555555, 1, 160);
+  g_assert_cmpuint (drain_rtp (peer.socket, 0, &ssrc), >, 0);
+
+  /* A receiver report about A's stream, from the a=rtcp host. */
+  rr.ssrc = 0x55555555;
+  rr.n_blocks = 1;
+  rr.blocks[0].ssrc = ssrc;
+  rr.blocks[0].fraction_lost = 64;
+  n = sp_rtcp_build (buf, sizeof buf, &rr, "peer@" ADDR_C);
+  g_assert_cmpint (g_socket_send_to (rtcp, a_rtcp, (const char *) buf, n, NULL, NULL), ==,
+                   (gssize) n);
+  g_usleep (100000);
+  sp_media_session_stop (a);
+  get_stats (a, &stats);
+  g_assert_cmpuint (stats.strangers_dropped, ==, 0);
+  g_assert_cmpfloat (stats.remote_fraction_lost, ==, 0.25);
+
+  /* Stopping sends a BYE, to the a=rtcp address. */
+  len = g_socket_receive (rtcp, (char *) buf, sizeof buf, NULL, NULL);
+  g_assert_cmpint (len, >, 0);
+  g_assert_true (sp_rtcp_parse (buf, (gsize) len, &got, NULL));
+  g_assert_cmpuint (got.ssrc, ==, ssrc);
+  g_assert_true (got.bye);
+  peer_clear (&peer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -379,6 +529,10 @@ main (int argc, char **argv)
   g_test_add ("/media-session/device-switch", Fixture, NULL, fixture_setup, test_device_switch,
               fixture_teardown);
   g_test_add ("/media-session/new-ssrc", Fixture, NULL, fixture_setup, test_new_ssrc,
+              fixture_teardown);
+  g_test_add ("/media-session/dynamic-payload-type", Fixture, NULL, fixture_setup,
+              test_dynamic_payload_type, fixture_teardown);
+  g_test_add ("/media-session/rtcp-address", Fixture, NULL, fixture_setup, test_rtcp_address,
               fixture_teardown);
   g_test_add ("/media-session/peer-codec-switch", Fixture, NULL, fixture_setup,
               test_peer_codec_switch, fixture_teardown);
