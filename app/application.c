@@ -12,6 +12,7 @@
 #include "ua/hostport.h"
 #include "ua/phone.h"
 #include "ua/ringer.h"
+#include "server/server.h"
 #include "window.h"
 
 struct _SpApplication
@@ -20,6 +21,9 @@ struct _SpApplication
 
   GSettings *settings;
   SpPhone *phone;
+  SpServer *server; /* runs while the "server-enabled" setting is on */
+  char *config_dir;
+  char *state_dir;
   SpRinger *ringer;     /* while a call is incoming */
   gboolean ring_failed; /* said once per ringing spell, not per state change */
   /* A problem found before the window existed, shown when it appears. */
@@ -27,6 +31,8 @@ struct _SpApplication
 };
 
 G_DEFINE_FINAL_TYPE (SpApplication, sp_application, ADW_TYPE_APPLICATION)
+
+static void show_error_in_window (SpApplication *self, const char *message);
 
 static SpWindow *
 get_window (SpApplication *self)
@@ -167,8 +173,8 @@ note_startup_error (SpApplication *self, const char *message)
 static void
 start_phone (SpApplication *self)
 {
-  g_autofree char *config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
-  g_autofree char *state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
+  const char *config_dir = self->config_dir;
+  const char *state_dir = self->state_dir;
   g_autofree char *bind = g_settings_get_string (self->settings, "sip-bind");
   g_autofree char *host = NULL;
   g_autoptr (GError) error = NULL;
@@ -195,6 +201,67 @@ start_phone (SpApplication *self)
       return;
     }
   sp_phone_register (self->phone, NULL);
+}
+
+static gboolean
+server_filter_request (SpSipServerTransaction *st, SpSipMessage *request, SpSipDialog *dialog,
+                       gpointer user_data)
+{
+  return sp_server_filter_request (user_data, st, request, dialog);
+}
+
+static gboolean
+server_owns_dialog (SpSipDialog *dialog, gpointer user_data)
+{
+  return sp_server_owns_dialog (user_data, dialog);
+}
+
+static gboolean
+start_server (SpApplication *self, GError **error)
+{
+  static const SpPhoneRequestFilter filter = { server_filter_request, server_owns_dialog };
+  SpSipStack *stack = sp_phone_get_sip_stack (self->phone);
+  const char *host = NULL;
+  guint16 port = 0;
+
+  if (stack == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                           _ ("the phone is not listening on any address"));
+      return FALSE;
+    }
+  /* Listening on every address, there is no one address to put in SDP
+   * for the relay: the phones then send media to each other directly. */
+  sp_server_set_media_relay (self->server,
+                             !g_str_equal (host, "0.0.0.0") && !g_str_equal (host, "::"));
+  if (!sp_server_start (self->server, stack, host, FALSE, error))
+    return FALSE;
+  sp_phone_set_request_filter (self->phone, &filter, self->server);
+  return TRUE;
+}
+
+/* The Server page's switch, through the setting. */
+static void
+apply_server_setting (SpApplication *self)
+{
+  gboolean wanted = g_settings_get_boolean (self->settings, "server-enabled");
+  g_autoptr (GError) error = NULL;
+
+  if (wanted == sp_server_is_running (self->server))
+    return;
+  if (!wanted)
+    {
+      sp_phone_set_request_filter (self->phone, NULL, NULL);
+      sp_server_stop (self->server);
+      return;
+    }
+  if (!start_server (self, &error))
+    {
+      g_autofree char *message =
+          g_strdup_printf (_ ("The SIP server could not start: %s"), error->message);
+      show_error_in_window (self, message);
+      g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+    }
 }
 
 static void
@@ -370,11 +437,17 @@ sp_application_startup (GApplication *app)
   G_APPLICATION_CLASS (sp_application_parent_class)->startup (app);
 
   self->settings = open_settings ();
+  self->config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
+  self->state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
   start_phone (self);
   g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
   g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
   g_signal_connect_object (sp_phone_get_calls (self->phone), "items-changed",
                            G_CALLBACK (on_calls_changed), self, 0);
+  self->server = sp_server_new (self->config_dir, self->state_dir, NULL);
+  g_signal_connect_object (self->settings, "changed::server-enabled",
+                           G_CALLBACK (apply_server_setting), self, G_CONNECT_SWAPPED);
+  apply_server_setting (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
@@ -442,6 +515,11 @@ sp_application_shutdown (GApplication *app)
   gboolean done = FALSE;
 
   g_clear_pointer (&self->ringer, sp_ringer_free);
+  if (self->server != NULL && sp_server_is_running (self->server))
+    {
+      sp_phone_set_request_filter (self->phone, NULL, NULL);
+      sp_server_stop (self->server);
+    }
   if (self->phone != NULL)
     {
       sp_phone_shutdown_async (self->phone, NULL, on_phone_shut_down, &done);
@@ -458,7 +536,10 @@ sp_application_finalize (GObject *object)
 
   g_clear_pointer (&self->ringer, sp_ringer_free);
   g_clear_object (&self->settings);
+  g_clear_object (&self->server);
   g_clear_object (&self->phone);
+  g_free (self->config_dir);
+  g_free (self->state_dir);
   g_free (self->startup_error);
   G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
 }
@@ -538,6 +619,20 @@ sp_application_get_sip_log (SpApplication *self)
 {
   g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
   return sp_phone_get_sip_log (self->phone);
+}
+
+SpServer *
+sp_application_get_server (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->server;
+}
+
+const char *
+sp_application_get_config_dir (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->config_dir;
 }
 
 SpPhone *

@@ -3,6 +3,7 @@
 #include <adwaita.h>
 
 #include "ua/account.h"
+#include "server/server.h"
 #include "ua/phone.h"
 #include "ua/siplog.h"
 
@@ -25,6 +26,10 @@ int sp_application_run (int argc, char **argv);
 
 GSettings *sp_application_get_settings (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);
+/* The mini-server; running while the "server-enabled" setting is on. */
+SpServer *sp_application_get_server (SpApplication *self);
+/* $XDG_CONFIG_HOME/softphone: accounts, users, routes. */
+const char *sp_application_get_config_dir (SpApplication *self);
 /* SpAccount items, in the user's order. */
 GListModel *sp_application_get_accounts (SpApplication *self);
 /* SpCall items: the calls in progress. */

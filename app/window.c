@@ -216,13 +216,6 @@ on_clear_log (GtkWidget *widget, const char *name, GVariant *param)
   sp_sip_log_clear (sp_application_get_sip_log (self->app));
 }
 
-static void
-on_server_not_ready (GtkWidget *widget, const char *name, GVariant *param)
-{
-  sp_window_show_error (SP_WINDOW (widget),
-                        _ ("The SIP server is not part of this build yet; nothing was changed."));
-}
-
 /* Dial pad. */
 
 static void
@@ -607,6 +600,196 @@ rebuild_history (SpWindow *self)
   gtk_stack_set_visible_child_name (self->history_stack, n > 0 ? "list" : "empty");
 }
 
+/* The text a boxed list shows when empty, as GNOME apps style it. */
+static GtkWidget *
+placeholder_label (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_set_margin_top (label, 18);
+  gtk_widget_set_margin_bottom (label, 18);
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_set_margin_end (label, 12);
+  return label;
+}
+
+/* Server page: users. */
+
+static void rebuild_users (SpWindow *self);
+
+static gboolean
+save_users (SpWindow *self, SpUserDb *users)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (sp_user_db_save (users, sp_application_get_config_dir (self->app), &error))
+    return TRUE;
+  sp_window_show_error (self, error->message);
+  return FALSE;
+}
+
+static void
+on_remove_user_clicked (GtkButton *button, SpWindow *self)
+{
+  SpUserDb *users = sp_server_get_users (sp_application_get_server (self->app));
+  const char *name = g_object_get_data (G_OBJECT (button), "user");
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_user_db_remove (users, name, &error))
+    sp_window_show_error (self, error->message);
+  else
+    save_users (self, users);
+  rebuild_users (self);
+}
+
+static void
+rebuild_users (SpWindow *self)
+{
+  SpUserDb *users = sp_server_get_users (sp_application_get_server (self->app));
+  g_autoptr (GPtrArray) list = sp_user_db_list (users);
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->users_list))) != NULL)
+    gtk_list_box_remove (self->users_list, child);
+  for (guint i = 0; i < list->len; i++)
+    {
+      SpUser *user = g_ptr_array_index (list, i);
+      const char *number = sp_user_get_number (user);
+      GtkWidget *row = adw_action_row_new ();
+      /* Translators: %s is a user name. */
+      g_autofree char *a11y = g_strdup_printf (_ ("Remove user %s"), sp_user_get_name (user));
+      /* Translators: a user's phone number on the server. */
+      g_autofree char *subtitle =
+          number != NULL ? g_strdup_printf (_ ("Number %s"), number) : g_strdup (_ ("No number"));
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sp_user_get_name (user));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_widget_set_tooltip_text (remove, _ ("Remove"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
+                                      -1);
+      g_object_set_data_full (G_OBJECT (remove), "user", g_strdup (sp_user_get_name (user)),
+                              g_free);
+      g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_user_clicked), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      gtk_list_box_append (self->users_list, row);
+    }
+}
+
+static GtkWidget *
+labelled_entry (GtkWidget *box, const char *label, gboolean password)
+{
+  GtkWidget *entry = password ? gtk_password_entry_new () : gtk_entry_new ();
+
+  if (password)
+    gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (entry), TRUE);
+  else
+    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_box_append (GTK_BOX (box), entry);
+  return entry;
+}
+
+static void
+on_add_user_response (AdwMessageDialog *dialog, const char *response, SpWindow *self)
+{
+  SpUserDb *users = sp_server_get_users (sp_application_get_server (self->app));
+  const char *name = gtk_editable_get_text (g_object_get_data (G_OBJECT (dialog), "name"));
+  const char *number = gtk_editable_get_text (g_object_get_data (G_OBJECT (dialog), "number"));
+  const char *password = gtk_editable_get_text (g_object_get_data (G_OBJECT (dialog), "password"));
+  g_autoptr (GError) error = NULL;
+
+  if (g_strcmp0 (response, "add") != 0)
+    return;
+  if (!sp_user_db_add (users, name, number[0] != '\0' ? number : NULL, password, &error))
+    {
+      sp_window_show_error (self, error->message);
+      return;
+    }
+  save_users (self, users);
+  rebuild_users (self);
+}
+
+static void
+on_add_user (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Add User"),
+                                              _ ("Who may register with this server, with the "
+                                                 "number colleagues dial to reach them."));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+
+  g_object_set_data (G_OBJECT (dialog), "name", labelled_entry (box, _ ("User name"), FALSE));
+  g_object_set_data (G_OBJECT (dialog), "number", labelled_entry (box, _ ("Number"), FALSE));
+  g_object_set_data (G_OBJECT (dialog), "password", labelled_entry (box, _ ("Password"), TRUE));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "add",
+                                    _ ("_Add"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "add");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_add_user_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_import_chosen (GtkNativeDialog *chooser, int response, SpWindow *self)
+{
+  SpServer *server = sp_application_get_server (self->app);
+  const char *what = g_object_get_data (G_OBJECT (chooser), "what");
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+  g_autoptr (GPtrArray) warnings = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *message = NULL;
+  guint n = 0;
+
+  if (response != GTK_RESPONSE_ACCEPT || path == NULL)
+    goto out;
+  if (g_str_equal (what, "regfile"))
+    {
+      if (!sp_user_db_import_regfile_path (sp_server_get_users (server), path, &n, &warnings,
+                                           &error))
+        goto out;
+      save_users (self, sp_server_get_users (server));
+      rebuild_users (self);
+      /* Translators: %u users were read from a Yate regfile.conf. */
+      message = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "%u user imported", "%u users imported", n), n);
+    }
+  else if (sp_router_import_path (sp_server_get_router (server), path, &warnings, &error) &&
+           sp_router_save (sp_server_get_router (server), sp_application_get_config_dir (self->app),
+                           &error))
+    message = g_strdup (_ ("Routes imported"));
+out:
+  if (error != NULL)
+    sp_window_show_error (self, error->message);
+  else if (message != NULL)
+    sp_window_show_error (self, message);
+  g_object_unref (chooser);
+}
+
+static void
+on_server_import (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+  const char *what = g_variant_get_string (param, NULL);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      g_str_equal (what, "regfile") ? _ ("Import Users from regfile.conf")
+                                    : _ ("Import Routes from regexroute.conf"),
+      GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Import"), _ ("_Cancel"));
+
+  g_object_set_data_full (G_OBJECT (chooser), "what", g_strdup (what), g_free);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_import_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 /* Server page. */
 
 static void
@@ -629,11 +812,12 @@ setup_server_page (SpWindow *self)
   gtk_editable_set_text (GTK_EDITABLE (self->server_address_row), bind);
   g_signal_connect (self->server_address_row, "apply", G_CALLBACK (on_server_address_apply), self);
   gtk_list_box_set_placeholder (self->users_list,
-                                gtk_label_new (_ ("No users yet. Add one, or import Yate’s "
-                                                  "regfile.conf.")));
+                                placeholder_label (_ ("No users yet. Add one, or import Yate’s "
+                                                      "regfile.conf.")));
+  rebuild_users (self);
   gtk_list_box_set_placeholder (self->routes_list,
-                                gtk_label_new (_ ("No routes: a number reaches the user of the "
-                                                  "same name.")));
+                                placeholder_label (_ ("No routes: a number reaches the user of the "
+                                                      "same number or name.")));
 }
 
 /* Log page. */
@@ -795,8 +979,8 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.focus-dial", NULL, on_focus_dial);
   gtk_widget_class_install_action (widget_class, "win.new-account", NULL, on_new_account);
   gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, on_clear_log);
-  gtk_widget_class_install_action (widget_class, "win.server-add-user", NULL, on_server_not_ready);
-  gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_not_ready);
+  gtk_widget_class_install_action (widget_class, "win.server-add-user", NULL, on_add_user);
+  gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_import);
 }
 
 static void

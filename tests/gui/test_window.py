@@ -415,6 +415,37 @@ if PART == "calls":
         caller.stop()
 
 
+# The mini-server: switch it on, add a user, and a headless phone registers
+# with this window's own address.
+if PART == "calls":
+    show_page(app, "Server")
+    switch = find(app, "check box", prefix="Run the SIP server")
+    if check(switch is not None, "the server switch"):
+        click(switch)
+    add = wait_for(lambda: find(app, "push button", prefix="Add user"), "the Add user button")
+    if check(add is not None, "Add user button"):
+        click(add)
+        dialog = wait_for(lambda: frame(app, "Add User", ) or find(app, "dialog", prefix="Add User",
+                                                                  visible=False),
+                          "the Add User dialog")
+        if check(dialog is not None, "the Add User dialog opens"):
+            set_text(find(dialog, "text", prefix="User name"), "u7")
+            set_text(find(dialog, "text", prefix="Number"), "7")
+            set_text(find(dialog, "password text", prefix="Password")
+                     or find(dialog, "text", prefix="Password"), "pw7")
+            screenshot("server-add-user")
+            click(find(dialog, "push button", contains="Add"))
+    check(wait_for(lambda: find(app, "push button", prefix="Remove user u7"), "the user row")
+          is not None, "the new user is listed with a Remove button")
+    phone = Peer("127.0.77.104", "--account", "sip:u7:pw7@%s" % GUI_ADDRESS)
+    try:
+        reg = phone.wait("registered")
+        check(reg is not None and reg.get("code") == 200,
+              "a phone registers with the window's own server (%s)" % reg)
+        screenshot("server")
+    finally:
+        phone.stop()
+
 if kamailio is not None:
     kamailio.stop()
 print("%d failure(s)" % len(guitest.failures), flush=True)
