@@ -180,8 +180,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "http", 0, 0, G_OPTION_ARG_STRING, &opts->http, N_ ("Server web console address"),
       N_ ("ADDR:PORT") },
     { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
-      N_ ("Server setting: relay=on|off, challenge-bye=on|off, relay-ports=MIN-MAX, realm=R, "
-          "admin-password=P, min-expires=S"),
+      N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
+          "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S"),
       N_ ("KEY=VALUE") },
     { NULL },
   };
@@ -986,6 +986,11 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
           if (!parse_on_off (kv[0], kv[1], &flag, error))
             return FALSE;
           sp_server_set_media_relay (server, flag);
+        }
+      else if (g_str_equal (kv[0], "digest"))
+        {
+          if (!sp_server_set_digest_algorithms (server, kv[1], error))
+            return FALSE;
         }
       else if (g_str_equal (kv[0], "challenge-bye"))
         {

@@ -16,6 +16,8 @@ struct _SpAuthenticator
   SpAuthGuard *guard;
   guint8 secret[32];
   guint lifetime;
+  SpDigestAlgorithm algorithms[2];
+  guint n_algorithms;
   GHashTable *nonces; /* nonce -> NonceUse */
   guint64 failures;
 };
@@ -28,6 +30,9 @@ sp_authenticator_new (SpUserDb *users, SpAuthGuard *guard)
   auth->users = users;
   auth->guard = guard;
   auth->lifetime = SP_AUTHENTICATOR_NONCE_LIFETIME;
+  auth->algorithms[0] = SP_DIGEST_ALGORITHM_MD5;
+  auth->algorithms[1] = SP_DIGEST_ALGORITHM_SHA256;
+  auth->n_algorithms = 2;
   for (guint i = 0; i < sizeof auth->secret; i += 4)
     {
       guint32 r = g_random_int ();
@@ -51,6 +56,20 @@ void
 sp_authenticator_set_nonce_lifetime (SpAuthenticator *auth, guint seconds)
 {
   auth->lifetime = MAX (seconds, 1);
+}
+
+gboolean
+sp_authenticator_set_algorithms (SpAuthenticator *auth, const SpDigestAlgorithm *algorithms,
+                                 guint n)
+{
+  if (n == 0 || n > G_N_ELEMENTS (auth->algorithms))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (algorithms[i] != SP_DIGEST_ALGORITHM_MD5 && algorithms[i] != SP_DIGEST_ALGORITHM_SHA256)
+      return FALSE;
+  memcpy (auth->algorithms, algorithms, n * sizeof *algorithms);
+  auth->n_algorithms = n;
+  return TRUE;
 }
 
 guint64
@@ -131,6 +150,15 @@ nonce_count_fresh (SpAuthenticator *auth, const char *nonce, guint32 nc, gint64 
   return TRUE;
 }
 
+static gboolean
+algorithm_offered (SpAuthenticator *auth, SpDigestAlgorithm algorithm)
+{
+  for (guint i = 0; i < auth->n_algorithms; i++)
+    if (auth->algorithms[i] == algorithm)
+      return TRUE;
+  return FALSE;
+}
+
 SpAuthResult
 sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, const char *address,
                         gint64 now, char **username)
@@ -145,6 +173,8 @@ sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, cons
   gboolean full;
 
   if (creds == NULL)
+    return SP_AUTH_CHALLENGE;
+  if (!algorithm_offered (auth, creds->algorithm))
     return SP_AUTH_CHALLENGE;
   if (creds->algorithm == SP_DIGEST_ALGORITHM_MD5)
     kind = SP_USER_HA1_MD5;
@@ -182,15 +212,13 @@ void
 sp_authenticator_add_challenges (SpAuthenticator *auth, SpSipMessage *response, gboolean stale,
                                  gint64 now)
 {
-  static const SpDigestAlgorithm algorithms[] = { SP_DIGEST_ALGORITHM_SHA256,
-                                                  SP_DIGEST_ALGORITHM_MD5 };
   const char *realm = sp_user_db_get_realm (auth->users);
   g_autofree char *nonce = sp_digest_nonce_new (auth->secret, sizeof auth->secret, realm, now);
 
-  for (guint i = 0; i < G_N_ELEMENTS (algorithms); i++)
+  for (guint i = 0; i < auth->n_algorithms; i++)
     {
       g_autoptr (SpDigestChallenge) challenge =
-          sp_digest_challenge_new (realm, nonce, algorithms[i], SP_DIGEST_QOP_AUTH);
+          sp_digest_challenge_new (realm, nonce, auth->algorithms[i], SP_DIGEST_QOP_AUTH);
       g_autofree char *value = NULL;
 
       challenge->stale = stale;

@@ -2,6 +2,7 @@
 
 #include "server/authguard.h"
 #include "server/userdb.h"
+#include "sip/digest.h"
 #include "sip/message.h"
 
 #include <glib.h>
@@ -9,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* The server side of digest authentication for REGISTER, INVITE and BYE:
- * challenges (SHA-256 first, then MD5, RFC 8760) with self-validating
+ * challenges (MD5 and SHA-256, RFC 8760) with self-validating
  * nonces, credentials checked against the users' HA1, stale nonces,
  * and nonce-count replays refused (the highest nc seen per nonce is
  * kept while the nonce lives). Failures are counted in the SpAuthGuard. */
@@ -38,6 +39,14 @@ void sp_authenticator_free (SpAuthenticator *auth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpAuthenticator, sp_authenticator_free)
 
 void sp_authenticator_set_nonce_lifetime (SpAuthenticator *auth, guint seconds);
+/* The challenges sent, in order (MD5 and/or SHA-256; default MD5 then
+ * SHA-256). RFC 8760 lists the preferred one first, but clients that
+ * read only the first one and know MD5 alone cannot log in then; and
+ * some give up on any SHA-256 challenge (baresip 1.0: "Register:
+ * Function not implemented") and need MD5 alone. Clients that choose
+ * (ours) take SHA-256 either way. FALSE for an empty or unknown list. */
+gboolean sp_authenticator_set_algorithms (SpAuthenticator *auth,
+                                          const SpDigestAlgorithm *algorithms, guint n);
 
 /* Checks the Authorization field for the user db's realm. @address is
  * the source IP (without port) failures are counted for. On OK,
@@ -45,7 +54,7 @@ void sp_authenticator_set_nonce_lifetime (SpAuthenticator *auth, guint seconds);
  * clock seconds. */
 SpAuthResult sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request,
                                      const char *address, gint64 now, char **username);
-/* Adds the WWW-Authenticate challenges to a 401 @response. */
+/* Adds the WWW-Authenticate challenges (MD5, SHA-256) to a 401 @response. */
 void sp_authenticator_add_challenges (SpAuthenticator *auth, SpSipMessage *response, gboolean stale,
                                       gint64 now);
 

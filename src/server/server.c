@@ -32,6 +32,8 @@ struct _SpServer
   guint guard_window;
   guint guard_block;
   guint nonce_lifetime;
+  SpDigestAlgorithm algorithms[2];
+  guint n_algorithms;
 
   /* while serving (or draining calls after stop) */
   SpSipStack *stack;
@@ -253,6 +255,31 @@ sp_server_set_nonce_lifetime (SpServer *self, guint seconds)
     sp_authenticator_set_nonce_lifetime (self->auth, seconds);
 }
 
+gboolean
+sp_server_set_digest_algorithms (SpServer *self, const char *list, GError **error)
+{
+  g_auto (GStrv) names = g_strsplit (list, ",", -1);
+  guint n = g_strv_length (names);
+
+  if (n == 0 || n > G_N_ELEMENTS (self->algorithms))
+    goto bad;
+  for (guint i = 0; i < n; i++)
+    {
+      SpDigestAlgorithm a = sp_digest_algorithm_from_string (g_strstrip (names[i]));
+      if (a != SP_DIGEST_ALGORITHM_MD5 && a != SP_DIGEST_ALGORITHM_SHA256)
+        goto bad;
+      self->algorithms[i] = a;
+    }
+  self->n_algorithms = n;
+  if (self->auth != NULL)
+    sp_authenticator_set_algorithms (self->auth, self->algorithms, self->n_algorithms);
+  return TRUE;
+bad:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "digest algorithms: MD5 and/or SHA-256, not '%s'", list);
+  return FALSE;
+}
+
 static gboolean
 on_purge (gpointer data)
 {
@@ -307,6 +334,8 @@ build_engine (SpServer *self, const char *media_host, GError **error)
   if (self->auth == NULL)
     self->auth = sp_authenticator_new (self->users, self->guard);
   sp_authenticator_set_nonce_lifetime (self->auth, self->nonce_lifetime);
+  if (self->n_algorithms > 0)
+    sp_authenticator_set_algorithms (self->auth, self->algorithms, self->n_algorithms);
   if (self->registrar == NULL)
     self->registrar = sp_registrar_new (self->stack, self->auth, self->locations);
   if (self->b2bua == NULL)

@@ -70,6 +70,9 @@ void sp_server_set_challenge_bye (SpServer *self, gboolean challenge);
  * for @block_s (defaults 10 in 60 s, 300 s). */
 void sp_server_set_auth_guard (SpServer *self, guint max_failures, guint window_s, guint block_s);
 void sp_server_set_nonce_lifetime (SpServer *self, guint seconds);
+/* The digest challenges, in order: "md5,sha-256" (default), "sha-256,md5",
+ * "md5" or "sha-256" (see sp_authenticator_set_algorithms). */
+gboolean sp_server_set_digest_algorithms (SpServer *self, const char *list, GError **error);
 
 /* Serves on @stack; @media_host (numeric) is where the relay binds.
  * @connect_requests: listen to the stack's "request" signal directly
