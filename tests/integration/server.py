@@ -485,16 +485,16 @@ def test_register_expires_unregister_restart():
     port = free_tcp_port()
     cfg = tempfile.mkdtemp(prefix="sp-server-state-")
     try:
-        args = ["--http", "127.0.0.1:%d" % port, "--server-option", "min-expires=60"]
-        srv = Server("srv", extra=args + ["--config-dir", cfg])
+        args = ["--server-option", "min-expires=60", "--config-dir", cfg]
+        # Without --http here: libsoup 3.2.3 leaks the accepted socket and an
+        # address in soup_server_get_uris (LSan), and this run's exit status counts.
+        srv = Server("srv", extra=args)
         raw = RawSip("127.0.0.62")
         raw2 = RawSip("127.0.0.63")
         assert raw_register(raw, "u2", "p2", expires=600)[0] == 200
         assert raw_register(raw2, "u2", "p2", expires=300)[0] == 200
-        regs = api(port, "/api/registrations")
-        regs = regs.get("registrations", regs) if isinstance(regs, dict) else regs
-        contacts = sorted(r["contact"] for r in regs if r.get("aor", r.get("user")) == "u2")
-        assert len(contacts) == 2, regs
+        contacts = sorted(srv.wait("server_registered", user="u2")["contact"] for _ in range(2))
+        assert "127.0.0.62" in contacts[0] and "127.0.0.63" in contacts[1], contacts
         assert raw_register(raw, "u2", "p2", expires=10)[0] == 423
         status, headers, _ = None, None, None
         # Expires: 0 removes one contact
@@ -505,7 +505,7 @@ def test_register_expires_unregister_restart():
         assert srv.exit_code() == 0
         srv.close()
         # restart with the same state: the binding of .62 is still there
-        srv = Server("srv2", extra=args + ["--config-dir", cfg])
+        srv = Server("srv2", extra=args + ["--http", "127.0.0.1:%d" % port])
         regs = api(port, "/api/registrations")
         regs = regs.get("registrations", regs) if isinstance(regs, dict) else regs
         contacts = [r["contact"] for r in regs]
