@@ -35,6 +35,7 @@ struct _SpWindow
   AdwEntryRow *server_address_row;
   GtkListBox *users_list;
   GtkListBox *routes_list;
+  GtkListBox *registrations_list;
   GtkDropDown *log_filter;
   SpLadderView *ladder;
   GtkListBox *history_list;
@@ -790,6 +791,32 @@ on_server_import (GtkWidget *widget, const char *action_name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* Server page: who is registered now. */
+
+static void
+rebuild_registrations (SpWindow *self)
+{
+  SpServer *server = sp_application_get_server (self->app);
+  SpLocationStore *store = sp_server_get_locations (server);
+  g_autoptr (GPtrArray) bindings =
+      sp_location_store_list (store, g_get_real_time () / G_USEC_PER_SEC);
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->registrations_list))) != NULL)
+    gtk_list_box_remove (self->registrations_list, child);
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      const SpBinding *binding = g_ptr_array_index (bindings, i);
+      GtkWidget *row = adw_action_row_new ();
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), binding->aor);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), binding->contact);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 1);
+      gtk_list_box_append (self->registrations_list, row);
+    }
+}
+
 /* Server page. */
 
 static void
@@ -815,6 +842,13 @@ setup_server_page (SpWindow *self)
                                 placeholder_label (_ ("No users yet. Add one, or import Yate’s "
                                                       "regfile.conf.")));
   rebuild_users (self);
+  gtk_list_box_set_placeholder (self->registrations_list,
+                                placeholder_label (_ ("No phone is registered.")));
+  g_signal_connect_object (sp_application_get_server (self->app), "registered",
+                           G_CALLBACK (rebuild_registrations), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sp_application_get_server (self->app), "unregistered",
+                           G_CALLBACK (rebuild_registrations), self, G_CONNECT_SWAPPED);
+  rebuild_registrations (self);
   gtk_list_box_set_placeholder (self->routes_list,
                                 placeholder_label (_ ("No routes: a number reaches the user of the "
                                                       "same number or name.")));
@@ -969,6 +1003,7 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, server_address_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, users_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, routes_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, registrations_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, log_filter);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);

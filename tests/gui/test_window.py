@@ -442,6 +442,9 @@ if PART == "calls":
         reg = phone.wait("registered")
         check(reg is not None and reg.get("code") == 200,
               "a phone registers with the window's own server (%s)" % reg)
+        check(wait_for(lambda: find(app, "label", contains="u7@127.0.77.104"),
+                       "the registration on the Server page") is not None,
+              "the Server page lists the registered phone's contact")
         screenshot("server")
     finally:
         phone.stop()
