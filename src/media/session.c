@@ -466,17 +466,40 @@ same_address (const PeerAddress *a, const struct sockaddr_storage *b, socklen_t 
   return a->len == len && memcmp (&a->addr, b, len) == 0;
 }
 
-/* Symmetric RTP: the first packet from the expected host latches its
- * exact address (port included); after that only that address counts.
- * RTCP may also come from the host a=rtcp named. */
+static gboolean is_decoder_payload_type (SpMediaSession *s, guint pt);
+
+/* A peer behind NAT names its private address in SDP and sends from
+ * another: before anything came from the SDP host, the first packet that
+ * is valid RTP in a format we negotiated may latch us to its source.
+ * Nothing else may, so stray datagrams cannot steer our media. */
+static gboolean
+may_latch_stranger (SpMediaSession *s, const guint8 *buf, gsize len, gboolean rtcp)
+{
+  SpRtpPacket p;
+
+  if (rtcp || s->params.strict_source || !sp_rtp_parse (buf, len, &p, NULL))
+    return FALSE;
+  return is_decoder_payload_type (s, p.payload_type) ||
+         (gint) p.payload_type == s->params.dtmf_payload_type;
+}
+
+/* Symmetric RTP: the first packet from the expected host (or, see above,
+ * the first valid RTP from anywhere) latches its exact address, port
+ * included; after that only that address counts and we send there.
+ * RTCP may also come from the host a=rtcp named, or from the host RTP
+ * latched to. */
 static gboolean
 accept_source (SpMediaSession *s, PeerAddress *latched, gboolean *is_latched,
-               const struct sockaddr_storage *from, socklen_t len, gboolean rtcp)
+               const struct sockaddr_storage *from, socklen_t len, gboolean rtcp, const guint8 *buf,
+               gsize buf_len)
 {
   if (*is_latched)
     return same_address (latched, from, len);
-  if (!s->have_expected ||
-      !(same_host (&s->expected_rtp, from) || (rtcp && same_host (&s->expected_rtcp, from))))
+  if (!s->have_expected)
+    return FALSE;
+  if (!(same_host (&s->expected_rtp, from) || (rtcp && same_host (&s->expected_rtcp, from)) ||
+        (rtcp && s->rtp_latched && same_host (&s->latched_rtp, from)) ||
+        may_latch_stranger (s, buf, buf_len, rtcp)))
     return FALSE;
   memcpy (&latched->addr, from, len);
   latched->len = len;
@@ -583,13 +606,15 @@ drain_socket (SpMediaSession *s, int fd, gboolean is_rtcp_socket)
       rtcp = is_rtcp_socket || (s->params.rtcp_mux && sp_rtp_looks_like_rtcp (buf, (gsize) n));
       if (rtcp && is_rtcp_socket)
         {
-          if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len, TRUE))
+          if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len, TRUE, buf,
+                              (gsize) n))
             {
               s->stats.strangers_dropped++;
               continue;
             }
         }
-      else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len, rtcp))
+      else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len, rtcp, buf,
+                               (gsize) n))
         {
           s->stats.strangers_dropped++;
           continue;

@@ -50,6 +50,11 @@ typedef struct
    * in-band); each digit is reported once through the DTMF callback,
    * also when the peer sends it as an RFC 4733 event as well. */
   gboolean detect_inband_dtmf;
+  /* Take media only from the host the SDP names. FALSE (the default):
+   * until that host has sent, the first valid RTP packet in a negotiated
+   * format from anywhere latches us to its source (symmetric RTP for
+   * peers behind NAT); later strangers are dropped and counted. */
+  gboolean strict_source;
 } SpMediaParams;
 
 typedef struct
