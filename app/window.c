@@ -619,6 +619,7 @@ placeholder_label (const char *text)
 /* Server page: users. */
 
 static void rebuild_users (SpWindow *self);
+static void rebuild_routes (SpWindow *self);
 
 static gboolean
 save_users (SpWindow *self, SpUserDb *users)
@@ -767,7 +768,10 @@ on_import_chosen (GtkNativeDialog *chooser, int response, SpWindow *self)
   else if (sp_router_import_path (sp_server_get_router (server), path, &warnings, &error) &&
            sp_router_save (sp_server_get_router (server), sp_application_get_config_dir (self->app),
                            &error))
-    message = g_strdup (_ ("Routes imported"));
+    {
+      rebuild_routes (self);
+      message = g_strdup (_ ("Routes imported"));
+    }
 out:
   if (error != NULL)
     sp_window_show_error (self, error->message);
@@ -789,6 +793,29 @@ on_server_import (GtkWidget *widget, const char *action_name, GVariant *param)
   g_object_set_data_full (G_OBJECT (chooser), "what", g_strdup (what), g_free);
   g_signal_connect (chooser, "response", G_CALLBACK (on_import_chosen), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Server page: routing rules, in Yate's regexroute.conf syntax. */
+
+static void
+rebuild_routes (SpWindow *self)
+{
+  SpRouter *router = sp_server_get_router (sp_application_get_server (self->app));
+  guint n = sp_router_get_n_rules (router);
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->routes_list))) != NULL)
+    gtk_list_box_remove (self->routes_list, child);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *rule = sp_router_dup_rule (router, i);
+      GtkWidget *row = adw_action_row_new ();
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), rule != NULL ? rule : "");
+      gtk_widget_add_css_class (row, "monospace");
+      gtk_list_box_append (self->routes_list, row);
+    }
 }
 
 /* Server page: who is registered now. */
@@ -849,6 +876,7 @@ setup_server_page (SpWindow *self)
   g_signal_connect_object (sp_application_get_server (self->app), "unregistered",
                            G_CALLBACK (rebuild_registrations), self, G_CONNECT_SWAPPED);
   rebuild_registrations (self);
+  rebuild_routes (self);
   gtk_list_box_set_placeholder (self->routes_list,
                                 placeholder_label (_ ("No routes: a number reaches the user of the "
                                                       "same number or name.")));
