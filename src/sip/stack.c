@@ -161,11 +161,45 @@ add_dialog (SpSipStack *self, SpSipDialog *dialog)
   g_hash_table_replace (self->dialogs, sp_sip_dialog_dup_id (dialog), sp_sip_dialog_ref (dialog));
 }
 
+gboolean
+sp_sip_host_is_wildcard (const char *host)
+{
+  g_autoptr (GInetAddress) address = host ? g_inet_address_new_from_string (host) : NULL;
+
+  return address != NULL && g_inet_address_get_is_any (address);
+}
+
+char *
+sp_sip_route_source (const char *remote_host)
+{
+  g_autoptr (GInetAddress) remote = NULL;
+  g_autoptr (GSocketAddress) dest = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocket) sock = NULL;
+
+  remote = remote_host ? g_inet_address_new_from_string (remote_host) : NULL;
+  if (remote == NULL || g_inet_address_get_is_any (remote))
+    return NULL;
+  /* Connecting a UDP socket makes the kernel pick the route and its
+   * source address; nothing is sent. */
+  sock = g_socket_new (g_inet_address_get_family (remote), G_SOCKET_TYPE_DATAGRAM,
+                       G_SOCKET_PROTOCOL_UDP, NULL);
+  dest = g_inet_socket_address_new (remote, 5060);
+  if (sock == NULL || !g_socket_connect (sock, dest, NULL, NULL))
+    return NULL;
+  local = g_socket_get_local_address (sock, NULL);
+  if (local == NULL)
+    return NULL;
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+}
+
 char *
 sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *towards)
 {
   SpSipPeer bound;
   g_autofree char *hp = NULL;
+  g_autofree char *routed = NULL;
   gboolean found = FALSE;
 
   if (towards && towards->binding > 0)
@@ -176,7 +210,11 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
             (strchr (bound.host, ':') != NULL) == (strchr (towards->host, ':') != NULL);
   if (!found && !sp_sip_transport_get_binding (self->transport, 0, &bound))
     sp_sip_peer_init (&bound, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 5060);
-  hp = sp_sip_host_port_to_string (bound.host, bound.port);
+  /* 0.0.0.0 means nothing to the peer: name the address our route to it
+   * leaves from. */
+  if (towards != NULL && sp_sip_host_is_wildcard (bound.host))
+    routed = sp_sip_route_source (towards->host);
+  hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
                           bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
 }

@@ -56,8 +56,18 @@ void sp_sip_stack_set_user_agent (SpSipStack *stack, const char *user_agent);
 /* Methods we answer, for Allow: "INVITE, ACK, CANCEL, BYE, OPTIONS, ..." */
 const char *sp_sip_stack_get_allow (SpSipStack *stack);
 /* Contact URI ("<sip:user@host:port;transport=tcp>") on the binding that
- * would talk to @towards (NULL = the first binding). */
+ * would talk to @towards (NULL = the first binding). On a wildcard
+ * binding (0.0.0.0 / ::) the host is the address the route to @towards
+ * (an IP literal) leaves from; the wildcard stays only when that is
+ * unknown (@towards NULL or a name). */
 char *sp_sip_stack_dup_contact (SpSipStack *stack, const char *user, const SpSipPeer *towards);
+
+/* The local address the kernel would send from towards @remote_host (an
+ * IP literal), found by connecting a UDP socket (nothing is sent); NULL
+ * when there is no route or @remote_host is no address. */
+char *sp_sip_route_source (const char *remote_host);
+/* TRUE for 0.0.0.0 and ::. */
+gboolean sp_sip_host_is_wildcard (const char *host);
 
 /* An out-of-dialog request: From with a fresh tag, To, a fresh Call-ID,
  * CSeq @cseq, Max-Forwards 70 (sp_sip_stack_send_request adds Contact

@@ -132,25 +132,6 @@ binding_family (SpSipStack *stack)
   return sp_ua_host_family (bound.host);
 }
 
-/* Bound to 0.0.0.0, the stack's Contact would name the wildcard: bind
- * the address the route to the registrar leaves from (NULL otherwise). */
-static char *
-wildcard_contact (SpRegistration *reg, const char *user)
-{
-  g_autofree char *source = NULL;
-  g_autofree char *hp = NULL;
-  SpSipPeer bound;
-
-  if (!reg->has_dest ||
-      !sp_sip_transport_get_binding (sp_sip_stack_get_transport (reg->stack), 0, &bound) ||
-      !sp_ua_host_is_wildcard (bound.host) ||
-      (source = sp_ua_route_source (reg->dest.host)) == NULL)
-    return NULL;
-  hp = sp_host_port_to_string (source, bound.port);
-  return g_strdup_printf ("<sip:%s@%s%s>", user, hp,
-                          reg->dest.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
-}
-
 static SpSipMessage *
 build_register (SpRegistration *reg, guint expires)
 {
@@ -187,9 +168,9 @@ build_register (SpRegistration *reg, guint expires)
     reg->call_id = g_strdup (sp_sip_message_get_call_id (msg));
   else
     sp_sip_message_set_header (msg, "Call-ID", reg->call_id, NULL);
-  contact = wildcard_contact (reg, user);
-  if (contact == NULL)
-    contact = sp_sip_stack_dup_contact (reg->stack, user, reg->has_dest ? &reg->dest : NULL);
+  /* Bound to 0.0.0.0, the stack names the address the route to the
+   * registrar leaves from. */
+  contact = sp_sip_stack_dup_contact (reg->stack, user, reg->has_dest ? &reg->dest : NULL);
   sp_sip_message_set_header (msg, "Contact", contact, NULL);
   sp_sip_message_set_header (msg, "Expires", expires_text, NULL);
   reg->requested_expires = expires;

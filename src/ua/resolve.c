@@ -1,5 +1,7 @@
 #include "ua/resolve.h"
 
+#include "sip/stack.h"
+
 #include <string.h>
 
 typedef struct
@@ -19,32 +21,13 @@ sp_ua_host_family (const char *host)
 gboolean
 sp_ua_host_is_wildcard (const char *host)
 {
-  g_autoptr (GInetAddress) address = host ? g_inet_address_new_from_string (host) : NULL;
-
-  return address != NULL && g_inet_address_get_is_any (address);
+  return sp_sip_host_is_wildcard (host);
 }
 
 char *
 sp_ua_route_source (const char *remote_host)
 {
-  g_autoptr (GInetAddress) remote = NULL;
-  g_autoptr (GSocketAddress) dest = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GSocket) sock = NULL;
-
-  remote = remote_host ? g_inet_address_new_from_string (remote_host) : NULL;
-  if (remote == NULL || g_inet_address_get_is_any (remote))
-    return NULL;
-  sock = g_socket_new (g_inet_address_get_family (remote), G_SOCKET_TYPE_DATAGRAM,
-                       G_SOCKET_PROTOCOL_UDP, NULL);
-  dest = g_inet_socket_address_new (remote, 5060);
-  if (sock == NULL || !g_socket_connect (sock, dest, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (sock, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  return sp_sip_route_source (remote_host);
 }
 
 /* The first address of the wanted family; without one, IPv4 first. */
