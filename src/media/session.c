@@ -1,4 +1,5 @@
 #include "media/session.h"
+#include "media/dtmf-detect.h"
 #include "media/dtmf.h"
 #include "media/jitterbuffer.h"
 #include "media/rtcp.h"
@@ -81,6 +82,8 @@ struct _SpMediaSession
 
   SpDtmfSender dtmf_sender;
   SpDtmfReceiver dtmf_receiver;
+  SpDtmfDetector *dtmf_detector; /* when params.detect_inband_dtmf */
+  SpDtmfMerger dtmf_merger;
   guint32 rx_ssrc; /* the stream the jitter buffer holds */
   gboolean have_rx_ssrc;
   SpRtpReceiverStats rx_stats;
@@ -354,6 +357,34 @@ capture_period (SpMediaSession *s, gsize period)
 }
 
 static void
+report_digit (SpMediaSession *s, char digit, SpDtmfOrigin origin)
+{
+  Report *report;
+
+  /* With in-band detection on, a key press may come both ways. */
+  if (s->dtmf_detector != NULL &&
+      !sp_dtmf_merger_take (&s->dtmf_merger, digit, origin, g_get_monotonic_time ()))
+    return;
+  report = g_new0 (Report, 1);
+  report->digit = digit;
+  post_report (s, report);
+}
+
+/* In-band DTMF in what is about to be played. */
+static void
+detect_inband_dtmf (SpMediaSession *s, const gint16 *pcm, gsize n)
+{
+  char digits[4];
+  guint found;
+
+  if (s->dtmf_detector == NULL)
+    return;
+  found = sp_dtmf_detector_feed (s->dtmf_detector, pcm, n, digits, G_N_ELEMENTS (digits));
+  for (guint i = 0; i < found; i++)
+    report_digit (s, digits[i], SP_DTMF_FROM_AUDIO);
+}
+
+static void
 play_period (SpMediaSession *s, gsize period)
 {
   gint16 pcm[MAX_RATE / 100];
@@ -365,7 +396,10 @@ play_period (SpMediaSession *s, gsize period)
     {
       gssize n;
       if (s->params.receive)
-        sp_jitter_buffer_get (s->jb, pcm, period);
+        {
+          sp_jitter_buffer_get (s->jb, pcm, period);
+          detect_inband_dtmf (s, pcm, period);
+        }
       else
         memset (pcm, 0, period * sizeof (gint16));
       n = sp_audio_device_write (s->sink, pcm, period, &error);
@@ -516,6 +550,8 @@ restart_stream (SpMediaSession *s)
 {
   sp_jitter_buffer_reset (s->jb);
   sp_dtmf_receiver_init (&s->dtmf_receiver);
+  if (s->dtmf_detector != NULL)
+    sp_dtmf_detector_reset (s->dtmf_detector);
   s->stats.ssrc_changes++;
 }
 
@@ -575,11 +611,7 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
           sp_dtmf_receiver_handle (&s->dtmf_receiver, p.timestamp, p.payload, p.payload_len);
       sp_jitter_buffer_put_skip (s->jb, p.seq);
       if (digit)
-        {
-          Report *report = g_new0 (Report, 1);
-          report->digit = digit;
-          post_report (s, report);
-        }
+        report_digit (s, digit, SP_DTMF_FROM_EVENT);
       return;
     }
   sp_jitter_buffer_put (s->jb, p.seq, p.timestamp, p.payload, p.payload_len, now);
@@ -908,6 +940,23 @@ setup_codec (SpMediaSession *s, SpCodecId id)
   sp_rtp_receiver_stats_init (&s->rx_stats, sp_codec_get_info (s->decoder)->clock_rate);
 }
 
+/* In-band detection on or off, at the audio rate. Allocates only when
+ * the option or the rate changes (a start command, not the packet path). */
+static void
+setup_dtmf_detector (SpMediaSession *s)
+{
+  if (!s->params.detect_inband_dtmf)
+    {
+      g_clear_pointer (&s->dtmf_detector, sp_dtmf_detector_free);
+      return;
+    }
+  if (s->dtmf_detector != NULL && sp_dtmf_detector_get_rate (s->dtmf_detector) == s->rate)
+    return;
+  g_clear_pointer (&s->dtmf_detector, sp_dtmf_detector_free);
+  s->dtmf_detector = sp_dtmf_detector_new (s->rate);
+  sp_dtmf_merger_init (&s->dtmf_merger);
+}
+
 /* Where RTCP goes before the peer's RTCP latches: a=rtcp's address and
  * port (RFC 3605), else the RTP address and the next port. */
 static void
@@ -961,6 +1010,7 @@ do_start (gpointer data)
     }
   update_expected_rtcp (s);
   setup_codec (s, p->codec);
+  setup_dtmf_detector (s);
   sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
   open_device (s, &s->source);
   open_device (s, &s->sink);
@@ -1070,6 +1120,7 @@ sp_media_session_free (SpMediaSession *session)
   sp_jitter_buffer_free (session->jb);
   sp_codec_free (session->encoder);
   sp_codec_free (session->decoder);
+  sp_dtmf_detector_free (session->dtmf_detector);
   g_free (session->remote_address);
   g_free (session->remote_rtcp_address);
   g_main_context_unref (session->owner_context);

@@ -1,8 +1,10 @@
+#include "media/dtmf-detect.h"
 #include "media/dtmf.h"
 #include "media/tones.h"
 
 #include "../common/goertzel.h"
 
+#include <spandsp.h>
 #include <string.h>
 
 /* Sender packet sequence for one digit: marker on the first, growing
@@ -188,6 +190,110 @@ test_tone_default_rate (void)
   g_assert_cmpmem (x, sizeof x, y, sizeof y);
 }
 
+/* @digits as key tones (spandsp's dtmf_tx, 100 ms on and 100 ms off) at
+ * 8 kHz after 100 ms of silence, then 300 ms of silence. */
+static gint16 *
+make_dtmf_audio (const char *digits, gsize *n_out)
+{
+  dtmf_tx_state_t *tx = dtmf_tx_init (NULL);
+  gsize n = 800 + strlen (digits) * 1600 + 2400, done = 800;
+  gint16 *out = g_new0 (gint16, n);
+
+  dtmf_tx_set_timing (tx, 100, 100);
+  dtmf_tx_put (tx, digits, -1);
+  for (guint i = 0; i < 1000 && done < n; i++)
+    {
+      int got = dtmf_tx (tx, out + done, (int) MIN (n - done, 160));
+      if (got <= 0)
+        break;
+      done += (gsize) got;
+    }
+  dtmf_tx_free (tx);
+  *n_out = n;
+  return out;
+}
+
+/* Every key in audio at 8 and 16 kHz (linear interpolation up), fed a
+ * 10 ms period at a time: each reported once, in order. */
+static void
+test_detect (gconstpointer data)
+{
+  guint rate = GPOINTER_TO_UINT (data);
+  const char *keys = "0123456789*#ABCD";
+  g_autoptr (SpDtmfDetector) d = sp_dtmf_detector_new (rate);
+  gsize n8, n;
+  g_autofree gint16 *audio8 = make_dtmf_audio (keys, &n8);
+  g_autofree gint16 *audio = NULL;
+  g_autoptr (GString) got = g_string_new (NULL);
+  gsize period = rate / 100;
+
+  if (rate == 8000)
+    {
+      audio = g_memdup2 (audio8, n8 * sizeof (gint16));
+      n = n8;
+    }
+  else
+    {
+      n = 2 * n8;
+      audio = g_new (gint16, n);
+      for (gsize i = 0; i < n8; i++)
+        {
+          audio[2 * i] = audio8[i];
+          audio[2 * i + 1] = (gint16) ((audio8[i] + (i + 1 < n8 ? audio8[i + 1] : 0)) / 2);
+        }
+    }
+  for (gsize off = 0; off + period <= n; off += period)
+    {
+      char digits[4];
+      guint found = sp_dtmf_detector_feed (d, audio + off, period, digits, 4);
+      g_string_append_len (got, digits, found);
+    }
+  g_assert_cmpstr (got->str, ==, keys);
+}
+
+/* A 440 Hz tone and silence are not keys. */
+static void
+test_detect_no_false (void)
+{
+  g_autoptr (SpDtmfDetector) d = sp_dtmf_detector_new (8000);
+  gint16 tone[8000];
+  char digits[4];
+
+  goertzel_make_tone (tone, 8000, 8000, 440, 8000);
+  g_assert_cmpuint (sp_dtmf_detector_feed (d, tone, 8000, digits, 4), ==, 0);
+  memset (tone, 0, sizeof tone);
+  g_assert_cmpuint (sp_dtmf_detector_feed (d, tone, 8000, digits, 4), ==, 0);
+}
+
+/* One key press coming both ways is taken once, whichever comes first;
+ * two presses of the same key both ways are two; outside the window the
+ * other way's report counts again. */
+static void
+test_merge (void)
+{
+  SpDtmfMerger m;
+  gint64 t = 1000000;
+
+  sp_dtmf_merger_init (&m);
+  g_assert_true (sp_dtmf_merger_take (&m, '5', SP_DTMF_FROM_EVENT, t));
+  g_assert_false (sp_dtmf_merger_take (&m, '5', SP_DTMF_FROM_AUDIO, t + 300000));
+  g_assert_true (sp_dtmf_merger_take (&m, '5', SP_DTMF_FROM_AUDIO, t + 400000));
+  g_assert_false (sp_dtmf_merger_take (&m, '5', SP_DTMF_FROM_EVENT, t + 450000));
+
+  /* "11" both ways: the events first, then the tones. */
+  g_assert_true (sp_dtmf_merger_take (&m, '1', SP_DTMF_FROM_EVENT, t + 1000000));
+  g_assert_true (sp_dtmf_merger_take (&m, '1', SP_DTMF_FROM_EVENT, t + 1200000));
+  g_assert_true (sp_dtmf_merger_take (&m, '2', SP_DTMF_FROM_AUDIO, t + 1250000));
+  g_assert_false (sp_dtmf_merger_take (&m, '1', SP_DTMF_FROM_AUDIO, t + 1300000));
+  g_assert_false (sp_dtmf_merger_take (&m, '1', SP_DTMF_FROM_AUDIO, t + 1500000));
+  g_assert_true (sp_dtmf_merger_take (&m, '1', SP_DTMF_FROM_AUDIO, t + 1600000));
+
+  /* Past the window: a report of its own. */
+  g_assert_true (sp_dtmf_merger_take (&m, '9', SP_DTMF_FROM_EVENT, t + 5000000));
+  g_assert_true (
+      sp_dtmf_merger_take (&m, '9', SP_DTMF_FROM_AUDIO, t + 5000001 + SP_DTMF_MERGE_WINDOW_US));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -197,5 +303,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/tones/cadences-8k", GUINT_TO_POINTER (8000), test_tones);
   g_test_add_data_func ("/tones/cadences-16k", GUINT_TO_POINTER (16000), test_tones);
   g_test_add_func ("/tones/default-rate", test_tone_default_rate);
+  g_test_add_data_func ("/dtmf/detect-8k", GUINT_TO_POINTER (8000), test_detect);
+  g_test_add_data_func ("/dtmf/detect-16k", GUINT_TO_POINTER (16000), test_detect);
+  g_test_add_func ("/dtmf/detect-no-false", test_detect_no_false);
+  g_test_add_func ("/dtmf/merge", test_merge);
   return g_test_run ();
 }

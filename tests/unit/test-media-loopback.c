@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <poll.h>
+#include <spandsp.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -213,6 +214,84 @@ test_dtmf (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->digits_a->str, ==, "#*9876543210");
 }
 
+/* ---- In-band DTMF ---------------------------------------------------------- */
+
+#define INBAND_KEYS "0123456789*#"
+
+/* A WAV of the keys as tones (spandsp's dtmf_tx: 100 ms on, 100 ms off,
+ * its default -10 dBm0 level) after 200 ms of silence, and 2 s of silence
+ * after them so the looped file does not repeat them within a test. */
+static char *
+save_dtmf_wav (Fixture *f)
+{
+  char *path = g_build_filename (f->dir, "keys.wav", NULL);
+  dtmf_tx_state_t *tx = dtmf_tx_init (NULL);
+  gsize n = 1600 + strlen (INBAND_KEYS) * 1600 + 16000, done = 1600;
+  g_autofree gint16 *audio = g_new0 (gint16, n);
+
+  dtmf_tx_set_timing (tx, 100, 100);
+  dtmf_tx_put (tx, INBAND_KEYS, -1);
+  for (guint i = 0; i < 1000 && done < n; i++)
+    {
+      int got = dtmf_tx (tx, audio + done, (int) MIN (n - done, 160));
+      if (got <= 0)
+        break;
+      done += (gsize) got;
+    }
+  dtmf_tx_free (tx);
+  g_assert_true (sp_wav_save (path, 8000, audio, n, NULL));
+  return path;
+}
+
+/* A plays key tones in its audio (no RFC 4733); B detects them in what it
+ * decodes when asked to, each key once, and reports nothing when not. */
+static void
+check_inband_dtmf (Fixture *f, SpCodecId codec, gboolean detect, const char *expect)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A, f->digits_a);
+  g_autoptr (SpMediaSession) b = make_session (engine, ADDR_B, f->digits_b);
+  g_autofree char *keys = save_dtmf_wav (f);
+  SpMediaParams pa = { codec, 20,   101, FALSE, ADDR_B, sp_media_session_get_rtp_port (b),
+                       0,     TRUE, TRUE };
+  SpMediaParams pb = { codec, 20,   101, FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
+                       0,     TRUE, TRUE };
+  gint64 deadline = g_get_monotonic_time () + 3500 * 1000;
+
+  pb.detect_inband_dtmf = detect;
+  sp_media_session_set_devices (a, sp_audio_wav_source_new (keys), NULL);
+  sp_media_session_set_devices (b, NULL, NULL);
+  sp_media_session_start (a, &pa);
+  sp_media_session_start (b, &pb);
+  /* The keys take 2.6 s; the file loops after 4.6 s. */
+  while (f->digits_b->len < strlen (INBAND_KEYS) && g_get_monotonic_time () < deadline)
+    run_main_loop_for (50);
+  run_main_loop_for (300);
+  sp_media_session_stop (a);
+  sp_media_session_stop (b);
+  g_unlink (keys);
+  g_assert_cmpstr (f->digits_b->str, ==, expect);
+  g_assert_cmpstr (f->digits_a->str, ==, "");
+}
+
+static void
+test_inband_dtmf_pcmu (Fixture *f, gconstpointer data)
+{
+  check_inband_dtmf (f, SP_CODEC_PCMU, TRUE, INBAND_KEYS);
+}
+
+static void
+test_inband_dtmf_g722 (Fixture *f, gconstpointer data)
+{
+  check_inband_dtmf (f, SP_CODEC_G722, TRUE, INBAND_KEYS);
+}
+
+static void
+test_inband_dtmf_off (Fixture *f, gconstpointer data)
+{
+  check_inband_dtmf (f, SP_CODEC_PCMU, FALSE, "");
+}
+
 static void
 test_strangers (Fixture *f, gconstpointer data)
 {
@@ -225,9 +304,12 @@ test_strangers (Fixture *f, gconstpointer data)
   guint8 junk[172] = { 0x80, 0x00 };
 
   /* A expects B at a port where B is not: B's packets come from its real
-   * port, same host: latched. A stranger host's packets are dropped. */
+   * port, same host: latched. A stranger host's packets afterwards (valid
+   * PCMU RTP: before the SDP host has sent, such a packet would latch, as
+   * for a peer behind NAT) are dropped. */
   start_pair (a, b, SP_CODEC_PCMU, -1, f, ADDR_B, sp_media_session_get_rtp_port (b) + 100, ADDR_A,
               sp_media_session_get_rtp_port (a), FALSE);
+  run_main_loop_for (300);
   stranger =
       g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
   from = g_inet_socket_address_new_from_string (ADDR_RELAY, 0);
@@ -236,7 +318,7 @@ test_strangers (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 10; i++)
     g_assert_cmpint (g_socket_send_to (stranger, to, (const char *) junk, sizeof junk, NULL, NULL),
                      ==, sizeof junk);
-  run_main_loop_for (1500);
+  run_main_loop_for (1200);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_get_stats (a, &sa);
@@ -437,6 +519,12 @@ main (int argc, char **argv)
   g_test_add ("/media-loopback/pcma", Fixture, NULL, fixture_setup, test_pcma, fixture_teardown);
   g_test_add ("/media-loopback/g722", Fixture, NULL, fixture_setup, test_g722, fixture_teardown);
   g_test_add ("/media-loopback/dtmf", Fixture, NULL, fixture_setup, test_dtmf, fixture_teardown);
+  g_test_add ("/media-loopback/inband-dtmf-pcmu", Fixture, NULL, fixture_setup,
+              test_inband_dtmf_pcmu, fixture_teardown);
+  g_test_add ("/media-loopback/inband-dtmf-g722", Fixture, NULL, fixture_setup,
+              test_inband_dtmf_g722, fixture_teardown);
+  g_test_add ("/media-loopback/inband-dtmf-off", Fixture, NULL, fixture_setup, test_inband_dtmf_off,
+              fixture_teardown);
   g_test_add ("/media-loopback/strangers", Fixture, NULL, fixture_setup, test_strangers,
               fixture_teardown);
   g_test_add ("/media-loopback/impaired-pcmu", Fixture, NULL, fixture_setup, test_impaired_pcmu,

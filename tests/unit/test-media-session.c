@@ -5,6 +5,7 @@
 #include "audio/device.h"
 #include "audio/wav.h"
 #include "media/codec.h"
+#include "media/dtmf.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
 #include "media/session.h"
@@ -12,6 +13,7 @@
 #include "../common/goertzel.h"
 
 #include <glib/gstdio.h>
+#include <spandsp.h>
 #include <string.h>
 
 #define ADDR_A    "127.0.0.24"
@@ -520,6 +522,109 @@ test_rtcp_address (Fixture *f, gconstpointer data)
   peer_clear (&peer);
 }
 
+static void
+on_dtmf (SpMediaSession *session, char digit, gpointer user_data)
+{
+  g_string_append_c (user_data, digit);
+}
+
+static void
+send_packet (Peer *peer, guint pt, gboolean marker, guint16 seq, guint32 ts, const guint8 *payload,
+             gsize len)
+{
+  guint8 buf[SP_RTP_MAX_PACKET];
+  SpRtpPacket p = { 0 };
+  gsize n;
+
+  p.payload_type = (guint8) pt;
+  p.marker = marker;
+  p.seq = seq;
+  p.timestamp = ts;
+  p.ssrc = 0x66666666;
+  p.payload = payload;
+  p.payload_len = len;
+  n = sp_rtp_build (buf, sizeof buf, &p);
+  g_assert_cmpint (g_socket_send_to (peer->socket, peer->to, (const char *) buf, n, NULL, NULL), ==,
+                   (gssize) n);
+}
+
+/* A peer that sends each key both ways at once, as some gateways do: the
+ * tone in its PCMU audio (spandsp's dtmf_tx, 100 ms on, 100 ms off) and
+ * RFC 4733 events on payload type 101 (start with marker, growing
+ * duration, three end packets), in real time. */
+static void
+peer_send_keys_both (Peer *peer, const char *keys)
+{
+  dtmf_tx_state_t *tx = dtmf_tx_init (NULL);
+  guint n_keys = (guint) strlen (keys), lead = 10, ticks = lead + n_keys * 10 + 20;
+  gint64 next = g_get_monotonic_time ();
+  guint16 seq = 100;
+
+  dtmf_tx_set_timing (tx, 100, 100);
+  for (guint i = 0; i < ticks; i++)
+    {
+      gint16 pcm[160] = { 0 };
+      guint8 payload[160];
+      guint32 ts = 8000 + i * 160;
+      gint k = i >= lead ? (gint) ((i - lead) / 10) : -1,
+           j = i >= lead ? (gint) ((i - lead) % 10) : -1;
+
+      if (k >= 0 && k < (gint) n_keys && j == 0)
+        dtmf_tx_put (tx, keys + k, 1);
+      dtmf_tx (tx, pcm, 160);
+      sp_codec_encode (peer->codec, pcm, 160, payload, sizeof payload);
+      send_packet (peer, 0, i == 0, seq++, ts, payload, sizeof payload);
+      if (k >= 0 && k < (gint) n_keys && j <= 5)
+        {
+          SpDtmfEvent ev = { (guint8) sp_dtmf_event_from_char (keys[k]), j == 5, 10,
+                             (guint16) (j == 5 ? 800 : (j + 1) * 160) };
+          guint8 event[SP_DTMF_PAYLOAD_SIZE];
+          guint32 start_ts = 8000 + (lead + (guint) k * 10) * 160;
+          sp_dtmf_build (event, &ev);
+          for (guint r = 0; r < (j == 5 ? 3u : 1u); r++)
+            send_packet (peer, 101, j == 0, seq++, start_ts, event, sizeof event);
+        }
+      next += 20000;
+      g_usleep ((gulong) MAX (next - g_get_monotonic_time (), 0));
+    }
+  dtmf_tx_free (tx);
+}
+
+static void
+check_keys_both (Fixture *f, gboolean detect, const char *expect)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (GString) digits = g_string_new (NULL);
+  SpMediaCallbacks callbacks = { NULL, on_dtmf, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpMediaSession) a =
+      sp_media_session_new (engine, ADDR_A, 0, &callbacks, digits, &error);
+  SpMediaParams params = { SP_CODEC_PCMU, 20, 101, FALSE, ADDR_B, 0, 0, TRUE, TRUE };
+  Peer peer = { 0 };
+
+  g_assert_no_error (error);
+  peer_setup (&peer, a);
+  params.remote_rtp_port = local_port (peer.socket);
+  params.detect_inband_dtmf = detect;
+  sp_media_session_start (a, &params);
+  peer_send_keys_both (&peer, "0123456789*#");
+  /* The last tone is played a jitter buffer later than its events came. */
+  run_main_loop_for (500);
+  sp_media_session_stop (a);
+  run_main_loop_for (50);
+  g_assert_cmpstr (digits->str, ==, expect);
+  peer_clear (&peer);
+}
+
+/* Each key once although it came both ways; with detection off the
+ * events alone give the same. */
+static void
+test_dtmf_both_ways (Fixture *f, gconstpointer data)
+{
+  check_keys_both (f, TRUE, "0123456789*#");
+  check_keys_both (f, FALSE, "0123456789*#");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -533,6 +638,8 @@ main (int argc, char **argv)
   g_test_add ("/media-session/dynamic-payload-type", Fixture, NULL, fixture_setup,
               test_dynamic_payload_type, fixture_teardown);
   g_test_add ("/media-session/rtcp-address", Fixture, NULL, fixture_setup, test_rtcp_address,
+              fixture_teardown);
+  g_test_add ("/media-session/dtmf-both-ways", Fixture, NULL, fixture_setup, test_dtmf_both_ways,
               fixture_teardown);
   g_test_add ("/media-session/peer-codec-switch", Fixture, NULL, fixture_setup,
               test_peer_codec_switch, fixture_teardown);
