@@ -5,6 +5,8 @@
 #include "application.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 #include <libintl.h>
 
 #include "audio/alsa.h"
@@ -429,12 +431,23 @@ open_settings (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
+/* Logging out sends SIGTERM: quit the normal way, so calls are hung up
+ * and accounts unregistered instead of left to time out. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 sp_application_startup (GApplication *app)
 {
   SpApplication *self = SP_APPLICATION (app);
 
   G_APPLICATION_CLASS (sp_application_parent_class)->startup (app);
+  g_unix_signal_add (SIGTERM, on_quit_signal, self);
+  g_unix_signal_add (SIGINT, on_quit_signal, self);
 
   self->settings = open_settings ();
   self->config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
