@@ -31,6 +31,7 @@ typedef struct
   SpSipStackResponseFunc func;
   gpointer user_data;
   char *chosen_dialog; /* the first 2xx dialog of an INVITE */
+  GDestroyNotify user_data_free;
 } RequestCtx;
 
 struct _SpSipStack
@@ -95,6 +96,8 @@ static void
 request_ctx_free (gpointer data)
 {
   RequestCtx *ctx = data;
+  if (ctx->user_data_free != NULL)
+    ctx->user_data_free (ctx->user_data);
   g_free (ctx->chosen_dialog);
   g_free (ctx);
 }
@@ -744,6 +747,14 @@ SpSipClientTransaction *
 sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipPeer *dest,
                            SpSipStackResponseFunc func, gpointer user_data, GError **error)
 {
+  return sp_sip_stack_send_request_full (self, request, dest, func, user_data, NULL, error);
+}
+
+SpSipClientTransaction *
+sp_sip_stack_send_request_full (SpSipStack *self, SpSipMessage *request, const SpSipPeer *dest,
+                                SpSipStackResponseFunc func, gpointer user_data,
+                                GDestroyNotify user_data_free, GError **error)
+{
   SpSipMethod method = sp_sip_message_get_method_id (request);
   g_autofree char *name = NULL;
   SpSipPeer hop;
@@ -757,6 +768,8 @@ sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipP
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                "the request has no next hop");
+          if (user_data_free != NULL)
+            user_data_free (user_data);
           return NULL;
         }
       dest = &hop;
@@ -772,6 +785,7 @@ sp_sip_stack_send_request (SpSipStack *self, SpSipMessage *request, const SpSipP
   ctx->stack = self;
   ctx->func = func;
   ctx->user_data = user_data;
+  ctx->user_data_free = user_data_free;
   if (name != NULL)
     ct = sp_sip_client_transaction_new_deferred (self->layer, request, dest->kind, client_response,
                                                  ctx);
@@ -794,17 +808,28 @@ SpSipClientTransaction *
 sp_sip_stack_send_in_dialog (SpSipStack *self, SpSipDialog *dialog, const char *method,
                              SpSipStackResponseFunc func, gpointer user_data, GError **error)
 {
+  return sp_sip_stack_send_in_dialog_full (self, dialog, method, func, user_data, NULL, error);
+}
+
+SpSipClientTransaction *
+sp_sip_stack_send_in_dialog_full (SpSipStack *self, SpSipDialog *dialog, const char *method,
+                                  SpSipStackResponseFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free, GError **error)
+{
   g_autoptr (SpSipMessage) request = sp_sip_dialog_new_request (dialog, method);
 
   if (request == NULL)
     {
       g_set_error_literal (error, SP_SIP_ERROR, SP_SIP_ERROR_BAD_REQUEST,
                            "cannot build the request");
+      if (user_data_free != NULL)
+        user_data_free (user_data);
       return NULL;
     }
   if (self->user_agent)
     sp_sip_message_add_header (request, "User-Agent", self->user_agent, NULL);
-  return sp_sip_stack_send_request (self, request, NULL, func, user_data, error);
+  return sp_sip_stack_send_request_full (self, request, NULL, func, user_data, user_data_free,
+                                         error);
 }
 
 /* ---- object ---- */

@@ -99,11 +99,22 @@ SpSipClientTransaction *sp_sip_stack_send_request (SpSipStack *stack, SpSipMessa
                                                    const SpSipPeer *dest,
                                                    SpSipStackResponseFunc func, gpointer user_data,
                                                    GError **error);
+/* The same, owning @user_data: @user_data_free runs when the transaction
+ * is gone (after its last response, or when the stack goes), or at once
+ * when NULL is returned. For data a response callback must not outlive. */
+SpSipClientTransaction *
+sp_sip_stack_send_request_full (SpSipStack *stack, SpSipMessage *request, const SpSipPeer *dest,
+                                SpSipStackResponseFunc func, gpointer user_data,
+                                GDestroyNotify user_data_free, GError **error);
 /* A request in @dialog (built with sp_sip_dialog_new_request) */
 SpSipClientTransaction *sp_sip_stack_send_in_dialog (SpSipStack *stack, SpSipDialog *dialog,
                                                      const char *method,
                                                      SpSipStackResponseFunc func,
                                                      gpointer user_data, GError **error);
+SpSipClientTransaction *
+sp_sip_stack_send_in_dialog_full (SpSipStack *stack, SpSipDialog *dialog, const char *method,
+                                  SpSipStackResponseFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free, GError **error);
 
 /* Answers a request. For INVITE: a 1xx with a tag or a 2xx creates the
  * UAS dialog (a Contact is added when missing); a 2xx is retransmitted
