@@ -54,11 +54,14 @@ struct _SpCall
   char *answer_sdp;      /* incoming: our answer, for the 200 */
   gboolean late_offer;   /* incoming INVITE without SDP: offer in the 200 */
   gboolean awaiting_ack; /* answered a late offer: the answer is in the ACK */
+  gboolean offer_in_200; /* a re-INVITE without SDP: our offer went in the 200 */
   /* Our re-INVITE (hold/resume) in progress. */
   gboolean reinvite_pending;
   gboolean reinvite_hold;
   guint reinvite_auth_attempts;
   guint32 reinvite_nc;
+  gboolean reinvite_retried; /* after a 491: one more try (14.1) */
+  guint reinvite_retry_timer;
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
@@ -130,6 +133,7 @@ sp_call_finalize (GObject *object)
   g_free (self->codec);
   g_free (self->end_reason);
   g_clear_handle_id (&self->media_timer, g_source_remove);
+  g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_clear_pointer (&self->media, sp_media_session_free);
   g_clear_pointer (&self->oa, sp_offer_answer_free);
   g_free (self->answer_sdp);
@@ -378,6 +382,7 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   self->end_code = code;
   self->state = SP_CALL_STATE_ENDED;
   g_clear_handle_id (&self->media_timer, g_source_remove);
+  g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_cancellable_cancel (self->resolving);
   if (self->media != NULL)
     sp_media_session_stop (self->media);
@@ -503,6 +508,46 @@ media_error_reason (const GError *error)
   return text;
 }
 
+/* ---- BYE ------------------------------------------------------------- */
+
+static void
+on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                 SpSipDialog *dialog, gpointer user_data)
+{
+  /* The seed's server challenges BYE: answer it with credentials. The
+   * transaction owns @account: the call, and the account's place in the
+   * phone, may both be gone by the time the challenge comes. */
+  SpAccount *account = user_data;
+  guint status = sp_sip_message_get_status (response);
+  g_autoptr (SpSipMessage) bye = NULL;
+  guint32 nc = 0;
+
+  if ((status != 401 && status != 407) || account == NULL)
+    return;
+  bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
+  if (sp_sip_message_get_header (bye, status == 407 ? "Proxy-Authorization" : "Authorization"))
+    return; /* already tried once */
+  if (!sp_ua_add_credentials (bye, response, sp_account_get_username (account),
+                              sp_account_get_password (account), &nc, NULL, NULL))
+    return;
+  sp_ua_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
+  sp_sip_stack_send_request (stack, bye, sp_sip_client_transaction_get_dest (ct), NULL, NULL, NULL);
+}
+
+/* Ends the dialog; a 401/407 to the BYE is answered with the call's
+ * credentials, if it has any. */
+static void
+send_bye (SpCall *self)
+{
+  if (self->dialog == NULL || self->stack == NULL)
+    return;
+  if (self->auth_account == NULL)
+    sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+  else
+    sp_sip_stack_send_in_dialog_full (self->stack, self->dialog, "BYE", on_bye_response,
+                                      g_object_ref (self->auth_account), g_object_unref, NULL);
+}
+
 static gboolean
 media_watch (gpointer data)
 {
@@ -525,8 +570,7 @@ media_watch (gpointer data)
     return G_SOURCE_CONTINUE;
   self->media_timer = 0;
   g_message ("Call %s: no media for %u s, hanging up", self->id, timeout);
-  if (self->dialog != NULL)
-    sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+  send_bye (self);
   sp_call_end (self, "media timeout", 0);
   return G_SOURCE_REMOVE;
 }
@@ -656,8 +700,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       if (self->cancel_pending)
         {
           /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
-          if (self->dialog != NULL)
-            sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+          send_bye (self);
           sp_call_end (self, "User hangup", 0);
           return;
         }
@@ -671,8 +714,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
         {
           g_autofree char *reason = media_error_reason (error);
           g_message ("Call %s: %s", self->id, error->message);
-          if (self->dialog != NULL)
-            sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+          send_bye (self);
           sp_call_end (self, reason, 488);
           return;
         }
@@ -914,9 +956,12 @@ sp_call_handle_ack (SpCall *self, SpSipMessage *ack)
   const guint8 *body;
   gsize len = 0;
 
+  /* Only the ACK of a 200 that carried our offer answers it: an ACK
+   * crossing our own re-INVITE must not be taken for its answer. */
   if (self->state == SP_CALL_STATE_ENDED || self->oa == NULL ||
-      !sp_offer_answer_has_pending_offer (self->oa))
+      !(self->awaiting_ack || self->offer_in_200) || !sp_offer_answer_has_pending_offer (self->oa))
     return;
+  self->offer_in_200 = FALSE;
   body = sp_sip_message_get_body (ack, &len);
   if (len == 0)
     g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
@@ -929,8 +974,7 @@ sp_call_handle_ack (SpCall *self, SpSipMessage *ack)
 
       /* The ACK cannot be refused: the session ends (RFC 3261 13.3.1.4). */
       g_message ("Call %s: %s", self->id, error->message);
-      if (self->dialog != NULL)
-        sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+      send_bye (self);
       sp_call_end (self, reason, 488);
       return;
     }
@@ -1007,6 +1051,8 @@ handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request
   sp_sip_stack_respond (self->stack, st, ok, NULL);
   if (len > 0)
     media_apply (self);
+  else
+    self->offer_in_200 = TRUE;
 }
 
 gboolean
@@ -1067,28 +1113,6 @@ sp_call_answer (SpCall *self, GError **error)
   return answer_incoming (self, error);
 }
 
-static void
-on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
-                 SpSipDialog *dialog, gpointer user_data)
-{
-  /* The seed's server challenges BYE: answer it with credentials. */
-  SpAccount *account = user_data;
-  guint status = sp_sip_message_get_status (response);
-  g_autoptr (SpSipMessage) bye = NULL;
-  guint32 nc = 0;
-
-  if ((status != 401 && status != 407) || account == NULL)
-    return;
-  bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
-  if (sp_sip_message_get_header (bye, status == 407 ? "Proxy-Authorization" : "Authorization"))
-    return; /* already tried once */
-  if (!sp_ua_add_credentials (bye, response, sp_account_get_username (account),
-                              sp_account_get_password (account), &nc, NULL, NULL))
-    return;
-  sp_ua_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
-  sp_sip_stack_send_request (stack, bye, sp_sip_client_transaction_get_dest (ct), NULL, NULL, NULL);
-}
-
 gboolean
 sp_call_hangup (SpCall *self, GError **error)
 {
@@ -1112,9 +1136,7 @@ sp_call_hangup (SpCall *self, GError **error)
         if (self->awaiting_ack)
           {
             /* Answered already (a late offer waiting for its ACK). */
-            if (self->dialog != NULL)
-              sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", on_bye_response,
-                                           self->auth_account, NULL);
+            send_bye (self);
             sp_call_end (self, "User hangup", 0);
             return TRUE;
           }
@@ -1125,15 +1147,55 @@ sp_call_hangup (SpCall *self, GError **error)
       case SP_CALL_STATE_HELD:
       case SP_CALL_STATE_ENDED:
       default:
-        if (self->dialog != NULL)
-          sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", on_bye_response,
-                                       self->auth_account, NULL);
+        send_bye (self);
         sp_call_end (self, "User hangup", 0);
         return TRUE;
     }
 }
 
 static gboolean send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error);
+static gboolean send_reinvite_offer (SpCall *self, gboolean hold, GError **error);
+
+static gboolean
+retry_reinvite (gpointer data)
+{
+  SpCall *self = data;
+  g_autoptr (GError) error = NULL;
+
+  self->reinvite_retry_timer = 0;
+  self->reinvite_pending = FALSE;
+  if (!send_reinvite_offer (self, self->reinvite_hold, &error))
+    {
+      g_message ("Call %s: %s not retried: %s", self->id, self->reinvite_hold ? "hold" : "resume",
+                 error->message);
+      sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* A 491 to our re-INVITE (glare): try once more after RFC 3261 14.1's
+ * random wait, 2.1-4 s when we chose the Call-ID (we placed the call),
+ * 0-2 s otherwise, so the two sides do not collide again. The re-INVITE
+ * stays pending meanwhile. */
+static gboolean
+schedule_reinvite_retry (SpCall *self)
+{
+  guint delay_ms;
+
+  if (self->reinvite_retried || self->dialog == NULL)
+    return FALSE;
+  self->reinvite_retried = TRUE;
+  delay_ms = self->direction == SP_CALL_DIRECTION_OUTGOING ? 10 * g_random_int_range (210, 401)
+                                                           : 10 * g_random_int_range (0, 201);
+  g_message ("Call %s: re-INVITE met another (491), trying again in %u ms", self->id, delay_ms);
+  /* Meanwhile the peer's own re-INVITE (the one that won) is answered
+   * from what is in force. */
+  sp_offer_answer_rollback (self->oa);
+  sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
+  self->reinvite_pending = TRUE;
+  self->reinvite_retry_timer = g_timeout_add (delay_ms, retry_reinvite, self);
+  return TRUE;
+}
 
 /* A 401/407 to our re-INVITE: the same offer again in a new request of
  * the dialog, with credentials (as for the INVITE and the BYE). */
@@ -1181,6 +1243,8 @@ on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessag
   if ((status == 401 || status == 407) && retry_reinvite_with_credentials (self, ct, response))
     return;
   self->reinvite_auth_attempts = 0;
+  if (status == 491 && schedule_reinvite_retry (self))
+    return;
   if (status >= 300)
     {
       /* Refused: what was negotiated before stays in force. */
@@ -1220,6 +1284,19 @@ send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error)
 
 static gboolean
 send_reinvite (SpCall *self, gboolean hold, GError **error)
+{
+  if (self->reinvite_pending)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Call %s: a hold or resume is in progress",
+                   self->id);
+      return FALSE;
+    }
+  self->reinvite_retried = FALSE;
+  return send_reinvite_offer (self, hold, error);
+}
+
+static gboolean
+send_reinvite_offer (SpCall *self, gboolean hold, GError **error)
 {
   g_autoptr (SpSipMessage) request = NULL;
   g_autofree char *offer = NULL;

@@ -346,8 +346,9 @@ add_call (SpPhone *self, SpCallDirection direction, const char *peer, const char
           SpAccount *account, const char *call_id)
 {
   g_autofree char *id = g_strdup_printf ("%u", self->next_call_id++);
-  SpCall *call = sp_call_new (id, direction, peer, display, account, call_id);
+  g_autoptr (SpCall) call = sp_call_new (id, direction, peer, display, account, call_id);
 
+  /* The store takes its own reference; ours goes (every call leaked). */
   g_list_store_append (self->calls, call);
   if (direction == SP_CALL_DIRECTION_INCOMING)
     g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, call);
