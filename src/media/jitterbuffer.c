@@ -1,7 +1,7 @@
 #include "media/jitterbuffer.h"
+#include "media/plc.h"
 #include "media/rtp.h"
 
-#include <spandsp.h>
 #include <string.h>
 
 #define N_SLOTS        SP_JITTER_BUFFER_SLOTS
@@ -37,7 +37,7 @@ struct _SpJitterBuffer
   guint rate;       /* audio samples per second */
   guint clock_rate; /* RTP units per second */
   guint min_ms, max_ms;
-  plc_state_t *plc;
+  SpPlc *plc; /* at the audio rate: spandsp's plc_state_t is 8 kHz only */
 
   Slot slots[N_SLOTS];
   gboolean started; /* a packet has been seen */
@@ -61,9 +61,6 @@ struct _SpJitterBuffer
   guint depth_block_count;
   gsize idle_samples;
   gsize scale_credit;
-  /* The last PLC_HISTORY_LEN samples given to plc_rx (see plc_conceal). */
-  gint16 plc_history[PLC_HISTORY_LEN];
-  gboolean plc_fresh;
 
   SpJitterBufferStats stats;
 };
@@ -79,7 +76,7 @@ sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms)
   jb->clock_rate = info->clock_rate;
   jb->min_ms = MAX (min_ms, 10);
   jb->max_ms = MAX (max_ms, jb->min_ms + 20);
-  jb->plc = plc_init (NULL);
+  jb->plc = sp_plc_new (jb->rate);
   sp_jitter_buffer_reset (jb);
   return jb;
 }
@@ -89,7 +86,7 @@ sp_jitter_buffer_free (SpJitterBuffer *jb)
 {
   if (jb == NULL)
     return;
-  plc_free (jb->plc);
+  sp_plc_free (jb->plc);
   g_free (jb);
 }
 
@@ -108,9 +105,7 @@ sp_jitter_buffer_reset (SpJitterBuffer *jb)
   jb->depth_block_count = 0;
   jb->idle_samples = 0;
   jb->scale_credit = 0;
-  memset (jb->plc_history, 0, sizeof jb->plc_history);
-  jb->plc_fresh = FALSE;
-  plc_init (jb->plc);
+  sp_plc_reset (jb->plc);
   sp_codec_reset (jb->codec);
 }
 
@@ -286,37 +281,6 @@ have_later_packets (SpJitterBuffer *jb)
   return sp_rtp_seq_diff (jb->highest_seq, jb->next_seq) > 0;
 }
 
-static void
-plc_receive (SpJitterBuffer *jb, gint16 *amp, gsize n)
-{
-  plc_rx (jb->plc, amp, (int) n);
-  if (n >= PLC_HISTORY_LEN)
-    memcpy (jb->plc_history, amp + n - PLC_HISTORY_LEN, sizeof jb->plc_history);
-  else
-    {
-      memmove (jb->plc_history, jb->plc_history + n, (PLC_HISTORY_LEN - n) * sizeof (gint16));
-      memcpy (jb->plc_history + PLC_HISTORY_LEN - n, amp, n * sizeof (gint16));
-    }
-  jb->plc_fresh = TRUE;
-}
-
-/* spandsp 0.0.6 rotates its history ring with overlapping memcpy () on the
- * first fill-in after real audio, unless the ring starts at 0. Feeding it
- * the same last PLC_HISTORY_LEN samples again (a no-op for its state, as
- * nothing is missing yet) rewinds the ring and keeps it defined behaviour. */
-static void
-plc_conceal (SpJitterBuffer *jb, gint16 *amp, gsize n)
-{
-  if (jb->plc_fresh)
-    {
-      gint16 copy[PLC_HISTORY_LEN];
-      memcpy (copy, jb->plc_history, sizeof copy);
-      plc_rx (jb->plc, copy, PLC_HISTORY_LEN);
-      jb->plc_fresh = FALSE;
-    }
-  plc_fillin (jb->plc, amp, (int) n);
-}
-
 /* Adds at least one packet's (or one period's) worth of audio to the FIFO. */
 static void
 refill (SpJitterBuffer *jb, gsize period)
@@ -337,17 +301,16 @@ refill (SpJitterBuffer *jb, gsize period)
     {
       tail = fifo_tail (jb, cap);
       n = sp_codec_decode (jb->codec, slot->data, slot->len, tail, cap);
-      plc_receive (jb, tail, n);
+      sp_plc_receive (jb->plc, tail, n);
       slot->state = SLOT_EMPTY;
       jb->next_seq++;
       jb->idle_samples = 0;
     }
-  else if (have_later_packets (jb)
-           && depth_samples (jb) >= jb_ms_to_samples (jb, jb->cushion_ms))
+  else if (have_later_packets (jb) && depth_samples (jb) >= jb_ms_to_samples (jb, jb->cushion_ms))
     {
       n = MIN (jb->packet_samples, cap);
       tail = fifo_tail (jb, n);
-      plc_conceal (jb, tail, n);
+      sp_plc_conceal (jb->plc, tail, n);
       jb->next_seq++;
       jb->stats.lost++;
     }
@@ -359,7 +322,7 @@ refill (SpJitterBuffer *jb, gsize period)
        * it. */
       n = period;
       tail = fifo_tail (jb, n);
-      plc_conceal (jb, tail, n);
+      sp_plc_conceal (jb->plc, tail, n);
       jb->stats.underrun_samples += n;
       jb->idle_samples += n;
     }

@@ -19,7 +19,8 @@ G_BEGIN_DECLS
  * - The buffer converges to the target and follows clock drift by time
  *   scaling: at most one sample in 160 is dropped or repeated, spread over
  *   the period by linear interpolation, so there are no clicks.
- * - A missing packet is concealed with spandsp's PLC; if the buffer runs
+ * - A missing packet is concealed (media/plc.h: G.711 Appendix I pitch
+ *   repetition, as spandsp does it, scaled to the rate); if the buffer runs
  *   dry, PLC fills in without moving the playout point (the delay grows
  *   instead of audio being lost).
  * - Late packets (behind the playout point) and duplicates are dropped. */
