@@ -1292,6 +1292,20 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
 }
 
 gboolean
+sp_sip_transport_close_connection (SpSipTransport *self, const SpSipPeer *dest)
+{
+  g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+  Connection *conn = g_hash_table_lookup (self->connections, key);
+  g_autoptr (GError) error = NULL;
+
+  if (conn == NULL)
+    return FALSE;
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the flow stopped answering");
+  connection_close (conn, error);
+  return TRUE;
+}
+
+gboolean
 sp_sip_transport_has_connection (SpSipTransport *self, const SpSipPeer *dest)
 {
   g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);

@@ -150,6 +150,9 @@ gboolean sp_sip_transport_send_raw (SpSipTransport *transport, const SpSipPeer *
                                     const guint8 *data, gsize len, GError **error);
 /* TRUE while a TCP connection to @dest is open (or opening). */
 gboolean sp_sip_transport_has_connection (SpSipTransport *transport, const SpSipPeer *dest);
+/* Closes the TCP connection to @dest (a flow that stopped answering
+ * keep-alives), emitting "connection-closed"; FALSE when there is none. */
+gboolean sp_sip_transport_close_connection (SpSipTransport *transport, const SpSipPeer *dest);
 
 /* Formats a Via value: @via's parameters except those listed in @drop
  * (NULL-terminated, may be NULL), with the given sent-protocol transport

@@ -48,6 +48,7 @@ struct _SpPhone
   SpSipLog *sip_log;
   guint sip_t1;             /* ms */
   guint keepalive_interval; /* s */
+  guint pong_timeout;       /* ms a CRLF ping waits for its pong */
   GNetworkMonitor *network_monitor;
   guint network_timer;
   /* The mini-server sharing our stack sees requests first. */
@@ -69,6 +70,7 @@ enum
   PROP_LOG_SIP,
   PROP_SIP_T1,
   PROP_KEEPALIVE_INTERVAL,
+  PROP_KEEPALIVE_PONG_TIMEOUT,
   N_PROPS
 };
 
@@ -158,6 +160,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_KEEPALIVE_INTERVAL:
         g_value_set_uint (value, self->keepalive_interval);
         break;
+      case PROP_KEEPALIVE_PONG_TIMEOUT:
+        g_value_set_uint (value, self->pong_timeout);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -229,6 +234,13 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
             g_object_notify_by_pspec (object, pspec);
           }
         break;
+      case PROP_KEEPALIVE_PONG_TIMEOUT:
+        if (self->pong_timeout != g_value_get_uint (value))
+          {
+            self->pong_timeout = g_value_get_uint (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -255,6 +267,8 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_SIP_T1] = g_param_spec_uint ("sip-t1", NULL, NULL, 10, 10000, 500, rw);
   props[PROP_KEEPALIVE_INTERVAL] =
       g_param_spec_uint ("keepalive-interval", NULL, NULL, 0, 3600, 30, rw);
+  props[PROP_KEEPALIVE_PONG_TIMEOUT] =
+      g_param_spec_uint ("keepalive-pong-timeout", NULL, NULL, 0, 60000, 10000, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_INCOMING_CALL] =
@@ -281,6 +295,7 @@ sp_phone_init (SpPhone *self)
   self->media_timeout = 30;
   self->sip_t1 = 500;
   self->keepalive_interval = 30;
+  self->pong_timeout = 10000;
   self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
   self->next_call_id = 1;
 }
@@ -443,6 +458,19 @@ on_connection_closed (SpSipTransport *transport, const SpSipPeer *remote, gpoint
     sp_registration_connection_closed (reg, remote);
 }
 
+/* A pong to one of our CRLF pings: that flow is alive. */
+static void
+on_keepalive (SpSipTransport *transport, const SpSipPeer *remote, gboolean ping, gpointer user_data)
+{
+  SpPhone *self = user_data;
+  GHashTableIter iter;
+  gpointer reg;
+
+  g_hash_table_iter_init (&iter, self->registrations);
+  while (g_hash_table_iter_next (&iter, NULL, &reg))
+    sp_registration_keepalive_received (reg, remote, ping);
+}
+
 static gboolean
 network_settled (gpointer data)
 {
@@ -504,6 +532,8 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
                     G_CALLBACK (on_transport_message), self);
   g_signal_connect (sp_sip_stack_get_transport (self->stack), "connection-closed",
                     G_CALLBACK (on_connection_closed), self);
+  g_signal_connect (sp_sip_stack_get_transport (self->stack), "keepalive",
+                    G_CALLBACK (on_keepalive), self);
   g_signal_connect (self->stack, "ack", G_CALLBACK (on_stack_ack), self);
   g_signal_connect (self->stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
@@ -642,6 +672,7 @@ sp_phone_register (SpPhone *self, SpAccount *account)
         {
           reg = sp_registration_new (self->stack, a, on_registration, self);
           sp_registration_set_keepalive_interval (reg, self->keepalive_interval);
+          sp_registration_set_pong_timeout (reg, self->pong_timeout);
           g_hash_table_insert (self->registrations, g_object_ref (a), reg);
         }
       sp_registration_start (reg);

@@ -95,6 +95,10 @@ SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
  *       INVITE nobody answers fails after 64*T1); read by sp_phone_start
  *   "keepalive-interval" (uint, s, default 30; 0 = none): while
  *       registered, OPTIONS over UDP or a CRLF ping over TCP this often
+ *   "keepalive-pong-timeout" (uint, ms, default 10000, RFC 5626 4.4.1;
+ *       0 = never): a TCP ping with no pong this long means the flow
+ *       failed; the connection is closed and the account registers again
+ *       on a new one
  * Registered (and failed) accounts register again when the network
  * changes (GNetworkMonitor) and when the TCP connection to their
  * registrar closes.

@@ -11,6 +11,8 @@
 /* s, while registered: OPTIONS over UDP, a CRLF ping over TCP (RFC 5626
  * 4.4.1), so NATs and the server keep our flow and incoming calls come. */
 #define KEEPALIVE_INTERVAL 30
+/* ms a ping waits for its pong (RFC 5626 4.4.1). */
+#define PONG_TIMEOUT 10000
 
 struct _SpRegistration
 {
@@ -35,6 +37,8 @@ struct _SpRegistration
   guint refresh_timer;
   guint keepalive_timer;
   guint keepalive_interval;
+  guint pong_timeout; /* ms */
+  guint pong_timer;   /* a ping is out, no pong yet */
   guint flow_timer;
   GCancellable *resolving; /* the server's name being looked up */
 };
@@ -73,6 +77,7 @@ clear_timers (SpRegistration *reg)
 {
   g_clear_handle_id (&reg->refresh_timer, g_source_remove);
   g_clear_handle_id (&reg->keepalive_timer, g_source_remove);
+  g_clear_handle_id (&reg->pong_timer, g_source_remove);
   g_clear_handle_id (&reg->flow_timer, g_source_remove);
 }
 
@@ -111,6 +116,7 @@ sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc f
   reg->func = func;
   reg->user_data = user_data;
   reg->keepalive_interval = KEEPALIVE_INTERVAL;
+  reg->pong_timeout = PONG_TIMEOUT;
   return reg;
 }
 
@@ -193,6 +199,37 @@ sp_registration_set_keepalive_interval (SpRegistration *reg, guint seconds)
   reg->keepalive_interval = seconds;
 }
 
+void
+sp_registration_set_pong_timeout (SpRegistration *reg, guint ms)
+{
+  reg->pong_timeout = ms;
+}
+
+/* No pong came: the flow failed (RFC 5626 4.4.1). Closing the connection
+ * makes the transport report it, and we register again on a new one. */
+static gboolean
+pong_timeout_cb (gpointer data)
+{
+  SpRegistration *reg = data;
+  SpSipPeer dest = reg->dest;
+
+  reg->pong_timer = 0;
+  g_message ("No keep-alive pong from the registrar of %s in %u ms; the flow failed",
+             sp_account_get_username (reg->account), reg->pong_timeout);
+  if (!sp_sip_transport_close_connection (sp_sip_stack_get_transport (reg->stack), &dest))
+    sp_registration_connection_closed (reg, &dest);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_registration_keepalive_received (SpRegistration *reg, const SpSipPeer *remote, gboolean ping)
+{
+  if (ping || !reg->has_dest || remote->kind != reg->dest.kind || remote->port != reg->dest.port ||
+      g_strcmp0 (remote->host, reg->dest.host) != 0)
+    return;
+  g_clear_handle_id (&reg->pong_timer, g_source_remove);
+}
+
 static gboolean
 crlf_keepalive_cb (gpointer data)
 {
@@ -202,6 +239,8 @@ crlf_keepalive_cb (gpointer data)
 
   if (!sp_sip_transport_send_raw (transport, &reg->dest, (const guint8 *) "\r\n\r\n", 4, &error))
     g_message ("Keep-alive to %s failed: %s", reg->dest.host, error->message);
+  else if (reg->pong_timer == 0 && reg->pong_timeout > 0)
+    reg->pong_timer = g_timeout_add (reg->pong_timeout, pong_timeout_cb, reg);
   return G_SOURCE_CONTINUE;
 }
 
@@ -229,6 +268,7 @@ sp_registration_connection_closed (SpRegistration *reg, const SpSipPeer *remote)
   g_message ("Connection to the registrar of %s closed; registering again",
              sp_account_get_username (reg->account));
   g_clear_handle_id (&reg->keepalive_timer, g_source_remove); /* a ping would reconnect */
+  g_clear_handle_id (&reg->pong_timer, g_source_remove);
   if (reg->flow_timer == 0)
     reg->flow_timer = g_timeout_add_seconds (1, flow_retry_cb, reg);
 }

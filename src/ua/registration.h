@@ -25,6 +25,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpRegistration, sp_registration_free)
 void sp_registration_start (SpRegistration *reg);
 /* Seconds between keep-alives while registered (default 30; 0 = none). */
 void sp_registration_set_keepalive_interval (SpRegistration *reg, guint seconds);
+/* How long a CRLF ping over TCP may wait for its pong before the flow
+ * counts as failed (RFC 5626 4.4.1: 10 s, the default): the connection is
+ * closed and the account registers again on a new one. */
+void sp_registration_set_pong_timeout (SpRegistration *reg, guint ms);
+/* The transport received a CRLF keep-alive from @remote (@ping FALSE: a
+ * pong to ours). */
+void sp_registration_keepalive_received (SpRegistration *reg, const SpSipPeer *remote,
+                                         gboolean ping);
 /* The transport lost a TCP connection to @remote: if it was our flow to
  * the registrar, register again (on a new connection) a second later. */
 void sp_registration_connection_closed (SpRegistration *reg, const SpSipPeer *remote);
