@@ -266,9 +266,48 @@ apply_server_setting (SpApplication *self)
     }
 }
 
+typedef struct
+{
+  SpApplication *app; /* unowned: the application outlives its timeouts */
+  SpCall *call;       /* owned */
+} AutoAnswer;
+
+static void
+auto_answer_free (gpointer data)
+{
+  AutoAnswer *aa = data;
+
+  g_object_unref (aa->call);
+  g_free (aa);
+}
+
+static gboolean
+auto_answer (gpointer data)
+{
+  AutoAnswer *aa = data;
+  g_autoptr (GError) error = NULL;
+
+  /* The caller may have given up, or the user answered already. */
+  if (sp_call_get_state (aa->call) == SP_CALL_STATE_INCOMING &&
+      !sp_phone_answer (aa->app->phone, aa->call, &error))
+    show_error_in_window (aa->app, error->message);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_incoming_call (SpPhone *phone, SpCall *call, SpApplication *self)
 {
+  if (g_settings_get_boolean (self->settings, "auto-answer"))
+    {
+      AutoAnswer *aa = g_new0 (AutoAnswer, 1);
+
+      aa->app = self;
+      aa->call = g_object_ref (call);
+      g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+                                  g_settings_get_uint (self->settings, "auto-answer-delay"),
+                                  auto_answer, aa, auto_answer_free);
+    }
+
   g_autoptr (GNotification) notification = g_notification_new (_ ("Incoming Call"));
   const char *name = sp_call_get_peer_display_name (call);
   const char *peer = sp_call_get_peer (call);

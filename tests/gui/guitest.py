@@ -116,7 +116,7 @@ def show_page(app, title):
     tab = wait_for(lambda: find(app, "page tab", name=title), "page tab " + title)
     if tab is not None:
         click(tab)
-        time.sleep(1.0)  # the frame clock under Xvfb and ASan is slow
+        time.sleep(0.8)  # the frame clock under Xvfb and ASan is slow
     return tab
 
 

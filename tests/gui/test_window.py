@@ -288,9 +288,28 @@ if PART == "ui":
                                None) is not None, "preference " + field)
                 screenshot("preferences")
                 check_named(prefs, "Preferences")
+                auto = find(prefs, "check box", prefix="Answer Automatically") or next(
+                    (n for n in walk(prefs) if n.getRoleName() in ("check box", "toggle button")
+                     and "Answer Automatically" in n.name.replace("_", "")), None)
+                if check(auto is not None, "the Answer Automatically switch"):
+                    click(auto)
+                    keyfile = os.path.join(CONFIG_HOME, "glib-2.0", "settings", "keyfile")
+                    check(wait_for(lambda: "auto-answer=true" in open(keyfile).read(),
+                                   "the setting saved") is True, "the switch sets auto-answer")
                 pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)  # Escape
                 check(wait_for(lambda: frame(app, "Preferences") is None, "Preferences closed") is True,
                       "Escape closes Preferences")
+
+    # With Answer Automatically on, a call is taken with nobody clicking.
+    caller = Peer("127.0.77.105")
+    try:
+        caller.command("call " + GUI_ADDRESS)
+        check(caller.wait("established", 20) is not None,
+              "Answer Automatically takes an incoming call by itself")
+        caller.command("hangup")
+        check(caller.wait("ended") is not None, "the caller hangs up")
+    finally:
+        caller.stop()
 
 
 if PART == "calls":
