@@ -106,7 +106,8 @@ def check_uas(name, scenario, addr, sipp_addr, peer_args, sipp_extra=(), calls=1
     extra = ""
     if ok and check:
         ok, extra = check(peer)
-    tap(ok, name, "sipp rc=%s\n%s\n%s\n%s" % (rc, detail, extra, peer.text()))
+    # The peer's log first: tap() keeps the tail, where SIPp's own complaint must stay.
+    tap(ok, name, "%s\nsipp rc=%s\n%s\n%s" % (peer.text(), rc, detail, extra))
     return peer
 
 
