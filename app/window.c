@@ -101,8 +101,8 @@ sp_window_place_call (SpWindow *self)
       sp_window_show_error (self, error->message);
       return;
     }
-  g_autoptr (SpCall) call =
-      sp_phone_call (sp_application_get_phone (self->app), trimmed, account, &error);
+  /* Borrowed: the phone's call list holds the call. */
+  SpCall *call = sp_phone_call (sp_application_get_phone (self->app), trimmed, account, &error);
   if (call == NULL)
     {
       sp_window_show_error (self, error->message);

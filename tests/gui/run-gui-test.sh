@@ -61,6 +61,9 @@ if ! kill -0 "$APP" 2>/dev/null; then
   status=1
 fi
 kill "$APP" 2>/dev/null || true
+# It hangs up and unregisters first (bounded by the phone); then make sure.
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$APP" 2>/dev/null || break; sleep 0.5; done
+kill -9 "$APP" 2>/dev/null || true
 wait "$APP" 2>/dev/null || true
 kill "$BUS" 2>/dev/null || true
 if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$LOG"; then

@@ -11,6 +11,7 @@ usage: test_window.py OUTDIR CONFIG_HOME SOFTPHONE PART
 PART "ui": pages, dialogs, preferences; "calls": an account registered at
 Kamailio, calls by number, by address, handed over, incoming."""
 
+import atexit
 import json
 import math
 import os
@@ -57,6 +58,7 @@ class Peer:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=env)
         threading.Thread(target=self._read, daemon=True).start()
+        atexit.register(self.stop)  # even when a check raises
         check(self.wait("ready") is not None, "headless peer on " + address + " is ready")
 
     def _read(self):
@@ -135,6 +137,7 @@ class Kamailio:
             [self.BINARY, "-DD", "-E", "-f", path, "-P", os.path.join(self.dir, "kam.pid"),
              "-Y", os.path.join(self.dir, "run")],
             stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        atexit.register(self.stop)  # even when a check raises
         wait_for(lambda: "main(): processes" in open(self.log).read(), "kamailio to start")
 
     def stop(self):
