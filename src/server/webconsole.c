@@ -11,6 +11,10 @@ struct _SpWebConsole
   SpLocationStore *locations;
   SpServerCallList *calls;
   SoupServer *server;
+  /* Accepts for the server: libsoup 3.2's own listener leaks every
+   * accepted GSocket (see start). */
+  GSocketService *service;
+  char *address;   /* as listened on, for the URL */
   char *admin_ha1; /* Digest-encoded admin password, NULL without one */
   guint16 port;
 };
@@ -582,11 +586,6 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
 
-  /* One request per connection: the console is used lightly, and
-   * libsoup 3.2 leaks a kept-alive connection that the client closes
-   * (fixed in 3.3); this also covers the 401s of the auth domain. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
-                                "close");
   if ((encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        soup_message_headers_get_content_length (headers) > SP_WEB_CONSOLE_MAX_BODY) ||
       encoding == SOUP_ENCODING_CHUNKED || encoding == SOUP_ENCODING_EOF)
@@ -605,6 +604,34 @@ digest_auth_cb (SoupAuthDomain *domain, SoupServerMessage *msg, const char *user
 }
 
 /* --- start and stop ------------------------------------------------------- */
+
+/* One request per connection: the console is used lightly, and a server
+ * fed through soup_server_accept_iostream has no listener, so libsoup
+ * closes every connection after its response anyway; saying so lets
+ * clients retry after a 401 on a new one. Set here, before the auth
+ * domain can answer. */
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+}
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  SpWebConsole *console = user_data;
+  g_autoptr (GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (console->server == NULL ||
+      !soup_server_accept_iostream (console->server, G_IO_STREAM (connection), local, remote,
+                                    &error))
+    g_debug ("web console connection dropped: %s", error ? error->message : "stopped");
+  return TRUE;
+}
 
 static void
 add_auth (SpWebConsole *console, const char *password)
@@ -625,7 +652,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
 {
   g_autoptr (GInetAddress) inet = NULL;
   g_autoptr (GSocketAddress) socket_address = NULL;
-  GSList *uris;
+  g_autoptr (GSocketAddress) effective = NULL;
 
   g_return_val_if_fail (SP_IS_WEB_CONSOLE (console), FALSE);
   if (console->server != NULL)
@@ -655,20 +682,31 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
     }
 
   console->server = soup_server_new ("server-header", "Softphone", NULL);
+  g_signal_connect (console->server, "request-started", G_CALLBACK (on_request_started), NULL);
   soup_server_add_early_handler (console->server, NULL, early_handler, console, NULL);
   soup_server_add_handler (console->server, NULL, handle_request, console, NULL);
   if (admin_password != NULL)
     add_auth (console, admin_password);
   socket_address = g_inet_socket_address_new (inet, port);
-  if (!soup_server_listen (console->server, socket_address, 0, error))
+  /* Our own GSocketService hands each connection to the server
+   * (soup_server_accept_iostream) instead of soup_server_listen: in
+   * libsoup 3.2.x the listener's accepted GSocket is never freed (fixed
+   * in 3.3 by GNOME/libsoup commit d20c6601, "Don't leak idle
+   * connections closed by the client"), and soup_server_get_uris leaks
+   * an address too. */
+  console->service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (console->service), socket_address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
+                                      error))
     {
       g_prefix_error (error, "Web console on %s port %u: ", address, port);
       sp_web_console_stop (console);
       return FALSE;
     }
-  uris = soup_server_get_uris (console->server);
-  console->port = uris != NULL ? g_uri_get_port (uris->data) : port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_signal_connect (console->service, "incoming", G_CALLBACK (on_incoming), console);
+  console->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  console->address = g_strdup (address);
+  g_socket_service_start (console->service);
   return TRUE;
 }
 
@@ -676,9 +714,17 @@ void
 sp_web_console_stop (SpWebConsole *console)
 {
   g_return_if_fail (SP_IS_WEB_CONSOLE (console));
+  if (console->service != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (console->service, console);
+      g_socket_service_stop (console->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (console->service));
+    }
+  g_clear_object (&console->service);
   if (console->server != NULL)
     soup_server_disconnect (console->server);
   g_clear_object (&console->server);
+  g_clear_pointer (&console->address, g_free);
   g_clear_pointer (&console->admin_ha1, g_free);
   console->port = 0;
 }
@@ -698,13 +744,9 @@ sp_web_console_get_port (SpWebConsole *console)
 char *
 sp_web_console_dup_url (SpWebConsole *console)
 {
-  GSList *uris;
-  char *url;
-
   if (console->server == NULL)
     return NULL;
-  uris = soup_server_get_uris (console->server);
-  url = uris != NULL ? g_uri_to_string (uris->data) : NULL;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return url;
+  if (strchr (console->address, ':') != NULL)
+    return g_strdup_printf ("http://[%s]:%u/", console->address, console->port);
+  return g_strdup_printf ("http://%s:%u/", console->address, console->port);
 }
