@@ -39,14 +39,13 @@ struct _SpCall
   SpSipServerTransaction *invite_st; /* incoming INVITE until answered */
   SpSipMessage *remote_invite;
   SpSipDialog *dialog;
-  SpSipPeer dest;
+  SpSipPeer dest; /* where our INVITE goes, or where theirs came from */
   gboolean has_dest;
   guint32 auth_nc;
   guint auth_attempts;
   gboolean cancel_pending;
   GCancellable *resolving; /* the next hop's name being looked up */
   char *contact_user;
-  SpSipTransportKind sip_kind; /* of our INVITE, or of theirs */
   char *local_host;
   SpMediaSession *media;
   SpOfferAnswer *oa;
@@ -613,16 +612,16 @@ establish (SpCall *self)
 static void on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct,
                                 SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
 
-/* Bound to a wildcard, the stack's Contact would say 0.0.0.0: say where
- * the peer reaches us instead. */
+/* The stack names the binding the peer reaches us on (on a wildcard
+ * binding, the address the route to the peer leaves from), with our
+ * account's user in it. */
 static void
 set_contact (SpCall *self, SpSipMessage *msg)
 {
-  g_autofree char *contact =
-      sp_phone_dup_contact (self->phone, self->contact_user, self->local_host, self->sip_kind);
+  g_autofree char *contact = sp_sip_stack_dup_contact (self->stack, self->contact_user,
+                                                       self->has_dest ? &self->dest : NULL);
 
-  if (contact != NULL)
-    sp_sip_message_set_header (msg, "Contact", contact, NULL);
+  sp_sip_message_set_header (msg, "Contact", contact, NULL);
 }
 
 static gboolean
@@ -794,7 +793,6 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   self->stack = g_object_ref (sp_phone_get_stack (phone));
   sp_phone_get_local_address (phone, &host, &port);
   self->local_host = sp_phone_dup_local_host_towards (phone, target->next_hop_host);
-  self->sip_kind = kind;
   self->contact_user =
       g_strdup (target->account ? sp_account_get_username (target->account) : NULL);
   if (target->account != NULL && sp_account_has_credentials (target->account))
@@ -884,7 +882,8 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
   gsize len = 0;
 
   self->phone = phone;
-  self->sip_kind = sp_sip_server_transaction_get_source (st)->kind;
+  self->dest = *sp_sip_server_transaction_get_source (st);
+  self->has_dest = TRUE;
   self->stack = g_object_ref (sp_phone_get_stack (phone));
   self->local_host =
       sp_phone_dup_local_host_towards (phone, sp_sip_server_transaction_get_source (st)->host);

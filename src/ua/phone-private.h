@@ -19,11 +19,6 @@ guint sp_phone_get_media_timeout (SpPhone *self);
  * address, or when bound to 0.0.0.0 / :: the one the route to it leaves
  * from (the wildcard means nothing to a peer: in SDP it even means hold). */
 char *sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host);
-/* The Contact to put in a request or response we send from @local_host
- * when the phone is bound to a wildcard (NULL otherwise: the stack's
- * Contact is right). */
-char *sp_phone_dup_contact (SpPhone *self, const char *user, const char *local_host,
-                            SpSipTransportKind kind);
 /* A call reached ENDED: history, "call-ended", removal from the list. */
 void sp_phone_call_ended (SpPhone *self, SpCall *call);
 /* Holds every established call but @except. */

@@ -910,19 +910,6 @@ sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host)
   return routed ? routed : g_strdup (self->local_host);
 }
 
-char *
-sp_phone_dup_contact (SpPhone *self, const char *user, const char *local_host,
-                      SpSipTransportKind kind)
-{
-  g_autofree char *hp = NULL;
-
-  if (!sp_ua_host_is_wildcard (self->local_host) || sp_ua_host_is_wildcard (local_host))
-    return NULL;
-  hp = sp_host_port_to_string (local_host, self->local_port);
-  return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
-                          kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
-}
-
 SpSipStack *
 sp_phone_get_stack (SpPhone *self)
 {
