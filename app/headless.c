@@ -1126,6 +1126,8 @@ runner_start (Runner *r, GError **error)
   r->phone = sp_phone_new (config_dir, state_dir);
   g_object_set (r->phone, "log-sip", opts->log_sip, "audio-in", opts->audio_in, "audio-out",
                 opts->audio_out, NULL);
+  /* Nothing here shows the SIP log; --log-sip prints the wire itself. */
+  g_object_set (r->phone, "record-sip", FALSE, NULL);
   if (opts->media_timeout >= 0)
     g_object_set (r->phone, "media-timeout", (guint) opts->media_timeout, NULL);
   if (opts->sip_t1 > 0)

@@ -949,7 +949,6 @@ static gboolean
 check_new_header (const char *name, const char *value, SpSipHeaderId *out_id, GError **error)
 {
   gsize len = strlen (name);
-  g_autoptr (SpSipMessage) probe = NULL;
 
   if (len == 0)
     return set_bad (error, "Empty header name");
@@ -960,13 +959,22 @@ check_new_header (const char *name, const char *value, SpSipHeaderId *out_id, GE
     if (*p == '\r' || *p == '\n')
       return set_bad (error, "Line break in header value");
   *out_id = sp_sip_header_id (name, len);
-  probe = message_alloc ();
-  if (!index_header (probe, *out_id, value, strlen (value), error))
-    {
-      g_prefix_error (error, "Bad %s header: ", name);
-      return FALSE;
-    }
   return TRUE;
+}
+
+/* Parses @value as a field of @id without touching any message: a probe
+ * on the stack holds the views, so validating costs no allocation of its
+ * own. */
+static gboolean
+check_new_value (SpSipHeaderId id, const char *name, const char *value, GError **error)
+{
+  SpSipMessage probe = { 0 };
+  gboolean ok = index_header (&probe, id, value, strlen (value), error);
+
+  clear_views (&probe);
+  if (!ok)
+    g_prefix_error (error, "Bad %s header: ", name);
+  return ok;
 }
 
 gboolean
@@ -974,13 +982,27 @@ sp_sip_message_add_header (SpSipMessage *msg, const char *name, const char *valu
 {
   SpSipHeaderId id;
 
+  Header *h;
+
   if (!check_new_header (name, value, &id, error))
     return FALSE;
   if (id == SP_HDR_CONTENT_LENGTH)
     return TRUE; /* serialization writes the real one */
   append_owned (msg, id, name, value, strlen (value));
-  /* Appending never changes which field is first: index just this one. */
-  return index_one (msg, &g_array_index (msg->headers, Header, msg->headers->len - 1), error);
+  /* Appending never changes which field is first: index just this one,
+   * which also validates it (parsing it twice was a hot-path cost). */
+  h = &g_array_index (msg->headers, Header, msg->headers->len - 1);
+  if (index_header (msg, id, h->value, h->value_len, error))
+    {
+      if (id == SP_HDR_CALL_ID && !msg->call_id)
+        msg->call_id = h->value + (sp_sip_skip_ws (h->value, h->value + h->value_len) - h->value);
+      return TRUE;
+    }
+  /* A bad value leaves the message as it was. */
+  g_prefix_error (error, "Bad %s header: ", name);
+  g_array_remove_index (msg->headers, msg->headers->len - 1);
+  index_headers (msg, NULL);
+  return FALSE;
 }
 
 gboolean
@@ -990,7 +1012,7 @@ sp_sip_message_prepend_header (SpSipMessage *msg, const char *name, const char *
   SpSipHeaderId id;
   Header h;
 
-  if (!check_new_header (name, value, &id, error))
+  if (!check_new_header (name, value, &id, error) || !check_new_value (id, name, value, error))
     return FALSE;
   if (id == SP_HDR_CONTENT_LENGTH)
     return TRUE;
@@ -1016,7 +1038,7 @@ sp_sip_message_set_header (SpSipMessage *msg, const char *name, const char *valu
 {
   SpSipHeaderId id;
 
-  if (!check_new_header (name, value, &id, error))
+  if (!check_new_header (name, value, &id, error) || !check_new_value (id, name, value, error))
     return FALSE;
   if (id == SP_HDR_CONTENT_LENGTH)
     return TRUE;
@@ -1091,6 +1113,78 @@ sp_sip_message_remove_first_value (SpSipMessage *msg, const char *name)
       break;
     }
   index_headers (msg, NULL);
+}
+
+gboolean
+sp_sip_message_replace_top_via (SpSipMessage *msg, const char *value, GError **error)
+{
+  g_autoptr (GPtrArray) parsed = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_sip_via_free);
+  gsize len = strlen (value);
+  const char *p = sp_sip_skip_ws (value, value + len);
+  const char *end = sp_sip_trim_end (p, value + len);
+  const char *comma;
+  Header *h = NULL;
+  guint i;
+
+  for (const char *c = value; *c; c++)
+    if (*c == '\r' || *c == '\n')
+      return set_bad (error, "Line break in header value");
+  if (!sp_sip_split_list (p, end, add_via, parsed, error))
+    {
+      g_prefix_error (error, "Bad Via header: ");
+      return FALSE;
+    }
+  for (i = 0; i < msg->headers->len; i++)
+    if (g_array_index (msg->headers, Header, i).id == SP_HDR_VIA)
+      {
+        h = &g_array_index (msg->headers, Header, i);
+        break;
+      }
+  if (h == NULL || msg->vias == NULL || msg->vias->len == 0)
+    {
+      /* Nothing to replace: the slow path keeps every view right. */
+      sp_sip_message_remove_first_value (msg, "Via");
+      return sp_sip_message_prepend_header (msg, "Via", value, error);
+    }
+  /* The received fields stay where they are, as in
+   * sp_sip_message_remove_first_value (): only the first field's text
+   * changes, and its parsed view. */
+  comma = first_list_comma (h->value, h->value + h->value_len);
+  if (comma)
+    {
+      const char *rest = sp_sip_skip_ws (comma + 1, h->value + h->value_len);
+      gsize n = (gsize) (h->value + h->value_len - rest);
+      char *v = sp_sip_dup_bytes (rest, n);
+
+      if (h->own_value)
+        g_free (h->value);
+      h->value = v;
+      h->value_len = (guint32) n;
+      h->own_value = TRUE;
+      append_owned (msg, SP_HDR_VIA, NULL, value, len);
+      {
+        Header top = g_array_index (msg->headers, Header, msg->headers->len - 1);
+
+        memmove (&g_array_index (msg->headers, Header, i + 1),
+                 &g_array_index (msg->headers, Header, i),
+                 (msg->headers->len - 1 - i) * sizeof (Header));
+        g_array_index (msg->headers, Header, i) = top;
+      }
+      if (msg->counts[SP_HDR_VIA] < G_MAXUINT8)
+        msg->counts[SP_HDR_VIA]++;
+    }
+  else
+    {
+      if (h->own_value)
+        g_free (h->value);
+      h->value = sp_sip_dup_bytes (value, len);
+      h->value_len = (guint32) len;
+      h->own_value = TRUE;
+    }
+  g_ptr_array_remove_index (msg->vias, 0);
+  for (guint k = parsed->len; k > 0; k--)
+    g_ptr_array_insert (msg->vias, 0, g_ptr_array_steal_index (parsed, k - 1));
+  return TRUE;
 }
 
 const SpSipVia *

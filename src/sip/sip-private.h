@@ -160,4 +160,8 @@ gboolean sp_sip_split_list (const char *p, const char *end, SpSipListFunc each, 
                             GError **error);
 gboolean sp_sip_parse_uint (const char *p, const char *end, guint64 max, guint64 *out);
 
+/* Replaces the top Via field of @msg with @value (one or more fields),
+ * updating only the Via views; a bad @value leaves @msg as it was. */
+gboolean sp_sip_message_replace_top_via (SpSipMessage *msg, const char *value, GError **error);
+
 G_END_DECLS

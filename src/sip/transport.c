@@ -1,7 +1,12 @@
 #include "sip/transport.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include "sip/sip-private.h"
 
 #define UDP_MTU_LIMIT        1300 /* 18.1.1 */
 #define MAX_DATAGRAM         65535
@@ -10,6 +15,9 @@
 #define DEFAULT_IDLE_MS      (120 * 1000)
 #define MAX_TCP_CONNECTIONS  1024
 #define MAX_OUTBUF           (1024 * 1024)
+/* A server takes bursts of thousands of datagrams a second; the
+ * default 208 KiB buffer overflows long before the loop is busy. */
+#define UDP_RCVBUF (8 * 1024 * 1024)
 
 typedef struct
 {
@@ -154,6 +162,32 @@ address_from_host (const char *host, guint16 port, GError **error)
   return g_inet_socket_address_new (addr, port);
 }
 
+/* A numeric host as a socket address, without allocating. */
+static gboolean
+sockaddr_from_host (const char *host, guint16 port, struct sockaddr_storage *sa, socklen_t *len)
+{
+  memset (sa, 0, sizeof *sa);
+  if (strchr (host, ':') == NULL)
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) sa;
+      if (inet_pton (AF_INET, host, &in->sin_addr) != 1)
+        return FALSE;
+      in->sin_family = AF_INET;
+      in->sin_port = g_htons (port);
+      *len = sizeof *in;
+    }
+  else
+    {
+      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) sa;
+      if (inet_pton (AF_INET6, host, &in6->sin6_addr) != 1)
+        return FALSE;
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = g_htons (port);
+      *len = sizeof *in6;
+    }
+  return TRUE;
+}
+
 static GSocketFamily
 host_family (const char *host)
 {
@@ -188,13 +222,8 @@ sp_sip_via_format (const SpSipVia *via, const char *transport, const char *host,
 gboolean
 sp_sip_via_replace_top (SpSipMessage *msg, const char *value, GError **error)
 {
-  /* Validate first so a bad value leaves the message as it was. */
-  g_autoptr (SpSipMessage) probe = sp_sip_message_new_response (200, NULL);
-
-  if (!sp_sip_message_add_header (probe, "Via", value, error))
-    return FALSE;
-  sp_sip_message_remove_first_value (msg, "Via");
-  return sp_sip_message_prepend_header (msg, "Via", value, error);
+  /* In place: every received request is stamped, so this is hot. */
+  return sp_sip_message_replace_top_via (msg, value, error);
 }
 
 /* 18.2.1 and RFC 3581: note where a request really came from. */
@@ -203,7 +232,7 @@ stamp_received (SpSipMessage *msg, const SpSipPeer *source)
 {
   const SpSipVia *via = sp_sip_message_get_via (msg);
   static const char *const drop[] = { "received", "rport", NULL };
-  g_autofree char *extra = NULL;
+  char extra[sizeof source->host + 32];
   g_autofree char *value = NULL;
   gboolean add_received;
 
@@ -213,9 +242,9 @@ stamp_received (SpSipMessage *msg, const SpSipPeer *source)
   if (!add_received)
     return;
   if (via->rport >= 0)
-    extra = g_strdup_printf (";received=%s;rport=%u", source->host, source->port);
+    g_snprintf (extra, sizeof extra, ";received=%s;rport=%u", source->host, source->port);
   else
-    extra = g_strdup_printf (";received=%s", source->host);
+    g_snprintf (extra, sizeof extra, ";received=%s", source->host);
   value = sp_sip_via_format (via, via->transport ? via->transport : "UDP", via->host, via->port,
                              drop, extra);
   if (!sp_sip_via_replace_top (msg, value, NULL))
@@ -376,31 +405,64 @@ handle_datagram (SpSipTransport *self, Binding *binding, const guint8 *data, gsi
   deliver (self, msg, source);
 }
 
+/* The numeric host and port of a socket address, without the GObjects
+ * GSocket would build per datagram. */
+static gboolean
+peer_from_sockaddr (const struct sockaddr_storage *sa, SpSipTransportKind kind, SpSipPeer *peer)
+{
+  char host[INET6_ADDRSTRLEN];
+  guint16 port;
+
+  if (sa->ss_family == AF_INET)
+    {
+      const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+      if (inet_ntop (AF_INET, &in->sin_addr, host, sizeof host) == NULL)
+        return FALSE;
+      port = g_ntohs (in->sin_port);
+    }
+  else if (sa->ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+      if (inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host) == NULL)
+        return FALSE;
+      port = g_ntohs (in6->sin6_port);
+    }
+  else
+    return FALSE;
+  sp_sip_peer_init (peer, kind, host, port);
+  return TRUE;
+}
+
 static gboolean
 udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
 {
   Binding *binding = data;
   SpSipTransport *self = binding->transport;
+  int fd = g_socket_get_fd (socket);
 
-  /* Bounded per wakeup so a flood cannot starve the rest of the loop. */
+  /* Drain up to a bound per wakeup: one poll round per datagram was the
+   * first limit under load, and the bound keeps a flood from starving
+   * the rest of the loop. */
   for (guint n = 0; n < DATAGRAMS_PER_WAKEUP; n++)
     {
-      g_autoptr (GSocketAddress) from = NULL;
-      g_autoptr (GError) error = NULL;
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof from;
       SpSipPeer source;
       gssize len;
 
-      len =
-          g_socket_receive_from (socket, &from, (gchar *) self->buffer, MAX_DATAGRAM, NULL, &error);
+      len = recvfrom (fd, self->buffer, MAX_DATAGRAM, MSG_DONTWAIT, (struct sockaddr *) &from,
+                      &from_len);
       if (len < 0)
         {
+          if (errno == EINTR)
+            continue;
           /* ICMP errors surface here as ECONNREFUSED and the like: the
            * socket is still fine. */
-          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            g_debug ("UDP receive: %s", error->message);
+          if (errno != EAGAIN && errno != EWOULDBLOCK)
+            g_debug ("UDP receive: %s", g_strerror (errno));
           break;
         }
-      if (from == NULL || !peer_from_address (from, SP_SIP_TRANSPORT_UDP, &source))
+      if (!peer_from_sockaddr (&from, SP_SIP_TRANSPORT_UDP, &source))
         {
           self->stats.dropped++;
           continue;
@@ -843,6 +905,18 @@ sp_sip_transport_get_stats (SpSipTransport *self)
   return &self->stats;
 }
 
+/* SO_RCVBUFFORCE passes net.core.rmem_max when we may; otherwise the
+ * kernel caps SO_RCVBUF there. Either way a smaller buffer still works. */
+static void
+grow_receive_buffer (GSocket *socket)
+{
+  int fd = g_socket_get_fd (socket);
+  int size = UDP_RCVBUF;
+
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
 gboolean
 sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const char *host,
                          guint16 port, SpSipPeer *bound, GError **error)
@@ -865,6 +939,8 @@ sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const ch
     g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, NULL);
   if (!g_socket_bind (socket, address, tcp, error))
     return FALSE;
+  if (!tcp)
+    grow_receive_buffer (socket);
   if (tcp && !g_socket_listen (socket, error))
     return FALSE;
   local = g_socket_get_local_address (socket, error);
@@ -985,16 +1061,35 @@ static gboolean
 udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const char *host,
                 guint16 port, SpSipMessage *msg, GError **error)
 {
-  g_autoptr (GSocketAddress) to = address_from_host (host, port, error);
+  struct sockaddr_storage to;
+  socklen_t to_len;
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
   gssize n;
 
-  if (to == NULL)
-    return FALSE;
-  n = g_socket_send_to (binding->socket, to, (const gchar *) data, len, NULL, error);
-  if (n < 0)
-    return FALSE;
+  if (!sockaddr_from_host (host, port, &to, &to_len))
+    {
+      /* Not plain numeric (a scoped IPv6 address, say): GIO knows more. */
+      g_autoptr (GSocketAddress) address = address_from_host (host, port, error);
+
+      if (address == NULL ||
+          g_socket_send_to (binding->socket, address, (const gchar *) data, len, NULL, error) < 0)
+        return FALSE;
+    }
+  else
+    {
+      do
+        n = sendto (g_socket_get_fd (binding->socket), data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+                    (const struct sockaddr *) &to, to_len);
+      while (n < 0 && errno == EINTR);
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       "Error sending message: %s", g_strerror (saved));
+          return FALSE;
+        }
+    }
   self->stats.messages_sent++;
   if (msg != NULL && observed (self))
     {

@@ -45,6 +45,8 @@ struct _SpPhone
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
+  gboolean record_sip; /* append the wire to sip_log */
+  gulong wire_handler; /* the transport's "message", while someone wants it */
   SpSipLog *sip_log;
   guint sip_t1;             /* ms */
   guint keepalive_interval; /* s */
@@ -68,6 +70,7 @@ enum
   PROP_AUDIO_IN,
   PROP_AUDIO_OUT,
   PROP_LOG_SIP,
+  PROP_RECORD_SIP,
   PROP_SIP_T1,
   PROP_KEEPALIVE_INTERVAL,
   PROP_KEEPALIVE_PONG_TIMEOUT,
@@ -86,6 +89,8 @@ enum
 static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
+static void update_wire_hook (SpPhone *self);
+
 static void
 sp_phone_dispose (GObject *object)
 {
@@ -101,6 +106,7 @@ sp_phone_dispose (GObject *object)
   g_clear_pointer (&self->registrations, g_hash_table_unref);
   if (self->stack != NULL)
     g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
+  self->wire_handler = 0;
   g_clear_object (&self->stack);
   /* After the calls: every media session must be gone first. */
   g_clear_pointer (&self->media_engine, sp_media_engine_free);
@@ -153,6 +159,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
         break;
       case PROP_LOG_SIP:
         g_value_set_boolean (value, self->log_sip);
+        break;
+      case PROP_RECORD_SIP:
+        g_value_set_boolean (value, self->record_sip);
         break;
       case PROP_SIP_T1:
         g_value_set_uint (value, self->sip_t1);
@@ -217,6 +226,15 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
         if (self->log_sip != g_value_get_boolean (value))
           {
             self->log_sip = g_value_get_boolean (value);
+            update_wire_hook (self);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      case PROP_RECORD_SIP:
+        if (self->record_sip != g_value_get_boolean (value))
+          {
+            self->record_sip = g_value_get_boolean (value);
+            update_wire_hook (self);
             g_object_notify_by_pspec (object, pspec);
           }
         break;
@@ -264,6 +282,9 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
+  /* Off when nothing shows the SIP log (headless): the transport then
+   * builds nothing per message for it. */
+  props[PROP_RECORD_SIP] = g_param_spec_boolean ("record-sip", NULL, NULL, TRUE, rw);
   props[PROP_SIP_T1] = g_param_spec_uint ("sip-t1", NULL, NULL, 10, 10000, 500, rw);
   props[PROP_KEEPALIVE_INTERVAL] =
       g_param_spec_uint ("keepalive-interval", NULL, NULL, 0, 3600, 30, rw);
@@ -297,6 +318,7 @@ sp_phone_init (SpPhone *self)
   self->keepalive_interval = 30;
   self->pong_timeout = 10000;
   self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
+  self->record_sip = TRUE;
   self->next_call_id = 1;
 }
 
@@ -325,10 +347,13 @@ on_transport_message (SpSipTransport *transport, const SpSipTransportEvent *even
   g_autofree char *remote = sp_sip_host_port_to_string (event->remote.host, event->remote.port);
   g_autoptr (SpSipLogEntry) entry = NULL;
 
-  entry = sp_sip_log_entry_new (
-      g_get_real_time (), sent ? SP_SIP_LOG_DIRECTION_SENT : SP_SIP_LOG_DIRECTION_RECEIVED,
-      sent ? local : remote, sent ? remote : local, (const char *) event->data, event->len);
-  sp_sip_log_append (self->sip_log, entry);
+  if (self->record_sip)
+    {
+      entry = sp_sip_log_entry_new (
+          g_get_real_time (), sent ? SP_SIP_LOG_DIRECTION_SENT : SP_SIP_LOG_DIRECTION_RECEIVED,
+          sent ? local : remote, sent ? remote : local, (const char *) event->data, event->len);
+      sp_sip_log_append (self->sip_log, entry);
+    }
   if (self->log_sip)
     {
       /* stderr is for logs; SIP traces go there whole, as sngrep would
@@ -339,6 +364,25 @@ on_transport_message (SpSipTransport *transport, const SpSipTransportEvent *even
                   sent ? remote : local, event->msg == NULL ? " (unparsable)" : "", text,
                   g_str_has_suffix (text, "\n") ? "" : "\n");
     }
+}
+
+/* The transport formats nothing for its "message" signal while no
+ * handler is connected, so connect only while the log or --log-sip
+ * wants the wire: a busy server then pays nothing for it. */
+static void
+update_wire_hook (SpPhone *self)
+{
+  gboolean wanted = self->record_sip || self->log_sip;
+  SpSipTransport *transport;
+
+  if (self->stack == NULL)
+    return;
+  transport = sp_sip_stack_get_transport (self->stack);
+  if (wanted && self->wire_handler == 0)
+    self->wire_handler =
+        g_signal_connect (transport, "message", G_CALLBACK (on_transport_message), self);
+  else if (!wanted && self->wire_handler != 0)
+    g_clear_signal_handler (&self->wire_handler, transport);
 }
 
 static SpCall *
@@ -528,8 +572,7 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   }
   sp_sip_stack_set_user_agent (self->stack, "Softphone");
   g_signal_connect (self->stack, "request", G_CALLBACK (on_stack_request), self);
-  g_signal_connect (sp_sip_stack_get_transport (self->stack), "message",
-                    G_CALLBACK (on_transport_message), self);
+  update_wire_hook (self);
   g_signal_connect (sp_sip_stack_get_transport (self->stack), "connection-closed",
                     G_CALLBACK (on_connection_closed), self);
   g_signal_connect (sp_sip_stack_get_transport (self->stack), "keepalive",
@@ -538,12 +581,14 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   g_signal_connect (self->stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_UDP, host, port, &bound, error))
     {
+      self->wire_handler = 0;
       g_clear_object (&self->stack);
       return FALSE;
     }
   /* TCP on the same port as UDP, as RFC 3261 expects of one SIP address. */
   if (!sp_sip_stack_listen (self->stack, SP_SIP_TRANSPORT_TCP, host, bound.port, NULL, error))
     {
+      self->wire_handler = 0;
       g_clear_object (&self->stack);
       return FALSE;
     }

@@ -511,6 +511,64 @@ test_response_maddr (void)
   end_free (b);
 }
 
+/* The received stamp rewrites the top Via in place: the other fields
+ * (in the same header line or in the next) keep their order and views,
+ * and a bad value changes nothing. */
+static void
+test_via_replace_top (void)
+{
+  static const char raw[] = "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 127.0.0.5:5070;branch=z9hG4bKone;rport, "
+                            "SIP/2.0/TCP 127.0.0.6;branch=z9hG4bKtwo\r\n"
+                            "From: <sip:b@127.0.0.1>;tag=f\r\nTo: <sip:a@127.0.0.1>\r\n"
+                            "Via: SIP/2.0/UDP 127.0.0.7;branch=z9hG4bKthree\r\n"
+                            "Call-ID: vrt@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+                            "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  g_autoptr (SpSipMessage) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) wire = NULL;
+  g_autofree char *text = NULL;
+  const GPtrArray *vias;
+  const SpSipVia *top;
+  const char *first, *second, *third;
+  gsize len;
+
+  msg = sp_sip_message_parse ((const guint8 *) raw, sizeof raw - 1, SP_SIP_FRAMING_DATAGRAM, NULL,
+                              &error);
+  g_assert_no_error (error);
+  g_assert_true (sp_sip_via_replace_top (
+      msg, "SIP/2.0/UDP 127.0.0.5:5070;branch=z9hG4bKone;received=127.0.0.9;rport=5999", &error));
+  g_assert_no_error (error);
+  vias = sp_sip_message_get_vias (msg);
+  g_assert_cmpuint (vias->len, ==, 3);
+  top = g_ptr_array_index (vias, 0);
+  g_assert_cmpstr (top->received, ==, "127.0.0.9");
+  g_assert_cmpint (top->rport, ==, 5999);
+  g_assert_cmpstr (top->branch, ==, "z9hG4bKone");
+  g_assert_cmpstr (((SpSipVia *) g_ptr_array_index (vias, 1))->branch, ==, "z9hG4bKtwo");
+  g_assert_cmpstr (((SpSipVia *) g_ptr_array_index (vias, 2))->branch, ==, "z9hG4bKthree");
+
+  wire = sp_sip_message_serialize (msg);
+  text = g_strndup (g_bytes_get_data (wire, &len), g_bytes_get_size (wire));
+  first = strstr (text, "received=127.0.0.9;rport=5999");
+  second = strstr (text, "z9hG4bKtwo");
+  third = strstr (text, "z9hG4bKthree");
+  g_assert_nonnull (first);
+  g_assert_nonnull (second);
+  g_assert_nonnull (third);
+  g_assert_true (first < second && second < third);
+  g_assert_null (strstr (text, "rport,"));
+
+  /* The single-field line: replaced; a bad value: nothing changes. */
+  g_assert_true (sp_sip_via_replace_top (msg, "SIP/2.0/UDP 127.0.0.8;branch=z9hG4bKnew", NULL));
+  g_assert_cmpstr (sp_sip_message_get_via (msg)->branch, ==, "z9hG4bKnew");
+  g_assert_cmpuint (sp_sip_message_get_vias (msg)->len, ==, 3);
+  g_assert_false (sp_sip_via_replace_top (msg, "not a via", &error));
+  g_assert_nonnull (error);
+  g_assert_cmpstr (sp_sip_message_get_via (msg)->branch, ==, "z9hG4bKnew");
+  g_assert_cmpuint (sp_sip_message_get_vias (msg)->len, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -523,5 +581,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/two-families", test_two_families);
   g_test_add_func ("/sip/transport/response-not-ours", test_response_not_ours);
   g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);
+  g_test_add_func ("/sip/transport/via-replace-top", test_via_replace_top);
   return g_test_run ();
 }

@@ -94,6 +94,81 @@ test_sip_log_records_the_wire (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Sends an OPTIONS with @branch from @sock to the phone on @port and waits
+ * (running the main context) for its 200. */
+static void
+options_round_trip (GSocket *sock, guint16 port, const char *branch)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) dest = g_inet_socket_address_new (lo, port);
+  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (sock, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *options = NULL;
+  guint16 our_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  char reply[4096];
+  gssize n = -1;
+
+  options = g_strdup_printf ("OPTIONS sip:127.0.0.1:%u SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
+                             "From: <sip:t@127.0.0.1>;tag=rs\r\nTo: <sip:127.0.0.1:%u>\r\n"
+                             "Call-ID: %s@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+                             "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                             port, our_port, branch, port, branch);
+  g_assert_cmpint (g_socket_send_to (sock, dest, options, strlen (options), NULL, &error), ==,
+                   (gssize) strlen (options));
+  g_socket_set_blocking (sock, FALSE);
+  while (n < 0 && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      n = g_socket_receive (sock, reply, sizeof reply - 1, NULL, NULL);
+      if (n < 0)
+        g_usleep (1000);
+    }
+  g_assert_cmpint (n, >, 0);
+  reply[n] = '\0';
+  g_assert_true (g_str_has_prefix (reply, "SIP/2.0 200"));
+}
+
+/* record-sip off (headless): requests are still answered, the log stays
+ * empty; switched back on, the wire is recorded again. */
+static void
+test_record_sip_off (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  SpSipLog *log;
+  const char *host = NULL;
+  guint16 port = 0;
+  gboolean record = TRUE;
+
+  g_object_get (phone, "record-sip", &record, NULL);
+  g_assert_true (record);
+  g_object_set (phone, "record-sip", FALSE, NULL);
+  g_assert_true (sp_phone_start (phone, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (sp_phone_get_local_address (phone, &host, &port));
+  log = sp_phone_get_sip_log (phone);
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
+
+  options_round_trip (sock, port, "z9hG4bKrecoff");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (log)), ==, 0);
+
+  g_object_set (phone, "record-sip", TRUE, NULL);
+  options_round_trip (sock, port, "z9hG4bKrecon");
+  g_assert_true (wait_for_entries (log, 2));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (log)), ==, 2);
+
+  g_clear_object (&phone);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 /* Waits (running the main context) for a datagram on @sock; NUL-terminated
  * into @buf. */
 static gssize
@@ -236,6 +311,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/phone/sip-log-records-the-wire", test_sip_log_records_the_wire);
+  g_test_add_func ("/ua/phone/record-sip-off", test_record_sip_off);
   g_test_add_func ("/ua/phone/network-change-registers-again", test_network_change_registers_again);
   return g_test_run ();
 }
