@@ -10,6 +10,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 
 /* A command line longer than this is refused (and the rest of it read
  * and dropped), so stdin cannot grow our memory without bound. */
-#define MAX_COMMAND_LENGTH 4096
+#define MAX_COMMAND_LENGTH     4096
+#define STATS_EVENT_INTERVAL_S 5
 
 typedef struct
 {
@@ -409,6 +411,55 @@ add_call (JsonBuilder *b, SpCall *call)
   add_string (b, "call_id", sp_call_get_sip_call_id (call));
 }
 
+/* The media statistics as members of the current object: packets, RFC
+ * 3550 loss and jitter on what we receive, the round trip (null until
+ * an RTCP report has measured it) and what the peer reports of ours. */
+static void
+add_stats_members (JsonBuilder *b, const SpMediaStats *st)
+{
+  add_int (b, "packets_sent", (gint64) st->packets_sent);
+  add_int (b, "packets_received", (gint64) st->packets_received);
+  add_int (b, "lost", st->cumulative_lost);
+  json_builder_set_member_name (b, "jitter_ms");
+  json_builder_add_double_value (b, round (st->jitter_ms * 10.0) / 10.0);
+  json_builder_set_member_name (b, "rtt_ms");
+  if (st->rtt_ms >= 0)
+    json_builder_add_double_value (b, round (st->rtt_ms * 10.0) / 10.0);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "remote_jitter_ms");
+  json_builder_add_double_value (b, round (st->remote_jitter_ms * 10.0) / 10.0);
+  json_builder_set_member_name (b, "remote_loss_percent");
+  json_builder_add_double_value (b, round (st->remote_fraction_lost * 1000.0) / 10.0);
+}
+
+/* "stats": {...} in "ended" and "status", when the call had media. */
+static void
+add_stats_object (JsonBuilder *b, SpCall *call)
+{
+  SpMediaStats st;
+
+  if (!sp_call_get_stats (call, &st))
+    return;
+  json_builder_set_member_name (b, "stats");
+  json_builder_begin_object (b);
+  add_stats_members (b, &st);
+  json_builder_end_object (b);
+}
+
+static void
+emit_stats (SpCall *call)
+{
+  SpMediaStats st;
+  JsonBuilder *b;
+
+  sp_call_get_stats (call, &st);
+  b = event_begin ("stats");
+  add_call (b, call);
+  add_stats_members (b, &st);
+  event_end (b);
+}
+
 /* ---- phone signals ------------------------------------------------------ */
 
 static void place_cli_call (Runner *r);
@@ -524,6 +575,27 @@ on_dtmf (SpCall *call, char digit, const char *method, Runner *r)
   event_end (b);
 }
 
+/* A "stats" event every STATS_EVENT_INTERVAL_S during a call (the media
+ * reports every second). */
+static void
+on_call_stats (SpCall *call, Runner *r)
+{
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+  gint64 *last = g_object_get_data (G_OBJECT (call), "sp-headless-stats-time");
+
+  if (last == NULL)
+    {
+      last = g_new (gint64, 1);
+      *last = now;
+      g_object_set_data_full (G_OBJECT (call), "sp-headless-stats-time", last, g_free);
+      return;
+    }
+  if (now - *last < STATS_EVENT_INTERVAL_S)
+    return;
+  *last = now;
+  emit_stats (call);
+}
+
 static gboolean
 has_live_calls (Runner *r)
 {
@@ -548,6 +620,7 @@ on_call_ended (SpPhone *phone, SpCall *call, Runner *r)
   add_string (b, "reason", sp_call_get_end_reason (call));
   add_int (b, "code", sp_call_get_end_code (call));
   add_int (b, "duration", sp_call_get_duration (call));
+  add_stats_object (b, call);
   event_end (b);
 
   if (r->opts->exit_when_idle && (r->opts->call == NULL || r->call_placed) && !has_live_calls (r))
@@ -562,6 +635,7 @@ on_call_added (SpPhone *phone, SpCall *call, Runner *r)
                      GINT_TO_POINTER (sp_call_get_state (call)));
   g_signal_connect (call, "notify::state", G_CALLBACK (on_call_state), r);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf), r);
+  g_signal_connect (call, "stats-changed", G_CALLBACK (on_call_stats), r);
 
   if (sp_call_get_direction (call) == SP_CALL_DIRECTION_OUTGOING)
     {
@@ -655,6 +729,7 @@ emit_status (Runner *r)
       add_string (b, "direction", sp_call_direction_to_string (sp_call_get_direction (c)));
       add_string (b, "peer", sp_call_get_peer (c));
       add_int (b, "duration", sp_call_get_duration (c));
+      add_stats_object (b, c);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -755,6 +830,14 @@ run_command (Runner *r, const char *line, GError **error)
       emit_status (r);
       return TRUE;
     }
+  if (strcmp (verb, "stats") == 0)
+    {
+      /* Not in the list: the media statistics now. */
+      call = pick_call (r, arg, SP_CALL_STATE_ESTABLISHED, error);
+      if (call != NULL)
+        emit_stats (call);
+      return call != NULL;
+    }
   if (strcmp (verb, "quit") == 0)
     {
       runner_quit (r);
@@ -762,7 +845,7 @@ run_command (Runner *r, const char *line, GError **error)
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
-               "transfer, dnd, register, unregister, status, quit)",
+               "transfer, dnd, stats, register, unregister, status, quit)",
                verb);
   return FALSE;
 }

@@ -64,6 +64,8 @@ struct _SpCall
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
+  SpMediaStats stats; /* the latest; frozen once ended */
+  gboolean have_stats;
 };
 
 G_DEFINE_TYPE (SpCall, sp_call, G_TYPE_OBJECT)
@@ -85,6 +87,7 @@ enum
 {
   SIGNAL_DTMF_RECEIVED,
   SIGNAL_ENDED,
+  SIGNAL_STATS_CHANGED,
   N_SIGNALS
 };
 
@@ -226,12 +229,16 @@ sp_call_class_init (SpCallClass *klass)
                     NULL, G_TYPE_NONE, 2, G_TYPE_CHAR, G_TYPE_STRING);
   signals[SIGNAL_ENDED] = g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_STATS_CHANGED] =
+      g_signal_new ("stats-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 0);
 }
 
 static void
 sp_call_init (SpCall *self)
 {
   self->start_time = g_get_real_time () / G_USEC_PER_SEC;
+  self->stats.rtt_ms = -1;
 }
 
 SpCall *
@@ -384,7 +391,13 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_cancellable_cancel (self->resolving);
   if (self->media != NULL)
-    sp_media_session_stop (self->media);
+    {
+      /* Stopping publishes the last figures (and sends the RTCP BYE):
+       * keep them for the "ended" report. */
+      sp_media_session_stop (self->media);
+      if (self->have_stats)
+        sp_media_session_get_stats (self->media, &self->stats);
+    }
   g_clear_pointer (&self->media, sp_media_session_free);
   if (self->dialog != NULL && self->stack != NULL)
     sp_sip_stack_remove_dialog (self->stack, self->dialog);
@@ -432,7 +445,25 @@ sp_call_set_muted (SpCall *self, gboolean muted)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
 }
 
+gboolean
+sp_call_get_stats (SpCall *self, SpMediaStats *stats)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), FALSE);
+  *stats = self->stats;
+  return self->have_stats;
+}
+
 /* ---- media -------------------------------------------------------------- */
+
+static void
+on_media_stats (SpMediaSession *session, const SpMediaStats *stats, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  self->stats = *stats;
+  self->have_stats = TRUE;
+  g_signal_emit (self, signals[SIGNAL_STATS_CHANGED], 0);
+}
 
 static void
 on_media_dtmf (SpMediaSession *session, char digit, gpointer user_data)
@@ -462,6 +493,7 @@ static void
 media_prepare (SpCall *self)
 {
   static const SpMediaCallbacks callbacks = {
+    .stats = on_media_stats,
     .dtmf = on_media_dtmf,
     .device_error = on_media_device_error,
   };
@@ -586,7 +618,9 @@ media_apply (SpCall *self)
    * not reach someone we put on hold: send nothing. */
   if (self->oa != NULL && sp_offer_answer_get_hold (self->oa))
     p.send = FALSE;
+  p.detect_inband_dtmf = sp_phone_get_detect_inband_dtmf (self->phone);
   sp_media_session_start (self->media, &p);
+  self->have_stats = TRUE; /* the session publishes from now on */
   if (self->media_timer == 0)
     self->media_timer = g_timeout_add_seconds (1, media_watch, self);
 }

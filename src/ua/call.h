@@ -2,6 +2,7 @@
 
 #include <glib-object.h>
 
+#include "media/session.h"
 #include "ua/account.h"
 #include "ua/history.h"
 
@@ -51,6 +52,11 @@ guint sp_call_get_duration (SpCall *self);
 const char *sp_call_get_end_reason (SpCall *self);
 guint sp_call_get_end_code (SpCall *self);
 
+/* The media statistics (RTCP jitter, loss, RTT, packets), refreshed
+ * every second while the media runs ("stats-changed") and frozen when
+ * the call ends. FALSE (and @stats zeroed, rtt_ms -1) before any media. */
+gboolean sp_call_get_stats (SpCall *self, SpMediaStats *stats);
+
 /* Actions. Each returns FALSE with an error when the state does not
  * allow it ("call 2 is not ringing"). */
 gboolean sp_call_answer (SpCall *self, GError **error);
@@ -66,6 +72,7 @@ gboolean sp_call_transfer (SpCall *self, const char *target, GError **error);
 
 /* Signals:
  *   "dtmf-received" (char digit, const char *method)  method: "rfc4733" or "info"
- *   "ended" ()  once, when the state becomes ENDED */
+ *   "ended" ()  once, when the state becomes ENDED
+ *   "stats-changed" ()  new media statistics (about every second) */
 
 G_END_DECLS
