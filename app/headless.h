@@ -26,6 +26,8 @@ typedef struct
   gint media_timeout; /* seconds, -1 = the phone's default (30) */
   gint sip_t1;        /* ms, -1 = the phone's default (500); hidden, for tests */
   gint keepalive;     /* s, -1 = the phone's default (30); hidden, for tests */
+  /* Hidden: keys sent as tones in the audio go unheard. */
+  gboolean no_inband_dtmf;
   /* The server's (issue: mini-server); parsed here so one option table
    * documents the whole binary. */
   gboolean server;

@@ -15,6 +15,8 @@ SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
  * null devices (the GUI plugs ALSA in here). */
 void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
 guint sp_phone_get_media_timeout (SpPhone *self);
+/* The "detect-inband-dtmf" property: SpMediaParams.detect_inband_dtmf. */
+gboolean sp_phone_get_detect_inband_dtmf (SpPhone *self);
 /* Our address as @remote_host (an IP literal, or NULL) sees it: the bound
  * address, or when bound to 0.0.0.0 / :: the one the route to it leaves
  * from (the wildcard means nothing to a peer: in SDP it even means hold). */

@@ -42,6 +42,7 @@ struct _SpPhone
   char *display_name;
   char *user;
   guint media_timeout;
+  gboolean detect_inband_dtmf;
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
@@ -67,6 +68,7 @@ enum
   PROP_DISPLAY_NAME,
   PROP_USER,
   PROP_MEDIA_TIMEOUT,
+  PROP_DETECT_INBAND_DTMF,
   PROP_AUDIO_IN,
   PROP_AUDIO_OUT,
   PROP_LOG_SIP,
@@ -151,6 +153,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_MEDIA_TIMEOUT:
         g_value_set_uint (value, self->media_timeout);
         break;
+      case PROP_DETECT_INBAND_DTMF:
+        g_value_set_boolean (value, self->detect_inband_dtmf);
+        break;
       case PROP_AUDIO_IN:
         g_value_set_string (value, self->audio_in);
         break;
@@ -213,6 +218,13 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
         if (self->media_timeout != g_value_get_uint (value))
           {
             self->media_timeout = g_value_get_uint (value);
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      case PROP_DETECT_INBAND_DTMF:
+        if (self->detect_inband_dtmf != g_value_get_boolean (value))
+          {
+            self->detect_inband_dtmf = g_value_get_boolean (value);
             g_object_notify_by_pspec (object, pspec);
           }
         break;
@@ -279,6 +291,11 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_DISPLAY_NAME] = g_param_spec_string ("display-name", NULL, NULL, NULL, rw);
   props[PROP_USER] = g_param_spec_string ("user", NULL, NULL, NULL, rw);
   props[PROP_MEDIA_TIMEOUT] = g_param_spec_uint ("media-timeout", NULL, NULL, 0, 86400, 30, rw);
+  /* Peers that send keys as tones in the audio (no RFC 4733) are heard
+   * too; a key that comes both ways is reported once. Takes effect for
+   * calls whose media starts or changes after it is set. */
+  props[PROP_DETECT_INBAND_DTMF] =
+      g_param_spec_boolean ("detect-inband-dtmf", NULL, NULL, TRUE, rw);
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
@@ -314,6 +331,7 @@ sp_phone_init (SpPhone *self)
   self->registrations =
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
   self->media_timeout = 30;
+  self->detect_inband_dtmf = TRUE;
   self->sip_t1 = 500;
   self->keepalive_interval = 30;
   self->pong_timeout = 10000;
@@ -971,6 +989,12 @@ guint
 sp_phone_get_media_timeout (SpPhone *self)
 {
   return self->media_timeout;
+}
+
+gboolean
+sp_phone_get_detect_inband_dtmf (SpPhone *self)
+{
+  return self->detect_inband_dtmf;
 }
 
 void

@@ -377,6 +377,42 @@ def test_hold_resume_dtmf():
     with_pair(body)
 
 
+def make_dtmf_5(path):
+    """Key 5 (770 + 1336 Hz) for 120 ms every 500 ms, as a phone without
+    RFC 4733 sends it: tones in the audio only."""
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", path, "synth", "0.12",
+                    "sine", "770", "synth", "0.12", "sine", "mix", "1336", "vol", "0.4",
+                    "pad", "0", "0.38", "repeat", "39"], check=True, timeout=WAIT)
+
+
+def test_inband_dtmf():
+    """B's audio carries key 5 as tones: A reports it (the default), and
+    with --no-inband-dtmf it does not."""
+    tmp = tempfile.mkdtemp(prefix="sp-headless-dtmf-")
+    keys = os.path.join(tmp, "key5.wav")
+    make_dtmf_5(keys)
+    try:
+        for a_args, heard in (((), True), (("--no-inband-dtmf",), False)):
+            def body(p):
+                p.a.send("call " + p.b_sip)
+                p.b.wait("incoming")
+                p.b.send("answer")
+                p.a.wait("established")
+                if heard:
+                    ev = p.a.wait("dtmf")
+                    assert ev["digit"] == "5", ev
+                else:
+                    time.sleep(2.5)
+                    assert not any(e.get("event") == "dtmf" for e in p.a.seen), p.a.seen
+                p.a.send("hangup")
+                p.a.wait("ended")
+                p.b.wait("ended")
+                p.quit()
+            with_pair(body, a_args=a_args, b_args=("--audio-in", keys))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_auto_answer_exit_when_idle():
     """--call/--auto-answer/--hangup-after/--exit-when-idle: no stdin needed."""
     def body(p):
@@ -1345,6 +1381,7 @@ TESTS = {
     "cancel-before-answer": test_cancel_before_answer,
     "busy-dnd": test_busy_dnd,
     "hold-resume-dtmf": test_hold_resume_dtmf,
+    "inband-dtmf": test_inband_dtmf,
     "auto-answer-exit-when-idle": test_auto_answer_exit_when_idle,
     "no-common-codec": test_no_common_codec,
     "info-dtmf-media-timeout": test_info_dtmf_and_media_timeout,
