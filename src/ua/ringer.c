@@ -78,7 +78,8 @@ ring_thread (gpointer data)
   SpRinger *ringer = data;
   gsize period = SP_AUDIO_PERIOD_FRAMES (ringer->rate);
   g_autofree gint16 *buffer = g_new (gint16, period);
-  g_autoptr (SpTone) tone = ringer->wav == NULL ? sp_tone_new (SP_TONE_RING) : NULL;
+  g_autoptr (SpTone) tone =
+      ringer->wav == NULL ? sp_tone_new_for_rate (SP_TONE_RING, ringer->rate) : NULL;
   gboolean clocked = sp_audio_device_is_clocked (ringer->sink);
   gint64 next = g_get_monotonic_time ();
   gsize pos = 0;
