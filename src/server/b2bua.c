@@ -6,6 +6,15 @@
 
 typedef struct _Call Call;
 
+/* One contact to try: its URI, and where to send when that is not its
+ * own host and port. */
+typedef struct
+{
+  SpSipUri *uri;
+  gboolean has_dest;
+  SpSipPeer dest;
+} Target;
+
 /* One INVITE of the callee leg (one per contact when forking). It lives
  * until its final response, even when its call ended before (a late 2xx
  * then gets a BYE). The b2bua's own_branches table owns it. */
@@ -39,6 +48,15 @@ struct _Call
   gboolean final_sent;
   guint best_status; /* of the failed branches so far */
   char *best_reason;
+  /* A re-INVITE passed from one side to the other: the asking side's
+   * transaction, answered when the other side answers. */
+  SpSipServerTransaction *reinvite_st;
+  gboolean reinvite_from_a;
+  /* An offer in a 2xx (late offer, initial or re-INVITE): the leg whose
+   * ACK must carry the answer that comes in the other side's ACK. */
+  SpSipDialog *ack_dialog;
+  guint32 ack_cseq;
+  gboolean ack_to_a;
 };
 
 struct _SpB2bua
@@ -200,7 +218,7 @@ media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
     return g_strndup ((const char *) body, len);
   out = rewrite_sdp (body, len, sp_relay_get_host (call->b2bua->relay),
                      sp_relay_call_get_port (call->relay, to_side), &remote_host, &remote_port);
-  if (out != NULL)
+  if (out != NULL && !sp_sip_host_is_wildcard (remote_host))
     sp_relay_call_set_remote (call->relay,
                               to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A,
                               remote_host, remote_port);
@@ -229,6 +247,8 @@ update_state (Call *call, const char *state, gint64 answered)
 static void
 call_free (Call *call)
 {
+  g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
+  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
   g_clear_pointer (&call->st, sp_sip_server_transaction_unref);
   g_clear_pointer (&call->invite, sp_sip_message_unref);
   g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
@@ -297,6 +317,8 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
       call->final_sent = TRUE;
       sp_sip_stack_reply (self->stack, call->st, status >= 300 ? status : 500, NULL);
     }
+  if (call->reinvite_st != NULL)
+    sp_sip_stack_reply (self->stack, call->reinvite_st, 487, NULL);
   if (call->a_dialog != NULL && bye_a)
     send_bye (self, call->a_dialog);
   if (call->b_dialog != NULL && bye_b)
@@ -405,6 +427,18 @@ branch_provisional (Call *call, SpSipMessage *response)
   update_state (call, "ringing", 0);
 }
 
+/* @response (a 2xx to an INVITE without SDP) carries an offer: the
+ * stack leaves @dialog's ACK to us, and it must carry the answer that
+ * comes in the other side's ACK. @to_a: @dialog is the caller's leg. */
+static void
+expect_answer_in_ack (Call *call, SpSipDialog *dialog, SpSipMessage *response, gboolean to_a)
+{
+  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
+  call->ack_dialog = sp_sip_dialog_ref (dialog);
+  call->ack_cseq = sp_sip_message_get_cseq (response, NULL);
+  call->ack_to_a = to_a;
+}
+
 static void
 branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog *dialog)
 {
@@ -434,6 +468,8 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   out = sp_sip_server_transaction_new_response (call->st, sp_sip_message_get_status (response),
                                                 sp_sip_message_get_reason (response));
   sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
+  if (sdp != NULL && call->b_sdp == NULL)
+    expect_answer_in_ack (call, dialog, response, FALSE);
   if (sdp == NULL && call->a_sdp != NULL)
     sdp = g_strdup (call->a_sdp);
   set_sdp_body (out, sdp);
@@ -470,8 +506,7 @@ on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
 }
 
 static gboolean
-start_branch (Call *call, const SpSipUri *target, const char *to, int max_forwards,
-              const char *offer)
+start_branch (Call *call, const Target *target, const char *to, int max_forwards, const char *offer)
 {
   SpB2bua *self = call->b2bua;
   const SpSipNameAddr *from = sp_sip_message_get_from (call->invite);
@@ -496,7 +531,7 @@ start_branch (Call *call, const SpSipUri *target, const char *to, int max_forwar
     }
   else
     from_value = g_strdup_printf ("<%s>", from_text);
-  request = sp_sip_stack_new_request (self->stack, "INVITE", target, from_value, to, 1);
+  request = sp_sip_stack_new_request (self->stack, "INVITE", target->uri, from_value, to, 1);
   if (request == NULL)
     return FALSE;
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
@@ -505,7 +540,8 @@ start_branch (Call *call, const SpSipUri *target, const char *to, int max_forwar
   branch = g_new0 (Branch, 1);
   branch->b2bua = self;
   branch->call = call;
-  ct = sp_sip_stack_send_request (self->stack, request, NULL, on_branch_response, branch, &error);
+  ct = sp_sip_stack_send_request (self->stack, request, target->has_dest ? &target->dest : NULL,
+                                  on_branch_response, branch, &error);
   if (ct == NULL)
     {
       g_message ("callee leg not sent: %s", error->message);
@@ -622,17 +658,67 @@ call_new (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, cons
   return call;
 }
 
+static void
+target_free (gpointer data)
+{
+  Target *t = data;
+
+  sp_sip_uri_free (t->uri);
+  g_free (t);
+}
+
+/* Where to reach a phone that registered @binding from @binding->source
+ * ("ip:port"): a phone behind NAT names in Contact an address of its own
+ * LAN that we cannot reach, and only the address its REGISTER came from
+ * leads back to it (as received/rport do for responses). Over UDP, any
+ * other source host or port than the contact's means NAT; over TCP the
+ * source port is the connection's own, so only another host does. */
+gboolean
+sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, SpSipPeer *dest)
+{
+  const char *colon = binding->source ? strrchr (binding->source, ':') : NULL;
+  g_autofree char *host = NULL;
+  guint64 port = 0;
+  gboolean tcp = g_strcmp0 (binding->transport, "tcp") == 0;
+  guint contact_port = sp_sip_uri_get_port (contact);
+  const char *contact_host = sp_sip_uri_get_host (contact);
+
+  if (colon == NULL || colon == binding->source ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  host = g_strndup (binding->source, colon - binding->source);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    {
+      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      g_free (host);
+      host = inner;
+    }
+  if (!g_hostname_is_ip_address (host))
+    return FALSE;
+  if (contact_host != NULL && g_ascii_strcasecmp (contact_host, host) == 0)
+    {
+      if (tcp || (contact_port != 0 ? contact_port : 5060) == port)
+        return FALSE; /* reachable where it says */
+    }
+  sp_sip_peer_init (dest, tcp ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP, host, (guint16) port);
+  return TRUE;
+}
+
 /* The contacts to try: a user's bindings, or the forward URI. */
 static GPtrArray *
 route_targets (SpB2bua *self, const SpRoute *route, gint64 now, guint *status)
 {
-  GPtrArray *targets = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_sip_uri_free);
+  GPtrArray *targets = g_ptr_array_new_with_free_func (target_free);
 
   if (route->kind == SP_ROUTE_FORWARD)
     {
       SpSipUri *uri = sp_sip_uri_parse (route->target, -1, NULL);
       if (uri != NULL)
-        g_ptr_array_add (targets, uri);
+        {
+          Target *t = g_new0 (Target, 1);
+          t->uri = uri;
+          g_ptr_array_add (targets, t);
+        }
       *status = 404;
       return targets;
     }
@@ -642,8 +728,14 @@ route_targets (SpB2bua *self, const SpRoute *route, gint64 now, guint *status)
       {
         const SpBinding *b = g_ptr_array_index (bindings, i);
         SpSipUri *uri = sp_sip_uri_parse (b->contact, -1, NULL);
-        if (uri != NULL)
-          g_ptr_array_add (targets, uri);
+        Target *t;
+
+        if (uri == NULL)
+          continue;
+        t = g_new0 (Target, 1);
+        t->uri = uri;
+        t->has_dest = sp_b2bua_binding_next_hop (b, uri, &t->dest);
+        g_ptr_array_add (targets, t);
       }
   }
   *status = 480; /* known but not registered */
@@ -779,6 +871,109 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
 
 /* ---- in-dialog requests ----------------------------------------------- */
 
+/* A re-INVITE on its way to the other side; the call is looked up again
+ * by id when the answer comes (it may have ended meanwhile). */
+typedef struct
+{
+  SpB2bua *b2bua;
+  char *call_id;
+} Reinvite;
+
+static void
+reinvite_free (gpointer data)
+{
+  Reinvite *r = data;
+
+  g_free (r->call_id);
+  g_free (r);
+}
+
+static void
+on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                      SpSipDialog *dialog, gpointer user_data)
+{
+  Reinvite *r = user_data;
+  Call *call = g_hash_table_lookup (r->b2bua->calls, r->call_id);
+  guint status = sp_sip_message_get_status (response);
+  SpRelaySide to_side;
+  g_autoptr (SpSipMessage) out = NULL;
+  g_autofree char *sdp = NULL;
+  gsize offer_len = 0;
+
+  if (status < 200 || call == NULL || call->reinvite_st == NULL)
+    return;
+  to_side = call->reinvite_from_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B;
+  if (status >= 300)
+    {
+      /* 491 (glare) and 488 mean the same to the asking side; the other
+       * side's credentials are not its business. */
+      sp_sip_stack_reply (stack, call->reinvite_st, map_failure (status) == 480 ? 500 : status,
+                          NULL);
+      g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
+      return;
+    }
+  out = sp_sip_server_transaction_new_response (call->reinvite_st, status,
+                                                sp_sip_message_get_reason (response));
+  sdp = media_for_side (call, to_side, response);
+  sp_sip_message_get_body (sp_sip_client_transaction_get_request (ct), &offer_len);
+  if (sdp != NULL && offer_len == 0 && dialog != NULL)
+    expect_answer_in_ack (call, dialog, response, !call->reinvite_from_a);
+  if (sdp != NULL)
+    {
+      char **last = call->reinvite_from_a ? &call->a_sdp : &call->b_sdp;
+      g_free (*last);
+      *last = g_strdup (sdp);
+    }
+  set_sdp_body (out, sdp);
+  sp_sip_stack_respond (stack, call->reinvite_st, out, NULL);
+  g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
+}
+
+/* Hold, resume or any new offer: the same re-INVITE goes to the other
+ * side (SDP pointing at the relay), and its answer comes back, so each
+ * phone learns what the other one wants (sendonly, inactive...). */
+static gboolean
+forward_reinvite (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
+                  gboolean from_a)
+{
+  SpSipDialog *other = from_a ? call->b_dialog : call->a_dialog;
+  g_autoptr (SpSipMessage) out = NULL;
+  g_autofree char *sdp = NULL;
+  g_autoptr (GError) error = NULL;
+  Reinvite *r;
+
+  if (other == NULL)
+    return FALSE;
+  if (call->reinvite_st != NULL || call->ack_dialog != NULL)
+    {
+      /* One offer at a time (RFC 3261 14.2). */
+      sp_sip_stack_reply (self->stack, st, 491, NULL);
+      return TRUE;
+    }
+  out = sp_sip_dialog_new_request (other, "INVITE");
+  sdp = media_for_side (call, from_a ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A, request);
+  set_sdp_body (out, sdp);
+  if (sdp != NULL)
+    {
+      char **last = from_a ? &call->b_sdp : &call->a_sdp;
+      g_free (*last);
+      *last = g_steal_pointer (&sdp);
+    }
+  r = g_new0 (Reinvite, 1);
+  r->b2bua = self;
+  r->call_id = g_strdup (call->id);
+  if (sp_sip_stack_send_request_full (self->stack, out, NULL, on_reinvite_response, r,
+                                      reinvite_free, &error) == NULL)
+    {
+      g_debug ("re-INVITE not passed on: %s", error->message);
+      sp_sip_stack_reply (self->stack, st, 500, NULL);
+      return TRUE;
+    }
+  call->reinvite_st = sp_sip_server_transaction_ref (st);
+  call->reinvite_from_a = from_a;
+  return TRUE;
+}
+
 static gboolean
 handle_bye (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
             gboolean from_a, gint64 now)
@@ -831,22 +1026,35 @@ sp_b2bua_handle_in_dialog (SpB2bua *self, SpSipServerTransaction *st, SpSipMessa
       case SP_SIP_METHOD_BYE:
         return handle_bye (self, call, st, request, from_a, now);
       case SP_SIP_METHOD_INVITE:
-        {
-          /* Hold or resume: the relay keeps both streams where they are,
-           * so the side keeps what we offered it before. */
-          const char *sdp = from_a ? call->a_sdp : call->b_sdp;
-          g_autoptr (SpSipMessage) response =
-              sp_sip_server_transaction_new_response (st, 200, NULL);
-
-          if (sdp == NULL)
-            return FALSE;
-          set_sdp_body (response, sdp);
-          sp_sip_stack_respond (self->stack, st, response, NULL);
-          return TRUE;
-        }
+        return forward_reinvite (self, call, st, request, from_a);
       default:
         return FALSE;
     }
+}
+
+void
+sp_b2bua_handle_ack (SpB2bua *self, SpSipMessage *ack, SpSipDialog *dialog)
+{
+  g_autofree char *id = sp_sip_dialog_dup_id (dialog);
+  Call *call = g_hash_table_lookup (self->dialogs, id);
+  g_autofree char *sdp = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipDialog) target = NULL;
+
+  if (call == NULL || call->ack_dialog == NULL || call->ack_dialog == dialog)
+    return;
+  /* The answer to the offer the other side made in its 2xx. */
+  target = g_steal_pointer (&call->ack_dialog);
+  sdp = media_for_side (call, call->ack_to_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B, ack);
+  if (sdp != NULL)
+    {
+      char **last = call->ack_to_a ? &call->a_sdp : &call->b_sdp;
+      g_free (*last);
+      *last = g_strdup (sdp);
+    }
+  if (!sp_sip_stack_send_ack (self->stack, target, call->ack_cseq, sdp ? "application/sdp" : NULL,
+                              sdp, &error))
+    g_debug ("ACK not passed on: %s", error->message);
 }
 
 void

@@ -57,8 +57,17 @@ gboolean sp_b2bua_owns_dialog (SpB2bua *b2bua, SpSipDialog *dialog);
  * default answer. */
 gboolean sp_b2bua_handle_in_dialog (SpB2bua *b2bua, SpSipServerTransaction *st,
                                     SpSipMessage *request, SpSipDialog *dialog, gint64 now);
+/* The ACK for a 2xx we sent in one of our dialogs: after an offer in the
+ * other side's 2xx (late offer), its answer goes on in that side's ACK. */
+void sp_b2bua_handle_ack (SpB2bua *b2bua, SpSipMessage *ack, SpSipDialog *dialog);
 /* The stack gave up waiting for the caller's ACK (and sent BYE). */
 void sp_b2bua_handle_ack_timeout (SpB2bua *b2bua, SpSipDialog *dialog);
+
+/* Where calls to a phone registered as @binding go when that is not
+ * @contact itself (NAT: the REGISTER came from another address or UDP
+ * port than Contact names): TRUE with @dest set to that source. */
+gboolean sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact,
+                                    SpSipPeer *dest);
 
 guint sp_b2bua_get_n_calls (SpB2bua *b2bua);
 /* Ends every call. */

@@ -40,6 +40,7 @@ struct _SpServer
   gboolean running;
   gulong request_handler;
   gulong ack_timeout_handler;
+  gulong ack_handler;
   SpAuthGuard *guard;
   SpAuthenticator *auth;
   SpRegistrar *registrar;
@@ -109,6 +110,7 @@ sp_server_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->request_handler, self->stack);
       g_clear_signal_handler (&self->ack_timeout_handler, self->stack);
+      g_clear_signal_handler (&self->ack_handler, self->stack);
     }
   g_clear_object (&self->stack);
   if (self->console != NULL)
@@ -324,6 +326,15 @@ on_stack_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data
     sp_b2bua_handle_ack_timeout (self->b2bua, dialog);
 }
 
+static void
+on_stack_ack (SpSipStack *stack, SpSipMessage *ack, SpSipDialog *dialog, gpointer user_data)
+{
+  SpServer *self = user_data;
+
+  if (self->b2bua != NULL && sp_b2bua_owns_dialog (self->b2bua, dialog))
+    sp_b2bua_handle_ack (self->b2bua, ack, dialog);
+}
+
 /* The parts that live as long as the server serves a stack. */
 static gboolean
 build_engine (SpServer *self, const char *media_host, GError **error)
@@ -374,6 +385,7 @@ sp_server_start (SpServer *self, SpSipStack *stack, const char *media_host,
       self->stack = g_object_ref (stack);
       self->ack_timeout_handler =
           g_signal_connect (stack, "ack-timeout", G_CALLBACK (on_stack_ack_timeout), self);
+      self->ack_handler = g_signal_connect (stack, "ack", G_CALLBACK (on_stack_ack), self);
       if (connect_requests)
         self->request_handler =
             g_signal_connect (stack, "request", G_CALLBACK (on_stack_request), self);
@@ -457,8 +469,10 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
   self->requests++;
   if (sp_auth_guard_is_blocked (self->guard, source->host, now))
     {
-      /* No answer at all: a guesser learns nothing and gets no traffic. */
+      /* No answer at all: a guesser learns nothing and gets no traffic
+       * (not even 100 Trying), and a flood leaves no transactions. */
       self->ignored++;
+      sp_sip_server_transaction_drop (st);
       return TRUE;
     }
   if (method == SP_SIP_METHOD_REGISTER)

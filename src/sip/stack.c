@@ -470,30 +470,79 @@ layer_request (SpSipTransactionLayer *layer, SpSipServerTransaction *st, SpSipMe
 /* ---- UAC core ---- */
 
 static void
-send_ack_for_2xx (SpSipStack *self, SpSipDialog *dialog, guint32 cseq)
+send_stored_ack (SpSipStack *self, SentAck *sent)
 {
-  g_autofree char *id = sp_sip_dialog_dup_id (dialog);
-  SentAck *sent = g_hash_table_lookup (self->sent_acks, id);
   g_autoptr (GError) error = NULL;
 
-  if (sent == NULL || sent->cseq != cseq)
-    {
-      SpSipMessage *ack = sp_sip_dialog_new_ack (dialog, cseq);
-      if (ack == NULL)
-        return;
-      sent = g_new0 (SentAck, 1);
-      sent->ack = ack;
-      sent->cseq = cseq;
-      if (!sp_sip_request_next_hop (ack, &sent->dest))
-        {
-          sent_ack_free (sent);
-          return;
-        }
-      g_hash_table_replace (self->sent_acks, g_strdup (id), sent);
-    }
   if (!sp_sip_transaction_layer_send_stateless (self->layer, sent->ack, &sent->dest, &error))
     g_debug ("ACK not sent: %s", error->message);
   self->stats.acks_for_2xx_sent++;
+}
+
+/* Keeps @ack as the one resent for each retransmission of the 2xx to
+ * the INVITE with @cseq, and sends it. Takes @ack. */
+static gboolean
+store_and_send_ack (SpSipStack *self, const char *id, SpSipMessage *ack, guint32 cseq)
+{
+  SentAck *sent = g_new0 (SentAck, 1);
+
+  sent->ack = ack;
+  sent->cseq = cseq;
+  if (!sp_sip_request_next_hop (ack, &sent->dest))
+    {
+      sent_ack_free (sent);
+      return FALSE;
+    }
+  g_hash_table_replace (self->sent_acks, g_strdup (id), sent);
+  send_stored_ack (self, sent);
+  return TRUE;
+}
+
+/* @tu_answers: the 2xx carries an offer to an INVITE that had none, so
+ * the ACK must carry the answer (RFC 3261 13.2.2.4) and the TU sends it
+ * with sp_sip_stack_send_ack; only its retransmissions are ours. */
+static void
+send_ack_for_2xx (SpSipStack *self, SpSipDialog *dialog, guint32 cseq, gboolean tu_answers)
+{
+  g_autofree char *id = sp_sip_dialog_dup_id (dialog);
+  SentAck *sent = g_hash_table_lookup (self->sent_acks, id);
+
+  if (sent != NULL && sent->cseq == cseq)
+    {
+      send_stored_ack (self, sent);
+      return;
+    }
+  if (!tu_answers)
+    {
+      SpSipMessage *ack = sp_sip_dialog_new_ack (dialog, cseq);
+      if (ack != NULL)
+        store_and_send_ack (self, id, ack, cseq);
+    }
+}
+
+gboolean
+sp_sip_stack_send_ack (SpSipStack *self, SpSipDialog *dialog, guint32 invite_cseq,
+                       const char *content_type, const char *body, GError **error)
+{
+  g_autofree char *id = NULL;
+  SpSipMessage *ack;
+
+  g_return_val_if_fail (SP_IS_SIP_STACK (self), FALSE);
+  ack = sp_sip_dialog_new_ack (dialog, invite_cseq);
+  if (ack == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no ACK for this dialog");
+      return FALSE;
+    }
+  if (body != NULL && content_type != NULL)
+    sp_sip_message_set_body (ack, content_type, (const guint8 *) body, strlen (body));
+  id = sp_sip_dialog_dup_id (dialog);
+  if (!store_and_send_ack (self, id, ack, invite_cseq))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ACK has no next hop");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -583,7 +632,12 @@ client_response (SpSipClientTransaction *ct, SpSipMessage *response, gpointer us
   if (method == SP_SIP_METHOD_INVITE && status >= 200 && status < 300 && dialog)
     {
       g_autofree char *id = sp_sip_dialog_dup_id (dialog);
-      send_ack_for_2xx (self, dialog, sp_sip_message_get_cseq (response, NULL));
+      gsize request_body = 0, response_body = 0;
+
+      sp_sip_message_get_body (request, &request_body);
+      sp_sip_message_get_body (response, &response_body);
+      send_ack_for_2xx (self, dialog, sp_sip_message_get_cseq (response, NULL),
+                        request_body == 0 && response_body > 0);
       if (ctx->chosen_dialog == NULL)
         ctx->chosen_dialog = g_strdup (id);
       else
@@ -629,7 +683,8 @@ layer_stray_response (SpSipTransactionLayer *layer, SpSipMessage *response, cons
   dialog = uac_dialog_for (self, NULL, response, &created);
   if (dialog == NULL)
     return;
-  send_ack_for_2xx (self, dialog, sp_sip_message_get_cseq (response, NULL));
+  /* A known dialog without a stored ACK waits for the TU's (late offer). */
+  send_ack_for_2xx (self, dialog, sp_sip_message_get_cseq (response, NULL), !created);
   if (created)
     bye_unwanted (self, dialog);
 }

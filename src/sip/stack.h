@@ -78,12 +78,20 @@ SpSipMessage *sp_sip_stack_new_request (SpSipStack *stack, const char *method,
 
 /* Response callback for requests sent through the stack. @dialog is the
  * dialog the response created or belongs to (INVITE 1xx with tag and
- * 2xx), else NULL. ACKs for 2xx are sent by the stack; a second 2xx with
- * another To tag (forking) is ACKed and then ended with BYE, and not
- * reported. */
+ * 2xx), else NULL. ACKs for 2xx are sent by the stack (except after a
+ * late offer, see sp_sip_stack_send_ack); a second 2xx with another To
+ * tag (forking) is ACKed and then ended with BYE, and not reported. */
 typedef void (*SpSipStackResponseFunc) (SpSipStack *stack, SpSipClientTransaction *ct,
                                         SpSipMessage *response, SpSipDialog *dialog,
                                         gpointer user_data);
+
+/* The ACK for the 2xx to the INVITE with CSeq @invite_cseq in @dialog,
+ * with @body (NULL: none), for the one case the stack does not ACK by
+ * itself: an INVITE without a body whose 2xx carries one (a late offer,
+ * RFC 3261 13.2.2.4), whose ACK must carry the answer. The stack resends
+ * this ACK for each retransmission of that 2xx. */
+gboolean sp_sip_stack_send_ack (SpSipStack *stack, SpSipDialog *dialog, guint32 invite_cseq,
+                                const char *content_type, const char *body, GError **error);
 
 /* Sends @request in a new client transaction to @dest (NULL = the next
  * hop from Route / Request-URI). Returns the transaction (borrowed) or

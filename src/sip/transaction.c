@@ -873,6 +873,13 @@ server_terminate (SpSipServerTransaction *st)
     g_hash_table_remove (layer->servers, st->key); /* drops the table's ref */
 }
 
+void
+sp_sip_server_transaction_drop (SpSipServerTransaction *st)
+{
+  g_return_if_fail (st != NULL);
+  server_terminate (st);
+}
+
 static gboolean
 server_transmit (SpSipServerTransaction *st, SpSipMessage *response, gboolean retransmission,
                  GError **error)

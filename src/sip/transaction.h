@@ -210,5 +210,10 @@ gboolean sp_sip_server_transaction_respond (SpSipServerTransaction *st, SpSipMes
 /* Shortcut: new_response + respond. */
 gboolean sp_sip_server_transaction_reply (SpSipServerTransaction *st, guint status,
                                           const char *reason);
+/* Ends @st without answering (a request the TU ignores on purpose, e.g.
+ * from a blocked address): no 100 Trying goes out and the layer forgets
+ * it at once, so a flood leaves nothing behind; a retransmission comes
+ * to the TU again as a new transaction. */
+void sp_sip_server_transaction_drop (SpSipServerTransaction *st);
 
 G_END_DECLS

@@ -1,0 +1,550 @@
+/* The mini-server's call handling on loopback, with SpServer on its own
+ * stack and scripted raw UDP peers for the caller (A) and the callee (B):
+ * the callee leg (new Call-ID and tags, Max-Forwards one lower, the
+ * caller in From, SDP on the relay's ports), callee failures mapped back,
+ * re-INVITEs (hold) passed through to the other side, a late offer (the
+ * offer in B's 200, the answer in A's ACK goes on in B's ACK), NAT'ed
+ * bindings reached at their REGISTER's source, and requests from a
+ * blocked address leaving no transactions behind. */
+#include <string.h>
+
+#include "server/b2bua.h"
+#include "server/server.h"
+#include "sip/digest.h"
+#include "sip/sdp.h"
+#include "sip/stack.h"
+
+#define WAIT_MS 3000
+
+typedef struct
+{
+  GSocket *socket;
+  guint16 port;
+} Raw;
+
+typedef struct
+{
+  SpSipStack *stack;
+  SpSipPeer bound;
+  SpServer *server;
+  Raw a;
+  Raw b;
+} Fixture;
+
+static void
+raw_init (Raw *raw)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GError) error = NULL;
+
+  raw->socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (raw->socket, any, FALSE, &error));
+  g_socket_set_blocking (raw->socket, FALSE);
+  local = g_socket_get_local_address (raw->socket, &error);
+  raw->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+/* The next message for @raw (running the main loop meanwhile), or NULL
+ * after @ms. */
+static SpSipMessage *
+raw_recv (Raw *raw, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * 1000;
+  char buf[65536];
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      gssize n = g_socket_receive (raw->socket, buf, sizeof buf, NULL, NULL);
+      if (n > 0)
+        {
+          g_autoptr (GError) error = NULL;
+          SpSipMessage *msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n,
+                                                    SP_SIP_FRAMING_DATAGRAM, NULL, &error);
+          g_assert_no_error (error);
+          return msg;
+        }
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+    }
+  return NULL;
+}
+
+/* Skips 100 Trying (and anything else not asked for). */
+static SpSipMessage *
+raw_expect (Raw *raw, const char *method, guint status)
+{
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr (SpSipMessage) msg = raw_recv (raw, WAIT_MS);
+      g_assert_nonnull (msg);
+      if (method && sp_sip_message_is_request (msg) &&
+          g_strcmp0 (sp_sip_message_get_method (msg), method) == 0)
+        return g_steal_pointer (&msg);
+      if (!method && !sp_sip_message_is_request (msg) && sp_sip_message_get_status (msg) == status)
+        return g_steal_pointer (&msg);
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+raw_send_text (Raw *raw, guint16 port, const char *text)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_socket_send_to (raw->socket, sa, text, strlen (text), NULL, &error), ==,
+                   (gssize) strlen (text));
+}
+
+static void
+raw_send (Raw *raw, guint16 port, SpSipMessage *msg)
+{
+  g_autofree char *text = sp_sip_message_to_string (msg, NULL);
+  raw_send_text (raw, port, text);
+}
+
+static char *
+sdp_text (guint16 port, const char *direction)
+{
+  return g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                          "t=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n",
+                          port, direction);
+}
+
+/* A request from A to the server; @body NULL for none. */
+static char *
+a_request (Fixture *f, const char *method, const char *ruri, const char *call_id, guint cseq,
+           const char *from_tag, const char *to_tag, const char *body, const char *extra)
+{
+  return g_strdup_printf (
+      "%s %s SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x\r\n"
+      "Max-Forwards: 70\r\n"
+      "From: \"Anna\" <sip:stranger@127.0.0.1>;tag=%s\r\n"
+      "To: <%s>%s%s\r\n"
+      "Call-ID: %s\r\n"
+      "CSeq: %u %s\r\n"
+      "Contact: <sip:stranger@127.0.0.1:%u>\r\n"
+      "%s%s"
+      "Content-Length: %zu\r\n\r\n%s",
+      method, ruri, f->a.port, g_random_int (), from_tag, ruri, to_tag ? ";tag=" : "",
+      to_tag ? to_tag : "", call_id, cseq, method, f->a.port, extra ? extra : "",
+      body ? "Content-Type: application/sdp\r\n" : "", body ? strlen (body) : 0, body ? body : "");
+}
+
+/* B's response to @request, with its To tag and Contact; @sdp optional. */
+static SpSipMessage *
+b_response (Fixture *f, SpSipMessage *request, guint status, const char *sdp)
+{
+  SpSipMessage *r = sp_sip_message_new_response_to (request, status, NULL, "btag");
+  g_autofree char *contact = g_strdup_printf ("<sip:b@127.0.0.1:%u>", f->b.port);
+
+  sp_sip_message_add_header (r, "Contact", contact, NULL);
+  if (sdp != NULL)
+    sp_sip_message_set_body (r, "application/sdp", (const guint8 *) sdp, strlen (sdp));
+  return r;
+}
+
+/* bob's binding: Contact names @host (NULL: B's own address and port);
+ * the REGISTER came from B's socket. */
+static void
+bind_bob (Fixture *f, const char *host)
+{
+  g_autofree char *contact = host ? g_strdup_printf ("sip:bob@%s:5060", host)
+                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b.port);
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b.port);
+  SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
+  SpRegisterRequest req = { .aor = "bob",
+                            .call_id = "reg",
+                            .cseq = 1,
+                            .expires_header = -1,
+                            .source = source,
+                            .transport = "udp",
+                            .contacts = &u,
+                            .n_contacts = 1 };
+  g_autoptr (SpRegisterResult) result = sp_location_store_register (
+      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
+
+  g_assert_cmpuint (result->status, ==, 200);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  SpSipTimerSettings t;
+
+  sp_sip_timer_settings_init (&t);
+  t.t1 = 50;
+  f->stack = sp_sip_stack_new (NULL, &t);
+  g_assert_true (
+      sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f->bound, &error));
+  f->server = sp_server_new (NULL, NULL, "test");
+  g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "bob", "2", "pw", &error));
+  g_assert_no_error (error);
+  sp_server_set_relay_ports (f->server, 31000, 31999);
+  sp_server_set_auth_guard (f->server, 1, 60, 300);
+  g_assert_true (sp_server_start (f->server, f->stack, "127.0.0.1", TRUE, &error));
+  g_assert_no_error (error);
+  raw_init (&f->a);
+  raw_init (&f->b);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  sp_server_stop (f->server);
+  g_object_unref (f->server);
+  g_object_unref (f->stack);
+  g_object_unref (f->a.socket);
+  g_object_unref (f->b.socket);
+  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+static SpSdpSession *
+parse_body (SpSipMessage *msg)
+{
+  gsize len = 0;
+  const guint8 *body = sp_sip_message_get_body (msg, &len);
+
+  g_assert_cmpuint (len, >, 0);
+  return sp_sdp_session_parse ((const char *) body, len, NULL);
+}
+
+/* The audio port of @msg's SDP; checks its address is the relay's. */
+static guint
+relay_port (SpSipMessage *msg)
+{
+  g_autoptr (SpSdpSession) sdp = parse_body (msg);
+  SpSdpMedia *m = sp_sdp_session_find_media (sdp, "audio");
+
+  g_assert_nonnull (m);
+  g_assert_cmpstr (sp_sdp_media_get_effective_connection (m)->address, ==, "127.0.0.1");
+  g_assert_cmpuint (sp_sdp_media_get_port (m), >=, 31000);
+  g_assert_cmpuint (sp_sdp_media_get_port (m), <=, 31999);
+  return sp_sdp_media_get_port (m);
+}
+
+static gboolean
+has_direction (SpSipMessage *msg, const char *direction)
+{
+  g_autoptr (SpSdpSession) sdp = parse_body (msg);
+  SpSdpMedia *m = sp_sdp_session_find_media (sdp, "audio");
+
+  return sp_sdp_media_has_attribute (m, direction) || sp_sdp_session_has_attribute (sdp, direction);
+}
+
+typedef struct
+{
+  char *call_id;
+  char *a_to_tag; /* the server's tag towards A */
+  SpSipMessage *b_invite;
+} Established;
+
+static void
+established_clear (Established *e)
+{
+  g_free (e->call_id);
+  g_free (e->a_to_tag);
+  sp_sip_message_unref (e->b_invite);
+}
+
+/* A calls 2 (bob at B) with @a_sdp (NULL: late offer); B answers 200
+ * with @b_sdp. Returns with the 200 at A (not yet ACKed) in @a_ok. */
+static void
+call_through (Fixture *f, const char *a_sdp, const char *b_sdp, Established *e, SpSipMessage **a_ok)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *invite = NULL;
+  g_autoptr (SpSipMessage) ok = NULL;
+
+  e->call_id = g_strdup_printf ("a-%08x", g_random_int ());
+  invite = a_request (f, "INVITE", ruri, e->call_id, 1, "atag", NULL, a_sdp, NULL);
+  raw_send_text (&f->a, f->bound.port, invite);
+  e->b_invite = raw_expect (&f->b, "INVITE", 0);
+  ok = b_response (f, e->b_invite, 200, b_sdp);
+  raw_send (&f->b, f->bound.port, ok);
+  *a_ok = raw_expect (&f->a, NULL, 200);
+  e->a_to_tag = g_strdup (sp_sip_name_addr_get_tag (sp_sip_message_get_to (*a_ok)));
+  g_assert_nonnull (e->a_to_tag);
+}
+
+static void
+a_ack (Fixture *f, Established *e, guint cseq, const char *body)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *ack =
+      a_request (f, "ACK", ruri, e->call_id, cseq, "atag", e->a_to_tag, body, NULL);
+
+  raw_send_text (&f->a, f->bound.port, ack);
+}
+
+/* ---- tests ---- */
+
+static void
+test_leg_mapping (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  Established e = { 0 };
+  const SpSipNameAddr *from;
+
+  bind_bob (f, NULL);
+  call_through (f, a_sdp, b_sdp, &e, &a_ok);
+  /* The callee leg: a dialog of its own, the caller's identity. */
+  g_assert_cmpstr (sp_sip_message_get_call_id (e.b_invite), !=, e.call_id);
+  from = sp_sip_message_get_from (e.b_invite);
+  g_assert_cmpstr (sp_sip_uri_get_user (from->uri), ==, "stranger");
+  g_assert_cmpstr (from->display_name, ==, "Anna");
+  g_assert_cmpstr (sp_sip_name_addr_get_tag (from), !=, "atag");
+  g_assert_cmpint (sp_sip_message_get_max_forwards (e.b_invite), ==, 69);
+  g_assert_cmpstr (sp_sip_uri_get_user (sp_sip_message_get_request_uri (e.b_invite)), ==, "bob");
+  /* SDP on the relay both ways, each side its own port. */
+  g_assert_cmpuint (relay_port (e.b_invite), !=, relay_port (a_ok));
+  g_assert_cmpstr (e.a_to_tag, !=, "btag");
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_expect (&f->b, "ACK", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_ack), ==, sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+  established_clear (&e);
+}
+
+static void
+failure_status (Fixture *f, guint b_status, guint a_status)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *call_id = g_strdup_printf ("f-%08x", g_random_int ());
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *invite = a_request (f, "INVITE", ruri, call_id, 1, "atag", NULL, a_sdp, NULL);
+  g_autoptr (SpSipMessage) b_invite = NULL;
+  g_autoptr (SpSipMessage) fail = NULL;
+  g_autoptr (SpSipMessage) a_final = NULL;
+
+  raw_send_text (&f->a, f->bound.port, invite);
+  b_invite = raw_expect (&f->b, "INVITE", 0);
+  fail = b_response (f, b_invite, b_status, NULL);
+  raw_send (&f->b, f->bound.port, fail);
+  a_final = raw_expect (&f->a, NULL, a_status);
+  g_assert_cmpuint (sp_sip_message_get_status (a_final), ==, a_status);
+}
+
+static void
+test_failure_mapping (Fixture *f, gconstpointer data)
+{
+  bind_bob (f, NULL);
+  failure_status (f, 486, 486);
+  /* The callee's credentials are not the caller's business. */
+  failure_status (f, 401, 480);
+  failure_status (f, 407, 480);
+  failure_status (f, 603, 603);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+}
+
+static void
+test_reinvite_hold (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autofree char *hold = sdp_text (40000, "sendonly");
+  g_autofree char *held = sdp_text (42000, "recvonly");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *reinvite = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_reinvite = NULL;
+  g_autoptr (SpSipMessage) b_ok = NULL;
+  g_autoptr (SpSipMessage) a_ok2 = NULL;
+  Established e = { 0 };
+  guint a_port;
+
+  bind_bob (f, NULL);
+  call_through (f, a_sdp, b_sdp, &e, &a_ok);
+  a_port = relay_port (a_ok);
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_expect (&f->b, "ACK", 0);
+
+  /* A holds: B gets the offer (sendonly, on the relay) in its dialog. */
+  reinvite = a_request (f, "INVITE", ruri, e.call_id, 2, "atag", e.a_to_tag, hold, NULL);
+  raw_send_text (&f->a, f->bound.port, reinvite);
+  b_reinvite = raw_expect (&f->b, "INVITE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_reinvite), ==,
+                   sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (b_reinvite)), ==, "btag");
+  g_assert_true (has_direction (b_reinvite, "sendonly"));
+  g_assert_cmpuint (relay_port (b_reinvite), ==, relay_port (e.b_invite));
+  /* B's answer (recvonly) comes back to A. */
+  b_ok = b_response (f, b_reinvite, 200, held);
+  raw_send (&f->b, f->bound.port, b_ok);
+  a_ok2 = raw_expect (&f->a, NULL, 200);
+  g_assert_cmpuint (sp_sip_message_get_cseq (a_ok2, NULL), ==, 2);
+  g_assert_true (has_direction (a_ok2, "recvonly"));
+  g_assert_cmpuint (relay_port (a_ok2), ==, a_port);
+  /* The stack ACKed B's 200 (our re-INVITE had the offer). */
+  sp_sip_message_unref (raw_expect (&f->b, "ACK", 0));
+  a_ack (f, &e, 2, NULL);
+  established_clear (&e);
+}
+
+static void
+test_late_offer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *b_offer = sdp_text (42000, "sendrecv");
+  g_autofree char *a_answer = sdp_text (40000, "sendrecv");
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) early = NULL;
+  Established e = { 0 };
+  gsize len = 99;
+  guint b_port;
+
+  bind_bob (f, NULL);
+  call_through (f, NULL, b_offer, &e, &a_ok);
+  /* Passed on without a body; B's offer reaches A on the relay. */
+  sp_sip_message_get_body (e.b_invite, &len);
+  g_assert_cmpuint (len, ==, 0);
+  relay_port (a_ok);
+  /* No ACK for B until A's answer is there. */
+  early = raw_recv (&f->b, 300);
+  g_assert_true (early == NULL || sp_sip_message_is_request (early) == FALSE ||
+                 g_strcmp0 (sp_sip_message_get_method (early), "ACK") != 0);
+  a_ack (f, &e, 1, a_answer);
+  b_ack = raw_expect (&f->b, "ACK", 0);
+  b_port = relay_port (b_ack);
+  g_assert_cmpuint (b_port, !=, relay_port (a_ok));
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_ack), ==, sp_sip_message_get_call_id (e.b_invite));
+  established_clear (&e);
+}
+
+static void
+test_nat_source (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *invite = NULL;
+  g_autoptr (SpSipMessage) b_invite = NULL;
+
+  /* B registered a LAN address of its own; the REGISTER came from B's
+   * socket. */
+  bind_bob (f, "10.11.12.13");
+  invite = a_request (f, "INVITE", ruri, "nat-call", 1, "atag", NULL, a_sdp, NULL);
+  raw_send_text (&f->a, f->bound.port, invite);
+  b_invite = raw_expect (&f->b, "INVITE", 0);
+  g_assert_cmpstr (sp_sip_uri_get_host (sp_sip_message_get_request_uri (b_invite)), ==,
+                   "10.11.12.13");
+}
+
+static void
+test_binding_next_hop (void)
+{
+  SpBinding b = { .contact = "sip:u@10.0.0.5:5060",
+                  .source = "127.0.0.9:5060",
+                  .transport = "udp" };
+  g_autoptr (SpSipUri) uri = sp_sip_uri_parse (b.contact, -1, NULL);
+  g_autoptr (SpSipUri) same = sp_sip_uri_parse ("sip:u@127.0.0.9", -1, NULL);
+  SpSipPeer dest;
+
+  g_assert_true (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  g_assert_cmpstr (dest.host, ==, "127.0.0.9");
+  g_assert_cmpuint (dest.port, ==, 5060);
+  g_assert_cmpint (dest.kind, ==, SP_SIP_TRANSPORT_UDP);
+  /* Reachable where it says (5060 by default). */
+  g_assert_false (sp_b2bua_binding_next_hop (&b, same, &dest));
+  /* Same host, another UDP port: NAT rewrote the port. */
+  b.source = "127.0.0.9:40123";
+  g_assert_true (sp_b2bua_binding_next_hop (&b, same, &dest));
+  g_assert_cmpuint (dest.port, ==, 40123);
+  /* Over TCP the source port is the connection's. */
+  b.transport = "tcp";
+  g_assert_false (sp_b2bua_binding_next_hop (&b, same, &dest));
+  g_assert_true (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  g_assert_cmpint (dest.kind, ==, SP_SIP_TRANSPORT_TCP);
+  b.source = "junk";
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  b.source = NULL;
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, &dest));
+}
+
+static void
+test_blocked_flood (Fixture *f, gconstpointer data)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:127.0.0.1:%u", f->bound.port);
+  g_autofree char *to = g_strdup_printf ("sip:bob@127.0.0.1:%u", f->bound.port);
+  g_autofree char *reg = NULL;
+  g_autofree char *reg2 = NULL;
+  g_autofree char *auth = NULL;
+  g_autoptr (SpSipMessage) challenge = NULL;
+  g_autoptr (SpSipMessage) refused = NULL;
+  g_autoptr (SpDigestChallenge) ch = NULL;
+  g_autoptr (SpDigestCredentials) creds = NULL;
+  g_autofree char *creds_text = NULL;
+  SpSipTransactionLayer *layer = sp_sip_stack_get_transactions (f->stack);
+  SpServerStats stats;
+  SpSipMessage *stray;
+
+  /* One wrong password blocks A's address (guard: 1 failure). */
+  reg = g_strdup_printf ("REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKr1\r\n"
+                         "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\nCall-ID: reg-1\r\n"
+                         "CSeq: 1 REGISTER\r\nContact: <sip:bob@127.0.0.1:%u>\r\n"
+                         "Content-Length: 0\r\n\r\n",
+                         ruri, f->a.port, to, to, f->a.port);
+  raw_send_text (&f->a, f->bound.port, reg);
+  challenge = raw_expect (&f->a, NULL, 401);
+  ch = sp_digest_challenge_parse (sp_sip_message_get_header (challenge, "WWW-Authenticate"), -1,
+                                  NULL);
+  g_assert_nonnull (ch);
+  creds = sp_digest_credentials_new_for_challenge (ch, "bob", "wrong", NULL, "REGISTER", ruri, NULL,
+                                                   0, 1, NULL, NULL);
+  g_assert_nonnull (creds);
+  creds_text = sp_digest_credentials_to_string (creds);
+  auth = g_strdup_printf ("Authorization: %s\r\n", creds_text);
+  reg2 =
+      g_strdup_printf ("REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKr2\r\n"
+                       "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\nCall-ID: reg-1\r\n"
+                       "CSeq: 2 REGISTER\r\nContact: <sip:bob@127.0.0.1:%u>\r\n%s"
+                       "Content-Length: 0\r\n\r\n",
+                       ruri, f->a.port, to, to, f->a.port, auth);
+  raw_send_text (&f->a, f->bound.port, reg2);
+  refused = raw_expect (&f->a, NULL, 403);
+
+  /* Now a flood of new INVITEs and REGISTERs: no answer at all (not
+   * even 100 Trying), and no transaction stays. */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *call_id = g_strdup_printf ("flood-%u", i);
+      g_autofree char *text = a_request (f, i % 2 ? "INVITE" : "REGISTER", i % 2 ? ruri : ruri,
+                                         call_id, 1, "ft", NULL, NULL, NULL);
+      raw_send_text (&f->a, f->bound.port, text);
+    }
+  stray = raw_recv (&f->a, 600);
+  g_assert_null (stray);
+  /* Only the two answered REGISTERs wait for their Timer J. */
+  g_assert_cmpuint (sp_sip_transaction_layer_get_n_server (layer), <=, 2);
+  sp_server_get_stats (f->server, &stats);
+  g_assert_cmpuint (stats.ignored, ==, 100);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/b2bua/leg-mapping", Fixture, NULL, fixture_setup, test_leg_mapping,
+              fixture_teardown);
+  g_test_add ("/b2bua/failure-mapping", Fixture, NULL, fixture_setup, test_failure_mapping,
+              fixture_teardown);
+  g_test_add ("/b2bua/reinvite-hold", Fixture, NULL, fixture_setup, test_reinvite_hold,
+              fixture_teardown);
+  g_test_add ("/b2bua/late-offer", Fixture, NULL, fixture_setup, test_late_offer, fixture_teardown);
+  g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
+  g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);
+  g_test_add ("/b2bua/blocked-flood", Fixture, NULL, fixture_setup, test_blocked_flood,
+              fixture_teardown);
+  return g_test_run ();
+}
