@@ -262,7 +262,7 @@ parse_account (const char *text, GError **error)
   password = sp_sip_uri_get_password (uri);
   if (password == NULL)
     password = g_getenv ("SOFTPHONE_PASSWORD");
-  server = sp_host_port_to_string (sp_sip_uri_get_host (uri), sp_sip_uri_get_port (uri));
+  server = sp_sip_host_port_to_string (sp_sip_uri_get_host (uri), sp_sip_uri_get_port (uri));
 
   account = sp_account_new ("cli");
   g_object_set (account, "name", "command line", "username", user, "password", password, "server",

@@ -127,13 +127,3 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
   *port = p;
   return TRUE;
 }
-
-char *
-sp_host_port_to_string (const char *host, guint16 port)
-{
-  gboolean v6 = strchr (host, ':') != NULL;
-
-  if (port == 0)
-    return v6 ? g_strdup_printf ("[%s]", host) : g_strdup (host);
-  return v6 ? g_strdup_printf ("[%s]:%u", host, port) : g_strdup_printf ("%s:%u", host, port);
-}

@@ -17,8 +17,6 @@ gboolean sp_host_port_parse (const char *text, char **host, guint16 *port, GErro
 /* TRUE when @text is a literal IPv4 or IPv6 address (no brackets). */
 gboolean sp_host_is_ip_literal (const char *text);
 
-/* "host:port", with brackets around an IPv6 host; no ":port" when @port
- * is 0. */
-char *sp_host_port_to_string (const char *host, guint16 port);
+/* Formatting is sp_sip_host_port_to_string (sip/transport.h). */
 
 G_END_DECLS

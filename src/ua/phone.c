@@ -626,7 +626,7 @@ sp_phone_dup_sip_address (SpPhone *self)
   g_return_val_if_fail (SP_IS_PHONE (self), NULL);
   if (self->local_host == NULL)
     return NULL;
-  return sp_host_port_to_string (self->local_host, self->local_port);
+  return sp_sip_host_port_to_string (self->local_host, self->local_port);
 }
 
 gboolean
@@ -967,9 +967,9 @@ sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host)
 {
   char *routed;
 
-  if (!sp_ua_host_is_wildcard (self->local_host))
+  if (!sp_sip_host_is_wildcard (self->local_host))
     return g_strdup (self->local_host);
-  routed = sp_ua_route_source (remote_host);
+  routed = sp_sip_route_source (remote_host);
   return routed ? routed : g_strdup (self->local_host);
 }
 

@@ -155,13 +155,13 @@ build_register (SpRegistration *reg, guint expires)
   gboolean tcp = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP;
 
   sp_account_get_server_host_port (reg->account, &host, &port);
-  hostport = sp_host_port_to_string (host, port);
+  hostport = sp_sip_host_port_to_string (host, port);
   ruri_text = g_strdup_printf ("sip:%s%s", hostport, tcp ? ";transport=tcp" : "");
   ruri = sp_sip_uri_parse (ruri_text, -1, NULL);
   if (ruri == NULL)
     return NULL;
   {
-    g_autofree char *h = sp_host_port_to_string (host, 0);
+    g_autofree char *h = sp_sip_host_port_to_string (host, 0);
     const char *display = sp_account_get_display_name (reg->account);
     g_autofree char *quoted = display ? g_strescape (display, NULL) : NULL;
     aor = display ? g_strdup_printf ("\"%s\" <sip:%s@%s>", quoted, user, h)
@@ -278,7 +278,7 @@ keepalive_cb (gpointer data)
 {
   SpRegistration *reg = data;
   g_autoptr (SpSipMessage) options = NULL;
-  g_autofree char *hostport = sp_host_port_to_string (reg->dest.host, reg->dest.port);
+  g_autofree char *hostport = sp_sip_host_port_to_string (reg->dest.host, reg->dest.port);
   g_autofree char *text = g_strdup_printf ("sip:%s", hostport);
   g_autoptr (SpSipUri) uri = sp_sip_uri_parse (text, -1, NULL);
   g_autofree char *user =

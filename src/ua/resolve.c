@@ -18,18 +18,6 @@ sp_ua_host_family (const char *host)
   return strchr (host, ':') != NULL ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
 }
 
-gboolean
-sp_ua_host_is_wildcard (const char *host)
-{
-  return sp_sip_host_is_wildcard (host);
-}
-
-char *
-sp_ua_route_source (const char *remote_host)
-{
-  return sp_sip_route_source (remote_host);
-}
-
 /* The first address of the wanted family; without one, IPv4 first. */
 static GInetAddress *
 pick_address (GList *addresses, GSocketFamily family)

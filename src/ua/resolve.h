@@ -19,14 +19,6 @@ void sp_ua_resolve_peer_async (const char *host, guint16 port, SpSipTransportKin
                                GAsyncReadyCallback callback, gpointer user_data);
 gboolean sp_ua_resolve_peer_finish (GAsyncResult *result, SpSipPeer *peer, GError **error);
 
-/* The local address the kernel would send from towards @remote_host (an
- * IP literal), found by connecting a UDP socket (nothing is sent); NULL
- * when there is no route. What a phone bound to 0.0.0.0 puts in SDP,
- * Contact and From instead of the wildcard. */
-char *sp_ua_route_source (const char *remote_host);
-/* TRUE for 0.0.0.0 and ::. */
-gboolean sp_ua_host_is_wildcard (const char *host);
-
 /* The family of a host in SpSipPeer form ("::1" is IPv6). */
 GSocketFamily sp_ua_host_family (const char *host);
 

@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "sip/transport.h"
 #include "ua/hostport.h"
 
 /* Longer than any address or number a person types; bounds the copies. */
@@ -147,7 +148,7 @@ target_from_uri_text (const char *text, SpAccount *account, GError **error)
             }
           user =
               g_uri_escape_string (sp_sip_uri_get_user (target->request_uri), USER_ALLOWED, FALSE);
-          hostport = sp_host_port_to_string (host, port);
+          hostport = sp_sip_host_port_to_string (host, port);
           sip = g_strdup_printf ("sip:%s@%s;user=phone%s", user, hostport,
                                  sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP
                                      ? ";transport=tcp"
@@ -193,7 +194,7 @@ static SpTarget *
 target_direct (const char *host, guint16 port, GError **error)
 {
   g_autoptr (SpTarget) target = g_new0 (SpTarget, 1);
-  g_autofree char *hostport = sp_host_port_to_string (host, port);
+  g_autofree char *hostport = sp_sip_host_port_to_string (host, port);
   g_autofree char *text = g_strdup_printf ("sip:%s", hostport);
 
   target->request_uri = parse_uri (text, error);
@@ -222,7 +223,7 @@ target_via_account (const char *user, SpAccount *account, GError **error)
             user);
       return NULL;
     }
-  hostport = sp_host_port_to_string (host, port);
+  hostport = sp_sip_host_port_to_string (host, port);
   text = g_strdup_printf (
       "sip:%s@%s%s", escaped, hostport,
       sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP ? ";transport=tcp" : "");
@@ -371,7 +372,7 @@ sp_target_make_from (SpAccount *account, const char *display_name, const char *u
         display = sp_account_get_display_name (account);
       if (sp_account_get_server_host_port (account, &host, &port))
         {
-          g_autofree char *h = sp_host_port_to_string (host, 0);
+          g_autofree char *h = sp_sip_host_port_to_string (host, 0);
           text = g_strdup_printf ("sip:%s@%s", escaped, h);
         }
     }
@@ -380,7 +381,7 @@ sp_target_make_from (SpAccount *account, const char *display_name, const char *u
       g_autofree char *escaped = g_uri_escape_string (
           user != NULL && *user != '\0' ? user : "anonymous", USER_ALLOWED, FALSE);
       g_autofree char *hostport =
-          sp_host_port_to_string (local_host, local_port == 5060 ? 0 : local_port);
+          sp_sip_host_port_to_string (local_host, local_port == 5060 ? 0 : local_port);
       if (display == NULL && account != NULL)
         display = sp_account_get_display_name (account);
       text = g_strdup_printf ("sip:%s@%s", escaped, hostport);

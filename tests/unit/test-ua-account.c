@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sip/transport.h"
 #include "ua/account.h"
 #include "ua/hostport.h"
 #include "ua/settings.h"
@@ -116,9 +117,9 @@ test_host_port (void)
     }
 
   {
-    g_autofree char *a = sp_host_port_to_string ("::1", 5060);
-    g_autofree char *b = sp_host_port_to_string ("10.0.0.1", 0);
-    g_autofree char *c = sp_host_port_to_string ("::1", 0);
+    g_autofree char *a = sp_sip_host_port_to_string ("::1", 5060);
+    g_autofree char *b = sp_sip_host_port_to_string ("10.0.0.1", 0);
+    g_autofree char *c = sp_sip_host_port_to_string ("::1", 0);
     g_assert_cmpstr (a, ==, "[::1]:5060");
     g_assert_cmpstr (b, ==, "10.0.0.1");
     g_assert_cmpstr (c, ==, "[::1]");

@@ -1,6 +1,7 @@
 /* Next-hop lookups that never block the main loop. */
 #include <gio/gio.h>
 
+#include "sip/stack.h"
 #include "ua/resolve.h"
 
 typedef struct
@@ -106,18 +107,18 @@ test_host_family (void)
 static void
 test_route_source (void)
 {
-  g_autofree char *v4 = sp_ua_route_source ("127.0.55.9");
-  g_autofree char *none = sp_ua_route_source ("pbx.example.com");
-  g_autofree char *any = sp_ua_route_source ("0.0.0.0");
+  g_autofree char *v4 = sp_sip_route_source ("127.0.55.9");
+  g_autofree char *none = sp_sip_route_source ("pbx.example.com");
+  g_autofree char *any = sp_sip_route_source ("0.0.0.0");
 
   g_assert_cmpstr (v4, ==, "127.0.0.1");
   g_assert_null (none);
   g_assert_null (any);
-  g_assert_true (sp_ua_host_is_wildcard ("0.0.0.0"));
-  g_assert_true (sp_ua_host_is_wildcard ("::"));
-  g_assert_false (sp_ua_host_is_wildcard ("127.0.0.1"));
-  g_assert_false (sp_ua_host_is_wildcard ("localhost"));
-  g_assert_false (sp_ua_host_is_wildcard (NULL));
+  g_assert_true (sp_sip_host_is_wildcard ("0.0.0.0"));
+  g_assert_true (sp_sip_host_is_wildcard ("::"));
+  g_assert_false (sp_sip_host_is_wildcard ("127.0.0.1"));
+  g_assert_false (sp_sip_host_is_wildcard ("localhost"));
+  g_assert_false (sp_sip_host_is_wildcard (NULL));
 }
 
 int
