@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audio/alsa.h"
 #include "server/server.h"
 #include "sip/uri.h"
 #include "ua/account.h"
@@ -739,6 +740,47 @@ emit_status (Runner *r)
   event_end (b);
 }
 
+/* "audio-in NAME" / "audio-out NAME": a WAV file (*.wav), "null", or an
+ * ALSA device name. Every live call switches at once; a WAV file or
+ * null is also what later calls get, as with --audio-in/--audio-out. */
+static gboolean
+switch_audio (Runner *r, SpAudioDirection direction, const char *name, GError **error)
+{
+  gboolean is_wav = name != NULL && g_str_has_suffix (name, ".wav");
+  GListModel *calls = sp_phone_get_calls (r->phone);
+
+  if (name == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "audio-in/audio-out: give a FILE.wav, null or an ALSA device name");
+      return FALSE;
+    }
+  if (is_wav && direction == SP_AUDIO_SOURCE && !g_file_test (name, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "audio-in: no such file: %s", name);
+      return FALSE;
+    }
+  if (is_wav || strcmp (name, "null") == 0)
+    g_object_set (r->phone, direction == SP_AUDIO_SOURCE ? "audio-in" : "audio-out", name, NULL);
+  for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+      SpAudioDevice *device;
+
+      if (sp_call_get_state (call) == SP_CALL_STATE_ENDED)
+        continue;
+      if (strcmp (name, "null") == 0)
+        device = sp_audio_null_new (direction);
+      else if (is_wav)
+        device = direction == SP_AUDIO_SOURCE ? sp_audio_wav_source_new (name)
+                                              : sp_audio_wav_sink_new (name);
+      else
+        device = sp_audio_alsa_new (name, direction);
+      sp_call_set_audio_device (call, device);
+    }
+  return TRUE;
+}
+
 static gboolean
 run_command (Runner *r, const char *line, GError **error)
 {
@@ -833,6 +875,8 @@ run_command (Runner *r, const char *line, GError **error)
       emit_status (r);
       return TRUE;
     }
+  if (strcmp (verb, "audio-in") == 0 || strcmp (verb, "audio-out") == 0)
+    return switch_audio (r, verb[6] == 'i' ? SP_AUDIO_SOURCE : SP_AUDIO_SINK, arg, error);
   if (strcmp (verb, "stats") == 0)
     {
       /* Not in the list: the media statistics now. */
@@ -848,7 +892,7 @@ run_command (Runner *r, const char *line, GError **error)
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
-               "transfer, dnd, stats, register, unregister, status, quit)",
+               "transfer, dnd, stats, audio-in, audio-out, register, unregister, status, quit)",
                verb);
   return FALSE;
 }

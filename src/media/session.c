@@ -4,6 +4,7 @@
 #include "media/jitterbuffer.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
+#include "media/tones.h"
 
 #include <errno.h>
 #include <string.h>
@@ -66,6 +67,7 @@ struct _SpMediaSession
   gboolean have_expected, rtp_latched, rtcp_latched;
 
   SpAudioDevice *source, *sink;
+  SpTone *tone; /* call progress on the sink while the media is not running */
   SpCodec *encoder, *decoder;
   SpJitterBuffer *jb;
   guint rate;
@@ -702,12 +704,74 @@ publish_stats (SpMediaSession *s)
 }
 
 static gboolean
+tick_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static gboolean on_tick (gpointer data);
+static GSourceFuncs tick_funcs = { NULL, NULL, tick_dispatch, NULL, NULL, NULL };
+
+/* A progress tone before the media runs: the sink only, nothing sent. */
+static void
+tone_period (SpMediaSession *s, gsize period)
+{
+  gint16 pcm[MAX_RATE / 100];
+  GError *error = NULL;
+  guint rounds = 0;
+
+  do
+    {
+      sp_tone_generate (s->tone, pcm, period);
+      if (sp_audio_device_write (s->sink, pcm, period, &error) < 0)
+        {
+          device_failed (s, &s->sink, error);
+          return;
+        }
+    }
+  while (s->sink->clocked && sp_audio_device_delay (s->sink) < 2 * period && ++rounds < 4);
+}
+
+static void
+start_ticking (SpMediaSession *s, gint64 now)
+{
+  s->next_tick_us = now;
+  s->tick_source = g_source_new (&tick_funcs, sizeof (GSource));
+  g_source_set_priority (s->tick_source, G_PRIORITY_HIGH);
+  g_source_set_callback (s->tick_source, on_tick, s, NULL);
+  g_source_set_ready_time (s->tick_source, now);
+  g_source_attach (s->tick_source, s->engine->context);
+}
+
+static void
+stop_ticking (SpMediaSession *s)
+{
+  if (s->tick_source == NULL)
+    return;
+  g_source_destroy (s->tick_source);
+  g_clear_pointer (&s->tick_source, g_source_unref);
+}
+
+static gboolean
 on_tick (gpointer data)
 {
   SpMediaSession *s = data;
   gint64 now = g_get_monotonic_time ();
   gsize period = SP_AUDIO_PERIOD_FRAMES (s->rate);
   guint rounds = 0;
+
+  if (!s->running)
+    {
+      while (s->tone != NULL && s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
+        {
+          tone_period (s, period);
+          s->next_tick_us += PERIOD_US;
+        }
+      if (s->next_tick_us <= now)
+        s->next_tick_us = now + PERIOD_US;
+      g_source_set_ready_time (s->tick_source, s->next_tick_us);
+      return G_SOURCE_CONTINUE;
+    }
 
   while (s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
     {
@@ -731,14 +795,6 @@ on_tick (gpointer data)
   g_source_set_ready_time (s->tick_source, s->next_tick_us);
   return G_SOURCE_CONTINUE;
 }
-
-static gboolean
-tick_dispatch (GSource *source, GSourceFunc callback, gpointer data)
-{
-  return callback (data);
-}
-
-static GSourceFuncs tick_funcs = { NULL, NULL, tick_dispatch, NULL, NULL, NULL };
 
 /* ---- Sockets ------------------------------------------------------------- */
 
@@ -909,6 +965,33 @@ sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *source, Sp
 }
 
 static gboolean
+do_replace_device (gpointer data)
+{
+  Command *cmd = data;
+  SpMediaSession *s = cmd->session;
+  SpAudioDevice **slot = cmd->source != NULL ? &s->source : &s->sink;
+
+  sp_audio_device_free (*slot);
+  *slot = cmd->source != NULL ? cmd->source : cmd->sink;
+  if (s->running)
+    open_device (s, slot);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device)
+{
+  Command cmd = { session };
+
+  g_return_if_fail (device != NULL);
+  if (device->direction == SP_AUDIO_SOURCE)
+    cmd.source = device;
+  else
+    cmd.sink = device;
+  engine_run_sync (session->engine, do_replace_device, &cmd);
+}
+
+static gboolean
 resolve_peer (const char *address, guint16 port, PeerAddress *out)
 {
   g_autoptr (GInetAddress) ia = NULL;
@@ -1012,20 +1095,21 @@ do_start (gpointer data)
   setup_codec (s, p->codec);
   setup_dtmf_detector (s);
   sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+  /* The answer (or early media) ends any progress tone. */
+  g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);
   open_device (s, &s->sink);
   if (!s->running)
     {
       gint64 now = g_get_monotonic_time ();
+      stop_ticking (s);
       s->running = TRUE;
-      s->next_tick_us = now;
       s->next_stats_us = now + STATS_INTERVAL_US;
-      s->next_rtcp_us = now + RTCP_INTERVAL_US / 2;
-      s->tick_source = g_source_new (&tick_funcs, sizeof (GSource));
-      g_source_set_priority (s->tick_source, G_PRIORITY_HIGH);
-      g_source_set_callback (s->tick_source, on_tick, s, NULL);
-      g_source_set_ready_time (s->tick_source, now);
-      g_source_attach (s->tick_source, s->engine->context);
+      /* The first report after half the interval, randomised like the
+       * others (6.3.5), so two ends started together do not report at
+       * the same moment and both miss each other's SR for the RTT. */
+      s->next_rtcp_us = now + g_random_int_range (RTCP_INTERVAL_US / 4, RTCP_INTERVAL_US * 3 / 4);
+      start_ticking (s, now);
     }
   return G_SOURCE_REMOVE;
 }
@@ -1046,12 +1130,17 @@ do_stop (gpointer data)
   SpMediaSession *s = data;
 
   if (!s->running)
-    return G_SOURCE_REMOVE;
+    {
+      /* Only a progress tone, if anything, was playing. */
+      stop_ticking (s);
+      g_clear_pointer (&s->tone, sp_tone_free);
+      sp_audio_device_close (s->sink);
+      return G_SOURCE_REMOVE;
+    }
   send_rtcp (s, TRUE);
   publish_stats (s);
   s->running = FALSE;
-  g_source_destroy (s->tick_source);
-  g_clear_pointer (&s->tick_source, g_source_unref);
+  stop_ticking (s);
   sp_audio_device_close (s->source);
   sp_audio_device_close (s->sink);
   return G_SOURCE_REMOVE;
@@ -1061,6 +1150,44 @@ void
 sp_media_session_stop (SpMediaSession *session)
 {
   engine_run_sync (session->engine, do_stop, session);
+}
+
+typedef struct
+{
+  SpMediaSession *session;
+  gint kind;
+} ToneCommand;
+
+static gboolean
+do_play_tone (gpointer data)
+{
+  ToneCommand *cmd = data;
+  SpMediaSession *s = cmd->session;
+
+  g_clear_pointer (&s->tone, sp_tone_free);
+  if (s->running)
+    return G_SOURCE_REMOVE; /* the media has the sink */
+  if (cmd->kind < 0)
+    {
+      stop_ticking (s);
+      sp_audio_device_close (s->sink);
+      return G_SOURCE_REMOVE;
+    }
+  if (s->rate == 0)
+    s->rate = 8000; /* no codec yet */
+  s->tone = sp_tone_new_for_rate ((SpToneKind) cmd->kind, s->rate);
+  open_device (s, &s->sink);
+  if (s->tick_source == NULL)
+    start_ticking (s, g_get_monotonic_time ());
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_media_session_play_tone (SpMediaSession *session, gint kind)
+{
+  ToneCommand cmd = { session, kind };
+
+  engine_run_sync (session->engine, do_play_tone, &cmd);
 }
 
 static gboolean
@@ -1121,6 +1248,7 @@ sp_media_session_free (SpMediaSession *session)
   sp_codec_free (session->encoder);
   sp_codec_free (session->decoder);
   sp_dtmf_detector_free (session->dtmf_detector);
+  sp_tone_free (session->tone);
   g_free (session->remote_address);
   g_free (session->remote_rtcp_address);
   g_main_context_unref (session->owner_context);

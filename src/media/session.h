@@ -110,12 +110,23 @@ guint16 sp_media_session_get_rtcp_port (SpMediaSession *session);
  * switched during a call. */
 void sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *source,
                                    SpAudioDevice *sink);
+/* Switches one device during a call (transfer full; its direction says
+ * which): the old one is closed and freed, the new one opened at once
+ * when the media runs (at the call's rate), else when it starts. */
+void sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device);
 /* Starts or updates the media (re-INVITE: new codec, address, hold).
  * Returns when the media thread has applied it. */
 void sp_media_session_start (SpMediaSession *session, const SpMediaParams *params);
 /* Stops sending and closes the devices (a WAV sink is complete after
  * this returns). */
 void sp_media_session_stop (SpMediaSession *session);
+/* Plays a call progress tone (an SpToneKind from media/tones.h: ringback,
+ * busy, congestion) on the sink while the media is not running (before
+ * the answer, or after sp_media_session_stop); -1 stops it. At the
+ * codec's rate once one was started, else 8000 Hz. Starting the media
+ * ends the tone; the sink stays open if the rate is the same, so a WAV
+ * recording goes on in one file. */
+void sp_media_session_play_tone (SpMediaSession *session, gint kind);
 /* Queues RFC 4733 digits; FALSE if there is no telephone-event payload
  * type or a character is not a DTMF digit. */
 gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);

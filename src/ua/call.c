@@ -5,6 +5,7 @@
 
 #include "media/error.h"
 #include "media/offer-answer.h"
+#include "media/tones.h"
 #include "sip/error.h"
 #include "ua/auth.h"
 #include "ua/phone-private.h"
@@ -64,11 +65,16 @@ struct _SpCall
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
-  SpMediaStats stats; /* the latest; frozen once ended */
+  gboolean early_media; /* an answer came in a 18x: its media plays */
+  gint tail_tone;       /* SpToneKind to play after a failure, or -1 */
+  SpMediaStats stats;   /* the latest; frozen once ended */
   gboolean have_stats;
 };
 
 G_DEFINE_TYPE (SpCall, sp_call, G_TYPE_OBJECT)
+
+/* How long the busy or error tone plays after a call attempt fails. */
+#define TAIL_TONE_MS 3000
 
 enum
 {
@@ -239,6 +245,7 @@ sp_call_init (SpCall *self)
 {
   self->start_time = g_get_real_time () / G_USEC_PER_SEC;
   self->stats.rtt_ms = -1;
+  self->tail_tone = -1;
 }
 
 SpCall *
@@ -390,6 +397,13 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_cancellable_cancel (self->resolving);
+  if (self->media != NULL && self->tail_tone >= 0 && self->phone != NULL)
+    {
+      /* Busy or error tone for a few seconds on the caller's own output,
+       * where the ringback was: the phone keeps the session that long. */
+      sp_media_session_play_tone (self->media, self->tail_tone);
+      sp_phone_keep_tone (self->phone, g_steal_pointer (&self->media), TAIL_TONE_MS);
+    }
   if (self->media != NULL)
     {
       /* Stopping publishes the last figures (and sends the RTCP BYE):
@@ -451,6 +465,19 @@ sp_call_get_stats (SpCall *self, SpMediaStats *stats)
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   *stats = self->stats;
   return self->have_stats;
+}
+
+void
+sp_call_set_audio_device (SpCall *self, SpAudioDevice *device)
+{
+  g_return_if_fail (SP_IS_CALL (self));
+  g_return_if_fail (device != NULL);
+  if (self->media == NULL)
+    {
+      sp_audio_device_free (device);
+      return;
+    }
+  sp_media_session_replace_device (self->media, device);
 }
 
 /* ---- media -------------------------------------------------------------- */
@@ -704,6 +731,36 @@ retry_with_credentials (SpCall *self, SpSipMessage *response)
   return send_invite (self, NULL);
 }
 
+/* A 180/183: its SDP (the answer, early) starts the far end's media
+ * (announcements, the network's own ringback); without SDP we play the
+ * ringback tone ourselves. */
+static void
+provisional_media (SpCall *self, SpSipMessage *response)
+{
+  g_autoptr (GError) error = NULL;
+  const guint8 *body;
+  gsize len = 0;
+
+  if (self->media == NULL || self->early_media)
+    return;
+  body = sp_sip_message_get_body (response, &len);
+  if (len == 0)
+    {
+      if (self->state != SP_CALL_STATE_RINGING)
+        sp_media_session_play_tone (self->media, SP_TONE_RINGBACK);
+      return;
+    }
+  if (!sp_offer_answer_has_pending_offer (self->oa) ||
+      !sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error))
+    {
+      g_message ("Call %s: early SDP not used: %s", self->id,
+                 error != NULL ? error->message : "no offer pending");
+      return;
+    }
+  self->early_media = TRUE;
+  media_apply (self);
+}
+
 static void
 on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                     SpSipDialog *dialog, gpointer user_data)
@@ -716,6 +773,8 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   if (status < 200)
     {
       if (status == 180 || status == 183)
+        provisional_media (self, response);
+      if (status == 180 || status == 183)
         sp_call_set_state (self, SP_CALL_STATE_RINGING);
       /* A CANCEL asked for before any provisional goes out now. */
       if (self->cancel_pending)
@@ -727,6 +786,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       const guint8 *body;
       gsize len = 0;
       g_autoptr (GError) error = NULL;
+      gboolean answered_early;
 
       if (dialog != NULL && self->dialog == NULL)
         self->dialog = sp_sip_dialog_ref (dialog);
@@ -738,10 +798,12 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
           return;
         }
       body = sp_sip_message_get_body (response, &len);
-      if (len == 0)
+      /* After an answer in a 18x the 200 repeats it (RFC 3261 13.2.1). */
+      answered_early = self->early_media && !sp_offer_answer_has_pending_offer (self->oa);
+      if (len == 0 && !answered_early)
         g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
                              "no SDP answer in the 200 OK");
-      else
+      else if (!answered_early)
         sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
       if (error != NULL)
         {
@@ -771,6 +833,10 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       full = g_strdup_printf ("%s: %s", reason, warning);
     else
       full = g_strdup (reason);
+    /* The network's early media, if any, said why already; after our own
+     * CANCEL nothing is played. */
+    if (!self->early_media && !(status == 487 && self->cancel_pending))
+      self->tail_tone = status == 486 || status == 600 ? SP_TONE_BUSY : SP_TONE_CONGESTION;
     sp_call_end (self, full, status);
   }
 }

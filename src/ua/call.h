@@ -57,6 +57,10 @@ guint sp_call_get_end_code (SpCall *self);
  * the call ends. FALSE (and @stats zeroed, rtt_ms -1) before any media. */
 gboolean sp_call_get_stats (SpCall *self, SpMediaStats *stats);
 
+/* Switches the call's audio input or output (by @device's direction;
+ * transfer full), at once when the media runs. */
+void sp_call_set_audio_device (SpCall *self, SpAudioDevice *device);
+
 /* Actions. Each returns FALSE with an error when the state does not
  * allow it ("call 2 is not ringing"). */
 gboolean sp_call_answer (SpCall *self, GError **error);

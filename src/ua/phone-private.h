@@ -23,6 +23,10 @@ gboolean sp_phone_get_detect_inband_dtmf (SpPhone *self);
 char *sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host);
 /* A call reached ENDED: history, "call-ended", removal from the list. */
 void sp_phone_call_ended (SpPhone *self, SpCall *call);
+/* Takes @session, which plays a busy or error tone on the ended call's
+ * output: the phone stops and frees it after @ms (or when disposed,
+ * before the media engine goes). */
+void sp_phone_keep_tone (SpPhone *self, SpMediaSession *session, guint ms);
 /* Holds every established call but @except. */
 void sp_phone_hold_others (SpPhone *self, SpCall *except);
 

@@ -27,6 +27,7 @@ struct _SpPhone
   char *state_dir;
   SpSipStack *stack;
   SpMediaEngine *media_engine;
+  GPtrArray *tone_tails; /* ToneTail: busy/error tones of ended calls */
   GTask *shutdown_task;
   guint shutdown_timer;
   char *local_host;
@@ -110,6 +111,7 @@ sp_phone_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
   self->wire_handler = 0;
   g_clear_object (&self->stack);
+  g_clear_pointer (&self->tone_tails, g_ptr_array_unref);
   /* After the calls: every media session must be gone first. */
   g_clear_pointer (&self->media_engine, sp_media_engine_free);
   G_OBJECT_CLASS (sp_phone_parent_class)->dispose (object);
@@ -1006,6 +1008,47 @@ sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **si
   *sink = self->audio_out != NULL && g_strcmp0 (self->audio_out, "null") != 0
               ? sp_audio_wav_sink_new (self->audio_out)
               : sp_audio_null_new (SP_AUDIO_SINK);
+}
+
+typedef struct
+{
+  SpPhone *phone; /* owns this */
+  SpMediaSession *session;
+  guint timer;
+} ToneTail;
+
+static void
+tone_tail_free (gpointer data)
+{
+  ToneTail *t = data;
+
+  g_clear_handle_id (&t->timer, g_source_remove);
+  sp_media_session_stop (t->session); /* completes a WAV recording */
+  sp_media_session_free (t->session);
+  g_free (t);
+}
+
+static gboolean
+tone_tail_done (gpointer data)
+{
+  ToneTail *t = data;
+
+  t->timer = 0;
+  g_ptr_array_remove_fast (t->phone->tone_tails, t);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sp_phone_keep_tone (SpPhone *self, SpMediaSession *session, guint ms)
+{
+  ToneTail *t = g_new0 (ToneTail, 1);
+
+  if (self->tone_tails == NULL)
+    self->tone_tails = g_ptr_array_new_with_free_func (tone_tail_free);
+  t->phone = self;
+  t->session = session;
+  t->timer = g_timeout_add (ms, tone_tail_done, t);
+  g_ptr_array_add (self->tone_tails, t);
 }
 
 typedef struct

@@ -22,7 +22,7 @@ import headless as h  # noqa: E402
 
 A_ADDR = "127.0.55.71"
 B_ADDR = "127.0.55.72"
-TONE_A = 440
+TONE_A = 700  # far from the 425 Hz progress tones
 TONE_B = 1000
 
 
@@ -79,6 +79,29 @@ def with_pair(body, a_args=(), b_args=()):
         p.close()
 
 
+def block_tones(path, freqs, block_ms=20):
+    """Per block of the recording: the frequency of @freqs that dominates
+    (its Goertzel power over 5x every other's), None for silence or a mix."""
+    with wave.open(path) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2, path
+        rate = w.getframerate()
+        data = w.readframes(w.getnframes())
+    n = len(data) // 2
+    samples = [int.from_bytes(data[2 * i:2 * i + 2], "little", signed=True) for i in range(n)]
+    block = rate * block_ms // 1000
+    out = []
+    for start in range(0, n - block + 1, block):
+        chunk = samples[start:start + block]
+        if max(abs(x) for x in chunk) < 300:
+            out.append(None)
+            continue
+        powers = [h.goertzel(chunk, f, rate) for f in freqs]
+        best = max(range(len(freqs)), key=lambda i: powers[i])
+        rest = max([p for i, p in enumerate(powers) if i != best] or [0.0])
+        out.append(freqs[best] if powers[best] > 5 * rest else None)
+    return out, rate
+
+
 def check_stats(st, label):
     for key in ("packets_sent", "packets_received", "lost", "jitter_ms", "rtt_ms",
                 "remote_jitter_ms", "remote_loss_percent"):
@@ -119,7 +142,100 @@ def test_stats():
     with_pair(body)
 
 
+def test_switch_audio_in():
+    """B switches its input from one WAV file (1000 Hz) to another (1500 Hz)
+    during the call: A hears the first, then the second."""
+    def body(p):
+        c_in = p.path("c-in.wav")
+        h.make_tone(c_in, 1500)
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.b.send("answer")
+        p.a.wait("established")
+        p.b.wait("established")
+        time.sleep(1.5)
+        p.b.send("audio-in /nonexistent/x.wav")
+        assert "no such file" in p.b.wait("error")["message"]
+        p.b.send("audio-in " + c_in)
+        time.sleep(1.5)
+        p.a.send("hangup")
+        p.a.wait("ended")
+        p.b.wait("ended")
+        p.quit()
+        tones, _ = block_tones(p.a_out, [TONE_A, TONE_B, 1500])
+        heard = [t for t in tones if t is not None]
+        print("# A heard %d blocks: %d of 1000 Hz, then %d of 1500 Hz (last 1000 Hz at %d, "
+              "first 1500 at %d)" % (len(tones), heard.count(TONE_B), heard.count(1500),
+                                    max(i for i, t in enumerate(tones) if t == TONE_B),
+                                    tones.index(1500) if 1500 in tones else -1), flush=True)
+        assert heard.count(TONE_B) >= 50 and heard.count(1500) >= 50, heard
+        assert heard.count(TONE_A) <= 2, "A heard its own tone"
+        # In order: every 1000 Hz block comes before every 1500 Hz one.
+        assert max(i for i, t in enumerate(tones) if t == TONE_B) < tones.index(1500), tones
+    with_pair(body)
+
+
+PROGRESS = 425  # ETSI ringback/busy/congestion (media/tones.h)
+
+
+def runs(tones, freq):
+    """Lengths (blocks) of the runs of @freq, in order."""
+    out, n = [], 0
+    for t in tones + [None]:
+        if t == freq:
+            n += 1
+        elif n:
+            out.append(n)
+            n = 0
+    return out
+
+
+def test_ringback_then_answer():
+    """B rings for 2 s, then answers: A's own recording has the ringback
+    (425 Hz, 1 s on) while it rings, then B's tone, in that order."""
+    def body(p):
+        p.a.send("call " + p.b_sip)
+        p.a.wait("ringing")
+        p.a.wait("established", timeout=6)
+        time.sleep(1.5)
+        p.a.send("hangup")
+        p.a.wait("ended")
+        p.quit()
+        tones, rate = block_tones(p.a_out, [PROGRESS, TONE_A, TONE_B])
+        ring = runs(tones, PROGRESS)
+        print("# A recorded %d blocks at %d Hz: ringback runs %s, %d of %d Hz, first at %d" % (
+            len(tones), rate, ring, tones.count(TONE_B), TONE_B,
+            tones.index(TONE_B) if TONE_B in tones else -1), flush=True)
+        # 1 s on (50 blocks of 20 ms), give or take the edges.
+        assert ring and 40 <= ring[0] <= 52, ring
+        assert tones.count(TONE_B) >= 50 and TONE_A not in tones, tones
+        last_ring = max(i for i, t in enumerate(tones) if t == PROGRESS)
+        assert last_ring < tones.index(TONE_B), "ringback after the answer"
+    with_pair(body, b_args=["--auto-answer=2"])
+
+
+def test_busy_tone():
+    """B is on do-not-disturb (486): A's recording has the busy tone,
+    425 Hz 0.5 s on / 0.5 s off, for a few seconds."""
+    def body(p):
+        p.b.send("dnd on")
+        p.a.send("call " + p.b_sip)
+        end = p.a.wait("ended")
+        assert end["code"] == 486, end
+        time.sleep(3.5)
+        p.quit()
+        tones, _ = block_tones(p.a_out, [PROGRESS, TONE_A, TONE_B])
+        busy = runs(tones, PROGRESS)
+        print("# A recorded %d blocks: busy runs %s" % (len(tones), busy), flush=True)
+        assert len(busy) >= 2 and all(20 <= n <= 26 for n in busy[:2]), busy
+        assert TONE_A not in tones and TONE_B not in tones, tones
+    with_pair(body)
+
+
 TESTS = {
+    "ringback-then-answer": test_ringback_then_answer,
+    "busy-tone": test_busy_tone,
+    "switch-audio-in": test_switch_audio_in,
     "stats": test_stats,
 }
 
