@@ -310,6 +310,31 @@ def check_tones(path_a, path_b, label):
 
 # ---- tests -------------------------------------------------------------------------------------
 
+def http_request(port, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data, method=method,
+                               headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(r, timeout=WAIT) as resp:
+        return resp.status, resp.read().decode()
+
+
+def check_web_console(port, in_call):
+    """The JSON API and the status page while u1 and u2 are registered."""
+    regs = api(port, "/api/registrations")
+    users = sorted(r.get("user") or r.get("aor") for r in regs)
+    assert users == ["u1", "u2"], regs
+    calls = api(port, "/api/calls")
+    assert len(calls) == (1 if in_call else 0), calls
+    status, _ = http_request(port, "POST", "/api/users", {"name": "u9", "password": "p9"})
+    assert status == 201, status
+    assert "u9" in [u["name"] for u in api(port, "/api/users")]
+    status, _ = http_request(port, "DELETE", "/api/users/u9")
+    assert status == 204, status
+    assert "u9" not in [u["name"] for u in api(port, "/api/users")]
+    status, page = http_request(port, "GET", "/")
+    assert status == 200 and "u1" in page and "<html" in page.lower(), page[:200]
+
+
 def test_seed_lan_call():
     """The seed's capture, replayed: registrations, the challenged INVITE, the
     callee leg (new Call-ID, Max-Forwards - 1), 180/200/ACKs, tones through the
@@ -322,7 +347,8 @@ def test_seed_lan_call():
         make_tone(a_in, TONE_A)
         make_tone(b_in, TONE_B)
         cap = Capture()
-        srv = Server("srv")
+        http = free_tcp_port()
+        srv = Server("srv", extra=["--http", "127.0.0.1:%d" % http])
         u2 = phone("u2", U2, "u2", "p2", ["--auto-answer", "--audio-in", b_in, "--audio-out", b_out])
         u2.wait("registered")
         srv.wait("server_registered", user="u2")
@@ -337,7 +363,13 @@ def test_seed_lan_call():
         call = srv.wait("server_call")
         assert (call["caller"], call["called"], call["callee"]) == ("u1", "2", "u2"), call
         u2.wait("established")
+        check_web_console(http, in_call=True)
         time.sleep(3)
+        # Hold and resume go through the B2BUA to u2 and u2's answer back.
+        u1.send("hold")
+        u1.wait("held")
+        u1.send("resume")
+        u1.wait("resumed")
         u1.send("hangup")
         u1.wait("ended")
         u2.wait("ended")
@@ -373,6 +405,14 @@ def test_seed_lan_call():
         inv_b = [r for r in rows if r["method"] == "INVITE" and r["src"] == SERVER][0]
         assert inv_a["call_id"] == a_cid and inv_b["call_id"] == b_cid != a_cid, (inv_a, inv_b)
         assert int(inv_b["mf"]) == int(inv_a["mf"]) - 1, (inv_a["mf"], inv_b["mf"])
+        # The hold re-INVITE reached u2 in its own dialog, answered there.
+        reinv = [r for r in rows if r["method"] == "INVITE" and r["src"] == SERVER
+                 and r["call_id"] == b_cid]
+        assert len(reinv) >= 3, reinv  # the call, hold, resume
+        expect_sequence(rows, [
+            req("INVITE", U1, SERVER), req("INVITE", SERVER, U2), resp(200, U2, SERVER, "INVITE"),
+            resp(200, SERVER, U1, "INVITE"),
+        ], "hold")
         srv.send("quit")
         assert srv.exit_code() == 0
     finally:
