@@ -303,6 +303,7 @@ test_process_answer_dynamic (void)
   g_autoptr (GError) error = NULL;
   SpMediaParams p;
 
+  g_assert_nonnull (offer); /* the answer below answers it */
   g_assert_true (sp_offer_answer_process_answer (oa, answer, strlen (answer), &p, &error));
   g_assert_no_error (error);
   g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
