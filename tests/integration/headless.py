@@ -306,7 +306,9 @@ def test_direct_call_tones():
                                                               TONE_A), flush=True)
         print("# B heard %d/%d blocks of %d Hz, %d of %d Hz" % (b440, b_total, TONE_A, b1000,
                                                               TONE_B), flush=True)
-        assert a1000 >= 100 and a440 == 0, (a440, a1000, a_total)
+        # A's recording starts with the ringback (425 Hz, within a 20 ms
+        # block's resolution of 440 Hz): a block or two may pass for 440 Hz.
+        assert a1000 >= 100 and a440 <= 3, (a440, a1000, a_total)
         assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
     with_pair(body)
 
@@ -1073,7 +1075,8 @@ def check_tones(ours, theirs, label):
     b440, b1000, b_total = dominant_blocks(theirs, TONE_A, TONE_B)
     print("# %s: we heard %d/%d blocks of %d Hz, baresip %d/%d of %d Hz"
           % (label, a1000, a_total, TONE_B, b440, b_total, TONE_A), flush=True)
-    assert a1000 >= 100 and a440 == 0, (a440, a1000, a_total)
+    # Our ringback (425 Hz) may pass for 440 Hz in a block or two.
+    assert a1000 >= 100 and a440 <= 3, (a440, a1000, a_total)
     assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
 
 
@@ -1357,7 +1360,8 @@ def test_kamailio_call():
             b440, b1000, _ = dominant_blocks(b_out, TONE_A, TONE_B)
             print("# via Kamailio: A heard %d blocks of %d Hz, B %d of %d Hz"
                   % (a1000, TONE_B, b440, TONE_A), flush=True)
-            assert a1000 >= 100 and a440 == 0 and b440 >= 100 and b1000 == 0
+            # A's ringback (425 Hz) may pass for 440 Hz in a block or two.
+            assert a1000 >= 100 and a440 <= 3 and b440 >= 100 and b1000 == 0
         except BaseException:
             sys.stderr.write(b.log())
             if a is not None:
