@@ -80,8 +80,8 @@ sp_sip_header_id (const char *name, gsize len)
   /* Length and first letter rule out nearly every entry before the
    * case-insensitive compare; this runs once per received header line. */
   for (guint id = 1; id < SP_HDR_LAST; id++)
-    if (header_names[id].len == len && ((header_names[id].name[0] ^ name[0]) & ~0x20) == 0
-        && g_ascii_strncasecmp (header_names[id].name, name, len) == 0)
+    if (header_names[id].len == len && ((header_names[id].name[0] ^ name[0]) & ~0x20) == 0 &&
+        g_ascii_strncasecmp (header_names[id].name, name, len) == 0)
       return (SpSipHeaderId) id;
   return SP_HDR_OTHER;
 }

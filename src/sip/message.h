@@ -58,12 +58,12 @@ const char *sp_sip_method_to_string (SpSipMethod method);
  * host is an IPv6 address without brackets when it is one. */
 typedef struct
 {
-  char *transport;   /* upper case: "UDP", "TCP", "TLS", ... */
+  char *transport; /* upper case: "UDP", "TCP", "TLS", ... */
   char *host;
-  guint16 port;      /* 0 = not given */
-  char *branch;      /* NULL when absent (RFC 2543 peer) */
-  char *received;   /* NULL when absent */
-  gint rport;        /* -1 absent, 0 present without value, else the port */
+  guint16 port;   /* 0 = not given */
+  char *branch;   /* NULL when absent (RFC 2543 peer) */
+  char *received; /* NULL when absent */
+  gint rport;     /* -1 absent, 0 present without value, else the port */
   char *maddr;
   gint ttl;          /* -1 absent */
   GPtrArray *params; /* every parameter, SpSipParam, in order */
@@ -83,7 +83,7 @@ typedef struct
 {
   char *display_name; /* unquoted and unescaped; NULL when none */
   SpSipUri *uri;
-  GPtrArray *params;  /* header parameters (";tag=", ";expires="), SpSipParam */
+  GPtrArray *params; /* header parameters (";tag=", ";expires="), SpSipParam */
 } SpSipNameAddr;
 
 const char *sp_sip_name_addr_get_param (const SpSipNameAddr *addr, const char *name);
