@@ -1,0 +1,826 @@
+/* The server's media relay (SpRelay) on loopback, and the SDP the B2BUA
+ * sends around it:
+ *  - relay alone: latching (until a side sends, the SDP address; then the
+ *    first packet's source; strangers dropped and counted), RTP and RTCP
+ *    relayed both ways byte for byte, ports released when a call ends,
+ *    an exhausted port range, bad settings;
+ *  - through SpServer with scripted UDP peers (caller A on 127.0.0.183,
+ *    callee B on 127.0.0.101, media on 127.0.0.50 as in the seed's LAN):
+ *    c=, o= and m= moved to the relay in both directions, a=rtcp dropped
+ *    (the relay's RTCP is RTP + 1), media crossing the relay with the
+ *    rewritten ports, relay ports free after BYE, and without the relay
+ *    the SDP passed on byte for byte. */
+#include <errno.h>
+#include <string.h>
+
+#include "server/relay.h"
+#include "server/server.h"
+#include "sip/sdp.h"
+#include "sip/stack.h"
+
+#define RELAY_HOST "127.0.0.50"
+#define A_HOST     "127.0.0.183"
+#define B_HOST     "127.0.0.101"
+#define WAIT_MS    2000
+
+/* ---- UDP helpers -------------------------------------------------------- */
+
+static GSocket *
+udp_bind (const char *host, guint16 port, GError **error)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
+  g_autoptr (GSocket) socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+
+  if (socket == NULL || !g_socket_bind (socket, sa, FALSE, error))
+    return NULL;
+  g_socket_set_blocking (socket, FALSE);
+  return g_steal_pointer (&socket);
+}
+
+static guint16
+local_port (GSocket *socket)
+{
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+
+  g_assert_nonnull (local);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+/* An even port on @host with @n free ports from it: other test programs
+ * (and other people's runs) share the machine, so no fixed ports. */
+static guint16
+free_range (const char *host, guint n)
+{
+  for (guint attempt = 0; attempt < 200; attempt++)
+    {
+      guint16 base = (guint16) (20000 + 2 * g_random_int_range (0, 5000));
+      GSocket *held[64] = { NULL };
+      gboolean ok = TRUE;
+
+      g_assert_cmpuint (n, <=, G_N_ELEMENTS (held));
+      for (guint i = 0; i < n && ok; i++)
+        ok = (held[i] = udp_bind (host, (guint16) (base + i), NULL)) != NULL;
+      for (guint i = 0; i < n; i++)
+        g_clear_object (&held[i]);
+      if (ok)
+        return base;
+    }
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* An RTP/RTCP pair of sockets on @host (RTCP one above). */
+typedef struct
+{
+  GSocket *rtp;
+  GSocket *rtcp;
+  guint16 port;
+} Pair;
+
+static void
+pair_init (Pair *pair, const char *host)
+{
+  g_autoptr (GError) error = NULL;
+
+  pair->port = free_range (host, 2);
+  pair->rtp = udp_bind (host, pair->port, &error);
+  g_assert_no_error (error);
+  pair->rtcp = udp_bind (host, (guint16) (pair->port + 1), &error);
+  g_assert_no_error (error);
+}
+
+static void
+pair_clear (Pair *pair)
+{
+  g_clear_object (&pair->rtp);
+  g_clear_object (&pair->rtcp);
+}
+
+static void
+send_to (GSocket *socket, const char *host, guint16 port, const guint8 *data, gsize len)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_socket_send_to (socket, sa, (const char *) data, len, NULL, &error), ==,
+                   (gssize) len);
+  g_assert_no_error (error);
+}
+
+/* The next datagram on @socket within @ms (-1 when none); @from_port
+ * (optional) gets its source port, checked to come from RELAY_HOST. */
+static gssize
+recv_within (GSocket *socket, guint8 *buf, gsize size, guint ms, guint16 *from_port)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr (GSocketAddress) from = NULL;
+      gssize n = g_socket_receive_from (socket, &from, (char *) buf, size, NULL, NULL);
+
+      if (n >= 0)
+        {
+          GInetSocketAddress *in = G_INET_SOCKET_ADDRESS (from);
+          g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (in));
+
+          g_assert_cmpstr (host, ==, RELAY_HOST);
+          if (from_port != NULL)
+            *from_port = g_inet_socket_address_get_port (in);
+          return n;
+        }
+      /* The server tests need the main loop for SIP meanwhile. */
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (500);
+    }
+  return -1;
+}
+
+/* @len bytes of an RTP-looking packet, different for each @seq and with
+ * every byte value (0 and 0xff too) in the payload. */
+static void
+make_packet (guint8 *buf, gsize len, guint seq)
+{
+  g_assert_cmpuint (len, >=, 12);
+  buf[0] = 0x80;
+  buf[1] = 0x00;
+  buf[2] = (guint8) (seq >> 8);
+  buf[3] = (guint8) seq;
+  for (gsize i = 4; i < len; i++)
+    buf[i] = (guint8) (i * 7 + seq * 13);
+}
+
+/* @socket sends a packet to @port of the relay, and @expect gets exactly
+ * that from the relay's @out_port. */
+static void
+check_relayed (GSocket *socket, guint16 port, GSocket *expect, guint16 out_port, gsize len,
+               guint seq)
+{
+  guint8 sent[1500];
+  guint8 got[2048];
+  guint16 from = 0;
+  gssize n;
+
+  g_assert_cmpuint (len, <=, sizeof sent);
+  make_packet (sent, len, seq);
+  send_to (socket, RELAY_HOST, port, sent, len);
+  n = recv_within (expect, got, sizeof got, WAIT_MS, &from);
+  g_assert_cmpint (n, ==, (gssize) len);
+  g_assert_cmpmem (got, (gsize) n, sent, len);
+  g_assert_cmpuint (from, ==, out_port);
+}
+
+/* Nothing arrives on @socket for @ms. */
+static void
+check_silent (GSocket *socket, guint ms)
+{
+  guint8 buf[2048];
+
+  g_assert_cmpint (recv_within (socket, buf, sizeof buf, ms, NULL), ==, -1);
+}
+
+/* Waits until the relay thread ran every command queued so far: a call
+ * added and freed at once is gone only once its CMD_FREE (queued after
+ * the others) has run. */
+static void
+relay_barrier (SpRelay *relay)
+{
+  g_autoptr (GError) error = NULL;
+  guint before = sp_relay_get_n_calls (relay);
+  SpRelayCall *dummy = sp_relay_call_new (relay, &error);
+
+  g_assert_no_error (error);
+  sp_relay_call_free (dummy);
+  for (guint i = 0; i < 2000 && sp_relay_get_n_calls (relay) != before; i++)
+    g_usleep (1000);
+  g_assert_cmpuint (sp_relay_get_n_calls (relay), ==, before);
+}
+
+/* Waits until the relay thread closed freed calls, @n left. */
+static void
+wait_calls (SpRelay *relay, guint n)
+{
+  for (guint i = 0; i < 2000 && sp_relay_get_n_calls (relay) != n; i++)
+    g_usleep (1000);
+  g_assert_cmpuint (sp_relay_get_n_calls (relay), ==, n);
+}
+
+static void
+wait_stats (SpRelayCall *call, SpRelaySide side, guint64 received, SpRelayStats *stats)
+{
+  for (guint i = 0; i < 2000; i++)
+    {
+      sp_relay_call_get_stats (call, side, stats);
+      if (stats->received >= received)
+        return;
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (stats->received, ==, received);
+}
+
+static gboolean
+port_free (const char *host, guint16 port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = udp_bind (host, port, &error);
+
+  if (socket == NULL)
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  return socket != NULL;
+}
+
+static SpRelay *
+relay_new_free_range (guint n_ports, guint16 *base)
+{
+  g_autoptr (GError) error = NULL;
+  SpRelay *relay;
+
+  *base = free_range (RELAY_HOST, n_ports);
+  relay = sp_relay_new (RELAY_HOST, *base, (guint16) (*base + n_ports - 1), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sp_relay_get_host (relay), ==, RELAY_HOST);
+  return relay;
+}
+
+/* ---- the relay alone ------------------------------------------------------ */
+
+static void
+test_latching (void)
+{
+  guint16 base;
+  g_autoptr (SpRelay) relay = relay_new_free_range (16, &base);
+  g_autoptr (GError) error = NULL;
+  SpRelayCall *call = sp_relay_call_new (relay, &error);
+  Pair a_sdp, b;
+  g_autoptr (GSocket) a_nat = udp_bind (A_HOST, 0, NULL);
+  g_autoptr (GSocket) stranger = udp_bind ("127.0.0.77", 0, NULL);
+  guint16 pa, pb;
+  SpRelayStats sa, sb;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (a_nat);
+  g_assert_nonnull (stranger);
+  pa = sp_relay_call_get_port (call, SP_RELAY_SIDE_A);
+  pb = sp_relay_call_get_port (call, SP_RELAY_SIDE_B);
+  g_assert_cmpuint (pa % 2, ==, 0);
+  g_assert_cmpuint (pb % 2, ==, 0);
+  g_assert_cmpuint (pa, !=, pb);
+  g_assert_cmpuint (pa, >=, base);
+  g_assert_cmpuint (pa + 1, <=, base + 15);
+  g_assert_cmpuint (pb, >=, base);
+  g_assert_cmpuint (pb + 1, <=, base + 15);
+  g_assert_cmpuint (sp_relay_get_n_calls (relay), ==, 1);
+
+  /* A announced a_sdp, but (behind NAT) sends from a_nat. */
+  pair_init (&a_sdp, A_HOST);
+  pair_init (&b, B_HOST);
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a_sdp.port);
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, b.port);
+  relay_barrier (relay);
+
+  /* Before A sent anything, B's media goes where A's SDP said. */
+  check_relayed (b.rtp, pb, a_sdp.rtp, pa, 172, 1);
+  /* A's first packet: relayed to B, and A's side latches on its source. */
+  check_relayed (a_nat, pa, b.rtp, pb, 172, 2);
+  check_relayed (b.rtp, pb, a_nat, pa, 172, 3);
+  check_silent (a_sdp.rtp, 100);
+
+  /* A stranger on A's port once latched: dropped, counted, not relayed. */
+  {
+    guint8 junk[40];
+    make_packet (junk, sizeof junk, 99);
+    send_to (stranger, RELAY_HOST, pa, junk, sizeof junk);
+  }
+  wait_stats (call, SP_RELAY_SIDE_A, 2, &sa);
+  check_silent (b.rtp, 100);
+  sp_relay_call_get_stats (call, SP_RELAY_SIDE_A, &sa);
+  g_assert_cmpuint (sa.received, ==, 2);
+  g_assert_cmpuint (sa.relayed, ==, 1);
+  g_assert_cmpuint (sa.dropped, ==, 1);
+  /* The latched source still gets through. */
+  check_relayed (a_nat, pa, b.rtp, pb, 60, 4);
+  sp_relay_call_get_stats (call, SP_RELAY_SIDE_A, &sa);
+  g_assert_cmpuint (sa.relayed, ==, 2);
+  g_assert_cmpuint (sa.dropped, ==, 1);
+  sp_relay_call_get_stats (call, SP_RELAY_SIDE_B, &sb);
+  g_assert_cmpuint (sb.received, ==, 2);
+  g_assert_cmpuint (sb.relayed, ==, 2);
+  g_assert_cmpuint (sb.dropped, ==, 0);
+
+  /* A new SDP address (re-INVITE) forgets the latch: B's media goes
+   * there until A sends again. */
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a_sdp.port);
+  relay_barrier (relay);
+  check_relayed (b.rtp, pb, a_sdp.rtp, pa, 100, 5);
+  check_silent (a_nat, 50);
+
+  sp_relay_call_free (call);
+  pair_clear (&a_sdp);
+  pair_clear (&b);
+  wait_calls (relay, 0);
+}
+
+/* Nowhere to send yet (no SDP address, nothing latched): dropped. */
+static void
+test_no_destination (void)
+{
+  guint16 base;
+  g_autoptr (SpRelay) relay = relay_new_free_range (8, &base);
+  g_autoptr (GError) error = NULL;
+  SpRelayCall *call = sp_relay_call_new (relay, &error);
+  g_autoptr (GSocket) a = udp_bind (A_HOST, 0, NULL);
+  guint8 pkt[20];
+  SpRelayStats s;
+
+  g_assert_no_error (error);
+  make_packet (pkt, sizeof pkt, 1);
+  /* An unusable address is ignored rather than queued. */
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, 0);
+  relay_barrier (relay);
+  send_to (a, RELAY_HOST, sp_relay_call_get_port (call, SP_RELAY_SIDE_A), pkt, sizeof pkt);
+  wait_stats (call, SP_RELAY_SIDE_A, 1, &s);
+  g_assert_cmpuint (s.relayed, ==, 0);
+  g_assert_cmpuint (s.dropped, ==, 1);
+  sp_relay_call_free (call);
+  wait_calls (relay, 0);
+}
+
+static void
+test_byte_exact (void)
+{
+  guint16 base;
+  g_autoptr (SpRelay) relay = relay_new_free_range (8, &base);
+  g_autoptr (GError) error = NULL;
+  SpRelayCall *call = sp_relay_call_new (relay, &error);
+  Pair a, b;
+  guint16 pa, pb;
+  SpRelayStats s;
+  static const gsize sizes[] = { 12, 172, 332, 1400, 13, 44 };
+
+  g_assert_no_error (error);
+  pa = sp_relay_call_get_port (call, SP_RELAY_SIDE_A);
+  pb = sp_relay_call_get_port (call, SP_RELAY_SIDE_B);
+  pair_init (&a, A_HOST);
+  pair_init (&b, B_HOST);
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a.port);
+  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, b.port);
+  relay_barrier (relay);
+
+  for (guint i = 0; i < 30; i++)
+    {
+      gsize len = sizes[i % G_N_ELEMENTS (sizes)];
+      check_relayed (a.rtp, pa, b.rtp, pb, len, 2 * i);
+      check_relayed (b.rtp, pb, a.rtp, pa, len, 2 * i + 1);
+    }
+  /* RTCP: port + 1 on both sides, to the SDP's RTP port + 1. */
+  check_relayed (a.rtcp, (guint16) (pa + 1), b.rtcp, (guint16) (pb + 1), 52, 1000);
+  check_relayed (b.rtcp, (guint16) (pb + 1), a.rtcp, (guint16) (pa + 1), 84, 1001);
+  check_silent (a.rtp, 50);
+  check_silent (b.rtp, 50);
+
+  for (SpRelaySide side = SP_RELAY_SIDE_A; side <= SP_RELAY_SIDE_B; side++)
+    {
+      sp_relay_call_get_stats (call, side, &s);
+      g_assert_cmpuint (s.received, ==, 31);
+      g_assert_cmpuint (s.relayed, ==, 31);
+      g_assert_cmpuint (s.dropped, ==, 0);
+    }
+  sp_relay_call_free (call);
+  pair_clear (&a);
+  pair_clear (&b);
+  wait_calls (relay, 0);
+}
+
+static void
+test_ports_released (void)
+{
+  guint16 base;
+  g_autoptr (SpRelay) relay = relay_new_free_range (8, &base);
+  g_autoptr (GError) error = NULL;
+  SpRelayCall *call = sp_relay_call_new (relay, &error);
+  guint16 ports[4];
+
+  g_assert_no_error (error);
+  ports[0] = sp_relay_call_get_port (call, SP_RELAY_SIDE_A);
+  ports[1] = (guint16) (ports[0] + 1);
+  ports[2] = sp_relay_call_get_port (call, SP_RELAY_SIDE_B);
+  ports[3] = (guint16) (ports[2] + 1);
+  for (guint i = 0; i < 4; i++)
+    g_assert_false (port_free (RELAY_HOST, ports[i]));
+
+  sp_relay_call_free (call);
+  wait_calls (relay, 0);
+  for (guint i = 0; i < 4; i++)
+    g_assert_true (port_free (RELAY_HOST, ports[i]));
+}
+
+static void
+test_exhausted (void)
+{
+  guint16 base;
+  /* Four ports: one call (two RTP/RTCP pairs). */
+  g_autoptr (SpRelay) relay = relay_new_free_range (4, &base);
+  g_autoptr (GError) error = NULL;
+  SpRelayCall *first = sp_relay_call_new (relay, &error);
+  SpRelayCall *second;
+  g_autofree char *range = g_strdup_printf ("%u-%u", base, base + 3);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (first);
+  second = sp_relay_call_new (relay, &error);
+  g_assert_null (second);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_assert_nonnull (strstr (error->message, "no free relay ports"));
+  g_assert_nonnull (strstr (error->message, range));
+  g_clear_error (&error);
+  g_assert_cmpuint (sp_relay_get_n_calls (relay), ==, 1);
+
+  /* Once the first call ended, its ports serve the next one. */
+  sp_relay_call_free (first);
+  wait_calls (relay, 0);
+  second = sp_relay_call_new (relay, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+  g_assert_cmpuint (sp_relay_call_get_port (second, SP_RELAY_SIDE_A), >=, base);
+  g_assert_cmpuint (sp_relay_call_get_port (second, SP_RELAY_SIDE_B), <=, base + 2);
+  sp_relay_call_free (second);
+  wait_calls (relay, 0);
+}
+
+static void
+test_bad_settings (void)
+{
+  g_autoptr (GError) error = NULL;
+  SpRelay *relay;
+
+  relay = sp_relay_new ("relay.example", 30000, 30099, &error);
+  g_assert_null (relay);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* Too narrow for one call, reversed, or privileged. */
+  relay = sp_relay_new (RELAY_HOST, 30000, 30002, &error);
+  g_assert_null (relay);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  relay = sp_relay_new (RELAY_HOST, 30099, 30000, &error);
+  g_assert_null (relay);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  relay = sp_relay_new (RELAY_HOST, 80, 200, &error);
+  g_assert_null (relay);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- through the server's B2BUA ----------------------------------------- */
+
+typedef struct
+{
+  SpSipStack *stack;
+  SpSipPeer bound;
+  SpServer *server;
+  GSocket *a; /* SIP of caller A and callee B, on 127.0.0.1 */
+  GSocket *b;
+  guint16 a_port;
+  guint16 b_port;
+  guint16 relay_base;
+} Fixture;
+
+#define RELAY_PORTS 40
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  gboolean relay = GPOINTER_TO_INT (data);
+  g_autoptr (GError) error = NULL;
+  SpSipTimerSettings t;
+
+  sp_sip_timer_settings_init (&t);
+  t.t1 = 50;
+  f->stack = sp_sip_stack_new (NULL, &t);
+  g_assert_true (
+      sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f->bound, &error));
+  f->server = sp_server_new (NULL, NULL, "test");
+  g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "bob", "2", "pw", &error));
+  f->relay_base = free_range (RELAY_HOST, RELAY_PORTS);
+  sp_server_set_relay_ports (f->server, f->relay_base, (guint16) (f->relay_base + RELAY_PORTS - 1));
+  sp_server_set_media_relay (f->server, relay);
+  sp_server_set_challenge_bye (f->server, FALSE);
+  g_assert_true (sp_server_start (f->server, f->stack, RELAY_HOST, TRUE, &error));
+  g_assert_no_error (error);
+  f->a = udp_bind ("127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  f->b = udp_bind ("127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  f->a_port = local_port (f->a);
+  f->b_port = local_port (f->b);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  sp_server_stop (f->server);
+  g_object_unref (f->server);
+  g_object_unref (f->stack);
+  g_object_unref (f->a);
+  g_object_unref (f->b);
+  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+static void
+sip_send (Fixture *f, GSocket *from, const char *text)
+{
+  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, f->bound.port);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_socket_send_to (from, sa, text, strlen (text), NULL, &error), ==,
+                   (gssize) strlen (text));
+}
+
+static void
+sip_send_message (Fixture *f, GSocket *from, SpSipMessage *msg)
+{
+  g_autofree char *text = sp_sip_message_to_string (msg, NULL);
+  sip_send (f, from, text);
+}
+
+/* The next request @method (or response @status) on @socket; others
+ * (100 Trying) skipped. */
+static SpSipMessage *
+sip_expect (GSocket *socket, const char *method, guint status)
+{
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  char buf[65536];
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      gssize n = g_socket_receive (socket, buf, sizeof buf, NULL, NULL);
+      g_autoptr (SpSipMessage) msg = NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (n <= 0)
+        {
+          if (!g_main_context_iteration (NULL, FALSE))
+            g_usleep (500);
+          continue;
+        }
+      msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n, SP_SIP_FRAMING_DATAGRAM, NULL,
+                                  &error);
+      g_assert_no_error (error);
+      if (method && sp_sip_message_is_request (msg) &&
+          g_strcmp0 (sp_sip_message_get_method (msg), method) == 0)
+        return g_steal_pointer (&msg);
+      if (!method && !sp_sip_message_is_request (msg) && sp_sip_message_get_status (msg) == status)
+        return g_steal_pointer (&msg);
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static char *
+a_request (Fixture *f, const char *method, const char *call_id, guint cseq, const char *to_tag,
+           const char *body)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+
+  return g_strdup_printf ("%s %s SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:anna@127.0.0.1>;tag=atag\r\n"
+                          "To: <%s>%s%s\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u %s\r\n"
+                          "Contact: <sip:anna@127.0.0.1:%u>\r\n"
+                          "%s"
+                          "Content-Length: %zu\r\n\r\n%s",
+                          method, ruri, f->a_port, g_random_int (), ruri, to_tag ? ";tag=" : "",
+                          to_tag ? to_tag : "", call_id, cseq, method, f->a_port,
+                          body ? "Content-Type: application/sdp\r\n" : "", body ? strlen (body) : 0,
+                          body ? body : "");
+}
+
+static void
+bind_bob (Fixture *f)
+{
+  g_autofree char *contact = g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b_port);
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b_port);
+  SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
+  SpRegisterRequest req = { .aor = "bob",
+                            .call_id = "reg",
+                            .cseq = 1,
+                            .expires_header = -1,
+                            .source = source,
+                            .transport = "udp",
+                            .contacts = &u,
+                            .n_contacts = 1 };
+  g_autoptr (SpRegisterResult) result = sp_location_store_register (
+      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
+
+  g_assert_cmpuint (result->status, ==, 200);
+}
+
+/* A phone's SDP: media c= as well as the session's, and a=rtcp. */
+static char *
+phone_sdp (const char *host, guint16 port, guint sess_id)
+{
+  return g_strdup_printf ("v=0\r\no=- %u 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                          "m=audio %u RTP/AVP 0 101\r\nc=IN IP4 %s\r\n"
+                          "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                          "a=rtcp:%u IN IP4 %s\r\na=sendrecv\r\n",
+                          sess_id, host, host, port, host, port + 1, host);
+}
+
+static char *
+body_text (SpSipMessage *msg)
+{
+  gsize len = 0;
+  const guint8 *body = sp_sip_message_get_body (msg, &len);
+
+  g_assert_cmpuint (len, >, 0);
+  return g_strndup ((const char *) body, len);
+}
+
+/* Checks @msg's SDP points at the relay (o=, both c=, no a=rtcp, the
+ * codecs kept) and returns its audio port. */
+static guint16
+check_relay_sdp (Fixture *f, SpSipMessage *msg)
+{
+  g_autofree char *text = body_text (msg);
+  g_autoptr (SpSdpSession) sdp = sp_sdp_session_parse (text, strlen (text), NULL);
+  SpSdpMedia *m;
+  SpSdpRtpmap map;
+  guint port;
+
+  g_assert_nonnull (sdp);
+  m = sp_sdp_session_find_media (sdp, "audio");
+  g_assert_nonnull (m);
+  g_assert_cmpstr (sp_sdp_session_get_origin_address (sdp), ==, RELAY_HOST);
+  g_assert_cmpstr (sp_sdp_session_get_connection (sdp)->address, ==, RELAY_HOST);
+  g_assert_nonnull (sp_sdp_media_get_connection (m));
+  g_assert_cmpstr (sp_sdp_media_get_connection (m)->address, ==, RELAY_HOST);
+  port = sp_sdp_media_get_port (m);
+  g_assert_cmpuint (port % 2, ==, 0);
+  g_assert_cmpuint (port, >=, f->relay_base);
+  g_assert_cmpuint (port, <, f->relay_base + RELAY_PORTS);
+  g_assert_cmpint (sp_sdp_media_get_rtcp_port (m), ==, -1);
+  g_assert_null (strstr (text, "a=rtcp"));
+  g_assert_null (strstr (text, A_HOST));
+  g_assert_null (strstr (text, B_HOST));
+  g_assert_cmpuint (sp_sdp_media_get_n_formats (m), ==, 2);
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 101, &map));
+  g_assert_true (sp_sdp_media_has_attribute (m, "sendrecv"));
+  return (guint16) port;
+}
+
+typedef struct
+{
+  char *call_id;
+  char *a_to_tag;
+  SpSipMessage *b_invite;
+  SpSipMessage *a_ok;
+} Call;
+
+static void
+call_clear (Call *c)
+{
+  g_free (c->call_id);
+  g_free (c->a_to_tag);
+  g_clear_pointer (&c->b_invite, sp_sip_message_unref);
+  g_clear_pointer (&c->a_ok, sp_sip_message_unref);
+}
+
+/* A calls 2 offering @a_sdp; B answers 200 with @b_sdp; A ACKs. */
+static void
+call_through (Fixture *f, const char *a_sdp, const char *b_sdp, Call *c)
+{
+  g_autofree char *invite = NULL;
+  g_autofree char *ack = NULL;
+  g_autoptr (SpSipMessage) ok = NULL;
+  g_autofree char *contact = g_strdup_printf ("<sip:b@127.0.0.1:%u>", f->b_port);
+
+  c->call_id = g_strdup_printf ("relay-%08x", g_random_int ());
+  invite = a_request (f, "INVITE", c->call_id, 1, NULL, a_sdp);
+  sip_send (f, f->a, invite);
+  c->b_invite = sip_expect (f->b, "INVITE", 0);
+  ok = sp_sip_message_new_response_to (c->b_invite, 200, NULL, "btag");
+  sp_sip_message_add_header (ok, "Contact", contact, NULL);
+  sp_sip_message_set_body (ok, "application/sdp", (const guint8 *) b_sdp, strlen (b_sdp));
+  sip_send_message (f, f->b, ok);
+  c->a_ok = sip_expect (f->a, NULL, 200);
+  c->a_to_tag = g_strdup (sp_sip_name_addr_get_tag (sp_sip_message_get_to (c->a_ok)));
+  ack = a_request (f, "ACK", c->call_id, 1, c->a_to_tag, NULL);
+  sip_send (f, f->a, ack);
+  sp_sip_message_unref (sip_expect (f->b, "ACK", 0));
+}
+
+/* A hangs up; B answers its BYE. */
+static void
+hang_up (Fixture *f, Call *c)
+{
+  g_autofree char *bye = a_request (f, "BYE", c->call_id, 2, c->a_to_tag, NULL);
+  g_autoptr (SpSipMessage) b_bye = NULL;
+  g_autoptr (SpSipMessage) b_ok = NULL;
+
+  sip_send (f, f->a, bye);
+  b_bye = sip_expect (f->b, "BYE", 0);
+  b_ok = sp_sip_message_new_response_to (b_bye, 200, NULL, NULL);
+  sip_send_message (f, f->b, b_ok);
+  sp_sip_message_unref (sip_expect (f->a, NULL, 200));
+}
+
+static void
+test_sdp_rewrite (Fixture *f, gconstpointer data)
+{
+  Pair a, b;
+  g_autofree char *a_sdp = NULL;
+  g_autofree char *b_sdp = NULL;
+  Call c = { 0 };
+  guint16 to_b, to_a;
+
+  pair_init (&a, A_HOST);
+  pair_init (&b, B_HOST);
+  a_sdp = phone_sdp (A_HOST, a.port, 111);
+  b_sdp = phone_sdp (B_HOST, b.port, 222);
+  bind_bob (f);
+  call_through (f, a_sdp, b_sdp, &c);
+
+  /* B is offered the relay's B side, A answered with its A side. */
+  to_b = check_relay_sdp (f, c.b_invite);
+  to_a = check_relay_sdp (f, c.a_ok);
+  g_assert_cmpuint (to_a, !=, to_b);
+
+  /* The rewritten ports carry the media: A sends where A's answer says
+   * and B hears it from where B's offer says, and back; RTCP on + 1. */
+  for (guint i = 0; i < 5; i++)
+    {
+      check_relayed (a.rtp, to_a, b.rtp, to_b, 172, 2 * i);
+      check_relayed (b.rtp, to_b, a.rtp, to_a, 172, 2 * i + 1);
+    }
+  check_relayed (a.rtcp, (guint16) (to_a + 1), b.rtcp, (guint16) (to_b + 1), 52, 100);
+  check_relayed (b.rtcp, (guint16) (to_b + 1), a.rtcp, (guint16) (to_a + 1), 52, 101);
+
+  /* Ports held during the call, free once it ended. */
+  g_assert_false (port_free (RELAY_HOST, to_a));
+  g_assert_false (port_free (RELAY_HOST, to_b));
+  hang_up (f, &c);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+  {
+    gboolean freed = FALSE;
+
+    for (guint i = 0; i < 200 && !freed; i++)
+      {
+        g_autoptr (GSocket) s1 = udp_bind (RELAY_HOST, to_a, NULL);
+        g_autoptr (GSocket) s2 = udp_bind (RELAY_HOST, to_b, NULL);
+        g_autoptr (GSocket) s3 = udp_bind (RELAY_HOST, (guint16) (to_a + 1), NULL);
+        g_autoptr (GSocket) s4 = udp_bind (RELAY_HOST, (guint16) (to_b + 1), NULL);
+
+        freed = s1 && s2 && s3 && s4;
+        if (!freed)
+          g_usleep (5000);
+      }
+    g_assert_true (freed);
+  }
+  call_clear (&c);
+  pair_clear (&a);
+  pair_clear (&b);
+}
+
+static void
+test_media_direct (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = phone_sdp (A_HOST, 40000, 111);
+  g_autofree char *b_sdp = phone_sdp (B_HOST, 42000, 222);
+  g_autofree char *to_b = NULL;
+  g_autofree char *to_a = NULL;
+  Call c = { 0 };
+
+  bind_bob (f);
+  call_through (f, a_sdp, b_sdp, &c);
+  to_b = body_text (c.b_invite);
+  to_a = body_text (c.a_ok);
+  g_assert_cmpstr (to_b, ==, a_sdp);
+  g_assert_cmpstr (to_a, ==, b_sdp);
+  hang_up (f, &c);
+  call_clear (&c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/relay/latching", test_latching);
+  g_test_add_func ("/relay/no-destination", test_no_destination);
+  g_test_add_func ("/relay/byte-exact", test_byte_exact);
+  g_test_add_func ("/relay/ports-released", test_ports_released);
+  g_test_add_func ("/relay/exhausted", test_exhausted);
+  g_test_add_func ("/relay/bad-settings", test_bad_settings);
+  g_test_add ("/relay/sdp-rewrite", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_sdp_rewrite, fixture_teardown);
+  g_test_add ("/relay/media-direct", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_media_direct, fixture_teardown);
+  return g_test_run ();
+}
