@@ -30,7 +30,18 @@ struct _SpApplication
   gboolean ring_failed; /* said once per ringing spell, not per state change */
   /* A problem found before the window existed, shown when it appears. */
   char *startup_error;
+  /* Why the web console is not running, for people; NULL when it runs
+   * or the server is off. */
+  char *web_console_error;
 };
+
+enum
+{
+  SIGNAL_WEB_CONSOLE_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SpApplication, sp_application, ADW_TYPE_APPLICATION)
 
@@ -242,6 +253,57 @@ start_server (SpApplication *self, GError **error)
   return TRUE;
 }
 
+/* Users change in the window and through the web console's API; the
+ * owner of the db saves them. */
+static void
+on_users_changed (SpApplication *self, SpUserDb *users)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_user_db_save (users, self->config_dir, &error))
+    show_error_in_window (self, error->message);
+}
+
+/* The web console's error in plain words, naming what to change. */
+static char *
+describe_web_console_error (const char *listen, const GError *error)
+{
+  if (g_error_matches (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_NEEDS_PASSWORD))
+    /* Translators: %s is an address and port, e.g. "192.168.1.5:8080". */
+    return g_strdup_printf (_ ("Other computers can reach the web console on %s, so it needs an "
+                               "admin password. Set one, or use 127.0.0.1."),
+                            listen);
+  if (g_error_matches (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_ADDRESS))
+    return g_strdup_printf (_ ("“%s” is not an address and port for the web console; write it "
+                               "like 127.0.0.1:8080."),
+                            listen);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    return g_strdup_printf (_ ("Another program already uses %s; choose another port for the "
+                               "web console."),
+                            listen);
+  /* Translators: %s is an address and port, then the reason. */
+  return g_strdup_printf (_ ("The web console could not start on %s: %s"), listen, error->message);
+}
+
+/* (Re)starts the web console with the server, on the address and with
+ * the password the settings hold; stops it when the server is off. */
+static void
+apply_web_console (SpApplication *self)
+{
+  SpWebConsole *console = sp_server_get_web_console (self->server);
+  g_autofree char *listen = g_settings_get_string (self->settings, "web-console-address");
+  g_autofree char *password = g_settings_get_string (self->settings, "web-console-password");
+  g_autoptr (GError) error = NULL;
+
+  if (console != NULL)
+    sp_web_console_stop (console);
+  g_clear_pointer (&self->web_console_error, g_free);
+  if (sp_server_is_running (self->server) &&
+      !sp_server_start_http (self->server, listen, password[0] != '\0' ? password : NULL, &error))
+    self->web_console_error = describe_web_console_error (listen, error);
+  g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
+}
+
 /* The Server page's switch, through the setting. */
 static void
 apply_server_setting (SpApplication *self)
@@ -255,6 +317,7 @@ apply_server_setting (SpApplication *self)
     {
       sp_phone_set_request_filter (self->phone, NULL, NULL);
       sp_server_stop (self->server);
+      apply_web_console (self);
       return;
     }
   if (!start_server (self, &error))
@@ -263,7 +326,9 @@ apply_server_setting (SpApplication *self)
           g_strdup_printf (_ ("The SIP server could not start: %s"), error->message);
       show_error_in_window (self, message);
       g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+      return;
     }
+  apply_web_console (self);
 }
 
 typedef struct
@@ -499,6 +564,12 @@ sp_application_startup (GApplication *app)
   self->server = sp_server_new (self->config_dir, self->state_dir, NULL);
   g_signal_connect_object (self->settings, "changed::server-enabled",
                            G_CALLBACK (apply_server_setting), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sp_server_get_users (self->server), "changed",
+                           G_CALLBACK (on_users_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::web-console-address",
+                           G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::web-console-password",
+                           G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
   apply_server_setting (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
@@ -567,6 +638,8 @@ sp_application_shutdown (GApplication *app)
   gboolean done = FALSE;
 
   g_clear_pointer (&self->ringer, sp_ringer_free);
+  if (self->server != NULL && sp_server_get_web_console (self->server) != NULL)
+    sp_web_console_stop (sp_server_get_web_console (self->server));
   if (self->server != NULL && sp_server_is_running (self->server))
     {
       sp_phone_set_request_filter (self->phone, NULL, NULL);
@@ -593,6 +666,7 @@ sp_application_finalize (GObject *object)
   g_free (self->config_dir);
   g_free (self->state_dir);
   g_free (self->startup_error);
+  g_free (self->web_console_error);
   G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
 }
 
@@ -607,6 +681,12 @@ sp_application_class_init (SpApplicationClass *klass)
   app_class->activate = sp_application_activate;
   app_class->open = sp_application_open;
   app_class->shutdown = sp_application_shutdown;
+
+  /* The web console started, stopped or failed (see
+   * sp_application_dup_web_console_url). */
+  signals[SIGNAL_WEB_CONSOLE_CHANGED] =
+      g_signal_new ("web-console-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -671,6 +751,23 @@ sp_application_get_sip_log (SpApplication *self)
 {
   g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
   return sp_phone_get_sip_log (self->phone);
+}
+
+char *
+sp_application_dup_web_console_url (SpApplication *self)
+{
+  SpWebConsole *console;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  console = self->server != NULL ? sp_server_get_web_console (self->server) : NULL;
+  return console != NULL ? sp_web_console_dup_url (console) : NULL;
+}
+
+const char *
+sp_application_get_web_console_error (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->web_console_error;
 }
 
 SpServer *

@@ -28,6 +28,12 @@ GSettings *sp_application_get_settings (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);
 /* The mini-server; running while the "server-enabled" setting is on. */
 SpServer *sp_application_get_server (SpApplication *self);
+/* The server's web console (started with the server, on the
+ * "web-console-address" setting): its URL, NULL while not running; and
+ * why it is not running, in plain words, NULL when it runs or the server
+ * is off. "web-console-changed" tells when either changes. */
+char *sp_application_dup_web_console_url (SpApplication *self);
+const char *sp_application_get_web_console_error (SpApplication *self);
 /* $XDG_CONFIG_HOME/softphone: accounts, users, routes. */
 const char *sp_application_get_config_dir (SpApplication *self);
 /* SpAccount items, in the user's order. */

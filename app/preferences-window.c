@@ -179,6 +179,94 @@ test_sound_row_new (GSettings *settings)
   return row;
 }
 
+/* The ring tone: a WAV file chosen in a file chooser, or the built-in
+ * tone (the empty setting), which "Default" brings back. */
+
+static void
+update_ring_tone_row (GSettings *settings, const char *key, AdwActionRow *row)
+{
+  g_autofree char *path = g_settings_get_string (settings, "ring-tone");
+  g_autofree char *name = path[0] != '\0' ? g_path_get_basename (path) : NULL;
+  GtkWidget *reset = g_object_get_data (G_OBJECT (row), "reset");
+
+  adw_action_row_set_subtitle (row, name != NULL ? name : _ ("Built-in tone"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (row), path[0] != '\0' ? path : NULL);
+  gtk_widget_set_sensitive (reset, path[0] != '\0');
+}
+
+static void
+on_ring_tone_chosen (GtkNativeDialog *chooser, int response, GSettings *settings)
+{
+  g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT && path != NULL)
+    g_settings_set_string (settings, "ring-tone", path);
+  g_object_unref (chooser);
+}
+
+static void
+on_choose_ring_tone (GtkButton *button, GSettings *settings)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
+  g_autofree char *path = g_settings_get_string (settings, "ring-tone");
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      _ ("Choose a Ring Tone"), window, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Choose"), _ ("_Cancel"));
+  g_autoptr (GtkFileFilter) wav = gtk_file_filter_new ();
+  g_autoptr (GtkFileFilter) all = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (wav, _ ("WAV Sound Files"));
+  gtk_file_filter_add_mime_type (wav, "audio/x-wav");
+  gtk_file_filter_add_mime_type (wav, "audio/wav");
+  gtk_file_filter_add_suffix (wav, "wav");
+  gtk_file_filter_set_name (all, _ ("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), wav);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (chooser), wav);
+  if (path[0] != '\0')
+    {
+      g_autoptr (GFile) current = g_file_new_for_path (path);
+      gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), current, NULL);
+    }
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_ring_tone_chosen), settings, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+on_reset_ring_tone (GtkButton *button, GSettings *settings)
+{
+  g_settings_reset (settings, "ring-tone");
+}
+
+static GtkWidget *
+ring_tone_row_new (GSettings *settings)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *choose = gtk_button_new_with_mnemonic (_ ("C_hoose…"));
+  GtkWidget *reset = gtk_button_new_with_mnemonic (_ ("D_efault"));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Ring Tone"));
+  gtk_widget_set_valign (choose, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (reset, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (reset, "flat");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (choose), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Choose a ring tone file"), -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (reset), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Use the built-in ring tone"), -1);
+  g_signal_connect_object (choose, "clicked", G_CALLBACK (on_choose_ring_tone), settings, 0);
+  g_signal_connect_object (reset, "clicked", G_CALLBACK (on_reset_ring_tone), settings, 0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), reset);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), choose);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), choose);
+  g_object_set_data (G_OBJECT (row), "reset", reset);
+  g_signal_connect_object (settings, "changed::ring-tone", G_CALLBACK (update_ring_tone_row), row,
+                           0);
+  update_ring_tone_row (settings, "ring-tone", ADW_ACTION_ROW (row));
+  return row;
+}
+
 static GtkWidget *
 group_new (const char *title, const char *description)
 {
@@ -218,10 +306,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
       ADW_PREFERENCES_GROUP (audio),
       device_row_new (settings, "ring-device", _ ("_Ring On"), devices, FALSE));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), test_sound_row_new (settings));
-  adw_preferences_group_add (
-      ADW_PREFERENCES_GROUP (audio),
-      entry_row_new (settings, "ring-tone",
-                     _ ("Ring Tone (WAV file; empty for the built-in one)")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), ring_tone_row_new (settings));
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls),
                              switch_row_new (settings, "do-not-disturb", _ ("_Do Not Disturb"),

@@ -36,6 +36,15 @@ struct _SpWindow
   GtkListBox *users_list;
   GtkListBox *routes_list;
   GtkListBox *registrations_list;
+  AdwActionRow *web_console_row;
+  GtkLinkButton *web_console_link;
+  AdwEntryRow *web_console_address_row;
+  AdwEntryRow *web_console_password_row;
+  AdwEntryRow *route_entry;
+  GtkLabel *route_error;
+  GtkButton *route_add_button;
+  GtkListBox *server_calls_list;
+  guint server_calls_tick;
   GtkDropDown *log_filter;
   SpLadderView *ladder;
   GtkListBox *history_list;
@@ -795,7 +804,57 @@ on_server_import (GtkWidget *widget, const char *action_name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
-/* Server page: routing rules, in Yate's regexroute.conf syntax. */
+/* Server page: routing rules, in Yate's regexroute.conf syntax, edited
+ * by hand: each change is saved at once, as the import saves. */
+
+static gboolean
+save_routes (SpWindow *self)
+{
+  SpRouter *router = sp_server_get_router (sp_application_get_server (self->app));
+  g_autoptr (GError) error = NULL;
+
+  if (sp_router_save (router, sp_application_get_config_dir (self->app), &error))
+    return TRUE;
+  sp_window_show_error (self, error->message);
+  return FALSE;
+}
+
+static void
+on_route_button_clicked (GtkButton *button, SpWindow *self)
+{
+  SpRouter *router = sp_server_get_router (sp_application_get_server (self->app));
+  guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (button), "rule"));
+  int move = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "move"));
+  g_autoptr (GError) error = NULL;
+  gboolean done;
+
+  if (move == 0)
+    done = sp_router_remove_rule (router, index, &error);
+  else
+    done = sp_router_move_rule (router, index, index + move, &error);
+  if (!done)
+    sp_window_show_error (self, error->message);
+  else
+    save_routes (self);
+  rebuild_routes (self);
+}
+
+static GtkWidget *
+route_button (SpWindow *self, const char *icon, const char *tooltip, const char *a11y, guint index,
+              int move, gboolean sensitive)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_sensitive (button, sensitive);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+  g_object_set_data (G_OBJECT (button), "rule", GUINT_TO_POINTER (index));
+  g_object_set_data (G_OBJECT (button), "move", GINT_TO_POINTER (move));
+  g_signal_connect (button, "clicked", G_CALLBACK (on_route_button_clicked), self);
+  return button;
+}
 
 static void
 rebuild_routes (SpWindow *self)
@@ -809,13 +868,202 @@ rebuild_routes (SpWindow *self)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *rule = sp_router_dup_rule (router, i);
+      const char *text = rule != NULL ? rule : "";
       GtkWidget *row = adw_action_row_new ();
 
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), rule != NULL ? rule : "");
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), text);
       gtk_widget_add_css_class (row, "monospace");
+      /* Translators: %s is a routing rule, e.g. "^2$=return;called=u2". */
+      g_autofree char *up = g_strdup_printf (_ ("Move up route %s"), text);
+      /* Translators: %s is a routing rule. */
+      g_autofree char *down = g_strdup_printf (_ ("Move down route %s"), text);
+      /* Translators: %s is a routing rule. */
+      g_autofree char *remove = g_strdup_printf (_ ("Remove route %s"), text);
+
+      adw_action_row_add_suffix (
+          ADW_ACTION_ROW (row),
+          route_button (self, "go-up-symbolic", _ ("Move Up"), up, i, -1, i > 0));
+      adw_action_row_add_suffix (
+          ADW_ACTION_ROW (row),
+          route_button (self, "go-down-symbolic", _ ("Move Down"), down, i, 1, i + 1 < n));
+      adw_action_row_add_suffix (
+          ADW_ACTION_ROW (row),
+          route_button (self, "user-trash-symbolic", _ ("Remove"), remove, i, 0, TRUE));
       gtk_list_box_append (self->routes_list, row);
     }
+}
+
+static void
+show_route_error (SpWindow *self, const char *message)
+{
+  gtk_label_set_text (self->route_error, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->route_error), message != NULL);
+  if (message != NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->route_entry), "error");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->route_entry),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message, -1);
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->route_entry), "error");
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->route_entry),
+                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+    }
+}
+
+static void
+on_route_entry_apply (GtkWidget *entry_or_button, SpWindow *self)
+{
+  AdwEntryRow *row = self->route_entry;
+  SpRouter *router = sp_server_get_router (sp_application_get_server (self->app));
+  g_autofree char *line = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+  g_autoptr (GError) error = NULL;
+
+  if (line[0] == '\0')
+    {
+      show_route_error (self, _ ("Write a rule as REGEX=TARGET, e.g. ^2$=return;called=u2."));
+      return;
+    }
+  if (!sp_router_insert_rule (router, -1, line, &error))
+    {
+      /* Translators: %s is why the rule was refused. */
+      g_autofree char *message =
+          g_strdup_printf (_ ("This rule was not added: %s"), error->message);
+      show_route_error (self, message);
+      return;
+    }
+  show_route_error (self, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (row), "");
+  save_routes (self);
+  rebuild_routes (self);
+}
+
+static void
+on_route_entry_changed (SpWindow *self)
+{
+  if (gtk_widget_get_visible (GTK_WIDGET (self->route_error)))
+    show_route_error (self, NULL);
+}
+
+/* Server page: calls the server connects now. */
+
+static char *
+describe_server_call_state (const SpServerCall *call)
+{
+  if (g_strcmp0 (call->state, "routing") == 0)
+    return g_strdup (_ ("Routing"));
+  if (g_strcmp0 (call->state, "ringing") == 0)
+    return g_strdup (_ ("Ringing"));
+  if (g_strcmp0 (call->state, "answered") == 0)
+    {
+      gint64 seconds = MAX (0, g_get_real_time () / G_USEC_PER_SEC - call->answered);
+      /* Translators: a call through the server, with its duration. */
+      return g_strdup_printf (_ ("In call, %d:%02d"), (int) MIN (seconds / 60, G_MAXINT),
+                              (int) (seconds % 60));
+    }
+  return g_strdup (call->state != NULL ? call->state : "");
+}
+
+static void
+rebuild_server_calls (SpWindow *self)
+{
+  SpServerCallList *list = sp_server_get_calls (sp_application_get_server (self->app));
+  g_autoptr (GPtrArray) calls = sp_server_call_list_get_calls (list);
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->server_calls_list))) != NULL)
+    gtk_list_box_remove (self->server_calls_list, child);
+  for (guint i = 0; calls != NULL && i < calls->len; i++)
+    {
+      const SpServerCall *call = g_ptr_array_index (calls, i);
+      GtkWidget *row = adw_action_row_new ();
+      /* Translators: caller → called, on the Server page. */
+      g_autofree char *title = g_strdup_printf (_ ("%s → %s"), call->caller ? call->caller : "?",
+                                                call->called ? call->called : "?");
+      g_autofree char *state = describe_server_call_state (call);
+      /* Translators: a call's state, then where the server sent it. */
+      g_autofree char *subtitle = call->callee != NULL
+                                      ? g_strdup_printf (_ ("%s, to %s"), state, call->callee)
+                                      : g_strdup (state);
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_list_box_append (self->server_calls_list, row);
+    }
+}
+
+/* The durations of answered calls move on while the page shows them. */
+static gboolean
+tick_server_calls (gpointer data)
+{
+  SpWindow *self = data;
+
+  if (sp_server_call_list_get_n_calls (
+          sp_server_get_calls (sp_application_get_server (self->app))) > 0)
+    rebuild_server_calls (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Server page: the web console. */
+
+static void
+update_web_console (SpWindow *self)
+{
+  g_autofree char *url = sp_application_dup_web_console_url (self->app);
+  const char *error = sp_application_get_web_console_error (self->app);
+  g_autofree char *a11y = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->web_console_link), url != NULL);
+  if (url != NULL)
+    {
+      gtk_link_button_set_uri (self->web_console_link, url);
+      gtk_button_set_label (GTK_BUTTON (self->web_console_link), url);
+      gtk_link_button_set_visited (self->web_console_link, FALSE);
+      /* Translators: %s is the web console's URL. */
+      a11y = g_strdup_printf (_ ("Open the web console at %s"), url);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->web_console_link),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+      adw_action_row_set_subtitle (self->web_console_row, _ ("Open it in a web browser"));
+    }
+  else if (error != NULL)
+    adw_action_row_set_subtitle (self->web_console_row, error);
+  else
+    adw_action_row_set_subtitle (self->web_console_row, _ ("Available while the server runs"));
+  if (error != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->web_console_row), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->web_console_row), "error");
+}
+
+static void
+on_web_console_entry_apply (AdwEntryRow *row, SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  const char *key =
+      row == self->web_console_address_row ? "web-console-address" : "web-console-password";
+
+  g_settings_set_string (settings, key, gtk_editable_get_text (GTK_EDITABLE (row)));
+}
+
+static void
+setup_web_console (SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  g_autofree char *address = g_settings_get_string (settings, "web-console-address");
+  g_autofree char *password = g_settings_get_string (settings, "web-console-password");
+
+  gtk_editable_set_text (GTK_EDITABLE (self->web_console_address_row), address);
+  gtk_editable_set_text (GTK_EDITABLE (self->web_console_password_row), password);
+  g_signal_connect (self->web_console_address_row, "apply", G_CALLBACK (on_web_console_entry_apply),
+                    self);
+  g_signal_connect (self->web_console_password_row, "apply",
+                    G_CALLBACK (on_web_console_entry_apply), self);
+  g_signal_connect_object (self->app, "web-console-changed", G_CALLBACK (update_web_console), self,
+                           G_CONNECT_SWAPPED);
+  update_web_console (self);
 }
 
 /* Server page: who is registered now. */
@@ -869,6 +1117,9 @@ setup_server_page (SpWindow *self)
                                 placeholder_label (_ ("No users yet. Add one, or import Yate’s "
                                                       "regfile.conf.")));
   rebuild_users (self);
+  /* The web console's API adds and removes users too. */
+  g_signal_connect_object (sp_server_get_users (sp_application_get_server (self->app)), "changed",
+                           G_CALLBACK (rebuild_users), self, G_CONNECT_SWAPPED);
   gtk_list_box_set_placeholder (self->registrations_list,
                                 placeholder_label (_ ("No phone is registered.")));
   g_signal_connect_object (sp_application_get_server (self->app), "registered",
@@ -877,6 +1128,17 @@ setup_server_page (SpWindow *self)
                            G_CALLBACK (rebuild_registrations), self, G_CONNECT_SWAPPED);
   rebuild_registrations (self);
   rebuild_routes (self);
+  g_signal_connect (self->route_entry, "apply", G_CALLBACK (on_route_entry_apply), self);
+  g_signal_connect (self->route_add_button, "clicked", G_CALLBACK (on_route_entry_apply), self);
+  g_signal_connect_swapped (self->route_entry, "changed", G_CALLBACK (on_route_entry_changed),
+                            self);
+  gtk_list_box_set_placeholder (self->server_calls_list,
+                                placeholder_label (_ ("No calls through the server now.")));
+  g_signal_connect_object (sp_server_get_calls (sp_application_get_server (self->app)), "changed",
+                           G_CALLBACK (rebuild_server_calls), self, G_CONNECT_SWAPPED);
+  rebuild_server_calls (self);
+  self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
+  setup_web_console (self);
   gtk_list_box_set_placeholder (self->routes_list,
                                 placeholder_label (_ ("No routes: a number reaches the user of the "
                                                       "same number or name.")));
@@ -999,6 +1261,7 @@ static void
 sp_window_dispose (GObject *object)
 {
   SpWindow *self = SP_WINDOW (object);
+  g_clear_handle_id (&self->server_calls_tick, g_source_remove);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SP_TYPE_WINDOW);
   g_clear_object (&self->account_names);
@@ -1032,6 +1295,14 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, users_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, routes_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, registrations_list);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_link);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_address_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_password_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, route_entry);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, route_error);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, route_add_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, server_calls_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, log_filter);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);

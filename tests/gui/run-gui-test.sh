@@ -39,6 +39,7 @@ mkdir -p "$TMP/config/glib-2.0/settings" "$TMP/state" "$OUTDIR"
 cat > "$TMP/config/glib-2.0/settings/keyfile" <<KEYS
 [net/example/softphone]
 sip-bind='127.0.77.1:5060'
+web-console-address='127.0.77.1:0'
 KEYS
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
 export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
