@@ -1,0 +1,671 @@
+/* The server's REGISTER handling (SpRegistrar) on a SIP stack on
+ * loopback, driven by a raw UDP client, with "now" given by the test so
+ * expiry needs no sleeping: 401 first, 200 listing every binding with
+ * its remaining expiry, several contacts, the Expires header against the
+ * contact's expires parameter, 423 with Min-Expires, removal with
+ * Expires: 0 and "*", Call-ID/CSeq ordering, only one's own AOR, wrong
+ * passwords refused and counted until the guard blocks the address
+ * (and, through SpServer, its requests then go unanswered), stale
+ * nonces challenged again with stale=true. */
+#include <string.h>
+
+#include "server/authenticator.h"
+#include "server/authguard.h"
+#include "server/location.h"
+#include "server/registrar.h"
+#include "server/server.h"
+#include "server/userdb.h"
+#include "sip/digest.h"
+#include "sip/stack.h"
+
+#define REALM        "lan"
+#define WAIT_MS      3000
+#define MAX_FAILURES 3
+
+typedef struct
+{
+  SpSipStack *stack;
+  SpSipPeer bound;
+  SpUserDb *users;
+  SpAuthGuard *guard;
+  SpAuthenticator *auth;
+  SpLocationStore *locations;
+  SpRegistrar *registrar;
+  GSocket *client; /* u1's phone */
+  guint16 client_port;
+  gint64 now;
+  guint branch;
+  /* The challenge the client answers, and its next nonce count. */
+  SpDigestChallenge *challenge;
+  guint32 nc;
+} Fixture;
+
+static gboolean
+on_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request,
+            SpSipDialog *dialog, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  if (sp_sip_message_get_method_id (request) != SP_SIP_METHOD_REGISTER)
+    return FALSE;
+  sp_registrar_handle (f->registrar, st, request, f->now);
+  return TRUE;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  SpSipTimerSettings t;
+
+  sp_sip_timer_settings_init (&t);
+  t.t1 = 50;
+  f->stack = sp_sip_stack_new (NULL, &t);
+  g_assert_true (
+      sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f->bound, &error));
+  f->users = sp_user_db_new (REALM);
+  g_assert_true (sp_user_db_add (f->users, "u1", "1", "secret1", &error));
+  g_assert_true (sp_user_db_add (f->users, "u2", "2", "secret2", &error));
+  g_assert_no_error (error);
+  f->guard = sp_auth_guard_new (MAX_FAILURES, 60, 300, 100);
+  f->auth = sp_authenticator_new (f->users, f->guard);
+  f->locations = sp_location_store_new ();
+  sp_location_store_set_expires (f->locations, 60, 3600, 3600);
+  f->registrar = sp_registrar_new (f->stack, f->auth, f->locations);
+  g_signal_connect (f->stack, "request", G_CALLBACK (on_request), f);
+  f->now = g_get_real_time () / G_USEC_PER_SEC;
+  f->nc = 1;
+
+  f->client =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (f->client, any, FALSE, &error));
+  g_socket_set_blocking (f->client, FALSE);
+  local = g_socket_get_local_address (f->client, &error);
+  f->client_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->challenge, sp_digest_challenge_free);
+  g_signal_handlers_disconnect_by_data (f->stack, f);
+  sp_registrar_free (f->registrar);
+  g_object_unref (f->locations);
+  sp_authenticator_free (f->auth);
+  sp_auth_guard_free (f->guard);
+  g_object_unref (f->users);
+  g_object_unref (f->stack);
+  g_object_unref (f->client);
+  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+/* The next response on the client socket (main loop running), NULL
+ * after @ms. */
+static SpSipMessage *
+client_recv (Fixture *f, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  char buf[65536];
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      gssize n = g_socket_receive (f->client, buf, sizeof buf, NULL, NULL);
+      if (n > 0)
+        {
+          g_autoptr (GError) error = NULL;
+          SpSipMessage *msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n,
+                                                    SP_SIP_FRAMING_DATAGRAM, NULL, &error);
+          g_assert_no_error (error);
+          if (sp_sip_message_is_request (msg) || sp_sip_message_get_status (msg) >= 200)
+            return msg;
+          sp_sip_message_unref (msg);
+          continue;
+        }
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (500);
+    }
+  return NULL;
+}
+
+static char *
+request_uri (Fixture *f)
+{
+  return g_strdup_printf ("sip:127.0.0.1:%u", f->bound.port);
+}
+
+typedef struct
+{
+  const char *to_user; /* NULL: "u1" */
+  const char *call_id; /* NULL: "reg-1" */
+  guint32 cseq;
+  const char *contacts; /* whole Contact lines, or NULL for none */
+  const char *extra;    /* other header lines, or NULL */
+  const char *user;     /* credentials, or NULL for none */
+  const char *password;
+} Reg;
+
+/* Sends @reg and returns the final response. With credentials, they
+ * answer the fixture's challenge (taken from a first 401 if there is
+ * none yet) with the next nonce count. */
+static SpSipMessage *
+send_register (Fixture *f, const Reg *reg)
+{
+  g_autofree char *ruri = request_uri (f);
+  g_autofree char *auth_line = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GSocketAddress) dest = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GError) error = NULL;
+  const char *to = reg->to_user ? reg->to_user : "u1";
+  guint branch = f->branch++;
+  SpSipMessage *response;
+
+  if (reg->user != NULL)
+    {
+      g_autoptr (SpDigestCredentials) creds = NULL;
+      g_autofree char *value = NULL;
+
+      if (f->challenge == NULL)
+        {
+          Reg bare = { .cseq = 1, .call_id = "challenge-me" };
+          g_autoptr (SpSipMessage) r401 = send_register (f, &bare);
+          g_assert_cmpuint (sp_sip_message_get_status (r401), ==, 401);
+          f->challenge = sp_digest_challenge_parse (
+              sp_sip_message_get_header (r401, "WWW-Authenticate"), -1, &error);
+          g_assert_no_error (error);
+        }
+      creds = sp_digest_credentials_new_for_challenge (f->challenge, reg->user, reg->password, NULL,
+                                                       "REGISTER", ruri, NULL, 0, f->nc++, NULL,
+                                                       &error);
+      g_assert_no_error (error);
+      value = sp_digest_credentials_to_string (creds);
+      auth_line = g_strdup_printf ("Authorization: %s\r\n", value);
+    }
+  text = g_strdup_printf ("REGISTER %s SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKreg%u\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:%s@127.0.0.1>;tag=ft%u\r\n"
+                          "To: <sip:%s@127.0.0.1>\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u REGISTER\r\n"
+                          "%s%s%s"
+                          "Content-Length: 0\r\n\r\n",
+                          ruri, f->client_port, branch, to, branch, to,
+                          reg->call_id ? reg->call_id : "reg-1", reg->cseq,
+                          reg->contacts ? reg->contacts : "", reg->extra ? reg->extra : "",
+                          auth_line ? auth_line : "");
+  dest = g_inet_socket_address_new (lo, f->bound.port);
+  g_assert_cmpint (g_socket_send_to (f->client, dest, text, strlen (text), NULL, &error), ==,
+                   (gssize) strlen (text));
+  response = client_recv (f, WAIT_MS);
+  g_assert_nonnull (response);
+  g_assert_false (sp_sip_message_is_request (response));
+  return response;
+}
+
+/* The Contact of @response whose URI is @uri: its expires parameter, or
+ * -2 when @uri is not listed. */
+static gint64
+listed_expires (SpSipMessage *response, const char *uri)
+{
+  const GPtrArray *contacts = sp_sip_message_get_contacts (response);
+
+  for (guint i = 0; i < contacts->len; i++)
+    {
+      const SpSipNameAddr *c = g_ptr_array_index (contacts, i);
+      g_autofree char *text = sp_sip_uri_to_string (c->uri);
+
+      if (g_strcmp0 (text, uri) == 0)
+        return sp_sip_name_addr_get_expires (c);
+    }
+  return -2;
+}
+
+static guint
+n_listed (SpSipMessage *response)
+{
+  return sp_sip_message_get_contacts (response)->len;
+}
+
+#define C1 "sip:u1@127.0.0.183:5060"
+#define C2 "sip:u1@127.0.0.184:5062;transport=udp"
+
+/* ---- tests ---- */
+
+static void
+test_challenge_first (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 1, .contacts = "Contact: <" C1 ">\r\n" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+  const SpRegistrarStats *stats = sp_registrar_get_stats (f->registrar);
+  guint n_challenges = 0;
+  g_autoptr (SpDigestChallenge) ch = NULL;
+
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 401);
+  for (guint i = 0; i < sp_sip_message_get_n_headers (r); i++)
+    {
+      const char *name, *value;
+      sp_sip_message_get_nth_header (r, i, &name, &value);
+      n_challenges += g_ascii_strcasecmp (name, "WWW-Authenticate") == 0;
+    }
+  g_assert_cmpuint (n_challenges, ==, 2);
+  ch = sp_digest_challenge_parse (sp_sip_message_get_header (r, "WWW-Authenticate"), -1, NULL);
+  g_assert_nonnull (ch);
+  g_assert_cmpstr (ch->realm, ==, REALM);
+  g_assert_false (ch->stale);
+  g_assert_cmpuint (n_listed (r), ==, 0);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+  g_assert_cmpuint (stats->registers, ==, 1);
+  g_assert_cmpuint (stats->challenged, ==, 1);
+  g_assert_cmpuint (stats->accepted, ==, 0);
+}
+
+static void
+test_register_ok (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 2,
+              .contacts = "Contact: <" C1 ">\r\n",
+              .extra = "Expires: 300\r\n",
+              .user = "u1",
+              .password = "secret1" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+  g_autoptr (GPtrArray) bindings = NULL;
+  const SpBinding *b;
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->client_port);
+
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  g_assert_cmpuint (n_listed (r), ==, 1);
+  g_assert_cmpint (listed_expires (r, C1), ==, 300);
+  bindings = sp_location_store_lookup (f->locations, "u1", f->now);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  b = g_ptr_array_index (bindings, 0);
+  g_assert_cmpstr (b->contact, ==, C1);
+  g_assert_cmpint (b->expires, ==, f->now + 300);
+  g_assert_cmpstr (b->call_id, ==, "reg-1");
+  g_assert_cmpuint (b->cseq, ==, 2);
+  g_assert_cmpstr (b->source, ==, source);
+  g_assert_cmpuint (sp_registrar_get_stats (f->registrar)->accepted, ==, 1);
+
+  /* No Expires at all: the store's default (3600). */
+  {
+    Reg again = {
+      .cseq = 3, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "secret1"
+    };
+    g_autoptr (SpSipMessage) r2 = send_register (f, &again);
+    g_assert_cmpuint (sp_sip_message_get_status (r2), ==, 200);
+    g_assert_cmpint (listed_expires (r2, C1), ==, 3600);
+  }
+  /* Above the maximum: capped. */
+  {
+    Reg big = { .cseq = 4,
+                .contacts = "Contact: <" C1 ">\r\n",
+                .extra = "Expires: 99999\r\n",
+                .user = "u1",
+                .password = "secret1" };
+    g_autoptr (SpSipMessage) r3 = send_register (f, &big);
+    g_assert_cmpuint (sp_sip_message_get_status (r3), ==, 200);
+    g_assert_cmpint (listed_expires (r3, C1), ==, 3600);
+  }
+}
+
+static void
+test_several_contacts (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 2,
+              .contacts = "Contact: <" C1 ">;expires=120\r\nContact: <" C2 ">\r\n",
+              .extra = "Expires: 600\r\n",
+              .user = "u1",
+              .password = "secret1" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+  g_autoptr (SpSipMessage) query = NULL;
+  g_autoptr (SpSipMessage) later = NULL;
+
+  /* The contact's parameter wins over the header for its contact. */
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  g_assert_cmpuint (n_listed (r), ==, 2);
+  g_assert_cmpint (listed_expires (r, C1), ==, 120);
+  g_assert_cmpint (listed_expires (r, C2), ==, 600);
+
+  /* A query (no Contact) 20 s later lists both with what remains. */
+  f->now += 20;
+  {
+    Reg q = { .cseq = 3, .user = "u1", .password = "secret1" };
+    query = send_register (f, &q);
+  }
+  g_assert_cmpuint (sp_sip_message_get_status (query), ==, 200);
+  g_assert_cmpuint (n_listed (query), ==, 2);
+  g_assert_cmpint (listed_expires (query, C1), ==, 100);
+  g_assert_cmpint (listed_expires (query, C2), ==, 580);
+
+  /* Past C1's expiry only C2 is left. */
+  f->now += 101;
+  {
+    Reg q = { .cseq = 4, .user = "u1", .password = "secret1" };
+    later = send_register (f, &q);
+  }
+  g_assert_cmpuint (sp_sip_message_get_status (later), ==, 200);
+  g_assert_cmpuint (n_listed (later), ==, 1);
+  g_assert_cmpint (listed_expires (later, C1), ==, -2);
+  g_assert_cmpint (listed_expires (later, C2), ==, 479);
+}
+
+static void
+test_interval_too_brief (Fixture *f, gconstpointer data)
+{
+  const char *forms[][2] = {
+    { "Contact: <" C1 ">\r\n", "Expires: 30\r\n" },
+    { "Contact: <" C1 ">;expires=59\r\n", "Expires: 600\r\n" },
+    /* All or nothing: one brief contact refuses both. */
+    { "Contact: <" C2 ">\r\nContact: <" C1 ">;expires=1\r\n", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (forms); i++)
+    {
+      Reg reg = { .cseq = 2 + i,
+                  .contacts = forms[i][0],
+                  .extra = forms[i][1],
+                  .user = "u1",
+                  .password = "secret1" };
+      g_autoptr (SpSipMessage) r = send_register (f, &reg);
+
+      g_assert_cmpuint (sp_sip_message_get_status (r), ==, 423);
+      g_assert_cmpstr (sp_sip_message_get_header (r, "Min-Expires"), ==, "60");
+      g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+    }
+  /* Exactly the minimum is fine. */
+  {
+    Reg reg = { .cseq = 10,
+                .contacts = "Contact: <" C1 ">\r\n",
+                .extra = "Expires: 60\r\n",
+                .user = "u1",
+                .password = "secret1" };
+    g_autoptr (SpSipMessage) r = send_register (f, &reg);
+    g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+    g_assert_cmpint (listed_expires (r, C1), ==, 60);
+  }
+}
+
+static void
+test_remove (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 2,
+              .contacts = "Contact: <" C1 ">\r\nContact: <" C2 ">\r\n",
+              .extra = "Expires: 600\r\n",
+              .user = "u1",
+              .password = "secret1" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+  g_autoptr (SpSipMessage) one = NULL;
+  g_autoptr (SpSipMessage) bad_star = NULL;
+  g_autoptr (SpSipMessage) star = NULL;
+
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 2);
+
+  /* expires=0 on one contact removes that one (not "too brief"). */
+  {
+    Reg rm = {
+      .cseq = 3, .contacts = "Contact: <" C1 ">;expires=0\r\n", .user = "u1", .password = "secret1"
+    };
+    one = send_register (f, &rm);
+  }
+  g_assert_cmpuint (sp_sip_message_get_status (one), ==, 200);
+  g_assert_cmpuint (n_listed (one), ==, 1);
+  g_assert_cmpint (listed_expires (one, C2), ==, 600);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 1);
+
+  /* "*" needs Expires: 0. */
+  {
+    Reg rm = { .cseq = 4, .contacts = "Contact: *\r\n", .user = "u1", .password = "secret1" };
+    bad_star = send_register (f, &rm);
+  }
+  g_assert_cmpuint (sp_sip_message_get_status (bad_star), ==, 400);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 1);
+  {
+    Reg rm = { .cseq = 5,
+               .contacts = "Contact: *\r\n",
+               .extra = "Expires: 0\r\n",
+               .user = "u1",
+               .password = "secret1" };
+    star = send_register (f, &rm);
+  }
+  g_assert_cmpuint (sp_sip_message_get_status (star), ==, 200);
+  g_assert_cmpuint (n_listed (star), ==, 0);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+
+  /* Expires: 0 header for a plain contact list removes as well. */
+  {
+    Reg add = {
+      .cseq = 6, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "secret1"
+    };
+    Reg rm = { .cseq = 7,
+               .contacts = "Contact: <" C1 ">\r\n",
+               .extra = "Expires: 0\r\n",
+               .user = "u1",
+               .password = "secret1" };
+    g_autoptr (SpSipMessage) r1 = send_register (f, &add);
+    g_autoptr (SpSipMessage) r2 = NULL;
+
+    g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 1);
+    r2 = send_register (f, &rm);
+    g_assert_cmpuint (sp_sip_message_get_status (r2), ==, 200);
+    g_assert_cmpuint (n_listed (r2), ==, 0);
+    g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+  }
+}
+
+/* RFC 3261 10.3 step 7: within one Call-ID the CSeq must grow. */
+static void
+test_cseq_order (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 10,
+              .contacts = "Contact: <" C1 ">\r\n",
+              .extra = "Expires: 600\r\n",
+              .user = "u1",
+              .password = "secret1" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+  g_autoptr (GPtrArray) bindings = NULL;
+
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  for (guint32 cseq = 9; cseq <= 10; cseq++)
+    {
+      Reg old = { .cseq = cseq,
+                  .contacts = "Contact: <" C1 ">\r\n",
+                  .extra = "Expires: 120\r\n",
+                  .user = "u1",
+                  .password = "secret1" };
+      g_autoptr (SpSipMessage) stale = send_register (f, &old);
+
+      g_assert_cmpuint (sp_sip_message_get_status (stale), ==, 500);
+    }
+  bindings = sp_location_store_lookup (f->locations, "u1", f->now);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpint (((SpBinding *) g_ptr_array_index (bindings, 0))->expires, ==, f->now + 600);
+  g_clear_pointer (&bindings, g_ptr_array_unref);
+  /* A higher CSeq, or another Call-ID (a rebooted phone), updates it. */
+  {
+    Reg next = { .cseq = 11,
+                 .contacts = "Contact: <" C1 ">\r\n",
+                 .extra = "Expires: 120\r\n",
+                 .user = "u1",
+                 .password = "secret1" };
+    Reg reboot = { .cseq = 1,
+                   .call_id = "reg-2",
+                   .contacts = "Contact: <" C1 ">\r\n",
+                   .extra = "Expires: 240\r\n",
+                   .user = "u1",
+                   .password = "secret1" };
+    g_autoptr (SpSipMessage) r1 = send_register (f, &next);
+    g_autoptr (SpSipMessage) r2 = NULL;
+
+    g_assert_cmpuint (sp_sip_message_get_status (r1), ==, 200);
+    g_assert_cmpint (listed_expires (r1, C1), ==, 120);
+    r2 = send_register (f, &reboot);
+    g_assert_cmpuint (sp_sip_message_get_status (r2), ==, 200);
+    g_assert_cmpint (listed_expires (r2, C1), ==, 240);
+  }
+  bindings = sp_location_store_lookup (f->locations, "u1", f->now);
+  g_assert_cmpuint (bindings->len, ==, 1);
+  g_assert_cmpstr (((SpBinding *) g_ptr_array_index (bindings, 0))->call_id, ==, "reg-2");
+}
+
+/* u1's credentials for u2's AOR. */
+static void
+test_not_own_aor (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .to_user = "u2",
+              .cseq = 2,
+              .contacts = "Contact: <sip:u2@127.0.0.183>\r\n",
+              .user = "u1",
+              .password = "secret1" };
+  g_autoptr (SpSipMessage) r = send_register (f, &reg);
+
+  g_assert_cmpuint (sp_sip_message_get_status (r), ==, 403);
+  g_assert_cmpstr (sp_sip_message_get_reason (r), ==, "Not your address of record");
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+  g_assert_cmpuint (sp_registrar_get_stats (f->registrar)->refused, ==, 1);
+}
+
+static void
+test_wrong_password_blocks (Fixture *f, gconstpointer data)
+{
+  for (guint i = 1; i <= MAX_FAILURES; i++)
+    {
+      Reg reg = {
+        .cseq = 1 + i, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "guess"
+      };
+      g_autoptr (SpSipMessage) r = send_register (f, &reg);
+
+      g_assert_cmpuint (sp_sip_message_get_status (r), ==, 403);
+      g_assert_cmpuint (sp_registrar_get_stats (f->registrar)->refused, ==, i);
+      g_assert_cmpint (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now), ==,
+                       i == MAX_FAILURES);
+    }
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, MAX_FAILURES);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+  /* Blocked for 300 s, then free again. */
+  g_assert_true (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now + 299));
+  g_assert_false (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now + 301));
+}
+
+static void
+test_stale_nonce (Fixture *f, gconstpointer data)
+{
+  Reg reg = { .cseq = 2, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "secret1" };
+  g_autoptr (SpSipMessage) ok = send_register (f, &reg);
+  g_autoptr (SpSipMessage) stale = NULL;
+  g_autoptr (SpDigestChallenge) ch = NULL;
+
+  g_assert_cmpuint (sp_sip_message_get_status (ok), ==, 200);
+  f->now += SP_AUTHENTICATOR_NONCE_LIFETIME + 1;
+  reg.cseq = 3;
+  stale = send_register (f, &reg);
+  g_assert_cmpuint (sp_sip_message_get_status (stale), ==, 401);
+  ch = sp_digest_challenge_parse (sp_sip_message_get_header (stale, "WWW-Authenticate"), -1, NULL);
+  g_assert_nonnull (ch);
+  g_assert_true (ch->stale);
+  g_assert_cmpstr (ch->nonce, !=, f->challenge->nonce);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 0);
+  /* The client retries on the new nonce. */
+  g_clear_pointer (&f->challenge, sp_digest_challenge_free);
+  f->challenge = g_steal_pointer (&ch);
+  f->nc = 1;
+  reg.cseq = 4;
+  {
+    g_autoptr (SpSipMessage) again = send_register (f, &reg);
+    g_assert_cmpuint (sp_sip_message_get_status (again), ==, 200);
+  }
+}
+
+/* Through SpServer: once the guard blocked the address, even a REGISTER
+ * with the right password goes unanswered. */
+static void
+test_server_blocks (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipStack) stack = NULL;
+  g_autoptr (SpServer) server = NULL;
+  Fixture f = { 0 };
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  SpServerStats stats;
+  SpSipTimerSettings t;
+
+  sp_sip_timer_settings_init (&t);
+  t.t1 = 50;
+  stack = sp_sip_stack_new (NULL, &t);
+  g_assert_true (
+      sp_sip_stack_listen (stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f.bound, &error));
+  server = sp_server_new (NULL, NULL, REALM);
+  g_assert_true (sp_user_db_add (sp_server_get_users (server), "u1", "1", "secret1", &error));
+  sp_server_set_auth_guard (server, MAX_FAILURES, 60, 300);
+  sp_server_set_relay_ports (server, 47000, 47999);
+  g_assert_true (sp_server_start (server, stack, "127.0.0.1", TRUE, &error));
+  g_assert_no_error (error);
+  f.client =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_true (g_socket_bind (f.client, any, FALSE, &error));
+  g_socket_set_blocking (f.client, FALSE);
+  local = g_socket_get_local_address (f.client, &error);
+  f.client_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  f.nc = 1;
+
+  for (guint i = 1; i <= MAX_FAILURES; i++)
+    {
+      Reg reg = {
+        .cseq = 1 + i, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "guess"
+      };
+      g_autoptr (SpSipMessage) r = send_register (&f, &reg);
+      g_assert_cmpuint (sp_sip_message_get_status (r), ==, 403);
+    }
+  {
+    g_autofree char *ruri = request_uri (&f);
+    g_autoptr (SpDigestCredentials) creds = sp_digest_credentials_new_for_challenge (
+        f.challenge, "u1", "secret1", NULL, "REGISTER", ruri, NULL, 0, f.nc++, NULL, &error);
+    g_autofree char *value = sp_digest_credentials_to_string (creds);
+    g_autofree char *text = g_strdup_printf (
+        "REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKblocked\r\n"
+        "Max-Forwards: 70\r\nFrom: <sip:u1@127.0.0.1>;tag=b\r\nTo: <sip:u1@127.0.0.1>\r\n"
+        "Call-ID: reg-1\r\nCSeq: 20 REGISTER\r\nContact: <" C1 ">\r\n"
+        "Authorization: %s\r\nContent-Length: 0\r\n\r\n",
+        ruri, f.client_port, value);
+    g_autoptr (GSocketAddress) dest = g_inet_socket_address_new (lo, f.bound.port);
+    g_autoptr (SpSipMessage) none = NULL;
+
+    g_assert_cmpint (g_socket_send_to (f.client, dest, text, strlen (text), NULL, &error), ==,
+                     (gssize) strlen (text));
+    none = client_recv (&f, 500);
+    g_assert_null (none);
+  }
+  sp_server_get_stats (server, &stats);
+  g_assert_cmpuint (stats.auth_failed, ==, MAX_FAILURES);
+  g_assert_cmpuint (stats.ignored, ==, 1);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (sp_server_get_locations (server)), ==, 0);
+  sp_server_stop (server);
+  g_clear_pointer (&f.challenge, sp_digest_challenge_free);
+  g_object_unref (f.client);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/registrar/challenge-first", test_challenge_first);
+  ADD ("/registrar/register-ok", test_register_ok);
+  ADD ("/registrar/several-contacts", test_several_contacts);
+  ADD ("/registrar/interval-too-brief", test_interval_too_brief);
+  ADD ("/registrar/remove", test_remove);
+  ADD ("/registrar/cseq-order", test_cseq_order);
+  ADD ("/registrar/not-own-aor", test_not_own_aor);
+  ADD ("/registrar/wrong-password-blocks", test_wrong_password_blocks);
+  ADD ("/registrar/stale-nonce", test_stale_nonce);
+#undef ADD
+  g_test_add_func ("/registrar/server-blocks", test_server_blocks);
+  return g_test_run ();
+}
