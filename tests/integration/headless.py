@@ -1352,7 +1352,8 @@ def test_kamailio_call():
             assert inc[0]["from"] == "sip:u1@" + KAM_ADDR, inc
             end_a = a.wait("ended")
             end_b = b.wait("ended")
-            assert end_a["reason"] == "User hangup" and end_b["reason"] == "Remote hangup"
+            assert end_a["reason"] == "User hangup" and end_b["reason"] == "Remote hangup", (
+                end_a, end_b)
             assert a.exit_code() == 0
             b.send("quit")
             assert b.exit_code() == 0
@@ -1361,7 +1362,8 @@ def test_kamailio_call():
             print("# via Kamailio: A heard %d blocks of %d Hz, B %d of %d Hz"
                   % (a1000, TONE_B, b440, TONE_A), flush=True)
             # A's ringback (425 Hz) may pass for 440 Hz in a block or two.
-            assert a1000 >= 100 and a440 <= 3 and b440 >= 100 and b1000 == 0
+            assert a1000 >= 100 and a440 <= 3 and b440 >= 100 and b1000 == 0, (
+                a440, a1000, b440, b1000, est, end_a, end_b)
         except BaseException:
             sys.stderr.write(b.log())
             if a is not None:
