@@ -296,6 +296,26 @@ uas_dialog_id (SpSipMessage *request, const char *to_tag)
                           from_tag ? from_tag : "");
 }
 
+/* RFC 3261 12.1.1: a response that establishes a dialog carries the
+ * request's Record-Route values unchanged and in order, so the caller's
+ * route set runs through the same proxies as ours. */
+static void
+copy_record_route (SpSipMessage *response, const SpSipMessage *request)
+{
+  guint n = sp_sip_message_get_n_headers (request);
+
+  if (sp_sip_message_get_header (response, "Record-Route") != NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name, *value;
+
+      sp_sip_message_get_nth_header (request, i, &name, &value);
+      if (g_ascii_strcasecmp (name, "Record-Route") == 0)
+        sp_sip_message_add_header (response, "Record-Route", value, NULL);
+    }
+}
+
 gboolean
 sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage *response,
                       GError **error)
@@ -314,6 +334,7 @@ sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage
     sp_sip_message_add_header (response, "Server", self->user_agent, NULL);
   if (method == SP_SIP_METHOD_INVITE && status > 100 && status < 300 && to_tag)
     {
+      copy_record_route (response, request);
       if (sp_sip_message_get_contacts (response)->len == 0)
         {
           g_autofree char *contact =

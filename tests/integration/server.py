@@ -304,7 +304,9 @@ def check_tones(path_a, path_b, label):
     b440, b1000, b_total = dominant_blocks(path_b, TONE_A, TONE_B)
     print("# %s: u1 heard %d/%d blocks of %d Hz, u2 %d/%d of %d Hz"
           % (label, a1000, a_total, TONE_B, b440, b_total, TONE_A), flush=True)
-    assert a1000 >= 50 and a440 == 0, (a440, a1000, a_total)
+    # u1's recording starts with its own ringback (425 Hz, within a 20 ms
+    # block's resolution of 440 Hz): a block or two may pass for 440 Hz.
+    assert a1000 >= 50 and a440 <= 3, (a440, a1000, a_total)
     assert b440 >= 50 and b1000 == 0, (b440, b1000, b_total)
 
 
