@@ -460,8 +460,8 @@ test_unknown_scheme (Fixture *f, gconstpointer data)
     "Basic dTE6c2VjcmV0MQ==",
     "Digest",
     "Digest username=\"u1\", realm=\"lan\"",
-    "Digest username=\"u1\", realm=\"lan\", nonce=\"00\", uri=\"sip:x\", response=\"zz\", "
-    "algorithm=SHA-512-256",
+    ("Digest username=\"u1\", realm=\"lan\", nonce=\"00\", uri=\"sip:x\", response=\"zz\", "
+     "algorithm=SHA-512-256"),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (values); i++)
