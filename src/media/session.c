@@ -188,6 +188,7 @@ typedef struct
   OwnerLink *link;
   SpMediaStats stats;
   char digit;
+  SpDtmfOrigin origin; /* with digit */
   SpAudioDirection direction;
   GError *error;
 } Report;
@@ -211,7 +212,7 @@ deliver_report (gpointer data)
   if (g_atomic_int_get (&link->closed))
     return G_SOURCE_REMOVE;
   if (report->digit && link->callbacks.dtmf)
-    link->callbacks.dtmf (link->session, report->digit, link->user_data);
+    link->callbacks.dtmf (link->session, report->digit, report->origin, link->user_data);
   else if (report->error && link->callbacks.device_error)
     link->callbacks.device_error (link->session, report->direction, report->error, link->user_data);
   else if (!report->digit && !report->error && link->callbacks.stats)
@@ -369,6 +370,7 @@ report_digit (SpMediaSession *s, char digit, SpDtmfOrigin origin)
     return;
   report = g_new0 (Report, 1);
   report->digit = digit;
+  report->origin = origin;
   post_report (s, report);
 }
 

@@ -4,6 +4,7 @@
 
 #include "audio/device.h"
 #include "media/codec.h"
+#include "media/dtmf-detect.h"
 
 G_BEGIN_DECLS
 
@@ -80,7 +81,10 @@ typedef struct
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,
                                   gpointer user_data);
-typedef void (*SpMediaDtmfFunc) (SpMediaSession *session, char digit, gpointer user_data);
+/* @origin: how the digit came (an RFC 4733 event or a tone in the audio);
+ * a key press that came both ways is reported once, the first way. */
+typedef void (*SpMediaDtmfFunc) (SpMediaSession *session, char digit, SpDtmfOrigin origin,
+                                 gpointer user_data);
 /* A device failed (SP_AUDIO_ERROR_GONE...): the call goes on with a null
  * device in its place. */
 typedef void (*SpMediaDeviceErrorFunc) (SpMediaSession *session, SpAudioDirection direction,

@@ -493,10 +493,12 @@ on_media_stats (SpMediaSession *session, const SpMediaStats *stats, gpointer use
 }
 
 static void
-on_media_dtmf (SpMediaSession *session, char digit, gpointer user_data)
+on_media_dtmf (SpMediaSession *session, char digit, SpDtmfOrigin origin, gpointer user_data)
 {
   SpCall *self = user_data;
-  g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, "rfc4733");
+  const char *method = origin == SP_DTMF_FROM_AUDIO ? "inband" : "rfc4733";
+
+  g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, method);
 }
 
 static void

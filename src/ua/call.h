@@ -75,7 +75,8 @@ gboolean sp_call_send_dtmf (SpCall *self, const char *digits, GError **error);
 gboolean sp_call_transfer (SpCall *self, const char *target, GError **error);
 
 /* Signals:
- *   "dtmf-received" (char digit, const char *method)  method: "rfc4733" or "info"
+ *   "dtmf-received" (char digit, const char *method)  method: "rfc4733", "inband"
+ *                                                       (a tone in the audio) or "info"
  *   "ended" ()  once, when the state becomes ENDED
  *   "stats-changed" ()  new media statistics (about every second) */
 

@@ -402,7 +402,7 @@ def test_inband_dtmf():
                 p.a.wait("established")
                 if heard:
                     ev = p.a.wait("dtmf")
-                    assert ev["digit"] == "5", ev
+                    assert ev["digit"] == "5" and ev["method"] == "inband", ev
                 else:
                     time.sleep(2.5)
                     assert not any(e.get("event") == "dtmf" for e in p.a.seen), p.a.seen

@@ -522,10 +522,12 @@ test_rtcp_address (Fixture *f, gconstpointer data)
   peer_clear (&peer);
 }
 
+/* Keeps each digit with its origin: "5e" for an event, "5a" for audio. */
 static void
-on_dtmf (SpMediaSession *session, char digit, gpointer user_data)
+on_dtmf (SpMediaSession *session, char digit, SpDtmfOrigin origin, gpointer user_data)
 {
   g_string_append_c (user_data, digit);
+  g_string_append_c (user_data, origin == SP_DTMF_FROM_EVENT ? 'e' : 'a');
 }
 
 static void
@@ -616,13 +618,14 @@ check_keys_both (Fixture *f, gboolean detect, const char *expect)
   peer_clear (&peer);
 }
 
-/* Each key once although it came both ways; with detection off the
+/* Each key once although it came both ways, from the events (which come
+ * before the tone is played a jitter buffer later); with detection off the
  * events alone give the same. */
 static void
 test_dtmf_both_ways (Fixture *f, gconstpointer data)
 {
-  check_keys_both (f, TRUE, "0123456789*#");
-  check_keys_both (f, FALSE, "0123456789*#");
+  check_keys_both (f, TRUE, "0e1e2e3e4e5e6e7e8e9e*e#e");
+  check_keys_both (f, FALSE, "0e1e2e3e4e5e6e7e8e9e*e#e");
 }
 
 int
