@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #include "ua/hostport.h"
 
 struct _SpAccount
@@ -97,7 +99,7 @@ sp_account_transport_from_string (const char *text, SpAccountTransport *transpor
   else
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Bad transport \"%s\": expected udp or tcp", text ? text : "");
+                   _ ("Bad transport \"%s\": expected udp or tcp"), text ? text : "");
       return FALSE;
     }
   return TRUE;
@@ -499,7 +501,9 @@ check_address (const char *what, const char *text, GError **error)
 
   if (!sp_host_port_parse (text, &host, &port, &local))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: %s", what, local->message);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   /* TRANSLATORS: a field name, then what is wrong with it */
+                   _ ("%s: %s"), what, local->message);
       return FALSE;
     }
   return TRUE;
@@ -514,21 +518,21 @@ sp_account_check_fields (const char *server, const char *transport, const char *
   if (server == NULL || *server == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Server: enter the server's address (host or host:port)");
+                           _ ("Server: enter the server's address (host or host:port)"));
       return FALSE;
     }
-  if (!check_address ("Server", server, error))
+  if (!check_address (_ ("Server"), server, error))
     return FALSE;
   if (transport != NULL && !sp_account_transport_from_string (transport, &t, error))
     return FALSE;
   if (outbound_proxy != NULL && *outbound_proxy != '\0' &&
-      !check_address ("Outbound proxy", outbound_proxy, error))
+      !check_address (_ ("Outbound proxy"), outbound_proxy, error))
     return FALSE;
   if (register_interval < SP_ACCOUNT_MIN_INTERVAL || register_interval > SP_ACCOUNT_MAX_INTERVAL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Registration interval: %u s is out of range (%u to %u s)", register_interval,
-                   SP_ACCOUNT_MIN_INTERVAL, SP_ACCOUNT_MAX_INTERVAL);
+                   _ ("Registration interval: %u s is out of range (%u to %u s)"),
+                   register_interval, SP_ACCOUNT_MIN_INTERVAL, SP_ACCOUNT_MAX_INTERVAL);
       return FALSE;
     }
   return TRUE;

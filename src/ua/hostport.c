@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 /* Longest host name DNS allows (RFC 1035), plus room for an IPv6 scope. */
 #define MAX_HOST_LENGTH 255
 
@@ -21,7 +23,7 @@ parse_port (const char *text, guint16 *port, GError **error)
       !g_ascii_string_to_unsigned (text, 10, 1, 65535, &value, NULL))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Bad port \"%s\": expected a number from 1 to 65535", text);
+                   _ ("Bad port \"%s\": expected a number from 1 to 65535"), text);
       return FALSE;
     }
   *port = (guint16) value;
@@ -50,12 +52,13 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
 
   if (text == NULL || *text == '\0')
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "No host given");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _ ("No host given"));
       return FALSE;
     }
   if (strlen (text) > MAX_HOST_LENGTH + 8)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Host name too long");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _ ("Host name too long"));
       return FALSE;
     }
 
@@ -65,14 +68,14 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
       if (close == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Bad address \"%s\": missing ']'", text);
+                       _ ("Bad address \"%s\": missing ']'"), text);
           return FALSE;
         }
       h = g_strndup (text + 1, close - text - 1);
       if (!g_hostname_is_ip_address (h) || strchr (h, ':') == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Bad address \"%s\": not an IPv6 address inside [ ]", text);
+                       _ ("Bad address \"%s\": not an IPv6 address inside [ ]"), text);
           return FALSE;
         }
       if (close[1] == ':')
@@ -83,7 +86,7 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
       else if (close[1] != '\0')
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Bad address \"%s\": unexpected text after ']'", text);
+                       _ ("Bad address \"%s\": unexpected text after ']'"), text);
           return FALSE;
         }
     }
@@ -95,9 +98,9 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
           /* Several colons: only a bare IPv6 address, which takes no port. */
           if (!g_hostname_is_ip_address (text))
             {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Bad address \"%s\": write an IPv6 address with a port as [ADDR]:PORT",
-                           text);
+              g_set_error (
+                  error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  _ ("Bad address \"%s\": write an IPv6 address with a port as [ADDR]:PORT"), text);
               return FALSE;
             }
           h = g_strdup (text);
@@ -110,14 +113,14 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
           if (*h == '\0')
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Bad address \"%s\": no host before the port", text);
+                           _ ("Bad address \"%s\": no host before the port"), text);
               return FALSE;
             }
           if (!host_name_is_valid (h))
             {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Bad host \"%s\": only letters, digits, '-', '_' and '.' are allowed",
-                           h);
+              g_set_error (
+                  error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  _ ("Bad host \"%s\": only letters, digits, '-', '_' and '.' are allowed"), h);
               return FALSE;
             }
         }

@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #include "sip/transport.h"
 #include "ua/hostport.h"
 
@@ -100,7 +102,7 @@ route_to_account (SpTarget *target, SpAccount *account, GError **error)
   g_autoptr (GError) local = NULL;
 
   if (!sp_host_port_parse (hop, &target->next_hop_host, &target->next_hop_port, &local))
-    return fail (error, "Account \"%s\": %s",
+    return fail (error, _ ("Account \"%s\": %s"),
                  sp_account_get_name (account) ? sp_account_get_name (account)
                                                : sp_account_get_id (account),
                  local->message);
@@ -116,7 +118,7 @@ parse_uri (const char *text, GError **error)
   SpSipUri *uri = sp_sip_uri_parse (text, -1, &local);
 
   if (uri == NULL)
-    fail (error, "\"%s\" is not a valid address: %s", text, local->message);
+    fail (error, _ ("\"%s\" is not a valid address: %s"), text, local->message);
   return uri;
 }
 
@@ -143,7 +145,7 @@ target_from_uri_text (const char *text, SpAccount *account, GError **error)
 
           if (account == NULL || !sp_account_get_server_host_port (account, &host, &port))
             {
-              fail (error, "Calling %s needs an account with a server", text);
+              fail (error, _ ("Calling %s needs an account with a server"), text);
               return NULL;
             }
           user =
@@ -165,14 +167,15 @@ target_from_uri_text (const char *text, SpAccount *account, GError **error)
         break;
       case SP_URI_SCHEME_OTHER:
       default:
-        fail (error, "Cannot call \"%s\": only sip:, sips: and tel: addresses are supported", text);
+        fail (error, _ ("Cannot call \"%s\": only sip:, sips: and tel: addresses are supported"),
+              text);
         return NULL;
     }
 
   if (sp_sip_uri_get_host (target->request_uri) == NULL ||
       *sp_sip_uri_get_host (target->request_uri) == '\0')
     {
-      fail (error, "\"%s\" has no host", text);
+      fail (error, _ ("\"%s\" has no host"), text);
       return NULL;
     }
   target->kind = SP_TARGET_URI;
@@ -217,7 +220,7 @@ target_via_account (const char *user, SpAccount *account, GError **error)
 
   if (!sp_account_get_server_host_port (account, &host, &port))
     {
-      fail (error, "Account \"%s\" has no valid server to route \"%s\" through",
+      fail (error, _ ("Account \"%s\" has no valid server to route \"%s\" through"),
             sp_account_get_name (account) ? sp_account_get_name (account)
                                           : sp_account_get_id (account),
             user);
@@ -276,13 +279,13 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
 
   if (text == NULL || strlen (text) > MAX_TARGET_LENGTH)
     {
-      fail (error, "The address is too long");
+      fail (error, _ ("The address is too long"));
       return NULL;
     }
   trimmed = g_strstrip (g_strdup (text));
   if (*trimmed == '\0')
     {
-      fail (error, "Enter a number, a SIP address or an IP address to call");
+      fail (error, _ ("Enter a number, a SIP address or an IP address to call"));
       return NULL;
     }
 
@@ -290,7 +293,7 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
     return target_from_uri_text (trimmed, account, error);
   if (has_other_scheme (trimmed) && !looks_like_address (trimmed))
     {
-      fail (error, "Cannot call \"%s\": only sip:, sips: and tel: addresses are supported",
+      fail (error, _ ("Cannot call \"%s\": only sip:, sips: and tel: addresses are supported"),
             trimmed);
       return NULL;
     }
@@ -320,8 +323,8 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
       if (account == NULL)
         {
           fail (error,
-                "Calling the number %s needs an account; to call a computer directly, "
-                "type its address (e.g. 192.168.1.183)",
+                _ ("Calling the number %s needs an account; to call a computer directly, "
+                   "type its address (e.g. 192.168.1.183)"),
                 trimmed);
           return NULL;
         }
@@ -332,7 +335,8 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
     {
       if (strchr (trimmed, ' ') != NULL)
         {
-          fail (error, "\"%s\" contains spaces: type a number, a user name or an address", trimmed);
+          fail (error, _ ("\"%s\" contains spaces: type a number, a user name or an address"),
+                trimmed);
           return NULL;
         }
       return target_via_account (trimmed, account, error);
@@ -346,7 +350,7 @@ sp_target_parse (const char *text, SpAccount *account, GError **error)
 
     if (!sp_host_port_parse (trimmed, &host, &port, &local))
       {
-        fail (error, "\"%s\" is neither a number, a SIP address nor a host name", trimmed);
+        fail (error, _ ("\"%s\" is neither a number, a SIP address nor a host name"), trimmed);
         return NULL;
       }
     return target_direct (host, port, error);
