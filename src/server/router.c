@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #define ROUTES_FILE "routes.conf"
 /* Longest text a target or parameter value expands to. */
 #define MAX_EXPANDED 8192
@@ -186,7 +188,7 @@ sp_router_translate_basic_regex (const char *bre, GError **error)
           if (p[1] == '\0')
             {
               g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_REGEX,
-                           "Trailing backslash in \"%s\"", bre);
+                           _ ("Trailing backslash in \"%s\""), bre);
               return NULL;
             }
           at_start = translate_escape (p[1], out);
@@ -199,7 +201,7 @@ sp_router_translate_basic_regex (const char *bre, GError **error)
           if (p == NULL)
             {
               g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_REGEX,
-                           "Unterminated [ in \"%s\"", bre);
+                           _ ("Unterminated [ in \"%s\""), bre);
               return NULL;
             }
           at_start = FALSE;
@@ -265,7 +267,7 @@ static void G_GNUC_PRINTF (3, 4)
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  g_ptr_array_add (warnings, lineno > 0 ? g_strdup_printf ("line %u: %s", lineno, text)
+  g_ptr_array_add (warnings, lineno > 0 ? g_strdup_printf (_ ("line %u: %s"), lineno, text)
                                         : g_steal_pointer (&text));
 }
 
@@ -280,14 +282,14 @@ classify_target (Rule *rule, GPtrArray *warnings, GError **error)
       g_strndup (rule->value, semi != NULL ? (gsize) (semi - rule->value) : strlen (rule->value)));
   for (guint i = 1; parts[i] != NULL; i++)
     if (g_strstrip (parts[i])[0] == '$')
-      add_warning (warnings, rule->lineno, "global variable \"%s\" not supported, ignored",
+      add_warning (warnings, rule->lineno, _ ("global variable \"%s\" not supported, ignored"),
                    parts[i]);
 
   for (gsize i = 0; i < G_N_ELEMENTS (unsupported_words); i++)
     if (starts_word (target, unsupported_words[i]))
       {
         g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_UNSUPPORTED,
-                     "\"%s\" rules are not supported", unsupported_words[i]);
+                     _ ("\"%s\" rules are not supported"), unsupported_words[i]);
         return FALSE;
       }
   if (target[0] == '\0' || starts_word (target, "noop"))
@@ -303,7 +305,8 @@ classify_target (Rule *rule, GPtrArray *warnings, GError **error)
     {
       rule->action = ACTION_OTHER;
       add_warning (warnings, rule->lineno,
-                   "target \"%s\" is not a SIP server or user: calls it matches get 404", target);
+                   _ ("target \"%s\" is not a SIP server or user: calls it matches get 404"),
+                   target);
     }
   return TRUE;
 }
@@ -318,13 +321,13 @@ parse_key (Rule *rule, char **regex_text, GError **error)
   if (key[0] == '}' || g_str_has_suffix (rule->value, "{"))
     {
       g_set_error_literal (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_UNSUPPORTED,
-                           "{ } blocks are not supported");
+                           _ ("{ } blocks are not supported"));
       return FALSE;
     }
   if (g_str_has_prefix (key, "$("))
     {
       g_set_error_literal (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_UNSUPPORTED,
-                           "$(function) matches are not supported");
+                           _ ("$(function) matches are not supported"));
       return FALSE;
     }
   if (g_str_has_prefix (key, "${"))
@@ -336,7 +339,7 @@ parse_key (Rule *rule, char **regex_text, GError **error)
       if (close == NULL || close - key < 3)
         {
           g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_PARSE,
-                       "invalid parameter match \"%s\"", key);
+                       _ ("invalid parameter match \"%s\""), key);
           return FALSE;
         }
       name = g_strndup (key + 2, close - key - 2);
@@ -351,7 +354,7 @@ parse_key (Rule *rule, char **regex_text, GError **error)
       if (rule->param[0] == '\0' || regex[0] == '\0')
         {
           g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_PARSE,
-                       "missing parameter name or regular expression in \"%s\"", key);
+                       _ ("missing parameter name or regular expression in \"%s\""), key);
           return FALSE;
         }
     }
@@ -383,7 +386,7 @@ rule_new (const char *key, const char *value, guint lineno, gboolean extended, g
   if (key[0] == '\0')
     {
       g_set_error_literal (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_PARSE,
-                           "a rule needs a regular expression before '='");
+                           _ ("a rule needs a regular expression before '='"));
       return NULL;
     }
   if (!parse_key (rule, &regex, error) || !classify_target (rule, warnings, error))
@@ -394,7 +397,7 @@ rule_new (const char *key, const char *value, guint lineno, gboolean extended, g
   if (rule->regex == NULL)
     {
       g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_REGEX,
-                   "invalid regular expression \"%s\": %s", regex, local->message);
+                   _ ("invalid regular expression \"%s\": %s"), regex, local->message);
       return NULL;
     }
   return g_steal_pointer (&rule);
@@ -495,7 +498,7 @@ sp_router_insert_rule (SpRouter *router, int position, const char *line, GError 
   g_return_val_if_fail (SP_IS_ROUTER (router), FALSE);
   if (router->rules->len >= SP_ROUTER_MAX_RULES)
     {
-      g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_TOO_MANY, "more than %d rules",
+      g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_TOO_MANY, _ ("more than %d rules"),
                    SP_ROUTER_MAX_RULES);
       return FALSE;
     }
@@ -504,7 +507,7 @@ sp_router_insert_rule (SpRouter *router, int position, const char *line, GError 
       strpbrk (line, "\r\n") != NULL)
     {
       g_set_error_literal (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_PARSE,
-                           "a rule is one line of the form REGEX=TARGET");
+                           _ ("a rule is one line of the form REGEX=TARGET"));
       return FALSE;
     }
   key = g_strstrip (g_strndup (line, eq - line));
@@ -524,8 +527,8 @@ check_index (SpRouter *router, guint index, GError **error)
 {
   if (index < router->rules->len)
     return TRUE;
-  g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_INDEX, "no rule %u (there are %u)", index,
-               router->rules->len);
+  g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_INDEX, _ ("no rule %u (there are %u)"),
+               index, router->rules->len);
   return FALSE;
 }
 
@@ -608,7 +611,7 @@ import_priorities (ImportState *state, const SpYateConfLine *line)
   else if (g_ascii_strcasecmp (line->key, "insensitive") == 0)
     state->insensitive = parse_bool (line->value);
   else
-    add_warning (state->warnings, line->lineno, "[priorities] key \"%s\" ignored", line->key);
+    add_warning (state->warnings, line->lineno, _ ("[priorities] key \"%s\" ignored"), line->key);
 }
 
 static void
@@ -624,16 +627,16 @@ import_line (const SpYateConfLine *line, gpointer user_data)
       if (!in_default && g_ascii_strcasecmp (line->section, "priorities") != 0 &&
           g_hash_table_add (state->warned_sections, g_strdup (line->section)))
         add_warning (state->warnings, line->lineno,
-                     "section [%s] ignored (only [default] routes calls)", line->section);
+                     _ ("section [%s] ignored (only [default] routes calls)"), line->section);
       return;
     }
   if (line->kind == SP_YATE_CONF_GARBAGE)
     {
       if (in_default)
         g_set_error (&state->error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_PARSE,
-                     "line %u: not a REGEX=TARGET rule: %s", line->lineno, line->text);
+                     _ ("line %u: not a REGEX=TARGET rule: %s"), line->lineno, line->text);
       else
-        add_warning (state->warnings, line->lineno, "not a key=value line, ignored");
+        add_warning (state->warnings, line->lineno, _ ("not a key=value line, ignored"));
       return;
     }
   if (in_default)
@@ -648,7 +651,8 @@ import_line (const SpYateConfLine *line, gpointer user_data)
   else if (g_ascii_strcasecmp (line->section, "priorities") == 0)
     import_priorities (state, line);
   else if (line->section[0] == '\0')
-    add_warning (state->warnings, line->lineno, "\"%s\" outside any section ignored", line->key);
+    add_warning (state->warnings, line->lineno, _ ("\"%s\" outside any section ignored"),
+                 line->key);
 }
 
 gboolean
@@ -671,7 +675,7 @@ sp_router_import (SpRouter *router, const char *text, gssize len, GPtrArray **wa
     }
   if (raw->len > SP_ROUTER_MAX_RULES)
     {
-      g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_TOO_MANY, "more than %d rules",
+      g_set_error (error, SP_ROUTER_ERROR, SP_ROUTER_ERROR_TOO_MANY, _ ("more than %d rules"),
                    SP_ROUTER_MAX_RULES);
       return FALSE;
     }
@@ -683,7 +687,7 @@ sp_router_import (SpRouter *router, const char *text, gssize len, GPtrArray **wa
 
       if (rule == NULL)
         {
-          g_prefix_error (error, "line %u: ", r->lineno);
+          g_prefix_error (error, _ ("line %u: "), r->lineno);
           return FALSE;
         }
       g_ptr_array_add (rules, rule);
@@ -727,7 +731,7 @@ sp_router_save (SpRouter *router, const char *config_dir, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create %s: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot create %s: %s"),
                    config_dir, g_strerror (saved));
       return FALSE;
     }

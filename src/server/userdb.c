@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #define USERS_FILE     "users.conf"
 #define GROUP_META     "softphone-users"
 #define GROUP_PREFIX   "user:"
@@ -133,7 +135,7 @@ valid_name (const char *name, GError **error)
   if (len == 0 || len > SP_USER_NAME_MAX)
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_INVALID_NAME,
-                   "A user name must have 1 to %d characters", SP_USER_NAME_MAX);
+                   _ ("A user name must have 1 to %d characters"), SP_USER_NAME_MAX);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
@@ -143,7 +145,7 @@ valid_name (const char *name, GError **error)
       if (!g_ascii_isalnum (c) && strchr ("-_.!~*'()&=+$,;?/", c) == NULL)
         {
           g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_INVALID_NAME,
-                       "User name \"%s\" has a character not allowed in a SIP user name",
+                       _ ("User name \"%s\" has a character not allowed in a SIP user name"),
                        g_utf8_validate (name, -1, NULL) ? name : "?");
           return FALSE;
         }
@@ -159,7 +161,7 @@ valid_number (const char *number, GError **error)
   if (len == 0 || len > SP_USER_NUMBER_MAX || strspn (number, "0123456789*#+") != len)
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_INVALID_NUMBER,
-                   "A number must have 1 to %d digits (0-9, *, # or +)", SP_USER_NUMBER_MAX);
+                   _ ("A number must have 1 to %d digits (0-9, *, # or +)"), SP_USER_NUMBER_MAX);
       return FALSE;
     }
   return TRUE;
@@ -173,7 +175,7 @@ valid_password (const char *password, GError **error)
   if (len == 0 || len > SP_USER_PASSWORD_MAX || !g_utf8_validate (password, len, NULL))
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_INVALID_PASSWORD,
-                   "A password must be UTF-8 text of 1 to %d bytes", SP_USER_PASSWORD_MAX);
+                   _ ("A password must be UTF-8 text of 1 to %d bytes"), SP_USER_PASSWORD_MAX);
       return FALSE;
     }
   return TRUE;
@@ -280,7 +282,7 @@ check_number_free (SpUserDb *db, const char *number, const char *owner, GError *
       (named != NULL && g_strcmp0 (named->name, owner) != 0))
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_NUMBER_TAKEN,
-                   "Number %s already belongs to user %s", number,
+                   _ ("Number %s already belongs to user %s"), number,
                    holder != NULL ? holder->name : named->name);
       return FALSE;
     }
@@ -296,7 +298,7 @@ check_new_name (SpUserDb *db, const char *name, GError **error)
     return FALSE;
   if (g_hash_table_contains (db->by_name, name))
     {
-      g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_EXISTS, "User %s already exists",
+      g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_EXISTS, _ ("User %s already exists"),
                    name);
       return FALSE;
     }
@@ -304,7 +306,7 @@ check_new_name (SpUserDb *db, const char *name, GError **error)
   if (holder != NULL)
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_NUMBER_TAKEN,
-                   "%s is already the number of user %s", name, holder->name);
+                   _ ("%s is already the number of user %s"), name, holder->name);
       return FALSE;
     }
   return TRUE;
@@ -336,7 +338,7 @@ lookup_or_error (SpUserDb *db, const char *name, GError **error)
   SpUser *user = name != NULL ? g_hash_table_lookup (db->by_name, name) : NULL;
 
   if (user == NULL)
-    g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_NOT_FOUND, "No user named %s",
+    g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_NOT_FOUND, _ ("No user named %s"),
                  name != NULL && g_utf8_validate (name, -1, NULL) ? name : "?");
   return user;
 }
@@ -471,7 +473,7 @@ sp_user_db_save (SpUserDb *db, const char *config_dir, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create %s: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot create %s: %s"),
                    config_dir, g_strerror (saved));
       return FALSE;
     }
@@ -508,7 +510,7 @@ load_user (GKeyFile *kf, const char *group, GError **error)
   if (realm == NULL || !valid_ha1 (md5, 32) || !valid_ha1 (sha, 64))
     {
       g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_PARSE,
-                   "User %s has no realm or no valid HA1 values", name);
+                   _ ("User %s has no realm or no valid HA1 values"), name);
       return NULL;
     }
   return user_new (name, number, realm, g_steal_pointer (&md5), g_steal_pointer (&sha));
@@ -558,7 +560,7 @@ sp_user_db_load (SpUserDb *db, const char *config_dir, GError **error)
       if (user->number != NULL && g_hash_table_contains (by_number, user->number))
         {
           g_set_error (error, SP_USER_DB_ERROR, SP_USER_DB_ERROR_PARSE,
-                       "%s: number %s is given to two users", path, user->number);
+                       _ ("%s: number %s is given to two users"), path, user->number);
           sp_user_unref (user);
           return FALSE;
         }
@@ -610,7 +612,7 @@ static void G_GNUC_PRINTF (3, 4) warn (ImportState *state, guint lineno, const c
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  g_ptr_array_add (state->warnings, g_strdup_printf ("line %u: %s", lineno, text));
+  g_ptr_array_add (state->warnings, g_strdup_printf (_ ("line %u: %s"), lineno, text));
 }
 
 static void
@@ -619,7 +621,7 @@ import_section (ImportState *state, const SpYateConfLine *line)
   state->current = NULL;
   if (g_ascii_strcasecmp (line->section, "general") == 0)
     {
-      warn (state, line->lineno, "section [general] ignored (Yate module settings)");
+      warn (state, line->lineno, _ ("section [general] ignored (Yate module settings)"));
       return;
     }
   state->current = g_new0 (ImportEntry, 1);
@@ -639,16 +641,16 @@ import_line (const SpYateConfLine *line, gpointer user_data)
         import_section (state, line);
         break;
       case SP_YATE_CONF_GARBAGE:
-        warn (state, line->lineno, "not a [section] or key=value line, ignored");
+        warn (state, line->lineno, _ ("not a [section] or key=value line, ignored"));
         break;
       case SP_YATE_CONF_KEY_VALUE:
         if (state->current == NULL)
           {
             if (line->section[0] == '\0')
-              warn (state, line->lineno, "key \"%s\" outside any [user] section ignored",
+              warn (state, line->lineno, _ ("key \"%s\" outside any [user] section ignored"),
                     line->key);
             else
-              warn (state, line->lineno, "key \"%s\" of section [%s] ignored", line->key,
+              warn (state, line->lineno, _ ("key \"%s\" of section [%s] ignored"), line->key,
                     line->section);
           }
         else if (g_ascii_strcasecmp (line->key, "password") == 0)
@@ -657,7 +659,7 @@ import_line (const SpYateConfLine *line, gpointer user_data)
             state->current->password = g_strdup (line->value);
           }
         else
-          warn (state, line->lineno, "unknown key \"%s\" of user %s ignored", line->key,
+          warn (state, line->lineno, _ ("unknown key \"%s\" of user %s ignored"), line->key,
                 state->current->name);
         break;
       default:
@@ -673,7 +675,7 @@ import_entry (SpUserDb *db, ImportState *state, ImportEntry *entry, GHashTable *
 
   if (g_hash_table_contains (seen, entry->name))
     {
-      warn (state, entry->lineno, "user %s appears twice in the file, later entry skipped",
+      warn (state, entry->lineno, _ ("user %s appears twice in the file, later entry skipped"),
             entry->name);
       return FALSE;
     }
@@ -681,32 +683,41 @@ import_entry (SpUserDb *db, ImportState *state, ImportEntry *entry, GHashTable *
   if (entry->password == NULL)
     {
       warn (state, entry->lineno,
-            "user %s has no password, skipped (Yate let such users register unauthenticated)",
+            _ ("user %s has no password, skipped (Yate let such users register unauthenticated)"),
             entry->name);
       return FALSE;
     }
   if (entry->password[0] == '\0')
     {
       warn (state, entry->lineno,
-            "user %s has an empty password, skipped (Yate let anyone authenticate as them)",
+            _ ("user %s has an empty password, skipped (Yate let anyone authenticate as them)"),
             entry->name);
       return FALSE;
     }
   if (!check_new_name (db, entry->name, &local) || !valid_password (entry->password, &local))
     {
-      warn (state, entry->lineno, "user skipped: %s", local->message);
+      warn (state, entry->lineno, _ ("user skipped: %s"), local->message);
       return FALSE;
     }
   insert_user (db, user_new_with_password (entry->name, NULL, db->realm, entry->password));
   return TRUE;
 }
 
-/* Warnings start "line N: "; orders them by N. */
+/* Warnings start "line N: " (translated, so the number is the first
+ * digit rather than at a fixed offset); orders them by N. */
+static guint64
+warning_line (const char *warning)
+{
+  const char *digit = strpbrk (warning, "0123456789");
+
+  return digit != NULL ? g_ascii_strtoull (digit, NULL, 10) : 0;
+}
+
 static int
 compare_warnings (gconstpointer a, gconstpointer b)
 {
-  guint64 la = g_ascii_strtoull (*(const char *const *) a + 5, NULL, 10);
-  guint64 lb = g_ascii_strtoull (*(const char *const *) b + 5, NULL, 10);
+  guint64 la = warning_line (*(const char *const *) a);
+  guint64 lb = warning_line (*(const char *const *) b);
 
   return la < lb ? -1 : la > lb;
 }

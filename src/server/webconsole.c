@@ -4,6 +4,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "i18n.h"
+
 struct _SpWebConsole
 {
   GObject parent_instance;
@@ -99,7 +101,7 @@ sp_web_console_parse_listen (const char *text, char **address, guint16 *port, GE
 
 bad:
   g_set_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_ADDRESS,
-               "\"%s\" is not ADDRESS:PORT (an IP address, IPv6 in brackets, and a port)",
+               _ ("\"%s\" is not ADDRESS:PORT (an IP address, IPv6 in brackets, and a port)"),
                text != NULL && g_utf8_validate (text, -1, NULL) ? text : "");
   return FALSE;
 }
@@ -658,7 +660,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
   if (console->server != NULL)
     {
       g_set_error_literal (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_RUNNING,
-                           "The web console is already running");
+                           _ ("The web console is already running"));
       return FALSE;
     }
   if (address == NULL)
@@ -667,7 +669,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
   if (inet == NULL)
     {
       g_set_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_ADDRESS,
-                   "\"%s\" is not an IP address",
+                   _ ("\"%s\" is not an IP address"),
                    g_utf8_validate (address, -1, NULL) ? address : "");
       return FALSE;
     }
@@ -676,7 +678,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
   if (admin_password == NULL && !g_inet_address_get_is_loopback (inet))
     {
       g_set_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_NEEDS_PASSWORD,
-                   "The web console on %s (not a loopback address) needs an admin password",
+                   _ ("The web console on %s (not a loopback address) needs an admin password"),
                    address);
       return FALSE;
     }
@@ -699,7 +701,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
                                       error))
     {
-      g_prefix_error (error, "Web console on %s port %u: ", address, port);
+      g_prefix_error (error, _ ("Web console on %s port %u: "), address, port);
       sp_web_console_stop (console);
       return FALSE;
     }

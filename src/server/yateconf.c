@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 static void
 parse_line (char *line, guint lineno, GString *section, SpYateConfFunc func, gpointer user_data)
 {
@@ -64,20 +66,20 @@ sp_yate_conf_parse (const char *text, gssize len, SpYateConfFunc func, gpointer 
   if (size > SP_YATE_CONF_MAX_SIZE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Configuration is %" G_GSIZE_FORMAT " bytes, more than the %d allowed", size,
+                   _ ("Configuration is %lu bytes, more than the %d allowed"), (unsigned long) size,
                    SP_YATE_CONF_MAX_SIZE);
       return FALSE;
     }
   if (memchr (text, '\0', size) != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "Configuration holds a NUL byte: not a text file");
+                           _ ("Configuration holds a NUL byte: not a text file"));
       return FALSE;
     }
   if (!g_utf8_validate_len (text, size, NULL))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "Configuration is not valid UTF-8 text");
+                           _ ("Configuration is not valid UTF-8 text"));
       return FALSE;
     }
 
@@ -130,8 +132,8 @@ sp_yate_conf_read_file (const char *path, gsize *len, GError **error)
     return NULL;
   if (n_read > SP_YATE_CONF_MAX_SIZE)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is larger than %d bytes", path,
-                   SP_YATE_CONF_MAX_SIZE);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _ ("%s is larger than %d bytes"),
+                   path, SP_YATE_CONF_MAX_SIZE);
       return NULL;
     }
   buf[n_read] = '\0';

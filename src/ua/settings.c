@@ -5,6 +5,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #define MAX_ACCOUNTS 64
 
 static GKeyFile *
@@ -53,7 +55,7 @@ account_from_group (GKeyFile *kf, GKeyFile *secrets, const char *group)
       gint value = g_key_file_get_integer (kf, group, "register-interval", &local);
       if (local != NULL || value <= 0)
         g_set_error_literal (&problem, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                             "Registration interval: not a positive number of seconds");
+                             _ ("Registration interval: not a positive number of seconds"));
       else
         interval = (guint) value;
     }
@@ -118,8 +120,8 @@ ensure_dir (const char *dir, GError **error)
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create %s: %s", dir,
-                   g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot create %s: %s"),
+                   dir, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -166,13 +168,13 @@ sp_settings_save_accounts (const char *config_dir, SpAccount *const *accounts, g
 
       if (!sp_account_validate (a, &local))
         {
-          g_set_error (error, local->domain, local->code, "Account \"%s\": %s", label,
+          g_set_error (error, local->domain, local->code, _ ("Account \"%s\": %s"), label,
                        local->message);
           return FALSE;
         }
       if (!g_hash_table_add (ids, (gpointer) sp_account_get_id (a)))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Account \"%s\": duplicate id %s",
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _ ("Account \"%s\": duplicate id %s"),
                        label, sp_account_get_id (a));
           return FALSE;
         }
@@ -209,7 +211,7 @@ sp_settings_save_accounts (const char *config_dir, SpAccount *const *accounts, g
   if (g_chmod (secrets_path, 0600) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot protect %s: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot protect %s: %s"),
                    secrets_path, g_strerror (saved));
       return FALSE;
     }
