@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "i18n.h"
+
 /* Periods in the device buffer. A capture buffer only fills when the media
  * thread falls behind, so it is roomy to ride out a stall without an
  * overrun; a playback buffer is latency the far end's voice waits in, so
@@ -43,6 +45,13 @@ direction_name (SpAudioDirection direction)
   return direction == SP_AUDIO_SOURCE ? "capture" : "playback";
 }
 
+/* The same word in an error message shown to the user. */
+static const char *
+direction_label (SpAudioDirection direction)
+{
+  return direction == SP_AUDIO_SOURCE ? _ ("capture") : _ ("playback");
+}
+
 static gboolean
 set_hw_params (snd_pcm_t *pcm, SpAudioDirection direction, guint rate, GError **error)
 {
@@ -63,14 +72,14 @@ set_hw_params (snd_pcm_t *pcm, SpAudioDirection direction, guint rate, GError **
       (err = snd_pcm_hw_params_set_rate_near (pcm, hw, &exact_rate, &dir)) < 0)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT,
-                   "The audio device cannot do %u Hz mono 16-bit %s: %s", rate,
-                   direction_name (direction), snd_strerror (err));
+                   _ ("The audio device cannot do %u Hz mono 16-bit %s: %s"), rate,
+                   direction_label (direction), snd_strerror (err));
       return FALSE;
     }
   if (exact_rate != rate)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT,
-                   "The audio device offers %u Hz instead of %u Hz", exact_rate, rate);
+                   _ ("The audio device offers %u Hz instead of %u Hz"), exact_rate, rate);
       return FALSE;
     }
   /* Near, not exact: some devices only do powers of two; the media thread
@@ -81,7 +90,8 @@ set_hw_params (snd_pcm_t *pcm, SpAudioDirection direction, guint rate, GError **
       (err = snd_pcm_hw_params (pcm, hw)) < 0)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT,
-                   "The audio device refuses 10 ms periods at %u Hz: %s", rate, snd_strerror (err));
+                   _ ("The audio device refuses 10 ms periods at %u Hz: %s"), rate,
+                   snd_strerror (err));
       return FALSE;
     }
   return TRUE;
@@ -104,7 +114,7 @@ set_sw_params (SpAudioAlsa *self, SpAudioDirection direction, GError **error)
       (err = snd_pcm_sw_params (self->pcm, sw)) < 0)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FAILED,
-                   "Cannot set up the audio device: %s", snd_strerror (err));
+                   _ ("Cannot set up the audio device: %s"), snd_strerror (err));
       return FALSE;
     }
   return TRUE;
@@ -126,8 +136,8 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
     {
       self->pcm = NULL;
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_NOT_FOUND,
-                   "Cannot open the audio device “%s” for %s: %s", device->name,
-                   direction_name (device->direction), snd_strerror (err));
+                   _ ("Cannot open the audio device “%s” for %s: %s"), device->name,
+                   direction_label (device->direction), snd_strerror (err));
       return FALSE;
     }
   if (!set_hw_params (self->pcm, device->direction, rate, error))
@@ -140,7 +150,7 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
   if ((err = snd_pcm_prepare (self->pcm)) < 0)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FAILED,
-                   "Cannot start the audio device “%s”: %s", device->name, snd_strerror (err));
+                   _ ("Cannot start the audio device “%s”: %s"), device->name, snd_strerror (err));
       goto fail;
     }
   /* Capture runs from now on so the first read finds fresh audio;
@@ -169,8 +179,8 @@ fail_gone (SpAudioDevice *device, int err, GError **error)
   if (!self->gone)
     g_debug ("ALSA device “%s” went away: %s", device->name, snd_strerror (err));
   self->gone = TRUE;
-  g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_GONE, "The audio device “%s” went away: %s",
-               device->name, snd_strerror (err));
+  g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_GONE,
+               _ ("The audio device “%s” went away: %s"), device->name, snd_strerror (err));
   return -1;
 }
 
@@ -437,7 +447,7 @@ sp_audio_alsa_list_devices (GError **error)
   if (err < 0)
     {
       g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FAILED,
-                   "Cannot list the audio devices: %s", snd_strerror (err));
+                   _ ("Cannot list the audio devices: %s"), snd_strerror (err));
       return NULL;
     }
   /* `default` first and always there, even when the configuration gives
