@@ -851,9 +851,11 @@ sp_application_describe_account_status (SpAccount *account)
       case SP_ACCOUNT_STATUS_REGISTERING:
         return g_strdup (_ ("Registering…"));
       case SP_ACCOUNT_STATUS_FAILED:
-        /* Translators: %s is the server's answer, e.g. "403 Forbidden". */
-        return reason != NULL ? g_strdup_printf (_ ("Failed: %s"), reason)
-                              : g_strdup (_ ("Failed"));
+        /* Translators: %s is the server's answer, e.g. "403 Forbidden".
+         * The core's own reasons ("no answer from server") are N_() in
+         * src/ua/registration.c and translated here. */
+        return reason != NULL && reason[0] != '\0' ? g_strdup_printf (_ ("Failed: %s"), _ (reason))
+                                                   : g_strdup (_ ("Failed"));
       case SP_ACCOUNT_STATUS_UNREGISTERED:
       default:
         if (!sp_account_has_credentials (account))

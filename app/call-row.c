@@ -143,9 +143,10 @@ update (SpCallRow *self)
   /* Initials only for a name; a number or address gets the person icon. */
   adw_avatar_set_show_initials (self->avatar, name != NULL && name[0] != '\0');
   adw_avatar_set_text (self->avatar, self->peer_text);
-  if (state == SP_CALL_STATE_ENDED && end_reason != NULL)
-    /* Translators: "Call ended: Busy Here". */
-    state_text = g_strdup_printf (_ ("Call ended: %s"), end_reason);
+  if (state == SP_CALL_STATE_ENDED && end_reason != NULL && end_reason[0] != '\0')
+    /* Translators: "Call ended: Busy Here". The core keeps the reason in
+     * English (N_() in src/ua/call.c); it is translated here. */
+    state_text = g_strdup_printf (_ ("Call ended: %s"), _ (end_reason));
   else
     state_text = g_strdup (sp_call_row_describe_state (state));
   gtk_label_set_label (self->state, state_text);

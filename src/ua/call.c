@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #include "media/error.h"
 #include "media/offer-answer.h"
 #include "media/tones.h"
@@ -383,6 +385,9 @@ sp_call_set_codec (SpCall *self, const char *codec)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
 }
 
+/* @reason stays English: headless "ended" events and the history file
+ * carry it and scripts compare it. The fixed reasons are marked N_() so
+ * the app translates them where it shows them. */
 void
 sp_call_end (SpCall *self, const char *reason, guint code)
 {
@@ -631,7 +636,7 @@ media_watch (gpointer data)
   self->media_timer = 0;
   g_message ("Call %s: no media for %u s, hanging up", self->id, timeout);
   send_bye (self);
-  sp_call_end (self, "media timeout", 0);
+  sp_call_end (self, N_ ("media timeout"), 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -796,7 +801,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
         {
           /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
           send_bye (self);
-          sp_call_end (self, "User hangup", 0);
+          sp_call_end (self, N_ ("User hangup"), 0);
           return;
         }
       body = sp_sip_message_get_body (response, &len);
@@ -826,11 +831,11 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
     g_autofree char *full = NULL;
 
     if (status == 487 && self->cancel_pending)
-      full = g_strdup ("User hangup");
+      full = g_strdup (N_ ("User hangup"));
     else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TIMEOUT)
-      full = g_strdup ("No answer (timeout)"); /* Timer B: nothing came back */
+      full = g_strdup (N_ ("No answer (timeout)")); /* Timer B: nothing came back */
     else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TRANSPORT)
-      full = g_strdup ("Cannot reach the peer");
+      full = g_strdup (N_ ("Cannot reach the peer"));
     else if (status == 488 && warning != NULL)
       full = g_strdup_printf ("%s: %s", reason, warning);
     else
@@ -944,12 +949,12 @@ on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpoi
   switch (event)
     {
       case SP_SIP_SERVER_EVENT_CANCELLED:
-        sp_call_end (self, "Cancelled by caller", 487);
+        sp_call_end (self, N_ ("Cancelled by caller"), 487);
         break;
       case SP_SIP_SERVER_EVENT_TIMEOUT:
       case SP_SIP_SERVER_EVENT_TRANSPORT_ERROR:
       default:
-        sp_call_end (self, "Caller unreachable", 408);
+        sp_call_end (self, N_ ("Caller unreachable"), 408);
         break;
     }
 }
@@ -996,7 +1001,7 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
   if (busy)
     {
       reply (self, st, 486, NULL, NULL);
-      sp_call_end (self, "Busy Here", 486);
+      sp_call_end (self, N_ ("Busy Here"), 486);
       return;
     }
   media_prepare (self);
@@ -1092,7 +1097,7 @@ void
 sp_call_handle_ack_timeout (SpCall *self)
 {
   /* The stack has sent the BYE (13.3.1.4). */
-  sp_call_end (self, "No ACK from the peer", 408);
+  sp_call_end (self, N_ ("No ACK from the peer"), 408);
 }
 
 /* ---- in-dialog requests -------------------------------------------------- */
@@ -1163,7 +1168,7 @@ sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *
     {
       case SP_SIP_METHOD_BYE:
         reply (self, st, 200, NULL, NULL);
-        sp_call_end (self, "Remote hangup", 0);
+        sp_call_end (self, N_ ("Remote hangup"), 0);
         return TRUE;
       case SP_SIP_METHOD_INVITE:
         handle_reinvite (self, st, request);
@@ -1231,25 +1236,25 @@ sp_call_hangup (SpCall *self, GError **error)
         if (self->invite_ct != NULL &&
             sp_sip_client_transaction_cancel (self->invite_ct, NULL, NULL))
           return TRUE;
-        sp_call_end (self, "User hangup", 0);
+        sp_call_end (self, N_ ("User hangup"), 0);
         return TRUE;
       case SP_CALL_STATE_INCOMING:
         if (self->awaiting_ack)
           {
             /* Answered already (a late offer waiting for its ACK). */
             send_bye (self);
-            sp_call_end (self, "User hangup", 0);
+            sp_call_end (self, N_ ("User hangup"), 0);
             return TRUE;
           }
         reply (self, self->invite_st, 603, "Decline", NULL);
-        sp_call_end (self, "Declined", 603);
+        sp_call_end (self, N_ ("Declined"), 603);
         return TRUE;
       case SP_CALL_STATE_ESTABLISHED:
       case SP_CALL_STATE_HELD:
       case SP_CALL_STATE_ENDED:
       default:
         send_bye (self);
-        sp_call_end (self, "User hangup", 0);
+        sp_call_end (self, N_ ("User hangup"), 0);
         return TRUE;
     }
 }
@@ -1388,8 +1393,8 @@ send_reinvite (SpCall *self, gboolean hold, GError **error)
 {
   if (self->reinvite_pending)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Call %s: a hold or resume is in progress",
-                   self->id);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   _ ("Call %s: a hold or resume is in progress"), self->id);
       return FALSE;
     }
   self->reinvite_retried = FALSE;
@@ -1404,13 +1409,13 @@ send_reinvite_offer (SpCall *self, gboolean hold, GError **error)
 
   if (self->dialog == NULL || self->oa == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Call %s has no dialog", self->id);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("Call %s has no dialog"), self->id);
       return FALSE;
     }
   if (self->reinvite_pending || sp_offer_answer_has_pending_offer (self->oa))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "Call %s: a hold or resume is in progress",
-                   self->id);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   _ ("Call %s: a hold or resume is in progress"), self->id);
       return FALSE;
     }
   request = sp_sip_dialog_new_request (self->dialog, "INVITE");
@@ -1456,7 +1461,7 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
     if (strchr ("0123456789*#ABCDabcd", *p) == NULL)
       {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                     "dtmf: '%c' is not a DTMF digit (0-9 * # A-D)", *p);
+                     _ ("dtmf: '%c' is not a DTMF digit (0-9 * # A-D)"), *p);
         return FALSE;
       }
   if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "send DTMF on", error))
@@ -1465,7 +1470,7 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
       !sp_media_session_send_dtmf (self->media, digits))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "Call %s: the peer takes no RFC 4733 telephone events", self->id);
+                   _ ("Call %s: the peer takes no RFC 4733 telephone events"), self->id);
       return FALSE;
     }
   return TRUE;

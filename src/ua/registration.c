@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #include "ua/auth.h"
 #include "ua/hostport.h"
 #include "ua/resolve.h"
@@ -428,10 +430,10 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
   switch (sp_sip_client_transaction_get_failure (ct))
     {
       case SP_SIP_FAILURE_TIMEOUT:
-        fail_and_retry (reg, "no answer from server", 408);
+        fail_and_retry (reg, N_ ("no answer from server"), 408);
         return;
       case SP_SIP_FAILURE_TRANSPORT:
-        fail_and_retry (reg, "cannot reach server", 503);
+        fail_and_retry (reg, N_ ("cannot reach server"), 503);
         return;
       case SP_SIP_FAILURE_NONE:
       default:
@@ -482,7 +484,7 @@ on_resolved (GObject *source, GAsyncResult *result, gpointer data)
   request = build_register (reg, sp_account_get_register_interval (reg->account));
   if (request == NULL)
     {
-      fail_and_retry (reg, "bad server address", 0);
+      fail_and_retry (reg, N_ ("bad server address"), 0);
       return;
     }
   send_register (reg, request);
