@@ -7,7 +7,7 @@
 typedef struct
 {
   guint32 highest_nc;
-  gint64 issued; /* when first seen, to forget it once it expired */
+  gint64 issued; /* the nonce's own time, to forget it once it expired */
 } NonceUse;
 
 struct _SpAuthenticator
@@ -19,6 +19,11 @@ struct _SpAuthenticator
   SpDigestAlgorithm algorithms[2];
   guint n_algorithms;
   GHashTable *nonces; /* nonce -> NonceUse */
+  GQueue order;       /* the keys of nonces, first used first */
+  guint max_nonces;
+  /* The latest issue time of a nonce forgotten while it may still be
+   * valid: a nonce not remembered that is no newer may have been used. */
+  gint64 forgotten_issued;
   guint64 failures;
 };
 
@@ -39,6 +44,9 @@ sp_authenticator_new (SpUserDb *users, SpAuthGuard *guard)
       memcpy (auth->secret + i, &r, 4);
     }
   auth->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_queue_init (&auth->order);
+  auth->max_nonces = SP_AUTHENTICATOR_MAX_NONCES;
+  auth->forgotten_issued = -1;
   return auth;
 }
 
@@ -47,9 +55,22 @@ sp_authenticator_free (SpAuthenticator *auth)
 {
   if (auth == NULL)
     return;
+  g_queue_clear (&auth->order);
   g_hash_table_unref (auth->nonces);
   memset (auth->secret, 0, sizeof auth->secret);
   g_free (auth);
+}
+
+void
+sp_authenticator_set_max_nonces (SpAuthenticator *auth, guint max_nonces)
+{
+  auth->max_nonces = MAX (max_nonces, 1);
+}
+
+guint
+sp_authenticator_get_n_nonces (SpAuthenticator *auth)
+{
+  return g_hash_table_size (auth->nonces);
 }
 
 void
@@ -110,44 +131,65 @@ find_credentials (SpAuthenticator *auth, const SpSipMessage *request)
   return NULL;
 }
 
-static void
-forget_expired_nonces (SpAuthenticator *auth, gint64 now)
+typedef enum
 {
-  GHashTableIter iter;
-  NonceUse *use;
+  NONCE_COUNT_FRESH,
+  NONCE_COUNT_REPLAYED,
+  NONCE_COUNT_FORGOTTEN, /* perhaps used before and forgotten: ask again */
+} NonceCount;
 
-  g_hash_table_iter_init (&iter, auth->nonces);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &use))
-    if (now - use->issued > (gint64) auth->lifetime + 60)
-      g_hash_table_iter_remove (&iter);
+/* Forgets the nonces used first, oldest first, while they have expired
+ * (lazily: the queue is in order of first use, not of issue) or the
+ * table is full. Neither scans the table: at full load under a flood
+ * every new nonce would otherwise pay for all the others. */
+static void
+forget_old_nonces (SpAuthenticator *auth, gint64 now)
+{
+  while (!g_queue_is_empty (&auth->order))
+    {
+      const char *oldest = g_queue_peek_head (&auth->order);
+      NonceUse *use = g_hash_table_lookup (auth->nonces, oldest);
+
+      if (g_hash_table_size (auth->nonces) < auth->max_nonces &&
+          now - use->issued <= (gint64) auth->lifetime)
+        break;
+      auth->forgotten_issued = MAX (auth->forgotten_issued, use->issued);
+      g_queue_pop_head (&auth->order);
+      g_hash_table_remove (auth->nonces, oldest);
+    }
 }
 
-/* TRUE when @nc is higher than any seen for @nonce (and records it). */
-static gboolean
-nonce_count_fresh (SpAuthenticator *auth, const char *nonce, guint32 nc, gint64 now, gboolean *full)
+/* Whether @nc is higher than any seen for @nonce (and records it). The
+ * table is bounded: when full, the oldest nonces are forgotten, and any
+ * nonce issued no later than one forgotten is answered stale, so a
+ * replay cannot pass as a first use and fresh nonces always work. (Before,
+ * a full table read every new nonce as stale until the old ones expired:
+ * five minutes of nothing but stale challenges after a flood.) */
+static NonceCount
+nonce_count_fresh (SpAuthenticator *auth, const char *nonce, guint32 nc, gint64 now)
 {
   NonceUse *use = g_hash_table_lookup (auth->nonces, nonce);
+  gint64 issued;
+  char *key;
 
-  *full = FALSE;
   if (use != NULL)
     {
       if (nc <= use->highest_nc)
-        return FALSE;
+        return NONCE_COUNT_REPLAYED;
       use->highest_nc = nc;
-      return TRUE;
+      return NONCE_COUNT_FRESH;
     }
-  if (g_hash_table_size (auth->nonces) >= SP_AUTHENTICATOR_MAX_NONCES)
-    forget_expired_nonces (auth, now);
-  if (g_hash_table_size (auth->nonces) >= SP_AUTHENTICATOR_MAX_NONCES)
-    {
-      *full = TRUE;
-      return FALSE;
-    }
+  issued = sp_digest_nonce_get_time (nonce);
+  if (issued <= auth->forgotten_issued)
+    return NONCE_COUNT_FORGOTTEN;
+  forget_old_nonces (auth, now);
   use = g_new (NonceUse, 1);
   use->highest_nc = nc;
-  use->issued = now;
-  g_hash_table_insert (auth->nonces, g_strdup (nonce), use);
-  return TRUE;
+  use->issued = issued;
+  key = g_strdup (nonce);
+  g_hash_table_insert (auth->nonces, key, use);
+  g_queue_push_tail (&auth->order, key);
+  return NONCE_COUNT_FRESH;
 }
 
 static gboolean
@@ -170,7 +212,6 @@ sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, cons
   const char *ha1;
   const guint8 *body;
   gsize body_len = 0;
-  gboolean full;
 
   if (creds == NULL)
     return SP_AUTH_CHALLENGE;
@@ -196,13 +237,16 @@ sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, cons
   /* Right password: an old nonce only asks the client to retry. */
   if (nonce_state == SP_DIGEST_NONCE_STALE)
     return SP_AUTH_STALE;
-  if (creds->qop != SP_DIGEST_QOP_NONE &&
-      !nonce_count_fresh (auth, creds->nonce, creds->nc_value, now, &full))
-    {
-      if (full)
-        return SP_AUTH_STALE;
-      return fail (auth, address, now, "nonce count replayed");
-    }
+  if (creds->qop != SP_DIGEST_QOP_NONE)
+    switch (nonce_count_fresh (auth, creds->nonce, creds->nc_value, now))
+      {
+        case NONCE_COUNT_FRESH:
+          break;
+        case NONCE_COUNT_FORGOTTEN:
+          return SP_AUTH_STALE;
+        case NONCE_COUNT_REPLAYED:
+          return fail (auth, address, now, "nonce count replayed");
+      }
   if (username != NULL)
     *username = g_strdup (creds->username);
   return SP_AUTH_OK;

@@ -29,8 +29,9 @@ typedef enum
 typedef struct _SpAuthenticator SpAuthenticator;
 
 #define SP_AUTHENTICATOR_NONCE_LIFETIME 300 /* seconds */
-/* Nonces whose nc is remembered at once; beyond, new nonces read as
- * stale until old ones expire (the client just asks again). */
+/* Nonces whose nc is remembered at once (about 150 bytes each); beyond,
+ * the oldest are forgotten and a nonce issued no later than a forgotten
+ * one reads as stale (the client asks again and gets a fresh one). */
 #define SP_AUTHENTICATOR_MAX_NONCES 200000
 
 /* @users and @guard are borrowed and must outlive the authenticator. */
@@ -39,6 +40,9 @@ void sp_authenticator_free (SpAuthenticator *auth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpAuthenticator, sp_authenticator_free)
 
 void sp_authenticator_set_nonce_lifetime (SpAuthenticator *auth, guint seconds);
+/* Default SP_AUTHENTICATOR_MAX_NONCES; at least 1. */
+void sp_authenticator_set_max_nonces (SpAuthenticator *auth, guint max_nonces);
+guint sp_authenticator_get_n_nonces (SpAuthenticator *auth);
 /* The challenges sent, in order (MD5 and/or SHA-256; default MD5 then
  * SHA-256). RFC 8760 lists the preferred one first, but clients that
  * read only the first one and know MD5 alone cannot log in then; and

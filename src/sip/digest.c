@@ -910,3 +910,16 @@ sp_digest_nonce_check (const guint8 *secret, gsize secret_len, const char *nonce
     return SP_DIGEST_NONCE_STALE;
   return SP_DIGEST_NONCE_VALID;
 }
+
+gint64
+sp_digest_nonce_get_time (const char *nonce)
+{
+  guint64 t = 0;
+
+  if (nonce == NULL || !is_hex_of_length (nonce, SP_DIGEST_NONCE_LENGTH))
+    return -1;
+  for (guint i = 0; i < NONCE_TIME_BYTES; i++)
+    t = (t << 8) | (guint64) ((g_ascii_xdigit_value (nonce[2 * i]) << 4) |
+                              g_ascii_xdigit_value (nonce[2 * i + 1]));
+  return t > G_MAXINT64 ? -1 : (gint64) t;
+}

@@ -171,6 +171,11 @@ char *sp_digest_nonce_new (const guint8 *secret, gsize secret_len, const char *r
 SpDigestNonceCheck sp_digest_nonce_check (const guint8 *secret, gsize secret_len, const char *nonce,
                                           const char *realm, gint64 now, gint64 lifetime);
 
+/* When a well-formed nonce says it was issued (seconds, as given to
+ * sp_digest_nonce_new); -1 when malformed. Trust it only after
+ * sp_digest_nonce_check. */
+gint64 sp_digest_nonce_get_time (const char *nonce);
+
 /* Equal strings, in time that depends on the length only. */
 gboolean sp_digest_equal_constant_time (const char *a, const char *b);
 

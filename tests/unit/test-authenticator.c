@@ -450,6 +450,50 @@ test_nonce_count (Fixture *f, gconstpointer data)
   g_assert_cmpint (check (f, "REGISTER", other_nc1, T0, NULL), ==, SP_AUTH_OK);
 }
 
+/* The nonce table is bounded (here at 3): when full, the nonce used first
+ * is forgotten, a replay of it reads as stale (not as a first use), and
+ * fresh nonces keep working (they used to read as stale until the old
+ * ones expired). Expired nonces are forgotten too. */
+static void
+test_nonce_table_full (Fixture *f, gconstpointer data)
+{
+  SpDigestChallenge *ch[5];
+  char *nc1[5];
+  g_autoptr (SpDigestChallenge) late = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0 + 400);
+  g_autofree char *late_nc1 = answer (late, "u1", "secret1", "REGISTER", 1);
+  g_autofree char *n0_nc2 = NULL;
+
+  sp_authenticator_set_max_nonces (f->auth, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (ch); i++)
+    {
+      ch[i] = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0 + i);
+      nc1[i] = answer (ch[i], "u1", "secret1", "REGISTER", 1);
+    }
+  g_assert_cmpint (sp_digest_nonce_get_time (ch[2]->nonce), ==, T0 + 2);
+  g_assert_cmpint (sp_digest_nonce_get_time ("zz"), ==, -1);
+  n0_nc2 = answer (ch[0], "u1", "secret1", "REGISTER", 2);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpint (check (f, "REGISTER", nc1[i], T0 + 10, NULL), ==, SP_AUTH_OK);
+  g_assert_cmpuint (sp_authenticator_get_n_nonces (f->auth), ==, 3);
+  /* Nonce 0 was forgotten: its replay, or its next count, must ask again. */
+  g_assert_cmpint (check (f, "REGISTER", nc1[0], T0 + 10, NULL), ==, SP_AUTH_STALE);
+  g_assert_cmpint (check (f, "REGISTER", n0_nc2, T0 + 10, NULL), ==, SP_AUTH_STALE);
+  /* Nonce 1 is still remembered. */
+  g_assert_cmpint (check (f, "REGISTER", nc1[1], T0 + 10, NULL), ==, SP_AUTH_FAILED);
+  g_assert_cmpint (check (f, "REGISTER", nc1[4], T0 + 10, NULL), ==, SP_AUTH_OK);
+  g_assert_cmpint (check (f, "REGISTER", nc1[1], T0 + 10, NULL), ==, SP_AUTH_STALE);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 1);
+  g_assert_cmpuint (sp_authenticator_get_n_nonces (f->auth), ==, 3);
+  /* Past the lifetime all of them expired: one left, the new one. */
+  g_assert_cmpint (check (f, "REGISTER", late_nc1, T0 + 400, NULL), ==, SP_AUTH_OK);
+  g_assert_cmpuint (sp_authenticator_get_n_nonces (f->auth), ==, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (ch); i++)
+    {
+      sp_digest_challenge_free (ch[i]);
+      g_free (nc1[i]);
+    }
+}
+
 /* Other schemes, malformed Digest values and no Authorization at all:
  * a challenge, never a failure. */
 static void
@@ -513,6 +557,7 @@ main (int argc, char **argv)
   ADD ("/authenticator/stale", test_stale);
   ADD ("/authenticator/forged-nonce", test_forged_nonce);
   ADD ("/authenticator/nonce-count", test_nonce_count);
+  ADD ("/authenticator/nonce-table-full", test_nonce_table_full);
   ADD ("/authenticator/unknown-scheme", test_unknown_scheme);
 #undef ADD
   g_test_add_func ("/authenticator/no-guard", test_no_guard);
