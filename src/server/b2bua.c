@@ -331,7 +331,7 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
   g_clear_pointer (&call->relay, sp_relay_call_free);
   sp_server_call_list_remove (self->calls_model, call->id);
   g_hash_table_remove (self->calls, call->id);
-  g_message ("call %s ended (%u)", call->id, call->answered ? 200 : status);
+  g_info ("call %s ended (%u)", call->id, call->answered ? 200 : status);
   if (self->events.call_ended)
     self->events.call_ended (&call->info, call->answered ? 200 : status, self->events_data);
   call_free (call);
@@ -809,7 +809,7 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
       return;
     }
   call->b_sdp = g_steal_pointer (&offer);
-  g_message ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target,
+  g_info ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target,
              started);
   if (self->events.call_started)
     self->events.call_started (&call->info, self->events_data);
