@@ -26,6 +26,7 @@ struct _SpLadderView
   GtkSingleSelection *selection;
   GPtrArray *hosts;  /* char *, column order */
   gint64 start_time; /* of the first message: times are relative to it */
+  guint evicted;     /* messages dropped from the front since the last reset */
 
   GtkWidget *stack;
   GtkWidget *header;
@@ -173,6 +174,7 @@ struct _SpLadderArrow
   GtkWidget parent_instance;
   SpLadderView *view;   /* unowned */
   SpSipLogEntry *entry; /* owned */
+  char *description;    /* owned: what the tooltip and screen readers say */
 };
 
 G_DEFINE_FINAL_TYPE (SpLadderArrow, sp_ladder_arrow, GTK_TYPE_WIDGET)
@@ -296,6 +298,7 @@ static void
 sp_ladder_arrow_dispose (GObject *object)
 {
   g_clear_object (&SP_LADDER_ARROW (object)->entry);
+  g_clear_pointer (&SP_LADDER_ARROW (object)->description, g_free);
   G_OBJECT_CLASS (sp_ladder_arrow_parent_class)->dispose (object);
 }
 
@@ -316,38 +319,45 @@ sp_ladder_arrow_init (SpLadderArrow *self)
 {
 }
 
+/* GTK 4.8's signal factory unbinds and binds every row whose position
+ * moves, so once the log is full each new message rebinds every bound
+ * row. Numbers and times stay put across evictions, so a rebind mostly
+ * finds nothing changed and costs nothing: no tooltip rebuilt, no
+ * accessibility events sent. */
 static void
 sp_ladder_arrow_set_entry (SpLadderArrow *self, SpSipLogEntry *entry, guint position)
 {
-  g_set_object (&self->entry, entry);
-  if (entry != NULL)
-    {
-      g_autofree char *time = format_time (self->view, entry);
-      /* Translators: an arrow of the call flow for screen readers:
-       * message number, time in seconds, sender, receiver. */
-      g_autofree char *description =
-          g_strdup_printf (_ ("Message %u at %s s, from %s to %s"), position + 1, time,
-                           sp_sip_log_entry_get_src (entry), sp_sip_log_entry_get_dst (entry));
+  g_autofree char *time = NULL;
+  g_autofree char *description = NULL;
 
-      /* GTK 4.8 reads the tooltip out as the description: keep them one. */
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), description);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      sp_sip_log_entry_get_summary (entry),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
-    }
+  if (entry == NULL)
+    return;
+  time = format_time (self->view, entry);
+  /* Translators: an arrow of the call flow for screen readers:
+   * message number, time in seconds, sender, receiver. */
+  description =
+      g_strdup_printf (_ ("Message %u at %s s, from %s to %s"), self->view->evicted + position + 1,
+                       time, sp_sip_log_entry_get_src (entry), sp_sip_log_entry_get_dst (entry));
+  if (entry == self->entry && g_strcmp0 (description, self->description) == 0)
+    return;
+  g_set_object (&self->entry, entry);
+  g_free (self->description);
+  self->description = g_steal_pointer (&description);
+  /* GTK 4.8 reads the tooltip out as the description: keep them one. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), self->description);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  sp_sip_log_entry_get_summary (entry),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, self->description, -1);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 /* The view. */
 
+/* Adds the hosts of items from..n-1 not yet in a column. */
 static void
-recompute_hosts (SpLadderView *self)
+add_hosts (SpLadderView *self, guint from, guint n)
 {
-  guint n = self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
-
-  g_ptr_array_set_size (self->hosts, 0);
-  self->start_time = 0;
-  for (guint i = 0; i < n; i++)
+  for (guint i = from; i < n; i++)
     {
       g_autoptr (SpSipLogEntry) entry = g_list_model_get_item (self->model, i);
       const char *ends[] = { sp_sip_log_entry_get_src (entry), sp_sip_log_entry_get_dst (entry) };
@@ -358,6 +368,22 @@ recompute_hosts (SpLadderView *self)
         if (host_column (self, ends[e]) < 0)
           g_ptr_array_add (self->hosts, g_strdup (ends[e]));
     }
+}
+
+/* keep_numbering: messages only left at the front, so times and numbers
+ * keep counting from the first message shown. */
+static void
+recompute_hosts (SpLadderView *self, gboolean keep_numbering)
+{
+  guint n = self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
+  gint64 start_time = self->start_time;
+
+  g_ptr_array_set_size (self->hosts, 0);
+  add_hosts (self, 0, n);
+  if (keep_numbering)
+    self->start_time = start_time;
+  else
+    self->evicted = 0;
 }
 
 static void
@@ -375,9 +401,20 @@ update_raw (SpLadderView *self)
 static void
 on_items_changed (GListModel *model, guint position, guint removed, guint added, SpLadderView *self)
 {
-  recompute_hosts (self);
-  gtk_stack_set_visible_child_name (GTK_STACK (self->stack),
-                                    g_list_model_get_n_items (model) > 0 ? "ladder" : "empty");
+  guint n = g_list_model_get_n_items (model);
+
+  /* A new message at the end, the common case, only adds columns; the
+   * rest (evictions at the front, a new filter) may drop or reorder them. */
+  if (removed == 0 && position + added == n && position > 0)
+    add_hosts (self, position, n);
+  else if (position == 0 && added == 0 && n > 0)
+    {
+      self->evicted += removed;
+      recompute_hosts (self, TRUE);
+    }
+  else
+    recompute_hosts (self, FALSE);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), n > 0 ? "ladder" : "empty");
   /* Columns may have moved: every visible arrow redraws. */
   gtk_widget_queue_resize (self->header);
   gtk_widget_queue_resize (GTK_WIDGET (self->list));
@@ -406,12 +443,6 @@ bind_arrow (GtkSignalListItemFactory *factory, GtkListItem *item, SpLadderView *
                              gtk_list_item_get_item (item), gtk_list_item_get_position (item));
 }
 
-static void
-unbind_arrow (GtkSignalListItemFactory *factory, GtkListItem *item, SpLadderView *self)
-{
-  sp_ladder_arrow_set_entry (SP_LADDER_ARROW (gtk_list_item_get_child (item)), NULL, 0);
-}
-
 void
 sp_ladder_view_set_model (SpLadderView *self, GListModel *model)
 {
@@ -420,9 +451,10 @@ sp_ladder_view_set_model (SpLadderView *self, GListModel *model)
   if (self->model != NULL)
     g_signal_handlers_disconnect_by_func (self->model, on_items_changed, self);
   g_set_object (&self->model, model);
-  gtk_single_selection_set_model (self->selection, model);
   if (model != NULL)
     {
+      /* Before the selection's handler: the rows the list rebinds then
+       * see this change's numbering. */
       g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), self);
       on_items_changed (model, 0, 0, g_list_model_get_n_items (model), self);
     }
@@ -431,6 +463,7 @@ sp_ladder_view_set_model (SpLadderView *self, GListModel *model)
       g_ptr_array_set_size (self->hosts, 0);
       gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
     }
+  gtk_single_selection_set_model (self->selection, model);
   update_raw (self);
 }
 
@@ -478,7 +511,6 @@ build_ladder (SpLadderView *self)
   self->header = GTK_WIDGET (header);
   g_signal_connect (factory, "setup", G_CALLBACK (setup_arrow), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_arrow), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_arrow), self);
   self->list = GTK_LIST_VIEW (
       gtk_list_view_new (GTK_SELECTION_MODEL (g_object_ref (self->selection)), factory));
   gtk_widget_add_css_class (GTK_WIDGET (self->list), "ladder");

@@ -378,7 +378,13 @@ struct _SpSipLog
 {
   GObject parent_instance;
 
-  GQueue entries; /* SpSipLogEntry, owned; oldest first */
+  /* A ring of max_entries slots: the ladder reads items by position for
+   * every message once the log is full, so get_item must not walk a
+   * list (a GQueue made each message cost O(n) per lookup, O(n^2) in all,
+   * and froze the window under a burst). */
+  SpSipLogEntry **ring; /* owned entries, max_entries slots */
+  guint head;           /* slot of the oldest entry */
+  guint length;
   guint max_entries;
 };
 
@@ -397,16 +403,17 @@ sp_sip_log_get_item_type (GListModel *model)
 static guint
 sp_sip_log_get_n_items (GListModel *model)
 {
-  return SP_SIP_LOG (model)->entries.length;
+  return SP_SIP_LOG (model)->length;
 }
 
 static gpointer
 sp_sip_log_get_item (GListModel *model, guint position)
 {
   SpSipLog *self = SP_SIP_LOG (model);
-  SpSipLogEntry *entry = g_queue_peek_nth (&self->entries, position);
 
-  return entry != NULL ? g_object_ref (entry) : NULL;
+  if (position >= self->length)
+    return NULL;
+  return g_object_ref (self->ring[(self->head + position) % self->max_entries]);
 }
 
 static void
@@ -418,11 +425,21 @@ sp_sip_log_list_model_init (GListModelInterface *iface)
 }
 
 static void
+drop_all (SpSipLog *self)
+{
+  for (guint i = 0; i < self->length; i++)
+    g_clear_object (&self->ring[(self->head + i) % self->max_entries]);
+  self->head = 0;
+  self->length = 0;
+}
+
+static void
 sp_sip_log_finalize (GObject *object)
 {
   SpSipLog *self = SP_SIP_LOG (object);
 
-  g_queue_clear_full (&self->entries, g_object_unref);
+  drop_all (self);
+  g_free (self->ring);
   G_OBJECT_CLASS (sp_sip_log_parent_class)->finalize (object);
 }
 
@@ -435,7 +452,6 @@ sp_sip_log_class_init (SpSipLogClass *klass)
 static void
 sp_sip_log_init (SpSipLog *self)
 {
-  g_queue_init (&self->entries);
 }
 
 SpSipLog *
@@ -446,28 +462,28 @@ sp_sip_log_new (guint max_entries)
   g_return_val_if_fail (max_entries > 0, NULL);
   self = g_object_new (SP_TYPE_SIP_LOG, NULL);
   self->max_entries = max_entries;
+  self->ring = g_new0 (SpSipLogEntry *, max_entries);
   return self;
 }
 
 void
 sp_sip_log_append (SpSipLog *self, SpSipLogEntry *entry)
 {
-  guint removed = 0;
-
   g_return_if_fail (SP_IS_SIP_LOG (self));
   g_return_if_fail (SP_IS_SIP_LOG_ENTRY (entry));
 
-  while (self->entries.length >= self->max_entries)
-    {
-      g_object_unref (g_queue_pop_head (&self->entries));
-      removed++;
-    }
   /* Observers see the model as it is at each signal: first the drop, then
    * the append. */
-  if (removed > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, removed, 0);
-  g_queue_push_tail (&self->entries, g_object_ref (entry));
-  g_list_model_items_changed (G_LIST_MODEL (self), self->entries.length - 1, 0, 1);
+  if (self->length == self->max_entries)
+    {
+      g_clear_object (&self->ring[self->head]);
+      self->head = (self->head + 1) % self->max_entries;
+      self->length--;
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, 1, 0);
+    }
+  self->ring[(self->head + self->length) % self->max_entries] = g_object_ref (entry);
+  self->length++;
+  g_list_model_items_changed (G_LIST_MODEL (self), self->length - 1, 0, 1);
 }
 
 void
@@ -476,9 +492,8 @@ sp_sip_log_clear (SpSipLog *self)
   guint n;
 
   g_return_if_fail (SP_IS_SIP_LOG (self));
-  n = self->entries.length;
-  g_queue_clear_full (&self->entries, g_object_unref);
-  g_queue_init (&self->entries);
+  n = self->length;
+  drop_all (self);
   if (n > 0)
     g_list_model_items_changed (G_LIST_MODEL (self), 0, n, 0);
 }

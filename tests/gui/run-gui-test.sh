@@ -71,5 +71,12 @@ if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$LOG"; then
   echo "FAIL  the app logged criticals or sanitizer errors (above)"
   status=1
 fi
+# The app's stderr (and any sanitizer report) stays in OUTDIR as an
+# artefact; on a failure its end is shown here too, so a crash seen once
+# in CI can be read without a rerun.
+if [ "$status" -ne 0 ]; then
+  echo "----- the app's log ($LOG), last 200 lines -----"
+  tail -n 200 "$LOG"
+fi
 rm -rf "$TMP"
 exit $status
