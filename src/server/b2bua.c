@@ -809,8 +809,7 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
       return;
     }
   call->b_sdp = g_steal_pointer (&offer);
-  g_info ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target,
-             started);
+  g_info ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target, started);
   if (self->events.call_started)
     self->events.call_started (&call->info, self->events_data);
 }
