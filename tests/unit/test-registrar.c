@@ -450,6 +450,7 @@ test_remove (Fixture *f, gconstpointer data)
     g_autoptr (SpSipMessage) r1 = send_register (f, &add);
     g_autoptr (SpSipMessage) r2 = NULL;
 
+    g_assert_cmpuint (sp_sip_message_get_status (r1), ==, 200);
     g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 1);
     r2 = send_register (f, &rm);
     g_assert_cmpuint (sp_sip_message_get_status (r2), ==, 200);
