@@ -14,99 +14,16 @@
 #include "sip/sdp.h"
 #include "sip/stack.h"
 
-#define WAIT_MS 3000
-
-typedef struct
-{
-  GSocket *socket;
-  guint16 port;
-} Raw;
+#include "../common/raw-sip.h"
 
 typedef struct
 {
   SpSipStack *stack;
   SpSipPeer bound;
   SpServer *server;
-  Raw a;
-  Raw b;
+  RawSip *a;
+  RawSip *b;
 } Fixture;
-
-static void
-raw_init (Raw *raw)
-{
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GError) error = NULL;
-
-  raw->socket =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (raw->socket, any, FALSE, &error));
-  g_socket_set_blocking (raw->socket, FALSE);
-  local = g_socket_get_local_address (raw->socket, &error);
-  raw->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-}
-
-/* The next message for @raw (running the main loop meanwhile), or NULL
- * after @ms. */
-static SpSipMessage *
-raw_recv (Raw *raw, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + ms * 1000;
-  char buf[65536];
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      gssize n = g_socket_receive (raw->socket, buf, sizeof buf, NULL, NULL);
-      if (n > 0)
-        {
-          g_autoptr (GError) error = NULL;
-          SpSipMessage *msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n,
-                                                    SP_SIP_FRAMING_DATAGRAM, NULL, &error);
-          g_assert_no_error (error);
-          return msg;
-        }
-      g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
-    }
-  return NULL;
-}
-
-/* Skips 100 Trying (and anything else not asked for). */
-static SpSipMessage *
-raw_expect (Raw *raw, const char *method, guint status)
-{
-  for (guint i = 0; i < 20; i++)
-    {
-      g_autoptr (SpSipMessage) msg = raw_recv (raw, WAIT_MS);
-      g_assert_nonnull (msg);
-      if (method && sp_sip_message_is_request (msg) &&
-          g_strcmp0 (sp_sip_message_get_method (msg), method) == 0)
-        return g_steal_pointer (&msg);
-      if (!method && !sp_sip_message_is_request (msg) && sp_sip_message_get_status (msg) == status)
-        return g_steal_pointer (&msg);
-    }
-  g_assert_not_reached ();
-  return NULL;
-}
-
-static void
-raw_send_text (Raw *raw, guint16 port, const char *text)
-{
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
-  g_autoptr (GError) error = NULL;
-
-  g_assert_cmpint (g_socket_send_to (raw->socket, sa, text, strlen (text), NULL, &error), ==,
-                   (gssize) strlen (text));
-}
-
-static void
-raw_send (Raw *raw, guint16 port, SpSipMessage *msg)
-{
-  g_autofree char *text = sp_sip_message_to_string (msg, NULL);
-  raw_send_text (raw, port, text);
-}
 
 static char *
 sdp_text (guint16 port, const char *direction)
@@ -132,8 +49,8 @@ a_request (Fixture *f, const char *method, const char *ruri, const char *call_id
       "Contact: <sip:stranger@127.0.0.1:%u>\r\n"
       "%s%s"
       "Content-Length: %zu\r\n\r\n%s",
-      method, ruri, f->a.port, g_random_int (), from_tag, ruri, to_tag ? ";tag=" : "",
-      to_tag ? to_tag : "", call_id, cseq, method, f->a.port, extra ? extra : "",
+      method, ruri, f->a->peer.port, g_random_int (), from_tag, ruri, to_tag ? ";tag=" : "",
+      to_tag ? to_tag : "", call_id, cseq, method, f->a->peer.port, extra ? extra : "",
       body ? "Content-Type: application/sdp\r\n" : "", body ? strlen (body) : 0, body ? body : "");
 }
 
@@ -141,10 +58,8 @@ a_request (Fixture *f, const char *method, const char *ruri, const char *call_id
 static SpSipMessage *
 b_response (Fixture *f, SpSipMessage *request, guint status, const char *sdp)
 {
-  SpSipMessage *r = sp_sip_message_new_response_to (request, status, NULL, "btag");
-  g_autofree char *contact = g_strdup_printf ("<sip:b@127.0.0.1:%u>", f->b.port);
+  SpSipMessage *r = raw_sip_response (f->b, request, status, "btag", "b");
 
-  sp_sip_message_add_header (r, "Contact", contact, NULL);
   if (sdp != NULL)
     sp_sip_message_set_body (r, "application/sdp", (const guint8 *) sdp, strlen (sdp));
   return r;
@@ -156,8 +71,8 @@ static void
 bind_bob (Fixture *f, const char *host)
 {
   g_autofree char *contact = host ? g_strdup_printf ("sip:bob@%s:5060", host)
-                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b.port);
-  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b.port);
+                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b->peer.port);
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b->peer.port);
   SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
   SpRegisterRequest req = { .aor = "bob",
                             .call_id = "reg",
@@ -191,8 +106,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   sp_server_set_auth_guard (f->server, 1, 60, 300);
   g_assert_true (sp_server_start (f->server, f->stack, "127.0.0.1", TRUE, &error));
   g_assert_no_error (error);
-  raw_init (&f->a);
-  raw_init (&f->b);
+  f->a = raw_sip_new ("127.0.0.1");
+  f->b = raw_sip_new ("127.0.0.1");
 }
 
 static void
@@ -201,8 +116,8 @@ fixture_teardown (Fixture *f, gconstpointer data)
   sp_server_stop (f->server);
   g_object_unref (f->server);
   g_object_unref (f->stack);
-  g_object_unref (f->a.socket);
-  g_object_unref (f->b.socket);
+  raw_sip_free (f->a);
+  raw_sip_free (f->b);
   for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
     ;
 }
@@ -266,11 +181,11 @@ call_through (Fixture *f, const char *a_sdp, const char *b_sdp, Established *e, 
 
   e->call_id = g_strdup_printf ("a-%08x", g_random_int ());
   invite = a_request (f, "INVITE", ruri, e->call_id, 1, "atag", NULL, a_sdp, NULL);
-  raw_send_text (&f->a, f->bound.port, invite);
-  e->b_invite = raw_expect (&f->b, "INVITE", 0);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  e->b_invite = raw_sip_expect (f->b, "INVITE", 0);
   ok = b_response (f, e->b_invite, 200, b_sdp);
-  raw_send (&f->b, f->bound.port, ok);
-  *a_ok = raw_expect (&f->a, NULL, 200);
+  raw_sip_send (f->b, &f->bound, ok);
+  *a_ok = raw_sip_expect (f->a, NULL, 200);
   e->a_to_tag = g_strdup (sp_sip_name_addr_get_tag (sp_sip_message_get_to (*a_ok)));
   g_assert_nonnull (e->a_to_tag);
 }
@@ -282,7 +197,7 @@ a_ack (Fixture *f, Established *e, guint cseq, const char *body)
   g_autofree char *ack =
       a_request (f, "ACK", ruri, e->call_id, cseq, "atag", e->a_to_tag, body, NULL);
 
-  raw_send_text (&f->a, f->bound.port, ack);
+  raw_sip_send_text (f->a, &f->bound, ack);
 }
 
 /* ---- tests ---- */
@@ -311,7 +226,7 @@ test_leg_mapping (Fixture *f, gconstpointer data)
   g_assert_cmpuint (relay_port (e.b_invite), !=, relay_port (a_ok));
   g_assert_cmpstr (e.a_to_tag, !=, "btag");
   a_ack (f, &e, 1, NULL);
-  b_ack = raw_expect (&f->b, "ACK", 0);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
   g_assert_cmpstr (sp_sip_message_get_call_id (b_ack), ==, sp_sip_message_get_call_id (e.b_invite));
   g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
   established_clear (&e);
@@ -328,11 +243,11 @@ failure_status (Fixture *f, guint b_status, guint a_status)
   g_autoptr (SpSipMessage) fail = NULL;
   g_autoptr (SpSipMessage) a_final = NULL;
 
-  raw_send_text (&f->a, f->bound.port, invite);
-  b_invite = raw_expect (&f->b, "INVITE", 0);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  b_invite = raw_sip_expect (f->b, "INVITE", 0);
   fail = b_response (f, b_invite, b_status, NULL);
-  raw_send (&f->b, f->bound.port, fail);
-  a_final = raw_expect (&f->a, NULL, a_status);
+  raw_sip_send (f->b, &f->bound, fail);
+  a_final = raw_sip_expect (f->a, NULL, a_status);
   g_assert_cmpuint (sp_sip_message_get_status (a_final), ==, a_status);
 }
 
@@ -369,12 +284,12 @@ test_reinvite_hold (Fixture *f, gconstpointer data)
   call_through (f, a_sdp, b_sdp, &e, &a_ok);
   a_port = relay_port (a_ok);
   a_ack (f, &e, 1, NULL);
-  b_ack = raw_expect (&f->b, "ACK", 0);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
 
   /* A holds: B gets the offer (sendonly, on the relay) in its dialog. */
   reinvite = a_request (f, "INVITE", ruri, e.call_id, 2, "atag", e.a_to_tag, hold, NULL);
-  raw_send_text (&f->a, f->bound.port, reinvite);
-  b_reinvite = raw_expect (&f->b, "INVITE", 0);
+  raw_sip_send_text (f->a, &f->bound, reinvite);
+  b_reinvite = raw_sip_expect (f->b, "INVITE", 0);
   g_assert_cmpstr (sp_sip_message_get_call_id (b_reinvite), ==,
                    sp_sip_message_get_call_id (e.b_invite));
   g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (b_reinvite)), ==, "btag");
@@ -382,13 +297,13 @@ test_reinvite_hold (Fixture *f, gconstpointer data)
   g_assert_cmpuint (relay_port (b_reinvite), ==, relay_port (e.b_invite));
   /* B's answer (recvonly) comes back to A. */
   b_ok = b_response (f, b_reinvite, 200, held);
-  raw_send (&f->b, f->bound.port, b_ok);
-  a_ok2 = raw_expect (&f->a, NULL, 200);
+  raw_sip_send (f->b, &f->bound, b_ok);
+  a_ok2 = raw_sip_expect (f->a, NULL, 200);
   g_assert_cmpuint (sp_sip_message_get_cseq (a_ok2, NULL), ==, 2);
   g_assert_true (has_direction (a_ok2, "recvonly"));
   g_assert_cmpuint (relay_port (a_ok2), ==, a_port);
   /* The stack ACKed B's 200 (our re-INVITE had the offer). */
-  sp_sip_message_unref (raw_expect (&f->b, "ACK", 0));
+  sp_sip_message_unref (raw_sip_expect (f->b, "ACK", 0));
   a_ack (f, &e, 2, NULL);
   established_clear (&e);
 }
@@ -412,11 +327,11 @@ test_late_offer (Fixture *f, gconstpointer data)
   g_assert_cmpuint (len, ==, 0);
   relay_port (a_ok);
   /* No ACK for B until A's answer is there. */
-  early = raw_recv (&f->b, 300);
+  early = raw_sip_recv (f->b, 300);
   g_assert_true (early == NULL || sp_sip_message_is_request (early) == FALSE ||
                  g_strcmp0 (sp_sip_message_get_method (early), "ACK") != 0);
   a_ack (f, &e, 1, a_answer);
-  b_ack = raw_expect (&f->b, "ACK", 0);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
   b_port = relay_port (b_ack);
   g_assert_cmpuint (b_port, !=, relay_port (a_ok));
   g_assert_cmpstr (sp_sip_message_get_call_id (b_ack), ==, sp_sip_message_get_call_id (e.b_invite));
@@ -435,8 +350,8 @@ test_nat_source (Fixture *f, gconstpointer data)
    * socket. */
   bind_bob (f, "10.11.12.13");
   invite = a_request (f, "INVITE", ruri, "nat-call", 1, "atag", NULL, a_sdp, NULL);
-  raw_send_text (&f->a, f->bound.port, invite);
-  b_invite = raw_expect (&f->b, "INVITE", 0);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  b_invite = raw_sip_expect (f->b, "INVITE", 0);
   g_assert_cmpstr (sp_sip_uri_get_host (sp_sip_message_get_request_uri (b_invite)), ==,
                    "10.11.12.13");
 }
@@ -483,8 +398,6 @@ test_blocked_flood (Fixture *f, gconstpointer data)
   g_autoptr (SpSipMessage) challenge = NULL;
   g_autoptr (SpSipMessage) refused = NULL;
   g_autoptr (SpDigestChallenge) ch = NULL;
-  g_autoptr (SpDigestCredentials) creds = NULL;
-  g_autofree char *creds_text = NULL;
   SpSipTransactionLayer *layer = sp_sip_stack_get_transactions (f->stack);
   SpServerStats stats;
   SpSipMessage *stray;
@@ -494,25 +407,19 @@ test_blocked_flood (Fixture *f, gconstpointer data)
                          "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\nCall-ID: reg-1\r\n"
                          "CSeq: 1 REGISTER\r\nContact: <sip:bob@127.0.0.1:%u>\r\n"
                          "Content-Length: 0\r\n\r\n",
-                         ruri, f->a.port, to, to, f->a.port);
-  raw_send_text (&f->a, f->bound.port, reg);
-  challenge = raw_expect (&f->a, NULL, 401);
-  ch = sp_digest_challenge_parse (sp_sip_message_get_header (challenge, "WWW-Authenticate"), -1,
-                                  NULL);
-  g_assert_nonnull (ch);
-  creds = sp_digest_credentials_new_for_challenge (ch, "bob", "wrong", NULL, "REGISTER", ruri, NULL,
-                                                   0, 1, NULL, NULL);
-  g_assert_nonnull (creds);
-  creds_text = sp_digest_credentials_to_string (creds);
-  auth = g_strdup_printf ("Authorization: %s\r\n", creds_text);
+                         ruri, f->a->peer.port, to, to, f->a->peer.port);
+  raw_sip_send_text (f->a, &f->bound, reg);
+  challenge = raw_sip_expect (f->a, NULL, 401);
+  ch = raw_sip_challenge (challenge);
+  auth = raw_sip_authorization (ch, "bob", "wrong", "REGISTER", ruri, 1);
   reg2 =
       g_strdup_printf ("REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKr2\r\n"
                        "Max-Forwards: 70\r\nFrom: <%s>;tag=r\r\nTo: <%s>\r\nCall-ID: reg-1\r\n"
                        "CSeq: 2 REGISTER\r\nContact: <sip:bob@127.0.0.1:%u>\r\n%s"
                        "Content-Length: 0\r\n\r\n",
-                       ruri, f->a.port, to, to, f->a.port, auth);
-  raw_send_text (&f->a, f->bound.port, reg2);
-  refused = raw_expect (&f->a, NULL, 403);
+                       ruri, f->a->peer.port, to, to, f->a->peer.port, auth);
+  raw_sip_send_text (f->a, &f->bound, reg2);
+  refused = raw_sip_expect (f->a, NULL, 403);
 
   /* Now a flood of new INVITEs and REGISTERs: no answer at all (not
    * even 100 Trying), and no transaction stays. */
@@ -521,9 +428,9 @@ test_blocked_flood (Fixture *f, gconstpointer data)
       g_autofree char *call_id = g_strdup_printf ("flood-%u", i);
       g_autofree char *text = a_request (f, i % 2 ? "INVITE" : "REGISTER", i % 2 ? ruri : ruri,
                                          call_id, 1, "ft", NULL, NULL, NULL);
-      raw_send_text (&f->a, f->bound.port, text);
+      raw_sip_send_text (f->a, &f->bound, text);
     }
-  stray = raw_recv (&f->a, 600);
+  stray = raw_sip_recv (f->a, 600);
   g_assert_null (stray);
   /* Only the two answered REGISTERs wait for their Timer J. */
   g_assert_cmpuint (sp_sip_transaction_layer_get_n_server (layer), <=, 2);

@@ -18,6 +18,8 @@
 #include "sip/digest.h"
 #include "sip/stack.h"
 
+#include "../common/raw-sip.h"
+
 #define REALM        "lan"
 #define WAIT_MS      3000
 #define MAX_FAILURES 3
@@ -31,8 +33,7 @@ typedef struct
   SpAuthenticator *auth;
   SpLocationStore *locations;
   SpRegistrar *registrar;
-  GSocket *client; /* u1's phone */
-  guint16 client_port;
+  RawSip *client; /* u1's phone */
   gint64 now;
   guint branch;
   /* The challenge the client answers, and its next nonce count. */
@@ -56,9 +57,6 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) local = NULL;
   SpSipTimerSettings t;
 
   sp_sip_timer_settings_init (&t);
@@ -78,14 +76,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_signal_connect (f->stack, "request", G_CALLBACK (on_request), f);
   f->now = g_get_real_time () / G_USEC_PER_SEC;
   f->nc = 1;
-
-  f->client =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (f->client, any, FALSE, &error));
-  g_socket_set_blocking (f->client, FALSE);
-  local = g_socket_get_local_address (f->client, &error);
-  f->client_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  f->client = raw_sip_new ("127.0.0.1");
 }
 
 static void
@@ -99,37 +90,9 @@ fixture_teardown (Fixture *f, gconstpointer data)
   sp_auth_guard_free (f->guard);
   g_object_unref (f->users);
   g_object_unref (f->stack);
-  g_object_unref (f->client);
+  raw_sip_free (f->client);
   for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
     ;
-}
-
-/* The next response on the client socket (main loop running), NULL
- * after @ms. */
-static SpSipMessage *
-client_recv (Fixture *f, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-  char buf[65536];
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      gssize n = g_socket_receive (f->client, buf, sizeof buf, NULL, NULL);
-      if (n > 0)
-        {
-          g_autoptr (GError) error = NULL;
-          SpSipMessage *msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n,
-                                                    SP_SIP_FRAMING_DATAGRAM, NULL, &error);
-          g_assert_no_error (error);
-          if (sp_sip_message_is_request (msg) || sp_sip_message_get_status (msg) >= 200)
-            return msg;
-          sp_sip_message_unref (msg);
-          continue;
-        }
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (500);
-    }
-  return NULL;
 }
 
 static char *
@@ -158,33 +121,21 @@ send_register (Fixture *f, const Reg *reg)
   g_autofree char *ruri = request_uri (f);
   g_autofree char *auth_line = NULL;
   g_autofree char *text = NULL;
-  g_autoptr (GSocketAddress) dest = NULL;
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GError) error = NULL;
   const char *to = reg->to_user ? reg->to_user : "u1";
   guint branch = f->branch++;
   SpSipMessage *response;
 
   if (reg->user != NULL)
     {
-      g_autoptr (SpDigestCredentials) creds = NULL;
-      g_autofree char *value = NULL;
-
       if (f->challenge == NULL)
         {
           Reg bare = { .cseq = 1, .call_id = "challenge-me" };
           g_autoptr (SpSipMessage) r401 = send_register (f, &bare);
           g_assert_cmpuint (sp_sip_message_get_status (r401), ==, 401);
-          f->challenge = sp_digest_challenge_parse (
-              sp_sip_message_get_header (r401, "WWW-Authenticate"), -1, &error);
-          g_assert_no_error (error);
+          f->challenge = raw_sip_challenge (r401);
         }
-      creds = sp_digest_credentials_new_for_challenge (f->challenge, reg->user, reg->password, NULL,
-                                                       "REGISTER", ruri, NULL, 0, f->nc++, NULL,
-                                                       &error);
-      g_assert_no_error (error);
-      value = sp_digest_credentials_to_string (creds);
-      auth_line = g_strdup_printf ("Authorization: %s\r\n", value);
+      auth_line =
+          raw_sip_authorization (f->challenge, reg->user, reg->password, "REGISTER", ruri, f->nc++);
     }
   text = g_strdup_printf ("REGISTER %s SIP/2.0\r\n"
                           "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKreg%u\r\n"
@@ -195,14 +146,12 @@ send_register (Fixture *f, const Reg *reg)
                           "CSeq: %u REGISTER\r\n"
                           "%s%s%s"
                           "Content-Length: 0\r\n\r\n",
-                          ruri, f->client_port, branch, to, branch, to,
+                          ruri, f->client->peer.port, branch, to, branch, to,
                           reg->call_id ? reg->call_id : "reg-1", reg->cseq,
                           reg->contacts ? reg->contacts : "", reg->extra ? reg->extra : "",
                           auth_line ? auth_line : "");
-  dest = g_inet_socket_address_new (lo, f->bound.port);
-  g_assert_cmpint (g_socket_send_to (f->client, dest, text, strlen (text), NULL, &error), ==,
-                   (gssize) strlen (text));
-  response = client_recv (f, WAIT_MS);
+  raw_sip_send_text (f->client, &f->bound, text);
+  response = raw_sip_recv_final (f->client, WAIT_MS);
   g_assert_nonnull (response);
   g_assert_false (sp_sip_message_is_request (response));
   return response;
@@ -276,7 +225,7 @@ test_register_ok (Fixture *f, gconstpointer data)
   g_autoptr (SpSipMessage) r = send_register (f, &reg);
   g_autoptr (GPtrArray) bindings = NULL;
   const SpBinding *b;
-  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->client_port);
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->client->peer.port);
 
   g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
   g_assert_cmpuint (n_listed (r), ==, 1);
@@ -591,9 +540,6 @@ test_server_blocks (void)
   g_autoptr (SpSipStack) stack = NULL;
   g_autoptr (SpServer) server = NULL;
   Fixture f = { 0 };
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) local = NULL;
   SpServerStats stats;
   SpSipTimerSettings t;
 
@@ -608,12 +554,7 @@ test_server_blocks (void)
   sp_server_set_relay_ports (server, 47000, 47999);
   g_assert_true (sp_server_start (server, stack, "127.0.0.1", TRUE, &error));
   g_assert_no_error (error);
-  f.client =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_true (g_socket_bind (f.client, any, FALSE, &error));
-  g_socket_set_blocking (f.client, FALSE);
-  local = g_socket_get_local_address (f.client, &error);
-  f.client_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  f.client = raw_sip_new ("127.0.0.1");
   f.nc = 1;
 
   for (guint i = 1; i <= MAX_FAILURES; i++)
@@ -626,21 +567,18 @@ test_server_blocks (void)
     }
   {
     g_autofree char *ruri = request_uri (&f);
-    g_autoptr (SpDigestCredentials) creds = sp_digest_credentials_new_for_challenge (
-        f.challenge, "u1", "secret1", NULL, "REGISTER", ruri, NULL, 0, f.nc++, NULL, &error);
-    g_autofree char *value = sp_digest_credentials_to_string (creds);
+    g_autofree char *auth =
+        raw_sip_authorization (f.challenge, "u1", "secret1", "REGISTER", ruri, f.nc++);
     g_autofree char *text = g_strdup_printf (
         "REGISTER %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKblocked\r\n"
         "Max-Forwards: 70\r\nFrom: <sip:u1@127.0.0.1>;tag=b\r\nTo: <sip:u1@127.0.0.1>\r\n"
         "Call-ID: reg-1\r\nCSeq: 20 REGISTER\r\nContact: <" C1 ">\r\n"
-        "Authorization: %s\r\nContent-Length: 0\r\n\r\n",
-        ruri, f.client_port, value);
-    g_autoptr (GSocketAddress) dest = g_inet_socket_address_new (lo, f.bound.port);
+        "%sContent-Length: 0\r\n\r\n",
+        ruri, f.client->peer.port, auth);
     g_autoptr (SpSipMessage) none = NULL;
 
-    g_assert_cmpint (g_socket_send_to (f.client, dest, text, strlen (text), NULL, &error), ==,
-                     (gssize) strlen (text));
-    none = client_recv (&f, 500);
+    raw_sip_send_text (f.client, &f.bound, text);
+    none = raw_sip_recv_final (f.client, 500);
     g_assert_null (none);
   }
   sp_server_get_stats (server, &stats);
@@ -649,7 +587,7 @@ test_server_blocks (void)
   g_assert_cmpuint (sp_location_store_get_n_bindings (sp_server_get_locations (server)), ==, 0);
   sp_server_stop (server);
   g_clear_pointer (&f.challenge, sp_digest_challenge_free);
-  g_object_unref (f.client);
+  raw_sip_free (f.client);
 }
 
 int

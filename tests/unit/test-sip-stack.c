@@ -6,6 +6,8 @@
 
 #include "sip/stack.h"
 
+#include "../common/raw-sip.h"
+
 #define WAIT_MS 3000
 #define T1      10
 
@@ -116,111 +118,6 @@ new_stack (SpSipPeer *bound)
 
 typedef struct
 {
-  GSocket *socket;
-  SpSipPeer peer;
-  GPtrArray *from; /* GSocketAddress of each message read, last first */
-} Raw;
-
-static Raw *
-raw_new (void)
-{
-  Raw *raw = g_new0 (Raw, 1);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GError) error = NULL;
-
-  raw->socket =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_true (g_socket_bind (raw->socket, any, FALSE, &error));
-  g_socket_set_blocking (raw->socket, FALSE);
-  local = g_socket_get_local_address (raw->socket, &error);
-  sp_sip_peer_init (&raw->peer, SP_SIP_TRANSPORT_UDP, "127.0.0.1",
-                    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
-  return raw;
-}
-
-static void
-raw_free (Raw *raw)
-{
-  g_object_unref (raw->socket);
-  g_free (raw);
-}
-
-/* The next message the raw peer gets (running the main loop meanwhile),
- * or NULL after @ms. */
-static SpSipMessage *
-raw_recv (Raw *raw, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + ms * 1000;
-  char buf[65536];
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      gssize n = g_socket_receive (raw->socket, buf, sizeof buf, NULL, NULL);
-      if (n > 0)
-        {
-          g_autoptr (GError) error = NULL;
-          SpSipMessage *msg = sp_sip_message_parse ((const guint8 *) buf, (gsize) n,
-                                                    SP_SIP_FRAMING_DATAGRAM, NULL, &error);
-          g_assert_no_error (error);
-          return msg;
-        }
-      g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
-    }
-  return NULL;
-}
-
-/* Reads until a request with @method (or a response with @status when
- * @method is NULL) arrives; other messages are skipped. */
-static SpSipMessage *
-raw_expect (Raw *raw, const char *method, guint status)
-{
-  for (guint i = 0; i < 50; i++)
-    {
-      g_autoptr (SpSipMessage) msg = raw_recv (raw, WAIT_MS);
-      g_assert_nonnull (msg);
-      if (method && sp_sip_message_is_request (msg) &&
-          g_strcmp0 (sp_sip_message_get_method (msg), method) == 0)
-        return g_steal_pointer (&msg);
-      if (!method && !sp_sip_message_is_request (msg) && sp_sip_message_get_status (msg) == status)
-        return g_steal_pointer (&msg);
-    }
-  g_assert_not_reached ();
-  return NULL;
-}
-
-static void
-raw_send_text (Raw *raw, const SpSipPeer *to, const char *text)
-{
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (to->host);
-  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, to->port);
-  g_autoptr (GError) error = NULL;
-
-  g_assert_cmpint (g_socket_send_to (raw->socket, sa, text, strlen (text), NULL, &error), ==,
-                   (gssize) strlen (text));
-}
-
-static void
-raw_send (Raw *raw, const SpSipPeer *to, SpSipMessage *msg)
-{
-  g_autofree char *text = sp_sip_message_to_string (msg, NULL);
-  raw_send_text (raw, to, text);
-}
-
-/* A 2xx to @invite from the raw peer with To tag @tag. */
-static SpSipMessage *
-raw_ok (Raw *raw, SpSipMessage *invite, const char *tag)
-{
-  SpSipMessage *ok = sp_sip_message_new_response_to (invite, 200, NULL, tag);
-  g_autofree char *contact = g_strdup_printf ("<sip:raw@127.0.0.1:%u>", raw->peer.port);
-
-  g_assert_true (sp_sip_message_add_header (ok, "Contact", contact, NULL));
-  return ok;
-}
-
-typedef struct
-{
   guint responses;
   guint last_status;
   char *last_reason;
@@ -262,7 +159,7 @@ test_forked_2xx (void)
 {
   SpSipPeer bound;
   g_autoptr (SpSipStack) stack = new_stack (&bound);
-  Raw *raw = raw_new ();
+  RawSip *raw = raw_sip_new ("127.0.0.1");
   g_autofree char *ruri = g_strdup_printf ("sip:b@127.0.0.1:%u", raw->peer.port);
   g_autoptr (SpSipMessage) invite = new_request (stack, "INVITE", ruri);
   g_autoptr (SpSipMessage) got = NULL;
@@ -275,20 +172,20 @@ test_forked_2xx (void)
   Seen seen = { 0 };
 
   g_assert_nonnull (sp_sip_stack_send_request (stack, invite, NULL, on_response, &seen, NULL));
-  got = raw_expect (raw, "INVITE", 0);
-  ok1 = raw_ok (raw, got, "fork1");
-  ok2 = raw_ok (raw, got, "fork2");
-  raw_send (raw, &bound, ok1);
-  ack1 = raw_expect (raw, "ACK", 0);
+  got = raw_sip_expect (raw, "INVITE", 0);
+  ok1 = raw_sip_response (raw, got, 200, "fork1", "raw");
+  ok2 = raw_sip_response (raw, got, 200, "fork2", "raw");
+  raw_sip_send (raw, &bound, ok1);
+  ack1 = raw_sip_expect (raw, "ACK", 0);
   g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (ack1)), ==, "fork1");
-  raw_send (raw, &bound, ok2);
-  ack2 = raw_expect (raw, "ACK", 0);
+  raw_sip_send (raw, &bound, ok2);
+  ack2 = raw_sip_expect (raw, "ACK", 0);
   g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (ack2)), ==, "fork2");
-  bye = raw_expect (raw, "BYE", 0);
+  bye = raw_sip_expect (raw, "BYE", 0);
   g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (bye)), ==, "fork2");
   g_assert_cmpuint (sp_sip_message_get_cseq (bye, NULL), >, sp_sip_message_get_cseq (ack2, NULL));
   bye_ok = sp_sip_message_new_response_to (bye, 200, NULL, NULL);
-  raw_send (raw, &bound, bye_ok);
+  raw_sip_send (raw, &bound, bye_ok);
   spin (50);
   g_assert_cmpuint (seen.responses, ==, 1);
   g_assert_cmpuint (seen.last_status, ==, 200);
@@ -296,7 +193,7 @@ test_forked_2xx (void)
   /* Only the chosen dialog is left. */
   g_assert_cmpuint (sp_sip_stack_get_n_dialogs (stack), ==, 1);
   g_free (seen.last_reason);
-  raw_free (raw);
+  raw_sip_free (raw);
 }
 
 static gboolean
@@ -319,7 +216,7 @@ on_ack_timeout (SpSipStack *stack, SpSipDialog *dialog, gpointer user_data)
 }
 
 static char *
-raw_invite_text (Raw *raw, const SpSipPeer *to, const char *branch, const char *extra_via)
+raw_invite_text (RawSip *raw, const SpSipPeer *to, const char *branch, const char *extra_via)
 {
   return g_strdup_printf ("INVITE sip:b@127.0.0.1:%u SIP/2.0\r\n"
                           "%s"
@@ -342,7 +239,7 @@ test_ack_timeout_bye (void)
 {
   SpSipPeer bound;
   g_autoptr (SpSipStack) stack = new_stack (&bound);
-  Raw *raw = raw_new ();
+  RawSip *raw = raw_sip_new ("127.0.0.1");
   g_autofree char *text = raw_invite_text (raw, &bound, "z9hG4bKnoack", NULL);
   g_autoptr (SpSipMessage) ok = NULL;
   g_autoptr (SpSipMessage) bye = NULL;
@@ -353,11 +250,11 @@ test_ack_timeout_bye (void)
   g_signal_connect (stack, "request", G_CALLBACK (answer_200), &seen);
   g_signal_connect (stack, "ack-timeout", G_CALLBACK (on_ack_timeout), &seen);
   start = g_get_monotonic_time ();
-  raw_send_text (raw, &bound, text);
-  ok = raw_expect (raw, NULL, 200);
+  raw_sip_send_text (raw, &bound, text);
+  ok = raw_sip_expect (raw, NULL, 200);
   for (guint i = 0; i < 100 && bye == NULL; i++)
     {
-      g_autoptr (SpSipMessage) msg = raw_recv (raw, WAIT_MS);
+      g_autoptr (SpSipMessage) msg = raw_sip_recv (raw, WAIT_MS);
       g_assert_nonnull (msg);
       if (sp_sip_message_is_request (msg))
         bye = g_steal_pointer (&msg);
@@ -377,7 +274,7 @@ test_ack_timeout_bye (void)
   g_assert_cmpuint (seen.ack_timeouts, ==, 1);
   g_assert_cmpuint (sp_sip_stack_get_stats (stack)->ack_timeouts, ==, 1);
   g_assert_cmpuint (sp_sip_stack_get_n_dialogs (stack), ==, 0);
-  raw_free (raw);
+  raw_sip_free (raw);
 }
 
 /* 12.1.1: the 2xx that makes the dialog copies the INVITE's Record-Route
@@ -388,7 +285,7 @@ test_record_route_copied (void)
 {
   SpSipPeer bound;
   g_autoptr (SpSipStack) stack = new_stack (&bound);
-  Raw *raw = raw_new ();
+  RawSip *raw = raw_sip_new ("127.0.0.1");
   g_autofree char *text =
       raw_invite_text (raw, &bound, "z9hG4bKrr",
                        "Record-Route: <sip:p1.example.net;lr>, <sip:p2.example.net;lr>\r\n"
@@ -398,8 +295,8 @@ test_record_route_copied (void)
   Seen seen = { 0 };
 
   g_signal_connect (stack, "request", G_CALLBACK (answer_200), &seen);
-  raw_send_text (raw, &bound, text);
-  ok = raw_expect (raw, NULL, 200);
+  raw_sip_send_text (raw, &bound, text);
+  ok = raw_sip_expect (raw, NULL, 200);
   rr = sp_sip_message_get_record_routes (ok);
   g_assert_cmpuint (rr->len, ==, 3);
   g_assert_cmpstr (sp_sip_uri_get_host (((SpSipNameAddr *) rr->pdata[0])->uri), ==,
@@ -407,7 +304,7 @@ test_record_route_copied (void)
   g_assert_cmpstr (sp_sip_uri_get_host (((SpSipNameAddr *) rr->pdata[1])->uri), ==,
                    "p2.example.net");
   g_assert_cmpuint (sp_sip_uri_get_port (((SpSipNameAddr *) rr->pdata[2])->uri), ==, 5999);
-  raw_free (raw);
+  raw_sip_free (raw);
 }
 
 /* A request of ours that comes back to us (a proxy looped it) carries our
@@ -417,7 +314,7 @@ test_loop_482 (void)
 {
   SpSipPeer bound;
   g_autoptr (SpSipStack) stack = new_stack (&bound);
-  Raw *raw = raw_new ();
+  RawSip *raw = raw_sip_new ("127.0.0.1");
   g_autofree char *ruri = g_strdup_printf ("sip:b@127.0.0.1:%u", raw->peer.port);
   g_autoptr (SpSipMessage) options = new_request (stack, "OPTIONS", ruri);
   g_autoptr (SpSipMessage) got = NULL;
@@ -428,19 +325,19 @@ test_loop_482 (void)
 
   g_signal_connect (stack, "request", G_CALLBACK (answer_200), &seen);
   g_assert_nonnull (sp_sip_stack_send_request (stack, options, NULL, on_response, &seen, NULL));
-  got = raw_expect (raw, "OPTIONS", 0);
+  got = raw_sip_expect (raw, "OPTIONS", 0);
   /* The "proxy" sends it back with its own Via on top. */
   looped = sp_sip_message_copy (got);
   via = g_strdup_printf ("SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKproxy", raw->peer.port);
   g_assert_true (sp_sip_message_prepend_header (looped, "Via", via, NULL));
   g_assert_true (sp_sip_message_set_header (looped, "Max-Forwards", "69", NULL));
-  raw_send (raw, &bound, looped);
-  answer = raw_expect (raw, NULL, 482);
+  raw_sip_send (raw, &bound, looped);
+  answer = raw_sip_expect (raw, NULL, 482);
   g_assert_cmpstr (sp_sip_message_get_via (answer)->branch, ==, "z9hG4bKproxy");
   g_assert_cmpuint (seen.requests, ==, 0); /* never reached the TU */
   g_assert_cmpuint (
       sp_sip_transaction_layer_get_stats (sp_sip_stack_get_transactions (stack))->loops_482, ==, 1);
-  raw_free (raw);
+  raw_sip_free (raw);
 }
 
 /* A next hop given by name is looked up without blocking; the address
