@@ -120,6 +120,15 @@ set_sw_params (SpAudioAlsa *self, SpAudioDirection direction, GError **error)
   return TRUE;
 }
 
+/* Closes the PCM (if open) and forgets what it was set up with. */
+static void
+release (SpAudioAlsa *self)
+{
+  g_clear_pointer (&self->pcm, snd_pcm_close);
+  self->period_frames = self->buffer_frames = 0;
+  g_clear_pointer (&self->scratch, g_free);
+}
+
 static gboolean
 alsa_open (SpAudioDevice *device, guint rate, GError **error)
 {
@@ -164,10 +173,7 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
   return TRUE;
 
 fail:
-  snd_pcm_close (self->pcm);
-  self->pcm = NULL;
-  self->period_frames = self->buffer_frames = 0;
-  g_clear_pointer (&self->scratch, g_free);
+  release (self);
   return FALSE;
 }
 
@@ -254,21 +260,22 @@ drop_backlog (SpAudioDevice *device)
   g_atomic_int_inc (&self->xruns);
 }
 
+/* Reads into @in (capture) or writes @out (playback) without waiting:
+ * frames moved, 0 when there is nothing (or no room) yet, -1 once the
+ * device is gone. The second try follows an overrun or underrun
+ * recovery. */
 static gssize
-alsa_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error)
+transfer (SpAudioDevice *device, gint16 *in, const gint16 *out, gsize n_frames, GError **error)
 {
   SpAudioAlsa *self = device->priv;
 
   if (self->gone)
     return fail_gone (device, -ENODEV, error);
-  drop_backlog (device);
-  /* Never waits: the media thread drains what is there on its own tick
-   * (reading until nothing is left), so a read that waited for the next
-   * period would keep it reading forever. The second try follows an
-   * overrun recovery. */
   for (guint attempt = 0; attempt < 2; attempt++)
     {
-      snd_pcm_sframes_t n = snd_pcm_readi (self->pcm, frames, n_frames);
+      snd_pcm_sframes_t n = device->direction == SP_AUDIO_SOURCE
+                                ? snd_pcm_readi (self->pcm, in, n_frames)
+                                : snd_pcm_writei (self->pcm, out, n_frames);
 
       if (n >= 0)
         return n;
@@ -281,27 +288,24 @@ alsa_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error
 }
 
 static gssize
-alsa_write (SpAudioDevice *device, const gint16 *frames, gsize n_frames, GError **error)
+alsa_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error)
 {
   SpAudioAlsa *self = device->priv;
 
-  if (self->gone)
-    return fail_gone (device, -ENODEV, error);
-  /* Never waits: a full buffer means the device is ahead of the call, and
-   * the media thread's tick comes back soon. The second try follows an
-   * underrun recovery. */
-  for (guint attempt = 0; attempt < 2; attempt++)
-    {
-      snd_pcm_sframes_t n = snd_pcm_writei (self->pcm, frames, n_frames);
+  /* Never waits: the media thread drains what is there on its own tick
+   * (reading until nothing is left), so a read that waited for the next
+   * period would keep it reading forever. */
+  if (!self->gone)
+    drop_backlog (device);
+  return transfer (device, frames, NULL, n_frames, error);
+}
 
-      if (n >= 0)
-        return n;
-      if (n == -EAGAIN)
-        return 0;
-      if (!recover (device, (int) n, error))
-        return -1;
-    }
-  return 0;
+static gssize
+alsa_write (SpAudioDevice *device, const gint16 *frames, gsize n_frames, GError **error)
+{
+  /* Never waits: a full buffer means the device is ahead of the call, and
+   * the media thread's tick comes back soon. */
+  return transfer (device, NULL, frames, n_frames, error);
 }
 
 static gsize
@@ -329,10 +333,7 @@ alsa_close (SpAudioDevice *device)
    * queued audio played, and it is a hung-up call's tail anyway. */
   if (!self->gone)
     snd_pcm_drop (self->pcm);
-  snd_pcm_close (self->pcm);
-  self->pcm = NULL;
-  self->period_frames = self->buffer_frames = 0;
-  g_clear_pointer (&self->scratch, g_free);
+  release (self);
 }
 
 static void
