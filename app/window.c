@@ -10,6 +10,7 @@
 #include "call-row.h"
 #include "ladder-view.h"
 #include "ua/history.h"
+#include "ua/siplog-groups.h"
 #include "ua/target.h"
 
 struct _SpWindow
@@ -18,9 +19,9 @@ struct _SpWindow
 
   SpApplication *app;           /* unowned: the application outlives its windows */
   GtkStringList *account_names; /* "Direct (no account)", then each account */
-  GtkStringList *log_calls;     /* "All messages", then a label per Call-ID seen */
-  GPtrArray *log_call_ids;      /* the Call-ID of each log_calls entry (NULL first) */
-  GHashTable *log_call_seen;    /* Call-IDs already in log_calls */
+  SpSipLogGroups *log_groups;   /* the Show drop-down's choices */
+  SpSipLogGroup *log_shown;     /* the group the ladder shows, owned */
+  guint log_show_all_idle;
   GtkCustomFilter *log_filter_func;
 
   AdwViewStack *stack;
@@ -1146,36 +1147,32 @@ setup_server_page (SpWindow *self)
 
 /* Log page. */
 
-static void
-on_log_changed (GListModel *log, guint position, guint removed, guint added, SpWindow *self)
+/* The Show drop-down lists calls, registrations and one entry per kind of
+ * message outside them (keep-alives); it stays this long at most. */
+#define LOG_MAX_GROUPS 64
+
+static char *
+log_group_label (SpSipLogGroup *group)
 {
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr (SpSipLogEntry) entry = g_list_model_get_item (log, i);
-      const char *call_id = sp_sip_log_entry_get_call_id (entry);
+  const char *peer = sp_sip_log_group_get_peer (group);
 
-      if (call_id != NULL && !g_hash_table_contains (self->log_call_seen, call_id))
-        {
-          gboolean sent = sp_sip_log_entry_get_direction (entry) == SP_SIP_LOG_DIRECTION_SENT;
-          const char *method = sp_sip_log_entry_get_method (entry);
-          /* People pick a dialog by what it was and with whom:
-           * "INVITE 127.0.0.101:5060", not by its Call-ID. */
-          g_autofree char *label = g_strdup_printf (
-              "%s %s", method != NULL ? method : sp_sip_log_entry_get_summary (entry),
-              sent ? sp_sip_log_entry_get_dst (entry) : sp_sip_log_entry_get_src (entry));
-
-          g_hash_table_add (self->log_call_seen, g_strdup (call_id));
-          g_ptr_array_add (self->log_call_ids, g_strdup (call_id));
-          gtk_string_list_append (self->log_calls, label);
-        }
-    }
-  if (g_list_model_get_n_items (log) == 0)
+  switch (sp_sip_log_group_get_kind (group))
     {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->log_calls));
-      g_hash_table_remove_all (self->log_call_seen);
-      g_ptr_array_set_size (self->log_call_ids, 1);
-      gtk_drop_down_set_selected (self->log_filter, 0);
-      gtk_string_list_splice (self->log_calls, 1, n - 1, NULL);
+      case SP_SIP_LOG_GROUP_CALL:
+        /* Translators: a choice of the Log page's Show list; %s is the
+         * other phone or server, "127.0.0.101:5060". */
+        return g_strdup_printf (_ ("Call with %s"), peer);
+      case SP_SIP_LOG_GROUP_REGISTRATION:
+        /* Translators: a choice of the Log page's Show list; %s is the
+         * registrar or the registering phone, "127.0.0.50:5060". */
+        return g_strdup_printf (_ ("Registration with %s"), peer);
+      case SP_SIP_LOG_GROUP_OTHER:
+        /* Translators: a choice of the Log page's Show list; %s is a SIP
+         * method such as OPTIONS (keep-alives), left untranslated. */
+        return g_strdup_printf (_ ("%s outside calls"), sp_sip_log_group_get_method (group));
+      case SP_SIP_LOG_GROUP_ALL:
+      default:
+        return g_strdup (_ ("All messages"));
     }
 }
 
@@ -1183,42 +1180,67 @@ static gboolean
 filter_log_entry (gpointer item, gpointer user_data)
 {
   SpWindow *self = user_data;
-  guint selected = gtk_drop_down_get_selected (self->log_filter);
-  const char *call_id;
 
-  if (selected == 0 || selected == GTK_INVALID_LIST_POSITION)
-    return TRUE;
-  call_id =
-      selected < self->log_call_ids->len ? g_ptr_array_index (self->log_call_ids, selected) : NULL;
-  return g_strcmp0 (call_id, sp_sip_log_entry_get_call_id (item)) == 0;
+  return self->log_shown == NULL ||
+         sp_sip_log_groups_match (self->log_groups, self->log_shown, item);
 }
 
+static gboolean
+show_all_log (gpointer user_data)
+{
+  SpWindow *self = user_data;
+
+  self->log_show_all_idle = 0;
+  gtk_drop_down_set_selected (self->log_filter, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Refilters only when the choice itself changes: the drop-down also says
+ * "selected" when older entries leave the list and the choice moves up,
+ * and refiltering the whole log for each message would stall a flood. */
 static void
 on_log_filter_selected (SpWindow *self)
 {
+  SpSipLogGroup *group = gtk_drop_down_get_selected_item (self->log_filter);
+
+  if (group == self->log_shown)
+    return;
+  if (self->log_shown != NULL && !sp_sip_log_group_is_listed (self->log_shown))
+    {
+      /* The dialog shown left the log; the drop-down picked a neighbour.
+       * Show everything instead, and say so in the drop-down once it is
+       * done updating (it is mid-change now). */
+      group = g_list_model_get_item (G_LIST_MODEL (self->log_groups), 0);
+      g_object_unref (group);
+      if (self->log_show_all_idle == 0)
+        self->log_show_all_idle = g_idle_add (show_all_log, self);
+      if (group == self->log_shown)
+        return;
+    }
+  g_set_object (&self->log_shown, group);
   gtk_filter_changed (GTK_FILTER (self->log_filter_func), GTK_FILTER_CHANGE_DIFFERENT);
 }
 
 static void
 setup_log_page (SpWindow *self)
 {
-  GListModel *log = G_LIST_MODEL (sp_application_get_sip_log (self->app));
+  SpSipLog *log = sp_application_get_sip_log (self->app);
   GtkFilterListModel *filtered;
 
-  self->log_calls = gtk_string_list_new ((const char *const[]){ _ ("All messages"), NULL });
-  self->log_call_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->log_call_ids = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (self->log_call_ids, NULL);
-  gtk_drop_down_set_model (self->log_filter, G_LIST_MODEL (self->log_calls));
+  /* Before the ladder's filter model: the groups see each message first. */
+  self->log_groups = sp_sip_log_groups_new (log, LOG_MAX_GROUPS);
+  gtk_drop_down_set_expression (
+      self->log_filter, gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                                     G_CALLBACK (log_group_label), NULL, NULL));
+  gtk_drop_down_set_model (self->log_filter, G_LIST_MODEL (self->log_groups));
   self->log_filter_func = gtk_custom_filter_new (filter_log_entry, self, NULL);
-  filtered = gtk_filter_list_model_new (g_object_ref (log),
+  filtered = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (log)),
                                         g_object_ref (GTK_FILTER (self->log_filter_func)));
   sp_ladder_view_set_model (self->ladder, G_LIST_MODEL (filtered));
   g_object_unref (filtered);
-  g_signal_connect_object (log, "items-changed", G_CALLBACK (on_log_changed), self, 0);
-  on_log_changed (log, 0, 0, g_list_model_get_n_items (log), self);
-  g_signal_connect_object (self->log_filter, "notify::selected",
+  g_signal_connect_object (self->log_filter, "notify::selected-item",
                            G_CALLBACK (on_log_filter_selected), self, G_CONNECT_SWAPPED);
+  on_log_filter_selected (self);
 }
 
 /* Connects the pages to the application's models; needs the
@@ -1265,10 +1287,10 @@ sp_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SP_TYPE_WINDOW);
   g_clear_object (&self->account_names);
-  g_clear_object (&self->log_calls);
+  g_clear_handle_id (&self->log_show_all_idle, g_source_remove);
+  g_clear_object (&self->log_shown);
   g_clear_object (&self->log_filter_func);
-  g_clear_pointer (&self->log_call_seen, g_hash_table_unref);
-  g_clear_pointer (&self->log_call_ids, g_ptr_array_unref);
+  g_clear_object (&self->log_groups);
   G_OBJECT_CLASS (sp_window_parent_class)->dispose (object);
 }
 
