@@ -132,7 +132,7 @@ update (SpCallRow *self)
   state = sp_call_get_state (call);
   peer = sp_call_get_peer (call);
   name = sp_call_get_peer_display_name (call);
-  end_reason = sp_call_get_end_reason (call);
+  end_reason = sp_call_get_end_reason_text (call);
   incoming = state == SP_CALL_STATE_INCOMING;
   live = state == SP_CALL_STATE_ESTABLISHED || state == SP_CALL_STATE_HELD;
 
@@ -144,9 +144,9 @@ update (SpCallRow *self)
   adw_avatar_set_show_initials (self->avatar, name != NULL && name[0] != '\0');
   adw_avatar_set_text (self->avatar, self->peer_text);
   if (state == SP_CALL_STATE_ENDED && end_reason != NULL && end_reason[0] != '\0')
-    /* Translators: "Call ended: Busy Here". The core keeps the reason in
-     * English (N_() in src/ua/call.c); it is translated here. */
-    state_text = g_strdup_printf (_ ("Call ended: %s"), _ (end_reason));
+    /* Translators: "Call ended: Busy Here". The reason comes translated
+     * from the core (sp_call_get_end_reason_text). */
+    state_text = g_strdup_printf (_ ("Call ended: %s"), end_reason);
   else
     state_text = g_strdup (sp_call_row_describe_state (state));
   gtk_label_set_label (self->state, state_text);

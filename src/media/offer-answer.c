@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "i18n.h"
+
 #define MAX_CODECS      8
 #define DEFAULT_PTIME   20
 #define MIN_PTIME       10
@@ -40,6 +42,9 @@ struct _SpOfferAnswer
   char *remote_address, *remote_rtcp_address;
   SpSdpDirection local_direction, remote_direction;
   gboolean remote_hold;
+
+  /* The last failure in the user's language (see get_error_text). */
+  char *error_text;
 };
 
 /* What the peer's SDP says it wants, c=0.0.0.0 included. */
@@ -47,6 +52,28 @@ typedef struct
 {
   gboolean sends, receives;
 } PeerWish;
+
+/* Fails with @format twice: the GError gets the English text (it goes to
+ * the peer in a Warning header, and to the log), error_text the
+ * translation the window shows. */
+G_GNUC_PRINTF (4, 5)
+static void
+fail (SpOfferAnswer *oa, GError **error, SpMediaErrorCode code, const char *format, ...)
+{
+  va_list args, copy;
+
+  va_start (args, format);
+  va_copy (copy, args);
+  g_free (oa->error_text);
+  oa->error_text = g_strdup_vprintf (_ (format), copy);
+  va_end (copy);
+  if (error != NULL)
+    {
+      g_autofree char *english = g_strdup_vprintf (format, args);
+      g_set_error_literal (error, SP_MEDIA_ERROR, code, english);
+    }
+  va_end (args);
+}
 
 /* ---- Helpers --------------------------------------------------------------- */
 
@@ -264,7 +291,8 @@ choose_ptime (const SpSdpMedia *media, guint fallback)
 
 /* Where the peer wants RTP, and whether it wants to send and receive. */
 static gboolean
-read_peer (const SpSdpMedia *media, const char **address, PeerWish *wish, GError **error)
+read_peer (SpOfferAnswer *oa, const SpSdpMedia *media, const char **address, PeerWish *wish,
+           GError **error)
 {
   const SpSdpConnection *c = sp_sdp_media_get_effective_connection (media);
   g_autoptr (GInetAddress) ia = NULL;
@@ -272,21 +300,21 @@ read_peer (const SpSdpMedia *media, const char **address, PeerWish *wish, GError
 
   if (c == NULL)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                           "the audio stream has no connection address (c=)");
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            N_ ("the audio stream has no connection address (c=)"));
       return FALSE;
     }
   ia = g_inet_address_new_from_string (c->address);
   if (ia == NULL)
     {
-      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                   "the connection address %s is not an IP address", c->address);
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            N_ ("the connection address %s is not an IP address"), c->address);
       return FALSE;
     }
   if (g_inet_address_get_is_multicast (ia))
     {
-      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                   "multicast audio (%s) is not supported", c->address);
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE, N_ ("multicast audio (%s) is not supported"),
+            c->address);
       return FALSE;
     }
   *address = c->address;
@@ -462,6 +490,7 @@ sp_offer_answer_free (SpOfferAnswer *oa)
 {
   if (oa == NULL)
     return;
+  g_free (oa->error_text);
   g_free (oa->local_address);
   g_free (oa->username);
   g_free (oa->last_sent);
@@ -541,8 +570,7 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   m = find_audio (answer, &index);
   if (m == NULL || index != 0 || sp_sdp_media_get_port (m) == 0)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED,
-                           "the peer rejected the audio stream");
+      fail (oa, error, SP_MEDIA_ERROR_REJECTED, N_ ("the peer rejected the audio stream"));
       return FALSE;
     }
   for (guint i = 0; codec == NULL && i < sp_sdp_media_get_n_formats (m); i++)
@@ -551,11 +579,12 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
     {
       g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
       g_autofree char *theirs = describe_formats (m);
-      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC,
-                   "no common codec: we offered %s, they answered %s", ours, theirs);
+      fail (oa, error, SP_MEDIA_ERROR_NO_COMMON_CODEC,
+            /* Translators: codec names, "we offered PCMU PCMA, they answered G722". */
+            N_ ("no common codec: we offered %s, they answered %s"), ours, theirs);
       return FALSE;
     }
-  if (!read_peer (m, &address, &wish, error))
+  if (!read_peer (oa, m, &address, &wish, error))
     return FALSE;
   if (oa->dtmf_pt >= 0)
     dtmf_pt = find_dtmf (m);
@@ -582,10 +611,10 @@ sp_offer_answer_process_answer (SpOfferAnswer *oa, const char *sdp, gsize len,
   g_autoptr (SpSdpSession) answer = NULL;
   gboolean ok;
 
+  g_clear_pointer (&oa->error_text, g_free);
   if (oa->pending_offer == NULL)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED,
-                           "an SDP answer arrived but no offer was made");
+      fail (oa, error, SP_MEDIA_ERROR_FAILED, N_ ("an SDP answer arrived but no offer was made"));
       return FALSE;
     }
   answer = sp_sdp_session_parse (sdp, len, error);
@@ -650,11 +679,12 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
     {
       g_autofree char *ours = describe_codecs (oa->codecs, oa->n_codecs);
       g_autofree char *theirs = describe_formats (m);
-      g_set_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC,
-                   "no common codec: we offer %s, they offer %s", ours, theirs);
+      fail (oa, error, SP_MEDIA_ERROR_NO_COMMON_CODEC,
+            /* Translators: codec names, "we offer PCMU PCMA, they offer G722". */
+            N_ ("no common codec: we offer %s, they offer %s"), ours, theirs);
       return NULL;
     }
-  if (!read_peer (m, &address, &wish, error))
+  if (!read_peer (oa, m, &address, &wish, error))
     return NULL;
   send = wish.receives;
   recv = wish.sends && !oa->hold;
@@ -692,10 +722,10 @@ sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len, Sp
   char *answer;
   guint index;
 
+  g_clear_pointer (&oa->error_text, g_free);
   if (oa->pending_offer != NULL)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_GLARE,
-                           "an SDP offer arrived while ours is pending");
+      fail (oa, error, SP_MEDIA_ERROR_GLARE, N_ ("an SDP offer arrived while ours is pending"));
       return NULL;
     }
   offer = sp_sdp_session_parse (sdp, len, error);
@@ -704,16 +734,16 @@ sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len, Sp
   m = find_audio (offer, &index);
   if (m == NULL)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                           has_any_audio (offer)
-                               ? "the audio stream needs a profile other than RTP/AVP (SRTP?)"
-                               : "the offer has no audio stream");
+      if (has_any_audio (offer))
+        fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+              N_ ("the audio stream needs a profile other than RTP/AVP (SRTP?)"));
+      else
+        fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE, N_ ("the offer has no audio stream"));
       return NULL;
     }
   if (sp_sdp_media_get_port (m) == 0 && !oa->negotiated)
     {
-      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_REJECTED,
-                           "the offer disables its only audio stream");
+      fail (oa, error, SP_MEDIA_ERROR_REJECTED, N_ ("the offer disables its only audio stream"));
       return NULL;
     }
   if (sp_sdp_media_get_port (m) == 0)
@@ -759,6 +789,12 @@ gboolean
 sp_offer_answer_is_remote_hold (SpOfferAnswer *oa)
 {
   return oa->negotiated && oa->remote_hold;
+}
+
+const char *
+sp_offer_answer_get_error_text (SpOfferAnswer *oa)
+{
+  return oa->error_text;
 }
 
 guint

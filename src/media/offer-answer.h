@@ -137,6 +137,12 @@ SpSdpDirection sp_offer_answer_get_remote_direction (SpOfferAnswer *oa);
 /* TRUE when the peer has put us on hold (it does not want our audio). */
 gboolean sp_offer_answer_is_remote_hold (SpOfferAnswer *oa);
 
+/* Why the last sp_offer_answer_process_offer () or _process_answer ()
+ * failed, in the user's language, for the window; NULL after a success
+ * or when the SDP did not parse. The GError keeps the English text: it
+ * is the Warning sent to the peer and what the log says. */
+const char *sp_offer_answer_get_error_text (SpOfferAnswer *oa);
+
 /* The SIP final response for an error from this module: 488 for media
  * that cannot be used, 491 for glare, 400 for SDP that does not parse,
  * 500 otherwise. */

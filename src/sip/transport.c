@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "i18n.h"
+
 #include "sip/sip-private.h"
 
 #define UDP_MTU_LIMIT        1300 /* 18.1.1 */
@@ -156,7 +158,7 @@ address_from_host (const char *host, guint16 port, GError **error)
   if (addr == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a numeric IP address", host);
+                   _ ("“%s” is not a numeric IP address"), host);
       return NULL;
     }
   return g_inet_socket_address_new (addr, port);
@@ -1086,7 +1088,7 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       "Error sending message: %s", g_strerror (saved));
+                       _ ("Error sending message: %s"), g_strerror (saved));
           return FALSE;
         }
     }
@@ -1115,7 +1117,7 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
   if (g_hash_table_size (self->connections) >= MAX_TCP_CONNECTIONS)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES,
-                           "too many TCP connections");
+                           _ ("too many TCP connections"));
       return NULL;
     }
   socket = g_socket_new (g_socket_address_get_family (to), G_SOCKET_TYPE_STREAM,
@@ -1154,7 +1156,7 @@ tcp_send_message (SpSipTransport *self, Connection *conn, SpSipMessage *msg, gbo
 
   if (conn->outbuf->len + len > MAX_OUTBUF)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "TCP send queue full");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, _ ("TCP send queue full"));
       return FALSE;
     }
   g_byte_array_append (conn->outbuf, data, (guint) len);
@@ -1198,7 +1200,8 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
   binding = find_binding (self, kind, dest);
   if (binding == NULL && kind == SP_SIP_TRANSPORT_UDP)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s", dest->host);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _ ("no UDP binding for %s"),
+                   dest->host);
       return FALSE;
     }
   if (binding != NULL)
@@ -1207,7 +1210,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
       port = binding->local.port;
       if (binding->wildcard && !route_source (dest, host, sizeof host))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, "no route to %s",
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, _ ("no route to %s"),
                        dest->host);
           return FALSE;
         }
@@ -1217,7 +1220,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
       /* TCP without a listener: the connection's own port is all we have. */
       if (!route_source (dest, host, sizeof host))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, "no route to %s",
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, _ ("no route to %s"),
                        dest->host);
           return FALSE;
         }
@@ -1312,7 +1315,7 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
   binding = find_binding (self, SP_SIP_TRANSPORT_UDP, &target);
   if (binding == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s", host);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _ ("no UDP binding for %s"), host);
       return FALSE;
     }
   bytes = sp_sip_message_serialize (msg);
@@ -1357,7 +1360,7 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
 
       if (binding == NULL)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no UDP binding for %s",
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _ ("no UDP binding for %s"),
                        dest->host);
           return FALSE;
         }
@@ -1378,7 +1381,7 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
         return FALSE;
       if (conn->outbuf->len + len > MAX_OUTBUF)
         {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "TCP send queue full");
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, _ ("TCP send queue full"));
           return FALSE;
         }
       g_byte_array_append (conn->outbuf, data, (guint) len);

@@ -31,6 +31,7 @@ struct _SpCall
   gint64 established_time; /* monotonic, us; 0 = never */
   guint final_duration;
   char *end_reason;
+  char *end_reason_text; /* translated, for the window */
   guint end_code;
 
   /* SIP and media; the phone outlives its calls. */
@@ -142,6 +143,7 @@ sp_call_finalize (GObject *object)
   g_clear_object (&self->account);
   g_free (self->codec);
   g_free (self->end_reason);
+  g_free (self->end_reason_text);
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_clear_pointer (&self->media, sp_media_session_free);
@@ -347,6 +349,13 @@ sp_call_get_end_reason (SpCall *self)
   return self->end_reason;
 }
 
+const char *
+sp_call_get_end_reason_text (SpCall *self)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), NULL);
+  return self->end_reason_text;
+}
+
 guint
 sp_call_get_end_code (SpCall *self)
 {
@@ -387,16 +396,21 @@ sp_call_set_codec (SpCall *self, const char *codec)
 
 /* @reason stays English: headless "ended" events and the history file
  * carry it and scripts compare it. The fixed reasons are marked N_() so
- * the app translates them where it shows them. */
-void
-sp_call_end (SpCall *self, const char *reason, guint code)
+ * the app translates them where it shows them. @text is the reason in the
+ * user's language when it is built from parts (a codec list); NULL
+ * translates @reason as a whole. */
+static void
+end_call (SpCall *self, const char *reason, const char *text, guint code)
 {
-  g_return_if_fail (SP_IS_CALL (self));
   if (self->state == SP_CALL_STATE_ENDED)
     return;
   self->final_duration = sp_call_get_duration (self);
   g_free (self->end_reason);
   self->end_reason = g_strdup (reason);
+  g_free (self->end_reason_text);
+  if (text == NULL && reason != NULL && reason[0] != '\0')
+    text = _ (reason);
+  self->end_reason_text = g_strdup (text != NULL ? text : reason);
   self->end_code = code;
   self->state = SP_CALL_STATE_ENDED;
   g_clear_handle_id (&self->media_timer, g_source_remove);
@@ -427,6 +441,13 @@ sp_call_end (SpCall *self, const char *reason, guint code)
   if (self->phone != NULL)
     sp_phone_call_ended (self->phone, self);
   g_object_unref (self);
+}
+
+void
+sp_call_end (SpCall *self, const char *reason, guint code)
+{
+  g_return_if_fail (SP_IS_CALL (self));
+  end_call (self, reason, NULL, code);
 }
 
 SpCallRecord *
@@ -571,6 +592,19 @@ media_error_reason (const GError *error)
 
   text[0] = g_ascii_toupper (text[0]);
   return text;
+}
+
+/* The same in the user's language. The offer/answer keeps the
+ * translation of its own errors (@from_oa); the call's own are whole
+ * N_() messages, and SDP syntax errors stay English. */
+static char *
+media_error_text (SpCall *self, const GError *error, gboolean from_oa)
+{
+  const char *text = from_oa && self->oa != NULL ? sp_offer_answer_get_error_text (self->oa) : NULL;
+  char *copy = g_strdup (text != NULL ? text : _ (error->message));
+
+  copy[0] = g_ascii_toupper (copy[0]);
+  return copy;
 }
 
 /* ---- BYE ------------------------------------------------------------- */
@@ -794,6 +828,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       gsize len = 0;
       g_autoptr (GError) error = NULL;
       gboolean answered_early;
+      gboolean from_oa = FALSE;
 
       if (dialog != NULL && self->dialog == NULL)
         self->dialog = sp_sip_dialog_ref (dialog);
@@ -809,15 +844,17 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       answered_early = self->early_media && !sp_offer_answer_has_pending_offer (self->oa);
       if (len == 0 && !answered_early)
         g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                             "no SDP answer in the 200 OK");
+                             N_ ("no SDP answer in the 200 OK"));
       else if (!answered_early)
-        sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
+        from_oa = !sp_offer_answer_process_answer (self->oa, (const char *) body, len,
+                                                   &self->params, &error);
       if (error != NULL)
         {
           g_autofree char *reason = media_error_reason (error);
+          g_autofree char *text = media_error_text (self, error, from_oa);
           g_message ("Call %s: %s", self->id, error->message);
           send_bye (self);
-          sp_call_end (self, reason, 488);
+          end_call (self, reason, text, 488);
           return;
         }
       establish (self);
@@ -1015,11 +1052,13 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
   if (error != NULL)
     {
       g_autofree char *reason = media_error_reason (error);
+      g_autofree char *text = media_error_text (self, error, TRUE);
       guint status = sp_offer_answer_error_status (error);
 
+      /* The Warning to the caller stays English; the window gets @text. */
       g_message ("Incoming call %s refused: %s", self->id, error->message);
       reply (self, st, status, NULL, reason);
-      sp_call_end (self, reason, status);
+      end_call (self, reason, text, status);
       return;
     }
   reply (self, st, 180, NULL, NULL);
@@ -1071,17 +1110,18 @@ sp_call_handle_ack (SpCall *self, SpSipMessage *ack)
   body = sp_sip_message_get_body (ack, &len);
   if (len == 0)
     g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                         "no SDP answer in the ACK");
+                         N_ ("no SDP answer in the ACK"));
   else
     sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
   if (error != NULL)
     {
       g_autofree char *reason = media_error_reason (error);
+      g_autofree char *text = media_error_text (self, error, len > 0);
 
       /* The ACK cannot be refused: the session ends (RFC 3261 13.3.1.4). */
       g_message ("Call %s: %s", self->id, error->message);
       send_bye (self);
-      sp_call_end (self, reason, 488);
+      end_call (self, reason, text, 488);
       return;
     }
   if (self->awaiting_ack)
@@ -1198,13 +1238,62 @@ sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *
 
 /* ---- actions ------------------------------------------------------------ */
 
-static gboolean
-check_state (SpCall *self, gboolean ok, const char *what, GError **error)
+typedef enum
 {
-  if (!ok)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot %s call %s: it is %s", what,
-                 self->id, sp_call_state_to_string (self->state));
-  return ok;
+  ACTION_ANSWER,
+  ACTION_HANG_UP,
+  ACTION_HOLD,
+  ACTION_RESUME,
+  ACTION_SEND_DTMF,
+  ACTION_TRANSFER,
+} CallAction;
+
+/* One whole sentence per action and state, for the translators: a
+ * translated verb glued into an English frame reads wrong in Chinese. */
+static gboolean
+check_state (SpCall *self, gboolean ok, CallAction action, GError **error)
+{
+  const char *id = self->id;
+  gboolean held = self->state == SP_CALL_STATE_HELD;
+
+  if (ok)
+    return TRUE;
+  switch (action)
+    {
+      case ACTION_ANSWER:
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     _ ("Cannot answer call %s: it is not ringing"), id);
+        break;
+      case ACTION_HANG_UP:
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     _ ("Cannot hang up call %s: it has already ended"), id);
+        break;
+      case ACTION_HOLD:
+        if (held)
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("Call %s is already on hold"), id);
+        else
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _ ("Cannot put call %s on hold: it is not connected"), id);
+        break;
+      case ACTION_RESUME:
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     _ ("Cannot resume call %s: it is not on hold"), id);
+        break;
+      case ACTION_SEND_DTMF:
+        if (held)
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _ ("Cannot send DTMF on call %s: it is on hold"), id);
+        else
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       _ ("Cannot send DTMF on call %s: it is not connected"), id);
+        break;
+      case ACTION_TRANSFER:
+      default:
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     _ ("Cannot transfer call %s: it is not connected"), id);
+        break;
+    }
+  return FALSE;
 }
 
 gboolean
@@ -1214,7 +1303,7 @@ sp_call_answer (SpCall *self, GError **error)
   if (!check_state (self,
                     self->state == SP_CALL_STATE_INCOMING && self->invite_st != NULL &&
                         !self->awaiting_ack,
-                    "answer", error))
+                    ACTION_ANSWER, error))
     return FALSE;
   return answer_incoming (self, error);
 }
@@ -1223,7 +1312,7 @@ gboolean
 sp_call_hangup (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
-  if (!check_state (self, self->state != SP_CALL_STATE_ENDED, "hang up", error))
+  if (!check_state (self, self->state != SP_CALL_STATE_ENDED, ACTION_HANG_UP, error))
     return FALSE;
 
   switch (self->state)
@@ -1437,7 +1526,7 @@ gboolean
 sp_call_hold (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
-  if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "hold", error))
+  if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, ACTION_HOLD, error))
     return FALSE;
   return send_reinvite (self, TRUE, error);
 }
@@ -1446,7 +1535,7 @@ gboolean
 sp_call_resume (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
-  if (!check_state (self, self->state == SP_CALL_STATE_HELD, "resume", error))
+  if (!check_state (self, self->state == SP_CALL_STATE_HELD, ACTION_RESUME, error))
     return FALSE;
   if (self->phone != NULL)
     sp_phone_hold_others (self->phone, self);
@@ -1464,7 +1553,7 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
                      _ ("dtmf: '%c' is not a DTMF digit (0-9 * # A-D)"), *p);
         return FALSE;
       }
-  if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, "send DTMF on", error))
+  if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, ACTION_SEND_DTMF, error))
     return FALSE;
   if (self->media == NULL || self->params.dtmf_payload_type < 0 ||
       !sp_media_session_send_dtmf (self->media, digits))
@@ -1486,7 +1575,7 @@ sp_call_transfer (SpCall *self, const char *target, GError **error)
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self,
                     self->state == SP_CALL_STATE_ESTABLISHED || self->state == SP_CALL_STATE_HELD,
-                    "transfer", error))
+                    ACTION_TRANSFER, error))
     return FALSE;
   t = sp_target_parse (target, self->account, error);
   if (t == NULL || self->dialog == NULL)

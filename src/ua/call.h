@@ -50,6 +50,11 @@ guint sp_call_get_duration (SpCall *self);
  * "No common codec: offered PCMU, answer G722") and the SIP status that
  * ended it (0 when none, e.g. a BYE). */
 const char *sp_call_get_end_reason (SpCall *self);
+/* The end reason in the user's language, for the window: the fixed
+ * reasons translated, and those built from parts ("No common codec: we
+ * offer PCMU, they offer G722") translated as a whole. The English one
+ * above is what events, the history and scripts see. NULL before the end. */
+const char *sp_call_get_end_reason_text (SpCall *self);
 guint sp_call_get_end_code (SpCall *self);
 
 /* The media statistics (RTCP jitter, loss, RTT, packets), refreshed

@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "i18n.h"
+
 #include "sip/stack.h"
 #include "ua/call-private.h"
 #include "ua/phone-private.h"
@@ -813,7 +815,7 @@ sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GErro
   if (self->stack == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                           "The phone is not started");
+                           _ ("The phone is not started"));
       return NULL;
     }
   if (account == NULL)
@@ -826,7 +828,8 @@ sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GErro
                               self->local_port);
   if (from == NULL)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot build our From address");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           _ ("Cannot build our From address"));
       return NULL;
     }
   sp_phone_hold_others (self, NULL);
@@ -834,7 +837,7 @@ sp_phone_call (SpPhone *self, const char *target_text, SpAccount *account, GErro
   call = add_call (self, SP_CALL_DIRECTION_OUTGOING, peer, NULL, target->account, NULL);
   if (!sp_call_start_outgoing (call, self, target, from, error))
     {
-      sp_call_end (call, error && *error ? (*error)->message : "Cannot send INVITE", 0);
+      sp_call_end (call, error && *error ? (*error)->message : N_ ("Cannot send INVITE"), 0);
       return NULL;
     }
   /* Outgoing calls are announced once their INVITE (and Call-ID) exist. */
@@ -934,7 +937,7 @@ sp_phone_shutdown_async (SpPhone *self, GCancellable *cancellable, GAsyncReadyCa
   g_task_set_source_tag (task, sp_phone_shutdown_async);
   if (self->shutdown_task != NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "Already shutting down");
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, _ ("Already shutting down"));
       return;
     }
   self->shutdown_task = g_steal_pointer (&task);

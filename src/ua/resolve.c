@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "i18n.h"
+
 typedef struct
 {
   SpSipPeer peer;
@@ -45,16 +47,22 @@ on_lookup (GObject *source, GAsyncResult *result, gpointer data)
 
   if (addresses == NULL)
     {
-      g_task_return_new_error (task, error->domain, error->code, "Cannot resolve %s: %s",
+      /* Translators: a host name, then the resolver's reason. */
+      g_task_return_new_error (task, error->domain, error->code, _ ("Cannot resolve %s: %s"),
                                lookup->peer.host, error->message);
       return;
     }
   address = pick_address (addresses, lookup->family);
   if (address == NULL)
     {
-      g_task_return_new_error (task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
-                               "Cannot resolve %s: no %s address", lookup->peer.host,
-                               lookup->family == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4");
+      if (lookup->family == G_SOCKET_FAMILY_IPV6)
+        g_task_return_new_error (task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+                                 _ ("Cannot resolve %s: it has no IPv6 address"),
+                                 lookup->peer.host);
+      else
+        g_task_return_new_error (task, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
+                                 _ ("Cannot resolve %s: it has no IPv4 address"),
+                                 lookup->peer.host);
       g_resolver_free_addresses (addresses);
       return;
     }
@@ -79,7 +87,7 @@ sp_ua_resolve_peer_async (const char *host, guint16 port, SpSipTransportKind kin
   if (host == NULL || *host == '\0' || strlen (host) >= sizeof lookup->peer.host)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               "Cannot resolve \"%s\": not a host name", host ? host : "");
+                               _ ("Cannot resolve \"%s\": not a host name"), host ? host : "");
       return;
     }
   sp_sip_peer_init (&lookup->peer, kind, host, port ? port : 5060);
