@@ -1115,31 +1115,99 @@ KAMAILIO = "/usr/sbin/kamailio"
 KAM_ADDR = "127.0.55.50"
 
 
+def free_udp_tcp_port(addr):
+    """A port that is free on @addr for both UDP and TCP, as Kamailio listens on both."""
+    for _ in range(20):
+        port = free_port(addr)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            try:
+                tcp.bind((addr, port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no port free for UDP and TCP on %s" % addr)
+
+
 class Kamailio:
+    """Kamailio on KAM_ADDR at a port of its own (self.addr): a fixed 5060
+    clashed with a Kamailio of another run of these tests, and as Kamailio
+    binds UDP with SO_REUSEADDR, the second one got the first one's
+    requests until it gave up on the TCP port (after logging that it
+    started)."""
+
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="sp-headless-kam-")
         src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kamailio-headless.cfg")
         with open(src) as f:
-            cfg = f.read().replace("@ADDR@", KAM_ADDR)
-        self.cfg = os.path.join(self.dir, "kamailio.cfg")
-        with open(self.cfg, "w") as f:
-            f.write(cfg)
+            self.template = f.read()
         os.mkdir(os.path.join(self.dir, "run"))
         self.log_path = os.path.join(self.dir, "kamailio.log")
+        self.log = None
+        self.proc = None
+        try:
+            for _ in range(3):  # the port may be taken between our probe and its bind
+                self.addr = "%s:%d" % (KAM_ADDR, free_udp_tcp_port(KAM_ADDR))
+                if self._start():
+                    return
+            raise AssertionError("kamailio found no free port:\n" + self.log_text())
+        except BaseException:
+            self.close()
+            raise
+
+    def log_text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def _start(self):
+        """Starts Kamailio at self.addr; True once it answers an OPTIONS and
+        still runs, False when it ended because its port was taken."""
+        cfg = os.path.join(self.dir, "kamailio.cfg")
+        with open(cfg, "w") as f:
+            f.write(self.template.replace("@ADDR@", self.addr))
+        if self.log:
+            self.log.close()
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([KAMAILIO, "-DD", "-E", "-f", self.cfg, "-P",
+        self.proc = subprocess.Popen([KAMAILIO, "-DD", "-E", "-f", cfg, "-P",
                                       os.path.join(self.dir, "kam.pid"), "-Y",
                                       os.path.join(self.dir, "run")],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + WAIT
-        while "main(): processes" not in open(self.log_path).read():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError("kamailio did not start:\n" + open(self.log_path).read())
-            time.sleep(0.1)
-        time.sleep(0.5)
+        answered = self._options_answered()
+        if self.proc.poll() is None and answered:
+            return True
+        self._stop()
+        if "Address already in use" in self.log_text():
+            return False
+        raise AssertionError("kamailio did not start:\n" + self.log_text())
 
-    def close(self):
+    def _options_answered(self):
+        """Whether an OPTIONS to self.addr is answered 200 within WAIT."""
+        host, port = self.addr.rsplit(":", 1)
+        deadline = time.monotonic() + WAIT
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind((KAM_ADDR, 0))
+            probe.settimeout(0.2)
+            local = "%s:%d" % probe.getsockname()
+            n = 0
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                n += 1
+                probe.sendto(("OPTIONS sip:%s SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP %s;branch=z9hG4bKprobe%d\r\n"
+                              "Max-Forwards: 70\r\nFrom: <sip:probe@%s>;tag=probe\r\n"
+                              "To: <sip:%s>\r\nCall-ID: probe-%d-%d@test\r\n"
+                              "CSeq: %d OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                              % (self.addr, local, n, local, self.addr, os.getpid(), n, n))
+                             .encode(), (host, int(port)))
+                try:
+                    if probe.recvfrom(65536)[0].startswith(b"SIP/2.0 200 "):
+                        return True
+                except socket.timeout:
+                    continue
+        return False
+
+    def _stop(self):
+        if self.proc is None:
+            return
         # Kamailio forks workers that outlive a main process stuck in its
         # shutdown (seen here: SIGTERM left them holding the port). They are
         # all in the session we started, so end that whole group.
@@ -1160,7 +1228,11 @@ class Kamailio:
                 continue
             break
         self.proc.wait(timeout=5)
-        self.log.close()
+
+    def close(self):
+        self._stop()
+        if self.log:
+            self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -1171,7 +1243,7 @@ def with_kamailio(body):
     try:
         body(kam)
     except BaseException:
-        sys.stderr.write(open(kam.log_path).read()[-3000:])
+        sys.stderr.write(kam.log_text()[-3000:])
         raise
     finally:
         kam.close()
@@ -1184,7 +1256,7 @@ class Skip(Exception):
 def test_kamailio_register():
     def body(kam):
         with running("a", ["--bind", "127.0.55.1:0", "--account",
-                           "sip:u1:pw1@%s" % KAM_ADDR]) as a:
+                           "sip:u1:pw1@%s" % kam.addr]) as a:
             a.wait("ready")
             reg = a.wait("registered")
             assert reg["account"] == "u1@" + KAM_ADDR and reg["code"] == 200, reg
@@ -1198,7 +1270,7 @@ def test_kamailio_register():
             a.quit()
 
         env = dict(os.environ, SOFTPHONE_PASSWORD="wrong")
-        with running("b", ["--bind", "127.0.55.2:0", "--account", "sip:u2@%s" % KAM_ADDR],
+        with running("b", ["--bind", "127.0.55.2:0", "--account", "sip:u2@%s" % kam.addr],
                      env=env) as b:
             fail = b.wait("registration_failed")
             assert fail["code"] in (401, 403) and str(fail["code"]) in fail["reason"], fail
@@ -1211,11 +1283,11 @@ def test_kamailio_call():
         with tempfile.TemporaryDirectory(prefix="sp-headless-kamcall-") as tmp:
             a_in, b_in, a_out, b_out = make_tones(tmp)
             with running("b", ["--bind", "127.0.55.2:0", "--account",
-                               "sip:u2:pw2@%s" % KAM_ADDR, "--auto-answer", "--audio-in", b_in,
+                               "sip:u2:pw2@%s" % kam.addr, "--auto-answer", "--audio-in", b_in,
                                "--audio-out", b_out]) as b:
                 b.wait("registered")
                 with running("a", ["--bind", "127.0.55.1:0", "--account",
-                                   "sip:u1:pw1@%s" % KAM_ADDR, "--call", "u2", "--hangup-after",
+                                   "sip:u1:pw1@%s" % kam.addr, "--call", "u2", "--hangup-after",
                                    "3", "--exit-when-idle", "--audio-in", a_in, "--audio-out",
                                    a_out]) as a:
                     a.wait("registered")
