@@ -186,16 +186,44 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
     }
 }
 
-static void
-set_string_prop (SpPhone *self, char **field, const GValue *value, guint prop)
+/* The setters below store @value in @field and notify when it changed;
+ * TRUE when it did. */
+
+static gboolean
+set_string_prop (SpPhone *self, char **field, const GValue *value, GParamSpec *pspec)
 {
   const char *s = g_value_get_string (value);
 
   if (g_strcmp0 (*field, s) == 0)
-    return;
+    return FALSE;
   g_free (*field);
   *field = g_strdup (s);
-  g_object_notify_by_pspec (G_OBJECT (self), props[prop]);
+  g_object_notify_by_pspec (G_OBJECT (self), pspec);
+  return TRUE;
+}
+
+static gboolean
+set_boolean_prop (SpPhone *self, gboolean *field, const GValue *value, GParamSpec *pspec)
+{
+  gboolean b = g_value_get_boolean (value);
+
+  if (*field == b)
+    return FALSE;
+  *field = b;
+  g_object_notify_by_pspec (G_OBJECT (self), pspec);
+  return TRUE;
+}
+
+static gboolean
+set_uint_prop (SpPhone *self, guint *field, const GValue *value, GParamSpec *pspec)
+{
+  guint u = g_value_get_uint (value);
+
+  if (*field == u)
+    return FALSE;
+  *field = u;
+  g_object_notify_by_pspec (G_OBJECT (self), pspec);
+  return TRUE;
 }
 
 static void
@@ -206,74 +234,44 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
   switch (prop_id)
     {
       case PROP_DO_NOT_DISTURB:
-        if (self->dnd != g_value_get_boolean (value))
-          {
-            self->dnd = g_value_get_boolean (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_boolean_prop (self, &self->dnd, value, pspec);
         break;
       case PROP_DISPLAY_NAME:
-        set_string_prop (self, &self->display_name, value, prop_id);
+        set_string_prop (self, &self->display_name, value, pspec);
         break;
       case PROP_USER:
-        set_string_prop (self, &self->user, value, prop_id);
+        set_string_prop (self, &self->user, value, pspec);
         break;
       case PROP_MEDIA_TIMEOUT:
-        if (self->media_timeout != g_value_get_uint (value))
-          {
-            self->media_timeout = g_value_get_uint (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_uint_prop (self, &self->media_timeout, value, pspec);
         break;
       case PROP_DETECT_INBAND_DTMF:
-        if (self->detect_inband_dtmf != g_value_get_boolean (value))
-          {
-            self->detect_inband_dtmf = g_value_get_boolean (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_boolean_prop (self, &self->detect_inband_dtmf, value, pspec);
         break;
       case PROP_AUDIO_IN:
-        set_string_prop (self, &self->audio_in, value, prop_id);
+        set_string_prop (self, &self->audio_in, value, pspec);
         break;
       case PROP_AUDIO_OUT:
-        set_string_prop (self, &self->audio_out, value, prop_id);
+        set_string_prop (self, &self->audio_out, value, pspec);
         break;
+      /* Notifications wait until set_property returns (GObject holds them
+       * back), so the hook is in place before anyone hears of it. */
       case PROP_LOG_SIP:
-        if (self->log_sip != g_value_get_boolean (value))
-          {
-            self->log_sip = g_value_get_boolean (value);
-            update_wire_hook (self);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        if (set_boolean_prop (self, &self->log_sip, value, pspec))
+          update_wire_hook (self);
         break;
       case PROP_RECORD_SIP:
-        if (self->record_sip != g_value_get_boolean (value))
-          {
-            self->record_sip = g_value_get_boolean (value);
-            update_wire_hook (self);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        if (set_boolean_prop (self, &self->record_sip, value, pspec))
+          update_wire_hook (self);
         break;
       case PROP_SIP_T1:
-        if (self->sip_t1 != g_value_get_uint (value))
-          {
-            self->sip_t1 = g_value_get_uint (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_uint_prop (self, &self->sip_t1, value, pspec);
         break;
       case PROP_KEEPALIVE_INTERVAL:
-        if (self->keepalive_interval != g_value_get_uint (value))
-          {
-            self->keepalive_interval = g_value_get_uint (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_uint_prop (self, &self->keepalive_interval, value, pspec);
         break;
       case PROP_KEEPALIVE_PONG_TIMEOUT:
-        if (self->pong_timeout != g_value_get_uint (value))
-          {
-            self->pong_timeout = g_value_get_uint (value);
-            g_object_notify_by_pspec (object, pspec);
-          }
+        set_uint_prop (self, &self->pong_timeout, value, pspec);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
