@@ -5,6 +5,21 @@
 /* How many unwanted messages raw_sip_expect() skips before failing. */
 #define MAX_SKIPPED 50
 
+SpSipStack *
+raw_sip_stack_new (guint t1, SpSipPeer *bound)
+{
+  g_autoptr (GError) error = NULL;
+  SpSipTimerSettings t;
+  SpSipStack *stack;
+
+  sp_sip_timer_settings_init (&t);
+  t.t1 = t1;
+  stack = sp_sip_stack_new (NULL, &t);
+  g_assert_true (sp_sip_stack_listen (stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, bound, &error));
+  g_assert_no_error (error);
+  return stack;
+}
+
 RawSip *
 raw_sip_new (const char *host)
 {

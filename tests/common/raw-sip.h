@@ -2,6 +2,7 @@
 
 #include "sip/digest.h"
 #include "sip/message.h"
+#include "sip/stack.h"
 #include "sip/transport.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,10 @@ typedef struct
   GSocket *socket; /* non-blocking */
   SpSipPeer peer;  /* where it is bound: UDP, its address, its port */
 } RawSip;
+
+/* The stack under test: listening on UDP 127.0.0.1 at a port of the
+ * system's choice (in @bound), timer T1 @t1 ms, other timers by default. */
+SpSipStack *raw_sip_stack_new (guint t1, SpSipPeer *bound);
 
 /* A peer on @host (a 127.x address) with a port of the system's choice. */
 RawSip *raw_sip_new (const char *host);

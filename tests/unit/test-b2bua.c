@@ -92,13 +92,8 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  SpSipTimerSettings t;
 
-  sp_sip_timer_settings_init (&t);
-  t.t1 = 50;
-  f->stack = sp_sip_stack_new (NULL, &t);
-  g_assert_true (
-      sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f->bound, &error));
+  f->stack = raw_sip_stack_new (50, &f->bound);
   f->server = sp_server_new (NULL, NULL, "test");
   g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "bob", "2", "pw", &error));
   g_assert_no_error (error);

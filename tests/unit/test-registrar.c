@@ -57,13 +57,8 @@ static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  SpSipTimerSettings t;
 
-  sp_sip_timer_settings_init (&t);
-  t.t1 = 50;
-  f->stack = sp_sip_stack_new (NULL, &t);
-  g_assert_true (
-      sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f->bound, &error));
+  f->stack = raw_sip_stack_new (50, &f->bound);
   f->users = sp_user_db_new (REALM);
   g_assert_true (sp_user_db_add (f->users, "u1", "1", "secret1", &error));
   g_assert_true (sp_user_db_add (f->users, "u2", "2", "secret2", &error));
@@ -541,13 +536,8 @@ test_server_blocks (void)
   g_autoptr (SpServer) server = NULL;
   Fixture f = { 0 };
   SpServerStats stats;
-  SpSipTimerSettings t;
 
-  sp_sip_timer_settings_init (&t);
-  t.t1 = 50;
-  stack = sp_sip_stack_new (NULL, &t);
-  g_assert_true (
-      sp_sip_stack_listen (stack, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 0, &f.bound, &error));
+  stack = raw_sip_stack_new (50, &f.bound);
   server = sp_server_new (NULL, NULL, REALM);
   g_assert_true (sp_user_db_add (sp_server_get_users (server), "u1", "1", "secret1", &error));
   sp_server_set_auth_guard (server, MAX_FAILURES, 60, 300);
