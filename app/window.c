@@ -589,16 +589,25 @@ create_history_row (const SpCallRecord *record)
   return row;
 }
 
+/* Empties a list but keeps its placeholder: the placeholder is a child
+ * too, and gtk_list_box_remove () would drop it for good. */
+static void
+remove_rows (GtkListBox *list)
+{
+  GtkListBoxRow *row;
+
+  while ((row = gtk_list_box_get_row_at_index (list, 0)) != NULL)
+    gtk_list_box_remove (list, GTK_WIDGET (row));
+}
+
 static void
 rebuild_history (SpWindow *self)
 {
   SpHistory *history = sp_phone_get_history (sp_application_get_phone (self->app));
   const GPtrArray *records = history != NULL ? sp_history_get_records (history) : NULL;
   guint n = records != NULL ? records->len : 0;
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->history_list))) != NULL)
-    gtk_list_box_remove (self->history_list, child);
+  remove_rows (self->history_list);
   /* Newest first. */
   for (guint i = n; i > 0 && n - i < HISTORY_MAX_ROWS; i--)
     {
@@ -661,10 +670,8 @@ rebuild_users (SpWindow *self)
 {
   SpUserDb *users = sp_server_get_users (sp_application_get_server (self->app));
   g_autoptr (GPtrArray) list = sp_user_db_list (users);
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->users_list))) != NULL)
-    gtk_list_box_remove (self->users_list, child);
+  remove_rows (self->users_list);
   for (guint i = 0; i < list->len; i++)
     {
       SpUser *user = g_ptr_array_index (list, i);
@@ -862,10 +869,8 @@ rebuild_routes (SpWindow *self)
 {
   SpRouter *router = sp_server_get_router (sp_application_get_server (self->app));
   guint n = sp_router_get_n_rules (router);
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->routes_list))) != NULL)
-    gtk_list_box_remove (self->routes_list, child);
+  remove_rows (self->routes_list);
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *rule = sp_router_dup_rule (router, i);
@@ -972,10 +977,8 @@ rebuild_server_calls (SpWindow *self)
 {
   SpServerCallList *list = sp_server_get_calls (sp_application_get_server (self->app));
   g_autoptr (GPtrArray) calls = sp_server_call_list_get_calls (list);
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->server_calls_list))) != NULL)
-    gtk_list_box_remove (self->server_calls_list, child);
+  remove_rows (self->server_calls_list);
   for (guint i = 0; calls != NULL && i < calls->len; i++)
     {
       const SpServerCall *call = g_ptr_array_index (calls, i);
@@ -1076,10 +1079,8 @@ rebuild_registrations (SpWindow *self)
   SpLocationStore *store = sp_server_get_locations (server);
   g_autoptr (GPtrArray) bindings =
       sp_location_store_list (store, g_get_real_time () / G_USEC_PER_SEC);
-  GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->registrations_list))) != NULL)
-    gtk_list_box_remove (self->registrations_list, child);
+  remove_rows (self->registrations_list);
   for (guint i = 0; bindings != NULL && i < bindings->len; i++)
     {
       const SpBinding *binding = g_ptr_array_index (bindings, i);

@@ -270,6 +270,25 @@ def choose_ring_tone(prefs):
                        "the built-in tone shown") is True, "the row says Built-in tone")
 
 
+def server_status_in_view():
+    """What the server does now, registered phones and calls through it, is
+    in view at the window's default size, without scrolling: its lists lie
+    within the window's visible part."""
+    win = frame(app, "Softphone")
+    ext = win.queryComponent().getExtents(pyatspi.WINDOW_COORDS) if win is not None else None
+    print("note  window %s" % (((ext.width, ext.height) if ext else None),), flush=True)
+    for name in ("Registered phones", "Calls through the server"):
+        node = next((n for n in walk(app) if n.name.startswith(name) and on_screen(n)
+                     and n.getRoleName() in ("list", "list box")), None)
+        box = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS) if node else None
+        check(box is not None and ext is not None and box.y >= 0 and box.x >= 0
+              and box.y + box.height <= ext.height and box.x + box.width <= ext.width,
+              "the %s list is in view at the default size (%s in %s)"
+              % (name, (box.x, box.y, box.width, box.height) if box else None,
+                 (ext.width, ext.height) if ext else None))
+    screenshot("server-status")
+
+
 def edit_with_bad_port():
     # Edit: a port out of range is refused next to the field; Cancel keeps the saved account.
     before = open(accounts_ini, encoding="utf-8").read() if os.path.exists(accounts_ini) else ""
@@ -321,6 +340,7 @@ if PART == "ui":
     # Server page content.
     show_page(app, "Server")
     check(find(app, "check box", prefix="Run the SIP server") is not None, "server switch")
+    server_status_in_view()
     edit_routes()
 
     # Account dialog: OK with no server shows an inline error and keeps the dialog.
