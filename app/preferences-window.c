@@ -127,7 +127,8 @@ delay_row_new (GSettings *settings)
   return row;
 }
 
-/* "Test Sound": the ring tone on the speaker for two seconds. */
+/* "Test Sound": the ring tone (the chosen file, else the built-in one) on
+ * the speaker for two seconds. */
 #define TEST_SOUND_SECONDS 2
 
 static gboolean
@@ -142,11 +143,23 @@ on_test_sound (GtkButton *button, GSettings *settings)
 {
   GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (button)));
   g_autofree char *device = g_settings_get_string (settings, "audio-output");
+  g_autofree char *tone = g_settings_get_string (settings, "ring-tone");
   g_autoptr (GError) error = NULL;
-  SpRinger *ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
+  SpRinger *ringer;
 
   if (g_object_get_data (G_OBJECT (window), "test-sound") != NULL)
     return;
+  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone, &error);
+  if (ringer == NULL)
+    {
+      /* As a real call would: the built-in tone, and why. */
+      g_autofree char *message = g_strdup_printf (
+          _ ("The ring tone cannot be played (%s); ringing with the built-in one."),
+          error->message);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
+      g_clear_error (&error);
+      ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
+    }
   if (!sp_ringer_start (ringer, &error))
     {
       /* Translators: %s is a sound device ("default"), then the reason. */

@@ -22,10 +22,13 @@ if [ -z "${SP_GUI_INNER:-}" ]; then
   # is one, so the test can hear the ring tone; without it the app runs
   # with no sound card and says so.
   PULSE_ENV=$(dirname "$0")/../tools/pulse-env.sh
+  # No service of the machine's can start on the test's bus (no portal:
+  # file choosers stay in the app, where AT-SPI reaches them).
+  BUS_CONF=$(cd "$(dirname "$0")" && pwd)/session-bus.conf
   if command -v pulseaudio >/dev/null 2>&1 && [ -x "$PULSE_ENV" ]; then
-    exec "$PULSE_ENV" xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
+    exec "$PULSE_ENV" xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
   fi
-  exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
+  exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
 fi
 
 shift 4

@@ -235,30 +235,69 @@ def edit_routes():
     click(find(app, "push button", name="Remove route ^2$=return;called=u2"))
 
 
-def choose_ring_tone(prefs):
-    """The ring tone from a file chooser showing WAV files; Default brings
-    the built-in tone back."""
-    keyfile = os.path.join(CONFIG_HOME, "glib-2.0", "settings", "keyfile")
-    wav = os.path.join(CONFIG_HOME, "my-ring.wav")
-    with wave.open(wav, "wb") as w:
+def make_ring_wav(path):
+    """A 1 kHz ring tone, a frequency the built-in 440+480 Hz one lacks."""
+    if shutil.which("sox"):
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", path,
+                        "synth", "3", "sine", "1000", "vol", "0.5"], check=True, timeout=20)
+        return
+    with wave.open(path, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(8000)
-        w.writeframes(struct.pack("<h", 0) * 800)
+        w.writeframes(b"".join(struct.pack("<h", int(16000 * math.sin(2 * math.pi * 1000 * i / 8000)))
+                               for i in range(8000 * 3)))
+
+
+def chooser_dialog():
+    """The file chooser: GTK's own dialog in the app (no portal can start on
+    the test's private session bus), a top-level of its own."""
+    return next((t for t in app if t is not None and t.name == "Choose a Ring Tone"
+                 and on_screen(t)), None)
+
+
+def choose_ring_tone(prefs):
+    """The ring tone from the file chooser, driven like a person: Choose,
+    type the file's path, Choose; the setting holds it, the row shows it,
+    Test Sound plays it; Default brings the built-in tone back."""
+    keyfile = os.path.join(CONFIG_HOME, "glib-2.0", "settings", "keyfile")
+    wav = os.path.join(CONFIG_HOME, "my-ring.wav")
+    make_ring_wav(wav)
     reset = find(prefs, "push button", prefix="Use the built-in ring tone")
     check(reset is not None and not reset.getState().contains(pyatspi.STATE_SENSITIVE),
           "Default is off while the built-in tone is used")
     choose = find(prefs, "push button", prefix="Choose a ring tone file")
-    check(choose is not None, "the ring tone Choose button")
-    # The file chooser itself is not driven here: under the test's private
-    # session bus GtkFileChooserNative did not show a dialog on the
-    # accessibility bus. The chosen path is set as the chooser sets it.
-    text = open(keyfile).read()
-    with open(keyfile, "w") as f:
-        f.write(text.replace("[net/example/softphone]\n",
-                             "[net/example/softphone]\nring-tone='%s'\n" % wav, 1))
+    if not check(choose is not None, "the ring tone Choose button"):
+        return
+    click(choose)
+    dialog = wait_for(chooser_dialog, "the ring tone file chooser")
+    if not check(dialog is not None, "Choose opens the file chooser"):
+        return
+    check(find(dialog, "label", name="WAV Sound Files") is not None,
+          "the chooser shows WAV files first")
+    time.sleep(0.5)
+    screenshot("ring-tone-chooser")
+    # A "/" typed in GTK's chooser opens its location entry.
+    pyatspi.Registry.generateKeyboardEvent(0x2f, None, pyatspi.KEY_SYM)  # slash
+    location = wait_for(lambda: find(dialog, "text"), "the chooser's location entry")
+    if check(location is not None, "typing / opens the location entry"):
+        set_text(location, wav)
+        click(find(dialog, "push button", contains="Choose"))
+        check(wait_for(lambda: chooser_dialog() is None, "the chooser to close") is True,
+              "Choose closes the chooser")
+    check(wait_for(lambda: "ring-tone='%s'" % wav in open(keyfile).read(), "ring-tone saved")
+          is True, "the ring-tone setting holds the chosen file")
     check(wait_for(lambda: any(n.name and "my-ring.wav" in n.name for n in walk(prefs)),
                    "the file's name shown") is True, "the ring tone row shows the chosen file")
+    play = find(prefs, "push button", prefix="Play a test sound")
+    if check(play is not None, "the Test Sound button") and os.environ.get("PULSE_SERVER"):
+        click(play)
+        heard = record_speaker(1.5) or []
+        tail = heard[len(heard) // 3:]
+        p1000, p440 = goertzel_power(tail, 8000, 1000), goertzel_power(tail, 8000, 440)
+        check(p1000 > 1e5 and p1000 > 10 * p440,
+              "Test Sound plays the chosen file: 1 kHz on the speaker (%.3g vs 440 Hz %.3g)"
+              % (p1000, p440))
     reset = find(prefs, "push button", prefix="Use the built-in ring tone")
     check(reset is not None and reset.getState().contains(pyatspi.STATE_SENSITIVE),
           "Default is on while a file is chosen")
