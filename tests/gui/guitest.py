@@ -6,7 +6,18 @@ import os
 import subprocess
 import time
 
-import pyatspi
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+import pyatspi  # noqa: E402
+
+# libatspi gives the app 0.8 s to answer each call (15 s while starting):
+# under ASan with two GUI tests on two cores the app's main loop can be
+# busy longer (a burst of SIP messages, a page being built), a call then
+# fails as if the app had stopped answering, and a check outside wait_for
+# fails with it. A stalled app still fails, after 10 s.
+Atspi.set_timeout(10000, 30000)
 
 OUTDIR = "."
 failures = []
