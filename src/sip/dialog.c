@@ -249,10 +249,19 @@ sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact)
   dialog->local_contact = g_strdup (contact);
 }
 
+/* Dialog ids are built often (every in-dialog message), so without
+ * printf; a missing part is empty. */
+static const char *
+or_empty (const char *s)
+{
+  return s ? s : "";
+}
+
 char *
 sp_sip_dialog_dup_id (const SpSipDialog *dialog)
 {
-  return g_strdup_printf ("%s|%s|%s", dialog->call_id, dialog->local_tag, dialog->remote_tag);
+  return g_strconcat (or_empty (dialog->call_id), "|", or_empty (dialog->local_tag), "|",
+                      or_empty (dialog->remote_tag), NULL);
 }
 
 char *
@@ -265,10 +274,10 @@ sp_sip_dialog_id_for_message (const SpSipMessage *msg)
   if (call_id == NULL || to == NULL)
     return NULL;
   if (sp_sip_message_is_request (msg))
-    return g_strdup_printf ("%s|%s|%s", call_id, to, from ? from : "");
+    return g_strconcat (call_id, "|", to, "|", or_empty (from), NULL);
   if (from == NULL)
     return NULL;
-  return g_strdup_printf ("%s|%s|%s", call_id, from, to);
+  return g_strconcat (call_id, "|", from, "|", to, NULL);
 }
 
 void

@@ -413,10 +413,17 @@ sp_sip_via_to_string (const SpSipVia *via)
   GString *out = g_string_sized_new (64);
   gboolean v6 = via->host && strchr (via->host, ':') != NULL;
 
-  g_string_append_printf (out, "SIP/2.0/%s %s%s%s", via->transport ? via->transport : "UDP",
-                          v6 ? "[" : "", via->host ? via->host : "", v6 ? "]" : "");
+  g_string_append (out, "SIP/2.0/");
+  g_string_append (out, via->transport ? via->transport : "UDP");
+  g_string_append (out, v6 ? " [" : " ");
+  g_string_append (out, via->host ? via->host : "");
+  if (v6)
+    g_string_append_c (out, ']');
   if (via->port)
-    g_string_append_printf (out, ":%u", via->port);
+    {
+      g_string_append_c (out, ':');
+      sp_sip_append_uint (out, via->port);
+    }
   sp_sip_params_append_to (via->params, out);
   return g_string_free (out, FALSE);
 }

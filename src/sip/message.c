@@ -368,6 +368,79 @@ index_one (SpSipMessage *msg, const Header *h, GError **error)
   return TRUE;
 }
 
+/* Forgets the typed view of one header kind. */
+static void
+clear_view (SpSipMessage *msg, SpSipHeaderId id)
+{
+  msg->counts[id] = 0;
+  switch (id)
+    {
+      case SP_HDR_VIA:
+        g_clear_pointer (&msg->vias, g_ptr_array_unref);
+        break;
+      case SP_HDR_FROM:
+        g_clear_pointer (&msg->from, sp_sip_name_addr_free);
+        break;
+      case SP_HDR_TO:
+        g_clear_pointer (&msg->to, sp_sip_name_addr_free);
+        break;
+      case SP_HDR_CALL_ID:
+        msg->call_id = NULL;
+        break;
+      case SP_HDR_CSEQ:
+        g_clear_pointer (&msg->cseq_method, g_free);
+        msg->cseq = 0;
+        break;
+      case SP_HDR_MAX_FORWARDS:
+        msg->max_forwards = -1;
+        break;
+      case SP_HDR_EXPIRES:
+        msg->expires = -1;
+        break;
+      case SP_HDR_CONTACT:
+        g_clear_pointer (&msg->contacts, g_ptr_array_unref);
+        msg->contact_star = FALSE;
+        break;
+      case SP_HDR_ROUTE:
+        g_clear_pointer (&msg->routes, g_ptr_array_unref);
+        break;
+      case SP_HDR_RECORD_ROUTE:
+        g_clear_pointer (&msg->record_routes, g_ptr_array_unref);
+        break;
+      case SP_HDR_CONTENT_TYPE:
+        g_clear_pointer (&msg->content_type, g_free);
+        break;
+      default:
+        break;
+    }
+}
+
+/* Rebuilds the view of one header kind after an edit: the other views
+ * cannot have changed, and re-parsing every header on each edit was a
+ * large share of a proxy's CPU time. */
+static gboolean
+index_id (SpSipMessage *msg, SpSipHeaderId id, GError **error)
+{
+  GError *first_error = NULL;
+
+  if (id == SP_HDR_OTHER)
+    return TRUE;
+  clear_view (msg, id);
+  for (guint i = 0; i < msg->headers->len; i++)
+    {
+      const Header *h = &g_array_index (msg->headers, Header, i);
+
+      if (h->id == id)
+        index_one (msg, h, first_error ? NULL : &first_error);
+    }
+  if (first_error)
+    {
+      g_propagate_error (error, first_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Rebuilds every typed view; the first error (if any) is returned, the
  * views of the headers that did parse stay usable. */
 static gboolean
@@ -783,6 +856,28 @@ copy_fields (SpSipMessage *dst, const SpSipMessage *src, SpSipHeaderId id)
     }
 }
 
+/* The views of the fields a response copies from its request: copying
+ * the parsed Via and From is cheaper than parsing their text again. */
+static void
+copy_views (SpSipMessage *msg, const SpSipMessage *request)
+{
+  if (request->vias != NULL)
+    {
+      GPtrArray *vias = ensure_array (&msg->vias, (GDestroyNotify) sp_sip_via_free);
+
+      for (guint i = 0; i < request->vias->len; i++)
+        g_ptr_array_add (vias, sp_sip_via_copy (g_ptr_array_index (request->vias, i)));
+    }
+  msg->counts[SP_HDR_VIA] = request->counts[SP_HDR_VIA];
+  if (request->from != NULL)
+    msg->from = sp_sip_name_addr_copy (request->from);
+  msg->counts[SP_HDR_FROM] = request->counts[SP_HDR_FROM];
+  index_id (msg, SP_HDR_TO, NULL);
+  index_id (msg, SP_HDR_CALL_ID, NULL);
+  index_id (msg, SP_HDR_CSEQ, NULL);
+  index_id (msg, SP_HDR_TIMESTAMP, NULL);
+}
+
 SpSipMessage *
 sp_sip_message_new_response_to (const SpSipMessage *request, guint status, const char *reason,
                                 const char *to_tag)
@@ -800,7 +895,7 @@ sp_sip_message_new_response_to (const SpSipMessage *request, guint status, const
       if (to_tag && request->to && !sp_sip_name_addr_get_tag (request->to))
         {
           /* Appending keeps the received To text exactly (8.2.6.2). */
-          g_autofree char *v = g_strdup_printf ("%s;tag=%s", h->value, to_tag);
+          g_autofree char *v = g_strconcat (h->value, ";tag=", to_tag, NULL);
 
           append_owned (msg, SP_HDR_TO, NULL, v, strlen (v));
         }
@@ -813,7 +908,7 @@ sp_sip_message_new_response_to (const SpSipMessage *request, guint status, const
   /* Section 8.2.6.1: a 100 (Trying) echoes the Timestamp. */
   if (status == 100)
     copy_fields (msg, request, SP_HDR_TIMESTAMP);
-  index_headers (msg, NULL);
+  copy_views (msg, request);
   return msg;
 }
 
@@ -1001,28 +1096,73 @@ sp_sip_message_add_header (SpSipMessage *msg, const char *name, const char *valu
   /* A bad value leaves the message as it was. */
   g_prefix_error (error, "Bad %s header: ", name);
   g_array_remove_index (msg->headers, msg->headers->len - 1);
-  index_headers (msg, NULL);
+  index_id (msg, id, NULL);
   return FALSE;
+}
+
+static GPtrArray **
+list_view (SpSipMessage *msg, SpSipHeaderId id)
+{
+  switch (id)
+    {
+      case SP_HDR_VIA:
+        return &msg->vias;
+      case SP_HDR_CONTACT:
+        return &msg->contacts;
+      case SP_HDR_ROUTE:
+        return &msg->routes;
+      case SP_HDR_RECORD_ROUTE:
+        return &msg->record_routes;
+      default:
+        return NULL;
+    }
+}
+
+/* Puts the fields parsed into @probe in front of the view of @id: a new
+ * first field of a list header needs no re-parse of the others. */
+static gboolean
+splice_front (SpSipMessage *msg, SpSipMessage *probe, SpSipHeaderId id)
+{
+  GPtrArray **mine = list_view (msg, id);
+  GPtrArray **theirs = list_view (probe, id);
+
+  if (mine == NULL || *theirs == NULL || probe->contact_star || msg->contact_star)
+    return FALSE;
+  if (*mine != NULL)
+    g_ptr_array_extend_and_steal (*theirs, g_steal_pointer (mine));
+  *mine = g_steal_pointer (theirs);
+  msg->counts[id] = (guint8) MIN ((guint) msg->counts[id] + probe->counts[id], G_MAXUINT8);
+  return TRUE;
 }
 
 gboolean
 sp_sip_message_prepend_header (SpSipMessage *msg, const char *name, const char *value,
                                GError **error)
 {
+  SpSipMessage probe = { 0 };
   SpSipHeaderId id;
+  gboolean spliced;
   Header h;
 
-  if (!check_new_header (name, value, &id, error) || !check_new_value (id, name, value, error))
+  if (!check_new_header (name, value, &id, error))
     return FALSE;
   if (id == SP_HDR_CONTENT_LENGTH)
     return TRUE;
+  if (!index_header (&probe, id, value, strlen (value), error))
+    {
+      clear_views (&probe);
+      g_prefix_error (error, "Bad %s header: ", name);
+      return FALSE;
+    }
   append_owned (msg, id, name, value, strlen (value));
   h = g_array_index (msg->headers, Header, msg->headers->len - 1);
   /* Move without running the clear function on the moved slot. */
   memmove (&g_array_index (msg->headers, Header, 1), &g_array_index (msg->headers, Header, 0),
            (msg->headers->len - 1) * sizeof (Header));
   g_array_index (msg->headers, Header, 0) = h;
-  return index_headers (msg, error);
+  spliced = splice_front (msg, &probe, id);
+  clear_views (&probe);
+  return spliced || index_id (msg, id, error);
 }
 
 static void
@@ -1044,7 +1184,7 @@ sp_sip_message_set_header (SpSipMessage *msg, const char *name, const char *valu
     return TRUE;
   remove_fields (msg, id, name);
   append_owned (msg, id, name, value, strlen (value));
-  return index_headers (msg, error);
+  return index_id (msg, id, error);
 }
 
 void
@@ -1053,7 +1193,7 @@ sp_sip_message_remove_header (SpSipMessage *msg, const char *name)
   SpSipHeaderId id = sp_sip_header_id (name, strlen (name));
 
   remove_fields (msg, id, name);
-  index_headers (msg, NULL);
+  index_id (msg, id, NULL);
 }
 
 /* The first comma outside quotes and <> in [p, end), or NULL. */
@@ -1112,7 +1252,7 @@ sp_sip_message_remove_first_value (SpSipMessage *msg, const char *name)
         g_array_remove_index (msg->headers, i);
       break;
     }
-  index_headers (msg, NULL);
+  index_id (msg, id, NULL);
 }
 
 gboolean
@@ -1301,7 +1441,7 @@ sp_sip_message_set_body (SpSipMessage *msg, const char *content_type, const guin
   remove_fields (msg, SP_HDR_CONTENT_TYPE, NULL);
   if (content_type)
     append_owned (msg, SP_HDR_CONTENT_TYPE, NULL, content_type, strlen (content_type));
-  index_headers (msg, NULL);
+  index_id (msg, SP_HDR_CONTENT_TYPE, NULL);
 }
 
 /* RFC 1123 date as section 25 has it: "Mon, 01 Jan 2010 16:00:00 GMT". */
@@ -1391,8 +1531,15 @@ append_wire (const SpSipMessage *msg, GString *out)
       g_string_append (out, " SIP/2.0\r\n");
     }
   else
-    g_string_append_printf (out, "SIP/2.0 %03u %s\r\n", msg->status,
-                            msg->reason ? msg->reason : "");
+    {
+      g_string_append (out, "SIP/2.0 ");
+      if (msg->status < 100)
+        g_string_append (out, msg->status < 10 ? "00" : "0");
+      sp_sip_append_uint (out, msg->status);
+      g_string_append_c (out, ' ');
+      g_string_append (out, msg->reason ? msg->reason : "");
+      g_string_append_len (out, "\r\n", 2);
+    }
   for (guint i = 0; i < msg->headers->len; i++)
     {
       const Header *h = &g_array_index (msg->headers, Header, i);
@@ -1402,7 +1549,9 @@ append_wire (const SpSipMessage *msg, GString *out)
       g_string_append_len (out, h->value, h->value_len);
       g_string_append_len (out, "\r\n", 2);
     }
-  g_string_append_printf (out, "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n", msg->body_len);
+  g_string_append (out, "Content-Length: ");
+  sp_sip_append_uint (out, msg->body_len);
+  g_string_append_len (out, "\r\n\r\n", 4);
   if (msg->body_len > 0)
     g_string_append_len (out, (const char *) msg->body, (gssize) msg->body_len);
 }

@@ -35,6 +35,29 @@ sp_sip_dup_bytes (const char *p, gsize len)
 }
 
 const char *
+sp_sip_uint_to_text (char buf[SP_SIP_UINT_BUF], guint64 value)
+{
+  char *p = buf + SP_SIP_UINT_BUF - 1;
+
+  *p = '\0';
+  do
+    {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value > 0);
+  return p;
+}
+
+void
+sp_sip_append_uint (GString *out, guint64 value)
+{
+  char buf[SP_SIP_UINT_BUF];
+
+  g_string_append (out, sp_sip_uint_to_text (buf, value));
+}
+
+const char *
 sp_sip_scan_escaped (const char *p, const char *end, guint8 cls)
 {
   while (p < end)

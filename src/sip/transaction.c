@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sip/sip-private.h"
+
 #define MAGIC_COOKIE "z9hG4bK"
 /* 17.2.1: a TU that answers an INVITE this fast needs no 100 Trying. */
 #define TRYING_DELAY_MS 200
@@ -114,10 +116,16 @@ is_3261_branch (const char *branch)
   return branch != NULL && g_str_has_prefix (branch, MAGIC_COOKIE);
 }
 
+static const char *
+or_empty (const char *s)
+{
+  return s ? s : "";
+}
+
 static char *
 client_key (const char *branch, const char *method)
 {
-  return g_strdup_printf ("%s|%s", branch, method);
+  return g_strconcat (branch, "|", method, NULL);
 }
 
 /* 17.2.3: the key a request (or the response to it) is matched by. ACK
@@ -128,6 +136,7 @@ server_key (const SpSipMessage *msg, const char *method, gboolean *rfc2543)
   const SpSipVia *via = sp_sip_message_get_via (msg);
   const SpSipNameAddr *from = sp_sip_message_get_from (msg);
   g_autofree char *sent_by = NULL;
+  char cseq[SP_SIP_UINT_BUF];
 
   if (via == NULL || via->host == NULL)
     return NULL;
@@ -136,15 +145,20 @@ server_key (const SpSipMessage *msg, const char *method, gboolean *rfc2543)
     method = "INVITE";
   if (is_3261_branch (via->branch))
     {
-      g_autofree char *lower = g_ascii_strdown (sent_by, -1);
+      char *key = g_strconcat ("3261|", via->branch, "|", sent_by, "|", method, NULL);
+      char *host = key + strlen ("3261|") + strlen (via->branch) + 1;
+
       *rfc2543 = FALSE;
-      return g_strdup_printf ("3261|%s|%s|%s", via->branch, lower, method);
+      /* sent-by compares case-insensitively; branch and method do not. */
+      for (gsize i = 0, n = strlen (sent_by); i < n; i++)
+        host[i] = g_ascii_tolower (host[i]);
+      return key;
     }
   *rfc2543 = TRUE;
-  return g_strdup_printf ("2543|%s|%s|%u|%s|%s|%s", sp_sip_message_get_call_id (msg),
-                          from ? sp_sip_name_addr_get_tag (from) : "",
-                          sp_sip_message_get_cseq (msg, NULL), sent_by,
-                          via->branch ? via->branch : "", method);
+  return g_strconcat ("2543|", or_empty (sp_sip_message_get_call_id (msg)), "|",
+                      or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
+                      sp_sip_uint_to_text (cseq, sp_sip_message_get_cseq (msg, NULL)), "|", sent_by,
+                      "|", or_empty (via->branch), "|", method, NULL);
 }
 
 static const char *
@@ -1064,9 +1078,11 @@ merge_key_of (const SpSipMessage *request)
   const char *method = NULL;
   guint32 cseq = sp_sip_message_get_cseq (request, &method);
 
-  return g_strdup_printf ("%s|%s|%u|%s", sp_sip_message_get_call_id (request),
-                          from_tag_of (request) ? from_tag_of (request) : "", cseq,
-                          method ? method : "");
+  char num[SP_SIP_UINT_BUF];
+
+  return g_strconcat (or_empty (sp_sip_message_get_call_id (request)), "|",
+                      or_empty (from_tag_of (request)), "|", sp_sip_uint_to_text (num, cseq), "|",
+                      or_empty (method), NULL);
 }
 
 static SpSipServerTransaction *

@@ -117,10 +117,11 @@ char *
 sp_sip_host_port_to_string (const char *host, guint16 port)
 {
   gboolean v6 = strchr (host, ':') != NULL;
+  char buf[SP_SIP_UINT_BUF];
 
   if (port == 0)
-    return v6 ? g_strdup_printf ("[%s]", host) : g_strdup (host);
-  return g_strdup_printf (v6 ? "[%s]:%u" : "%s:%u", host, port);
+    return v6 ? g_strconcat ("[", host, "]", NULL) : g_strdup (host);
+  return g_strconcat (v6 ? "[" : "", host, v6 ? "]:" : ":", sp_sip_uint_to_text (buf, port), NULL);
 }
 
 char *

@@ -494,7 +494,10 @@ sp_sip_uri_append_to (const SpSipUri *uri, GString *out)
         g_string_append_c (out, ']');
     }
   if (uri->port)
-    g_string_append_printf (out, ":%u", uri->port);
+    {
+      g_string_append_c (out, ':');
+      sp_sip_append_uint (out, uri->port);
+    }
   sp_sip_params_append_to (uri->params, out);
   for (guint i = 0; uri->headers && i < uri->headers->len; i++)
     {
