@@ -399,6 +399,9 @@ sp_server_start (SpServer *self, SpSipStack *stack, const char *media_host,
       sp_location_store_set_autosave (self->locations, self->state_dir, AUTOSAVE_DELAY_MS);
     }
   self->purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, on_purge, self);
+  /* A server's main loop is busy with SIP: datagrams go out from a
+   * second core (sip/sender.h). */
+  sp_sip_transport_set_send_thread (sp_sip_stack_get_transport (self->stack), TRUE);
   self->running = TRUE;
   g_message ("server on: realm \"%s\", %u users, %u routes, %u bindings, media %s",
              sp_user_db_get_realm (self->users), sp_user_db_get_n_users (self->users),
@@ -417,6 +420,7 @@ sp_server_stop (SpServer *self)
     return;
   self->running = FALSE;
   g_clear_handle_id (&self->purge_source, g_source_remove);
+  sp_sip_transport_set_send_thread (sp_sip_stack_get_transport (self->stack), FALSE);
   if (self->state_dir != NULL)
     {
       g_autoptr (GError) error = NULL;

@@ -8,6 +8,7 @@
 
 #include "i18n.h"
 
+#include "sip/sender.h"
 #include "sip/sip-private.h"
 
 #define UDP_MTU_LIMIT        1300 /* 18.1.1 */
@@ -67,6 +68,8 @@ struct _SpSipTransport
   guint idle_source;
   guint8 *buffer;
   SpSipTransportStats stats;
+  SpSipSender *sender; /* NULL: UDP written on the main loop */
+  guint64 send_failures_before;
 };
 
 G_DEFINE_FINAL_TYPE (SpSipTransport, sp_sip_transport, G_TYPE_OBJECT)
@@ -843,6 +846,8 @@ sp_sip_transport_finalize (GObject *object)
 
   if (self->idle_source)
     g_source_remove (self->idle_source);
+  /* Before the sockets close: the writer may still use them. */
+  g_clear_pointer (&self->sender, sp_sip_sender_free);
   g_hash_table_unref (self->connections);
   g_ptr_array_unref (self->bindings);
   g_free (self->buffer);
@@ -905,7 +910,34 @@ sp_sip_transport_get_n_connections (SpSipTransport *self)
 const SpSipTransportStats *
 sp_sip_transport_get_stats (SpSipTransport *self)
 {
+  if (self->sender != NULL)
+    self->stats.send_failures =
+        self->send_failures_before + sp_sip_sender_get_failures (self->sender);
   return &self->stats;
+}
+
+void
+sp_sip_transport_set_send_thread (SpSipTransport *self, gboolean enabled)
+{
+  g_return_if_fail (SP_IS_SIP_TRANSPORT (self));
+  if (enabled == (self->sender != NULL))
+    return;
+  if (enabled)
+    {
+      self->send_failures_before = self->stats.send_failures;
+      self->sender = sp_sip_sender_new ();
+    }
+  else
+    {
+      sp_sip_transport_get_stats (self);
+      g_clear_pointer (&self->sender, sp_sip_sender_free);
+    }
+}
+
+gboolean
+sp_sip_transport_get_send_thread (SpSipTransport *self)
+{
+  return self->sender != NULL;
 }
 
 /* SO_RCVBUFFORCE passes net.core.rmem_max when we may; otherwise the
@@ -1079,7 +1111,9 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
           g_socket_send_to (binding->socket, address, (const gchar *) data, len, NULL, error) < 0)
         return FALSE;
     }
-  else
+  else if (self->sender == NULL ||
+           !sp_sip_sender_push (self->sender, g_socket_get_fd (binding->socket),
+                                (const struct sockaddr *) &to, to_len, bytes))
     {
       do
         n = sendto (g_socket_get_fd (binding->socket), data, len, MSG_DONTWAIT | MSG_NOSIGNAL,

@@ -100,6 +100,13 @@ void sp_sip_transport_set_idle_timeout (SpSipTransport *transport, guint ms);
 guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
 const SpSipTransportStats *sp_sip_transport_get_stats (SpSipTransport *transport);
 
+/* UDP datagrams to numeric addresses are written by a thread of their
+ * own (sip/sender.h) instead of the main loop: a server under load gets
+ * a second core. A send failure is then counted in the stats, not
+ * reported to the sender. Off by default. */
+void sp_sip_transport_set_send_thread (SpSipTransport *transport, gboolean enabled);
+gboolean sp_sip_transport_get_send_thread (SpSipTransport *transport);
+
 /* ---- observing the wire ----
  *
  * "message" signal: every SIP message the transport sends or receives,
