@@ -157,7 +157,7 @@ sp_sip_sender_free (SpSipSender *self)
 
 gboolean
 sp_sip_sender_push (SpSipSender *self, int fd, const struct sockaddr *to, socklen_t to_len,
-                    GBytes *bytes)
+                    GBytes *bytes, gboolean wake)
 {
   Item *item;
 
@@ -175,10 +175,19 @@ sp_sip_sender_push (SpSipSender *self, int fd, const struct sockaddr *to, sockle
   item->bytes = g_bytes_ref (bytes);
   self->len++;
   /* A busy writer finds the item on its next round: no wake-up needed. */
-  if (self->sleeping)
+  if (wake && self->sleeping)
     g_cond_signal (&self->wake);
   g_mutex_unlock (&self->lock);
   return TRUE;
+}
+
+void
+sp_sip_sender_kick (SpSipSender *self)
+{
+  g_mutex_lock (&self->lock);
+  if (self->len > 0 && self->sleeping)
+    g_cond_signal (&self->wake);
+  g_mutex_unlock (&self->lock);
 }
 
 guint64

@@ -19,9 +19,13 @@ void sp_sip_sender_free (SpSipSender *sender);
 
 /* Queues @bytes for @fd to @to. FALSE (nothing queued) when the queue is
  * full: the caller sends it itself. @fd must stay open until
- * sp_sip_sender_free () returns. */
+ * sp_sip_sender_free () returns. With @wake FALSE a sleeping writer is
+ * left asleep until sp_sip_sender_kick (): waking a thread per datagram
+ * costs about as much as the write, so a caller answering a batch of
+ * received datagrams wakes it once. */
 gboolean sp_sip_sender_push (SpSipSender *sender, int fd, const struct sockaddr *to,
-                             socklen_t to_len, GBytes *bytes);
+                             socklen_t to_len, GBytes *bytes, gboolean wake);
+void sp_sip_sender_kick (SpSipSender *sender);
 
 /* Datagrams the kernel refused (no route, buffer full...), counted from
  * the thread: UDP has no delivery report either way. */

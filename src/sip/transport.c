@@ -69,6 +69,7 @@ struct _SpSipTransport
   guint8 *buffer;
   SpSipTransportStats stats;
   SpSipSender *sender; /* NULL: UDP written on the main loop */
+  gboolean batching;   /* answering received datagrams: wake the sender once */
   guint64 send_failures_before;
 };
 
@@ -449,6 +450,7 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
   /* Drain up to a bound per wakeup: one poll round per datagram was the
    * first limit under load, and the bound keeps a flood from starving
    * the rest of the loop. */
+  self->batching = TRUE;
   for (guint n = 0; n < DATAGRAMS_PER_WAKEUP; n++)
     {
       struct sockaddr_storage from;
@@ -476,6 +478,9 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
       source.binding = binding->index;
       handle_datagram (self, binding, self->buffer, (gsize) len, &source);
     }
+  self->batching = FALSE;
+  if (self->sender != NULL)
+    sp_sip_sender_kick (self->sender);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1113,7 +1118,7 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
     }
   else if (self->sender == NULL ||
            !sp_sip_sender_push (self->sender, g_socket_get_fd (binding->socket),
-                                (const struct sockaddr *) &to, to_len, bytes))
+                                (const struct sockaddr *) &to, to_len, bytes, !self->batching))
     {
       do
         n = sendto (g_socket_get_fd (binding->socket), data, len, MSG_DONTWAIT | MSG_NOSIGNAL,

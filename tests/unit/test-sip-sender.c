@@ -49,7 +49,8 @@ push_text (SpSipSender *sender, int fd, const struct sockaddr_in *to, const char
 {
   g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
-  g_assert_true (sp_sip_sender_push (sender, fd, (const struct sockaddr *) to, sizeof *to, bytes));
+  g_assert_true (
+      sp_sip_sender_push (sender, fd, (const struct sockaddr *) to, sizeof *to, bytes, TRUE));
 }
 
 static void
@@ -117,7 +118,8 @@ test_failure_stats (void)
   g_autofree char *got = NULL;
 
   push_text (sender, tx, &a, "before");
-  g_assert_true (sp_sip_sender_push (sender, tx, (const struct sockaddr *) &v6, sizeof v6, bytes));
+  g_assert_true (
+      sp_sip_sender_push (sender, tx, (const struct sockaddr *) &v6, sizeof v6, bytes, TRUE));
   push_text (sender, tx, &a, "after");
   got = receive (ra);
   g_assert_cmpstr (got, ==, "before");
@@ -134,12 +136,43 @@ test_failure_stats (void)
   close (tx);
 }
 
+/* Datagrams queued without waking the writer leave on the kick that
+ * ends a batch. */
+static void
+test_kick (void)
+{
+  struct sockaddr_in a, from;
+  int ra = udp_socket (&a), tx = udp_socket (&from);
+  SpSipSender *sender = sp_sip_sender_new ();
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("batch %u", i);
+      g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+
+      g_assert_true (
+          sp_sip_sender_push (sender, tx, (const struct sockaddr *) &a, sizeof a, bytes, FALSE));
+    }
+  sp_sip_sender_kick (sender);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("batch %u", i);
+      g_autofree char *got = receive (ra);
+
+      g_assert_cmpstr (got, ==, want);
+    }
+  sp_sip_sender_free (sender);
+  close (ra);
+  close (tx);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sip-sender/order", test_order);
   g_test_add_func ("/sip-sender/flush-on-free", test_flush_on_free);
+  g_test_add_func ("/sip-sender/kick", test_kick);
   g_test_add_func ("/sip-sender/failure-stats", test_failure_stats);
   return g_test_run ();
 }
