@@ -1,8 +1,9 @@
 /* Mouth-to-ear latency of a loopback call: two SpMediaSessions with real
  * UDP sockets on 127.0.0.x and the real media thread. A's source is
- * silent but for a click every 250 ms; B's sink looks for the clicks.
- * Both devices note the monotonic time at which each period passes
- * through them, so a click's delay is
+ * silent but for a click every 152.5 ms (so eight clicks land at eight
+ * places 2.5 ms apart in their 20 ms packet); B's sink looks for the
+ * clicks. Both devices note the monotonic time at which each period
+ * passes through them, so a click's delay is
  *
  *   (time B's sink got the period holding it + its offset there)
  *   - (time A's source gave the period holding it + its offset there).
@@ -13,17 +14,28 @@
  * policy and added to the measured figure: a captured sample waits for
  * the end of its 10 ms period before it can be read (capture period), and
  * the session keeps a clocked sink two periods ahead (playback queue).
- * The run is bounded: SP_BENCH_SECONDS (default 5, at most 30) per codec.
  *
- * Prints, per codec: <codec>_latency_ms_median / _min / _max (measured
- * with the unclocked devices) and <codec>_mouth_to_ear_ms (the median
- * plus capture period and playback queue), split as
- *   packetisation_ms: the packet time (a packet leaves when its last
- *     sample is captured; the capture period is inside it),
+ * Each session ticks from its start, so how long a packet waits for B's
+ * next tick is set by when B starts after A. A real far end's clock is
+ * independent of ours, its phase uniform over the period, so each codec
+ * runs N_PHASES calls with B started (k + 0.5) * 10 / N_PHASES ms after A
+ * (1, 3, 5, 7, 9 ms), each clicking for SP_BENCH_SECONDS / N_PHASES (at
+ * least MIN_CALL_S; SP_BENCH_SECONDS default 5, at most 30, per codec)
+ * after CLICK_START_MS of settling.
+ *
+ * Prints, per codec, for <codec>_mouth_to_ear_ms (a click's measured delay
+ * plus capture period and playback queue): per phase _b_phase<N>ms_mean /
+ * _min / _max, and over all clicks _mean, _median, _min, _max and
+ * _worst_phase_mean (the highest of the phases' means). The mean is split
+ * as
+ *   packetisation_ms: the packet time (a sample waits the rest of its
+ *     packet to be sent and is played its place into the packet, so
+ *     every sample costs the whole packet; the capture period is in it),
+ *   tick_wait_ms: the mean wait for B's tick, 5 (the phases' mean),
  *   jitter_buffer_ms: the mean buffered depth from the session's stats,
  *   playback_queue_ms: the sink periods queued ahead,
- *   other_ms: the rest (tick alignment between the two sessions,
- *     decoding, scheduling, loopback).
+ *   other_ms: the rest (decoding, scheduling, loopback, and whatever of
+ *     the tick wait the depth already counts: it can be negative).
  *
  * With --alsa (run inside tests/tools/pulse-env.sh), A is a real phone on
  * ALSA `default` (a private PulseAudio with null sinks "mic" and "spk"),
@@ -37,10 +49,11 @@
  * B stays unclocked, so B's own device share (a capture period for the
  * speaker path, the two-period playback queue for the mic path) is added
  * as in the default mode. Prints alsa_<codec>_mic_*, alsa_<codec>_spk_*
- * and alsa_<codec>_mouth_to_ear_ms (the mic path: what the far end hears
- * of what is said into this phone), split into packetisation, jitter
- * buffer, far_device (modelled) and alsa_device_ms (the rest: A's ALSA
- * period and buffer, the sound server's latency, scheduling). */
+ * and alsa_<codec>_mouth_to_ear_ms_* (the mic path: what the far end
+ * hears of what is said into this phone; phases and statistics as above),
+ * its mean split into packetisation, far tick wait, jitter buffer,
+ * far_device (modelled) and alsa_device_ms (the rest: A's ALSA period and
+ * buffer, the sound server's latency, scheduling). */
 
 #include <alsa/asoundlib.h>
 #include <math.h>
@@ -52,17 +65,28 @@
 #include "audio/device.h"
 #include "media/session.h"
 
-#define ADDR_A          "127.0.0.31"
-#define ADDR_B          "127.0.0.32"
-#define PTIME_MS        20
-#define CLICK_EVERY_MS  250
-#define CLICK_START_MS  500 /* let the jitter buffer settle */
+#define ADDR_A   "127.0.0.31"
+#define ADDR_B   "127.0.0.32"
+#define PTIME_MS 20
+/* 152.5 ms is 7.5 packets and a half: successive clicks start 12.5 ms
+ * further into their 20 ms packet, so every eight clicks cover the packet
+ * at 2.5 ms steps (0, 12.5, 5, 17.5, 10, 2.5, 15, 7.5). */
+#define CLICK_EVERY_US 152500
+#define CLICK_EVERY_MS (CLICK_EVERY_US / 1000.0)
+/* Let the jitter buffer settle: its transit window (128 packets, 2.56 s)
+ * must have forgotten the burst a device's start gives, or its cushion
+ * stays raised for the whole of a short call. */
+#define CLICK_START_MS  3000
 #define CLICK_MS        2
 #define THRESHOLD       4000 /* the click peaks at 16000; silence is 0 */
 #define REFRACTORY_MS   100
 #define MAX_CLICKS      256
 #define CAPTURE_PERIODS 1 /* a sound card: a sample is read at the end of its period */
 #define PLAYBACK_AHEAD  2 /* session.c keeps a clocked sink two periods ahead */
+/* B's tick starts (k + 0.5) * 10 / N_PHASES ms after A's, one call per k:
+ * the midpoints of a uniform phase, as between two independent clocks. */
+#define N_PHASES   5
+#define MIN_CALL_S 2
 
 typedef struct
 {
@@ -93,7 +117,7 @@ static gssize
 click_read (SpAudioDevice *device, gint16 *frames, gsize n_frames, GError **error)
 {
   Probe *p = device->priv;
-  guint64 every = (guint64) p->rate * CLICK_EVERY_MS / 1000;
+  guint64 every = (guint64) p->rate * CLICK_EVERY_US / 1000000;
   guint64 first = (guint64) p->rate * CLICK_START_MS / 1000;
   gsize click_len = p->rate * CLICK_MS / 1000;
   double t = now_ms ();
@@ -178,6 +202,7 @@ typedef struct
 {
   double depth_sum;
   guint depth_n;
+  gint64 from_us; /* samples before this (the settling) are left out */
 } DepthMean;
 
 static void
@@ -185,7 +210,7 @@ on_stats (SpMediaSession *session, const SpMediaStats *stats, gpointer user_data
 {
   DepthMean *m = user_data;
 
-  if (stats->packets_received > 0)
+  if (stats->packets_received > 0 && g_get_monotonic_time () >= m->from_us)
     {
       m->depth_sum += stats->jitter_buffer_depth_ms;
       m->depth_n++;
@@ -212,71 +237,184 @@ compare_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-static void
-run_call (const char *name, SpCodecId codec, guint seconds)
+/* The delays of one path over the calls of all B phases. */
+typedef struct
 {
-  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
-  DepthMean depth_a = { 0 }, depth_b = { 0 };
+  double all[N_PHASES * MAX_CLICKS];
+  guint n;
+  double sum[N_PHASES], min[N_PHASES], max[N_PHASES];
+  guint count[N_PHASES];
+} PathDelays;
+
+/* B's tick offset after A's in call k, in microseconds. */
+static gint64
+phase_offset_us (guint k)
+{
+  return (gint64) (2 * k + 1) * SP_AUDIO_PERIOD_MS * 1000 / (2 * N_PHASES);
+}
+
+/* How long each phase's call runs: the settling, then the codec's share
+ * of SP_BENCH_SECONDS of clicks. */
+static gint64
+call_length_us (guint seconds)
+{
+  return (gint64) CLICK_START_MS * 1000 +
+         MAX ((gint64) MIN_CALL_S * G_USEC_PER_SEC, (gint64) seconds * G_USEC_PER_SEC / N_PHASES);
+}
+
+/* Pairs each click with the first detection after it and files the delay
+ * plus extra_ms (a modelled device share) under phase k. */
+static void
+add_delays (PathDelays *d, guint k, const Probe *sent, const Probe *heard, double extra_ms)
+{
+  for (guint i = 0, j = 0; i < sent->n; i++)
+    {
+      double delay;
+      while (j < heard->n && heard->times_ms[j] < sent->times_ms[i])
+        j++;
+      if (j >= heard->n || heard->times_ms[j] - sent->times_ms[i] >= CLICK_EVERY_MS)
+        continue;
+      delay = heard->times_ms[j++] - sent->times_ms[i] + extra_ms;
+      if (d->count[k] == 0 || delay < d->min[k])
+        d->min[k] = delay;
+      if (d->count[k] == 0 || delay > d->max[k])
+        d->max[k] = delay;
+      d->sum[k] += delay;
+      d->count[k]++;
+      if (d->n < G_N_ELEMENTS (d->all))
+        d->all[d->n++] = delay;
+    }
+}
+
+/* Prints <prefix>_b_phase<ms>ms_mean/_min/_max per phase, then over all
+ * clicks _mean, _median, _min, _max and _worst_phase_mean; returns the
+ * mean. */
+static double
+print_delays (const char *prefix, PathDelays *d, guint sent)
+{
+  double sum = 0, worst = 0;
+
+  if (d->n == 0)
+    g_error ("%s: no click came through (%u sent)", prefix, sent);
+  for (guint k = 0; k < N_PHASES; k++)
+    {
+      double mean = d->count[k] ? d->sum[k] / d->count[k] : 0;
+      guint ms = (guint) (phase_offset_us (k) / 1000);
+      printf ("%s_b_phase%ums_clicks=%u\n", prefix, ms, d->count[k]);
+      printf ("%s_b_phase%ums_mean=%.1f\n%s_b_phase%ums_min=%.1f\n%s_b_phase%ums_max=%.1f\n",
+              prefix, ms, mean, prefix, ms, d->min[k], prefix, ms, d->max[k]);
+      worst = MAX (worst, mean);
+    }
+  for (guint i = 0; i < d->n; i++)
+    sum += d->all[i];
+  qsort (d->all, d->n, sizeof d->all[0], compare_double);
+  printf ("%s_clicks=%u\n%s_clicks_missed=%u\n", prefix, d->n, prefix, sent - d->n);
+  printf ("%s_mean=%.1f\n%s_median=%.1f\n%s_min=%.1f\n%s_max=%.1f\n%s_worst_phase_mean=%.1f\n",
+          prefix, sum / d->n, prefix, d->all[d->n / 2], prefix, d->all[0], prefix, d->all[d->n - 1],
+          prefix, worst);
+  return sum / d->n;
+}
+
+/* Packetisation in the split: a sample waits (PTIME - its place in the
+ * packet) to be sent and is played its place after the packet's first
+ * sample, so whatever the click's position it costs the whole packet
+ * time. What the position changes is only how the packet's periods meet
+ * the two ticks; the eight positions cover that. */
+static double
+packetisation_mean_ms (void)
+{
+  return PTIME_MS;
+}
+
+/* Starts A, then B phase_us later: B's ticks then fall that long after
+ * A's, which is how long a packet A sends at its tick waits for B. */
+static void
+start_phased (SpMediaSession *a, const SpMediaParams *pa, SpMediaSession *b,
+              const SpMediaParams *pb, gint64 phase_us)
+{
+  sp_media_session_start (a, pa);
+  g_usleep ((gulong) phase_us);
+  sp_media_session_start (b, pb);
+}
+
+/* The depth means count from the clicks on. */
+static void
+settle_depths (DepthMean *a, DepthMean *b)
+{
+  a->from_us = b->from_us = g_get_monotonic_time () + (gint64) CLICK_START_MS * 1000;
+}
+
+static void
+run_for (gint64 length_us)
+{
+  gint64 end = g_get_monotonic_time () + length_us;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+}
+
+/* One call with B's tick phase_us after A's; adds its click delays. */
+static void
+run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_us,
+                PathDelays *delays, DepthMean *depth_b, guint *sent, SpMediaStats *stats)
+{
+  DepthMean depth_a = { 0 };
   SpMediaSession *a = new_session (engine, ADDR_A, &depth_a);
-  SpMediaSession *b = new_session (engine, ADDR_B, &depth_b);
+  SpMediaSession *b = new_session (engine, ADDR_B, depth_b);
   Probe click = { 0 };
   Detector detector = { 0 };
   SpMediaParams pa = { codec, PTIME_MS, -1,  FALSE, ADDR_B, sp_media_session_get_rtp_port (b),
                        0,     TRUE,     TRUE };
   SpMediaParams pb = { codec, PTIME_MS, -1,  FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
                        0,     TRUE,     TRUE };
-  gint64 end;
-  double delays[MAX_CLICKS];
-  guint n = 0, missed = 0;
-  double jb_ms, median, mouth_to_ear;
-  SpMediaStats stats;
 
   sp_media_session_set_devices (
       a, sp_audio_device_new (&click_vtable, SP_AUDIO_SOURCE, FALSE, "click", &click), NULL);
   sp_media_session_set_devices (
       b, NULL, sp_audio_device_new (&detect_vtable, SP_AUDIO_SINK, FALSE, "detect", &detector));
-  sp_media_session_start (b, &pb);
-  sp_media_session_start (a, &pa);
-  end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
+  settle_depths (&depth_a, depth_b);
+  start_phased (a, &pa, b, &pb, phase_offset_us (k));
+  run_for (length_us);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
-  sp_media_session_get_stats (b, &stats);
+  sp_media_session_get_stats (b, stats);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   sp_media_session_free (a);
   sp_media_session_free (b);
+  add_delays (delays, k, &click, &detector.probe,
+              (CAPTURE_PERIODS + PLAYBACK_AHEAD) * SP_AUDIO_PERIOD_MS);
+  *sent += click.n;
+}
 
-  /* Pair each click with the first detection after it. */
-  for (guint i = 0, j = 0; i < click.n; i++)
-    {
-      while (j < detector.probe.n && detector.probe.times_ms[j] < click.times_ms[i])
-        j++;
-      if (j < detector.probe.n && detector.probe.times_ms[j] - click.times_ms[i] < CLICK_EVERY_MS)
-        delays[n++] = detector.probe.times_ms[j++] - click.times_ms[i];
-      else
-        missed++;
-    }
-  if (n == 0)
-    g_error ("%s: no click came through (%u sent, %u detections)", name, click.n, detector.probe.n);
-  qsort (delays, n, sizeof delays[0], compare_double);
-  median = delays[n / 2];
+static void
+run_call (const char *name, SpCodecId codec, guint seconds)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autofree PathDelays *delays = g_new0 (PathDelays, 1);
+  g_autofree char *prefix = g_strdup_printf ("%s_mouth_to_ear_ms", name);
+  DepthMean depth_b = { 0 };
+  SpMediaStats stats = { 0 };
+  guint sent = 0;
+  double jb_ms, mean, tick_wait = SP_AUDIO_PERIOD_MS / 2.0;
+
+  for (guint k = 0; k < N_PHASES; k++)
+    run_call_phase (engine, codec, k, call_length_us (seconds), delays, &depth_b, &sent, &stats);
+  mean = print_delays (prefix, delays, sent);
   jb_ms = depth_b.depth_n ? depth_b.depth_sum / depth_b.depth_n : stats.jitter_buffer_depth_ms;
-  printf ("%s_clicks=%u\n%s_clicks_missed=%u\n", name, n, name, missed);
-  printf ("%s_latency_ms_median=%.1f\n%s_latency_ms_min=%.1f\n%s_latency_ms_max=%.1f\n", name,
-          median, name, delays[0], name, delays[n - 1]);
-  mouth_to_ear = median + (CAPTURE_PERIODS + PLAYBACK_AHEAD) * SP_AUDIO_PERIOD_MS;
-  printf ("%s_mouth_to_ear_ms=%.1f\n", name, mouth_to_ear);
-  printf ("%s_packetisation_ms=%d\n", name, PTIME_MS);
+  /* The split of the mean; the worst phase waits PTIME to be sent and a
+   * whole period for B's tick. */
+  printf ("%s_packetisation_ms=%.0f\n", name, packetisation_mean_ms ());
+  printf ("%s_tick_wait_ms=%.1f\n", name, tick_wait);
   printf ("%s_jitter_buffer_ms=%.1f\n%s_jitter_buffer_target_ms=%u\n", name, jb_ms, name,
           stats.jitter_buffer_target_ms);
   printf ("%s_playback_queue_ms=%d\n", name, PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
   printf ("%s_other_ms=%.1f\n", name,
-          mouth_to_ear - PTIME_MS - jb_ms - PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
+          mean - packetisation_mean_ms () - tick_wait - jb_ms -
+              PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
 }
 
 /* ---- ALSA mode ------------------------------------------------------------ */
@@ -396,52 +534,15 @@ record_thread (gpointer data)
   return NULL;
 }
 
-/* Pairs each click with the first detection after it; the median delay,
- * or -1 when nothing came through. */
-static double
-match_clicks (const Probe *sent, const Probe *heard, guint *n_out, double *min, double *max)
-{
-  double delays[MAX_CLICKS];
-  guint n = 0;
-
-  for (guint i = 0, j = 0; i < sent->n; i++)
-    {
-      while (j < heard->n && heard->times_ms[j] < sent->times_ms[i])
-        j++;
-      if (j < heard->n && heard->times_ms[j] - sent->times_ms[i] < CLICK_EVERY_MS)
-        delays[n++] = heard->times_ms[j++] - sent->times_ms[i];
-    }
-  *n_out = n;
-  if (n == 0)
-    return -1;
-  qsort (delays, n, sizeof delays[0], compare_double);
-  *min = delays[0];
-  *max = delays[n - 1];
-  return delays[n / 2];
-}
-
+/* One call with A on ALSA and B's tick phase offset k; adds both paths'
+ * click delays (each with B's modelled device share). */
 static void
-print_path (const char *name, const char *path, const Probe *sent, const Probe *heard)
+run_alsa_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_us, PathDelays *mic,
+                PathDelays *spk, DepthMean *depth_a, DepthMean *depth_b, guint *mic_sent,
+                guint *spk_sent)
 {
-  guint n;
-  double min = 0, max = 0, median = match_clicks (sent, heard, &n, &min, &max);
-
-  if (median < 0)
-    g_error ("%s %s path: no click came through (%u sent, %u heard)", name, path, sent->n,
-             heard->n);
-  printf ("alsa_%s_%s_clicks=%u\nalsa_%s_%s_clicks_missed=%u\n", name, path, n, name, path,
-          sent->n - n);
-  printf ("alsa_%s_%s_ms_median=%.1f\nalsa_%s_%s_ms_min=%.1f\nalsa_%s_%s_ms_max=%.1f\n", name, path,
-          median, name, path, min, name, path, max);
-}
-
-static void
-run_alsa_call (const char *name, SpCodecId codec, guint seconds)
-{
-  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
-  DepthMean depth_a = { 0 }, depth_b = { 0 };
-  SpMediaSession *a = new_session (engine, ADDR_A, &depth_a);
-  SpMediaSession *b = new_session (engine, ADDR_B, &depth_b);
+  SpMediaSession *a = new_session (engine, ADDR_A, depth_a);
+  SpMediaSession *b = new_session (engine, ADDR_B, depth_b);
   guint rate = codec == SP_CODEC_G722 ? 16000 : 8000;
   Probe click = { 0 };
   Detector detector = { 0 };
@@ -451,9 +552,6 @@ run_alsa_call (const char *name, SpCodecId codec, guint seconds)
                        0,     TRUE,     TRUE };
   SpMediaParams pb = { codec, PTIME_MS, -1,  FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
                        0,     TRUE,     TRUE };
-  double jb_a, jb_b, mic_median, spk_median, min, max;
-  guint n;
-  gint64 end;
 
   sp_media_session_set_devices (a, sp_audio_alsa_new (NULL, SP_AUDIO_SOURCE),
                                 sp_audio_alsa_new (NULL, SP_AUDIO_SINK));
@@ -462,14 +560,9 @@ run_alsa_call (const char *name, SpCodecId codec, guint seconds)
       sp_audio_device_new (&detect_vtable, SP_AUDIO_SINK, FALSE, "detect", &detector));
   recorder.thread = g_thread_new ("recorder", record_thread, &recorder);
   injector.thread = g_thread_new ("injector", inject_thread, &injector);
-  sp_media_session_start (b, &pb);
-  sp_media_session_start (a, &pa);
-  end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
+  settle_depths (depth_a, depth_b);
+  start_phased (a, &pa, b, &pb, phase_offset_us (k));
+  run_for (length_us);
   g_atomic_int_set (&injector.stop, 1);
   g_atomic_int_set (&recorder.stop, 1);
   g_thread_join (injector.thread);
@@ -480,27 +573,47 @@ run_alsa_call (const char *name, SpCodecId codec, guint seconds)
     ;
   sp_media_session_free (a);
   sp_media_session_free (b);
+  add_delays (mic, k, &injector.probe, &detector.probe, PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
+  add_delays (spk, k, &click, &recorder.probe, CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS);
+  *mic_sent += injector.probe.n;
+  *spk_sent += click.n;
+}
 
+static void
+run_alsa_call (const char *name, SpCodecId codec, guint seconds)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autofree PathDelays *mic = g_new0 (PathDelays, 1);
+  g_autofree PathDelays *spk = g_new0 (PathDelays, 1);
+  g_autofree char *mic_prefix = g_strdup_printf ("alsa_%s_mouth_to_ear_ms", name);
+  g_autofree char *spk_prefix = g_strdup_printf ("alsa_%s_spk_total_ms", name);
+  DepthMean depth_a = { 0 }, depth_b = { 0 };
+  guint mic_sent = 0, spk_sent = 0;
+  double jb_a, jb_b, mic_mean, spk_mean, tick_wait = SP_AUDIO_PERIOD_MS / 2.0;
+
+  for (guint k = 0; k < N_PHASES; k++)
+    run_alsa_phase (engine, codec, k, call_length_us (seconds), mic, spk, &depth_a, &depth_b,
+                    &mic_sent, &spk_sent);
   jb_a = depth_a.depth_n ? depth_a.depth_sum / depth_a.depth_n : 0;
   jb_b = depth_b.depth_n ? depth_b.depth_sum / depth_b.depth_n : 0;
-  print_path (name, "mic", &injector.probe, &detector.probe);
-  print_path (name, "spk", &click, &recorder.probe);
-  mic_median = match_clicks (&injector.probe, &detector.probe, &n, &min, &max) +
-               PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS;
-  spk_median =
-      match_clicks (&click, &recorder.probe, &n, &min, &max) + CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS;
-  printf ("alsa_%s_mouth_to_ear_ms=%.1f\n", name, mic_median);
-  printf ("alsa_%s_mic_packetisation_ms=%d\nalsa_%s_mic_jitter_buffer_ms=%.1f\n", name, PTIME_MS,
-          name, jb_b);
+  mic_mean = print_delays (mic_prefix, mic, mic_sent);
+  spk_mean = print_delays (spk_prefix, spk, spk_sent);
+  /* The split of the means. B's tick wait is the nominal mean phase (the
+   * speaker path sees A's tick 10 ms minus B's phase after B's: 5 too). */
+  printf ("alsa_%s_mic_packetisation_ms=%.0f\nalsa_%s_mic_far_tick_wait_ms=%.1f\n", name,
+          packetisation_mean_ms (), name, tick_wait);
+  printf ("alsa_%s_mic_jitter_buffer_ms=%.1f\n", name, jb_b);
   printf ("alsa_%s_mic_far_device_ms=%d\nalsa_%s_mic_alsa_device_ms=%.1f\n", name,
           PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS, name,
-          mic_median - PTIME_MS - jb_b - PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
-  printf ("alsa_%s_spk_total_ms=%.1f\n", name, spk_median);
-  printf ("alsa_%s_spk_packetisation_ms=%d\nalsa_%s_spk_jitter_buffer_ms=%.1f\n", name, PTIME_MS,
-          name, jb_a);
+          mic_mean - packetisation_mean_ms () - tick_wait - jb_b -
+              PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
+  printf ("alsa_%s_spk_packetisation_ms=%.0f\nalsa_%s_spk_tick_wait_ms=%.1f\n", name,
+          packetisation_mean_ms (), name, tick_wait);
+  printf ("alsa_%s_spk_jitter_buffer_ms=%.1f\n", name, jb_a);
   printf ("alsa_%s_spk_far_device_ms=%d\nalsa_%s_spk_alsa_device_ms=%.1f\n", name,
           CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS, name,
-          spk_median - PTIME_MS - jb_a - CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS);
+          spk_mean - packetisation_mean_ms () - tick_wait - jb_a -
+              CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS);
 }
 
 int
