@@ -19,6 +19,11 @@ void sp_call_set_state (SpCall *self, SpCallState state);
 void sp_call_set_codec (SpCall *self, const char *codec);
 /* Moves to ENDED with @reason and @code, once; emits "ended". */
 void sp_call_end (SpCall *self, const char *reason, guint code);
+/* The phone is going away (disposed): ends the call where it stands,
+ * without a BYE, and frees its media, which runs on the phone's media
+ * engine, so that a call still held elsewhere uses nothing of the
+ * phone's. */
+void sp_call_detach_phone (SpCall *self);
 /* Fills a history record from the call (after it ended). */
 SpCallRecord *sp_call_to_record (SpCall *self);
 gint64 sp_call_get_start_time (SpCall *self);

@@ -34,7 +34,8 @@ struct _SpCall
   char *end_reason_text; /* translated, for the window */
   guint end_code;
 
-  /* SIP and media; the phone outlives its calls. */
+  /* SIP and media. The phone, until the call ends or the phone goes
+   * (sp_call_detach_phone): a call may outlive it. */
   SpPhone *phone;
   SpSipStack *stack;
   SpAccount *auth_account; /* credentials for 401/407, or NULL */
@@ -440,6 +441,8 @@ end_call (SpCall *self, const char *reason, const char *text, guint code)
   g_signal_emit (self, signals[SIGNAL_ENDED], 0);
   if (self->phone != NULL)
     sp_phone_call_ended (self->phone, self);
+  /* An ended call needs the phone no more; it may outlive it. */
+  self->phone = NULL;
   g_object_unref (self);
 }
 
@@ -448,6 +451,18 @@ sp_call_end (SpCall *self, const char *reason, guint code)
 {
   g_return_if_fail (SP_IS_CALL (self));
   end_call (self, reason, NULL, code);
+}
+
+void
+sp_call_detach_phone (SpCall *self)
+{
+  g_return_if_fail (SP_IS_CALL (self));
+  /* Forgotten first: no history, no tail tone, no "call-ended" from a
+   * phone half disposed. */
+  self->phone = NULL;
+  end_call (self, N_ ("Phone closed"), NULL, 0);
+  /* Ended calls hold none; the engine goes right after this. */
+  g_clear_pointer (&self->media, sp_media_session_free);
 }
 
 SpCallRecord *

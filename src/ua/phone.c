@@ -102,7 +102,16 @@ sp_phone_dispose (GObject *object)
   SpPhone *self = SP_PHONE (object);
 
   if (self->calls != NULL)
-    g_list_store_remove_all (self->calls);
+    {
+      /* Whoever still holds a call must not reach into us (or our media
+       * engine) through it later. */
+      for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->calls)); i > 0; i--)
+        {
+          g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i - 1);
+          sp_call_detach_phone (call);
+        }
+      g_list_store_remove_all (self->calls);
+    }
   g_clear_handle_id (&self->shutdown_timer, g_source_remove);
   g_clear_handle_id (&self->network_timer, g_source_remove);
   if (self->network_monitor != NULL)

@@ -209,9 +209,10 @@ test_call_check_state (void)
   expected = g_strdup_printf ("无法在呼叫 %s 中发送 DTMF：该呼叫尚未接通", sp_call_get_id (call));
   g_assert_cmpstr (error->message, ==, expected);
   g_clear_error (&error);
-  /* Before the phone: a live call's media uses the phone's engine. */
-  g_clear_object (&call);
+  /* The phone goes first: it ends the live call, released after it. */
   phone_stop (&p);
+  g_assert_cmpint (sp_call_get_state (call), ==, SP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sp_call_get_end_reason_text (call), ==, "电话已关闭");
 }
 
 /* An offer with only GSM: the 488's Warning to the caller stays English

@@ -1,7 +1,8 @@
 /* SpCall against a scripted SIP peer on loopback (a raw UDP socket that
  * says exactly what each test needs): a BYE challenged after its account
  * was removed, a re-INVITE without SDP, hanging up while our 200 waits
- * for its ACK, and the RFC 3261 14.1 retry after a 491 to our re-INVITE. */
+ * for its ACK, the RFC 3261 14.1 retry after a 491 to our re-INVITE, and
+ * a call that outlives its phone. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -578,6 +579,36 @@ test_491_give_up_callee (Fixture *f, gconstpointer data)
   check_491 (f, f->incoming, FALSE, TRUE);
 }
 
+/* A call someone still holds after the phone is gone, with its audio
+ * running: the phone ends it on the way out ("Phone closed", no more
+ * RTP), and releasing it afterwards touches nothing the phone owned (its
+ * media engine). Under ASan this was a heap-use-after-free. */
+static void
+test_call_outlives_phone (Fixture *f, gconstpointer data)
+{
+  g_autofree char *offer = peer_sdp (1, f->rtp_port);
+  g_autofree char *ok = answer_incoming (f, offer);
+  g_autofree char *to = header (ok, "To");
+  g_autofree char *our_tag = tag_of (to);
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+
+  peer_request (f, "ACK", 1, our_tag, NULL);
+  g_assert_true (wait_state (f->incoming, SP_CALL_STATE_ESTABLISHED, 1000));
+  g_assert_cmpuint (count_rtp (f->rtp, 300), >=, 5);
+  call = g_steal_pointer (&f->incoming);
+
+  g_clear_object (&f->phone);
+  g_assert_cmpint (sp_call_get_state (call), ==, SP_CALL_STATE_ENDED);
+  g_assert_cmpstr (sp_call_get_end_reason (call), ==, "Phone closed");
+  g_assert_false (sp_call_hangup (call, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  count_rtp (f->rtp, 100); /* what was in flight */
+  g_assert_cmpuint (count_rtp (f->rtp, 300), ==, 0);
+  g_clear_object (&call);
+  run_for (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -592,5 +623,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/ua-call/491-give-up-callee", Fixture, NULL, fixture_setup, test_491_give_up_callee,
               fixture_teardown);
+  g_test_add ("/ua-call/call-outlives-phone", Fixture, NULL, fixture_setup,
+              test_call_outlives_phone, fixture_teardown);
   return g_test_run ();
 }
