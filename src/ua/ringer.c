@@ -31,13 +31,18 @@ sp_ringer_new (SpAudioDevice *sink, const char *wav_path, GError **error)
 
   if (wav_path != NULL && wav_path[0] != '\0')
     {
+      /* @sink is ours on failure too: callers pass a new device. */
       if (!sp_wav_load (wav_path, &rate, &wav, &wav_len, error))
-        return NULL;
+        {
+          sp_audio_device_free (sink);
+          return NULL;
+        }
       if ((rate != 8000 && rate != 16000) || wav_len == 0)
         {
           g_set_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT,
                        "The ring tone %s must be a non-empty WAV file at 8000 or 16000 Hz",
                        wav_path);
+          sp_audio_device_free (sink);
           return NULL;
         }
     }

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct _SpRinger SpRinger;
 
-/* Takes @sink (closed, SP_AUDIO_SINK). @wav_path NULL or "" rings the
+/* Takes @sink (closed, SP_AUDIO_SINK), and frees it when it fails (NULL
+ * with @error). @wav_path NULL or "" rings the
  * built-in tone; otherwise the file must be mono 16-bit at 8 or 16 kHz,
  * and a file that will not do is an error here, not later. */
 SpRinger *sp_ringer_new (SpAudioDevice *sink, const char *wav_path, GError **error);

@@ -11,7 +11,8 @@ typedef struct
 {
   GArray *samples;
   guint rate;
-  gint fail_after; /* periods before failing as GONE; -1 never */
+  gint fail_after;    /* periods before failing as GONE; -1 never */
+  gboolean finalized; /* the device was freed */
 } Recorder;
 
 static gboolean
@@ -42,11 +43,18 @@ rec_close (SpAudioDevice *device)
 {
 }
 
+static void
+rec_finalize (SpAudioDevice *device)
+{
+  ((Recorder *) device->priv)->finalized = TRUE;
+}
+
 static const SpAudioDeviceVTable rec_vtable = {
   .type_name = "recorder",
   .open = rec_open,
   .write = rec_write,
   .close = rec_close,
+  .finalize = rec_finalize,
 };
 
 static SpAudioDevice *
@@ -130,13 +138,36 @@ test_bad_wav (void)
 {
   Recorder rec = { .fail_after = -1 };
   g_autoptr (GError) error = NULL;
-  SpAudioDevice *sink = recorder_new (&rec);
-  SpRinger *ringer = sp_ringer_new (sink, "/nonexistent/ring.wav", &error);
+  SpRinger *ringer = sp_ringer_new (recorder_new (&rec), "/nonexistent/ring.wav", &error);
 
   g_assert_null (ringer);
   g_assert_nonnull (error);
-  sp_audio_device_free (sink); /* not taken on failure */
+  g_assert_true (rec.finalized); /* taken on failure too (the app passes a new one) */
   g_array_unref (rec.samples);
+}
+
+/* A WAV file that loads but cannot ring (44.1 kHz): refused up front,
+ * and the sink is freed, not leaked (ASan's leak check watches too). */
+static void
+test_unplayable_wav (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ringer-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ring.wav", NULL);
+  gint16 tone[4410];
+  Recorder rec = { .fail_after = -1 };
+  g_autoptr (GError) error = NULL;
+  SpRinger *ringer;
+
+  goertzel_make_tone (tone, G_N_ELEMENTS (tone), 44100, 1000, 8000);
+  g_assert_true (sp_wav_save (path, 44100, tone, G_N_ELEMENTS (tone), &error));
+  ringer = sp_ringer_new (recorder_new (&rec), path, &error);
+  g_assert_null (ringer);
+  g_assert_error (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_FORMAT);
+  g_assert_true (rec.finalized);
+  g_assert_cmpuint (rec.samples->len, ==, 0);
+  g_array_unref (rec.samples);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 /* A sink that goes away stops the ringing by itself. */
@@ -163,6 +194,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ringer/builtin-tone", test_builtin_tone);
   g_test_add_func ("/ringer/wav-tone", test_wav_tone);
   g_test_add_func ("/ringer/bad-wav", test_bad_wav);
+  g_test_add_func ("/ringer/unplayable-wav", test_unplayable_wav);
   g_test_add_func ("/ringer/device-gone", test_device_gone);
   return g_test_run ();
 }
