@@ -597,6 +597,10 @@ reply_challenge (SpB2bua *self, SpSipServerTransaction *st, gboolean stale, gint
 
   sp_authenticator_add_challenges (self->auth, response, stale, now);
   sp_sip_stack_respond (self->stack, st, response, NULL);
+  /* Stateless, as RFC 3261 26.3.2.4 advises: a retransmitted INVITE gets
+   * a fresh challenge, and callers that never answer (a flood, or a
+   * phone gone away) leave no 401 retransmissions behind for 32 s. */
+  sp_sip_server_transaction_drop (st);
 }
 
 /* Authenticates the caller. TRUE to go on (@username set when they

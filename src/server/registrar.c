@@ -39,6 +39,8 @@ challenge (SpRegistrar *registrar, SpSipServerTransaction *st, gboolean stale, g
   registrar->stats.challenged++;
   sp_authenticator_add_challenges (registrar->auth, response, stale, now);
   sp_sip_stack_respond (registrar->stack, st, response, NULL);
+  /* Stateless (RFC 3261 26.3.2.4): nothing is kept for a challenge. */
+  sp_sip_server_transaction_drop (st);
 }
 
 static void
