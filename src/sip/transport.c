@@ -19,8 +19,11 @@
 #define MAX_TCP_CONNECTIONS  1024
 #define MAX_OUTBUF           (1024 * 1024)
 /* A server takes bursts of thousands of datagrams a second; the
- * default 208 KiB buffer overflows long before the loop is busy. */
-#define UDP_RCVBUF (8 * 1024 * 1024)
+ * default 208 KiB buffer overflows long before the loop is busy. Not
+ * much more, though: a request that waits in the buffer longer than T1
+ * (500 ms) is retransmitted, and a deep queue turned an overload into a
+ * retransmission storm that outlived it (8 MiB held seconds of work). */
+#define UDP_RCVBUF (1024 * 1024)
 
 typedef struct
 {
