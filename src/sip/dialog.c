@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sip/sip-private.h"
+
 struct _SpSipDialog
 {
   gint ref_count;
@@ -249,19 +251,11 @@ sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact)
   dialog->local_contact = g_strdup (contact);
 }
 
-/* Dialog ids are built often (every in-dialog message), so without
- * printf; a missing part is empty. */
-static const char *
-or_empty (const char *s)
-{
-  return s ? s : "";
-}
-
 char *
 sp_sip_dialog_dup_id (const SpSipDialog *dialog)
 {
-  return g_strconcat (or_empty (dialog->call_id), "|", or_empty (dialog->local_tag), "|",
-                      or_empty (dialog->remote_tag), NULL);
+  return g_strconcat (sp_sip_or_empty (dialog->call_id), "|", sp_sip_or_empty (dialog->local_tag),
+                      "|", sp_sip_or_empty (dialog->remote_tag), NULL);
 }
 
 char *
@@ -274,7 +268,7 @@ sp_sip_dialog_id_for_message (const SpSipMessage *msg)
   if (call_id == NULL || to == NULL)
     return NULL;
   if (sp_sip_message_is_request (msg))
-    return g_strconcat (call_id, "|", to, "|", or_empty (from), NULL);
+    return g_strconcat (call_id, "|", to, "|", sp_sip_or_empty (from), NULL);
   if (from == NULL)
     return NULL;
   return g_strconcat (call_id, "|", from, "|", to, NULL);

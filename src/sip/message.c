@@ -1223,6 +1223,21 @@ first_list_comma (const char *p, const char *end)
   return NULL;
 }
 
+/* Drops the first field of @h's value, up to its list @comma. */
+static void
+keep_after (Header *h, const char *comma)
+{
+  const char *rest = sp_sip_skip_ws (comma + 1, h->value + h->value_len);
+  gsize n = (gsize) (h->value + h->value_len - rest);
+  char *v = sp_sip_dup_bytes (rest, n);
+
+  if (h->own_value)
+    g_free (h->value);
+  h->value = v;
+  h->value_len = (guint32) n;
+  h->own_value = TRUE;
+}
+
 void
 sp_sip_message_remove_first_value (SpSipMessage *msg, const char *name)
 {
@@ -1237,17 +1252,7 @@ sp_sip_message_remove_first_value (SpSipMessage *msg, const char *name)
         continue;
       comma = first_list_comma (h->value, h->value + h->value_len);
       if (comma)
-        {
-          const char *rest = sp_sip_skip_ws (comma + 1, h->value + h->value_len);
-          gsize n = (gsize) (h->value + h->value_len - rest);
-          char *v = sp_sip_dup_bytes (rest, n);
-
-          if (h->own_value)
-            g_free (h->value);
-          h->value = v;
-          h->value_len = (guint32) n;
-          h->own_value = TRUE;
-        }
+        keep_after (h, comma);
       else
         g_array_remove_index (msg->headers, i);
       break;
@@ -1292,15 +1297,7 @@ sp_sip_message_replace_top_via (SpSipMessage *msg, const char *value, GError **e
   comma = first_list_comma (h->value, h->value + h->value_len);
   if (comma)
     {
-      const char *rest = sp_sip_skip_ws (comma + 1, h->value + h->value_len);
-      gsize n = (gsize) (h->value + h->value_len - rest);
-      char *v = sp_sip_dup_bytes (rest, n);
-
-      if (h->own_value)
-        g_free (h->value);
-      h->value = v;
-      h->value_len = (guint32) n;
-      h->own_value = TRUE;
+      keep_after (h, comma);
       append_owned (msg, SP_HDR_VIA, NULL, value, len);
       {
         Header top = g_array_index (msg->headers, Header, msg->headers->len - 1);

@@ -1,7 +1,9 @@
 #pragma once
 
-/* Internals shared by the SIP syntax files (uri.c, message.c,
- * header-parse.c, framer.c). Not part of any public contract. */
+/* Internals shared by the files of src/sip: character classes and
+ * parsing helpers of the syntax files (uri.c, message.c, header-parse.c,
+ * framer.c), and text building used on the message path. Not part of
+ * any public contract. */
 
 #include <glib.h>
 
@@ -59,6 +61,13 @@ sp_sip_trim_end (const char *start, const char *end)
 /* A copy of @len bytes plus a terminating NUL; unlike g_strndup it keeps
  * bytes after an embedded NUL. */
 char *sp_sip_dup_bytes (const char *p, gsize len);
+
+/* Keys and ids are built by concatenation; a missing part is empty. */
+static inline const char *
+sp_sip_or_empty (const char *s)
+{
+  return s ? s : "";
+}
 
 /* Decimal text of @value written backwards from the end of @buf; returns
  * its first digit. Message building runs these per header: printf costs

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sip/sip-private.h"
+
 #define ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY, MESSAGE"
 
 /* A 2xx to INVITE that the UAS core retransmits until ACK (13.3.1.4). */
@@ -286,20 +288,14 @@ start_2xx_retransmission (SpSipStack *self, SpSipServerTransaction *st, SpSipDia
   g_hash_table_replace (self->pending_acks, g_strdup (p->dialog_id), p);
 }
 
-static const char *
-or_empty (const char *s)
-{
-  return s ? s : "";
-}
-
 static char *
 uas_dialog_id (SpSipMessage *request, const char *to_tag)
 {
   const SpSipNameAddr *from = sp_sip_message_get_from (request);
   const char *from_tag = from ? sp_sip_name_addr_get_tag (from) : NULL;
 
-  return g_strconcat (or_empty (sp_sip_message_get_call_id (request)), "|", or_empty (to_tag), "|",
-                      or_empty (from_tag), NULL);
+  return g_strconcat (sp_sip_or_empty (sp_sip_message_get_call_id (request)), "|",
+                      sp_sip_or_empty (to_tag), "|", sp_sip_or_empty (from_tag), NULL);
 }
 
 /* RFC 3261 12.1.1: a response that establishes a dialog carries the
@@ -684,9 +680,9 @@ client_response (SpSipClientTransaction *ct, SpSipMessage *response, gpointer us
       const SpSipNameAddr *from = sp_sip_message_get_from (request);
       const SpSipNameAddr *to = sp_sip_message_get_to (request);
       g_autofree char *uac_id =
-          g_strconcat (or_empty (sp_sip_message_get_call_id (request)), "|",
-                       or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
-                       or_empty (to ? sp_sip_name_addr_get_tag (to) : NULL), NULL);
+          g_strconcat (sp_sip_or_empty (sp_sip_message_get_call_id (request)), "|",
+                       sp_sip_or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
+                       sp_sip_or_empty (to ? sp_sip_name_addr_get_tag (to) : NULL), NULL);
       SpSipDialog *ended = sp_sip_stack_lookup_dialog (self, uac_id);
       if (ended)
         sp_sip_stack_remove_dialog (self, ended);

@@ -116,12 +116,6 @@ is_3261_branch (const char *branch)
   return branch != NULL && g_str_has_prefix (branch, MAGIC_COOKIE);
 }
 
-static const char *
-or_empty (const char *s)
-{
-  return s ? s : "";
-}
-
 static char *
 client_key (const char *branch, const char *method)
 {
@@ -155,10 +149,10 @@ server_key (const SpSipMessage *msg, const char *method, gboolean *rfc2543)
       return key;
     }
   *rfc2543 = TRUE;
-  return g_strconcat ("2543|", or_empty (sp_sip_message_get_call_id (msg)), "|",
-                      or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
+  return g_strconcat ("2543|", sp_sip_or_empty (sp_sip_message_get_call_id (msg)), "|",
+                      sp_sip_or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
                       sp_sip_uint_to_text (cseq, sp_sip_message_get_cseq (msg, NULL)), "|", sent_by,
-                      "|", or_empty (via->branch), "|", method, NULL);
+                      "|", sp_sip_or_empty (via->branch), "|", method, NULL);
 }
 
 static const char *
@@ -1080,9 +1074,9 @@ merge_key_of (const SpSipMessage *request)
 
   char num[SP_SIP_UINT_BUF];
 
-  return g_strconcat (or_empty (sp_sip_message_get_call_id (request)), "|",
-                      or_empty (from_tag_of (request)), "|", sp_sip_uint_to_text (num, cseq), "|",
-                      or_empty (method), NULL);
+  return g_strconcat (sp_sip_or_empty (sp_sip_message_get_call_id (request)), "|",
+                      sp_sip_or_empty (from_tag_of (request)), "|", sp_sip_uint_to_text (num, cseq),
+                      "|", sp_sip_or_empty (method), NULL);
 }
 
 static SpSipServerTransaction *
