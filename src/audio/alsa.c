@@ -2,6 +2,7 @@
 
 #include <alsa/asoundlib.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 
 #include "i18n.h"
@@ -9,11 +10,10 @@
 /* Periods in the device buffer. A capture buffer only fills when the media
  * thread falls behind, so it is roomy to ride out a stall without an
  * overrun; a playback buffer is latency the far end's voice waits in, so
- * it is small. Playback starts once two periods are queued, which absorbs
- * the jitter of the media thread's tick. */
+ * it is small. Playback starts at the fill the media thread keeps
+ * (SP_AUDIO_PLAYBACK_AHEAD_FRAMES), which absorbs the jitter of its tick. */
 #define CAPTURE_BUFFER_PERIODS  8
 #define PLAYBACK_BUFFER_PERIODS 4
-#define PLAYBACK_START_PERIODS  2
 /* Buffers of stale capture one read may drop (see drop_backlog). */
 #define MAX_DROP_BUFFERS 64
 
@@ -98,13 +98,11 @@ set_hw_params (snd_pcm_t *pcm, SpAudioDirection direction, guint rate, GError **
 }
 
 static gboolean
-set_sw_params (SpAudioAlsa *self, SpAudioDirection direction, GError **error)
+set_sw_params (SpAudioAlsa *self, SpAudioDirection direction, guint rate, GError **error)
 {
   snd_pcm_sw_params_t *sw;
-  snd_pcm_uframes_t start =
-      direction == SP_AUDIO_SOURCE
-          ? 1
-          : MIN (self->buffer_frames, self->period_frames * PLAYBACK_START_PERIODS);
+  snd_pcm_uframes_t ahead = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (rate);
+  snd_pcm_uframes_t start = direction == SP_AUDIO_SOURCE ? 1 : MIN (self->buffer_frames, ahead);
   int err;
 
   snd_pcm_sw_params_alloca (&sw);
@@ -152,7 +150,7 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
   if (!set_hw_params (self->pcm, device->direction, rate, error))
     goto fail;
   snd_pcm_get_params (self->pcm, &self->buffer_frames, &self->period_frames);
-  if (!set_sw_params (self, device->direction, error))
+  if (!set_sw_params (self, device->direction, rate, error))
     goto fail;
   if (device->direction == SP_AUDIO_SOURCE)
     self->scratch = g_new (gint16, self->buffer_frames);
@@ -163,7 +161,7 @@ alsa_open (SpAudioDevice *device, guint rate, GError **error)
       goto fail;
     }
   /* Capture runs from now on so the first read finds fresh audio;
-   * playback starts by itself once it holds PLAYBACK_START_PERIODS. */
+   * playback starts by itself once it holds the start threshold. */
   if (device->direction == SP_AUDIO_SOURCE)
     snd_pcm_start (self->pcm);
   self->gone = FALSE;
@@ -322,6 +320,46 @@ alsa_delay (SpAudioDevice *device)
   return (gsize) delay;
 }
 
+/* The PCM's own descriptors: a sound card's device node, or the pipe a
+ * plugin such as pulse signals through once avail_min frames are there. */
+static guint
+alsa_get_poll_fds (SpAudioDevice *device, GPollFD *fds, guint n_fds)
+{
+  SpAudioAlsa *self = device->priv;
+  struct pollfd pfds[SP_AUDIO_MAX_POLL_FDS];
+  int count;
+
+  if (self->gone || self->pcm == NULL)
+    return 0;
+  count = snd_pcm_poll_descriptors_count (self->pcm);
+  if (count <= 0 || (guint) count > MIN (n_fds, G_N_ELEMENTS (pfds)) ||
+      snd_pcm_poll_descriptors (self->pcm, pfds, (unsigned int) count) != count)
+    return 0;
+  for (int i = 0; i < count; i++)
+    fds[i] = (GPollFD){ .fd = pfds[i].fd, .events = (gushort) pfds[i].events };
+  return (guint) count;
+}
+
+static gboolean
+alsa_poll_ready (SpAudioDevice *device, GPollFD *fds, guint n_fds)
+{
+  SpAudioAlsa *self = device->priv;
+  struct pollfd pfds[SP_AUDIO_MAX_POLL_FDS];
+  unsigned short revents = 0;
+
+  if (self->gone || self->pcm == NULL || n_fds > G_N_ELEMENTS (pfds))
+    return FALSE;
+  for (guint i = 0; i < n_fds; i++)
+    pfds[i] = (struct pollfd){ .fd = fds[i].fd,
+                               .events = (short) fds[i].events,
+                               .revents = (short) fds[i].revents };
+  /* A plugin translates its own descriptors' state here (and may clear
+   * them); a failure is the read's to report. */
+  if (snd_pcm_poll_descriptors_revents (self->pcm, pfds, n_fds, &revents) < 0)
+    return TRUE;
+  return (revents & (POLLIN | POLLERR)) != 0;
+}
+
 static void
 alsa_close (SpAudioDevice *device)
 {
@@ -348,6 +386,8 @@ static const SpAudioDeviceVTable alsa_vtable = {
   .read = alsa_read,
   .write = alsa_write,
   .delay = alsa_delay,
+  .get_poll_fds = alsa_get_poll_fds,
+  .poll_ready = alsa_poll_ready,
   .close = alsa_close,
   .finalize = alsa_finalize,
 };

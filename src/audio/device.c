@@ -84,6 +84,22 @@ sp_audio_device_delay (SpAudioDevice *device)
   return device->vtable->delay (device);
 }
 
+guint
+sp_audio_device_get_poll_fds (SpAudioDevice *device, GPollFD *fds, guint n_fds)
+{
+  if (device == NULL || !device->is_open || device->direction != SP_AUDIO_SOURCE ||
+      device->vtable->get_poll_fds == NULL || device->vtable->poll_ready == NULL)
+    return 0;
+  return device->vtable->get_poll_fds (device, fds, n_fds);
+}
+
+gboolean
+sp_audio_device_poll_ready (SpAudioDevice *device, GPollFD *fds, guint n_fds)
+{
+  g_return_val_if_fail (device != NULL && device->vtable->poll_ready != NULL, FALSE);
+  return device->is_open && device->vtable->poll_ready (device, fds, n_fds);
+}
+
 void
 sp_audio_device_close (SpAudioDevice *device)
 {

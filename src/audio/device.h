@@ -54,6 +54,22 @@ typedef enum
 /* Frames in one 10 ms period at @rate. */
 #define SP_AUDIO_PERIOD_FRAMES(rate) ((rate) / (1000 / SP_AUDIO_PERIOD_MS))
 
+/* Descriptors one device may ask to be polled (see get_poll_fds). */
+#define SP_AUDIO_MAX_POLL_FDS 4
+
+/* The media thread moves audio every half period (5 ms): a captured packet
+ * waits at most that long to be sent and a received one to be played. */
+#define SP_AUDIO_TICK_MS           (SP_AUDIO_PERIOD_MS / 2)
+#define SP_AUDIO_TICK_FRAMES(rate) ((rate) / (1000 / SP_AUDIO_TICK_MS))
+
+/* How far ahead a clocked sink is kept after each write: one period plus
+ * one tick. Playback starts at this fill too. A tick that comes a whole
+ * period late still finds audio queued, as with two periods refilled
+ * every period, for 10 ms less latency (measured through PulseAudio: 20
+ * instead of 30 ms queued after a write). */
+#define SP_AUDIO_PLAYBACK_AHEAD_FRAMES(rate)                                                       \
+  (SP_AUDIO_PERIOD_FRAMES (rate) + SP_AUDIO_TICK_FRAMES (rate))
+
 typedef struct _SpAudioDevice SpAudioDevice;
 
 /* ---- For implementations (ALSA, WAV, null) ------------------------------ */
@@ -74,6 +90,13 @@ typedef struct
   /* Frames queued in the device and not yet played (sink) or captured and
    * not yet read (source); used for latency reporting. Optional. */
   gsize (*delay) (SpAudioDevice *device);
+  /* Optional, for a clocked source that can wake its reader when audio is
+   * ready: fills at most @n_fds descriptors to poll (events set) and
+   * returns how many, 0 if it cannot. */
+  guint (*get_poll_fds) (SpAudioDevice *device, GPollFD *fds, guint n_fds);
+  /* Given those descriptors with revents filled in by the poll, whether a
+   * read is due (audio ready, or an error for the read to report). */
+  gboolean (*poll_ready) (SpAudioDevice *device, GPollFD *fds, guint n_fds);
   void (*close) (SpAudioDevice *device);
   /* Frees the implementation's private data (after close). */
   void (*finalize) (SpAudioDevice *device);
@@ -104,6 +127,11 @@ gssize sp_audio_device_read (SpAudioDevice *device, gint16 *frames, gsize n_fram
 gssize sp_audio_device_write (SpAudioDevice *device, const gint16 *frames, gsize n_frames,
                               GError **error);
 gsize sp_audio_device_delay (SpAudioDevice *device);
+/* Descriptors that become ready when an open clocked source has audio to
+ * read (see the vtable); 0 when the device cannot say, and it is read on
+ * the media thread's tick alone. */
+guint sp_audio_device_get_poll_fds (SpAudioDevice *device, GPollFD *fds, guint n_fds);
+gboolean sp_audio_device_poll_ready (SpAudioDevice *device, GPollFD *fds, guint n_fds);
 /* Idempotent. */
 void sp_audio_device_close (SpAudioDevice *device);
 /* Closes if open, then frees. NULL-safe. */

@@ -8,8 +8,8 @@
 #define TRANSIT_WINDOW 128
 /* Decoded audio waiting to be played: two of the largest packets. */
 #define FIFO_SIZE (4 * SP_JITTER_BUFFER_MAX_PAYLOAD)
-/* Gets per block of the sliding minimum of the depth (at 10 ms: 250 ms). */
-#define DEPTH_BLOCK 25
+/* Milliseconds per block of the sliding minimum of the depth. */
+#define DEPTH_BLOCK_MS 250
 /* After this long with nothing to play, stop and buffer up again. */
 #define IDLE_RESET_MS 1000
 /* Samples played per sample dropped or repeated, at most. */
@@ -58,7 +58,7 @@ struct _SpJitterBuffer
 
   /* Sliding minimum of the depth over two blocks of gets. */
   gsize depth_min_prev, depth_min_cur;
-  guint depth_block_count;
+  gsize depth_block_samples; /* played in the current block */
   gsize idle_samples;
   gsize scale_credit;
 
@@ -102,7 +102,7 @@ sp_jitter_buffer_reset (SpJitterBuffer *jb)
   jb->n_transit = jb->transit_next = 0;
   jb->cushion_ms = 10;
   jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
-  jb->depth_block_count = 0;
+  jb->depth_block_samples = 0;
   jb->idle_samples = 0;
   jb->scale_credit = 0;
   sp_plc_reset (jb->plc);
@@ -362,11 +362,12 @@ scale_amount (SpJitterBuffer *jb, gsize n, gsize depth)
   gint64 excess, hysteresis = (gint64) jb_ms_to_samples (jb, 5);
 
   jb->depth_min_cur = MIN (jb->depth_min_cur, depth);
-  if (++jb->depth_block_count >= DEPTH_BLOCK)
+  jb->depth_block_samples += n;
+  if (jb->depth_block_samples >= jb_ms_to_samples (jb, DEPTH_BLOCK_MS))
     {
       jb->depth_min_prev = jb->depth_min_cur;
       jb->depth_min_cur = G_MAXSIZE;
-      jb->depth_block_count = 0;
+      jb->depth_block_samples = 0;
     }
   jb->scale_credit = MIN (jb->scale_credit + n, 2 * SCALE_SPACING);
   depth_min = MIN (jb->depth_min_prev, jb->depth_min_cur);
@@ -410,17 +411,16 @@ sp_jitter_buffer_get (SpJitterBuffer *jb, gint16 *out, gsize n_samples)
 
   if (!jb->playing)
     {
-      /* Start at the cushion plus one period: the minimum depth then sits
+      /* Start at the cushion plus one get: the minimum depth then sits
        * on the cushion and no time scaling is needed to get there. */
-      if (!jb->started ||
-          depth < jb_ms_to_samples (jb, jb->cushion_ms + SP_JITTER_BUFFER_PERIOD_MS))
+      if (!jb->started || depth < jb_ms_to_samples (jb, jb->cushion_ms) + n_samples)
         {
           memset (out, 0, n_samples * sizeof (gint16));
           return;
         }
       jb->playing = TRUE;
       jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
-      jb->depth_block_count = 0;
+      jb->depth_block_samples = 0;
     }
   drop_overflow (jb);
   k = scale_amount (jb, n_samples, depth);

@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 /* Adaptive jitter buffer with packet loss concealment, for one received
  * audio stream. Packets go in as they arrive (any order, duplicates,
- * late); audio comes out one device period at a time, always exactly as
+ * late); audio comes out one media tick at a time, always exactly as
  * many samples as asked for.
  *
  * - Packets are kept encoded in fixed slots (no allocation after new) and
@@ -51,8 +51,6 @@ typedef struct
 
 #define SP_JITTER_BUFFER_SLOTS       64
 #define SP_JITTER_BUFFER_MAX_PAYLOAD 960
-/* The playout period get () is normally called with. */
-#define SP_JITTER_BUFFER_PERIOD_MS 10
 
 /* @codec decodes what is played; not owned, must outlive the buffer. */
 SpJitterBuffer *sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms);

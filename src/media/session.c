@@ -14,11 +14,11 @@
 #define MAX_PTIME_MS      60
 #define MAX_RATE          16000
 #define MAX_PTIME_SAMPLES (MAX_RATE * MAX_PTIME_MS / 1000)
-#define PERIOD_US         (SP_AUDIO_PERIOD_MS * 1000)
+#define TICK_US           (SP_AUDIO_TICK_MS * 1000)
 #define STATS_INTERVAL_US G_USEC_PER_SEC
 #define RTCP_INTERVAL_US  (5 * G_USEC_PER_SEC)
-/* A late tick catches up at most this many periods, then skips ahead. */
-#define MAX_CATCH_UP 5
+/* A late tick catches up at most this many ticks, then skips ahead. */
+#define MAX_CATCH_UP 10
 #define DTMF_TONE_MS 160
 #define DTMF_GAP_MS  60
 
@@ -57,6 +57,10 @@ struct _SpMediaSession
   GSocket *rtp_socket, *rtcp_socket;
   int rtp_fd, rtcp_fd;
   GSource *rtp_source, *rtcp_source, *tick_source;
+  /* Wakes the thread when the source has audio (CaptureWatch), so a full
+   * packet goes out when its last sample is captured, not at a tick. */
+  GSource *capture_watch;
+  gboolean capture_watch_refused; /* it spun: this source is read on ticks */
   guint16 rtp_port;
 
   gboolean running;
@@ -230,12 +234,16 @@ post_report (SpMediaSession *s, Report *report)
 
 /* ---- Devices ------------------------------------------------------------ */
 
+static void forget_capture_watch (SpMediaSession *s);
+
 static void
 device_failed (SpMediaSession *s, SpAudioDevice **slot, GError *error)
 {
   Report *report = g_new0 (Report, 1);
   SpAudioDirection direction = (*slot)->direction;
 
+  if (slot == &s->source)
+    forget_capture_watch (s);
   g_warning ("Audio %s %s failed: %s", direction == SP_AUDIO_SOURCE ? "source" : "sink",
              (*slot)->name, error->message);
   report->direction = direction;
@@ -254,6 +262,8 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
 
   if ((*slot)->is_open && (*slot)->rate == s->rate)
     return;
+  if (slot == &s->source)
+    forget_capture_watch (s);
   sp_audio_device_close (*slot);
   if (!sp_audio_device_open (*slot, s->rate, &error))
     device_failed (s, slot, error);
@@ -331,24 +341,28 @@ send_packet (SpMediaSession *s, gsize samples)
   s->timestamp += sp_codec_rtp_units_for_samples (s->encoder, samples);
 }
 
-static void
-capture_period (SpMediaSession *s, gsize period)
+/* Reads what the source has (a clocked one) or one chunk (an unclocked
+ * one) and sends every full packet; returns the frames read. */
+static gsize
+capture_tick (SpMediaSession *s, gsize chunk)
 {
   gsize ptime_samples = (gsize) s->rate * s->params.ptime_ms / 1000;
   GError *error = NULL;
+  gsize total = 0;
   gssize n;
 
-  /* A clocked source gives what it has; an unclocked one one period. */
+  /* A clocked source gives what it has; an unclocked one one chunk. */
   do
     {
-      gsize room = MIN (period, G_N_ELEMENTS (s->capture) - s->capture_len);
+      gsize room = MIN (chunk, G_N_ELEMENTS (s->capture) - s->capture_len);
       n = sp_audio_device_read (s->source, s->capture + s->capture_len, room, &error);
       if (n < 0)
         {
           device_failed (s, &s->source, error);
-          return;
+          return total;
         }
       s->capture_len += (gsize) n;
+      total += (gsize) n;
       while (s->capture_len >= ptime_samples)
         {
           send_packet (s, ptime_samples);
@@ -357,6 +371,92 @@ capture_period (SpMediaSession *s, gsize period)
         }
     }
   while (s->source->clocked && n > 0);
+  return total;
+}
+
+/* ---- Capture watch ------------------------------------------------------- */
+
+/* Dispatches in a row that found nothing to read before the watch is
+ * given up: a descriptor that stays ready without audio would spin. */
+#define MAX_IDLE_WAKEUPS 200
+
+typedef struct
+{
+  GSource source;
+  SpMediaSession *session;
+  guint n_fds;
+  guint idle_wakeups;
+  GPollFD fds[SP_AUDIO_MAX_POLL_FDS];
+  gpointer tags[SP_AUDIO_MAX_POLL_FDS];
+} CaptureWatch;
+
+static gboolean
+capture_watch_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  CaptureWatch *watch = (CaptureWatch *) source;
+  SpMediaSession *s = watch->session;
+  gsize got = 0;
+
+  for (guint i = 0; i < watch->n_fds; i++)
+    watch->fds[i].revents = (gushort) g_source_query_unix_fd (source, watch->tags[i]);
+  if (sp_audio_device_poll_ready (s->source, watch->fds, watch->n_fds))
+    got = capture_tick (s, SP_AUDIO_TICK_FRAMES (s->rate));
+  /* The read may have failed and replaced the source, watch and all. */
+  if (s->capture_watch != source)
+    return G_SOURCE_REMOVE;
+  watch->idle_wakeups = got > 0 ? 0 : watch->idle_wakeups + 1;
+  if (watch->idle_wakeups >= MAX_IDLE_WAKEUPS)
+    {
+      g_debug ("Audio source %s wakes without audio; reading it on ticks only", s->source->name);
+      forget_capture_watch (s);
+      s->capture_watch_refused = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs capture_watch_funcs = { NULL, NULL, capture_watch_dispatch, NULL, NULL, NULL };
+
+/* Watches the source's descriptors if it has any; the tick reads it
+ * otherwise (WAV, null, a device that cannot say). */
+static void
+ensure_capture_watch (SpMediaSession *s)
+{
+  CaptureWatch *watch;
+  GPollFD fds[SP_AUDIO_MAX_POLL_FDS];
+  guint n;
+
+  if (s->capture_watch != NULL || s->capture_watch_refused || !s->source->clocked)
+    return;
+  n = sp_audio_device_get_poll_fds (s->source, fds, G_N_ELEMENTS (fds));
+  if (n == 0)
+    {
+      s->capture_watch_refused = TRUE;
+      return;
+    }
+  watch = (CaptureWatch *) g_source_new (&capture_watch_funcs, sizeof (CaptureWatch));
+  watch->session = s;
+  watch->n_fds = n;
+  for (guint i = 0; i < n; i++)
+    {
+      watch->fds[i] = fds[i];
+      watch->tags[i] = g_source_add_unix_fd (&watch->source, fds[i].fd, fds[i].events);
+    }
+  g_source_set_priority (&watch->source, G_PRIORITY_HIGH);
+  g_source_attach (&watch->source, s->engine->context);
+  s->capture_watch = &watch->source;
+}
+
+/* Before the source is closed, replaced or reopened: its descriptors go
+ * with it. The next device gets its own chance. */
+static void
+forget_capture_watch (SpMediaSession *s)
+{
+  s->capture_watch_refused = FALSE;
+  if (s->capture_watch == NULL)
+    return;
+  g_source_destroy (s->capture_watch);
+  g_clear_pointer (&s->capture_watch, g_source_unref);
 }
 
 static void
@@ -388,32 +488,41 @@ detect_inband_dtmf (SpMediaSession *s, const gint16 *pcm, gsize n)
     report_digit (s, digits[i], SP_DTMF_FROM_AUDIO);
 }
 
+/* Whether a clocked sink wants another tick's worth now: it is kept
+ * SP_AUDIO_PLAYBACK_AHEAD_FRAMES ahead, refilled after a stall. */
+static gboolean
+sink_wants_more (SpMediaSession *s, guint rounds)
+{
+  return s->sink->clocked && rounds < 4 &&
+         sp_audio_device_delay (s->sink) < SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+}
+
 static void
-play_period (SpMediaSession *s, gsize period)
+play_tick (SpMediaSession *s, gsize chunk)
 {
   gint16 pcm[MAX_RATE / 100];
   GError *error = NULL;
   guint rounds = 0;
 
-  /* A clocked sink is kept two periods ahead; an unclocked one gets one. */
+  /* One tick's worth, and more while a clocked sink is short. */
   do
     {
       gssize n;
       if (s->params.receive)
         {
-          sp_jitter_buffer_get (s->jb, pcm, period);
-          detect_inband_dtmf (s, pcm, period);
+          sp_jitter_buffer_get (s->jb, pcm, chunk);
+          detect_inband_dtmf (s, pcm, chunk);
         }
       else
-        memset (pcm, 0, period * sizeof (gint16));
-      n = sp_audio_device_write (s->sink, pcm, period, &error);
+        memset (pcm, 0, chunk * sizeof (gint16));
+      n = sp_audio_device_write (s->sink, pcm, chunk, &error);
       if (n < 0)
         {
           device_failed (s, &s->sink, error);
           return;
         }
     }
-  while (s->sink->clocked && sp_audio_device_delay (s->sink) < 2 * period && ++rounds < 4);
+  while (sink_wants_more (s, ++rounds));
 }
 
 /* ---- RTCP ---------------------------------------------------------------- */
@@ -680,7 +789,7 @@ on_rtcp_readable (GSocket *socket, GIOCondition condition, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* ---- The period tick ----------------------------------------------------- */
+/* ---- The tick ------------------------------------------------------------- */
 
 static void
 publish_stats (SpMediaSession *s)
@@ -716,7 +825,7 @@ static GSourceFuncs tick_funcs = { NULL, NULL, tick_dispatch, NULL, NULL, NULL }
 
 /* A progress tone before the media runs: the sink only, nothing sent. */
 static void
-tone_period (SpMediaSession *s, gsize period)
+tone_tick (SpMediaSession *s, gsize chunk)
 {
   gint16 pcm[MAX_RATE / 100];
   GError *error = NULL;
@@ -724,14 +833,14 @@ tone_period (SpMediaSession *s, gsize period)
 
   do
     {
-      sp_tone_generate (s->tone, pcm, period);
-      if (sp_audio_device_write (s->sink, pcm, period, &error) < 0)
+      sp_tone_generate (s->tone, pcm, chunk);
+      if (sp_audio_device_write (s->sink, pcm, chunk, &error) < 0)
         {
           device_failed (s, &s->sink, error);
           return;
         }
     }
-  while (s->sink->clocked && sp_audio_device_delay (s->sink) < 2 * period && ++rounds < 4);
+  while (sink_wants_more (s, ++rounds));
 }
 
 static void
@@ -759,30 +868,35 @@ on_tick (gpointer data)
 {
   SpMediaSession *s = data;
   gint64 now = g_get_monotonic_time ();
-  gsize period = SP_AUDIO_PERIOD_FRAMES (s->rate);
+  gsize chunk = SP_AUDIO_TICK_FRAMES (s->rate);
   guint rounds = 0;
 
   if (!s->running)
     {
       while (s->tone != NULL && s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
         {
-          tone_period (s, period);
-          s->next_tick_us += PERIOD_US;
+          if (rounds == 1 || !s->sink->clocked)
+            tone_tick (s, chunk);
+          s->next_tick_us += TICK_US;
         }
       if (s->next_tick_us <= now)
-        s->next_tick_us = now + PERIOD_US;
+        s->next_tick_us = now + TICK_US;
       g_source_set_ready_time (s->tick_source, s->next_tick_us);
       return G_SOURCE_CONTINUE;
     }
 
+  ensure_capture_watch (s);
   while (s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
     {
-      capture_period (s, period);
-      play_period (s, period);
-      s->next_tick_us += PERIOD_US;
+      capture_tick (s, chunk);
+      /* A clocked sink played on through the stall and is refilled by the
+       * first round; more rounds would only add latency for good. */
+      if (rounds == 1 || !s->sink->clocked)
+        play_tick (s, chunk);
+      s->next_tick_us += TICK_US;
     }
   if (s->next_tick_us <= now)
-    s->next_tick_us = now + PERIOD_US; /* too far behind: skip ahead */
+    s->next_tick_us = now + TICK_US; /* too far behind: skip ahead */
   if (now >= s->next_rtcp_us)
     {
       send_rtcp (s, FALSE);
@@ -944,6 +1058,7 @@ do_set_devices (gpointer data)
   Command *cmd = data;
   SpMediaSession *s = cmd->session;
 
+  forget_capture_watch (s);
   sp_audio_device_free (s->source);
   sp_audio_device_free (s->sink);
   s->source = cmd->source ? cmd->source : sp_audio_null_new (SP_AUDIO_SOURCE);
@@ -973,6 +1088,8 @@ do_replace_device (gpointer data)
   SpMediaSession *s = cmd->session;
   SpAudioDevice **slot = cmd->source != NULL ? &s->source : &s->sink;
 
+  if (slot == &s->source)
+    forget_capture_watch (s);
   sp_audio_device_free (*slot);
   *slot = cmd->source != NULL ? cmd->source : cmd->sink;
   if (s->running)
@@ -1143,6 +1260,7 @@ do_stop (gpointer data)
   publish_stats (s);
   s->running = FALSE;
   stop_ticking (s);
+  forget_capture_watch (s);
   sp_audio_device_close (s->source);
   sp_audio_device_close (s->sink);
   return G_SOURCE_REMOVE;
