@@ -82,7 +82,8 @@
 #define REFRACTORY_MS   100
 #define MAX_CLICKS      256
 #define CAPTURE_PERIODS 1 /* a sound card: a sample is read at the end of its period */
-#define PLAYBACK_AHEAD  2 /* session.c keeps a clocked sink two periods ahead */
+/* session.c keeps a clocked sink a period and a tick ahead. */
+#define PLAYBACK_AHEAD_MS (SP_AUDIO_PERIOD_MS + SP_AUDIO_TICK_MS)
 /* B's tick starts (k + 0.5) * 10 / N_PHASES ms after A's, one call per k:
  * the midpoints of a uniform phase, as between two independent clocks. */
 #define N_PHASES   5
@@ -250,7 +251,7 @@ typedef struct
 static gint64
 phase_offset_us (guint k)
 {
-  return (gint64) (2 * k + 1) * SP_AUDIO_PERIOD_MS * 1000 / (2 * N_PHASES);
+  return (gint64) (2 * k + 1) * SP_AUDIO_TICK_MS * 1000 / (2 * N_PHASES);
 }
 
 /* How long each phase's call runs: the settling, then the codec's share
@@ -386,7 +387,7 @@ run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_u
   sp_media_session_free (a);
   sp_media_session_free (b);
   add_delays (delays, k, &click, &detector.probe,
-              (CAPTURE_PERIODS + PLAYBACK_AHEAD) * SP_AUDIO_PERIOD_MS);
+              CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS + PLAYBACK_AHEAD_MS);
   *sent += click.n;
 }
 
@@ -399,7 +400,7 @@ run_call (const char *name, SpCodecId codec, guint seconds)
   DepthMean depth_b = { 0 };
   SpMediaStats stats = { 0 };
   guint sent = 0;
-  double jb_ms, mean, tick_wait = SP_AUDIO_PERIOD_MS / 2.0;
+  double jb_ms, mean, tick_wait = SP_AUDIO_TICK_MS / 2.0;
 
   for (guint k = 0; k < N_PHASES; k++)
     run_call_phase (engine, codec, k, call_length_us (seconds), delays, &depth_b, &sent, &stats);
@@ -411,10 +412,9 @@ run_call (const char *name, SpCodecId codec, guint seconds)
   printf ("%s_tick_wait_ms=%.1f\n", name, tick_wait);
   printf ("%s_jitter_buffer_ms=%.1f\n%s_jitter_buffer_target_ms=%u\n", name, jb_ms, name,
           stats.jitter_buffer_target_ms);
-  printf ("%s_playback_queue_ms=%d\n", name, PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
+  printf ("%s_playback_queue_ms=%d\n", name, PLAYBACK_AHEAD_MS);
   printf ("%s_other_ms=%.1f\n", name,
-          mean - packetisation_mean_ms () - tick_wait - jb_ms -
-              PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
+          mean - packetisation_mean_ms () - tick_wait - jb_ms - PLAYBACK_AHEAD_MS);
 }
 
 /* ---- ALSA mode ------------------------------------------------------------ */
@@ -534,20 +534,53 @@ record_thread (gpointer data)
   return NULL;
 }
 
-/* One call with A on ALSA and B's tick phase offset k; adds both paths'
- * click delays (each with B's modelled device share). */
-static void
-run_alsa_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_us, PathDelays *mic,
-                PathDelays *spk, DepthMean *depth_a, DepthMean *depth_b, guint *mic_sent,
-                guint *spk_sent)
+/* One direction of a call between two phones on real devices: a click
+ * played into the talker's "mic" sink, heard by a recorder on that sink's
+ * monitor (the mouth: the moment the talker's capture gets it too) and by a
+ * recorder on the listener's speaker monitor (the ear). */
+typedef struct
 {
-  SpMediaSession *a = new_session (engine, ADDR_A, depth_a);
-  SpMediaSession *b = new_session (engine, ADDR_B, depth_b);
+  Tap injector, mouth, ear;
+} Direction;
+
+static void
+direction_start (Direction *d, const char *mic_sink, const char *spk_sink, guint rate)
+{
+  d->injector = (Tap){ mic_sink, SND_PCM_STREAM_PLAYBACK, rate };
+  d->mouth = (Tap){ g_strdup_printf ("%s.monitor", mic_sink), SND_PCM_STREAM_CAPTURE, rate };
+  d->ear = (Tap){ g_strdup_printf ("%s.monitor", spk_sink), SND_PCM_STREAM_CAPTURE, rate };
+  d->mouth.thread = g_thread_new ("mouth", record_thread, &d->mouth);
+  d->ear.thread = g_thread_new ("ear", record_thread, &d->ear);
+  d->injector.thread = g_thread_new ("injector", inject_thread, &d->injector);
+}
+
+static void
+direction_stop (Direction *d)
+{
+  Tap *taps[] = { &d->injector, &d->mouth, &d->ear };
+
+  for (guint i = 0; i < G_N_ELEMENTS (taps); i++)
+    g_atomic_int_set (&taps[i]->stop, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (taps); i++)
+    g_thread_join (taps[i]->thread);
+  g_free ((char *) d->mouth.pulse_device);
+  g_free ((char *) d->ear.pulse_device);
+}
+
+/* One call, A on ALSA `default` (sinks mic/spk) and B on `far_mic` /
+ * `far_spk` (mic2/spk2), each on a media engine (a thread) of its own as
+ * on two PCs, B started phase k after A; adds both directions' delays. */
+static void
+run_alsa_phase (SpCodecId codec, guint k, gint64 length_us, PathDelays *a_to_b, PathDelays *b_to_a,
+                DepthMean *depth_a, DepthMean *depth_b, guint *sent_ab, guint *sent_ba,
+                SpMediaStats *stats_a, SpMediaStats *stats_b)
+{
+  g_autoptr (SpMediaEngine) engine_a = sp_media_engine_new ();
+  g_autoptr (SpMediaEngine) engine_b = sp_media_engine_new ();
+  SpMediaSession *a = new_session (engine_a, ADDR_A, depth_a);
+  SpMediaSession *b = new_session (engine_b, ADDR_B, depth_b);
   guint rate = codec == SP_CODEC_G722 ? 16000 : 8000;
-  Probe click = { 0 };
-  Detector detector = { 0 };
-  Tap injector = { "mic", SND_PCM_STREAM_PLAYBACK, rate };
-  Tap recorder = { "spk.monitor", SND_PCM_STREAM_CAPTURE, rate };
+  Direction ab = { 0 }, ba = { 0 };
   SpMediaParams pa = { codec, PTIME_MS, -1,  FALSE, ADDR_B, sp_media_session_get_rtp_port (b),
                        0,     TRUE,     TRUE };
   SpMediaParams pb = { codec, PTIME_MS, -1,  FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
@@ -555,65 +588,85 @@ run_alsa_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_u
 
   sp_media_session_set_devices (a, sp_audio_alsa_new (NULL, SP_AUDIO_SOURCE),
                                 sp_audio_alsa_new (NULL, SP_AUDIO_SINK));
-  sp_media_session_set_devices (
-      b, sp_audio_device_new (&click_vtable, SP_AUDIO_SOURCE, FALSE, "click", &click),
-      sp_audio_device_new (&detect_vtable, SP_AUDIO_SINK, FALSE, "detect", &detector));
-  recorder.thread = g_thread_new ("recorder", record_thread, &recorder);
-  injector.thread = g_thread_new ("injector", inject_thread, &injector);
+  sp_media_session_set_devices (b, sp_audio_alsa_new ("far_mic", SP_AUDIO_SOURCE),
+                                sp_audio_alsa_new ("far_spk", SP_AUDIO_SINK));
+  direction_start (&ab, "mic", "spk2", rate);
+  direction_start (&ba, "mic2", "spk", rate);
   settle_depths (depth_a, depth_b);
   start_phased (a, &pa, b, &pb, phase_offset_us (k));
   run_for (length_us);
-  g_atomic_int_set (&injector.stop, 1);
-  g_atomic_int_set (&recorder.stop, 1);
-  g_thread_join (injector.thread);
-  g_thread_join (recorder.thread);
+  direction_stop (&ab);
+  direction_stop (&ba);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_get_stats (a, stats_a);
+  sp_media_session_get_stats (b, stats_b);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   sp_media_session_free (a);
   sp_media_session_free (b);
-  add_delays (mic, k, &injector.probe, &detector.probe, PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
-  add_delays (spk, k, &click, &recorder.probe, CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS);
-  *mic_sent += injector.probe.n;
-  *spk_sent += click.n;
+  add_delays (a_to_b, k, &ab.mouth.probe, &ab.ear.probe, 0);
+  add_delays (b_to_a, k, &ba.mouth.probe, &ba.ear.probe, 0);
+  *sent_ab += ab.mouth.probe.n;
+  *sent_ba += ba.mouth.probe.n;
+}
+
+/* The mean's split: the packet time, the listener's jitter buffer, and
+ * the rest (both ends' ticks, devices and the sound server). */
+static void
+print_split (const char *prefix, double mean, const DepthMean *depth, const SpMediaStats *stats)
+{
+  double jb = depth->depth_n ? depth->depth_sum / depth->depth_n : 0;
+
+  printf ("%s_packetisation_ms=%.0f\n%s_jitter_buffer_ms=%.1f\n", prefix, packetisation_mean_ms (),
+          prefix, jb);
+  printf ("%s_jitter_buffer_target_ms=%u\n", prefix, stats->jitter_buffer_target_ms);
+  printf ("%s_devices_ticks_server_ms=%.1f\n", prefix, mean - packetisation_mean_ms () - jb);
+  printf ("%s_concealed_packets=%" G_GUINT64_FORMAT "\n", prefix, stats->concealed);
 }
 
 static void
 run_alsa_call (const char *name, SpCodecId codec, guint seconds)
 {
-  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
-  g_autofree PathDelays *mic = g_new0 (PathDelays, 1);
-  g_autofree PathDelays *spk = g_new0 (PathDelays, 1);
-  g_autofree char *mic_prefix = g_strdup_printf ("alsa_%s_mouth_to_ear_ms", name);
-  g_autofree char *spk_prefix = g_strdup_printf ("alsa_%s_spk_total_ms", name);
+  g_autofree PathDelays *a_to_b = g_new0 (PathDelays, 1);
+  g_autofree PathDelays *b_to_a = g_new0 (PathDelays, 1);
+  g_autofree PathDelays *both = g_new0 (PathDelays, 1);
+  g_autofree char *ab_prefix = g_strdup_printf ("alsa_%s_a_to_b_ms", name);
+  g_autofree char *ba_prefix = g_strdup_printf ("alsa_%s_b_to_a_ms", name);
+  g_autofree char *prefix = g_strdup_printf ("alsa_%s_mouth_to_ear_ms", name);
   DepthMean depth_a = { 0 }, depth_b = { 0 };
-  guint mic_sent = 0, spk_sent = 0;
-  double jb_a, jb_b, mic_mean, spk_mean, tick_wait = SP_AUDIO_PERIOD_MS / 2.0;
+  SpMediaStats stats_a = { 0 }, stats_b = { 0 };
+  guint sent_ab = 0, sent_ba = 0;
+  double ab_mean, ba_mean;
 
   for (guint k = 0; k < N_PHASES; k++)
-    run_alsa_phase (engine, codec, k, call_length_us (seconds), mic, spk, &depth_a, &depth_b,
-                    &mic_sent, &spk_sent);
-  jb_a = depth_a.depth_n ? depth_a.depth_sum / depth_a.depth_n : 0;
-  jb_b = depth_b.depth_n ? depth_b.depth_sum / depth_b.depth_n : 0;
-  mic_mean = print_delays (mic_prefix, mic, mic_sent);
-  spk_mean = print_delays (spk_prefix, spk, spk_sent);
-  /* The split of the means. B's tick wait is the nominal mean phase (the
-   * speaker path sees A's tick 10 ms minus B's phase after B's: 5 too). */
-  printf ("alsa_%s_mic_packetisation_ms=%.0f\nalsa_%s_mic_far_tick_wait_ms=%.1f\n", name,
-          packetisation_mean_ms (), name, tick_wait);
-  printf ("alsa_%s_mic_jitter_buffer_ms=%.1f\n", name, jb_b);
-  printf ("alsa_%s_mic_far_device_ms=%d\nalsa_%s_mic_alsa_device_ms=%.1f\n", name,
-          PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS, name,
-          mic_mean - packetisation_mean_ms () - tick_wait - jb_b -
-              PLAYBACK_AHEAD * SP_AUDIO_PERIOD_MS);
-  printf ("alsa_%s_spk_packetisation_ms=%.0f\nalsa_%s_spk_tick_wait_ms=%.1f\n", name,
-          packetisation_mean_ms (), name, tick_wait);
-  printf ("alsa_%s_spk_jitter_buffer_ms=%.1f\n", name, jb_a);
-  printf ("alsa_%s_spk_far_device_ms=%d\nalsa_%s_spk_alsa_device_ms=%.1f\n", name,
-          CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS, name,
-          spk_mean - packetisation_mean_ms () - tick_wait - jb_a -
-              CAPTURE_PERIODS * SP_AUDIO_PERIOD_MS);
+    run_alsa_phase (codec, k, call_length_us (seconds), a_to_b, b_to_a, &depth_a, &depth_b,
+                    &sent_ab, &sent_ba, &stats_a, &stats_b);
+  /* Both directions together before the per-direction sort below. */
+  for (guint k = 0; k < N_PHASES; k++)
+    {
+      PathDelays *parts[] = { a_to_b, b_to_a };
+      for (guint p = 0; p < 2; p++)
+        {
+          if (parts[p]->count[k] == 0)
+            continue;
+          if (both->count[k] == 0 || parts[p]->min[k] < both->min[k])
+            both->min[k] = parts[p]->min[k];
+          if (both->count[k] == 0 || parts[p]->max[k] > both->max[k])
+            both->max[k] = parts[p]->max[k];
+          both->sum[k] += parts[p]->sum[k];
+          both->count[k] += parts[p]->count[k];
+        }
+    }
+  memcpy (both->all, a_to_b->all, a_to_b->n * sizeof (double));
+  memcpy (both->all + a_to_b->n, b_to_a->all,
+          MIN (b_to_a->n, G_N_ELEMENTS (both->all) - a_to_b->n) * sizeof (double));
+  both->n = MIN (a_to_b->n + b_to_a->n, G_N_ELEMENTS (both->all));
+  ab_mean = print_delays (ab_prefix, a_to_b, sent_ab);
+  print_split (ab_prefix, ab_mean, &depth_b, &stats_b);
+  ba_mean = print_delays (ba_prefix, b_to_a, sent_ba);
+  print_split (ba_prefix, ba_mean, &depth_a, &stats_a);
+  print_delays (prefix, both, sent_ab + sent_ba);
 }
 
 int
@@ -624,6 +677,8 @@ main (int argc, char **argv)
 
   if (argc > 1 && strcmp (argv[1], "--alsa") == 0)
     {
+      if (g_getenv ("SP_PULSE_DIR") == NULL || g_strcmp0 (g_getenv ("SP_PULSE_FAR_END"), "1") != 0)
+        g_error ("--alsa runs inside SP_PULSE_FAR_END=1 tests/tools/pulse-env.sh");
       run_alsa_call ("pcmu", SP_CODEC_PCMU, seconds);
       run_alsa_call ("g722", SP_CODEC_G722, seconds);
       return 0;

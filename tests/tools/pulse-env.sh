@@ -9,7 +9,12 @@
 # plays can be recorded from spk.monitor) and "mic" (its monitor is the
 # default source: what is played with `paplay --device=mic` is what the
 # command captures). ALSA's `default` and `pulse` devices go through the
-# pulse plugin to this server. The command sees:
+# pulse plugin to this server.
+#
+# With SP_PULSE_FAR_END=1 the server also has a second "PC": null sinks
+# "spk2" and "mic2", reached through the ALSA devices `far_spk` (plays into
+# spk2) and `far_mic` (captures mic2.monitor), so two phones in one process
+# each have a speaker and a microphone of their own. The command sees:
 #   PULSE_SERVER, XDG_RUNTIME_DIR   the private server
 #   ALSA_CONFIG_PATH                system config plus `default` -> pulse
 #   SP_PULSE_DIR                    a scratch directory, removed afterwards
@@ -65,6 +70,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+sinks=(spk mic)
+far_end_modules=()
+if [ "${SP_PULSE_FAR_END:-0}" = 1 ]; then
+  sinks+=(spk2 mic2)
+  far_end_modules=(
+    --load="module-null-sink sink_name=spk2 sink_properties=device.description=spk2"
+    --load="module-null-sink sink_name=mic2 sink_properties=device.description=mic2"
+  )
+fi
+
 mkdir -m 700 "$dir/run" "$dir/home"
 # The server gets its own HOME too, so it never reads or writes the user's
 # PulseAudio cookie and config.
@@ -74,6 +89,7 @@ HOME="$dir/home" XDG_RUNTIME_DIR="$dir/run" XDG_CONFIG_HOME="$dir/home/.config" 
   --load=module-native-protocol-unix \
   --load="module-null-sink sink_name=spk sink_properties=device.description=spk" \
   --load="module-null-sink sink_name=mic sink_properties=device.description=mic" \
+  "${far_end_modules[@]}" \
   </dev/null >/dev/null 2>&1 &
 server_pid=$!
 
@@ -104,15 +120,15 @@ pactl set-default-source mic.monitor
 # up to 2 s for its first period. A desktop's sinks run at the latency
 # their clients ask for; a 10 ms stream of silence on each sink makes these
 # do the same (silence adds nothing to what is mixed there).
-for sink in spk mic; do
+for sink in "${sinks[@]}"; do
   pacat --playback --device="$sink" --latency-msec=40 --rate=8000 --channels=1 \
     --format=s16le --client-name="pulse-env keep-alive $sink" </dev/zero >/dev/null 2>&1 &
   keepalive_pids+=($!)
 done
 # Until the 2-second block the sinks were in has played out.
 for _ in $(seq 40); do
-  if pactl list sinks | awk '/^\s*Latency:/ { n++; if ($2 < 100000) ok++ }
-                             END { exit !(n == 2 && ok == 2) }'; then
+  if pactl list sinks | awk -v want="${#sinks[@]}" '/^\s*Latency:/ { n++; if ($2 < 100000) ok++ }
+                             END { exit !(n == want && ok == want) }'; then
     break
   fi
   sleep 0.1
@@ -133,6 +149,18 @@ ctl.!default {
   type pulse
 }
 CONF
+if [ "${SP_PULSE_FAR_END:-0}" = 1 ]; then
+  cat >>"$dir/asound.conf" <<'CONF'
+pcm.far_spk {
+  type pulse
+  device "spk2"
+}
+pcm.far_mic {
+  type pulse
+  device "mic2.monitor"
+}
+CONF
+fi
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$dir/asound.conf"
 
 status=0
