@@ -300,9 +300,9 @@ print_delays (const char *prefix, PathDelays *d, guint sent)
   for (guint k = 0; k < N_PHASES; k++)
     {
       double mean = d->count[k] ? d->sum[k] / d->count[k] : 0;
-      guint ms = (guint) (phase_offset_us (k) / 1000);
-      printf ("%s_b_phase%ums_clicks=%u\n", prefix, ms, d->count[k]);
-      printf ("%s_b_phase%ums_mean=%.1f\n%s_b_phase%ums_min=%.1f\n%s_b_phase%ums_max=%.1f\n",
+      double ms = phase_offset_us (k) / 1000.0;
+      printf ("%s_b_phase%.1fms_clicks=%u\n", prefix, ms, d->count[k]);
+      printf ("%s_b_phase%.1fms_mean=%.1f\n%s_b_phase%.1fms_min=%.1f\n%s_b_phase%.1fms_max=%.1f\n",
               prefix, ms, mean, prefix, ms, d->min[k], prefix, ms, d->max[k]);
       worst = MAX (worst, mean);
     }

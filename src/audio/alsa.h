@@ -14,7 +14,8 @@ G_BEGIN_DECLS
  *
  * The device is clocked and non-blocking: reads and writes never wait and
  * return what they could move (0 when nothing is ready or there is no
- * room), so the media thread drains the device on its own 10 ms tick.
+ * room), so the media thread drains the device on its own 5 ms tick, and
+ * capture also whenever the PCM's poll descriptors say a period is there.
  * Overruns and underruns are recovered and counted, and so is capture that
  * a sound server kept queued beyond the buffer after a stall (it is
  * dropped: it would be latency for the rest of the call). A device that

@@ -20,8 +20,10 @@ G_BEGIN_DECLS
  * reads and writes never wait at all: they move what the device can take
  * or give right now and return that count, which is 0 when nothing is
  * ready (an empty capture buffer, a full playback buffer). The media
- * thread drives it from its own 10 ms tick, reading until a read returns
- * 0 and writing until the sink holds enough; a read that waited for the
+ * thread drives it from its own 5 ms tick, reading until a read returns
+ * 0 and writing until the sink holds enough, and a source that offers
+ * descriptors to poll is also read as soon as they say audio is there (a
+ * packet then leaves when its last sample is captured); a read that waited for the
  * next period would keep that loop reading forever, and any wait would
  * stall every other call on the thread. An unclocked device (WAV, null)
  * moves whatever it is asked at once, and the media thread paces itself
