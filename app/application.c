@@ -409,8 +409,24 @@ show_error_in_window (SpApplication *self, const char *message)
     g_message ("%s", message);
 }
 
+/* The ringing thread could not open the ring device, or lost it. */
+static void
+on_ring_failed (const GError *error, gpointer user_data)
+{
+  SpApplication *self = user_data;
+  g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
+  /* Translators: %s is a sound device ("default"), then the reason. */
+  g_autofree char *message =
+      g_strdup_printf (_ ("Softphone cannot ring on “%s”: %s"), device, error->message);
+
+  /* Said once per ringing spell: the ringer stays until the calls are
+   * taken, so no new one is made (and fails again) on every change. */
+  self->ring_failed = TRUE;
+  show_error_in_window (self, message);
+}
+
 static SpRinger *
-make_ringer (SpApplication *self, GError **error)
+make_ringer (SpApplication *self)
 {
   g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
   g_autofree char *tone = g_settings_get_string (self->settings, "ring-tone");
@@ -427,11 +443,8 @@ make_ringer (SpApplication *self, GError **error)
       show_error_in_window (self, message);
       ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
     }
-  if (!sp_ringer_start (ringer, error))
-    {
-      sp_ringer_free (ringer);
-      return NULL;
-    }
+  /* The ringer is freed (stopped) before the application goes. */
+  sp_ringer_start (ringer, on_ring_failed, self);
   return ringer;
 }
 
@@ -454,20 +467,7 @@ update_ringing (SpApplication *self)
       return;
     }
   if (self->ringer == NULL && !self->ring_failed)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
-
-      self->ringer = make_ringer (self, &error);
-      if (self->ringer == NULL)
-        {
-          /* Translators: %s is a sound device ("default"), then the reason. */
-          g_autofree char *message =
-              g_strdup_printf (_ ("Softphone cannot ring on “%s”: %s"), device, error->message);
-          self->ring_failed = TRUE;
-          show_error_in_window (self, message);
-        }
-    }
+    self->ringer = make_ringer (self);
 }
 
 static void

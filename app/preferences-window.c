@@ -139,6 +139,16 @@ stop_test_sound (gpointer window)
 }
 
 static void
+on_test_sound_failed (const GError *error, gpointer window)
+{
+  const char *device = g_object_get_data (G_OBJECT (window), "test-sound-device");
+  /* Translators: %s is a sound device ("default"), then the reason. */
+  g_autofree char *message = g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
+
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
+}
+
+static void
 on_test_sound (GtkButton *button, GSettings *settings)
 {
   GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (button)));
@@ -160,16 +170,10 @@ on_test_sound (GtkButton *button, GSettings *settings)
       g_clear_error (&error);
       ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
     }
-  if (!sp_ringer_start (ringer, &error))
-    {
-      /* Translators: %s is a sound device ("default"), then the reason. */
-      g_autofree char *message =
-          g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
-      sp_ringer_free (ringer);
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
-      return;
-    }
-  /* The window owns the sound: closing it stops the sound. */
+  /* The window owns the sound: closing it stops the sound, and silences
+   * a failure not yet reported. */
+  g_object_set_data_full (G_OBJECT (window), "test-sound-device", g_strdup (device), g_free);
+  sp_ringer_start (ringer, on_test_sound_failed, window);
   g_object_set_data_full (G_OBJECT (window), "test-sound", ringer, (GDestroyNotify) sp_ringer_free);
   g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, TEST_SOUND_SECONDS, stop_test_sound,
                               g_object_ref (window), g_object_unref);

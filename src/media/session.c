@@ -60,7 +60,7 @@ struct _SpMediaSession
   /* Wakes the thread when the source has audio (CaptureWatch), so a full
    * packet goes out when its last sample is captured, not at a tick. */
   GSource *capture_watch;
-  gboolean capture_watch_refused; /* it spun: this source is read on ticks */
+  gboolean capture_watch_refused; /* no descriptors, or they spun: ticks only */
   guint16 rtp_port;
 
   gboolean running;

@@ -11,14 +11,24 @@ typedef struct
 {
   GArray *samples;
   guint rate;
-  gint fail_after;    /* periods before failing as GONE; -1 never */
-  gboolean finalized; /* the device was freed */
+  gint fail_after; /* periods before failing as GONE; -1 never */
+  guint open_ms;   /* how long opening takes, like a slow sound server */
+  gboolean open_fails;
+  gint finalized; /* atomic: the device was freed */
 } Recorder;
 
 static gboolean
 rec_open (SpAudioDevice *device, guint rate, GError **error)
 {
-  ((Recorder *) device->priv)->rate = rate;
+  Recorder *rec = device->priv;
+
+  g_usleep (rec->open_ms * 1000);
+  if (rec->open_fails)
+    {
+      g_set_error_literal (error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_NOT_FOUND, "no such device");
+      return FALSE;
+    }
+  rec->rate = rate;
   return TRUE;
 }
 
@@ -46,7 +56,7 @@ rec_close (SpAudioDevice *device)
 static void
 rec_finalize (SpAudioDevice *device)
 {
-  ((Recorder *) device->priv)->finalized = TRUE;
+  g_atomic_int_set (&((Recorder *) device->priv)->finalized, TRUE);
 }
 
 static const SpAudioDeviceVTable rec_vtable = {
@@ -70,6 +80,45 @@ wait_ms (guint ms)
   g_usleep (ms * 1000);
 }
 
+/* The ringing thread ends on its own after a stop: wait for it (1 s at most). */
+static void
+wait_until_quiet (SpRinger *ringer)
+{
+  for (int i = 0; i < 100 && sp_ringer_is_ringing (ringer); i++)
+    wait_ms (10);
+  g_assert_false (sp_ringer_is_ringing (ringer));
+}
+
+typedef struct
+{
+  GError *error;
+  guint calls;
+} Failures;
+
+static void
+on_failed (const GError *error, gpointer user_data)
+{
+  Failures *failures = user_data;
+
+  failures->calls++;
+  g_clear_error (&failures->error);
+  failures->error = g_error_copy (error);
+}
+
+/* Runs the default main context (where failures are delivered) for @ms. */
+static void
+iterate_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      wait_ms (5);
+    }
+}
+
 static void
 test_builtin_tone (void)
 {
@@ -79,11 +128,11 @@ test_builtin_tone (void)
 
   g_assert_no_error (error);
   g_assert_false (sp_ringer_is_ringing (ringer));
-  g_assert_true (sp_ringer_start (ringer, &error));
+  sp_ringer_start (ringer, NULL, NULL);
   g_assert_true (sp_ringer_is_ringing (ringer));
   wait_ms (400);
   sp_ringer_stop (ringer);
-  g_assert_false (sp_ringer_is_ringing (ringer));
+  wait_until_quiet (ringer);
 
   /* Paced to real time: about 400 ms at 8 kHz, not as fast as it can. */
   g_assert_cmpuint (rec.rate, ==, 8000);
@@ -119,9 +168,13 @@ test_wav_tone (void)
   g_assert_true (sp_wav_save (path, 16000, tone, G_N_ELEMENTS (tone), &error));
   g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), path, &error);
   g_assert_no_error (error);
-  g_assert_true (sp_ringer_start (ringer, &error));
+  sp_ringer_start (ringer, NULL, NULL);
   wait_ms (200);
+  /* Freed while ringing: the thread finishes by itself and frees the sink. */
   sp_ringer_free (g_steal_pointer (&ringer));
+  for (int i = 0; i < 100 && !g_atomic_int_get (&rec.finalized); i++)
+    wait_ms (10);
+  g_assert_true (g_atomic_int_get (&rec.finalized));
 
   g_assert_cmpuint (rec.rate, ==, 16000);
   g_assert_cmpuint (rec.samples->len, >=, 1600);
@@ -175,15 +228,70 @@ static void
 test_device_gone (void)
 {
   Recorder rec = { .fail_after = 3 };
+  Failures failures = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL, &error);
 
-  g_assert_true (sp_ringer_start (ringer, &error));
-  for (int i = 0; i < 100 && sp_ringer_is_ringing (ringer); i++)
-    wait_ms (10);
-  g_assert_false (sp_ringer_is_ringing (ringer));
+  sp_ringer_start (ringer, on_failed, &failures);
+  wait_until_quiet (ringer);
   g_assert_cmpuint (rec.samples->len, ==, 3 * 80);
+  /* Said on the starter's main context, once. */
+  g_assert_cmpuint (failures.calls, ==, 0);
+  iterate_for (50);
+  g_assert_cmpuint (failures.calls, ==, 1);
+  g_assert_error (failures.error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_GONE);
   sp_ringer_stop (ringer);
+  g_clear_error (&failures.error);
+  g_array_unref (rec.samples);
+}
+
+/* A sound server slow to open the device holds up only the ringing
+ * thread: starting returns at once, and the failure comes later. */
+static void
+test_slow_open_fails (void)
+{
+  Recorder rec = { .fail_after = -1, .open_ms = 300, .open_fails = TRUE };
+  Failures failures = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL, &error);
+  gint64 before = g_get_monotonic_time ();
+
+  sp_ringer_start (ringer, on_failed, &failures);
+  g_assert_cmpint (g_get_monotonic_time () - before, <, 100000);
+  g_assert_true (sp_ringer_is_ringing (ringer));
+  iterate_for (100);
+  g_assert_cmpuint (failures.calls, ==, 0); /* still opening */
+  wait_until_quiet (ringer);
+  iterate_for (50);
+  g_assert_cmpuint (failures.calls, ==, 1);
+  g_assert_error (failures.error, SP_AUDIO_ERROR, SP_AUDIO_ERROR_NOT_FOUND);
+  g_assert_cmpuint (rec.samples->len, ==, 0);
+  g_clear_error (&failures.error);
+  g_array_unref (rec.samples);
+}
+
+/* Stopping returns at once too, and a failure after the stop is not said:
+ * the owner has moved on (the call was taken, the window closed). */
+static void
+test_stop_while_opening (void)
+{
+  Recorder rec = { .fail_after = -1, .open_ms = 300, .open_fails = TRUE };
+  Failures failures = { 0 };
+  g_autoptr (GError) error = NULL;
+  SpRinger *ringer = sp_ringer_new (recorder_new (&rec), NULL, &error);
+  gint64 before;
+
+  sp_ringer_start (ringer, on_failed, &failures);
+  wait_ms (50);
+  before = g_get_monotonic_time ();
+  sp_ringer_free (ringer);
+  g_assert_cmpint (g_get_monotonic_time () - before, <, 100000);
+  /* The last reference goes with the undelivered failure, on the main
+   * context; the sink with it. */
+  for (int i = 0; i < 100 && !g_atomic_int_get (&rec.finalized); i++)
+    iterate_for (10);
+  g_assert_true (g_atomic_int_get (&rec.finalized));
+  g_assert_cmpuint (failures.calls, ==, 0);
   g_array_unref (rec.samples);
 }
 
@@ -196,5 +304,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ringer/bad-wav", test_bad_wav);
   g_test_add_func ("/ringer/unplayable-wav", test_unplayable_wav);
   g_test_add_func ("/ringer/device-gone", test_device_gone);
+  g_test_add_func ("/ringer/slow-open-fails", test_slow_open_fails);
+  g_test_add_func ("/ringer/stop-while-opening", test_stop_while_opening);
   return g_test_run ();
 }
