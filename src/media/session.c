@@ -888,6 +888,9 @@ on_tick (gpointer data)
   ensure_capture_watch (s);
   while (s->next_tick_us <= now && rounds++ < MAX_CATCH_UP)
     {
+      /* Read here as well when watched: a non-blocking read of nothing is
+       * cheap, and it keeps the audio moving if a plugin ever misses a
+       * wake-up (the watch's idle guard only covers the opposite case). */
       capture_tick (s, chunk);
       /* A clocked sink played on through the stall and is refilled by the
        * first round; more rounds would only add latency for good. */
