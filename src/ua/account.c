@@ -21,6 +21,8 @@ struct _SpAccount
   char *outbound_proxy;
   guint register_interval;
   gboolean enabled;
+  char *realm;
+  gboolean allow_md5_without_qop;
 
   SpAccountStatus status;
   char *status_reason;
@@ -42,6 +44,8 @@ enum
   PROP_OUTBOUND_PROXY,
   PROP_REGISTER_INTERVAL,
   PROP_ENABLED,
+  PROP_REALM,
+  PROP_ALLOW_MD5_WITHOUT_QOP,
   PROP_STATUS,
   PROP_STATUS_REASON,
   N_PROPS
@@ -128,6 +132,7 @@ sp_account_finalize (GObject *object)
   g_free (self->server);
   g_free (self->display_name);
   g_free (self->outbound_proxy);
+  g_free (self->realm);
   g_free (self->status_reason);
 
   G_OBJECT_CLASS (sp_account_parent_class)->finalize (object);
@@ -172,6 +177,12 @@ sp_account_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
         break;
       case PROP_ENABLED:
         g_value_set_boolean (value, self->enabled);
+        break;
+      case PROP_REALM:
+        g_value_set_string (value, self->realm);
+        break;
+      case PROP_ALLOW_MD5_WITHOUT_QOP:
+        g_value_set_boolean (value, self->allow_md5_without_qop);
         break;
       case PROP_STATUS:
         g_value_set_enum (value, self->status);
@@ -222,6 +233,12 @@ sp_account_set_property (GObject *object, guint prop_id, const GValue *value, GP
       case PROP_ENABLED:
         sp_account_set_enabled (self, g_value_get_boolean (value));
         break;
+      case PROP_REALM:
+        sp_account_set_realm (self, g_value_get_string (value));
+        break;
+      case PROP_ALLOW_MD5_WITHOUT_QOP:
+        sp_account_set_allow_md5_without_qop (self, g_value_get_boolean (value));
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -253,6 +270,9 @@ sp_account_class_init (SpAccountClass *klass)
       g_param_spec_uint ("register-interval", NULL, NULL, SP_ACCOUNT_MIN_INTERVAL,
                          SP_ACCOUNT_MAX_INTERVAL, SP_ACCOUNT_DEFAULT_INTERVAL, rw);
   props[PROP_ENABLED] = g_param_spec_boolean ("enabled", NULL, NULL, TRUE, rw);
+  props[PROP_REALM] = g_param_spec_string ("realm", NULL, NULL, NULL, rw);
+  props[PROP_ALLOW_MD5_WITHOUT_QOP] =
+      g_param_spec_boolean ("allow-md5-without-qop", NULL, NULL, FALSE, rw);
   props[PROP_STATUS] = g_param_spec_enum ("status", NULL, NULL, SP_TYPE_ACCOUNT_STATUS,
                                           SP_ACCOUNT_STATUS_UNREGISTERED, ro);
   props[PROP_STATUS_REASON] = g_param_spec_string ("status-reason", NULL, NULL, NULL, ro);
@@ -454,6 +474,40 @@ sp_account_set_enabled (SpAccount *self, gboolean enabled)
     return;
   self->enabled = enabled;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ENABLED]);
+}
+
+const char *
+sp_account_get_realm (SpAccount *self)
+{
+  g_return_val_if_fail (SP_IS_ACCOUNT (self), NULL);
+  return self->realm;
+}
+
+void
+sp_account_set_realm (SpAccount *self, const char *realm)
+{
+  g_autofree char *trimmed = realm ? g_strstrip (g_strdup (realm)) : NULL;
+
+  g_return_if_fail (SP_IS_ACCOUNT (self));
+  set_string (self, &self->realm, trimmed, PROP_REALM);
+}
+
+gboolean
+sp_account_get_allow_md5_without_qop (SpAccount *self)
+{
+  g_return_val_if_fail (SP_IS_ACCOUNT (self), FALSE);
+  return self->allow_md5_without_qop;
+}
+
+void
+sp_account_set_allow_md5_without_qop (SpAccount *self, gboolean allow)
+{
+  g_return_if_fail (SP_IS_ACCOUNT (self));
+  allow = !!allow;
+  if (self->allow_md5_without_qop == allow)
+    return;
+  self->allow_md5_without_qop = allow;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ALLOW_MD5_WITHOUT_QOP]);
 }
 
 SpAccountStatus

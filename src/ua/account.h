@@ -71,6 +71,15 @@ void sp_account_set_register_interval (SpAccount *self, guint seconds);
 gboolean sp_account_get_enabled (SpAccount *self);
 void sp_account_set_enabled (SpAccount *self, gboolean enabled);
 
+/* The realm whose challenges the account answers; NULL/"" = the first
+ * one its own registrar or outbound proxy sends (see ua/credentials.h). */
+const char *sp_account_get_realm (SpAccount *self);
+void sp_account_set_realm (SpAccount *self, const char *realm);
+/* Answer MD5 challenges without qop (RFC 2069 style, whose response an
+ * eavesdropper or the challenger can crack offline); FALSE by default. */
+gboolean sp_account_get_allow_md5_without_qop (SpAccount *self);
+void sp_account_set_allow_md5_without_qop (SpAccount *self, gboolean allow);
+
 SpAccountStatus sp_account_get_status (SpAccount *self);
 /* Why it failed ("403 Forbidden", "no answer from server"), or NULL. */
 const char *sp_account_get_status_reason (SpAccount *self);

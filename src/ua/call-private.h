@@ -2,6 +2,7 @@
 
 #include "sip/stack.h"
 #include "ua/call.h"
+#include "ua/credentials.h"
 #include "ua/target.h"
 
 typedef struct _SpPhone SpPhone;
@@ -33,9 +34,14 @@ gint64 sp_call_get_start_time (SpCall *self);
 gboolean sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target,
                                  SpSipNameAddr *from, GError **error);
 /* Takes an incoming INVITE: rings (180), or rejects it: 486 when @busy
- * (do-not-disturb), 488 with a reason when no codec matches. */
+ * (do-not-disturb), 488 with a reason when no codec matches. Nothing is
+ * opened until the answer (no RTP socket, no device); unanswered after
+ * the phone's ring timeout, it ends with 480. @credentials (may be NULL):
+ * the account whose server sent it, for challenges to our BYE. */
 void sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st,
-                             SpSipMessage *invite, gboolean busy);
+                             SpSipMessage *invite, gboolean busy, SpCredentials *credentials);
+/* Where an incoming call's INVITE came from (NULL for outgoing calls). */
+const SpSipPeer *sp_call_get_source (SpCall *self);
 /* A request inside this call's dialog (BYE, re-INVITE, INFO, ...). */
 gboolean sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request);
 /* The ACK for a 2xx we sent (it may carry the answer to our offer). */

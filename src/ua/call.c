@@ -9,7 +9,7 @@
 #include "media/offer-answer.h"
 #include "media/tones.h"
 #include "sip/error.h"
-#include "ua/auth.h"
+#include "ua/credentials.h"
 #include "ua/phone-private.h"
 #include "ua/resolve.h"
 
@@ -38,16 +38,17 @@ struct _SpCall
    * (sp_call_detach_phone): a call may outlive it. */
   SpPhone *phone;
   SpSipStack *stack;
-  SpAccount *auth_account; /* credentials for 401/407, or NULL */
-  SpSipMessage *invite;    /* our INVITE (outgoing), for re-sending */
+  SpCredentials *credentials; /* the account's, for 401/407; NULL: none */
+  SpSipMessage *invite;       /* our INVITE (outgoing), for re-sending */
   SpSipClientTransaction *invite_ct;
   SpSipServerTransaction *invite_st; /* incoming INVITE until answered */
   SpSipMessage *remote_invite;
   SpSipDialog *dialog;
   SpSipPeer dest; /* where our INVITE goes, or where theirs came from */
   gboolean has_dest;
-  guint32 auth_nc;
-  guint auth_attempts;
+  SpAuthRetry invite_auth; /* the guard of our INVITE */
+  char *next_hop_host;     /* the name our INVITE's next hop was looked up by */
+  guint16 next_hop_port;
   gboolean cancel_pending;
   GCancellable *resolving; /* the next hop's name being looked up */
   char *contact_user;
@@ -55,17 +56,16 @@ struct _SpCall
   SpMediaSession *media;
   SpOfferAnswer *oa;
   SpMediaParams params;  /* in force; remote_address points into oa */
-  char *answer_sdp;      /* incoming: our answer, for the 200 */
   gboolean late_offer;   /* incoming INVITE without SDP: offer in the 200 */
   gboolean awaiting_ack; /* answered a late offer: the answer is in the ACK */
   gboolean offer_in_200; /* a re-INVITE without SDP: our offer went in the 200 */
   /* Our re-INVITE (hold/resume) in progress. */
   gboolean reinvite_pending;
   gboolean reinvite_hold;
-  guint reinvite_auth_attempts;
-  guint32 reinvite_nc;
+  SpAuthRetry reinvite_auth; /* the guard of our re-INVITE */
   gboolean reinvite_retried; /* after a 491: one more try (14.1) */
   guint reinvite_retry_timer;
+  guint ring_timer; /* incoming: unanswered this long, 480 */
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
@@ -147,13 +147,16 @@ sp_call_finalize (GObject *object)
   g_free (self->end_reason_text);
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
   g_clear_pointer (&self->media, sp_media_session_free);
   g_clear_pointer (&self->oa, sp_offer_answer_free);
-  g_free (self->answer_sdp);
   g_clear_object (&self->resolving);
   g_free (self->contact_user);
   g_clear_object (&self->stack);
-  g_clear_object (&self->auth_account);
+  g_clear_pointer (&self->credentials, sp_credentials_unref);
+  sp_auth_retry_clear (&self->invite_auth);
+  sp_auth_retry_clear (&self->reinvite_auth);
+  g_free (self->next_hop_host);
   g_clear_pointer (&self->invite, sp_sip_message_unref);
   if (self->invite_ct != NULL)
     sp_sip_client_transaction_detach (self->invite_ct);
@@ -364,6 +367,12 @@ sp_call_get_end_code (SpCall *self)
   return self->end_code;
 }
 
+const SpSipPeer *
+sp_call_get_source (SpCall *self)
+{
+  return self->direction == SP_CALL_DIRECTION_INCOMING && self->has_dest ? &self->dest : NULL;
+}
+
 gint64
 sp_call_get_start_time (SpCall *self)
 {
@@ -416,6 +425,7 @@ end_call (SpCall *self, const char *reason, const char *text, guint code)
   self->state = SP_CALL_STATE_ENDED;
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
   g_cancellable_cancel (self->resolving);
   if (self->media != NULL && self->tail_tone >= 0 && self->phone != NULL)
     {
@@ -624,28 +634,52 @@ media_error_text (SpCall *self, const GError *error, gboolean from_oa)
 
 /* ---- BYE ------------------------------------------------------------- */
 
+/* A BYE's credentials and retry guard, owned by its transaction: the
+ * call, and the account's place in the phone, may both be gone by the
+ * time the challenge comes. */
+typedef struct
+{
+  SpCredentials *credentials;
+  SpAuthRetry auth;
+} ByeAuth;
+
+static void
+bye_auth_free (gpointer data)
+{
+  ByeAuth *b = data;
+
+  sp_credentials_unref (b->credentials);
+  sp_auth_retry_clear (&b->auth);
+  g_free (b);
+}
+
 static void
 on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                  SpSipDialog *dialog, gpointer user_data)
 {
-  /* The seed's server challenges BYE: answer it with credentials. The
-   * transaction owns @account: the call, and the account's place in the
-   * phone, may both be gone by the time the challenge comes. */
-  SpAccount *account = user_data;
+  /* The seed's server challenges BYE: answered once, through the
+   * account's policy, with a guard that follows the re-sent BYE. */
+  ByeAuth *b = user_data;
   guint status = sp_sip_message_get_status (response);
   g_autoptr (SpSipMessage) bye = NULL;
-  guint32 nc = 0;
+  g_autoptr (GError) error = NULL;
+  ByeAuth *next;
 
-  if ((status != 401 && status != 407) || account == NULL)
+  if (status != 401 && status != 407)
     return;
   bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
-  if (sp_sip_message_get_header (bye, status == 407 ? "Proxy-Authorization" : "Authorization"))
-    return; /* already tried once */
-  if (!sp_ua_add_credentials (bye, response, sp_account_get_username (account),
-                              sp_account_get_password (account), &nc, NULL, NULL))
-    return;
-  sp_ua_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
-  sp_sip_stack_send_request (stack, bye, sp_sip_client_transaction_get_dest (ct), NULL, NULL, NULL);
+  if (!sp_credentials_answer (b->credentials, &b->auth, bye, response,
+                              sp_sip_client_transaction_get_dest (ct), &error))
+    {
+      g_message ("BYE not re-sent: %s", error->message);
+      return;
+    }
+  sp_credentials_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
+  next = g_new0 (ByeAuth, 1);
+  next->credentials = sp_credentials_ref (b->credentials);
+  sp_auth_retry_move (&next->auth, &b->auth);
+  sp_sip_stack_send_request_full (stack, bye, sp_sip_client_transaction_get_dest (ct),
+                                  on_bye_response, next, bye_auth_free, NULL);
 }
 
 /* Ends the dialog; a 401/407 to the BYE is answered with the call's
@@ -653,13 +687,19 @@ on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *re
 static void
 send_bye (SpCall *self)
 {
+  ByeAuth *b;
+
   if (self->dialog == NULL || self->stack == NULL)
     return;
-  if (self->auth_account == NULL)
-    sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
-  else
-    sp_sip_stack_send_in_dialog_full (self->stack, self->dialog, "BYE", on_bye_response,
-                                      g_object_ref (self->auth_account), g_object_unref, NULL);
+  if (self->credentials == NULL)
+    {
+      sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
+      return;
+    }
+  b = g_new0 (ByeAuth, 1);
+  b->credentials = sp_credentials_ref (self->credentials);
+  sp_sip_stack_send_in_dialog_full (self->stack, self->dialog, "BYE", on_bye_response, b,
+                                    bye_auth_free, NULL);
 }
 
 static gboolean
@@ -766,25 +806,35 @@ status_reason (SpSipMessage *response)
                        : sp_sip_status_phrase (sp_sip_message_get_status (response)));
 }
 
+/* A 401/407 to our INVITE: answered through the account's policy, or
+ * FALSE with @error saying why not. */
 static gboolean
-retry_with_credentials (SpCall *self, SpSipMessage *response)
+retry_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSipMessage *response,
+                        GError **error)
 {
-  g_autoptr (GError) error = NULL;
   guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
-  gboolean stale = FALSE;
 
-  if (self->auth_account == NULL || self->auth_attempts >= 2 || self->cancel_pending)
+  if (self->cancel_pending)
     return FALSE;
-  if (!sp_ua_add_credentials (self->invite, response, sp_account_get_username (self->auth_account),
-                              sp_account_get_password (self->auth_account), &self->auth_nc, &stale,
-                              &error))
+  if (!sp_credentials_answer (self->credentials, &self->invite_auth, self->invite, response,
+                              sp_sip_client_transaction_get_dest (ct), error))
     {
-      g_message ("Call %s: %s", self->id, error->message);
+      g_message ("Call %s: %s", self->id, (*error)->message);
       return FALSE;
     }
-  self->auth_attempts++;
-  sp_ua_prepare_resend (self->invite, cseq + 1);
-  return send_invite (self, NULL);
+  sp_credentials_prepare_resend (self->invite, cseq + 1);
+  return send_invite (self, error);
+}
+
+/* A challenge the policy would not answer ends the call with its reason
+ * (foreign host or realm, weak digest, no account); one the server
+ * refused ends it with the server's status, as any failure. */
+static gboolean
+is_policy_refusal (const GError *error)
+{
+  return error != NULL && error->domain == SP_CREDENTIALS_ERROR &&
+         error->code != SP_CREDENTIALS_ERROR_REFUSED &&
+         error->code != SP_CREDENTIALS_ERROR_UNSUPPORTED;
 }
 
 /* A 180/183: its SDP (the answer, early) starts the far end's media
@@ -875,8 +925,19 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       establish (self);
       return;
     }
-  if ((status == 401 || status == 407) && retry_with_credentials (self, response))
-    return;
+  if (status == 401 || status == 407)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (retry_with_credentials (self, ct, response, &error))
+        return;
+      if (is_policy_refusal (error))
+        {
+          self->tail_tone = SP_TONE_CONGESTION;
+          sp_call_end (self, error->message, status);
+          return;
+        }
+    }
   {
     g_autofree char *reason = status_reason (response);
     const char *warning = sp_sip_message_get_header (response, "Warning");
@@ -916,6 +977,11 @@ on_next_hop_resolved (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *local = sp_phone_dup_local_host_towards (self->phone, self->dest.host);
 
       self->has_dest = TRUE;
+      /* When the name is the account's server or proxy, that is where
+       * its challenges may come from. */
+      if (self->credentials != NULL)
+        sp_credentials_note_resolved (self->credentials, self->next_hop_host, self->next_hop_port,
+                                      &self->dest);
       if (g_strcmp0 (local, self->local_host) != 0 && self->oa != NULL)
         {
           /* Bound to a wildcard: only now do we know our address. */
@@ -955,7 +1021,9 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   self->contact_user =
       g_strdup (target->account ? sp_account_get_username (target->account) : NULL);
   if (target->account != NULL && sp_account_has_credentials (target->account))
-    self->auth_account = g_object_ref (target->account);
+    self->credentials = sp_credentials_ref (sp_phone_get_credentials (phone, target->account));
+  self->next_hop_host = g_strdup (target->next_hop_host);
+  self->next_hop_port = target->next_hop_port;
   {
     g_autofree char *uri = sp_sip_uri_to_string (target->request_uri);
     to_text = g_strdup_printf ("<%s>", uri);
@@ -1032,13 +1100,55 @@ reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reaso
   sp_sip_stack_respond (self->stack, st, response, NULL);
 }
 
+/* Nobody answered in time (the phone's "ring-timeout"): 480, as a
+ * phone that rang out does, and the call ends as missed. */
+static gboolean
+ring_timeout_cb (gpointer data)
+{
+  SpCall *self = data;
+
+  self->ring_timer = 0;
+  if (self->state != SP_CALL_STATE_INCOMING || self->awaiting_ack || self->invite_st == NULL)
+    return G_SOURCE_REMOVE;
+  g_message ("Incoming call %s not answered in time", self->id);
+  reply (self, self->invite_st, 480, NULL, NULL);
+  sp_call_end (self, N_ ("Not answered"), 480);
+  return G_SOURCE_REMOVE;
+}
+
+/* The offer of an incoming INVITE checked against what we can do,
+ * without opening anything: a ringing call holds no socket and no
+ * device (a flood of INVITEs that are never cancelled must not use up
+ * descriptors). The media and the answer are made on answer. */
+static gboolean
+check_offer (SpCall *self, const guint8 *body, gsize len, GError **error)
+{
+  SpOfferAnswerConfig config = { 0 };
+  g_autoptr (SpOfferAnswer) oa = NULL;
+  g_autofree char *answer = NULL;
+  SpMediaParams params;
+
+  config.local_address = self->local_host;
+  config.rtp_port = 9;
+  oa = sp_offer_answer_new (&config);
+  answer = sp_offer_answer_process_offer (oa, (const char *) body, len, &params, error);
+  if (answer == NULL)
+    {
+      /* Keep its translated reason for the window. */
+      self->oa = g_steal_pointer (&oa);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st,
-                        SpSipMessage *invite, gboolean busy)
+                        SpSipMessage *invite, gboolean busy, SpCredentials *credentials)
 {
   g_autoptr (GError) error = NULL;
   const guint8 *body;
   gsize len = 0;
+  guint ring_timeout = sp_phone_get_ring_timeout (phone);
 
   self->phone = phone;
   self->dest = *sp_sip_server_transaction_get_source (st);
@@ -1048,6 +1158,10 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
       sp_phone_dup_local_host_towards (phone, sp_sip_server_transaction_get_source (st)->host);
   self->invite_st = sp_sip_server_transaction_ref (st);
   self->remote_invite = sp_sip_message_ref (invite);
+  /* From our own server: its challenges to our BYE or re-INVITE are
+   * answered with that account's credentials. */
+  if (credentials != NULL)
+    self->credentials = sp_credentials_ref (credentials);
   sp_sip_server_transaction_set_event_func (st, on_invite_server_event, self);
 
   if (busy)
@@ -1056,15 +1170,11 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
       sp_call_end (self, N_ ("Busy Here"), 486);
       return;
     }
-  media_prepare (self);
   body = sp_sip_message_get_body (invite, &len);
   /* No offer (RFC 3261 13.2.1): we offer in the 200, the answer comes in
    * the ACK. */
   self->late_offer = len == 0;
-  if (!self->late_offer)
-    self->answer_sdp =
-        sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, &error);
-  if (error != NULL)
+  if (!self->late_offer && !check_offer (self, body, len, &error))
     {
       g_autofree char *reason = media_error_reason (error);
       g_autofree char *text = media_error_text (self, error, TRUE);
@@ -1072,11 +1182,14 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
 
       /* The Warning to the caller stays English; the window gets @text. */
       g_message ("Incoming call %s refused: %s", self->id, error->message);
+      g_clear_pointer (&self->oa, sp_offer_answer_free);
       reply (self, st, status, NULL, reason);
       end_call (self, reason, text, status);
       return;
     }
   reply (self, st, 180, NULL, NULL);
+  if (ring_timeout > 0 && self->state == SP_CALL_STATE_INCOMING)
+    self->ring_timer = g_timeout_add_seconds (ring_timeout, ring_timeout_cb, self);
 }
 
 static gboolean
@@ -1086,9 +1199,22 @@ answer_incoming (SpCall *self, GError **error)
   g_autofree char *dialog_id = NULL;
   g_autofree char *sdp = NULL;
 
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
+  /* Only now the RTP socket and the devices: see check_offer. */
   media_prepare (self);
-  sdp = self->late_offer ? sp_offer_answer_create_offer (self->oa)
-                         : g_steal_pointer (&self->answer_sdp);
+  if (self->late_offer)
+    sdp = sp_offer_answer_create_offer (self->oa);
+  else
+    {
+      const guint8 *body;
+      gsize len = 0;
+
+      body = sp_sip_message_get_body (self->remote_invite, &len);
+      sdp =
+          sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, error);
+      if (sdp == NULL)
+        return FALSE;
+    }
   set_body_sdp (ok, sdp);
   set_contact (self, ok);
   if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
@@ -1418,19 +1544,17 @@ retry_reinvite_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSip
   const guint8 *body;
   gsize len = 0;
 
-  if (self->auth_account == NULL || self->dialog == NULL || self->reinvite_auth_attempts >= 2)
+  if (self->dialog == NULL)
     return FALSE;
   retry = sp_sip_dialog_new_request (self->dialog, "INVITE");
   body = sp_sip_message_get_body (previous, &len);
   sp_sip_message_set_body (retry, "application/sdp", body, len);
-  if (!sp_ua_add_credentials (retry, response, sp_account_get_username (self->auth_account),
-                              sp_account_get_password (self->auth_account), &self->reinvite_nc,
-                              NULL, &error))
+  if (!sp_credentials_answer (self->credentials, &self->reinvite_auth, retry, response,
+                              sp_sip_client_transaction_get_dest (ct), &error))
     {
       g_message ("Call %s: %s", self->id, error->message);
       return FALSE;
     }
-  self->reinvite_auth_attempts++;
   return send_reinvite_request (self, retry, NULL);
 }
 
@@ -1452,7 +1576,7 @@ on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessag
     return;
   if ((status == 401 || status == 407) && retry_reinvite_with_credentials (self, ct, response))
     return;
-  self->reinvite_auth_attempts = 0;
+  sp_auth_retry_clear (&self->reinvite_auth);
   if (status == 491 && schedule_reinvite_retry (self))
     return;
   if (status >= 300)
@@ -1527,7 +1651,7 @@ send_reinvite_offer (SpCall *self, gboolean hold, GError **error)
   offer = sp_offer_answer_create_offer (self->oa);
   set_body_sdp (request, offer);
   self->reinvite_hold = hold;
-  self->reinvite_auth_attempts = 0;
+  sp_auth_retry_clear (&self->reinvite_auth); /* a new request: its own guard */
   if (!send_reinvite_request (self, request, error))
     {
       sp_offer_answer_rollback (self->oa);

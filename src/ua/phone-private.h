@@ -3,18 +3,24 @@
 #include "audio/device.h"
 #include "media/session.h"
 #include "sip/stack.h"
+#include "ua/credentials.h"
 #include "ua/phone.h"
 
 G_BEGIN_DECLS
 
 /* What calls need from the phone (src/ua/ only). */
 SpSipStack *sp_phone_get_stack (SpPhone *self);
+/* @account's credential store (borrowed; created on first use), shared
+ * by its registration and its calls. */
+SpCredentials *sp_phone_get_credentials (SpPhone *self, SpAccount *account);
 /* NULL when media could not start; calls then go on without audio. */
 SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
 /* New devices for one call: the --audio-in/--audio-out WAV files, else
  * null devices (the GUI plugs ALSA in here). */
 void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
 guint sp_phone_get_media_timeout (SpPhone *self);
+/* Seconds an incoming call rings before 480 (0 = until cancelled). */
+guint sp_phone_get_ring_timeout (SpPhone *self);
 /* The "detect-inband-dtmf" property: SpMediaParams.detect_inband_dtmf. */
 gboolean sp_phone_get_detect_inband_dtmf (SpPhone *self);
 /* Our address as @remote_host (an IP literal, or NULL) sees it: the bound

@@ -8,6 +8,7 @@
 #include "sip/stack.h"
 #include "ua/call-private.h"
 #include "ua/phone-private.h"
+#include "ua/credentials.h"
 #include "ua/registration.h"
 #include "ua/hostport.h"
 #include "ua/resolve.h"
@@ -37,6 +38,7 @@ struct _SpPhone
 
   GListStore *accounts;
   GHashTable *registrations; /* SpAccount -> SpRegistration */
+  GHashTable *credentials;   /* SpAccount -> SpCredentials, one store each */
   GListStore *calls;
   guint next_call_id;
   SpHistory *history;
@@ -52,9 +54,14 @@ struct _SpPhone
   gboolean record_sip; /* append the wire to sip_log */
   gulong wire_handler; /* the transport's "message", while someone wants it */
   SpSipLog *sip_log;
-  guint sip_t1;             /* ms */
-  guint keepalive_interval; /* s */
-  guint pong_timeout;       /* ms a CRLF ping waits for its pong */
+  guint sip_t1;                  /* ms */
+  guint keepalive_interval;      /* s */
+  guint pong_timeout;            /* ms a CRLF ping waits for its pong */
+  guint ring_timeout;            /* s an incoming call rings before 480 */
+  guint max_incoming;            /* incoming calls at once, in all */
+  guint max_incoming_per_source; /* ... and from one address */
+  gboolean refuse_strangers;
+  guint64 refused_incoming; /* INVITEs turned away by the limits above */
   GNetworkMonitor *network_monitor;
   guint network_timer;
   /* The mini-server sharing our stack sees requests first. */
@@ -79,6 +86,10 @@ enum
   PROP_SIP_T1,
   PROP_KEEPALIVE_INTERVAL,
   PROP_KEEPALIVE_PONG_TIMEOUT,
+  PROP_RING_TIMEOUT,
+  PROP_MAX_INCOMING_CALLS,
+  PROP_MAX_INCOMING_CALLS_PER_SOURCE,
+  PROP_REFUSE_STRANGERS,
   N_PROPS
 };
 
@@ -118,6 +129,7 @@ sp_phone_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->network_monitor, self);
   g_clear_object (&self->network_monitor);
   g_clear_pointer (&self->registrations, g_hash_table_unref);
+  g_clear_pointer (&self->credentials, g_hash_table_unref);
   if (self->stack != NULL)
     g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
   self->wire_handler = 0;
@@ -189,6 +201,18 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
         break;
       case PROP_KEEPALIVE_PONG_TIMEOUT:
         g_value_set_uint (value, self->pong_timeout);
+        break;
+      case PROP_RING_TIMEOUT:
+        g_value_set_uint (value, self->ring_timeout);
+        break;
+      case PROP_MAX_INCOMING_CALLS:
+        g_value_set_uint (value, self->max_incoming);
+        break;
+      case PROP_MAX_INCOMING_CALLS_PER_SOURCE:
+        g_value_set_uint (value, self->max_incoming_per_source);
+        break;
+      case PROP_REFUSE_STRANGERS:
+        g_value_set_boolean (value, self->refuse_strangers);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -282,6 +306,18 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
       case PROP_KEEPALIVE_PONG_TIMEOUT:
         set_uint_prop (self, &self->pong_timeout, value, pspec);
         break;
+      case PROP_RING_TIMEOUT:
+        set_uint_prop (self, &self->ring_timeout, value, pspec);
+        break;
+      case PROP_MAX_INCOMING_CALLS:
+        set_uint_prop (self, &self->max_incoming, value, pspec);
+        break;
+      case PROP_MAX_INCOMING_CALLS_PER_SOURCE:
+        set_uint_prop (self, &self->max_incoming_per_source, value, pspec);
+        break;
+      case PROP_REFUSE_STRANGERS:
+        set_boolean_prop (self, &self->refuse_strangers, value, pspec);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -318,6 +354,14 @@ sp_phone_class_init (SpPhoneClass *klass)
       g_param_spec_uint ("keepalive-interval", NULL, NULL, 0, 3600, 30, rw);
   props[PROP_KEEPALIVE_PONG_TIMEOUT] =
       g_param_spec_uint ("keepalive-pong-timeout", NULL, NULL, 0, 60000, 10000, rw);
+  props[PROP_RING_TIMEOUT] =
+      g_param_spec_uint ("ring-timeout", NULL, NULL, 0, 3600, SP_PHONE_DEFAULT_RING_TIMEOUT, rw);
+  props[PROP_MAX_INCOMING_CALLS] = g_param_spec_uint ("max-incoming-calls", NULL, NULL, 1, 1000,
+                                                      SP_PHONE_DEFAULT_MAX_INCOMING, rw);
+  props[PROP_MAX_INCOMING_CALLS_PER_SOURCE] =
+      g_param_spec_uint ("max-incoming-calls-per-source", NULL, NULL, 1, 1000,
+                         SP_PHONE_DEFAULT_MAX_INCOMING_PER_SOURCE, rw);
+  props[PROP_REFUSE_STRANGERS] = g_param_spec_boolean ("refuse-strangers", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_INCOMING_CALL] =
@@ -341,11 +385,16 @@ sp_phone_init (SpPhone *self)
   self->calls = g_list_store_new (SP_TYPE_CALL);
   self->registrations =
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_registration_free);
+  self->credentials =
+      g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_credentials_unref);
   self->media_timeout = 30;
   self->detect_inband_dtmf = TRUE;
   self->sip_t1 = 500;
   self->keepalive_interval = 30;
   self->pong_timeout = 10000;
+  self->ring_timeout = SP_PHONE_DEFAULT_RING_TIMEOUT;
+  self->max_incoming = SP_PHONE_DEFAULT_MAX_INCOMING;
+  self->max_incoming_per_source = SP_PHONE_DEFAULT_MAX_INCOMING_PER_SOURCE;
   self->sip_log = sp_sip_log_new (SIP_LOG_MAX_ENTRIES);
   self->record_sip = TRUE;
   self->next_call_id = 1;
@@ -443,18 +492,115 @@ add_call (SpPhone *self, SpCallDirection direction, const char *peer, const char
   return call; /* the store holds the reference */
 }
 
+/* Seconds a caller turned away by a limit is asked to wait. */
+#define REFUSED_RETRY_AFTER "30"
+
+static gboolean
+same_host (const char *a, const char *b)
+{
+  g_autoptr (GInetAddress) x = g_inet_address_new_from_string (a);
+  g_autoptr (GInetAddress) y = g_inet_address_new_from_string (b);
+
+  return x != NULL && y != NULL && g_inet_address_equal (x, y);
+}
+
+/* The account whose registrar or proxy is at @source's address (any
+ * port: a server may send from another one, or over TCP), or NULL. */
+static SpCredentials *
+credentials_for_source (SpPhone *self, const SpSipPeer *source)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpAccount) a = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+      SpCredentials *c;
+
+      if (!sp_account_get_enabled (a))
+        continue;
+      c = sp_phone_get_credentials (self, a);
+      if (sp_credentials_is_own_server_host (c, source->host))
+        return c;
+    }
+  return NULL;
+}
+
+static void
+refuse_incoming (SpPhone *self, SpSipServerTransaction *st, guint status, const char *reason,
+                 const char *why)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+
+  if (status != 403)
+    sp_sip_message_set_header (response, "Retry-After", REFUSED_RETRY_AFTER, NULL);
+  sp_sip_stack_respond (self->stack, st, response, NULL);
+  /* One line per power of two: a flood must not flood the log too. */
+  self->refused_incoming++;
+  if ((self->refused_incoming & (self->refused_incoming - 1)) == 0)
+    g_message ("Incoming call from %s refused (%u): %s (%" G_GUINT64_FORMAT " so far)",
+               source->host, status, why, self->refused_incoming);
+}
+
+/* Caps on calls coming in at once, in all and from one address, so
+ * that INVITEs that are never cancelled cannot pile up (each one rings
+ * until the ring timeout); and, if the user asked, calls from anyone but
+ * the accounts' own servers. TRUE when the call may ring. */
+static gboolean
+admit_incoming (SpPhone *self, SpSipServerTransaction *st, SpCredentials *from_server)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->calls));
+  guint total = 0, same_source = 0;
+
+  if (self->refuse_strangers && from_server == NULL)
+    {
+      refuse_incoming (self, st, 403, "Calls from strangers are refused",
+                       "not one of our accounts' servers");
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (G_LIST_MODEL (self->calls), i);
+      const SpSipPeer *from = sp_call_get_source (call);
+
+      if (from == NULL || sp_call_get_state (call) == SP_CALL_STATE_ENDED)
+        continue;
+      total++;
+      if (same_host (from->host, source->host))
+        same_source++;
+    }
+  if (same_source >= self->max_incoming_per_source)
+    {
+      refuse_incoming (self, st, 486, NULL, "too many calls from that address");
+      return FALSE;
+    }
+  if (total >= self->max_incoming)
+    {
+      refuse_incoming (self, st, 503, NULL, "too many incoming calls");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 incoming_invite (SpPhone *self, SpSipServerTransaction *st, SpSipMessage *request)
 {
   const SpSipNameAddr *from = sp_sip_message_get_from (request);
-  g_autofree char *peer = sp_sip_uri_to_string (from->uri);
-  SpCall *call = add_call (self, SP_CALL_DIRECTION_INCOMING, peer, from->display_name, NULL,
-                           sp_sip_message_get_call_id (request));
+  SpCredentials *from_server =
+      credentials_for_source (self, sp_sip_server_transaction_get_source (st));
+  g_autofree char *peer = NULL;
+  SpCall *call;
 
+  if (!admit_incoming (self, st, from_server))
+    return;
+  peer = sp_sip_uri_to_string (from->uri);
+  call = add_call (self, SP_CALL_DIRECTION_INCOMING, peer, from->display_name, NULL,
+                   sp_sip_message_get_call_id (request));
   g_object_ref (call);
   if (!self->dnd)
     g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
-  sp_call_start_incoming (call, self, st, request, self->dnd);
+  sp_call_start_incoming (call, self, st, request, self->dnd, from_server);
   g_object_unref (call);
 }
 
@@ -706,6 +852,8 @@ sp_phone_remove_account (SpPhone *self, SpAccount *account)
   if (g_list_store_find (self->accounts, account, &pos))
     {
       sp_phone_unregister (self, account);
+      /* Calls and BYEs still out keep their own reference. */
+      g_hash_table_remove (self->credentials, account);
       g_list_store_remove (self->accounts, pos);
     }
 }
@@ -744,7 +892,8 @@ sp_phone_register (SpPhone *self, SpAccount *account)
       reg = g_hash_table_lookup (self->registrations, a);
       if (reg == NULL)
         {
-          reg = sp_registration_new (self->stack, a, on_registration, self);
+          reg = sp_registration_new (self->stack, sp_phone_get_credentials (self, a),
+                                     on_registration, self);
           sp_registration_set_keepalive_interval (reg, self->keepalive_interval);
           sp_registration_set_pong_timeout (reg, self->pong_timeout);
           g_hash_table_insert (self->registrations, g_object_ref (a), reg);
@@ -985,6 +1134,19 @@ sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host)
   return routed ? routed : g_strdup (self->local_host);
 }
 
+SpCredentials *
+sp_phone_get_credentials (SpPhone *self, SpAccount *account)
+{
+  SpCredentials *credentials = g_hash_table_lookup (self->credentials, account);
+
+  if (credentials == NULL)
+    {
+      credentials = sp_credentials_new (account);
+      g_hash_table_insert (self->credentials, g_object_ref (account), credentials);
+    }
+  return credentials;
+}
+
 SpSipStack *
 sp_phone_get_stack (SpPhone *self)
 {
@@ -995,6 +1157,12 @@ SpMediaEngine *
 sp_phone_get_media_engine (SpPhone *self)
 {
   return self->media_engine;
+}
+
+guint
+sp_phone_get_ring_timeout (SpPhone *self)
+{
+  return self->ring_timeout;
 }
 
 guint

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * history. The GTK window and the headless runner are two front ends
  * over this one object. Main loop only. */
 
+#define SP_PHONE_DEFAULT_RING_TIMEOUT            60 /* s */
+#define SP_PHONE_DEFAULT_MAX_INCOMING            8
+#define SP_PHONE_DEFAULT_MAX_INCOMING_PER_SOURCE 4
+
 #define SP_TYPE_PHONE (sp_phone_get_type ())
 G_DECLARE_FINAL_TYPE (SpPhone, sp_phone, SP, PHONE, GObject)
 
@@ -99,6 +103,18 @@ SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
  *       0 = never): a TCP ping with no pong this long means the flow
  *       failed; the connection is closed and the account registers again
  *       on a new one
+ *   "ring-timeout" (uint, s, default 60; 0 = until cancelled): an
+ *       incoming call not answered this long is refused with 480 and
+ *       ends as missed
+ *   "max-incoming-calls" (uint, default 8), "max-incoming-calls-per-source"
+ *       (uint, default 4): incoming calls at once (ringing or answered),
+ *       in all and from one IP address; past them an INVITE gets 503
+ *       (in all) or 486 (one address) with Retry-After and no call is
+ *       made. A ringing call opens nothing (no RTP socket, no device)
+ *       until answered.
+ *   "refuse-strangers" (gboolean, default FALSE): answer 403 to INVITEs
+ *       from any address but the accounts' registrars and outbound
+ *       proxies (direct IP calls are then refused)
  * Registered (and failed) accounts register again when the network
  * changes (GNetworkMonitor) and when the TCP connection to their
  * registrar closes.

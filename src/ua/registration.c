@@ -5,11 +5,10 @@
 
 #include "i18n.h"
 
-#include "ua/auth.h"
+#include "ua/credentials.h"
 #include "ua/hostport.h"
 #include "ua/resolve.h"
 
-#define MAX_AUTH_ATTEMPTS 2
 /* s, while registered: OPTIONS over UDP, a CRLF ping over TCP (RFC 5626
  * 4.4.1), so NATs and the server keep our flow and incoming calls come. */
 #define KEEPALIVE_INTERVAL 30
@@ -20,14 +19,14 @@ struct _SpRegistration
 {
   SpSipStack *stack;
   SpAccount *account;
+  SpCredentials *credentials;
   SpRegistrationFunc func;
   gpointer user_data;
 
   char *call_id;
   char *from_tag_request; /* the first REGISTER's From, tag included */
   guint32 cseq;
-  guint32 nc;
-  guint auth_attempts;
+  SpAuthRetry auth; /* the guard of the REGISTER in progress */
   guint requested_expires;
   guint granted_expires;
   guint failures;
@@ -43,6 +42,8 @@ struct _SpRegistration
   guint pong_timer;   /* a ping is out, no pong yet */
   guint flow_timer;
   GCancellable *resolving; /* the server's name being looked up */
+  char *resolving_host;    /* ... and that name */
+  guint16 resolving_port;
 };
 
 guint
@@ -100,21 +101,25 @@ sp_registration_free (SpRegistration *reg)
   drop_transaction (reg);
   g_cancellable_cancel (reg->resolving);
   g_clear_object (&reg->resolving);
+  g_free (reg->resolving_host);
   g_clear_object (&reg->stack);
   g_clear_object (&reg->account);
+  g_clear_pointer (&reg->credentials, sp_credentials_unref);
+  sp_auth_retry_clear (&reg->auth);
   g_free (reg->call_id);
   g_free (reg->from_tag_request);
   g_free (reg);
 }
 
 SpRegistration *
-sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc func,
+sp_registration_new (SpSipStack *stack, SpCredentials *credentials, SpRegistrationFunc func,
                      gpointer user_data)
 {
   SpRegistration *reg = g_new0 (SpRegistration, 1);
 
   reg->stack = g_object_ref (stack);
-  reg->account = g_object_ref (account);
+  reg->credentials = sp_credentials_ref (credentials);
+  reg->account = g_object_ref (sp_credentials_get_account (credentials));
   reg->func = func;
   reg->user_data = user_data;
   reg->keepalive_interval = KEEPALIVE_INTERVAL;
@@ -170,6 +175,7 @@ build_register (SpRegistration *reg, guint expires)
                   : g_strdup_printf ("<sip:%s@%s>", user, h);
   }
   reg->cseq++;
+  sp_auth_retry_clear (&reg->auth); /* a new request: its own guard */
   msg = sp_sip_stack_new_request (reg->stack, "REGISTER", ruri, aor, aor, reg->cseq);
   /* One Call-ID for every REGISTER of this binding (10.2.4). */
   if (reg->call_id == NULL)
@@ -354,7 +360,6 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
 
   if (status >= 200 && status < 300)
     {
-      reg->auth_attempts = 0;
       reg->failures = 0;
       clear_timers (reg);
       if (reg->stopping || reg->requested_expires == 0)
@@ -382,21 +387,22 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
       g_autoptr (SpSipMessage) retry =
           sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
       g_autoptr (GError) error = NULL;
-      gboolean stale = FALSE;
 
-      /* A stale nonce is not a wrong password: answer it without counting. */
-      if (sp_ua_add_credentials (retry, response, sp_account_get_username (reg->account),
-                                 sp_account_get_password (reg->account), &reg->nc, &stale,
-                                 &error) &&
-          (stale || reg->auth_attempts < MAX_AUTH_ATTEMPTS - 1))
+      if (sp_credentials_answer (reg->credentials, &reg->auth, retry, response,
+                                 sp_sip_client_transaction_get_dest (ct), &error))
         {
-          if (!stale)
-            reg->auth_attempts++;
-          sp_ua_prepare_resend (retry, ++reg->cseq);
+          sp_credentials_prepare_resend (retry, ++reg->cseq);
           send_register (reg, retry);
           return;
         }
-      reg->auth_attempts = 0;
+      g_message ("Registration of %s: %s", sp_account_get_username (reg->account), error->message);
+      /* Refused by policy: say why; refused by the server: its status. */
+      if (!g_error_matches (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_REFUSED) &&
+          !g_error_matches (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_UNSUPPORTED))
+        {
+          g_free (reason);
+          reason = g_strdup (error->message);
+        }
       if (reg->stopping)
         {
           report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, reason, status);
@@ -481,6 +487,7 @@ on_resolved (GObject *source, GAsyncResult *result, gpointer data)
     }
   reg->dest = peer;
   reg->has_dest = TRUE;
+  sp_credentials_note_resolved (reg->credentials, reg->resolving_host, reg->resolving_port, &peer);
   request = build_register (reg, sp_account_get_register_interval (reg->account));
   if (request == NULL)
     {
@@ -517,6 +524,9 @@ sp_registration_start (SpRegistration *reg)
   if (sp_account_get_status (reg->account) != SP_ACCOUNT_STATUS_REGISTERED)
     report (reg, SP_ACCOUNT_STATUS_REGISTERING, NULL, 0);
   reg->resolving = g_cancellable_new ();
+  g_free (reg->resolving_host);
+  reg->resolving_host = g_strdup (host);
+  reg->resolving_port = port;
   sp_ua_resolve_peer_async (host, port, kind, binding_family (reg->stack), reg->resolving,
                             on_resolved, reg);
 }
@@ -539,7 +549,6 @@ sp_registration_stop (SpRegistration *reg)
       return;
     }
   reg->stopping = TRUE;
-  reg->auth_attempts = 0;
   if (!reg->has_dest)
     {
       report (reg, SP_ACCOUNT_STATUS_UNREGISTERED, NULL, 0);

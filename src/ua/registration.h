@@ -2,11 +2,12 @@
 
 #include "sip/stack.h"
 #include "ua/account.h"
+#include "ua/credentials.h"
 
 G_BEGIN_DECLS
 
 /* REGISTER for one account (RFC 3261 section 10.2): digest on 401/407
- * (MD5 or SHA-256, a new challenge with stale=true answered at once),
+ * through the account's credential store (ua/credentials.h),
  * refresh before expiry, 423 Min-Expires, retry with backoff after a
  * failure, Expires: 0 on stop, an OPTIONS ping over UDP between refreshes
  * so a NAT or a server's idea of us stays fresh. Status goes to the
@@ -17,8 +18,10 @@ typedef struct _SpRegistration SpRegistration;
 typedef void (*SpRegistrationFunc) (SpRegistration *reg, SpAccount *account, guint code,
                                     gpointer user_data);
 
-SpRegistration *sp_registration_new (SpSipStack *stack, SpAccount *account, SpRegistrationFunc func,
-                                     gpointer user_data);
+/* Registers the account of @credentials, whose policy answers the
+ * registrar's challenges (a new nonce with stale=true once more). */
+SpRegistration *sp_registration_new (SpSipStack *stack, SpCredentials *credentials,
+                                     SpRegistrationFunc func, gpointer user_data);
 void sp_registration_free (SpRegistration *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpRegistration, sp_registration_free)
 

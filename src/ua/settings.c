@@ -43,6 +43,7 @@ account_from_group (GKeyFile *kf, GKeyFile *secrets, const char *group)
   g_autofree char *display_name = get_string (kf, group, "display-name");
   g_autofree char *transport = get_string (kf, group, "transport");
   g_autofree char *proxy = get_string (kf, group, "outbound-proxy");
+  g_autofree char *realm = get_string (kf, group, "realm");
   g_autofree char *password = get_string (secrets, "passwords", group);
   g_autoptr (GError) problem = NULL;
   SpAccountTransport t = SP_ACCOUNT_TRANSPORT_UDP;
@@ -69,6 +70,9 @@ account_from_group (GKeyFile *kf, GKeyFile *secrets, const char *group)
   sp_account_set_display_name (account, display_name);
   sp_account_set_outbound_proxy (account, proxy);
   sp_account_set_enabled (account, enabled);
+  sp_account_set_realm (account, realm);
+  sp_account_set_allow_md5_without_qop (
+      account, g_key_file_get_boolean (kf, group, "allow-md5-without-qop", NULL));
 
   if (problem == NULL)
     sp_account_check_fields (server, transport, proxy, interval, &problem);
@@ -196,6 +200,9 @@ sp_settings_save_accounts (const char *config_dir, SpAccount *const *accounts, g
       g_key_file_set_integer (kf, group, "register-interval",
                               (gint) sp_account_get_register_interval (a));
       g_key_file_set_boolean (kf, group, "enabled", sp_account_get_enabled (a));
+      set_optional (kf, group, "realm", sp_account_get_realm (a));
+      if (sp_account_get_allow_md5_without_qop (a))
+        g_key_file_set_boolean (kf, group, "allow-md5-without-qop", TRUE);
       if (sp_account_get_password (a) != NULL)
         g_key_file_set_string (secrets, "passwords", group, sp_account_get_password (a));
     }

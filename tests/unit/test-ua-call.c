@@ -380,7 +380,8 @@ test_bye_challenge_after_account_removed (Fixture *f, gconstpointer data)
   g_assert_nonnull (weak_account); /* the BYE transaction still holds it */
 
   peer_respond (f, bye, 401, "Unauthorized", NULL,
-                "WWW-Authenticate: Digest realm=\"test\", nonce=\"n0nce\", algorithm=MD5\r\n",
+                "WWW-Authenticate: Digest realm=\"test\", nonce=\"n0nce\", algorithm=MD5, "
+                "qop=\"auth\"\r\n",
                 NULL);
   bye2 = peer_wait_newer (f, "BYE ", 2, 3000);
   g_assert_nonnull (bye2);

@@ -1,0 +1,441 @@
+#include "ua/credentials.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "i18n.h"
+
+#include "sip/digest.h"
+#include "ua/hostport.h"
+
+/* Addresses kept per store: a server name with a few A/AAAA records, the
+ * proxy's, and what they resolved to before a move. */
+#define MAX_LEARNT_ADDRESSES 8
+
+typedef struct
+{
+  char *name; /* the server or proxy name that was looked up */
+  guint16 port;
+  SpSipPeer address;
+} LearntAddress;
+
+struct _SpCredentials
+{
+  gatomicrefcount ref;
+  SpAccount *account;
+  GPtrArray *learnt; /* LearntAddress, oldest first */
+  char *learnt_realm;
+  char *nonce; /* the last nonce answered, and how often (nc) */
+  guint32 nc;
+};
+
+G_DEFINE_QUARK (sp - credentials - error - quark, sp_credentials_error)
+
+static void
+learnt_address_free (gpointer data)
+{
+  LearntAddress *l = data;
+
+  g_free (l->name);
+  g_free (l);
+}
+
+void
+sp_auth_retry_clear (SpAuthRetry *retry)
+{
+  g_clear_pointer (&retry->nonce, g_free);
+  retry->answered = 0;
+  retry->stale_used = FALSE;
+}
+
+void
+sp_auth_retry_move (SpAuthRetry *to, SpAuthRetry *from)
+{
+  sp_auth_retry_clear (to);
+  *to = *from;
+  memset (from, 0, sizeof *from);
+}
+
+SpCredentials *
+sp_credentials_new (SpAccount *account)
+{
+  SpCredentials *self = g_new0 (SpCredentials, 1);
+
+  g_return_val_if_fail (SP_IS_ACCOUNT (account), NULL);
+  g_atomic_ref_count_init (&self->ref);
+  self->account = g_object_ref (account);
+  self->learnt = g_ptr_array_new_with_free_func (learnt_address_free);
+  return self;
+}
+
+SpCredentials *
+sp_credentials_ref (SpCredentials *self)
+{
+  g_atomic_ref_count_inc (&self->ref);
+  return self;
+}
+
+void
+sp_credentials_unref (SpCredentials *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
+    return;
+  g_object_unref (self->account);
+  g_ptr_array_unref (self->learnt);
+  g_free (self->learnt_realm);
+  g_free (self->nonce);
+  g_free (self);
+}
+
+SpAccount *
+sp_credentials_get_account (SpCredentials *self)
+{
+  return self->account;
+}
+
+const char *
+sp_credentials_get_realm (SpCredentials *self)
+{
+  const char *configured = sp_account_get_realm (self->account);
+
+  return configured != NULL && *configured != '\0' ? configured : self->learnt_realm;
+}
+
+/* ---- whose server ------------------------------------------------------ */
+
+static guint16
+port_or_default (guint16 port)
+{
+  return port != 0 ? port : 5060;
+}
+
+/* Numeric @host (any spelling of the address) and @port against @peer. */
+static gboolean
+same_address (const char *host, guint16 port, const SpSipPeer *peer)
+{
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (host);
+  g_autoptr (GInetAddress) b = g_inet_address_new_from_string (peer->host);
+
+  return a != NULL && b != NULL && g_inet_address_equal (a, b) &&
+         port_or_default (port) == port_or_default (peer->port);
+}
+
+/* @text (the server or proxy setting) names @peer: as a literal, or as a
+ * name whose lookup gave @peer. */
+static gboolean
+setting_names_peer (SpCredentials *self, const char *text, const SpSipPeer *peer)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  if (text == NULL || *text == '\0' || !sp_host_port_parse (text, &host, &port, NULL))
+    return FALSE;
+  if (sp_host_is_ip_literal (host))
+    return same_address (host, port, peer);
+  for (guint i = 0; i < self->learnt->len; i++)
+    {
+      LearntAddress *l = self->learnt->pdata[i];
+      if (g_ascii_strcasecmp (l->name, host) == 0 &&
+          port_or_default (l->port) == port_or_default (port) &&
+          same_address (l->address.host, l->address.port, peer))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* @host:@port is what the account's server or proxy setting says. */
+static gboolean
+is_setting (const char *text, const char *host, guint16 port)
+{
+  g_autofree char *h = NULL;
+  guint16 p = 0;
+
+  return text != NULL && sp_host_port_parse (text, &h, &p, NULL) &&
+         g_ascii_strcasecmp (h, host) == 0 && port_or_default (p) == port_or_default (port);
+}
+
+void
+sp_credentials_note_resolved (SpCredentials *self, const char *host, guint16 port,
+                              const SpSipPeer *address)
+{
+  LearntAddress *l;
+
+  if (self == NULL || host == NULL || address == NULL)
+    return;
+  if (!is_setting (sp_account_get_server (self->account), host, port) &&
+      !is_setting (sp_account_get_outbound_proxy (self->account), host, port))
+    return;
+  for (guint i = 0; i < self->learnt->len; i++)
+    {
+      l = self->learnt->pdata[i];
+      if (g_ascii_strcasecmp (l->name, host) == 0 && l->port == port &&
+          same_address (l->address.host, l->address.port, address))
+        return;
+    }
+  if (self->learnt->len >= MAX_LEARNT_ADDRESSES)
+    g_ptr_array_remove_index (self->learnt, 0);
+  l = g_new0 (LearntAddress, 1);
+  l->name = g_ascii_strdown (host, -1);
+  l->port = port;
+  l->address = *address;
+  g_ptr_array_add (self->learnt, l);
+}
+
+gboolean
+sp_credentials_is_own_server (SpCredentials *self, const SpSipPeer *peer)
+{
+  if (self == NULL || peer == NULL)
+    return FALSE;
+  return setting_names_peer (self, sp_account_get_server (self->account), peer) ||
+         setting_names_peer (self, sp_account_get_outbound_proxy (self->account), peer);
+}
+
+/* @text names @host (any port): literally, or through a lookup. */
+static gboolean
+setting_names_host (SpCredentials *self, const char *text, const char *host)
+{
+  g_autofree char *h = NULL;
+  guint16 port = 0;
+  SpSipPeer peer;
+
+  if (text == NULL || *text == '\0' || !sp_host_port_parse (text, &h, &port, NULL))
+    return FALSE;
+  sp_sip_peer_init (&peer, SP_SIP_TRANSPORT_UDP, host, 0);
+  if (sp_host_is_ip_literal (h))
+    return same_address (h, 0, &peer);
+  for (guint i = 0; i < self->learnt->len; i++)
+    {
+      LearntAddress *l = self->learnt->pdata[i];
+      if (g_ascii_strcasecmp (l->name, h) == 0 && same_address (l->address.host, 0, &peer))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+sp_credentials_is_own_server_host (SpCredentials *self, const char *host)
+{
+  if (self == NULL || host == NULL)
+    return FALSE;
+  return setting_names_host (self, sp_account_get_server (self->account), host) ||
+         setting_names_host (self, sp_account_get_outbound_proxy (self->account), host);
+}
+
+/* ---- answering --------------------------------------------------------- */
+
+static int
+algorithm_rank (SpDigestAlgorithm algorithm)
+{
+  switch (algorithm)
+    {
+      case SP_DIGEST_ALGORITHM_SHA256:
+        return 4;
+      case SP_DIGEST_ALGORITHM_SHA256_SESS:
+        return 3;
+      case SP_DIGEST_ALGORITHM_MD5:
+        return 2;
+      case SP_DIGEST_ALGORITHM_MD5_SESS:
+        return 1;
+      case SP_DIGEST_ALGORITHM_UNKNOWN:
+      default:
+        return 0;
+    }
+}
+
+/* RFC 2069 digest: no client nonce, so whoever chose the nonce can look
+ * the response up or crack it offline at MD5 speed. */
+static gboolean
+is_weak (const SpDigestChallenge *c)
+{
+  return c->qop == 0 &&
+         (c->algorithm == SP_DIGEST_ALGORITHM_MD5 || c->algorithm == SP_DIGEST_ALGORITHM_MD5_SESS);
+}
+
+static char *
+request_uri_text (const SpSipMessage *request)
+{
+  return sp_sip_uri_to_string (sp_sip_message_get_request_uri ((SpSipMessage *) request));
+}
+
+static const char *
+account_label (SpAccount *account)
+{
+  return sp_account_get_name (account) != NULL ? sp_account_get_name (account)
+                                               : sp_account_get_id (account);
+}
+
+/* Every Digest challenge of @response we can compute, in header order. */
+static GPtrArray *
+parse_challenges (const SpSipMessage *response)
+{
+  gboolean proxy = sp_sip_message_get_status (response) == 407;
+  const char *header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_digest_challenge_free);
+  guint n = sp_sip_message_get_n_headers (response);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name, *text;
+      SpDigestChallenge *c;
+
+      sp_sip_message_get_nth_header (response, i, &name, &text);
+      if (g_ascii_strcasecmp (name, header) != 0)
+        continue;
+      c = sp_digest_challenge_parse (text, -1, NULL);
+      if (c != NULL && algorithm_rank (c->algorithm) > 0)
+        g_ptr_array_add (list, c);
+      else if (c != NULL)
+        sp_digest_challenge_free (c);
+    }
+  return list;
+}
+
+/* The challenge this account may answer (SHA-256 over MD5, RFC 8760),
+ * or NULL with the reason the others were refused. */
+static const SpDigestChallenge *
+pick_challenge (SpCredentials *self, GPtrArray *challenges, const SpSipMessage *request,
+                const SpSipMessage *response, GError **error)
+{
+  const char *realm = sp_credentials_get_realm (self);
+  const SpDigestChallenge *best = NULL;
+  const SpDigestChallenge *foreign = NULL;
+  const SpDigestChallenge *weak = NULL;
+  g_autofree char *uri = NULL;
+
+  for (guint i = 0; i < challenges->len; i++)
+    {
+      const SpDigestChallenge *c = challenges->pdata[i];
+
+      if (realm != NULL && g_strcmp0 (c->realm, realm) != 0)
+        foreign = foreign ? foreign : c;
+      else if (is_weak (c) && !sp_account_get_allow_md5_without_qop (self->account))
+        weak = weak ? weak : c;
+      else if (best == NULL || algorithm_rank (c->algorithm) > algorithm_rank (best->algorithm))
+        best = c;
+    }
+  if (best != NULL)
+    return best;
+  uri = request_uri_text (request);
+  if (weak != NULL)
+    g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_WEAK,
+                 "%s asked for your password for realm \"%s\" with MD5 without qop, which can "
+                 "be cracked offline; it was not sent (account \"%s\" does not allow it)",
+                 uri, weak->realm, account_label (self->account));
+  else if (foreign != NULL)
+    g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_FOREIGN_REALM,
+                 "%s asked for your password for realm \"%s\"; it was not sent (account \"%s\" "
+                 "answers realm \"%s\" only)",
+                 uri, foreign->realm, account_label (self->account), realm);
+  else
+    g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_UNSUPPORTED,
+                 "%u %s without a Digest challenge we can answer",
+                 sp_sip_message_get_status (response),
+                 sp_sip_message_get_reason (response) ? sp_sip_message_get_reason (response) : "");
+  return NULL;
+}
+
+/* The guard: one answer per request, one more for a new stale nonce. */
+static gboolean
+retry_allowed (SpAuthRetry *retry, const SpDigestChallenge *c, const SpSipMessage *response,
+               GError **error)
+{
+  if (retry->answered == 0)
+    return TRUE;
+  if (g_strcmp0 (retry->nonce, c->nonce) != 0 && c->stale && !retry->stale_used)
+    {
+      retry->stale_used = TRUE;
+      return TRUE;
+    }
+  g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_REFUSED,
+               "%u %s: the credentials were not accepted", sp_sip_message_get_status (response),
+               sp_sip_message_get_reason (response) ? sp_sip_message_get_reason (response) : "");
+  return FALSE;
+}
+
+/* The nonce count (RFC 7616 3.4): 1 for a new nonce, then up by one. */
+static guint32
+next_nc (SpCredentials *self, const char *nonce)
+{
+  if (g_strcmp0 (self->nonce, nonce) != 0)
+    {
+      g_free (self->nonce);
+      self->nonce = g_strdup (nonce);
+      self->nc = 0;
+    }
+  return ++self->nc;
+}
+
+static gboolean
+first_challenge_realm (GPtrArray *challenges, const char **realm)
+{
+  *realm = challenges->len > 0 ? ((SpDigestChallenge *) challenges->pdata[0])->realm : NULL;
+  return *realm != NULL;
+}
+
+gboolean
+sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *request,
+                       const SpSipMessage *response, const SpSipPeer *dest, GError **error)
+{
+  gboolean proxy = sp_sip_message_get_status (response) == 407;
+  g_autoptr (GPtrArray) challenges = parse_challenges (response);
+  g_autoptr (SpDigestCredentials) creds = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *value = NULL;
+  const SpDigestChallenge *c;
+  const char *realm = NULL;
+  const guint8 *body;
+  gsize body_len = 0;
+
+  first_challenge_realm (challenges, &realm);
+  uri = request_uri_text (request);
+  if (self == NULL)
+    {
+      g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_NO_ACCOUNT,
+                   "%s asked for a password for realm \"%s\"; none was sent (a call without an "
+                   "account has none to give)",
+                   uri, realm ? realm : "");
+      return FALSE;
+    }
+  if (!sp_credentials_is_own_server (self, dest))
+    {
+      g_autofree char *where =
+          dest ? sp_sip_host_port_to_string (dest->host, dest->port) : g_strdup ("?");
+
+      g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_FOREIGN_HOST,
+                   "%s asked for your password for realm \"%s\"; it was not sent (%s is not the "
+                   "server of account \"%s\")",
+                   uri, realm ? realm : "", where, account_label (self->account));
+      return FALSE;
+    }
+  c = pick_challenge (self, challenges, request, response, error);
+  if (c == NULL || !retry_allowed (retry, c, response, error))
+    return FALSE;
+  /* The first realm our own registrar or proxy uses is the account's
+   * from now on (unless one is configured). */
+  if (sp_credentials_get_realm (self) == NULL)
+    self->learnt_realm = g_strdup (c->realm);
+
+  body = sp_sip_message_get_body (request, &body_len);
+  creds = sp_digest_credentials_new_for_challenge (
+      c, sp_account_get_username (self->account),
+      sp_account_get_password (self->account) ? sp_account_get_password (self->account) : "", NULL,
+      sp_sip_message_get_method (request), uri, body, body_len, next_nc (self, c->nonce), NULL,
+      error);
+  if (creds == NULL)
+    return FALSE;
+  g_free (retry->nonce);
+  retry->nonce = g_strdup (c->nonce);
+  retry->answered++;
+  value = sp_digest_credentials_to_string (creds);
+  return sp_sip_message_set_header (request, proxy ? "Proxy-Authorization" : "Authorization", value,
+                                    error);
+}
+
+void
+sp_credentials_prepare_resend (SpSipMessage *request, guint32 cseq)
+{
+  g_autofree char *value = g_strdup_printf ("%u %s", cseq, sp_sip_message_get_method (request));
+
+  sp_sip_message_set_header (request, "CSeq", value, NULL);
+  sp_sip_message_remove_first_value (request, "Via");
+}
