@@ -11,6 +11,8 @@
 
 #define PHONE_ADDR "127.0.55.40"
 #define PEER_ADDR  "127.0.55.41"
+#define EVIL_ADDR  "127.0.55.42" /* a host that is not the account's server */
+#define OTHER_ADDR "127.0.55.43" /* a second caller */
 
 typedef struct
 {
@@ -340,7 +342,403 @@ peer_account (Fixture *f)
   return account;
 }
 
+/* The peer's SIP socket swapped for @sock (on another address) while
+ * @body runs: the same helpers then speak from there. */
+typedef struct
+{
+  GSocket *sip;
+  guint16 port;
+} SavedPeer;
+
+static SavedPeer
+become (Fixture *f, GSocket *sock, guint16 port)
+{
+  SavedPeer saved = { f->sip, f->sip_port };
+
+  f->sip = sock;
+  f->sip_port = port;
+  return saved;
+}
+
+static void
+restore (Fixture *f, SavedPeer saved)
+{
+  f->sip = saved.sip;
+  f->sip_port = saved.port;
+}
+
+#define MD5_QOP     "algorithm=MD5, qop=\"auth\""
+#define MD5_NO_QOP  "algorithm=MD5"
+#define WWW_AUTH(realm, nonce, more)                                                             \
+  "WWW-Authenticate: Digest realm=\"" realm "\", nonce=\"" nonce "\", " more "\r\n"
+
+/* Waits for the end of @call, running the loop. */
+static void
+wait_ended (SpCall *call, guint ms)
+{
+  g_assert_true (wait_state (call, SP_CALL_STATE_ENDED, ms));
+  g_test_message ("ended: %s (%u)", sp_call_get_end_reason (call), sp_call_get_end_code (call));
+}
+
+/* An INVITE from @sock (a raw caller on @host) with its own Call-ID. */
+static void
+raw_invite (Fixture *f, GSocket *sock, const char *host, guint16 port, const char *call_id)
+{
+  g_autofree char *sdp = peer_sdp (1, f->rtp_port);
+  g_autofree char *text = g_strdup_printf (
+      "INVITE sip:u@" PHONE_ADDR ":%u SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK%s\r\n"
+      "From: <sip:caller@%s>;tag=ct\r\nTo: <sip:u@" PHONE_ADDR ">\r\n"
+      "Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
+      "Contact: <sip:caller@%s:%u>\r\nMax-Forwards: 70\r\n"
+      "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+      f->phone_port, host, port, call_id, host, call_id, host, port, strlen (sdp), sdp);
+
+  g_assert_cmpint (g_socket_send_to (sock, f->phone_addr, text, strlen (text), NULL, NULL), ==,
+                   (gssize) strlen (text));
+}
+
+/* The final response to the INVITE with Call-ID @call_id on @sock. */
+static char *
+final_for (Fixture *f, GSocket *sock, guint16 port, const char *call_id, guint ms)
+{
+  SavedPeer saved = become (f, sock, port);
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  char *found = NULL;
+
+  while (found == NULL && g_get_monotonic_time () < end)
+    {
+      g_autofree char *msg = peer_wait (f, "SIP/2.0 ", 100);
+      g_autofree char *id = msg ? header (msg, "Call-ID") : NULL;
+
+      if (msg != NULL && g_strcmp0 (id, call_id) == 0 && !g_str_has_prefix (msg, "SIP/2.0 1"))
+        found = g_steal_pointer (&msg);
+    }
+  restore (f, saved);
+  return found;
+}
+
 /* ---- tests ------------------------------------------------------------------ */
+
+/* The digest leak: with an account registered, a call to a host that is
+ * not its server, which answers 401 for realm "evil". The account's
+ * digest must not go there; the call ends saying who asked. */
+static void
+test_foreign_host_challenge (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (GSocket) evil = NULL;
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *invite = NULL;
+  g_autofree char *again = NULL;
+  guint16 evil_port = 0;
+  SavedPeer saved;
+
+  evil = udp_socket (EVIL_ADDR, &evil_port);
+  sp_phone_add_account (f->phone, account);
+  target = g_strdup_printf ("sip:x@" EVIL_ADDR ":%u", evil_port);
+  call = sp_phone_call (f->phone, target, account, &error);
+  g_assert_no_error (error);
+  g_object_ref (call);
+  saved = become (f, evil, evil_port);
+  invite = peer_wait (f, "INVITE ", 3000);
+  g_assert_nonnull (invite);
+  peer_respond (f, invite, 401, "Unauthorized", "ev", WWW_AUTH ("evil", "e1", MD5_NO_QOP), NULL);
+  wait_ended (call, 3000);
+  /* Nothing more than the ACK of the 401: no INVITE with credentials. */
+  again = peer_wait (f, "INVITE ", 1500);
+  restore (f, saved);
+  g_assert_null (again);
+  g_assert_cmpuint (sp_call_get_end_code (call), ==, 401);
+  g_assert_nonnull (strstr (sp_call_get_end_reason (call), target));
+  g_assert_nonnull (
+      strstr (sp_call_get_end_reason (call), "asked for your password for realm \"evil\""));
+  g_assert_nonnull (strstr (sp_call_get_end_reason (call), "it was not sent"));
+}
+
+/* The account's own server, but a realm other than the one configured. */
+static void
+test_foreign_realm_challenge (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *invite = NULL;
+  g_autofree char *again = NULL;
+
+  g_object_set (account, "realm", "pbx", NULL);
+  sp_phone_add_account (f->phone, account);
+  call = sp_phone_call (f->phone, "200", account, &error);
+  g_assert_no_error (error);
+  g_object_ref (call);
+  invite = peer_wait (f, "INVITE ", 3000);
+  peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("evil", "e1", MD5_QOP), NULL);
+  wait_ended (call, 3000);
+  again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 1000);
+  g_assert_null (again);
+  g_assert_nonnull (strstr (sp_call_get_end_reason (call), "for realm \"evil\"; it was not sent"));
+}
+
+/* MD5 without qop from the account's own server: refused by default,
+ * answered once the account allows it. */
+static void
+test_md5_without_qop (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (GError) error = NULL;
+
+  sp_phone_add_account (f->phone, account);
+  {
+    g_autoptr (SpCall) call = sp_phone_call (f->phone, "200", account, &error);
+    g_autofree char *invite = peer_wait (f, "INVITE ", 3000);
+    g_autofree char *again = NULL;
+
+    g_assert_no_error (error);
+    g_object_ref (call);
+    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m1", MD5_NO_QOP),
+                  NULL);
+    wait_ended (call, 3000);
+    g_assert_nonnull (strstr (sp_call_get_end_reason (call), "MD5 without qop"));
+    again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 1000);
+    g_assert_null (again);
+  }
+  g_object_set (account, "allow-md5-without-qop", TRUE, NULL);
+  {
+    g_autoptr (SpCall) call = sp_phone_call (f->phone, "200", account, &error);
+    g_autofree char *invite = peer_wait (f, "INVITE ", 3000);
+    g_autofree char *again = NULL;
+    g_autofree char *auth = NULL;
+    g_autofree char *sdp = peer_sdp (1, f->rtp_port);
+
+    g_assert_no_error (error);
+    g_object_ref (call);
+    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m2", MD5_NO_QOP),
+                  NULL);
+    again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 3000);
+    g_assert_nonnull (again);
+    auth = header (again, "Authorization");
+    g_assert_nonnull (auth);
+    g_assert_nonnull (strstr (auth, "nonce=\"m2\""));
+    g_assert_null (strstr (auth, "qop="));
+    peer_respond (f, again, 200, "OK", "pt", NULL, sdp);
+    g_assert_true (wait_state (call, SP_CALL_STATE_ESTABLISHED, 2000));
+    sp_call_hangup (call, NULL);
+  }
+}
+
+/* A challenged INVITE is answered once; the same challenge again (the
+ * credentials were refused) ends the call with the server's status. */
+static void
+test_invite_challenge_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *invite = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+
+  sp_phone_add_account (f->phone, account);
+  call = sp_phone_call (f->phone, "200", account, &error);
+  g_assert_no_error (error);
+  g_object_ref (call);
+  invite = peer_wait (f, "INVITE ", 3000);
+  peer_respond (f, invite, 407, "Proxy Authentication Required", "pt",
+                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n",
+                NULL);
+  second = peer_wait_newer (f, "INVITE ", cseq_number (invite), 3000);
+  g_assert_nonnull (second);
+  {
+    g_autofree char *auth = header (second, "Proxy-Authorization");
+    g_assert_nonnull (auth);
+    g_assert_nonnull (strstr (auth, "nonce=\"i1\""));
+  }
+  peer_respond (f, second, 407, "Proxy Authentication Required", "pt",
+                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n",
+                NULL);
+  wait_ended (call, 3000);
+  g_assert_cmpuint (sp_call_get_end_code (call), ==, 407);
+  third = peer_wait_newer (f, "INVITE ", cseq_number (second), 1000);
+  g_assert_null (third);
+}
+
+/* Hold: the re-INVITE's 401 is answered once; the same challenge again
+ * ends the attempt (the call goes on unheld) without a third re-INVITE. */
+static void
+test_reinvite_challenge_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *re1 = NULL;
+  g_autofree char *re2 = NULL;
+  g_autofree char *re3 = NULL;
+
+  sp_phone_add_account (f->phone, account);
+  call = establish_outgoing (f, account);
+  g_assert_true (sp_call_hold (call, &error));
+  re1 = peer_wait (f, "INVITE ", 3000);
+  g_assert_nonnull (re1);
+  peer_respond (f, re1, 401, "Unauthorized", NULL, WWW_AUTH ("test", "r1", MD5_QOP), NULL);
+  re2 = peer_wait_newer (f, "INVITE ", cseq_number (re1), 3000);
+  g_assert_nonnull (re2);
+  {
+    g_autofree char *auth = header (re2, "Authorization");
+    g_assert_nonnull (auth);
+  }
+  peer_respond (f, re2, 401, "Unauthorized", NULL, WWW_AUTH ("test", "r1", MD5_QOP), NULL);
+  re3 = peer_wait_newer (f, "INVITE ", cseq_number (re2), 1500);
+  g_assert_null (re3);
+  g_assert_cmpint (sp_call_get_state (call), ==, SP_CALL_STATE_ESTABLISHED);
+  sp_call_hangup (call, NULL);
+}
+
+/* BYE: answered once; the same challenge again gets no third BYE. */
+static void
+test_bye_challenge_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = peer_account (f);
+  g_autoptr (SpCall) call = NULL;
+  g_autofree char *bye1 = NULL;
+  g_autofree char *bye2 = NULL;
+  g_autofree char *bye3 = NULL;
+
+  sp_phone_add_account (f->phone, account);
+  call = establish_outgoing (f, account);
+  g_assert_true (sp_call_hangup (call, NULL));
+  bye1 = peer_wait (f, "BYE ", 3000);
+  g_assert_nonnull (bye1);
+  peer_respond (f, bye1, 401, "Unauthorized", NULL, WWW_AUTH ("test", "b1", MD5_QOP), NULL);
+  bye2 = peer_wait_newer (f, "BYE ", cseq_number (bye1), 3000);
+  g_assert_nonnull (bye2);
+  {
+    g_autofree char *auth = header (bye2, "Authorization");
+    g_assert_nonnull (auth);
+  }
+  peer_respond (f, bye2, 401, "Unauthorized", NULL, WWW_AUTH ("test", "b1", MD5_QOP), NULL);
+  bye3 = peer_wait_newer (f, "BYE ", cseq_number (bye2), 1500);
+  g_assert_null (bye3);
+}
+
+/* A direct call (no account) answers no challenge, whatever it is. */
+static void
+test_direct_call_no_challenge (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpCall) call = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *target = g_strdup_printf (PEER_ADDR ":%u", f->sip_port);
+  g_autofree char *invite = NULL;
+  g_autofree char *again = NULL;
+
+  call = sp_phone_call (f->phone, target, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (sp_call_get_account (call));
+  g_object_ref (call);
+  invite = peer_wait (f, "INVITE ", 3000);
+  peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "d1", MD5_QOP), NULL);
+  wait_ended (call, 3000);
+  again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 1000);
+  g_assert_null (again);
+  g_assert_cmpuint (sp_call_get_end_code (call), ==, 401);
+  g_assert_nonnull (strstr (sp_call_get_end_reason (call), "asked for a password"));
+}
+
+/* Nobody answers an incoming call: after the ring timeout, 480. */
+static void
+test_ring_timeout (Fixture *f, gconstpointer data)
+{
+  g_autofree char *sdp = peer_sdp (1, f->rtp_port);
+  g_autofree char *ringing = NULL;
+  g_autofree char *final = NULL;
+  gint64 start;
+
+  g_object_set (f->phone, "ring-timeout", 1u, NULL);
+  peer_request (f, "INVITE", 1, NULL, sdp);
+  start = g_get_monotonic_time ();
+  ringing = peer_wait (f, "SIP/2.0 180", 3000);
+  g_assert_nonnull (ringing);
+  g_assert_nonnull (f->incoming);
+  final = peer_wait (f, "SIP/2.0 480", 3000);
+  g_assert_nonnull (final);
+  g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, >=, 900);
+  wait_ended (f->incoming, 1000);
+  g_assert_cmpuint (sp_call_get_end_code (f->incoming), ==, 480);
+}
+
+/* Caps on incoming calls: per source address (486 + Retry-After) and
+ * in all (503 + Retry-After); a ringing call opens no RTP socket. */
+static void
+test_incoming_caps (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) other = NULL;
+  guint16 other_port = 0;
+
+  g_object_set (f->phone, "max-incoming-calls-per-source", 2u, "max-incoming-calls", 3u, NULL);
+  other = udp_socket (OTHER_ADDR, &other_port);
+  raw_invite (f, f->sip, PEER_ADDR, f->sip_port, "cap-1");
+  raw_invite (f, f->sip, PEER_ADDR, f->sip_port, "cap-2");
+  run_for (300);
+  raw_invite (f, f->sip, PEER_ADDR, f->sip_port, "cap-3");
+  {
+    g_autofree char *busy = final_for (f, f->sip, f->sip_port, "cap-3", 3000);
+    g_autofree char *retry = NULL;
+
+    g_assert_nonnull (busy);
+    g_assert_true (g_str_has_prefix (busy, "SIP/2.0 486"));
+    retry = header (busy, "Retry-After");
+    g_assert_nonnull (retry);
+  }
+  /* Another caller still gets through, up to the total. */
+  raw_invite (f, other, OTHER_ADDR, other_port, "cap-4");
+  {
+    SavedPeer saved = become (f, other, other_port);
+    g_autofree char *ringing = peer_wait (f, "SIP/2.0 180", 3000);
+    restore (f, saved);
+    g_assert_nonnull (ringing);
+  }
+  raw_invite (f, other, OTHER_ADDR, other_port, "cap-5");
+  {
+    g_autofree char *full = final_for (f, other, other_port, "cap-5", 3000);
+    g_autofree char *retry = NULL;
+
+    g_assert_nonnull (full);
+    g_assert_true (g_str_has_prefix (full, "SIP/2.0 503"));
+    retry = header (full, "Retry-After");
+    g_assert_nonnull (retry);
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (sp_phone_get_calls (f->phone)), ==, 3);
+}
+
+/* refuse-strangers: a direct call from an address that is none of our
+ * accounts' servers gets 403; from an account's server it rings. */
+static void
+test_refuse_strangers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpAccount) account = NULL;
+  g_autoptr (GSocket) other = NULL;
+  guint16 other_port = 0;
+
+  g_object_set (f->phone, "refuse-strangers", TRUE, NULL);
+  other = udp_socket (OTHER_ADDR, &other_port);
+  raw_invite (f, other, OTHER_ADDR, other_port, "stranger-1");
+  {
+    g_autofree char *refused = final_for (f, other, other_port, "stranger-1", 3000);
+    g_assert_nonnull (refused);
+    g_assert_true (g_str_has_prefix (refused, "SIP/2.0 403"));
+  }
+  g_assert_null (f->incoming);
+
+  account = peer_account (f);
+  sp_phone_add_account (f->phone, account);
+  raw_invite (f, f->sip, PEER_ADDR, f->sip_port, "friend-1");
+  {
+    g_autofree char *ringing = peer_wait (f, "SIP/2.0 180", 3000);
+    g_assert_nonnull (ringing);
+  }
+  g_assert_nonnull (f->incoming);
+}
 
 /* The BYE's challenge comes after the call ended, left the phone's list
  * and was freed, and after the account was removed: the BYE transaction
@@ -626,5 +1024,17 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/ua-call/call-outlives-phone", Fixture, NULL, fixture_setup,
               test_call_outlives_phone, fixture_teardown);
+#define ADD(name, func) g_test_add ("/ua-call/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("foreign-host-challenge", test_foreign_host_challenge);
+  ADD ("foreign-realm-challenge", test_foreign_realm_challenge);
+  ADD ("md5-without-qop", test_md5_without_qop);
+  ADD ("invite-challenge-once", test_invite_challenge_once);
+  ADD ("reinvite-challenge-once", test_reinvite_challenge_once);
+  ADD ("bye-challenge-once", test_bye_challenge_once);
+  ADD ("direct-call-no-challenge", test_direct_call_no_challenge);
+  ADD ("ring-timeout", test_ring_timeout);
+  ADD ("incoming-caps", test_incoming_caps);
+  ADD ("refuse-strangers", test_refuse_strangers);
+#undef ADD
   return g_test_run ();
 }
