@@ -59,6 +59,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
   opts->media_timeout = -1;
   opts->sip_t1 = -1;
   opts->keepalive = -1;
+  opts->ring_timeout = -1;
 }
 
 void
@@ -76,6 +77,7 @@ sp_headless_options_clear (SpHeadlessOptions *opts)
   g_clear_pointer (&opts->routes, g_free);
   g_clear_pointer (&opts->http, g_free);
   g_clear_pointer (&opts->server_options, g_strfreev);
+  g_clear_pointer (&opts->account_options, g_strfreev);
 }
 
 static gboolean
@@ -135,6 +137,13 @@ on_keepalive (const char *name, const char *value, gpointer data, GError **error
 }
 
 static gboolean
+on_ring_timeout (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  return parse_seconds (name, value, &opts->ring_timeout, error);
+}
+
+static gboolean
 on_media_timeout (const char *name, const char *value, gpointer data, GError **error)
 {
   SpHeadlessOptions *opts = data;
@@ -171,6 +180,13 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Print every SIP message sent and received to stderr"), NULL },
     { "media-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_media_timeout,
       N_ ("End a call when no media arrives for SECONDS (default 30; 0 = never)"), N_ ("SECONDS") },
+    { "ring-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_ring_timeout,
+      N_ ("Refuse an incoming call not answered in SECONDS with 480 (default 60; 0 = never)"),
+      N_ ("SECONDS") },
+    { "refuse-strangers", 0, 0, G_OPTION_ARG_NONE, &opts->refuse_strangers,
+      N_ ("Refuse calls (403) from anyone but the accounts' servers"), NULL },
+    { "account-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->account_options,
+      N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off"), N_ ("KEY=VALUE") },
     /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
     { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
     /* Hidden: seconds between keep-alives while registered (default 30). */
@@ -289,6 +305,41 @@ parse_account (const char *text, GError **error)
   return g_steal_pointer (&account);
 }
 
+/* --account-option realm=R / allow-md5-without-qop=on|off */
+static gboolean
+account_options_apply (SpAccount *account, char **options, GError **error)
+{
+  for (char **o = options; o != NULL && *o != NULL; o++)
+    {
+      g_auto (GStrv) kv = g_strsplit (*o, "=", 2);
+
+      if (kv[0] == NULL || kv[1] == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--account-option %s: KEY=VALUE expected", *o);
+          return FALSE;
+        }
+      if (strcmp (kv[0], "realm") == 0)
+        sp_account_set_realm (account, kv[1]);
+      else if (strcmp (kv[0], "allow-md5-without-qop") == 0 &&
+               (strcmp (kv[1], "on") == 0 || strcmp (kv[1], "off") == 0))
+        sp_account_set_allow_md5_without_qop (account, strcmp (kv[1], "on") == 0);
+      else if (strcmp (kv[0], "allow-md5-without-qop") == 0)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--account-option %s: on or off, not '%s'", kv[0], kv[1]);
+          return FALSE;
+        }
+      else
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--account-option: unknown setting '%s'", kv[0]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 check_options (Runner *r, GError **error)
 {
@@ -302,10 +353,17 @@ check_options (Runner *r, GError **error)
     }
   if (!parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port, error))
     return FALSE;
+  if (opts->account_options != NULL && opts->account == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--account-option needs --account");
+      return FALSE;
+    }
   if (opts->account != NULL)
     {
       r->cli_account = parse_account (opts->account, error);
-      if (r->cli_account == NULL)
+      if (r->cli_account == NULL ||
+          !account_options_apply (r->cli_account, opts->account_options, error))
         return FALSE;
     }
   if (opts->audio_in != NULL && !g_file_test (opts->audio_in, G_FILE_TEST_IS_REGULAR))
@@ -1266,6 +1324,9 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "sip-t1", (guint) opts->sip_t1, NULL);
   if (opts->keepalive >= 0)
     g_object_set (r->phone, "keepalive-interval", (guint) opts->keepalive, NULL);
+  if (opts->ring_timeout >= 0)
+    g_object_set (r->phone, "ring-timeout", (guint) opts->ring_timeout, NULL);
+  g_object_set (r->phone, "refuse-strangers", opts->refuse_strangers, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
   g_signal_connect (r->phone, "incoming-call", G_CALLBACK (on_incoming_call), r);

@@ -34,6 +34,11 @@ typedef struct
   char *users;
   char *routes;
   char *http;
+  gint ring_timeout; /* s, -1 = the phone's default (60) */
+  gboolean refuse_strangers;
+  /* --account-option KEY=VALUE, repeatable: realm=R,
+   * allow-md5-without-qop=on|off, for --account. */
+  char **account_options;
   /* --server-option KEY=VALUE, repeatable (see headless.c). */
   char **server_options;
 } SpHeadlessOptions;
