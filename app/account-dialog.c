@@ -23,6 +23,7 @@ struct _SpAccountDialog
   AdwComboRow *transport_row;
   AdwEntryRow *display_name_row;
   AdwEntryRow *proxy_row;
+  GtkSwitch *md5_switch;
   GtkLabel *main_error;
   GtkLabel *advanced_error;
 };
@@ -144,6 +145,7 @@ typedef struct
 {
   char *name, *username, *password, *server, *display_name, *proxy;
   SpAccountTransport transport;
+  gboolean allow_md5_without_qop;
 } Fields;
 
 static void
@@ -167,6 +169,7 @@ fields_from_account (Fields *f, SpAccount *a)
   f->display_name = g_strdup (sp_account_get_display_name (a));
   f->proxy = g_strdup (sp_account_get_outbound_proxy (a));
   f->transport = sp_account_get_transport (a);
+  f->allow_md5_without_qop = sp_account_get_allow_md5_without_qop (a);
 }
 
 static void
@@ -179,6 +182,7 @@ fields_to_account (const Fields *f, SpAccount *a)
   sp_account_set_display_name (a, f->display_name);
   sp_account_set_outbound_proxy (a, f->proxy);
   sp_account_set_transport (a, f->transport);
+  sp_account_set_allow_md5_without_qop (a, f->allow_md5_without_qop);
 }
 
 static void
@@ -204,6 +208,7 @@ on_ok (GtkWidget *widget, const char *action_name, GVariant *param)
   typed.transport = adw_combo_row_get_selected (self->transport_row) == 1
                         ? SP_ACCOUNT_TRANSPORT_TCP
                         : SP_ACCOUNT_TRANSPORT_UDP;
+  typed.allow_md5_without_qop = gtk_switch_get_active (self->md5_switch);
 
   account = self->account != NULL ? g_object_ref (self->account) : sp_account_new (NULL);
   fields_from_account (&old, account);
@@ -260,6 +265,7 @@ load_account (SpAccountDialog *self, SpAccount *account)
                          sp_account_get_outbound_proxy (account) ?: "");
   adw_combo_row_set_selected (
       self->transport_row, sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP ? 1 : 0);
+  gtk_switch_set_active (self->md5_switch, sp_account_get_allow_md5_without_qop (account));
 }
 
 static void
@@ -289,6 +295,7 @@ sp_account_dialog_class_init (SpAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, transport_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, display_name_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, proxy_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, md5_switch);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, main_error);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, advanced_error);
   gtk_widget_class_install_action (widget_class, "dialog.ok", NULL, on_ok);

@@ -196,6 +196,10 @@ start_phone (SpApplication *self)
   self->phone = sp_phone_new (config_dir, state_dir);
   g_settings_bind (self->settings, "do-not-disturb", self->phone, "do-not-disturb",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "refuse-strangers", self->phone, "refuse-strangers",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
+                   G_SETTINGS_BIND_GET);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =

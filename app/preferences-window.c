@@ -332,6 +332,10 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
       ADW_PREFERENCES_GROUP (calls),
       switch_row_new (settings, "auto-answer", _ ("_Answer Automatically"), NULL));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls), delay_row_new (settings));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls),
+                             switch_row_new (settings, "refuse-strangers",
+                                             _ ("_Refuse Calls From Strangers"),
+                                             _ ("Only calls through your accounts' servers ring")));
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (network),
                              entry_row_new (settings, "sip-bind", _ ("SIP Address and Port")));

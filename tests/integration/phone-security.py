@@ -62,8 +62,6 @@ def test_digest_leak():
         evil.reply(invite, src, 401, "Unauthorized",
                    ['WWW-Authenticate: Digest realm="evil", nonce="abc123", algorithm=MD5'],
                    tag="evil")
-        ended = phone.wait("ended")
-        print("# ended: %s" % ended, flush=True)
         # Whatever comes to the evil host for 3 s (the ACK, any re-sent
         # INVITE): never credentials.
         evil.sock.settimeout(0.2)
@@ -79,6 +77,8 @@ def test_digest_leak():
             assert not headers(text, "Authorization"), "digest leaked:\n" + text
             assert not headers(text, "Proxy-Authorization"), "digest leaked:\n" + text
         print("# the evil host got after its 401: %s" % seen, flush=True)
+        ended = phone.wait("ended")
+        print("# ended: %s" % ended, flush=True)
         assert ended["code"] == 401, ended
         assert 'asked for your password for realm "evil"' in ended["reason"], ended
         assert "it was not sent" in ended["reason"], ended
