@@ -367,9 +367,9 @@ restore (Fixture *f, SavedPeer saved)
   f->sip_port = saved.port;
 }
 
-#define MD5_QOP     "algorithm=MD5, qop=\"auth\""
-#define MD5_NO_QOP  "algorithm=MD5"
-#define WWW_AUTH(realm, nonce, more)                                                             \
+#define MD5_QOP    "algorithm=MD5, qop=\"auth\""
+#define MD5_NO_QOP "algorithm=MD5"
+#define WWW_AUTH(realm, nonce, more)                                                               \
   "WWW-Authenticate: Digest realm=\"" realm "\", nonce=\"" nonce "\", " more "\r\n"
 
 /* Waits for the end of @call, running the loop. */
@@ -497,8 +497,7 @@ test_md5_without_qop (Fixture *f, gconstpointer data)
 
     g_assert_no_error (error);
     g_object_ref (call);
-    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m1", MD5_NO_QOP),
-                  NULL);
+    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m1", MD5_NO_QOP), NULL);
     wait_ended (call, 3000);
     g_assert_nonnull (strstr (sp_call_get_end_reason (call), "MD5 without qop"));
     again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 1000);
@@ -514,8 +513,7 @@ test_md5_without_qop (Fixture *f, gconstpointer data)
 
     g_assert_no_error (error);
     g_object_ref (call);
-    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m2", MD5_NO_QOP),
-                  NULL);
+    peer_respond (f, invite, 401, "Unauthorized", "pt", WWW_AUTH ("test", "m2", MD5_NO_QOP), NULL);
     again = peer_wait_newer (f, "INVITE ", cseq_number (invite), 3000);
     g_assert_nonnull (again);
     auth = header (again, "Authorization");
@@ -546,8 +544,7 @@ test_invite_challenge_once (Fixture *f, gconstpointer data)
   g_object_ref (call);
   invite = peer_wait (f, "INVITE ", 3000);
   peer_respond (f, invite, 407, "Proxy Authentication Required", "pt",
-                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n",
-                NULL);
+                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n", NULL);
   second = peer_wait_newer (f, "INVITE ", cseq_number (invite), 3000);
   g_assert_nonnull (second);
   {
@@ -556,8 +553,7 @@ test_invite_challenge_once (Fixture *f, gconstpointer data)
     g_assert_nonnull (strstr (auth, "nonce=\"i1\""));
   }
   peer_respond (f, second, 407, "Proxy Authentication Required", "pt",
-                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n",
-                NULL);
+                "Proxy-Authenticate: Digest realm=\"test\", nonce=\"i1\", " MD5_QOP "\r\n", NULL);
   wait_ended (call, 3000);
   g_assert_cmpuint (sp_call_get_end_code (call), ==, 407);
   third = peer_wait_newer (f, "INVITE ", cseq_number (second), 1000);
@@ -1024,7 +1020,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/ua-call/call-outlives-phone", Fixture, NULL, fixture_setup,
               test_call_outlives_phone, fixture_teardown);
-#define ADD(name, func) g_test_add ("/ua-call/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(name, func)                                                                            \
+  g_test_add ("/ua-call/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("foreign-host-challenge", test_foreign_host_challenge);
   ADD ("foreign-realm-challenge", test_foreign_realm_challenge);
   ADD ("md5-without-qop", test_md5_without_qop);

@@ -122,8 +122,7 @@ answer (Fixture *f, SpSipMessage *request, guint status, const char *name, const
 static char *
 challenge (const char *realm, const char *nonce, const char *more)
 {
-  return g_strdup_printf ("Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5%s", realm, nonce,
-                          more);
+  return g_strdup_printf ("Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5%s", realm, nonce, more);
 }
 
 /* The next REGISTER (retransmissions of the one before @after skipped). */
@@ -345,7 +344,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/registration/timing", test_registration_timing);
-#define ADD(name, func) g_test_add ("/ua/registration/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(name, func)                                                                            \
+  g_test_add ("/ua/registration/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("401", test_register_401);
   ADD ("401-same-nonce", test_register_401_same_nonce);
   ADD ("stale", test_register_stale);
