@@ -669,7 +669,7 @@ on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *re
     return;
   bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
   if (!sp_credentials_answer (b->credentials, &b->auth, bye, response,
-                              sp_sip_client_transaction_get_dest (ct), &error))
+                              sp_sip_client_transaction_get_dest (ct), NULL, &error))
     {
       g_message ("BYE not re-sent: %s", error->message);
       return;
@@ -810,14 +810,14 @@ status_reason (SpSipMessage *response)
  * FALSE with @error saying why not. */
 static gboolean
 retry_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSipMessage *response,
-                        GError **error)
+                        char **text, GError **error)
 {
   guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
 
   if (self->cancel_pending)
     return FALSE;
   if (!sp_credentials_answer (self->credentials, &self->invite_auth, self->invite, response,
-                              sp_sip_client_transaction_get_dest (ct), error))
+                              sp_sip_client_transaction_get_dest (ct), text, error))
     {
       g_message ("Call %s: %s", self->id, (*error)->message);
       return FALSE;
@@ -928,13 +928,14 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   if (status == 401 || status == 407)
     {
       g_autoptr (GError) error = NULL;
+      g_autofree char *text = NULL;
 
-      if (retry_with_credentials (self, ct, response, &error))
+      if (retry_with_credentials (self, ct, response, &text, &error))
         return;
       if (is_policy_refusal (error))
         {
           self->tail_tone = SP_TONE_CONGESTION;
-          sp_call_end (self, error->message, status);
+          end_call (self, error->message, text, status);
           return;
         }
     }
@@ -1550,7 +1551,7 @@ retry_reinvite_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSip
   body = sp_sip_message_get_body (previous, &len);
   sp_sip_message_set_body (retry, "application/sdp", body, len);
   if (!sp_credentials_answer (self->credentials, &self->reinvite_auth, retry, response,
-                              sp_sip_client_transaction_get_dest (ct), &error))
+                              sp_sip_client_transaction_get_dest (ct), NULL, &error))
     {
       g_message ("Call %s: %s", self->id, error->message);
       return FALSE;

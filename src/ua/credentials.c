@@ -264,6 +264,30 @@ account_label (SpAccount *account)
                                                : sp_account_get_id (account);
 }
 
+/* A refusal the user sees: @format (an N_() literal) in English in
+ * @error, for events, logs and scripts, and in the user's language in
+ * @text (when asked for), for the window. */
+static void refuse (GError **error, char **text, SpCredentialsError code, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
+
+static void
+refuse (GError **error, char **text, SpCredentialsError code, const char *format, ...)
+{
+  g_autofree char *english = NULL;
+  va_list args;
+
+  if (text != NULL)
+    {
+      va_start (args, format);
+      *text = g_strdup_vprintf (_ (format), args);
+      va_end (args);
+    }
+  va_start (args, format);
+  english = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, SP_CREDENTIALS_ERROR, code, english);
+}
+
 /* Every Digest challenge of @response we can compute, in header order. */
 static GPtrArray *
 parse_challenges (const SpSipMessage *response)
@@ -294,7 +318,7 @@ parse_challenges (const SpSipMessage *response)
  * or NULL with the reason the others were refused. */
 static const SpDigestChallenge *
 pick_challenge (SpCredentials *self, GPtrArray *challenges, const SpSipMessage *request,
-                const SpSipMessage *response, GError **error)
+                const SpSipMessage *response, char **text, GError **error)
 {
   const char *realm = sp_credentials_get_realm (self);
   const SpDigestChallenge *best = NULL;
@@ -317,15 +341,15 @@ pick_challenge (SpCredentials *self, GPtrArray *challenges, const SpSipMessage *
     return best;
   uri = request_uri_text (request);
   if (weak != NULL)
-    g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_WEAK,
-                 "%s asked for your password for realm \"%s\" with MD5 without qop, which can "
-                 "be cracked offline; it was not sent (account \"%s\" does not allow it)",
-                 uri, weak->realm, account_label (self->account));
+    refuse (error, text, SP_CREDENTIALS_ERROR_WEAK,
+            N_ ("%s asked for your password for realm \"%s\" with MD5 without qop, which can "
+                "be cracked offline; it was not sent (account \"%s\" does not allow it)"),
+            uri, weak->realm, account_label (self->account));
   else if (foreign != NULL)
-    g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_FOREIGN_REALM,
-                 "%s asked for your password for realm \"%s\"; it was not sent (account \"%s\" "
-                 "answers realm \"%s\" only)",
-                 uri, foreign->realm, account_label (self->account), realm);
+    refuse (error, text, SP_CREDENTIALS_ERROR_FOREIGN_REALM,
+            N_ ("%s asked for your password for realm \"%s\"; it was not sent (account \"%s\" "
+                "answers realm \"%s\" only)"),
+            uri, foreign->realm, account_label (self->account), realm);
   else
     g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_UNSUPPORTED,
                  "%u %s without a Digest challenge we can answer",
@@ -374,7 +398,8 @@ first_challenge_realm (GPtrArray *challenges, const char **realm)
 
 gboolean
 sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *request,
-                       const SpSipMessage *response, const SpSipPeer *dest, GError **error)
+                       const SpSipMessage *response, const SpSipPeer *dest, char **text,
+                       GError **error)
 {
   gboolean proxy = sp_sip_message_get_status (response) == 407;
   g_autoptr (GPtrArray) challenges = parse_challenges (response);
@@ -390,10 +415,10 @@ sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *re
   uri = request_uri_text (request);
   if (self == NULL)
     {
-      g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_NO_ACCOUNT,
-                   "%s asked for a password for realm \"%s\"; none was sent (a call without an "
-                   "account has none to give)",
-                   uri, realm ? realm : "");
+      refuse (error, text, SP_CREDENTIALS_ERROR_NO_ACCOUNT,
+              N_ ("%s asked for a password for realm \"%s\"; none was sent (a call without an "
+                  "account has none to give)"),
+              uri, realm ? realm : "");
       return FALSE;
     }
   if (!sp_credentials_is_own_server (self, dest))
@@ -401,13 +426,13 @@ sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *re
       g_autofree char *where =
           dest ? sp_sip_host_port_to_string (dest->host, dest->port) : g_strdup ("?");
 
-      g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_FOREIGN_HOST,
-                   "%s asked for your password for realm \"%s\"; it was not sent (%s is not the "
-                   "server of account \"%s\")",
-                   uri, realm ? realm : "", where, account_label (self->account));
+      refuse (error, text, SP_CREDENTIALS_ERROR_FOREIGN_HOST,
+              N_ ("%s asked for your password for realm \"%s\"; it was not sent (%s is not the "
+                  "server of account \"%s\")"),
+              uri, realm ? realm : "", where, account_label (self->account));
       return FALSE;
     }
-  c = pick_challenge (self, challenges, request, response, error);
+  c = pick_challenge (self, challenges, request, response, text, error);
   if (c == NULL || !retry_allowed (retry, c, response, error))
     return FALSE;
   /* The first realm our own registrar or proxy uses is the account's

@@ -82,10 +82,13 @@ const char *sp_credentials_get_realm (SpCredentials *self);
  * (NULL: unknown, refused). @self NULL: a request without an account.
  * TRUE: the credentials (Authorization or Proxy-Authorization) are in
  * @request, which the caller re-sends with sp_credentials_prepare_resend.
- * FALSE: nothing was added, and @error says why for the user (English;
- * the call shows it as its end reason). */
+ * FALSE: nothing was added, and @error says why for the user, in
+ * English (events, history, logs); @text (optional) gets the same
+ * reason in the user's language for a policy refusal (not for
+ * SP_CREDENTIALS_ERROR_REFUSED / _UNSUPPORTED, where the server's status
+ * says it). */
 gboolean sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *request,
-                                const SpSipMessage *response, const SpSipPeer *dest,
+                                const SpSipMessage *response, const SpSipPeer *dest, char **text,
                                 GError **error);
 
 /* A new CSeq for a re-sent request: same Call-ID and From tag, number

@@ -389,7 +389,7 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
       g_autoptr (GError) error = NULL;
 
       if (sp_credentials_answer (reg->credentials, &reg->auth, retry, response,
-                                 sp_sip_client_transaction_get_dest (ct), &error))
+                                 sp_sip_client_transaction_get_dest (ct), NULL, &error))
         {
           sp_credentials_prepare_resend (retry, ++reg->cseq);
           send_register (reg, retry);

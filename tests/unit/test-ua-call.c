@@ -456,6 +456,8 @@ test_foreign_host_challenge (Fixture *f, gconstpointer data)
   g_assert_nonnull (
       strstr (sp_call_get_end_reason (call), "asked for your password for realm \"evil\""));
   g_assert_nonnull (strstr (sp_call_get_end_reason (call), "it was not sent"));
+  /* The window's text (translated; English here) says the same. */
+  g_assert_nonnull (strstr (sp_call_get_end_reason_text (call), "\"evil\""));
 }
 
 /* The account's own server, but a realm other than the one configured. */
