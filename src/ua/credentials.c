@@ -56,6 +56,15 @@ sp_auth_retry_move (SpAuthRetry *to, SpAuthRetry *from)
   memset (from, 0, sizeof *from);
 }
 
+/* The user pointed the account elsewhere (another server, proxy or
+ * user): what was learnt about the old one no longer holds. */
+static void
+on_account_moved (SpAccount *account, GParamSpec *pspec, SpCredentials *self)
+{
+  g_ptr_array_set_size (self->learnt, 0);
+  g_clear_pointer (&self->learnt_realm, g_free);
+}
+
 SpCredentials *
 sp_credentials_new (SpAccount *account)
 {
@@ -65,6 +74,9 @@ sp_credentials_new (SpAccount *account)
   g_atomic_ref_count_init (&self->ref);
   self->account = g_object_ref (account);
   self->learnt = g_ptr_array_new_with_free_func (learnt_address_free);
+  g_signal_connect (account, "notify::server", G_CALLBACK (on_account_moved), self);
+  g_signal_connect (account, "notify::outbound-proxy", G_CALLBACK (on_account_moved), self);
+  g_signal_connect (account, "notify::username", G_CALLBACK (on_account_moved), self);
   return self;
 }
 
@@ -80,6 +92,7 @@ sp_credentials_unref (SpCredentials *self)
 {
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
     return;
+  g_signal_handlers_disconnect_by_data (self->account, self);
   g_object_unref (self->account);
   g_ptr_array_unref (self->learnt);
   g_free (self->learnt_realm);

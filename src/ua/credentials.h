@@ -29,6 +29,9 @@ G_BEGIN_DECLS
  * marked stale=true, which is answered once more. A second challenge
  * with the nonce already answered means the credentials were refused.
  *
+ * What a store learnt (addresses, realm) lives in memory and is
+ * forgotten when the account's server, proxy or user changes.
+ *
  * Passwords never appear in errors or logs. Main loop only. */
 
 #define SP_CREDENTIALS_ERROR (sp_credentials_error_quark ())

@@ -304,6 +304,24 @@ test_register_realm_learnt (Fixture *f, gconstpointer data)
       strstr (sp_account_get_status_reason (f->account), "for realm \"other\"; it was not sent"));
   r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 1000);
   g_assert_null (r4);
+
+  /* The user points the account at another server (here: the same one,
+   * spelt with a trailing space): the learnt realm is forgotten. */
+  {
+    g_autofree char *server = g_strdup_printf ("%s ", sp_account_get_server (f->account));
+    g_autoptr (SpSipMessage) r5 = NULL;
+    g_autoptr (SpSipMessage) r6 = NULL;
+
+    sp_account_set_server (f->account, "192.0.2.1");
+    sp_account_set_server (f->account, server);
+    sp_phone_register (f->phone, f->account);
+    r5 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 3000);
+    g_assert_nonnull (r5);
+    answer (f, r5, 401, "WWW-Authenticate", c2);
+    r6 = next_register (f, sp_sip_message_get_cseq (r5, NULL), 3000);
+    g_assert_nonnull (r6);
+    g_assert_nonnull (authorization (r6));
+  }
 }
 
 /* MD5 without qop (RFC 2069): refused unless the account allows it. */
