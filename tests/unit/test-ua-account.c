@@ -211,7 +211,8 @@ test_settings_round_trip (void)
 
   g_object_set (a, "name", "Office", "username", "u1", "password", "s3cr=t;#x", "server",
                 "192.168.1.50", "display-name", "Sunny Day", "transport", SP_ACCOUNT_TRANSPORT_TCP,
-                "outbound-proxy", "[::1]:5070", "register-interval", 120, NULL);
+                "outbound-proxy", "[::1]:5070", "register-interval", 120, "realm", "office.pbx",
+                "allow-md5-without-qop", TRUE, NULL);
   g_object_set (b, "name", "Direct", "server", "192.168.1.183", "enabled", FALSE, NULL);
   list[0] = a;
   list[1] = b;
@@ -239,6 +240,8 @@ test_settings_round_trip (void)
     g_assert_cmpint (sp_account_get_transport (x), ==, SP_ACCOUNT_TRANSPORT_TCP);
     g_assert_cmpstr (sp_account_get_outbound_proxy (x), ==, "[::1]:5070");
     g_assert_cmpuint (sp_account_get_register_interval (x), ==, 120);
+    g_assert_cmpstr (sp_account_get_realm (x), ==, "office.pbx");
+    g_assert_true (sp_account_get_allow_md5_without_qop (x));
     g_assert_true (sp_account_get_enabled (x));
     g_assert_cmpint (sp_account_get_status (x), ==, SP_ACCOUNT_STATUS_UNREGISTERED);
 
@@ -247,6 +250,8 @@ test_settings_round_trip (void)
     g_assert_null (sp_account_get_password (y));
     g_assert_false (sp_account_has_credentials (y));
     g_assert_false (sp_account_get_enabled (y));
+    g_assert_null (sp_account_get_realm (y));
+    g_assert_false (sp_account_get_allow_md5_without_qop (y)); /* the default */
   }
 
   /* A bad account is refused and the files on disk stay as they were. */
