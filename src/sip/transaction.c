@@ -17,6 +17,9 @@ struct _SpSipTransactionLayer
   GHashTable *clients;     /* key -> SpSipClientTransaction (ref) */
   GHashTable *servers;     /* key -> SpSipServerTransaction (ref) */
   GHashTable *merge_index; /* 8.2.2.2 key -> SpSipServerTransaction (borrowed) */
+  GHashTable *per_source;  /* source host -> live server transactions */
+  guint max_server;
+  guint max_server_per_source;
   SpSipTransactionStats stats;
 };
 
@@ -63,6 +66,7 @@ struct _SpSipServerTransaction
   char *key;
   char *merge_key;
   char *to_tag;
+  gboolean counted; /* in the layer's per_source table */
   SpSipServerEventFunc event_func;
   gpointer event_data;
   guint timer_retransmit; /* G */
@@ -192,7 +196,18 @@ sp_sip_transaction_layer_new (SpSipClock *clock, const SpSipTimerSettings *timer
   layer->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) sp_sip_server_transaction_unref);
   layer->merge_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  layer->per_source = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  layer->max_server = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS;
+  layer->max_server_per_source = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS_PER_SOURCE;
   return layer;
+}
+
+void
+sp_sip_transaction_layer_set_limits (SpSipTransactionLayer *layer, guint max_server,
+                                     guint max_server_per_source)
+{
+  layer->max_server = max_server;
+  layer->max_server_per_source = max_server_per_source;
 }
 
 static void
@@ -237,6 +252,7 @@ sp_sip_transaction_layer_free (SpSipTransactionLayer *layer)
   g_hash_table_unref (layer->merge_index);
   g_hash_table_unref (layer->clients);
   g_hash_table_unref (layer->servers);
+  g_hash_table_unref (layer->per_source);
   sp_sip_clock_unref (layer->clock);
   g_free (layer);
 }
@@ -863,6 +879,21 @@ server_event (SpSipServerTransaction *st, SpSipServerEvent event)
 }
 
 static void
+uncount_source (SpSipTransactionLayer *layer, SpSipServerTransaction *st)
+{
+  guint n;
+
+  if (!st->counted)
+    return;
+  st->counted = FALSE;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, st->source.host));
+  if (n <= 1)
+    g_hash_table_remove (layer->per_source, st->source.host);
+  else
+    g_hash_table_insert (layer->per_source, g_strdup (st->source.host), GUINT_TO_POINTER (n - 1));
+}
+
+static void
 server_terminate (SpSipServerTransaction *st)
 {
   SpSipTransactionLayer *layer = st->layer;
@@ -875,6 +906,7 @@ server_terminate (SpSipServerTransaction *st)
   cancel_timer (layer, &st->timer_trying);
   st->state = SP_SIP_TRANSACTION_TERMINATED;
   st->layer = NULL;
+  uncount_source (layer, st);
   if (st->merge_key && g_hash_table_lookup (layer->merge_index, st->merge_key) == st)
     g_hash_table_remove (layer->merge_index, st->merge_key);
   if (g_hash_table_lookup (layer->servers, st->key) == st)
@@ -1096,6 +1128,15 @@ server_new (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer
   st->invite = sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE;
   st->state = st->invite ? SP_SIP_TRANSACTION_PROCEEDING : SP_SIP_TRANSACTION_TRYING;
   st->to_tag = tag ? g_strdup (tag) : sp_sip_random_token (12);
+  {
+    SpSipServerTransaction *old = g_hash_table_lookup (layer->servers, key);
+    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, source->host));
+
+    if (old != NULL)
+      uncount_source (layer, old);
+    g_hash_table_insert (layer->per_source, g_strdup (source->host), GUINT_TO_POINTER (n + 1));
+    st->counted = TRUE;
+  }
   g_hash_table_replace (layer->servers, g_strdup (key), st);
   if (tag == NULL)
     {
@@ -1241,6 +1282,43 @@ is_looped (SpSipTransactionLayer *layer, SpSipMessage *request)
   return FALSE;
 }
 
+/* Whether one more server transaction from @source would pass a cap:
+ * each keeps its request (up to 64 KiB) for up to 32 s, so a stranger
+ * could otherwise fill memory with requests nobody answers. */
+static gboolean
+over_limits (SpSipTransactionLayer *layer, const SpSipPeer *source)
+{
+  guint from_source;
+
+  if (layer->max_server > 0 && g_hash_table_size (layer->servers) >= layer->max_server)
+    return TRUE;
+  from_source = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, source->host));
+  return layer->max_server_per_source > 0 && from_source >= layer->max_server_per_source;
+}
+
+/* 503 with Retry-After, sent once and forgotten (nothing retransmits
+ * it, nothing waits for an ACK). */
+static void
+reject_overload (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer *source)
+{
+  g_autoptr (SpSipMessage) response = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tag = sp_sip_random_token (12);
+  char retry[SP_SIP_UINT_BUF];
+
+  layer->stats.overload_503++;
+  if (sp_sip_message_get_via (request) == NULL)
+    return;
+  response = sp_sip_message_new_response_to (request, 503, "Too Many Transactions",
+                                             to_tag_of (request) ? NULL : tag);
+  if (response == NULL)
+    return;
+  sp_sip_message_set_header (response, "Retry-After",
+                             sp_sip_uint_to_text (retry, SP_SIP_OVERLOAD_RETRY_AFTER_S), NULL);
+  if (!layer_send (layer, response, source, NULL, &error))
+    g_debug ("503 not sent: %s", error->message);
+}
+
 static void
 receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer *source)
 {
@@ -1266,6 +1344,11 @@ receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSi
       return;
     }
 
+  if (over_limits (layer, source))
+    {
+      reject_overload (layer, request, source);
+      return;
+    }
   if (!sp_sip_message_check_request (request, &error))
     {
       st = server_create (layer, request, source);
