@@ -18,9 +18,9 @@ typedef struct
   guint max_calls_per_user;
 } SpCallLimitsSettings;
 
-/* Defaults for a small office: 100 calls, 30 per address, 10 per user. */
+/* Defaults for a small office: 100 calls, 20 per address, 10 per user. */
 #define SP_CALL_LIMITS_DEFAULT_TOTAL      100
-#define SP_CALL_LIMITS_DEFAULT_PER_SOURCE 30
+#define SP_CALL_LIMITS_DEFAULT_PER_SOURCE 20
 #define SP_CALL_LIMITS_DEFAULT_PER_USER   10
 
 typedef enum
