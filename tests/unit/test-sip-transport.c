@@ -528,6 +528,61 @@ test_response_maddr (void)
   end_free (b);
 }
 
+static void
+spin_ms (guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+}
+
+/* Issue 13: TCP connections per remote address are capped; one past the
+ * cap is closed at once, others' addresses still get in. */
+static void
+test_tcp_per_address_cap (void)
+{
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) to_addr = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (to_addr, b->tcp.port);
+  char byte;
+  gssize n;
+
+  sp_sip_transport_set_tcp_limits (b->transport, 0, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      GSocket *c =
+          g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (g_socket_connect (c, to, NULL, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (clients, c);
+      spin_ms (100);
+    }
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 2);
+  /* The third one was closed: end of stream, no data. */
+  g_socket_set_timeout (g_ptr_array_index (clients, 2), 2);
+  n = g_socket_receive (g_ptr_array_index (clients, 2), &byte, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  /* One closes: room again. */
+  g_socket_close (g_ptr_array_index (clients, 0), NULL);
+  spin_ms (200);
+  {
+    GSocket *c =
+        g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+    g_assert_true (g_socket_connect (c, to, NULL, &error));
+    g_ptr_array_add (clients, c);
+    spin_ms (100);
+  }
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 2);
+  end_free (b);
+}
+
 /* The received stamp rewrites the top Via in place: the other fields
  * (in the same header line or in the next) keep their order and views,
  * and a bad value changes nothing. */
@@ -598,6 +653,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/two-families", test_two_families);
   g_test_add_func ("/sip/transport/response-not-ours", test_response_not_ours);
   g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);
+  g_test_add_func ("/sip/transport/tcp-per-address-cap", test_tcp_per_address_cap);
   g_test_add_func ("/sip/transport/via-replace-top", test_via_replace_top);
   return g_test_run ();
 }
