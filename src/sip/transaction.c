@@ -577,7 +577,8 @@ client_invite_response (SpSipClientTransaction *ct, SpSipMessage *response, guin
         if (status < 200)
           {
             ct->state = SP_SIP_TRANSACTION_PROCEEDING;
-            cancel_timer (layer, &ct->timer_timeout);
+            if (!ct->cancel_sent)
+              cancel_timer (layer, &ct->timer_timeout);
             ct->got_provisional = TRUE;
             client_deliver (ct, response);
             if (ct->cancel_pending && ct->layer)
@@ -776,6 +777,15 @@ send_cancel (SpSipClientTransaction *ct)
     return;
   ct->cancel_sent = TRUE;
   client_start (ct->layer, cancel, &ct->dest, FALSE, FALSE, ct->cancel_func, ct->cancel_data);
+  /* 9.1: no final response 64*T1 after the CANCEL and the INVITE is
+   * given up (a local 408), so a callee that ignores CANCEL cannot keep
+   * the transaction, and whatever waits on it, forever. */
+  if (ct->layer != NULL && ct->state == SP_SIP_TRANSACTION_PROCEEDING)
+    {
+      cancel_timer (ct->layer, &ct->timer_timeout);
+      ct->timer_timeout = sp_sip_clock_add_timeout (ct->layer->clock, 64 * ct->layer->timers.t1,
+                                                    client_timer_timeout, ct);
+    }
 }
 
 gboolean

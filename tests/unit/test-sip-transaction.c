@@ -702,6 +702,7 @@ test_cancel_client (Fixture *f, gconstpointer data)
   SpSipMessage *cancel;
   SpSipPeer dest;
   const char *method;
+  g_autoptr (SpSipClientTransaction) hold = NULL;
 
   peer (&dest, SP_SIP_TRANSPORT_UDP);
   ct = sp_sip_client_transaction_new (f->layer, invite, &dest, on_response, f);
@@ -719,6 +720,16 @@ test_cancel_client (Fixture *f, gconstpointer data)
                    sp_sip_client_transaction_get_branch (ct));
   g_assert_null (sp_sip_name_addr_get_tag (sp_sip_message_get_to (cancel)));
   g_assert_cmpuint (sp_sip_transaction_layer_get_n_client (f->layer), ==, 2);
+  /* 9.1: a callee that keeps ringing and never sends the final response
+   * is given up 64*T1 after the CANCEL (a local 408). */
+  hold = sp_sip_client_transaction_ref (ct);
+  sp_sip_clock_advance (f->clock, 32 * T1);
+  sp_sip_transaction_layer_receive (f->layer, ringing, &dest);
+  g_assert_cmpint (sp_sip_client_transaction_get_state (ct), ==, SP_SIP_TRANSACTION_PROCEEDING);
+  sp_sip_clock_advance (f->clock, 32 * T1);
+  g_assert_cmpint (sp_sip_client_transaction_get_state (ct), ==, SP_SIP_TRANSACTION_TERMINATED);
+  g_assert_cmpuint (
+      sp_sip_message_get_status (g_ptr_array_index (f->responses, f->responses->len - 1)), ==, 408);
 }
 
 static void
