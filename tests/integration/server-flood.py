@@ -7,7 +7,7 @@ received reflection.
 Addresses (127.0.77.0/24, used by no other suite): the server on .50, u1 (our
 phone) on .183, u2 (our phone, auto-answer) on .101, a raw "phone" that rings
 forever registered as u4 on .104, flooders on .60-.63, a reflection victim on
-.70. The server runs with a soft descriptor limit of 1024, a desktop's usual.
+.70, an upstream trunk on .80. The server runs with a soft descriptor limit of 1024, a desktop's usual.
 
 Usage: server-flood.py SOFTPHONE [TEST...]   (prints TAP)
 Every loop and wait is bounded; only the processes started here are killed,
@@ -37,6 +37,7 @@ U2 = "127.0.77.101"
 SINK = "127.0.77.104"
 FLOODERS = ["127.0.77.60", "127.0.77.61", "127.0.77.62", "127.0.77.63"]
 VICTIM = "127.0.77.70"
+TRUNK = "127.0.77.80"
 WAIT = 10.0
 TONE_A, TONE_B = 440, 1000
 FLOOD_INVITES = 700  # in all, shared by the flooders
@@ -49,16 +50,16 @@ ROUTES = "[default]\n^1$=return;called=u1\n^2$=return;called=u2\n^4$=return;call
 
 
 class Server(Instance):
-    def __init__(self, name, extra=()):
+    def __init__(self, name, extra=(), routes=ROUTES):
         self.tmp = tempfile.mkdtemp(prefix="sp-flood-files-")
         users = os.path.join(self.tmp, "regfile.conf")
-        routes = os.path.join(self.tmp, "regexroute.conf")
+        routes_path = os.path.join(self.tmp, "regexroute.conf")
         with open(users, "w") as f:
             f.write(USERS)
-        with open(routes, "w") as f:
-            f.write(ROUTES)
+        with open(routes_path, "w") as f:
+            f.write(routes)
         super().__init__(name, ["--bind", SERVER + ":5060", "--server", "--users", users,
-                                "--routes", routes] + list(extra))
+                                "--routes", routes_path] + list(extra))
         self.wait("ready")
 
     def n_fds(self):
@@ -485,10 +486,65 @@ def test_no_reflection():
             victim.close()
 
 
+def test_number_injection():
+    """A dialled number with %3B (';') used to add route parameters: a rule
+    that copies the number ahead of the noauth rule set "username" from
+    "0123%40trunk%3Busername=x", the challenge was skipped and the forward rule
+    sent the stranger's call to the upstream trunk. Now such numbers are refused
+    (404 Invalid character in number) and the trunk gets nothing; a clean
+    number is still challenged."""
+    routes = "\n".join([
+        "[default]",
+        "^0\\(.*\\)$=;trunknumber=\\1",
+        "${username}^$=-;error=noauth",
+        "^0\\(.*\\)$=sip/sip:\\1@%s:5060" % TRUNK,
+        "",
+    ])
+    srv = raw = trunk = None
+    try:
+        srv = Server("srv", routes=routes)
+        trunk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        trunk.bind((TRUNK, 5060))
+        raw = Raw(FLOODERS[3])
+        results = []
+        for number in ("0123%%40%s%%3Busername=x" % TRUNK, "0123%3busername=x",
+                       "0123%253Busername=x", "0123%3Fa=b"):
+            ruri = "sip:%s@%s" % (number, SERVER)
+            raw.request("INVITE", ruri, "stranger", "x", "inj-%x" % random.getrandbits(40), 1,
+                        body=sdp(raw.addr, 40000))
+            try:
+                _, _, text = raw.response(skip=(100, 180, 183), timeout=3)
+                results.append((number, text.split("\r\n", 1)[0]))
+            except (AssertionError, OSError):  # on its way somewhere: no answer yet
+                results.append((number, "(no final response)"))
+        raw.request("INVITE", "sip:0123@%s" % SERVER, "stranger", "x",
+                    "clean-%x" % random.getrandbits(40), 1, body=sdp(raw.addr, 40000))
+        clean, _, _ = raw.response(skip=(100, 180, 183, 408))
+        trunk.settimeout(1.0)
+        reached = 0
+        try:
+            while True:
+                trunk.recvfrom(65535)
+                reached += 1
+        except socket.timeout:
+            pass
+        print("# %s; clean number: %d; the trunk got %d packets" % (results, clean, reached),
+              flush=True)
+        assert reached == 0, reached
+        for number, line in results:
+            assert line == "SIP/2.0 404 Invalid character in number", (number, line)
+        assert clean == 401, clean
+    finally:
+        cleanup(raw, srv)
+        if trunk is not None:
+            trunk.close()
+
+
 TESTS = {
     "flood_keeps_a_call_working": test_flood_keeps_a_call_working,
     "timer_c": test_timer_c,
     "no_reflection": test_no_reflection,
+    "number_injection": test_number_injection,
 }
 
 
