@@ -1,5 +1,6 @@
 #include "sip/transaction.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #include "sip/sip-private.h"
@@ -17,7 +18,7 @@ struct _SpSipTransactionLayer
   GHashTable *clients;     /* key -> SpSipClientTransaction (ref) */
   GHashTable *servers;     /* key -> SpSipServerTransaction (ref) */
   GHashTable *merge_index; /* 8.2.2.2 key -> SpSipServerTransaction (borrowed) */
-  GHashTable *per_source;  /* source host -> live server transactions */
+  GHashTable *per_source;  /* source key -> live server transactions */
   guint max_server;
   guint max_server_per_source;
   SpSipTransactionStats stats;
@@ -66,7 +67,7 @@ struct _SpSipServerTransaction
   char *key;
   char *merge_key;
   char *to_tag;
-  gboolean counted; /* in the layer's per_source table */
+  char *source_key; /* counted under it in per_source; NULL when not */
   SpSipServerEventFunc event_func;
   gpointer event_data;
   guint timer_retransmit; /* G */
@@ -829,6 +830,7 @@ sp_sip_server_transaction_unref (SpSipServerTransaction *st)
   if (st->last_response)
     sp_sip_message_unref (st->last_response);
   g_free (st->key);
+  g_free (st->source_key);
   g_free (st->merge_key);
   g_free (st->to_tag);
   g_free (st);
@@ -888,19 +890,42 @@ server_event (SpSipServerTransaction *st, SpSipServerEvent event)
     st->event_func (st, event, st->event_data);
 }
 
+/* What a source is counted as: its address, or for IPv6 its /64 (one
+ * host can pick any address in its prefix). */
+static char *
+source_key_of (const char *host)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GInetAddress) prefix = NULL;
+  g_autofree char *text = NULL;
+  guint8 bytes[16];
+
+  if (strchr (host, ':') == NULL)
+    return g_strdup (host);
+  address = g_inet_address_new_from_string (host);
+  if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return g_strdup (host);
+  memcpy (bytes, g_inet_address_to_bytes (address), 8);
+  memset (bytes + 8, 0, 8);
+  prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (prefix);
+  return g_strconcat (text, "/64", NULL);
+}
+
 static void
 uncount_source (SpSipTransactionLayer *layer, SpSipServerTransaction *st)
 {
   guint n;
 
-  if (!st->counted)
+  g_autofree char *key = g_steal_pointer (&st->source_key);
+
+  if (key == NULL)
     return;
-  st->counted = FALSE;
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, st->source.host));
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, key));
   if (n <= 1)
-    g_hash_table_remove (layer->per_source, st->source.host);
+    g_hash_table_remove (layer->per_source, key);
   else
-    g_hash_table_insert (layer->per_source, g_strdup (st->source.host), GUINT_TO_POINTER (n - 1));
+    g_hash_table_insert (layer->per_source, g_strdup (key), GUINT_TO_POINTER (n - 1));
 }
 
 static void
@@ -1140,12 +1165,13 @@ server_new (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer
   st->to_tag = tag ? g_strdup (tag) : sp_sip_random_token (12);
   {
     SpSipServerTransaction *old = g_hash_table_lookup (layer->servers, key);
-    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, source->host));
+    guint n;
 
     if (old != NULL)
       uncount_source (layer, old);
-    g_hash_table_insert (layer->per_source, g_strdup (source->host), GUINT_TO_POINTER (n + 1));
-    st->counted = TRUE;
+    st->source_key = source_key_of (source->host);
+    n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, st->source_key));
+    g_hash_table_insert (layer->per_source, g_strdup (st->source_key), GUINT_TO_POINTER (n + 1));
   }
   g_hash_table_replace (layer->servers, g_strdup (key), st);
   if (tag == NULL)
@@ -1298,11 +1324,15 @@ is_looped (SpSipTransactionLayer *layer, SpSipMessage *request)
 static gboolean
 over_limits (SpSipTransactionLayer *layer, const SpSipPeer *source)
 {
+  g_autofree char *key = NULL;
   guint from_source;
 
   if (layer->max_server > 0 && g_hash_table_size (layer->servers) >= layer->max_server)
     return TRUE;
-  from_source = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, source->host));
+  if (layer->max_server_per_source == 0)
+    return FALSE;
+  key = source_key_of (source->host);
+  from_source = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, key));
   return layer->max_server_per_source > 0 && from_source >= layer->max_server_per_source;
 }
 

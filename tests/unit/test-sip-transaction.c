@@ -1070,6 +1070,22 @@ test_server_limits (Fixture *f, gconstpointer data)
       sp_sip_transaction_layer_receive (f->layer, req, &a);
     }
   g_assert_cmpuint (f->requests->len, ==, 16);
+  /* IPv6 sources count by /64: a host picks any address in its prefix. */
+  sp_sip_transaction_layer_set_limits (f->layer, 0, 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *const hosts[] = { "2001:db8::1", "2001:db8::2:1", "2001:db8::ffff",
+                                           "2001:db8:0:1::1" };
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKsix%u", i);
+      g_autoptr (SpSipMessage) req = server_request ("OPTIONS", branch, 60 + i, NULL);
+      SpSipPeer six;
+
+      sp_sip_peer_init (&six, SP_SIP_TRANSPORT_UDP, hosts[i], 5060);
+      sp_sip_transaction_layer_receive (f->layer, req, &six);
+    }
+  /* The third shared the first two's /64; the fourth is another one. */
+  g_assert_cmpuint (f->requests->len, ==, 19);
+  g_assert_cmpuint (sp_sip_transaction_layer_get_stats (f->layer)->overload_503, ==, 3);
 }
 
 #define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_setup, func, fixture_teardown)
