@@ -728,7 +728,7 @@ authenticate_caller (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *re
         return FALSE;
       case SP_AUTH_FAILED:
       default:
-        sp_sip_stack_reply (self->stack, st, 403, NULL);
+        reply_once (self, st, 403, NULL, 0);
         return FALSE;
     }
 }
@@ -885,7 +885,7 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
   if (!sp_server_call_list_add (self->calls_model, &call->info) ||
       g_hash_table_contains (self->calls, call->id))
     {
-      sp_sip_stack_reply (self->stack, st, 482, "Call-ID in use");
+      reply_once (self, st, 482, "Call-ID in use", 0);
       call_free (call);
       return;
     }
