@@ -203,7 +203,9 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("ADDR:PORT") },
     { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
       N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
-          "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S"),
+          "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S, max-calls=N, "
+          "max-calls-per-source=N, max-calls-per-user=N, max-transactions=N, "
+          "max-transactions-per-source=N, max-tcp=N, max-tcp-per-address=N, timer-c=S"),
       N_ ("KEY=VALUE") },
     { NULL },
   };
@@ -1153,15 +1155,59 @@ parse_on_off (const char *key, const char *value, gboolean *out, GError **error)
   return TRUE;
 }
 
+/* The caps among --server-option settings (docs/headless.md): a count,
+ * 0 for none; timer-c in seconds. TRUE when @key is one of them. */
+static gboolean
+server_limit_option (SpServerLimits *limits, const char *key, const char *value, gboolean *ok,
+                     GError **error)
+{
+  static const struct
+  {
+    const char *key;
+    gsize offset;
+  } caps[] = {
+    { "max-calls", G_STRUCT_OFFSET (SpServerLimits, max_calls) },
+    { "max-calls-per-source", G_STRUCT_OFFSET (SpServerLimits, max_calls_per_source) },
+    { "max-calls-per-user", G_STRUCT_OFFSET (SpServerLimits, max_calls_per_user) },
+    { "max-transactions", G_STRUCT_OFFSET (SpServerLimits, max_transactions) },
+    { "max-transactions-per-source",
+      G_STRUCT_OFFSET (SpServerLimits, max_transactions_per_source) },
+    { "max-tcp", G_STRUCT_OFFSET (SpServerLimits, max_tcp) },
+    { "max-tcp-per-address", G_STRUCT_OFFSET (SpServerLimits, max_tcp_per_address) },
+  };
+  guint64 n = 0;
+
+  if (g_str_equal (key, "timer-c"))
+    {
+      *ok = g_ascii_string_to_unsigned (value, 10, 1, 86400, &n, error);
+      if (*ok)
+        limits->timer_c_ms = (guint) n * 1000;
+      return TRUE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (caps); i++)
+    if (g_str_equal (key, caps[i].key))
+      {
+        *ok = g_ascii_string_to_unsigned (value, 10, 0, 1000000, &n, error);
+        if (*ok)
+          G_STRUCT_MEMBER (guint, limits, caps[i].offset) = (guint) n;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 /* Applies --server-option settings; @realm and @admin_password are set
  * when given (they are needed before the server exists / for --http). */
 static gboolean
 server_options_apply (Runner *r, SpServer *server, const char **admin_password, GError **error)
 {
+  SpServerLimits limits = *sp_server_get_limits (server);
+
   for (char **o = r->opts->server_options; o != NULL && *o != NULL; o++)
     {
       g_auto (GStrv) kv = g_strsplit (*o, "=", 2);
       gboolean flag;
+      gboolean ok = TRUE;
+      g_autoptr (GError) local = NULL;
 
       if (kv[0] == NULL || kv[1] == NULL)
         {
@@ -1169,7 +1215,16 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
                        "--server-option %s: KEY=VALUE expected", *o);
           return FALSE;
         }
-      if (g_str_equal (kv[0], "relay"))
+      if (server_limit_option (&limits, kv[0], kv[1], &ok, &local))
+        {
+          if (!ok)
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--server-option %s: %s", kv[0], local->message);
+              return FALSE;
+            }
+        }
+      else if (g_str_equal (kv[0], "relay"))
         {
           if (!parse_on_off (kv[0], kv[1], &flag, error))
             return FALSE;
@@ -1217,6 +1272,7 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
           return FALSE;
         }
     }
+  sp_server_set_limits (server, &limits);
   return TRUE;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "application.h"
+#include "fdlimit.h"
 #include "headless.h"
 #include "version.h"
 
@@ -33,6 +34,8 @@ main (int argc, char **argv)
   context = g_option_context_new (_ ("[URI] - SIP softphone and small SIP server"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   sp_headless_options_init (&headless);
+  /* Both front ends: a call, and the server's calls, hold descriptors. */
+  sp_fd_limit_raise ();
   g_option_context_add_group (context, sp_headless_option_group (&headless));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {

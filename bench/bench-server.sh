@@ -8,7 +8,9 @@
 #
 # Our server runs as `softphone --headless --server` on udp:127.0.0.1:5080
 # with media direct (Kamailio relays no media either) and BYE not challenged
-# (the scenario's BYE expects 200). Loopback only; every process started here
+# (the scenario's BYE expects 200), and no caps on calls or transactions (SIPp
+# runs every call from one address, which the default caps would refuse with
+# 503). Loopback only; every process started here
 # is stopped by its PID.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +32,9 @@ printf '[default]\n^2$=return;called=u2\n' > "$WORK/routes.conf"
 "$SOFTPHONE" --headless --config-dir "$WORK/sp" --bind 127.0.0.1:5080 --server \
   --users "$WORK/users.conf" --routes "$WORK/routes.conf" \
   --server-option relay=off --server-option challenge-bye=off \
+  --server-option max-calls=0 --server-option max-calls-per-source=0 \
+  --server-option max-calls-per-user=0 --server-option max-transactions=0 \
+  --server-option max-transactions-per-source=0 \
   > "$WORK/softphone.events" 2> "$WORK/softphone.log" < /dev/null &
 SP=$!
 trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null' EXIT

@@ -29,6 +29,9 @@ valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" --collect-a
   "$SOFTPHONE" --headless --config-dir "$WORK/sp" --bind 127.0.0.1:5080 --server \
   --users "$WORK/users.conf" --routes "$WORK/routes.conf" \
   --server-option relay=off --server-option challenge-bye=off \
+  --server-option max-calls=0 --server-option max-calls-per-source=0 \
+  --server-option max-calls-per-user=0 --server-option max-transactions=0 \
+  --server-option max-transactions-per-source=0 \
   > "$WORK/softphone.events" 2> "$WORK/softphone.log" < /dev/null &
 SP=$!
 trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null' EXIT

@@ -1,5 +1,6 @@
 #include "server/b2bua.h"
 
+#include "server/calllimits.h"
 #include "sip/sdp.h"
 
 #include <string.h>
@@ -57,6 +58,11 @@ struct _Call
   SpSipDialog *ack_dialog;
   guint32 ack_cseq;
   gboolean ack_to_a;
+  /* Counted in the b2bua's limits under these keys until freed. */
+  gboolean counted;
+  char *limit_source;
+  char *limit_user;
+  guint timer_c; /* RFC 3261 16.6 #11 while the callee leg rings */
 };
 
 struct _SpB2bua
@@ -74,9 +80,13 @@ struct _SpB2bua
   GHashTable *calls;        /* id -> Call (owned through call_free) */
   GHashTable *dialogs;      /* dialog id -> Call */
   GHashTable *own_branches; /* Via branch of our INVITEs -> Branch (owned) */
+  SpSipClock *clock;        /* the stack's, for Timer C */
+  SpCallLimits *limits;
+  guint timer_c_ms;
 };
 
 static void call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status);
+static void stop_timer_c (Call *call);
 
 static void
 branch_free (gpointer data)
@@ -116,6 +126,9 @@ sp_b2bua_new (SpSipStack *stack, SpAuthenticator *auth, SpUserDb *users, SpRoute
   self->calls = g_hash_table_new (g_str_hash, g_str_equal);
   self->dialogs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->own_branches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, branch_free);
+  self->clock = sp_sip_transaction_layer_get_clock (sp_sip_stack_get_transactions (stack));
+  self->limits = sp_call_limits_new (NULL);
+  self->timer_c_ms = SP_B2BUA_DEFAULT_TIMER_C_S * 1000;
   return self;
 }
 
@@ -139,6 +152,7 @@ sp_b2bua_free (SpB2bua *self)
   g_hash_table_unref (self->calls);
   g_hash_table_unref (self->dialogs);
   g_hash_table_unref (self->own_branches);
+  sp_call_limits_free (self->limits);
   g_free (self);
 }
 
@@ -159,6 +173,24 @@ void
 sp_b2bua_set_challenge_bye (SpB2bua *self, gboolean challenge)
 {
   self->challenge_bye = challenge;
+}
+
+void
+sp_b2bua_set_limits (SpB2bua *self, const SpCallLimitsSettings *limits)
+{
+  sp_call_limits_set (self->limits, limits);
+}
+
+void
+sp_b2bua_set_timer_c (SpB2bua *self, guint ms)
+{
+  self->timer_c_ms = MAX (ms, 1);
+}
+
+guint64
+sp_b2bua_get_n_refused (SpB2bua *self)
+{
+  return sp_call_limits_get_n_refused (self->limits);
 }
 
 guint
@@ -247,6 +279,12 @@ update_state (Call *call, const char *state, gint64 answered)
 static void
 call_free (Call *call)
 {
+  if (call->timer_c != 0)
+    sp_sip_clock_cancel (call->b2bua->clock, call->timer_c);
+  if (call->counted)
+    sp_call_limits_release (call->b2bua->limits, call->limit_source, call->limit_user);
+  g_free (call->limit_source);
+  g_free (call->limit_user);
   g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
   g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
   g_clear_pointer (&call->st, sp_sip_server_transaction_unref);
@@ -308,6 +346,7 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
 {
   SpB2bua *self = call->b2bua;
 
+  stop_timer_c (call);
   cancel_branches (call, NULL);
   for (guint i = 0; i < call->branches->len; i++)
     ((Branch *) g_ptr_array_index (call->branches, i))->call = NULL;
@@ -335,6 +374,37 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
   if (self->events.call_ended)
     self->events.call_ended (&call->info, call->answered ? 200 : status, self->events_data);
   call_free (call);
+}
+
+static void
+stop_timer_c (Call *call)
+{
+  if (call->timer_c != 0)
+    sp_sip_clock_cancel (call->b2bua->clock, call->timer_c);
+  call->timer_c = 0;
+}
+
+/* Timer C fired: the callee leg rang (or said nothing) for too long.
+ * Its branches get CANCEL, the caller 408 (RFC 3261 16.6 #11, 16.8). */
+static void
+on_timer_c (gpointer data)
+{
+  Call *call = data;
+
+  call->timer_c = 0;
+  g_info ("call %s: no answer within Timer C (%u s), cancelled", call->id,
+          call->b2bua->timer_c_ms / 1000);
+  call_end (call, FALSE, FALSE, 408);
+}
+
+/* (Re)starts Timer C: at the first INVITE and at each provisional above
+ * 100, so a callee that keeps saying it is ringing keeps the call. */
+static void
+start_timer_c (Call *call)
+{
+  stop_timer_c (call);
+  call->timer_c =
+      sp_sip_clock_add_timeout (call->b2bua->clock, call->b2bua->timer_c_ms, on_timer_c, call);
 }
 
 /* Our To tag's dialog with the caller, once a 1xx/2xx created it. */
@@ -413,6 +483,7 @@ branch_provisional (Call *call, SpSipMessage *response)
 
   if (status == 100 || call->answered || call->final_sent)
     return;
+  start_timer_c (call);
   out = sp_sip_server_transaction_new_response (call->st, status,
                                                 sp_sip_message_get_reason (response));
   sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
@@ -460,6 +531,7 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
       return;
     }
   call->answered = TRUE;
+  stop_timer_c (call);
   call->b_dialog = sp_sip_dialog_ref (dialog);
   call->b_dialog_id = sp_sip_dialog_dup_id (dialog);
   g_hash_table_insert (self->dialogs, g_strdup (call->b_dialog_id), call);
@@ -603,6 +675,30 @@ reply_challenge (SpB2bua *self, SpSipServerTransaction *st, gboolean stale, gint
   sp_sip_server_transaction_drop (st);
 }
 
+/* A final answer that keeps no state (RFC 3261 26.3.2.4 and issue 13's
+ * reflection rule): sent once to where the request came from, never
+ * retransmitted, so a spoofed or flooding sender gets one packet per
+ * packet it sent. A retransmitted INVITE simply gets it again. */
+static void
+reply_once (SpB2bua *self, SpSipServerTransaction *st, guint status, const char *reason,
+            guint retry_after)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
+
+  if (response != NULL)
+    {
+      if (retry_after > 0)
+        {
+          char value[16];
+
+          g_snprintf (value, sizeof value, "%u", retry_after);
+          sp_sip_message_set_header (response, "Retry-After", value, NULL);
+        }
+      sp_sip_stack_respond (self->stack, st, response, NULL);
+    }
+  sp_sip_server_transaction_drop (st);
+}
+
 /* Authenticates the caller. TRUE to go on (@username set when they
  * authenticated), FALSE when answered. */
 static gboolean
@@ -632,7 +728,7 @@ authenticate_caller (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *re
         return FALSE;
       case SP_AUTH_FAILED:
       default:
-        sp_sip_stack_reply (self->stack, st, 403, NULL);
+        reply_once (self, st, 403, NULL, 0);
         return FALSE;
     }
 }
@@ -756,8 +852,10 @@ dup_uri_user (const SpSipUri *uri)
 
 static void
 start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, const SpRoute *route,
-            const char *caller, const char *called, gint64 now)
+            const char *caller, const char *caller_user, const char *called, gint64 now)
 {
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  SpCallLimit limit;
   g_autoptr (GPtrArray) targets = NULL;
   guint fail_status = 404;
   int mf = sp_sip_message_get_max_forwards (request);
@@ -770,14 +868,24 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
   targets = route_targets (self, route, now, &fail_status);
   if (targets->len == 0)
     {
-      sp_sip_stack_reply (self->stack, st, fail_status, NULL);
+      reply_once (self, st, fail_status, NULL, 0);
+      return;
+    }
+  limit = sp_call_limits_admit (self->limits, source->host, caller_user);
+  if (limit != SP_CALL_LIMIT_NONE)
+    {
+      g_info ("call from %s refused: too many %s", source->host, sp_call_limit_to_string (limit));
+      reply_once (self, st, 503, "Too Many Calls", SP_B2BUA_RETRY_AFTER_S);
       return;
     }
   call = call_new (self, st, request, caller, called, route->target);
+  call->counted = TRUE;
+  call->limit_source = g_strdup (source->host);
+  call->limit_user = g_strdup (caller_user);
   if (!sp_server_call_list_add (self->calls_model, &call->info) ||
       g_hash_table_contains (self->calls, call->id))
     {
-      sp_sip_stack_reply (self->stack, st, 482, "Call-ID in use");
+      reply_once (self, st, 482, "Call-ID in use", 0);
       call_free (call);
       return;
     }
@@ -813,6 +921,7 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
       return;
     }
   call->b_sdp = g_steal_pointer (&offer);
+  start_timer_c (call);
   g_info ("call %s: %s -> %s (%s, %u branches)", call->id, caller, called, route->target, started);
   if (self->events.call_started)
     self->events.call_started (&call->info, self->events_data);
@@ -833,12 +942,12 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
     return;
   if (sp_sip_message_get_max_forwards (request) == 0)
     {
-      sp_sip_stack_reply (self->stack, st, 483, NULL);
+      reply_once (self, st, 483, NULL, 0);
       return;
     }
   if (called == NULL)
     {
-      sp_sip_stack_reply (self->stack, st, 404, NULL);
+      reply_once (self, st, 404, NULL, 0);
       return;
     }
   route = sp_router_route_call (self->router, called, from_user, username ? username : "",
@@ -850,7 +959,7 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
         return;
       case SP_ROUTE_REJECT:
       case SP_ROUTE_NO_ROUTE:
-        sp_sip_stack_reply (self->stack, st, route->status ? route->status : 404, NULL);
+        reply_once (self, st, route->status ? route->status : 404, route->reason, 0);
         return;
       case SP_ROUTE_LOCAL:
       case SP_ROUTE_FORWARD:
@@ -859,11 +968,11 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
     }
   if (route->target == NULL)
     {
-      sp_sip_stack_reply (self->stack, st, 404, NULL);
+      reply_once (self, st, 404, NULL, 0);
       return;
     }
-  start_call (self, st, request, route, username ? username : (from_user ? from_user : ""), called,
-              now);
+  start_call (self, st, request, route, username ? username : (from_user ? from_user : ""),
+              username, called, now);
   if (username != NULL)
     {
       Call *call = g_hash_table_lookup (self->calls, sp_sip_message_get_call_id (request));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "server/authenticator.h"
+#include "server/calllimits.h"
 #include "server/calllist.h"
 #include "server/location.h"
 #include "server/relay.h"
@@ -45,7 +46,20 @@ void sp_b2bua_set_relay (SpB2bua *b2bua, SpRelay *relay);
  * does (default TRUE). */
 void sp_b2bua_set_challenge_bye (SpB2bua *b2bua, gboolean challenge);
 
-/* A new INVITE (no To tag) addressed to the server. */
+/* Timer C (RFC 3261 16.6 #11): a callee leg that has not answered
+ * within this time after the INVITE or its last provisional response is
+ * cancelled and the caller gets 408. Default 3 minutes. */
+#define SP_B2BUA_DEFAULT_TIMER_C_S 180
+void sp_b2bua_set_timer_c (SpB2bua *b2bua, guint ms);
+/* Caps on calls (see SpCallLimits); a call past one is answered 503
+ * with "Retry-After: SP_B2BUA_RETRY_AFTER_S", statelessly. */
+#define SP_B2BUA_RETRY_AFTER_S 30
+void sp_b2bua_set_limits (SpB2bua *b2bua, const SpCallLimitsSettings *limits);
+/* Calls refused by a cap so far. */
+guint64 sp_b2bua_get_n_refused (SpB2bua *b2bua);
+
+/* A new INVITE (no To tag) addressed to the server. Final failures
+ * (404, 480, 483, 503...) are sent once, statelessly. */
 void sp_b2bua_handle_invite (SpB2bua *b2bua, SpSipServerTransaction *st, SpSipMessage *request,
                              gint64 now);
 /* TRUE when @request is one of our own callee-leg INVITEs coming back to

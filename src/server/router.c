@@ -89,6 +89,7 @@ sp_route_free (SpRoute *route)
     return;
   g_free (route->target);
   g_free (route->error);
+  g_free (route->reason);
   g_clear_pointer (&route->params, g_hash_table_unref);
   g_free (route);
 }
@@ -767,6 +768,15 @@ sp_router_load (SpRouter *router, const char *config_dir, GError **error)
 
 /* --- routing ------------------------------------------------------------- */
 
+gboolean
+sp_router_number_is_valid (const char *number)
+{
+  for (const guchar *p = (const guchar *) number; *p != '\0'; p++)
+    if (*p < 0x80 && !g_ascii_isalnum (*p) && strchr ("-_.!~*'()+#&=$/", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static const char *
 param_value (GHashTable *params, const char *name)
 {
@@ -775,10 +785,39 @@ param_value (GHashTable *params, const char *name)
   return value != NULL ? value : "";
 }
 
+/* Characters a substituted value keeps as they are inside a forwarded
+ * URI: RFC 3261 "unreserved" plus the user-unreserved ones that cannot
+ * end the user part or start a parameter or header. Everything else
+ * (';', '?', '@', ':', '>', ',', '%', spaces, ...) is %-escaped. */
+static gboolean
+uri_user_safe (guchar c)
+{
+  return g_ascii_isalnum (c) || strchr ("-_.!~*'()&=+$/", c) != NULL;
+}
+
+static void
+append_value (GString *out, const char *value, gboolean uri_escape)
+{
+  if (!uri_escape)
+    {
+      g_string_append (out, value);
+      return;
+    }
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      if (uri_user_safe (*p))
+        g_string_append_c (out, (char) *p);
+      else
+        g_string_append_printf (out, "%%%02X", *p);
+    }
+}
+
 /* Replaces \0..\9 (captures of @info, empty when NULL), "\\" and
- * ${name} in @template. */
+ * ${name} in @template. What is substituted is data: with @uri_escape
+ * (a forward target) it is escaped for a URI's user part, so a dialled
+ * "2;maddr=x" or "2@evil" cannot change where the call goes. */
 static char *
-expand (const char *template, GMatchInfo *info, GHashTable *params)
+expand (const char *template, GMatchInfo *info, GHashTable *params, gboolean uri_escape)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   const char *p = template;
@@ -790,7 +829,7 @@ expand (const char *template, GMatchInfo *info, GHashTable *params)
           g_autofree char *group = info != NULL ? g_match_info_fetch (info, p[1] - '0') : NULL;
 
           if (group != NULL)
-            g_string_append (out, group);
+            append_value (out, group, uri_escape);
           p += 2;
         }
       else if (p[0] == '\\' && p[1] == '\\')
@@ -803,7 +842,7 @@ expand (const char *template, GMatchInfo *info, GHashTable *params)
           const char *close = strchr (p + 2, '}');
           g_autofree char *name = g_strndup (p + 2, close - p - 2);
 
-          g_string_append (out, param_value (params, g_strstrip (name)));
+          append_value (out, param_value (params, g_strstrip (name)), uri_escape);
           p = close + 1;
         }
       else
@@ -814,27 +853,39 @@ expand (const char *template, GMatchInfo *info, GHashTable *params)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* Sets "name=value" (or clears "name") for each part; a first part of
- * "error=NAME" counts as a parameter too. */
+/* Sets "name=value" (or clears "name") for each part of the rule's own
+ * text, split before anything was substituted: only values are
+ * expanded, so text from the call can never add a parameter of its own
+ * (a dialled "2;username=x" used to set "username"). All values are
+ * expanded before any is set, as when the whole target was expanded
+ * first. A first part of "error=NAME" counts as a parameter too. */
 static void
-apply_assignments (char **parts, GHashTable *params)
+apply_assignments (char **parts, GMatchInfo *info, GHashTable *params)
 {
-  for (guint i = 0; parts[i] != NULL; i++)
+  guint n = g_strv_length (parts);
+  g_autoptr (GPtrArray) values = g_ptr_array_new_full (n, g_free);
+
+  for (guint i = 0; i < n; i++)
     {
-      char *part = g_strstrip (parts[i]);
+      char *eq = strchr (parts[i], '=');
+
+      g_ptr_array_add (values,
+                       eq != NULL ? g_strstrip (expand (eq + 1, info, params, FALSE)) : NULL);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      char *part = parts[i];
       char *eq = strchr (part, '=');
 
+      if (eq != NULL)
+        *eq = '\0';
+      g_strstrip (part);
       if (part[0] == '\0' || part[0] == '$')
         continue;
       if (eq == NULL)
-        {
-          g_hash_table_remove (params, part);
-          continue;
-        }
-      *eq = '\0';
-      g_strstrip (part);
-      if (part[0] != '\0')
-        g_hash_table_replace (params, g_strdup (part), g_strstrip (g_strdup (eq + 1)));
+        g_hash_table_remove (params, part);
+      else
+        g_hash_table_replace (params, g_strdup (part), g_steal_pointer (&values->pdata[i]));
     }
 }
 
@@ -928,12 +979,16 @@ run_rule (SpRouter *router, guint index, const char *called, GHashTable *params)
   if (matched == rule->negate)
     return NULL;
 
-  expanded = expand (rule->value, rule->negate ? NULL : info, params);
-  parts = g_strsplit (expanded, ";", -1);
+  if (rule->negate)
+    g_clear_pointer (&info, g_match_info_free);
+  /* Split on the rule's own ';' before substituting anything. */
+  parts = g_strsplit (rule->value, ";", -1);
+  if (rule->action == ACTION_FORWARD)
+    expanded = expand (parts[0], info, params, TRUE);
   if (rule->action == ACTION_REJECT && strchr (parts[0], '=') != NULL)
-    apply_assignments (parts, params);
+    apply_assignments (parts, info, params);
   else
-    apply_assignments (parts + 1, params);
+    apply_assignments (parts + 1, info, params);
 
   switch (rule->action)
     {
@@ -945,7 +1000,7 @@ run_rule (SpRouter *router, guint index, const char *called, GHashTable *params)
         return route_reject (index, params);
       case ACTION_FORWARD:
         {
-          char *uri = g_strstrip (parts[0]) + 4;
+          char *uri = g_strstrip (expanded) + 4;
           SpRoute *route;
 
           if (!valid_forward_uri (uri))
@@ -978,6 +1033,15 @@ sp_router_route (SpRouter *router, GHashTable *in_params)
   called = g_strstrip (g_strdup (param_value (params, "called")));
   if (called[0] == '\0')
     return route_no_route (-1, params);
+  if (!sp_router_number_is_valid (called))
+    {
+      /* A separator in a number is an attempt to smuggle URI or route
+       * parameters (a "%3B" decodes to ';'): no rule sees it. */
+      SpRoute *route = route_no_route (-1, params);
+
+      route->reason = g_strdup ("Invalid character in number");
+      return route;
+    }
   for (guint i = 0; i < router->rules->len; i++)
     {
       SpRoute *route = run_rule (router, i, called, params);

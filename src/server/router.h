@@ -21,7 +21,9 @@ G_BEGIN_DECLS
  * regular expression like Yate's default ("\(...\)" captures, "\|", "\+"),
  * or extended with "extended=yes" in [priorities]; "insensitive=yes"
  * there ignores case. \0..\9 and ${param} are replaced in TARGET and in
- * parameter values. Parameters are set before TARGET acts; an empty TARGET
+ * parameter values; what they bring is data: it never adds a parameter
+ * (the rule is split on its own ';' first) and is %-escaped for a URI
+ * user part in a sip/ target. Parameters are set before TARGET acts; an empty TARGET
  * or "noop" goes on to the next rule. "return" (or running out of rules)
  * routes to the user whose name or number is "called" then, else 404.
  * Yate's error names map to SIP: busy 486, noroute 404, forbidden 403,
@@ -63,6 +65,7 @@ typedef struct
   char *target; /* LOCAL: user name; FORWARD: "sip:..." URI; else NULL */
   guint status; /* SIP status for REJECT, CHALLENGE, NO_ROUTE; else 0 */
   char *error;  /* the Yate error name, or NULL */
+  char *reason; /* a reason phrase for the refusal, or NULL for the usual */
   int rule;     /* index of the rule that decided, -1 for none */
   /* The message parameters after the rules ran (called, caller, username,
    * address and whatever rules set), e.g. a rewritten "caller". */
@@ -119,6 +122,13 @@ gboolean sp_router_import_path (SpRouter *router, const char *path, GPtrArray **
 gboolean sp_router_save (SpRouter *router, const char *config_dir, GError **error);
 /* A missing file means no rules. */
 gboolean sp_router_load (SpRouter *router, const char *config_dir, GError **error);
+
+/* TRUE when a dialled number or user name holds only characters that
+ * are data everywhere a route may put them: letters, digits, non-ASCII
+ * and "-_.!~*'()+#&=$/". Separators (';', '?', '@', ':', '<', '>', ',',
+ * '%', '"', '\\', spaces and controls) are refused: the call gets 404
+ * "Invalid character in number" before any rule runs. */
+gboolean sp_router_number_is_valid (const char *number);
 
 /* Routes a call described by @params (name -> value; "called" is the
  * dialled user part, "username" the authenticated caller or empty). */

@@ -34,6 +34,7 @@ struct _SpServer
   guint nonce_lifetime;
   SpDigestAlgorithm algorithms[2];
   guint n_algorithms;
+  SpServerLimits limits;
 
   /* while serving (or draining calls after stop) */
   SpSipStack *stack;
@@ -161,6 +162,7 @@ sp_server_class_init (SpServerClass *klass)
 static void
 sp_server_init (SpServer *self)
 {
+  sp_server_limits_init (&self->limits);
   self->media_relay = TRUE;
   self->relay_min = 20000;
   self->relay_max = 29999;
@@ -280,6 +282,56 @@ bad:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "digest algorithms: MD5 and/or SHA-256, not '%s'", list);
   return FALSE;
+}
+
+void
+sp_server_limits_init (SpServerLimits *limits)
+{
+  limits->max_calls = SP_CALL_LIMITS_DEFAULT_TOTAL;
+  limits->max_calls_per_source = SP_CALL_LIMITS_DEFAULT_PER_SOURCE;
+  limits->max_calls_per_user = SP_CALL_LIMITS_DEFAULT_PER_USER;
+  limits->max_transactions = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS;
+  limits->max_transactions_per_source = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS_PER_SOURCE;
+  limits->max_tcp = SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS;
+  limits->max_tcp_per_address = SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS;
+  limits->timer_c_ms = SP_B2BUA_DEFAULT_TIMER_C_S * 1000;
+}
+
+/* The caps go where they are enforced: calls in the B2BUA, the rest on
+ * the stack (shared with the phone: its tables are the same ones). */
+static void
+apply_limits (SpServer *self)
+{
+  SpCallLimitsSettings calls = { self->limits.max_calls, self->limits.max_calls_per_source,
+                                 self->limits.max_calls_per_user };
+
+  if (self->b2bua != NULL)
+    {
+      sp_b2bua_set_limits (self->b2bua, &calls);
+      sp_b2bua_set_timer_c (self->b2bua, self->limits.timer_c_ms);
+    }
+  if (self->stack != NULL && self->running)
+    {
+      sp_sip_transaction_layer_set_limits (sp_sip_stack_get_transactions (self->stack),
+                                           self->limits.max_transactions,
+                                           self->limits.max_transactions_per_source);
+      sp_sip_transport_set_tcp_limits (sp_sip_stack_get_transport (self->stack),
+                                       self->limits.max_tcp, self->limits.max_tcp_per_address);
+    }
+}
+
+void
+sp_server_set_limits (SpServer *self, const SpServerLimits *limits)
+{
+  g_return_if_fail (SP_IS_SERVER (self));
+  self->limits = *limits;
+  apply_limits (self);
+}
+
+const SpServerLimits *
+sp_server_get_limits (SpServer *self)
+{
+  return &self->limits;
 }
 
 static gboolean
@@ -403,6 +455,7 @@ sp_server_start (SpServer *self, SpSipStack *stack, const char *media_host,
    * second core (sip/sender.h). */
   sp_sip_transport_set_send_thread (sp_sip_stack_get_transport (self->stack), TRUE);
   self->running = TRUE;
+  apply_limits (self);
   g_message ("server on: realm \"%s\", %u users, %u routes, %u bindings, media %s",
              sp_user_db_get_realm (self->users), sp_user_db_get_n_users (self->users),
              sp_router_get_n_rules (self->router),
@@ -519,6 +572,12 @@ sp_server_get_stats (SpServer *self, SpServerStats *stats)
   stats->requests = self->requests;
   stats->ignored = self->ignored;
   stats->calls = self->calls_started;
+  if (self->b2bua != NULL)
+    stats->refused = sp_b2bua_get_n_refused (self->b2bua);
+  if (self->stack != NULL)
+    stats->refused +=
+        sp_sip_transaction_layer_get_stats (sp_sip_stack_get_transactions (self->stack))
+            ->overload_503;
   if (self->auth != NULL)
     stats->auth_failed = sp_authenticator_get_n_failures (self->auth);
   if (self->registrar != NULL)

@@ -48,6 +48,7 @@ typedef struct
   guint64 auth_failed; /* wrong password, unknown user, replayed nonce count */
   guint64 registers;
   guint64 calls;
+  guint64 refused; /* 503: a cap on calls or transactions was reached */
 } SpServerStats;
 
 /* @realm NULL: "softphone". Loads users and routes from @config_dir (NULL:
@@ -73,6 +74,29 @@ void sp_server_set_nonce_lifetime (SpServer *self, guint seconds);
 /* The digest challenges, in order: "md5,sha-256" (default), "sha-256,md5",
  * "md5" or "sha-256" (see sp_authenticator_set_algorithms). */
 gboolean sp_server_set_digest_algorithms (SpServer *self, const char *list, GError **error);
+
+/* Caps that keep the server standing under a flood (0: no cap). Calls:
+ * see SpCallLimits; transactions and TCP connections are set on the
+ * stack the server serves (sp_sip_transaction_layer_set_limits,
+ * sp_sip_transport_set_tcp_limits); Timer C ends a callee leg that
+ * rings too long. Past a cap the answer is 503 with Retry-After, sent
+ * once. Defaults fit a small office (docs/headless.md). */
+typedef struct
+{
+  guint max_calls;
+  guint max_calls_per_source;
+  guint max_calls_per_user;
+  guint max_transactions;
+  guint max_transactions_per_source;
+  guint max_tcp;
+  guint max_tcp_per_address;
+  guint timer_c_ms;
+} SpServerLimits;
+
+void sp_server_limits_init (SpServerLimits *limits);
+/* Applies at once to a running server (new calls and requests). */
+void sp_server_set_limits (SpServer *self, const SpServerLimits *limits);
+const SpServerLimits *sp_server_get_limits (SpServer *self);
 
 /* Serves on @stack; @media_host (numeric) is where the relay binds.
  * @connect_requests: listen to the stack's "request" signal directly

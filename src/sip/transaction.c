@@ -1,5 +1,6 @@
 #include "sip/transaction.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #include "sip/sip-private.h"
@@ -17,6 +18,9 @@ struct _SpSipTransactionLayer
   GHashTable *clients;     /* key -> SpSipClientTransaction (ref) */
   GHashTable *servers;     /* key -> SpSipServerTransaction (ref) */
   GHashTable *merge_index; /* 8.2.2.2 key -> SpSipServerTransaction (borrowed) */
+  GHashTable *per_source;  /* source key -> live server transactions */
+  guint max_server;
+  guint max_server_per_source;
   SpSipTransactionStats stats;
 };
 
@@ -63,6 +67,7 @@ struct _SpSipServerTransaction
   char *key;
   char *merge_key;
   char *to_tag;
+  char *source_key; /* counted under it in per_source; NULL when not */
   SpSipServerEventFunc event_func;
   gpointer event_data;
   guint timer_retransmit; /* G */
@@ -192,7 +197,18 @@ sp_sip_transaction_layer_new (SpSipClock *clock, const SpSipTimerSettings *timer
   layer->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) sp_sip_server_transaction_unref);
   layer->merge_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  layer->per_source = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  layer->max_server = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS;
+  layer->max_server_per_source = SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS_PER_SOURCE;
   return layer;
+}
+
+void
+sp_sip_transaction_layer_set_limits (SpSipTransactionLayer *layer, guint max_server,
+                                     guint max_server_per_source)
+{
+  layer->max_server = max_server;
+  layer->max_server_per_source = max_server_per_source;
 }
 
 static void
@@ -237,6 +253,7 @@ sp_sip_transaction_layer_free (SpSipTransactionLayer *layer)
   g_hash_table_unref (layer->merge_index);
   g_hash_table_unref (layer->clients);
   g_hash_table_unref (layer->servers);
+  g_hash_table_unref (layer->per_source);
   sp_sip_clock_unref (layer->clock);
   g_free (layer);
 }
@@ -561,7 +578,8 @@ client_invite_response (SpSipClientTransaction *ct, SpSipMessage *response, guin
         if (status < 200)
           {
             ct->state = SP_SIP_TRANSACTION_PROCEEDING;
-            cancel_timer (layer, &ct->timer_timeout);
+            if (!ct->cancel_sent)
+              cancel_timer (layer, &ct->timer_timeout);
             ct->got_provisional = TRUE;
             client_deliver (ct, response);
             if (ct->cancel_pending && ct->layer)
@@ -760,6 +778,15 @@ send_cancel (SpSipClientTransaction *ct)
     return;
   ct->cancel_sent = TRUE;
   client_start (ct->layer, cancel, &ct->dest, FALSE, FALSE, ct->cancel_func, ct->cancel_data);
+  /* 9.1: no final response 64*T1 after the CANCEL and the INVITE is
+   * given up (a local 408), so a callee that ignores CANCEL cannot keep
+   * the transaction, and whatever waits on it, forever. */
+  if (ct->layer != NULL && ct->state == SP_SIP_TRANSACTION_PROCEEDING)
+    {
+      cancel_timer (ct->layer, &ct->timer_timeout);
+      ct->timer_timeout = sp_sip_clock_add_timeout (ct->layer->clock, 64 * ct->layer->timers.t1,
+                                                    client_timer_timeout, ct);
+    }
 }
 
 gboolean
@@ -803,6 +830,7 @@ sp_sip_server_transaction_unref (SpSipServerTransaction *st)
   if (st->last_response)
     sp_sip_message_unref (st->last_response);
   g_free (st->key);
+  g_free (st->source_key);
   g_free (st->merge_key);
   g_free (st->to_tag);
   g_free (st);
@@ -862,6 +890,44 @@ server_event (SpSipServerTransaction *st, SpSipServerEvent event)
     st->event_func (st, event, st->event_data);
 }
 
+/* What a source is counted as: its address, or for IPv6 its /64 (one
+ * host can pick any address in its prefix). */
+static char *
+source_key_of (const char *host)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GInetAddress) prefix = NULL;
+  g_autofree char *text = NULL;
+  guint8 bytes[16];
+
+  if (strchr (host, ':') == NULL)
+    return g_strdup (host);
+  address = g_inet_address_new_from_string (host);
+  if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return g_strdup (host);
+  memcpy (bytes, g_inet_address_to_bytes (address), 8);
+  memset (bytes + 8, 0, 8);
+  prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (prefix);
+  return g_strconcat (text, "/64", NULL);
+}
+
+static void
+uncount_source (SpSipTransactionLayer *layer, SpSipServerTransaction *st)
+{
+  guint n;
+
+  g_autofree char *key = g_steal_pointer (&st->source_key);
+
+  if (key == NULL)
+    return;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, key));
+  if (n <= 1)
+    g_hash_table_remove (layer->per_source, key);
+  else
+    g_hash_table_insert (layer->per_source, g_strdup (key), GUINT_TO_POINTER (n - 1));
+}
+
 static void
 server_terminate (SpSipServerTransaction *st)
 {
@@ -875,6 +941,7 @@ server_terminate (SpSipServerTransaction *st)
   cancel_timer (layer, &st->timer_trying);
   st->state = SP_SIP_TRANSACTION_TERMINATED;
   st->layer = NULL;
+  uncount_source (layer, st);
   if (st->merge_key && g_hash_table_lookup (layer->merge_index, st->merge_key) == st)
     g_hash_table_remove (layer->merge_index, st->merge_key);
   if (g_hash_table_lookup (layer->servers, st->key) == st)
@@ -1096,6 +1163,16 @@ server_new (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer
   st->invite = sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE;
   st->state = st->invite ? SP_SIP_TRANSACTION_PROCEEDING : SP_SIP_TRANSACTION_TRYING;
   st->to_tag = tag ? g_strdup (tag) : sp_sip_random_token (12);
+  {
+    SpSipServerTransaction *old = g_hash_table_lookup (layer->servers, key);
+    guint n;
+
+    if (old != NULL)
+      uncount_source (layer, old);
+    st->source_key = source_key_of (source->host);
+    n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, st->source_key));
+    g_hash_table_insert (layer->per_source, g_strdup (st->source_key), GUINT_TO_POINTER (n + 1));
+  }
   g_hash_table_replace (layer->servers, g_strdup (key), st);
   if (tag == NULL)
     {
@@ -1241,6 +1318,47 @@ is_looped (SpSipTransactionLayer *layer, SpSipMessage *request)
   return FALSE;
 }
 
+/* Whether one more server transaction from @source would pass a cap:
+ * each keeps its request (up to 64 KiB) for up to 32 s, so a stranger
+ * could otherwise fill memory with requests nobody answers. */
+static gboolean
+over_limits (SpSipTransactionLayer *layer, const SpSipPeer *source)
+{
+  g_autofree char *key = NULL;
+  guint from_source;
+
+  if (layer->max_server > 0 && g_hash_table_size (layer->servers) >= layer->max_server)
+    return TRUE;
+  if (layer->max_server_per_source == 0)
+    return FALSE;
+  key = source_key_of (source->host);
+  from_source = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, key));
+  return layer->max_server_per_source > 0 && from_source >= layer->max_server_per_source;
+}
+
+/* 503 with Retry-After, sent once and forgotten (nothing retransmits
+ * it, nothing waits for an ACK). */
+static void
+reject_overload (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer *source)
+{
+  g_autoptr (SpSipMessage) response = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tag = sp_sip_random_token (12);
+  char retry[SP_SIP_UINT_BUF];
+
+  layer->stats.overload_503++;
+  if (sp_sip_message_get_via (request) == NULL)
+    return;
+  response = sp_sip_message_new_response_to (request, 503, "Too Many Transactions",
+                                             to_tag_of (request) ? NULL : tag);
+  if (response == NULL)
+    return;
+  sp_sip_message_set_header (response, "Retry-After",
+                             sp_sip_uint_to_text (retry, SP_SIP_OVERLOAD_RETRY_AFTER_S), NULL);
+  if (!layer_send (layer, response, source, NULL, &error))
+    g_debug ("503 not sent: %s", error->message);
+}
+
 static void
 receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer *source)
 {
@@ -1266,6 +1384,11 @@ receive_request (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSi
       return;
     }
 
+  if (over_limits (layer, source))
+    {
+      reject_overload (layer, request, source);
+      return;
+    }
   if (!sp_sip_message_check_request (request, &error))
     {
       st = server_create (layer, request, source);

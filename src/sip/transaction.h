@@ -80,6 +80,7 @@ typedef struct
   guint64 loops_482;
   guint64 cancel_481;
   guint64 stray_responses;
+  guint64 overload_503; /* new requests refused by a cap below */
 } SpSipTransactionStats;
 
 SpSipTransactionLayer *sp_sip_transaction_layer_new (SpSipClock *clock,
@@ -89,6 +90,15 @@ SpSipTransactionLayer *sp_sip_transaction_layer_new (SpSipClock *clock,
 void sp_sip_transaction_layer_free (SpSipTransactionLayer *layer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipTransactionLayer, sp_sip_transaction_layer_free)
 
+/* Caps on live server transactions, in total and per source address
+ * (0: none). A new request past one is answered 503 with Retry-After,
+ * statelessly, and never reaches the TU. Defaults fit a small office;
+ * a load test raises them. */
+#define SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS            2000
+#define SP_SIP_DEFAULT_MAX_SERVER_TRANSACTIONS_PER_SOURCE 200
+#define SP_SIP_OVERLOAD_RETRY_AFTER_S                     30
+void sp_sip_transaction_layer_set_limits (SpSipTransactionLayer *layer, guint max_server,
+                                          guint max_server_per_source);
 const SpSipTimerSettings *sp_sip_transaction_layer_get_timers (SpSipTransactionLayer *layer);
 SpSipClock *sp_sip_transaction_layer_get_clock (SpSipTransactionLayer *layer);
 const SpSipTransactionStats *sp_sip_transaction_layer_get_stats (SpSipTransactionLayer *layer);

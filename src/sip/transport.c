@@ -16,7 +16,6 @@
 #define DATAGRAMS_PER_WAKEUP 64
 #define TCP_READ_CHUNK       16384
 #define DEFAULT_IDLE_MS      (120 * 1000)
-#define MAX_TCP_CONNECTIONS  1024
 #define MAX_OUTBUF           (1024 * 1024)
 /* A server takes bursts of thousands of datagrams a second; the
  * default 208 KiB buffer overflows long before the loop is busy. Not
@@ -68,6 +67,8 @@ struct _SpSipTransport
   SpSipTransportErrorFunc error;
   gpointer user_data;
   guint idle_ms;
+  guint max_tcp;             /* 0: no cap */
+  guint max_tcp_per_address; /* 0: no cap */
   guint idle_source;
   guint8 *buffer;
   SpSipTransportStats stats;
@@ -248,7 +249,10 @@ stamp_received (SpSipMessage *msg, const SpSipPeer *source)
 
   if (via == NULL || via->host == NULL)
     return;
-  add_received = via->rport >= 0 || g_ascii_strcasecmp (via->host, source->host) != 0;
+  /* A received= the sender wrote itself would aim our responses at a
+   * third host: replaced by the real source too. */
+  add_received =
+      via->rport >= 0 || via->received != NULL || g_ascii_strcasecmp (via->host, source->host) != 0;
   if (!add_received)
     return;
   if (via->rport >= 0)
@@ -772,6 +776,35 @@ connection_flush (Connection *conn, GError **error)
   return TRUE;
 }
 
+/* The caps on TCP connections: each holds a descriptor and up to
+ * 1 MiB of output, so one address must not take them all. */
+static gboolean
+tcp_room_for (SpSipTransport *self, const char *host)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint from_host = 0;
+
+  if (self->max_tcp > 0 && g_hash_table_size (self->connections) >= self->max_tcp)
+    return FALSE;
+  if (self->max_tcp_per_address == 0)
+    return TRUE;
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_ascii_strcasecmp (((Connection *) value)->peer.host, host) == 0 &&
+        ++from_host >= self->max_tcp_per_address)
+      return FALSE;
+  return TRUE;
+}
+
+void
+sp_sip_transport_set_tcp_limits (SpSipTransport *self, guint max_connections, guint max_per_address)
+{
+  g_return_if_fail (SP_IS_SIP_TRANSPORT (self));
+  self->max_tcp = max_connections;
+  self->max_tcp_per_address = max_per_address;
+}
+
 static gboolean
 tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
 {
@@ -789,7 +822,7 @@ tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
         break;
       remote = g_socket_get_remote_address (client, NULL);
       if (remote == NULL || !peer_from_address (remote, SP_SIP_TRANSPORT_TCP, &peer) ||
-          g_hash_table_size (self->connections) >= MAX_TCP_CONNECTIONS)
+          !tcp_room_for (self, peer.host))
         {
           self->stats.dropped++;
           g_socket_close (client, NULL);
@@ -884,6 +917,8 @@ sp_sip_transport_init (SpSipTransport *self)
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, connection_free);
   self->buffer = g_malloc (MAX_DATAGRAM + 1);
   self->idle_ms = DEFAULT_IDLE_MS;
+  self->max_tcp = SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS;
+  self->max_tcp_per_address = SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS;
   restart_idle_check (self);
 }
 
@@ -1157,7 +1192,7 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
 
   if (to == NULL)
     return NULL;
-  if (g_hash_table_size (self->connections) >= MAX_TCP_CONNECTIONS)
+  if (!tcp_room_for (self, dest->host))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES,
                            _ ("too many TCP connections"));
@@ -1322,14 +1357,15 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
                    via->transport ? via->transport : "(none)");
       return FALSE;
     }
-  /* 18.2.2 (with RFC 3581 for UDP): maddr first, then received (and
-   * rport), then sent-by. Only a numeric maddr can be used: there is no
-   * name lookup on the response path. */
+  /* 18.2.2 with RFC 3581: received (and rport), then sent-by. The
+   * receive path stamps received whenever sent-by is not the packet's
+   * source, so this is where the request came from. maddr is NOT
+   * followed: one spoofed request naming a third host there would turn
+   * us into a reflector (every response and its retransmissions sent
+   * to a victim), and no phone or server of ours needs multicast. */
   host = via->received ? via->received : via->host;
   port = via->port ? via->port : 5060;
-  if (kind == SP_SIP_TRANSPORT_UDP && via->maddr && g_hostname_is_ip_address (via->maddr))
-    host = via->maddr;
-  else if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
+  if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
     port = (guint16) via->rport;
   sp_sip_peer_init (&target, kind, host, port);
   if (dest)

@@ -98,6 +98,13 @@ gboolean sp_sip_transport_send (SpSipTransport *transport, SpSipMessage *msg, co
 /* TCP connections idle (nothing sent or received) this long are closed. */
 void sp_sip_transport_set_idle_timeout (SpSipTransport *transport, guint ms);
 guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
+/* Caps on TCP connections, accepted and opened, in total and per remote
+ * address (0: none). Past one, an accepted connection is closed at once
+ * and a connect fails (the request gets a local 503). */
+#define SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS 512
+#define SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS 32
+void sp_sip_transport_set_tcp_limits (SpSipTransport *transport, guint max_connections,
+                                      guint max_per_address);
 const SpSipTransportStats *sp_sip_transport_get_stats (SpSipTransport *transport);
 
 /* UDP datagrams to numeric addresses are written by a thread of their

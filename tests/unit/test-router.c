@@ -423,6 +423,18 @@ test_extended_and_insensitive (void)
 }
 
 static void
+assert_bad_number (SpRoute *route)
+{
+  g_assert_nonnull (route);
+  g_assert_cmpint (route->kind, ==, SP_ROUTE_NO_ROUTE);
+  g_assert_cmpuint (route->status, ==, 404);
+  g_assert_cmpstr (route->reason, ==, "Invalid character in number");
+  g_assert_cmpint (route->rule, ==, -1);
+  g_assert_null (route->target);
+  sp_route_free (route);
+}
+
+static void
 test_forward_validation (void)
 {
   g_autoptr (SpRouter) router = make_router ("[default]\n"
@@ -430,19 +442,79 @@ test_forward_validation (void)
                                              "^8\\(.*\\)$=sip/sips:\\1@[::1]:5061\n"
                                              "^7$=sip/sip:${caller}@127.0.0.70\n");
 
-  assert_forward (sp_router_route_call (router, "9sip:x@127.0.0.60", "u1", "u1", NULL),
-                  "sip:x@127.0.0.60");
+  /* A whole URI in the dialled number is not a number. */
+  assert_bad_number (sp_router_route_call (router, "9sip:x@127.0.0.60", "u1", "u1", NULL));
   assert_reject (sp_router_route_call (router, "9abc", "u1", "u1", NULL), SP_ROUTE_NO_ROUTE, 404,
                  "noroute");
-  assert_reject (sp_router_route_call (router, "9sip:a b@h", "u1", "u1", NULL), SP_ROUTE_NO_ROUTE,
-                 404, "noroute");
-  assert_reject (sp_router_route_call (router, "9sip:a@", "u1", "u1", NULL), SP_ROUTE_NO_ROUTE, 404,
-                 "noroute");
+  assert_bad_number (sp_router_route_call (router, "9sip:a b@h", "u1", "u1", NULL));
   assert_forward (sp_router_route_call (router, "8100", "u1", "u1", NULL), "sips:100@[::1]:5061");
   assert_forward (sp_router_route_call (router, "7", "u1", "u1", NULL), "sip:u1@127.0.0.70");
-  /* A caller that would smuggle a header or another URI part is refused. */
-  assert_reject (sp_router_route_call (router, "7", "a>\r\nX: y", "u1", NULL), SP_ROUTE_NO_ROUTE,
-                 404, "noroute");
+  /* A caller that would smuggle a header or another URI part stays in
+   * the user part, escaped. */
+  assert_forward (sp_router_route_call (router, "7", "a>\r\nX: y", "u1", NULL),
+                  "sip:a%3E%0D%0AX%3A%20y@127.0.0.70");
+  assert_forward (sp_router_route_call (router, "7", "a@evil;maddr=x", "u1", NULL),
+                  "sip:a%40evil%3Bmaddr=x@127.0.0.70");
+}
+
+/* Issue 13: a dialled "%3B" (';' once unescaped) injected route
+ * parameters: "2;username=x" skipped the noauth rule, and with a
+ * forward rule reached the upstream trunk. Separators in numbers are
+ * refused before any rule; what a rule substitutes never adds a
+ * parameter and is escaped in a forward URI. */
+static void
+test_number_injection (void)
+{
+  static const char routes[] = "[default]\n"
+                               "^0\\(.*\\)$=sip/sip:\\1@127.0.0.51:5060\n"
+                               "${username}^$=-;error=noauth\n"
+                               "^\\(.*\\)$=;called=\\1\n"
+                               "^2$=return;called=u2\n";
+  g_autoptr (SpRouter) router = make_router (routes);
+  /* clang-format off */
+  static const char *const bad[] = {
+    "2;username=x", "0123;username=x", "2?X=y", "2@127.0.0.66", "2:5060", "2>", "2,3", "2 3",
+    "2\t3", "2%3B", "2%253B", "2\\", "2\"", "2<", "2\r\nX: y",
+  };
+  /* clang-format on */
+  SpRoute *route;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_test_message ("number %s", bad[i]);
+      /* Neither challenged-and-skipped nor forwarded: refused outright. */
+      assert_bad_number (sp_router_route_call (router, bad[i], "", "", NULL));
+      assert_bad_number (sp_router_route_call (router, bad[i], "u1", "u1", NULL));
+    }
+  /* Ordinary numbers and names still route. */
+  assert_forward (sp_router_route_call (router, "0123", "", "", NULL), "sip:123@127.0.0.51:5060");
+  route = sp_router_route_call (router, "2", "", "", NULL);
+  g_assert_cmpint (route->kind, ==, SP_ROUTE_CHALLENGE);
+  sp_route_free (route);
+  assert_local (sp_router_route_call (router, "2", "u1", "u1", NULL), "u2");
+  assert_forward (sp_router_route_call (router, "0*97#", "u1", "u1", NULL),
+                  "sip:*97%23@127.0.0.51:5060");
+  g_assert_true (sp_router_number_is_valid ("+49-30_1.2(3)*#"));
+  g_assert_true (sp_router_number_is_valid ("j\xc3\xb6rg"));
+  g_assert_false (sp_router_number_is_valid ("a\x01"));
+}
+
+/* A value a rule sets from the call (a capture, ${caller}) is data:
+ * whatever it holds, it is one parameter's value. */
+static void
+test_substitution_is_data (void)
+{
+  g_autoptr (SpRouter) router = make_router ("[default]\n"
+                                             "${caller}^\\(.*\\)$=;callername=\\1\n"
+                                             "${username}^$=-;error=noauth\n"
+                                             "^2$=return;called=u2\n");
+  SpRoute *route;
+
+  route = sp_router_route_call (router, "2", "x;username=u1", "", NULL);
+  g_assert_cmpint (route->kind, ==, SP_ROUTE_CHALLENGE);
+  g_assert_cmpstr (g_hash_table_lookup (route->params, "callername"), ==, "x;username=u1");
+  g_assert_cmpstr (g_hash_table_lookup (route->params, "username"), ==, "");
+  sp_route_free (route);
 }
 
 static void
@@ -507,6 +579,8 @@ main (int argc, char **argv)
   g_test_add_func ("/router/warnings", test_warnings);
   g_test_add_func ("/router/extended-and-insensitive", test_extended_and_insensitive);
   g_test_add_func ("/router/forward-validation", test_forward_validation);
+  g_test_add_func ("/router/number-injection", test_number_injection);
+  g_test_add_func ("/router/substitution-is-data", test_substitution_is_data);
   g_test_add_func ("/router/save-load", test_save_load);
   g_test_add_func ("/router/hostile-input", test_hostile_input);
   return g_test_run ();

@@ -702,6 +702,7 @@ test_cancel_client (Fixture *f, gconstpointer data)
   SpSipMessage *cancel;
   SpSipPeer dest;
   const char *method;
+  g_autoptr (SpSipClientTransaction) hold = NULL;
 
   peer (&dest, SP_SIP_TRANSPORT_UDP);
   ct = sp_sip_client_transaction_new (f->layer, invite, &dest, on_response, f);
@@ -719,6 +720,16 @@ test_cancel_client (Fixture *f, gconstpointer data)
                    sp_sip_client_transaction_get_branch (ct));
   g_assert_null (sp_sip_name_addr_get_tag (sp_sip_message_get_to (cancel)));
   g_assert_cmpuint (sp_sip_transaction_layer_get_n_client (f->layer), ==, 2);
+  /* 9.1: a callee that keeps ringing and never sends the final response
+   * is given up 64*T1 after the CANCEL (a local 408). */
+  hold = sp_sip_client_transaction_ref (ct);
+  sp_sip_clock_advance (f->clock, 32 * T1);
+  sp_sip_transaction_layer_receive (f->layer, ringing, &dest);
+  g_assert_cmpint (sp_sip_client_transaction_get_state (ct), ==, SP_SIP_TRANSACTION_PROCEEDING);
+  sp_sip_clock_advance (f->clock, 32 * T1);
+  g_assert_cmpint (sp_sip_client_transaction_get_state (ct), ==, SP_SIP_TRANSACTION_TERMINATED);
+  g_assert_cmpuint (
+      sp_sip_message_get_status (g_ptr_array_index (f->responses, f->responses->len - 1)), ==, 408);
 }
 
 static void
@@ -1000,6 +1011,83 @@ test_dialog_early (void)
   g_assert_cmpstr (target, ==, "sip:bob@127.0.0.4:5090");
 }
 
+/* Issue 13: a stranger cannot fill the server transaction table. Past a
+ * cap (per source, then in total) a new request gets one 503 with
+ * Retry-After, is never handed to the TU and leaves nothing behind. */
+static void
+test_server_limits (Fixture *f, gconstpointer data)
+{
+  SpSipPeer a, b;
+  guint sent;
+
+  sp_sip_peer_init (&a, SP_SIP_TRANSPORT_UDP, "127.0.0.2", 5060);
+  sp_sip_peer_init (&b, SP_SIP_TRANSPORT_UDP, "127.0.0.3", 5060);
+  sp_sip_transaction_layer_set_limits (f->layer, 5, 3);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKlim%u", i);
+      g_autoptr (SpSipMessage) req = server_request ("OPTIONS", branch, 10 + i, NULL);
+
+      sp_sip_transaction_layer_receive (f->layer, req, &a);
+    }
+  g_assert_cmpuint (f->requests->len, ==, 3);
+  g_assert_cmpuint (sp_sip_transaction_layer_get_n_server (f->layer), ==, 3);
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_cmpuint (sp_sip_message_get_status (last_sent (f)), ==, 503);
+  g_assert_cmpstr (sp_sip_message_get_header (last_sent (f), "Retry-After"), ==, "30");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKlimb%u", i);
+      g_autoptr (SpSipMessage) req = server_request ("OPTIONS", branch, 20 + i, NULL);
+
+      sp_sip_transaction_layer_receive (f->layer, req, &b);
+    }
+  /* Two more from b fill the table (5): the third is refused too. */
+  g_assert_cmpuint (f->requests->len, ==, 5);
+  g_assert_cmpuint (f->sent->len, ==, 2);
+  g_assert_cmpuint (sp_sip_transaction_layer_get_stats (f->layer)->overload_503, ==, 2);
+  /* The 503s are not retransmitted: nothing waits for them. */
+  sent = f->sent->len;
+  sp_sip_clock_advance (f->clock, 10 * T1);
+  g_assert_cmpuint (f->sent->len, ==, sent);
+  /* Answered and ended, a transaction makes room for its source again. */
+  g_assert_true (sp_sip_server_transaction_reply (server_txn (f, 0), 200, NULL));
+  sp_sip_clock_advance (f->clock, 64 * T1);
+  g_assert_cmpuint (sp_sip_transaction_layer_get_n_server (f->layer), ==, 4);
+  {
+    g_autoptr (SpSipMessage) req = server_request ("OPTIONS", "z9hG4bKlimnew", 30, NULL);
+
+    sp_sip_transaction_layer_receive (f->layer, req, &a);
+  }
+  g_assert_cmpuint (f->requests->len, ==, 6);
+  /* 0: no caps. */
+  sp_sip_transaction_layer_set_limits (f->layer, 0, 0);
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKfree%u", i);
+      g_autoptr (SpSipMessage) req = server_request ("OPTIONS", branch, 40 + i, NULL);
+
+      sp_sip_transaction_layer_receive (f->layer, req, &a);
+    }
+  g_assert_cmpuint (f->requests->len, ==, 16);
+  /* IPv6 sources count by /64: a host picks any address in its prefix. */
+  sp_sip_transaction_layer_set_limits (f->layer, 0, 2);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *const hosts[] = { "2001:db8::1", "2001:db8::2:1", "2001:db8::ffff",
+                                           "2001:db8:0:1::1" };
+      g_autofree char *branch = g_strdup_printf ("z9hG4bKsix%u", i);
+      g_autoptr (SpSipMessage) req = server_request ("OPTIONS", branch, 60 + i, NULL);
+      SpSipPeer six;
+
+      sp_sip_peer_init (&six, SP_SIP_TRANSPORT_UDP, hosts[i], 5060);
+      sp_sip_transaction_layer_receive (f->layer, req, &six);
+    }
+  /* The third shared the first two's /64; the fourth is another one. */
+  g_assert_cmpuint (f->requests->len, ==, 19);
+  g_assert_cmpuint (sp_sip_transaction_layer_get_stats (f->layer)->overload_503, ==, 3);
+}
+
 #define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
 int
@@ -1028,6 +1116,7 @@ main (int argc, char **argv)
   ADD ("/sip/transaction/match/rfc2543", test_rfc2543_matching);
   ADD ("/sip/transaction/match/stray-response", test_stray_response);
   ADD ("/sip/transaction/match/bad-request", test_bad_request_answered);
+  ADD ("/sip/transaction/server-limits", test_server_limits);
   g_test_add_func ("/sip/dialog/uac", test_dialog_uac);
   g_test_add_func ("/sip/dialog/strict-route", test_dialog_strict_route);
   g_test_add_func ("/sip/dialog/uas", test_dialog_uas);

@@ -470,44 +470,116 @@ test_response_not_ours (void)
   end_free (a);
 }
 
-/* 18.2.2: a response goes to the Via's maddr (with the sent-by port)
- * ahead of received and rport. */
+static GSocket *
+udp_sink (guint16 *port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *sink =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (sink, any, FALSE, &error));
+  bound = g_socket_get_local_address (sink, &error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return sink;
+}
+
+/* Issue 13 (reflection): maddr is NOT followed (RFC 3261 18.2.2 would
+ * send there first); the response goes to received and rport (RFC
+ * 3581), where the request came from. The maddr host, listening on the
+ * sent-by port, gets nothing. */
 static void
 test_response_maddr (void)
 {
   End *b = end_new ("127.0.0.1", FALSE);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-  g_autoptr (GSocket) sink =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  guint16 victim_port = 0, source_port = 0;
+  g_autoptr (GSocket) victim = udp_sink (&victim_port);
+  g_autoptr (GSocket) source = udp_sink (&source_port);
   g_autoptr (SpSipMessage) resp = NULL;
   g_autofree char *via = NULL;
   g_autofree char *text = NULL;
   char buf[2048];
   gssize n;
-  guint16 port;
 
-  g_assert_true (g_socket_bind (sink, any, FALSE, &error));
-  bound = g_socket_get_local_address (sink, &error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  /* sent-by and received name an address nobody listens on. */
-  via = g_strdup_printf (
-      "SIP/2.0/UDP 192.0.2.1:%u;maddr=127.0.0.1;received=192.0.2.2;rport=9;branch=z9hG4bKm", port);
+  via = g_strdup_printf ("SIP/2.0/UDP 127.0.0.1:%u;maddr=127.0.0.1;received=127.0.0.1;rport=%u;"
+                         "branch=z9hG4bKm",
+                         victim_port, source_port);
   text = response_text (via);
   resp = sp_sip_message_parse ((const guint8 *) text, strlen (text), SP_SIP_FRAMING_DATAGRAM, NULL,
                                &error);
   g_assert_no_error (error);
   g_assert_true (sp_sip_transport_send (b->transport, resp, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_socket_set_timeout (sink, 2);
-  n = g_socket_receive (sink, buf, sizeof buf - 1, NULL, &error);
+  g_socket_set_timeout (source, 2);
+  n = g_socket_receive (source, buf, sizeof buf - 1, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (n, >, 0);
   buf[n] = 0;
   g_assert_true (g_str_has_prefix (buf, "SIP/2.0 200 OK\r\n"));
   g_assert_nonnull (strstr (buf, "branch=z9hG4bKm"));
+  g_socket_set_timeout (victim, 1);
+  n = g_socket_receive (victim, buf, sizeof buf - 1, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (n, <, 0);
+  end_free (b);
+}
+
+static void
+spin_ms (guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+}
+
+/* Issue 13: TCP connections per remote address are capped; one past the
+ * cap is closed at once, others' addresses still get in. */
+static void
+test_tcp_per_address_cap (void)
+{
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) to_addr = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) to = g_inet_socket_address_new (to_addr, b->tcp.port);
+  char byte;
+  gssize n;
+
+  sp_sip_transport_set_tcp_limits (b->transport, 0, 2);
+  for (guint i = 0; i < 3; i++)
+    {
+      GSocket *c =
+          g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (g_socket_connect (c, to, NULL, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (clients, c);
+      spin_ms (100);
+    }
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 2);
+  /* The third one was closed: end of stream, no data. */
+  g_socket_set_timeout (g_ptr_array_index (clients, 2), 2);
+  n = g_socket_receive (g_ptr_array_index (clients, 2), &byte, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  /* One closes: room again. */
+  g_socket_close (g_ptr_array_index (clients, 0), NULL);
+  spin_ms (200);
+  {
+    GSocket *c =
+        g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+    g_assert_true (g_socket_connect (c, to, NULL, &error));
+    g_ptr_array_add (clients, c);
+    spin_ms (100);
+  }
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 2);
   end_free (b);
 }
 
@@ -581,6 +653,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/two-families", test_two_families);
   g_test_add_func ("/sip/transport/response-not-ours", test_response_not_ours);
   g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);
+  g_test_add_func ("/sip/transport/tcp-per-address-cap", test_tcp_per_address_cap);
   g_test_add_func ("/sip/transport/via-replace-top", test_via_replace_top);
   return g_test_run ();
 }
