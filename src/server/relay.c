@@ -33,11 +33,16 @@ typedef struct
    * packet. */
   gboolean has_sdp;
   struct sockaddr_storage sdp;
-  /* A source being learnt (RTP only): consecutive packets so far. */
+  /* Whether a valid packet came from a host the SDP or SIP named since
+   * the SDP address was set: then other hosts are never learnt. */
+  gboolean named_heard;
+  /* A source being learnt (RTP only): consecutive packets so far, since
+   * @cand_start (monotonic us). */
   struct sockaddr_storage cand;
   guint32 cand_ssrc;
+  guint32 cand_count;
   guint16 cand_seq;
-  guint8 cand_count;
+  gint64 cand_start;
 } Endpoint;
 
 typedef struct
@@ -197,26 +202,32 @@ endpoint_latch (Endpoint *in, const struct sockaddr_storage *from, socklen_t fro
   in->cand_count = 0;
 }
 
-/* A valid RTP packet from @from, which is on a host the side's SDP or
- * SIP named but not its SDP address: TRUE once it has sent
- * SP_RELAY_LEARN_PACKETS in sequence with one SSRC. */
+/* A valid RTP packet from @from, which is not the SDP address: TRUE once
+ * it has sent SP_RELAY_LEARN_PACKETS in sequence with one SSRC over at
+ * least @min_span_us. */
 static gboolean
-endpoint_learn (Endpoint *in, const guint8 *p, const struct sockaddr_storage *from)
+endpoint_learn (Endpoint *in, const guint8 *p, const struct sockaddr_storage *from,
+                gint64 min_span_us)
 {
   guint32 ssrc = read_u32 (p + 8);
   guint16 seq = (guint16) ((p[2] << 8) | p[3]);
+  gint64 now = g_get_monotonic_time ();
 
   if (in->cand_count > 0 && same_address (&in->cand, from) && in->cand_ssrc == ssrc &&
       (guint16) (in->cand_seq + 1) == seq)
-    in->cand_count++;
+    {
+      if (in->cand_count < G_MAXUINT32)
+        in->cand_count++;
+    }
   else
     {
       memcpy (&in->cand, from, sizeof in->cand);
       in->cand_ssrc = ssrc;
       in->cand_count = 1;
+      in->cand_start = now;
     }
   in->cand_seq = seq;
-  return in->cand_count >= SP_RELAY_LEARN_PACKETS;
+  return in->cand_count >= SP_RELAY_LEARN_PACKETS && now - in->cand_start >= min_span_us;
 }
 
 /* Whether a packet from a source that is not latched may latch @in
@@ -239,11 +250,31 @@ endpoint_accepts (Endpoint *in, gssize n, const struct sockaddr_storage *from)
   if (kind != PACKET_RTP)
     return FALSE;
   if (sdp)
-    return TRUE;
-  if (!(in->has_sdp && same_host (&in->sdp, from)) &&
-      !(call->has_signalling[in->side] && same_host (&call->signalling[in->side], from)))
-    return FALSE; /* a third host: never learnt */
-  return endpoint_learn (in, p, from);
+    {
+      in->named_heard = TRUE;
+      return TRUE;
+    }
+  if ((in->has_sdp && same_host (&in->sdp, from)) ||
+      (call->has_signalling[in->side] && same_host (&call->signalling[in->side], from)))
+    {
+      /* Another port of the phone's host or NAT: a mapping learnt, or a
+       * NAT rebinding. A live latch resets the count with each of its
+       * packets, and must have been silent for a while, so a burst
+       * squeezed between two of its packets takes nothing over. */
+      in->named_heard = TRUE;
+      return endpoint_learn (in, p, from, in->latched ? SP_RELAY_REBIND_MS * 1000 : 0);
+    }
+  /* A host neither the SDP nor the SIP named (a phone sending from
+   * another of its addresses): only while none of the named hosts has
+   * sent, once the other side's media flows (not while ringing, when an
+   * attacker sprays the ports), for SP_RELAY_STRANGER_MS, which a phone
+   * that sends from its SDP address beats. */
+  if (in->named_heard || !call->ends[!in->side][0].latched)
+    {
+      in->cand_count = 0;
+      return FALSE;
+    }
+  return endpoint_learn (in, p, from, SP_RELAY_STRANGER_MS * 1000);
 }
 
 static void
@@ -340,6 +371,7 @@ endpoint_set_sdp (Endpoint *end, const struct sockaddr_storage *sdp, socklen_t l
   memcpy (&end->sdp, sdp, len);
   end->has_sdp = TRUE;
   end->latched = FALSE;
+  end->named_heard = FALSE;
   end->cand_count = 0;
   memcpy (&end->dest, sdp, len);
   end->dest_len = len;

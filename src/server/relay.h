@@ -19,7 +19,12 @@ G_BEGIN_DECLS
  *  - another port on the host the SDP or the side's SIP named (a phone
  *    behind NAT, or one whose NAT rebinds) is learnt after
  *    SP_RELAY_LEARN_PACKETS consecutive in-sequence packets with one
- *    SSRC; other hosts are never learnt;
+ *    SSRC; replacing a live latch also needs SP_RELAY_REBIND_MS without a
+ *    packet from it;
+ *  - another host (a phone that sends from another of its addresses) is
+ *    learnt the same way over SP_RELAY_STRANGER_MS, only while the named
+ *    hosts have sent nothing and once the other side's media flows (not
+ *    while ringing);
  *  - RTCP is learnt from the SDP's RTCP address or the RTP source's host;
  *  - a new SDP with the same address (a re-INVITE) keeps the latch, a new
  *    address starts learning again;
@@ -37,6 +42,11 @@ G_BEGIN_DECLS
 
 /* In-sequence packets from one SSRC before a new source is learnt. */
 #define SP_RELAY_LEARN_PACKETS 5
+/* How long a new port of the phone's host streams before it replaces a
+ * latched source (which sent nothing meanwhile). */
+#define SP_RELAY_REBIND_MS 200
+/* How long a host neither SDP nor SIP named streams before it is learnt. */
+#define SP_RELAY_STRANGER_MS 500
 
 typedef struct _SpRelay SpRelay;
 typedef struct _SpRelayCall SpRelayCall;

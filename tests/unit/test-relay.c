@@ -535,24 +535,67 @@ test_nat_private_sdp (void)
   two_clear (&t);
 }
 
+/* @socket streams RTP (in sequence, one SSRC) to @port every 20 ms
+ * until the relay relays one of its packets: how many it sent (0: none
+ * of @max got through) and over how long. */
+static guint
+stream_until_relayed (SpRelayCall *call, SpRelaySide side, GSocket *socket, guint16 port, guint seq,
+                      guint max, gint64 *elapsed_us)
+{
+  SpRelayStats s0, s;
+  gint64 start = g_get_monotonic_time ();
+
+  sp_relay_call_get_stats (call, side, &s0);
+  for (guint i = 0; i < max; i++)
+    {
+      send_rtp (socket, port, seq + i, 0xa11ce, 0);
+      wait_stats (call, side, s0.received + i + 1, &s);
+      if (s.relayed > s0.relayed)
+        {
+          *elapsed_us = g_get_monotonic_time () - start;
+          return i + 1;
+        }
+      g_usleep (20000);
+    }
+  return 0;
+}
+
+/* Reads whatever arrived on @socket. */
+static void
+drain (GSocket *socket)
+{
+  guint8 buf[2048];
+
+  while (recv_within (socket, buf, sizeof buf, 50, NULL) >= 0)
+    ;
+}
+
 /* Latched on the SDP address, then the NAT rebinds: the new mapping is
- * learnt after SP_RELAY_LEARN_PACKETS in sequence (not before); the SDP
- * address, if it speaks again, wins at once. */
+ * learnt after SP_RELAY_LEARN_PACKETS in sequence once the old source
+ * has been silent SP_RELAY_REBIND_MS; a burst between two of the live
+ * source's packets takes nothing over; the SDP address, if it speaks
+ * again, wins at once. */
 static void
 test_nat_rebinding (void)
 {
   Two t;
   g_autoptr (GSocket) a_nat = bind_any (A_HOST);
-  guint8 pkt[172];
+  gint64 elapsed = 0;
+  guint sent;
 
   two_init (&t, A_HOST);
   check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 1);
-  for (guint i = 0; i + 1 < SP_RELAY_LEARN_PACKETS; i++)
+  for (guint i = 0; i < 4 * SP_RELAY_LEARN_PACKETS; i++)
     send_rtp (a_nat, t.pa, 500 + i, 0xa11ce, 0);
-  check_stats (t.call, SP_RELAY_SIDE_A, SP_RELAY_LEARN_PACKETS, 1, SP_RELAY_LEARN_PACKETS - 1);
+  check_stats (t.call, SP_RELAY_SIDE_A, 1 + 4 * SP_RELAY_LEARN_PACKETS, 1,
+               4 * SP_RELAY_LEARN_PACKETS);
   check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 2);
-  make_rtp (pkt, sizeof pkt, 500 + SP_RELAY_LEARN_PACKETS - 1, 0xa11ce, 0);
-  check_relayed_packet (a_nat, t.pa, t.b.rtp, t.pb, pkt, sizeof pkt);
+  check_silent (a_nat, 20);
+
+  sent = stream_until_relayed (t.call, SP_RELAY_SIDE_A, a_nat, t.pa, 600, 100, &elapsed);
+  g_assert_cmpuint (sent, >=, SP_RELAY_LEARN_PACKETS);
+  g_assert_cmpint (elapsed, >=, SP_RELAY_REBIND_MS * 1000 - 25000);
+  drain (t.b.rtp);
   check_relayed (t.b.rtp, t.pb, a_nat, t.pa, 172, 3);
   check_silent (t.a.rtp, 50);
   check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 4);
@@ -561,8 +604,40 @@ test_nat_rebinding (void)
   two_clear (&t);
 }
 
-/* A host that neither the SDP nor the SIP named is never learnt, however
- * well it imitates a stream, before or after the phone latched. */
+/* A phone that sends from another of its addresses (neither its SDP's
+ * nor its SIP's host): learnt over SP_RELAY_STRANGER_MS once B's media
+ * flows, as long as A's named hosts have sent nothing. */
+static void
+test_other_address (void)
+{
+  Two t;
+  g_autoptr (GSocket) other = bind_any ("127.0.0.79");
+  gint64 elapsed = 0;
+  guint sent;
+
+  two_init (&t, A_HOST);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  sent = stream_until_relayed (t.call, SP_RELAY_SIDE_A, other, t.pa, 10, 100, &elapsed);
+  g_assert_cmpuint (sent, >=, SP_RELAY_LEARN_PACKETS);
+  g_assert_cmpint (elapsed, >=, SP_RELAY_STRANGER_MS * 1000 - 25000);
+  drain (t.b.rtp);
+  check_relayed (t.b.rtp, t.pb, other, t.pa, 172, 2);
+  check_silent (t.a.rtp, 50);
+  /* The SDP address speaks: it wins, and other hosts are out for good. */
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 3);
+  for (guint i = 0; i < 40; i++)
+    {
+      send_rtp (other, t.pa, 200 + i, 0xa11ce, 0);
+      g_usleep (20000);
+    }
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 4);
+  check_silent (other, 50);
+  two_clear (&t);
+}
+
+/* A host that neither the SDP nor the SIP named is never learnt while
+ * the call rings (no media on the other side), however well it imitates
+ * a stream, nor once the phone's own address has sent. */
 static void
 test_third_host_never_learnt (void)
 {
@@ -1184,6 +1259,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/nat-private-sdp", test_nat_private_sdp);
   g_test_add_func ("/relay/nat-rebinding", test_nat_rebinding);
   g_test_add_func ("/relay/third-host-never-learnt", test_third_host_never_learnt);
+  g_test_add_func ("/relay/other-address", test_other_address);
   g_test_add_func ("/relay/reinvite", test_reinvite);
   g_test_add_func ("/relay/sdp-third-host", test_sdp_third_host);
   g_test_add_func ("/relay/ports-random", test_ports_random);
