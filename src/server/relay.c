@@ -662,7 +662,12 @@ sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const SpRelayRemo
     }
   if (remote->signalling_host != NULL)
     {
-      if (native_address (remote->signalling_host, 0, &cmd->signalling, &len2, NULL))
+      const char *host = remote->signalling_host;
+
+      /* A dual-stack SIP socket names IPv4 peers as ::ffff:a.b.c.d. */
+      if (g_ascii_strncasecmp (host, "::ffff:", 7) == 0 && strchr (host + 7, '.') != NULL)
+        host += 7;
+      if (native_address (host, 0, &cmd->signalling, &len2, NULL))
         cmd->has_signalling = TRUE;
       else
         g_debug ("relay: signalling host %s is not an address", remote->signalling_host);

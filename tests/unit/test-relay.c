@@ -405,6 +405,17 @@ test_sdp_address_latches (void)
   two_clear (&t);
 }
 
+/* A dual-stack SIP socket names A as ::ffff:127.0.0.183: the same host. */
+static void
+test_mapped_signalling (void)
+{
+  Two t;
+
+  two_init (&t, "::ffff:" A_HOST);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  two_clear (&t);
+}
+
 /* RTP bleed: a stranger sprays both ports (in sequence, one SSRC, the
  * right payload type) before the phones send: nothing latches on it, it
  * gets nothing, and the phones' media flows once they send. */
@@ -1253,6 +1264,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/relay/sdp-address-latches", test_sdp_address_latches);
+  g_test_add_func ("/relay/mapped-signalling", test_mapped_signalling);
   g_test_add_func ("/relay/stranger-first", test_stranger_first);
   g_test_add_func ("/relay/not-rtp", test_not_rtp);
   g_test_add_func ("/relay/wrong-payload-or-ssrc", test_wrong_payload_or_ssrc);
