@@ -79,10 +79,11 @@ main (int argc, char **argv)
         total.received += s.received;
         total.relayed += s.relayed;
         total.dropped += s.dropped;
+        total.rejected += s.rejected;
       }
   printf ("{\"calls\": %u, \"received\": %" G_GUINT64_FORMAT ", \"relayed\": %" G_GUINT64_FORMAT
-          ", \"dropped\": %" G_GUINT64_FORMAT "}\n",
-          n, total.received, total.relayed, total.dropped);
+          ", \"dropped\": %" G_GUINT64_FORMAT ", \"rejected\": %" G_GUINT64_FORMAT "}\n",
+          n, total.received, total.relayed, total.dropped, total.rejected);
   for (guint i = 0; i < calls->len; i++)
     sp_relay_call_free (g_ptr_array_index (calls, i));
   return 0;
