@@ -45,6 +45,7 @@ main (int argc, char **argv)
   for (guint i = 0; i < n; i++)
     {
       SpRelayCall *call = sp_relay_call_new (relay, &error);
+      SpRelayRemote remote = { .host = "127.0.0.1", .signalling_host = "127.0.0.1" };
       guint a_local = base + 4 * i, b_local = base + 4 * i + 2;
 
       if (call == NULL)
@@ -52,8 +53,12 @@ main (int argc, char **argv)
           fprintf (stderr, "%s\n", error->message);
           return 1;
         }
-      sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, "127.0.0.1", (guint16) a_local);
-      sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, "127.0.0.1", (guint16) b_local);
+      /* rtpload sends PCMU (PT 0) from the SDP addresses: latched at once. */
+      remote.payload_types[0] = 1;
+      remote.rtp_port = (guint16) a_local;
+      sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, &remote);
+      remote.rtp_port = (guint16) b_local;
+      sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, &remote);
       g_string_append_printf (pairs, "%u 127.0.0.1:%u %u 127.0.0.1:%u\n", a_local,
                               sp_relay_call_get_port (call, SP_RELAY_SIDE_A), b_local,
                               sp_relay_call_get_port (call, SP_RELAY_SIDE_B));
@@ -74,10 +79,11 @@ main (int argc, char **argv)
         total.received += s.received;
         total.relayed += s.relayed;
         total.dropped += s.dropped;
+        total.rejected += s.rejected;
       }
   printf ("{\"calls\": %u, \"received\": %" G_GUINT64_FORMAT ", \"relayed\": %" G_GUINT64_FORMAT
-          ", \"dropped\": %" G_GUINT64_FORMAT "}\n",
-          n, total.received, total.relayed, total.dropped);
+          ", \"dropped\": %" G_GUINT64_FORMAT ", \"rejected\": %" G_GUINT64_FORMAT "}\n",
+          n, total.received, total.relayed, total.dropped, total.rejected);
   for (guint i = 0; i < calls->len; i++)
     sp_relay_call_free (g_ptr_array_index (calls, i));
   return 0;

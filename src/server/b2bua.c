@@ -201,12 +201,11 @@ sp_b2bua_get_n_calls (SpB2bua *self)
 
 /* ---- SDP ---------------------------------------------------------------- */
 
-/* @body with the audio stream moved to @host:@port; @remote_host and
- * @remote_port get where the phone said it receives. NULL when the body
- * is no usable SDP. */
+/* @body with the audio stream moved to @host:@port; @remote gets where
+ * the phone said it receives and its payload types (@remote->host is
+ * owned by the caller). NULL when the body is no usable SDP. */
 static char *
-rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, char **remote_host,
-             guint16 *remote_port)
+rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, SpRelayRemote *remote)
 {
   g_autoptr (SpSdpSession) sdp = NULL;
   SpSdpMedia *media;
@@ -222,8 +221,11 @@ rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, char
   c = media ? sp_sdp_media_get_effective_connection (media) : NULL;
   if (media == NULL || c == NULL)
     return NULL;
-  *remote_host = g_strdup (c->address);
-  *remote_port = (guint16) sp_sdp_media_get_port (media);
+  remote->host = g_strdup (c->address);
+  remote->rtp_port = (guint16) sp_sdp_media_get_port (media);
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
+    if (sp_sdp_media_get_payload_type (media, i) >= 0)
+      sp_relay_remote_add_payload_type (remote, (guint) sp_sdp_media_get_payload_type (media, i));
   sp_sdp_session_set_origin_address (sdp, type, host);
   sp_sdp_session_set_connection (sdp, type, host);
   if (sp_sdp_media_get_connection (media) != NULL)
@@ -233,6 +235,24 @@ rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, char
   return sp_sdp_session_to_string (sdp);
 }
 
+/* The IP @side's SIP comes from, for the relay's latching: the caller's
+ * INVITE source; for the callee, where the INVITE branch that @msg (a
+ * response) answers was sent. NULL: the relay keeps what it knows. */
+static const char *
+leg_signalling_host (Call *call, SpRelaySide side, const SpSipMessage *msg)
+{
+  const SpSipVia *via;
+  Branch *branch;
+
+  if (side == SP_RELAY_SIDE_A)
+    return sp_sip_server_transaction_get_source (call->st)->host;
+  if (sp_sip_message_is_request (msg) || (via = sp_sip_message_get_via (msg)) == NULL ||
+      via->branch == NULL)
+    return NULL;
+  branch = g_hash_table_lookup (call->b2bua->own_branches, via->branch);
+  return branch != NULL ? sp_sip_client_transaction_get_dest (branch->ct)->host : NULL;
+}
+
 /* The body to send to @side for a body received from the other side,
  * with the relay learning where that other side receives. */
 static char *
@@ -240,8 +260,9 @@ media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
 {
   gsize len = 0;
   const guint8 *body = sp_sip_message_get_body (from_msg, &len);
+  SpRelaySide from_side = to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A;
+  SpRelayRemote remote = { 0 };
   g_autofree char *remote_host = NULL;
-  guint16 remote_port = 0;
   char *out;
 
   if (body == NULL || len == 0)
@@ -249,11 +270,11 @@ media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
   if (call->relay == NULL)
     return g_strndup ((const char *) body, len);
   out = rewrite_sdp (body, len, sp_relay_get_host (call->b2bua->relay),
-                     sp_relay_call_get_port (call->relay, to_side), &remote_host, &remote_port);
+                     sp_relay_call_get_port (call->relay, to_side), &remote);
+  remote_host = (char *) remote.host;
+  remote.signalling_host = leg_signalling_host (call, from_side, from_msg);
   if (out != NULL && !sp_sip_host_is_wildcard (remote_host))
-    sp_relay_call_set_remote (call->relay,
-                              to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A,
-                              remote_host, remote_port);
+    sp_relay_call_set_remote (call->relay, from_side, &remote);
   return out;
 }
 

@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,16 +16,33 @@
 #define RELAY_BURST      8
 #define RELAY_MAX_PACKET 2048
 
+/* One socket of a side (RTP or RTCP) and what it knows of its peer. */
 typedef struct
 {
   int fd;
   SpRelayCall *call;
   guint8 side;
   guint8 rtcp;
+  /* Where this socket's peer gets packets: the latched source, or before
+   * that the SDP address when the side's SIP came from its host. */
   gboolean has_dest;
   gboolean latched;
   struct sockaddr_storage dest;
   socklen_t dest_len;
+  /* The SDP's address for this socket: latched on its first valid
+   * packet. */
+  gboolean has_sdp;
+  struct sockaddr_storage sdp;
+  /* Whether a valid packet came from a host the SDP or SIP named since
+   * the SDP address was set: then other hosts are never learnt. */
+  gboolean named_heard;
+  /* A source being learnt (RTP only): consecutive packets so far, since
+   * @cand_start (monotonic us). */
+  struct sockaddr_storage cand;
+  guint32 cand_ssrc;
+  guint32 cand_count;
+  guint16 cand_seq;
+  gint64 cand_start;
 } Endpoint;
 
 typedef struct
@@ -31,6 +50,7 @@ typedef struct
   guint64 received;
   guint64 relayed;
   guint64 dropped;
+  guint64 rejected;
 } SideCounters;
 
 struct _SpRelayCall
@@ -40,6 +60,11 @@ struct _SpRelayCall
   /* [side][rtcp] */
   Endpoint ends[2][2];
   SideCounters counters[2];
+  /* Relay thread only: the host each side's SIP came from, and the
+   * payload types each side's SDP listed. */
+  gboolean has_signalling[2];
+  struct sockaddr_storage signalling[2];
+  guint64 payload_types[2][2];
 };
 
 typedef enum
@@ -58,6 +83,9 @@ typedef struct
   struct sockaddr_storage rtp;
   struct sockaddr_storage rtcp;
   socklen_t len;
+  gboolean has_signalling;
+  struct sockaddr_storage signalling;
+  guint64 payload_types[2];
 } Cmd;
 
 struct _SpRelay
@@ -66,7 +94,6 @@ struct _SpRelay
   GSocketFamily family;
   guint16 port_min;
   guint16 port_max;
-  guint16 cursor;
   int epoll_fd;
   int wake_fd;
   GAsyncQueue *commands;
@@ -93,6 +120,163 @@ native_address (const char *host, guint16 port, struct sockaddr_storage *out, so
   return g_socket_address_to_native (address, out, sizeof *out, error);
 }
 
+/* ---- addresses and packets (relay thread) --------------------------------- */
+
+static gboolean
+same_host (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  if (a->ss_family != b->ss_family)
+    return FALSE;
+  if (a->ss_family == AF_INET)
+    return ((const struct sockaddr_in *) a)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+  if (a->ss_family == AF_INET6)
+    return memcmp (&((const struct sockaddr_in6 *) a)->sin6_addr,
+                   &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof (struct in6_addr)) == 0;
+  return FALSE;
+}
+
+static guint16
+port_of (const struct sockaddr_storage *a)
+{
+  if (a->ss_family == AF_INET)
+    return ((const struct sockaddr_in *) a)->sin_port;
+  if (a->ss_family == AF_INET6)
+    return ((const struct sockaddr_in6 *) a)->sin6_port;
+  return 0;
+}
+
+static gboolean
+same_address (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  return same_host (a, b) && port_of (a) == port_of (b);
+}
+
+typedef enum
+{
+  PACKET_OTHER,
+  PACKET_RTP,
+  PACKET_RTCP,
+} PacketKind;
+
+/* What the first bytes say (RFC 7983's demultiplexing: 128..191 is RTP
+ * or RTCP, told apart by RFC 5761's payload type ranges). When DTLS-SRTP
+ * comes (issue 16), 20..63 becomes a third kind, learnt like RTCP from
+ * the latched host; SRTP keeps RTP's clear header, so the checks below
+ * hold for it unchanged. Everything else never latches. */
+static PacketKind
+classify (const guint8 *p, gssize n, const guint64 payload_types[2])
+{
+  if (n < 8 || (p[0] & 0xc0) != 0x80)
+    return PACKET_OTHER;
+  if (p[1] >= 192 && p[1] <= 223)
+    {
+      /* A compound packet starts with SR, RR (or, reduced size, another
+       * RTCP type); its length field fits what arrived. */
+      gsize length = ((gsize) ((p[2] << 8) | p[3]) + 1) * 4;
+      return p[1] >= 200 && p[1] <= 207 && length <= (gsize) n ? PACKET_RTCP : PACKET_OTHER;
+    }
+  {
+    guint pt = p[1] & 0x7f;
+    gsize header = 12 + 4 * (gsize) (p[0] & 0x0f);
+
+    if ((gsize) n < header || !(payload_types[pt / 64] & (G_GUINT64_CONSTANT (1) << (pt % 64))))
+      return PACKET_OTHER;
+    return PACKET_RTP;
+  }
+}
+
+static guint32
+read_u32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+static void
+endpoint_latch (Endpoint *in, const struct sockaddr_storage *from, socklen_t from_len)
+{
+  memcpy (&in->dest, from, from_len);
+  in->dest_len = from_len;
+  in->has_dest = TRUE;
+  in->latched = TRUE;
+  in->cand_count = 0;
+}
+
+/* A valid RTP packet from @from, which is not the SDP address: TRUE once
+ * it has sent SP_RELAY_LEARN_PACKETS in sequence with one SSRC over at
+ * least @min_span_us. */
+static gboolean
+endpoint_learn (Endpoint *in, const guint8 *p, const struct sockaddr_storage *from,
+                gint64 min_span_us)
+{
+  guint32 ssrc = read_u32 (p + 8);
+  guint16 seq = (guint16) ((p[2] << 8) | p[3]);
+  gint64 now = g_get_monotonic_time ();
+
+  if (in->cand_count > 0 && same_address (&in->cand, from) && in->cand_ssrc == ssrc &&
+      (guint16) (in->cand_seq + 1) == seq)
+    {
+      if (in->cand_count < G_MAXUINT32)
+        in->cand_count++;
+    }
+  else
+    {
+      memcpy (&in->cand, from, sizeof in->cand);
+      in->cand_ssrc = ssrc;
+      in->cand_count = 1;
+      in->cand_start = now;
+    }
+  in->cand_seq = seq;
+  return in->cand_count >= SP_RELAY_LEARN_PACKETS && now - in->cand_start >= min_span_us;
+}
+
+/* Whether a packet from a source that is not latched may latch @in
+ * (the slow path: once latched, the phone's packets never come here). */
+static gboolean
+endpoint_accepts (Endpoint *in, gssize n, const struct sockaddr_storage *from)
+{
+  SpRelayCall *call = in->call;
+  const guint8 *p = call->relay->buffer;
+  guint64 types[2] = { call->payload_types[0][0] | call->payload_types[1][0],
+                       call->payload_types[0][1] | call->payload_types[1][1] };
+  PacketKind kind = classify (p, n, types);
+  gboolean sdp = in->has_sdp && same_address (&in->sdp, from);
+
+  if (in->rtcp)
+    {
+      const Endpoint *rtp = &call->ends[in->side][0];
+      return kind == PACKET_RTCP && (sdp || (rtp->latched && same_host (&rtp->dest, from)));
+    }
+  if (kind != PACKET_RTP)
+    return FALSE;
+  if (sdp)
+    {
+      in->named_heard = TRUE;
+      return TRUE;
+    }
+  if ((in->has_sdp && same_host (&in->sdp, from)) ||
+      (call->has_signalling[in->side] && same_host (&call->signalling[in->side], from)))
+    {
+      /* Another port of the phone's host or NAT: a mapping learnt, or a
+       * NAT rebinding. A live latch resets the count with each of its
+       * packets, and must have been silent for a while, so a burst
+       * squeezed between two of its packets takes nothing over. */
+      in->named_heard = TRUE;
+      return endpoint_learn (in, p, from, in->latched ? SP_RELAY_REBIND_MS * 1000 : 0);
+    }
+  /* A host neither the SDP nor the SIP named (a phone sending from
+   * another of its addresses): only while none of the named hosts has
+   * sent, once the other side's media flows (not while ringing, when an
+   * attacker sprays the ports), for SP_RELAY_STRANGER_MS, which a phone
+   * that sends from its SDP address beats. */
+  if (in->named_heard || !call->ends[!in->side][0].latched)
+    {
+      in->cand_count = 0;
+      return FALSE;
+    }
+  return endpoint_learn (in, p, from, SP_RELAY_STRANGER_MS * 1000);
+}
+
 static void
 endpoint_forward (SpRelay *relay, Endpoint *in, gssize n, const struct sockaddr_storage *from,
                   socklen_t from_len)
@@ -102,16 +286,18 @@ endpoint_forward (SpRelay *relay, Endpoint *in, gssize n, const struct sockaddr_
   SideCounters *counters = &call->counters[in->side];
 
   __atomic_fetch_add (&counters->received, 1, __ATOMIC_RELAXED);
-  if (!in->latched)
+  if (G_LIKELY (in->latched && from_len == in->dest_len && memcmp (&in->dest, from, from_len) == 0))
     {
-      memcpy (&in->dest, from, from_len);
-      in->dest_len = from_len;
-      in->has_dest = TRUE;
-      in->latched = TRUE;
+      /* The phone itself: a source being learnt meanwhile was not its
+       * NAT's new mapping. */
+      if (G_UNLIKELY (in->cand_count != 0))
+        in->cand_count = 0;
     }
-  else if (from_len != in->dest_len || memcmp (&in->dest, from, from_len) != 0)
+  else if (endpoint_accepts (in, n, from))
+    endpoint_latch (in, from, from_len);
+  else
     {
-      /* Someone else sending to our port: not the phone we latched on. */
+      __atomic_fetch_add (&counters->rejected, 1, __ATOMIC_RELAXED);
       __atomic_fetch_add (&counters->dropped, 1, __ATOMIC_RELAXED);
       return;
     }
@@ -166,17 +352,44 @@ call_add (SpRelay *relay, SpRelayCall *call)
       }
 }
 
+/* Before it latched, @end sends to its SDP address only when that is
+ * on the host the side's SIP came from. */
+static void
+endpoint_set_sdp (Endpoint *end, const struct sockaddr_storage *sdp, socklen_t len,
+                  const SpRelayCall *call)
+{
+  gboolean trusted =
+      call->has_signalling[end->side] && same_host (sdp, &call->signalling[end->side]);
+
+  if (end->has_sdp && same_address (&end->sdp, sdp))
+    {
+      /* The same address again (a re-INVITE): the latch holds. */
+      if (!end->latched)
+        end->has_dest = trusted;
+      return;
+    }
+  memcpy (&end->sdp, sdp, len);
+  end->has_sdp = TRUE;
+  end->latched = FALSE;
+  end->named_heard = FALSE;
+  end->cand_count = 0;
+  memcpy (&end->dest, sdp, len);
+  end->dest_len = len;
+  end->has_dest = trusted;
+}
+
 static void
 set_remote (SpRelayCall *call, const Cmd *cmd)
 {
-  Endpoint *rtp = &call->ends[cmd->side][0];
-  Endpoint *rtcp = &call->ends[cmd->side][1];
-
-  memcpy (&rtp->dest, &cmd->rtp, cmd->len);
-  memcpy (&rtcp->dest, &cmd->rtcp, cmd->len);
-  rtp->dest_len = rtcp->dest_len = cmd->len;
-  rtp->has_dest = rtcp->has_dest = TRUE;
-  rtp->latched = rtcp->latched = FALSE;
+  if (cmd->has_signalling)
+    {
+      call->signalling[cmd->side] = cmd->signalling;
+      call->has_signalling[cmd->side] = TRUE;
+    }
+  call->payload_types[cmd->side][0] = cmd->payload_types[0];
+  call->payload_types[cmd->side][1] = cmd->payload_types[1];
+  endpoint_set_sdp (&call->ends[cmd->side][0], &cmd->rtp, cmd->len, call);
+  endpoint_set_sdp (&call->ends[cmd->side][1], &cmd->rtcp, cmd->len, call);
 }
 
 /* Runs the queued commands; FALSE on quit. */
@@ -268,7 +481,6 @@ sp_relay_new (const char *host, guint16 port_min, guint16 port_max, GError **err
   relay->family = g_inet_address_get_family (address);
   relay->port_min = (port_min + 1) & ~1u;
   relay->port_max = port_max;
-  relay->cursor = relay->port_min;
   relay->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   relay->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
   relay->commands = g_async_queue_new ();
@@ -329,30 +541,64 @@ bind_port (SpRelay *relay, guint16 port)
   return fd;
 }
 
-/* An even RTP port and the RTCP port above it, from the rotating cursor
- * (a port just freed is not handed out again at once: late packets of
- * the old call would land in the new one). */
+static guint32
+random_u32 (void)
+{
+  guint32 value;
+
+  /* getrandom only fails before the pool is seeded or on EINTR; GLib's
+   * generator (seeded from /dev/urandom) keeps things going then. */
+  if (getrandom (&value, sizeof value, GRND_NONBLOCK) != sizeof value)
+    value = g_random_int ();
+  return value;
+}
+
+static gboolean
+bind_pair_at (SpRelay *relay, guint16 p, int *rtp, int *rtcp)
+{
+  *rtp = bind_port (relay, p);
+  if (*rtp < 0)
+    return FALSE;
+  *rtcp = bind_port (relay, p + 1);
+  if (*rtcp < 0)
+    {
+      close (*rtp);
+      *rtp = -1;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* An even RTP port and the RTCP port above it, picked at random so the
+ * next call's ports cannot be guessed from this one's (and a port just
+ * freed is seldom handed out again at once). When random picks keep
+ * hitting busy ports, a walk from a random start finds any free pair. */
 static gboolean
 bind_pair (SpRelay *relay, int *rtp, int *rtcp, guint16 *port)
 {
-  guint attempts = (guint) (relay->port_max - relay->port_min + 1) / 2;
+  guint n_pairs = (guint) (relay->port_max - relay->port_min + 1) / 2;
+  guint start;
 
-  for (guint i = 0; i < attempts; i++)
+  for (guint i = 0; i < 32; i++)
     {
-      guint16 p = relay->cursor;
+      guint16 p = (guint16) (relay->port_min + 2 * (random_u32 () % n_pairs));
 
-      relay->cursor = (p + 3 > relay->port_max) ? relay->port_min : (guint16) (p + 2);
-      *rtp = bind_port (relay, p);
-      if (*rtp < 0)
-        continue;
-      *rtcp = bind_port (relay, p + 1);
-      if (*rtcp < 0)
+      if (bind_pair_at (relay, p, rtp, rtcp))
         {
-          close (*rtp);
-          continue;
+          *port = p;
+          return TRUE;
         }
-      *port = p;
-      return TRUE;
+    }
+  start = random_u32 () % n_pairs;
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      guint16 p = (guint16) (relay->port_min + 2 * ((start + i) % n_pairs));
+
+      if (bind_pair_at (relay, p, rtp, rtcp))
+        {
+          *port = p;
+          return TRUE;
+        }
     }
   return FALSE;
 }
@@ -398,7 +644,7 @@ sp_relay_call_get_port (SpRelayCall *call, SpRelaySide side)
 }
 
 void
-sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const char *host, guint16 rtp_port)
+sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const SpRelayRemote *remote)
 {
   g_autofree Cmd *cmd = g_new0 (Cmd, 1);
   socklen_t len2;
@@ -407,13 +653,27 @@ sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const char *host,
   cmd->kind = CMD_SET_REMOTE;
   cmd->call = call;
   cmd->side = side == SP_RELAY_SIDE_B;
-  if (rtp_port == 0 || rtp_port == 65535 ||
-      !native_address (host, rtp_port, &cmd->rtp, &cmd->len, &error) ||
-      !native_address (host, rtp_port + 1, &cmd->rtcp, &len2, &error))
+  if (remote->rtp_port == 0 || remote->rtp_port == 65535 ||
+      !native_address (remote->host, remote->rtp_port, &cmd->rtp, &cmd->len, &error) ||
+      !native_address (remote->host, remote->rtp_port + 1, &cmd->rtcp, &len2, &error))
     {
-      g_debug ("relay: no destination %s:%u", host, rtp_port);
+      g_debug ("relay: no destination %s:%u", remote->host, remote->rtp_port);
       return;
     }
+  if (remote->signalling_host != NULL)
+    {
+      const char *host = remote->signalling_host;
+
+      /* A dual-stack SIP socket names IPv4 peers as ::ffff:a.b.c.d. */
+      if (g_ascii_strncasecmp (host, "::ffff:", 7) == 0 && strchr (host + 7, '.') != NULL)
+        host += 7;
+      if (native_address (host, 0, &cmd->signalling, &len2, NULL))
+        cmd->has_signalling = TRUE;
+      else
+        g_debug ("relay: signalling host %s is not an address", remote->signalling_host);
+    }
+  cmd->payload_types[0] = remote->payload_types[0];
+  cmd->payload_types[1] = remote->payload_types[1];
   push_command (call->relay, g_steal_pointer (&cmd));
 }
 
@@ -425,6 +685,7 @@ sp_relay_call_get_stats (SpRelayCall *call, SpRelaySide side, SpRelayStats *stat
   stats->received = __atomic_load_n (&c->received, __ATOMIC_RELAXED);
   stats->relayed = __atomic_load_n (&c->relayed, __ATOMIC_RELAXED);
   stats->dropped = __atomic_load_n (&c->dropped, __ATOMIC_RELAXED);
+  stats->rejected = __atomic_load_n (&c->rejected, __ATOMIC_RELAXED);
 }
 
 void

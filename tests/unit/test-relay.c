@@ -1,9 +1,13 @@
 /* The server's media relay (SpRelay) on loopback, and the SDP the B2BUA
- * sends around it:
- *  - relay alone: latching (until a side sends, the SDP address; then the
- *    first packet's source; strangers dropped and counted), RTP and RTCP
- *    relayed both ways byte for byte, ports released when a call ends,
- *    an exhausted port range, bad settings;
+ *  sends around it:
+ *  - relay alone: strict latching (the SDP address at once; another port
+ *    of the phone's host after SP_RELAY_LEARN_PACKETS in-sequence packets
+ *    of one SSRC; never a stranger, a non-RTP packet, a payload type the
+ *    SDP did not name or a changing SSRC; a re-INVITE keeps the latch;
+ *    nothing sent to a host only an SDP named; strangers dropped and
+ *    counted), random ports, RTP and RTCP relayed both ways byte for byte,
+ *    ports released when a call ends, an exhausted port range, bad
+ *    settings;
  *  - through SpServer with scripted UDP peers (caller A on 127.0.0.183,
  *    callee B on 127.0.0.101, media on 127.0.0.50 as in the seed's LAN):
  *    c=, o= and m= moved to the relay in both directions, a=rtcp dropped
@@ -139,38 +143,88 @@ recv_within (GSocket *socket, guint8 *buf, gsize size, guint ms, guint16 *from_p
   return -1;
 }
 
-/* @len bytes of an RTP-looking packet, different for each @seq and with
+#define SSRC 0x5eed0001u
+
+/* @len bytes of an RTP packet (PCMU, SSRC @ssrc, sequence @seq) with
  * every byte value (0 and 0xff too) in the payload. */
 static void
-make_packet (guint8 *buf, gsize len, guint seq)
+make_rtp (guint8 *buf, gsize len, guint seq, guint32 ssrc, guint pt)
 {
   g_assert_cmpuint (len, >=, 12);
   buf[0] = 0x80;
-  buf[1] = 0x00;
+  buf[1] = (guint8) pt;
   buf[2] = (guint8) (seq >> 8);
   buf[3] = (guint8) seq;
-  for (gsize i = 4; i < len; i++)
+  buf[4] = buf[5] = buf[6] = 0;
+  buf[7] = (guint8) seq;
+  buf[8] = (guint8) (ssrc >> 24);
+  buf[9] = (guint8) (ssrc >> 16);
+  buf[10] = (guint8) (ssrc >> 8);
+  buf[11] = (guint8) ssrc;
+  for (gsize i = 12; i < len; i++)
     buf[i] = (guint8) (i * 7 + seq * 13);
 }
 
-/* @socket sends a packet to @port of the relay, and @expect gets exactly
+static void
+make_packet (guint8 *buf, gsize len, guint seq)
+{
+  make_rtp (buf, len, seq, SSRC, 0);
+}
+
+/* A receiver report of @len bytes (a multiple of 4). */
+static void
+make_rtcp (guint8 *buf, gsize len, guint seed)
+{
+  g_assert_cmpuint (len % 4, ==, 0);
+  g_assert_cmpuint (len, >=, 8);
+  buf[0] = 0x80;
+  buf[1] = 201;
+  buf[2] = (guint8) ((len / 4 - 1) >> 8);
+  buf[3] = (guint8) (len / 4 - 1);
+  buf[4] = 0x5e;
+  buf[5] = 0xed;
+  buf[6] = 0;
+  buf[7] = 1;
+  for (gsize i = 8; i < len; i++)
+    buf[i] = (guint8) (i * 5 + seed);
+}
+
+/* @socket sends @packet to @port of the relay, and @expect gets exactly
  * that from the relay's @out_port. */
 static void
-check_relayed (GSocket *socket, guint16 port, GSocket *expect, guint16 out_port, gsize len,
-               guint seq)
+check_relayed_packet (GSocket *socket, guint16 port, GSocket *expect, guint16 out_port,
+                      const guint8 *sent, gsize len)
 {
-  guint8 sent[1500];
   guint8 got[2048];
   guint16 from = 0;
   gssize n;
 
-  g_assert_cmpuint (len, <=, sizeof sent);
-  make_packet (sent, len, seq);
   send_to (socket, RELAY_HOST, port, sent, len);
   n = recv_within (expect, got, sizeof got, WAIT_MS, &from);
   g_assert_cmpint (n, ==, (gssize) len);
   g_assert_cmpmem (got, (gsize) n, sent, len);
   g_assert_cmpuint (from, ==, out_port);
+}
+
+static void
+check_relayed (GSocket *socket, guint16 port, GSocket *expect, guint16 out_port, gsize len,
+               guint seq)
+{
+  guint8 sent[1500];
+
+  g_assert_cmpuint (len, <=, sizeof sent);
+  make_packet (sent, len, seq);
+  check_relayed_packet (socket, port, expect, out_port, sent, len);
+}
+
+static void
+check_relayed_rtcp (GSocket *socket, guint16 port, GSocket *expect, guint16 out_port, gsize len,
+                    guint seed)
+{
+  guint8 sent[1500];
+
+  make_rtcp (sent, len, seed);
+  check_relayed_packet (socket, port, expect, out_port, sent, len);
 }
 
 /* Nothing arrives on @socket for @ms. */
@@ -245,82 +299,466 @@ relay_new_free_range (guint n_ports, guint16 *base)
   return relay;
 }
 
+/* @side's SDP named @host:@port (PCMU and telephone-event) and its SIP
+ * came from @signalling. */
+static void
+set_remote (SpRelayCall *call, SpRelaySide side, const char *host, guint16 port,
+            const char *signalling)
+{
+  SpRelayRemote remote = { .host = host, .rtp_port = port, .signalling_host = signalling };
+
+  sp_relay_remote_add_payload_type (&remote, 0);
+  sp_relay_remote_add_payload_type (&remote, 101);
+  sp_relay_call_set_remote (call, side, &remote);
+}
+
 /* ---- the relay alone ------------------------------------------------------ */
 
+/* A call with A's SDP naming a.rtp and B's b.rtp, both on the hosts
+ * their SIP came from (A's from @a_signalling). */
+typedef struct
+{
+  SpRelay *relay;
+  SpRelayCall *call;
+  guint16 pa, pb;
+  Pair a, b;
+} Two;
+
 static void
-test_latching (void)
+two_init (Two *t, const char *a_signalling)
 {
   guint16 base;
-  g_autoptr (SpRelay) relay = relay_new_free_range (16, &base);
   g_autoptr (GError) error = NULL;
-  SpRelayCall *call = sp_relay_call_new (relay, &error);
-  Pair a_sdp, b;
-  g_autoptr (GSocket) a_nat = udp_bind (A_HOST, 0, NULL);
-  g_autoptr (GSocket) stranger = udp_bind ("127.0.0.77", 0, NULL);
-  guint16 pa, pb;
-  SpRelayStats sa, sb;
+
+  t->relay = relay_new_free_range (16, &base);
+  t->call = sp_relay_call_new (t->relay, &error);
+  g_assert_no_error (error);
+  t->pa = sp_relay_call_get_port (t->call, SP_RELAY_SIDE_A);
+  t->pb = sp_relay_call_get_port (t->call, SP_RELAY_SIDE_B);
+  pair_init (&t->a, A_HOST);
+  pair_init (&t->b, B_HOST);
+  set_remote (t->call, SP_RELAY_SIDE_A, A_HOST, t->a.port, a_signalling);
+  set_remote (t->call, SP_RELAY_SIDE_B, B_HOST, t->b.port, B_HOST);
+  relay_barrier (t->relay);
+}
+
+static void
+two_clear (Two *t)
+{
+  sp_relay_call_free (t->call);
+  wait_calls (t->relay, 0);
+  g_clear_pointer (&t->relay, sp_relay_free);
+  pair_clear (&t->a);
+  pair_clear (&t->b);
+}
+
+static void
+send_rtp (GSocket *socket, guint16 port, guint seq, guint32 ssrc, guint pt)
+{
+  guint8 buf[172];
+
+  make_rtp (buf, sizeof buf, seq, ssrc, pt);
+  send_to (socket, RELAY_HOST, port, buf, sizeof buf);
+}
+
+static GSocket *
+bind_any (const char *host)
+{
+  g_autoptr (GError) error = NULL;
+  GSocket *socket = udp_bind (host, 0, &error);
 
   g_assert_no_error (error);
-  g_assert_nonnull (a_nat);
-  g_assert_nonnull (stranger);
-  pa = sp_relay_call_get_port (call, SP_RELAY_SIDE_A);
-  pb = sp_relay_call_get_port (call, SP_RELAY_SIDE_B);
-  g_assert_cmpuint (pa % 2, ==, 0);
-  g_assert_cmpuint (pb % 2, ==, 0);
-  g_assert_cmpuint (pa, !=, pb);
-  g_assert_cmpuint (pa, >=, base);
-  g_assert_cmpuint (pa + 1, <=, base + 15);
-  g_assert_cmpuint (pb, >=, base);
-  g_assert_cmpuint (pb + 1, <=, base + 15);
-  g_assert_cmpuint (sp_relay_get_n_calls (relay), ==, 1);
+  return socket;
+}
 
-  /* A announced a_sdp, but (behind NAT) sends from a_nat. */
-  pair_init (&a_sdp, A_HOST);
-  pair_init (&b, B_HOST);
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a_sdp.port);
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, b.port);
-  relay_barrier (relay);
+static void
+check_stats (SpRelayCall *call, SpRelaySide side, guint64 received, guint64 relayed,
+             guint64 rejected)
+{
+  SpRelayStats s;
 
-  /* Before A sent anything, B's media goes where A's SDP said. */
-  check_relayed (b.rtp, pb, a_sdp.rtp, pa, 172, 1);
-  /* A's first packet: relayed to B, and A's side latches on its source. */
-  check_relayed (a_nat, pa, b.rtp, pb, 172, 2);
-  check_relayed (b.rtp, pb, a_nat, pa, 172, 3);
-  check_silent (a_sdp.rtp, 100);
+  wait_stats (call, side, received, &s);
+  g_assert_cmpuint (s.received, ==, received);
+  g_assert_cmpuint (s.relayed, ==, relayed);
+  g_assert_cmpuint (s.rejected, ==, rejected);
+  g_assert_cmpuint (s.dropped, ==, received - relayed);
+}
 
-  /* A stranger on A's port once latched: dropped, counted, not relayed. */
-  {
-    guint8 junk[40];
-    make_packet (junk, sizeof junk, 99);
-    send_to (stranger, RELAY_HOST, pa, junk, sizeof junk);
-  }
-  wait_stats (call, SP_RELAY_SIDE_A, 2, &sa);
-  check_silent (b.rtp, 100);
-  sp_relay_call_get_stats (call, SP_RELAY_SIDE_A, &sa);
-  g_assert_cmpuint (sa.received, ==, 2);
-  g_assert_cmpuint (sa.relayed, ==, 1);
-  g_assert_cmpuint (sa.dropped, ==, 1);
-  /* The latched source still gets through. */
-  check_relayed (a_nat, pa, b.rtp, pb, 60, 4);
-  sp_relay_call_get_stats (call, SP_RELAY_SIDE_A, &sa);
-  g_assert_cmpuint (sa.relayed, ==, 2);
-  g_assert_cmpuint (sa.dropped, ==, 1);
-  sp_relay_call_get_stats (call, SP_RELAY_SIDE_B, &sb);
-  g_assert_cmpuint (sb.received, ==, 2);
-  g_assert_cmpuint (sb.relayed, ==, 2);
-  g_assert_cmpuint (sb.dropped, ==, 0);
+/* The SDP address latches on its first packet; before that, media goes
+ * to it since it is on the host the side's SIP came from. */
+static void
+test_sdp_address_latches (void)
+{
+  Two t;
 
-  /* A new SDP address (re-INVITE) forgets the latch: B's media goes
-   * there until A sends again. */
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a_sdp.port);
-  relay_barrier (relay);
-  check_relayed (b.rtp, pb, a_sdp.rtp, pa, 100, 5);
+  two_init (&t, A_HOST);
+  g_assert_cmpuint (t.pa % 2, ==, 0);
+  g_assert_cmpuint (t.pb % 2, ==, 0);
+  g_assert_cmpuint (t.pa, !=, t.pb);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 2);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 3);
+  check_relayed_rtcp (t.a.rtcp, (guint16) (t.pa + 1), t.b.rtcp, (guint16) (t.pb + 1), 32, 1);
+  check_relayed_rtcp (t.b.rtcp, (guint16) (t.pb + 1), t.a.rtcp, (guint16) (t.pa + 1), 52, 2);
+  check_stats (t.call, SP_RELAY_SIDE_A, 3, 3, 0);
+  check_stats (t.call, SP_RELAY_SIDE_B, 2, 2, 0);
+  two_clear (&t);
+}
+
+/* A dual-stack SIP socket names A as ::ffff:127.0.0.183: the same host. */
+static void
+test_mapped_signalling (void)
+{
+  Two t;
+
+  two_init (&t, "::ffff:" A_HOST);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  two_clear (&t);
+}
+
+/* RTP bleed: a stranger sprays both ports (in sequence, one SSRC, the
+ * right payload type) before the phones send: nothing latches on it, it
+ * gets nothing, and the phones' media flows once they send. */
+static void
+test_stranger_first (void)
+{
+  Two t;
+  g_autoptr (GSocket) stranger = bind_any ("127.0.0.77");
+  guint8 rr[32];
+
+  two_init (&t, A_HOST);
+  make_rtcp (rr, sizeof rr, 9);
+  for (guint i = 0; i < 3 * SP_RELAY_LEARN_PACKETS; i++)
+    {
+      send_rtp (stranger, t.pa, 100 + i, 0xbad, 0);
+      send_rtp (stranger, t.pb, 100 + i, 0xbad, 0);
+      send_to (stranger, RELAY_HOST, (guint16) (t.pa + 1), rr, sizeof rr);
+    }
+  check_stats (t.call, SP_RELAY_SIDE_A, 6 * SP_RELAY_LEARN_PACKETS, 0, 6 * SP_RELAY_LEARN_PACKETS);
+  check_stats (t.call, SP_RELAY_SIDE_B, 3 * SP_RELAY_LEARN_PACKETS, 0, 3 * SP_RELAY_LEARN_PACKETS);
+  check_silent (t.a.rtp, 50);
+  check_silent (t.b.rtp, 50);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 2);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 3);
+  check_silent (stranger, 100);
+  two_clear (&t);
+}
+
+/* Only valid RTP latches, even from the SDP address: here A's SDP names
+ * a host its SIP did not come from, so nothing goes there before. */
+static void
+test_not_rtp (void)
+{
+  Two t;
+  static const guint8 hello[] = "hello, relay";
+  guint8 pkt[172];
+
+  two_init (&t, "127.0.0.99");
+  /* B latches at once, but A's side has nowhere to send yet. */
+  send_rtp (t.b.rtp, t.pb, 1, SSRC, 0);
+  check_stats (t.call, SP_RELAY_SIDE_B, 1, 0, 0);
+  check_silent (t.a.rtp, 50);
+
+  /* Not version 2; too short for an RTP header; RTCP on the RTP port. */
+  send_to (t.a.rtp, RELAY_HOST, t.pa, hello, sizeof hello);
+  make_packet (pkt, sizeof pkt, 1);
+  send_to (t.a.rtp, RELAY_HOST, t.pa, pkt, 8);
+  make_rtcp (pkt, 32, 1);
+  send_to (t.a.rtp, RELAY_HOST, t.pa, pkt, 32);
+  /* A DTLS-looking record (RFC 7983: first byte 20..63). */
+  memset (pkt, 0, sizeof pkt);
+  pkt[0] = 22;
+  send_to (t.a.rtp, RELAY_HOST, t.pa, pkt, 40);
+  check_stats (t.call, SP_RELAY_SIDE_A, 4, 0, 4);
+  send_rtp (t.b.rtp, t.pb, 2, SSRC, 0);
+  check_stats (t.call, SP_RELAY_SIDE_B, 2, 0, 0);
+  check_silent (t.a.rtp, 50);
+  check_silent (t.b.rtp, 50);
+
+  /* Now real RTP from the SDP address: latched, both ways. */
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 3);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 4);
+  check_stats (t.call, SP_RELAY_SIDE_A, 5, 1, 4);
+  two_clear (&t);
+}
+
+/* Another port of A's host sends: a payload type no SDP named, an SSRC
+ * that changes, or sequence numbers that jump never latch it. Nor does
+ * the SDP address itself with a wrong payload type. */
+static void
+test_wrong_payload_or_ssrc (void)
+{
+  Two t;
+  g_autoptr (GSocket) a_nat = bind_any (A_HOST);
+  guint n = 2 * SP_RELAY_LEARN_PACKETS;
+
+  two_init (&t, A_HOST);
+  for (guint i = 0; i < n; i++)
+    send_rtp (a_nat, t.pa, 10 + i, SSRC, 8);
+  for (guint i = 0; i < n; i++)
+    send_rtp (a_nat, t.pa, 100 + i, SSRC + i, 0);
+  for (guint i = 0; i < n; i++)
+    send_rtp (a_nat, t.pa, 200 + 2 * i, SSRC, 0);
+  for (guint i = 0; i < n; i++)
+    send_rtp (t.a.rtp, t.pa, 300 + i, SSRC, 96);
+  check_stats (t.call, SP_RELAY_SIDE_A, 4 * n, 0, 4 * n);
+  check_silent (t.b.rtp, 50);
+  /* B's media still goes to A's SDP address, not to a_nat. */
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
   check_silent (a_nat, 50);
+  /* telephone-event (101) is in the SDP: that one latches. */
+  {
+    guint8 pkt[16];
+    make_rtp (pkt, sizeof pkt, 400, SSRC, 101);
+    check_relayed_packet (t.a.rtp, t.pa, t.b.rtp, t.pb, pkt, sizeof pkt);
+  }
+  two_clear (&t);
+}
 
-  sp_relay_call_free (call);
-  pair_clear (&a_sdp);
-  pair_clear (&b);
+/* A phone behind NAT: its SDP names a private address, its packets come
+ * from its SIP host's NAT mapping. Nothing goes to the private address;
+ * the mapping is learnt after SP_RELAY_LEARN_PACKETS in sequence; RTCP
+ * then latches from the same host. */
+static void
+test_nat_private_sdp (void)
+{
+  Two t;
+  g_autoptr (GSocket) a_nat = bind_any (A_HOST);
+  g_autoptr (GSocket) a_nat_rtcp = bind_any (A_HOST);
+  guint8 pkt[172];
+
+  two_init (&t, A_HOST);
+  set_remote (t.call, SP_RELAY_SIDE_A, "10.1.2.3", 4000, A_HOST);
+  relay_barrier (t.relay);
+  send_rtp (t.b.rtp, t.pb, 1, SSRC, 0);
+  check_stats (t.call, SP_RELAY_SIDE_B, 1, 0, 0);
+
+  for (guint i = 0; i + 1 < SP_RELAY_LEARN_PACKETS; i++)
+    send_rtp (a_nat, t.pa, 50 + i, 0xa11ce, 0);
+  check_stats (t.call, SP_RELAY_SIDE_A, SP_RELAY_LEARN_PACKETS - 1, 0, SP_RELAY_LEARN_PACKETS - 1);
+  check_silent (t.b.rtp, 50);
+  make_rtp (pkt, sizeof pkt, 50 + SP_RELAY_LEARN_PACKETS - 1, 0xa11ce, 0);
+  check_relayed_packet (a_nat, t.pa, t.b.rtp, t.pb, pkt, sizeof pkt);
+  check_relayed (t.b.rtp, t.pb, a_nat, t.pa, 172, 2);
+  check_relayed_rtcp (a_nat_rtcp, (guint16) (t.pa + 1), t.b.rtcp, (guint16) (t.pb + 1), 32, 3);
+  check_relayed_rtcp (t.b.rtcp, (guint16) (t.pb + 1), a_nat_rtcp, (guint16) (t.pa + 1), 32, 4);
+  two_clear (&t);
+}
+
+/* @socket streams RTP (in sequence, one SSRC) to @port every 20 ms
+ * until the relay relays one of its packets: how many it sent (0: none
+ * of @max got through) and over how long. */
+static guint
+stream_until_relayed (SpRelayCall *call, SpRelaySide side, GSocket *socket, guint16 port, guint seq,
+                      guint max, gint64 *elapsed_us)
+{
+  SpRelayStats s0, s;
+  gint64 start = g_get_monotonic_time ();
+
+  sp_relay_call_get_stats (call, side, &s0);
+  for (guint i = 0; i < max; i++)
+    {
+      send_rtp (socket, port, seq + i, 0xa11ce, 0);
+      wait_stats (call, side, s0.received + i + 1, &s);
+      if (s.relayed > s0.relayed)
+        {
+          *elapsed_us = g_get_monotonic_time () - start;
+          return i + 1;
+        }
+      g_usleep (20000);
+    }
+  return 0;
+}
+
+/* Reads whatever arrived on @socket. */
+static void
+drain (GSocket *socket)
+{
+  guint8 buf[2048];
+
+  while (recv_within (socket, buf, sizeof buf, 50, NULL) >= 0)
+    ;
+}
+
+/* Latched on the SDP address, then the NAT rebinds: the new mapping is
+ * learnt after SP_RELAY_LEARN_PACKETS in sequence once the old source
+ * has been silent SP_RELAY_REBIND_MS; a burst between two of the live
+ * source's packets takes nothing over; the SDP address, if it speaks
+ * again, wins at once. */
+static void
+test_nat_rebinding (void)
+{
+  Two t;
+  g_autoptr (GSocket) a_nat = bind_any (A_HOST);
+  gint64 elapsed = 0;
+  guint sent;
+
+  two_init (&t, A_HOST);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 1);
+  for (guint i = 0; i < 4 * SP_RELAY_LEARN_PACKETS; i++)
+    send_rtp (a_nat, t.pa, 500 + i, 0xa11ce, 0);
+  check_stats (t.call, SP_RELAY_SIDE_A, 1 + 4 * SP_RELAY_LEARN_PACKETS, 1,
+               4 * SP_RELAY_LEARN_PACKETS);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 2);
+  check_silent (a_nat, 20);
+
+  sent = stream_until_relayed (t.call, SP_RELAY_SIDE_A, a_nat, t.pa, 600, 100, &elapsed);
+  g_assert_cmpuint (sent, >=, SP_RELAY_LEARN_PACKETS);
+  g_assert_cmpint (elapsed, >=, SP_RELAY_REBIND_MS * 1000 - 25000);
+  drain (t.b.rtp);
+  check_relayed (t.b.rtp, t.pb, a_nat, t.pa, 172, 3);
+  check_silent (t.a.rtp, 50);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 4);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 5);
+  check_silent (a_nat, 50);
+  two_clear (&t);
+}
+
+/* A phone that sends from another of its addresses (neither its SDP's
+ * nor its SIP's host): learnt over SP_RELAY_STRANGER_MS once B's media
+ * flows, as long as A's named hosts have sent nothing. */
+static void
+test_other_address (void)
+{
+  Two t;
+  g_autoptr (GSocket) other = bind_any ("127.0.0.79");
+  gint64 elapsed = 0;
+  guint sent;
+
+  two_init (&t, A_HOST);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 1);
+  sent = stream_until_relayed (t.call, SP_RELAY_SIDE_A, other, t.pa, 10, 100, &elapsed);
+  g_assert_cmpuint (sent, >=, SP_RELAY_LEARN_PACKETS);
+  g_assert_cmpint (elapsed, >=, SP_RELAY_STRANGER_MS * 1000 - 25000);
+  drain (t.b.rtp);
+  check_relayed (t.b.rtp, t.pb, other, t.pa, 172, 2);
+  check_silent (t.a.rtp, 50);
+  /* The SDP address speaks: it wins, and other hosts are out for good. */
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 3);
+  for (guint i = 0; i < 40; i++)
+    {
+      send_rtp (other, t.pa, 200 + i, 0xa11ce, 0);
+      g_usleep (20000);
+    }
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 4);
+  check_silent (other, 50);
+  two_clear (&t);
+}
+
+/* A host that neither the SDP nor the SIP named is never learnt while
+ * the call rings (no media on the other side), however well it imitates
+ * a stream, nor once the phone's own address has sent. */
+static void
+test_third_host_never_learnt (void)
+{
+  Two t;
+  g_autoptr (GSocket) stranger = bind_any ("127.0.0.77");
+  guint n = 10 * SP_RELAY_LEARN_PACKETS;
+
+  two_init (&t, A_HOST);
+  for (guint i = 0; i < n; i++)
+    send_rtp (stranger, t.pa, 700 + i, 0x5700, 0);
+  check_stats (t.call, SP_RELAY_SIDE_A, n, 0, n);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 1);
+  for (guint i = 0; i < n; i++)
+    send_rtp (stranger, t.pa, 800 + i, 0x5700, 0);
+  check_stats (t.call, SP_RELAY_SIDE_A, 2 * n + 1, 1, 2 * n);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 2);
+  check_silent (stranger, 50);
+  two_clear (&t);
+}
+
+/* A re-INVITE naming the same address keeps the (learnt) latch; a new
+ * address forgets it and learning starts over. */
+static void
+test_reinvite (void)
+{
+  Two t;
+  g_autoptr (GSocket) a_nat = bind_any (A_HOST);
+  guint8 pkt[172];
+  Pair a2;
+
+  two_init (&t, A_HOST);
+  for (guint i = 0; i + 1 < SP_RELAY_LEARN_PACKETS; i++)
+    send_rtp (a_nat, t.pa, 900 + i, 0xa11ce, 0);
+  make_rtp (pkt, sizeof pkt, 900 + SP_RELAY_LEARN_PACKETS - 1, 0xa11ce, 0);
+  check_relayed_packet (a_nat, t.pa, t.b.rtp, t.pb, pkt, sizeof pkt);
+  check_stats (t.call, SP_RELAY_SIDE_A, SP_RELAY_LEARN_PACKETS, 1, SP_RELAY_LEARN_PACKETS - 1);
+  check_relayed (t.b.rtp, t.pb, a_nat, t.pa, 172, 1);
+
+  set_remote (t.call, SP_RELAY_SIDE_A, A_HOST, t.a.port, A_HOST);
+  relay_barrier (t.relay);
+  check_relayed (t.b.rtp, t.pb, a_nat, t.pa, 172, 2);
+  check_relayed (a_nat, t.pa, t.b.rtp, t.pb, 172, 3);
+
+  pair_init (&a2, A_HOST);
+  set_remote (t.call, SP_RELAY_SIDE_A, A_HOST, a2.port, A_HOST);
+  relay_barrier (t.relay);
+  check_relayed (t.b.rtp, t.pb, a2.rtp, t.pa, 172, 4);
+  check_silent (a_nat, 50);
+  send_rtp (a_nat, t.pa, 2000, 0xa11ce, 0);
+  check_stats (t.call, SP_RELAY_SIDE_A, SP_RELAY_LEARN_PACKETS + 2, 2, SP_RELAY_LEARN_PACKETS);
+  check_silent (t.b.rtp, 50);
+  pair_clear (&a2);
+  two_clear (&t);
+}
+
+/* An SDP naming a third host: nothing is sent there until it sends. */
+static void
+test_sdp_third_host (void)
+{
+  Two t;
+  Pair third;
+
+  two_init (&t, A_HOST);
+  pair_init (&third, "127.0.0.78");
+  set_remote (t.call, SP_RELAY_SIDE_A, "127.0.0.78", third.port, A_HOST);
+  relay_barrier (t.relay);
+  for (guint i = 0; i < 5; i++)
+    send_rtp (t.b.rtp, t.pb, 10 + i, SSRC, 0);
+  check_stats (t.call, SP_RELAY_SIDE_B, 5, 0, 0);
+  check_silent (third.rtp, 100);
+  check_silent (third.rtcp, 10);
+  pair_clear (&third);
+  two_clear (&t);
+}
+
+/* Ports are picked at random: calls held at once do not get them in
+ * order (12 calls in increasing order by chance: 1 in 12!). */
+static void
+test_ports_random (void)
+{
+  guint16 base;
+  g_autoptr (SpRelay) relay = relay_new_free_range (64, &base);
+  SpRelayCall *calls[12];
+  gboolean increasing = TRUE;
+  GHashTable *seen = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      calls[i] = sp_relay_call_new (relay, &error);
+      g_assert_no_error (error);
+      for (SpRelaySide side = SP_RELAY_SIDE_A; side <= SP_RELAY_SIDE_B; side++)
+        {
+          guint16 port = sp_relay_call_get_port (calls[i], side);
+          g_assert_cmpuint (port % 2, ==, 0);
+          g_assert_cmpuint (port, >=, base);
+          g_assert_cmpuint (port + 1, <=, base + 63);
+          g_assert_false (g_hash_table_contains (seen, GUINT_TO_POINTER (port)));
+          g_hash_table_add (seen, GUINT_TO_POINTER (port));
+        }
+      if (i > 0 && sp_relay_call_get_port (calls[i], SP_RELAY_SIDE_A) <
+                       sp_relay_call_get_port (calls[i - 1], SP_RELAY_SIDE_A))
+        increasing = FALSE;
+    }
+  g_assert_false (increasing);
+  for (guint i = 0; i < G_N_ELEMENTS (calls); i++)
+    sp_relay_call_free (calls[i]);
   wait_calls (relay, 0);
+  g_hash_table_unref (seen);
 }
 
 /* Nowhere to send yet (no SDP address, nothing latched): dropped. */
@@ -338,7 +776,7 @@ test_no_destination (void)
   g_assert_no_error (error);
   make_packet (pkt, sizeof pkt, 1);
   /* An unusable address is ignored rather than queued. */
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, 0);
+  set_remote (call, SP_RELAY_SIDE_B, B_HOST, 0, B_HOST);
   relay_barrier (relay);
   send_to (a, RELAY_HOST, sp_relay_call_get_port (call, SP_RELAY_SIDE_A), pkt, sizeof pkt);
   wait_stats (call, SP_RELAY_SIDE_A, 1, &s);
@@ -365,8 +803,8 @@ test_byte_exact (void)
   pb = sp_relay_call_get_port (call, SP_RELAY_SIDE_B);
   pair_init (&a, A_HOST);
   pair_init (&b, B_HOST);
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_A, A_HOST, a.port);
-  sp_relay_call_set_remote (call, SP_RELAY_SIDE_B, B_HOST, b.port);
+  set_remote (call, SP_RELAY_SIDE_A, A_HOST, a.port, A_HOST);
+  set_remote (call, SP_RELAY_SIDE_B, B_HOST, b.port, B_HOST);
   relay_barrier (relay);
 
   for (guint i = 0; i < 30; i++)
@@ -376,8 +814,8 @@ test_byte_exact (void)
       check_relayed (b.rtp, pb, a.rtp, pa, len, 2 * i + 1);
     }
   /* RTCP: port + 1 on both sides, to the SDP's RTP port + 1. */
-  check_relayed (a.rtcp, (guint16) (pa + 1), b.rtcp, (guint16) (pb + 1), 52, 1000);
-  check_relayed (b.rtcp, (guint16) (pb + 1), a.rtcp, (guint16) (pa + 1), 84, 1001);
+  check_relayed_rtcp (a.rtcp, (guint16) (pa + 1), b.rtcp, (guint16) (pb + 1), 52, 100);
+  check_relayed_rtcp (b.rtcp, (guint16) (pb + 1), a.rtcp, (guint16) (pa + 1), 84, 101);
   check_silent (a.rtp, 50);
   check_silent (b.rtp, 50);
 
@@ -753,6 +1191,30 @@ test_sdp_rewrite (Fixture *f, gconstpointer data)
   to_a = check_relay_sdp (f, c.a_ok);
   g_assert_cmpuint (to_a, !=, to_b);
 
+  /* The phones' SIP comes from 127.0.0.1 and their SDP names other
+   * hosts: the relay sends to each only once it has sent from there (an
+   * SDP alone could name anyone). B speaks first, into the void, then A;
+   * again until A's packet reaches B (the relay thread may see B's first
+   * packet before it applied B's SDP). */
+  {
+    guint8 pkt[172];
+    gboolean through = FALSE;
+
+    for (guint i = 0; i < 20 && !through; i++)
+      {
+        make_packet (pkt, sizeof pkt, 1000 + i);
+        send_to (b.rtp, RELAY_HOST, to_b, pkt, sizeof pkt);
+        g_usleep (20000);
+        send_to (a.rtp, RELAY_HOST, to_a, pkt, sizeof pkt);
+        through = recv_within (b.rtp, pkt, sizeof pkt, 200, NULL) >= 0;
+      }
+    g_assert_true (through);
+    drain (a.rtp);
+    drain (b.rtp);
+    make_rtcp (pkt, 32, 1);
+    send_to (b.rtcp, RELAY_HOST, (guint16) (to_b + 1), pkt, 32);
+    check_silent (a.rtcp, 50);
+  }
   /* The rewritten ports carry the media: A sends where A's answer says
    * and B hears it from where B's offer says, and back; RTCP on + 1. */
   for (guint i = 0; i < 5; i++)
@@ -760,8 +1222,8 @@ test_sdp_rewrite (Fixture *f, gconstpointer data)
       check_relayed (a.rtp, to_a, b.rtp, to_b, 172, 2 * i);
       check_relayed (b.rtp, to_b, a.rtp, to_a, 172, 2 * i + 1);
     }
-  check_relayed (a.rtcp, (guint16) (to_a + 1), b.rtcp, (guint16) (to_b + 1), 52, 100);
-  check_relayed (b.rtcp, (guint16) (to_b + 1), a.rtcp, (guint16) (to_a + 1), 52, 101);
+  check_relayed_rtcp (a.rtcp, (guint16) (to_a + 1), b.rtcp, (guint16) (to_b + 1), 52, 100);
+  check_relayed_rtcp (b.rtcp, (guint16) (to_b + 1), a.rtcp, (guint16) (to_a + 1), 52, 101);
 
   /* Ports held during the call, free once it ended. */
   g_assert_false (port_free (RELAY_HOST, to_a));
@@ -812,7 +1274,18 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/relay/latching", test_latching);
+  g_test_add_func ("/relay/sdp-address-latches", test_sdp_address_latches);
+  g_test_add_func ("/relay/mapped-signalling", test_mapped_signalling);
+  g_test_add_func ("/relay/stranger-first", test_stranger_first);
+  g_test_add_func ("/relay/not-rtp", test_not_rtp);
+  g_test_add_func ("/relay/wrong-payload-or-ssrc", test_wrong_payload_or_ssrc);
+  g_test_add_func ("/relay/nat-private-sdp", test_nat_private_sdp);
+  g_test_add_func ("/relay/nat-rebinding", test_nat_rebinding);
+  g_test_add_func ("/relay/third-host-never-learnt", test_third_host_never_learnt);
+  g_test_add_func ("/relay/other-address", test_other_address);
+  g_test_add_func ("/relay/reinvite", test_reinvite);
+  g_test_add_func ("/relay/sdp-third-host", test_sdp_third_host);
+  g_test_add_func ("/relay/ports-random", test_ports_random);
   g_test_add_func ("/relay/no-destination", test_no_destination);
   g_test_add_func ("/relay/byte-exact", test_byte_exact);
   g_test_add_func ("/relay/ports-released", test_ports_released);
