@@ -17,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -84,6 +85,8 @@ class Peer:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def record_speaker(seconds):
@@ -134,20 +137,40 @@ class Kamailio:
             f.write(cfg)
         os.mkdir(os.path.join(self.dir, "run"))
         self.log = os.path.join(self.dir, "kamailio.log")
-        self.proc = subprocess.Popen(
-            [self.BINARY, "-DD", "-E", "-f", path, "-P", os.path.join(self.dir, "kam.pid"),
-             "-Y", os.path.join(self.dir, "run")],
-            stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        # A session of its own: Kamailio forks workers, and only the group
+        # reaches them all (a signal to the main PID alone can leave them
+        # running and holding the port).
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [self.BINARY, "-DD", "-E", "-f", path, "-P", os.path.join(self.dir, "kam.pid"),
+                 "-Y", os.path.join(self.dir, "run")],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         atexit.register(self.stop)  # even when a check raises
         wait_for(lambda: "main(): processes" in open(self.log).read(), "kamailio to start")
 
+    def group_alive(self):
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """SIGTERM to the whole group, then SIGKILL to what is left after
+        3 s; returns once no process of the group remains."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not self.group_alive():
+                break
             try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and self.group_alive():
+                self.proc.poll()  # reap the main process, so the group can empty
+                time.sleep(0.05)
+        self.proc.wait(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 kamailio = Kamailio("127.0.77.50") if PART == "calls" and os.access(Kamailio.BINARY, os.X_OK) \
