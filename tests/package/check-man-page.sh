@@ -29,7 +29,7 @@ for opt in $(sort -u "$TMP/options"); do
     status=1
   fi
 done
-echo "ok    $n options, each in the man page"
+[ $status = 0 ] && echo "ok    $n options, each in the man page"
 
 if ! grep -q "^\.TH SOFTPHONE 1 .*\"softphone $VERSION\"" "$MAN"; then
   echo "FAIL  the man page's .TH line does not name version $VERSION"
