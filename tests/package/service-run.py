@@ -225,6 +225,7 @@ def main():
     settings = parse_unit(UNIT)
     user = pwd.getpwnam("nobody")
     top = tempfile.mkdtemp(prefix="softphone-service.")
+    os.chmod(top, 0o711)  # as /var/lib is: the service's user reaches its own directory
     state = os.path.join(top, "softphone")
     os.mkdir(state, 0o700)
     os.chown(state, user.pw_uid, user.pw_gid)
@@ -254,6 +255,8 @@ def main():
               "a wrong password is refused (%s)" % bad)
         code = svc.stop()
         check(code == 0, "SIGTERM stops it with status 0 within TimeoutStopSec (%s)" % code)
+        if "WARNING" in svc.stderr() or "CRITICAL" in svc.stderr():
+            check(False, "the service logged no warning:\n" + svc.stderr())
         users = os.path.join(state, "users.conf")
         st = os.stat(users) if os.path.exists(users) else None
         check(st is not None and st.st_mode & 0o777 == 0o600 and st.st_uid == user.pw_uid,
