@@ -1305,6 +1305,10 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
   r->server = sp_server_new (config_dir, state_dir, server_option_realm (r));
   if (!server_options_apply (r, r->server, &admin_password, error))
     return FALSE;
+  /* From the environment the password stays off the command line, which
+   * every local user can read (the system service takes it this way). */
+  if (admin_password == NULL)
+    admin_password = g_getenv ("SOFTPHONE_ADMIN_PASSWORD");
   if (opts->users != NULL)
     {
       g_autoptr (GPtrArray) warnings = NULL;

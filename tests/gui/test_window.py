@@ -12,11 +12,13 @@ PART "ui": pages, dialogs, preferences; "calls": an account registered at
 Kamailio, calls by number, by address, handed over, incoming."""
 
 import atexit
+import ctypes
 import json
 import math
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -34,6 +36,7 @@ from guitest import (app_node, check, check_named, click, field_in, find, frame,
 
 OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 GUI_ADDRESS = "127.0.77.1"
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 guitest.OUTDIR = OUTDIR
 
 
@@ -84,6 +87,8 @@ class Peer:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def record_speaker(seconds):
@@ -118,6 +123,16 @@ def label_text(node):
     return node.name if node is not None else ""
 
 
+# Loaded before any fork: the child only calls into it (little may run
+# between fork and exec in a process with threads).
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def term_when_parent_dies():
+    """In a child before exec: SIGTERM to it when this script ends."""
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Kamailio:
     """A registrar (users u1/pw1, u2/pw2) standing in for a SIP server, with
     the integration tests' configuration."""
@@ -134,22 +149,48 @@ class Kamailio:
             f.write(cfg)
         os.mkdir(os.path.join(self.dir, "run"))
         self.log = os.path.join(self.dir, "kamailio.log")
-        self.proc = subprocess.Popen(
-            [self.BINARY, "-DD", "-E", "-f", path, "-P", os.path.join(self.dir, "kam.pid"),
-             "-Y", os.path.join(self.dir, "run")],
-            stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        # A session of its own: Kamailio forks workers, and only the group
+        # reaches them all (a signal to the main PID alone can leave them
+        # running and holding the port). Outside the test's process group,
+        # meson's kill on a timeout would miss it: it gets SIGTERM when this
+        # script dies, however it dies, and shuts its workers down.
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [self.BINARY, "-DD", "-E", "-f", path, "-P", os.path.join(self.dir, "kam.pid"),
+                 "-Y", os.path.join(self.dir, "run")],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=term_when_parent_dies)
         atexit.register(self.stop)  # even when a check raises
         wait_for(lambda: "main(): processes" in open(self.log).read(), "kamailio to start")
 
+    def group_alive(self):
+        try:
+            os.killpg(self.proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """SIGTERM to the whole group, then SIGKILL to what is left after
+        3 s; returns once no process of the group remains."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if not self.group_alive():
+                break
             try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and self.group_alive():
+                self.proc.poll()  # reap the main process, so the group can empty
+                time.sleep(0.05)
+        self.proc.wait(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# meson ends a test that runs too long with SIGTERM: exit through atexit,
+# so Kamailio and the peers are stopped and waited for.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
 kamailio = Kamailio("127.0.77.50") if PART == "calls" and os.access(Kamailio.BINARY, os.X_OK) \
     else None
 if PART == "calls" and kamailio is None:

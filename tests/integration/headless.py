@@ -9,6 +9,7 @@ Usage: headless.py SOFTPHONE [TEST...]   (prints TAP)
 Every wait is bounded; only the processes started here are killed, by PID.
 """
 import contextlib
+import ctypes
 import json
 import math
 import os
@@ -1128,6 +1129,19 @@ def free_udp_tcp_port(addr):
     raise AssertionError("no port free for UDP and TCP on %s" % addr)
 
 
+# Loaded before any fork: the child only calls into it (little may run
+# between fork and exec in a process with threads).
+LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+
+
+def term_when_parent_dies():
+    """In a child before exec: SIGTERM to it when this script ends, even
+    killed (a meson timeout kills the test's process group, which a
+    process in a session of its own is not in)."""
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Kamailio:
     """Kamailio on KAM_ADDR at a port of its own (self.addr): a fixed 5060
     clashed with a Kamailio of another run of these tests, and as Kamailio
@@ -1171,7 +1185,7 @@ class Kamailio:
                                       os.path.join(self.dir, "kam.pid"), "-Y",
                                       os.path.join(self.dir, "run")],
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=term_when_parent_dies)
         answered = self._options_answered()
         if self.proc.poll() is None and answered:
             return True
