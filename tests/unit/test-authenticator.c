@@ -89,7 +89,7 @@ challenges (Fixture *f, gboolean stale, gint64 now, GPtrArray *raw)
   g_autoptr (SpSipMessage) response = sp_sip_message_new_response_to (request, 401, NULL, "t");
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_digest_challenge_free);
 
-  sp_authenticator_add_challenges (f->auth, response, stale, now);
+  sp_authenticator_add_challenges (f->auth, response, stale, ADDRESS, now);
   for (guint i = 0; i < sp_sip_message_get_n_headers (response); i++)
     {
       const char *name, *value;
@@ -270,7 +270,9 @@ test_wrong_password (Fixture *f, gconstpointer data)
     {
       g_autofree char *auth = answer (ch, "u1", "secret2", "REGISTER", i);
       g_assert_cmpint (check (f, "REGISTER", auth, T0, &user), ==, SP_AUTH_FAILED);
-      g_assert_null (user);
+      /* The name claimed, for counting failures per user. */
+      g_assert_cmpstr (user, ==, "u1");
+      g_clear_pointer (&user, g_free);
       g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, i);
       /* The guard (5 failures) blocks the address at the fifth. */
       g_assert_cmpint (sp_auth_guard_is_blocked (f->guard, ADDRESS, T0), ==, i == 5);
@@ -411,7 +413,7 @@ test_forged_nonce (Fixture *f, gconstpointer data)
     g_autofree char *auth = answer (junk, "u1", "secret1", "REGISTER", 1);
     g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_CHALLENGE);
   }
-  sp_authenticator_add_challenges (other, response, FALSE, T0);
+  sp_authenticator_add_challenges (other, response, FALSE, ADDRESS, T0);
   theirs = sp_digest_challenge_parse (sp_sip_message_get_header (response, "WWW-Authenticate"), -1,
                                       NULL);
   g_assert_nonnull (theirs);
@@ -532,7 +534,7 @@ test_no_guard (void)
 
   g_assert_true (sp_user_db_add (users, "u1", NULL, "secret1", NULL));
   auth = sp_authenticator_new (users, NULL);
-  sp_authenticator_add_challenges (auth, response, FALSE, T0);
+  sp_authenticator_add_challenges (auth, response, FALSE, ADDRESS, T0);
   ch = sp_digest_challenge_parse (sp_sip_message_get_header (response, "WWW-Authenticate"), -1,
                                   NULL);
   value = answer (ch, "u1", "nope", "REGISTER", 1);

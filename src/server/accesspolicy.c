@@ -1,0 +1,381 @@
+#include "server/accesspolicy.h"
+
+#include "server/authguard.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+struct _SpAccessPolicy
+{
+  SpSipStack *stack;
+  SpUserDb *users;
+  SpAuthenticator *auth;
+  SpAuthGuard *sources; /* keyed by sp_access_policy_source_key */
+  SpAuthGuard *names;   /* keyed by the user name claimed */
+  GPtrArray *trusted;   /* GInetAddressMask */
+  gboolean trusted_forward;
+  GStrv md5_agents; /* lower-case prefixes */
+  SpAccessStats stats;
+};
+
+void
+sp_access_clear (SpAccess *access)
+{
+  g_clear_pointer (&access->user, g_free);
+  g_clear_pointer (&access->number, g_free);
+  access->kind = SP_ACCESS_DENIED;
+}
+
+SpAccessPolicy *
+sp_access_policy_new (SpSipStack *stack, SpUserDb *users, SpAuthenticator *auth)
+{
+  SpAccessPolicy *policy = g_new0 (SpAccessPolicy, 1);
+
+  policy->stack = stack;
+  policy->users = users;
+  policy->auth = auth;
+  policy->trusted = g_ptr_array_new_with_free_func (g_object_unref);
+  sp_access_policy_set_lockout (policy, 10, 60, 300);
+  sp_access_policy_set_md5_agents (policy, SP_ACCESS_POLICY_MD5_AGENTS);
+  return policy;
+}
+
+void
+sp_access_policy_free (SpAccessPolicy *policy)
+{
+  if (policy == NULL)
+    return;
+  sp_auth_guard_free (policy->sources);
+  sp_auth_guard_free (policy->names);
+  g_ptr_array_unref (policy->trusted);
+  g_strfreev (policy->md5_agents);
+  g_free (policy);
+}
+
+void
+sp_access_policy_set_lockout (SpAccessPolicy *policy, guint max_failures, guint window_s,
+                              guint block_s)
+{
+  g_clear_pointer (&policy->sources, sp_auth_guard_free);
+  g_clear_pointer (&policy->names, sp_auth_guard_free);
+  policy->sources =
+      sp_auth_guard_new (max_failures, window_s, block_s, SP_ACCESS_POLICY_MAX_TRACKED);
+  policy->names = sp_auth_guard_new (max_failures, window_s, block_s, SP_ACCESS_POLICY_MAX_TRACKED);
+}
+
+/* ---- trusted peers ------------------------------------------------------ */
+
+gboolean
+sp_access_policy_set_trusted_peers (SpAccessPolicy *policy, const char *list, GError **error)
+{
+  g_autoptr (GPtrArray) masks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto (GStrv) parts = g_strsplit_set (list != NULL ? list : "", ", \t\n;", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      GInetAddressMask *mask;
+
+      if (parts[i][0] == '\0')
+        continue;
+      if (masks->len == SP_ACCESS_POLICY_MAX_TRUSTED)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "trusted peers: at most %u entries", SP_ACCESS_POLICY_MAX_TRUSTED);
+          return FALSE;
+        }
+      /* A host name would be resolved once and then be wrong: numbers only. */
+      mask = g_inet_address_mask_new_from_string (parts[i], NULL);
+      if (mask == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "trusted peers: '%s' is not an IP address or a network such as "
+                       "192.168.1.0/24 or 2001:db8::/48",
+                       parts[i]);
+          return FALSE;
+        }
+      g_ptr_array_add (masks, mask);
+    }
+  g_ptr_array_unref (policy->trusted);
+  policy->trusted = g_steal_pointer (&masks);
+  return TRUE;
+}
+
+char *
+sp_access_policy_dup_trusted_peers (SpAccessPolicy *policy)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < policy->trusted->len; i++)
+    {
+      g_autofree char *text = g_inet_address_mask_to_string (policy->trusted->pdata[i]);
+
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, text);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+void
+sp_access_policy_set_trusted_forward (SpAccessPolicy *policy, gboolean allow)
+{
+  policy->trusted_forward = allow;
+}
+
+gboolean
+sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+
+  if (address == NULL || policy->trusted->len == 0)
+    return FALSE;
+  addr = g_inet_address_new_from_string (address);
+  if (addr == NULL)
+    return FALSE;
+  for (guint i = 0; i < policy->trusted->len; i++)
+    if (g_inet_address_mask_matches (policy->trusted->pdata[i], addr))
+      return TRUE;
+  return FALSE;
+}
+
+char *
+sp_access_policy_source_key (const char *address)
+{
+  g_autoptr (GInetAddress) addr = address ? g_inet_address_new_from_string (address) : NULL;
+  g_autoptr (GInetAddress) net = NULL;
+  guint8 bytes[16];
+  g_autofree char *text = NULL;
+
+  if (addr == NULL)
+    return NULL;
+  if (g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
+    return g_inet_address_to_string (addr);
+  /* One host gets a whole /64 and picks any address in it. */
+  memcpy (bytes, g_inet_address_to_bytes (addr), 16);
+  memset (bytes + 8, 0, 8);
+  net = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
+  text = g_inet_address_to_string (net);
+  return g_strconcat (text, "/64", NULL);
+}
+
+/* ---- digest algorithms per client --------------------------------------- */
+
+void
+sp_access_policy_set_md5_agents (SpAccessPolicy *policy, const char *list)
+{
+  g_auto (GStrv) parts = g_strsplit (list != NULL ? list : "", ",", -1);
+  g_autoptr (GPtrArray) out = g_ptr_array_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *p = g_strstrip (parts[i]);
+      if (p[0] != '\0')
+        g_ptr_array_add (out, g_ascii_strdown (p, -1));
+    }
+  g_ptr_array_add (out, NULL);
+  g_strfreev (policy->md5_agents);
+  policy->md5_agents = (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+/* libre 1.1 (Debian 12's baresip 1.0) answers "Function not implemented"
+ * to a 401 that carries any SHA-256 challenge, even beside MD5, and never
+ * asks again; offering it MD5 alone is the only way it logs in. Everyone
+ * else gets the configured list, so clients that can use SHA-256 do. */
+static gboolean
+wants_md5_only (SpAccessPolicy *policy, const SpSipMessage *request)
+{
+  const char *agent = sp_sip_message_get_header (request, "User-Agent");
+  g_autofree char *lower = NULL;
+
+  if (agent == NULL)
+    return FALSE;
+  lower = g_ascii_strdown (agent, MIN (strlen (agent), 256));
+  for (guint i = 0; policy->md5_agents[i] != NULL; i++)
+    if (g_str_has_prefix (lower, policy->md5_agents[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+void
+sp_access_policy_refuse (SpAccessPolicy *policy, SpSipServerTransaction *st, guint status,
+                         const char *reason)
+{
+  sp_sip_stack_reply (policy->stack, st, status, reason);
+  /* Stateless (RFC 3261 26.3.2.4): the answer goes once to where the
+   * packet came from, and a request that is retransmitted, or a flood
+   * that never ACKs, leaves no transaction and no retransmissions. */
+  sp_sip_server_transaction_drop (st);
+}
+
+void
+sp_access_policy_challenge (SpAccessPolicy *policy, SpSipServerTransaction *st, gboolean stale,
+                            gint64 now)
+{
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
+  SpSipMessage *request = sp_sip_server_transaction_get_request (st);
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+
+  if (wants_md5_only (policy, request))
+    {
+      static const SpDigestAlgorithm md5[] = { SP_DIGEST_ALGORITHM_MD5 };
+      sp_authenticator_add_challenges_for (policy->auth, response, stale, source->host, md5, 1,
+                                           now);
+    }
+  else
+    sp_authenticator_add_challenges (policy->auth, response, stale, source->host, now);
+  policy->stats.challenged++;
+  sp_sip_stack_respond (policy->stack, st, response, NULL);
+  sp_sip_server_transaction_drop (st);
+}
+
+static void
+count_failure (SpAccessPolicy *policy, const char *address, const char *user, gint64 now)
+{
+  g_autofree char *key = sp_access_policy_source_key (address);
+
+  if (key != NULL)
+    sp_auth_guard_record_failure (policy->sources, key, now);
+  if (user != NULL && user[0] != '\0')
+    sp_auth_guard_record_failure (policy->names, user, now);
+}
+
+/* ---- decisions ------------------------------------------------------------ */
+
+/* The credentials, if any, checked. OK gives @access a user. */
+static SpAuthResult
+check_credentials (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMessage *request,
+                   gboolean trusted, gint64 now, SpAccess *access)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  g_autofree char *claimed = sp_authenticator_dup_claimed_user (policy->auth, request);
+  g_autofree char *user = NULL;
+  SpAuthResult result;
+  SpUser *entry;
+
+  /* A locked-out name is refused before its password is looked at, the
+   * same way for names that exist and names that do not. */
+  if (!trusted && claimed != NULL && sp_auth_guard_is_blocked (policy->names, claimed, now))
+    return SP_AUTH_FAILED;
+  result = sp_authenticator_check (policy->auth, request, source->host, now, &user);
+  if (result == SP_AUTH_FAILED && !trusted)
+    count_failure (policy, source->host, claimed, now);
+  if (result != SP_AUTH_OK)
+    return result;
+  entry = sp_user_db_lookup (policy->users, user);
+  if (entry == NULL) /* removed meanwhile */
+    return SP_AUTH_FAILED;
+  access->kind = SP_ACCESS_USER;
+  access->user = g_strdup (sp_user_get_name (entry));
+  access->number = g_strdup (sp_user_get_number (entry));
+  return SP_AUTH_OK;
+}
+
+SpAccessKind
+sp_access_policy_admit (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMessage *request,
+                        gint64 now, SpAccess *access)
+{
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  gboolean trusted = sp_access_policy_is_trusted (policy, source->host);
+  gboolean register_ = sp_sip_message_get_method_id (request) == SP_SIP_METHOD_REGISTER;
+  g_autofree char *key = NULL;
+
+  memset (access, 0, sizeof *access);
+  if (!trusted)
+    {
+      key = sp_access_policy_source_key (source->host);
+      if (key != NULL && sp_auth_guard_is_blocked (policy->sources, key, now))
+        {
+          /* No answer at all: a guesser learns nothing and gets no
+           * traffic (not even 100 Trying), and a flood leaves nothing. */
+          policy->stats.ignored++;
+          sp_sip_server_transaction_drop (st);
+          return SP_ACCESS_DENIED;
+        }
+    }
+  switch (check_credentials (policy, st, request, trusted, now, access))
+    {
+      case SP_AUTH_OK:
+        return SP_ACCESS_USER;
+      case SP_AUTH_CHALLENGE:
+        if (trusted && !register_)
+          {
+            policy->stats.trusted++;
+            access->kind = SP_ACCESS_TRUSTED;
+            return SP_ACCESS_TRUSTED;
+          }
+        sp_access_policy_challenge (policy, st, FALSE, now);
+        return SP_ACCESS_DENIED;
+      case SP_AUTH_STALE:
+        sp_access_policy_challenge (policy, st, TRUE, now);
+        return SP_ACCESS_DENIED;
+      case SP_AUTH_FAILED:
+      default:
+        policy->stats.refused++;
+        sp_access_policy_refuse (policy, st, 403, NULL);
+        return SP_ACCESS_DENIED;
+    }
+}
+
+gboolean
+sp_access_policy_admit_bye (SpAccessPolicy *policy, SpSipServerTransaction *st,
+                            SpSipMessage *request, const char *caller_user, gint64 now)
+{
+  g_auto (SpAccess) access = { 0 };
+
+  if (caller_user == NULL)
+    return TRUE; /* a trusted peer's call: the dialog's tags are its proof */
+  switch (check_credentials (policy, st, request, FALSE, now, &access))
+    {
+      case SP_AUTH_OK:
+        if (g_strcmp0 (access.user, caller_user) == 0)
+          return TRUE;
+        /* Someone else's credentials do not end this call. */
+        policy->stats.refused++;
+        sp_access_policy_refuse (policy, st, 403, NULL);
+        return FALSE;
+      case SP_AUTH_CHALLENGE:
+        sp_access_policy_challenge (policy, st, FALSE, now);
+        return FALSE;
+      case SP_AUTH_STALE:
+        sp_access_policy_challenge (policy, st, TRUE, now);
+        return FALSE;
+      case SP_AUTH_FAILED:
+      default:
+        policy->stats.refused++;
+        sp_access_policy_refuse (policy, st, 403, NULL);
+        return FALSE;
+    }
+}
+
+gboolean
+sp_access_policy_allows_route (SpAccessPolicy *policy, const SpAccess *access, SpRouteKind kind)
+{
+  if (access->kind == SP_ACCESS_USER)
+    return TRUE;
+  if (access->kind != SP_ACCESS_TRUSTED)
+    return FALSE;
+  /* A trunk's calls to local users are what it is trusted for; passing
+   * them on to another server is a separate decision (no open relay). */
+  return kind != SP_ROUTE_FORWARD || policy->trusted_forward;
+}
+
+/* ---- state ------------------------------------------------------------------ */
+
+GPtrArray *
+sp_access_policy_list_locked (SpAccessPolicy *policy, gint64 now)
+{
+  GPtrArray *out = sp_auth_guard_list_blocked (policy->sources, now);
+  g_autoptr (GPtrArray) names = sp_auth_guard_list_blocked (policy->names, now);
+
+  for (guint i = 0; i < names->len; i++)
+    g_ptr_array_add (out, g_strconcat ("user ", (char *) names->pdata[i], NULL));
+  return out;
+}
+
+void
+sp_access_policy_get_stats (SpAccessPolicy *policy, SpAccessStats *stats)
+{
+  *stats = policy->stats;
+}
