@@ -186,7 +186,7 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "http", 0, 0, G_OPTION_ARG_STRING, &opts->http, N_ ("Server web console address"),
       N_ ("ADDR:PORT") },
     { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
-      N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
+      N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=sha-256,md5, "
           "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S, "
           "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..."),
       N_ ("KEY=VALUE") },

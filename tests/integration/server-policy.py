@@ -379,7 +379,6 @@ def test_lockout_per_source_trusted_never():
 def ipv6_inner():
     """(Run inside a private user and network namespace.) Failures from ten
     addresses of one /64 lock the whole /64 out; another /64 is served."""
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     for a in ["2001:db8:5::100", "2001:db8:6::1"] + ["2001:db8:5::%x" % (16 + i)
                                                       for i in range(11)]:
         subprocess.run(["ip", "-6", "addr", "add", a + "/64", "dev", "lo", "nodad"], check=True)
@@ -402,19 +401,28 @@ def ipv6_inner():
         cleanup(*peers, srv)
 
 
-def test_lockout_ipv6_64():
-    """IPv6 sources are counted by /64 (in a namespace of our own)."""
+def in_namespace(inner):
+    """Runs INNERS[@inner] in a private user and network namespace of its own
+    (loopback up, a default route over it, so clients that wait for a network
+    start), and fails when it fails."""
     if shutil.which("unshare") is None:
         raise Skip("unshare is missing")
     probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
     if probe.returncode != 0:
         raise Skip("no user namespaces here: %s" % probe.stderr.decode().strip())
     r = subprocess.run(["unshare", "-rn", sys.executable, os.path.abspath(__file__),
-                        headless.SOFTPHONE, "--ipv6-inner"], capture_output=True, text=True,
-                       timeout=120)
-    for line in (r.stdout + r.stderr).splitlines()[-30:]:
+                        headless.SOFTPHONE, "--inner", inner], capture_output=True, text=True,
+                       timeout=240)
+    for line in (r.stdout + r.stderr).splitlines()[-40:]:
         print("# " + line, flush=True)
-    assert r.returncode == 0, "the IPv6 run failed"
+    if r.returncode == 77:
+        raise Skip(r.stdout.strip().splitlines()[-1])
+    assert r.returncode == 0, "the run in its own namespace failed"
+
+
+def test_lockout_ipv6_64():
+    """IPv6 sources are counted by /64 (in a namespace of our own)."""
+    in_namespace("ipv6")
 
 
 def test_forward_closed_to_strangers():
@@ -487,7 +495,8 @@ def baresip_start(tmp, addr, user, password, wav_in):
               "audio_source aufile,%s" % wav_in, "audio_player aubridge,nowhere",
               "ausrc_srate 8000", "auplay_srate 8000", "ausrc_channels 1", "auplay_channels 1",
               "rtp_ports 30000-39998", "module_path /usr/lib/baresip/modules", "module g711.so",
-              "module aufile.so", "module aubridge.so", "module sndfile.so", "snd_path " + tmp,
+              "module aufile.so", "module aubridge.so", "module sndfile.so", "module stdio.so",
+              "snd_path " + tmp,
               "module_app account.so", "module_app menu.so"]
     with open(os.path.join(tmp, "config"), "w") as f:
         f.write("\n".join(config) + "\n")
@@ -502,7 +511,7 @@ def baresip_start(tmp, addr, user, password, wav_in):
 
 def linphonec_start(tmp, addr, user, password):
     home = os.path.join(tmp, "home")
-    os.makedirs(home, exist_ok=True)
+    os.makedirs(os.path.join(home, ".local", "share", "linphone"), exist_ok=True)
     rc = os.path.join(tmp, "linphonerc")
     with open(rc, "w") as f:
         f.write("[sip]\nsip_port=5060\nbind_address=%s\ndefault_proxy=0\n"
@@ -531,7 +540,12 @@ def stop(proc):
 def test_real_clients_default_digest():
     """At the default digest settings, Debian 12's baresip 1.0 (u1) and
     linphonec 5.1 (u2) register; baresip calls linphonec through the server
-    and the call is set up; linphonec authenticates with SHA-256."""
+    and the call is set up (in a namespace of our own: linphonec waits for a
+    default route)."""
+    in_namespace("clients")
+
+
+def real_clients_inner():
     if BARESIP is None:
         raise Skip("baresip is not installed")
     if LINPHONEC is None:
@@ -541,7 +555,7 @@ def test_real_clients_default_digest():
     try:
         wav = os.path.join(tmp, "a.wav")
         make_tone(wav, TONE_A)
-        srv = Server("srv", routes=DEFAULT_ROUTES, users=USERS)
+        srv = Server("srv", routes=DEFAULT_ROUTES, users=USERS, extra=["--log-sip"])
         lin = linphonec_start(tmp, "127.0.0.101", "u2", "p2")
         srv.wait("server_registered", user="u2", timeout=20)
         bare = baresip_start(tmp, "127.0.0.183", "u1", "p1", wav)
@@ -559,6 +573,23 @@ def test_real_clients_default_digest():
         bare.stdin.flush()
         ended = srv.wait("server_call_ended", timeout=20)
         assert ended["status"] == 200, ended
+        # Which algorithm each one logged in with, from the server's wire log.
+        algos = {}
+        for block in re.split(r"^----- SIP ", srv.full_log(), flags=re.M):
+            if not block.startswith("received") or "\nREGISTER " not in block:
+                continue
+            agent = re.search(r"^User-Agent: *(\S+)", block, re.M)
+            auth = re.search(r"^Authorization:(.*)$", block, re.M | re.I)
+            if agent and auth:
+                algo = re.search(r"algorithm=\"?([\w-]+)", auth.group(1), re.I)
+                # RFC 2617: no algorithm parameter means MD5
+                algos[agent.group(1).split("/")[0]] = algo.group(1).upper() if algo else "MD5"
+        print("# digest algorithms used: %s" % algos, flush=True)
+        if os.environ.get("SP_POLICY_DUMP"):
+            with open(os.environ["SP_POLICY_DUMP"], "w") as f:
+                f.write(srv.full_log())
+        assert algos.get("Linphonec") == "SHA-256", algos
+        assert algos.get("baresip") == "MD5", algos
     finally:
         stop(bare)
         if lin is not None and lin.poll() is None:
@@ -579,6 +610,8 @@ def test_real_clients_default_digest():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+INNERS = {"ipv6": ipv6_inner, "clients": real_clients_inner}
+
 TESTS = {
     "unauthenticated-invite": test_unauthenticated_invite,
     "no-enumeration": test_no_enumeration,
@@ -598,9 +631,14 @@ TESTS = {
 
 def main():
     headless.SOFTPHONE = sys.argv[1]
-    if sys.argv[2:] == ["--ipv6-inner"]:
+    if sys.argv[2:3] == ["--inner"]:
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "route", "add", "default", "dev", "lo"], check=True)
         try:
-            ipv6_inner()
+            INNERS[sys.argv[3]]()
+        except Skip as e:
+            print(e, flush=True)
+            return 77
         except Exception:
             traceback.print_exc(file=sys.stdout)
             return 1

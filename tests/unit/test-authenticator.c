@@ -155,10 +155,10 @@ test_challenge_values (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) later = NULL;
   SpDigestChallenge *md5, *sha;
 
-  /* Default: MD5 first (clients that read only the first), SHA-256. */
+  /* Default: SHA-256 first (RFC 8760: the preferred one), then MD5. */
   g_assert_cmpuint (list->len, ==, 2);
-  md5 = g_ptr_array_index (list, 0);
-  sha = g_ptr_array_index (list, 1);
+  sha = g_ptr_array_index (list, 0);
+  md5 = g_ptr_array_index (list, 1);
   g_assert_cmpint (md5->algorithm, ==, SP_DIGEST_ALGORITHM_MD5);
   g_assert_cmpstr (md5->algorithm_name, ==, "MD5");
   g_assert_cmpint (sha->algorithm, ==, SP_DIGEST_ALGORITHM_SHA256);
@@ -202,6 +202,16 @@ test_algorithm_order (Fixture *f, gconstpointer data)
   g_autoptr (SpDigestChallenge) md5 = NULL;
   g_autofree char *sha_auth = NULL;
 
+  const SpDigestAlgorithm md5_first[] = { SP_DIGEST_ALGORITHM_MD5, SP_DIGEST_ALGORITHM_SHA256 };
+
+  g_assert_true (sp_authenticator_set_algorithms (f->auth, md5_first, 2));
+  list = challenges (f, FALSE, T0, NULL);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpint (((SpDigestChallenge *) g_ptr_array_index (list, 0))->algorithm, ==,
+                   SP_DIGEST_ALGORITHM_MD5);
+  g_assert_cmpint (((SpDigestChallenge *) g_ptr_array_index (list, 1))->algorithm, ==,
+                   SP_DIGEST_ALGORITHM_SHA256);
+  g_clear_pointer (&list, g_ptr_array_unref);
   g_assert_true (sp_authenticator_set_algorithms (f->auth, sha_first, 2));
   list = challenges (f, FALSE, T0, NULL);
   g_assert_cmpuint (list->len, ==, 2);
