@@ -1,6 +1,7 @@
 #include "server/accesspolicy.h"
 
 #include "server/authguard.h"
+#include "sip/transport.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -198,15 +199,43 @@ wants_md5_only (SpAccessPolicy *policy, const SpSipMessage *request)
 
 /* ---- answers -------------------------------------------------------------- */
 
+/* Sends @response once and forgets @st (RFC 3261 26.3.2.4: stateless),
+ * so a request that is retransmitted, or a flood that never ACKs, leaves
+ * no transaction and no retransmissions. It goes to the address and port
+ * the packet came from, whatever the top Via claims: received and rport
+ * are set to them and maddr is dropped, so a spoofed Via cannot aim our
+ * refusals at a third host (the sent-by stays, the client checks it). */
+static void
+send_to_source (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMessage *response)
+{
+  static const char *const drop[] = { "received", "rport", "maddr", NULL };
+  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  const SpSipVia *via = sp_sip_message_get_via (response);
+
+  if (via != NULL && via->host != NULL)
+    {
+      g_autofree char *extra =
+          g_strdup_printf (";received=%s;rport=%u", source->host, source->port);
+      g_autofree char *value = sp_sip_via_format (via, via->transport ? via->transport : "UDP",
+                                                  via->host, via->port, drop, extra);
+
+      if (!sp_sip_via_replace_top (response, value, NULL))
+        {
+          sp_sip_server_transaction_drop (st);
+          return;
+        }
+    }
+  sp_sip_stack_respond (policy->stack, st, response, NULL);
+  sp_sip_server_transaction_drop (st);
+}
+
 void
 sp_access_policy_refuse (SpAccessPolicy *policy, SpSipServerTransaction *st, guint status,
                          const char *reason)
 {
-  sp_sip_stack_reply (policy->stack, st, status, reason);
-  /* Stateless (RFC 3261 26.3.2.4): the answer goes once to where the
-   * packet came from, and a request that is retransmitted, or a flood
-   * that never ACKs, leaves no transaction and no retransmissions. */
-  sp_sip_server_transaction_drop (st);
+  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
+
+  send_to_source (policy, st, response);
 }
 
 void
@@ -226,8 +255,7 @@ sp_access_policy_challenge (SpAccessPolicy *policy, SpSipServerTransaction *st, 
   else
     sp_authenticator_add_challenges (policy->auth, response, stale, source->host, now);
   policy->stats.challenged++;
-  sp_sip_stack_respond (policy->stack, st, response, NULL);
-  sp_sip_server_transaction_drop (st);
+  send_to_source (policy, st, response);
 }
 
 static void

@@ -448,6 +448,45 @@ def test_lockout_ipv6_64():
     in_namespace("ipv6")
 
 
+def test_refusals_to_source():
+    """Refusals of strangers go once, to the packet's source: an INVITE whose
+    Via names another host (sent-by, no rport) and maddr gets its 401 back at
+    the sender, nothing at the hosts the Via names, and no retransmission;
+    the same for the 403 of bad credentials."""
+    srv = atk = third = fourth = None
+    try:
+        srv = Server("srv", routes=DEFAULT_ROUTES, users=USERS)
+        atk = Peer("127.0.0.95")
+        third = Peer("127.0.0.96", port=5060)
+        fourth = Peer("127.0.0.97", port=5060)
+        ruri = "sip:u2@%s" % SERVER
+
+        def spoofed(cseq, extra=""):
+            atk.send("INVITE %s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.96:5060;branch=z9hG4bKrefl%d;"
+                     "maddr=127.0.0.97\nFrom: <sip:x@%s>;tag=r\nTo: <%s>\nCall-ID: refl-%d\n"
+                     "CSeq: %d INVITE\nMax-Forwards: 70\n%sContent-Length: 0\n\n"
+                     % (ruri, cseq, SERVER, ruri, cseq, cseq, extra))
+
+        spoofed(1)
+        got = atk.recv(2.0)
+        if got is None:
+            elsewhere = [p.addr for p in (third, fourth) if p.recv(0.5, skip=()) is not None]
+            raise AssertionError("no answer at the source; answers went to %s" % elsewhere)
+        status, headers = got[1], got[2]
+        assert status == 401, status
+        assert atk.recv(1.0, skip=()) is None, "the 401 was sent more than once"
+        for p in (third, fourth):
+            assert p.recv(0.2, skip=()) is None, "a 401 went to %s" % p.addr
+        ch = challenge(headers)
+        spoofed(2, authorization(ch, "u1", "wrong", "INVITE", ruri))
+        assert atk.response()[0] == 403
+        assert atk.recv(1.0, skip=()) is None, "the 403 was sent more than once"
+        for p in (third, fourth):
+            assert p.recv(0.2, skip=()) is None, "a 403 went to %s" % p.addr
+    finally:
+        cleanup(atk, third, fourth, srv)
+
+
 def test_forward_closed_to_strangers():
     """With a forward rule and no noauth rule, a stranger's call to 0123 is
     challenged and never reaches the upstream server."""
@@ -645,6 +684,7 @@ TESTS = {
     "lockout-per-user": test_lockout_per_user,
     "lockout-per-source-trusted-never": test_lockout_per_source_trusted_never,
     "lockout-ipv6-64": test_lockout_ipv6_64,
+    "refusals-to-source": test_refusals_to_source,
     "forward-closed-to-strangers": test_forward_closed_to_strangers,
     "trusted-peer": test_trusted_peer,
     "bad-trusted-peers": test_bad_trusted_peers,
