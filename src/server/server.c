@@ -2,7 +2,6 @@
 
 #include "server/accesspolicy.h"
 #include "server/authenticator.h"
-#include "server/authguard.h"
 #include "server/b2bua.h"
 #include "server/registrar.h"
 #include "server/relay.h"

@@ -553,6 +553,59 @@ test_no_guard (void)
   g_assert_cmpuint (sp_authenticator_get_n_failures (auth), ==, 1);
 }
 
+/* A nonce answered from another address than it was issued to reads as
+ * forged: a fresh challenge, never OK, and not a failure. */
+static void
+test_nonce_bound_to_address (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_SHA256, T0);
+  g_autofree char *auth = answer (ch, "u1", "secret1", "REGISTER", 1);
+  g_autoptr (SpSipMessage) request = request_one ("REGISTER", auth);
+
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, "127.0.0.184", T0, NULL), ==,
+                   SP_AUTH_CHALLENGE);
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, "::1", T0, NULL), ==,
+                   SP_AUTH_CHALLENGE);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 0);
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, ADDRESS, T0, NULL), ==, SP_AUTH_OK);
+}
+
+/* Credentials computed for another Request-URI are refused. */
+static void
+test_uri_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpDigestCredentials) creds = sp_digest_credentials_new_for_challenge (
+      ch, "u1", "secret1", NULL, "REGISTER", "sip:elsewhere.example", NULL, 0, 1, NULL, &error);
+  g_autofree char *auth = sp_digest_credentials_to_string (creds);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_FAILED);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 1);
+}
+
+/* Without qop (RFC 2069) there is no nonce count: credentials are good
+ * once; the same again is stale (the client asks for a new nonce). */
+static void
+test_qopless_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpDigestCredentials) creds = NULL;
+  g_autofree char *auth = NULL;
+
+  ch->qop = 0;
+  creds = sp_digest_credentials_new_for_challenge (ch, "u1", "secret1", NULL, "REGISTER", URI, NULL,
+                                                   0, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (creds->qop, ==, SP_DIGEST_QOP_NONE);
+  auth = sp_digest_credentials_to_string (creds);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_OK);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_STALE);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0 + 1, NULL), ==, SP_AUTH_STALE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -571,6 +624,9 @@ main (int argc, char **argv)
   ADD ("/authenticator/nonce-count", test_nonce_count);
   ADD ("/authenticator/nonce-table-full", test_nonce_table_full);
   ADD ("/authenticator/unknown-scheme", test_unknown_scheme);
+  ADD ("/authenticator/nonce-bound-to-address", test_nonce_bound_to_address);
+  ADD ("/authenticator/uri-mismatch", test_uri_mismatch);
+  ADD ("/authenticator/qopless-once", test_qopless_once);
 #undef ADD
   g_test_add_func ("/authenticator/no-guard", test_no_guard);
   return g_test_run ();
