@@ -601,9 +601,9 @@ def stop(proc):
 
 def test_real_clients_default_digest():
     """At the default digest settings, Debian 12's baresip 1.0 (u1) and
-    linphonec 5.1 (u2) register; baresip calls linphonec through the server
-    and the call is set up (in a namespace of our own: linphonec waits for a
-    default route)."""
+    linphonec 5.1 (u2) register and call each other through the server;
+    linphonec logs in with SHA-256, baresip with MD5 (in a namespace of our
+    own: linphonec waits for a default route)."""
     in_namespace("clients")
 
 
@@ -635,23 +635,38 @@ def real_clients_inner():
         bare.stdin.flush()
         ended = srv.wait("server_call_ended", timeout=20)
         assert ended["status"] == 200, ended
+        # and the other way: linphonec calls u1, baresip answers by itself
+        # (once linphonec has taken the BYE: it refuses a second call before)
+        time.sleep(2)
+        lin.stdin.write("call sip:u1@%s\n" % SERVER)
+        lin.stdin.flush()
+        call = srv.wait("server_call", timeout=20)
+        assert call["caller"] == "u2" and call["callee"] == "u1", call
+        time.sleep(3)
+        lin.stdin.write("terminate\n")
+        lin.stdin.flush()
+        ended = srv.wait("server_call_ended", timeout=20)
+        assert ended["status"] == 200, ended
         # Which algorithm each one logged in with, from the server's wire log.
         algos = {}
         for block in re.split(r"^----- SIP ", srv.full_log(), flags=re.M):
-            if not block.startswith("received") or "\nREGISTER " not in block:
+            if not block.startswith("received") or not re.search(r"\n(REGISTER|INVITE) ", block):
                 continue
             agent = re.search(r"^User-Agent: *(\S+)", block, re.M)
             auth = re.search(r"^Authorization:(.*)$", block, re.M | re.I)
             if agent and auth:
                 algo = re.search(r"algorithm=\"?([\w-]+)", auth.group(1), re.I)
                 # RFC 2617: no algorithm parameter means MD5
-                algos[agent.group(1).split("/")[0]] = algo.group(1).upper() if algo else "MD5"
+                method = re.search(r"\n(REGISTER|INVITE) ", block).group(1)
+                algos[(agent.group(1).split("/")[0], method)] = (algo.group(1).upper() if algo
+                                                                 else "MD5")
         print("# digest algorithms used: %s" % algos, flush=True)
         if os.environ.get("SP_POLICY_DUMP"):
             with open(os.environ["SP_POLICY_DUMP"], "w") as f:
                 f.write(srv.full_log())
-        assert algos.get("Linphonec") == "SHA-256", algos
-        assert algos.get("baresip") == "MD5", algos
+        for method in ("REGISTER", "INVITE"):
+            assert algos.get(("Linphonec", method)) == "SHA-256", algos
+            assert algos.get(("baresip", method)) == "MD5", algos
     finally:
         stop(bare)
         if lin is not None and lin.poll() is None:
