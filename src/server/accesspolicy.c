@@ -16,6 +16,10 @@ struct _SpAccessPolicy
   GPtrArray *trusted;   /* GInetAddressMask */
   gboolean trusted_forward;
   GStrv md5_agents; /* lower-case prefixes */
+  /* "user\nsource key" -> gint64 time of the last login from there: a
+   * user's own phone is not locked out by a guesser elsewhere. Only real
+   * users get in here, so it is bounded by the user db (and capped). */
+  GHashTable *known_good;
   SpAccessStats stats;
 };
 
@@ -36,6 +40,7 @@ sp_access_policy_new (SpSipStack *stack, SpUserDb *users, SpAuthenticator *auth)
   policy->users = users;
   policy->auth = auth;
   policy->trusted = g_ptr_array_new_with_free_func (g_object_unref);
+  policy->known_good = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sp_access_policy_set_lockout (policy, 10, 60, 300);
   sp_access_policy_set_md5_agents (policy, SP_ACCESS_POLICY_MD5_AGENTS);
   return policy;
@@ -50,6 +55,7 @@ sp_access_policy_free (SpAccessPolicy *policy)
   sp_auth_guard_free (policy->names);
   g_ptr_array_unref (policy->trusted);
   g_strfreev (policy->md5_agents);
+  g_hash_table_unref (policy->known_good);
   g_free (policy);
 }
 
@@ -271,6 +277,38 @@ count_failure (SpAccessPolicy *policy, const char *address, const char *user, gi
 
 /* ---- decisions ------------------------------------------------------------ */
 
+#define KNOWN_GOOD_FOR_S (24 * 3600)
+
+static char *
+known_good_key (const char *user, const char *address)
+{
+  g_autofree char *key = sp_access_policy_source_key (address);
+
+  return g_strconcat (user, "\n", key != NULL ? key : address, NULL);
+}
+
+/* Whether @user logged in from @address's network recently: then a lock
+ * on the name (someone else guessing it) does not shut them out. */
+static gboolean
+known_good (SpAccessPolicy *policy, const char *user, const char *address, gint64 now)
+{
+  g_autofree char *key = known_good_key (user, address);
+  gint64 *when = g_hash_table_lookup (policy->known_good, key);
+
+  return when != NULL && now - *when <= KNOWN_GOOD_FOR_S;
+}
+
+static void
+remember_good (SpAccessPolicy *policy, const char *user, const char *address, gint64 now)
+{
+  gint64 *when = g_new (gint64, 1);
+
+  if (g_hash_table_size (policy->known_good) >= SP_ACCESS_POLICY_MAX_TRACKED)
+    g_hash_table_remove_all (policy->known_good); /* rare: relearnt at the next login */
+  *when = now;
+  g_hash_table_replace (policy->known_good, known_good_key (user, address), when);
+}
+
 /* The credentials, if any, checked. OK gives @access a user. */
 static SpAuthResult
 check_credentials (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMessage *request,
@@ -284,7 +322,8 @@ check_credentials (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMess
 
   /* A locked-out name is refused before its password is looked at, the
    * same way for names that exist and names that do not. */
-  if (!trusted && claimed != NULL && sp_auth_guard_is_blocked (policy->names, claimed, now))
+  if (!trusted && claimed != NULL && !known_good (policy, claimed, source->host, now) &&
+      sp_auth_guard_is_blocked (policy->names, claimed, now))
     return SP_AUTH_FAILED;
   result = sp_authenticator_check (policy->auth, request, source->host, now, &user);
   if (result == SP_AUTH_FAILED && !trusted)
@@ -294,6 +333,7 @@ check_credentials (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSipMess
   entry = sp_user_db_lookup (policy->users, user);
   if (entry == NULL) /* removed meanwhile */
     return SP_AUTH_FAILED;
+  remember_good (policy, sp_user_get_name (entry), source->host, now);
   access->kind = SP_ACCESS_USER;
   access->user = g_strdup (sp_user_get_name (entry));
   access->number = g_strdup (sp_user_get_number (entry));

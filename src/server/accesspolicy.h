@@ -30,8 +30,10 @@ G_BEGIN_DECLS
  * - Brute force: failures are counted per source (IPv6 sources by their
  *   /64, since one host owns a whole /64) and per user name claimed; a
  *   source over the limit is ignored (no answer at all), a user over it
- *   gets 403 whatever the password, for the block time. Trusted peers
- *   are never counted nor locked out.
+ *   gets 403 whatever the password, for the block time, except from a
+ *   source (its /64) where that user logged in within the last day, so a
+ *   guesser elsewhere does not shut the user's own phone out. Trusted
+ *   peers are never counted nor locked out.
  * - Forward (sip/...) routes serve authenticated users; trusted peers
  *   only when set so (sp_access_policy_set_trusted_forward), so the
  *   server is no open relay.

@@ -5,6 +5,11 @@
 
 #include <string.h>
 
+/* Stand-ins for the HA1 of a user who does not exist (any hex of the
+ * right length; no password hashes to them knowingly). */
+#define DUMMY_HA1_MD5    "00000000000000000000000000000000"
+#define DUMMY_HA1_SHA256 "0000000000000000000000000000000000000000000000000000000000000000"
+
 typedef struct
 {
   guint32 highest_nc;
@@ -263,9 +268,16 @@ check (SpAuthenticator *auth, const SpSipMessage *request, const char *address, 
   if (!uri_matches (request, creds->uri))
     return fail (auth, address, now, "digest uri is not the Request-URI");
   ha1 = sp_user_db_get_ha1 (auth->users, creds->username, kind);
-  if (ha1 == NULL)
-    return fail (auth, address, now, "unknown user");
   body = sp_sip_message_get_body (request, &body_len);
+  if (ha1 == NULL)
+    {
+      /* The same work as for a known user, so the time of the 403 does
+       * not tell who exists. */
+      sp_digest_credentials_verify (creds,
+                                    kind == SP_USER_HA1_MD5 ? DUMMY_HA1_MD5 : DUMMY_HA1_SHA256,
+                                    sp_sip_message_get_method (request), body, body_len);
+      return fail (auth, address, now, "unknown user");
+    }
   if (!sp_digest_credentials_verify (creds, ha1, sp_sip_message_get_method (request), body,
                                      body_len))
     return fail (auth, address, now, "wrong response");

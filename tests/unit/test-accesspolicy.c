@@ -296,6 +296,46 @@ test_md5_for_baresip (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_headers (none, "WWW-Authenticate"), ==, 2);
 }
 
+/* A REGISTER from @host for u1 with @password, challenged first: the
+ * final status. */
+static guint
+login (Fixture *f, const char *host, const char *password)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:u1@127.0.0.1:%u", f->bound.port);
+  g_autoptr (RawSip) raw = raw_sip_new (host);
+  g_autoptr (SpSipMessage) c = NULL;
+  g_autoptr (SpDigestChallenge) ch = NULL;
+  g_autofree char *auth = NULL;
+  SpSipMessage *r;
+  guint status;
+
+  send_request (f, raw, "REGISTER", "u1", NULL);
+  c = raw_sip_expect (raw, NULL, 401);
+  ch = raw_sip_challenge (c);
+  auth = raw_sip_authorization (ch, "u1", password, "REGISTER", ruri, 1);
+  send_request (f, raw, "REGISTER", "u1", auth);
+  r = raw_sip_recv_final (raw, RAW_SIP_WAIT_MS);
+  g_assert_nonnull (r);
+  status = sp_sip_message_get_status (r);
+  sp_sip_message_unref (r);
+  return status;
+}
+
+/* u1's phone logged in from .30 before a guesser locked the name out:
+ * it goes on working from there; a new address is locked out. */
+static void
+test_user_lockout_spares_own_phone (Fixture *f, gconstpointer data)
+{
+  g_assert_cmpuint (login (f, "127.0.0.30", "secret1"), ==, 200);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *host = g_strdup_printf ("127.0.0.%u", 40 + i);
+      g_assert_cmpuint (login (f, host, "guess"), ==, 403);
+    }
+  g_assert_cmpuint (login (f, "127.0.0.31", "secret1"), ==, 403);
+  g_assert_cmpuint (login (f, "127.0.0.30", "secret1"), ==, 200);
+}
+
 static void
 test_user_lockout (Fixture *f, gconstpointer data)
 {
@@ -361,5 +401,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/accesspolicy/user-lockout", Fixture, NULL, fixture_setup, test_user_lockout,
               fixture_teardown);
+  g_test_add ("/accesspolicy/user-lockout-spares-own-phone", Fixture, NULL, fixture_setup,
+              test_user_lockout_spares_own_phone, fixture_teardown);
   return g_test_run ();
 }
