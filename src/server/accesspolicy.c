@@ -72,6 +72,29 @@ sp_access_policy_set_lockout (SpAccessPolicy *policy, guint max_failures, guint 
 
 /* ---- trusted peers ------------------------------------------------------ */
 
+/* @text as an address; an IPv4-mapped IPv6 address (a dual-stack socket's
+ * view of an IPv4 peer, ::ffff:a.b.c.d) as the IPv4 address it is, so it
+ * matches IPv4 networks and is not lumped with every other IPv4 peer
+ * into one /64. */
+static GInetAddress *
+parse_address (const char *text)
+{
+  GInetAddress *addr = text != NULL ? g_inet_address_new_from_string (text) : NULL;
+  const guint8 *b;
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (addr == NULL || g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
+    return addr;
+  b = g_inet_address_to_bytes (addr);
+  if (memcmp (b, mapped, sizeof mapped) == 0)
+    {
+      GInetAddress *v4 = g_inet_address_new_from_bytes (b + 12, G_SOCKET_FAMILY_IPV4);
+      g_object_unref (addr);
+      return v4;
+    }
+  return addr;
+}
+
 gboolean
 sp_access_policy_set_trusted_peers (SpAccessPolicy *policy, const char *list, GError **error)
 {
@@ -136,7 +159,7 @@ sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address)
 
   if (address == NULL || policy->trusted->len == 0)
     return FALSE;
-  addr = g_inet_address_new_from_string (address);
+  addr = parse_address (address);
   if (addr == NULL)
     return FALSE;
   for (guint i = 0; i < policy->trusted->len; i++)
@@ -148,7 +171,7 @@ sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address)
 char *
 sp_access_policy_source_key (const char *address)
 {
-  g_autoptr (GInetAddress) addr = address ? g_inet_address_new_from_string (address) : NULL;
+  g_autoptr (GInetAddress) addr = parse_address (address);
   g_autoptr (GInetAddress) net = NULL;
   guint8 bytes[16];
   g_autofree char *text = NULL;

@@ -123,6 +123,7 @@ test_source_key (void)
     { "2001:db8:1:2::1", "2001:db8:1:2::/64" },
     { "2001:db8:1:3::1", "2001:db8:1:3::/64" },
     { "::1", "::/64" },
+    { "::ffff:192.0.2.7", "192.0.2.7" },
     { "pbx.lan", NULL },
     { "", NULL },
   };
@@ -153,6 +154,7 @@ test_trusted_list (void)
   g_assert_true (sp_access_policy_is_trusted (policy, "2001:db8:0:ffff::1"));
   g_assert_false (sp_access_policy_is_trusted (policy, "2001:db8:1::1"));
   g_assert_false (sp_access_policy_is_trusted (policy, "not-an-ip"));
+  g_assert_true (sp_access_policy_is_trusted (policy, "::ffff:198.51.100.7"));
   text = sp_access_policy_dup_trusted_peers (policy);
   g_assert_cmpstr (text, ==, "192.0.2.10, 198.51.100.0/24, 2001:db8::/48");
 
