@@ -186,9 +186,10 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "http", 0, 0, G_OPTION_ARG_STRING, &opts->http, N_ ("Server web console address"),
       N_ ("ADDR:PORT") },
     { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
-      N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=sha-256,md5, "
+      N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
           "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S, "
-          "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..."),
+          "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..., "
+          "sha256-user-agents=PREFIX,..."),
       N_ ("KEY=VALUE") },
     { NULL },
   };
@@ -1167,6 +1168,8 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
         }
       else if (g_str_equal (kv[0], "md5-user-agents"))
         sp_server_set_md5_user_agents (server, kv[1]);
+      else if (g_str_equal (kv[0], "sha256-user-agents"))
+        sp_server_set_sha256_user_agents (server, kv[1]);
       else if (g_str_equal (kv[0], "admin-password"))
         *admin_password = *o + strlen ("admin-password=");
       else if (!g_str_equal (kv[0], "realm"))

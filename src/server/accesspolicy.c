@@ -15,7 +15,8 @@ struct _SpAccessPolicy
   SpAuthGuard *names;   /* keyed by the user name claimed */
   GPtrArray *trusted;   /* GInetAddressMask */
   gboolean trusted_forward;
-  GStrv md5_agents; /* lower-case prefixes */
+  GStrv md5_agents;    /* lower-case prefixes */
+  GStrv sha256_agents; /* lower-case prefixes */
   /* "user\nsource key" -> gint64 time of the last login from there: a
    * user's own phone is not locked out by a guesser elsewhere. Only real
    * users get in here, so it is bounded by the user db (and capped). */
@@ -43,6 +44,7 @@ sp_access_policy_new (SpSipStack *stack, SpUserDb *users, SpAuthenticator *auth)
   policy->known_good = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   sp_access_policy_set_lockout (policy, 10, 60, 300);
   sp_access_policy_set_md5_agents (policy, SP_ACCESS_POLICY_MD5_AGENTS);
+  sp_access_policy_set_sha256_agents (policy, SP_ACCESS_POLICY_SHA256_AGENTS);
   return policy;
 }
 
@@ -55,6 +57,7 @@ sp_access_policy_free (SpAccessPolicy *policy)
   sp_auth_guard_free (policy->names);
   g_ptr_array_unref (policy->trusted);
   g_strfreev (policy->md5_agents);
+  g_strfreev (policy->sha256_agents);
   g_hash_table_unref (policy->known_good);
   g_free (policy);
 }
@@ -190,8 +193,8 @@ sp_access_policy_source_key (const char *address)
 
 /* ---- digest algorithms per client --------------------------------------- */
 
-void
-sp_access_policy_set_md5_agents (SpAccessPolicy *policy, const char *list)
+static GStrv
+parse_prefixes (const char *list)
 {
   g_auto (GStrv) parts = g_strsplit (list != NULL ? list : "", ",", -1);
   g_autoptr (GPtrArray) out = g_ptr_array_new ();
@@ -203,16 +206,25 @@ sp_access_policy_set_md5_agents (SpAccessPolicy *policy, const char *list)
         g_ptr_array_add (out, g_ascii_strdown (p, -1));
     }
   g_ptr_array_add (out, NULL);
-  g_strfreev (policy->md5_agents);
-  policy->md5_agents = (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
 }
 
-/* libre 1.1 (Debian 12's baresip 1.0) answers "Function not implemented"
- * to a 401 that carries any SHA-256 challenge, even beside MD5, and never
- * asks again; offering it MD5 alone is the only way it logs in. Everyone
- * else gets the configured list, so clients that can use SHA-256 do. */
+void
+sp_access_policy_set_md5_agents (SpAccessPolicy *policy, const char *list)
+{
+  g_strfreev (policy->md5_agents);
+  policy->md5_agents = parse_prefixes (list);
+}
+
+void
+sp_access_policy_set_sha256_agents (SpAccessPolicy *policy, const char *list)
+{
+  g_strfreev (policy->sha256_agents);
+  policy->sha256_agents = parse_prefixes (list);
+}
+
 static gboolean
-wants_md5_only (SpAccessPolicy *policy, const SpSipMessage *request)
+agent_in (GStrv prefixes, const SpSipMessage *request)
 {
   const char *agent = sp_sip_message_get_header (request, "User-Agent");
   g_autofree char *lower = NULL;
@@ -220,10 +232,47 @@ wants_md5_only (SpAccessPolicy *policy, const SpSipMessage *request)
   if (agent == NULL)
     return FALSE;
   lower = g_ascii_strdown (agent, MIN (strlen (agent), 256));
-  for (guint i = 0; policy->md5_agents[i] != NULL; i++)
-    if (g_str_has_prefix (lower, policy->md5_agents[i]))
+  for (guint i = 0; prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (lower, prefixes[i]))
       return TRUE;
   return FALSE;
+}
+
+/* The challenges for @request's client, in order. Many clients answer the
+ * first challenge they can, and some that know MD5 alone read only the
+ * first (SIPp 3.6), so the configured order (MD5 first by default) stays
+ * for unknown clients. Clients known to handle SHA-256 get it first, so
+ * they use it (linphonec takes whichever comes first). libre 1.1 (Debian
+ * 12's baresip 1.0) answers "Function not implemented" to a 401 that
+ * carries any SHA-256 challenge, even beside MD5, and never asks again:
+ * MD5 alone is the only way it logs in. */
+static guint
+choose_algorithms (SpAccessPolicy *policy, const SpSipMessage *request, SpDigestAlgorithm out[2])
+{
+  guint n = 0;
+  const SpDigestAlgorithm *configured = sp_authenticator_get_algorithms (policy->auth, &n);
+  gboolean md5 = FALSE, sha256 = FALSE;
+  guint k = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      md5 |= configured[i] == SP_DIGEST_ALGORITHM_MD5;
+      sha256 |= configured[i] == SP_DIGEST_ALGORITHM_SHA256;
+    }
+  if (md5 && sha256 && agent_in (policy->md5_agents, request))
+    {
+      out[0] = SP_DIGEST_ALGORITHM_MD5;
+      return 1;
+    }
+  if (md5 && sha256 && agent_in (policy->sha256_agents, request))
+    {
+      out[k++] = SP_DIGEST_ALGORITHM_SHA256;
+      out[k++] = SP_DIGEST_ALGORITHM_MD5;
+      return k;
+    }
+  n = MIN (n, 2);
+  memcpy (out, configured, n * sizeof *out);
+  return n;
 }
 
 /* ---- answers -------------------------------------------------------------- */
@@ -274,15 +323,11 @@ sp_access_policy_challenge (SpAccessPolicy *policy, SpSipServerTransaction *st, 
   g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
   SpSipMessage *request = sp_sip_server_transaction_get_request (st);
   const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  SpDigestAlgorithm algorithms[2];
+  guint n = choose_algorithms (policy, request, algorithms);
 
-  if (wants_md5_only (policy, request))
-    {
-      static const SpDigestAlgorithm md5[] = { SP_DIGEST_ALGORITHM_MD5 };
-      sp_authenticator_add_challenges_for (policy->auth, response, stale, source->host, md5, 1,
-                                           now);
-    }
-  else
-    sp_authenticator_add_challenges (policy->auth, response, stale, source->host, now);
+  sp_authenticator_add_challenges_for (policy->auth, response, stale, source->host, algorithms, n,
+                                       now);
   policy->stats.challenged++;
   send_to_source (policy, st, response);
 }

@@ -37,9 +37,11 @@ G_BEGIN_DECLS
  * - Forward (sip/...) routes serve authenticated users; trusted peers
  *   only when set so (sp_access_policy_set_trusted_forward), so the
  *   server is no open relay.
- * - Digest algorithms: the configured challenges (MD5 and SHA-256 by
- *   default), except to User-Agents known to give up on any SHA-256
- *   challenge (Debian 12's baresip 1.0: libre 1.1), which get MD5 alone.
+ * - Digest algorithms: the configured challenges (MD5 then SHA-256 by
+ *   default: MD5-only clients that read the first challenge alone work);
+ *   SHA-256 first to User-Agents known to handle it (so they use it), and
+ *   MD5 alone to those known to give up on any SHA-256 challenge (Debian
+ *   12's baresip 1.0: libre 1.1).
  */
 
 typedef struct _SpAccessPolicy SpAccessPolicy;
@@ -100,6 +102,12 @@ void sp_access_policy_set_trusted_forward (SpAccessPolicy *policy, gboolean allo
  * with MD5 alone; the default is SP_ACCESS_POLICY_MD5_AGENTS. */
 void sp_access_policy_set_md5_agents (SpAccessPolicy *policy, const char *list);
 #define SP_ACCESS_POLICY_MD5_AGENTS "baresip v0.,baresip v1."
+/* User-Agent prefixes (the same form) challenged with SHA-256 first, then
+ * MD5 (when both are configured); default SP_ACCESS_POLICY_SHA256_AGENTS:
+ * our own phone, and liblinphone clients (Linphonec/, Linphone Desktop/,
+ * LinphoneAndroid/...), which answer whichever challenge comes first. */
+void sp_access_policy_set_sha256_agents (SpAccessPolicy *policy, const char *list);
+#define SP_ACCESS_POLICY_SHA256_AGENTS "Softphone,Linphone"
 
 gboolean sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address);
 /* The key failures of @address count under: the address itself, or for

@@ -41,8 +41,8 @@ sp_authenticator_new (SpUserDb *users, SpAuthGuard *guard)
   auth->users = users;
   auth->guard = guard;
   auth->lifetime = SP_AUTHENTICATOR_NONCE_LIFETIME;
-  auth->algorithms[0] = SP_DIGEST_ALGORITHM_SHA256;
-  auth->algorithms[1] = SP_DIGEST_ALGORITHM_MD5;
+  auth->algorithms[0] = SP_DIGEST_ALGORITHM_MD5;
+  auth->algorithms[1] = SP_DIGEST_ALGORITHM_SHA256;
   auth->n_algorithms = 2;
   sp_random_bytes (auth->secret, sizeof auth->secret);
   auth->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

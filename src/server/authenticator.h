@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* The server side of digest authentication for REGISTER, INVITE and BYE:
- * challenges (SHA-256 and MD5, RFC 8760) with self-validating
+ * challenges (MD5 and SHA-256, RFC 8760) with self-validating
  * nonces, credentials checked against the users' HA1, stale nonces,
  * and nonce-count replays refused (the highest nc seen per nonce is
  * kept while the nonce lives). Failures are counted in the SpAuthGuard. */
@@ -43,13 +43,14 @@ void sp_authenticator_set_nonce_lifetime (SpAuthenticator *auth, guint seconds);
 /* Default SP_AUTHENTICATOR_MAX_NONCES; at least 1. */
 void sp_authenticator_set_max_nonces (SpAuthenticator *auth, guint max_nonces);
 guint sp_authenticator_get_n_nonces (SpAuthenticator *auth);
-/* The challenges sent, in order (MD5 and/or SHA-256; default SHA-256
- * then MD5). RFC 8760: the preferred one first, and a client takes the
- * first it supports, so clients that know SHA-256 use it (linphonec 5.1
- * takes whichever comes first) and the others MD5. Clients that give up
- * on any SHA-256 challenge (baresip 1.0: "Register: Function not
- * implemented") get MD5 alone from SpAccessPolicy, by User-Agent.
- * FALSE for an empty or unknown list. */
+/* The challenges sent, in order (MD5 and/or SHA-256; default MD5 then
+ * SHA-256). Many clients answer the first challenge they can, and some
+ * that know MD5 alone read only the first one (SIPp 3.6: "authentication
+ * must use MD5"), so MD5 leads; SpAccessPolicy puts SHA-256 first for
+ * User-Agents known to handle it (linphonec answers whichever comes
+ * first) and offers MD5 alone to those that give up on any SHA-256
+ * challenge (baresip 1.0). Clients that choose (ours) take SHA-256
+ * either way. FALSE for an empty or unknown list. */
 gboolean sp_authenticator_set_algorithms (SpAuthenticator *auth,
                                           const SpDigestAlgorithm *algorithms, guint n);
 

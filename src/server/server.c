@@ -37,6 +37,7 @@ struct _SpServer
   char *trusted_peers;
   gboolean trusted_forward;
   char *md5_agents;
+  char *sha256_agents;
 
   /* while serving (or draining calls after stop) */
   SpSipStack *stack;
@@ -138,6 +139,7 @@ sp_server_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->trusted_peers);
   g_free (self->md5_agents);
+  g_free (self->sha256_agents);
   G_OBJECT_CLASS (sp_server_parent_class)->finalize (object);
 }
 
@@ -175,6 +177,7 @@ sp_server_init (SpServer *self)
   self->nonce_lifetime = SP_AUTHENTICATOR_NONCE_LIFETIME;
   self->trusted_peers = g_strdup ("");
   self->md5_agents = g_strdup (SP_ACCESS_POLICY_MD5_AGENTS);
+  self->sha256_agents = g_strdup (SP_ACCESS_POLICY_SHA256_AGENTS);
 }
 
 SpServer *
@@ -297,6 +300,15 @@ sp_server_set_md5_user_agents (SpServer *self, const char *list)
 }
 
 void
+sp_server_set_sha256_user_agents (SpServer *self, const char *list)
+{
+  g_free (self->sha256_agents);
+  self->sha256_agents = g_strdup (list != NULL ? list : "");
+  if (self->policy != NULL)
+    sp_access_policy_set_sha256_agents (self->policy, self->sha256_agents);
+}
+
+void
 sp_server_set_nonce_lifetime (SpServer *self, guint seconds)
 {
   self->nonce_lifetime = seconds;
@@ -398,6 +410,7 @@ build_engine (SpServer *self, const char *media_host, GError **error)
   sp_access_policy_set_trusted_peers (self->policy, self->trusted_peers, NULL);
   sp_access_policy_set_trusted_forward (self->policy, self->trusted_forward);
   sp_access_policy_set_md5_agents (self->policy, self->md5_agents);
+  sp_access_policy_set_sha256_agents (self->policy, self->sha256_agents);
   sp_authenticator_set_nonce_lifetime (self->auth, self->nonce_lifetime);
   if (self->n_algorithms > 0)
     sp_authenticator_set_algorithms (self->auth, self->algorithms, self->n_algorithms);

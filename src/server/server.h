@@ -83,7 +83,10 @@ void sp_server_set_trusted_forward (SpServer *self, gboolean allow);
 /* User-Agent prefixes challenged with MD5 alone (comma-separated;
  * default SP_ACCESS_POLICY_MD5_AGENTS, "" for none). */
 void sp_server_set_md5_user_agents (SpServer *self, const char *list);
-/* The digest challenges, in order: "sha-256,md5" (default), "md5,sha-256",
+/* User-Agent prefixes offered SHA-256 first (default
+ * SP_ACCESS_POLICY_SHA256_AGENTS, "" for none). */
+void sp_server_set_sha256_user_agents (SpServer *self, const char *list);
+/* The digest challenges, in order: "md5,sha-256" (default), "sha-256,md5",
  * "md5" or "sha-256" (see sp_authenticator_set_algorithms). */
 gboolean sp_server_set_digest_algorithms (SpServer *self, const char *list, GError **error);
 

@@ -495,14 +495,14 @@ def test_auth_refusals():
         assert status == 401
         algos = [re.search(r"algorithm=([\w-]+)", v).group(1)
                  for v in header(headers, "www-authenticate")]
-        assert algos == ["SHA-256", "MD5"], algos
+        assert algos == ["MD5", "SHA-256"], algos
         srv.close()
-        srv = Server("srv", extra=["--server-option", "digest=md5,sha-256"])
+        srv = Server("srv", extra=["--server-option", "digest=sha-256,md5"])
         raw.request("REGISTER", "sip:" + SERVER, "u1", "u1", "x2@raw", 1, "Expires: 600\n")
         status, headers, _ = raw.response()
         algos = [re.search(r"algorithm=([\w-]+)", v).group(1)
                  for v in header(headers, "www-authenticate")]
-        assert algos == ["MD5", "SHA-256"], algos
+        assert algos == ["SHA-256", "MD5"], algos
         status, _ = raw_register(raw, "u1", "wrong")
         assert status == 403, status
         status, ch = raw_register(raw, "u1", "p1")

@@ -282,15 +282,23 @@ test_md5_for_baresip (Fixture *f, gconstpointer data)
   g_autoptr (RawSip) raw = raw_sip_new ("127.0.0.1");
   g_autoptr (SpSipMessage) old = NULL;
   g_autoptr (SpSipMessage) other = NULL;
+  g_autoptr (SpSipMessage) unknown = NULL;
   g_autoptr (SpSipMessage) none = NULL;
 
   send_request (f, raw, "REGISTER", "u1", "User-Agent: baresip v1.0.0 (x86_64/linux)\r\n");
   old = raw_sip_expect (raw, NULL, 401);
   g_assert_cmpuint (n_headers (old, "WWW-Authenticate"), ==, 1);
   g_assert_nonnull (strstr (sp_sip_message_get_header (old, "WWW-Authenticate"), "MD5"));
-  send_request (f, raw, "REGISTER", "u1", "User-Agent: Linphone/5.1.64 (belle-sip/5.1.55)\r\n");
+  /* Known to handle SHA-256: offered it first, so it uses it. */
+  send_request (f, raw, "REGISTER", "u1", "User-Agent: Linphonec/5.1.64 (belle-sip/5.1.55)\r\n");
   other = raw_sip_expect (raw, NULL, 401);
   g_assert_cmpuint (n_headers (other, "WWW-Authenticate"), ==, 2);
+  g_assert_nonnull (strstr (sp_sip_message_get_header (other, "WWW-Authenticate"), "SHA-256"));
+  /* Anyone else: the configured order, MD5 first. */
+  send_request (f, raw, "REGISTER", "u1", "User-Agent: Unknown/1.0\r\n");
+  unknown = raw_sip_expect (raw, NULL, 401);
+  g_assert_cmpuint (n_headers (unknown, "WWW-Authenticate"), ==, 2);
+  g_assert_nonnull (strstr (sp_sip_message_get_header (unknown, "WWW-Authenticate"), "MD5"));
   /* The list can be emptied: everyone gets both. */
   sp_access_policy_set_md5_agents (f->policy, "");
   send_request (f, raw, "REGISTER", "u1", "User-Agent: baresip v1.0.0 (x86_64/linux)\r\n");

@@ -155,10 +155,11 @@ test_challenge_values (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) later = NULL;
   SpDigestChallenge *md5, *sha;
 
-  /* Default: SHA-256 first (RFC 8760: the preferred one), then MD5. */
+  /* Default: MD5 first (clients that read only the first), SHA-256;
+   * SpAccessPolicy reorders per client. */
   g_assert_cmpuint (list->len, ==, 2);
-  sha = g_ptr_array_index (list, 0);
-  md5 = g_ptr_array_index (list, 1);
+  md5 = g_ptr_array_index (list, 0);
+  sha = g_ptr_array_index (list, 1);
   g_assert_cmpint (md5->algorithm, ==, SP_DIGEST_ALGORITHM_MD5);
   g_assert_cmpstr (md5->algorithm_name, ==, "MD5");
   g_assert_cmpint (sha->algorithm, ==, SP_DIGEST_ALGORITHM_SHA256);
