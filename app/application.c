@@ -308,6 +308,27 @@ apply_web_console (SpApplication *self)
   g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
 }
 
+/* Trusted peers (trunks, upstream servers) from the setting; a bad list
+ * is reported and the server keeps the one it had. */
+static void
+apply_trusted_peers (SpApplication *self)
+{
+  g_autofree char *list = g_settings_get_string (self->settings, "server-trusted-peers");
+  g_autoptr (GError) error = NULL;
+
+  if (!sp_server_set_trusted_peers (self->server, list, &error))
+    {
+      /* Translators: %s says which entry is wrong and how to write it. */
+      g_autofree char *message =
+          g_strdup_printf (_ ("The trusted peers were not changed: %s"), error->message);
+      show_error_in_window (self, message);
+      /* The setting goes back to the list in use, so the next start does
+       * not meet the same error. */
+      g_settings_set_string (self->settings, "server-trusted-peers",
+                             sp_server_get_trusted_peers (self->server));
+    }
+}
+
 /* The Server page's switch, through the setting. */
 static void
 apply_server_setting (SpApplication *self)
@@ -570,6 +591,9 @@ sp_application_startup (GApplication *app)
                            G_CALLBACK (apply_server_setting), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (sp_server_get_users (self->server), "changed",
                            G_CALLBACK (on_users_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::server-trusted-peers",
+                           G_CALLBACK (apply_trusted_peers), self, G_CONNECT_SWAPPED);
+  apply_trusted_peers (self);
   g_signal_connect_object (self->settings, "changed::web-console-address",
                            G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::web-console-password",

@@ -205,7 +205,9 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
           "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S, max-calls=N, "
           "max-calls-per-source=N, max-calls-per-user=N, max-transactions=N, "
-          "max-transactions-per-source=N, max-tcp=N, max-tcp-per-address=N, timer-c=S"),
+          "max-transactions-per-source=N, max-tcp=N, max-tcp-per-address=N, timer-c=S, "
+          "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..., "
+          "sha256-user-agents=PREFIX,..."),
       N_ ("KEY=VALUE") },
     { NULL },
   };
@@ -1263,6 +1265,24 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
           sp_location_store_set_expires (sp_server_get_locations (server), (guint) min,
                                          MAX ((guint) min, 3600), 3600);
         }
+      else if (g_str_equal (kv[0], "trusted-peers"))
+        {
+          if (!sp_server_set_trusted_peers (server, kv[1], error))
+            {
+              g_prefix_error (error, "--server-option ");
+              return FALSE;
+            }
+        }
+      else if (g_str_equal (kv[0], "trusted-forward"))
+        {
+          if (!parse_on_off (kv[0], kv[1], &flag, error))
+            return FALSE;
+          sp_server_set_trusted_forward (server, flag);
+        }
+      else if (g_str_equal (kv[0], "md5-user-agents"))
+        sp_server_set_md5_user_agents (server, kv[1]);
+      else if (g_str_equal (kv[0], "sha256-user-agents"))
+        sp_server_set_sha256_user_agents (server, kv[1]);
       else if (g_str_equal (kv[0], "admin-password"))
         *admin_password = *o + strlen ("admin-password=");
       else if (!g_str_equal (kv[0], "realm"))

@@ -39,6 +39,7 @@ struct _SpWindow
   GtkListBox *registrations_list;
   AdwActionRow *web_console_row;
   GtkLinkButton *web_console_link;
+  AdwEntryRow *trusted_peers_row;
   AdwEntryRow *web_console_address_row;
   AdwEntryRow *web_console_password_row;
   AdwEntryRow *route_entry;
@@ -1052,6 +1053,33 @@ on_web_console_entry_apply (AdwEntryRow *row, SpWindow *self)
   g_settings_set_string (settings, key, gtk_editable_get_text (GTK_EDITABLE (row)));
 }
 
+/* The setting takes the text as typed; the application checks it, says
+ * what is wrong and puts the setting back. Accepted, the row shows the
+ * list as the server uses it; refused, it keeps the text to be fixed. */
+static void
+on_trusted_peers_apply (AdwEntryRow *row, SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  SpServer *server = sp_application_get_server (self->app);
+  g_autofree char *typed = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
+  g_autofree char *now = NULL;
+
+  g_settings_set_string (settings, "server-trusted-peers", typed);
+  now = g_settings_get_string (settings, "server-trusted-peers");
+  if (g_str_equal (now, typed))
+    gtk_editable_set_text (GTK_EDITABLE (row), sp_server_get_trusted_peers (server));
+}
+
+static void
+setup_trusted_peers (SpWindow *self)
+{
+  SpServer *server = sp_application_get_server (self->app);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->trusted_peers_row),
+                         sp_server_get_trusted_peers (server));
+  g_signal_connect (self->trusted_peers_row, "apply", G_CALLBACK (on_trusted_peers_apply), self);
+}
+
 static void
 setup_web_console (SpWindow *self)
 {
@@ -1141,6 +1169,7 @@ setup_server_page (SpWindow *self)
   rebuild_server_calls (self);
   self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
   setup_web_console (self);
+  setup_trusted_peers (self);
   gtk_list_box_set_placeholder (self->routes_list,
                                 placeholder_label (_ ("No routes: a number reaches the user of the "
                                                       "same number or name.")));
@@ -1320,6 +1349,7 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, registrations_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_link);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, trusted_peers_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_address_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, web_console_password_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, route_entry);

@@ -1,8 +1,14 @@
 #include "server/authenticator.h"
 
 #include "sip/digest.h"
+#include "sip/random.h"
 
 #include <string.h>
+
+/* Stand-ins for the HA1 of a user who does not exist (any hex of the
+ * right length; no password hashes to them knowingly). */
+#define DUMMY_HA1_MD5    "00000000000000000000000000000000"
+#define DUMMY_HA1_SHA256 "0000000000000000000000000000000000000000000000000000000000000000"
 
 typedef struct
 {
@@ -38,11 +44,7 @@ sp_authenticator_new (SpUserDb *users, SpAuthGuard *guard)
   auth->algorithms[0] = SP_DIGEST_ALGORITHM_MD5;
   auth->algorithms[1] = SP_DIGEST_ALGORITHM_SHA256;
   auth->n_algorithms = 2;
-  for (guint i = 0; i < sizeof auth->secret; i += 4)
-    {
-      guint32 r = g_random_int ();
-      memcpy (auth->secret + i, &r, 4);
-    }
+  sp_random_bytes (auth->secret, sizeof auth->secret);
   auth->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_queue_init (&auth->order);
   auth->max_nonces = SP_AUTHENTICATOR_MAX_NONCES;
@@ -91,6 +93,13 @@ sp_authenticator_set_algorithms (SpAuthenticator *auth, const SpDigestAlgorithm 
   memcpy (auth->algorithms, algorithms, n * sizeof *algorithms);
   auth->n_algorithms = n;
   return TRUE;
+}
+
+const SpDigestAlgorithm *
+sp_authenticator_get_algorithms (SpAuthenticator *auth, guint *n)
+{
+  *n = auth->n_algorithms;
+  return auth->algorithms;
 }
 
 guint64
@@ -192,6 +201,34 @@ nonce_count_fresh (SpAuthenticator *auth, const char *nonce, guint32 nc, gint64 
   return NONCE_COUNT_FRESH;
 }
 
+/* What a nonce is bound to: the realm and the address it was issued to,
+ * so a nonce seen on the wire is worthless from any other host (it reads
+ * as forged there and draws a fresh challenge). */
+static char *
+nonce_scope (SpAuthenticator *auth, const char *address)
+{
+  return g_strconcat (sp_user_db_get_realm (auth->users), "\n", address ? address : "", NULL);
+}
+
+/* The digest's uri names the Request-URI (RFC 3261 22.4): credentials
+ * computed for another request (seen on the wire, or sent to another
+ * server by a phone that trusted it) are not accepted for this one. */
+static gboolean
+uri_matches (const SpSipMessage *request, const char *digest_uri)
+{
+  const SpSipUri *ruri = sp_sip_message_get_request_uri (request);
+  g_autoptr (SpSipUri) uri = NULL;
+  g_autofree char *text = NULL;
+
+  if (ruri == NULL || digest_uri == NULL)
+    return FALSE;
+  text = sp_sip_uri_to_string (ruri);
+  if (g_strcmp0 (text, digest_uri) == 0)
+    return TRUE;
+  uri = sp_sip_uri_parse (digest_uri, -1, NULL);
+  return uri != NULL && sp_sip_uri_equal (uri, ruri);
+}
+
 static gboolean
 algorithm_offered (SpAuthenticator *auth, SpDigestAlgorithm algorithm)
 {
@@ -201,12 +238,12 @@ algorithm_offered (SpAuthenticator *auth, SpDigestAlgorithm algorithm)
   return FALSE;
 }
 
-SpAuthResult
-sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, const char *address,
-                        gint64 now, char **username)
+static SpAuthResult
+check (SpAuthenticator *auth, const SpSipMessage *request, const char *address, gint64 now,
+       char **claimed)
 {
-  const char *realm = sp_user_db_get_realm (auth->users);
   g_autoptr (SpDigestCredentials) creds = find_credentials (auth, request);
+  g_autofree char *scope = nonce_scope (auth, address);
   SpDigestNonceCheck nonce_state;
   SpUserHa1Kind kind;
   const char *ha1;
@@ -215,6 +252,7 @@ sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, cons
 
   if (creds == NULL)
     return SP_AUTH_CHALLENGE;
+  *claimed = g_strdup (creds->username);
   if (!algorithm_offered (auth, creds->algorithm))
     return SP_AUTH_CHALLENGE;
   if (creds->algorithm == SP_DIGEST_ALGORITHM_MD5)
@@ -223,46 +261,89 @@ sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, cons
     kind = SP_USER_HA1_SHA256;
   else
     return SP_AUTH_CHALLENGE; /* we offered neither -sess nor others */
-  nonce_state = sp_digest_nonce_check (auth->secret, sizeof auth->secret, creds->nonce, realm, now,
+  nonce_state = sp_digest_nonce_check (auth->secret, sizeof auth->secret, creds->nonce, scope, now,
                                        auth->lifetime);
   if (nonce_state == SP_DIGEST_NONCE_INVALID)
     return SP_AUTH_CHALLENGE;
+  if (!uri_matches (request, creds->uri))
+    return fail (auth, address, now, "digest uri is not the Request-URI");
   ha1 = sp_user_db_get_ha1 (auth->users, creds->username, kind);
-  if (ha1 == NULL)
-    return fail (auth, address, now, "unknown user");
   body = sp_sip_message_get_body (request, &body_len);
+  if (ha1 == NULL)
+    {
+      /* The same work as for a known user, so the time of the 403 does
+       * not tell who exists. */
+      sp_digest_credentials_verify (creds,
+                                    kind == SP_USER_HA1_MD5 ? DUMMY_HA1_MD5 : DUMMY_HA1_SHA256,
+                                    sp_sip_message_get_method (request), body, body_len);
+      return fail (auth, address, now, "unknown user");
+    }
   if (!sp_digest_credentials_verify (creds, ha1, sp_sip_message_get_method (request), body,
                                      body_len))
     return fail (auth, address, now, "wrong response");
   /* Right password: an old nonce only asks the client to retry. */
   if (nonce_state == SP_DIGEST_NONCE_STALE)
     return SP_AUTH_STALE;
-  if (creds->qop != SP_DIGEST_QOP_NONE)
-    switch (nonce_count_fresh (auth, creds->nonce, creds->nc_value, now))
-      {
-        case NONCE_COUNT_FRESH:
-          break;
-        case NONCE_COUNT_FORGOTTEN:
+  /* Without qop there is no nonce count: such credentials are good for
+   * one request only (nc 0 is recorded, so any second use is a replay).
+   * A replayed qop-less request is answered stale, not failed: an honest
+   * RFC 2069 client that reuses its nonce then simply asks again. */
+  switch (nonce_count_fresh (auth, creds->nonce,
+                             creds->qop != SP_DIGEST_QOP_NONE ? creds->nc_value : 0, now))
+    {
+      case NONCE_COUNT_FRESH:
+        break;
+      case NONCE_COUNT_FORGOTTEN:
+        return SP_AUTH_STALE;
+      case NONCE_COUNT_REPLAYED:
+        if (creds->qop == SP_DIGEST_QOP_NONE)
           return SP_AUTH_STALE;
-        case NONCE_COUNT_REPLAYED:
-          return fail (auth, address, now, "nonce count replayed");
-      }
-  if (username != NULL)
-    *username = g_strdup (creds->username);
+        return fail (auth, address, now, "nonce count replayed");
+    }
   return SP_AUTH_OK;
+}
+
+char *
+sp_authenticator_dup_claimed_user (SpAuthenticator *auth, const SpSipMessage *request)
+{
+  g_autoptr (SpDigestCredentials) creds = find_credentials (auth, request);
+
+  return creds != NULL ? g_strdup (creds->username) : NULL;
+}
+
+SpAuthResult
+sp_authenticator_check (SpAuthenticator *auth, const SpSipMessage *request, const char *address,
+                        gint64 now, char **username)
+{
+  g_autofree char *claimed = NULL;
+  SpAuthResult result = check (auth, request, address, now, &claimed);
+
+  if (username != NULL && (result == SP_AUTH_OK || result == SP_AUTH_FAILED))
+    *username = g_steal_pointer (&claimed);
+  return result;
 }
 
 void
 sp_authenticator_add_challenges (SpAuthenticator *auth, SpSipMessage *response, gboolean stale,
-                                 gint64 now)
+                                 const char *address, gint64 now)
+{
+  sp_authenticator_add_challenges_for (auth, response, stale, address, auth->algorithms,
+                                       auth->n_algorithms, now);
+}
+
+void
+sp_authenticator_add_challenges_for (SpAuthenticator *auth, SpSipMessage *response, gboolean stale,
+                                     const char *address, const SpDigestAlgorithm *algorithms,
+                                     guint n, gint64 now)
 {
   const char *realm = sp_user_db_get_realm (auth->users);
-  g_autofree char *nonce = sp_digest_nonce_new (auth->secret, sizeof auth->secret, realm, now);
+  g_autofree char *scope = nonce_scope (auth, address);
+  g_autofree char *nonce = sp_digest_nonce_new (auth->secret, sizeof auth->secret, scope, now);
 
-  for (guint i = 0; i < auth->n_algorithms; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autoptr (SpDigestChallenge) challenge =
-          sp_digest_challenge_new (realm, nonce, auth->algorithms[i], SP_DIGEST_QOP_AUTH);
+          sp_digest_challenge_new (realm, nonce, algorithms[i], SP_DIGEST_QOP_AUTH);
       g_autofree char *value = NULL;
 
       challenge->stale = stale;

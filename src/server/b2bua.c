@@ -43,7 +43,10 @@ struct _Call
   SpRelayCall *relay;
   char *a_sdp; /* what we last sent each side, to answer re-INVITEs */
   char *b_sdp;
-  char *caller_user; /* authenticated user, or NULL */
+  char *caller_user; /* authenticated user, or NULL (a trusted peer's call) */
+  /* Who the callee is told is calling: the authenticated user, or a
+   * trusted peer's own From (name-addr without its tag). */
+  SpSipNameAddr *caller_identity;
   SpServerCall info;
   gboolean answered;
   gboolean final_sent;
@@ -69,6 +72,7 @@ struct _SpB2bua
 {
   SpSipStack *stack;
   SpAuthenticator *auth;
+  SpAccessPolicy *policy;
   SpUserDb *users;
   SpRouter *router;
   SpLocationStore *locations;
@@ -161,6 +165,12 @@ sp_b2bua_set_events (SpB2bua *self, const SpB2buaEvents *events, gpointer user_d
 {
   self->events = *events;
   self->events_data = user_data;
+}
+
+void
+sp_b2bua_set_policy (SpB2bua *self, SpAccessPolicy *policy)
+{
+  self->policy = policy;
 }
 
 void
@@ -318,6 +328,7 @@ call_free (Call *call)
   g_free (call->a_sdp);
   g_free (call->b_sdp);
   g_free (call->caller_user);
+  g_clear_pointer (&call->caller_identity, sp_sip_name_addr_free);
   g_free (call->best_reason);
   g_free (call->id);
   g_free (call->info.id);
@@ -602,31 +613,20 @@ static gboolean
 start_branch (Call *call, const Target *target, const char *to, int max_forwards, const char *offer)
 {
   SpB2bua *self = call->b2bua;
-  const SpSipNameAddr *from = sp_sip_message_get_from (call->invite);
-  const SpSipUri *ruri = sp_sip_message_get_request_uri (call->invite);
-  g_autofree char *from_value = NULL;
-  g_autoptr (SpSipUri) from_uri = NULL;
-  g_autofree char *from_text = NULL;
+  g_autofree char *from_value = sp_sip_name_addr_to_string (call->caller_identity);
   g_autoptr (SpSipMessage) request = NULL;
   g_autofree char *mf = g_strdup_printf ("%d", max_forwards);
   g_autoptr (GError) error = NULL;
   SpSipClientTransaction *ct;
   Branch *branch;
 
-  /* The caller as the server knows them: user@server, as Yate does. */
-  from_uri = sp_sip_uri_new (SP_URI_SCHEME_SIP, call->info.caller, sp_sip_uri_get_host (ruri),
-                             sp_sip_uri_get_port (ruri));
-  from_text = sp_sip_uri_to_string (from_uri);
-  if (from->display_name != NULL)
-    {
-      g_autofree char *escaped = g_strescape (from->display_name, NULL);
-      from_value = g_strdup_printf ("\"%s\" <%s>", escaped, from_text);
-    }
-  else
-    from_value = g_strdup_printf ("<%s>", from_text);
   request = sp_sip_stack_new_request (self->stack, "INVITE", target->uri, from_value, to, 1);
   if (request == NULL)
     return FALSE;
+  /* The server vouches for its own users (RFC 3325, for the callee's
+   * display); a trusted peer's From is its own word and is not asserted. */
+  if (call->caller_user != NULL)
+    sp_sip_message_set_header (request, "P-Asserted-Identity", from_value, NULL);
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
   set_sdp_body (request, offer);
 
@@ -683,19 +683,6 @@ sp_b2bua_owns_dialog (SpB2bua *self, SpSipDialog *dialog)
 
 /* ---- the caller's INVITE ---------------------------------------------- */
 
-static void
-reply_challenge (SpB2bua *self, SpSipServerTransaction *st, gboolean stale, gint64 now)
-{
-  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
-
-  sp_authenticator_add_challenges (self->auth, response, stale, now);
-  sp_sip_stack_respond (self->stack, st, response, NULL);
-  /* Stateless, as RFC 3261 26.3.2.4 advises: a retransmitted INVITE gets
-   * a fresh challenge, and callers that never answer (a flood, or a
-   * phone gone away) leave no 401 retransmissions behind for 32 s. */
-  sp_sip_server_transaction_drop (st);
-}
-
 /* A final answer that keeps no state (RFC 3261 26.3.2.4 and issue 13's
  * reflection rule): sent once to where the request came from, never
  * retransmitted, so a spoofed or flooding sender gets one packet per
@@ -718,40 +705,6 @@ reply_once (SpB2bua *self, SpSipServerTransaction *st, guint status, const char 
       sp_sip_stack_respond (self->stack, st, response, NULL);
     }
   sp_sip_server_transaction_drop (st);
-}
-
-/* Authenticates the caller. TRUE to go on (@username set when they
- * authenticated), FALSE when answered. */
-static gboolean
-authenticate_caller (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
-                     const char *from_user, gint64 now, char **username)
-{
-  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
-
-  if (sp_sip_message_get_header (request, "Authorization") == NULL)
-    {
-      /* Our own users must prove who they are; strangers (another
-       * server forwarding to us) are left to the routes' noauth rule. */
-      if (from_user == NULL || sp_user_db_lookup (self->users, from_user) == NULL)
-        return TRUE;
-      reply_challenge (self, st, FALSE, now);
-      return FALSE;
-    }
-  switch (sp_authenticator_check (self->auth, request, source->host, now, username))
-    {
-      case SP_AUTH_OK:
-        return TRUE;
-      case SP_AUTH_CHALLENGE:
-        reply_challenge (self, st, FALSE, now);
-        return FALSE;
-      case SP_AUTH_STALE:
-        reply_challenge (self, st, TRUE, now);
-        return FALSE;
-      case SP_AUTH_FAILED:
-      default:
-        reply_once (self, st, 403, NULL, 0);
-        return FALSE;
-    }
 }
 
 static Call *
@@ -871,11 +824,31 @@ dup_uri_user (const SpSipUri *uri)
   return sp_sip_uri_dup_user_unescaped (uri, NULL);
 }
 
+/* Who the callee is told is calling. An authenticated user is named by
+ * the server: "name" <sip:name@server> (with their number as display
+ * name when they have one), whatever From the caller wrote. A trusted
+ * peer's call keeps its From (a trunk passes on the outside caller). */
+static SpSipNameAddr *
+caller_identity (const SpAccess *access, const SpSipMessage *request)
+{
+  const SpSipNameAddr *from = sp_sip_message_get_from (request);
+  const SpSipUri *ruri = sp_sip_message_get_request_uri (request);
+  g_autoptr (SpSipUri) uri = NULL;
+
+  if (access->kind != SP_ACCESS_USER)
+    return sp_sip_name_addr_new (from != NULL ? from->display_name : NULL,
+                                 from != NULL ? from->uri : ruri);
+  uri = sp_sip_uri_new (SP_URI_SCHEME_SIP, access->user, sp_sip_uri_get_host (ruri),
+                        sp_sip_uri_get_port (ruri));
+  return sp_sip_name_addr_new (access->number != NULL ? access->number : access->user, uri);
+}
+
 static void
 start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, const SpRoute *route,
-            const char *caller, const char *caller_user, const char *called, gint64 now)
+            const SpAccess *access, const char *caller, const char *called, gint64 now)
 {
   const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  const char *caller_user;
   SpCallLimit limit;
   g_autoptr (GPtrArray) targets = NULL;
   guint fail_status = 404;
@@ -892,6 +865,7 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
       reply_once (self, st, fail_status, NULL, 0);
       return;
     }
+  caller_user = access->kind == SP_ACCESS_USER ? access->user : NULL;
   limit = sp_call_limits_admit (self->limits, source->host, caller_user);
   if (limit != SP_CALL_LIMIT_NONE)
     {
@@ -903,6 +877,9 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
   call->counted = TRUE;
   call->limit_source = g_strdup (source->host);
   call->limit_user = g_strdup (caller_user);
+  call->caller_identity = caller_identity (access, request);
+  if (access->kind == SP_ACCESS_USER)
+    call->caller_user = g_strdup (access->user);
   if (!sp_server_call_list_add (self->calls_model, &call->info) ||
       g_hash_table_contains (self->calls, call->id))
     {
@@ -948,19 +925,38 @@ start_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request, co
     self->events.call_started (&call->info, self->events_data);
 }
 
+/* The router's view of the caller: ${username} is the authenticated
+ * user; for a trusted peer it is the peer's From user (the peer vouches
+ * for it, and the seed's "${username}^$=-;error=noauth" rule then lets
+ * its calls through) and ${trusted} is "yes". */
+static SpRoute *
+route_call (SpB2bua *self, const SpAccess *access, const char *called, const char *from_user,
+            const char *address)
+{
+  g_autoptr (GHashTable) params = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *username = access->kind == SP_ACCESS_USER ? access->user : from_user;
+
+  g_hash_table_insert (params, "called", (char *) called);
+  g_hash_table_insert (params, "caller", (char *) (from_user != NULL ? from_user : ""));
+  g_hash_table_insert (params, "username", (char *) (username != NULL ? username : ""));
+  g_hash_table_insert (params, "address", (char *) (address != NULL ? address : ""));
+  g_hash_table_insert (params, "trusted", access->kind == SP_ACCESS_TRUSTED ? "yes" : "");
+  return sp_router_route (self->router, params);
+}
+
 void
 sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
-                        gint64 now)
+                        const SpAccess *access, gint64 now)
 {
   const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
   const SpSipNameAddr *from = sp_sip_message_get_from (request);
   g_autofree char *from_user = dup_uri_user (from ? from->uri : NULL);
   g_autofree char *called = dup_uri_user (sp_sip_message_get_request_uri (request));
-  g_autofree char *username = NULL;
   g_autoptr (SpRoute) route = NULL;
+  const char *caller;
 
-  if (!authenticate_caller (self, st, request, from_user, now, &username))
-    return;
+  /* Only the policy admits callers (sp_access_policy_admit). */
+  g_return_if_fail (access->kind == SP_ACCESS_USER || access->kind == SP_ACCESS_TRUSTED);
   if (sp_sip_message_get_max_forwards (request) == 0)
     {
       reply_once (self, st, 483, NULL, 0);
@@ -971,12 +967,12 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
       reply_once (self, st, 404, NULL, 0);
       return;
     }
-  route = sp_router_route_call (self->router, called, from_user, username ? username : "",
-                                source->host);
+  route = route_call (self, access, called, from_user, source->host);
   switch (route->kind)
     {
       case SP_ROUTE_CHALLENGE:
-        reply_challenge (self, st, FALSE, now);
+        /* A rule wants (other) credentials: error=noauth. */
+        sp_access_policy_challenge (self->policy, st, FALSE, now);
         return;
       case SP_ROUTE_REJECT:
       case SP_ROUTE_NO_ROUTE:
@@ -992,14 +988,15 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
       reply_once (self, st, 404, NULL, 0);
       return;
     }
-  start_call (self, st, request, route, username ? username : (from_user ? from_user : ""),
-              username, called, now);
-  if (username != NULL)
+  if (!sp_access_policy_allows_route (self->policy, access, route->kind))
     {
-      Call *call = g_hash_table_lookup (self->calls, sp_sip_message_get_call_id (request));
-      if (call != NULL)
-        call->caller_user = g_strdup (username);
+      g_info ("call from %s to %s refused: forward routes are not open to trusted peers",
+              source->host, called);
+      sp_access_policy_refuse (self->policy, st, 403, NULL);
+      return;
     }
+  caller = access->kind == SP_ACCESS_USER ? access->user : (from_user ? from_user : "");
+  start_call (self, st, request, route, access, caller, called, now);
 }
 
 /* ---- in-dialog requests ----------------------------------------------- */
@@ -1111,28 +1108,9 @@ static gboolean
 handle_bye (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
             gboolean from_a, gint64 now)
 {
-  if (from_a && self->challenge_bye && call->caller_user != NULL)
-    {
-      const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
-      g_autofree char *user = NULL;
-
-      switch (sp_authenticator_check (self->auth, request, source->host, now, &user))
-        {
-          case SP_AUTH_OK:
-            if (g_strcmp0 (user, call->caller_user) == 0)
-              break;
-            sp_sip_stack_reply (self->stack, st, 403, NULL);
-            return TRUE;
-          case SP_AUTH_CHALLENGE:
-          case SP_AUTH_STALE:
-            reply_challenge (self, st, FALSE, now);
-            return TRUE;
-          case SP_AUTH_FAILED:
-          default:
-            sp_sip_stack_reply (self->stack, st, 403, NULL);
-            return TRUE;
-        }
-    }
+  if (from_a && self->challenge_bye && call->caller_user != NULL &&
+      !sp_access_policy_admit_bye (self->policy, st, request, call->caller_user, now))
+    return TRUE;
   /* 2xx to BYE: the stack forgets that dialog. */
   sp_sip_stack_reply (self->stack, st, 200, NULL);
   if (from_a)

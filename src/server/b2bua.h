@@ -1,5 +1,6 @@
 #pragma once
 
+#include "server/accesspolicy.h"
 #include "server/authenticator.h"
 #include "server/calllimits.h"
 #include "server/calllist.h"
@@ -13,10 +14,11 @@
 
 G_BEGIN_DECLS
 
-/* The server's calls as a back-to-back user agent: the caller's INVITE
- * is authenticated and routed (SpRouter), then a new INVITE goes to
- * every contact of the callee at once (new Call-ID and tags, the
- * caller's identity in From, Max-Forwards one lower, SDP pointing at the
+/* The server's calls as a back-to-back user agent: the caller's INVITE,
+ * admitted by SpAccessPolicy, is routed (SpRouter), then a new INVITE goes
+ * to every contact of the callee at once (new Call-ID and tags, the
+ * caller's authenticated identity in From and P-Asserted-Identity, never
+ * a From the caller made up; Max-Forwards one lower, SDP pointing at the
  * relay); the first answer wins and the other branches are cancelled.
  * Provisional and final responses go back to the caller, each leg is
  * ACKed on its own, BYE on either leg ends both, CANCEL propagates. */
@@ -40,6 +42,8 @@ void sp_b2bua_free (SpB2bua *b2bua);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpB2bua, sp_b2bua_free)
 
 void sp_b2bua_set_events (SpB2bua *b2bua, const SpB2buaEvents *events, gpointer user_data);
+/* Who may call, challenges and refusals (borrowed; required). */
+void sp_b2bua_set_policy (SpB2bua *b2bua, SpAccessPolicy *policy);
 /* NULL: the phones send media to each other (SDP passed unchanged). */
 void sp_b2bua_set_relay (SpB2bua *b2bua, SpRelay *relay);
 /* Whether a BYE from an authenticated caller is challenged, as Yate
@@ -58,10 +62,11 @@ void sp_b2bua_set_limits (SpB2bua *b2bua, const SpCallLimitsSettings *limits);
 /* Calls refused by a cap so far. */
 guint64 sp_b2bua_get_n_refused (SpB2bua *b2bua);
 
-/* A new INVITE (no To tag) addressed to the server. Final failures
+/* A new INVITE (no To tag) addressed to the server, that the policy
+ * admitted as @access (a user or a trusted peer). Final failures
  * (404, 480, 483, 503...) are sent once, statelessly. */
 void sp_b2bua_handle_invite (SpB2bua *b2bua, SpSipServerTransaction *st, SpSipMessage *request,
-                             gint64 now);
+                             const SpAccess *access, gint64 now);
 /* TRUE when @request is one of our own callee-leg INVITEs coming back to
  * this very process (the callee is the phone that hosts the server). */
 gboolean sp_b2bua_is_own_request (SpB2bua *b2bua, const SpSipMessage *request);

@@ -3,18 +3,16 @@
 struct _SpRegistrar
 {
   SpSipStack *stack;
-  SpAuthenticator *auth;
   SpLocationStore *locations;
   SpRegistrarStats stats;
 };
 
 SpRegistrar *
-sp_registrar_new (SpSipStack *stack, SpAuthenticator *auth, SpLocationStore *locations)
+sp_registrar_new (SpSipStack *stack, SpLocationStore *locations)
 {
   SpRegistrar *registrar = g_new0 (SpRegistrar, 1);
 
   registrar->stack = stack;
-  registrar->auth = auth;
   registrar->locations = locations;
   return registrar;
 }
@@ -29,18 +27,6 @@ const SpRegistrarStats *
 sp_registrar_get_stats (SpRegistrar *registrar)
 {
   return &registrar->stats;
-}
-
-static void
-challenge (SpRegistrar *registrar, SpSipServerTransaction *st, gboolean stale, gint64 now)
-{
-  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 401, NULL);
-
-  registrar->stats.challenged++;
-  sp_authenticator_add_challenges (registrar->auth, response, stale, now);
-  sp_sip_stack_respond (registrar->stack, st, response, NULL);
-  /* Stateless (RFC 3261 26.3.2.4): nothing is kept for a challenge. */
-  sp_sip_server_transaction_drop (st);
 }
 
 static void
@@ -136,36 +122,19 @@ apply (SpRegistrar *registrar, SpSipServerTransaction *st, const SpSipMessage *r
 
 void
 sp_registrar_handle (SpRegistrar *registrar, SpSipServerTransaction *st, SpSipMessage *request,
-                     gint64 now)
+                     const SpAccess *access, gint64 now)
 {
-  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
   g_autofree char *aor = dup_aor (request);
-  g_autofree char *user = NULL;
 
+  g_return_if_fail (access->kind == SP_ACCESS_USER);
   registrar->stats.registers++;
   if (aor == NULL)
     {
       sp_sip_stack_reply (registrar->stack, st, 404, "No user in To");
       return;
     }
-  switch (sp_authenticator_check (registrar->auth, request, source->host, now, &user))
-    {
-      case SP_AUTH_OK:
-        break;
-      case SP_AUTH_CHALLENGE:
-        challenge (registrar, st, FALSE, now);
-        return;
-      case SP_AUTH_STALE:
-        challenge (registrar, st, TRUE, now);
-        return;
-      case SP_AUTH_FAILED:
-      default:
-        registrar->stats.refused++;
-        sp_sip_stack_reply (registrar->stack, st, 403, NULL);
-        return;
-    }
   /* One may only register oneself (RFC 3261 10.3 step 6). */
-  if (g_strcmp0 (user, aor) != 0)
+  if (g_strcmp0 (access->user, aor) != 0)
     {
       registrar->stats.refused++;
       sp_sip_stack_reply (registrar->stack, st, 403, "Not your address of record");

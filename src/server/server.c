@@ -1,7 +1,7 @@
 #include "server/server.h"
 
+#include "server/accesspolicy.h"
 #include "server/authenticator.h"
-#include "server/authguard.h"
 #include "server/b2bua.h"
 #include "server/registrar.h"
 #include "server/relay.h"
@@ -35,6 +35,10 @@ struct _SpServer
   SpDigestAlgorithm algorithms[2];
   guint n_algorithms;
   SpServerLimits limits;
+  char *trusted_peers;
+  gboolean trusted_forward;
+  char *md5_agents;
+  char *sha256_agents;
 
   /* while serving (or draining calls after stop) */
   SpSipStack *stack;
@@ -42,14 +46,13 @@ struct _SpServer
   gulong request_handler;
   gulong ack_timeout_handler;
   gulong ack_handler;
-  SpAuthGuard *guard;
   SpAuthenticator *auth;
+  SpAccessPolicy *policy;
   SpRegistrar *registrar;
   SpRelay *relay;
   SpB2bua *b2bua;
   guint purge_source;
   guint64 requests;
-  guint64 ignored;
   guint64 calls_started;
 };
 
@@ -105,8 +108,8 @@ sp_server_dispose (GObject *object)
   g_clear_pointer (&self->b2bua, sp_b2bua_free);
   g_clear_pointer (&self->relay, sp_relay_free);
   g_clear_pointer (&self->registrar, sp_registrar_free);
+  g_clear_pointer (&self->policy, sp_access_policy_free);
   g_clear_pointer (&self->auth, sp_authenticator_free);
-  g_clear_pointer (&self->guard, sp_auth_guard_free);
   if (self->stack != NULL)
     {
       g_clear_signal_handler (&self->request_handler, self->stack);
@@ -135,6 +138,9 @@ sp_server_finalize (GObject *object)
 
   g_free (self->config_dir);
   g_free (self->state_dir);
+  g_free (self->trusted_peers);
+  g_free (self->md5_agents);
+  g_free (self->sha256_agents);
   G_OBJECT_CLASS (sp_server_parent_class)->finalize (object);
 }
 
@@ -171,6 +177,9 @@ sp_server_init (SpServer *self)
   self->guard_window = 60;
   self->guard_block = 300;
   self->nonce_lifetime = SP_AUTHENTICATOR_NONCE_LIFETIME;
+  self->trusted_peers = g_strdup ("");
+  self->md5_agents = g_strdup (SP_ACCESS_POLICY_MD5_AGENTS);
+  self->sha256_agents = g_strdup (SP_ACCESS_POLICY_SHA256_AGENTS);
 }
 
 SpServer *
@@ -249,6 +258,56 @@ sp_server_set_auth_guard (SpServer *self, guint max_failures, guint window_s, gu
   self->guard_failures = max_failures;
   self->guard_window = window_s;
   self->guard_block = block_s;
+  if (self->policy != NULL)
+    sp_access_policy_set_lockout (self->policy, max_failures, window_s, block_s);
+}
+
+gboolean
+sp_server_set_trusted_peers (SpServer *self, const char *list, GError **error)
+{
+  /* Checked now, so a bad list is refused where it is given even while
+   * the server is off. */
+  g_autoptr (SpAccessPolicy) check = sp_access_policy_new (NULL, self->users, NULL);
+
+  if (!sp_access_policy_set_trusted_peers (check, list, error))
+    return FALSE;
+  g_free (self->trusted_peers);
+  self->trusted_peers = sp_access_policy_dup_trusted_peers (check);
+  if (self->policy != NULL)
+    sp_access_policy_set_trusted_peers (self->policy, list, NULL);
+  return TRUE;
+}
+
+const char *
+sp_server_get_trusted_peers (SpServer *self)
+{
+  return self->trusted_peers;
+}
+
+void
+sp_server_set_trusted_forward (SpServer *self, gboolean allow)
+{
+  self->trusted_forward = allow;
+  if (self->policy != NULL)
+    sp_access_policy_set_trusted_forward (self->policy, allow);
+}
+
+void
+sp_server_set_md5_user_agents (SpServer *self, const char *list)
+{
+  g_free (self->md5_agents);
+  self->md5_agents = g_strdup (list != NULL ? list : "");
+  if (self->policy != NULL)
+    sp_access_policy_set_md5_agents (self->policy, self->md5_agents);
+}
+
+void
+sp_server_set_sha256_user_agents (SpServer *self, const char *list)
+{
+  g_free (self->sha256_agents);
+  self->sha256_agents = g_strdup (list != NULL ? list : "");
+  if (self->policy != NULL)
+    sp_access_policy_set_sha256_agents (self->policy, self->sha256_agents);
 }
 
 void
@@ -391,16 +450,24 @@ on_stack_ack (SpSipStack *stack, SpSipMessage *ack, SpSipDialog *dialog, gpointe
 static gboolean
 build_engine (SpServer *self, const char *media_host, GError **error)
 {
-  if (self->guard == NULL)
-    self->guard =
-        sp_auth_guard_new (self->guard_failures, self->guard_window, self->guard_block, 10000);
   if (self->auth == NULL)
-    self->auth = sp_authenticator_new (self->users, self->guard);
+    self->auth = sp_authenticator_new (self->users, NULL);
+  if (self->policy == NULL)
+    {
+      self->policy = sp_access_policy_new (self->stack, self->users, self->auth);
+      sp_access_policy_set_lockout (self->policy, self->guard_failures, self->guard_window,
+                                    self->guard_block);
+    }
+  /* Checked by sp_server_set_trusted_peers already. */
+  sp_access_policy_set_trusted_peers (self->policy, self->trusted_peers, NULL);
+  sp_access_policy_set_trusted_forward (self->policy, self->trusted_forward);
+  sp_access_policy_set_md5_agents (self->policy, self->md5_agents);
+  sp_access_policy_set_sha256_agents (self->policy, self->sha256_agents);
   sp_authenticator_set_nonce_lifetime (self->auth, self->nonce_lifetime);
   if (self->n_algorithms > 0)
     sp_authenticator_set_algorithms (self->auth, self->algorithms, self->n_algorithms);
   if (self->registrar == NULL)
-    self->registrar = sp_registrar_new (self->stack, self->auth, self->locations);
+    self->registrar = sp_registrar_new (self->stack, self->locations);
   if (self->b2bua == NULL)
     {
       SpB2buaEvents events = { on_call_started, on_call_ended };
@@ -408,6 +475,7 @@ build_engine (SpServer *self, const char *media_host, GError **error)
       self->b2bua = sp_b2bua_new (self->stack, self->auth, self->users, self->router,
                                   self->locations, self->calls);
       sp_b2bua_set_events (self->b2bua, &events, self);
+      sp_b2bua_set_policy (self->b2bua, self->policy);
     }
   sp_b2bua_set_challenge_bye (self->b2bua, self->challenge_bye);
   if (self->media_relay && self->relay == NULL)
@@ -503,7 +571,7 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
                           SpSipDialog *dialog)
 {
   SpSipMethod method = sp_sip_message_get_method_id (request);
-  const SpSipPeer *source = sp_sip_server_transaction_get_source (st);
+  g_auto (SpAccess) access = { 0 };
   gint64 now = wall_now ();
 
   if (self->b2bua == NULL)
@@ -524,18 +592,22 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
   if (method == SP_SIP_METHOD_INVITE && sp_b2bua_is_own_request (self->b2bua, request))
     return FALSE;
   self->requests++;
-  if (sp_auth_guard_is_blocked (self->guard, source->host, now))
+  /* Who may: the policy answers what it does not admit (or ignores it,
+   * from a locked-out source); the registrar and the B2BUA go on with its
+   * decision. */
+  switch (sp_access_policy_admit (self->policy, st, request, now, &access))
     {
-      /* No answer at all: a guesser learns nothing and gets no traffic
-       * (not even 100 Trying), and a flood leaves no transactions. */
-      self->ignored++;
-      sp_sip_server_transaction_drop (st);
-      return TRUE;
+      case SP_ACCESS_DENIED:
+        return TRUE;
+      case SP_ACCESS_USER:
+      case SP_ACCESS_TRUSTED:
+      default:
+        break;
     }
   if (method == SP_SIP_METHOD_REGISTER)
-    sp_registrar_handle (self->registrar, st, request, now);
+    sp_registrar_handle (self->registrar, st, request, &access, now);
   else
-    sp_b2bua_handle_invite (self->b2bua, st, request, now);
+    sp_b2bua_handle_invite (self->b2bua, st, request, &access, now);
   return TRUE;
 }
 
@@ -570,7 +642,12 @@ sp_server_get_stats (SpServer *self, SpServerStats *stats)
 {
   memset (stats, 0, sizeof *stats);
   stats->requests = self->requests;
-  stats->ignored = self->ignored;
+  if (self->policy != NULL)
+    {
+      SpAccessStats a;
+      sp_access_policy_get_stats (self->policy, &a);
+      stats->ignored = a.ignored;
+    }
   stats->calls = self->calls_started;
   if (self->b2bua != NULL)
     stats->refused = sp_b2bua_get_n_refused (self->b2bua);

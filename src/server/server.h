@@ -43,7 +43,7 @@ G_DECLARE_FINAL_TYPE (SpServer, sp_server, SP, SERVER, GObject)
 typedef struct
 {
   guint64 requests;    /* requests the server took */
-  guint64 ignored;     /* dropped: source blocked after failed logins */
+  guint64 ignored;     /* dropped: source locked out after failed logins */
   guint64 malformed;   /* dropped by the transport: oversize or unparsable */
   guint64 auth_failed; /* wrong password, unknown user, replayed nonce count */
   guint64 registers;
@@ -67,10 +67,26 @@ void sp_server_set_media_relay (SpServer *self, gboolean relay);
 void sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max);
 /* Yate challenges the caller's BYE (default TRUE). */
 void sp_server_set_challenge_bye (SpServer *self, gboolean challenge);
-/* Failed logins per address: @max_failures within @window_s blocks it
- * for @block_s (defaults 10 in 60 s, 300 s). */
+/* Failed logins per source address (IPv6: per /64) and per user name:
+ * @max_failures within @window_s lock it out for @block_s (defaults 10 in
+ * 60 s, 300 s). Trusted peers are never locked out. */
 void sp_server_set_auth_guard (SpServer *self, guint max_failures, guint window_s, guint block_s);
 void sp_server_set_nonce_lifetime (SpServer *self, guint seconds);
+/* Trunks and upstream servers whose INVITEs need no credentials: IP
+ * addresses and networks, "192.0.2.10, 198.51.100.0/24, 2001:db8::/48"
+ * ("" for none, the default). FALSE with an error naming the bad entry
+ * (the list stays as it was). See SpAccessPolicy. */
+gboolean sp_server_set_trusted_peers (SpServer *self, const char *list, GError **error);
+const char *sp_server_get_trusted_peers (SpServer *self);
+/* Whether trusted peers' calls may take forward (sip/...) routes
+ * (default FALSE: no open relay). */
+void sp_server_set_trusted_forward (SpServer *self, gboolean allow);
+/* User-Agent prefixes challenged with MD5 alone (comma-separated;
+ * default SP_ACCESS_POLICY_MD5_AGENTS, "" for none). */
+void sp_server_set_md5_user_agents (SpServer *self, const char *list);
+/* User-Agent prefixes offered SHA-256 first (default
+ * SP_ACCESS_POLICY_SHA256_AGENTS, "" for none). */
+void sp_server_set_sha256_user_agents (SpServer *self, const char *list);
 /* The digest challenges, in order: "md5,sha-256" (default), "sha-256,md5",
  * "md5" or "sha-256" (see sp_authenticator_set_algorithms). */
 gboolean sp_server_set_digest_algorithms (SpServer *self, const char *list, GError **error);

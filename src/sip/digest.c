@@ -3,6 +3,8 @@
 
 #include "sip/digest.h"
 
+#include "sip/random.h"
+
 #include <string.h>
 #include <sys/random.h>
 
@@ -710,21 +712,7 @@ sp_digest_compute_response (SpDigestAlgorithm algorithm, const char *ha1, const 
 static void
 random_bytes (guint8 *buf, gsize len)
 {
-  gsize done = 0;
-
-  while (done < len)
-    {
-      ssize_t n = getrandom (buf + done, len - done, 0);
-      if (n <= 0)
-        {
-          /* getrandom only fails before the pool is seeded or on EINTR;
-           * GLib's generator keeps things going in that case. */
-          for (; done < len; done++)
-            buf[done] = (guint8) g_random_int_range (0, 256);
-          return;
-        }
-      done += (gsize) n;
-    }
+  sp_random_bytes (buf, len);
 }
 
 static char *

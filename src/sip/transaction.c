@@ -1,6 +1,8 @@
 #include "sip/transaction.h"
 
 #include <gio/gio.h>
+#include "sip/random.h"
+
 #include <string.h>
 
 #include "sip/sip-private.h"
@@ -97,13 +99,7 @@ sp_sip_transaction_state_to_string (SpSipTransactionState state)
 char *
 sp_sip_random_token (guint n_chars)
 {
-  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  char *s = g_malloc (n_chars + 1);
-
-  for (guint i = 0; i < n_chars; i++)
-    s[i] = alphabet[g_random_int_range (0, sizeof alphabet - 1)];
-  s[n_chars] = '\0';
-  return s;
+  return sp_random_token (n_chars);
 }
 
 char *

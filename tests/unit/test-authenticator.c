@@ -89,7 +89,7 @@ challenges (Fixture *f, gboolean stale, gint64 now, GPtrArray *raw)
   g_autoptr (SpSipMessage) response = sp_sip_message_new_response_to (request, 401, NULL, "t");
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_digest_challenge_free);
 
-  sp_authenticator_add_challenges (f->auth, response, stale, now);
+  sp_authenticator_add_challenges (f->auth, response, stale, ADDRESS, now);
   for (guint i = 0; i < sp_sip_message_get_n_headers (response); i++)
     {
       const char *name, *value;
@@ -155,7 +155,8 @@ test_challenge_values (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) later = NULL;
   SpDigestChallenge *md5, *sha;
 
-  /* Default: MD5 first (clients that read only the first), SHA-256. */
+  /* Default: MD5 first (clients that read only the first), SHA-256;
+   * SpAccessPolicy reorders per client. */
   g_assert_cmpuint (list->len, ==, 2);
   md5 = g_ptr_array_index (list, 0);
   sha = g_ptr_array_index (list, 1);
@@ -202,6 +203,16 @@ test_algorithm_order (Fixture *f, gconstpointer data)
   g_autoptr (SpDigestChallenge) md5 = NULL;
   g_autofree char *sha_auth = NULL;
 
+  const SpDigestAlgorithm md5_first[] = { SP_DIGEST_ALGORITHM_MD5, SP_DIGEST_ALGORITHM_SHA256 };
+
+  g_assert_true (sp_authenticator_set_algorithms (f->auth, md5_first, 2));
+  list = challenges (f, FALSE, T0, NULL);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpint (((SpDigestChallenge *) g_ptr_array_index (list, 0))->algorithm, ==,
+                   SP_DIGEST_ALGORITHM_MD5);
+  g_assert_cmpint (((SpDigestChallenge *) g_ptr_array_index (list, 1))->algorithm, ==,
+                   SP_DIGEST_ALGORITHM_SHA256);
+  g_clear_pointer (&list, g_ptr_array_unref);
   g_assert_true (sp_authenticator_set_algorithms (f->auth, sha_first, 2));
   list = challenges (f, FALSE, T0, NULL);
   g_assert_cmpuint (list->len, ==, 2);
@@ -270,7 +281,9 @@ test_wrong_password (Fixture *f, gconstpointer data)
     {
       g_autofree char *auth = answer (ch, "u1", "secret2", "REGISTER", i);
       g_assert_cmpint (check (f, "REGISTER", auth, T0, &user), ==, SP_AUTH_FAILED);
-      g_assert_null (user);
+      /* The name claimed, for counting failures per user. */
+      g_assert_cmpstr (user, ==, "u1");
+      g_clear_pointer (&user, g_free);
       g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, i);
       /* The guard (5 failures) blocks the address at the fifth. */
       g_assert_cmpint (sp_auth_guard_is_blocked (f->guard, ADDRESS, T0), ==, i == 5);
@@ -411,7 +424,7 @@ test_forged_nonce (Fixture *f, gconstpointer data)
     g_autofree char *auth = answer (junk, "u1", "secret1", "REGISTER", 1);
     g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_CHALLENGE);
   }
-  sp_authenticator_add_challenges (other, response, FALSE, T0);
+  sp_authenticator_add_challenges (other, response, FALSE, ADDRESS, T0);
   theirs = sp_digest_challenge_parse (sp_sip_message_get_header (response, "WWW-Authenticate"), -1,
                                       NULL);
   g_assert_nonnull (theirs);
@@ -532,13 +545,66 @@ test_no_guard (void)
 
   g_assert_true (sp_user_db_add (users, "u1", NULL, "secret1", NULL));
   auth = sp_authenticator_new (users, NULL);
-  sp_authenticator_add_challenges (auth, response, FALSE, T0);
+  sp_authenticator_add_challenges (auth, response, FALSE, ADDRESS, T0);
   ch = sp_digest_challenge_parse (sp_sip_message_get_header (response, "WWW-Authenticate"), -1,
                                   NULL);
   value = answer (ch, "u1", "nope", "REGISTER", 1);
   wrong = request_one ("REGISTER", value);
   g_assert_cmpint (sp_authenticator_check (auth, wrong, ADDRESS, T0, NULL), ==, SP_AUTH_FAILED);
   g_assert_cmpuint (sp_authenticator_get_n_failures (auth), ==, 1);
+}
+
+/* A nonce answered from another address than it was issued to reads as
+ * forged: a fresh challenge, never OK, and not a failure. */
+static void
+test_nonce_bound_to_address (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_SHA256, T0);
+  g_autofree char *auth = answer (ch, "u1", "secret1", "REGISTER", 1);
+  g_autoptr (SpSipMessage) request = request_one ("REGISTER", auth);
+
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, "127.0.0.184", T0, NULL), ==,
+                   SP_AUTH_CHALLENGE);
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, "::1", T0, NULL), ==,
+                   SP_AUTH_CHALLENGE);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 0);
+  g_assert_cmpint (sp_authenticator_check (f->auth, request, ADDRESS, T0, NULL), ==, SP_AUTH_OK);
+}
+
+/* Credentials computed for another Request-URI are refused. */
+static void
+test_uri_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpDigestCredentials) creds = sp_digest_credentials_new_for_challenge (
+      ch, "u1", "secret1", NULL, "REGISTER", "sip:elsewhere.example", NULL, 0, 1, NULL, &error);
+  g_autofree char *auth = sp_digest_credentials_to_string (creds);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_FAILED);
+  g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, 1);
+}
+
+/* Without qop (RFC 2069) there is no nonce count: credentials are good
+ * once; the same again is stale (the client asks for a new nonce). */
+static void
+test_qopless_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpDigestChallenge) ch = challenge_for (f, SP_DIGEST_ALGORITHM_MD5, T0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpDigestCredentials) creds = NULL;
+  g_autofree char *auth = NULL;
+
+  ch->qop = 0;
+  creds = sp_digest_credentials_new_for_challenge (ch, "u1", "secret1", NULL, "REGISTER", URI, NULL,
+                                                   0, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (creds->qop, ==, SP_DIGEST_QOP_NONE);
+  auth = sp_digest_credentials_to_string (creds);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_OK);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0, NULL), ==, SP_AUTH_STALE);
+  g_assert_cmpint (check (f, "REGISTER", auth, T0 + 1, NULL), ==, SP_AUTH_STALE);
 }
 
 int
@@ -559,6 +625,9 @@ main (int argc, char **argv)
   ADD ("/authenticator/nonce-count", test_nonce_count);
   ADD ("/authenticator/nonce-table-full", test_nonce_table_full);
   ADD ("/authenticator/unknown-scheme", test_unknown_scheme);
+  ADD ("/authenticator/nonce-bound-to-address", test_nonce_bound_to_address);
+  ADD ("/authenticator/uri-mismatch", test_uri_mismatch);
+  ADD ("/authenticator/qopless-once", test_qopless_once);
 #undef ADD
   g_test_add_func ("/authenticator/no-guard", test_no_guard);
   return g_test_run ();

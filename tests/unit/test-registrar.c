@@ -9,6 +9,7 @@
  * nonces challenged again with stale=true. */
 #include <string.h>
 
+#include "server/accesspolicy.h"
 #include "server/authenticator.h"
 #include "server/authguard.h"
 #include "server/location.h"
@@ -31,6 +32,7 @@ typedef struct
   SpUserDb *users;
   SpAuthGuard *guard;
   SpAuthenticator *auth;
+  SpAccessPolicy *policy;
   SpLocationStore *locations;
   SpRegistrar *registrar;
   RawSip *client; /* u1's phone */
@@ -46,10 +48,12 @@ on_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request
             SpSipDialog *dialog, gpointer user_data)
 {
   Fixture *f = user_data;
+  g_auto (SpAccess) access = { 0 };
 
   if (sp_sip_message_get_method_id (request) != SP_SIP_METHOD_REGISTER)
     return FALSE;
-  sp_registrar_handle (f->registrar, st, request, f->now);
+  if (sp_access_policy_admit (f->policy, st, request, f->now, &access) == SP_ACCESS_USER)
+    sp_registrar_handle (f->registrar, st, request, &access, f->now);
   return TRUE;
 }
 
@@ -65,9 +69,11 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->guard = sp_auth_guard_new (MAX_FAILURES, 60, 300, 100);
   f->auth = sp_authenticator_new (f->users, f->guard);
+  f->policy = sp_access_policy_new (f->stack, f->users, f->auth);
+  sp_access_policy_set_lockout (f->policy, MAX_FAILURES, 60, 300);
   f->locations = sp_location_store_new ();
   sp_location_store_set_expires (f->locations, 60, 3600, 3600);
-  f->registrar = sp_registrar_new (f->stack, f->auth, f->locations);
+  f->registrar = sp_registrar_new (f->stack, f->locations);
   g_signal_connect (f->stack, "request", G_CALLBACK (on_request), f);
   f->now = g_get_real_time () / G_USEC_PER_SEC;
   f->nc = 1;
@@ -81,6 +87,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->stack, f);
   sp_registrar_free (f->registrar);
   g_object_unref (f->locations);
+  sp_access_policy_free (f->policy);
   sp_authenticator_free (f->auth);
   sp_auth_guard_free (f->guard);
   g_object_unref (f->users);
@@ -204,8 +211,12 @@ test_challenge_first (Fixture *f, gconstpointer data)
   g_assert_false (ch->stale);
   g_assert_cmpuint (n_listed (r), ==, 0);
   g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
-  g_assert_cmpuint (stats->registers, ==, 1);
-  g_assert_cmpuint (stats->challenged, ==, 1);
+  {
+    SpAccessStats a;
+    sp_access_policy_get_stats (f->policy, &a);
+    g_assert_cmpuint (a.challenged, ==, 1);
+  }
+  g_assert_cmpuint (stats->registers, ==, 0); /* the policy answered it */
   g_assert_cmpuint (stats->accepted, ==, 0);
 }
 
@@ -475,6 +486,17 @@ test_not_own_aor (Fixture *f, gconstpointer data)
   g_assert_cmpuint (sp_registrar_get_stats (f->registrar)->refused, ==, 1);
 }
 
+static gboolean
+is_locked (Fixture *f, const char *what, gint64 now)
+{
+  g_autoptr (GPtrArray) locked = sp_access_policy_list_locked (f->policy, now);
+
+  for (guint i = 0; i < locked->len; i++)
+    if (g_str_equal (locked->pdata[i], what))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_wrong_password_blocks (Fixture *f, gconstpointer data)
 {
@@ -485,16 +507,19 @@ test_wrong_password_blocks (Fixture *f, gconstpointer data)
       };
       g_autoptr (SpSipMessage) r = send_register (f, &reg);
 
+      SpAccessStats a;
+
       g_assert_cmpuint (sp_sip_message_get_status (r), ==, 403);
-      g_assert_cmpuint (sp_registrar_get_stats (f->registrar)->refused, ==, i);
-      g_assert_cmpint (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now), ==,
-                       i == MAX_FAILURES);
+      sp_access_policy_get_stats (f->policy, &a);
+      g_assert_cmpuint (a.refused, ==, i);
+      g_assert_cmpint (is_locked (f, "127.0.0.1", f->now), ==, i == MAX_FAILURES);
+      g_assert_cmpint (is_locked (f, "user u1", f->now), ==, i == MAX_FAILURES);
     }
   g_assert_cmpuint (sp_authenticator_get_n_failures (f->auth), ==, MAX_FAILURES);
   g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
   /* Blocked for 300 s, then free again. */
-  g_assert_true (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now + 299));
-  g_assert_false (sp_auth_guard_is_blocked (f->guard, "127.0.0.1", f->now + 301));
+  g_assert_true (is_locked (f, "127.0.0.1", f->now + 299));
+  g_assert_false (is_locked (f, "127.0.0.1", f->now + 301));
 }
 
 static void
