@@ -502,7 +502,9 @@ def test_no_reflection():
         assert reflected == 0, reflected
         for addr, lines in got.items():
             finals = [g for g in lines if not g.startswith("SIP/2.0 1")]
-            assert finals == ["SIP/2.0 404 Not Found"], (addr, finals)
+            # A stranger's INVITE is challenged by the access policy: one
+            # stateless 401 to the packet's source, whatever its Via says.
+            assert finals == ["SIP/2.0 401 Unauthorized"], (addr, finals)
     finally:
         cleanup(raw1, raw2, srv)
         if victim is not None:
@@ -513,9 +515,10 @@ def test_number_injection():
     """A dialled number with %3B (';') used to add route parameters: a rule
     that copies the number ahead of the noauth rule set "username" from
     "0123%40trunk%3Busername=x", the challenge was skipped and the forward rule
-    sent the stranger's call to the upstream trunk. Now such numbers are refused
-    (404 Invalid character in number) and the trunk gets nothing; a clean
-    number is still challenged."""
+    sent the stranger's call to the upstream trunk. Now a stranger never
+    reaches the router (the access policy challenges it), and numbers from a
+    peer that does reach it (a trusted trunk address) are refused with 404
+    Invalid character in number; the trunk gets nothing either way."""
     routes = "\n".join([
         "[default]",
         "^0\\(.*\\)$=;trunknumber=\\1",
@@ -523,23 +526,29 @@ def test_number_injection():
         "^0\\(.*\\)$=sip/sip:\\1@%s:5060" % TRUNK,
         "",
     ])
-    srv = raw = trunk = None
+    srv = raw = peer = trunk = None
     try:
-        srv = Server("srv", routes=routes)
+        # FLOODERS[2] is a trusted peer (it reaches the router without
+        # credentials, as a trunk does); FLOODERS[3] is a stranger.
+        srv = Server("srv", routes=routes,
+                     extra=["--server-option", "trusted-peers=%s" % FLOODERS[2]])
         trunk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         trunk.bind((TRUNK, 5060))
+        peer = Raw(FLOODERS[2])
         raw = Raw(FLOODERS[3])
         results = []
+        strangers = []
         for number in ("0123%%40%s%%3Busername=x" % TRUNK, "0123%3busername=x",
                        "0123%253Busername=x", "0123%3Fa=b"):
             ruri = "sip:%s@%s" % (number, SERVER)
-            raw.request("INVITE", ruri, "stranger", "x", "inj-%x" % random.getrandbits(40), 1,
-                        body=sdp(raw.addr, 40000))
-            try:
-                _, _, text = raw.response(skip=(100, 180, 183), timeout=3)
-                results.append((number, text.split("\r\n", 1)[0]))
-            except (AssertionError, OSError):  # on its way somewhere: no answer yet
-                results.append((number, "(no final response)"))
+            for who, out in ((peer, results), (raw, strangers)):
+                who.request("INVITE", ruri, "stranger", "x", "inj-%x" % random.getrandbits(40), 1,
+                            body=sdp(who.addr, 40000))
+                try:
+                    _, _, text = who.response(skip=(100, 180, 183), timeout=3)
+                    out.append((number, text.split("\r\n", 1)[0]))
+                except (AssertionError, OSError):  # on its way somewhere: no answer yet
+                    out.append((number, "(no final response)"))
         raw.request("INVITE", "sip:0123@%s" % SERVER, "stranger", "x",
                     "clean-%x" % random.getrandbits(40), 1, body=sdp(raw.addr, 40000))
         clean, _, _ = raw.response(skip=(100, 180, 183, 408))
@@ -551,14 +560,16 @@ def test_number_injection():
                 reached += 1
         except socket.timeout:
             pass
-        print("# %s; clean number: %d; the trunk got %d packets" % (results, clean, reached),
-              flush=True)
+        print("# trusted peer: %s; stranger: %s; clean number from the stranger: %d; "
+              "the trunk got %d packets" % (results, strangers, clean, reached), flush=True)
         assert reached == 0, reached
         for number, line in results:
             assert line == "SIP/2.0 404 Invalid character in number", (number, line)
+        for number, line in strangers:
+            assert line == "SIP/2.0 401 Unauthorized", (number, line)
         assert clean == 401, clean
     finally:
-        cleanup(raw, srv)
+        cleanup(raw, peer, srv)
         if trunk is not None:
             trunk.close()
 

@@ -946,6 +946,9 @@ fixture_setup (Fixture *f, gconstpointer data)
   sp_server_set_relay_ports (f->server, f->relay_base, (guint16) (f->relay_base + RELAY_PORTS - 1));
   sp_server_set_media_relay (f->server, relay);
   sp_server_set_challenge_bye (f->server, FALSE);
+  /* A calls as a trunk would: no credentials (the access policy's own
+   * cases are in test-accesspolicy). */
+  g_assert_true (sp_server_set_trusted_peers (f->server, "127.0.0.1", &error));
   g_assert_true (sp_server_start (f->server, f->stack, RELAY_HOST, TRUE, &error));
   g_assert_no_error (error);
   f->a = udp_bind ("127.0.0.1", 0, &error);
