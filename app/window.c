@@ -1042,14 +1042,34 @@ update_web_console (SpWindow *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->web_console_row), "error");
 }
 
+/* The row never shows the stored value (a hash); its title says whether
+ * a password is set. */
+static void
+update_web_console_password_row (SpWindow *self)
+{
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->web_console_password_row),
+                                 sp_application_has_web_console_password (self->app)
+                                     ? _ ("Web Console Admin Password (set; type a new one)")
+                                     : _ ("Web Console Admin Password"));
+}
+
 static void
 on_web_console_entry_apply (AdwEntryRow *row, SpWindow *self)
 {
   GSettings *settings = sp_application_get_settings (self->app);
-  const char *key =
-      row == self->web_console_address_row ? "web-console-address" : "web-console-password";
+  g_autoptr (GError) error = NULL;
 
-  g_settings_set_string (settings, key, gtk_editable_get_text (GTK_EDITABLE (row)));
+  if (row == self->web_console_address_row)
+    {
+      g_settings_set_string (settings, "web-console-address",
+                             gtk_editable_get_text (GTK_EDITABLE (row)));
+      return;
+    }
+  if (!sp_application_set_web_console_password (self->app,
+                                                gtk_editable_get_text (GTK_EDITABLE (row)), &error))
+    sp_window_show_error (self, error->message);
+  gtk_editable_set_text (GTK_EDITABLE (row), "");
+  update_web_console_password_row (self);
 }
 
 static void
@@ -1057,10 +1077,9 @@ setup_web_console (SpWindow *self)
 {
   GSettings *settings = sp_application_get_settings (self->app);
   g_autofree char *address = g_settings_get_string (settings, "web-console-address");
-  g_autofree char *password = g_settings_get_string (settings, "web-console-password");
 
   gtk_editable_set_text (GTK_EDITABLE (self->web_console_address_row), address);
-  gtk_editable_set_text (GTK_EDITABLE (self->web_console_password_row), password);
+  update_web_console_password_row (self);
   g_signal_connect (self->web_console_address_row, "apply", G_CALLBACK (on_web_console_entry_apply),
                     self);
   g_signal_connect (self->web_console_password_row, "apply",
