@@ -8,6 +8,9 @@
 /* yescrypt, libcrypt's default cost: tens of milliseconds per check,
  * which a person logging in does not notice and a guesser does. */
 #define HASH_PREFIX "$y$"
+/* Shortest hash part of the methods libcrypt offers (bcrypt: 31,
+ * sha256crypt: 43, yescrypt: 43). */
+#define MIN_HASH_CHARS 22
 
 char *
 sp_password_hash_new (const char *password, GError **error)
@@ -64,8 +67,29 @@ sp_password_hash_verify (const char *hash, const char *password)
   return ok;
 }
 
+static gboolean
+is_crypt_base64 (char c)
+{
+  return g_ascii_isalnum (c) || c == '.' || c == '/';
+}
+
 gboolean
 sp_password_hash_is_hash (const char *text)
 {
-  return text != NULL && text[0] == '$' && crypt_checksalt (text) == CRYPT_SALT_OK;
+  const char *last;
+  guint n_dollars = 0;
+
+  if (text == NULL || text[0] != '$' || crypt_checksalt (text) != CRYPT_SALT_OK)
+    return FALSE;
+  /* crypt_checksalt looks at the method and its settings only: a whole
+   * hash also has its salt and a long hash part ("$y$j9T$SALT$HASH"). */
+  for (const char *p = text; *p != '\0'; p++)
+    n_dollars += *p == '$';
+  last = strrchr (text, '$') + 1;
+  if (n_dollars < 3 || strlen (last) < MIN_HASH_CHARS)
+    return FALSE;
+  for (const char *p = last; *p != '\0'; p++)
+    if (!is_crypt_base64 (*p))
+      return FALSE;
+  return TRUE;
 }
