@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import wave
 
@@ -583,10 +584,20 @@ def web_console():
     check(url.startswith("http://%s:" % GUI_ADDRESS), "the console on the set address (%s)" % url)
     with urllib.request.urlopen(url, timeout=5) as r:
         check(r.status == 200 and b"<html" in r.read().lower(), "the web console answers")
-    req = urllib.request.Request(url + "api/users", method="POST",
-                                 data=json.dumps({"name": "u8", "password": "pw8",
-                                                  "number": "8"}).encode(),
+    body = json.dumps({"name": "u8", "password": "pw8", "number": "8"}).encode()
+    req = urllib.request.Request(url + "api/users", method="POST", data=body,
                                  headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        check(False, "the console's API refuses a change without the token")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, "the console's API refuses a change without the token (%d)" % e.code)
+    # Changes need the API token from the config directory (docs/SECURITY.md).
+    with open(os.path.join(CONFIG_HOME, "softphone", "web-console-token")) as f:
+        token = f.read().strip()
+    req = urllib.request.Request(url + "api/users", method="POST", data=body,
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": "Bearer " + token})
     with urllib.request.urlopen(req, timeout=5) as r:
         check(r.status == 201, "the console's API adds user u8")
     check(wait_for(lambda: find(app, "push button", prefix="Remove user u8"), "u8 listed")
