@@ -116,7 +116,6 @@ run_stream (const uint8_t *data, size_t size)
     }
 }
 
-int
 /* What the SIP log keeps of anything that arrives: credentials masked
  * (ua/siplog.c), then the entry's own scans. */
 static void
