@@ -1013,6 +1013,17 @@ tick_server_calls (gpointer data)
 
 /* Server page: the web console. */
 
+/* The row never shows the stored value (a hash); its title says whether
+ * a password is set. */
+static void
+update_web_console_password_row (SpWindow *self)
+{
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->web_console_password_row),
+                                 sp_application_has_web_console_password (self->app)
+                                     ? _ ("Web Console Admin Password (set; type a new one)")
+                                     : _ ("Web Console Admin Password"));
+}
+
 static void
 update_web_console (SpWindow *self)
 {
@@ -1020,6 +1031,7 @@ update_web_console (SpWindow *self)
   const char *error = sp_application_get_web_console_error (self->app);
   g_autofree char *a11y = NULL;
 
+  update_web_console_password_row (self);
   gtk_widget_set_visible (GTK_WIDGET (self->web_console_link), url != NULL);
   if (url != NULL)
     {
@@ -1040,17 +1052,6 @@ update_web_console (SpWindow *self)
     gtk_widget_add_css_class (GTK_WIDGET (self->web_console_row), "error");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->web_console_row), "error");
-}
-
-/* The row never shows the stored value (a hash); its title says whether
- * a password is set. */
-static void
-update_web_console_password_row (SpWindow *self)
-{
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->web_console_password_row),
-                                 sp_application_has_web_console_password (self->app)
-                                     ? _ ("Web Console Admin Password (set; type a new one)")
-                                     : _ ("Web Console Admin Password"));
 }
 
 static void
