@@ -2,13 +2,20 @@
  * read from the network): a packet that parses is built again and parsed
  * once more, and both parses must agree; its fields also go through the
  * receiver statistics and, as a telephone-event payload, the DTMF parser
- * and receiver, as the media path would use them. */
+ * and receiver, as the media path would use them.
+ *
+ * The same input is also read as a stream of packets (a length byte, an
+ * arrival-delay byte, the packet), each parsed and fed to a jitter buffer
+ * that plays 20 ms after each, as a call's receive path does: sequence
+ * numbers and timestamps chosen by the sender must never break it. */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/codec.h"
 #include "media/dtmf.h"
+#include "media/jitterbuffer.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
 
@@ -51,6 +58,46 @@ check_round_trip (const SpRtpPacket *pkt, size_t size)
     fail ("payload differs after the round trip");
 }
 
+static void
+run_stream (const guint8 *data, size_t size)
+{
+  static const SpCodecId codecs[] = { SP_CODEC_PCMU, SP_CODEC_PCMA, SP_CODEC_G722 };
+  SpCodec *codec;
+  SpJitterBuffer *jb;
+  SpJitterBufferStats stats;
+  gint16 out[320]; /* 20 ms at 16 kHz */
+  gint64 now = 1000000;
+  gsize pos = 1;
+
+  if (size < 1)
+    return;
+  codec = sp_codec_new (codecs[data[0] % G_N_ELEMENTS (codecs)]);
+  jb = sp_jitter_buffer_new (codec, 20, 200);
+  while (size - pos >= 2)
+    {
+      gsize len = MIN ((gsize) data[pos], size - pos - 2);
+      const guint8 *packet = data + pos + 2;
+      SpRtpPacket pkt;
+
+      now += (gint64) data[pos + 1] * 1000;
+      if (sp_rtp_parse (packet, len, &pkt, NULL))
+        {
+          if (pkt.payload_type == 101)
+            sp_jitter_buffer_put_skip (jb, pkt.seq);
+          else
+            (void) sp_jitter_buffer_put (jb, pkt.seq, pkt.timestamp, pkt.payload, pkt.payload_len,
+                                         now);
+        }
+      sp_jitter_buffer_get (jb, out, sp_codec_get_info (codec)->sample_rate == 16000 ? 320 : 160);
+      pos += 2 + len;
+    }
+  sp_jitter_buffer_get_stats (jb, &stats);
+  if (stats.target_ms > 200)
+    fail ("the jitter buffer's target left its bounds");
+  sp_jitter_buffer_free (jb);
+  sp_codec_free (codec);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -68,6 +115,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       sp_dtmf_receiver_init (&dtmf);
       initialized = TRUE;
     }
+  run_stream (data, size);
   (void) sp_rtp_looks_like_rtcp (data, size);
   if (!sp_rtp_parse (data, size, &pkt, NULL))
     return 0;
