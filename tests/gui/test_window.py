@@ -12,6 +12,7 @@ PART "ui": pages, dialogs, preferences; "calls": an account registered at
 Kamailio, calls by number, by address, handed over, incoming."""
 
 import atexit
+import base64
 import json
 import math
 import os
@@ -647,6 +648,36 @@ def web_console_needs_password():
     screenshot("server-web-console-error")
 
 
+def web_console_password_hashed():
+    """A plain admin password in the setting (older versions kept it so) is
+    replaced by its hash at once, and the console then asks for it."""
+    keyfile = os.path.join(CONFIG_HOME, "glib-2.0", "settings", "keyfile")
+    text = open(keyfile).read()
+    text = re.sub(r"web-console-address='[^']*'", "web-console-address='%s:0'" % GUI_ADDRESS, text)
+    text = re.sub(r"\nweb-console-password='[^']*'", "", text)
+    text = text.replace("[net/example/softphone]\n",
+                        "[net/example/softphone]\nweb-console-password='plain-admin-pw'\n", 1)
+    with open(keyfile, "w") as f:
+        f.write(text)
+    hashed = wait_for(lambda: "web-console-password='$y$" in open(keyfile).read(), "the hash saved")
+    check(hashed is True, "a plain admin password in the settings is replaced by its hash")
+    check("plain-admin-pw" not in open(keyfile).read(), "the plain password is gone from the settings")
+    link = wait_for(lambda: find(app, "link", prefix="Open the web console at http://"),
+                    "the web console link again")
+    if not check(link is not None, "the console restarts with the password"):
+        return
+    url = link.name[len("Open the web console at "):].strip().split()[0]
+    try:
+        urllib.request.urlopen(url, timeout=5)
+        check(False, "the console asks for the admin password")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, "the console asks for the admin password (%d)" % e.code)
+    auth = base64.b64encode(b"admin:plain-admin-pw").decode()
+    req = urllib.request.Request(url, headers={"Authorization": "Basic " + auth})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        check(r.status == 200, "the admin password opens the console (checked against the hash)")
+
+
 # The mini-server: switch it on, add a user, and a headless phone registers
 # with this window's own address.
 if PART == "calls":
@@ -682,6 +713,7 @@ if PART == "calls":
             call_through_server(phone)
         screenshot("server")
         web_console_needs_password()
+        web_console_password_hashed()
     finally:
         phone.stop()
 
