@@ -63,6 +63,20 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   if (report.n_blocks > SP_RTCP_MAX_BLOCKS)
     fail ("more report blocks than the array holds");
   check_round_trip (&report);
+  if (report.is_sender_report)
+    {
+      /* As the session notes a peer's SR for its next LSR/DLSR. */
+      SpRtpReceiverStats stats;
+      SpRtcpReportBlock block;
+
+      sp_rtp_receiver_stats_init (&stats, 8000);
+      (void) sp_rtp_receiver_stats_update (&stats, report.ssrc, 1, report.rtp_timestamp, 1000);
+      sp_rtp_receiver_stats_sender_report (&stats, report.ntp_timestamp, 2000);
+      if (!sp_rtp_receiver_stats_fill_block (&stats, 3000, &block))
+        fail ("no report block after a packet");
+      if (block.lsr != sp_rtcp_ntp_middle (report.ntp_timestamp))
+        fail ("LSR is not the middle of the SR's NTP time");
+    }
   for (guint i = 0; i < report.n_blocks; i++)
     {
       double rtt = sp_rtcp_round_trip_ms (report.blocks[i].lsr + report.blocks[i].dlsr + 1,
