@@ -14,6 +14,7 @@
 #include "ua/hostport.h"
 #include "ua/phone.h"
 #include "ua/ringer.h"
+#include "server/passwordhash.h"
 #include "server/server.h"
 #include "window.h"
 
@@ -200,6 +201,7 @@ start_phone (SpApplication *self)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "sip-log-raw", self->phone, "log-sip-raw", G_SETTINGS_BIND_GET);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =
@@ -289,21 +291,67 @@ describe_web_console_error (const char *listen, const GError *error)
   return g_strdup_printf (_ ("The web console could not start on %s: %s"), listen, error->message);
 }
 
+gboolean
+sp_application_set_web_console_password (SpApplication *self, const char *password, GError **error)
+{
+  g_autofree char *hash = NULL;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), FALSE);
+  if (password != NULL && password[0] != '\0')
+    {
+      hash = sp_password_hash_new (password, error);
+      if (hash == NULL)
+        return FALSE;
+    }
+  g_settings_set_string (self->settings, "web-console-password", hash != NULL ? hash : "");
+  return TRUE;
+}
+
+gboolean
+sp_application_has_web_console_password (SpApplication *self)
+{
+  g_autofree char *stored = g_settings_get_string (self->settings, "web-console-password");
+
+  return stored[0] != '\0';
+}
+
+/* Older versions kept the admin password itself in the setting: replace
+ * it by its hash. TRUE when the setting was rewritten (its "changed"
+ * handler then starts the console). */
+static gboolean
+migrate_web_console_password (SpApplication *self)
+{
+  g_autofree char *stored = g_settings_get_string (self->settings, "web-console-password");
+  g_autoptr (GError) error = NULL;
+  gboolean migrated;
+
+  if (stored[0] == '\0' || sp_password_hash_is_hash (stored))
+    return FALSE;
+  migrated = sp_application_set_web_console_password (self, stored, &error);
+  memset (stored, 0, strlen (stored));
+  if (!migrated)
+    g_warning ("The web console password could not be hashed: %s", error->message);
+  return migrated;
+}
+
 /* (Re)starts the web console with the server, on the address and with
- * the password the settings hold; stops it when the server is off. */
+ * the password hash the settings hold; stops it when the server is off. */
 static void
 apply_web_console (SpApplication *self)
 {
   SpWebConsole *console = sp_server_get_web_console (self->server);
   g_autofree char *listen = g_settings_get_string (self->settings, "web-console-address");
-  g_autofree char *password = g_settings_get_string (self->settings, "web-console-password");
+  g_autofree char *hash = NULL;
   g_autoptr (GError) error = NULL;
 
+  if (migrate_web_console_password (self))
+    return;
+  hash = g_settings_get_string (self->settings, "web-console-password");
   if (console != NULL)
     sp_web_console_stop (console);
   g_clear_pointer (&self->web_console_error, g_free);
   if (sp_server_is_running (self->server) &&
-      !sp_server_start_http (self->server, listen, password[0] != '\0' ? password : NULL, &error))
+      !sp_server_start_http (self->server, listen, hash[0] != '\0' ? hash : NULL, &error))
     self->web_console_error = describe_web_console_error (listen, error);
   g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
 }
@@ -598,6 +646,8 @@ sp_application_startup (GApplication *app)
                            G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::web-console-password",
                            G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
+  /* Even with the server off: a plain password must not stay on disk. */
+  migrate_web_console_password (self);
   apply_server_setting (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),

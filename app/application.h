@@ -34,6 +34,12 @@ SpServer *sp_application_get_server (SpApplication *self);
  * is off. "web-console-changed" tells when either changes. */
 char *sp_application_dup_web_console_url (SpApplication *self);
 const char *sp_application_get_web_console_error (SpApplication *self);
+/* Stores the admin password of the web console as its hash (never the
+ * password itself); "" removes it. FALSE with @error when it cannot be
+ * hashed. TRUE from has_... when one is set. */
+gboolean sp_application_set_web_console_password (SpApplication *self, const char *password,
+                                                  GError **error);
+gboolean sp_application_has_web_console_password (SpApplication *self);
 /* $XDG_CONFIG_HOME/softphone: accounts, users, routes. */
 const char *sp_application_get_config_dir (SpApplication *self);
 /* SpAccount items, in the user's order. */

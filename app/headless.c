@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "audio/alsa.h"
+#include "server/apitoken.h"
+#include "server/passwordhash.h"
 #include "server/server.h"
 #include "sip/uri.h"
 #include "ua/account.h"
@@ -177,7 +179,9 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "exit-when-idle", 0, 0, G_OPTION_ARG_NONE, &opts->exit_when_idle,
       N_ ("Quit once the last call has ended"), NULL },
     { "log-sip", 0, 0, G_OPTION_ARG_NONE, &opts->log_sip,
-      N_ ("Print every SIP message sent and received to stderr"), NULL },
+      N_ ("Print every SIP message sent and received to stderr, credentials masked"), NULL },
+    { "log-sip-raw", 0, 0, G_OPTION_ARG_NONE, &opts->log_sip_raw,
+      N_ ("As --log-sip, but with credentials (digest responses) left in"), NULL },
     { "media-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_media_timeout,
       N_ ("End a call when no media arrives for SECONDS (default 30; 0 = never)"), N_ ("SECONDS") },
     { "ring-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_ring_timeout,
@@ -203,7 +207,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("ADDR:PORT") },
     { "server-option", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &opts->server_options,
       N_ ("Server setting: relay=on|off, challenge-bye=on|off, digest=md5,sha-256, "
-          "relay-ports=MIN-MAX, realm=R, admin-password=P, min-expires=S, max-calls=N, "
+          "relay-ports=MIN-MAX, realm=R, admin-password=P, admin-password-hash=HASH, "
+          "min-expires=S, max-calls=N, "
           "max-calls-per-source=N, max-calls-per-user=N, max-transactions=N, "
           "max-transactions-per-source=N, max-tcp=N, max-tcp-per-address=N, timer-c=S, "
           "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..., "
@@ -1197,10 +1202,12 @@ server_limit_option (SpServerLimits *limits, const char *key, const char *value,
   return FALSE;
 }
 
-/* Applies --server-option settings; @realm and @admin_password are set
- * when given (they are needed before the server exists / for --http). */
+/* Applies --server-option settings; @realm and @admin_password (or its
+ * hash) are set when given (they are needed before the server exists /
+ * for --http). */
 static gboolean
-server_options_apply (Runner *r, SpServer *server, const char **admin_password, GError **error)
+server_options_apply (Runner *r, SpServer *server, const char **admin_password,
+                      const char **admin_password_hash, GError **error)
 {
   SpServerLimits limits = *sp_server_get_limits (server);
 
@@ -1285,6 +1292,8 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password, 
         sp_server_set_sha256_user_agents (server, kv[1]);
       else if (g_str_equal (kv[0], "admin-password"))
         *admin_password = *o + strlen ("admin-password=");
+      else if (g_str_equal (kv[0], "admin-password-hash"))
+        *admin_password_hash = *o + strlen ("admin-password-hash=");
       else if (!g_str_equal (kv[0], "realm"))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -1318,17 +1327,27 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
   static const SpPhoneRequestFilter filter = { server_filter_request, server_owns_dialog };
   SpHeadlessOptions *opts = r->opts;
   const char *admin_password = NULL;
+  const char *admin_password_hash = NULL;
+  g_autofree char *hashed = NULL;
   const char *host = NULL;
   guint16 port = 0;
   g_autofree char *media_host = NULL;
 
   r->server = sp_server_new (config_dir, state_dir, server_option_realm (r));
-  if (!server_options_apply (r, r->server, &admin_password, error))
+  if (!server_options_apply (r, r->server, &admin_password, &admin_password_hash, error))
     return FALSE;
   /* From the environment the password stays off the command line, which
    * every local user can read (the system service takes it this way). */
   if (admin_password == NULL)
     admin_password = g_getenv ("SOFTPHONE_ADMIN_PASSWORD");
+  /* The console keeps only a hash, as the GUI's setting does. */
+  if (admin_password != NULL && admin_password[0] != '\0')
+    {
+      hashed = sp_password_hash_new (admin_password, error);
+      if (hashed == NULL)
+        return FALSE;
+      admin_password_hash = hashed;
+    }
   if (opts->users != NULL)
     {
       g_autoptr (GPtrArray) warnings = NULL;
@@ -1358,13 +1377,17 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
   if (opts->http != NULL)
     {
       g_autofree char *url = NULL;
+      g_autofree char *token_file = NULL;
       JsonBuilder *b;
 
-      if (!sp_server_start_http (r->server, opts->http, admin_password, error))
+      if (!sp_server_start_http (r->server, opts->http, admin_password_hash, error))
         return FALSE;
       url = sp_web_console_dup_url (sp_server_get_web_console (r->server));
+      token_file = sp_api_token_path (config_dir);
       b = event_begin ("server_http");
       add_string (b, "url", url);
+      /* Where the API token is, never the token. */
+      add_string (b, "token_file", token_file);
       event_end (b);
     }
   return TRUE;
@@ -1392,8 +1415,8 @@ runner_start (Runner *r, GError **error)
     }
 
   r->phone = sp_phone_new (config_dir, state_dir);
-  g_object_set (r->phone, "log-sip", opts->log_sip, "audio-in", opts->audio_in, "audio-out",
-                opts->audio_out, NULL);
+  g_object_set (r->phone, "log-sip", opts->log_sip || opts->log_sip_raw, "log-sip-raw",
+                opts->log_sip_raw, "audio-in", opts->audio_in, "audio-out", opts->audio_out, NULL);
   /* Nothing here shows the SIP log; --log-sip prints the wire itself. */
   g_object_set (r->phone, "record-sip", FALSE, NULL);
   if (opts->media_timeout >= 0)

@@ -23,9 +23,10 @@ typedef struct
   char *audio_out;
   gboolean exit_when_idle;
   gboolean log_sip;
-  gint media_timeout; /* seconds, -1 = the phone's default (30) */
-  gint sip_t1;        /* ms, -1 = the phone's default (500); hidden, for tests */
-  gint keepalive;     /* s, -1 = the phone's default (30); hidden, for tests */
+  gboolean log_sip_raw; /* --log-sip with credentials left in */
+  gint media_timeout;   /* seconds, -1 = the phone's default (30) */
+  gint sip_t1;          /* ms, -1 = the phone's default (500); hidden, for tests */
+  gint keepalive;       /* s, -1 = the phone's default (30); hidden, for tests */
   /* Hidden: keys sent as tones in the audio go unheard. */
   gboolean no_inband_dtmf;
   /* The server's (issue: mini-server); parsed here so one option table

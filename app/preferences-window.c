@@ -303,6 +303,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   GtkWidget *audio = group_new (_ ("Audio"), NULL);
   GtkWidget *calls = group_new (_ ("Incoming Calls"), NULL);
   GtkWidget *network = group_new (_ ("Network"), NULL);
+  GtkWidget *log = group_new (_ ("SIP Log"), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) devices = sp_audio_alsa_list_devices (&error);
 
@@ -342,7 +343,14 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
 
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (audio));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (calls));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (log),
+      switch_row_new (settings, "sip-log-raw", _ ("Show _Credentials"),
+                      _ ("Messages recorded from now on keep digest responses unmasked; anyone "
+                         "who reads them can guess the passwords")));
+
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (network));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (log));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), ADW_PREFERENCES_PAGE (page));
   return GTK_WINDOW (window);
 }

@@ -1014,6 +1014,17 @@ tick_server_calls (gpointer data)
 
 /* Server page: the web console. */
 
+/* The row never shows the stored value (a hash); its title says whether
+ * a password is set. */
+static void
+update_web_console_password_row (SpWindow *self)
+{
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->web_console_password_row),
+                                 sp_application_has_web_console_password (self->app)
+                                     ? _ ("Web Console Admin Password (set; type a new one)")
+                                     : _ ("Web Console Admin Password"));
+}
+
 static void
 update_web_console (SpWindow *self)
 {
@@ -1021,6 +1032,7 @@ update_web_console (SpWindow *self)
   const char *error = sp_application_get_web_console_error (self->app);
   g_autofree char *a11y = NULL;
 
+  update_web_console_password_row (self);
   gtk_widget_set_visible (GTK_WIDGET (self->web_console_link), url != NULL);
   if (url != NULL)
     {
@@ -1047,10 +1059,19 @@ static void
 on_web_console_entry_apply (AdwEntryRow *row, SpWindow *self)
 {
   GSettings *settings = sp_application_get_settings (self->app);
-  const char *key =
-      row == self->web_console_address_row ? "web-console-address" : "web-console-password";
+  g_autoptr (GError) error = NULL;
 
-  g_settings_set_string (settings, key, gtk_editable_get_text (GTK_EDITABLE (row)));
+  if (row == self->web_console_address_row)
+    {
+      g_settings_set_string (settings, "web-console-address",
+                             gtk_editable_get_text (GTK_EDITABLE (row)));
+      return;
+    }
+  if (!sp_application_set_web_console_password (self->app,
+                                                gtk_editable_get_text (GTK_EDITABLE (row)), &error))
+    sp_window_show_error (self, error->message);
+  gtk_editable_set_text (GTK_EDITABLE (row), "");
+  update_web_console_password_row (self);
 }
 
 /* The setting takes the text as typed; the application checks it, says
@@ -1085,10 +1106,9 @@ setup_web_console (SpWindow *self)
 {
   GSettings *settings = sp_application_get_settings (self->app);
   g_autofree char *address = g_settings_get_string (settings, "web-console-address");
-  g_autofree char *password = g_settings_get_string (settings, "web-console-password");
 
   gtk_editable_set_text (GTK_EDITABLE (self->web_console_address_row), address);
-  gtk_editable_set_text (GTK_EDITABLE (self->web_console_password_row), password);
+  update_web_console_password_row (self);
   g_signal_connect (self->web_console_address_row, "apply", G_CALLBACK (on_web_console_entry_apply),
                     self);
   g_signal_connect (self->web_console_password_row, "apply",

@@ -345,7 +345,9 @@ take_scaled (SpJitterBuffer *jb, gint16 *out, gsize n, gsize m)
         gsize k = (gsize) (pos >> 16);
         gint frac = (gint) (pos & 0xffff);
         gint a = in[k], b = in[MIN (k + 1, m - 1)];
-        out[i] = (gint16) (a + (((b - a) * frac) >> 16));
+        /* 64-bit: (b - a) reaches ±65535, times frac it overflows an int
+         * (found by fuzz-rtp; loud audio while the buffer time-scales). */
+        out[i] = (gint16) (a + (gint) (((gint64) (b - a) * frac) >> 16));
       }
   jb->fifo_pos += m;
   jb->fifo_len -= m;

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "server/accesspolicy.h"
+#include "server/apitoken.h"
 #include "server/authenticator.h"
 #include "server/b2bua.h"
 #include "server/registrar.h"
@@ -612,17 +613,31 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
 }
 
 gboolean
-sp_server_start_http (SpServer *self, const char *listen, const char *admin_password,
+sp_server_start_http (SpServer *self, const char *listen, const char *admin_password_hash,
                       GError **error)
 {
   g_autofree char *address = NULL;
+  g_autofree char *token = NULL;
   guint16 port = 0;
 
   if (!sp_web_console_parse_listen (listen, &address, &port, error))
     return FALSE;
   if (self->console == NULL)
     self->console = sp_web_console_new (self->users, self->locations, self->calls);
-  return sp_web_console_start (self->console, address, port, admin_password, error);
+  if (self->config_dir != NULL)
+    {
+      g_autoptr (GError) local = NULL;
+
+      /* Without its token the console still serves, and the admin
+       * password still allows changes: say why scripts are refused. */
+      token = sp_api_token_load_or_create (self->config_dir, &local);
+      if (token == NULL)
+        g_warning ("Web console without an API token: %s", local->message);
+    }
+  sp_web_console_set_token (self->console, token);
+  if (token != NULL)
+    memset (token, 0, strlen (token));
+  return sp_web_console_start (self->console, address, port, admin_password_hash, error);
 }
 
 SpWebConsole *

@@ -129,8 +129,12 @@ gboolean sp_server_filter_request (SpServer *self, SpSipServerTransaction *st,
  * phone's). */
 gboolean sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog);
 
-/* The web console on "ADDR:PORT" (see sp_web_console_parse_listen). */
-gboolean sp_server_start_http (SpServer *self, const char *listen, const char *admin_password,
+/* The web console on "ADDR:PORT" (see sp_web_console_parse_listen), with
+ * the admin password's hash (sp_password_hash_new; NULL for none) and the
+ * API token of the config directory, created there on first start
+ * (apitoken.h; without a config directory, only the admin password allows
+ * changes). */
+gboolean sp_server_start_http (SpServer *self, const char *listen, const char *admin_password_hash,
                                GError **error);
 SpWebConsole *sp_server_get_web_console (SpServer *self);
 

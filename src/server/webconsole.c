@@ -3,8 +3,24 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "i18n.h"
+#include "server/apitoken.h"
+#include "server/authguard.h"
+#include "server/passwordhash.h"
+
+/* Wrong credentials: this many from one address within a minute lock it
+ * out for five (the yescrypt check costs tens of ms each, so guessing is
+ * slow anyway; this keeps it from also costing the CPU). */
+#define MAX_AUTH_FAILURES   10
+#define AUTH_WINDOW_SECONDS 60
+#define AUTH_BLOCK_SECONDS  300
+#define AUTH_GUARD_ENTRIES  256
+/* Longest Authorization header looked at. */
+#define MAX_AUTHORIZATION 1024
+/* RFC 6585; libsoup 3.2 has no name for it. */
+#define STATUS_TOO_MANY_REQUESTS 429
 
 struct _SpWebConsole
 {
@@ -16,8 +32,16 @@ struct _SpWebConsole
   /* Accepts for the server: libsoup 3.2's own listener leaks every
    * accepted GSocket (see start). */
   GSocketService *service;
-  char *address;   /* as listened on, for the URL */
-  char *admin_ha1; /* Digest-encoded admin password, NULL without one */
+  char *address;    /* as listened on, for the URL */
+  char *admin_hash; /* yescrypt hash of the admin password, NULL without one */
+  char *token;      /* API token, NULL without one */
+  SpAuthGuard *guard;
+  /* The slow hash costs a browser's every request (one per page
+   * refresh): the last password that matched is remembered as an HMAC
+   * under a key of this process only, so the same one is checked fast. */
+  guint8 cache_key[32];
+  gboolean have_cache_key;
+  char *verified_mac;
   guint16 port;
 };
 
@@ -30,6 +54,9 @@ sp_web_console_dispose (GObject *object)
   SpWebConsole *console = SP_WEB_CONSOLE (object);
 
   sp_web_console_stop (console);
+  sp_web_console_set_token (console, NULL);
+  g_clear_pointer (&console->guard, sp_auth_guard_free);
+  memset (console->cache_key, 0, sizeof console->cache_key);
   g_clear_object (&console->users);
   g_clear_object (&console->locations);
   g_clear_object (&console->calls);
@@ -45,6 +72,26 @@ sp_web_console_class_init (SpWebConsoleClass *klass)
 static void
 sp_web_console_init (SpWebConsole *console)
 {
+  console->guard = sp_auth_guard_new (MAX_AUTH_FAILURES, AUTH_WINDOW_SECONDS, AUTH_BLOCK_SECONDS,
+                                      AUTH_GUARD_ENTRIES);
+  console->have_cache_key = getrandom (console->cache_key, sizeof console->cache_key, 0) ==
+                            (ssize_t) sizeof console->cache_key;
+}
+
+static void
+clear_secret (char **secret)
+{
+  if (*secret != NULL)
+    memset (*secret, 0, strlen (*secret));
+  g_clear_pointer (secret, g_free);
+}
+
+void
+sp_web_console_set_token (SpWebConsole *console, const char *token)
+{
+  g_return_if_fail (SP_IS_WEB_CONSOLE (console));
+  clear_secret (&console->token);
+  console->token = token != NULL && token[0] != '\0' ? g_strdup (token) : NULL;
 }
 
 SpWebConsole *
@@ -494,19 +541,173 @@ host_is_loopback (const char *host)
   return inet != NULL && g_inet_address_get_is_loopback (inet);
 }
 
-/* A page of another site must not drive the API through the browser. */
+/* A page of another site must not drive the API through the browser,
+ * whose remembered admin password it would otherwise borrow. Browsers
+ * name the page's origin (Origin) and, since 2020, whether it is another
+ * site (Sec-Fetch-Site); scripts send neither. */
 static gboolean
 origin_is_ours (SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *origin = soup_message_headers_get_one (headers, "Origin");
   const char *host = soup_message_headers_get_one (headers, "Host");
+  const char *site = soup_message_headers_get_one (headers, "Sec-Fetch-Site");
   g_autofree char *expected = NULL;
 
+  if (site != NULL && g_ascii_strcasecmp (site, "same-origin") != 0 &&
+      g_ascii_strcasecmp (site, "none") != 0)
+    return FALSE;
   if (origin == NULL)
     return TRUE;
   expected = g_strconcat ("http://", host != NULL ? host : "", NULL);
   return g_ascii_strcasecmp (origin, expected) == 0;
+}
+
+typedef enum
+{
+  AUTH_NONE,   /* no credentials */
+  AUTH_OK,     /* the admin password or the token */
+  AUTH_FAILED, /* credentials, but wrong (or of a scheme we do not take) */
+} AuthResult;
+
+static gboolean
+password_matches (SpWebConsole *console, const char *password)
+{
+  g_autofree char *mac = NULL;
+
+  if (console->have_cache_key)
+    {
+      mac = g_compute_hmac_for_string (G_CHECKSUM_SHA256, console->cache_key,
+                                       sizeof console->cache_key, password, -1);
+      if (console->verified_mac != NULL && sp_api_token_equal (console->verified_mac, mac))
+        return TRUE;
+    }
+  if (!sp_password_hash_verify (console->admin_hash, password))
+    return FALSE;
+  if (mac != NULL)
+    {
+      g_free (console->verified_mac);
+      console->verified_mac = g_steal_pointer (&mac);
+    }
+  return TRUE;
+}
+
+/* "Basic base64(admin:password)" against the hash. */
+static gboolean
+basic_matches (SpWebConsole *console, const char *encoded)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (encoded));
+  g_autofree guchar *decoded = NULL;
+  g_autofree char *password = NULL;
+  const char *colon;
+  gsize len = 0;
+  gboolean ok;
+
+  if (console->admin_hash == NULL || copy[0] == '\0')
+    return FALSE;
+  decoded = g_base64_decode (copy, &len);
+  colon = decoded != NULL ? memchr (decoded, ':', len) : NULL;
+  if (colon == NULL || memchr (decoded, '\0', len) != NULL)
+    ok = FALSE;
+  else
+    {
+      gsize user_len = (gsize) (colon - (const char *) decoded);
+
+      password = g_strndup (colon + 1, len - user_len - 1);
+      ok = user_len == strlen (SP_WEB_CONSOLE_ADMIN_USER) &&
+           memcmp (decoded, SP_WEB_CONSOLE_ADMIN_USER, user_len) == 0 &&
+           password_matches (console, password);
+      memset (password, 0, strlen (password));
+    }
+  if (decoded != NULL)
+    memset (decoded, 0, len);
+  return ok;
+}
+
+static AuthResult
+authenticate (SpWebConsole *console, SoupServerMessage *msg)
+{
+  const char *value =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+
+  if (value == NULL)
+    return AUTH_NONE;
+  if (strlen (value) > MAX_AUTHORIZATION)
+    return AUTH_FAILED;
+  while (*value == ' ' || *value == '\t')
+    value++;
+  if (g_ascii_strncasecmp (value, "Bearer ", 7) == 0)
+    {
+      g_autofree char *token = g_strstrip (g_strdup (value + 7));
+      gboolean ok = sp_api_token_equal (console->token, token);
+
+      memset (token, 0, strlen (token));
+      return ok ? AUTH_OK : AUTH_FAILED;
+    }
+  if (g_ascii_strncasecmp (value, "Basic ", 6) == 0)
+    return basic_matches (console, value + 6) ? AUTH_OK : AUTH_FAILED;
+  return AUTH_FAILED;
+}
+
+/* 401 with the schemes that can succeed here. */
+static void
+challenge (SpWebConsole *console, SoupServerMessage *msg, const char *why)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (console->admin_hash != NULL)
+    soup_message_headers_append (headers, "WWW-Authenticate",
+                                 "Basic realm=\"" SP_WEB_CONSOLE_REALM "\", charset=\"UTF-8\"");
+  if (console->token != NULL)
+    soup_message_headers_append (headers, "WWW-Authenticate",
+                                 "Bearer realm=\"" SP_WEB_CONSOLE_REALM "\"");
+  respond_error (msg, SOUP_STATUS_UNAUTHORIZED, why);
+}
+
+/* TRUE when the request may go on; otherwise it has been answered. */
+static gboolean
+check_access (SpWebConsole *console, SoupServerMessage *msg, gboolean reads)
+{
+  const char *client = soup_server_message_get_remote_host (msg);
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+
+  if (client == NULL)
+    client = "";
+  if (sp_auth_guard_is_blocked (console->guard, client, now))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After",
+                                    G_STRINGIFY (AUTH_BLOCK_SECONDS));
+      respond_error (msg, STATUS_TOO_MANY_REQUESTS,
+                     "Too many wrong passwords from this address; try again later");
+      return FALSE;
+    }
+  switch (authenticate (console, msg))
+    {
+      case AUTH_FAILED:
+        sp_auth_guard_record_failure (console->guard, client, now);
+        challenge (console, msg, "Wrong credentials");
+        return FALSE;
+      case AUTH_NONE:
+        if (console->admin_hash != NULL)
+          {
+            challenge (console, msg, "The web console needs the admin password");
+            return FALSE;
+          }
+        if (!reads)
+          {
+            challenge (console, msg, "Changes need the admin password or the API token");
+            return FALSE;
+          }
+        break;
+      case AUTH_OK:
+        break;
+    }
+  if (!reads && !origin_is_ours (msg))
+    {
+      respond_error (msg, SOUP_STATUS_FORBIDDEN, "Cross-site request refused");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -523,11 +724,6 @@ handle_users (SpWebConsole *console, SoupServerMessage *msg, const char *method,
 {
   gboolean changes = strcmp (method, "POST") == 0 || strcmp (method, "DELETE") == 0;
 
-  if (changes && !origin_is_ours (msg))
-    {
-      respond_error (msg, SOUP_STATUS_FORBIDDEN, "Cross-site request refused");
-      return;
-    }
   if (changes && console->users == NULL)
     {
       respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "No user database");
@@ -566,8 +762,10 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
   gboolean get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
 
-  if (console->admin_ha1 == NULL && !host_is_loopback (host))
+  if (console->admin_hash == NULL && !host_is_loopback (host))
     respond_error (msg, SOUP_STATUS_FORBIDDEN, "Host must be a loopback address");
+  else if (!check_access (console, msg, get))
+    return;
   else if (strcmp (path, "/") == 0)
     get ? get_status_page (console, msg) : method_not_allowed (msg, "GET");
   else if (strcmp (path, "/api/registrations") == 0)
@@ -594,24 +792,13 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     respond_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "Request body too large");
 }
 
-static char *
-digest_auth_cb (SoupAuthDomain *domain, SoupServerMessage *msg, const char *username,
-                gpointer user_data)
-{
-  SpWebConsole *console = user_data;
-
-  if (g_strcmp0 (username, SP_WEB_CONSOLE_ADMIN_USER) != 0)
-    return NULL;
-  return g_strdup (console->admin_ha1);
-}
-
 /* --- start and stop ------------------------------------------------------- */
 
 /* One request per connection: the console is used lightly, and a server
  * fed through soup_server_accept_iostream has no listener, so libsoup
  * closes every connection after its response anyway; saying so lets
- * clients retry after a 401 on a new one. Set here, before the auth
- * domain can answer. */
+ * clients retry after a 401 on a new one. Set here, before any handler
+ * answers. */
 static void
 on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -635,22 +822,9 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   return TRUE;
 }
 
-static void
-add_auth (SpWebConsole *console, const char *password)
-{
-  g_autoptr (SoupAuthDomain) domain = NULL;
-
-  console->admin_ha1 = soup_auth_domain_digest_encode_password (SP_WEB_CONSOLE_ADMIN_USER,
-                                                                SP_WEB_CONSOLE_REALM, password);
-  domain = soup_auth_domain_digest_new ("realm", SP_WEB_CONSOLE_REALM, NULL);
-  soup_auth_domain_add_path (domain, "/");
-  soup_auth_domain_digest_set_auth_callback (domain, digest_auth_cb, console, NULL);
-  soup_server_add_auth_domain (console->server, domain);
-}
-
 gboolean
 sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
-                      const char *admin_password, GError **error)
+                      const char *admin_password_hash, GError **error)
 {
   g_autoptr (GInetAddress) inet = NULL;
   g_autoptr (GSocketAddress) socket_address = NULL;
@@ -673,9 +847,16 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
                    g_utf8_validate (address, -1, NULL) ? address : "");
       return FALSE;
     }
-  if (admin_password != NULL && admin_password[0] == '\0')
-    admin_password = NULL;
-  if (admin_password == NULL && !g_inet_address_get_is_loopback (inet))
+  if (admin_password_hash != NULL && admin_password_hash[0] == '\0')
+    admin_password_hash = NULL;
+  if (admin_password_hash != NULL && !sp_password_hash_is_hash (admin_password_hash))
+    {
+      /* Never a plain password here: it would end up compared as one. */
+      g_set_error_literal (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_PASSWORD_HASH,
+                           _ ("The admin password is not stored as a hash; set it again"));
+      return FALSE;
+    }
+  if (admin_password_hash == NULL && !g_inet_address_get_is_loopback (inet))
     {
       g_set_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_NEEDS_PASSWORD,
                    _ ("The web console on %s (not a loopback address) needs an admin password"),
@@ -687,8 +868,7 @@ sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
   g_signal_connect (console->server, "request-started", G_CALLBACK (on_request_started), NULL);
   soup_server_add_early_handler (console->server, NULL, early_handler, console, NULL);
   soup_server_add_handler (console->server, NULL, handle_request, console, NULL);
-  if (admin_password != NULL)
-    add_auth (console, admin_password);
+  console->admin_hash = g_strdup (admin_password_hash);
   socket_address = g_inet_socket_address_new (inet, port);
   /* Our own GSocketService hands each connection to the server
    * (soup_server_accept_iostream) instead of soup_server_listen: in
@@ -727,7 +907,8 @@ sp_web_console_stop (SpWebConsole *console)
     soup_server_disconnect (console->server);
   g_clear_object (&console->server);
   g_clear_pointer (&console->address, g_free);
-  g_clear_pointer (&console->admin_ha1, g_free);
+  g_clear_pointer (&console->admin_hash, g_free);
+  g_clear_pointer (&console->verified_mac, g_free);
   console->port = 0;
 }
 

@@ -17,12 +17,24 @@ G_BEGIN_DECLS
  *   DELETE /api/users/NAME      204, or 404
  * Errors are JSON {"error": "..."} with 400/403/404/405/409/413.
  *
- * It listens on loopback unless told otherwise; any other address needs
- * an admin password, then checked with HTTP Digest (user "admin") on
- * every path. Without a password, requests must name a loopback Host
- * (against DNS rebinding); changes (POST, DELETE) must come without a
- * foreign Origin and POST must be application/json (so another web site
- * open in the browser cannot drive the API). */
+ * Who may do what (docs/SECURITY.md):
+ * - It listens on loopback unless told otherwise; any other address needs
+ *   an admin password, then asked for on every path.
+ * - Credentials: `Authorization: Basic` with user "admin" and the admin
+ *   password (checked against its yescrypt hash, see passwordhash.h), or
+ *   `Authorization: Bearer TOKEN` with the API token (apitoken.h).
+ * - Reading (GET, HEAD) needs no credential on loopback without an admin
+ *   password; requests must then name a loopback Host (against DNS
+ *   rebinding). No answer ever holds a password, hash, HA1 or the token.
+ * - Every other method changes something and needs a credential, even on
+ *   loopback (another local user or a local program must not add users);
+ *   it must come without a foreign Origin or Sec-Fetch-Site, and POST
+ *   must be application/json, so a web page in the administrator's
+ *   browser cannot ride on the browser's remembered password (a
+ *   cross-site JSON POST or a DELETE needs a CORS preflight, which is
+ *   refused).
+ * - Wrong credentials are counted per client address (SpAuthGuard): 10
+ *   within a minute lock it out for 5 minutes (429). */
 
 #define SP_WEB_CONSOLE_ERROR (sp_web_console_error_quark ())
 
@@ -31,6 +43,7 @@ typedef enum
   SP_WEB_CONSOLE_ERROR_NEEDS_PASSWORD = 1,
   SP_WEB_CONSOLE_ERROR_BAD_ADDRESS,
   SP_WEB_CONSOLE_ERROR_RUNNING,
+  SP_WEB_CONSOLE_ERROR_BAD_PASSWORD_HASH,
 } SpWebConsoleError;
 
 GQuark sp_web_console_error_quark (void);
@@ -57,11 +70,17 @@ G_DECLARE_FINAL_TYPE (SpWebConsole, sp_web_console, SP, WEB_CONSOLE, GObject)
 SpWebConsole *sp_web_console_new (SpUserDb *users, SpLocationStore *locations,
                                   SpServerCallList *calls);
 
+/* The API token that allows changes (see apitoken.h); NULL for none.
+ * Takes effect at once. */
+void sp_web_console_set_token (SpWebConsole *console, const char *token);
+
 /* Listens on @address (an IP literal; NULL: 127.0.0.1) and @port (0: any
- * free port, see get_port). @admin_password may be NULL only for a
- * loopback address. Runs in the thread-default main context. */
+ * free port, see get_port). @admin_password_hash is the admin password's
+ * hash from sp_password_hash_new (a plain password is refused); it may be
+ * NULL (or "") only for a loopback address. Runs in the thread-default
+ * main context. */
 gboolean sp_web_console_start (SpWebConsole *console, const char *address, guint16 port,
-                               const char *admin_password, GError **error);
+                               const char *admin_password_hash, GError **error);
 void sp_web_console_stop (SpWebConsole *console);
 gboolean sp_web_console_is_running (SpWebConsole *console);
 /* The port actually listened on, 0 when stopped. */

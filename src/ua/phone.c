@@ -51,8 +51,9 @@ struct _SpPhone
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
-  gboolean record_sip; /* append the wire to sip_log */
-  gulong wire_handler; /* the transport's "message", while someone wants it */
+  gboolean log_sip_raw; /* credentials left in the SIP log and --log-sip */
+  gboolean record_sip;  /* append the wire to sip_log */
+  gulong wire_handler;  /* the transport's "message", while someone wants it */
   SpSipLog *sip_log;
   guint sip_t1;                  /* ms */
   guint keepalive_interval;      /* s */
@@ -82,6 +83,7 @@ enum
   PROP_AUDIO_IN,
   PROP_AUDIO_OUT,
   PROP_LOG_SIP,
+  PROP_LOG_SIP_RAW,
   PROP_RECORD_SIP,
   PROP_SIP_T1,
   PROP_KEEPALIVE_INTERVAL,
@@ -190,6 +192,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_LOG_SIP:
         g_value_set_boolean (value, self->log_sip);
         break;
+      case PROP_LOG_SIP_RAW:
+        g_value_set_boolean (value, self->log_sip_raw);
+        break;
       case PROP_RECORD_SIP:
         g_value_set_boolean (value, self->record_sip);
         break;
@@ -293,6 +298,9 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
         if (set_boolean_prop (self, &self->log_sip, value, pspec))
           update_wire_hook (self);
         break;
+      case PROP_LOG_SIP_RAW:
+        set_boolean_prop (self, &self->log_sip_raw, value, pspec);
+        break;
       case PROP_RECORD_SIP:
         if (set_boolean_prop (self, &self->record_sip, value, pspec))
           update_wire_hook (self);
@@ -346,6 +354,9 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
+  /* Off: digest responses and other credentials are masked in what the
+   * SIP log records and --log-sip prints (sp_sip_log_mask_credentials). */
+  props[PROP_LOG_SIP_RAW] = g_param_spec_boolean ("log-sip-raw", NULL, NULL, FALSE, rw);
   /* Off when nothing shows the SIP log (headless): the transport then
    * builds nothing per message for it. */
   props[PROP_RECORD_SIP] = g_param_spec_boolean ("record-sip", NULL, NULL, TRUE, rw);
@@ -424,19 +435,29 @@ on_transport_message (SpSipTransport *transport, const SpSipTransportEvent *even
   g_autofree char *local = sp_sip_host_port_to_string (event->local.host, event->local.port);
   g_autofree char *remote = sp_sip_host_port_to_string (event->remote.host, event->remote.port);
   g_autoptr (SpSipLogEntry) entry = NULL;
+  g_autofree char *masked = NULL;
+  const char *data = (const char *) event->data;
+  gsize len = event->len;
 
+  /* Logs end up in bug reports: a digest response lets anyone who reads
+   * one guess the password offline, so it is masked unless asked for. */
+  if (!self->log_sip_raw)
+    {
+      masked = sp_sip_log_mask_credentials (data, len, &len);
+      data = masked;
+    }
   if (self->record_sip)
     {
       entry = sp_sip_log_entry_new (
           g_get_real_time (), sent ? SP_SIP_LOG_DIRECTION_SENT : SP_SIP_LOG_DIRECTION_RECEIVED,
-          sent ? local : remote, sent ? remote : local, (const char *) event->data, event->len);
+          sent ? local : remote, sent ? remote : local, data, len);
       sp_sip_log_append (self->sip_log, entry);
     }
   if (self->log_sip)
     {
       /* stderr is for logs; SIP traces go there whole, as sngrep would
-       * show them. Passwords never travel in SIP, only digests. */
-      g_autofree char *text = g_utf8_make_valid ((const char *) event->data, (gssize) event->len);
+       * show them, with credentials masked (above). */
+      g_autofree char *text = g_utf8_make_valid (data, (gssize) len);
       g_printerr ("----- SIP %s %s %s -> %s%s -----\n%s%s", sent ? "sent" : "received",
                   sp_sip_transport_kind_to_string (event->remote.kind), sent ? local : remote,
                   sent ? remote : local, event->msg == NULL ? " (unparsable)" : "", text,

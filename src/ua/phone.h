@@ -94,6 +94,8 @@ SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
  *   "audio-in", "audio-out" (string): WAV file paths to use instead of
  *       the sound card; "null" for silence / discard
  *   "log-sip" (gboolean): every SIP message sent and received to stderr
+ *   "log-sip-raw" (gboolean, default FALSE): the SIP log and "log-sip"
+ *       keep credentials (digest responses) instead of masking them
  *   "sip-t1" (uint, ms, default 500): RFC 3261 T1, the round-trip
  *       estimate every SIP retransmission and timeout scales with (an
  *       INVITE nobody answers fails after 64*T1); read by sp_phone_start

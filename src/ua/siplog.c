@@ -372,6 +372,231 @@ sp_sip_log_entry_get_summary (SpSipLogEntry *self)
   return self->summary;
 }
 
+/* --- masking credentials ------------------------------------------------ */
+
+#define MASK "***"
+
+static gboolean
+is_lws (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Authorization and Proxy-Authorization carry credentials; the
+ * Authentication-Info headers carry the server's proof (rspauth). */
+static gboolean
+is_credentials_header (const char *name, gsize len)
+{
+  return header_is (name, len, "Authorization", NULL) ||
+         header_is (name, len, "Proxy-Authorization", NULL) ||
+         header_is (name, len, "Authentication-Info", NULL) ||
+         header_is (name, len, "Proxy-Authentication-Info", NULL);
+}
+
+/* Parameters that prove knowledge of the password: anyone holding one
+ * with its nonce can try passwords offline. */
+static gboolean
+is_secret_param (const char *name, gsize len)
+{
+  static const char *const secrets[] = { "response", "rspauth", "auts" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    if (len == strlen (secrets[i]) && g_ascii_strncasecmp (name, secrets[i], len) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Copies a credentials value: "Digest" and comma-separated parameters,
+ * secret values replaced. Any other word followed by something that is
+ * not a parameter is another scheme's credentials (Basic's or Bearer's
+ * token): all that follows is hidden. Bad syntax never shows more. */
+static void
+append_masked_params (GString *out, const char *v, gsize n)
+{
+  gsize i = 0;
+
+  while (i < n)
+    {
+      gsize start, name_end, k;
+
+      if (is_lws (v[i]) || v[i] == ',')
+        {
+          g_string_append_c (out, v[i++]);
+          continue;
+        }
+      start = i;
+      while (i < n && !is_lws (v[i]) && v[i] != '=' && v[i] != ',')
+        i++;
+      name_end = i;
+      g_string_append_len (out, v + start, name_end - start);
+      k = i;
+      while (k < n && is_lws (v[k]))
+        k++;
+      if (k >= n || v[k] != '=')
+        {
+          if (k < n && v[k] != ',' &&
+              !(name_end - start == 6 && g_ascii_strncasecmp (v + start, "Digest", 6) == 0))
+            {
+              g_string_append (out, " " MASK);
+              return;
+            }
+          continue;
+        }
+      /* name [LWS] "=" [LWS] value */
+      g_string_append_len (out, v + i, k + 1 - i);
+      i = k + 1;
+      while (i < n && is_lws (v[i]))
+        g_string_append_c (out, v[i++]);
+      if (i < n && v[i] == '"')
+        {
+          k = i + 1;
+          while (k < n && v[k] != '"')
+            k += v[k] == '\\' && k + 1 < n ? 2 : 1;
+          if (k < n)
+            k++;
+        }
+      else
+        {
+          k = i;
+          while (k < n && !is_lws (v[k]) && v[k] != ',')
+            k++;
+        }
+      if (is_secret_param (v + start, name_end - start))
+        g_string_append (out, i < n && v[i] == '"' ? "\"" MASK "\"" : MASK);
+      else
+        g_string_append_len (out, v + i, k - i);
+      i = k;
+    }
+}
+
+/* The same, keeping the line break (and folding blanks) that end the
+ * header however the value itself ends. */
+static void
+append_masked_value (GString *out, const char *v, gsize n)
+{
+  gsize end = n;
+
+  while (end > 0 && is_lws (v[end - 1]))
+    end--;
+  append_masked_params (out, v, end);
+  g_string_append_len (out, v + end, n - end);
+}
+
+/* The length of the header name that starts @line if a colon follows it
+ * (after optional blanks), with the colon's offset; 0 when @line is not
+ * a header line. */
+static gsize
+header_name_length (const char *line, gsize len, gsize *colon)
+{
+  gsize i = 0, name_len;
+
+  while (i < len && is_token_char (line[i]))
+    i++;
+  name_len = i;
+  while (i < len && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  if (name_len == 0 || i >= len || line[i] != ':')
+    return 0;
+  *colon = i;
+  return name_len;
+}
+
+static gboolean
+ends_uri_user (char c)
+{
+  return c == ':' || c == '@' || c == '<' || c == '>' || c == '"' || c == '\0' || is_lws (c);
+}
+
+/* RFC 3261 25.1: password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ) */
+static gboolean
+is_password_char (char c)
+{
+  return c != '\0' && (g_ascii_isalnum (c) || strchr ("-_.!~*'()%&=+$,", c) != NULL);
+}
+
+/* Copies @n bytes of @s, hiding the password of "sip:user:password@host"
+ * (deprecated by RFC 3261 but still written by some). Each byte is looked
+ * at a bounded number of times: a password cannot hold the ':' of a
+ * following "sip:". */
+static void
+append_masking_uri_passwords (GString *out, const char *s, gsize n)
+{
+  gsize i = 0, copied = 0;
+
+  while (i < n)
+    {
+      gsize scheme_len = 0, user_end, pass_end;
+
+      if (n - i >= 4 && g_ascii_strncasecmp (s + i, "sip:", 4) == 0)
+        scheme_len = 4;
+      else if (n - i >= 5 && g_ascii_strncasecmp (s + i, "sips:", 5) == 0)
+        scheme_len = 5;
+      if (scheme_len == 0)
+        {
+          i++;
+          continue;
+        }
+      user_end = i + scheme_len;
+      while (user_end < n && !ends_uri_user (s[user_end]))
+        user_end++;
+      i = user_end;
+      if (user_end >= n || s[user_end] != ':')
+        continue;
+      pass_end = user_end + 1;
+      while (pass_end < n && is_password_char (s[pass_end]))
+        pass_end++;
+      if (pass_end < n && s[pass_end] == '@' && pass_end > user_end + 1)
+        {
+          g_string_append_len (out, s + copied, user_end + 1 - copied);
+          g_string_append (out, MASK);
+          copied = pass_end;
+          i = pass_end;
+        }
+    }
+  g_string_append_len (out, s + copied, n - copied);
+}
+
+char *
+sp_sip_log_mask_credentials (const char *raw, gsize len, gsize *out_len)
+{
+  GString *out = g_string_sized_new (len + 16);
+  gsize p = 0;
+
+  if (raw == NULL)
+    len = 0;
+  while (p < len)
+    {
+      const char *line = raw + p;
+      const char *nl = memchr (line, '\n', len - p);
+      gsize line_len = nl != NULL ? (gsize) (nl - line) + 1 : len - p;
+      gsize colon = 0;
+      gsize name_len = header_name_length (line, line_len, &colon);
+      gsize end;
+
+      /* Every line, the body's too: a message/sipfrag body or a SIP
+       * message sent over TCP with another behind it has headers too. */
+      if (name_len == 0 || !is_credentials_header (line, name_len))
+        {
+          append_masking_uri_passwords (out, line, line_len);
+          p += line_len;
+          continue;
+        }
+      /* The value goes on over folded lines (RFC 3261 7.3.1). */
+      end = p + line_len;
+      while (end < len && (raw[end] == ' ' || raw[end] == '\t'))
+        {
+          const char *next = memchr (raw + end, '\n', len - end);
+          end = next != NULL ? (gsize) (next - raw) + 1 : len;
+        }
+      g_string_append_len (out, line, colon + 1);
+      append_masked_value (out, line + colon + 1, end - p - colon - 1);
+      p = end;
+    }
+  if (out_len != NULL)
+    *out_len = out->len;
+  return g_string_free (out, FALSE);
+}
+
 /* The log: a bounded queue exposed as a GListModel. */
 
 struct _SpSipLog

@@ -51,6 +51,18 @@ gboolean sp_sip_log_entry_has_sdp (SpSipLogEntry *self);
  * "INVITE SDP", "100 Trying", "200 OK SDP". */
 const char *sp_sip_log_entry_get_summary (SpSipLogEntry *self);
 
+/* Credentials masked for logs (the SIP log, the Log page, --log-sip):
+ * returns a copy of @raw (any bytes, @len long) in which the proofs of a
+ * password are replaced by "***": the response (and auts) of Digest
+ * credentials in Authorization and Proxy-Authorization, the rspauth of
+ * Authentication-Info and Proxy-Authentication-Info, the whole
+ * credentials of any other scheme (Basic, Bearer) and a password in the
+ * userinfo of a sip:/sips: URI. Everything else, nonce and cnonce
+ * included, is kept byte for byte; folded header lines are followed.
+ * Linear in @len, whatever the bytes. @out_len receives the new length
+ * (the result is also NUL-terminated). */
+char *sp_sip_log_mask_credentials (const char *raw, gsize len, gsize *out_len);
+
 #define SP_TYPE_SIP_LOG (sp_sip_log_get_type ())
 G_DECLARE_FINAL_TYPE (SpSipLog, sp_sip_log, SP, SIP_LOG, GObject)
 

@@ -12,6 +12,7 @@ PART "ui": pages, dialogs, preferences; "calls": an account registered at
 Kamailio, calls by number, by address, handed over, incoming."""
 
 import atexit
+import base64
 import ctypes
 import json
 import math
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import wave
 
@@ -624,10 +626,20 @@ def web_console():
     check(url.startswith("http://%s:" % GUI_ADDRESS), "the console on the set address (%s)" % url)
     with urllib.request.urlopen(url, timeout=5) as r:
         check(r.status == 200 and b"<html" in r.read().lower(), "the web console answers")
-    req = urllib.request.Request(url + "api/users", method="POST",
-                                 data=json.dumps({"name": "u8", "password": "pw8",
-                                                  "number": "8"}).encode(),
+    body = json.dumps({"name": "u8", "password": "pw8", "number": "8"}).encode()
+    req = urllib.request.Request(url + "api/users", method="POST", data=body,
                                  headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        check(False, "the console's API refuses a change without the token")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, "the console's API refuses a change without the token (%d)" % e.code)
+    # Changes need the API token from the config directory (docs/SECURITY.md).
+    with open(os.path.join(CONFIG_HOME, "softphone", "web-console-token")) as f:
+        token = f.read().strip()
+    req = urllib.request.Request(url + "api/users", method="POST", data=body,
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": "Bearer " + token})
     with urllib.request.urlopen(req, timeout=5) as r:
         check(r.status == 201, "the console's API adds user u8")
     check(wait_for(lambda: find(app, "push button", prefix="Remove user u8"), "u8 listed")
@@ -677,6 +689,36 @@ def web_console_needs_password():
     screenshot("server-web-console-error")
 
 
+def web_console_password_hashed():
+    """A plain admin password in the setting (older versions kept it so) is
+    replaced by its hash at once, and the console then asks for it."""
+    keyfile = os.path.join(CONFIG_HOME, "glib-2.0", "settings", "keyfile")
+    text = open(keyfile).read()
+    text = re.sub(r"web-console-address='[^']*'", "web-console-address='%s:0'" % GUI_ADDRESS, text)
+    text = re.sub(r"\nweb-console-password='[^']*'", "", text)
+    text = text.replace("[net/example/softphone]\n",
+                        "[net/example/softphone]\nweb-console-password='plain-admin-pw'\n", 1)
+    with open(keyfile, "w") as f:
+        f.write(text)
+    hashed = wait_for(lambda: "web-console-password='$y$" in open(keyfile).read(), "the hash saved")
+    check(hashed is True, "a plain admin password in the settings is replaced by its hash")
+    check("plain-admin-pw" not in open(keyfile).read(), "the plain password is gone from the settings")
+    link = wait_for(lambda: find(app, "link", prefix="Open the web console at http://"),
+                    "the web console link again")
+    if not check(link is not None, "the console restarts with the password"):
+        return
+    url = link.name[len("Open the web console at "):].strip().split()[0]
+    try:
+        urllib.request.urlopen(url, timeout=5)
+        check(False, "the console asks for the admin password")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, "the console asks for the admin password (%d)" % e.code)
+    auth = base64.b64encode(b"admin:plain-admin-pw").decode()
+    req = urllib.request.Request(url, headers={"Authorization": "Basic " + auth})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        check(r.status == 200, "the admin password opens the console (checked against the hash)")
+
+
 # The mini-server: switch it on, add a user, and a headless phone registers
 # with this window's own address.
 if PART == "calls":
@@ -712,6 +754,7 @@ if PART == "calls":
             call_through_server(phone)
         screenshot("server")
         web_console_needs_password()
+        web_console_password_hashed()
     finally:
         phone.stop()
 

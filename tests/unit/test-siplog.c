@@ -171,6 +171,197 @@ test_log_model_bounded (void)
   g_assert_cmpuint (c.n_at_signal, ==, 0);
 }
 
+/* --- credentials masked ---------------------------------------------------- */
+
+static char *
+mask (const char *text)
+{
+  gsize len = 0;
+  char *out = sp_sip_log_mask_credentials (text, strlen (text), &len);
+
+  g_assert_cmpuint (strlen (out), ==, len);
+  return out;
+}
+
+/* A REGISTER as our phone sends it, credentials from our own digest code. */
+static void
+test_mask_digest_response (void)
+{
+  const char *before = "REGISTER sip:127.0.0.50 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.183:5060;branch=z9hG4bK2\r\n"
+                       "From: <sip:u1@127.0.0.50>;tag=77\r\n"
+                       "To: <sip:u1@127.0.0.50>\r\n"
+                       "Call-ID: reg-1@127.0.0.183\r\n"
+                       "CSeq: 2 REGISTER\r\n";
+  const char *auth = "Authorization: Digest username=\"u1\", realm=\"softphone\", "
+                     "nonce=\"5f1c2a.9d8e\", uri=\"sip:127.0.0.50\", "
+                     "response=\"0f3c7d5e1a2b4c6d8e9f0a1b2c3d4e5f\", algorithm=MD5, "
+                     "cnonce=\"a1b2c3\", qop=auth, nc=00000001\r\n";
+  const char *after = "Content-Length: 0\r\n\r\n";
+  g_autofree char *message = g_strconcat (before, auth, after, NULL);
+  g_autofree char *masked = mask (message);
+  g_autofree char *expected = g_strconcat (
+      before,
+      "Authorization: Digest username=\"u1\", realm=\"softphone\", "
+      "nonce=\"5f1c2a.9d8e\", uri=\"sip:127.0.0.50\", response=\"***\", algorithm=MD5, "
+      "cnonce=\"a1b2c3\", qop=auth, nc=00000001\r\n",
+      after, NULL);
+
+  g_assert_cmpstr (masked, ==, expected);
+  g_assert_null (strstr (masked, "0f3c7d5e"));
+}
+
+/* Proxy-Authorization in lower case, a blank before the colon, the
+ * response a token, the value folded over three lines (RFC 3261 7.3.1). */
+static void
+test_mask_folded_proxy_authorization (void)
+{
+  g_autofree char *masked = mask ("INVITE sip:2@h SIP/2.0\r\n"
+                                  "proxy-authorization : Digest username=\"u1\",\r\n"
+                                  "  realm=\"r\", nonce=\"n\", uri=\"sip:2@h\",\r\n"
+                                  "\tRESPONSE = 0123456789abcdef0123456789abcdef , opaque=\"o\"\r\n"
+                                  "Authorization: Digest response=\"first\", username=\"a\", "
+                                  "Digest response=\"second\", username=\"b\"\r\n"
+                                  "Subject: response=\"not a credential\"\r\n"
+                                  "\r\n");
+
+  g_assert_cmpstr (masked, ==,
+                   "INVITE sip:2@h SIP/2.0\r\n"
+                   "proxy-authorization : Digest username=\"u1\",\r\n"
+                   "  realm=\"r\", nonce=\"n\", uri=\"sip:2@h\",\r\n"
+                   "\tRESPONSE = *** , opaque=\"o\"\r\n"
+                   "Authorization: Digest response=\"***\", username=\"a\", "
+                   "Digest response=\"***\", username=\"b\"\r\n"
+                   "Subject: response=\"not a credential\"\r\n"
+                   "\r\n");
+}
+
+/* A quote, a comma or "response=" inside a quoted value does not move
+ * the parameter boundaries; an unterminated response hides all after it. */
+static void
+test_mask_quoted_values (void)
+{
+  g_autofree char *tricky = mask ("Authorization: Digest username=\"a\\\"b, response=x\", "
+                                  "uri=\"sip:x,y\", response=\"c4f3\"\r\n");
+  g_autofree char *open = mask ("Authorization: Digest nonce=\"n\", response=\"c4f3, nc=1\r\n");
+
+  g_assert_cmpstr (tricky, ==,
+                   "Authorization: Digest username=\"a\\\"b, response=x\", "
+                   "uri=\"sip:x,y\", response=\"***\"\r\n");
+  g_assert_cmpstr (open, ==, "Authorization: Digest nonce=\"n\", response=\"***\"\r\n");
+}
+
+/* Other schemes carry a password or a token itself: all of it goes. */
+static void
+test_mask_other_schemes (void)
+{
+  g_autofree char *basic = mask ("Authorization: Basic dTE6czNjcmV0==\r\nCSeq: 1 OPTIONS\r\n");
+  g_autofree char *bearer =
+      mask ("Proxy-Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl\r\n\r\n");
+  g_autofree char *mixed =
+      mask ("Authorization: Digest username=\"a\", response=\"1\", Basic dTE6czNjcmV0\r\n");
+
+  g_assert_cmpstr (basic, ==, "Authorization: Basic ***\r\nCSeq: 1 OPTIONS\r\n");
+  g_assert_cmpstr (bearer, ==, "Proxy-Authorization: Bearer ***\r\n\r\n");
+  g_assert_cmpstr (mixed, ==,
+                   "Authorization: Digest username=\"a\", response=\"***\", Basic ***\r\n");
+}
+
+static void
+test_mask_authentication_info (void)
+{
+  g_autofree char *masked =
+      mask ("SIP/2.0 200 OK\r\n"
+            "Authentication-Info: nextnonce=\"47364c23432d2e131a5fb210812c\", "
+            "rspauth=\"6629fae49393a05397450978507c4ef1\", qop=auth, nc=00000001\r\n"
+            "Proxy-Authentication-Info: rspauth=abc\r\n\r\n");
+
+  g_assert_cmpstr (masked, ==,
+                   "SIP/2.0 200 OK\r\n"
+                   "Authentication-Info: nextnonce=\"47364c23432d2e131a5fb210812c\", "
+                   "rspauth=\"***\", qop=auth, nc=00000001\r\n"
+                   "Proxy-Authentication-Info: rspauth=***\r\n\r\n");
+}
+
+/* sip:user:password@host (RFC 3261 19.1.1, "NOT RECOMMENDED") anywhere. */
+static void
+test_mask_uri_password (void)
+{
+  g_autofree char *masked = mask ("INVITE sip:bob:hunter2@127.0.0.50;transport=tcp SIP/2.0\r\n"
+                                  "To: <SIPS:bob:p%40ss&w=rd@h>\r\n"
+                                  "Route: <sip:127.0.0.50:5060;lr>, <sip:proxy:5061>\r\n"
+                                  "Contact: <sip:alice@127.0.0.183:5060>\r\n\r\n");
+
+  g_assert_cmpstr (masked, ==,
+                   "INVITE sip:bob:***@127.0.0.50;transport=tcp SIP/2.0\r\n"
+                   "To: <SIPS:bob:***@h>\r\n"
+                   "Route: <sip:127.0.0.50:5060;lr>, <sip:proxy:5061>\r\n"
+                   "Contact: <sip:alice@127.0.0.183:5060>\r\n\r\n");
+}
+
+/* No credentials: every byte back as it came, NULs and junk included. */
+static void
+test_mask_keeps_the_rest (void)
+{
+  static const char junk[] = "\x00\xff\xfe Authorization\r\n:: \r\n\t\nsip:\nsips:a:\n";
+  gsize len = 0;
+  g_autofree char *a = mask (invite);
+  g_autofree char *b = mask (trying);
+  g_autofree char *c = sp_sip_log_mask_credentials (junk, sizeof junk - 1, &len);
+  g_autofree char *d = sp_sip_log_mask_credentials (NULL, 0, &len);
+
+  g_assert_cmpstr (a, ==, invite);
+  g_assert_cmpstr (b, ==, trying);
+  g_assert_cmpmem (c, sizeof junk - 1, junk, sizeof junk - 1);
+  g_assert_cmpstr (d, ==, "");
+  g_assert_cmpuint (len, ==, 0);
+}
+
+/* Random bytes around planted credentials: never a crash (ASan watches),
+ * never the planted response in the output. */
+static void
+test_mask_random (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (4711);
+  static const char *const pieces[] = {
+    "Authorization:",
+    "Proxy-Authorization",
+    " Digest ",
+    "response",
+    "=",
+    "\"",
+    "\\",
+    ",",
+    "\r\n",
+    "\n ",
+    "sip:",
+    "a:b@",
+    ":",
+    "@",
+    "Basic ",
+    "rspauth=",
+    "x",
+  };
+
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      g_autofree char *masked = NULL;
+      gsize len = 0;
+
+      for (guint i = g_rand_int_range (rand, 0, 40); i > 0; i--)
+        {
+          if (g_rand_boolean (rand))
+            g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+          else
+            g_string_append_c (text, (char) g_rand_int_range (rand, 0, 256));
+        }
+      g_string_append (text, "\r\nAuthorization: Digest nonce=\"1\", response=\"SECRET42\"\r\n");
+      masked = sp_sip_log_mask_credentials (text->str, text->len, &len);
+      g_assert_null (g_strstr_len (masked, len, "SECRET42"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,5 +372,13 @@ main (int argc, char **argv)
   g_test_add_func ("/siplog/garbage", test_garbage);
   g_test_add_func ("/siplog/long-input-bounded", test_long_input_bounded);
   g_test_add_func ("/siplog/model-bounded", test_log_model_bounded);
+  g_test_add_func ("/siplog/mask/digest-response", test_mask_digest_response);
+  g_test_add_func ("/siplog/mask/folded-proxy-authorization", test_mask_folded_proxy_authorization);
+  g_test_add_func ("/siplog/mask/quoted-values", test_mask_quoted_values);
+  g_test_add_func ("/siplog/mask/other-schemes", test_mask_other_schemes);
+  g_test_add_func ("/siplog/mask/authentication-info", test_mask_authentication_info);
+  g_test_add_func ("/siplog/mask/uri-password", test_mask_uri_password);
+  g_test_add_func ("/siplog/mask/keeps-the-rest", test_mask_keeps_the_rest);
+  g_test_add_func ("/siplog/mask/random", test_mask_random);
   return g_test_run ();
 }

@@ -94,10 +94,10 @@ test_sip_log_records_the_wire (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
-/* Sends an OPTIONS with @branch from @sock to the phone on @port and waits
- * (running the main context) for its 200. */
+/* Sends an OPTIONS with @branch (and the header lines @extra) from @sock
+ * to the phone on @port and waits (running the main context) for its 200. */
 static void
-options_round_trip (GSocket *sock, guint16 port, const char *branch)
+options_round_trip_extra (GSocket *sock, guint16 port, const char *branch, const char *extra)
 {
   g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
   g_autoptr (GSocketAddress) dest = g_inet_socket_address_new (lo, port);
@@ -112,9 +112,9 @@ options_round_trip (GSocket *sock, guint16 port, const char *branch)
   options = g_strdup_printf ("OPTIONS sip:127.0.0.1:%u SIP/2.0\r\n"
                              "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=%s\r\n"
                              "From: <sip:t@127.0.0.1>;tag=rs\r\nTo: <sip:127.0.0.1:%u>\r\n"
-                             "Call-ID: %s@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+                             "Call-ID: %s@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n%s"
                              "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
-                             port, our_port, branch, port, branch);
+                             port, our_port, branch, port, branch, extra);
   g_assert_cmpint (g_socket_send_to (sock, dest, options, strlen (options), NULL, &error), ==,
                    (gssize) strlen (options));
   g_socket_set_blocking (sock, FALSE);
@@ -128,6 +128,72 @@ options_round_trip (GSocket *sock, guint16 port, const char *branch)
   g_assert_cmpint (n, >, 0);
   reply[n] = '\0';
   g_assert_true (g_str_has_prefix (reply, "SIP/2.0 200"));
+}
+
+static void
+options_round_trip (GSocket *sock, guint16 port, const char *branch)
+{
+  options_round_trip_extra (sock, port, branch, "");
+}
+
+/* The raw text of the last received entry of @log. */
+static char *
+last_received_raw (SpSipLog *log)
+{
+  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (log)); i > 0; i--)
+    {
+      g_autoptr (SpSipLogEntry) e = g_list_model_get_item (G_LIST_MODEL (log), i - 1);
+      if (sp_sip_log_entry_get_direction (e) == SP_SIP_LOG_DIRECTION_RECEIVED)
+        return g_strdup (sp_sip_log_entry_get_raw (e));
+    }
+  return NULL;
+}
+
+/* A digest response that arrives (or leaves) is masked in the SIP log,
+ * unless "log-sip-raw" asks for the wire as it was. */
+static void
+test_sip_log_masks_credentials (void)
+{
+  static const char credentials[] =
+      "Authorization: Digest username=\"u1\", realm=\"r\", nonce=\"abc\", "
+      "uri=\"sip:127.0.0.1\", response=\"7e1b0c2d3a4f5e6d7c8b9a0f1e2d3c4b\"\r\n";
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autofree char *masked = NULL;
+  g_autofree char *raw = NULL;
+  gboolean raw_prop = TRUE;
+  SpSipLog *log;
+  const char *host = NULL;
+  guint16 port = 0;
+
+  g_object_get (phone, "log-sip-raw", &raw_prop, NULL);
+  g_assert_false (raw_prop);
+  g_assert_true (sp_phone_start (phone, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (sp_phone_get_local_address (phone, &host, &port));
+  log = sp_phone_get_sip_log (phone);
+  sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
+
+  options_round_trip_extra (sock, port, "z9hG4bKmask1", credentials);
+  g_assert_true (wait_for_entries (log, 2));
+  masked = last_received_raw (log);
+  g_assert_null (strstr (masked, "7e1b0c2d"));
+  g_assert_nonnull (strstr (masked, "nonce=\"abc\", uri=\"sip:127.0.0.1\", response=\"***\"\r\n"));
+
+  g_object_set (phone, "log-sip-raw", TRUE, NULL);
+  options_round_trip_extra (sock, port, "z9hG4bKmask2", credentials);
+  g_assert_true (wait_for_entries (log, 4));
+  raw = last_received_raw (log);
+  g_assert_nonnull (strstr (raw, credentials));
+
+  g_clear_object (&phone);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
 /* record-sip off (headless): requests are still answered, the log stays
@@ -312,6 +378,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/phone/sip-log-records-the-wire", test_sip_log_records_the_wire);
   g_test_add_func ("/ua/phone/record-sip-off", test_record_sip_off);
+  g_test_add_func ("/ua/phone/sip-log-masks-credentials", test_sip_log_masks_credentials);
   g_test_add_func ("/ua/phone/network-change-registers-again", test_network_change_registers_again);
   return g_test_run ();
 }

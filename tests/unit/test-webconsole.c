@@ -1,11 +1,19 @@
 /* The web console over real HTTP on loopback. Runs under LSan with no
  * suppression: the console accepts connections itself (libsoup 3.2's
  * listener leaked each accepted GSocket, see webconsole.c). */
+#include "server/apitoken.h"
+#include "server/passwordhash.h"
 #include "server/webconsole.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The API token the fixture's console takes (a real one is 64 hex digits
+ * from apitoken.c; the console compares whatever it is given). */
+#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 typedef struct
 {
@@ -15,6 +23,8 @@ typedef struct
   SpWebConsole *console;
   SoupSession *session;
   char *base;
+  char *hash;         /* of the admin password, NULL without one */
+  const char *bearer; /* sent as Authorization: Bearer when set */
 } Fixture;
 
 typedef struct
@@ -25,6 +35,9 @@ typedef struct
   char *allow;
   char *location;
   char *csp;
+  char *www_authenticate;
+  char *retry_after;
+  char *allow_origin;
 } Reply;
 
 static void
@@ -35,6 +48,9 @@ reply_clear (Reply *reply)
   g_free (reply->allow);
   g_free (reply->location);
   g_free (reply->csp);
+  g_free (reply->www_authenticate);
+  g_free (reply->retry_after);
+  g_free (reply->allow_origin);
   memset (reply, 0, sizeof *reply);
 }
 
@@ -47,7 +63,13 @@ fixture_setup (Fixture *f, gconstpointer password)
   f->locations = sp_location_store_new ();
   f->calls = sp_server_call_list_new ();
   f->console = sp_web_console_new (f->users, f->locations, f->calls);
-  g_assert_true (sp_web_console_start (f->console, "127.0.0.1", 0, password, &error));
+  if (password != NULL)
+    {
+      f->hash = sp_password_hash_new (password, &error);
+      g_assert_no_error (error);
+    }
+  sp_web_console_set_token (f->console, TOKEN);
+  g_assert_true (sp_web_console_start (f->console, "127.0.0.1", 0, f->hash, &error));
   g_assert_no_error (error);
   g_assert_true (sp_web_console_is_running (f->console));
   g_assert_cmpuint (sp_web_console_get_port (f->console), >, 0);
@@ -103,6 +125,7 @@ fixture_teardown (Fixture *f, gconstpointer password)
   g_object_unref (f->locations);
   g_object_unref (f->users);
   g_free (f->base);
+  g_free (f->hash);
   drain_main_context ();
 }
 
@@ -139,10 +162,12 @@ timeout_cb (gpointer data)
 }
 
 /* One request, run to completion on the default main context (the server
- * lives there too), at most 10 s. */
+ * lives there too), at most 10 s. @extra: header names and values, NULL
+ * ended (or NULL). */
 static void
-request (Fixture *f, const char *method, const char *path, const char *content_type,
-         const char *body, const char *password, const char *origin, Reply *reply)
+request_with_headers (Fixture *f, const char *method, const char *path, const char *content_type,
+                      const char *body, const char *password, const char *const *extra,
+                      Reply *reply)
 {
   g_autofree char *url = g_strconcat (f->base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
@@ -158,8 +183,14 @@ request (Fixture *f, const char *method, const char *path, const char *content_t
 
       soup_message_set_request_body_from_bytes (msg, content_type, bytes);
     }
-  if (origin != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin", origin);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), extra[i], extra[i + 1]);
+  if (f->bearer != NULL)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", f->bearer, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+    }
   if (password != NULL)
     g_signal_connect (msg, "authenticate", G_CALLBACK (authenticate_cb), (gpointer) password);
   soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, send_done, &pending);
@@ -178,7 +209,21 @@ request (Fixture *f, const char *method, const char *path, const char *content_t
   reply->allow = g_strdup (soup_message_headers_get_one (headers, "Allow"));
   reply->location = g_strdup (soup_message_headers_get_one (headers, "Location"));
   reply->csp = g_strdup (soup_message_headers_get_one (headers, "Content-Security-Policy"));
+  reply->www_authenticate = g_strdup (soup_message_headers_get_list (headers, "WWW-Authenticate"));
+  reply->retry_after = g_strdup (soup_message_headers_get_one (headers, "Retry-After"));
+  reply->allow_origin =
+      g_strdup (soup_message_headers_get_one (headers, "Access-Control-Allow-Origin"));
   g_bytes_unref (pending.bytes);
+}
+
+static void
+request (Fixture *f, const char *method, const char *path, const char *content_type,
+         const char *body, const char *password, const char *origin, Reply *reply)
+{
+  const char *extra[] = { "Origin", origin, NULL };
+
+  request_with_headers (f, method, path, content_type, body, password,
+                        origin != NULL ? extra : NULL, reply);
 }
 
 static JsonNode *
@@ -250,6 +295,10 @@ test_password_required (void)
   g_assert_false (sp_web_console_start (console, "::", 0, "", &error));
   g_assert_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_NEEDS_PASSWORD);
   g_clear_error (&error);
+  /* Only a hash is taken, never the password itself. */
+  g_assert_false (sp_web_console_start (console, "127.0.0.1", 0, "s3cret admin", &error));
+  g_assert_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_PASSWORD_HASH);
+  g_clear_error (&error);
   g_assert_false (sp_web_console_start (console, "not-an-ip", 0, NULL, &error));
   g_assert_error (error, SP_WEB_CONSOLE_ERROR, SP_WEB_CONSOLE_ERROR_BAD_ADDRESS);
   g_clear_error (&error);
@@ -286,6 +335,7 @@ test_users_api (Fixture *f, gconstpointer data)
   g_assert_cmpstr (r.body, ==, "[]");
   reply_clear (&r);
 
+  f->bearer = TOKEN;
   request (f, "POST", "/api/users", "application/json",
            "{\"name\": \"u1\", \"password\": \"secret\", \"number\": \"1\"}", NULL, NULL, &r);
   g_assert_cmpuint (r.status, ==, 201);
@@ -482,18 +532,24 @@ test_registrations_and_calls (Fixture *f, gconstpointer data)
   request (f, "GET", "/", NULL, NULL, NULL, NULL, &r);
   g_assert_nonnull (strstr (r.body, "<h2>Calls (0)</h2>"));
   reply_clear (&r);
+  f->bearer = TOKEN;
   request (f, "POST", "/api/calls", "application/json", "{}", NULL, NULL, &r);
   assert_json_error (&r, 405);
   reply_clear (&r);
 }
 
+/* An admin password: every path asks for it (Basic, checked against the
+ * hash); the token works too. */
 static void
-test_digest_auth (Fixture *f, gconstpointer password)
+test_admin_password (Fixture *f, gconstpointer password)
 {
   Reply r = { 0 };
 
+  g_assert_true (g_str_has_prefix (f->hash, "$y$"));
   request (f, "GET", "/api/users", NULL, NULL, NULL, NULL, &r);
   g_assert_cmpuint (r.status, ==, 401);
+  g_assert_nonnull (strstr (r.www_authenticate, "Basic realm=\"Softphone\""));
+  g_assert_nonnull (strstr (r.www_authenticate, "Bearer"));
   reply_clear (&r);
   request (f, "GET", "/", NULL, NULL, "wrong", NULL, &r);
   g_assert_cmpuint (r.status, ==, 401);
@@ -511,7 +567,7 @@ test_digest_auth (Fixture *f, gconstpointer password)
   g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 0);
   /* libsoup does not resend a request body after a 401, so, as browsers
    * and scripts do, authenticate with a GET first; the session then
-   * sends its Digest credentials with the POST straight away. */
+   * sends its Basic credentials with the POST straight away. */
   replace_session (f);
   request (f, "GET", "/api/users", NULL, NULL, password, NULL, &r);
   g_assert_cmpuint (r.status, ==, 200);
@@ -521,12 +577,320 @@ test_digest_auth (Fixture *f, gconstpointer password)
   g_assert_cmpuint (r.status, ==, 201);
   reply_clear (&r);
   g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 1);
+
+  /* The token, without the password. */
+  replace_session (f);
+  f->bearer = TOKEN;
+  request (f, "DELETE", "/api/users/u1", NULL, NULL, NULL, NULL, &r);
+  g_assert_cmpuint (r.status, ==, 204);
+  reply_clear (&r);
+  request (f, "GET", "/", NULL, NULL, NULL, NULL, &r);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+}
+
+/* On loopback without an admin password reading is open, but nothing
+ * changes without the token: another local user or program, or a web
+ * page, cannot add users. */
+static void
+test_changes_need_credentials (Fixture *f, gconstpointer data)
+{
+  static const char *const wrong[] = {
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee",
+    "0123456789abcdef",
+    "",
+    TOKEN "0",
+  };
+  const char *user = "{\"name\": \"u1\", \"password\": \"x\"}";
+  Reply r = { 0 };
+
+  request (f, "POST", "/api/users", "application/json", user, NULL, NULL, &r);
+  assert_json_error (&r, 401);
+  g_assert_nonnull (strstr (r.www_authenticate, "Bearer realm=\"Softphone\""));
+  g_assert_null (strstr (r.www_authenticate, "Basic"));
+  reply_clear (&r);
+  for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+    {
+      f->bearer = wrong[i];
+      request (f, "POST", "/api/users", "application/json", user, NULL, NULL, &r);
+      assert_json_error (&r, 401);
+      reply_clear (&r);
+    }
+  /* A password where none is set is as wrong. */
+  f->bearer = NULL;
+  request (f, "POST", "/api/users", "application/json", user, "anything", NULL, &r);
+  g_assert_cmpuint (r.status, ==, 401);
+  reply_clear (&r);
+  g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 0);
+
+  f->bearer = TOKEN;
+  request (f, "POST", "/api/users", "application/json", user, NULL, NULL, &r);
+  g_assert_cmpuint (r.status, ==, 201);
+  reply_clear (&r);
+  f->bearer = NULL;
+  request (f, "DELETE", "/api/users/u1", NULL, NULL, NULL, NULL, &r);
+  assert_json_error (&r, 401);
+  reply_clear (&r);
+  request (f, "PUT", "/api/users/u1", "application/json", "{}", NULL, NULL, &r);
+  assert_json_error (&r, 401);
+  reply_clear (&r);
+  g_assert_nonnull (sp_user_db_lookup (f->users, "u1"));
+  /* Reading needs nothing here. */
+  request (f, "GET", "/api/users", NULL, NULL, NULL, NULL, &r);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+
+  /* Without any token configured, changes cannot be made at all. */
+  sp_web_console_set_token (f->console, NULL);
+  f->bearer = TOKEN;
+  request (f, "DELETE", "/api/users/u1", NULL, NULL, NULL, NULL, &r);
+  assert_json_error (&r, 401);
+  reply_clear (&r);
+  g_assert_nonnull (sp_user_db_lookup (f->users, "u1"));
+}
+
+/* The browser remembers the admin password: a page of another site (or
+ * a rebound name) must not use it to change anything. */
+static void
+test_cross_site (Fixture *f, gconstpointer password)
+{
+  const char *user = "{\"name\": \"u1\", \"password\": \"x\"}";
+  const char *const cross_site[] = { "Sec-Fetch-Site", "cross-site", NULL };
+  const char *const same_site[] = { "Sec-Fetch-Site", "same-site", NULL };
+  const char *const same_origin[] = { "Sec-Fetch-Site", "same-origin", NULL };
+  const char *const preflight[] = { "Origin",
+                                    "http://evil.example",
+                                    "Access-Control-Request-Method",
+                                    "POST",
+                                    "Access-Control-Request-Headers",
+                                    "content-type",
+                                    NULL };
+  Reply r = { 0 };
+
+  request (f, "GET", "/api/users", NULL, NULL, password, NULL, &r);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+  /* The session now sends the password with every request, as a browser
+   * does. */
+  request (f, "POST", "/api/users", "application/json", user, password, "http://evil.example", &r);
+  assert_json_error (&r, 403);
+  reply_clear (&r);
+  request_with_headers (f, "POST", "/api/users", "application/json", user, password, cross_site,
+                        &r);
+  assert_json_error (&r, 403);
+  reply_clear (&r);
+  request_with_headers (f, "POST", "/api/users", "application/json", user, password, same_site, &r);
+  assert_json_error (&r, 403);
+  reply_clear (&r);
+  /* An HTML form can only send these types: refused. */
+  request (f, "POST", "/api/users", "application/x-www-form-urlencoded", "name=u1&password=x",
+           password, NULL, &r);
+  assert_json_error (&r, 415);
+  reply_clear (&r);
+  request (f, "POST", "/api/users", "text/plain", user, password, NULL, &r);
+  assert_json_error (&r, 415);
+  reply_clear (&r);
+  /* A CORS preflight gets no permission. */
+  request_with_headers (f, "OPTIONS", "/api/users", NULL, NULL, password, preflight, &r);
+  g_assert_cmpuint (r.status, >=, 400);
+  g_assert_null (r.allow_origin);
+  reply_clear (&r);
+  g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 0);
+
+  /* The console's own origin is fine. */
+  request_with_headers (f, "POST", "/api/users", "application/json", user, password, same_origin,
+                        &r);
+  g_assert_cmpuint (r.status, ==, 201);
+  reply_clear (&r);
+  g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 1);
+}
+
+/* Ten wrong credentials from an address lock it out, right ones too. */
+static void
+test_lockout (Fixture *f, gconstpointer password)
+{
+  Reply r = { 0 };
+
+  for (guint i = 0; i < 10; i++)
+    {
+      f->bearer = "not-the-token";
+      request (f, "GET", "/api/users", NULL, NULL, NULL, NULL, &r);
+      g_assert_cmpuint (r.status, ==, 401);
+      reply_clear (&r);
+    }
+  f->bearer = NULL;
+  request (f, "GET", "/api/users", NULL, NULL, password, NULL, &r);
+  assert_json_error (&r, 429);
+  g_assert_cmpstr (r.retry_after, ==, "300");
+  reply_clear (&r);
+  f->bearer = TOKEN;
+  request (f, "POST", "/api/users", "application/json", "{\"name\": \"u1\", \"password\": \"x\"}",
+           NULL, NULL, &r);
+  assert_json_error (&r, 429);
+  reply_clear (&r);
+  g_assert_cmpuint (sp_user_db_get_n_users (f->users), ==, 0);
+}
+
+/* Every message logged while set (the writer stays for the process). */
+static GString *captured_log;
+
+static GLogWriterOutput
+collect_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  if (captured_log == NULL)
+    return g_log_writer_default (level, fields, n_fields, data);
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+      g_string_append_printf (captured_log, "%s\n", (const char *) fields[i].value);
+  return G_LOG_WRITER_HANDLED;
+}
+
+/* Nothing the console answers or logs holds the admin password, its
+ * hash, a user's password or HA1, or the token. */
+static void
+test_no_secrets_out (Fixture *f, gconstpointer password)
+{
+  static const char *const paths[] = { "/",          "/api/users",        "/api/registrations",
+                                       "/api/calls", "/api/users/nobody", "/nothing" };
+  g_autoptr (GString) logged = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  Reply r = { 0 };
+
+  g_log_set_debug_enabled (TRUE);
+  captured_log = logged;
+  g_assert_true (sp_user_db_add (f->users, "u1", "1", "user-secret", &error));
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      for (guint round = 0; round < 3; round++)
+        {
+          /* Without, with wrong and with right credentials. */
+          const char *pw = round == 0 ? NULL : round == 1 ? "wrong" : password;
+
+          replace_session (f);
+          request (f, "GET", paths[i], NULL, NULL, pw, NULL, &r);
+          g_assert_null (strstr (r.body, password));
+          g_assert_null (strstr (r.body, f->hash));
+          g_assert_null (strstr (r.body, "$y$"));
+          g_assert_null (strstr (r.body, TOKEN));
+          g_assert_null (strstr (r.body, "user-secret"));
+          g_assert_null (strstr (r.body, sp_user_db_get_ha1 (f->users, "u1", SP_USER_HA1_MD5)));
+          reply_clear (&r);
+        }
+    }
+  captured_log = NULL;
+  g_log_set_debug_enabled (FALSE);
+  g_assert_null (strstr (logged->str, password));
+  g_assert_null (strstr (logged->str, f->hash));
+  g_assert_null (strstr (logged->str, TOKEN));
+}
+
+static void
+test_password_hash (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = sp_password_hash_new ("correct horse", &error);
+  g_autofree char *b = sp_password_hash_new ("correct horse", &error);
+  g_autofree char *empty = sp_password_hash_new ("", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (a, "$y$"));
+  /* Salted: the same password never gives the same text. */
+  g_assert_cmpstr (a, !=, b);
+  g_assert_null (strstr (a, "correct"));
+  g_assert_true (sp_password_hash_is_hash (a));
+  g_assert_true (sp_password_hash_verify (a, "correct horse"));
+  g_assert_true (sp_password_hash_verify (b, "correct horse"));
+  g_assert_false (sp_password_hash_verify (a, "correct horse "));
+  g_assert_false (sp_password_hash_verify (a, "Correct horse"));
+  g_assert_false (sp_password_hash_verify (a, ""));
+  g_assert_true (sp_password_hash_verify (empty, ""));
+  /* A plain password is no hash and matches nothing, itself included. */
+  g_assert_false (sp_password_hash_is_hash ("correct horse"));
+  g_assert_false (sp_password_hash_is_hash ("$y$"));
+  g_assert_false (sp_password_hash_is_hash (""));
+  g_assert_false (sp_password_hash_is_hash (NULL));
+  g_assert_false (sp_password_hash_verify ("correct horse", "correct horse"));
+  g_assert_false (sp_password_hash_verify ("$y$garbage", "x"));
+  g_assert_false (sp_password_hash_verify (NULL, "x"));
+}
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+static void
+test_token_file (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("sp-test-token-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "config", NULL);
+  g_autofree char *path = sp_api_token_path (dir);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *replaced = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *link = g_build_filename (tmp, "link", NULL);
+
+  /* First start: directory 0700, file 0600, 64 hex digits. */
+  first = sp_api_token_load_or_create (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (first), ==, 64);
+  for (guint i = 0; i < 64; i++)
+    g_assert_true (g_ascii_isxdigit (first[i]));
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (text, first));
+  g_clear_pointer (&text, g_free);
+
+  /* Later starts read it. */
+  again = sp_api_token_load_or_create (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, first);
+  g_assert_true (sp_api_token_equal (first, again));
+  g_assert_false (sp_api_token_equal (first, "x"));
+  g_assert_false (sp_api_token_equal (NULL, first));
+  g_assert_false (sp_api_token_equal (first, NULL));
+
+  /* Readable by others: it may have been seen, so it is replaced. */
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  replaced = sp_api_token_load_or_create (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (replaced, !=, first);
+  g_assert_cmpuint (file_mode (path), ==, 0600);
+  g_clear_pointer (&replaced, g_free);
+
+  /* Not a token: replaced. */
+  g_assert_true (
+      g_file_set_contents_full (path, "short\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  replaced = sp_api_token_load_or_create (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (replaced), ==, 64);
+
+  /* A symbolic link (to a file an attacker could read) is refused. */
+  g_assert_cmpint (g_rename (path, link), ==, 0);
+  g_assert_cmpint (symlink (link, path), ==, 0);
+  g_assert_null (sp_api_token_load_or_create (dir, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_null (strstr (error->message, replaced));
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (collect_log, NULL, NULL);
   g_test_add_func ("/webconsole/parse-listen", test_parse_listen);
   g_test_add_func ("/webconsole/password-required", test_password_required);
   g_test_add ("/webconsole/users-api", Fixture, NULL, fixture_setup, test_users_api,
@@ -535,7 +899,17 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/webconsole/registrations-and-calls", Fixture, NULL, fixture_setup,
               test_registrations_and_calls, fixture_teardown);
-  g_test_add ("/webconsole/digest-auth", Fixture, "s3cret admin", fixture_setup, test_digest_auth,
+  g_test_add ("/webconsole/admin-password", Fixture, "s3cret admin", fixture_setup,
+              test_admin_password, fixture_teardown);
+  g_test_add ("/webconsole/changes-need-credentials", Fixture, NULL, fixture_setup,
+              test_changes_need_credentials, fixture_teardown);
+  g_test_add ("/webconsole/cross-site", Fixture, "s3cret admin", fixture_setup, test_cross_site,
               fixture_teardown);
+  g_test_add ("/webconsole/lockout", Fixture, "s3cret admin", fixture_setup, test_lockout,
+              fixture_teardown);
+  g_test_add ("/webconsole/no-secrets-out", Fixture, "s3cret admin", fixture_setup,
+              test_no_secrets_out, fixture_teardown);
+  g_test_add_func ("/webconsole/password-hash", test_password_hash);
+  g_test_add_func ("/webconsole/token-file", test_token_file);
   return g_test_run ();
 }
