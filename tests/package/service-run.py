@@ -13,11 +13,12 @@ Checks, in a network namespace of its own (run under `unshare --net`):
   directory, and after a restart the user is still there;
 - the console on an address other than loopback: refused without an admin
   password, and with SOFTPHONE_ADMIN_PASSWORD in the environment file it
-  asks for it (401, then 200 with digest credentials), the password nowhere
+  asks for it (401, then 200 with Basic credentials checked against its hash), the password nowhere
   on the command line.
 
 usage: service-run.py UNIT_FILE"""
 
+import base64
 import json
 import os
 import pwd
@@ -165,16 +166,18 @@ class Service:
             return None
 
 
-def http(method, url, body=None, auth=None):
-    """(status, parsed JSON or text)."""
-    handlers = []
-    if auth is not None:
-        mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-        mgr.add_password(None, url, auth[0], auth[1])
-        handlers.append(urllib.request.HTTPDigestAuthHandler(mgr))
-    opener = urllib.request.build_opener(*handlers)
+def http(method, url, body=None, auth=None, token=None):
+    """(status, parsed JSON or text). @auth: (user, password), sent as HTTP
+    Basic (the console checks it against a yescrypt hash); @token: the API
+    token, sent as a Bearer credential (changes need one or the other)."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
+    if auth is not None:
+        pair = base64.b64encode(("%s:%s" % auth).encode()).decode()
+        req.add_header("Authorization", "Basic " + pair)
+    elif token is not None:
+        req.add_header("Authorization", "Bearer " + token)
+    opener = urllib.request.build_opener()
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -242,9 +245,18 @@ def main():
         console = svc.wait_event("server_http")
         check(console is not None and "127.0.0.1:8080" in console.get("url", ""),
               "its console is on 127.0.0.1:8080 (%s)" % console)
+        status, _ = http("POST", "http://127.0.0.1:8080/api/users",
+                         {"name": "mallory", "number": "666", "password": "m-pw-1"})
+        check(status == 401, "POST /api/users without a credential is refused (%s)" % status)
+        token_file = (console or {}).get("token_file", "")
+        token = open(token_file).read().strip() if os.path.exists(token_file) else None
+        check(token is not None and os.path.dirname(token_file) == state and
+              os.stat(token_file).st_mode & 0o777 == 0o600,
+              "the API token is in STATE_DIRECTORY, mode 0600 (%s)" % token_file)
         status, body = http("POST", "http://127.0.0.1:8080/api/users",
-                            {"name": "alice", "number": "201", "password": "alice-pw-1"})
-        check(status == 201, "POST /api/users adds alice (%s %s)" % (status, body))
+                            {"name": "alice", "number": "201", "password": "alice-pw-1"},
+                            token=token)
+        check(status == 201, "POST /api/users with the token adds alice (%s %s)" % (status, body))
         reg = phone_registers("alice", "alice-pw-1", "127.0.0.1:5060")
         check(reg is not None and reg.get("event") == "registered" and reg.get("code") == 200,
               "a softphone registers as alice with the service (%s)" % reg)
