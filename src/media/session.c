@@ -585,6 +585,8 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       if (rtt >= 0)
         s->stats.rtt_ms = rtt;
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
+      /* Opus adds in-band FEC while the peer loses packets (none at 0). */
+      sp_codec_set_expected_loss (s->encoder, (guint) (b->fraction_lost * 100 / 256));
       /* In the RTP clock of the stream we send (the codec's, not the
        * audio rate: 8000 for G.722 too). */
       s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
@@ -692,9 +694,13 @@ static gboolean
 is_decoder_payload_type (SpMediaSession *s, guint pt)
 {
   const SpCodecInfo *info = sp_codec_get_info (s->decoder);
+  gboolean negotiated_pt =
+      s->params.payload_type != 0 && sp_codec_get_info (s->encoder)->id == info->id;
 
-  return pt == info->payload_type || (s->params.payload_type != 0 && pt == s->params.payload_type &&
-                                      sp_codec_get_info (s->encoder)->id == info->id);
+  /* A dynamic codec (Opus) is known on the number the SDP gave it only. */
+  if (info->dynamic && negotiated_pt)
+    return pt == s->params.payload_type;
+  return pt == info->payload_type || (negotiated_pt && pt == s->params.payload_type);
 }
 
 static void
@@ -1140,7 +1146,7 @@ setup_codec (SpMediaSession *s, SpCodecId id)
   s->encoder = sp_codec_new (id);
   s->decoder = sp_codec_new (id);
   s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
-  s->rate = sp_codec_get_info (s->encoder)->sample_rate;
+  s->rate = sp_codec_get_sample_rate (s->encoder);
   s->capture_len = 0;
   sp_rtp_receiver_stats_init (&s->rx_stats, sp_codec_get_info (s->decoder)->clock_rate);
 }
@@ -1215,8 +1221,14 @@ do_start (gpointer data)
     }
   update_expected_rtcp (s);
   setup_codec (s, p->codec);
+  sp_codec_set_peer_limits (s->encoder, p->opus_max_playback_rate, p->opus_max_bitrate);
   setup_dtmf_detector (s);
-  sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+  /* Events share the audio's RTP clock (RFC 4733 2.1): 48000 with Opus,
+   * unless the peer only has telephone-event/8000. */
+  sp_dtmf_sender_init (&s->dtmf_sender,
+                       p->dtmf_clock_rate ? p->dtmf_clock_rate
+                                          : sp_codec_get_info (s->encoder)->clock_rate,
+                       p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
   /* The answer (or early media) ends any progress tone. */
   g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);
@@ -1241,7 +1253,7 @@ sp_media_session_start (SpMediaSession *session, const SpMediaParams *params)
 {
   Command cmd = { session };
 
-  g_return_if_fail (sp_codec_info_for_payload_type (params->codec) != NULL);
+  g_return_if_fail (sp_codec_info_for_id (params->codec) != NULL);
   cmd.params = *params;
   engine_run_sync (session->engine, do_start, &cmd);
 }

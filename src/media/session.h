@@ -56,6 +56,14 @@ typedef struct
    * format from anywhere latches us to its source (symmetric RTP for
    * peers behind NAT); later strangers are dropped and counted. */
   gboolean strict_source;
+  /* RTP clock of @dtmf_payload_type; 0 = the codec's. 8000 beside Opus
+   * when the peer has telephone-event/8000 only. */
+  guint dtmf_clock_rate;
+  /* What the peer's Opus fmtp asks of what we send (RFC 7587 6.1); 0 =
+   * no limit: the highest audio rate it plays (maxplaybackrate), and the
+   * bit rate (maxaveragebitrate). */
+  guint opus_max_playback_rate;
+  guint opus_max_bitrate;
 } SpMediaParams;
 
 typedef struct
