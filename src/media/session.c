@@ -1308,8 +1308,10 @@ do_play_tone (gpointer data)
       sp_audio_device_close (s->sink);
       return G_SOURCE_REMOVE;
     }
+  /* No codec yet: the rate of our first choice (Opus or G.722, 16 kHz),
+   * so the sink goes on at the same rate when the call is answered. */
   if (s->rate == 0)
-    s->rate = 8000; /* no codec yet */
+    s->rate = 16000;
   s->tone = sp_tone_new_for_rate ((SpToneKind) cmd->kind, s->rate);
   open_device (s, &s->sink);
   if (s->tick_source == NULL)

@@ -135,7 +135,8 @@ void sp_media_session_stop (SpMediaSession *session);
 /* Plays a call progress tone (an SpToneKind from media/tones.h: ringback,
  * busy, congestion) on the sink while the media is not running (before
  * the answer, or after sp_media_session_stop); -1 stops it. At the
- * codec's rate once one was started, else 8000 Hz. Starting the media
+ * codec's rate once one was started, else 16000 Hz (the rate of Opus and
+ * G.722, which we offer first). Starting the media
  * ends the tone; the sink stays open if the rate is the same, so a WAV
  * recording goes on in one file. */
 void sp_media_session_play_tone (SpMediaSession *session, gint kind);

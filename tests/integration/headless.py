@@ -334,7 +334,8 @@ def test_direct_call_tones():
         p.b.send("answer")
         est_b = p.b.wait("established")
         est_a = p.a.wait("established")
-        assert est_a["codec"] == est_b["codec"] == "PCMU/8000", (est_a, est_b)
+        # Two of our phones: Opus (wideband), with no setting.
+        assert est_a["codec"] == est_b["codec"] == "opus/48000", (est_a, est_b)
         assert est_a["call_id"] == est_b["call_id"], (est_a, est_b)
         time.sleep(3)
         end_a, end_b = p.hang_up(p.a)
@@ -516,7 +517,7 @@ def test_no_common_codec():
         uac.request("ACK", cseq=uac.cseq)
         end = b.wait("ended")
         assert end["code"] == 488 and "No common codec" in end["reason"], end
-        assert "GSM G729" in end["reason"] and "PCMU PCMA" in end["reason"], end
+        assert "GSM G729" in end["reason"] and "opus G722 PCMA PCMU" in end["reason"], end
         b.quit()
 
 
@@ -1018,7 +1019,8 @@ def test_baresip_we_call():
             a.wait("ready")
             a.send("call " + bs.uri)
             est = a.wait("established")
-            assert est["codec"] == "PCMU/8000", est
+            # Our offer: opus G722 PCMA PCMU; this baresip takes the G.711s.
+            assert est["codec"] == "PCMA/8000", est
             time.sleep(3)
             a.send("hangup")
             end = a.wait("ended")
@@ -1292,7 +1294,7 @@ def test_kamailio_call():
                                    a_out]) as a:
                     a.wait("registered")
                     est = a.wait("established")
-                    assert est["codec"] == "PCMU/8000", est
+                    assert est["codec"] == "opus/48000", est
                     inc = b.wait("incoming")
                     assert inc["from"] == "sip:u1@" + KAM_ADDR, inc
                     end_a = a.wait("ended")
