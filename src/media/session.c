@@ -21,6 +21,12 @@
 #define MAX_CATCH_UP 10
 #define DTMF_TONE_MS 160
 #define DTMF_GAP_MS  60
+/* Opus on a LAN: 10 ms packets once RTCP measures a round trip under
+ * LAN_RTT_MS (10 ms less delay for twice the packets, which a LAN carries
+ * easily); back to the negotiated packet time above WAN_RTT_MS. */
+#define LAN_PTIME_MS 10
+#define LAN_RTT_MS   5.0
+#define WAN_RTT_MS   10.0
 
 struct _SpMediaEngine
 {
@@ -65,6 +71,7 @@ struct _SpMediaSession
 
   gboolean running;
   SpMediaParams params;
+  guint send_ptime_ms; /* params.ptime_ms, or LAN_PTIME_MS on a LAN */
   char *remote_address, *remote_rtcp_address;
   PeerAddress expected_rtp, expected_rtcp;
   PeerAddress latched_rtp, latched_rtcp;
@@ -346,7 +353,7 @@ send_packet (SpMediaSession *s, gsize samples)
 static gsize
 capture_tick (SpMediaSession *s, gsize chunk)
 {
-  gsize ptime_samples = (gsize) s->rate * s->params.ptime_ms / 1000;
+  gsize ptime_samples = (gsize) s->rate * s->send_ptime_ms / 1000;
   GError *error = NULL;
   gsize total = 0;
   gssize n;
@@ -560,6 +567,8 @@ send_rtcp (SpMediaSession *s, gboolean bye)
             (const struct sockaddr *) &to->addr, to->len);
 }
 
+static void adapt_ptime (SpMediaSession *s);
+
 static void
 handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
 {
@@ -583,7 +592,10 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       arrival = sp_rtcp_ntp_middle (sp_rtcp_ntp_from_real_time (g_get_real_time ()));
       rtt = sp_rtcp_round_trip_ms (arrival, b->lsr, b->dlsr);
       if (rtt >= 0)
-        s->stats.rtt_ms = rtt;
+        {
+          s->stats.rtt_ms = rtt;
+          adapt_ptime (s);
+        }
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
       /* Opus adds in-band FEC while the peer loses packets (none at 0). */
       sp_codec_set_expected_loss (s->encoder, (guint) (b->fraction_lost * 100 / 256));
@@ -591,6 +603,40 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
        * audio rate: 8000 for G.722 too). */
       s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
     }
+}
+
+/* RFC 4733 events are timed in packet times: the sender follows ours. */
+static void
+init_dtmf_sender (SpMediaSession *s)
+{
+  /* Events share the audio's RTP clock (RFC 4733 2.1): 48000 with Opus,
+   * unless the peer only has telephone-event/8000. */
+  sp_dtmf_sender_init (&s->dtmf_sender,
+                       s->params.dtmf_clock_rate ? s->params.dtmf_clock_rate
+                                                 : sp_codec_get_info (s->encoder)->clock_rate,
+                       s->send_ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+}
+
+/* Opus between phones on a LAN (round trip under 5 ms): 10 ms packets
+ * (RFC 7587 receivers take any frame duration); over slower paths, or
+ * once the round trip grows past 10 ms, the negotiated packet time. Only
+ * from the common 20 ms: a peer that asked for another keeps it. Waits
+ * while a DTMF event is being sent, which is timed in packets. */
+static void
+adapt_ptime (SpMediaSession *s)
+{
+  guint want = s->params.ptime_ms;
+  double rtt = s->stats.rtt_ms;
+
+  if (sp_codec_get_info (s->encoder)->id != SP_CODEC_OPUS || s->params.ptime_ms != 20)
+    want = s->params.ptime_ms;
+  else if (rtt >= 0 && (rtt < LAN_RTT_MS || (s->send_ptime_ms == LAN_PTIME_MS && rtt < WAN_RTT_MS)))
+    want = LAN_PTIME_MS;
+  if (want == s->send_ptime_ms || sp_dtmf_sender_busy (&s->dtmf_sender))
+    return;
+  g_debug ("RTP round trip %.1f ms: sending %u ms packets", rtt, want);
+  s->send_ptime_ms = want;
+  init_dtmf_sender (s);
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -813,6 +859,7 @@ publish_stats (SpMediaSession *s)
   s->stats.jitter_ms = sp_rtp_receiver_stats_jitter_ms (&s->rx_stats);
   s->stats.input_level_db = sp_audio_device_get_level (s->source);
   s->stats.latched = s->rtp_latched;
+  s->stats.ptime_ms = s->send_ptime_ms;
   g_mutex_lock (&s->stats_lock);
   s->stats_snapshot = s->stats;
   g_mutex_unlock (&s->stats_lock);
@@ -1223,12 +1270,9 @@ do_start (gpointer data)
   setup_codec (s, p->codec);
   sp_codec_set_peer_limits (s->encoder, p->opus_max_playback_rate, p->opus_max_bitrate);
   setup_dtmf_detector (s);
-  /* Events share the audio's RTP clock (RFC 4733 2.1): 48000 with Opus,
-   * unless the peer only has telephone-event/8000. */
-  sp_dtmf_sender_init (&s->dtmf_sender,
-                       p->dtmf_clock_rate ? p->dtmf_clock_rate
-                                          : sp_codec_get_info (s->encoder)->clock_rate,
-                       p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+  s->send_ptime_ms = p->ptime_ms;
+  init_dtmf_sender (s);
+  adapt_ptime (s);
   /* The answer (or early media) ends any progress tone. */
   g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);

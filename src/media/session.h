@@ -85,6 +85,7 @@ typedef struct
   double input_level_db; /* the source's level meter */
   gboolean latched;      /* symmetric RTP: sending back to the source seen */
   guint64 ssrc_changes;  /* times the peer's stream restarted with a new SSRC */
+  guint ptime_ms;        /* packet time we send with now (10 for Opus on a LAN) */
 } SpMediaStats;
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,

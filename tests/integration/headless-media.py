@@ -24,6 +24,7 @@ A_ADDR = "127.0.55.71"
 B_ADDR = "127.0.55.72"
 TONE_A = 700  # far from the 425 Hz progress tones
 TONE_B = 1000
+TONE_WIDE = 5000  # only a wideband codec carries it
 
 
 class Pair:
@@ -175,6 +176,63 @@ def test_switch_audio_in():
     with_pair(body)
 
 
+def make_tone_16k(path, freq, seconds=20):
+    """A 16 kHz WAV tone: @freq may be above the 4 kHz a narrowband call carries."""
+    h.subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", path, "synth",
+                      str(seconds), "sine", str(freq), "vol", "0.5"], check=True, timeout=h.WAIT)
+
+
+def test_opus_call():
+    """Two of our phones talk Opus with no setting: 16 kHz audio both ways
+    (B's 5 kHz tone, which G.711 cannot carry, reaches A; A's 700 Hz
+    reaches B), and once RTCP has measured the loopback round trip both
+    send 10 ms packets (about 100 a second)."""
+    def body(p):
+        wide = p.path("b-wide.wav")
+        make_tone_16k(wide, TONE_WIDE)
+        p.b.send("audio-in " + wide)
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.b.send("answer")
+        est_a = p.a.wait("established")
+        est_b = p.b.wait("established")
+        assert est_a["codec"] == est_b["codec"] == "opus/48000", (est_a, est_b)
+        ptimes, rate = {}, 0.0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            for inst in (p.a, p.b):
+                inst.send("status")
+                ptimes[inst.name] = inst.wait("status")["calls"][0]["stats"]["ptime_ms"]
+            if ptimes == {"a": 10, "b": 10}:
+                break
+        assert ptimes == {"a": 10, "b": 10}, ptimes
+        p.a.send("status")
+        before = p.a.wait("status")["calls"][0]["stats"]["packets_received"]
+        t0 = time.monotonic()
+        time.sleep(2)
+        p.a.send("status")
+        after = p.a.wait("status")["calls"][0]["stats"]["packets_received"]
+        rate = (after - before) / (time.monotonic() - t0)
+        print("# ptime %s, A receives %.0f packets/s" % (ptimes, rate), flush=True)
+        assert 80 <= rate <= 120, rate
+        p.a.send("hangup")
+        end_a = p.a.wait("ended")
+        end_b = p.b.wait("ended")
+        for label, end in (("a", end_a), ("b", end_b)):
+            assert end["stats"]["lost"] == 0, (label, end)
+        p.quit()
+        a_tones, a_rate = block_tones(p.a_out, [PROGRESS, TONE_A, TONE_WIDE])
+        b_tones, b_rate = block_tones(p.b_out, [PROGRESS, TONE_A, TONE_WIDE])
+        print("# A recorded %d blocks at %d Hz: %d of %d Hz; B %d at %d Hz: %d of %d Hz" % (
+            len(a_tones), a_rate, a_tones.count(TONE_WIDE), TONE_WIDE, len(b_tones), b_rate,
+            b_tones.count(TONE_A), TONE_A), flush=True)
+        assert a_rate == b_rate == 16000, (a_rate, b_rate)
+        assert a_tones.count(TONE_WIDE) >= 200 and TONE_A not in a_tones, a_tones
+        assert b_tones.count(TONE_A) >= 200 and TONE_WIDE not in b_tones, b_tones
+    with_pair(body)
+
+
 PROGRESS = 425  # ETSI ringback/busy/congestion (media/tones.h)
 
 
@@ -237,6 +295,7 @@ TESTS = {
     "busy-tone": test_busy_tone,
     "switch-audio-in": test_switch_audio_in,
     "stats": test_stats,
+    "opus-call": test_opus_call,
 }
 
 
