@@ -718,18 +718,24 @@ restart_stream (SpMediaSession *s)
 
 /* An answer may list several codecs and the peer may send any of them
  * (RFC 3264 6.1): follow it to another codec of the same audio rate (PCMU
- * <-> PCMA), which the devices and the jitter buffer's period size allow
+ * <-> PCMA, G.722 <-> Opus), which the devices and the jitter buffer's period size allow
  * without reopening anything. Rare, so the allocation is no concern. */
 static gboolean
 switch_decoder (SpMediaSession *s, guint payload_type)
 {
   const SpCodecInfo *info = sp_codec_info_for_payload_type (payload_type);
+  SpCodec *decoder;
 
-  if (info == NULL || info->sample_rate != s->rate)
+  /* Back to the negotiated codec on the number the SDP gave it (Opus has
+   * no static one). */
+  if (s->params.payload_type != 0 && payload_type == s->params.payload_type)
+    info = sp_codec_get_info (s->encoder);
+  decoder = info != NULL ? sp_codec_new_for_rate (info->id, s->rate) : NULL;
+  if (decoder == NULL)
     return FALSE;
   g_clear_pointer (&s->jb, sp_jitter_buffer_free);
   sp_codec_free (s->decoder);
-  s->decoder = sp_codec_new (info->id);
+  s->decoder = decoder;
   s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
   return TRUE;
 }
