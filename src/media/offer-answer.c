@@ -554,6 +554,8 @@ sp_offer_answer_new (const SpOfferAnswerConfig *config)
   oa->ptime_ms = choose_ptime_value (config->ptime_ms);
   if (config->dtmf_payload_type == 0)
     oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT;
+  else if (config->dtmf_payload_type == (gint) sp_codec_info_for_id (SP_CODEC_OPUS)->payload_type)
+    oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT; /* Opus has that number in our offer */
   else if (config->dtmf_payload_type >= 96 && config->dtmf_payload_type <= 127)
     oa->dtmf_pt = config->dtmf_payload_type;
   else

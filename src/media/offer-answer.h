@@ -83,8 +83,9 @@ typedef struct
   const SpCodecId *codecs;
   guint n_codecs;
   guint ptime_ms; /* 0 = 20 */
-  /* telephone-event payload type we offer (96..127); 0 = 101; -1 = do
-   * not offer or accept DTMF events. */
+  /* telephone-event payload type we offer (96..127; 111 is Opus's and
+   * gives 101); 0 = 101; -1 = do not offer or accept DTMF events. The
+   * telephone-event/48000 beside Opus is 110, or 112 when this is 110. */
   gint dtmf_payload_type;
   gboolean no_rtcp_mux; /* do not offer or accept rtcp-mux */
   const char *username; /* o= user; NULL = "-" */
