@@ -951,6 +951,40 @@ test_opus_fmtp (void)
     }
 }
 
+/* A configured telephone-event number never collides with Opus (111) or
+ * with the telephone-event/48000 beside it. */
+static void
+test_opus_dtmf_numbers (void)
+{
+  static const struct
+  {
+    gint configured;
+    const char *formats;
+  } cases[] = {
+    { 110, "111 9 8 0 112 110" },
+    { 111, "111 9 8 0 110 101" },
+    { 96, "111 9 8 0 110 96" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SpOfferAnswerConfig config = { 0 };
+      g_autoptr (SpOfferAnswer) oa = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *formats = NULL;
+      g_autoptr (SpSdpSession) sdp = NULL;
+
+      config.local_address = "127.0.0.1";
+      config.rtp_port = 40000;
+      config.dtmf_payload_type = cases[i].configured;
+      oa = sp_offer_answer_new (&config);
+      text = sp_offer_answer_create_offer (oa);
+      sdp = parse (text);
+      formats = formats_of (sp_sdp_session_get_media (sdp, 0));
+      g_assert_cmpstr (formats, ==, cases[i].formats);
+    }
+}
+
 /* opus needs /48000 (and at most 2 channels): anything else is not it. */
 static void
 test_opus_wrong_rtpmap (void)
@@ -1014,6 +1048,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/offer-answer/opus-between-us", test_opus_between_us);
   g_test_add_func ("/media/offer-answer/opus-fallback", test_opus_fallback);
   g_test_add_func ("/media/offer-answer/opus-fmtp", test_opus_fmtp);
+  g_test_add_func ("/media/offer-answer/opus-dtmf-numbers", test_opus_dtmf_numbers);
   g_test_add_func ("/media/offer-answer/opus-wrong-rtpmap", test_opus_wrong_rtpmap);
   return g_test_run ();
 }
