@@ -71,7 +71,8 @@ struct _SpMediaSession
 
   gboolean running;
   SpMediaParams params;
-  guint send_ptime_ms; /* params.ptime_ms, or LAN_PTIME_MS on a LAN */
+  guint send_ptime_ms;   /* params.ptime_ms, or LAN_PTIME_MS on a LAN */
+  gboolean peer_private; /* the SDP address is loopback, link- or site-local */
   char *remote_address, *remote_rtcp_address;
   PeerAddress expected_rtp, expected_rtcp;
   PeerAddress latched_rtp, latched_rtcp;
@@ -619,9 +620,12 @@ init_dtmf_sender (SpMediaSession *s)
 
 /* Opus between phones on a LAN (round trip under 5 ms): 10 ms packets
  * (RFC 7587 receivers take any frame duration); over slower paths, or
- * once the round trip grows past 10 ms, the negotiated packet time. Only
- * from the common 20 ms: a peer that asked for another keeps it. Waits
- * while a DTMF event is being sent, which is timed in packets. */
+ * once the round trip grows past 10 ms, the negotiated packet time. Until
+ * RTCP has measured the round trip (a few seconds), a peer at a private
+ * address is taken for a LAN, so the call keeps one packet time from its
+ * start there. Only from the common 20 ms: a peer that asked for another
+ * keeps it. Waits while a DTMF event is being sent, which is timed in
+ * packets. */
 static void
 adapt_ptime (SpMediaSession *s)
 {
@@ -631,6 +635,8 @@ adapt_ptime (SpMediaSession *s)
   if (sp_codec_get_info (s->encoder)->id != SP_CODEC_OPUS || s->params.ptime_ms != 20)
     want = s->params.ptime_ms;
   else if (rtt >= 0 && (rtt < LAN_RTT_MS || (s->send_ptime_ms == LAN_PTIME_MS && rtt < WAN_RTT_MS)))
+    want = LAN_PTIME_MS;
+  else if (rtt < 0 && s->peer_private)
     want = LAN_PTIME_MS;
   if (want == s->send_ptime_ms || sp_dtmf_sender_busy (&s->dtmf_sender))
     return;
@@ -1172,6 +1178,22 @@ sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device)
   engine_run_sync (session->engine, do_replace_device, &cmd);
 }
 
+/* Loopback, link-local or private (RFC 1918, fc00::/7): likely a LAN. */
+static gboolean
+is_private_address (const char *address)
+{
+  g_autoptr (GInetAddress) ia = address ? g_inet_address_new_from_string (address) : NULL;
+  const guint8 *bytes;
+
+  if (ia == NULL)
+    return FALSE;
+  if (g_inet_address_get_is_loopback (ia) || g_inet_address_get_is_link_local (ia) ||
+      g_inet_address_get_is_site_local (ia))
+    return TRUE;
+  bytes = g_inet_address_to_bytes (ia);
+  return g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6 && (bytes[0] & 0xfe) == 0xfc;
+}
+
 static gboolean
 resolve_peer (const char *address, guint16 port, PeerAddress *out)
 {
@@ -1277,6 +1299,9 @@ do_start (gpointer data)
   sp_codec_set_peer_limits (s->encoder, p->opus_max_playback_rate, p->opus_max_bitrate);
   setup_dtmf_detector (s);
   s->send_ptime_ms = p->ptime_ms;
+  s->peer_private = is_private_address (p->remote_address);
+  if (peer_changed)
+    s->stats.rtt_ms = -1; /* measured on another path */
   init_dtmf_sender (s);
   adapt_ptime (s);
   /* The answer (or early media) ends any progress tone. */

@@ -185,8 +185,9 @@ def make_tone_16k(path, freq, seconds=20):
 def test_opus_call():
     """Two of our phones talk Opus with no setting: 16 kHz audio both ways
     (B's 5 kHz tone, which G.711 cannot carry, reaches A; A's 700 Hz
-    reaches B), and once RTCP has measured the loopback round trip both
-    send 10 ms packets (about 100 a second)."""
+    reaches B), and both send 10 ms packets (about 100 a second): from the
+    start (a loopback peer is taken for a LAN), and still once RTCP has
+    measured the round trip."""
     def body(p):
         wide = p.path("b-wide.wav")
         make_tone_16k(wide, TONE_WIDE)
@@ -197,16 +198,30 @@ def test_opus_call():
         est_a = p.a.wait("established")
         est_b = p.b.wait("established")
         assert est_a["codec"] == est_b["codec"] == "opus/48000", (est_a, est_b)
-        ptimes, rate = {}, 0.0
+        def stats(inst):
+            inst.send("status")
+            return inst.wait("status")["calls"][0]["stats"]
+        # The first snapshot (1 s in) comes before the first RTCP report
+        # (1.25 s at the earliest): no round trip is known yet.
+        first = {}
+        deadline = time.monotonic() + 5
+        while len(first) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for inst in (p.a, p.b):
+                st = stats(inst)
+                if inst.name not in first and st["packets_sent"] > 0:
+                    first[inst.name] = st
+        assert all(st["rtt_ms"] is None and st["ptime_ms"] == 10 for st in first.values()) \
+            and len(first) == 2, first
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            for inst in (p.a, p.b):
-                inst.send("status")
-                ptimes[inst.name] = inst.wait("status")["calls"][0]["stats"]["ptime_ms"]
-            if ptimes == {"a": 10, "b": 10}:
+            now = {inst.name: stats(inst) for inst in (p.a, p.b)}
+            if all(st["rtt_ms"] is not None for st in now.values()):
                 break
-        assert ptimes == {"a": 10, "b": 10}, ptimes
+        assert all(st["rtt_ms"] is not None for st in now.values()), now
+        ptimes = {name: st["ptime_ms"] for name, st in now.items()}
+        assert ptimes == {"a": 10, "b": 10}, now
         p.a.send("status")
         before = p.a.wait("status")["calls"][0]["stats"]["packets_received"]
         t0 = time.monotonic()
