@@ -502,6 +502,7 @@ add_stats_members (JsonBuilder *b, const SpMediaStats *st)
   json_builder_add_double_value (b, round (st->remote_jitter_ms * 10.0) / 10.0);
   json_builder_set_member_name (b, "remote_loss_percent");
   json_builder_add_double_value (b, round (st->remote_fraction_lost * 1000.0) / 10.0);
+  add_int (b, "ptime_ms", st->ptime_ms);
 }
 
 /* "stats": {...} in "ended" and "status", when the call had media. */

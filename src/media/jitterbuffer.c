@@ -72,7 +72,7 @@ sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms)
   const SpCodecInfo *info = sp_codec_get_info (codec);
 
   jb->codec = codec;
-  jb->rate = info->sample_rate;
+  jb->rate = sp_codec_get_sample_rate (codec);
   jb->clock_rate = info->clock_rate;
   jb->min_ms = MAX (min_ms, 10);
   jb->max_ms = MAX (max_ms, jb->min_ms + 20);
@@ -229,6 +229,7 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
                       gsize len, gint64 arrival_us)
 {
   gboolean duplicate;
+  gsize n_samples;
   Slot *slot;
 
   if (len == 0 || len > SP_JITTER_BUFFER_MAX_PAYLOAD)
@@ -249,7 +250,10 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
   slot->ts = rtp_timestamp;
   slot->len = (guint16) len;
   memcpy (slot->data, payload, len);
-  jb->packet_samples = (guint) sp_codec_samples_for_bytes (jb->codec, len);
+  n_samples = sp_codec_samples_for_payload (jb->codec, payload, len);
+  /* A payload the codec cannot size (not Opus) keeps the last length. */
+  if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
+    jb->packet_samples = (guint) n_samples;
   jb->stats.received++;
   return SP_JITTER_BUFFER_QUEUED;
 }
@@ -281,6 +285,32 @@ have_later_packets (SpJitterBuffer *jb)
   return sp_rtp_seq_diff (jb->highest_seq, jb->next_seq) > 0;
 }
 
+/* @n samples of concealment at @tail: the codec's own (Opus) when it has
+ * one, else pitch repetition. */
+static void
+conceal (SpJitterBuffer *jb, gint16 *tail, gsize n)
+{
+  if (sp_codec_conceal (jb->codec, tail, n) == 0)
+    sp_plc_conceal (jb->plc, tail, n);
+}
+
+/* A lost packet of @n samples: rebuilt from the in-band FEC of the packet
+ * after it when that one is here already (Opus), else concealed. */
+static void
+recover_lost (SpJitterBuffer *jb, gint16 *tail, gsize n)
+{
+  guint16 next = (guint16) (jb->next_seq + 1);
+  Slot *slot = &jb->slots[next % N_SLOTS];
+
+  if (slot->state == SLOT_AUDIO && slot->seq == next &&
+      sp_codec_decode_fec (jb->codec, slot->data, slot->len, tail, n) == n)
+    {
+      jb->stats.fec_recovered++;
+      return;
+    }
+  conceal (jb, tail, n);
+}
+
 /* Adds at least one packet's (or one period's) worth of audio to the FIFO. */
 static void
 refill (SpJitterBuffer *jb, gsize period)
@@ -301,7 +331,8 @@ refill (SpJitterBuffer *jb, gsize period)
     {
       tail = fifo_tail (jb, cap);
       n = sp_codec_decode (jb->codec, slot->data, slot->len, tail, cap);
-      sp_plc_receive (jb->plc, tail, n);
+      if (!sp_codec_has_plc (jb->codec))
+        sp_plc_receive (jb->plc, tail, n);
       slot->state = SLOT_EMPTY;
       jb->next_seq++;
       jb->idle_samples = 0;
@@ -310,7 +341,7 @@ refill (SpJitterBuffer *jb, gsize period)
     {
       n = MIN (jb->packet_samples, cap);
       tail = fifo_tail (jb, n);
-      sp_plc_conceal (jb->plc, tail, n);
+      recover_lost (jb, tail, n);
       jb->next_seq++;
       jb->stats.lost++;
     }
@@ -322,7 +353,7 @@ refill (SpJitterBuffer *jb, gsize period)
        * it. */
       n = period;
       tail = fifo_tail (jb, n);
-      sp_plc_conceal (jb->plc, tail, n);
+      conceal (jb, tail, n);
       jb->stats.underrun_samples += n;
       jb->idle_samples += n;
     }

@@ -20,7 +20,9 @@ G_BEGIN_DECLS
  *   scaling: at most one sample in 160 is dropped or repeated, spread over
  *   the period by linear interpolation, so there are no clicks.
  * - A missing packet is concealed (media/plc.h: G.711 Appendix I pitch
- *   repetition, as spandsp does it, scaled to the rate); if the buffer runs
+ *   repetition, as spandsp does it, scaled to the rate; the codec's own
+ *   concealment for Opus, or its in-band FEC when the next packet is here
+ *   already); if the buffer runs
  *   dry, PLC fills in without moving the playout point (the delay grows
  *   instead of audio being lost).
  * - Late packets (behind the playout point) and duplicates are dropped. */
@@ -40,7 +42,8 @@ typedef struct
   guint64 received; /* queued packets */
   guint64 duplicates;
   guint64 late;
-  guint64 lost;             /* packets concealed by PLC */
+  guint64 lost;             /* packets concealed by PLC (or rebuilt by FEC) */
+  guint64 fec_recovered;    /* of those, rebuilt from the next packet's FEC (Opus) */
   guint64 overflow_dropped; /* packets thrown away when the delay exceeded max */
   guint64 underrun_samples; /* samples concealed with the buffer empty */
   guint64 stretched_samples;

@@ -12,8 +12,18 @@
 #define MAX_PTIME       60
 #define DTMF_CLOCK_RATE 8000
 #define DTMF_EVENTS     "0-16"
+/* telephone-event/48000 beside Opus (RFC 4733 2.1: the audio's clock). */
+#define DTMF_WIDE_CLOCK_RATE 48000
+#define DTMF_WIDE_PT         110
+/* What we receive with Opus (RFC 7587 6.1): mono, at the 16 kHz the audio
+ * path runs at, and FEC welcome. */
+#define OPUS_FMTP                                                                                  \
+  "maxplaybackrate=16000;sprop-maxcapturerate=16000;stereo=0;sprop-stereo=0;useinbandfec=1"
+/* fmtp values longer than this are not numbers we use. */
+#define FMTP_MAX_VALUE 16
 
-static const SpCodecId default_codecs[] = { SP_CODEC_PCMU, SP_CODEC_PCMA, SP_CODEC_G722 };
+static const SpCodecId default_codecs[] = { SP_CODEC_OPUS, SP_CODEC_G722, SP_CODEC_PCMA,
+                                            SP_CODEC_PCMU };
 
 struct _SpOfferAnswer
 {
@@ -156,7 +166,7 @@ codec_allowed (const SpCodecId *codecs, guint n, SpCodecId id)
 static gboolean
 rtpmap_names (const SpSdpRtpmap *map, const SpCodecInfo *info)
 {
-  if (g_ascii_strcasecmp (map->encoding, info->encoding) != 0 || map->channels > 1)
+  if (g_ascii_strcasecmp (map->encoding, info->encoding) != 0 || map->channels > info->channels)
     return FALSE;
   return map->clock_rate == 0 || map->clock_rate == info->clock_rate ||
          (info->id == SP_CODEC_G722 && map->clock_rate == 16000);
@@ -194,6 +204,9 @@ match_codec (const SpSdpMedia *media, guint index, const SpCodecId *codecs, guin
     info = have_map ? codec_for_rtpmap (&map) : NULL;
   else
     info = sp_codec_info_for_payload_type ((guint) pt);
+  /* Opus needs a clock rate (RFC 7587 7: opus/48000/2). */
+  if (info != NULL && info->dynamic && map.clock_rate != info->clock_rate)
+    return NULL;
   if (info == NULL || !codec_allowed (codecs, n, info->id))
     return NULL;
   if (have_map && !rtpmap_names (&map, info))
@@ -202,20 +215,76 @@ match_codec (const SpSdpMedia *media, guint index, const SpCodecId *codecs, guin
   return info;
 }
 
-/* The payload type of telephone-event/8000 in @media, or -1. */
+/* The payload type of telephone-event at @clock_rate in @media, or -1. */
 static gint
-find_dtmf (const SpSdpMedia *media)
+find_dtmf_at (const SpSdpMedia *media, guint clock_rate)
 {
   for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
     {
       gint pt = sp_sdp_media_get_payload_type (media, i);
       SpSdpRtpmap map;
       if (pt >= 0 && sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding &&
-          g_ascii_strcasecmp (map.encoding, "telephone-event") == 0 &&
-          map.clock_rate == DTMF_CLOCK_RATE)
+          g_ascii_strcasecmp (map.encoding, "telephone-event") == 0 && map.clock_rate == clock_rate)
         return pt;
     }
   return -1;
+}
+
+/* telephone-event for @codec: at its RTP clock, else at 8000 (peers that
+ * put telephone-event/8000 beside Opus); @clock_out gets the clock. */
+static gint
+find_dtmf (const SpSdpMedia *media, const SpCodecInfo *codec, guint *clock_out)
+{
+  gint pt = find_dtmf_at (media, codec->clock_rate);
+
+  *clock_out = codec->clock_rate;
+  if (pt < 0 && codec->clock_rate != DTMF_CLOCK_RATE)
+    {
+      pt = find_dtmf_at (media, DTMF_CLOCK_RATE);
+      *clock_out = DTMF_CLOCK_RATE;
+    }
+  return pt;
+}
+
+/* One numeric fmtp parameter ("maxplaybackrate=16000") out of @fmtp, or
+ * 0 if absent or not a plain bounded number. The text is the peer's:
+ * every length is bounded and nothing is copied. */
+static guint
+fmtp_number (const char *fmtp, const char *name)
+{
+  gsize name_len = strlen (name);
+  const char *p = fmtp;
+
+  while (p != NULL && *p != '\0')
+    {
+      while (*p == ' ' || *p == ';')
+        p++;
+      if (g_ascii_strncasecmp (p, name, name_len) == 0 && p[name_len] == '=')
+        {
+          const char *v = p + name_len + 1;
+          guint64 value = 0;
+          gsize i;
+          for (i = 0; i < FMTP_MAX_VALUE && g_ascii_isdigit (v[i]); i++)
+            value = value * 10 + (guint64) (v[i] - '0');
+          if (i == 0 || i == FMTP_MAX_VALUE || (v[i] != '\0' && v[i] != ';' && v[i] != ' '))
+            return 0;
+          return (guint) MIN (value, G_MAXUINT);
+        }
+      p = strchr (p, ';');
+    }
+  return 0;
+}
+
+/* The limits the peer's Opus fmtp puts on what we send (RFC 7587 6.1). */
+static void
+read_opus_fmtp (const SpSdpMedia *media, guint pt, SpMediaParams *params)
+{
+  const char *fmtp = sp_sdp_media_get_fmtp (media, pt);
+
+  if (fmtp == NULL)
+    return;
+  params->opus_max_playback_rate = fmtp_number (fmtp, "maxplaybackrate");
+  params->opus_max_bitrate = fmtp_number (fmtp, "maxaveragebitrate");
 }
 
 static gboolean
@@ -262,7 +331,7 @@ describe_codecs (const SpCodecId *codecs, guint n)
     {
       if (out->len)
         g_string_append_c (out, ' ');
-      g_string_append (out, sp_codec_info_for_payload_type (codecs[i])->encoding);
+      g_string_append (out, sp_codec_info_for_id (codecs[i])->encoding);
     }
   return g_string_free (out, FALSE);
 }
@@ -338,8 +407,8 @@ rtcp_address (const SpSdpMedia *media)
 
 static void
 fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint pt, guint ptime, gint dtmf_pt,
-             gboolean mux, const char *address, const SpSdpMedia *media, gboolean send,
-             gboolean recv)
+             guint dtmf_clock, gboolean mux, const char *address, const SpSdpMedia *media,
+             gboolean send, gboolean recv)
 {
   SpMediaParams *p = &oa->params;
   gint rtcp = sp_sdp_media_get_rtcp_port (media);
@@ -354,6 +423,9 @@ fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint pt, guint ptime,
   p->remote_rtcp_address = oa->remote_rtcp_address;
   p->ptime_ms = ptime;
   p->dtmf_payload_type = dtmf_pt;
+  p->dtmf_clock_rate = dtmf_pt >= 0 && dtmf_clock != codec->clock_rate ? dtmf_clock : 0;
+  if (codec->id == SP_CODEC_OPUS)
+    read_opus_fmtp (media, pt, p);
   p->rtcp_mux = mux;
   p->remote_address = oa->remote_address;
   p->remote_rtp_port = (guint16) sp_sdp_media_get_port (media);
@@ -372,6 +444,8 @@ typedef struct
   const guint *payload_types; /* per codec; NULL = the static ones */
   guint n_codecs;
   gint dtmf_pt;
+  guint dtmf_clock;  /* of @dtmf_pt */
+  gint dtmf_wide_pt; /* an offer's telephone-event/48000 beside Opus, or -1 */
   guint ptime;
   gboolean mux;
   SpSdpDirection direction;
@@ -395,13 +469,22 @@ add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
 
   for (guint i = 0; i < line->n_codecs; i++)
     {
-      const SpCodecInfo *info = sp_codec_info_for_payload_type (line->codecs[i]);
+      const SpCodecInfo *info = sp_codec_info_for_id (line->codecs[i]);
       guint pt = line->payload_types ? line->payload_types[i] : info->payload_type;
-      sp_sdp_media_add_rtp_format (m, pt, info->encoding, info->clock_rate, 1);
+      sp_sdp_media_add_rtp_format (m, pt, info->encoding, info->clock_rate, info->channels);
+      if (info->id == SP_CODEC_OPUS)
+        sp_sdp_media_set_fmtp (m, pt, OPUS_FMTP);
+    }
+  if (line->dtmf_wide_pt >= 0)
+    {
+      sp_sdp_media_add_rtp_format (m, (guint) line->dtmf_wide_pt, "telephone-event",
+                                   DTMF_WIDE_CLOCK_RATE, 1);
+      sp_sdp_media_set_fmtp (m, (guint) line->dtmf_wide_pt, DTMF_EVENTS);
     }
   if (line->dtmf_pt >= 0)
     {
-      sp_sdp_media_add_rtp_format (m, (guint) line->dtmf_pt, "telephone-event", DTMF_CLOCK_RATE, 1);
+      sp_sdp_media_add_rtp_format (m, (guint) line->dtmf_pt, "telephone-event",
+                                   line->dtmf_clock ? line->dtmf_clock : DTMF_CLOCK_RATE, 1);
       sp_sdp_media_set_fmtp (m, (guint) line->dtmf_pt, DTMF_EVENTS);
     }
   sp_sdp_media_set_ptime (m, (gint) line->ptime);
@@ -459,7 +542,7 @@ sp_offer_answer_new (const SpOfferAnswerConfig *config)
   if (config->codecs != NULL && config->n_codecs > 0)
     {
       for (guint i = 0; i < config->n_codecs && oa->n_codecs < MAX_CODECS; i++)
-        if (sp_codec_info_for_payload_type (config->codecs[i]) != NULL &&
+        if (sp_codec_info_for_id (config->codecs[i]) != NULL &&
             !codec_allowed (oa->codecs, oa->n_codecs, config->codecs[i]))
           oa->codecs[oa->n_codecs++] = config->codecs[i];
     }
@@ -471,6 +554,8 @@ sp_offer_answer_new (const SpOfferAnswerConfig *config)
   oa->ptime_ms = choose_ptime_value (config->ptime_ms);
   if (config->dtmf_payload_type == 0)
     oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT;
+  else if (config->dtmf_payload_type == (gint) sp_codec_info_for_id (SP_CODEC_OPUS)->payload_type)
+    oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT; /* Opus has that number in our offer */
   else if (config->dtmf_payload_type >= 96 && config->dtmf_payload_type <= 127)
     oa->dtmf_pt = config->dtmf_payload_type;
   else
@@ -538,6 +623,9 @@ sp_offer_answer_create_offer (SpOfferAnswer *oa)
   line.codecs = oa->codecs;
   line.n_codecs = oa->n_codecs;
   line.dtmf_pt = oa->dtmf_pt;
+  line.dtmf_wide_pt = oa->dtmf_pt >= 0 && codec_allowed (oa->codecs, oa->n_codecs, SP_CODEC_OPUS)
+                          ? (oa->dtmf_pt == DTMF_WIDE_PT ? DTMF_WIDE_PT + 2 : DTMF_WIDE_PT)
+                          : -1;
   line.ptime = oa->ptime_ms;
   line.mux = oa->rtcp_mux_ok;
   line.direction = direction_from_flags (oa->offered_send, oa->offered_recv);
@@ -566,6 +654,7 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   gboolean send, recv;
   guint index, pt = 0;
   gint dtmf_pt = -1;
+  guint dtmf_clock = 0;
 
   m = find_audio (answer, &index);
   if (m == NULL || index != 0 || sp_sdp_media_get_port (m) == 0)
@@ -587,12 +676,12 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   if (!read_peer (oa, m, &address, &wish, error))
     return FALSE;
   if (oa->dtmf_pt >= 0)
-    dtmf_pt = find_dtmf (m);
+    dtmf_pt = find_dtmf (m, codec, &dtmf_clock);
   /* The answer's direction is the peer's view: it sends what we receive. */
   answered = sp_sdp_media_get_direction (m);
   send = oa->offered_send && wish.receives;
   recv = oa->offered_recv && direction_sends (answered);
-  fill_params (oa, codec, pt, choose_ptime (m, oa->ptime_ms), dtmf_pt,
+  fill_params (oa, codec, pt, choose_ptime (m, oa->ptime_ms), dtmf_pt, dtmf_clock,
                sp_sdp_media_get_rtcp_mux (offered) && sp_sdp_media_get_rtcp_mux (m), address, m,
                send, recv);
   oa->local_direction = sp_sdp_media_get_direction (offered);
@@ -692,7 +781,9 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
   line.codecs = codecs;
   line.payload_types = pts;
   line.n_codecs = n;
-  line.dtmf_pt = oa->dtmf_pt >= 0 ? find_dtmf (m) : -1;
+  line.dtmf_pt =
+      oa->dtmf_pt >= 0 ? find_dtmf (m, sp_codec_info_for_id (codecs[0]), &line.dtmf_clock) : -1;
+  line.dtmf_wide_pt = -1;
   line.ptime = choose_ptime (m, oa->ptime_ms);
   line.mux = oa->rtcp_mux_ok && sp_sdp_media_get_rtcp_mux (m);
   line.direction = direction_from_flags (send, recv);
@@ -705,8 +796,8 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
       else
         add_rejected (sdp, sp_sdp_session_get_media (offer, i));
     }
-  fill_params (oa, sp_codec_info_for_payload_type (codecs[0]), pts[0], line.ptime, line.dtmf_pt,
-               line.mux, address, m, send, recv);
+  fill_params (oa, sp_codec_info_for_id (codecs[0]), pts[0], line.ptime, line.dtmf_pt,
+               line.dtmf_clock, line.mux, address, m, send, recv);
   oa->local_direction = line.direction;
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   oa->remote_hold = !wish.receives;

@@ -25,21 +25,26 @@ G_BEGIN_DECLS
  * Both give the SpMediaParams to start or update the SpMediaSession with.
  *
  * Policy:
- *  - We offer our codecs in preference order (PCMU, PCMA, G722 unless
- *    configured otherwise) with their static payload types and rtpmap
- *    lines, telephone-event/8000 (payload type 101 unless configured),
- *    a=ptime, a=rtcp (RFC 3605) and a=rtcp-mux (RFC 5761: the session
+ *  - We offer our codecs in preference order (opus, G722, PCMA, PCMU
+ *    unless configured otherwise) with their payload types (static ones,
+ *    111 for opus/48000/2 with our RFC 7587 fmtp) and rtpmap lines,
+ *    telephone-event/48000 (110) when Opus is offered and
+ *    telephone-event/8000 (payload type 101 unless configured), a=ptime,
+ *    a=rtcp (RFC 3605) and a=rtcp-mux (RFC 5761: the session
  *    demultiplexes either way, so we can always offer it).
- *  - telephone-event is offered and accepted at 8000 Hz only: all three
- *    codecs have an 8000 Hz RTP clock (G.722 included, RFC 3551 4.5.2)
- *    and RFC 4733 events share the audio stream's RTP clock, so a
- *    telephone-event/16000 only makes sense beside a codec we do not have.
- *    An offer whose only telephone-event is at 16000 is answered without
- *    DTMF events.
+ *  - RFC 4733 events share the audio stream's RTP clock: telephone-event
+ *    is taken at the chosen codec's clock (8000 for G.711 and G.722, RFC
+ *    3551 4.5.2; 48000 for Opus), and beside Opus at 8000 too when that is
+ *    all the peer has (params->dtmf_clock_rate says so). An offer whose
+ *    only telephone-event is at 16000 is answered without DTMF events.
+ *  - The peer's Opus fmtp (maxplaybackrate, maxaveragebitrate) goes to
+ *    the params as limits on what we send; opus must be opus/48000 with
+ *    at most 2 channels (RFC 7587 7).
  *  - Our answer lists the common codecs in the offerer's order (RFC 3264
  *    6.1) plus telephone-event if offered; we send the first one, and the
  *    session decodes whichever the peer sends if it has the same audio
- *    rate (PCMU <-> PCMA; a switch to or from G.722 is dropped).
+ *    rate (PCMU <-> PCMA, G.722 <-> Opus; a switch between 8 and 16 kHz
+ *    is dropped).
  *    Codecs are matched by static payload type (0, 8, 9) and rtpmap name,
  *    or on a dynamic payload type (96..127) by rtpmap name alone
  *    (a=rtpmap:96 PCMU/8000); our answer keeps the offer's numbers and
@@ -74,12 +79,13 @@ typedef struct
   const char *local_address;
   guint16 rtp_port;  /* required */
   guint16 rtcp_port; /* 0 = rtp_port + 1 */
-  /* Preference order; NULL = PCMU, PCMA, G722. */
+  /* Preference order; NULL = opus, G722, PCMA, PCMU. */
   const SpCodecId *codecs;
   guint n_codecs;
   guint ptime_ms; /* 0 = 20 */
-  /* telephone-event payload type we offer (96..127); 0 = 101; -1 = do
-   * not offer or accept DTMF events. */
+  /* telephone-event payload type we offer (96..127; 111 is Opus's and
+   * gives 101); 0 = 101; -1 = do not offer or accept DTMF events. The
+   * telephone-event/48000 beside Opus is 110, or 112 when this is 110. */
   gint dtmf_payload_type;
   gboolean no_rtcp_mux; /* do not offer or accept rtcp-mux */
   const char *username; /* o= user; NULL = "-" */

@@ -21,6 +21,12 @@
 #define MAX_CATCH_UP 10
 #define DTMF_TONE_MS 160
 #define DTMF_GAP_MS  60
+/* Opus on a LAN: 10 ms packets once RTCP measures a round trip under
+ * LAN_RTT_MS (10 ms less delay for twice the packets, which a LAN carries
+ * easily); back to the negotiated packet time above WAN_RTT_MS. */
+#define LAN_PTIME_MS 10
+#define LAN_RTT_MS   5.0
+#define WAN_RTT_MS   10.0
 
 struct _SpMediaEngine
 {
@@ -65,6 +71,8 @@ struct _SpMediaSession
 
   gboolean running;
   SpMediaParams params;
+  guint send_ptime_ms;   /* params.ptime_ms, or LAN_PTIME_MS on a LAN */
+  gboolean peer_private; /* the SDP address is loopback, link- or site-local */
   char *remote_address, *remote_rtcp_address;
   PeerAddress expected_rtp, expected_rtcp;
   PeerAddress latched_rtp, latched_rtcp;
@@ -346,7 +354,7 @@ send_packet (SpMediaSession *s, gsize samples)
 static gsize
 capture_tick (SpMediaSession *s, gsize chunk)
 {
-  gsize ptime_samples = (gsize) s->rate * s->params.ptime_ms / 1000;
+  gsize ptime_samples = (gsize) s->rate * s->send_ptime_ms / 1000;
   GError *error = NULL;
   gsize total = 0;
   gssize n;
@@ -560,6 +568,8 @@ send_rtcp (SpMediaSession *s, gboolean bye)
             (const struct sockaddr *) &to->addr, to->len);
 }
 
+static void adapt_ptime (SpMediaSession *s);
+
 static void
 handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
 {
@@ -583,12 +593,56 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       arrival = sp_rtcp_ntp_middle (sp_rtcp_ntp_from_real_time (g_get_real_time ()));
       rtt = sp_rtcp_round_trip_ms (arrival, b->lsr, b->dlsr);
       if (rtt >= 0)
-        s->stats.rtt_ms = rtt;
+        {
+          s->stats.rtt_ms = rtt;
+          adapt_ptime (s);
+        }
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
+      /* Opus adds in-band FEC while the peer loses packets (none at 0). */
+      sp_codec_set_expected_loss (s->encoder, (guint) (b->fraction_lost * 100 / 256));
       /* In the RTP clock of the stream we send (the codec's, not the
        * audio rate: 8000 for G.722 too). */
       s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
     }
+}
+
+/* RFC 4733 events are timed in packet times: the sender follows ours. */
+static void
+init_dtmf_sender (SpMediaSession *s)
+{
+  /* Events share the audio's RTP clock (RFC 4733 2.1): 48000 with Opus,
+   * unless the peer only has telephone-event/8000. */
+  sp_dtmf_sender_init (&s->dtmf_sender,
+                       s->params.dtmf_clock_rate ? s->params.dtmf_clock_rate
+                                                 : sp_codec_get_info (s->encoder)->clock_rate,
+                       s->send_ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+}
+
+/* Opus between phones on a LAN (round trip under 5 ms): 10 ms packets
+ * (RFC 7587 receivers take any frame duration); over slower paths, or
+ * once the round trip grows past 10 ms, the negotiated packet time. Until
+ * RTCP has measured the round trip (a few seconds), a peer at a private
+ * address is taken for a LAN, so the call keeps one packet time from its
+ * start there. Only from the common 20 ms: a peer that asked for another
+ * keeps it. Waits while a DTMF event is being sent, which is timed in
+ * packets. */
+static void
+adapt_ptime (SpMediaSession *s)
+{
+  guint want = s->params.ptime_ms;
+  double rtt = s->stats.rtt_ms;
+
+  if (sp_codec_get_info (s->encoder)->id != SP_CODEC_OPUS || s->params.ptime_ms != 20)
+    want = s->params.ptime_ms;
+  else if (rtt >= 0 && (rtt < LAN_RTT_MS || (s->send_ptime_ms == LAN_PTIME_MS && rtt < WAN_RTT_MS)))
+    want = LAN_PTIME_MS;
+  else if (rtt < 0 && s->peer_private)
+    want = LAN_PTIME_MS;
+  if (want == s->send_ptime_ms || sp_dtmf_sender_busy (&s->dtmf_sender))
+    return;
+  g_debug ("RTP round trip %.1f ms: sending %u ms packets", rtt, want);
+  s->send_ptime_ms = want;
+  init_dtmf_sender (s);
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -670,18 +724,24 @@ restart_stream (SpMediaSession *s)
 
 /* An answer may list several codecs and the peer may send any of them
  * (RFC 3264 6.1): follow it to another codec of the same audio rate (PCMU
- * <-> PCMA), which the devices and the jitter buffer's period size allow
+ * <-> PCMA, G.722 <-> Opus), which the devices and the jitter buffer's period size allow
  * without reopening anything. Rare, so the allocation is no concern. */
 static gboolean
 switch_decoder (SpMediaSession *s, guint payload_type)
 {
   const SpCodecInfo *info = sp_codec_info_for_payload_type (payload_type);
+  SpCodec *decoder;
 
-  if (info == NULL || info->sample_rate != s->rate)
+  /* Back to the negotiated codec on the number the SDP gave it (Opus has
+   * no static one). */
+  if (s->params.payload_type != 0 && payload_type == s->params.payload_type)
+    info = sp_codec_get_info (s->encoder);
+  decoder = info != NULL ? sp_codec_new_for_rate (info->id, s->rate) : NULL;
+  if (decoder == NULL)
     return FALSE;
   g_clear_pointer (&s->jb, sp_jitter_buffer_free);
   sp_codec_free (s->decoder);
-  s->decoder = sp_codec_new (info->id);
+  s->decoder = decoder;
   s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
   return TRUE;
 }
@@ -692,9 +752,13 @@ static gboolean
 is_decoder_payload_type (SpMediaSession *s, guint pt)
 {
   const SpCodecInfo *info = sp_codec_get_info (s->decoder);
+  gboolean negotiated_pt =
+      s->params.payload_type != 0 && sp_codec_get_info (s->encoder)->id == info->id;
 
-  return pt == info->payload_type || (s->params.payload_type != 0 && pt == s->params.payload_type &&
-                                      sp_codec_get_info (s->encoder)->id == info->id);
+  /* A dynamic codec (Opus) is known on the number the SDP gave it only. */
+  if (info->dynamic && negotiated_pt)
+    return pt == s->params.payload_type;
+  return pt == info->payload_type || (negotiated_pt && pt == s->params.payload_type);
 }
 
 static void
@@ -807,6 +871,7 @@ publish_stats (SpMediaSession *s)
   s->stats.jitter_ms = sp_rtp_receiver_stats_jitter_ms (&s->rx_stats);
   s->stats.input_level_db = sp_audio_device_get_level (s->source);
   s->stats.latched = s->rtp_latched;
+  s->stats.ptime_ms = s->send_ptime_ms;
   g_mutex_lock (&s->stats_lock);
   s->stats_snapshot = s->stats;
   g_mutex_unlock (&s->stats_lock);
@@ -1113,6 +1178,22 @@ sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device)
   engine_run_sync (session->engine, do_replace_device, &cmd);
 }
 
+/* Loopback, link-local or private (RFC 1918, fc00::/7): likely a LAN. */
+static gboolean
+is_private_address (const char *address)
+{
+  g_autoptr (GInetAddress) ia = address ? g_inet_address_new_from_string (address) : NULL;
+  const guint8 *bytes;
+
+  if (ia == NULL)
+    return FALSE;
+  if (g_inet_address_get_is_loopback (ia) || g_inet_address_get_is_link_local (ia) ||
+      g_inet_address_get_is_site_local (ia))
+    return TRUE;
+  bytes = g_inet_address_to_bytes (ia);
+  return g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6 && (bytes[0] & 0xfe) == 0xfc;
+}
+
 static gboolean
 resolve_peer (const char *address, guint16 port, PeerAddress *out)
 {
@@ -1140,7 +1221,7 @@ setup_codec (SpMediaSession *s, SpCodecId id)
   s->encoder = sp_codec_new (id);
   s->decoder = sp_codec_new (id);
   s->jb = sp_jitter_buffer_new (s->decoder, 20, 200);
-  s->rate = sp_codec_get_info (s->encoder)->sample_rate;
+  s->rate = sp_codec_get_sample_rate (s->encoder);
   s->capture_len = 0;
   sp_rtp_receiver_stats_init (&s->rx_stats, sp_codec_get_info (s->decoder)->clock_rate);
 }
@@ -1215,8 +1296,14 @@ do_start (gpointer data)
     }
   update_expected_rtcp (s);
   setup_codec (s, p->codec);
+  sp_codec_set_peer_limits (s->encoder, p->opus_max_playback_rate, p->opus_max_bitrate);
   setup_dtmf_detector (s);
-  sp_dtmf_sender_init (&s->dtmf_sender, 8000, p->ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+  s->send_ptime_ms = p->ptime_ms;
+  s->peer_private = is_private_address (p->remote_address);
+  if (peer_changed)
+    s->stats.rtt_ms = -1; /* measured on another path */
+  init_dtmf_sender (s);
+  adapt_ptime (s);
   /* The answer (or early media) ends any progress tone. */
   g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);
@@ -1241,7 +1328,7 @@ sp_media_session_start (SpMediaSession *session, const SpMediaParams *params)
 {
   Command cmd = { session };
 
-  g_return_if_fail (sp_codec_info_for_payload_type (params->codec) != NULL);
+  g_return_if_fail (sp_codec_info_for_id (params->codec) != NULL);
   cmd.params = *params;
   engine_run_sync (session->engine, do_start, &cmd);
 }
@@ -1296,8 +1383,10 @@ do_play_tone (gpointer data)
       sp_audio_device_close (s->sink);
       return G_SOURCE_REMOVE;
     }
+  /* No codec yet: the rate of our first choice (Opus or G.722, 16 kHz),
+   * so the sink goes on at the same rate when the call is answered. */
   if (s->rate == 0)
-    s->rate = 8000; /* no codec yet */
+    s->rate = 16000;
   s->tone = sp_tone_new_for_rate ((SpToneKind) cmd->kind, s->rate);
   open_device (s, &s->sink);
   if (s->tick_source == NULL)

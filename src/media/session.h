@@ -56,6 +56,14 @@ typedef struct
    * format from anywhere latches us to its source (symmetric RTP for
    * peers behind NAT); later strangers are dropped and counted. */
   gboolean strict_source;
+  /* RTP clock of @dtmf_payload_type; 0 = the codec's. 8000 beside Opus
+   * when the peer has telephone-event/8000 only. */
+  guint dtmf_clock_rate;
+  /* What the peer's Opus fmtp asks of what we send (RFC 7587 6.1); 0 =
+   * no limit: the highest audio rate it plays (maxplaybackrate), and the
+   * bit rate (maxaveragebitrate). */
+  guint opus_max_playback_rate;
+  guint opus_max_bitrate;
 } SpMediaParams;
 
 typedef struct
@@ -77,6 +85,7 @@ typedef struct
   double input_level_db; /* the source's level meter */
   gboolean latched;      /* symmetric RTP: sending back to the source seen */
   guint64 ssrc_changes;  /* times the peer's stream restarted with a new SSRC */
+  guint ptime_ms;        /* packet time we send with now (10 for Opus on a LAN) */
 } SpMediaStats;
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,
@@ -127,7 +136,8 @@ void sp_media_session_stop (SpMediaSession *session);
 /* Plays a call progress tone (an SpToneKind from media/tones.h: ringback,
  * busy, congestion) on the sink while the media is not running (before
  * the answer, or after sp_media_session_stop); -1 stops it. At the
- * codec's rate once one was started, else 8000 Hz. Starting the media
+ * codec's rate once one was started, else 16000 Hz (the rate of Opus and
+ * G.722, which we offer first). Starting the media
  * ends the tone; the sink stays open if the rate is the same, so a WAV
  * recording goes on in one file. */
 void sp_media_session_play_tone (SpMediaSession *session, gint kind);

@@ -603,7 +603,7 @@ media_prepare (SpCall *self)
 static char *
 codec_name (SpCodecId codec)
 {
-  const SpCodecInfo *info = sp_codec_info_for_payload_type (codec);
+  const SpCodecInfo *info = sp_codec_info_for_id (codec);
 
   return info ? g_strdup_printf ("%s/%u", info->encoding, info->clock_rate) : g_strdup ("unknown");
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/offer-answer.h"
 #include "sip/sdp.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -39,6 +40,27 @@ touch_media (const SpSdpMedia *m)
       if (name == NULL)
         abort ();
     }
+}
+
+/* The input as a peer's offer to our phone, then as the answer to our
+ * offer: codec choice and fmtp parsing (Opus) see it all. */
+static void
+answer_as_phone (const guint8 *data, size_t size)
+{
+  SpOfferAnswerConfig config = { 0 };
+  g_autoptr (SpOfferAnswer) oa = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *offer = NULL;
+  SpMediaParams params;
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = 40000;
+  oa = sp_offer_answer_new (&config);
+  answer = sp_offer_answer_process_offer (oa, (const char *) data, size, &params, NULL);
+  if (answer != NULL && params.codec == SP_CODEC_OPUS && params.payload_type > 127)
+    abort ();
+  offer = sp_offer_answer_create_offer (oa);
+  (void) sp_offer_answer_process_answer (oa, (const char *) data, size, &params, NULL);
 }
 
 int
@@ -117,5 +139,6 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       fprintf (stderr, "edited re-parse failed: %s\n%s", error->message, text);
       abort ();
     }
+  answer_as_phone (data, size);
   return 0;
 }

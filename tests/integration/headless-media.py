@@ -24,6 +24,7 @@ A_ADDR = "127.0.55.71"
 B_ADDR = "127.0.55.72"
 TONE_A = 700  # far from the 425 Hz progress tones
 TONE_B = 1000
+TONE_WIDE = 5000  # only a wideband codec carries it
 
 
 class Pair:
@@ -175,6 +176,78 @@ def test_switch_audio_in():
     with_pair(body)
 
 
+def make_tone_16k(path, freq, seconds=20):
+    """A 16 kHz WAV tone: @freq may be above the 4 kHz a narrowband call carries."""
+    h.subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", path, "synth",
+                      str(seconds), "sine", str(freq), "vol", "0.5"], check=True, timeout=h.WAIT)
+
+
+def test_opus_call():
+    """Two of our phones talk Opus with no setting: 16 kHz audio both ways
+    (B's 5 kHz tone, which G.711 cannot carry, reaches A; A's 700 Hz
+    reaches B), and both send 10 ms packets (about 100 a second): from the
+    start (a loopback peer is taken for a LAN), and still once RTCP has
+    measured the round trip."""
+    def body(p):
+        wide = p.path("b-wide.wav")
+        make_tone_16k(wide, TONE_WIDE)
+        p.b.send("audio-in " + wide)
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.b.send("answer")
+        est_a = p.a.wait("established")
+        est_b = p.b.wait("established")
+        assert est_a["codec"] == est_b["codec"] == "opus/48000", (est_a, est_b)
+        def stats(inst):
+            inst.send("status")
+            return inst.wait("status")["calls"][0]["stats"]
+        # The first snapshot (1 s in) comes before the first RTCP report
+        # (1.25 s at the earliest): no round trip is known yet.
+        first = {}
+        deadline = time.monotonic() + 5
+        while len(first) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for inst in (p.a, p.b):
+                st = stats(inst)
+                if inst.name not in first and st["packets_sent"] > 0:
+                    first[inst.name] = st
+        assert all(st["rtt_ms"] is None and st["ptime_ms"] == 10 for st in first.values()) \
+            and len(first) == 2, first
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = {inst.name: stats(inst) for inst in (p.a, p.b)}
+            if all(st["rtt_ms"] is not None for st in now.values()):
+                break
+        assert all(st["rtt_ms"] is not None for st in now.values()), now
+        ptimes = {name: st["ptime_ms"] for name, st in now.items()}
+        assert ptimes == {"a": 10, "b": 10}, now
+        p.a.send("status")
+        before = p.a.wait("status")["calls"][0]["stats"]["packets_received"]
+        t0 = time.monotonic()
+        time.sleep(2)
+        p.a.send("status")
+        after = p.a.wait("status")["calls"][0]["stats"]["packets_received"]
+        rate = (after - before) / (time.monotonic() - t0)
+        print("# ptime %s, A receives %.0f packets/s" % (ptimes, rate), flush=True)
+        assert 80 <= rate <= 120, rate
+        p.a.send("hangup")
+        end_a = p.a.wait("ended")
+        end_b = p.b.wait("ended")
+        for label, end in (("a", end_a), ("b", end_b)):
+            assert end["stats"]["lost"] == 0, (label, end)
+        p.quit()
+        a_tones, a_rate = block_tones(p.a_out, [PROGRESS, TONE_A, TONE_WIDE])
+        b_tones, b_rate = block_tones(p.b_out, [PROGRESS, TONE_A, TONE_WIDE])
+        print("# A recorded %d blocks at %d Hz: %d of %d Hz; B %d at %d Hz: %d of %d Hz" % (
+            len(a_tones), a_rate, a_tones.count(TONE_WIDE), TONE_WIDE, len(b_tones), b_rate,
+            b_tones.count(TONE_A), TONE_A), flush=True)
+        assert a_rate == b_rate == 16000, (a_rate, b_rate)
+        assert a_tones.count(TONE_WIDE) >= 200 and TONE_A not in a_tones, a_tones
+        assert b_tones.count(TONE_A) >= 200 and TONE_WIDE not in b_tones, b_tones
+    with_pair(body)
+
+
 PROGRESS = 425  # ETSI ringback/busy/congestion (media/tones.h)
 
 
@@ -237,6 +310,7 @@ TESTS = {
     "busy-tone": test_busy_tone,
     "switch-audio-in": test_switch_audio_in,
     "stats": test_stats,
+    "opus-call": test_opus_call,
 }
 
 

@@ -205,8 +205,8 @@ TONE_A = 440   # what A sends
 TONE_B = 1000  # what B sends
 
 
-def make_tone(path, freq, seconds=20):
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", path, "synth",
+def make_tone(path, freq, seconds=20, rate=8000):
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", path, "synth",
                     str(seconds), "sine", str(freq), "vol", "0.5"], check=True, timeout=WAIT)
 
 
@@ -232,11 +232,15 @@ def goertzel(samples, freq, rate):
 def dominant_blocks(path, f1, f2):
     """(blocks where f1 dominates, blocks where f2 dominates, total) over 20 ms blocks."""
     with wave.open(path) as w:
-        assert w.getnchannels() == 1 and w.getsampwidth() == 2, path
+        channels = w.getnchannels()
+        assert channels in (1, 2) and w.getsampwidth() == 2, path
         rate = w.getframerate()
         data = w.readframes(w.getnframes())
-    n = len(data) // 2
-    samples = [int.from_bytes(data[2 * i:2 * i + 2], "little", signed=True) for i in range(n)]
+    # baresip records Opus as decoded, in stereo: the left channel.
+    n = len(data) // (2 * channels)
+    step = 2 * channels
+    samples = [int.from_bytes(data[step * i:step * i + 2], "little", signed=True)
+               for i in range(n)]
     block = rate // 50
     c1 = c2 = total = 0
     for start in range(0, n - block + 1, block):
@@ -335,7 +339,8 @@ def test_direct_call_tones():
         p.b.send("answer")
         est_b = p.b.wait("established")
         est_a = p.a.wait("established")
-        assert est_a["codec"] == est_b["codec"] == "PCMU/8000", (est_a, est_b)
+        # Two of our phones: Opus (wideband), with no setting.
+        assert est_a["codec"] == est_b["codec"] == "opus/48000", (est_a, est_b)
         assert est_a["call_id"] == est_b["call_id"], (est_a, est_b)
         time.sleep(3)
         end_a, end_b = p.hang_up(p.a)
@@ -517,7 +522,7 @@ def test_no_common_codec():
         uac.request("ACK", cseq=uac.cseq)
         end = b.wait("ended")
         assert end["code"] == 488 and "No common codec" in end["reason"], end
-        assert "GSM G729" in end["reason"] and "PCMU PCMA" in end["reason"], end
+        assert "GSM G729" in end["reason"] and "opus G722 PCMA PCMU" in end["reason"], end
         b.quit()
 
 
@@ -920,7 +925,7 @@ class Baresip:
     """Debian's baresip 1.0 in a private config dir: aufile plays a tone as its
     microphone, sndfile records what it decodes, ctrl_tcp takes commands."""
 
-    def __init__(self, tone_path, commands=()):
+    def __init__(self, tone_path, commands=(), codecs="PCMU,PCMA", srate=8000):
         if not os.access(BARESIP, os.X_OK):
             raise Skip("baresip is not installed")
         self.dir = tempfile.mkdtemp(prefix="sp-headless-baresip-")
@@ -933,10 +938,14 @@ class Baresip:
             "sip_trans_def udp",
             "audio_source aufile,%s" % tone_path,
             "audio_player aubridge,nowhere",  # a clocked player that plays nothing
-            "ausrc_srate 8000", "auplay_srate 8000", "ausrc_channels 1", "auplay_channels 1",
+            # baresip 1.0 does not resample: its devices run at the codec's
+            # rate (@tone_path must be at @srate), and Opus is sent mono.
+            "ausrc_srate %d" % srate, "auplay_srate %d" % srate, "ausrc_channels 1",
+            "auplay_channels 1", "opus_stereo no", "opus_sprop_stereo no",
             "rtp_ports 30000-39998",
             "module_path /usr/lib/baresip/modules",
-            "module g711.so", "module aufile.so", "module aubridge.so", "module sndfile.so",
+            "module g711.so", "module opus.so", "module aufile.so", "module aubridge.so",
+            "module sndfile.so",
             "snd_path " + self.dir,
             "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
             "ctrl_tcp_listen %s:%d" % (BARESIP_ADDR, self.ctrl_port),
@@ -944,8 +953,8 @@ class Baresip:
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join(config) + "\n")
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:bare@%s>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n"
-                    % BARESIP_ADDR)
+            f.write("<sip:bare@%s>;regint=0;answermode=auto;audio_codecs=%s\n"
+                    % (BARESIP_ADDR, codecs))
         open(os.path.join(self.dir, "contacts"), "w").close()
         self.log_path = os.path.join(self.dir, "baresip.log")
         self.log = open(self.log_path, "w")
@@ -1019,7 +1028,8 @@ def test_baresip_we_call():
             a.wait("ready")
             a.send("call " + bs.uri)
             est = a.wait("established")
-            assert est["codec"] == "PCMU/8000", est
+            # Our offer: opus G722 PCMA PCMU; this baresip takes the G.711s.
+            assert est["codec"] == "PCMA/8000", est
             time.sleep(3)
             a.send("hangup")
             end = a.wait("ended")
@@ -1049,6 +1059,51 @@ def test_baresip_calls_us():
             bs.wait_log("terminated")
             bs.stop()
             check_tones(a_out, bs.recording(), "baresip calls us")
+
+
+def test_baresip_opus_we_call():
+    """We call baresip with only its opus module allowed: Opus, tones both ways."""
+    with tempfile.TemporaryDirectory(prefix="sp-headless-bs3-") as tmp:
+        a_in, b_in, a_out, _ = make_tones(tmp)
+        make_tone(b_in, TONE_B, rate=48000)
+        with Baresip(b_in, codecs="opus/48000/1", srate=48000) as bs, \
+                running("a", ["--bind", "127.0.55.1:0", "--audio-in", a_in,
+                              "--audio-out", a_out]) as a:
+            a.wait("ready")
+            a.send("call " + bs.uri)
+            est = a.wait("established")
+            assert est["codec"] == "opus/48000", est
+            time.sleep(3)
+            a.send("hangup")
+            end = a.wait("ended")
+            assert end["reason"] == "User hangup", end
+            assert end["stats"]["lost"] == 0, end
+            bs.wait_log("terminated")
+            a.quit()
+            bs.stop()
+            check_tones(a_out, bs.recording(), "we call baresip, opus", end)
+
+
+def test_baresip_opus_calls_us():
+    """baresip (opus only) dials us; we answer Opus on its payload type."""
+    with tempfile.TemporaryDirectory(prefix="sp-headless-bs4-") as tmp:
+        a_in, b_in, a_out, _ = make_tones(tmp)
+        make_tone(b_in, TONE_B, rate=48000)
+        with running("a", ["--bind", "127.0.55.1:0", "--auto-answer", "--audio-in", a_in,
+                           "--audio-out", a_out]) as a, \
+                Baresip(b_in, ["/dial sip:softphone@" + a.wait("ready")["sip"]],
+                        codecs="opus/48000/1", srate=48000) as bs:
+            est = a.wait("established")
+            assert est["codec"] == "opus/48000", est
+            time.sleep(3)
+            bs.command("hangup")
+            end = a.wait("ended")
+            assert end["reason"] == "Remote hangup", end
+            assert end["stats"]["lost"] == 0, end
+            a.quit()
+            bs.wait_log("terminated")
+            bs.stop()
+            check_tones(a_out, bs.recording(), "baresip calls us, opus", end)
 
 
 # ---- SIPp --------------------------------------------------------------
@@ -1306,7 +1361,7 @@ def test_kamailio_call():
                                    a_out]) as a:
                     a.wait("registered")
                     est = a.wait("established")
-                    assert est["codec"] == "PCMU/8000", est
+                    assert est["codec"] == "opus/48000", est
                     inc = b.wait("incoming")
                     assert inc["from"] == "sip:u1@" + KAM_ADDR, inc
                     end_a = a.wait("ended")
@@ -1342,6 +1397,8 @@ TESTS = {
     "second-call-holds-first": test_second_call_holds_first,
     "baresip-we-call": test_baresip_we_call,
     "baresip-calls-us": test_baresip_calls_us,
+    "baresip-opus-we-call": test_baresip_opus_we_call,
+    "baresip-opus-calls-us": test_baresip_opus_calls_us,
     "sipp-uac": test_sipp_uac,
     "sipp-uas": test_sipp_uas,
     "kamailio-register": test_kamailio_register,

@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-/* baresip 1.x calling with opus first (which we lack), rtcp-mux and the
- * a=ssrc/label lines it adds. */
+/* baresip 1.x calling with opus first, rtcp-mux and the a=ssrc/label
+ * lines it adds. */
 static const char baresip_offer[] = "v=0\r\n"
                                     "o=- 1853434006 2149428212 IN IP4 127.0.0.2\r\n"
                                     "s=-\r\n"
@@ -87,6 +87,22 @@ new_oa (void)
   return sp_offer_answer_new (&config);
 }
 
+/* A peer without Opus (this build before Opus, or a configured one). */
+static const SpCodecId no_opus[] = { SP_CODEC_G722, SP_CODEC_PCMA, SP_CODEC_PCMU };
+
+static SpOfferAnswer *
+new_oa_with_codecs (const SpCodecId *codecs, guint n)
+{
+  SpOfferAnswerConfig config = { 0 };
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = 40000;
+  config.username = "softphone";
+  config.codecs = codecs;
+  config.n_codecs = n;
+  return sp_offer_answer_new (&config);
+}
+
 static SpSdpSession *
 parse (const char *text)
 {
@@ -139,7 +155,19 @@ test_offer (void)
   g_assert_cmpstr (sp_sdp_media_get_media_type (m), ==, "audio");
   g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "RTP/AVP");
   g_assert_cmpuint (sp_sdp_media_get_port (m), ==, 40000);
-  g_assert_cmpstr (formats, ==, "0 8 9 101");
+  /* Opus, G.722, PCMA, PCMU; telephone-event at Opus's clock and at 8000. */
+  g_assert_cmpstr (formats, ==, "111 9 8 0 110 101");
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 111, &map));
+  g_assert_cmpstr (map.encoding, ==, "opus");
+  g_assert_cmpuint (map.clock_rate, ==, 48000);
+  g_assert_cmpuint (map.channels, ==, 2);
+  g_assert_nonnull (strstr (text, "a=rtpmap:111 opus/48000/2\r\n"));
+  g_assert_cmpstr (sp_sdp_media_get_fmtp (m, 111), ==,
+                   "maxplaybackrate=16000;sprop-maxcapturerate=16000;stereo=0;sprop-stereo=0;"
+                   "useinbandfec=1");
+  g_assert_true (sp_sdp_media_get_rtpmap (m, 110, &map));
+  g_assert_cmpstr (map.encoding, ==, "telephone-event");
+  g_assert_cmpuint (map.clock_rate, ==, 48000);
   g_assert_true (sp_sdp_media_get_rtpmap (m, 9, &map));
   g_assert_cmpstr (map.encoding, ==, "G722");
   g_assert_cmpuint (map.clock_rate, ==, 8000);
@@ -199,10 +227,16 @@ test_answer_baresip (void)
   SpSdpMedia *m = sp_sdp_session_get_media (sdp, 0);
   g_autofree char *formats = formats_of (m);
 
-  /* Common codecs in the offerer's order, opus left out. */
-  g_assert_cmpstr (formats, ==, "9 0 8 101");
-  g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+  /* Common codecs in the offerer's order: opus on its number first. */
+  g_assert_cmpstr (formats, ==, "96 9 0 8 101");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_OPUS);
+  g_assert_cmpuint (p.payload_type, ==, 96);
+  g_assert_nonnull (strstr (text, "a=rtpmap:96 opus/48000/2\r\n"));
+  g_assert_nonnull (strstr (text, "a=fmtp:96 maxplaybackrate=16000;"));
+  /* Its only telephone-event is at 8000: used, on that clock. */
   g_assert_cmpint (p.dtmf_payload_type, ==, 101);
+  g_assert_cmpuint (p.dtmf_clock_rate, ==, 8000);
+  g_assert_cmpuint (p.opus_max_playback_rate, ==, 0);
   g_assert_cmpuint (p.ptime_ms, ==, 20);
   g_assert_true (p.rtcp_mux);
   g_assert_true (sp_sdp_media_get_rtcp_mux (m));
@@ -269,8 +303,19 @@ test_answer_dynamic (void)
   g_autofree char *formats = formats_of (m);
   SpSdpRtpmap map;
 
-  /* opus is not ours, PCMU at 16000 and stereo PCMA are not what the
-   * names mean: left out. */
+  /* PCMU at 16000 and stereo PCMA are not what the names mean: left out. */
+  g_assert_cmpstr (formats, ==, "111 97 96 100");
+  g_assert_cmpint (p.codec, ==, SP_CODEC_OPUS);
+  g_assert_cmpuint (p.payload_type, ==, 111);
+  sp_offer_answer_free (g_steal_pointer (&oa));
+  oa = new_oa_with_codecs (no_opus, G_N_ELEMENTS (no_opus));
+  g_free (text);
+  text = answer_offer (oa, dynamic_offer, &p);
+  sp_sdp_session_free (sdp);
+  sdp = parse (text);
+  m = sp_sdp_session_get_media (sdp, 0);
+  g_free (formats);
+  formats = formats_of (m);
   g_assert_cmpstr (formats, ==, "97 96 100");
   g_assert_true (sp_sdp_media_get_rtpmap (m, 97, &map));
   g_assert_cmpstr (map.encoding, ==, "G722");
@@ -402,7 +447,7 @@ test_no_common_codec (void)
   g_assert_null (answer);
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
   g_assert_cmpstr (error->message, ==,
-                   "no common codec: we offer PCMU PCMA G722, they offer GSM iLBC");
+                   "no common codec: we offer opus G722 PCMA PCMU, they offer GSM iLBC");
   g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
   g_assert_false (sp_offer_answer_is_negotiated (oa));
 }
@@ -677,7 +722,7 @@ test_answer_no_common_codec (void)
   g_assert_false (sp_offer_answer_process_answer (oa, answer, strlen (answer), NULL, &error));
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
   g_assert_cmpstr (error->message, ==,
-                   "no common codec: we offered PCMU PCMA G722, they answered GSM");
+                   "no common codec: we offered opus G722 PCMA PCMU, they answered GSM");
 }
 
 static void
@@ -742,7 +787,7 @@ test_reoffer_refused_keeps_state (void)
                                                 strlen (yate_gsm_ilbc_offer), NULL, &error));
   g_assert_error (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NO_COMMON_CODEC);
   sp_offer_answer_get_params (oa, &after);
-  g_assert_cmpint (after.codec, ==, SP_CODEC_G722);
+  g_assert_cmpint (after.codec, ==, SP_CODEC_OPUS);
   g_assert_cmpuint (after.remote_rtp_port, ==, 20372);
   g_assert_cmpstr (after.remote_address, ==, "127.0.0.2");
 }
@@ -797,6 +842,168 @@ test_ptime (void)
     }
 }
 
+/* Two of our phones: the offer of one, answered by the other, gives Opus
+ * on both sides, and DTMF events on telephone-event/48000. */
+static void
+test_opus_between_us (void)
+{
+  g_autoptr (SpOfferAnswer) caller = new_oa ();
+  g_autoptr (SpOfferAnswer) callee = new_oa ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *offer = sp_offer_answer_create_offer (caller);
+  SpMediaParams theirs, ours;
+  g_autofree char *answer = answer_offer (callee, offer, &theirs);
+
+  g_assert_cmpint (theirs.codec, ==, SP_CODEC_OPUS);
+  g_assert_cmpuint (theirs.payload_type, ==, 111);
+  g_assert_cmpint (theirs.dtmf_payload_type, ==, 110);
+  g_assert_cmpuint (theirs.dtmf_clock_rate, ==, 0); /* the codec's: 48000 */
+  g_assert_cmpuint (theirs.opus_max_playback_rate, ==, 16000);
+  g_assert_nonnull (strstr (answer, "a=rtpmap:111 opus/48000/2\r\n"));
+  g_assert_nonnull (strstr (answer, "a=rtpmap:110 telephone-event/48000\r\n"));
+  g_assert_null (strstr (answer, "telephone-event/8000"));
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &ours, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ours.codec, ==, SP_CODEC_OPUS);
+  g_assert_cmpuint (ours.payload_type, ==, 111);
+  g_assert_cmpint (ours.dtmf_payload_type, ==, 110);
+  g_assert_cmpuint (ours.dtmf_clock_rate, ==, 0);
+  g_assert_cmpuint (ours.opus_max_playback_rate, ==, 16000);
+}
+
+/* Against a peer without Opus: our offer is answered with G.722 (a phone
+ * like us before Opus) or PCMU (a narrowband one), and their offers to us
+ * give the same. */
+static void
+test_opus_fallback (void)
+{
+  static const SpCodecId pcmu_only[] = { SP_CODEC_PCMU };
+  g_autoptr (SpOfferAnswer) caller = new_oa ();
+  g_autoptr (SpOfferAnswer) old = new_oa_with_codecs (no_opus, G_N_ELEMENTS (no_opus));
+  g_autoptr (SpOfferAnswer) narrow = new_oa_with_codecs (pcmu_only, 1);
+  g_autoptr (GError) error = NULL;
+  SpMediaParams theirs, ours;
+  g_autofree char *offer = sp_offer_answer_create_offer (caller);
+  g_autofree char *answer = answer_offer (old, offer, &theirs);
+  g_autofree char *offer2 = NULL;
+  g_autofree char *answer2 = NULL;
+  g_autofree char *offer3 = NULL;
+  g_autofree char *answer3 = NULL;
+
+  g_assert_cmpint (theirs.codec, ==, SP_CODEC_G722);
+  g_assert_null (strstr (answer, "opus"));
+  /* telephone-event/8000 is the one that goes with G.722. */
+  g_assert_cmpint (theirs.dtmf_payload_type, ==, 101);
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &ours, &error));
+  g_assert_cmpint (ours.codec, ==, SP_CODEC_G722);
+  g_assert_cmpint (ours.dtmf_payload_type, ==, 101);
+  g_assert_cmpuint (ours.dtmf_clock_rate, ==, 0);
+
+  offer2 = sp_offer_answer_create_offer (caller);
+  answer2 = answer_offer (narrow, offer2, &theirs);
+  g_assert_cmpint (theirs.codec, ==, SP_CODEC_PCMU);
+  g_assert_true (sp_offer_answer_process_answer (caller, answer2, strlen (answer2), &ours, &error));
+  g_assert_cmpint (ours.codec, ==, SP_CODEC_PCMU);
+
+  /* The old phone offers; we answer G.722 first. */
+  g_clear_pointer (&caller, sp_offer_answer_free);
+  caller = new_oa ();
+  offer3 = sp_offer_answer_create_offer (old);
+  answer3 = answer_offer (caller, offer3, &ours);
+  g_assert_cmpint (ours.codec, ==, SP_CODEC_G722);
+}
+
+/* The peer's Opus fmtp: its limits reach the params; hostile values (too
+ * long, not numbers, no value, a name that only starts like ours) give no
+ * limit and never crash. */
+static void
+test_opus_fmtp (void)
+{
+  static const struct
+  {
+    const char *fmtp;
+    guint playback, bitrate;
+  } cases[] = {
+    { "maxplaybackrate=8000;maxaveragebitrate=20000", 8000, 20000 },
+    { "useinbandfec=1; maxplaybackrate=12000", 12000, 0 },
+    { "MAXPLAYBACKRATE=24000;stereo=1", 24000, 0 },
+    { "maxplaybackrate=99999999999999999999999999;maxaveragebitrate=x1", 0, 0 },
+    { "maxplaybackrate=;maxaveragebitrate", 0, 0 },
+    { "maxplaybackrate=16000x;maxplaybackratex=8000", 0, 0 },
+    { "xmaxplaybackrate=8000", 0, 0 },
+    { ";;;;", 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SpOfferAnswer) oa = new_oa ();
+      g_autofree char *offer =
+          g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                           "t=0 0\r\nm=audio 7078 RTP/AVP 109 0\r\n"
+                           "a=rtpmap:109 OPUS/48000/2\r\na=fmtp:109 %s\r\n",
+                           cases[i].fmtp);
+      SpMediaParams p;
+      g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_assert_cmpint (p.codec, ==, SP_CODEC_OPUS);
+      g_assert_cmpuint (p.payload_type, ==, 109);
+      g_assert_cmpuint (p.opus_max_playback_rate, ==, cases[i].playback);
+      g_assert_cmpuint (p.opus_max_bitrate, ==, cases[i].bitrate);
+    }
+}
+
+/* A configured telephone-event number never collides with Opus (111) or
+ * with the telephone-event/48000 beside it. */
+static void
+test_opus_dtmf_numbers (void)
+{
+  static const struct
+  {
+    gint configured;
+    const char *formats;
+  } cases[] = {
+    { 110, "111 9 8 0 112 110" },
+    { 111, "111 9 8 0 110 101" },
+    { 96, "111 9 8 0 110 96" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      SpOfferAnswerConfig config = { 0 };
+      g_autoptr (SpOfferAnswer) oa = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *formats = NULL;
+      g_autoptr (SpSdpSession) sdp = NULL;
+
+      config.local_address = "127.0.0.1";
+      config.rtp_port = 40000;
+      config.dtmf_payload_type = cases[i].configured;
+      oa = sp_offer_answer_new (&config);
+      text = sp_offer_answer_create_offer (oa);
+      sdp = parse (text);
+      formats = formats_of (sp_sdp_session_get_media (sdp, 0));
+      g_assert_cmpstr (formats, ==, cases[i].formats);
+    }
+}
+
+/* opus needs /48000 (and at most 2 channels): anything else is not it. */
+static void
+test_opus_wrong_rtpmap (void)
+{
+  static const char *maps[] = { "opus/16000/2", "opus", "opus/48000/6" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (maps); i++)
+    {
+      g_autoptr (SpOfferAnswer) oa = new_oa ();
+      g_autofree char *offer =
+          g_strdup_printf ("v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                           "t=0 0\r\nm=audio 7078 RTP/AVP 109 0\r\na=rtpmap:109 %s\r\n",
+                           maps[i]);
+      SpMediaParams p;
+      g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
+    }
+}
+
 static void
 test_error_status (void)
 {
@@ -838,5 +1045,10 @@ main (int argc, char **argv)
   g_test_add_func ("/media/offer-answer/glare", test_glare);
   g_test_add_func ("/media/offer-answer/ptime", test_ptime);
   g_test_add_func ("/media/offer-answer/error-status", test_error_status);
+  g_test_add_func ("/media/offer-answer/opus-between-us", test_opus_between_us);
+  g_test_add_func ("/media/offer-answer/opus-fallback", test_opus_fallback);
+  g_test_add_func ("/media/offer-answer/opus-fmtp", test_opus_fmtp);
+  g_test_add_func ("/media/offer-answer/opus-dtmf-numbers", test_opus_dtmf_numbers);
+  g_test_add_func ("/media/offer-answer/opus-wrong-rtpmap", test_opus_wrong_rtpmap);
   return g_test_run ();
 }

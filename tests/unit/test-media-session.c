@@ -628,6 +628,96 @@ test_dtmf_both_ways (Fixture *f, gconstpointer data)
   check_keys_both (f, FALSE, "0e1e2e3e4e5e6e7e8e9e*e#e");
 }
 
+/* Reads what @a sends to @socket (RTP and, muxed, RTCP) for up to @ms:
+ * answers each sender report with a receiver report whose LSR/DLSR make
+ * the round trip @rtt_ms; returns the RTP timestamp step of the last two
+ * Opus packets (480 for 10 ms, 960 for 20 ms), 0 if none. */
+static guint32
+opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gboolean *answered)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  guint32 last_ts = 0, step = 0;
+  gboolean have_ts = FALSE;
+
+  while (g_get_monotonic_time () < end)
+    {
+      guint8 buf[SP_RTP_MAX_PACKET];
+      gssize len = g_socket_receive (socket, (char *) buf, sizeof buf, NULL, NULL);
+      SpRtcpReport sr, rr = { 0 };
+      SpRtpPacket p;
+      guint8 out[256];
+      gsize n;
+
+      if (len <= 0)
+        {
+          g_usleep (1000);
+          continue;
+        }
+      if (!sp_rtp_looks_like_rtcp (buf, (gsize) len))
+        {
+          g_assert_true (sp_rtp_parse (buf, (gsize) len, &p, NULL));
+          g_assert_cmpuint (p.payload_type, ==, 111);
+          if (have_ts)
+            step = p.timestamp - last_ts;
+          last_ts = p.timestamp;
+          have_ts = TRUE;
+          continue;
+        }
+      if (!sp_rtcp_parse (buf, (gsize) len, &sr, NULL) || !sr.is_sender_report)
+        continue;
+      rr.ssrc = 0x5eed;
+      rr.n_blocks = 1;
+      rr.blocks[0].ssrc = sr.ssrc;
+      /* As if the SR had been sent @rtt_ms before it was (dlsr 0). */
+      rr.blocks[0].lsr = sp_rtcp_ntp_middle (sr.ntp_timestamp) - rtt_ms * 65536 / 1000;
+      n = sp_rtcp_build (out, sizeof out, &rr, "peer@test");
+      g_assert_cmpint (g_socket_send_to (socket, to, (const char *) out, n, NULL, NULL), ==, n);
+      *answered = TRUE;
+    }
+  return step;
+}
+
+/* Opus to a loopback peer starts with 10 ms packets (a LAN until measured);
+ * a measured round trip of 50 ms brings the negotiated 20 ms back, and one
+ * of 1 ms 10 ms again (RFC 7587 packets in 48 kHz units: 480 and 960). */
+static void
+test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  SpMediaParams params = { SP_CODEC_OPUS, 20, -1, TRUE, ADDR_B, 0, 0, TRUE, TRUE };
+  g_autoptr (GSocket) socket = bound_socket (ADDR_B);
+  g_autoptr (GSocketAddress) to =
+      g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
+  gboolean answered = FALSE;
+  SpMediaStats stats;
+
+  g_socket_set_timeout (socket, 0);
+  g_socket_set_blocking (socket, FALSE);
+  params.remote_rtp_port = local_port (socket);
+  params.payload_type = 111;
+  sp_media_session_start (a, &params);
+  g_assert_cmpuint (opus_peer_round (socket, to, 0, 300, &answered), ==, 480);
+  /* Until an SR came and was answered (the first within 3.75 s). */
+  answered = FALSE;
+  for (guint i = 0; i < 60 && !answered; i++)
+    opus_peer_round (socket, to, 50, 100, &answered);
+  g_assert_true (answered);
+  g_assert_cmpuint (opus_peer_round (socket, to, 50, 1200, &answered), ==, 960);
+  sp_media_session_get_stats (a, &stats);
+  g_assert_cmpfloat (stats.rtt_ms, >, 40);
+  g_assert_cmpuint (stats.ptime_ms, ==, 20);
+  answered = FALSE;
+  for (guint i = 0; i < 100 && !answered; i++)
+    opus_peer_round (socket, to, 1, 100, &answered);
+  g_assert_true (answered);
+  g_assert_cmpuint (opus_peer_round (socket, to, 1, 1200, &answered), ==, 480);
+  sp_media_session_get_stats (a, &stats);
+  g_assert_cmpfloat (stats.rtt_ms, <, 5);
+  g_assert_cmpuint (stats.ptime_ms, ==, 10);
+  sp_media_session_stop (a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -646,5 +736,7 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/media-session/peer-codec-switch", Fixture, NULL, fixture_setup,
               test_peer_codec_switch, fixture_teardown);
+  g_test_add ("/media-session/opus-ptime-follows-rtt", Fixture, NULL, fixture_setup,
+              test_opus_ptime_follows_rtt, fixture_teardown);
   return g_test_run ();
 }
