@@ -8,13 +8,20 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <libintl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
+#include "a11y.h"
 #include "audio/alsa.h"
 #include "preferences-window.h"
 #include "ua/hostport.h"
 #include "ua/phone.h"
 #include "ua/ringer.h"
 #include "server/server.h"
+#include "sip/stack.h"
+#include "sip/transport.h"
 #include "window.h"
 
 struct _SpApplication
@@ -33,6 +40,9 @@ struct _SpApplication
   /* Why the web console is not running, for people; NULL when it runs
    * or the server is off. */
   char *web_console_error;
+  /* The port the settings ask for; the phone may be on another one when
+   * another program holds it. */
+  guint16 wanted_port;
 };
 
 enum
@@ -94,6 +104,7 @@ on_about (GSimpleAction *action, GVariant *param, gpointer user_data)
       /* Translators: put your names here, one per line. */
       "translator-credits", _ ("translator-credits"), NULL);
 
+  sp_a11y_clean_tree (about);
   gtk_window_present (GTK_WINDOW (about));
 }
 
@@ -204,7 +215,8 @@ start_phone (SpApplication *self)
       g_clear_error (&error);
     }
   if (!sp_host_port_parse (bind, &host, &port, &error) ||
-      !sp_phone_start (self->phone, host, port != 0 ? port : 5060, &error))
+      !sp_phone_start_any_port (self->phone, host, self->wanted_port = port != 0 ? port : 5060,
+                                &error))
     {
       /* Translators: %s is an address such as 0.0.0.0:5060, then the reason. */
       g_autofree char *message = g_strdup_printf (
@@ -241,6 +253,17 @@ start_server (SpApplication *self, GError **error)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
                            _ ("the phone is not listening on any address"));
+      return FALSE;
+    }
+  /* Phones and other servers expect a server on its well-known port:
+   * moving it silently would leave them registering with nobody. */
+  if (port != self->wanted_port)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                   /* Translators: %u is a port (5060), %s an address. */
+                   _ ("another program uses port %u on %s, where phones expect the server. Close "
+                      "that program, or choose another server address and port"),
+                   self->wanted_port, host);
       return FALSE;
     }
   /* Listening on every address, there is no one address to put in SDP
@@ -406,7 +429,7 @@ show_error_in_window (SpApplication *self, const char *message)
   if (SP_IS_WINDOW (window))
     sp_window_show_error (SP_WINDOW (window), message);
   else
-    g_message ("%s", message);
+    note_startup_error (self, message);
 }
 
 /* The ringing thread could not open the ring device, or lost it. */
@@ -862,4 +885,61 @@ sp_application_describe_account_status (SpAccount *account)
           return g_strdup (_ ("Direct calls to the server’s address"));
         return g_strdup (_ ("Not registered"));
     }
+}
+
+guint16
+sp_application_get_moved_from_port (SpApplication *self)
+{
+  const char *host = NULL;
+  guint16 port = 0;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), 0);
+  if (self->phone == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
+    return 0;
+  return port != self->wanted_port ? self->wanted_port : 0;
+}
+
+/* This computer's first IPv4 address on an interface that is up and not
+ * loopback: what a colleague on the LAN dials. */
+static char *
+dup_first_lan_address (void)
+{
+  struct ifaddrs *list = NULL;
+  char *found = NULL;
+
+  if (getifaddrs (&list) != 0)
+    return NULL;
+  for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next)
+    {
+      char text[INET_ADDRSTRLEN];
+
+      if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+          (i->ifa_flags & IFF_LOOPBACK))
+        continue;
+      if (inet_ntop (AF_INET, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, text, sizeof text) !=
+          NULL)
+        found = g_strdup (text);
+    }
+  freeifaddrs (list);
+  return found;
+}
+
+char *
+sp_application_dup_direct_address (SpApplication *self)
+{
+  const char *host = NULL;
+  guint16 port = 0;
+  g_autofree char *lan = NULL;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  if (self->phone == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
+    return NULL;
+  if (sp_sip_host_is_wildcard (host))
+    {
+      lan = dup_first_lan_address ();
+      host = lan != NULL ? lan : (strchr (host, ':') != NULL ? "::1" : "127.0.0.1");
+    }
+  if (port == 5060)
+    return g_strdup (host);
+  return sp_sip_host_port_to_string (host, port);
 }

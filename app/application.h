@@ -42,6 +42,15 @@ GListModel *sp_application_get_accounts (SpApplication *self);
 GListModel *sp_application_get_calls (SpApplication *self);
 SpSipLog *sp_application_get_sip_log (SpApplication *self);
 
+/* The port the "sip-bind" setting asks for, when another program held
+ * it and the phone listens on another one (see sp_phone_start_any_port);
+ * 0 when the phone has the port asked for, or is not listening. */
+guint16 sp_application_get_moved_from_port (SpApplication *self);
+/* What another person dials to reach this computer directly: "HOST", or
+ * "HOST:PORT" off 5060; for a phone on every address, this computer's
+ * first network address. NULL when the phone is not listening. */
+char *sp_application_dup_direct_address (SpApplication *self);
+
 /* Adds @account (when new) and writes every account to disk. On error
  * nothing changes, in memory or on disk. */
 gboolean sp_application_save_account (SpApplication *self, SpAccount *account, GError **error);

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "a11y.h"
 #include "account-dialog.h"
 #include "call-row.h"
 #include "ladder-view.h"
@@ -50,6 +51,14 @@ struct _SpWindow
   SpLadderView *ladder;
   GtkListBox *history_list;
   GtkStack *history_stack;
+  GtkWidget *port_notice;
+  GtkLabel *port_notice_label;
+  /* Only to give them clean accessible names. */
+  GtkWidget *call_button;
+  GtkWidget *new_account_button;
+  GtkWidget *add_user_button;
+  GtkWidget *import_regfile_button;
+  GtkWidget *import_routes_button;
 };
 
 G_DEFINE_FINAL_TYPE (SpWindow, sp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -361,6 +370,7 @@ on_delete_account_clicked (GtkButton *button, SpAccount *account)
   g_signal_connect_data (dialog, "response", G_CALLBACK (on_delete_account_response),
                          g_object_ref (account), (GClosureNotify) (void (*) (void)) g_object_unref,
                          0);
+  sp_a11y_clean_tree (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -419,6 +429,8 @@ create_account_row (gpointer item, gpointer user_data)
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), delete);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), edit);
+  /* The row labels its activatable widget too: keep the one name. */
+  sp_a11y_set_name (edit, edit_label);
 
   g_signal_connect_object (sw, "notify::active", G_CALLBACK (on_enabled_toggled), account, 0);
   g_signal_connect_object (edit, "clicked", G_CALLBACK (on_edit_account_clicked), account, 0);
@@ -586,6 +598,7 @@ create_history_row (const SpCallRecord *record)
   g_object_set_data_full (G_OBJECT (button), "peer", g_strdup (peer), g_free);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  sp_a11y_set_name (button, a11y);
   return row;
 }
 
@@ -754,6 +767,7 @@ on_add_user (GtkWidget *widget, const char *action_name, GVariant *param)
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "add");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect (dialog, "response", G_CALLBACK (on_add_user_response), self);
+  sp_a11y_clean_tree (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -1244,6 +1258,29 @@ setup_log_page (SpWindow *self)
   on_log_filter_selected (self);
 }
 
+/* Calls page: when another program holds the SIP port, the phone took
+ * another one; say what that means for people who call directly. */
+static void
+update_port_notice (SpWindow *self)
+{
+  guint16 wanted = sp_application_get_moved_from_port (self->app);
+  g_autofree char *address = sp_application_dup_direct_address (self->app);
+  g_autofree char *text = NULL;
+  const char *host = NULL;
+  guint16 port = 0;
+
+  sp_phone_get_local_address (sp_application_get_phone (self->app), &host, &port);
+  gtk_widget_set_visible (self->port_notice, wanted != 0 && address != NULL);
+  if (wanted == 0 || address == NULL)
+    return;
+  /* Translators: the ports (5060, 5062), then the address to give out,
+   * "192.168.1.5:5062". */
+  text = g_strdup_printf (_ ("Another program uses port %u, so this computer takes calls on port "
+                             "%u: people who call it directly must dial %s."),
+                          wanted, port, address);
+  gtk_label_set_text (self->port_notice_label, text);
+}
+
 /* Connects the pages to the application's models; needs the
  * application, which GtkWindow only gets after construction. */
 static void
@@ -1272,6 +1309,7 @@ bind_models (SpWindow *self, SpApplication *app)
   gtk_list_box_bind_model (self->accounts_list, accounts, create_account_row, self, NULL);
 
   build_dialpad (self);
+  update_port_notice (self);
   setup_calls (self);
   setup_server_page (self);
   setup_log_page (self);
@@ -1330,6 +1368,13 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice_label);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, call_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, new_account_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, add_user_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, import_regfile_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, import_routes_button);
 
   gtk_widget_class_install_action (widget_class, "win.call", NULL, on_call);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", on_show_page);
@@ -1340,10 +1385,40 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_import);
 }
 
+/* One name per control, as a screen reader should say it (see a11y.h):
+ * the same strings as the template's, without the labels GTK adds. */
+static void
+name_controls (SpWindow *self)
+{
+  static const struct
+  {
+    gsize offset;
+    const char *name;
+  } names[] = {
+    { G_STRUCT_OFFSET (SpWindow, account_row), N_ ("Account to call from") },
+    { G_STRUCT_OFFSET (SpWindow, call_button), N_ ("Call") },
+    { G_STRUCT_OFFSET (SpWindow, new_account_button), N_ ("New account") },
+    { G_STRUCT_OFFSET (SpWindow, server_switch), N_ ("Run the SIP server") },
+    { G_STRUCT_OFFSET (SpWindow, server_address_row), N_ ("Server address and port") },
+    { G_STRUCT_OFFSET (SpWindow, add_user_button), N_ ("Add user") },
+    { G_STRUCT_OFFSET (SpWindow, route_entry), N_ ("New route rule") },
+    { G_STRUCT_OFFSET (SpWindow, web_console_address_row), N_ ("Web console address and port") },
+    { G_STRUCT_OFFSET (SpWindow, web_console_password_row), N_ ("Web console admin password") },
+    { G_STRUCT_OFFSET (SpWindow, import_regfile_button), N_ ("Import users from regfile.conf") },
+    { G_STRUCT_OFFSET (SpWindow, import_routes_button), N_ ("Import routes from regexroute.conf") },
+    { G_STRUCT_OFFSET (SpWindow, log_filter), N_ ("Messages to show") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    sp_a11y_set_name (G_STRUCT_MEMBER (GtkWidget *, self, names[i].offset), _ (names[i].name));
+  sp_a11y_name_inner_toggles (GTK_WIDGET (self->log_filter), _ ("Choose messages to show"));
+}
+
 static void
 sp_window_init (SpWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  name_controls (self);
   g_signal_connect_swapped (self->target_entry, "activate", G_CALLBACK (sp_window_place_call),
                             self);
   g_signal_connect_swapped (self->target_entry, "changed", G_CALLBACK (on_target_changed), self);
@@ -1353,7 +1428,11 @@ SpWindow *
 sp_window_new (SpApplication *app)
 {
   SpWindow *self = g_object_new (SP_TYPE_WINDOW, "application", app, NULL);
+  GtkShortcutsWindow *shortcuts =
+      gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self));
 
+  if (shortcuts != NULL)
+    sp_a11y_name_inner_toggles (GTK_WIDGET (shortcuts), _ ("Search Shortcuts"));
   bind_models (self, app);
   return self;
 }
