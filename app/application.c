@@ -43,6 +43,9 @@ struct _SpApplication
   /* The port the settings ask for; the phone may be on another one when
    * another program holds it. */
   guint16 wanted_port;
+  /* Why the server did not start when last switched on, for people;
+   * NULL once it runs or is switched off. */
+  char *server_error;
 };
 
 enum
@@ -327,6 +330,17 @@ apply_web_console (SpApplication *self)
   g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
 }
 
+/* The switch goes back off once the change that turned it on is done:
+ * a settings binding ignores a write made while it is writing. */
+static gboolean
+switch_server_off (gpointer data)
+{
+  SpApplication *self = data;
+
+  g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+  return G_SOURCE_REMOVE;
+}
+
 /* The Server page's switch, through the setting. */
 static void
 apply_server_setting (SpApplication *self)
@@ -334,6 +348,7 @@ apply_server_setting (SpApplication *self)
   gboolean wanted = g_settings_get_boolean (self->settings, "server-enabled");
   g_autoptr (GError) error = NULL;
 
+  /* Off after a failed start: the reason stays shown until the next try. */
   if (wanted == sp_server_is_running (self->server))
     return;
   if (!wanted)
@@ -348,9 +363,13 @@ apply_server_setting (SpApplication *self)
       g_autofree char *message =
           g_strdup_printf (_ ("The SIP server could not start: %s"), error->message);
       show_error_in_window (self, message);
-      g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+      g_free (self->server_error);
+      self->server_error = g_steal_pointer (&message);
+      g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
+      g_idle_add_full (G_PRIORITY_DEFAULT, switch_server_off, g_object_ref (self), g_object_unref);
       return;
     }
+  g_clear_pointer (&self->server_error, g_free);
   apply_web_console (self);
 }
 
@@ -690,6 +709,7 @@ sp_application_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->startup_error);
   g_free (self->web_console_error);
+  g_free (self->server_error);
   G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
 }
 
@@ -942,4 +962,11 @@ sp_application_dup_direct_address (SpApplication *self)
   if (port == 5060)
     return g_strdup (host);
   return sp_sip_host_port_to_string (host, port);
+}
+
+const char *
+sp_application_get_server_error (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->server_error;
 }

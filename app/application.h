@@ -34,6 +34,10 @@ SpServer *sp_application_get_server (SpApplication *self);
  * is off. "web-console-changed" tells when either changes. */
 char *sp_application_dup_web_console_url (SpApplication *self);
 const char *sp_application_get_web_console_error (SpApplication *self);
+/* Why the server did not start when last switched on (its port held by
+ * another program...), for people; NULL while it runs or after it was
+ * switched off. "web-console-changed" tells when it changes too. */
+const char *sp_application_get_server_error (SpApplication *self);
 /* $XDG_CONFIG_HOME/softphone: accounts, users, routes. */
 const char *sp_application_get_config_dir (SpApplication *self);
 /* SpAccount items, in the user's order. */

@@ -34,6 +34,7 @@ struct _SpWindow
   GtkListView *calls_view;
   GtkListBox *accounts_list;
   GtkSwitch *server_switch;
+  AdwActionRow *server_row;
   AdwEntryRow *server_address_row;
   GtkListBox *users_list;
   GtkListBox *routes_list;
@@ -1027,9 +1028,23 @@ tick_server_calls (gpointer data)
 
 /* Server page: the web console. */
 
+/* Why the server did not start, under its switch until it runs. */
+static void
+update_server_row (SpWindow *self)
+{
+  const char *error = sp_application_get_server_error (self->app);
+
+  adw_action_row_set_subtitle (self->server_row, error != NULL ? error : "");
+  if (error != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->server_row), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->server_row), "error");
+}
+
 static void
 update_web_console (SpWindow *self)
 {
+  update_server_row (self);
   g_autofree char *url = sp_application_dup_web_console_url (self->app);
   const char *error = sp_application_get_web_console_error (self->app);
   g_autofree char *a11y = NULL;
@@ -1352,6 +1367,7 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, calls_view);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, accounts_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, server_switch);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, server_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, server_address_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, users_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, routes_list);

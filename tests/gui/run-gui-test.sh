@@ -55,6 +55,21 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 BUS=$!
 sleep 1
 LOG="$OUTDIR/gui-app-$(basename "$SCRIPT" .py)-${SCRIPT_ARGS:-$UI_LANGUAGE}.log"
+# SP_GUI_HOLD_PORT=ADDR:PORT: another SIP program holds that port (UDP
+# and TCP) before the app starts, until the test ends.
+HOLDER=
+if [ -n "${SP_GUI_HOLD_PORT:-}" ]; then
+  /usr/bin/python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((host, int(port)))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind((host, int(port))); t.listen(1)
+print("held", flush=True)
+time.sleep(600)
+' "$SP_GUI_HOLD_PORT" >"$OUTDIR/holder.log" 2>&1 &
+  HOLDER=$!
+  for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held "$OUTDIR/holder.log" && break; sleep 0.2; done
+fi
 "$SOFTPHONE" >"$LOG" 2>&1 &
 APP=$!
 status=0
@@ -70,6 +85,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$APP" 2>/dev/null || break; sleep 0.5
 kill -9 "$APP" 2>/dev/null || true
 wait "$APP" 2>/dev/null || true
 kill "$BUS" 2>/dev/null || true
+if [ -n "$HOLDER" ]; then kill "$HOLDER" 2>/dev/null || true; wait "$HOLDER" 2>/dev/null || true; fi
 if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$LOG"; then
   echo "FAIL  the app logged criticals or sanitizer errors (above)"
   status=1

@@ -9,63 +9,19 @@ About, and the Calls page with an outgoing and an incoming call on it
 
 usage: test_a11y.py OUTDIR CONFIG_HOME SOFTPHONE"""
 
-import atexit
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 import pyatspi
 
 import guitest
+from peer import Peer
 from guitest import (app_node, check, check_clean_names, click, field_in, find, frame, on_screen,
                      screenshot, set_text, show_page, wait_for, walk)
 
 OUTDIR, CONFIG_HOME, SOFTPHONE = sys.argv[1], sys.argv[2], sys.argv[3]
 guitest.OUTDIR = OUTDIR
 PEER = "127.0.77.2"
-
-
-class Peer:
-    """A headless softphone; its JSON events are read, commands written."""
-
-    def __init__(self, address):
-        self.dir = tempfile.mkdtemp(prefix="softphone-peer.")
-        env = dict(os.environ)
-        env.pop("DISPLAY", None)
-        self.events = []
-        self.proc = subprocess.Popen(
-            [SOFTPHONE, "--headless", "--bind", address + ":5060", "--config-dir", self.dir],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env=env)
-        threading.Thread(target=self._read, daemon=True).start()
-        atexit.register(self.stop)
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                self.events.append(json.loads(line))
-            except ValueError:
-                pass
-
-    def wait(self, event, timeout=15.0):
-        return wait_for(lambda: next((e for e in self.events if e.get("event") == event), None),
-                        "peer event " + event, timeout)
-
-    def command(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def toplevel(prefix):
@@ -189,7 +145,7 @@ if check(adduser is not None, "Add user opens its dialog"):
     wait_for(lambda: toplevel("Add User") is None, "the Add User dialog to close")
 
 # Calls: one we make (answered), one we get (ringing).
-peer = Peer(PEER)
+peer = Peer(SOFTPHONE, PEER)
 if check(peer.wait("ready") is not None, "the peer is ready"):
     show_page(app, "Calls")
     set_text(find(app, "text", prefix="Number or address to call"), PEER)
