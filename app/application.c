@@ -5,7 +5,10 @@
 #include "application.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <string.h>
 #include <signal.h>
 #include <libintl.h>
 #include <ifaddrs.h>
@@ -46,6 +49,12 @@ struct _SpApplication
   /* Why the server did not start when last switched on, for people;
    * NULL once it runs or is switched off. */
   char *server_error;
+  /* Started with --background: the first activation makes no window. */
+  gboolean start_in_background;
+  gboolean started_in_background;
+  /* Holding the application: it runs on with no window (the
+   * "run-in-background" setting, or --background). */
+  gboolean held;
 };
 
 enum
@@ -586,6 +595,114 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Running in the background. */
+
+/* $XDG_CONFIG_HOME/autostart/APP_ID.desktop, which desktops start at
+ * login (the XDG Autostart specification). */
+static char *
+autostart_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "autostart", APP_ID ".desktop", NULL);
+}
+
+/* The running binary, as an Exec= argument: quoted when it has to be. */
+static char *
+exec_argument (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  GString *quoted;
+
+  if (exe == NULL)
+    return g_strdup ("softphone");
+  if (strpbrk (exe, " \t\n\"'\\><~|&;$*?#()`") == NULL)
+    return g_steal_pointer (&exe);
+  quoted = g_string_new ("\"");
+  for (const char *p = exe; *p != '\0'; p++)
+    {
+      if (strchr ("\"`$\\", *p) != NULL)
+        g_string_append_c (quoted, '\\');
+      g_string_append_c (quoted, *p);
+    }
+  g_string_append_c (quoted, '"');
+  return g_string_free (quoted, FALSE);
+}
+
+static gboolean
+write_autostart (GError **error)
+{
+  g_autofree char *path = autostart_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *exec = exec_argument ();
+  g_autofree char *contents =
+      g_strdup_printf ("[Desktop Entry]\n"
+                       "Type=Application\n"
+                       "Name=Softphone\n"
+                       "Comment=Phone and office SIP server, in the background\n"
+                       "Exec=%s --background\n"
+                       "Icon=" APP_ID "\n"
+                       "Terminal=false\n"
+                       "NoDisplay=true\n"
+                       "X-GNOME-Autostart-enabled=true\n",
+                       exec);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return g_file_set_contents (path, contents, -1, error);
+}
+
+static gboolean
+remove_autostart (GError **error)
+{
+  g_autofree char *path = autostart_path ();
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* With no window the application would quit: hold it while it should
+ * run in the background. */
+static void
+update_hold (SpApplication *self)
+{
+  gboolean wanted =
+      self->started_in_background ||
+      (self->settings != NULL && g_settings_get_boolean (self->settings, "run-in-background"));
+
+  if (wanted && !self->held)
+    g_application_hold (G_APPLICATION (self));
+  else if (!wanted && self->held)
+    g_application_release (G_APPLICATION (self));
+  self->held = wanted;
+}
+
+/* The Preferences switch: the autostart file follows it (written again
+ * at each start, so it names the binary that runs now). */
+static void
+apply_background_setting (SpApplication *self)
+{
+  gboolean wanted = g_settings_get_boolean (self->settings, "run-in-background");
+  g_autoptr (GError) error = NULL;
+
+  if (!(wanted ? write_autostart (&error) : remove_autostart (&error)))
+    {
+      g_autofree char *message = g_strdup_printf (
+          _ ("Softphone cannot change how it starts at login: %s"), error->message);
+      show_error_in_window (self, message);
+    }
+  update_hold (self);
+}
+
 static void
 sp_application_startup (GApplication *app)
 {
@@ -613,6 +730,10 @@ sp_application_startup (GApplication *app)
   g_signal_connect_object (self->settings, "changed::web-console-password",
                            G_CALLBACK (apply_web_console), self, G_CONNECT_SWAPPED);
   apply_server_setting (self);
+  g_signal_connect_object (self->settings, "changed::run-in-background",
+                           G_CALLBACK (apply_background_setting), self, G_CONNECT_SWAPPED);
+  if (g_settings_get_boolean (self->settings, "run-in-background"))
+    apply_background_setting (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
@@ -622,7 +743,14 @@ sp_application_startup (GApplication *app)
 static void
 sp_application_activate (GApplication *app)
 {
-  gtk_window_present (GTK_WINDOW (get_window (SP_APPLICATION (app))));
+  SpApplication *self = SP_APPLICATION (app);
+
+  if (self->start_in_background)
+    {
+      self->start_in_background = FALSE;
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (get_window (self)));
 }
 
 static gboolean
@@ -759,12 +887,27 @@ bind_build_translations (void)
 }
 
 int
-sp_application_run (int argc, char **argv)
+sp_application_run (int argc, char **argv, gboolean background)
 {
   g_autoptr (SpApplication) app = NULL;
+  g_autoptr (GError) error = NULL;
 
   bind_build_translations ();
   app = sp_application_new ();
+  if (background)
+    {
+      /* At login with Softphone already running: leave it as it is. */
+      if (!g_application_register (G_APPLICATION (app), NULL, &error))
+        {
+          g_printerr ("softphone: %s\n", error->message);
+          return 1;
+        }
+      if (g_application_get_is_remote (G_APPLICATION (app)))
+        return 0;
+      app->start_in_background = TRUE;
+      app->started_in_background = TRUE;
+      update_hold (app);
+    }
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
 

@@ -21,8 +21,11 @@ G_DECLARE_FINAL_TYPE (SpApplication, sp_application, SP, APPLICATION, AdwApplica
 
 SpApplication *sp_application_new (void);
 
-/* Runs the GUI; what main () returns for the non-headless path. */
-int sp_application_run (int argc, char **argv);
+/* Runs the GUI; what main () returns for the non-headless path.
+ * @background (--background, the autostart file's): no window until
+ * Softphone is started again or a call's notification is clicked; with
+ * an instance already running, nothing happens. */
+int sp_application_run (int argc, char **argv, gboolean background);
 
 GSettings *sp_application_get_settings (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);

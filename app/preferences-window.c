@@ -300,6 +300,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   GtkWidget *audio = group_new (_ ("Audio"), NULL);
   GtkWidget *calls = group_new (_ ("Incoming Calls"), NULL);
   GtkWidget *network = group_new (_ ("Network"), NULL);
+  GtkWidget *startup = group_new (_ ("Startup"), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) devices = sp_audio_alsa_list_devices (&error);
 
@@ -337,7 +338,15 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
 
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (audio));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (calls));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (startup),
+      switch_row_new (settings, "run-in-background",
+                      _ ("Run in the _Background and Start at Login"),
+                      _ ("Closing the window keeps the phone and the server running; calls still "
+                         "ring. Starting Softphone again shows the window.")));
+
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (network));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (startup));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), ADW_PREFERENCES_PAGE (page));
   return GTK_WINDOW (window);
 }

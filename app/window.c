@@ -54,6 +54,11 @@ struct _SpWindow
   GtkStack *history_stack;
   GtkWidget *port_notice;
   GtkLabel *port_notice_label;
+  GtkStack *main_stack; /* "welcome" on first run, else "pages" */
+  AdwViewSwitcherTitle *switcher_title;
+  GtkWidget *welcome_page;
+  AdwActionRow *welcome_address_row;
+  AdwEntryRow *welcome_dial_row;
   /* Only to give them clean accessible names. */
   GtkWidget *call_button;
   GtkWidget *new_account_button;
@@ -74,12 +79,26 @@ sp_window_show_error (SpWindow *self, const char *message)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* Leaves the welcome for the pages; @done: for good (closed, or an
+ * account made), else only for now (a call came in, a shortcut). */
+static void
+leave_welcome (SpWindow *self, gboolean done)
+{
+  if (done)
+    g_settings_set_boolean (sp_application_get_settings (self->app), "welcome-done", TRUE);
+  gtk_stack_set_visible_child_name (self->main_stack, "pages");
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
+}
+
 void
 sp_window_show_page (SpWindow *self, const char *name)
 {
   g_return_if_fail (SP_IS_WINDOW (self));
-  if (adw_view_stack_get_child_by_name (self->stack, name) != NULL)
-    adw_view_stack_set_visible_child_name (self->stack, name);
+  if (adw_view_stack_get_child_by_name (self->stack, name) == NULL)
+    return;
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0)
+    leave_welcome (self, FALSE);
+  adw_view_stack_set_visible_child_name (self->stack, name);
 }
 
 /* The account the user picked, or NULL for a direct call. */
@@ -987,16 +1006,20 @@ describe_server_call_state (const SpServerCall *call)
   return g_strdup (call->state != NULL ? call->state : "");
 }
 
+static gboolean tick_server_calls (gpointer data);
+
 static void
 rebuild_server_calls (SpWindow *self)
 {
   SpServerCallList *list = sp_server_get_calls (sp_application_get_server (self->app));
   g_autoptr (GPtrArray) calls = sp_server_call_list_get_calls (list);
+  gboolean answered = FALSE;
 
   remove_rows (self->server_calls_list);
   for (guint i = 0; calls != NULL && i < calls->len; i++)
     {
       const SpServerCall *call = g_ptr_array_index (calls, i);
+      answered = answered || g_strcmp0 (call->state, "answered") == 0;
       GtkWidget *row = adw_action_row_new ();
       /* Translators: caller → called, on the Server page. */
       g_autofree char *title = g_strdup_printf (_ ("%s → %s"), call->caller ? call->caller : "?",
@@ -1012,18 +1035,21 @@ rebuild_server_calls (SpWindow *self)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_list_box_append (self->server_calls_list, row);
     }
+  g_clear_handle_id (&self->server_calls_tick, g_source_remove);
+  if (answered)
+    self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
 }
 
-/* The durations of answered calls move on while the page shows them. */
+/* The durations of answered calls move on: a tick while there are any,
+ * none otherwise (an idle window costs nothing). */
 static gboolean
 tick_server_calls (gpointer data)
 {
   SpWindow *self = data;
 
-  if (sp_server_call_list_get_n_calls (
-          sp_server_get_calls (sp_application_get_server (self->app))) > 0)
-    rebuild_server_calls (self);
-  return G_SOURCE_CONTINUE;
+  self->server_calls_tick = 0;
+  rebuild_server_calls (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* Server page: the web console. */
@@ -1168,7 +1194,6 @@ setup_server_page (SpWindow *self)
   g_signal_connect_object (sp_server_get_calls (sp_application_get_server (self->app)), "changed",
                            G_CALLBACK (rebuild_server_calls), self, G_CONNECT_SWAPPED);
   rebuild_server_calls (self);
-  self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
   setup_web_console (self);
   gtk_list_box_set_placeholder (self->routes_list,
                                 placeholder_label (_ ("No routes: a number reaches the user of the "
@@ -1296,6 +1321,88 @@ update_port_notice (SpWindow *self)
   gtk_label_set_text (self->port_notice_label, text);
 }
 
+/* First run: the welcome. */
+
+static void
+on_welcome_account (GtkWidget *widget, const char *name, GVariant *param)
+{
+  /* The welcome stays until the account exists (Cancel comes back). */
+  open_account_dialog (SP_WINDOW (widget), NULL);
+}
+
+static void
+on_welcome_server (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+
+  leave_welcome (self, TRUE);
+  sp_window_show_page (self, "server");
+  g_settings_set_boolean (sp_application_get_settings (self->app), "server-enabled", TRUE);
+}
+
+static void
+on_welcome_call (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+  g_autofree char *text =
+      g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
+
+  if (text[0] == '\0')
+    {
+      sp_window_show_error (self, _ ("Type the other computer’s address, e.g. 192.168.1.20."));
+      gtk_widget_grab_focus (GTK_WIDGET (self->welcome_dial_row));
+      return;
+    }
+  leave_welcome (self, TRUE);
+  /* Direct: no account, whatever the chooser held. */
+  adw_combo_row_set_selected (self->account_row, 0);
+  sp_window_dial (self, text);
+}
+
+static void
+on_welcome_dial_activated (AdwEntryRow *row, SpWindow *self)
+{
+  on_welcome_call (GTK_WIDGET (self), NULL, NULL);
+}
+
+static void
+on_welcome_close (GtkWidget *widget, const char *name, GVariant *param)
+{
+  leave_welcome (SP_WINDOW (widget), TRUE);
+}
+
+static void
+on_welcome_accounts_changed (GListModel *accounts, guint position, guint removed, guint added,
+                             SpWindow *self)
+{
+  if (added > 0 && g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0)
+    leave_welcome (self, TRUE);
+}
+
+/* Shown while nothing is set up yet and it was never closed. */
+static void
+setup_welcome (SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  GListModel *accounts = sp_application_get_accounts (self->app);
+  g_autofree char *address = sp_application_dup_direct_address (self->app);
+  gboolean show = !g_settings_get_boolean (settings, "welcome-done") &&
+                  g_list_model_get_n_items (accounts) == 0 &&
+                  !g_settings_get_boolean (settings, "server-enabled");
+
+  adw_action_row_set_subtitle (
+      self->welcome_address_row,
+      address != NULL
+          ? address
+          : _ ("None: Softphone is not listening. Check the SIP address in Preferences."));
+  g_signal_connect (self->welcome_dial_row, "entry-activated",
+                    G_CALLBACK (on_welcome_dial_activated), self);
+  g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
+                           self, 0);
+  gtk_stack_set_visible_child_name (self->main_stack, show ? "welcome" : "pages");
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, !show);
+}
+
 /* Connects the pages to the application's models; needs the
  * application, which GtkWindow only gets after construction. */
 static void
@@ -1325,6 +1432,7 @@ bind_models (SpWindow *self, SpApplication *app)
 
   build_dialpad (self);
   update_port_notice (self);
+  setup_welcome (self);
   setup_calls (self);
   setup_server_page (self);
   setup_log_page (self);
@@ -1387,6 +1495,11 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice_label);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, call_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_address_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_dial_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, new_account_button);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, add_user_button);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, import_regfile_button);
@@ -1399,6 +1512,10 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, on_clear_log);
   gtk_widget_class_install_action (widget_class, "win.server-add-user", NULL, on_add_user);
   gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_import);
+  gtk_widget_class_install_action (widget_class, "win.welcome-account", NULL, on_welcome_account);
+  gtk_widget_class_install_action (widget_class, "win.welcome-server", NULL, on_welcome_server);
+  gtk_widget_class_install_action (widget_class, "win.welcome-call", NULL, on_welcome_call);
+  gtk_widget_class_install_action (widget_class, "win.welcome-close", NULL, on_welcome_close);
 }
 
 /* One name per control, as a screen reader should say it (see a11y.h):
@@ -1435,6 +1552,7 @@ sp_window_init (SpWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   name_controls (self);
+  sp_a11y_clean_tree (self->welcome_page);
   g_signal_connect_swapped (self->target_entry, "activate", G_CALLBACK (sp_window_place_call),
                             self);
   g_signal_connect_swapped (self->target_entry, "changed", G_CALLBACK (on_target_changed), self);

@@ -44,6 +44,10 @@ cat > "$TMP/config/glib-2.0/settings/keyfile" <<KEYS
 sip-bind='127.0.77.1:5060'
 web-console-address='127.0.77.1:0'
 KEYS
+# The first-run welcome only for the tests of it (SP_GUI_WELCOME=1).
+if [ -z "${SP_GUI_WELCOME:-}" ]; then
+  echo "welcome-done=true" >>"$TMP/config/glib-2.0/settings/keyfile"
+fi
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
 export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
 export GTK_A11Y=atspi LANGUAGE="$UI_LANGUAGE" LC_ALL=C.UTF-8
@@ -70,7 +74,8 @@ time.sleep(600)
   HOLDER=$!
   for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held "$OUTDIR/holder.log" && break; sleep 0.2; done
 fi
-"$SOFTPHONE" >"$LOG" 2>&1 &
+# shellcheck disable=SC2086 # SP_GUI_APP_ARGS: the app's options, split on purpose
+"$SOFTPHONE" ${SP_GUI_APP_ARGS:-} >"$LOG" 2>&1 &
 APP=$!
 status=0
 # shellcheck disable=SC2086 # the script's own arguments, split on purpose
