@@ -84,10 +84,18 @@ sp_window_show_error (SpWindow *self, const char *message)
 static void
 leave_welcome (SpWindow *self, gboolean done)
 {
+  GtkWidget *welcome = gtk_stack_get_child_by_name (self->main_stack, "welcome");
+
   if (done)
     g_settings_set_boolean (sp_application_get_settings (self->app), "welcome-done", TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "pages");
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
+  /* Not shown again in this window: out of the tree, out of the way of
+   * keyboard and screen reader. */
+  if (welcome != NULL)
+    gtk_stack_remove (self->main_stack, welcome);
+  self->welcome_dial_row = NULL;
+  self->welcome_address_row = NULL;
 }
 
 void
@@ -1344,9 +1352,11 @@ static void
 on_welcome_call (GtkWidget *widget, const char *name, GVariant *param)
 {
   SpWindow *self = SP_WINDOW (widget);
-  g_autofree char *text =
-      g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
+  g_autofree char *text = NULL;
 
+  if (self->welcome_dial_row == NULL)
+    return;
+  text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
   if (text[0] == '\0')
     {
       sp_window_show_error (self, _ ("Type the other computer’s address, e.g. 192.168.1.20."));
@@ -1399,8 +1409,13 @@ setup_welcome (SpWindow *self)
                     G_CALLBACK (on_welcome_dial_activated), self);
   g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
                            self, 0);
-  gtk_stack_set_visible_child_name (self->main_stack, show ? "welcome" : "pages");
-  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, !show);
+  if (show)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+      adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
+    }
+  else
+    leave_welcome (self, FALSE);
 }
 
 /* Connects the pages to the application's models; needs the
