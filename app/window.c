@@ -1359,7 +1359,13 @@ on_welcome_call (GtkWidget *widget, const char *name, GVariant *param)
   text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
   if (text[0] == '\0')
     {
-      sp_window_show_error (self, _ ("Type the other computer’s address, e.g. 192.168.1.20."));
+      const char *message = _ ("Type the other computer’s address, e.g. 192.168.1.20.");
+
+      /* On the field, for eyes and screen readers, and said once. */
+      gtk_widget_add_css_class (GTK_WIDGET (self->welcome_dial_row), "error");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->welcome_dial_row),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message, -1);
+      sp_window_show_error (self, message);
       gtk_widget_grab_focus (GTK_WIDGET (self->welcome_dial_row));
       return;
     }
@@ -1373,6 +1379,13 @@ static void
 on_welcome_dial_activated (AdwEntryRow *row, SpWindow *self)
 {
   on_welcome_call (GTK_WIDGET (self), NULL, NULL);
+}
+
+static void
+on_welcome_dial_changed (AdwEntryRow *row)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 static void
@@ -1407,6 +1420,7 @@ setup_welcome (SpWindow *self)
           : _ ("None: Softphone is not listening. Check the SIP address in Preferences."));
   g_signal_connect (self->welcome_dial_row, "entry-activated",
                     G_CALLBACK (on_welcome_dial_activated), self);
+  g_signal_connect (self->welcome_dial_row, "changed", G_CALLBACK (on_welcome_dial_changed), NULL);
   g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
                            self, 0);
   if (show)

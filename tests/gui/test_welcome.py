@@ -18,7 +18,7 @@ import sys
 
 import guitest
 from guitest import (app_node, check, check_clean_names, click, field_in, find, frame,
-                     screenshot, set_text, wait_for)
+                     screenshot, set_text, wait_for, walk)
 from peer import Peer
 
 OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1:5]
@@ -78,9 +78,10 @@ elif PART == "direct":
     peer = Peer(SOFTPHONE, "127.0.77.4")
     if check(peer.wait("ready") is not None, "the peer is ready"):
         click(find(app, "push button", name="Call"))
-        check(wait_for(lambda: find(app, "label", contains="Type the other computer"),
-                       "the empty address refused") is not None,
-              "Call with no address says what to type, and stays")
+        check(wait_for(lambda: any("Type the other computer" in (n.description or "")
+                                   for n in walk(app) if n.name == "The Other Computer’s Address"),
+                       "the empty address refused") is True,
+              "Call with no address says on the field what to type, and stays")
         check(welcome_shown(), "the welcome stays")
         set_text(find(app, "text", name="The Other Computer’s Address"), "127.0.77.4")
         click(find(app, "push button", name="Call"))
