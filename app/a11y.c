@@ -33,8 +33,9 @@ set_inner_text (GtkWidget *widget, const char *name)
     }
 }
 
-/* An entry row's icon buttons (Apply, a password's peek) have tooltips
- * but no names: GTK would say "GtkImage". */
+/* An entry row's own icon buttons (Apply, a password's peek) have
+ * tooltips but no names: GTK would say "GtkImage". Buttons the app puts
+ * in a row carry their own names and are left alone. */
 static void
 name_icon_buttons (GtkWidget *widget)
 {
@@ -47,7 +48,7 @@ name_icon_buttons (GtkWidget *widget)
 
       if (icon != NULL && g_str_has_prefix (icon, "view-"))
         set_one (child, _ ("Show or hide the password"));
-      else if (icon != NULL && tooltip != NULL)
+      else if (icon != NULL && tooltip != NULL && g_str_equal (icon, "adw-entry-apply-symbolic"))
         set_one (child, tooltip);
       else if (!GTK_IS_POPOVER (child))
         name_icon_buttons (child);
