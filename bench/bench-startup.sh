@@ -25,7 +25,7 @@ if [ -z "${SP_BENCH_INNER:-}" ]; then
     command -v "$tool" >/dev/null 2>&1 || { echo "bench-startup: $tool is missing" >&2; exit 2; }
   done
   export SP_BENCH_INNER=1
-  exec unshare --net -- sh -c 'ip link set lo up && exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --config-file="$(dirname "$0")/../tests/gui/session-bus.conf" -- "$0" "$@"' "$0" "$@"
+  exec unshare --net -- sh -c 'ip link set lo up && exec xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --config-file="$(dirname "$0")/../tests/gui/session-bus.conf" -- "$0" "$@"' "$0" "$@"
 fi
 
 TMP=$(mktemp -d /tmp/softphone-bench.XXXXXX)
