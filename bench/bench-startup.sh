@@ -3,7 +3,7 @@
 # AdwApplicationWindow, in the same run, under Xvfb with GTK's default
 # renderer:
 #   time_to_window_s  from exec to the window being viewable (xwininfo)
-#   rss_mb            resident memory 10 s after the window showed
+#   rss_mb            resident memory 15 s after the window showed
 #   idle_cpu_s_30s    user+system CPU over the next 30 s of doing nothing
 #                     (/proc/PID/stat utime+stime)
 # The app is measured first run (the welcome), with another program on
@@ -91,12 +91,13 @@ echo "bare_time_to_window_s=$bare_t"
 echo "app_time_to_window_s=$app_t"
 echo "time_to_window_ratio=$(awk -v a="$app_t" -v b="$bare_t" 'BEGIN { printf "%.2f", a / b }')"
 
-# RSS and idle CPU: settle 10 s (a toast from the start, 8 s, is gone), then
+# RSS and idle CPU: settle 15 s (a toast from the start, 8 s, and the text
+# cursor, which blinks 10 s after the last key, are done), then
 # IDLE seconds of nothing.
 idle() {
   name=$1; shift
   start_and_wait "$@"
-  sleep 10
+  sleep 15
   rss=$(rss_kb "$PID")
   c0=$(cpu_ticks "$PID")
   sleep "$IDLE"
