@@ -4,6 +4,8 @@
 
 #include "account-dialog.h"
 
+#include "a11y.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -306,6 +308,7 @@ static void
 sp_account_dialog_init (SpAccountDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  sp_a11y_clean_tree (GTK_WIDGET (self));
 
   AdwEntryRow *rows[] = { self->name_row,   self->username_row, self->password_row,
                           self->server_row, self->port_row,     self->display_name_row,

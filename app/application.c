@@ -5,10 +5,18 @@
 #include "application.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <string.h>
 #include <signal.h>
 #include <libintl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
+#include "a11y.h"
 #include "audio/alsa.h"
 #include "preferences-window.h"
 #include "ua/hostport.h"
@@ -16,6 +24,8 @@
 #include "ua/ringer.h"
 #include "server/passwordhash.h"
 #include "server/server.h"
+#include "sip/stack.h"
+#include "sip/transport.h"
 #include "window.h"
 
 struct _SpApplication
@@ -34,6 +44,18 @@ struct _SpApplication
   /* Why the web console is not running, for people; NULL when it runs
    * or the server is off. */
   char *web_console_error;
+  /* The port the settings ask for; the phone may be on another one when
+   * another program holds it. */
+  guint16 wanted_port;
+  /* Why the server did not start when last switched on, for people;
+   * NULL once it runs or is switched off. */
+  char *server_error;
+  /* Started with --background: the first activation makes no window. */
+  gboolean start_in_background;
+  gboolean started_in_background;
+  /* Holding the application: it runs on with no window (the
+   * "run-in-background" setting, or --background). */
+  gboolean held;
 };
 
 enum
@@ -95,6 +117,7 @@ on_about (GSimpleAction *action, GVariant *param, gpointer user_data)
       /* Translators: put your names here, one per line. */
       "translator-credits", _ ("translator-credits"), NULL);
 
+  sp_a11y_clean_tree (about);
   gtk_window_present (GTK_WINDOW (about));
 }
 
@@ -210,7 +233,8 @@ start_phone (SpApplication *self)
       g_clear_error (&error);
     }
   if (!sp_host_port_parse (bind, &host, &port, &error) ||
-      !sp_phone_start (self->phone, host, port != 0 ? port : 5060, &error))
+      !sp_phone_start_any_port (self->phone, host, self->wanted_port = port != 0 ? port : 5060,
+                                &error))
     {
       /* Translators: %s is an address such as 0.0.0.0:5060, then the reason. */
       g_autofree char *message = g_strdup_printf (
@@ -247,6 +271,17 @@ start_server (SpApplication *self, GError **error)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
                            _ ("the phone is not listening on any address"));
+      return FALSE;
+    }
+  /* Phones and other servers expect a server on its well-known port:
+   * moving it silently would leave them registering with nobody. */
+  if (port != self->wanted_port)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                   /* Translators: %u is a port (5060), %s an address. */
+                   _ ("another program uses port %u on %s, where phones expect the server. Close "
+                      "that program, or choose another server address and port"),
+                   self->wanted_port, host);
       return FALSE;
     }
   /* Listening on every address, there is no one address to put in SDP
@@ -377,6 +412,17 @@ apply_trusted_peers (SpApplication *self)
     }
 }
 
+/* The switch goes back off once the change that turned it on is done:
+ * a settings binding ignores a write made while it is writing. */
+static gboolean
+switch_server_off (gpointer data)
+{
+  SpApplication *self = data;
+
+  g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+  return G_SOURCE_REMOVE;
+}
+
 /* The Server page's switch, through the setting. */
 static void
 apply_server_setting (SpApplication *self)
@@ -384,6 +430,7 @@ apply_server_setting (SpApplication *self)
   gboolean wanted = g_settings_get_boolean (self->settings, "server-enabled");
   g_autoptr (GError) error = NULL;
 
+  /* Off after a failed start: the reason stays shown until the next try. */
   if (wanted == sp_server_is_running (self->server))
     return;
   if (!wanted)
@@ -398,9 +445,13 @@ apply_server_setting (SpApplication *self)
       g_autofree char *message =
           g_strdup_printf (_ ("The SIP server could not start: %s"), error->message);
       show_error_in_window (self, message);
-      g_settings_set_boolean (self->settings, "server-enabled", FALSE);
+      g_free (self->server_error);
+      self->server_error = g_steal_pointer (&message);
+      g_signal_emit (self, signals[SIGNAL_WEB_CONSOLE_CHANGED], 0);
+      g_idle_add_full (G_PRIORITY_DEFAULT, switch_server_off, g_object_ref (self), g_object_unref);
       return;
     }
+  g_clear_pointer (&self->server_error, g_free);
   apply_web_console (self);
 }
 
@@ -479,7 +530,7 @@ show_error_in_window (SpApplication *self, const char *message)
   if (SP_IS_WINDOW (window))
     sp_window_show_error (SP_WINDOW (window), message);
   else
-    g_message ("%s", message);
+    note_startup_error (self, message);
 }
 
 /* The ringing thread could not open the ring device, or lost it. */
@@ -617,6 +668,114 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Running in the background. */
+
+/* $XDG_CONFIG_HOME/autostart/APP_ID.desktop, which desktops start at
+ * login (the XDG Autostart specification). */
+static char *
+autostart_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "autostart", APP_ID ".desktop", NULL);
+}
+
+/* The running binary, as an Exec= argument: quoted when it has to be. */
+static char *
+exec_argument (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  GString *quoted;
+
+  if (exe == NULL)
+    return g_strdup ("softphone");
+  if (strpbrk (exe, " \t\n\"'\\><~|&;$*?#()`") == NULL)
+    return g_steal_pointer (&exe);
+  quoted = g_string_new ("\"");
+  for (const char *p = exe; *p != '\0'; p++)
+    {
+      if (strchr ("\"`$\\", *p) != NULL)
+        g_string_append_c (quoted, '\\');
+      g_string_append_c (quoted, *p);
+    }
+  g_string_append_c (quoted, '"');
+  return g_string_free (quoted, FALSE);
+}
+
+static gboolean
+write_autostart (GError **error)
+{
+  g_autofree char *path = autostart_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *exec = exec_argument ();
+  g_autofree char *contents =
+      g_strdup_printf ("[Desktop Entry]\n"
+                       "Type=Application\n"
+                       "Name=Softphone\n"
+                       "Comment=Phone and office SIP server, in the background\n"
+                       "Exec=%s --background\n"
+                       "Icon=" APP_ID "\n"
+                       "Terminal=false\n"
+                       "NoDisplay=true\n"
+                       "X-GNOME-Autostart-enabled=true\n",
+                       exec);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return g_file_set_contents (path, contents, -1, error);
+}
+
+static gboolean
+remove_autostart (GError **error)
+{
+  g_autofree char *path = autostart_path ();
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* With no window the application would quit: hold it while it should
+ * run in the background. */
+static void
+update_hold (SpApplication *self)
+{
+  gboolean wanted =
+      self->started_in_background ||
+      (self->settings != NULL && g_settings_get_boolean (self->settings, "run-in-background"));
+
+  if (wanted && !self->held)
+    g_application_hold (G_APPLICATION (self));
+  else if (!wanted && self->held)
+    g_application_release (G_APPLICATION (self));
+  self->held = wanted;
+}
+
+/* The Preferences switch: the autostart file follows it (written again
+ * at each start, so it names the binary that runs now). */
+static void
+apply_background_setting (SpApplication *self)
+{
+  gboolean wanted = g_settings_get_boolean (self->settings, "run-in-background");
+  g_autoptr (GError) error = NULL;
+
+  if (!(wanted ? write_autostart (&error) : remove_autostart (&error)))
+    {
+      g_autofree char *message = g_strdup_printf (
+          _ ("Softphone cannot change how it starts at login: %s"), error->message);
+      show_error_in_window (self, message);
+    }
+  update_hold (self);
+}
+
 static void
 sp_application_startup (GApplication *app)
 {
@@ -649,6 +808,10 @@ sp_application_startup (GApplication *app)
   /* Even with the server off: a plain password must not stay on disk. */
   migrate_web_console_password (self);
   apply_server_setting (self);
+  g_signal_connect_object (self->settings, "changed::run-in-background",
+                           G_CALLBACK (apply_background_setting), self, G_CONNECT_SWAPPED);
+  if (g_settings_get_boolean (self->settings, "run-in-background"))
+    apply_background_setting (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
@@ -658,7 +821,14 @@ sp_application_startup (GApplication *app)
 static void
 sp_application_activate (GApplication *app)
 {
-  gtk_window_present (GTK_WINDOW (get_window (SP_APPLICATION (app))));
+  SpApplication *self = SP_APPLICATION (app);
+
+  if (self->start_in_background)
+    {
+      self->start_in_background = FALSE;
+      return;
+    }
+  gtk_window_present (GTK_WINDOW (get_window (self)));
 }
 
 static gboolean
@@ -745,6 +915,7 @@ sp_application_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->startup_error);
   g_free (self->web_console_error);
+  g_free (self->server_error);
   G_OBJECT_CLASS (sp_application_parent_class)->finalize (object);
 }
 
@@ -794,12 +965,27 @@ bind_build_translations (void)
 }
 
 int
-sp_application_run (int argc, char **argv)
+sp_application_run (int argc, char **argv, gboolean background)
 {
   g_autoptr (SpApplication) app = NULL;
+  g_autoptr (GError) error = NULL;
 
   bind_build_translations ();
   app = sp_application_new ();
+  if (background)
+    {
+      /* At login with Softphone already running: leave it as it is. */
+      if (!g_application_register (G_APPLICATION (app), NULL, &error))
+        {
+          g_printerr ("softphone: %s\n", error->message);
+          return 1;
+        }
+      if (g_application_get_is_remote (G_APPLICATION (app)))
+        return 0;
+      app->start_in_background = TRUE;
+      app->started_in_background = TRUE;
+      update_hold (app);
+    }
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
 
@@ -940,4 +1126,68 @@ sp_application_describe_account_status (SpAccount *account)
           return g_strdup (_ ("Direct calls to the server’s address"));
         return g_strdup (_ ("Not registered"));
     }
+}
+
+guint16
+sp_application_get_moved_from_port (SpApplication *self)
+{
+  const char *host = NULL;
+  guint16 port = 0;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), 0);
+  if (self->phone == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
+    return 0;
+  return port != self->wanted_port ? self->wanted_port : 0;
+}
+
+/* This computer's first IPv4 address on an interface that is up and not
+ * loopback: what a colleague on the LAN dials. */
+static char *
+dup_first_lan_address (void)
+{
+  struct ifaddrs *list = NULL;
+  char *found = NULL;
+
+  if (getifaddrs (&list) != 0)
+    return NULL;
+  for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next)
+    {
+      char text[INET_ADDRSTRLEN];
+
+      if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+          (i->ifa_flags & IFF_LOOPBACK))
+        continue;
+      if (inet_ntop (AF_INET, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, text, sizeof text) !=
+          NULL)
+        found = g_strdup (text);
+    }
+  freeifaddrs (list);
+  return found;
+}
+
+char *
+sp_application_dup_direct_address (SpApplication *self)
+{
+  const char *host = NULL;
+  guint16 port = 0;
+  g_autofree char *lan = NULL;
+
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  if (self->phone == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
+    return NULL;
+  if (sp_sip_host_is_wildcard (host))
+    {
+      lan = dup_first_lan_address ();
+      host = lan != NULL ? lan : (strchr (host, ':') != NULL ? "::1" : "127.0.0.1");
+    }
+  if (port == 5060)
+    return g_strdup (host);
+  return sp_sip_host_port_to_string (host, port);
+}
+
+const char *
+sp_application_get_server_error (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->server_error;
 }

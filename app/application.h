@@ -21,8 +21,11 @@ G_DECLARE_FINAL_TYPE (SpApplication, sp_application, SP, APPLICATION, AdwApplica
 
 SpApplication *sp_application_new (void);
 
-/* Runs the GUI; what main () returns for the non-headless path. */
-int sp_application_run (int argc, char **argv);
+/* Runs the GUI; what main () returns for the non-headless path.
+ * @background (--background, the autostart file's): no window until
+ * Softphone is started again or a call's notification is clicked; with
+ * an instance already running, nothing happens. */
+int sp_application_run (int argc, char **argv, gboolean background);
 
 GSettings *sp_application_get_settings (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);
@@ -40,6 +43,10 @@ const char *sp_application_get_web_console_error (SpApplication *self);
 gboolean sp_application_set_web_console_password (SpApplication *self, const char *password,
                                                   GError **error);
 gboolean sp_application_has_web_console_password (SpApplication *self);
+/* Why the server did not start when last switched on (its port held by
+ * another program...), for people; NULL while it runs or after it was
+ * switched off. "web-console-changed" tells when it changes too. */
+const char *sp_application_get_server_error (SpApplication *self);
 /* $XDG_CONFIG_HOME/softphone: accounts, users, routes. */
 const char *sp_application_get_config_dir (SpApplication *self);
 /* SpAccount items, in the user's order. */
@@ -47,6 +54,15 @@ GListModel *sp_application_get_accounts (SpApplication *self);
 /* SpCall items: the calls in progress. */
 GListModel *sp_application_get_calls (SpApplication *self);
 SpSipLog *sp_application_get_sip_log (SpApplication *self);
+
+/* The port the "sip-bind" setting asks for, when another program held
+ * it and the phone listens on another one (see sp_phone_start_any_port);
+ * 0 when the phone has the port asked for, or is not listening. */
+guint16 sp_application_get_moved_from_port (SpApplication *self);
+/* What another person dials to reach this computer directly: "HOST", or
+ * "HOST:PORT" off 5060; for a phone on every address, this computer's
+ * first network address. NULL when the phone is not listening. */
+char *sp_application_dup_direct_address (SpApplication *self);
 
 /* Adds @account (when new) and writes every account to disk. On error
  * nothing changes, in memory or on disk. */

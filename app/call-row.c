@@ -4,6 +4,8 @@
 
 #include "call-row.h"
 
+#include "a11y.h"
+
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
@@ -276,8 +278,7 @@ make_button (const char *icon, const char *label, const char *tooltip, gboolean 
     }
   else
     gtk_button_set_icon_name (GTK_BUTTON (button), icon);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
-                                  -1);
+  sp_a11y_set_name (button, tooltip);
   gtk_widget_set_tooltip_text (button, tooltip);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   return button;
@@ -298,8 +299,7 @@ make_dtmf_popover (SpCallRow *self)
       g_autofree char *a11y = g_strdup_printf (_ ("Send tone %s"), keys[i]);
 
       gtk_widget_set_size_request (key, 48, 40);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (key), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
-                                      -1);
+      sp_a11y_set_name (key, a11y);
       g_signal_connect (key, "clicked", G_CALLBACK (on_dtmf_key), self);
       gtk_grid_attach (GTK_GRID (grid), key, (int) (i % 3), (int) (i / 3), 1, 1);
     }
@@ -319,6 +319,7 @@ make_transfer_popover (SpCallRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->transfer_entry),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Transfer the call to"), -1);
   gtk_widget_add_css_class (button, "suggested-action");
+  sp_a11y_set_name (button, _ ("Transfer"));
   g_signal_connect_swapped (self->transfer_entry, "activate", G_CALLBACK (on_transfer), self);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_transfer), self);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->transfer_entry));

@@ -1446,8 +1446,31 @@ runner_start (Runner *r, GError **error)
         g_warning ("Saved accounts not loaded: %s", local->message);
     }
 
-  if (!sp_phone_start (r->phone, r->bind_host, r->bind_port, error))
-    return FALSE;
+  /* A server keeps its well-known port (phones are configured with it);
+   * a phone alone takes another one when that is held, and says so. */
+  if (opts->server ? !sp_phone_start (r->phone, r->bind_host, r->bind_port, error)
+                   : !sp_phone_start_any_port (r->phone, r->bind_host, r->bind_port, error))
+    {
+      if (opts->server && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        g_prefix_error (error, "the server cannot start: another program uses port %u on %s (%s); ",
+                        r->bind_port, r->bind_host, "phones expect the server there");
+      return FALSE;
+    }
+  {
+    const char *host = NULL;
+    guint16 port = 0;
+
+    sp_phone_get_local_address (r->phone, &host, &port);
+    if (r->bind_port != 0 && port != r->bind_port)
+      {
+        g_autofree char *moved = sp_phone_dup_sip_address (r->phone);
+
+        b = event_begin ("port_moved");
+        add_int (b, "wanted", r->bind_port);
+        add_string (b, "sip", moved);
+        event_end (b);
+      }
+  }
   /* Before the accounts register: the phone may be a user of its own
    * server. */
   if (opts->server && !server_start (r, config_dir, state_dir, error))

@@ -16,8 +16,13 @@ int
 main (int argc, char **argv)
 {
   gboolean show_version = FALSE;
+  gboolean background = FALSE;
   const GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &show_version, N_ ("Print the version and exit"),
+      NULL },
+    { "background", 0, 0, G_OPTION_ARG_NONE, &background,
+      N_ ("Start without a window (at login): the phone and the server run, an incoming call "
+          "notifies, and starting Softphone again shows the window"),
       NULL },
     { NULL },
   };
@@ -64,5 +69,5 @@ main (int argc, char **argv)
     }
   sp_headless_options_clear (&headless);
   /* The GTK window; remaining arguments (sip:/tel: URIs) dial in it. */
-  return sp_application_run (argc, argv);
+  return sp_application_run (argc, argv, background);
 }

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "a11y.h"
 #include "audio/alsa.h"
 #include "ua/ringer.h"
 
@@ -105,7 +106,7 @@ entry_row_new (GSettings *settings, const char *key, const char *title)
   GtkWidget *row = adw_entry_row_new ();
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  sp_a11y_set_name (row, title);
   g_settings_bind (settings, key, row, "text", G_SETTINGS_BIND_DEFAULT);
   return row;
 }
@@ -118,10 +119,9 @@ delay_row_new (GSettings *settings)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Seconds Before Answering"));
   gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Seconds to ring before answering automatically"), -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
+  sp_a11y_set_name (spin, _ ("Seconds to ring before answering automatically"));
   g_settings_bind (settings, "auto-answer-delay", spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "auto-answer", row, "sensitive", G_SETTINGS_BIND_GET);
   return row;
@@ -188,11 +188,10 @@ test_sound_row_new (GSettings *settings)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Test Sound"));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _ ("Rings on the speaker for two seconds"));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Play a test sound"), -1);
   g_signal_connect_object (button, "clicked", G_CALLBACK (on_test_sound), settings, 0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  sp_a11y_set_name (button, _ ("Play a test sound"));
   return row;
 }
 
@@ -268,15 +267,13 @@ ring_tone_row_new (GSettings *settings)
   gtk_widget_set_valign (choose, GTK_ALIGN_CENTER);
   gtk_widget_set_valign (reset, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (reset, "flat");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (choose), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Choose a ring tone file"), -1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (reset), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Use the built-in ring tone"), -1);
   g_signal_connect_object (choose, "clicked", G_CALLBACK (on_choose_ring_tone), settings, 0);
   g_signal_connect_object (reset, "clicked", G_CALLBACK (on_reset_ring_tone), settings, 0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), reset);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), choose);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), choose);
+  sp_a11y_set_name (choose, _ ("Choose a ring tone file"));
+  sp_a11y_set_name (reset, _ ("Use the built-in ring tone"));
   g_object_set_data (G_OBJECT (row), "reset", reset);
   g_signal_connect_object (settings, "changed::ring-tone", G_CALLBACK (update_ring_tone_row), row,
                            0);
@@ -304,6 +301,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   GtkWidget *calls = group_new (_ ("Incoming Calls"), NULL);
   GtkWidget *network = group_new (_ ("Network"), NULL);
   GtkWidget *log = group_new (_ ("SIP Log"), NULL);
+  GtkWidget *startup = group_new (_ ("Startup"), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) devices = sp_audio_alsa_list_devices (&error);
 
@@ -311,6 +309,8 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
     adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (audio), error->message);
   gtk_window_set_transient_for (GTK_WINDOW (window), parent);
   gtk_window_set_modal (GTK_WINDOW (window), TRUE);
+  /* One page of a dozen rows: nothing to search, and no unnamed button. */
+  adw_preferences_window_set_search_enabled (ADW_PREFERENCES_WINDOW (window), FALSE);
   adw_preferences_page_set_title (ADW_PREFERENCES_PAGE (page), _ ("General"));
   adw_preferences_page_set_icon_name (ADW_PREFERENCES_PAGE (page), "preferences-system-symbolic");
 
@@ -348,9 +348,16 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
       switch_row_new (settings, "sip-log-raw", _ ("Show _Credentials"),
                       _ ("Messages recorded from now on keep digest responses unmasked; anyone "
                          "who reads them can guess the passwords")));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (startup),
+      switch_row_new (settings, "run-in-background",
+                      _ ("Run in the _Background and Start at Login"),
+                      _ ("Closing the window keeps the phone and the server running; calls still "
+                         "ring. Starting Softphone again shows the window.")));
 
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (network));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (log));
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (startup));
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (window), ADW_PREFERENCES_PAGE (page));
   return GTK_WINDOW (window);
 }

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "a11y.h"
 #include "account-dialog.h"
 #include "call-row.h"
 #include "ladder-view.h"
@@ -33,6 +34,7 @@ struct _SpWindow
   GtkListView *calls_view;
   GtkListBox *accounts_list;
   GtkSwitch *server_switch;
+  AdwActionRow *server_row;
   AdwEntryRow *server_address_row;
   GtkListBox *users_list;
   GtkListBox *routes_list;
@@ -51,6 +53,19 @@ struct _SpWindow
   SpLadderView *ladder;
   GtkListBox *history_list;
   GtkStack *history_stack;
+  GtkWidget *port_notice;
+  GtkLabel *port_notice_label;
+  GtkStack *main_stack; /* "welcome" on first run, else "pages" */
+  AdwViewSwitcherTitle *switcher_title;
+  GtkWidget *welcome_page;
+  AdwActionRow *welcome_address_row;
+  AdwEntryRow *welcome_dial_row;
+  /* Only to give them clean accessible names. */
+  GtkWidget *call_button;
+  GtkWidget *new_account_button;
+  GtkWidget *add_user_button;
+  GtkWidget *import_regfile_button;
+  GtkWidget *import_routes_button;
 };
 
 G_DEFINE_FINAL_TYPE (SpWindow, sp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -65,12 +80,34 @@ sp_window_show_error (SpWindow *self, const char *message)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* Leaves the welcome for the pages; @done: for good (closed, or an
+ * account made), else only for now (a call came in, a shortcut). */
+static void
+leave_welcome (SpWindow *self, gboolean done)
+{
+  GtkWidget *welcome = gtk_stack_get_child_by_name (self->main_stack, "welcome");
+
+  if (done)
+    g_settings_set_boolean (sp_application_get_settings (self->app), "welcome-done", TRUE);
+  gtk_stack_set_visible_child_name (self->main_stack, "pages");
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
+  /* Not shown again in this window: out of the tree, out of the way of
+   * keyboard and screen reader. */
+  if (welcome != NULL)
+    gtk_stack_remove (self->main_stack, welcome);
+  self->welcome_dial_row = NULL;
+  self->welcome_address_row = NULL;
+}
+
 void
 sp_window_show_page (SpWindow *self, const char *name)
 {
   g_return_if_fail (SP_IS_WINDOW (self));
-  if (adw_view_stack_get_child_by_name (self->stack, name) != NULL)
-    adw_view_stack_set_visible_child_name (self->stack, name);
+  if (adw_view_stack_get_child_by_name (self->stack, name) == NULL)
+    return;
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0)
+    leave_welcome (self, FALSE);
+  adw_view_stack_set_visible_child_name (self->stack, name);
 }
 
 /* The account the user picked, or NULL for a direct call. */
@@ -362,6 +399,7 @@ on_delete_account_clicked (GtkButton *button, SpAccount *account)
   g_signal_connect_data (dialog, "response", G_CALLBACK (on_delete_account_response),
                          g_object_ref (account), (GClosureNotify) (void (*) (void)) g_object_unref,
                          0);
+  sp_a11y_clean_tree (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -420,6 +458,8 @@ create_account_row (gpointer item, gpointer user_data)
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), delete);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), edit);
+  /* The row labels its activatable widget too: keep the one name. */
+  sp_a11y_set_name (edit, edit_label);
 
   g_signal_connect_object (sw, "notify::active", G_CALLBACK (on_enabled_toggled), account, 0);
   g_signal_connect_object (edit, "clicked", G_CALLBACK (on_edit_account_clicked), account, 0);
@@ -587,6 +627,7 @@ create_history_row (const SpCallRecord *record)
   g_object_set_data_full (G_OBJECT (button), "peer", g_strdup (peer), g_free);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  sp_a11y_set_name (button, a11y);
   return row;
 }
 
@@ -755,6 +796,7 @@ on_add_user (GtkWidget *widget, const char *action_name, GVariant *param)
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "add");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect (dialog, "response", G_CALLBACK (on_add_user_response), self);
+  sp_a11y_clean_tree (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -973,16 +1015,20 @@ describe_server_call_state (const SpServerCall *call)
   return g_strdup (call->state != NULL ? call->state : "");
 }
 
+static gboolean tick_server_calls (gpointer data);
+
 static void
 rebuild_server_calls (SpWindow *self)
 {
   SpServerCallList *list = sp_server_get_calls (sp_application_get_server (self->app));
   g_autoptr (GPtrArray) calls = sp_server_call_list_get_calls (list);
+  gboolean answered = FALSE;
 
   remove_rows (self->server_calls_list);
   for (guint i = 0; calls != NULL && i < calls->len; i++)
     {
       const SpServerCall *call = g_ptr_array_index (calls, i);
+      answered = answered || g_strcmp0 (call->state, "answered") == 0;
       GtkWidget *row = adw_action_row_new ();
       /* Translators: caller → called, on the Server page. */
       g_autofree char *title = g_strdup_printf (_ ("%s → %s"), call->caller ? call->caller : "?",
@@ -998,18 +1044,21 @@ rebuild_server_calls (SpWindow *self)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_list_box_append (self->server_calls_list, row);
     }
+  g_clear_handle_id (&self->server_calls_tick, g_source_remove);
+  if (answered)
+    self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
 }
 
-/* The durations of answered calls move on while the page shows them. */
+/* The durations of answered calls move on: a tick while there are any,
+ * none otherwise (an idle window costs nothing). */
 static gboolean
 tick_server_calls (gpointer data)
 {
   SpWindow *self = data;
 
-  if (sp_server_call_list_get_n_calls (
-          sp_server_get_calls (sp_application_get_server (self->app))) > 0)
-    rebuild_server_calls (self);
-  return G_SOURCE_CONTINUE;
+  self->server_calls_tick = 0;
+  rebuild_server_calls (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* Server page: the web console. */
@@ -1025,9 +1074,23 @@ update_web_console_password_row (SpWindow *self)
                                      : _ ("Web Console Admin Password"));
 }
 
+/* Why the server did not start, under its switch until it runs. */
+static void
+update_server_row (SpWindow *self)
+{
+  const char *error = sp_application_get_server_error (self->app);
+
+  adw_action_row_set_subtitle (self->server_row, error != NULL ? error : "");
+  if (error != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->server_row), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->server_row), "error");
+}
+
 static void
 update_web_console (SpWindow *self)
 {
+  update_server_row (self);
   g_autofree char *url = sp_application_dup_web_console_url (self->app);
   const char *error = sp_application_get_web_console_error (self->app);
   g_autofree char *a11y = NULL;
@@ -1187,7 +1250,6 @@ setup_server_page (SpWindow *self)
   g_signal_connect_object (sp_server_get_calls (sp_application_get_server (self->app)), "changed",
                            G_CALLBACK (rebuild_server_calls), self, G_CONNECT_SWAPPED);
   rebuild_server_calls (self);
-  self->server_calls_tick = g_timeout_add_seconds (1, tick_server_calls, self);
   setup_web_console (self);
   setup_trusted_peers (self);
   gtk_list_box_set_placeholder (self->routes_list,
@@ -1293,6 +1355,132 @@ setup_log_page (SpWindow *self)
   on_log_filter_selected (self);
 }
 
+/* Calls page: when another program holds the SIP port, the phone took
+ * another one; say what that means for people who call directly. */
+static void
+update_port_notice (SpWindow *self)
+{
+  guint16 wanted = sp_application_get_moved_from_port (self->app);
+  g_autofree char *address = sp_application_dup_direct_address (self->app);
+  g_autofree char *text = NULL;
+  const char *host = NULL;
+  guint16 port = 0;
+
+  sp_phone_get_local_address (sp_application_get_phone (self->app), &host, &port);
+  gtk_widget_set_visible (self->port_notice, wanted != 0 && address != NULL);
+  if (wanted == 0 || address == NULL)
+    return;
+  /* Translators: the ports (5060, 5062), then the address to give out,
+   * "192.168.1.5:5062". */
+  text = g_strdup_printf (_ ("Another program uses port %u, so this computer takes calls on port "
+                             "%u: people who call it directly must dial %s."),
+                          wanted, port, address);
+  gtk_label_set_text (self->port_notice_label, text);
+}
+
+/* First run: the welcome. */
+
+static void
+on_welcome_account (GtkWidget *widget, const char *name, GVariant *param)
+{
+  /* The welcome stays until the account exists (Cancel comes back). */
+  open_account_dialog (SP_WINDOW (widget), NULL);
+}
+
+static void
+on_welcome_server (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+
+  leave_welcome (self, TRUE);
+  sp_window_show_page (self, "server");
+  g_settings_set_boolean (sp_application_get_settings (self->app), "server-enabled", TRUE);
+}
+
+static void
+on_welcome_call (GtkWidget *widget, const char *name, GVariant *param)
+{
+  SpWindow *self = SP_WINDOW (widget);
+  g_autofree char *text = NULL;
+
+  if (self->welcome_dial_row == NULL)
+    return;
+  text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
+  if (text[0] == '\0')
+    {
+      const char *message = _ ("Type the other computer’s address, e.g. 192.168.1.20.");
+
+      /* On the field, for eyes and screen readers, and said once. */
+      gtk_widget_add_css_class (GTK_WIDGET (self->welcome_dial_row), "error");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->welcome_dial_row),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message, -1);
+      sp_window_show_error (self, message);
+      gtk_widget_grab_focus (GTK_WIDGET (self->welcome_dial_row));
+      return;
+    }
+  leave_welcome (self, TRUE);
+  /* Direct: no account, whatever the chooser held. */
+  adw_combo_row_set_selected (self->account_row, 0);
+  sp_window_dial (self, text);
+}
+
+static void
+on_welcome_dial_activated (AdwEntryRow *row, SpWindow *self)
+{
+  on_welcome_call (GTK_WIDGET (self), NULL, NULL);
+}
+
+static void
+on_welcome_dial_changed (AdwEntryRow *row)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+static void
+on_welcome_close (GtkWidget *widget, const char *name, GVariant *param)
+{
+  leave_welcome (SP_WINDOW (widget), TRUE);
+}
+
+static void
+on_welcome_accounts_changed (GListModel *accounts, guint position, guint removed, guint added,
+                             SpWindow *self)
+{
+  if (added > 0 && g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0)
+    leave_welcome (self, TRUE);
+}
+
+/* Shown while nothing is set up yet and it was never closed. */
+static void
+setup_welcome (SpWindow *self)
+{
+  GSettings *settings = sp_application_get_settings (self->app);
+  GListModel *accounts = sp_application_get_accounts (self->app);
+  g_autofree char *address = sp_application_dup_direct_address (self->app);
+  gboolean show = !g_settings_get_boolean (settings, "welcome-done") &&
+                  g_list_model_get_n_items (accounts) == 0 &&
+                  !g_settings_get_boolean (settings, "server-enabled");
+
+  adw_action_row_set_subtitle (
+      self->welcome_address_row,
+      address != NULL
+          ? address
+          : _ ("None: Softphone is not listening. Check the SIP address in Preferences."));
+  g_signal_connect (self->welcome_dial_row, "entry-activated",
+                    G_CALLBACK (on_welcome_dial_activated), self);
+  g_signal_connect (self->welcome_dial_row, "changed", G_CALLBACK (on_welcome_dial_changed), NULL);
+  g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
+                           self, 0);
+  if (show)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+      adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
+    }
+  else
+    leave_welcome (self, FALSE);
+}
+
 /* Connects the pages to the application's models; needs the
  * application, which GtkWindow only gets after construction. */
 static void
@@ -1321,6 +1509,8 @@ bind_models (SpWindow *self, SpApplication *app)
   gtk_list_box_bind_model (self->accounts_list, accounts, create_account_row, self, NULL);
 
   build_dialpad (self);
+  update_port_notice (self);
+  setup_welcome (self);
   setup_calls (self);
   setup_server_page (self);
   setup_log_page (self);
@@ -1363,6 +1553,7 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, calls_view);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, accounts_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, server_switch);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, server_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, server_address_row);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, users_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, routes_list);
@@ -1380,6 +1571,18 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, ladder);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_list);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, history_stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, port_notice_label);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, call_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_address_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_dial_row);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, new_account_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, add_user_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, import_regfile_button);
+  gtk_widget_class_bind_template_child (widget_class, SpWindow, import_routes_button);
 
   gtk_widget_class_install_action (widget_class, "win.call", NULL, on_call);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", on_show_page);
@@ -1388,12 +1591,47 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, on_clear_log);
   gtk_widget_class_install_action (widget_class, "win.server-add-user", NULL, on_add_user);
   gtk_widget_class_install_action (widget_class, "win.server-import", "s", on_server_import);
+  gtk_widget_class_install_action (widget_class, "win.welcome-account", NULL, on_welcome_account);
+  gtk_widget_class_install_action (widget_class, "win.welcome-server", NULL, on_welcome_server);
+  gtk_widget_class_install_action (widget_class, "win.welcome-call", NULL, on_welcome_call);
+  gtk_widget_class_install_action (widget_class, "win.welcome-close", NULL, on_welcome_close);
+}
+
+/* One name per control, as a screen reader should say it (see a11y.h):
+ * the same strings as the template's, without the labels GTK adds. */
+static void
+name_controls (SpWindow *self)
+{
+  static const struct
+  {
+    gsize offset;
+    const char *name;
+  } names[] = {
+    { G_STRUCT_OFFSET (SpWindow, account_row), N_ ("Account to call from") },
+    { G_STRUCT_OFFSET (SpWindow, call_button), N_ ("Call") },
+    { G_STRUCT_OFFSET (SpWindow, new_account_button), N_ ("New account") },
+    { G_STRUCT_OFFSET (SpWindow, server_switch), N_ ("Run the SIP server") },
+    { G_STRUCT_OFFSET (SpWindow, server_address_row), N_ ("Server address and port") },
+    { G_STRUCT_OFFSET (SpWindow, add_user_button), N_ ("Add user") },
+    { G_STRUCT_OFFSET (SpWindow, route_entry), N_ ("New route rule") },
+    { G_STRUCT_OFFSET (SpWindow, web_console_address_row), N_ ("Web console address and port") },
+    { G_STRUCT_OFFSET (SpWindow, web_console_password_row), N_ ("Web console admin password") },
+    { G_STRUCT_OFFSET (SpWindow, import_regfile_button), N_ ("Import users from regfile.conf") },
+    { G_STRUCT_OFFSET (SpWindow, import_routes_button), N_ ("Import routes from regexroute.conf") },
+    { G_STRUCT_OFFSET (SpWindow, log_filter), N_ ("Messages to show") },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    sp_a11y_set_name (G_STRUCT_MEMBER (GtkWidget *, self, names[i].offset), _ (names[i].name));
+  sp_a11y_name_inner_toggles (GTK_WIDGET (self->log_filter), _ ("Choose messages to show"));
 }
 
 static void
 sp_window_init (SpWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  name_controls (self);
+  sp_a11y_clean_tree (self->welcome_page);
   g_signal_connect_swapped (self->target_entry, "activate", G_CALLBACK (sp_window_place_call),
                             self);
   g_signal_connect_swapped (self->target_entry, "changed", G_CALLBACK (on_target_changed), self);
@@ -1403,7 +1641,11 @@ SpWindow *
 sp_window_new (SpApplication *app)
 {
   SpWindow *self = g_object_new (SP_TYPE_WINDOW, "application", app, NULL);
+  GtkShortcutsWindow *shortcuts =
+      gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self));
 
+  if (shortcuts != NULL)
+    sp_a11y_name_inner_toggles (GTK_WIDGET (shortcuts), _ ("Search Shortcuts"));
   bind_models (self, app);
   return self;
 }

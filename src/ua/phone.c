@@ -1316,3 +1316,46 @@ sp_phone_get_sip_stack (SpPhone *self)
 
   return self->stack;
 }
+
+/* Ports after the wanted one that sp_phone_start_any_port tries before
+ * asking the system for any free one. */
+#define SP_PHONE_NEXT_PORTS 10
+/* An ephemeral UDP port may be taken for TCP: a few draws. */
+#define SP_PHONE_EPHEMERAL_TRIES 5
+
+gboolean
+sp_phone_start_any_port (SpPhone *self, const char *host, guint16 port, GError **error)
+{
+  g_autoptr (GError) first = NULL;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+
+  if (sp_phone_start (self, host, port, &first))
+    return TRUE;
+  if (port == 0 || !g_error_matches (first, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    {
+      g_propagate_error (error, g_steal_pointer (&first));
+      return FALSE;
+    }
+  for (guint i = 1; i <= SP_PHONE_NEXT_PORTS + SP_PHONE_EPHEMERAL_TRIES; i++)
+    {
+      guint next = i <= SP_PHONE_NEXT_PORTS ? port + i : 0;
+      g_autoptr (GError) local = NULL;
+
+      if (next > G_MAXUINT16)
+        continue;
+      if (sp_phone_start (self, host, (guint16) next, &local))
+        {
+          g_message ("SIP port %u is taken by another program; using %u instead", port,
+                     self->local_port);
+          return TRUE;
+        }
+      if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  g_propagate_error (error, g_steal_pointer (&first));
+  return FALSE;
+}

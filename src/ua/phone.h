@@ -29,6 +29,12 @@ SpPhone *sp_phone_new (const char *config_dir, const char *state_dir);
 /* Binds UDP and TCP on @host (numeric IPv4/IPv6) and @port (0 picks a
  * free port, the same for both when it can). */
 gboolean sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error);
+/* As sp_phone_start, but when another program holds @port (UDP or TCP)
+ * it tries the next few ports, then one the system picks, as baresip and
+ * Linphone do: the phone works, on a port direct callers must name.
+ * Compare sp_phone_get_local_address's port with @port to tell. Other
+ * errors (no such local address) are returned as they are. */
+gboolean sp_phone_start_any_port (SpPhone *self, const char *host, guint16 port, GError **error);
 /* The bound address, "127.0.0.1:5060" / "[::1]:5060", or NULL. */
 char *sp_phone_dup_sip_address (SpPhone *self);
 /* The host and port we are reachable at (used in Contact and in From of

@@ -3,6 +3,7 @@ person would: find widgets by role and accessible name, click, type, and
 take screenshots. Scripts set OUTDIR first."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -144,3 +145,70 @@ def check_named(root, where):
                if n.getRoleName() in CONTROL_ROLES and on_screen(n) and not n.name.strip()]
     check(not unnamed, "every control on %s has an accessible name%s"
           % (where, (" (unnamed: %s)" % ", ".join(unnamed)) if unnamed else ""))
+
+
+# What a screen reader says for a control must be a name a person would
+# say: not empty, not a widget class, no mnemonic underscore, and not the
+# label twice (GTK 4.8 joins an accessible label and the text of what
+# labels the widget: "New account New").
+NAMED_ROLES = ("push button", "toggle button", "check box", "text", "password text", "combo box",
+               "spin button", "menu item", "check menu item", "radio menu item", "radio button",
+               "toggle switch", "switch", "slider", "page tab", "link")
+
+
+def _words(text):
+    return [w.replace("_", "").casefold() for w in text.split()]
+
+
+def repeats_itself(name):
+    """Whether the name ends with words that it already said before them."""
+    words = _words(name)
+    for k in range(1, len(words) // 2 + 1):
+        tail = words[-k:]
+        head = words[:-k]
+        if any(head[i:i + k] == tail for i in range(len(head) - k + 1)):
+            return True
+    return False
+
+
+def name_problem(node):
+    """Why node's accessible name is bad, or None."""
+    name = node.name or ""
+    if not name.strip():
+        return "empty"
+    if name.startswith("Gtk") or name.startswith("Adw"):
+        return "a widget class"
+    if re.search(r"_\w", name):  # "_Call", "I_mport…" (the test's own data has no "_")
+        return "a mnemonic underscore"
+    if repeats_itself(name):
+        return "says its label twice"
+    return None
+
+
+def is_actionable_item(node):
+    try:
+        return node.queryAction().nActions > 0
+    except NotImplementedError:
+        return False
+
+
+def bad_names(root, visible=True):
+    """(role, name, problem) for each control under root whose name is bad."""
+    found = []
+    for n in walk(root):
+        role = n.getRoleName()
+        if role not in NAMED_ROLES and not (role == "list item" and is_actionable_item(n)):
+            continue
+        if visible and not on_screen(n):
+            continue
+        problem = name_problem(n)
+        if problem is not None:
+            found.append((role, n.name, problem))
+    return found
+
+
+def check_clean_names(root, where, visible=True):
+    bad = bad_names(root, visible)
+    check(not bad, "every control on %s has a clean accessible name%s" % (
+        where, "".join("\n        %s %r: %s" % b for b in bad)))
+    return bad

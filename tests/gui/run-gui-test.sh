@@ -44,6 +44,10 @@ cat > "$TMP/config/glib-2.0/settings/keyfile" <<KEYS
 sip-bind='127.0.77.1:5060'
 web-console-address='127.0.77.1:0'
 KEYS
+# The first-run welcome only for the tests of it (SP_GUI_WELCOME=1).
+if [ -z "${SP_GUI_WELCOME:-}" ]; then
+  echo "welcome-done=true" >>"$TMP/config/glib-2.0/settings/keyfile"
+fi
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state" XDG_DATA_HOME="$TMP/data"
 export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR="$SCHEMA_DIR"
 export GTK_A11Y=atspi LANGUAGE="$UI_LANGUAGE" LC_ALL=C.UTF-8
@@ -55,7 +59,23 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 BUS=$!
 sleep 1
 LOG="$OUTDIR/gui-app-$(basename "$SCRIPT" .py)-${SCRIPT_ARGS:-$UI_LANGUAGE}.log"
-"$SOFTPHONE" >"$LOG" 2>&1 &
+# SP_GUI_HOLD_PORT=ADDR:PORT: another SIP program holds that port (UDP
+# and TCP) before the app starts, until the test ends.
+HOLDER=
+if [ -n "${SP_GUI_HOLD_PORT:-}" ]; then
+  /usr/bin/python3 -c '
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((host, int(port)))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind((host, int(port))); t.listen(1)
+print("held", flush=True)
+time.sleep(600)
+' "$SP_GUI_HOLD_PORT" >"$OUTDIR/holder.log" 2>&1 &
+  HOLDER=$!
+  for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held "$OUTDIR/holder.log" && break; sleep 0.2; done
+fi
+# shellcheck disable=SC2086 # SP_GUI_APP_ARGS: the app's options, split on purpose
+"$SOFTPHONE" ${SP_GUI_APP_ARGS:-} >"$LOG" 2>&1 &
 APP=$!
 status=0
 # shellcheck disable=SC2086 # the script's own arguments, split on purpose
@@ -70,6 +90,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$APP" 2>/dev/null || break; sleep 0.5
 kill -9 "$APP" 2>/dev/null || true
 wait "$APP" 2>/dev/null || true
 kill "$BUS" 2>/dev/null || true
+if [ -n "$HOLDER" ]; then kill "$HOLDER" 2>/dev/null || true; wait "$HOLDER" 2>/dev/null || true; fi
 if grep -E "CRITICAL|ERROR: AddressSanitizer|runtime error" "$LOG"; then
   echo "FAIL  the app logged criticals or sanitizer errors (above)"
   status=1

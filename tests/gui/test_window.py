@@ -508,7 +508,7 @@ if PART == "calls":
         try:
             check(callee.wait("registered") is not None, "the callee registered as u2")
             set_text(entry, "u2")
-            click(find(app, "push button", prefix="_Call"))
+            click(find(app, "push button", name="Call"))
             row = wait_for(lambda: find(app, "panel", name="u2@%s, In call" % SERVER),
                            "the call through the registrar")
             check(row is not None, "call by number through the account: In call")
@@ -527,7 +527,7 @@ if PART == "calls":
     callee = Peer("127.0.77.101", "--auto-answer=0")
     try:
         set_text(entry, "127.0.77.101")
-        click(find(app, "push button", prefix="_Call"))
+        click(find(app, "push button", name="Call"))
         row = wait_for(lambda: find(app, "panel", name="127.0.77.101, In call"), "the call established")
         check(row is not None, "direct call: the row says In call")
         check(callee.wait("established") is not None, "direct call: the callee is in the call")

@@ -16,6 +16,7 @@ import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -189,14 +190,78 @@ def test_sigterm():
         assert a.exit_code() == 0
 
 
+def hold_port(host, port):
+    """Another SIP program on host:port: a UDP and a TCP socket holding it."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((host, port))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind((host, port))
+    tcp.listen(1)
+    return udp, tcp
+
+
 def test_port_in_use():
+    """Another program holds the SIP port. A second instance on the same
+    address takes the next free port, says which, registers from it and
+    is called at it directly and through the server, with sound both ways; a server keeps its
+    well-known port and says why it cannot start."""
     with running("a", ["--bind", "127.0.55.33:0"]) as a:
         ready = a.wait("ready")
-        proc = subprocess.run([SOFTPHONE, "--headless", "--bind", ready["sip"], "--config-dir",
-                               a.dir], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=WAIT)
-        assert proc.returncode != 0 and "softphone:" in proc.stderr, proc
+        proc = subprocess.run([SOFTPHONE, "--headless", "--server", "--bind", ready["sip"],
+                               "--config-dir", a.dir], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=WAIT)
+        assert proc.returncode != 0 and "server cannot start: another program uses port %s" \
+            % ready["sip"].rsplit(":", 1)[1] in proc.stderr, proc
         a.quit()
+
+    held = hold_port("127.0.55.36", 5060)
+    tmp = tempfile.mkdtemp(prefix="sp-headless-port-")
+    a_in, b_in, a_out, b_out = make_tones(tmp)
+    regfile = os.path.join(tmp, "regfile.conf")
+    with open(regfile, "w") as f:
+        f.write("[u1]\npassword=p1\n[u2]\npassword=p2\n")
+    try:
+        run_bad(["--bind", "127.0.55.36:5060", "--server"],
+                "server cannot start: another program uses port 5060 on 127.0.55.36")
+        with running("srv", ["--bind", "127.0.55.37:5060", "--server", "--users", regfile]) as srv, \
+                running("a", ["--bind", "127.0.55.36:5060", "--account", "sip:u1:p1@127.0.55.37",
+                              "--audio-in", a_in, "--audio-out", a_out]) as a:
+            moved = a.wait("port_moved")
+            assert moved["wanted"] == 5060 and moved["sip"] == "127.0.55.36:5061", moved
+            assert a.wait("ready")["sip"] == "127.0.55.36:5061"
+            assert "SIP port 5060 is taken by another program; using 5061" in a.full_log()
+            assert a.wait("registered")["code"] == 200
+            reg = srv.wait("server_registered")
+            assert reg["user"] == "u1" and "127.0.55.36:5061" in reg["contact"], reg
+            with running("b", ["--bind", "127.0.55.38:0", "--account", "sip:u2:p2@127.0.55.37",
+                               "--audio-in", b_in, "--audio-out", b_out]) as b:
+                assert b.wait("registered")["code"] == 200
+                # A direct call names the port: it rings there.
+                b.send("call 127.0.55.36:5061")
+                assert a.wait("incoming")["from"].startswith("sip:anonymous@127.0.55.38")
+                b.send("hangup")
+                a.wait("ended")
+                b.wait("ended")
+                # Through the server, by name: the server reaches u1 where it
+                # registered from; both hear each other.
+                b.send("call u1")
+                a.wait("incoming")
+                a.send("answer")
+                a.wait("established")
+                b.wait("established")
+                time.sleep(3)
+                b.send("hangup")
+                a.wait("ended")
+                b.wait("ended")
+                b.quit()
+                assert b.exit_code() == 0
+            a.quit()
+            assert a.exit_code() == 0
+        check_tones(a_out, b_out, "call through the server to the moved port")
+    finally:
+        for sock in held:
+            sock.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- calls between two instances ---------------------------------------

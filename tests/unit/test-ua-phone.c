@@ -372,6 +372,105 @@ test_network_change_registers_again (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* Another program on 127.0.0.1:@port, UDP and/or TCP. */
+static GSocket *
+hold (GSocketType type, guint16 port)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, type, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+
+  if (!g_socket_bind (sock, address, FALSE, NULL) ||
+      (type == G_SOCKET_TYPE_STREAM && !g_socket_listen (sock, NULL)))
+    g_clear_object (&sock);
+  return sock;
+}
+
+/* A port free for both UDP and TCP now, held by *udp and *tcp. */
+static guint16
+hold_a_port (GSocket **udp, GSocket **tcp)
+{
+  for (int tries = 0; tries < 20; tries++)
+    {
+      g_autoptr (GSocket) u = hold (G_SOCKET_TYPE_DATAGRAM, 0);
+      g_autoptr (GSocketAddress) local = g_socket_get_local_address (u, NULL);
+      guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+
+      *tcp = hold (G_SOCKET_TYPE_STREAM, port);
+      if (*tcp != NULL && port < G_MAXUINT16 - 20)
+        {
+          *udp = g_steal_pointer (&u);
+          return port;
+        }
+      g_clear_object (tcp);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+check_moves (gboolean hold_udp, gboolean hold_tcp)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) udp = NULL;
+  g_autoptr (GSocket) tcp = NULL;
+  guint16 wanted = hold_a_port (&udp, &tcp);
+  const char *host = NULL;
+  guint16 port = 0;
+
+  if (!hold_udp)
+    g_clear_object (&udp);
+  if (!hold_tcp)
+    g_clear_object (&tcp);
+  /* sp_phone_start alone fails: the port is taken... */
+  {
+    g_autoptr (SpPhone) plain = sp_phone_new (dir, dir);
+    g_assert_false (sp_phone_start (plain, "127.0.0.1", wanted, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+    g_clear_error (&error);
+  }
+  /* ...sp_phone_start_any_port takes another one, the same for both. */
+  g_assert_true (sp_phone_start_any_port (phone, "127.0.0.1", wanted, &error));
+  g_assert_no_error (error);
+  g_assert_true (sp_phone_get_local_address (phone, &host, &port));
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpuint (port, !=, wanted);
+  g_assert_cmpuint (port, !=, 0);
+  /* It listens there: both sockets are ours now. */
+  {
+    g_autoptr (GSocket) u = hold (G_SOCKET_TYPE_DATAGRAM, port);
+    g_autoptr (GSocket) t = hold (G_SOCKET_TYPE_STREAM, port);
+    g_assert_null (u);
+    g_assert_null (t);
+  }
+  g_clear_object (&phone);
+  g_rmdir (dir);
+}
+
+static void
+test_port_taken_moves (void)
+{
+  check_moves (TRUE, TRUE);
+  check_moves (TRUE, FALSE);
+  check_moves (FALSE, TRUE);
+}
+
+static void
+test_other_bind_errors_stay (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  g_autoptr (GError) error = NULL;
+
+  /* TEST-NET-1 is no address of this machine: nothing to fall back to. */
+  g_assert_false (sp_phone_start_any_port (phone, "192.0.2.1", 5060, &error));
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE));
+  g_clear_object (&phone);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -380,5 +479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ua/phone/record-sip-off", test_record_sip_off);
   g_test_add_func ("/ua/phone/sip-log-masks-credentials", test_sip_log_masks_credentials);
   g_test_add_func ("/ua/phone/network-change-registers-again", test_network_change_registers_again);
+  g_test_add_func ("/ua/phone/port-taken-moves", test_port_taken_moves);
+  g_test_add_func ("/ua/phone/other-bind-errors-stay", test_other_bind_errors_stay);
   return g_test_run ();
 }
