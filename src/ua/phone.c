@@ -556,6 +556,10 @@ refuse_incoming (SpPhone *self, SpSipServerTransaction *st, guint status, const 
   if (status != 403)
     sp_sip_message_set_header (response, "Retry-After", REFUSED_RETRY_AFTER, NULL);
   sp_sip_stack_respond (self->stack, st, response, NULL);
+  /* Sent once and forgotten (RFC 3261 26.3.2.4): a flood gets one answer
+   * per INVITE it sent, not a train of retransmissions, and leaves no
+   * transaction behind; a retransmitted INVITE is simply answered again. */
+  sp_sip_server_transaction_drop (st);
   /* One line per power of two: a flood must not flood the log too. */
   self->refused_incoming++;
   if ((self->refused_incoming & (self->refused_incoming - 1)) == 0)

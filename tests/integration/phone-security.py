@@ -156,6 +156,10 @@ def test_flood():
                   % (before, peak, during, counts), flush=True)
             assert b.proc.poll() is None, "the phone died under the flood:\n" + b.log()
             assert peak <= before + 40, (before, peak)
+            # Refusals go out once (no retransmission train): at most one
+            # final answer per INVITE sent, and the 180s of the few admitted.
+            finals = sum(n for code, n in counts.items() if int(code) >= 200)
+            assert finals <= FLOOD, ("refusals were retransmitted", counts)
 
             # A real call from another instance while the flood still rings.
             with headless.running("a", ["--bind", CALLER + ":0", "--audio-in", a_in,
