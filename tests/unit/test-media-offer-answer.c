@@ -944,6 +944,7 @@ test_opus_fmtp (void)
                            cases[i].fmtp);
       SpMediaParams p;
       g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_assert_nonnull (answer);
       g_assert_cmpint (p.codec, ==, SP_CODEC_OPUS);
       g_assert_cmpuint (p.payload_type, ==, 109);
       g_assert_cmpuint (p.opus_max_playback_rate, ==, cases[i].playback);
@@ -1000,6 +1001,7 @@ test_opus_wrong_rtpmap (void)
                            maps[i]);
       SpMediaParams p;
       g_autofree char *answer = answer_offer (oa, offer, &p);
+      g_assert_nonnull (answer);
       g_assert_cmpint (p.codec, ==, SP_CODEC_PCMU);
     }
 }
