@@ -1471,15 +1471,17 @@ TESTS = {
 }
 
 
-def main():
-    global SOFTPHONE
-    SOFTPHONE = sys.argv[1]
-    names = sys.argv[2:] or list(TESTS)
+
+def run_tap(tests, names):
+    """Runs @names (all of @tests when empty) in order, as TAP on standard
+    output; a test that raises is reported with its traceback and the next
+    one runs. The exit status: 1 when any failed."""
+    names = names or list(tests)
     print("1..%d" % len(names), flush=True)
     failed = 0
     for i, name in enumerate(names, 1):
         try:
-            TESTS[name]()
+            tests[name]()
             print("ok %d %s" % (i, name), flush=True)
         except Skip as e:
             print("ok %d %s # SKIP %s" % (i, name, e), flush=True)
@@ -1489,6 +1491,11 @@ def main():
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
     return 1 if failed else 0
+
+def main():
+    global SOFTPHONE
+    SOFTPHONE = sys.argv[1]
+    return run_tap(TESTS, sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -587,21 +587,7 @@ def main():
     # A desktop session's usual soft limit, inherited by the binaries started here.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
-    names = sys.argv[2:] or list(TESTS)
-    print("1..%d" % len(names), flush=True)
-    failed = 0
-    for i, name in enumerate(names, 1):
-        try:
-            TESTS[name]()
-            print("ok %d %s" % (i, name), flush=True)
-        except Skip as e:
-            print("ok %d %s # SKIP %s" % (i, name, e), flush=True)
-        except Exception:  # report and go on with the next test
-            failed += 1
-            print("not ok %d %s" % (i, name), flush=True)
-            for line in traceback.format_exc().splitlines():
-                print("# " + line, flush=True)
-    return 1 if failed else 0
+    return headless.run_tap(TESTS, sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -721,21 +721,7 @@ def main():
             traceback.print_exc(file=sys.stdout)
             return 1
         return 0
-    names = sys.argv[2:] or list(TESTS)
-    print("1..%d" % len(names), flush=True)
-    failed = 0
-    for i, name in enumerate(names, 1):
-        try:
-            TESTS[name]()
-            print("ok %d %s" % (i, name), flush=True)
-        except Skip as e:
-            print("ok %d %s # SKIP %s" % (i, name, e), flush=True)
-        except Exception:  # report and go on with the next test
-            failed += 1
-            print("not ok %d %s" % (i, name), flush=True)
-            for line in traceback.format_exc().splitlines():
-                print("# " + line, flush=True)
-    return 1 if failed else 0
+    return headless.run_tap(TESTS, sys.argv[2:])
 
 
 if __name__ == "__main__":
