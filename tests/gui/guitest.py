@@ -57,7 +57,11 @@ def walk(node, depth=0):
     if node is None or depth > 60:
         return
     yield node
-    for child in node:
+    try:
+        children = list(node)
+    except Exception:  # removed while we walked (a call row gone): AT-SPI
+        return         # says "the application no longer exists" for it
+    for child in children:
         yield from walk(child, depth + 1)
 
 
@@ -79,13 +83,17 @@ def find(root, role, name=None, contains=None, visible=True, prefix=None):
     """GTK 4.8 names a widget by its accessible label followed by the text
     of what labels it, so "New account New": match a prefix when needed."""
     for n in walk(root):
-        if n.getRoleName() != role:
+        try:
+            n_role, n_name = n.getRoleName(), n.name
+        except Exception:  # removed while we walked
             continue
-        if name is not None and n.name != name:
+        if n_role != role:
             continue
-        if prefix is not None and not n.name.startswith(prefix):
+        if name is not None and n_name != name:
             continue
-        if contains is not None and contains not in n.name:
+        if prefix is not None and not n_name.startswith(prefix):
+            continue
+        if contains is not None and contains not in n_name:
             continue
         if visible and not on_screen(n):
             continue
