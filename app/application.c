@@ -533,6 +533,35 @@ show_error_in_window (SpApplication *self, const char *message)
     note_startup_error (self, message);
 }
 
+/* A call's microphone or speaker went away (a headset unplugged): the
+ * call goes on with the default device, or silent, and the window says
+ * which. */
+static void
+on_audio_device_failed (SpCall *call, guint direction, const char *device, const char *now_using,
+                        const char *message, SpApplication *self)
+{
+  gboolean is_input = direction == SP_AUDIO_SOURCE;
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (now_using, "null") == 0)
+    text = g_strdup_printf (is_input ? _ ("Microphone %s is gone: the call goes on without it")
+                                     : _ ("Speaker %s is gone: the call goes on without it"),
+                            device ? device : "");
+  else
+    text = g_strdup_printf (is_input
+                                ? _ ("Microphone %s is gone: the call goes on with the default one")
+                                : _ ("Speaker %s is gone: the call goes on with the default one"),
+                            device ? device : "");
+  show_error_in_window (self, text);
+}
+
+static void
+on_call_added (SpPhone *phone, SpCall *call, SpApplication *self)
+{
+  g_signal_connect_object (call, "audio-device-failed", G_CALLBACK (on_audio_device_failed), self,
+                           0);
+}
+
 /* The ringing thread could not open the ring device, or lost it. */
 static void
 on_ring_failed (const GError *error, gpointer user_data)
@@ -791,6 +820,7 @@ sp_application_startup (GApplication *app)
   start_phone (self);
   g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
   g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
+  g_signal_connect_object (self->phone, "call-added", G_CALLBACK (on_call_added), self, 0);
   g_signal_connect_object (sp_phone_get_calls (self->phone), "items-changed",
                            G_CALLBACK (on_calls_changed), self, 0);
   self->server = sp_server_new (self->config_dir, self->state_dir, NULL);

@@ -652,6 +652,21 @@ on_dtmf (SpCall *call, char digit, const char *method, Runner *r)
   event_end (b);
 }
 
+/* The call's device went away: it goes on with another ("now"). */
+static void
+on_audio_device_failed (SpCall *call, guint direction, const char *device, const char *now_using,
+                        const char *message, Runner *r)
+{
+  JsonBuilder *b = event_begin ("audio_device_failed");
+
+  add_call (b, call);
+  add_string (b, "direction", direction == SP_AUDIO_SOURCE ? "in" : "out");
+  add_string (b, "device", device);
+  add_string (b, "now", now_using);
+  add_string (b, "error", message);
+  event_end (b);
+}
+
 /* A "stats" event every STATS_EVENT_INTERVAL_S during a call (the media
  * reports every second). */
 static void
@@ -713,6 +728,7 @@ on_call_added (SpPhone *phone, SpCall *call, Runner *r)
   g_signal_connect (call, "notify::state", G_CALLBACK (on_call_state), r);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf), r);
   g_signal_connect (call, "stats-changed", G_CALLBACK (on_call_stats), r);
+  g_signal_connect (call, "audio-device-failed", G_CALLBACK (on_audio_device_failed), r);
 
   if (sp_call_get_direction (call) == SP_CALL_DIRECTION_OUTGOING)
     {
