@@ -205,6 +205,24 @@ note_startup_error (SpApplication *self, const char *message)
     self->startup_error = g_strdup (message);
 }
 
+/* A device chosen in Preferences during a call: the call switches to it
+ * at once, without dropping. */
+static void
+on_audio_setting_changed (GSettings *settings, const char *key, SpApplication *self)
+{
+  SpAudioDirection direction = strcmp (key, "audio-input") == 0 ? SP_AUDIO_SOURCE : SP_AUDIO_SINK;
+  g_autofree char *name = g_settings_get_string (settings, key);
+  GListModel *calls = sp_phone_get_calls (self->phone);
+
+  for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+
+      if (sp_call_get_state (call) != SP_CALL_STATE_ENDED)
+        sp_call_set_audio_device (call, sp_audio_device_new_for_name (name, direction));
+    }
+}
+
 /* Loads the accounts, binds the SIP address from the settings and starts
  * registering. A failure leaves the window usable and says why. */
 static void
@@ -225,6 +243,14 @@ start_phone (SpApplication *self)
   g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "sip-log-raw", self->phone, "log-sip-raw", G_SETTINGS_BIND_GET);
+  /* The microphone and speaker of new calls; live calls switch too
+   * (on_audio_setting_changed). */
+  g_settings_bind (self->settings, "audio-input", self->phone, "audio-in", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "audio-output", self->phone, "audio-out", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::audio-input",
+                           G_CALLBACK (on_audio_setting_changed), self, 0);
+  g_signal_connect_object (self->settings, "changed::audio-output",
+                           G_CALLBACK (on_audio_setting_changed), self, 0);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =
