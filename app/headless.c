@@ -378,7 +378,7 @@ check_options (Runner *r, GError **error)
         return FALSE;
     }
   /* Names that are not files (nor "null") are ALSA devices, checked when
-   * a call opens them: an unknown one leaves that call silent and says so. */
+   * a call opens them: an unknown one is replaced (SpCall) and reported. */
   if (sp_audio_name_is_file (opts->audio_in) &&
       !g_file_test (opts->audio_in, G_FILE_TEST_IS_REGULAR))
     {
