@@ -205,6 +205,24 @@ note_startup_error (SpApplication *self, const char *message)
     self->startup_error = g_strdup (message);
 }
 
+/* A device chosen in Preferences during a call: the call switches to it
+ * at once, without dropping. */
+static void
+on_audio_setting_changed (GSettings *settings, const char *key, SpApplication *self)
+{
+  SpAudioDirection direction = strcmp (key, "audio-input") == 0 ? SP_AUDIO_SOURCE : SP_AUDIO_SINK;
+  g_autofree char *name = g_settings_get_string (settings, key);
+  GListModel *calls = sp_phone_get_calls (self->phone);
+
+  for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
+    {
+      g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
+
+      if (sp_call_get_state (call) != SP_CALL_STATE_ENDED)
+        sp_call_set_audio_device (call, sp_audio_device_new_for_name (name, direction));
+    }
+}
+
 /* Loads the accounts, binds the SIP address from the settings and starts
  * registering. A failure leaves the window usable and says why. */
 static void
@@ -225,6 +243,14 @@ start_phone (SpApplication *self)
   g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "sip-log-raw", self->phone, "log-sip-raw", G_SETTINGS_BIND_GET);
+  /* The microphone and speaker of new calls; live calls switch too
+   * (on_audio_setting_changed). */
+  g_settings_bind (self->settings, "audio-input", self->phone, "audio-in", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "audio-output", self->phone, "audio-out", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::audio-input",
+                           G_CALLBACK (on_audio_setting_changed), self, 0);
+  g_signal_connect_object (self->settings, "changed::audio-output",
+                           G_CALLBACK (on_audio_setting_changed), self, 0);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =
@@ -533,6 +559,35 @@ show_error_in_window (SpApplication *self, const char *message)
     note_startup_error (self, message);
 }
 
+/* A call's microphone or speaker went away (a headset unplugged): the
+ * call goes on with the default device, or silent, and the window says
+ * which. */
+static void
+on_audio_device_failed (SpCall *call, guint direction, const char *device, const char *now_using,
+                        const char *message, SpApplication *self)
+{
+  gboolean is_input = direction == SP_AUDIO_SOURCE;
+  g_autofree char *text = NULL;
+
+  if (g_strcmp0 (now_using, "null") == 0)
+    text = g_strdup_printf (is_input ? _ ("Microphone %s is gone: the call goes on without it")
+                                     : _ ("Speaker %s is gone: the call goes on without it"),
+                            device ? device : "");
+  else
+    text = g_strdup_printf (is_input
+                                ? _ ("Microphone %s is gone: the call goes on with the default one")
+                                : _ ("Speaker %s is gone: the call goes on with the default one"),
+                            device ? device : "");
+  show_error_in_window (self, text);
+}
+
+static void
+on_call_added (SpPhone *phone, SpCall *call, SpApplication *self)
+{
+  g_signal_connect_object (call, "audio-device-failed", G_CALLBACK (on_audio_device_failed), self,
+                           0);
+}
+
 /* The ringing thread could not open the ring device, or lost it. */
 static void
 on_ring_failed (const GError *error, gpointer user_data)
@@ -791,6 +846,7 @@ sp_application_startup (GApplication *app)
   start_phone (self);
   g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
   g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
+  g_signal_connect_object (self->phone, "call-added", G_CALLBACK (on_call_added), self, 0);
   g_signal_connect_object (sp_phone_get_calls (self->phone), "items-changed",
                            G_CALLBACK (on_calls_changed), self, 0);
   self->server = sp_server_new (self->config_dir, self->state_dir, NULL);

@@ -173,9 +173,11 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "hangup-after", 0, 0, G_OPTION_ARG_CALLBACK, on_hangup_after,
       N_ ("Hang up that long after the call is established"), N_ ("SECONDS") },
     { "audio-in", 0, 0, G_OPTION_ARG_FILENAME, &opts->audio_in,
-      N_ ("Send this WAV file (looped) instead of the microphone"), N_ ("FILE.wav") },
+      N_ ("Send this WAV file (looped), or capture from this ALSA device (default: null)"),
+      N_ ("FILE.wav|DEVICE") },
     { "audio-out", 0, 0, G_OPTION_ARG_FILENAME, &opts->audio_out,
-      N_ ("Record received audio to this WAV file instead of the speaker"), N_ ("FILE.wav") },
+      N_ ("Record received audio to this WAV file, or play it on this ALSA device (default: null)"),
+      N_ ("FILE.wav|DEVICE") },
     { "exit-when-idle", 0, 0, G_OPTION_ARG_NONE, &opts->exit_when_idle,
       N_ ("Quit once the last call has ended"), NULL },
     { "log-sip", 0, 0, G_OPTION_ARG_NONE, &opts->log_sip,
@@ -375,13 +377,16 @@ check_options (Runner *r, GError **error)
           !account_options_apply (r->cli_account, opts->account_options, error))
         return FALSE;
     }
-  if (opts->audio_in != NULL && !g_file_test (opts->audio_in, G_FILE_TEST_IS_REGULAR))
+  /* Names that are not files (nor "null") are ALSA devices, checked when
+   * a call opens them: an unknown one is replaced (SpCall) and reported. */
+  if (sp_audio_name_is_file (opts->audio_in) &&
+      !g_file_test (opts->audio_in, G_FILE_TEST_IS_REGULAR))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--audio-in %s: no such file",
                    opts->audio_in);
       return FALSE;
     }
-  if (opts->audio_out != NULL)
+  if (sp_audio_name_is_file (opts->audio_out))
     {
       g_autofree char *dir = g_path_get_dirname (opts->audio_out);
       if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
@@ -647,6 +652,21 @@ on_dtmf (SpCall *call, char digit, const char *method, Runner *r)
   event_end (b);
 }
 
+/* The call's device went away: it goes on with another ("now"). */
+static void
+on_audio_device_failed (SpCall *call, guint direction, const char *device, const char *now_using,
+                        const char *message, Runner *r)
+{
+  JsonBuilder *b = event_begin ("audio_device_failed");
+
+  add_call (b, call);
+  add_string (b, "direction", direction == SP_AUDIO_SOURCE ? "in" : "out");
+  add_string (b, "device", device);
+  add_string (b, "now", now_using);
+  add_string (b, "error", message);
+  event_end (b);
+}
+
 /* A "stats" event every STATS_EVENT_INTERVAL_S during a call (the media
  * reports every second). */
 static void
@@ -708,6 +728,7 @@ on_call_added (SpPhone *phone, SpCall *call, Runner *r)
   g_signal_connect (call, "notify::state", G_CALLBACK (on_call_state), r);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf), r);
   g_signal_connect (call, "stats-changed", G_CALLBACK (on_call_stats), r);
+  g_signal_connect (call, "audio-device-failed", G_CALLBACK (on_audio_device_failed), r);
 
   if (sp_call_get_direction (call) == SP_CALL_DIRECTION_OUTGOING)
     {
@@ -808,13 +829,14 @@ emit_status (Runner *r)
   event_end (b);
 }
 
-/* "audio-in NAME" / "audio-out NAME": a WAV file (*.wav), "null", or an
- * ALSA device name. Every live call switches at once; a WAV file or
- * null is also what later calls get, as with --audio-in/--audio-out. */
+/* "audio-in NAME" / "audio-out NAME": a WAV file, "null", or an ALSA
+ * device name (sp_audio_device_new_for_name ()). Every live call switches
+ * at once, ringing or not; later calls get it too, as with
+ * --audio-in/--audio-out. */
 static gboolean
 switch_audio (Runner *r, SpAudioDirection direction, const char *name, GError **error)
 {
-  gboolean is_wav = name != NULL && g_str_has_suffix (name, ".wav");
+  gboolean is_wav = sp_audio_name_is_file (name);
   GListModel *calls = sp_phone_get_calls (r->phone);
 
   if (name == NULL)
@@ -828,23 +850,14 @@ switch_audio (Runner *r, SpAudioDirection direction, const char *name, GError **
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "audio-in: no such file: %s", name);
       return FALSE;
     }
-  if (is_wav || strcmp (name, "null") == 0)
-    g_object_set (r->phone, direction == SP_AUDIO_SOURCE ? "audio-in" : "audio-out", name, NULL);
+  g_object_set (r->phone, direction == SP_AUDIO_SOURCE ? "audio-in" : "audio-out", name, NULL);
   for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
     {
       g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
-      SpAudioDevice *device;
 
       if (sp_call_get_state (call) == SP_CALL_STATE_ENDED)
         continue;
-      if (strcmp (name, "null") == 0)
-        device = sp_audio_null_new (direction);
-      else if (is_wav)
-        device = direction == SP_AUDIO_SOURCE ? sp_audio_wav_source_new (name)
-                                              : sp_audio_wav_sink_new (name);
-      else
-        device = sp_audio_alsa_new (name, direction);
-      sp_call_set_audio_device (call, device);
+      sp_call_set_audio_device (call, sp_audio_device_new_for_name (name, direction));
     }
   return TRUE;
 }

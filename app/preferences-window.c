@@ -12,12 +12,17 @@
 
 /* A device row: ALSA's devices that can do @capture (or playback), with
  * the saved name kept even when that device is not plugged in now, so
- * opening the preferences never changes a setting by itself. */
+ * opening the preferences never changes a setting by itself. The list is
+ * read when the window opens and again whenever /dev/snd changes while it
+ * is open (a USB headset plugged in or out: ALSA has no hotplug signal of
+ * its own, and udev is not among our dependencies). */
 typedef struct
 {
   GSettings *settings; /* owned */
   char *key;
-  GPtrArray *names; /* char *, parallel to the row's model */
+  gboolean capture;
+  GPtrArray *names;   /* char *, parallel to the row's model */
+  gboolean refilling; /* the model is being replaced: not a choice */
 } DeviceRow;
 
 static void
@@ -36,27 +41,23 @@ on_device_selected (AdwComboRow *row, GParamSpec *pspec, DeviceRow *d)
 {
   guint selected = adw_combo_row_get_selected (row);
 
-  if (selected < d->names->len)
+  if (!d->refilling && selected < d->names->len)
     g_settings_set_string (d->settings, d->key, g_ptr_array_index (d->names, selected));
 }
 
-static GtkWidget *
-device_row_new (GSettings *settings, const char *key, const char *title, GPtrArray *devices,
-                gboolean capture)
+/* (Re)fills @row from @devices, the saved device selected. */
+static void
+device_row_fill (AdwComboRow *row, DeviceRow *d, GPtrArray *devices)
 {
-  GtkWidget *row = adw_combo_row_new ();
   GtkStringList *labels = gtk_string_list_new (NULL);
-  DeviceRow *d = g_new0 (DeviceRow, 1);
-  g_autofree char *current = g_settings_get_string (settings, key);
+  g_autofree char *current = g_settings_get_string (d->settings, d->key);
   guint selected = GTK_INVALID_LIST_POSITION;
 
-  d->settings = g_object_ref (settings);
-  d->key = g_strdup (key);
-  d->names = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_set_size (d->names, 0);
   for (guint i = 0; devices != NULL && i < devices->len; i++)
     {
       const SpAudioAlsaDeviceInfo *info = g_ptr_array_index (devices, i);
-      if (capture ? !info->can_capture : !info->can_playback)
+      if (d->capture ? !info->can_capture : !info->can_playback)
         continue;
       if (g_strcmp0 (info->name, current) == 0)
         selected = d->names->len;
@@ -71,14 +72,61 @@ device_row_new (GSettings *settings, const char *key, const char *title, GPtrArr
       g_ptr_array_add (d->names, g_strdup (current));
       gtk_string_list_append (labels, current);
     }
+  d->refilling = TRUE;
+  adw_combo_row_set_model (row, G_LIST_MODEL (labels));
+  adw_combo_row_set_selected (row, selected);
+  d->refilling = FALSE;
+  g_object_unref (labels);
+}
+
+static GtkWidget *
+device_row_new (GSettings *settings, const char *key, const char *title, GPtrArray *devices,
+                gboolean capture)
+{
+  GtkWidget *row = adw_combo_row_new ();
+  DeviceRow *d = g_new0 (DeviceRow, 1);
+
+  d->settings = g_object_ref (settings);
+  d->key = g_strdup (key);
+  d->capture = capture;
+  d->names = g_ptr_array_new_with_free_func (g_free);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (labels));
-  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
-  g_object_unref (labels);
+  device_row_fill (ADW_COMBO_ROW (row), d, devices);
+  g_object_set_data (G_OBJECT (row), "sp-device-row", d);
   g_signal_connect_data (row, "notify::selected", G_CALLBACK (on_device_selected), d,
                          (GClosureNotify) (void (*) (void)) device_row_free, 0);
   return row;
+}
+
+/* Walks @widget's tree (a preferences group nests its rows in a list box)
+ * and refills every device row in it. */
+static void
+refill_device_rows (GtkWidget *widget, GPtrArray *devices)
+{
+  DeviceRow *d = g_object_get_data (G_OBJECT (widget), "sp-device-row");
+
+  if (d != NULL)
+    {
+      device_row_fill (ADW_COMBO_ROW (widget), d, devices);
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    refill_device_rows (child, devices);
+}
+
+/* Sound devices came or went: every device row is filled again. */
+static void
+on_sound_devices_changed (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+                          GtkWidget *audio_group)
+{
+  g_autoptr (GPtrArray) devices = NULL;
+
+  if (event != G_FILE_MONITOR_EVENT_CREATED && event != G_FILE_MONITOR_EVENT_DELETED)
+    return;
+  devices = sp_audio_alsa_list_devices (NULL);
+  refill_device_rows (audio_group, devices);
 }
 
 static GtkWidget *
@@ -292,6 +340,26 @@ group_new (const char *title, const char *description)
   return group;
 }
 
+/* /dev/snd gains and loses nodes as cards come and go; $SP_SND_DIR
+ * stands in for it in tests. The monitor lives as long as @window. */
+static void
+watch_sound_devices (GtkWidget *window, GtkWidget *audio_group)
+{
+  const char *dir = g_getenv ("SP_SND_DIR");
+  g_autoptr (GFile) file = g_file_new_for_path (dir != NULL && *dir != '\0' ? dir : "/dev/snd");
+  g_autoptr (GError) error = NULL;
+  GFileMonitor *monitor = g_file_monitor_directory (file, G_FILE_MONITOR_NONE, NULL, &error);
+
+  if (monitor == NULL)
+    {
+      g_debug ("Sound devices are listed when Preferences opens only: %s", error->message);
+      return;
+    }
+  g_signal_connect_object (monitor, "changed", G_CALLBACK (on_sound_devices_changed), audio_group,
+                           0);
+  g_object_set_data_full (G_OBJECT (window), "sp-sound-monitor", monitor, g_object_unref);
+}
+
 GtkWindow *
 sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
 {
@@ -324,6 +392,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
       ADW_PREFERENCES_GROUP (audio),
       device_row_new (settings, "ring-device", _ ("_Ring On"), devices, FALSE));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), test_sound_row_new (settings));
+  watch_sound_devices (window, audio);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), ring_tone_row_new (settings));
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls),

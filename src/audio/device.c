@@ -1,6 +1,9 @@
 #include "audio/device.h"
 
+#include "audio/alsa.h"
+
 #include <math.h>
+#include <string.h>
 
 G_DEFINE_QUARK (sp - audio - error - quark, sp_audio_error)
 
@@ -149,4 +152,22 @@ sp_audio_device_get_level (SpAudioDevice *device)
   if (peak <= 0)
     return -96.0;
   return MAX (-96.0, 20.0 * log10 ((double) peak / 32768.0));
+}
+
+gboolean
+sp_audio_name_is_file (const char *name)
+{
+  return name != NULL && (g_str_has_suffix (name, ".wav") || g_str_has_suffix (name, ".WAV") ||
+                          strchr (name, '/') != NULL || g_file_test (name, G_FILE_TEST_IS_REGULAR));
+}
+
+SpAudioDevice *
+sp_audio_device_new_for_name (const char *name, SpAudioDirection direction)
+{
+  if (name == NULL || strcmp (name, "null") == 0)
+    return sp_audio_null_new (direction);
+  if (sp_audio_name_is_file (name))
+    return direction == SP_AUDIO_SOURCE ? sp_audio_wav_source_new (name)
+                                        : sp_audio_wav_sink_new (name);
+  return sp_audio_alsa_new (name, direction);
 }

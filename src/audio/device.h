@@ -143,6 +143,15 @@ gboolean sp_audio_device_is_clocked (SpAudioDevice *device);
 SpAudioDirection sp_audio_device_get_direction (SpAudioDevice *device);
 const char *sp_audio_device_get_name (SpAudioDevice *device);
 
+/* How the phone's audio-in/audio-out names are read (command line,
+ * headless commands): NULL or "null" is the null device; a name that ends
+ * in ".wav", holds a '/' or names an existing file is a WAV file; anything
+ * else is an ALSA PCM name ("default", "hw:1,0", "pulse",
+ * "sysdefault:CARD=Headset"). */
+gboolean sp_audio_name_is_file (const char *name);
+/* A new device for @name as above (nothing is opened yet). */
+SpAudioDevice *sp_audio_device_new_for_name (const char *name, SpAudioDirection direction);
+
 /* Input level meter for the UI: the peak of the last period read, in dBFS
  * (-96.0 for silence, 0.0 for full scale). Thread-safe. */
 double sp_audio_device_get_level (SpAudioDevice *device);

@@ -89,6 +89,12 @@ struct _SpMediaSession
   guint32 timestamp;
   gint16 capture[MAX_PTIME_SAMPLES + MAX_RATE / 100];
   gsize capture_len;
+  /* A source just opened may give nothing for a while (a device still
+   * starting, ~2 s for some): until its first audio, silence goes out
+   * every packet period from @silence_due_us on, so the peer's jitter
+   * buffer sees a steady stream instead of a gap. */
+  gboolean capture_warm;
+  gint64 silence_due_us;
   gint64 next_tick_us, next_stats_us, next_rtcp_us;
   guint64 octets_sent;
   gboolean sent_since_report;
@@ -250,6 +256,9 @@ device_failed (SpMediaSession *s, SpAudioDevice **slot, GError *error)
   Report *report = g_new0 (Report, 1);
   SpAudioDirection direction = (*slot)->direction;
 
+  /* A precondition that failed (g_return_val_if_fail) sets no error. */
+  if (error == NULL)
+    error = g_error_new_literal (SP_AUDIO_ERROR, SP_AUDIO_ERROR_FAILED, "Device misused");
   if (slot == &s->source)
     forget_capture_watch (s);
   g_warning ("Audio %s %s failed: %s", direction == SP_AUDIO_SOURCE ? "source" : "sink",
@@ -275,6 +284,13 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
   sp_audio_device_close (*slot);
   if (!sp_audio_device_open (*slot, s->rate, &error))
     device_failed (s, slot, error);
+  else if (slot == &s->source)
+    {
+      s->capture_warm = FALSE;
+      /* Half a period of grace: a device that is ready at once is not
+       * preceded by a packet of silence. */
+      s->silence_due_us = g_get_monotonic_time () + (gint64) s->send_ptime_ms * 1500;
+    }
 }
 
 /* ---- Sending ------------------------------------------------------------ */
@@ -349,6 +365,30 @@ send_packet (SpMediaSession *s, gsize samples)
   s->timestamp += sp_codec_rtp_units_for_samples (s->encoder, samples);
 }
 
+/* While the source has given no audio since it opened: a packet of
+ * silence for every packet period that has passed. A stall of the thread
+ * is not made up in a burst: the clock skips ahead. */
+static void
+send_warm_up_silence (SpMediaSession *s, gsize ptime_samples)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 period_us = (gint64) s->send_ptime_ms * 1000;
+
+  if (now < s->silence_due_us)
+    return;
+  if (now - s->silence_due_us > 2 * period_us)
+    s->silence_due_us = now;
+  while (s->silence_due_us <= now)
+    {
+      /* Anything left over from a previous source is sent, padded. */
+      memset (s->capture + s->capture_len, 0,
+              (ptime_samples - MIN (s->capture_len, ptime_samples)) * sizeof (gint16));
+      send_packet (s, ptime_samples);
+      s->capture_len = 0;
+      s->silence_due_us += period_us;
+    }
+}
+
 /* Reads what the source has (a clocked one) or one chunk (an unclocked
  * one) and sends every full packet; returns the frames read. */
 static gsize
@@ -369,6 +409,8 @@ capture_tick (SpMediaSession *s, gsize chunk)
           device_failed (s, &s->source, error);
           return total;
         }
+      if (n > 0)
+        s->capture_warm = TRUE;
       s->capture_len += (gsize) n;
       total += (gsize) n;
       while (s->capture_len >= ptime_samples)
@@ -379,6 +421,8 @@ capture_tick (SpMediaSession *s, gsize chunk)
         }
     }
   while (s->source->clocked && n > 0);
+  if (!s->capture_warm)
+    send_warm_up_silence (s, ptime_samples);
   return total;
 }
 
@@ -1120,6 +1164,16 @@ typedef struct
   gboolean result;
 } Command;
 
+/* Whether the device in @slot is being used right now, so one put there
+ * must be opened at once: both while the media runs, and the sink while a
+ * progress tone (ringback) plays before the answer, whose next tick would
+ * otherwise write to a closed device. */
+static gboolean
+device_in_use (SpMediaSession *s, SpAudioDevice **slot)
+{
+  return s->running || (slot == &s->sink && s->tone != NULL);
+}
+
 static gboolean
 do_set_devices (gpointer data)
 {
@@ -1131,11 +1185,10 @@ do_set_devices (gpointer data)
   sp_audio_device_free (s->sink);
   s->source = cmd->source ? cmd->source : sp_audio_null_new (SP_AUDIO_SOURCE);
   s->sink = cmd->sink ? cmd->sink : sp_audio_null_new (SP_AUDIO_SINK);
-  if (s->running)
-    {
-      open_device (s, &s->source);
-      open_device (s, &s->sink);
-    }
+  if (device_in_use (s, &s->source))
+    open_device (s, &s->source);
+  if (device_in_use (s, &s->sink))
+    open_device (s, &s->sink);
   return G_SOURCE_REMOVE;
 }
 
@@ -1160,7 +1213,7 @@ do_replace_device (gpointer data)
     forget_capture_watch (s);
   sp_audio_device_free (*slot);
   *slot = cmd->source != NULL ? cmd->source : cmd->sink;
-  if (s->running)
+  if (device_in_use (s, slot))
     open_device (s, slot);
   return G_SOURCE_REMOVE;
 }

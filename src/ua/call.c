@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "audio/alsa.h"
 #include "i18n.h"
 
 #include "media/error.h"
@@ -26,6 +27,9 @@ struct _SpCall
   SpAccount *account;
   char *codec;
   gboolean muted;
+  /* What the media's input and output are (by SpAudioDirection), as
+   * sp_audio_device_new_for_name () reads names: for the fallback. */
+  char *device_names[2];
   gboolean was_established;
   gint64 start_time;       /* wall clock, s: when the call began */
   gint64 established_time; /* monotonic, us; 0 = never */
@@ -98,6 +102,7 @@ enum
   SIGNAL_DTMF_RECEIVED,
   SIGNAL_ENDED,
   SIGNAL_STATS_CHANGED,
+  SIGNAL_AUDIO_DEVICE_FAILED,
   N_SIGNALS
 };
 
@@ -143,6 +148,8 @@ sp_call_finalize (GObject *object)
   g_free (self->peer_display_name);
   g_clear_object (&self->account);
   g_free (self->codec);
+  g_free (self->device_names[SP_AUDIO_SOURCE]);
+  g_free (self->device_names[SP_AUDIO_SINK]);
   g_free (self->end_reason);
   g_free (self->end_reason_text);
   g_clear_handle_id (&self->media_timer, g_source_remove);
@@ -246,6 +253,9 @@ sp_call_class_init (SpCallClass *klass)
   signals[SIGNAL_STATS_CHANGED] =
       g_signal_new ("stats-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                     NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_AUDIO_DEVICE_FAILED] = g_signal_new (
+      "audio-device-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 4, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -518,6 +528,15 @@ sp_call_get_stats (SpCall *self, SpMediaStats *stats)
   return self->have_stats;
 }
 
+static void
+remember_device (SpCall *self, SpAudioDevice *device)
+{
+  SpAudioDirection direction = sp_audio_device_get_direction (device);
+
+  g_free (self->device_names[direction]);
+  self->device_names[direction] = g_strdup (sp_audio_device_get_name (device));
+}
+
 void
 sp_call_set_audio_device (SpCall *self, SpAudioDevice *device)
 {
@@ -528,6 +547,7 @@ sp_call_set_audio_device (SpCall *self, SpAudioDevice *device)
       sp_audio_device_free (device);
       return;
     }
+  remember_device (self, device);
   sp_media_session_replace_device (self->media, device);
 }
 
@@ -552,12 +572,36 @@ on_media_dtmf (SpMediaSession *session, char digit, SpDtmfOrigin origin, gpointe
   g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, method);
 }
 
+/* Where a call goes when its device fails: an ALSA device other than
+ * `default` (a USB headset unplugged) falls back to `default`; anything
+ * else (default itself, a WAV file) to the null device the media already
+ * put in its place. */
+static const char *
+fallback_device (const char *failed)
+{
+  if (failed == NULL || strcmp (failed, "null") == 0 || sp_audio_name_is_file (failed) ||
+      strcmp (failed, SP_AUDIO_ALSA_DEFAULT_DEVICE) == 0)
+    return "null";
+  return SP_AUDIO_ALSA_DEFAULT_DEVICE;
+}
+
 static void
 on_media_device_error (SpMediaSession *session, SpAudioDirection direction, const GError *error,
                        gpointer user_data)
 {
-  g_message ("Call audio %s: %s", direction == SP_AUDIO_SOURCE ? "input" : "output",
-             error->message);
+  SpCall *self = user_data;
+  g_autofree char *failed = g_strdup (self->device_names[direction]);
+  const char *fallback = fallback_device (failed);
+
+  g_message ("Call %s audio %s %s: %s; going on with %s", self->id,
+             direction == SP_AUDIO_SOURCE ? "input" : "output", failed ? failed : "?",
+             error->message, fallback);
+  g_free (self->device_names[direction]);
+  self->device_names[direction] = g_strdup ("null");
+  if (strcmp (fallback, "null") != 0 && self->media != NULL)
+    sp_call_set_audio_device (self, sp_audio_device_new_for_name (fallback, direction));
+  g_signal_emit (self, signals[SIGNAL_AUDIO_DEVICE_FAILED], 0, (guint) direction, failed, fallback,
+                 error->message);
 }
 
 static guint16
@@ -590,6 +634,8 @@ media_prepare (SpCall *self)
   if (self->media != NULL)
     {
       sp_phone_open_devices (self->phone, &source, &sink);
+      remember_device (self, source);
+      remember_device (self, sink);
       sp_media_session_set_devices (self->media, source, sink);
     }
   else if (error != NULL)

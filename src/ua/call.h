@@ -83,6 +83,10 @@ gboolean sp_call_transfer (SpCall *self, const char *target, GError **error);
  *   "dtmf-received" (char digit, const char *method)  method: "rfc4733", "inband"
  *                                                       (a tone in the audio) or "info"
  *   "ended" ()  once, when the state becomes ENDED
- *   "stats-changed" ()  new media statistics (about every second) */
+ *   "stats-changed" ()  new media statistics (about every second)
+ *   "audio-device-failed" (guint direction, const char *device, const char *now_using,
+ *       const char *message)  the call's input (SP_AUDIO_SOURCE) or output
+ *       went away or failed; the call goes on with @now_using: ALSA
+ *       `default` after another ALSA device, else "null" (silence) */
 
 G_END_DECLS

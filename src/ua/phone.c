@@ -1205,12 +1205,8 @@ sp_phone_get_detect_inband_dtmf (SpPhone *self)
 void
 sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink)
 {
-  *source = self->audio_in != NULL && g_strcmp0 (self->audio_in, "null") != 0
-                ? sp_audio_wav_source_new (self->audio_in)
-                : sp_audio_null_new (SP_AUDIO_SOURCE);
-  *sink = self->audio_out != NULL && g_strcmp0 (self->audio_out, "null") != 0
-              ? sp_audio_wav_sink_new (self->audio_out)
-              : sp_audio_null_new (SP_AUDIO_SINK);
+  *source = sp_audio_device_new_for_name (self->audio_in, SP_AUDIO_SOURCE);
+  *sink = sp_audio_device_new_for_name (self->audio_out, SP_AUDIO_SINK);
 }
 
 typedef struct

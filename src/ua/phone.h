@@ -97,8 +97,10 @@ SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
  *   "display-name", "user" (string): From of direct calls (default
  *       sip:anonymous@our-address, as Yate)
  *   "media-timeout" (uint, s, default 30; 0 = never)
- *   "audio-in", "audio-out" (string): WAV file paths to use instead of
- *       the sound card; "null" for silence / discard
+ *   "audio-in", "audio-out" (string): the devices of new calls, named as
+ *       sp_audio_device_new_for_name () reads them: a WAV file path, an
+ *       ALSA PCM name ("default", "hw:1,0"), or NULL / "null" for silence
+ *       / discard
  *   "log-sip" (gboolean): every SIP message sent and received to stderr
  *   "log-sip-raw" (gboolean, default FALSE): the SIP log and "log-sip"
  *       keep credentials (digest responses) instead of masking them

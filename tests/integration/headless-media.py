@@ -305,9 +305,47 @@ def test_busy_tone():
     with_pair(body)
 
 
+def test_switch_while_ringing():
+    """Both ends switch their input and output while the call still rings
+    (A hears its ringback on the old output); then B answers. The call is
+    established on both sides and each new recording holds the other's new
+    tone: no assertion on a device the ringback was writing to."""
+    def body(p):
+        a_in2, a_out2 = p.path("a-in2.wav"), p.path("a-out2.wav")
+        b_in2, b_out2 = p.path("b-in2.wav"), p.path("b-out2.wav")
+        h.make_tone(a_in2, 1500)
+        h.make_tone(b_in2, 1200)
+        p.a.send("call " + p.b_sip)
+        p.b.wait("incoming")
+        p.a.wait("ringing")
+        time.sleep(0.5)  # the ringback is playing on A's output
+        for inst, new_in, new_out in ((p.a, a_in2, a_out2), (p.b, b_in2, b_out2)):
+            inst.send("audio-out " + new_out)
+            inst.send("audio-in " + new_in)
+        time.sleep(0.5)
+        p.b.send("answer")
+        p.a.wait("established", timeout=5)
+        p.b.wait("established", timeout=5)
+        time.sleep(2)
+        p.a.send("hangup")
+        p.a.wait("ended")
+        p.b.wait("ended")
+        p.quit()
+        for inst in (p.a, p.b):
+            assert "CRITICAL" not in inst.log() and "assertion" not in inst.log(), inst.log()
+        a_tones, _ = block_tones(a_out2, [TONE_A, TONE_B, 1500, 1200, PROGRESS])
+        b_tones, _ = block_tones(b_out2, [TONE_A, TONE_B, 1500, 1200, PROGRESS])
+        print("# A's new recording: %d blocks of 1200 Hz; B's: %d blocks of 1500 Hz" % (
+            a_tones.count(1200), b_tones.count(1500)), flush=True)
+        assert a_tones.count(1200) >= 50 and TONE_B not in a_tones, a_tones
+        assert b_tones.count(1500) >= 50 and TONE_A not in b_tones, b_tones
+    with_pair(body)
+
+
 TESTS = {
     "ringback-then-answer": test_ringback_then_answer,
     "busy-tone": test_busy_tone,
+    "switch-while-ringing": test_switch_while_ringing,
     "switch-audio-in": test_switch_audio_in,
     "stats": test_stats,
     "opus-call": test_opus_call,

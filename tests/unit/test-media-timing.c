@@ -176,6 +176,9 @@ median_packet_wait_us (gboolean can_wake)
       gint64 now = g_get_monotonic_time ();
 
       g_assert_cmpint (len, ==, 12 + PACKET);
+      /* Silence (PCMU 0xff) fills the time before the first audio. */
+      if (n == 0 && buf[12] == 0xff && buf[12 + PACKET - 1] == 0xff)
+        continue;
       waits[n] = now - pub.published_us[n];
       n++;
     }
@@ -313,11 +316,113 @@ test_stall_keeps_queue (void)
   g_assert_cmpuint (sink.max_queued_after, <=, ahead + 2 * chunk);
 }
 
+/* ---- A source that warms up slowly ---------------------------------------- */
+
+#define WARM_UP_MS   400
+#define N_WARM_AUDIO 25 /* packets of audio published after the warm-up */
+
+static gpointer
+warm_up_thread (gpointer data)
+{
+  FedSource *src = data;
+  gint16 frames[PACKET];
+
+  for (guint k = 0; k < PACKET; k++)
+    frames[k] = (gint16) (1000 * ((k / 8) % 2 ? 1 : -1));
+  g_usleep (WARM_UP_MS * 1000);
+  for (guint i = 0; i < N_WARM_AUDIO; i++)
+    {
+      fed_publish (src, frames, PACKET);
+      g_usleep (20000);
+    }
+  return NULL;
+}
+
+/* A capture device that gives nothing for 400 ms after it opens (a phone
+ * whose microphone is still starting): the session sends silence every
+ * packet period from the start, so the far end's jitter buffer sees a
+ * steady stream (no gap over two periods), in sequence, then the audio. */
+static void
+test_warm_up_sends_silence (void)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new_from_string (ADDR_B, 0);
+  g_autoptr (GSocket) socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GSocketAddress) local = NULL;
+  SpMediaSession *s = sp_media_session_new (engine, ADDR_A, 0, NULL, NULL, &error);
+  FedSource src = { .event_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC), .can_wake = TRUE };
+  SpMediaParams params = { SP_CODEC_PCMU, 20, -1, FALSE, ADDR_B, 0, 0, TRUE, FALSE };
+  gint64 start, last = 0, max_gap = 0, first_wait = 0;
+  guint n_silent = 0, n_audio = 0, n_packets = 0;
+  guint16 last_seq = 0;
+  guint32 last_ts = 0;
+  GThread *thread;
+
+  g_assert_no_error (error);
+  g_mutex_init (&src.lock);
+  g_assert_true (g_socket_bind (socket, bind_addr, FALSE, NULL));
+  g_socket_set_timeout (socket, 2);
+  local = g_socket_get_local_address (socket, NULL);
+  params.remote_rtp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+
+  sp_media_session_set_devices (
+      s, sp_audio_device_new (&fed_vtable, SP_AUDIO_SOURCE, TRUE, "slow", &src), NULL);
+  start = g_get_monotonic_time ();
+  sp_media_session_start (s, &params);
+  thread = g_thread_new ("warm-up", warm_up_thread, &src);
+  while (n_audio < N_WARM_AUDIO)
+    {
+      guint8 buf[512];
+      gssize len = g_socket_receive (socket, (gchar *) buf, sizeof buf, NULL, NULL);
+      gint64 now = g_get_monotonic_time ();
+      guint16 seq = (guint16) (buf[2] << 8 | buf[3]);
+      guint32 ts = (guint32) buf[4] << 24 | (guint32) buf[5] << 16 | (guint32) buf[6] << 8 | buf[7];
+      gboolean silent = buf[12] == 0xff && buf[12 + PACKET / 2] == 0xff;
+
+      g_assert_cmpint (len, ==, 12 + PACKET);
+      if (n_packets == 0)
+        first_wait = now - start;
+      else
+        {
+          max_gap = MAX (max_gap, now - last);
+          g_assert_cmpuint (seq, ==, (guint16) (last_seq + 1));
+          g_assert_cmpuint (ts - last_ts, ==, PACKET);
+        }
+      /* Silence only before the audio: none once the device gave any. */
+      if (silent)
+        {
+          g_assert_cmpuint (n_audio, ==, 0);
+          n_silent++;
+        }
+      else
+        n_audio++;
+      last = now;
+      last_seq = seq;
+      last_ts = ts;
+      n_packets++;
+    }
+  g_thread_join (thread);
+  sp_media_session_stop (s);
+  sp_media_session_free (s);
+  close (src.event_fd);
+  g_mutex_clear (&src.lock);
+
+  g_test_message ("first packet after %.1f ms; %u silent then %u audio; largest gap %.1f ms",
+                  first_wait / 1000.0, n_silent, n_audio, max_gap / 1000.0);
+  /* 400 ms of warm-up is 20 packet periods; allow for the edges. */
+  g_assert_cmpuint (n_silent, >=, 15);
+  g_assert_cmpint (first_wait, <=, 2 * 20000);
+  g_assert_cmpint (max_gap, <=, 2 * 20000);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media-timing/capture-wakes-sender", test_capture_wakes_sender);
   g_test_add_func ("/media-timing/stall-keeps-queue", test_stall_keeps_queue);
+  g_test_add_func ("/media-timing/warm-up-sends-silence", test_warm_up_sends_silence);
   return g_test_run ();
 }
