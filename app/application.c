@@ -225,6 +225,8 @@ start_phone (SpApplication *self)
   g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "sip-log-raw", self->phone, "log-sip-raw", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "echo-cancellation", self->phone, "echo-cancellation",
+                   G_SETTINGS_BIND_GET);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =
