@@ -21,12 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define ECHO_HZ     1000.0 /* the far end's voice, echoed */
-#define NEAR_HZ     440.0  /* the near end's voice */
-#define RATE        16000  /* G.722 */
-#define CALL_MS     7000
-#define MEASURE_MS  4000
-#define BLOCK       (RATE / 10) /* 100 ms */
+#define ECHO_HZ    1000.0 /* the far end's voice, echoed */
+#define NEAR_HZ    440.0  /* the near end's voice */
+#define CALL_MS    7000
+#define MEASURE_MS 4000
+#define BLOCK      (call_rate / 10) /* 100 ms */
+
+/* The call's codec and its audio rate (G.722 and 16 kHz unless a test
+ * says otherwise). */
+static SpCodecId codec = SP_CODEC_G722;
+static guint call_rate = 16000;
 #define CONVERGE_MS 2000
 #define LOOP_MS     60
 #define LOOP_VOLUME "50%" /* PulseAudio's cubic scale: about -18 dB */
@@ -105,7 +109,7 @@ write_wav (const char *name, const gint16 *samples, gsize n)
   g_autoptr (GError) error = NULL;
   char *path = scratch_path (name);
 
-  g_assert_true (sp_wav_save (path, RATE, samples, n, &error));
+  g_assert_true (sp_wav_save (path, call_rate, samples, n, &error));
   g_assert_no_error (error);
   return path;
 }
@@ -114,21 +118,21 @@ write_wav (const char *name, const gint16 *samples, gsize n)
 static char *
 write_bursts (void)
 {
-  gsize n = RATE * 20, burst = RATE * 3 / 10;
+  gsize n = call_rate * 20, burst = call_rate * 3 / 10;
   g_autofree gint16 *x = g_new0 (gint16, n);
 
   for (gsize at = 0; at + burst <= n; at += 2 * burst)
-    goertzel_make_tone (x + at, burst, RATE, NEAR_HZ, 8000.0);
+    goertzel_make_tone (x + at, burst, call_rate, NEAR_HZ, 8000.0);
   return write_wav ("bursts.wav", x, n);
 }
 
 static char *
 write_far_voice (void)
 {
-  gsize n = RATE * 10;
+  gsize n = call_rate * 10;
   g_autofree gint16 *x = g_new (gint16, n);
 
-  goertzel_make_tone (x, n, RATE, ECHO_HZ, 16384.0);
+  goertzel_make_tone (x, n, call_rate, ECHO_HZ, 16384.0);
   return write_wav ("far.wav", x, n);
 }
 
@@ -170,8 +174,8 @@ measure_blocks (const gint16 *x, gsize n, Heard *heard)
 
   for (gsize b = 0; b < blocks; b++)
     {
-      echo[b] = goertzel_power (x + b * BLOCK, BLOCK, RATE, ECHO_HZ);
-      near[b] = goertzel_power (x + b * BLOCK, BLOCK, RATE, NEAR_HZ);
+      echo[b] = goertzel_power (x + b * BLOCK, BLOCK, call_rate, ECHO_HZ);
+      near[b] = goertzel_power (x + b * BLOCK, BLOCK, call_rate, NEAR_HZ);
     }
   qsort (echo, blocks, sizeof (double), compare_doubles);
   qsort (near, blocks, sizeof (double), compare_doubles);
@@ -217,7 +221,7 @@ one_call (gboolean cancel, Heard *heard)
   sp_media_session_set_devices (far, sp_audio_wav_source_new (far_voice),
                                 sp_audio_wav_sink_new (recording));
 
-  params.codec = SP_CODEC_G722;
+  params.codec = codec;
   params.ptime_ms = 20;
   params.dtmf_payload_type = -1;
   params.remote_address = "127.0.0.1";
@@ -242,7 +246,7 @@ one_call (gboolean cancel, Heard *heard)
 
   g_assert_true (sp_wav_load (recording, &rate, &x, &n, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (rate, ==, RATE);
+  g_assert_cmpuint (rate, ==, call_rate);
   /* From the end of convergence (the far end records from its start,
    * the near end started with it) to a little before the hang-up; a
    * whole number of burst periods, so both runs weigh bursts alike. */
@@ -250,10 +254,10 @@ one_call (gboolean cancel, Heard *heard)
    * voice reaching the far end: a sound server may take a while to start
    * a capture stream). */
   for (from = 0; from + BLOCK <= n; from += BLOCK)
-    if (goertzel_power (x + from, BLOCK, RATE, NEAR_HZ) > 1e4)
+    if (goertzel_power (x + from, BLOCK, call_rate, NEAR_HZ) > 1e4)
       break;
-  from += (gsize) RATE * CONVERGE_MS / 1000;
-  to = from + (gsize) RATE * MEASURE_MS / 1000;
+  from += (gsize) call_rate * CONVERGE_MS / 1000;
+  to = from + (gsize) call_rate * MEASURE_MS / 1000;
   g_assert_cmpuint (n, >=, to);
   measure_blocks (x + from, to - from, heard);
 }
@@ -283,8 +287,10 @@ measure (double *erle, double *near_change)
 }
 
 static void
-test_echo (void)
+test_echo (gconstpointer data)
 {
+  codec = GPOINTER_TO_UINT (data);
+  call_rate = sp_codec_info_for_id (codec)->sample_rate;
   double erle, near_change;
 
   if (!have_pulse ())
@@ -331,6 +337,7 @@ main (int argc, char **argv)
     if (g_str_equal (argv[i], "--bench"))
       return bench ();
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/echo/alsa/double-talk", test_echo);
+  g_test_add_data_func ("/echo/alsa/double-talk/g722", GUINT_TO_POINTER (SP_CODEC_G722), test_echo);
+  g_test_add_data_func ("/echo/alsa/double-talk/pcmu", GUINT_TO_POINTER (SP_CODEC_PCMU), test_echo);
   return g_test_run ();
 }
