@@ -10,7 +10,7 @@
 # the far end off over on; the near voice is its power in the loudest
 # half of the blocks, on against off.
 #
-# usage: bench/bench-echo.sh BUILD_DIR [RUNS]
+# usage: [SP_ECHO_BENCH_CODEC=pcmu] bench/bench-echo.sh BUILD_DIR [RUNS]
 #   e.g. bench/bench-echo.sh build-test 5
 # Runs in a network namespace of its own (root, or unshare's user
 # namespaces), so its RTP ports on 127.0.0.1 meet no other test's.

@@ -35,7 +35,12 @@ static guint call_rate = 16000;
 #define LOOP_MS     60
 #define LOOP_VOLUME "50%" /* PulseAudio's cubic scale: about -18 dB */
 #define MIN_ERLE_DB 25.0
-#define MAX_NEAR_DB 3.0
+/* PCMU's 8 kHz path: the canceller converges less far there (27-33 dB in
+ * bench/bench-echo.sh under load, 41-52 dB in quieter runs), so its check
+ * keeps a margin against a loaded machine while still failing without
+ * cancellation (0 dB). */
+#define MIN_ERLE_8K_DB 20.0
+#define MAX_NEAR_DB    3.0
 
 typedef struct
 {
@@ -299,7 +304,7 @@ test_echo (gconstpointer data)
       return;
     }
   measure (&erle, &near_change);
-  g_assert_cmpfloat (erle, >=, MIN_ERLE_DB);
+  g_assert_cmpfloat (erle, >=, call_rate == 8000 ? MIN_ERLE_8K_DB : MIN_ERLE_DB);
   g_assert_cmpfloat (fabs (near_change), <=, MAX_NEAR_DB);
 }
 
@@ -310,6 +315,10 @@ bench (void)
   guint runs = runs_text ? (guint) CLAMP (g_ascii_strtoull (runs_text, NULL, 10), 1, 20) : 3;
   double sum = 0, worst = G_MAXDOUBLE, near_worst = 0;
 
+  /* SP_ECHO_BENCH_CODEC=pcmu: the 8 kHz path. */
+  if (g_strcmp0 (g_getenv ("SP_ECHO_BENCH_CODEC"), "pcmu") == 0)
+    codec = SP_CODEC_PCMU;
+  call_rate = sp_codec_info_for_id (codec)->sample_rate;
   if (!have_pulse ())
     {
       fprintf (stderr, "needs tests/tools/pulse-env.sh\n");
@@ -324,9 +333,10 @@ bench (void)
       worst = MIN (worst, erle);
       near_worst = MAX (near_worst, fabs (near_change));
     }
-  printf ("echo return loss enhancement with double talk (G.722, %d ms loop, %s volume): "
+  printf ("echo return loss enhancement with double talk (%s, %d ms loop, %s volume): "
           "mean %.1f dB, worst %.1f dB over %u runs; near-end voice within %.1f dB\n",
-          LOOP_MS, LOOP_VOLUME, sum / runs, worst, runs, near_worst);
+          sp_codec_info_for_id (codec)->encoding, LOOP_MS, LOOP_VOLUME, sum / runs, worst, runs,
+          near_worst);
   return 0;
 }
 
