@@ -251,6 +251,8 @@ start_phone (SpApplication *self)
                            G_CALLBACK (on_audio_setting_changed), self, 0);
   g_signal_connect_object (self->settings, "changed::audio-output",
                            G_CALLBACK (on_audio_setting_changed), self, 0);
+  g_settings_bind (self->settings, "echo-cancellation", self->phone, "echo-cancellation",
+                   G_SETTINGS_BIND_GET);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =

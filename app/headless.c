@@ -201,6 +201,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     /* Hidden: only RFC 4733 events report keys, not tones in the audio. */
     { "no-inband-dtmf", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opts->no_inband_dtmf, NULL,
       NULL },
+    { "no-echo-cancellation", 0, 0, G_OPTION_ARG_NONE, &opts->no_echo_cancellation,
+      N_ ("No echo cancellation, noise suppression or gain control on the microphone"), NULL },
     { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
     { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
     { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
@@ -1437,6 +1439,8 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "media-timeout", (guint) opts->media_timeout, NULL);
   if (opts->no_inband_dtmf)
     g_object_set (r->phone, "detect-inband-dtmf", FALSE, NULL);
+  if (opts->no_echo_cancellation)
+    g_object_set (r->phone, "echo-cancellation", FALSE, NULL);
   if (opts->sip_t1 > 0)
     g_object_set (r->phone, "sip-t1", (guint) opts->sip_t1, NULL);
   if (opts->keepalive >= 0)

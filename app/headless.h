@@ -29,6 +29,7 @@ typedef struct
   gint keepalive;       /* s, -1 = the phone's default (30); hidden, for tests */
   /* Hidden: keys sent as tones in the audio go unheard. */
   gboolean no_inband_dtmf;
+  gboolean no_echo_cancellation;
   /* The server's (issue: mini-server); parsed here so one option table
    * documents the whole binary. */
   gboolean server;

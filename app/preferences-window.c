@@ -391,6 +391,11 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   adw_preferences_group_add (
       ADW_PREFERENCES_GROUP (audio),
       device_row_new (settings, "ring-device", _ ("_Ring On"), devices, FALSE));
+  adw_preferences_group_add (
+      ADW_PREFERENCES_GROUP (audio),
+      switch_row_new (settings, "echo-cancellation", _ ("Echo Ca_ncellation"),
+                      _ ("Removes the speaker's sound from the microphone, with noise "
+                         "suppression and automatic gain")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), test_sound_row_new (settings));
   watch_sound_devices (window, audio);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), ring_tone_row_new (settings));

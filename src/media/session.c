@@ -1,6 +1,7 @@
 #include "media/session.h"
 #include "media/dtmf-detect.h"
 #include "media/dtmf.h"
+#include "media/echo.h"
 #include "media/jitterbuffer.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
@@ -103,6 +104,7 @@ struct _SpMediaSession
   SpDtmfSender dtmf_sender;
   SpDtmfReceiver dtmf_receiver;
   SpDtmfDetector *dtmf_detector; /* when params.detect_inband_dtmf */
+  SpEcho *echo;                  /* when params.echo_cancellation */
   SpDtmfMerger dtmf_merger;
   guint32 rx_ssrc; /* the stream the jitter buffer holds */
   gboolean have_rx_ssrc;
@@ -291,6 +293,9 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
        * preceded by a packet of silence. */
       s->silence_due_us = g_get_monotonic_time () + (gint64) s->send_ptime_ms * 1500;
     }
+  /* Another device, another acoustic path: learn it afresh. */
+  if (s->echo != NULL)
+    sp_echo_reset (s->echo);
 }
 
 /* ---- Sending ------------------------------------------------------------ */
@@ -389,6 +394,29 @@ send_warm_up_silence (SpMediaSession *s, gsize ptime_samples)
     }
 }
 
+/* Whether the echo canceller applies: asked for, and both devices clocked
+ * (a microphone that can hear the speaker). */
+static gboolean
+echo_active (SpMediaSession *s)
+{
+  return s->echo != NULL && s->source->clocked && s->sink->clocked;
+}
+
+/* The packet at the head of the capture buffer, less the echo of what the
+ * sink played. Its first sample was at the microphone while the sample
+ * the sink's delay before the end of what was written was being heard, a
+ * capture buffer's length earlier. */
+static void
+cancel_echo (SpMediaSession *s, gsize samples)
+{
+  gsize lag;
+
+  if (!echo_active (s))
+    return;
+  lag = sp_audio_device_delay (s->sink) + s->capture_len;
+  sp_echo_capture (s->echo, s->capture, samples, lag);
+}
+
 /* Reads what the source has (a clocked one) or one chunk (an unclocked
  * one) and sends every full packet; returns the frames read. */
 static gsize
@@ -415,6 +443,7 @@ capture_tick (SpMediaSession *s, gsize chunk)
       total += (gsize) n;
       while (s->capture_len >= ptime_samples)
         {
+          cancel_echo (s, ptime_samples);
           send_packet (s, ptime_samples);
           s->capture_len -= ptime_samples;
           memmove (s->capture, s->capture + ptime_samples, s->capture_len * sizeof (gint16));
@@ -573,6 +602,8 @@ play_tick (SpMediaSession *s, gsize chunk)
           device_failed (s, &s->sink, error);
           return;
         }
+      if (echo_active (s))
+        sp_echo_played (s->echo, pcm, (gsize) n);
     }
   while (sink_wants_more (s, ++rounds));
 }
@@ -1296,6 +1327,22 @@ setup_dtmf_detector (SpMediaSession *s)
   sp_dtmf_merger_init (&s->dtmf_merger);
 }
 
+/* The echo canceller on or off, at the audio rate; allocates only when
+ * the option or the rate changes (a start command). */
+static void
+setup_echo (SpMediaSession *s)
+{
+  if (!s->params.echo_cancellation)
+    {
+      g_clear_pointer (&s->echo, sp_echo_free);
+      return;
+    }
+  if (s->echo != NULL && sp_echo_get_rate (s->echo) == s->rate)
+    return;
+  g_clear_pointer (&s->echo, sp_echo_free);
+  s->echo = sp_echo_new (s->rate);
+}
+
 /* Where RTCP goes before the peer's RTCP latches: a=rtcp's address and
  * port (RFC 3605), else the RTP address and the next port. */
 static void
@@ -1351,6 +1398,7 @@ do_start (gpointer data)
   setup_codec (s, p->codec);
   sp_codec_set_peer_limits (s->encoder, p->opus_max_playback_rate, p->opus_max_bitrate);
   setup_dtmf_detector (s);
+  setup_echo (s);
   s->send_ptime_ms = p->ptime_ms;
   s->peer_private = is_private_address (p->remote_address);
   if (peer_changed)
@@ -1513,6 +1561,7 @@ sp_media_session_free (SpMediaSession *session)
   sp_codec_free (session->encoder);
   sp_codec_free (session->decoder);
   sp_dtmf_detector_free (session->dtmf_detector);
+  sp_echo_free (session->echo);
   sp_tone_free (session->tone);
   g_free (session->remote_address);
   g_free (session->remote_rtcp_address);

@@ -64,6 +64,11 @@ typedef struct
    * bit rate (maxaveragebitrate). */
   guint opus_max_playback_rate;
   guint opus_max_bitrate;
+  /* Acoustic echo cancellation, noise suppression and automatic gain on
+   * the captured audio (media/echo.h), when both devices are clocked (a
+   * microphone and a speaker: a WAV file or the null device has no
+   * acoustic path). */
+  gboolean echo_cancellation;
 } SpMediaParams;
 
 typedef struct

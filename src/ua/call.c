@@ -788,6 +788,7 @@ media_apply (SpCall *self)
   if (self->oa != NULL && sp_offer_answer_get_hold (self->oa))
     p.send = FALSE;
   p.detect_inband_dtmf = sp_phone_get_detect_inband_dtmf (self->phone);
+  p.echo_cancellation = sp_phone_get_echo_cancellation (self->phone);
   sp_media_session_start (self->media, &p);
   self->have_stats = TRUE; /* the session publishes from now on */
   if (self->media_timer == 0)

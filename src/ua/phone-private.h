@@ -23,6 +23,8 @@ guint sp_phone_get_media_timeout (SpPhone *self);
 guint sp_phone_get_ring_timeout (SpPhone *self);
 /* The "detect-inband-dtmf" property: SpMediaParams.detect_inband_dtmf. */
 gboolean sp_phone_get_detect_inband_dtmf (SpPhone *self);
+/* The "echo-cancellation" property: SpMediaParams.echo_cancellation. */
+gboolean sp_phone_get_echo_cancellation (SpPhone *self);
 /* Our address as @remote_host (an IP literal, or NULL) sees it: the bound
  * address, or when bound to 0.0.0.0 / :: the one the route to it leaves
  * from (the wildcard means nothing to a peer: in SDP it even means hold). */

@@ -48,6 +48,7 @@ struct _SpPhone
   char *user;
   guint media_timeout;
   gboolean detect_inband_dtmf;
+  gboolean echo_cancellation;
   char *audio_in;
   char *audio_out;
   gboolean log_sip;
@@ -92,6 +93,7 @@ enum
   PROP_MAX_INCOMING_CALLS,
   PROP_MAX_INCOMING_CALLS_PER_SOURCE,
   PROP_REFUSE_STRANGERS,
+  PROP_ECHO_CANCELLATION,
   N_PROPS
 };
 
@@ -216,6 +218,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_MAX_INCOMING_CALLS_PER_SOURCE:
         g_value_set_uint (value, self->max_incoming_per_source);
         break;
+      case PROP_ECHO_CANCELLATION:
+        g_value_set_boolean (value, self->echo_cancellation);
+        break;
       case PROP_REFUSE_STRANGERS:
         g_value_set_boolean (value, self->refuse_strangers);
         break;
@@ -323,6 +328,9 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
       case PROP_MAX_INCOMING_CALLS_PER_SOURCE:
         set_uint_prop (self, &self->max_incoming_per_source, value, pspec);
         break;
+      case PROP_ECHO_CANCELLATION:
+        set_boolean_prop (self, &self->echo_cancellation, value, pspec);
+        break;
       case PROP_REFUSE_STRANGERS:
         set_boolean_prop (self, &self->refuse_strangers, value, pspec);
         break;
@@ -351,6 +359,10 @@ sp_phone_class_init (SpPhoneClass *klass)
    * calls whose media starts or changes after it is set. */
   props[PROP_DETECT_INBAND_DTMF] =
       g_param_spec_boolean ("detect-inband-dtmf", NULL, NULL, TRUE, rw);
+  /* Echo cancellation, noise suppression and automatic gain on the
+   * microphone (SpMediaParams.echo_cancellation), for calls whose media
+   * starts or changes after it is set. */
+  props[PROP_ECHO_CANCELLATION] = g_param_spec_boolean ("echo-cancellation", NULL, NULL, TRUE, rw);
   props[PROP_AUDIO_IN] = g_param_spec_string ("audio-in", NULL, NULL, NULL, rw);
   props[PROP_AUDIO_OUT] = g_param_spec_string ("audio-out", NULL, NULL, NULL, rw);
   props[PROP_LOG_SIP] = g_param_spec_boolean ("log-sip", NULL, NULL, FALSE, rw);
@@ -400,6 +412,7 @@ sp_phone_init (SpPhone *self)
       g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) sp_credentials_unref);
   self->media_timeout = 30;
   self->detect_inband_dtmf = TRUE;
+  self->echo_cancellation = TRUE;
   self->sip_t1 = 500;
   self->keepalive_interval = 30;
   self->pong_timeout = 10000;
@@ -1200,6 +1213,12 @@ gboolean
 sp_phone_get_detect_inband_dtmf (SpPhone *self)
 {
   return self->detect_inband_dtmf;
+}
+
+gboolean
+sp_phone_get_echo_cancellation (SpPhone *self)
+{
+  return self->echo_cancellation;
 }
 
 void

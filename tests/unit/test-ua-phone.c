@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ua/phone.h"
+#include "ua/phone-private.h"
 
 /* Runs the default main context until @log holds @n entries or 5 s pass. */
 static gboolean
@@ -231,6 +232,25 @@ test_record_sip_off (void)
   g_assert_true (wait_for_entries (log, 2));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (log)), ==, 2);
 
+  g_clear_object (&phone);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* Echo cancellation is on unless switched off (Preferences, headless
+ * --no-echo-cancellation), and what calls' media is started with follows
+ * the property. */
+static void
+test_echo_cancellation_default (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-test-phone-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  gboolean on = FALSE;
+
+  g_object_get (phone, "echo-cancellation", &on, NULL);
+  g_assert_true (on);
+  g_assert_true (sp_phone_get_echo_cancellation (phone));
+  g_object_set (phone, "echo-cancellation", FALSE, NULL);
+  g_assert_false (sp_phone_get_echo_cancellation (phone));
   g_clear_object (&phone);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
@@ -477,6 +497,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/phone/sip-log-records-the-wire", test_sip_log_records_the_wire);
   g_test_add_func ("/ua/phone/record-sip-off", test_record_sip_off);
+  g_test_add_func ("/ua/phone/echo-cancellation-default", test_echo_cancellation_default);
   g_test_add_func ("/ua/phone/sip-log-masks-credentials", test_sip_log_masks_credentials);
   g_test_add_func ("/ua/phone/network-change-registers-again", test_network_change_registers_again);
   g_test_add_func ("/ua/phone/port-taken-moves", test_port_taken_moves);
