@@ -1,5 +1,7 @@
 #include "server/accesspolicy.h"
 
+#include "sip/source-key.h"
+
 #include "server/authguard.h"
 #include "sip/transport.h"
 
@@ -171,26 +173,6 @@ sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address)
   return FALSE;
 }
 
-char *
-sp_access_policy_source_key (const char *address)
-{
-  g_autoptr (GInetAddress) addr = parse_address (address);
-  g_autoptr (GInetAddress) net = NULL;
-  guint8 bytes[16];
-  g_autofree char *text = NULL;
-
-  if (addr == NULL)
-    return NULL;
-  if (g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
-    return g_inet_address_to_string (addr);
-  /* One host gets a whole /64 and picks any address in it. */
-  memcpy (bytes, g_inet_address_to_bytes (addr), 16);
-  memset (bytes + 8, 0, 8);
-  net = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
-  text = g_inet_address_to_string (net);
-  return g_strconcat (text, "/64", NULL);
-}
-
 /* ---- digest algorithms per client --------------------------------------- */
 
 static GStrv
@@ -335,7 +317,7 @@ sp_access_policy_challenge (SpAccessPolicy *policy, SpSipServerTransaction *st, 
 static void
 count_failure (SpAccessPolicy *policy, const char *address, const char *user, gint64 now)
 {
-  g_autofree char *key = sp_access_policy_source_key (address);
+  g_autofree char *key = sp_sip_source_key (address);
 
   if (key != NULL)
     sp_auth_guard_record_failure (policy->sources, key, now);
@@ -350,7 +332,7 @@ count_failure (SpAccessPolicy *policy, const char *address, const char *user, gi
 static char *
 known_good_key (const char *user, const char *address)
 {
-  g_autofree char *key = sp_access_policy_source_key (address);
+  g_autofree char *key = sp_sip_source_key (address);
 
   return g_strconcat (user, "\n", key != NULL ? key : address, NULL);
 }
@@ -420,7 +402,7 @@ sp_access_policy_admit (SpAccessPolicy *policy, SpSipServerTransaction *st, SpSi
   memset (access, 0, sizeof *access);
   if (!trusted)
     {
-      key = sp_access_policy_source_key (source->host);
+      key = sp_sip_source_key (source->host);
       if (key != NULL && sp_auth_guard_is_blocked (policy->sources, key, now))
         {
           /* No answer at all: a guesser learns nothing and gets no

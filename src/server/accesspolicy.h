@@ -110,9 +110,6 @@ void sp_access_policy_set_sha256_agents (SpAccessPolicy *policy, const char *lis
 #define SP_ACCESS_POLICY_SHA256_AGENTS "Softphone,Linphone"
 
 gboolean sp_access_policy_is_trusted (SpAccessPolicy *policy, const char *address);
-/* The key failures of @address count under: the address itself, or for
- * IPv6 its /64 ("2001:db8:1:2::/64"). NULL when @address is no IP. */
-char *sp_access_policy_source_key (const char *address);
 
 /* Decides for a REGISTER or a new INVITE (no To tag). DENIED: the request
  * was answered or dropped here. REGISTER is never admitted as TRUSTED. */

@@ -1,7 +1,8 @@
 #include "server/calllimits.h"
 
+#include "sip/source-key.h"
+
 #include <gio/gio.h>
-#include <string.h>
 
 struct _SpCallLimits
 {
@@ -56,30 +57,6 @@ sp_call_limits_get (SpCallLimits *limits)
   return &limits->settings;
 }
 
-char *
-sp_call_limits_source_key (const char *host)
-{
-  g_autoptr (GInetAddress) address = NULL;
-  guint8 bytes[16];
-
-  if (host == NULL)
-    return g_strdup ("");
-  if (strchr (host, ':') == NULL)
-    return g_strdup (host);
-  address = g_inet_address_new_from_string (host);
-  if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
-    return g_strdup (host);
-  memcpy (bytes, g_inet_address_to_bytes (address), 16);
-  /* One /64 is one site or one host that can pick any address in it. */
-  memset (bytes + 8, 0, 8);
-  {
-    g_autoptr (GInetAddress) prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
-    g_autofree char *text = g_inet_address_to_string (prefix);
-
-    return g_strconcat (text, "/64", NULL);
-  }
-}
-
 static guint
 count_of (GHashTable *table, const char *key)
 {
@@ -106,7 +83,7 @@ over (guint cap, guint count)
 SpCallLimit
 sp_call_limits_admit (SpCallLimits *limits, const char *source_host, const char *user)
 {
-  g_autofree char *source = sp_call_limits_source_key (source_host);
+  g_autofree char *source = sp_sip_source_key (source_host);
   SpCallLimit refused = SP_CALL_LIMIT_NONE;
 
   if (over (limits->settings.max_calls, limits->n_calls))
@@ -131,7 +108,7 @@ sp_call_limits_admit (SpCallLimits *limits, const char *source_host, const char 
 void
 sp_call_limits_release (SpCallLimits *limits, const char *source_host, const char *user)
 {
-  g_autofree char *source = sp_call_limits_source_key (source_host);
+  g_autofree char *source = sp_sip_source_key (source_host);
 
   g_return_if_fail (limits->n_calls > 0);
   limits->n_calls--;

@@ -55,7 +55,5 @@ guint64 sp_call_limits_get_n_refused (SpCallLimits *limits);
 
 const char *sp_call_limit_to_string (SpCallLimit limit);
 
-/* The key counted for @host: the address itself, or its /64 for IPv6. */
-char *sp_call_limits_source_key (const char *host);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 #include "sip/random.h"
+#include "sip/source-key.h"
 
 #include <string.h>
 
@@ -886,28 +887,6 @@ server_event (SpSipServerTransaction *st, SpSipServerEvent event)
     st->event_func (st, event, st->event_data);
 }
 
-/* What a source is counted as: its address, or for IPv6 its /64 (one
- * host can pick any address in its prefix). */
-static char *
-source_key_of (const char *host)
-{
-  g_autoptr (GInetAddress) address = NULL;
-  g_autoptr (GInetAddress) prefix = NULL;
-  g_autofree char *text = NULL;
-  guint8 bytes[16];
-
-  if (strchr (host, ':') == NULL)
-    return g_strdup (host);
-  address = g_inet_address_new_from_string (host);
-  if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
-    return g_strdup (host);
-  memcpy (bytes, g_inet_address_to_bytes (address), 8);
-  memset (bytes + 8, 0, 8);
-  prefix = g_inet_address_new_from_bytes (bytes, G_SOCKET_FAMILY_IPV6);
-  text = g_inet_address_to_string (prefix);
-  return g_strconcat (text, "/64", NULL);
-}
-
 static void
 uncount_source (SpSipTransactionLayer *layer, SpSipServerTransaction *st)
 {
@@ -1165,7 +1144,7 @@ server_new (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer
 
     if (old != NULL)
       uncount_source (layer, old);
-    st->source_key = source_key_of (source->host);
+    st->source_key = sp_sip_source_key (source->host);
     n = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, st->source_key));
     g_hash_table_insert (layer->per_source, g_strdup (st->source_key), GUINT_TO_POINTER (n + 1));
   }
@@ -1327,7 +1306,7 @@ over_limits (SpSipTransactionLayer *layer, const SpSipPeer *source)
     return TRUE;
   if (layer->max_server_per_source == 0)
     return FALSE;
-  key = source_key_of (source->host);
+  key = sp_sip_source_key (source->host);
   from_source = GPOINTER_TO_UINT (g_hash_table_lookup (layer->per_source, key));
   return layer->max_server_per_source > 0 && from_source >= layer->max_server_per_source;
 }

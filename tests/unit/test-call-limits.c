@@ -1,5 +1,6 @@
 /* Caps on the B2BUA's calls: total, per source (IPv6 by /64), per user. */
 #include "server/calllimits.h"
+#include "sip/source-key.h"
 
 static void
 test_caps (void)
@@ -35,7 +36,7 @@ test_ipv6_prefix (void)
 {
   SpCallLimitsSettings settings = { 0, 2, 0 };
   g_autoptr (SpCallLimits) limits = sp_call_limits_new (&settings);
-  g_autofree char *key = sp_call_limits_source_key ("2001:db8:1:2:aaaa::1");
+  g_autofree char *key = sp_sip_source_key ("2001:db8:1:2:aaaa::1");
 
   g_assert_cmpstr (key, ==, "2001:db8:1:2::/64");
   /* Two addresses of one /64 are one source; another /64 is not. */
