@@ -23,10 +23,18 @@
  * least MIN_CALL_S; SP_BENCH_SECONDS default 5, at most 30, per codec)
  * after CLICK_START_MS of settling.
  *
+ * Codecs: pcmu and g722 at 20 ms, opus10 and opus20 (Opus, PT 111, RTP
+ * clock 48000, audio at 16 kHz, asking for 10 and 20 ms packets; on a LAN
+ * the session sends 10 ms Opus packets when 20 were asked for, so each
+ * prints the packet time the talker really sent with, _sent_ptime_ms).
+ *
  * Prints, per codec, for <codec>_mouth_to_ear_ms (a click's measured delay
  * plus capture period and playback queue): per phase _b_phase<N>ms_mean /
  * _min / _max, and over all clicks _mean, _median, _min, _max and
- * _worst_phase_mean (the highest of the phases' means). The mean is split
+ * _worst_phase_mean (the highest of the phases' means), and how steady
+ * the delay is within a call (each phase is a call): _within_call_spread_max
+ * (the largest max - min of a call) and _within_call_stddev (each click
+ * against its call's mean). The mean is split
  * as
  *   packetisation_ms: the packet time (a sample waits the rest of its
  *     packet to be sent and is played its place into the packet, so
