@@ -23,10 +23,18 @@
  * least MIN_CALL_S; SP_BENCH_SECONDS default 5, at most 30, per codec)
  * after CLICK_START_MS of settling.
  *
+ * Codecs: pcmu and g722 at 20 ms, opus10 and opus20 (Opus, PT 111, RTP
+ * clock 48000, audio at 16 kHz, asking for 10 and 20 ms packets; on a LAN
+ * the session sends 10 ms Opus packets when 20 were asked for, so each
+ * prints the packet time the talker really sent with, _sent_ptime_ms).
+ *
  * Prints, per codec, for <codec>_mouth_to_ear_ms (a click's measured delay
  * plus capture period and playback queue): per phase _b_phase<N>ms_mean /
  * _min / _max, and over all clicks _mean, _median, _min, _max and
- * _worst_phase_mean (the highest of the phases' means). The mean is split
+ * _worst_phase_mean (the highest of the phases' means), and how steady
+ * the delay is within a call (each phase is a call): _within_call_spread_max
+ * (the largest max - min of a call) and _within_call_stddev (each click
+ * against its call's mean). The mean is split
  * as
  *   packetisation_ms: the packet time (a sample waits the rest of its
  *     packet to be sent and is played its place into the packet, so
@@ -65,12 +73,12 @@
 #include "audio/device.h"
 #include "media/session.h"
 
-#define ADDR_A   "127.0.0.31"
-#define ADDR_B   "127.0.0.32"
-#define PTIME_MS 20
+#define ADDR_A "127.0.0.31"
+#define ADDR_B "127.0.0.32"
 /* 152.5 ms is 7.5 packets and a half: successive clicks start 12.5 ms
  * further into their 20 ms packet, so every eight clicks cover the packet
- * at 2.5 ms steps (0, 12.5, 5, 17.5, 10, 2.5, 15, 7.5). */
+ * at 2.5 ms steps (0, 12.5, 5, 17.5, 10, 2.5, 15, 7.5); a 10 ms packet
+ * at 2.5 ms steps every four clicks. */
 #define CLICK_EVERY_US 152500
 #define CLICK_EVERY_MS (CLICK_EVERY_US / 1000.0)
 /* Let the jitter buffer settle: its transit window (128 packets, 2.56 s)
@@ -88,6 +96,48 @@
  * the midpoints of a uniform phase, as between two independent clocks. */
 #define N_PHASES   5
 #define MIN_CALL_S 2
+
+/* A codec at a packet time, as the bench runs it. */
+typedef struct
+{
+  const char *name; /* the keys' prefix: pcmu, g722, opus10, opus20 */
+  SpCodecId codec;
+  guint ptime_ms;
+} BenchCodec;
+
+static const BenchCodec bench_codecs[] = {
+  { "pcmu", SP_CODEC_PCMU, 20 },
+  { "g722", SP_CODEC_G722, 20 },
+  { "opus10", SP_CODEC_OPUS, 10 },
+  { "opus20", SP_CODEC_OPUS, 20 },
+};
+
+/* The session's parameters for a call to @address:@port: RTP clock and
+ * payload type come from the codec table (Opus: 48000, PT 111, its audio
+ * at 16 kHz). */
+static SpMediaParams
+bench_params (const BenchCodec *bc, const char *address, guint16 port)
+{
+  SpMediaParams p = {
+    .codec = bc->codec,
+    .ptime_ms = bc->ptime_ms,
+    .dtmf_payload_type = -1,
+    .remote_address = address,
+    .remote_rtp_port = port,
+    .send = TRUE,
+    .receive = TRUE,
+    .payload_type = sp_codec_info_for_id (bc->codec)->payload_type,
+  };
+
+  return p;
+}
+
+/* The audio rate the session runs the codec at (Opus and G.722: 16 kHz). */
+static guint
+bench_rate (const BenchCodec *bc)
+{
+  return sp_codec_info_for_id (bc->codec)->sample_rate;
+}
 
 typedef struct
 {
@@ -243,7 +293,7 @@ typedef struct
 {
   double all[N_PHASES * MAX_CLICKS];
   guint n;
-  double sum[N_PHASES], min[N_PHASES], max[N_PHASES];
+  double sum[N_PHASES], sumsq[N_PHASES], min[N_PHASES], max[N_PHASES];
   guint count[N_PHASES];
 } PathDelays;
 
@@ -281,6 +331,7 @@ add_delays (PathDelays *d, guint k, const Probe *sent, const Probe *heard, doubl
       if (d->count[k] == 0 || delay > d->max[k])
         d->max[k] = delay;
       d->sum[k] += delay;
+      d->sumsq[k] += delay * delay;
       d->count[k]++;
       if (d->n < G_N_ELEMENTS (d->all))
         d->all[d->n++] = delay;
@@ -316,15 +367,55 @@ print_delays (const char *prefix, PathDelays *d, guint sent)
   return sum / d->n;
 }
 
+/* How steady the delay is within a call (each phase is one call): the
+ * largest max - min of a call, and the within-call standard deviation
+ * (each click against its own call's mean, pooled over the calls). */
+static void
+steadiness (const PathDelays *d, double *spread_max, double *stddev)
+{
+  double ss = 0;
+  guint n = 0;
+
+  *spread_max = 0;
+  for (guint k = 0; k < N_PHASES; k++)
+    {
+      if (d->count[k] == 0)
+        continue;
+      *spread_max = MAX (*spread_max, d->max[k] - d->min[k]);
+      ss += d->sumsq[k] - d->sum[k] * d->sum[k] / d->count[k];
+      n += d->count[k];
+    }
+  *stddev = n ? sqrt (MAX (ss, 0) / n) : 0;
+}
+
+/* <prefix>_within_call_spread_max and _within_call_stddev: the worst of
+ * @parts (the directions of a call, each steady or not on its own: the
+ * two directions' offset is no unsteadiness). */
+static void
+print_steadiness (const char *prefix, const PathDelays *const *parts, guint n_parts)
+{
+  double spread = 0, sd = 0;
+
+  for (guint i = 0; i < n_parts; i++)
+    {
+      double s, d;
+      steadiness (parts[i], &s, &d);
+      spread = MAX (spread, s);
+      sd = MAX (sd, d);
+    }
+  printf ("%s_within_call_spread_max=%.1f\n%s_within_call_stddev=%.1f\n", prefix, spread, prefix,
+          sd);
+}
+
 /* Packetisation in the split: a sample waits (PTIME - its place in the
  * packet) to be sent and is played its place after the packet's first
  * sample, so whatever the click's position it costs the whole packet
  * time. What the position changes is only how the packet's periods meet
  * the two ticks; the eight positions cover that. */
 static double
-packetisation_mean_ms (void)
+packetisation_mean_ms (guint ptime_ms)
 {
-  return PTIME_MS;
+  return ptime_ms;
 }
 
 /* Starts A, then B phase_us later: B's ticks then fall that long after
@@ -359,7 +450,7 @@ run_for (gint64 length_us)
 
 /* One call with B's tick phase_us after A's; adds its click delays. */
 static void
-run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_us,
+run_call_phase (SpMediaEngine *engine, const BenchCodec *bc, guint k, gint64 length_us,
                 PathDelays *delays, DepthMean *depth_b, guint *sent, SpMediaStats *stats)
 {
   DepthMean depth_a = { 0 };
@@ -367,10 +458,8 @@ run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_u
   SpMediaSession *b = new_session (engine, ADDR_B, depth_b);
   Probe click = { 0 };
   Detector detector = { 0 };
-  SpMediaParams pa = { codec, PTIME_MS, -1,  FALSE, ADDR_B, sp_media_session_get_rtp_port (b),
-                       0,     TRUE,     TRUE };
-  SpMediaParams pb = { codec, PTIME_MS, -1,  FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
-                       0,     TRUE,     TRUE };
+  SpMediaParams pa = bench_params (bc, ADDR_B, sp_media_session_get_rtp_port (b));
+  SpMediaParams pb = bench_params (bc, ADDR_A, sp_media_session_get_rtp_port (a));
 
   sp_media_session_set_devices (
       a, sp_audio_device_new (&click_vtable, SP_AUDIO_SOURCE, FALSE, "click", &click), NULL);
@@ -382,6 +471,12 @@ run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_u
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_get_stats (b, stats);
+  /* What A really sent with (Opus on a LAN may send 10 ms for 20). */
+  {
+    SpMediaStats sa;
+    sp_media_session_get_stats (a, &sa);
+    stats->ptime_ms = sa.ptime_ms;
+  }
   while (g_main_context_iteration (NULL, FALSE))
     ;
   sp_media_session_free (a);
@@ -392,8 +487,9 @@ run_call_phase (SpMediaEngine *engine, SpCodecId codec, guint k, gint64 length_u
 }
 
 static void
-run_call (const char *name, SpCodecId codec, guint seconds)
+run_call (const BenchCodec *bc, guint seconds)
 {
+  const char *name = bc->name;
   g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
   g_autofree PathDelays *delays = g_new0 (PathDelays, 1);
   g_autofree char *prefix = g_strdup_printf ("%s_mouth_to_ear_ms", name);
@@ -403,18 +499,20 @@ run_call (const char *name, SpCodecId codec, guint seconds)
   double jb_ms, mean, tick_wait = SP_AUDIO_TICK_MS / 2.0;
 
   for (guint k = 0; k < N_PHASES; k++)
-    run_call_phase (engine, codec, k, call_length_us (seconds), delays, &depth_b, &sent, &stats);
+    run_call_phase (engine, bc, k, call_length_us (seconds), delays, &depth_b, &sent, &stats);
   mean = print_delays (prefix, delays, sent);
+  print_steadiness (prefix, (const PathDelays *const[]){ delays }, 1);
   jb_ms = depth_b.depth_n ? depth_b.depth_sum / depth_b.depth_n : stats.jitter_buffer_depth_ms;
   /* The split of the mean; the worst phase waits PTIME to be sent and a
    * whole period for B's tick. */
-  printf ("%s_packetisation_ms=%.0f\n", name, packetisation_mean_ms ());
+  printf ("%s_sent_ptime_ms=%u\n", name, stats.ptime_ms);
+  printf ("%s_packetisation_ms=%.0f\n", name, packetisation_mean_ms (stats.ptime_ms));
   printf ("%s_tick_wait_ms=%.1f\n", name, tick_wait);
   printf ("%s_jitter_buffer_ms=%.1f\n%s_jitter_buffer_target_ms=%u\n", name, jb_ms, name,
           stats.jitter_buffer_target_ms);
   printf ("%s_playback_queue_ms=%d\n", name, PLAYBACK_AHEAD_MS);
   printf ("%s_other_ms=%.1f\n", name,
-          mean - packetisation_mean_ms () - tick_wait - jb_ms - PLAYBACK_AHEAD_MS);
+          mean - packetisation_mean_ms (stats.ptime_ms) - tick_wait - jb_ms - PLAYBACK_AHEAD_MS);
 }
 
 /* ---- ALSA mode ------------------------------------------------------------ */
@@ -571,21 +669,19 @@ direction_stop (Direction *d)
  * `far_spk` (mic2/spk2), each on a media engine (a thread) of its own as
  * on two PCs, B started phase k after A; adds both directions' delays. */
 static void
-run_alsa_phase (SpCodecId codec, guint k, gint64 length_us, PathDelays *a_to_b, PathDelays *b_to_a,
-                DepthMean *depth_a, DepthMean *depth_b, guint *sent_ab, guint *sent_ba,
-                SpMediaStats *stats_a, SpMediaStats *stats_b)
+run_alsa_phase (const BenchCodec *bc, guint k, gint64 length_us, PathDelays *a_to_b,
+                PathDelays *b_to_a, DepthMean *depth_a, DepthMean *depth_b, guint *sent_ab,
+                guint *sent_ba, SpMediaStats *stats_a, SpMediaStats *stats_b)
 {
   g_autoptr (SpMediaEngine) engine_a = sp_media_engine_new ();
   g_autoptr (SpMediaEngine) engine_b = sp_media_engine_new ();
   SpMediaSession *a = new_session (engine_a, ADDR_A, depth_a);
   SpMediaSession *b = new_session (engine_b, ADDR_B, depth_b);
-  guint rate = codec == SP_CODEC_G722 ? 16000 : 8000;
+  guint rate = bench_rate (bc);
   Direction ab = { 0 }, ba = { 0 };
   SpMediaStats last_a = { 0 }, last_b = { 0 };
-  SpMediaParams pa = { codec, PTIME_MS, -1,  FALSE, ADDR_B, sp_media_session_get_rtp_port (b),
-                       0,     TRUE,     TRUE };
-  SpMediaParams pb = { codec, PTIME_MS, -1,  FALSE, ADDR_A, sp_media_session_get_rtp_port (a),
-                       0,     TRUE,     TRUE };
+  SpMediaParams pa = bench_params (bc, ADDR_B, sp_media_session_get_rtp_port (b));
+  SpMediaParams pb = bench_params (bc, ADDR_A, sp_media_session_get_rtp_port (a));
 
   sp_media_session_set_devices (a, sp_audio_alsa_new (NULL, SP_AUDIO_SOURCE),
                                 sp_audio_alsa_new (NULL, SP_AUDIO_SINK));
@@ -620,20 +716,23 @@ run_alsa_phase (SpCodecId codec, guint k, gint64 length_us, PathDelays *a_to_b, 
 /* The mean's split: the packet time, the listener's jitter buffer, and
  * the rest (both ends' ticks, devices and the sound server). */
 static void
-print_split (const char *prefix, double mean, const DepthMean *depth, const SpMediaStats *stats)
+print_split (const char *prefix, double mean, const DepthMean *depth, const SpMediaStats *talker,
+             const SpMediaStats *stats)
 {
   double jb = depth->depth_n ? depth->depth_sum / depth->depth_n : 0;
+  double packet = packetisation_mean_ms (talker->ptime_ms);
 
-  printf ("%s_packetisation_ms=%.0f\n%s_jitter_buffer_ms=%.1f\n", prefix, packetisation_mean_ms (),
-          prefix, jb);
+  printf ("%s_sent_ptime_ms=%u\n", prefix, talker->ptime_ms);
+  printf ("%s_packetisation_ms=%.0f\n%s_jitter_buffer_ms=%.1f\n", prefix, packet, prefix, jb);
   printf ("%s_jitter_buffer_target_ms=%u\n", prefix, stats->jitter_buffer_target_ms);
-  printf ("%s_devices_ticks_server_ms=%.1f\n", prefix, mean - packetisation_mean_ms () - jb);
+  printf ("%s_devices_ticks_server_ms=%.1f\n", prefix, mean - packet - jb);
   printf ("%s_concealed_packets=%" G_GUINT64_FORMAT "\n", prefix, stats->concealed);
 }
 
 static void
-run_alsa_call (const char *name, SpCodecId codec, guint seconds)
+run_alsa_call (const BenchCodec *bc, guint seconds)
 {
+  const char *name = bc->name;
   g_autofree PathDelays *a_to_b = g_new0 (PathDelays, 1);
   g_autofree PathDelays *b_to_a = g_new0 (PathDelays, 1);
   g_autofree PathDelays *both = g_new0 (PathDelays, 1);
@@ -646,8 +745,8 @@ run_alsa_call (const char *name, SpCodecId codec, guint seconds)
   double ab_mean, ba_mean;
 
   for (guint k = 0; k < N_PHASES; k++)
-    run_alsa_phase (codec, k, call_length_us (seconds), a_to_b, b_to_a, &depth_a, &depth_b,
-                    &sent_ab, &sent_ba, &stats_a, &stats_b);
+    run_alsa_phase (bc, k, call_length_us (seconds), a_to_b, b_to_a, &depth_a, &depth_b, &sent_ab,
+                    &sent_ba, &stats_a, &stats_b);
   /* Both directions together before the per-direction sort below. */
   for (guint k = 0; k < N_PHASES; k++)
     {
@@ -669,10 +768,14 @@ run_alsa_call (const char *name, SpCodecId codec, guint seconds)
           MIN (b_to_a->n, G_N_ELEMENTS (both->all) - a_to_b->n) * sizeof (double));
   both->n = MIN (a_to_b->n + b_to_a->n, G_N_ELEMENTS (both->all));
   ab_mean = print_delays (ab_prefix, a_to_b, sent_ab);
-  print_split (ab_prefix, ab_mean, &depth_b, &stats_b);
+  print_steadiness (ab_prefix, (const PathDelays *const[]){ a_to_b }, 1);
+  print_split (ab_prefix, ab_mean, &depth_b, &stats_a, &stats_b);
   ba_mean = print_delays (ba_prefix, b_to_a, sent_ba);
-  print_split (ba_prefix, ba_mean, &depth_a, &stats_a);
+  print_steadiness (ba_prefix, (const PathDelays *const[]){ b_to_a }, 1);
+  print_split (ba_prefix, ba_mean, &depth_a, &stats_b, &stats_a);
   print_delays (prefix, both, sent_ab + sent_ba);
+  /* Each direction on its own: their offset is no unsteadiness. */
+  print_steadiness (prefix, (const PathDelays *const[]){ a_to_b, b_to_a }, 2);
 }
 
 int
@@ -685,11 +788,11 @@ main (int argc, char **argv)
     {
       if (g_getenv ("SP_PULSE_DIR") == NULL || g_strcmp0 (g_getenv ("SP_PULSE_FAR_END"), "1") != 0)
         g_error ("--alsa runs inside SP_PULSE_FAR_END=1 tests/tools/pulse-env.sh");
-      run_alsa_call ("pcmu", SP_CODEC_PCMU, seconds);
-      run_alsa_call ("g722", SP_CODEC_G722, seconds);
+      for (guint i = 0; i < G_N_ELEMENTS (bench_codecs); i++)
+        run_alsa_call (&bench_codecs[i], seconds);
       return 0;
     }
-  run_call ("pcmu", SP_CODEC_PCMU, seconds);
-  run_call ("g722", SP_CODEC_G722, seconds);
+  for (guint i = 0; i < G_N_ELEMENTS (bench_codecs); i++)
+    run_call (&bench_codecs[i], seconds);
   return 0;
 }
