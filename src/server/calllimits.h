@@ -55,5 +55,4 @@ guint64 sp_call_limits_get_n_refused (SpCallLimits *limits);
 
 const char *sp_call_limit_to_string (SpCallLimit limit);
 
-
 G_END_DECLS
