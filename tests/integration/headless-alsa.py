@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless as h  # noqa: E402
@@ -297,19 +296,7 @@ TESTS = {
 
 def main():
     h.SOFTPHONE = sys.argv[1]
-    names = sys.argv[2:] or list(TESTS)
-    print("1..%d" % len(names), flush=True)
-    failed = 0
-    for i, name in enumerate(names, 1):
-        try:
-            TESTS[name]()
-            print("ok %d %s" % (i, name), flush=True)
-        except Exception:
-            failed += 1
-            print("not ok %d %s" % (i, name), flush=True)
-            for line in traceback.format_exc().splitlines():
-                print("# " + line, flush=True)
-    return 1 if failed else 0
+    return h.run_tap(TESTS, sys.argv[2:])
 
 
 if __name__ == "__main__":
