@@ -30,6 +30,9 @@ struct _SpRegistration
   guint requested_expires;
   guint granted_expires;
   guint failures;
+  /* This attempt already asked again after a 423: a registrar raising
+   * Min-Expires each time is not chased (up to a day, one by one). */
+  gboolean interval_retried;
   gboolean stopping;
   gboolean active;
   SpSipPeer dest;
@@ -412,7 +415,7 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
       return;
     }
 
-  if (status == 423 && !reg->stopping)
+  if (status == 423 && !reg->stopping && !reg->interval_retried)
     {
       gint64 min = 0;
       const char *text = sp_sip_message_get_header (response, "Min-Expires");
@@ -422,6 +425,7 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
           g_autoptr (SpSipMessage) retry = build_register (reg, (guint) min);
           if (retry != NULL)
             {
+              reg->interval_retried = TRUE;
               send_register (reg, retry);
               return;
             }
@@ -488,6 +492,7 @@ on_resolved (GObject *source, GAsyncResult *result, gpointer data)
   reg->dest = peer;
   reg->has_dest = TRUE;
   sp_credentials_note_resolved (reg->credentials, reg->resolving_host, reg->resolving_port, &peer);
+  reg->interval_retried = FALSE; /* a new attempt */
   request = build_register (reg, sp_account_get_register_interval (reg->account));
   if (request == NULL)
     {

@@ -2,7 +2,9 @@
  * and REGISTER against a scripted registrar on loopback (a raw UDP
  * socket, tests/common/raw-sip.c): a 401 answered once, a second one
  * with the same nonce ends it, a new nonce marked stale is answered once
- * more, 423 Min-Expires, and the credential policy: a foreign realm and
+ * more (and is no failure), 423 Min-Expires (asked again once; a
+ * registrar raising it again or repeating it is not chased), and the
+ * credential policy: a foreign realm and
  * MD5 without qop are not answered. Through the public SpPhone API. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -252,6 +254,183 @@ test_register_423 (Fixture *f, gconstpointer data)
   g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
 }
 
+/* Every status the account passes through, in order. */
+static void
+record_status (SpAccount *account, GParamSpec *pspec, GArray *seen)
+{
+  SpAccountStatus status = sp_account_get_status (account);
+
+  g_array_append_val (seen, status);
+}
+
+static gboolean
+status_seen (GArray *seen, SpAccountStatus status)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (g_array_index (seen, SpAccountStatus, i) == status)
+      return TRUE;
+  return FALSE;
+}
+
+/* A second 401 with a new nonce that is not marked stale: the password
+ * was refused; no third REGISTER. */
+static void
+test_register_401_new_nonce (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) r1 = NULL;
+  g_autoptr (SpSipMessage) r2 = NULL;
+  g_autoptr (SpSipMessage) r3 = NULL;
+  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
+  g_autofree char *c2 = challenge ("pbx", "n2", ", qop=\"auth\"");
+
+  sp_phone_register (f->phone, f->account);
+  r1 = next_register (f, 0, 3000);
+  g_assert_nonnull (r1);
+  answer (f, r1, 401, "WWW-Authenticate", c1);
+  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
+  g_assert_nonnull (r2);
+  g_assert_nonnull (authorization (r2));
+  answer (f, r2, 401, "WWW-Authenticate", c2);
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
+  g_assert_cmpstr (sp_account_get_status_reason (f->account), ==, "401 Unauthorized");
+  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1500);
+  g_assert_null (r3);
+}
+
+/* A nonce gone stale is no failure: the REGISTER with the new nonce is
+ * sent at once, the account never shows "failed" on the way, and once
+ * registered a later challenge is answered as a fresh one. */
+static void
+test_register_stale_not_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) r1 = NULL;
+  g_autoptr (SpSipMessage) r2 = NULL;
+  g_autoptr (SpSipMessage) r3 = NULL;
+  g_autoptr (SpSipMessage) r4 = NULL;
+  g_autoptr (SpSipMessage) r5 = NULL;
+  g_autoptr (SpDigestCredentials) creds = NULL;
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (SpAccountStatus));
+  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
+  g_autofree char *c2 = challenge ("pbx", "n2", ", qop=\"auth\", stale=true");
+  g_autofree char *c3 = challenge ("pbx", "n3", ", qop=\"auth\", stale=true");
+  gint64 asked;
+
+  g_signal_connect (f->account, "notify::status", G_CALLBACK (record_status), seen);
+  sp_phone_register (f->phone, f->account);
+  r1 = next_register (f, 0, 3000);
+  answer (f, r1, 401, "WWW-Authenticate", c1);
+  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
+  g_assert_nonnull (r2);
+  answer (f, r2, 401, "WWW-Authenticate", c2);
+  asked = g_get_monotonic_time ();
+  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
+  g_assert_nonnull (r3);
+  /* At once, not after a failure's backoff (5 s and up). */
+  g_assert_cmpint (g_get_monotonic_time () - asked, <, 2 * G_USEC_PER_SEC);
+  creds = sp_digest_credentials_parse (authorization (r3), -1, NULL);
+  g_assert_nonnull (creds);
+  g_assert_cmpstr (creds->nonce, ==, "n2");
+  answer (f, r3, 200, "Expires", "600");
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
+  g_assert_false (status_seen (seen, SP_ACCOUNT_STATUS_FAILED));
+
+  /* The refresh: its own guard, so a stale nonce is answered again. */
+  sp_phone_register (f->phone, f->account);
+  r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 3000);
+  g_assert_nonnull (r4);
+  answer (f, r4, 401, "WWW-Authenticate", c3);
+  r5 = next_register (f, sp_sip_message_get_cseq (r4, NULL), 3000);
+  g_assert_nonnull (r5);
+  g_clear_pointer (&creds, sp_digest_credentials_free);
+  creds = sp_digest_credentials_parse (authorization (r5), -1, NULL);
+  g_assert_nonnull (creds);
+  g_assert_cmpstr (creds->nonce, ==, "n3");
+  answer (f, r5, 200, "Expires", "600");
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
+  g_assert_false (status_seen (seen, SP_ACCOUNT_STATUS_FAILED));
+  g_signal_handlers_disconnect_by_data (f->account, seen);
+}
+
+/* A registrar that keeps raising Min-Expires: asked again once, then
+ * the account fails with its status (no chase up to a day). */
+static void
+test_register_423_twice (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) r1 = NULL;
+  g_autoptr (SpSipMessage) r2 = NULL;
+  g_autoptr (SpSipMessage) r3 = NULL;
+
+  sp_account_set_register_interval (f->account, 60);
+  sp_phone_register (f->phone, f->account);
+  r1 = next_register (f, 0, 3000);
+  g_assert_nonnull (r1);
+  answer (f, r1, 423, "Min-Expires", "1800");
+  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
+  g_assert_nonnull (r2);
+  g_assert_cmpint (sp_sip_message_get_expires (r2), ==, 1800);
+  answer (f, r2, 423, "Min-Expires", "3600");
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
+  g_assert_nonnull (strstr (sp_account_get_status_reason (f->account), "423"));
+  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1500);
+  g_assert_null (r3);
+}
+
+/* 423 repeating the Min-Expires just used, or giving none: no retry. */
+static void
+test_register_423_useless (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) r1 = NULL;
+  g_autoptr (SpSipMessage) r2 = NULL;
+  g_autoptr (SpSipMessage) r3 = NULL;
+  g_autoptr (SpSipMessage) r4 = NULL;
+  g_autoptr (SpSipMessage) r5 = NULL;
+
+  sp_account_set_register_interval (f->account, 60);
+  sp_phone_register (f->phone, f->account);
+  r1 = next_register (f, 0, 3000);
+  answer (f, r1, 423, "Min-Expires", "1800");
+  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
+  g_assert_nonnull (r2);
+  answer (f, r2, 423, "Min-Expires", "1800");
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
+  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1000);
+  g_assert_null (r3);
+
+  sp_phone_register (f->phone, f->account);
+  r4 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
+  g_assert_nonnull (r4);
+  g_assert_cmpint (sp_sip_message_get_expires (r4), ==, 60);
+  answer (f, r4, 423, NULL, NULL);
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
+  r5 = next_register (f, sp_sip_message_get_cseq (r4, NULL), 1000);
+  g_assert_null (r5);
+}
+
+/* 423, then the REGISTER with the longer expiry is challenged: answered
+ * (a new request, its own guard) and the expiry is kept. */
+static void
+test_register_423_then_401 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpSipMessage) r1 = NULL;
+  g_autoptr (SpSipMessage) r2 = NULL;
+  g_autoptr (SpSipMessage) r3 = NULL;
+  g_autofree char *c = challenge ("pbx", "n1", ", qop=\"auth\"");
+
+  sp_account_set_register_interval (f->account, 60);
+  sp_phone_register (f->phone, f->account);
+  r1 = next_register (f, 0, 3000);
+  answer (f, r1, 423, "Min-Expires", "1800");
+  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
+  g_assert_nonnull (r2);
+  answer (f, r2, 401, "WWW-Authenticate", c);
+  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
+  g_assert_nonnull (r3);
+  g_assert_nonnull (authorization (r3));
+  g_assert_cmpint (sp_sip_message_get_expires (r3), ==, 1800);
+  answer (f, r3, 200, "Expires", "1800");
+  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
+}
+
 /* The account's realm is "pbx": its registrar asking for "evil" gets no
  * answer, and the account says why. */
 static void
@@ -367,7 +546,12 @@ main (int argc, char **argv)
   ADD ("401", test_register_401);
   ADD ("401-same-nonce", test_register_401_same_nonce);
   ADD ("stale", test_register_stale);
+  ADD ("401-new-nonce", test_register_401_new_nonce);
+  ADD ("stale-not-a-failure", test_register_stale_not_failure);
   ADD ("423", test_register_423);
+  ADD ("423-twice", test_register_423_twice);
+  ADD ("423-useless", test_register_423_useless);
+  ADD ("423-then-401", test_register_423_then_401);
   ADD ("foreign-realm", test_register_foreign_realm);
   ADD ("realm-learnt", test_register_realm_learnt);
   ADD ("md5-without-qop", test_register_md5_without_qop);
