@@ -6,7 +6,8 @@
  *   is gone once that is answered;
  * - CANCEL while B rings: A gets 200 for the CANCEL and 487 for the
  *   INVITE, B's leg gets a CANCEL for its own INVITE (same branch), its
- *   487 is ACKed hop by hop;
+ *   487 is ACKed hop by hop; B's 200 crossing the CANCEL is ACKed and
+ *   ended with a BYE, A keeps its 487;
  * - a BYE challenged by the far leg (401 or 407): the server holds no
  *   credentials for its legs, so it sends no second BYE (no retry, no
  *   loop) and the call still ends;
@@ -437,6 +438,73 @@ test_cancel_ringing (Fixture *f, gconstpointer data)
   call_clear (&c);
 }
 
+/* A's CANCEL and B's 200 cross: the server has cancelled B's leg when
+ * B's 200 arrives. B's leg is ACKed and then ended with a BYE in B's
+ * dialog (RFC 3261 15: no call stays up that A gave up), A keeps its 487
+ * and gets no 200. */
+static void
+test_cancel_crossing_200 (Fixture *f, gconstpointer data)
+{
+  Call c = { 0 };
+  g_autoptr (SpSipMessage) ringing = NULL;
+  g_autoptr (SpSipMessage) b_cancel = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_bye_msg = NULL;
+  g_autoptr (SpSipMessage) terminated = NULL;
+  g_autofree char *cancel = NULL;
+  g_autofree char *to = NULL;
+
+  a_invite (f, &c, NULL);
+  c.b_invite = raw_sip_expect (f->b, "INVITE", 0);
+  b_send_response (f, c.b_invite, 180, NULL);
+  ringing = raw_sip_expect (f->a, NULL, 180);
+  to = g_strdup_printf ("<%s>", c.ruri);
+  cancel =
+      request_text (f->a, "CANCEL", c.ruri, c.branch, c.from, to, c.call_id, c.cseq, NULL, NULL);
+  raw_sip_send_text (f->a, &f->bound, cancel);
+  terminated = a_response_to (f, "INVITE", c.cseq);
+  g_assert_cmpuint (sp_sip_message_get_status (terminated), ==, 487);
+  {
+    g_autofree char *to_tag = g_strdup_printf (
+        "<%s>;tag=%s", c.ruri, sp_sip_name_addr_get_tag (sp_sip_message_get_to (terminated)));
+    g_autofree char *ack =
+        request_text (f->a, "ACK", c.ruri, c.branch, c.from, to_tag, c.call_id, c.cseq, NULL, NULL);
+    raw_sip_send_text (f->a, &f->bound, ack);
+  }
+
+  /* B answers before it reads the CANCEL: 200 to the CANCEL (nothing
+   * left to cancel) comes after its 200 to the INVITE. */
+  b_cancel = raw_sip_expect (f->b, "CANCEL", 0);
+  b_send_response (f, c.b_invite, 200, SDP_B);
+  {
+    g_autoptr (SpSipMessage) r = sp_sip_message_new_response_to (b_cancel, 200, NULL, "btag");
+    raw_sip_send (f->b, &f->bound, r);
+  }
+  /* The 2xx is ACKed (its own transaction: a new branch), then B's
+   * dialog is ended. */
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_ack), ==, sp_sip_message_get_call_id (c.b_invite));
+  g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (b_ack)), ==, "btag");
+  b_bye_msg = expect_b_bye (f, &c);
+  b_send_response (f, b_bye_msg, 200, NULL);
+  wait_no_calls (f);
+  /* A heard its 487 and nothing else: no 200 for an INVITE it cancelled. */
+  for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC; g_get_monotonic_time () < end;)
+    {
+      g_autoptr (SpSipMessage) stray = raw_sip_recv (f->a, 300);
+      const char *method = NULL;
+
+      if (stray == NULL)
+        break;
+      if (sp_sip_message_is_request (stray))
+        continue;
+      sp_sip_message_get_cseq (stray, &method);
+      g_assert_false (sp_sip_message_get_status (stray) / 100 == 2 &&
+                      g_strcmp0 (method, "INVITE") == 0);
+    }
+  call_clear (&c);
+}
+
 /* data: the status the far leg answers our BYE with. */
 static void
 test_bye_challenged_by_callee (Fixture *f, gconstpointer data)
@@ -550,6 +618,7 @@ main (int argc, char **argv)
   ADD ("bye-from-caller", test_bye_from_caller, NULL);
   ADD ("bye-from-callee", test_bye_from_callee, NULL);
   ADD ("cancel-ringing", test_cancel_ringing, NULL);
+  ADD ("cancel-crossing-200", test_cancel_crossing_200, NULL);
   ADD ("bye-challenged-by-callee-401", test_bye_challenged_by_callee, GUINT_TO_POINTER (401));
   ADD ("bye-challenged-by-callee-407", test_bye_challenged_by_callee, GUINT_TO_POINTER (407));
   ADD ("bye-challenged-by-caller-407", test_bye_challenged_by_caller, NULL);
