@@ -10,7 +10,7 @@
 #include "media/offer-answer.h"
 #include "media/tones.h"
 #include "sip/error.h"
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 #include "ua/phone-private.h"
 #include "ua/resolve.h"
 
