@@ -75,13 +75,19 @@ struct _SpInviteSession
   SpSessionRefresher refresher;
   guint refresh_timer;
   guint expiry_timer;
+
+  GPtrArray *requests; /* Request, in flight: told when we go */
 };
 
 /* One request we sent and its re-sends, owned by its transaction: the
- * guard of its challenges, and what a re-send must carry again. */
+ * guard of its challenges, and what a re-send must carry again. It
+ * holds the credentials, not the session: a BYE finishes after the
+ * session (and the call) went, and an INVITE transaction outlives its
+ * 2xx by 64*T1. */
 typedef struct
 {
-  SpInviteSession *session;
+  SpInviteSession *session;   /* NULL once the session is gone */
+  SpCredentials *credentials; /* a BYE's own (it may outlive the session) */
   RequestKind kind;
   SpAuthRetry auth;
   char *sdp;        /* the offer it carried, or NULL */
@@ -93,6 +99,7 @@ static gboolean send_in_dialog (SpInviteSession *self, RequestKind kind, const c
                                 gboolean refresh, SpAuthRetry *auth, GError **error);
 static void timer_start (SpInviteSession *self);
 static void timer_stop (SpInviteSession *self);
+static void drop_invite_ct (SpInviteSession *self);
 
 void
 sp_session_timer_settings_init (SpSessionTimerSettings *settings)
@@ -125,6 +132,7 @@ sp_invite_session_new (SpSipStack *stack, SpCredentials *credentials, const char
   self->label = g_strdup (label ? label : "session");
   self->cb = callbacks;
   self->user_data = user_data;
+  self->requests = g_ptr_array_new ();
   sp_session_timer_settings_init (&self->timer);
   return self;
 }
@@ -141,6 +149,9 @@ sp_invite_session_unref (SpInviteSession *self)
 {
   if (self == NULL || --self->ref > 0)
     return;
+  for (guint i = 0; i < self->requests->len; i++)
+    ((Request *) self->requests->pdata[i])->session = NULL;
+  g_ptr_array_unref (self->requests);
   timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
   if (self->invite_ct != NULL)
@@ -170,6 +181,10 @@ sp_invite_session_detach (SpInviteSession *self)
   self->glare_timer = 0;
   if (self->invite_st != NULL)
     sp_sip_server_transaction_set_event_func (self->invite_st, NULL, NULL);
+  drop_invite_ct (self);
+  if (self->state != SP_INVITE_SESSION_TERMINATED && self->dialog != NULL)
+    sp_sip_stack_remove_dialog (self->stack, self->dialog);
+  self->state = SP_INVITE_SESSION_TERMINATED;
 }
 
 void
@@ -299,9 +314,20 @@ note_allow (SpInviteSession *self, const SpSipMessage *msg)
     self->peer_allows_update = TRUE;
 }
 
+/* Our reference to the INVITE's transaction goes once its outcome is
+ * known: the transaction owns its Request, which holds the session. */
+static void
+drop_invite_ct (SpInviteSession *self)
+{
+  if (self->invite_ct != NULL)
+    sp_sip_client_transaction_detach (self->invite_ct);
+  g_clear_pointer (&self->invite_ct, sp_sip_client_transaction_unref);
+}
+
 static void
 end_with (SpInviteSession *self, const SpSessionEnd *end)
 {
+  drop_invite_ct (self);
   self->state = SP_INVITE_SESSION_TERMINATED;
   timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
@@ -559,7 +585,9 @@ request_free (gpointer data)
 {
   Request *r = data;
 
-  sp_invite_session_unref (r->session);
+  if (r->session != NULL)
+    g_ptr_array_remove_fast (r->session->requests, r);
+  g_clear_pointer (&r->credentials, sp_credentials_unref);
   sp_auth_retry_clear (&r->auth);
   g_free (r->sdp);
   g_free (r);
@@ -571,7 +599,11 @@ request_new (SpInviteSession *self, RequestKind kind, const char *sdp, gboolean 
 {
   Request *r = g_new0 (Request, 1);
 
-  r->session = sp_invite_session_ref (self);
+  r->session = self;
+  g_ptr_array_add (self->requests, r);
+  /* Only a BYE answers challenges after the session went. */
+  if (kind == REQUEST_BYE && self->credentials != NULL)
+    r->credentials = sp_credentials_ref (self->credentials);
   r->kind = kind;
   r->sdp = g_strdup (sdp);
   r->refresh = refresh;
@@ -583,15 +615,19 @@ request_new (SpInviteSession *self, RequestKind kind, const char *sdp, gboolean 
 /* A 401/407 to @ct's request: answered through the account's store into
  * @retry. FALSE (with @error) when the policy or the guard says no. */
 static gboolean
-answer_challenge (SpInviteSession *self, Request *r, SpSipMessage *retry,
-                  SpSipClientTransaction *ct, SpSipMessage *response, char **text, GError **error)
+answer_challenge (Request *r, SpSipMessage *retry, SpSipClientTransaction *ct,
+                  SpSipMessage *response, char **text, GError **error)
 {
-  if (!sp_credentials_answer (self->credentials, &r->auth, retry, response,
+  SpCredentials *credentials = r->credentials;
+
+  if (credentials == NULL && r->session != NULL)
+    credentials = r->session->credentials;
+  if (!sp_credentials_answer (credentials, &r->auth, retry, response,
                               sp_sip_client_transaction_get_dest (ct), text, error))
     {
-      g_message ("%s: %s not re-sent: %s", self->label,
+      g_message ("%s %s not re-sent: %s",
                  sp_sip_message_get_method (sp_sip_client_transaction_get_request (ct)),
-                 (*error)->message);
+                 sp_sip_message_get_call_id (retry), (*error)->message);
       return FALSE;
     }
   return TRUE;
@@ -614,10 +650,13 @@ on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *re
   if (status != 401 && status != 407)
     return;
   bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
-  if (!answer_challenge (r->session, r, bye, ct, response, NULL, &error))
+  if (!answer_challenge (r, bye, ct, response, NULL, &error))
     return;
   sp_credentials_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
-  next = request_new (r->session, REQUEST_BYE, NULL, FALSE, &r->auth);
+  next = g_new0 (Request, 1);
+  next->kind = REQUEST_BYE;
+  next->credentials = r->credentials ? sp_credentials_ref (r->credentials) : NULL;
+  sp_auth_retry_move (&next->auth, &r->auth);
   sp_sip_stack_send_request_full (stack, bye, sp_sip_client_transaction_get_dest (ct),
                                   on_bye_response, next, request_free, NULL);
 }
@@ -745,7 +784,7 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   guint status = sp_sip_message_get_status (response);
   g_autoptr (GError) error = NULL;
 
-  if (status < 200 || !alive (self))
+  if (status < 200 || self == NULL || !alive (self))
     return;
   if (status == 401 || status == 407)
     {
@@ -757,7 +796,7 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       set_contact (self, retry);
       add_timer_request_headers (self, retry, r->refresh);
       set_body_sdp (retry, r->sdp);
-      if (answer_challenge (self, r, retry, ct, response, NULL, &error))
+      if (answer_challenge (r, retry, ct, response, NULL, &error))
         {
           Request *next = request_new (self, r->kind, r->sdp, r->refresh, &r->auth);
           if (sp_sip_stack_send_request_full (stack, retry, NULL, on_modify_response, next,
@@ -989,6 +1028,7 @@ invite_accepted (SpInviteSession *self, SpSipMessage *response, SpSipDialog *dia
   if (dialog != NULL && self->dialog == NULL)
     self->dialog = sp_sip_dialog_ref (dialog);
   note_allow (self, response);
+  drop_invite_ct (self);
   if (self->cancel_pending)
     {
       /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
@@ -1036,7 +1076,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
-  if (!alive (self) || ct != self->invite_ct)
+  if (self == NULL || !alive (self) || ct != self->invite_ct)
     return;
   if (status < 200)
     {
@@ -1052,7 +1092,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
     {
       guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
 
-      if (answer_challenge (self, r, self->invite, ct, response, &text, &error))
+      if (answer_challenge (r, self->invite, ct, response, &text, &error))
         {
           sp_credentials_prepare_resend (self->invite, cseq + 1);
           if (send_invite_request (self, &r->auth, &error))
