@@ -937,6 +937,9 @@ sp_invite_session_send_invite (SpInviteSession *self, SpSipMessage *invite, cons
   /* No body: a late offer, the 2xx brings one (RFC 3261 13.2.1). */
   self->offer = len > 0 ? SP_SESSION_OFFER_LOCAL : SP_SESSION_OFFER_NONE;
   add_timer_request_headers (self, self->invite, FALSE);
+  /* What we take in the dialog (UPDATE for refreshes, 13.2.1). */
+  if (sp_sip_message_get_header (self->invite, "Allow") == NULL)
+    sp_sip_message_set_header (self->invite, "Allow", sp_sip_stack_get_allow (self->stack), NULL);
   self->state = SP_INVITE_SESSION_CALLING;
   if (!send_invite_request (self, NULL, error))
     {
