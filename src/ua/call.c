@@ -902,21 +902,18 @@ invite_failed (SpCall *self, const SpSessionEnd *end)
   sp_call_end (self, full, status);
 }
 
-/* The session's own errors in words the call uses for them. */
-static const char *
-session_error_reason (const GError *error)
+/* The session's own findings as the media errors the call reports
+ * (end reason and its translation, as for the offer/answer's). */
+static GError *
+session_error_as_media (const GError *error)
 {
-  if (error->domain != SP_SESSION_ERROR)
-    return NULL;
-  switch (error->code)
-    {
-      case SP_SESSION_ERROR_NO_ANSWER:
-        return N_ ("No SDP answer in the 200 OK");
-      case SP_SESSION_ERROR_NO_ACK_ANSWER:
-        return N_ ("No SDP answer in the ACK");
-      default:
-        return NULL;
-    }
+  if (error->domain == SP_SESSION_ERROR && error->code == SP_SESSION_ERROR_NO_ANSWER)
+    return g_error_new_literal (SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                                N_ ("no SDP answer in the 200 OK"));
+  if (error->domain == SP_SESSION_ERROR && error->code == SP_SESSION_ERROR_NO_ACK_ANSWER)
+    return g_error_new_literal (SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                                N_ ("no SDP answer in the ACK"));
+  return NULL;
 }
 
 static void
@@ -946,10 +943,10 @@ on_session_ended (SpInviteSession *session, const SpSessionEnd *end, gpointer us
         break;
       case SP_SESSION_END_BAD_ANSWER:
         {
-          const char *fixed = session_error_reason (end->error);
-          g_autofree char *reason = fixed ? g_strdup (fixed) : media_error_reason (end->error);
-          g_autofree char *text =
-              fixed ? g_strdup (_ (fixed)) : media_error_text (self, end->error, TRUE);
+          g_autoptr (GError) own = session_error_as_media (end->error);
+          const GError *error = own ? own : end->error;
+          g_autofree char *reason = media_error_reason (error);
+          g_autofree char *text = media_error_text (self, error, own == NULL);
 
           end_call (self, reason, text, 488);
           break;
