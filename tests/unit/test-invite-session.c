@@ -795,6 +795,71 @@ test_glare_retry_once (Fixture *f, gconstpointer data)
   raw_call_clear (&rc);
 }
 
+/* A peer that takes no UPDATE and makes us the refresher: the refresh
+ * is a re-INVITE carrying the session as it is (its answer taken);
+ * when a refresh finds no session there (481), we send BYE and end. */
+static void
+test_timer_refresh_reinvite (Fixture *f, gconstpointer data)
+{
+  RawCall rc = { 0 };
+  g_autoptr (SpSipMessage) ok = NULL;
+  g_autoptr (SpSipMessage) ack = NULL;
+  g_autoptr (SpSipMessage) re1 = NULL;
+  g_autoptr (SpSipMessage) re2 = NULL;
+  g_autoptr (SpSipMessage) bye = NULL;
+  const char *answer = "v=0\r\no=raw 1 1 IN IP4 " ADDR_RAW "\r\n";
+
+  raw_call (f, &rc, "home", FALSE);
+  g_assert_cmpstr (sp_sip_message_get_header (rc.invite, "Session-Expires"), ==, "1800");
+  ok = raw_sip_response (rc.raw, rc.invite, 200, "rt", "raw");
+  sp_sip_message_set_header (ok, "Session-Expires", "90;refresher=uac", NULL);
+  sp_sip_message_set_header (ok, "Require", "timer", NULL);
+  sp_sip_message_set_body (ok, "application/sdp", (const guint8 *) answer, strlen (answer));
+  raw_sip_send (rc.raw, &f->a.bound, ok);
+  ack = raw_sip_expect (rc.raw, "ACK", 0);
+  PUMP_UNTIL (f->a.owner.established == 1);
+  g_assert_cmpuint (sp_invite_session_get_interval (f->a.session), ==, 90);
+  g_assert_cmpint (sp_invite_session_get_refresher (f->a.session), ==, SP_SESSION_REFRESHER_LOCAL);
+
+  advance (f, 44 * 1000, 500);
+  g_assert_null (next_request (&rc, "INVITE", 1, 100)); /* not before half the interval */
+  advance (f, 1000, 500);
+  re1 = next_request (&rc, "INVITE", 1, 2000);
+  g_assert_nonnull (re1);
+  g_assert_cmpstr (sp_sip_message_get_header (re1, "Session-Expires"), ==, "90;refresher=uac");
+  {
+    gsize len = 0;
+    sp_sip_message_get_body (re1, &len);
+    g_assert_cmpuint (len, >, 0); /* the session as it is, offered again */
+  }
+  {
+    g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, re1, 200, "rt", "raw");
+    g_autoptr (SpSipMessage) ack2 = NULL;
+    sp_sip_message_set_header (r, "Session-Expires", "90;refresher=uac", NULL);
+    sp_sip_message_set_body (r, "application/sdp", (const guint8 *) answer, strlen (answer));
+    raw_sip_send (rc.raw, &f->a.bound, r);
+    ack2 = raw_sip_expect (rc.raw, "ACK", 0);
+  }
+  PUMP_UNTIL (f->a.owner.answers_taken == 2);
+  g_assert_cmpuint (f->a.owner.media_changed, ==, 1);
+  g_assert_cmpuint (f->a.owner.modified, ==, 0); /* a refresh is not the owner's */
+
+  advance (f, 45 * 1000, 500);
+  re2 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (re1, NULL), 2000);
+  g_assert_nonnull (re2);
+  {
+    g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, re2, 481, "rt", "raw");
+    raw_sip_send (rc.raw, &f->a.bound, r);
+  }
+  PUMP_UNTIL (f->a.owner.ended);
+  g_assert_cmpint (f->a.owner.end_kind, ==, SP_SESSION_END_EXPIRED);
+  g_assert_cmpuint (f->a.owner.end_code, ==, 481);
+  g_assert_cmpuint (f->a.owner.withdrawn, ==, 1);
+  bye = next_request (&rc, "BYE", 0, 2000);
+  g_assert_nonnull (bye);
+  raw_call_clear (&rc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -806,6 +871,7 @@ main (int argc, char **argv)
   ADD ("glare-retry-once", test_glare_retry_once);
   ADD ("timer-uac-refreshes", test_timer_uac_refreshes);
   ADD ("timer-uas-refreshes", test_timer_uas_refreshes);
+  ADD ("timer-refresh-reinvite", test_timer_refresh_reinvite);
   ADD ("timer-422", test_timer_422);
   ADD ("timer-422-sent", test_timer_422_sent);
   ADD ("challenged-reinvite", test_challenged_reinvite);
