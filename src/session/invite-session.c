@@ -12,6 +12,9 @@ G_DEFINE_QUARK (sp - session - error - quark, sp_session_error)
 #define MAX_INTERVAL 86400
 /* RFC 4028 4: no Min-SE below 90 s. */
 #define MIN_MIN_SE 90
+/* 422s followed per exchange: a peer raising its Min-SE by one second at
+ * a time must not keep us sending. */
+#define MAX_422_RETRIES 2
 
 typedef enum
 {
@@ -75,6 +78,7 @@ struct _SpInviteSession
   SpSessionRefresher refresher;
   guint refresh_timer;
   guint expiry_timer;
+  guint retries_422; /* in the exchange in progress */
 
   GPtrArray *requests; /* Request, in flight: told when we go */
 };
@@ -532,6 +536,7 @@ refresh_cb (gpointer data)
            kind == REQUEST_UPDATE ? "UPDATE" : "re-INVITE");
   self->modify = MODIFY_SENT;
   self->modify_refresh = TRUE;
+  self->retries_422 = 0;
   self->modify_method = kind == REQUEST_UPDATE ? SP_SIP_METHOD_UPDATE : SP_SIP_METHOD_INVITE;
   if (!send_in_dialog (self, kind, sdp, TRUE, NULL, &error))
     {
@@ -765,8 +770,10 @@ retry_with_min_se (SpInviteSession *self, SpSipMessage *response, guint *sent_in
 {
   guint min_se = parse_min_se (response);
 
-  if (self->timer.interval == 0 || min_se <= *sent_interval || min_se > MAX_INTERVAL)
+  if (self->timer.interval == 0 || min_se <= *sent_interval || min_se > MAX_INTERVAL ||
+      self->retries_422 >= MAX_422_RETRIES)
     return FALSE;
+  self->retries_422++;
   self->timer.min_se = MAX (self->timer.min_se, min_se);
   self->timer.interval = MAX (self->timer.interval, min_se);
   if (self->interval > 0)
@@ -867,6 +874,7 @@ start_modify (SpInviteSession *self, GError **error)
   self->offer = SP_SESSION_OFFER_LOCAL;
   self->modify = MODIFY_SENT;
   self->modify_method = SP_SIP_METHOD_INVITE;
+  self->retries_422 = 0;
   if (!send_in_dialog (self, REQUEST_REINVITE, sdp, FALSE, NULL, error))
     {
       self->modify = MODIFY_NONE;

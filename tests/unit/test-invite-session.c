@@ -441,6 +441,7 @@ check_timer (Fixture *f, SpSessionTimerRole role)
   g_test_message ("expired %" G_GINT64_FORMAT " ms after the refresher went quiet",
                   ended_at - quiet_at);
   g_assert_cmpint (ended_at - quiet_at, <=, 88 * 1000);
+  g_assert_cmpint (ended_at - quiet_at, >=, (88 - 60) * 1000 - 500);
 }
 
 static void
@@ -860,6 +861,39 @@ test_timer_refresh_reinvite (Fixture *f, gconstpointer data)
   raw_call_clear (&rc);
 }
 
+/* A peer that answers every INVITE 422 with a Min-SE one step higher:
+ * followed twice, then the call fails with 422 instead of looping. */
+static void
+test_timer_422_bounded (Fixture *f, gconstpointer data)
+{
+  RawCall rc = { 0 };
+  g_autoptr (SpSipMessage) request = NULL;
+  guint sent = 0;
+
+  raw_call (f, &rc, "home", FALSE);
+  request = sp_sip_message_ref (rc.invite);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, request, 422, "rt", "raw");
+      g_autofree char *min_se = g_strdup_printf ("%u", 1900 + 10 * i);
+
+      sp_sip_message_set_header (r, "Min-SE", min_se, NULL);
+      raw_sip_send (rc.raw, &f->a.bound, r);
+      sent++;
+      if (i == 2)
+        break;
+      g_clear_pointer (&request, sp_sip_message_unref);
+      request = next_request (&rc, "INVITE", sp_sip_message_get_cseq (rc.invite, NULL) + i, 2000);
+      g_assert_nonnull (request);
+      g_assert_cmpstr (sp_sip_message_get_header (request, "Min-SE"), ==, min_se);
+    }
+  PUMP_UNTIL (f->a.owner.ended);
+  g_assert_cmpuint (f->a.owner.end_code, ==, 422);
+  g_assert_null (next_request (&rc, "INVITE", sp_sip_message_get_cseq (request, NULL), 500));
+  g_assert_cmpuint (sent, ==, 3);
+  raw_call_clear (&rc);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -874,6 +908,7 @@ main (int argc, char **argv)
   ADD ("timer-refresh-reinvite", test_timer_refresh_reinvite);
   ADD ("timer-422", test_timer_422);
   ADD ("timer-422-sent", test_timer_422_sent);
+  ADD ("timer-422-bounded", test_timer_422_bounded);
   ADD ("challenged-reinvite", test_challenged_reinvite);
   ADD ("challenged-bye", test_challenged_bye);
   ADD ("policy-foreign-realm", test_policy_foreign_realm);
