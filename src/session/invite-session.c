@@ -311,6 +311,14 @@ has_token (const SpSipMessage *msg, const char *name, const char *token)
   return FALSE;
 }
 
+/* Adds @token to @msg's Supported list unless it is there. */
+static void
+add_supported (SpSipMessage *msg, const char *token)
+{
+  if (!has_token (msg, "Supported", token))
+    sp_sip_message_add_header (msg, "Supported", token, NULL);
+}
+
 static void
 note_allow (SpInviteSession *self, const SpSipMessage *msg)
 {
@@ -405,7 +413,7 @@ add_timer_request_headers (SpInviteSession *self, SpSipMessage *request, gboolea
 
   if (self->timer.interval == 0)
     return;
-  sp_sip_message_set_header (request, "Supported", "timer", NULL);
+  add_supported (request, "timer");
   if (sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE && self->interval == 0 &&
       self->state != SP_INVITE_SESSION_CONFIRMED)
     role = self->timer.refresher == SP_SESSION_TIMER_ROLE_UAC   ? "uac"
@@ -492,7 +500,7 @@ timer_answer_request (SpInviteSession *self, const SpSipMessage *request, SpSipM
   se = g_strdup_printf ("%u;refresher=%s", self->interval,
                         self->refresher == SP_SESSION_REFRESHER_REMOTE ? "uac" : "uas");
   sp_sip_message_set_header (ok, "Session-Expires", se, NULL);
-  sp_sip_message_set_header (ok, "Supported", "timer", NULL);
+  add_supported (ok, "timer");
   if (self->refresher == SP_SESSION_REFRESHER_REMOTE)
     sp_sip_message_set_header (ok, "Require", "timer", NULL);
 }

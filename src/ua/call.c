@@ -1187,7 +1187,9 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
     }
   respond (self, 180, NULL, NULL);
   if (ring_timeout > 0 && self->state == SP_CALL_STATE_INCOMING)
-    self->ring_timer = g_timeout_add_seconds (ring_timeout, ring_timeout_cb, self);
+    /* Not g_timeout_add_seconds: it rounds to the second and may ring
+     * out almost a second early. */
+    self->ring_timer = g_timeout_add (ring_timeout * 1000, ring_timeout_cb, self);
 }
 
 /* The ACK for a 200 we sent. After a late offer (ours in the 200) it
