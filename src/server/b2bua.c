@@ -444,15 +444,12 @@ static void
 track_a_dialog (Call *call)
 {
   SpB2bua *self = call->b2bua;
-  const SpSipNameAddr *from = sp_sip_message_get_from (call->invite);
   g_autofree char *id = NULL;
   SpSipDialog *dialog;
 
   if (call->a_dialog != NULL)
     return;
-  id = g_strdup_printf ("%s|%s|%s", sp_sip_message_get_call_id (call->invite),
-                        sp_sip_server_transaction_get_to_tag (call->st),
-                        sp_sip_name_addr_get_tag (from) ? sp_sip_name_addr_get_tag (from) : "");
+  id = sp_sip_dialog_id_for_uas (call->invite, sp_sip_server_transaction_get_to_tag (call->st));
   dialog = sp_sip_stack_lookup_dialog (self->stack, id);
   if (dialog == NULL)
     return;

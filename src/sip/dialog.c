@@ -252,10 +252,23 @@ sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact)
 }
 
 char *
+sp_sip_dialog_format_id (const char *call_id, const char *local_tag, const char *remote_tag)
+{
+  return g_strconcat (sp_sip_or_empty (call_id), "|", sp_sip_or_empty (local_tag), "|",
+                      sp_sip_or_empty (remote_tag), NULL);
+}
+
+char *
 sp_sip_dialog_dup_id (const SpSipDialog *dialog)
 {
-  return g_strconcat (sp_sip_or_empty (dialog->call_id), "|", sp_sip_or_empty (dialog->local_tag),
-                      "|", sp_sip_or_empty (dialog->remote_tag), NULL);
+  return sp_sip_dialog_format_id (dialog->call_id, dialog->local_tag, dialog->remote_tag);
+}
+
+char *
+sp_sip_dialog_id_for_uas (const SpSipMessage *request, const char *to_tag)
+{
+  return sp_sip_dialog_format_id (sp_sip_message_get_call_id (request), to_tag,
+                                  tag_of (sp_sip_message_get_from (request)));
 }
 
 char *
@@ -268,10 +281,10 @@ sp_sip_dialog_id_for_message (const SpSipMessage *msg)
   if (call_id == NULL || to == NULL)
     return NULL;
   if (sp_sip_message_is_request (msg))
-    return g_strconcat (call_id, "|", to, "|", sp_sip_or_empty (from), NULL);
+    return sp_sip_dialog_format_id (call_id, to, from);
   if (from == NULL)
     return NULL;
-  return g_strconcat (call_id, "|", from, "|", to, NULL);
+  return sp_sip_dialog_format_id (call_id, from, to);
 }
 
 void

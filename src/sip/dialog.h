@@ -53,8 +53,15 @@ const GPtrArray *sp_sip_dialog_get_route_set (const SpSipDialog *dialog);
  * SUBSCRIBE, NOTIFY, REFER) sent in the dialog. */
 void sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact);
 
-/* "call-id|local-tag|remote-tag" */
+/* The one place a dialog id is spelt: "call-id|local-tag|remote-tag"
+ * (NULL parts as empty). Every table of dialogs (the stack's, the
+ * B2BUA's) is keyed by it. */
+char *sp_sip_dialog_format_id (const char *call_id, const char *local_tag, const char *remote_tag);
+/* The id of @dialog (sp_sip_dialog_format_id). */
 char *sp_sip_dialog_dup_id (const SpSipDialog *dialog);
+/* The id of the dialog that a response with our To tag @to_tag to the
+ * incoming @request creates or belongs to (the UAS side). */
+char *sp_sip_dialog_id_for_uas (const SpSipMessage *request, const char *to_tag);
 /* The id of the dialog @msg belongs to, seen from this side: @incoming
  * requests have our tag in To, responses to our requests in From. NULL
  * when a tag is missing. */

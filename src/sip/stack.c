@@ -288,16 +288,6 @@ start_2xx_retransmission (SpSipStack *self, SpSipServerTransaction *st, SpSipDia
   g_hash_table_replace (self->pending_acks, g_strdup (p->dialog_id), p);
 }
 
-static char *
-uas_dialog_id (SpSipMessage *request, const char *to_tag)
-{
-  const SpSipNameAddr *from = sp_sip_message_get_from (request);
-  const char *from_tag = from ? sp_sip_name_addr_get_tag (from) : NULL;
-
-  return g_strconcat (sp_sip_or_empty (sp_sip_message_get_call_id (request)), "|",
-                      sp_sip_or_empty (to_tag), "|", sp_sip_or_empty (from_tag), NULL);
-}
-
 /* RFC 3261 12.1.1: a response that establishes a dialog carries the
  * request's Record-Route values unchanged and in order, so the caller's
  * route set runs through the same proxies as ours. */
@@ -327,7 +317,7 @@ sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage
   guint status = sp_sip_message_get_status (response);
   const SpSipNameAddr *to = sp_sip_message_get_to (response);
   const char *to_tag = to ? sp_sip_name_addr_get_tag (to) : NULL;
-  g_autofree char *id = to_tag ? uas_dialog_id (request, to_tag) : NULL;
+  g_autofree char *id = to_tag ? sp_sip_dialog_id_for_uas (request, to_tag) : NULL;
   SpSipDialog *dialog = sp_sip_stack_lookup_dialog (self, id);
   g_autoptr (SpSipDialog) hold = dialog ? sp_sip_dialog_ref (dialog) : NULL;
   gboolean ok;
@@ -679,10 +669,9 @@ client_response (SpSipClientTransaction *ct, SpSipMessage *response, gpointer us
       /* Our own BYE: From tag is local, To tag remote. */
       const SpSipNameAddr *from = sp_sip_message_get_from (request);
       const SpSipNameAddr *to = sp_sip_message_get_to (request);
-      g_autofree char *uac_id =
-          g_strconcat (sp_sip_or_empty (sp_sip_message_get_call_id (request)), "|",
-                       sp_sip_or_empty (from ? sp_sip_name_addr_get_tag (from) : NULL), "|",
-                       sp_sip_or_empty (to ? sp_sip_name_addr_get_tag (to) : NULL), NULL);
+      g_autofree char *uac_id = sp_sip_dialog_format_id (
+          sp_sip_message_get_call_id (request), from ? sp_sip_name_addr_get_tag (from) : NULL,
+          to ? sp_sip_name_addr_get_tag (to) : NULL);
       SpSipDialog *ended = sp_sip_stack_lookup_dialog (self, uac_id);
       if (ended)
         sp_sip_stack_remove_dialog (self, ended);

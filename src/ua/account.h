@@ -72,7 +72,7 @@ gboolean sp_account_get_enabled (SpAccount *self);
 void sp_account_set_enabled (SpAccount *self, gboolean enabled);
 
 /* The realm whose challenges the account answers; NULL/"" = the first
- * one its own registrar or outbound proxy sends (see ua/credentials.h). */
+ * one its own registrar or outbound proxy sends (see session/credentials.h). */
 const char *sp_account_get_realm (SpAccount *self);
 void sp_account_set_realm (SpAccount *self, const char *realm);
 /* Answer MD5 challenges without qop (RFC 2069 style, whose response an

@@ -2,7 +2,7 @@
 
 #include "sip/stack.h"
 #include "ua/call.h"
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 #include "ua/target.h"
 
 typedef struct _SpPhone SpPhone;

@@ -10,7 +10,8 @@
 #include "media/offer-answer.h"
 #include "media/tones.h"
 #include "sip/error.h"
-#include "ua/credentials.h"
+#include "session/invite-session.h"
+#include "ua/account-credentials.h"
 #include "ua/phone-private.h"
 #include "ua/resolve.h"
 
@@ -43,33 +44,22 @@ struct _SpCall
   SpPhone *phone;
   SpSipStack *stack;
   SpCredentials *credentials; /* the account's, for 401/407; NULL: none */
-  SpSipMessage *invite;       /* our INVITE (outgoing), for re-sending */
-  SpSipClientTransaction *invite_ct;
-  SpSipServerTransaction *invite_st; /* incoming INVITE until answered */
-  SpSipMessage *remote_invite;
-  SpSipDialog *dialog;
-  SpSipPeer dest; /* where our INVITE goes, or where theirs came from */
+  /* The SIP side: INVITE, dialog, offer/answer state, re-INVITE, glare,
+   * session timer and challenges (session/invite-session.h). */
+  SpInviteSession *session;
+  SpSipMessage *invite; /* our INVITE (outgoing), until the session sends it */
+  SpSipPeer dest;       /* where our INVITE goes, or where theirs came from */
   gboolean has_dest;
-  SpAuthRetry invite_auth; /* the guard of our INVITE */
-  char *next_hop_host;     /* the name our INVITE's next hop was looked up by */
+  char *next_hop_host; /* the name our INVITE's next hop was looked up by */
   guint16 next_hop_port;
-  gboolean cancel_pending;
   GCancellable *resolving; /* the next hop's name being looked up */
   char *contact_user;
   char *local_host;
   SpMediaSession *media;
   SpOfferAnswer *oa;
-  SpMediaParams params;  /* in force; remote_address points into oa */
-  gboolean late_offer;   /* incoming INVITE without SDP: offer in the 200 */
-  gboolean awaiting_ack; /* answered a late offer: the answer is in the ACK */
-  gboolean offer_in_200; /* a re-INVITE without SDP: our offer went in the 200 */
-  /* Our re-INVITE (hold/resume) in progress. */
-  gboolean reinvite_pending;
-  gboolean reinvite_hold;
-  SpAuthRetry reinvite_auth; /* the guard of our re-INVITE */
-  gboolean reinvite_retried; /* after a 491: one more try (14.1) */
-  guint reinvite_retry_timer;
-  guint ring_timer; /* incoming: unanswered this long, 480 */
+  SpMediaParams params; /* in force; remote_address points into oa */
+  gboolean hold_wanted; /* what our offers say: on hold or not */
+  guint ring_timer;     /* incoming: unanswered this long, 480 */
   guint64 last_packets;
   guint media_silent_s;
   guint media_timer;
@@ -153,7 +143,6 @@ sp_call_finalize (GObject *object)
   g_free (self->end_reason);
   g_free (self->end_reason_text);
   g_clear_handle_id (&self->media_timer, g_source_remove);
-  g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
   g_clear_pointer (&self->media, sp_media_session_free);
   g_clear_pointer (&self->oa, sp_offer_answer_free);
@@ -161,16 +150,11 @@ sp_call_finalize (GObject *object)
   g_free (self->contact_user);
   g_clear_object (&self->stack);
   g_clear_pointer (&self->credentials, sp_credentials_unref);
-  sp_auth_retry_clear (&self->invite_auth);
-  sp_auth_retry_clear (&self->reinvite_auth);
   g_free (self->next_hop_host);
   g_clear_pointer (&self->invite, sp_sip_message_unref);
-  if (self->invite_ct != NULL)
-    sp_sip_client_transaction_detach (self->invite_ct);
-  g_clear_pointer (&self->invite_ct, sp_sip_client_transaction_unref);
-  g_clear_pointer (&self->invite_st, sp_sip_server_transaction_unref);
-  g_clear_pointer (&self->remote_invite, sp_sip_message_unref);
-  g_clear_pointer (&self->dialog, sp_sip_dialog_unref);
+  if (self->session != NULL)
+    sp_invite_session_detach (self->session);
+  g_clear_pointer (&self->session, sp_invite_session_unref);
   g_free (self->local_host);
   G_OBJECT_CLASS (sp_call_parent_class)->finalize (object);
 }
@@ -434,7 +418,6 @@ end_call (SpCall *self, const char *reason, const char *text, guint code)
   self->end_code = code;
   self->state = SP_CALL_STATE_ENDED;
   g_clear_handle_id (&self->media_timer, g_source_remove);
-  g_clear_handle_id (&self->reinvite_retry_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
   g_cancellable_cancel (self->resolving);
   if (self->media != NULL && self->tail_tone >= 0 && self->phone != NULL)
@@ -453,8 +436,10 @@ end_call (SpCall *self, const char *reason, const char *text, guint code)
         sp_media_session_get_stats (self->media, &self->stats);
     }
   g_clear_pointer (&self->media, sp_media_session_free);
-  if (self->dialog != NULL && self->stack != NULL)
-    sp_sip_stack_remove_dialog (self->stack, self->dialog);
+  /* No callback from the session any more; a dialog it still had (the
+   * phone closing) is forgotten without a BYE. */
+  if (self->session != NULL)
+    sp_invite_session_detach (self->session);
   g_object_ref (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_END_REASON]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
@@ -678,74 +663,14 @@ media_error_text (SpCall *self, const GError *error, gboolean from_oa)
   return copy;
 }
 
-/* ---- BYE ------------------------------------------------------------- */
+/* ---- the session (session/invite-session.h) ------------------------------ */
 
-/* A BYE's credentials and retry guard, owned by its transaction: the
- * call, and the account's place in the phone, may both be gone by the
- * time the challenge comes. */
-typedef struct
-{
-  SpCredentials *credentials;
-  SpAuthRetry auth;
-} ByeAuth;
-
+/* Ends the SIP side as this side: BYE once established, CANCEL before. */
 static void
-bye_auth_free (gpointer data)
+end_session (SpCall *self)
 {
-  ByeAuth *b = data;
-
-  sp_credentials_unref (b->credentials);
-  sp_auth_retry_clear (&b->auth);
-  g_free (b);
-}
-
-static void
-on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
-                 SpSipDialog *dialog, gpointer user_data)
-{
-  /* The seed's server challenges BYE: answered once, through the
-   * account's policy, with a guard that follows the re-sent BYE. */
-  ByeAuth *b = user_data;
-  guint status = sp_sip_message_get_status (response);
-  g_autoptr (SpSipMessage) bye = NULL;
-  g_autoptr (GError) error = NULL;
-  ByeAuth *next;
-
-  if (status != 401 && status != 407)
-    return;
-  bye = sp_sip_message_copy (sp_sip_client_transaction_get_request (ct));
-  if (!sp_credentials_answer (b->credentials, &b->auth, bye, response,
-                              sp_sip_client_transaction_get_dest (ct), NULL, &error))
-    {
-      g_message ("BYE not re-sent: %s", error->message);
-      return;
-    }
-  sp_credentials_prepare_resend (bye, sp_sip_message_get_cseq (bye, NULL) + 1);
-  next = g_new0 (ByeAuth, 1);
-  next->credentials = sp_credentials_ref (b->credentials);
-  sp_auth_retry_move (&next->auth, &b->auth);
-  sp_sip_stack_send_request_full (stack, bye, sp_sip_client_transaction_get_dest (ct),
-                                  on_bye_response, next, bye_auth_free, NULL);
-}
-
-/* Ends the dialog; a 401/407 to the BYE is answered with the call's
- * credentials, if it has any. */
-static void
-send_bye (SpCall *self)
-{
-  ByeAuth *b;
-
-  if (self->dialog == NULL || self->stack == NULL)
-    return;
-  if (self->credentials == NULL)
-    {
-      sp_sip_stack_send_in_dialog (self->stack, self->dialog, "BYE", NULL, NULL, NULL);
-      return;
-    }
-  b = g_new0 (ByeAuth, 1);
-  b->credentials = sp_credentials_ref (self->credentials);
-  sp_sip_stack_send_in_dialog_full (self->stack, self->dialog, "BYE", on_bye_response, b,
-                                    bye_auth_free, NULL);
+  if (self->session != NULL)
+    sp_invite_session_end (self->session);
 }
 
 static gboolean
@@ -770,7 +695,7 @@ media_watch (gpointer data)
     return G_SOURCE_CONTINUE;
   self->media_timer = 0;
   g_message ("Call %s: no media for %u s, hanging up", self->id, timeout);
-  send_bye (self);
+  end_session (self);
   sp_call_end (self, N_ ("media timeout"), 0);
   return G_SOURCE_REMOVE;
 }
@@ -811,38 +736,117 @@ establish (SpCall *self)
   sp_call_set_state (self, SP_CALL_STATE_ESTABLISHED);
 }
 
-/* ---- outgoing ----------------------------------------------------------- */
-
-static void on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct,
-                                SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
-
-/* The stack names the binding the peer reaches us on (on a wildcard
- * binding, the address the route to the peer leaves from), with our
- * account's user in it. */
-static void
-set_contact (SpCall *self, SpSipMessage *msg)
+static char *
+on_create_offer (SpInviteSession *session, gpointer user_data)
 {
-  g_autofree char *contact = sp_sip_stack_dup_contact (self->stack, self->contact_user,
-                                                       self->has_dest ? &self->dest : NULL);
+  SpCall *self = user_data;
 
-  sp_sip_message_set_header (msg, "Contact", contact, NULL);
+  if (self->oa == NULL)
+    return NULL;
+  sp_offer_answer_set_hold (self->oa, self->hold_wanted);
+  return sp_offer_answer_create_offer (self->oa);
+}
+
+static char *
+on_answer_offer (SpInviteSession *session, const char *sdp, gsize len, guint *status,
+                 GError **error, gpointer user_data)
+{
+  SpCall *self = user_data;
+  char *answer;
+
+  if (self->oa == NULL)
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED, "no media");
+      *status = 500;
+      return NULL;
+    }
+  answer = sp_offer_answer_process_offer (self->oa, sdp, len, &self->params, error);
+  if (answer == NULL)
+    *status = sp_offer_answer_error_status (*error);
+  return answer;
 }
 
 static gboolean
-send_invite (SpCall *self, GError **error)
+on_take_answer (SpInviteSession *session, const char *sdp, gsize len, GError **error,
+                gpointer user_data)
 {
-  SpSipClientTransaction *ct;
+  SpCall *self = user_data;
 
-  set_contact (self, self->invite);
-  ct = sp_sip_stack_send_request (self->stack, self->invite, self->has_dest ? &self->dest : NULL,
-                                  on_invite_response, self, error);
-  if (ct == NULL)
-    return FALSE;
-  if (self->invite_ct != NULL)
-    sp_sip_client_transaction_detach (self->invite_ct);
-  g_clear_pointer (&self->invite_ct, sp_sip_client_transaction_unref);
-  self->invite_ct = sp_sip_client_transaction_ref (ct);
-  return TRUE;
+  if (self->oa == NULL || !sp_offer_answer_has_pending_offer (self->oa))
+    {
+      g_set_error_literal (error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_FAILED, "no offer pending");
+      return FALSE;
+    }
+  return sp_offer_answer_process_answer (self->oa, sdp, len, &self->params, error);
+}
+
+static void
+on_offer_withdrawn (SpInviteSession *session, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  /* What was negotiated before stays in force. */
+  if (self->oa == NULL)
+    return;
+  sp_offer_answer_rollback (self->oa);
+  sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
+}
+
+/* A 180/183: an answer in it (the session took it) starts the far end's
+ * media (announcements, the network's own ringback); without SDP we play
+ * the ringback tone ourselves. */
+static void
+on_progress (SpInviteSession *session, SpSipMessage *response, gpointer user_data)
+{
+  SpCall *self = user_data;
+  guint status = sp_sip_message_get_status (response);
+  gsize len = 0;
+
+  if (status != 180 && status != 183)
+    return;
+  sp_sip_message_get_body (response, &len);
+  if (self->media != NULL && !self->early_media)
+    {
+      if (len > 0 && sp_invite_session_get_offer_state (session) == SP_SESSION_OFFER_NONE)
+        {
+          self->early_media = TRUE;
+          media_apply (self);
+        }
+      else if (len == 0 && self->state != SP_CALL_STATE_RINGING)
+        sp_media_session_play_tone (self->media, SP_TONE_RINGBACK);
+    }
+  sp_call_set_state (self, SP_CALL_STATE_RINGING);
+}
+
+static void
+on_established (SpInviteSession *session, gpointer user_data)
+{
+  establish (user_data);
+}
+
+static void
+on_media_changed (SpInviteSession *session, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  if (self->state == SP_CALL_STATE_ESTABLISHED || self->state == SP_CALL_STATE_HELD)
+    media_apply (self);
+}
+
+/* Our hold or resume is over. */
+static void
+on_modified (SpInviteSession *session, guint status, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  if (status >= 200 && status < 300)
+    {
+      sp_call_set_state (self, self->hold_wanted ? SP_CALL_STATE_HELD : SP_CALL_STATE_ESTABLISHED);
+      return;
+    }
+  /* Refused: what was negotiated before stays in force. */
+  g_message ("Call %s: %s refused: %u", self->id, self->hold_wanted ? "hold" : "resume", status);
+  self->hold_wanted = self->state == SP_CALL_STATE_HELD;
 }
 
 static char *
@@ -851,26 +855,6 @@ status_reason (SpSipMessage *response)
   return g_strdup (sp_sip_message_get_reason (response) && *sp_sip_message_get_reason (response)
                        ? sp_sip_message_get_reason (response)
                        : sp_sip_status_phrase (sp_sip_message_get_status (response)));
-}
-
-/* A 401/407 to our INVITE: answered through the account's policy, or
- * FALSE with @error saying why not. */
-static gboolean
-retry_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSipMessage *response,
-                        char **text, GError **error)
-{
-  guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
-
-  if (self->cancel_pending)
-    return FALSE;
-  if (!sp_credentials_answer (self->credentials, &self->invite_auth, self->invite, response,
-                              sp_sip_client_transaction_get_dest (ct), text, error))
-    {
-      g_message ("Call %s: %s", self->id, (*error)->message);
-      return FALSE;
-    }
-  sp_credentials_prepare_resend (self->invite, cseq + 1);
-  return send_invite (self, error);
 }
 
 /* A challenge the policy would not answer ends the call with its reason
@@ -884,129 +868,124 @@ is_policy_refusal (const GError *error)
          error->code != SP_CREDENTIALS_ERROR_UNSUPPORTED;
 }
 
-/* A 180/183: its SDP (the answer, early) starts the far end's media
- * (announcements, the network's own ringback); without SDP we play the
- * ringback tone ourselves. */
+/* Our INVITE failed: the end reason the user reads, and the tone. */
 static void
-provisional_media (SpCall *self, SpSipMessage *response)
+invite_failed (SpCall *self, const SpSessionEnd *end)
 {
-  g_autoptr (GError) error = NULL;
-  const guint8 *body;
-  gsize len = 0;
+  guint status = end->code;
+  SpSipClientTransaction *ct = end->ct;
+  g_autofree char *reason = status_reason (end->response);
+  const char *warning = sp_sip_message_get_header (end->response, "Warning");
+  g_autofree char *full = NULL;
+  gboolean cancelled = sp_invite_session_is_cancelling (self->session);
 
-  if (self->media == NULL || self->early_media)
-    return;
-  body = sp_sip_message_get_body (response, &len);
-  if (len == 0)
+  if (is_policy_refusal (end->error))
     {
-      if (self->state != SP_CALL_STATE_RINGING)
-        sp_media_session_play_tone (self->media, SP_TONE_RINGBACK);
+      self->tail_tone = SP_TONE_CONGESTION;
+      end_call (self, end->error->message, end->error_text, status);
       return;
     }
-  if (!sp_offer_answer_has_pending_offer (self->oa) ||
-      !sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error))
-    {
-      g_message ("Call %s: early SDP not used: %s", self->id,
-                 error != NULL ? error->message : "no offer pending");
-      return;
-    }
-  self->early_media = TRUE;
-  media_apply (self);
+  if (status == 487 && cancelled)
+    full = g_strdup (N_ ("User hangup"));
+  else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TIMEOUT)
+    full = g_strdup (N_ ("No answer (timeout)")); /* Timer B: nothing came back */
+  else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TRANSPORT)
+    full = g_strdup (N_ ("Cannot reach the peer"));
+  else if (status == 488 && warning != NULL)
+    full = g_strdup_printf ("%s: %s", reason, warning);
+  else
+    full = g_strdup (reason);
+  /* The network's early media, if any, said why already; after our own
+   * CANCEL nothing is played. */
+  if (!self->early_media && !(status == 487 && cancelled))
+    self->tail_tone = status == 486 || status == 600 ? SP_TONE_BUSY : SP_TONE_CONGESTION;
+  sp_call_end (self, full, status);
+}
+
+/* The session's own findings as the media errors the call reports
+ * (end reason and its translation, as for the offer/answer's). */
+static GError *
+session_error_as_media (const GError *error)
+{
+  if (error->domain == SP_SESSION_ERROR && error->code == SP_SESSION_ERROR_NO_ANSWER)
+    return g_error_new_literal (SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                                N_ ("no SDP answer in the 200 OK"));
+  if (error->domain == SP_SESSION_ERROR && error->code == SP_SESSION_ERROR_NO_ACK_ANSWER)
+    return g_error_new_literal (SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+                                N_ ("no SDP answer in the ACK"));
+  return NULL;
 }
 
 static void
-on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
-                    SpSipDialog *dialog, gpointer user_data)
+on_session_ended (SpInviteSession *session, const SpSessionEnd *end, gpointer user_data)
 {
   SpCall *self = user_data;
-  guint status = sp_sip_message_get_status (response);
 
-  if (self->state == SP_CALL_STATE_ENDED)
-    return;
-  if (status < 200)
+  switch (end->kind)
     {
-      if (status == 180 || status == 183)
-        provisional_media (self, response);
-      if (status == 180 || status == 183)
-        sp_call_set_state (self, SP_CALL_STATE_RINGING);
-      /* A CANCEL asked for before any provisional goes out now. */
-      if (self->cancel_pending)
-        sp_sip_client_transaction_cancel (ct, NULL, NULL);
-      return;
-    }
-  if (status < 300)
-    {
-      const guint8 *body;
-      gsize len = 0;
-      g_autoptr (GError) error = NULL;
-      gboolean answered_early;
-      gboolean from_oa = FALSE;
-
-      if (dialog != NULL && self->dialog == NULL)
-        self->dialog = sp_sip_dialog_ref (dialog);
-      if (self->cancel_pending)
+      case SP_SESSION_END_REMOTE_BYE:
+        sp_call_end (self, N_ ("Remote hangup"), 0);
+        break;
+      case SP_SESSION_END_CANCELLED:
+        sp_call_end (self, N_ ("Cancelled by caller"), 487);
+        break;
+      case SP_SESSION_END_UNREACHABLE:
+        sp_call_end (self, N_ ("Caller unreachable"), 408);
+        break;
+      case SP_SESSION_END_NO_ACK:
+        sp_call_end (self, N_ ("No ACK from the peer"), 408);
+        break;
+      case SP_SESSION_END_EXPIRED:
+        sp_call_end (self, N_ ("Session expired"), end->code);
+        break;
+      case SP_SESSION_END_CANCEL_LATE:
+        sp_call_end (self, N_ ("User hangup"), 0);
+        break;
+      case SP_SESSION_END_BAD_ANSWER:
         {
-          /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
-          send_bye (self);
-          sp_call_end (self, N_ ("User hangup"), 0);
-          return;
-        }
-      body = sp_sip_message_get_body (response, &len);
-      /* After an answer in a 18x the 200 repeats it (RFC 3261 13.2.1). */
-      answered_early = self->early_media && !sp_offer_answer_has_pending_offer (self->oa);
-      if (len == 0 && !answered_early)
-        g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                             N_ ("no SDP answer in the 200 OK"));
-      else if (!answered_early)
-        from_oa = !sp_offer_answer_process_answer (self->oa, (const char *) body, len,
-                                                   &self->params, &error);
-      if (error != NULL)
-        {
+          g_autoptr (GError) own = session_error_as_media (end->error);
+          const GError *error = own ? own : end->error;
           g_autofree char *reason = media_error_reason (error);
-          g_autofree char *text = media_error_text (self, error, from_oa);
-          g_message ("Call %s: %s", self->id, error->message);
-          send_bye (self);
+          g_autofree char *text = media_error_text (self, error, own == NULL);
+
           end_call (self, reason, text, 488);
-          return;
+          break;
         }
-      establish (self);
-      return;
+      case SP_SESSION_END_FAILED:
+      default:
+        invite_failed (self, end);
+        break;
     }
-  if (status == 401 || status == 407)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *text = NULL;
+}
 
-      if (retry_with_credentials (self, ct, response, &text, &error))
-        return;
-      if (is_policy_refusal (error))
-        {
-          self->tail_tone = SP_TONE_CONGESTION;
-          end_call (self, error->message, text, status);
-          return;
-        }
-    }
-  {
-    g_autofree char *reason = status_reason (response);
-    const char *warning = sp_sip_message_get_header (response, "Warning");
-    g_autofree char *full = NULL;
+static const SpInviteSessionCallbacks session_callbacks = {
+  .create_offer = on_create_offer,
+  .answer_offer = on_answer_offer,
+  .take_answer = on_take_answer,
+  .offer_withdrawn = on_offer_withdrawn,
+  .progress = on_progress,
+  .established = on_established,
+  .media_changed = on_media_changed,
+  .modified = on_modified,
+  .ended = on_session_ended,
+};
 
-    if (status == 487 && self->cancel_pending)
-      full = g_strdup (N_ ("User hangup"));
-    else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TIMEOUT)
-      full = g_strdup (N_ ("No answer (timeout)")); /* Timer B: nothing came back */
-    else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TRANSPORT)
-      full = g_strdup (N_ ("Cannot reach the peer"));
-    else if (status == 488 && warning != NULL)
-      full = g_strdup_printf ("%s: %s", reason, warning);
-    else
-      full = g_strdup (reason);
-    /* The network's early media, if any, said why already; after our own
-     * CANCEL nothing is played. */
-    if (!self->early_media && !(status == 487 && self->cancel_pending))
-      self->tail_tone = status == 486 || status == 600 ? SP_TONE_BUSY : SP_TONE_CONGESTION;
-    sp_call_end (self, full, status);
-  }
+static void
+session_new (SpCall *self, SpCredentials *credentials)
+{
+  g_autofree char *label = g_strdup_printf ("Call %s", self->id);
+
+  self->session = sp_invite_session_new (self->stack, credentials, label, &session_callbacks, self);
+  sp_invite_session_set_contact_user (self->session, self->contact_user);
+}
+
+/* ---- outgoing ----------------------------------------------------------- */
+
+static gboolean
+send_invite (SpCall *self, GError **error)
+{
+  return sp_invite_session_send_invite (self->session, self->invite,
+                                        self->has_dest ? &self->dest : NULL, error);
 }
 
 static void
@@ -1076,6 +1055,7 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
     g_autofree char *uri = sp_sip_uri_to_string (target->request_uri);
     to_text = g_strdup_printf ("<%s>", uri);
   }
+  session_new (self, self->credentials);
 
   /* Numeric next hops go straight there; names are looked up first. */
   if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
@@ -1107,45 +1087,11 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
 
 /* ---- incoming ----------------------------------------------------------- */
 
+/* Answers the INVITE before the answer (180, or a refusal). */
 static void
-on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpointer user_data)
+respond (SpCall *self, guint status, const char *reason, const char *warning)
 {
-  SpCall *self = user_data;
-
-  if (self->state != SP_CALL_STATE_INCOMING || self->awaiting_ack)
-    return;
-  switch (event)
-    {
-      case SP_SIP_SERVER_EVENT_CANCELLED:
-        sp_call_end (self, N_ ("Cancelled by caller"), 487);
-        break;
-      case SP_SIP_SERVER_EVENT_TIMEOUT:
-      case SP_SIP_SERVER_EVENT_TRANSPORT_ERROR:
-      default:
-        sp_call_end (self, N_ ("Caller unreachable"), 408);
-        break;
-    }
-}
-
-static void
-reply (SpCall *self, SpSipServerTransaction *st, guint status, const char *reason,
-       const char *warning)
-{
-  g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, status, reason);
-
-  if (status > 100 && status < 300)
-    set_contact (self, response);
-  if (warning != NULL)
-    {
-      /* warn-text is a quoted-string: the peer's codec names go in it. */
-      g_autofree char *text = g_strndup (warning, 512);
-      g_autofree char *value = NULL;
-
-      g_strdelimit (text, "\"\\\r\n", '\'');
-      value = g_strdup_printf ("399 softphone \"%s\"", text);
-      sp_sip_message_add_header (response, "Warning", value, NULL);
-    }
-  sp_sip_stack_respond (self->stack, st, response, NULL);
+  sp_invite_session_respond (self->session, status, reason, warning);
 }
 
 /* Nobody answered in time (the phone's "ring-timeout"): 480, as a
@@ -1156,10 +1102,11 @@ ring_timeout_cb (gpointer data)
   SpCall *self = data;
 
   self->ring_timer = 0;
-  if (self->state != SP_CALL_STATE_INCOMING || self->awaiting_ack || self->invite_st == NULL)
+  if (self->state != SP_CALL_STATE_INCOMING ||
+      sp_invite_session_get_state (self->session) != SP_INVITE_SESSION_INCOMING)
     return G_SOURCE_REMOVE;
   g_message ("Incoming call %s not answered in time", self->id);
-  reply (self, self->invite_st, 480, NULL, NULL);
+  respond (self, 480, NULL, NULL);
   sp_call_end (self, N_ ("Not answered"), 480);
   return G_SOURCE_REMOVE;
 }
@@ -1204,25 +1151,28 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
   self->stack = g_object_ref (sp_phone_get_stack (phone));
   self->local_host =
       sp_phone_dup_local_host_towards (phone, sp_sip_server_transaction_get_source (st)->host);
-  self->invite_st = sp_sip_server_transaction_ref (st);
-  self->remote_invite = sp_sip_message_ref (invite);
   /* From our own server: its challenges to our BYE or re-INVITE are
    * answered with that account's credentials. */
   if (credentials != NULL)
     self->credentials = sp_credentials_ref (credentials);
-  sp_sip_server_transaction_set_event_func (st, on_invite_server_event, self);
+  session_new (self, self->credentials);
+  if (!sp_invite_session_receive_invite (self->session, st, invite))
+    {
+      /* 422: their session interval is below our minimum (RFC 4028). */
+      sp_call_end (self, N_ ("Session interval too small"), 422);
+      return;
+    }
 
   if (busy)
     {
-      reply (self, st, 486, NULL, NULL);
+      respond (self, 486, NULL, NULL);
       sp_call_end (self, N_ ("Busy Here"), 486);
       return;
     }
   body = sp_sip_message_get_body (invite, &len);
-  /* No offer (RFC 3261 13.2.1): we offer in the 200, the answer comes in
-   * the ACK. */
-  self->late_offer = len == 0;
-  if (!self->late_offer && !check_offer (self, body, len, &error))
+  /* No offer (RFC 3261 13.2.1): the session offers in the 200, the
+   * answer comes in the ACK. */
+  if (len > 0 && !check_offer (self, body, len, &error))
     {
       g_autofree char *reason = media_error_reason (error);
       g_autofree char *text = media_error_text (self, error, TRUE);
@@ -1231,102 +1181,31 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
       /* The Warning to the caller stays English; the window gets @text. */
       g_message ("Incoming call %s refused: %s", self->id, error->message);
       g_clear_pointer (&self->oa, sp_offer_answer_free);
-      reply (self, st, status, NULL, reason);
+      respond (self, status, NULL, reason);
       end_call (self, reason, text, status);
       return;
     }
-  reply (self, st, 180, NULL, NULL);
+  respond (self, 180, NULL, NULL);
   if (ring_timeout > 0 && self->state == SP_CALL_STATE_INCOMING)
-    self->ring_timer = g_timeout_add_seconds (ring_timeout, ring_timeout_cb, self);
-}
-
-static gboolean
-answer_incoming (SpCall *self, GError **error)
-{
-  g_autoptr (SpSipMessage) ok = sp_sip_server_transaction_new_response (self->invite_st, 200, NULL);
-  g_autofree char *dialog_id = NULL;
-  g_autofree char *sdp = NULL;
-
-  g_clear_handle_id (&self->ring_timer, g_source_remove);
-  /* Only now the RTP socket and the devices: see check_offer. */
-  media_prepare (self);
-  if (self->late_offer)
-    sdp = sp_offer_answer_create_offer (self->oa);
-  else
-    {
-      const guint8 *body;
-      gsize len = 0;
-
-      body = sp_sip_message_get_body (self->remote_invite, &len);
-      sdp =
-          sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, error);
-      if (sdp == NULL)
-        return FALSE;
-    }
-  set_body_sdp (ok, sdp);
-  set_contact (self, ok);
-  if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
-    return FALSE;
-  dialog_id =
-      g_strdup_printf ("%s|%s|%s", sp_sip_message_get_call_id (self->remote_invite),
-                       sp_sip_server_transaction_get_to_tag (self->invite_st),
-                       sp_sip_name_addr_get_tag (sp_sip_message_get_from (self->remote_invite)));
-  self->dialog = sp_sip_stack_lookup_dialog (self->stack, dialog_id);
-  if (self->dialog != NULL)
-    sp_sip_dialog_ref (self->dialog);
-  if (self->late_offer)
-    self->awaiting_ack = TRUE; /* established once the ACK brings the answer */
-  else
-    establish (self);
-  return TRUE;
+    /* Not g_timeout_add_seconds: it rounds to the second and may ring
+     * out almost a second early. */
+    self->ring_timer = g_timeout_add (ring_timeout * 1000, ring_timeout_cb, self);
 }
 
 /* The ACK for a 200 we sent. After a late offer (ours in the 200) it
- * carries the answer. Retransmitted ACKs find no pending offer. */
+ * carries the answer; the session knows which ACK that is. */
 void
 sp_call_handle_ack (SpCall *self, SpSipMessage *ack)
 {
-  g_autoptr (GError) error = NULL;
-  const guint8 *body;
-  gsize len = 0;
-
-  /* Only the ACK of a 200 that carried our offer answers it: an ACK
-   * crossing our own re-INVITE must not be taken for its answer. */
-  if (self->state == SP_CALL_STATE_ENDED || self->oa == NULL ||
-      !(self->awaiting_ack || self->offer_in_200) || !sp_offer_answer_has_pending_offer (self->oa))
-    return;
-  self->offer_in_200 = FALSE;
-  body = sp_sip_message_get_body (ack, &len);
-  if (len == 0)
-    g_set_error_literal (&error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
-                         N_ ("no SDP answer in the ACK"));
-  else
-    sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error);
-  if (error != NULL)
-    {
-      g_autofree char *reason = media_error_reason (error);
-      g_autofree char *text = media_error_text (self, error, len > 0);
-
-      /* The ACK cannot be refused: the session ends (RFC 3261 13.3.1.4). */
-      g_message ("Call %s: %s", self->id, error->message);
-      send_bye (self);
-      end_call (self, reason, text, 488);
-      return;
-    }
-  if (self->awaiting_ack)
-    {
-      self->awaiting_ack = FALSE;
-      establish (self);
-    }
-  else
-    media_apply (self); /* a re-INVITE without SDP, answered in its ACK */
+  if (self->session != NULL && self->state != SP_CALL_STATE_ENDED)
+    sp_invite_session_handle_ack (self->session, ack);
 }
 
 void
 sp_call_handle_ack_timeout (SpCall *self)
 {
-  /* The stack has sent the BYE (13.3.1.4). */
-  sp_call_end (self, N_ ("No ACK from the peer"), 408);
+  if (self->session != NULL)
+    sp_invite_session_handle_ack_timeout (self->session);
 }
 
 /* ---- in-dialog requests -------------------------------------------------- */
@@ -1358,71 +1237,31 @@ parse_dtmf_relay (const guint8 *body, gsize len)
   return 0;
 }
 
-static void
-handle_reinvite (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SpSipMessage) ok = NULL;
-  g_autofree char *sdp = NULL;
-  const guint8 *body;
-  gsize len = 0;
-
-  body = sp_sip_message_get_body (request, &len);
-  if (len == 0)
-    sdp = sp_offer_answer_create_offer (self->oa); /* answered in the ACK */
-  else
-    sdp = sp_offer_answer_process_offer (self->oa, (const char *) body, len, &self->params, &error);
-  if (sdp == NULL)
-    {
-      g_autofree char *reason = media_error_reason (error);
-      /* 491 for glare, 488 for media we cannot take; the call goes on
-       * with what was negotiated before. */
-      reply (self, st, sp_offer_answer_error_status (error), NULL, reason);
-      return;
-    }
-  ok = sp_sip_server_transaction_new_response (st, 200, NULL);
-  set_body_sdp (ok, sdp);
-  set_contact (self, ok);
-  sp_sip_stack_respond (self->stack, st, ok, NULL);
-  if (len > 0)
-    media_apply (self);
-  else
-    self->offer_in_200 = TRUE;
-}
-
 gboolean
 sp_call_handle_request (SpCall *self, SpSipServerTransaction *st, SpSipMessage *request)
 {
-  switch (sp_sip_message_get_method_id (request))
+  if (self->session != NULL && self->state != SP_CALL_STATE_ENDED &&
+      sp_invite_session_handle_request (self->session, st, request))
+    return TRUE;
+  if (sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INFO)
     {
-      case SP_SIP_METHOD_BYE:
-        reply (self, st, 200, NULL, NULL);
-        sp_call_end (self, N_ ("Remote hangup"), 0);
-        return TRUE;
-      case SP_SIP_METHOD_INVITE:
-        handle_reinvite (self, st, request);
-        return TRUE;
-      case SP_SIP_METHOD_INFO:
-        {
-          const char *type = sp_sip_message_get_content_type (request);
-          const guint8 *body;
-          gsize len = 0;
-          char digit;
+      const char *type = sp_sip_message_get_content_type (request);
+      const guint8 *body;
+      gsize len = 0;
+      char digit;
 
-          body = sp_sip_message_get_body (request, &len);
-          if (g_strcmp0 (type, "application/dtmf-relay") == 0 &&
-              (digit = parse_dtmf_relay (body, len)) != 0)
-            {
-              reply (self, st, 200, NULL, NULL);
-              g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, "info");
-            }
-          else
-            reply (self, st, 415, NULL, NULL);
-          return TRUE;
+      body = sp_sip_message_get_body (request, &len);
+      if (g_strcmp0 (type, "application/dtmf-relay") == 0 &&
+          (digit = parse_dtmf_relay (body, len)) != 0)
+        {
+          sp_sip_stack_reply (self->stack, st, 200, NULL);
+          g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, "info");
         }
-      default:
-        return FALSE;
+      else
+        sp_sip_stack_reply (self->stack, st, 415, NULL);
+      return TRUE;
     }
+  return FALSE;
 }
 
 /* ---- actions ------------------------------------------------------------ */
@@ -1490,11 +1329,14 @@ sp_call_answer (SpCall *self, GError **error)
 {
   g_return_val_if_fail (SP_IS_CALL (self), FALSE);
   if (!check_state (self,
-                    self->state == SP_CALL_STATE_INCOMING && self->invite_st != NULL &&
-                        !self->awaiting_ack,
+                    self->state == SP_CALL_STATE_INCOMING && self->session != NULL &&
+                        sp_invite_session_get_state (self->session) == SP_INVITE_SESSION_INCOMING,
                     ACTION_ANSWER, error))
     return FALSE;
-  return answer_incoming (self, error);
+  g_clear_handle_id (&self->ring_timer, g_source_remove);
+  /* Only now the RTP socket and the devices: see check_offer. */
+  media_prepare (self);
+  return sp_invite_session_accept (self->session, error);
 }
 
 gboolean
@@ -1510,200 +1352,53 @@ sp_call_hangup (SpCall *self, GError **error)
       case SP_CALL_STATE_RINGING:
         /* CANCEL; the call ends when the 487 arrives (or at once if there
          * is nothing to cancel). */
-        self->cancel_pending = TRUE;
-        if (self->invite_ct != NULL &&
-            sp_sip_client_transaction_cancel (self->invite_ct, NULL, NULL))
+        if (self->session != NULL && sp_invite_session_cancel (self->session))
           return TRUE;
         sp_call_end (self, N_ ("User hangup"), 0);
         return TRUE;
       case SP_CALL_STATE_INCOMING:
-        if (self->awaiting_ack)
+        if (sp_invite_session_get_state (self->session) == SP_INVITE_SESSION_ANSWERED)
           {
             /* Answered already (a late offer waiting for its ACK). */
-            send_bye (self);
+            end_session (self);
             sp_call_end (self, N_ ("User hangup"), 0);
             return TRUE;
           }
-        reply (self, self->invite_st, 603, "Decline", NULL);
+        respond (self, 603, "Decline", NULL);
         sp_call_end (self, N_ ("Declined"), 603);
         return TRUE;
       case SP_CALL_STATE_ESTABLISHED:
       case SP_CALL_STATE_HELD:
       case SP_CALL_STATE_ENDED:
       default:
-        send_bye (self);
+        end_session (self);
         sp_call_end (self, N_ ("User hangup"), 0);
         return TRUE;
     }
 }
 
-static gboolean send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error);
-static gboolean send_reinvite_offer (SpCall *self, gboolean hold, GError **error);
-
-static gboolean
-retry_reinvite (gpointer data)
-{
-  SpCall *self = data;
-  g_autoptr (GError) error = NULL;
-
-  self->reinvite_retry_timer = 0;
-  self->reinvite_pending = FALSE;
-  if (!send_reinvite_offer (self, self->reinvite_hold, &error))
-    {
-      g_message ("Call %s: %s not retried: %s", self->id, self->reinvite_hold ? "hold" : "resume",
-                 error->message);
-      sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* A 491 to our re-INVITE (glare): try once more after RFC 3261 14.1's
- * random wait, 2.1-4 s when we chose the Call-ID (we placed the call),
- * 0-2 s otherwise, so the two sides do not collide again. The re-INVITE
- * stays pending meanwhile. */
-static gboolean
-schedule_reinvite_retry (SpCall *self)
-{
-  guint delay_ms;
-
-  if (self->reinvite_retried || self->dialog == NULL)
-    return FALSE;
-  self->reinvite_retried = TRUE;
-  delay_ms = self->direction == SP_CALL_DIRECTION_OUTGOING ? 10 * g_random_int_range (210, 401)
-                                                           : 10 * g_random_int_range (0, 201);
-  g_message ("Call %s: re-INVITE met another (491), trying again in %u ms", self->id, delay_ms);
-  /* Meanwhile the peer's own re-INVITE (the one that won) is answered
-   * from what is in force. */
-  sp_offer_answer_rollback (self->oa);
-  sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
-  self->reinvite_pending = TRUE;
-  self->reinvite_retry_timer = g_timeout_add (delay_ms, retry_reinvite, self);
-  return TRUE;
-}
-
-/* A 401/407 to our re-INVITE: the same offer again in a new request of
- * the dialog, with credentials (as for the INVITE and the BYE). */
-static gboolean
-retry_reinvite_with_credentials (SpCall *self, SpSipClientTransaction *ct, SpSipMessage *response)
-{
-  g_autoptr (SpSipMessage) retry = NULL;
-  g_autoptr (GError) error = NULL;
-  SpSipMessage *previous = sp_sip_client_transaction_get_request (ct);
-  const guint8 *body;
-  gsize len = 0;
-
-  if (self->dialog == NULL)
-    return FALSE;
-  retry = sp_sip_dialog_new_request (self->dialog, "INVITE");
-  body = sp_sip_message_get_body (previous, &len);
-  sp_sip_message_set_body (retry, "application/sdp", body, len);
-  if (!sp_credentials_answer (self->credentials, &self->reinvite_auth, retry, response,
-                              sp_sip_client_transaction_get_dest (ct), NULL, &error))
-    {
-      g_message ("Call %s: %s", self->id, error->message);
-      return FALSE;
-    }
-  return send_reinvite_request (self, retry, NULL);
-}
-
-static void
-on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
-                      SpSipDialog *dialog, gpointer user_data)
-{
-  g_autoptr (SpCall) self = user_data; /* the reference send_reinvite_request took */
-  guint status = sp_sip_message_get_status (response);
-  gboolean holding = self->reinvite_hold;
-
-  if (status < 200)
-    {
-      g_object_ref (self); /* still waiting */
-      return;
-    }
-  self->reinvite_pending = FALSE;
-  if (self->state == SP_CALL_STATE_ENDED)
-    return;
-  if ((status == 401 || status == 407) && retry_reinvite_with_credentials (self, ct, response))
-    return;
-  sp_auth_retry_clear (&self->reinvite_auth);
-  if (status == 491 && schedule_reinvite_retry (self))
-    return;
-  if (status >= 300)
-    {
-      /* Refused: what was negotiated before stays in force. */
-      g_message ("Call %s: %s refused: %u", self->id, holding ? "hold" : "resume", status);
-      sp_offer_answer_rollback (self->oa);
-      sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
-      return;
-    }
-  {
-    g_autoptr (GError) error = NULL;
-    const guint8 *body;
-    gsize len = 0;
-
-    body = sp_sip_message_get_body (response, &len);
-    if (!sp_offer_answer_process_answer (self->oa, (const char *) body, len, &self->params, &error))
-      g_message ("Call %s: the answer to our re-INVITE is unusable (%s); media unchanged", self->id,
-                 error->message);
-    media_apply (self);
-    sp_call_set_state (self, holding ? SP_CALL_STATE_HELD : SP_CALL_STATE_ESTABLISHED);
-  }
-}
-
-static gboolean
-send_reinvite_request (SpCall *self, SpSipMessage *request, GError **error)
-{
-  set_contact (self, request);
-  self->reinvite_pending = TRUE;
-  if (sp_sip_stack_send_request (self->stack, request, NULL, on_reinvite_response,
-                                 g_object_ref (self), error) == NULL)
-    {
-      self->reinvite_pending = FALSE;
-      g_object_unref (self);
-      return FALSE;
-    }
-  return TRUE;
-}
-
+/* Hold or resume: a re-INVITE with the new offer (the session retries
+ * it once after a 491 and answers challenges). */
 static gboolean
 send_reinvite (SpCall *self, gboolean hold, GError **error)
 {
-  if (self->reinvite_pending)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                   _ ("Call %s: a hold or resume is in progress"), self->id);
-      return FALSE;
-    }
-  self->reinvite_retried = FALSE;
-  return send_reinvite_offer (self, hold, error);
-}
-
-static gboolean
-send_reinvite_offer (SpCall *self, gboolean hold, GError **error)
-{
-  g_autoptr (SpSipMessage) request = NULL;
-  g_autofree char *offer = NULL;
-
-  if (self->dialog == NULL || self->oa == NULL)
+  if (self->session == NULL || self->oa == NULL ||
+      sp_invite_session_get_dialog (self->session) == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("Call %s has no dialog"), self->id);
       return FALSE;
     }
-  if (self->reinvite_pending || sp_offer_answer_has_pending_offer (self->oa))
+  if (sp_invite_session_is_modifying (self->session) ||
+      sp_invite_session_get_offer_state (self->session) != SP_SESSION_OFFER_NONE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                    _ ("Call %s: a hold or resume is in progress"), self->id);
       return FALSE;
     }
-  request = sp_sip_dialog_new_request (self->dialog, "INVITE");
-  sp_offer_answer_set_hold (self->oa, hold);
-  offer = sp_offer_answer_create_offer (self->oa);
-  set_body_sdp (request, offer);
-  self->reinvite_hold = hold;
-  sp_auth_retry_clear (&self->reinvite_auth); /* a new request: its own guard */
-  if (!send_reinvite_request (self, request, error))
+  self->hold_wanted = hold;
+  if (!sp_invite_session_modify (self->session, error))
     {
-      sp_offer_answer_rollback (self->oa);
-      sp_offer_answer_set_hold (self->oa, !hold);
+      self->hold_wanted = self->state == SP_CALL_STATE_HELD;
       return FALSE;
     }
   return TRUE;
@@ -1765,10 +1460,15 @@ sp_call_transfer (SpCall *self, const char *target, GError **error)
                     ACTION_TRANSFER, error))
     return FALSE;
   t = sp_target_parse (target, self->account, error);
-  if (t == NULL || self->dialog == NULL)
+  if (t == NULL)
     return FALSE;
+  refer = self->session ? sp_invite_session_new_request (self->session, "REFER") : NULL;
+  if (refer == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("Call %s has no dialog"), self->id);
+      return FALSE;
+    }
   uri = sp_sip_uri_to_string (t->request_uri);
-  refer = sp_sip_dialog_new_request (self->dialog, "REFER");
   {
     g_autofree char *value = g_strdup_printf ("<%s>", uri);
     sp_sip_message_set_header (refer, "Refer-To", value, NULL);

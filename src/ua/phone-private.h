@@ -3,7 +3,7 @@
 #include "audio/device.h"
 #include "media/session.h"
 #include "sip/stack.h"
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 #include "ua/phone.h"
 
 G_BEGIN_DECLS

@@ -8,7 +8,7 @@
 #include "sip/stack.h"
 #include "ua/call-private.h"
 #include "ua/phone-private.h"
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 #include "ua/registration.h"
 #include "ua/hostport.h"
 #include "ua/resolve.h"
@@ -1179,7 +1179,7 @@ sp_phone_get_credentials (SpPhone *self, SpAccount *account)
 
   if (credentials == NULL)
     {
-      credentials = sp_credentials_new (account);
+      credentials = sp_account_credentials_new (account);
       g_hash_table_insert (self->credentials, g_object_ref (account), credentials);
     }
   return credentials;

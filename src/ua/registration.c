@@ -5,7 +5,7 @@
 
 #include "i18n.h"
 
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 #include "ua/hostport.h"
 #include "ua/resolve.h"
 
@@ -122,7 +122,7 @@ sp_registration_new (SpSipStack *stack, SpCredentials *credentials, SpRegistrati
 
   reg->stack = g_object_ref (stack);
   reg->credentials = sp_credentials_ref (credentials);
-  reg->account = g_object_ref (sp_credentials_get_account (credentials));
+  reg->account = g_object_ref (sp_account_credentials_get_account (credentials));
   reg->func = func;
   reg->user_data = user_data;
   reg->keepalive_interval = KEEPALIVE_INTERVAL;

@@ -2,12 +2,12 @@
 
 #include "sip/stack.h"
 #include "ua/account.h"
-#include "ua/credentials.h"
+#include "ua/account-credentials.h"
 
 G_BEGIN_DECLS
 
 /* REGISTER for one account (RFC 3261 section 10.2): digest on 401/407
- * through the account's credential store (ua/credentials.h),
+ * through the account's credential store (session/credentials.h),
  * refresh before expiry, 423 Min-Expires, retry with backoff after a
  * failure, Expires: 0 on stop, an OPTIONS ping over UDP between refreshes
  * so a NAT or a server's idea of us stays fresh. Status goes to the

@@ -1,8 +1,8 @@
 /* SpCall against a scripted SIP peer on loopback (a raw UDP socket that
  * says exactly what each test needs): a BYE challenged after its account
  * was removed, a re-INVITE without SDP, hanging up while our 200 waits
- * for its ACK, the RFC 3261 14.1 retry after a 491 to our re-INVITE, and
- * a call that outlives its phone. */
+ * for its ACK, the RFC 3261 14.1 retry after a 491 to our re-INVITE, an
+ * UPDATE with a new offer, and a call that outlives its phone. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -843,6 +843,39 @@ test_reinvite_without_sdp (Fixture *f, gconstpointer data)
   g_assert_cmpint (sp_call_get_state (f->incoming), ==, SP_CALL_STATE_ESTABLISHED);
 }
 
+/* An UPDATE with a new offer in an established call (RFC 3311, handled by
+ * the session layer): answered 200 with our SDP, and our RTP moves to
+ * the port it names. */
+static void
+test_update_offer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *offer = peer_sdp (1, f->rtp_port);
+  g_autofree char *ok = answer_incoming (f, offer);
+  g_autofree char *to = header (ok, "To");
+  g_autofree char *our_tag = tag_of (to);
+  g_autofree char *update = peer_sdp (2, f->rtp2_port);
+  g_autofree char *ok2 = NULL;
+  guint old_port, new_port;
+
+  peer_request (f, "ACK", 1, our_tag, NULL);
+  g_assert_true (wait_state (f->incoming, SP_CALL_STATE_ESTABLISHED, 1000));
+  g_assert_cmpuint (count_rtp (f->rtp, 400), >=, 5);
+
+  peer_request (f, "UPDATE", 2, our_tag, update);
+  ok2 = peer_wait (f, "SIP/2.0 200", 3000);
+  g_assert_nonnull (ok2);
+  g_assert_cmpuint (cseq_number (ok2), ==, 2);
+  g_assert_nonnull (strstr (body_of (ok2), "m=audio "));
+  run_for (200);
+  count_rtp (f->rtp, 100); /* what was in flight */
+  old_port = count_rtp (f->rtp, 600);
+  new_port = count_rtp (f->rtp2, 600);
+  g_test_message ("after the UPDATE: old port %u, new port %u", old_port, new_port);
+  g_assert_cmpuint (old_port, ==, 0);
+  g_assert_cmpuint (new_port, >=, 10);
+  g_assert_cmpint (sp_call_get_state (f->incoming), ==, SP_CALL_STATE_ESTABLISHED);
+}
+
 /* Hanging up while our 200 (with our offer: the INVITE had none) waits
  * for its ACK: a BYE in the dialog, the call ends "User hangup", and a
  * late ACK does not bring it back. */
@@ -1014,6 +1047,8 @@ main (int argc, char **argv)
               test_bye_challenge_after_account_removed, fixture_teardown);
   g_test_add ("/ua-call/reinvite-without-sdp", Fixture, NULL, fixture_setup,
               test_reinvite_without_sdp, fixture_teardown);
+  g_test_add ("/ua-call/update-offer", Fixture, NULL, fixture_setup, test_update_offer,
+              fixture_teardown);
   g_test_add ("/ua-call/hangup-awaiting-ack", Fixture, NULL, fixture_setup,
               test_hangup_awaiting_ack, fixture_teardown);
   g_test_add ("/ua-call/491-retry-caller", Fixture, NULL, fixture_setup, test_491_retry_caller,

@@ -2,7 +2,6 @@
 
 #include "sip/message.h"
 #include "sip/transport.h"
-#include "ua/account.h"
 
 G_BEGIN_DECLS
 
@@ -61,12 +60,35 @@ void sp_auth_retry_clear (SpAuthRetry *retry);
 /* Moves @from's state into @to (a re-sent request keeps its guard). */
 void sp_auth_retry_move (SpAuthRetry *to, SpAuthRetry *from);
 
-SpCredentials *sp_credentials_new (SpAccount *account);
+/* What the policy goes on: the account as configured now. The server
+ * and proxy are split into host (a name or an IP literal, IPv6 without
+ * brackets) and port (0: none given); NULL/empty when not set. */
+typedef struct
+{
+  char *label;    /* the account's name, for the user's messages */
+  char *username; /* the digest user name */
+  char *password;
+  char *realm; /* NULL/"": the first one its server challenges with */
+  char *server_host;
+  guint16 server_port;
+  char *proxy_host;
+  guint16 proxy_port;
+  gboolean allow_md5_without_qop;
+} SpCredentialsSettings;
+
+/* A store for @settings (copied). */
+SpCredentials *sp_credentials_new (const SpCredentialsSettings *settings);
+/* The account changed (copied): when its server, proxy or user did,
+ * what the store learnt is forgotten. */
+void sp_credentials_update (SpCredentials *self, const SpCredentialsSettings *settings);
+/* The object the settings come from (the account); the store holds a
+ * reference and disconnects its signal handlers whose data is the store
+ * when it goes, so a binder can keep the settings current. Set once. */
+void sp_credentials_set_owner (SpCredentials *self, GObject *owner);
+GObject *sp_credentials_get_owner (SpCredentials *self);
 SpCredentials *sp_credentials_ref (SpCredentials *self);
 void sp_credentials_unref (SpCredentials *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpCredentials, sp_credentials_unref)
-
-SpAccount *sp_credentials_get_account (SpCredentials *self);
 
 /* @host[:@port] was looked up and gave @address: when it is the
  * account's server or outbound proxy (as configured now), challenges

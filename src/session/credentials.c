@@ -1,4 +1,4 @@
-#include "ua/credentials.h"
+#include "session/credentials.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -6,7 +6,6 @@
 #include "i18n.h"
 
 #include "sip/digest.h"
-#include "ua/hostport.h"
 
 /* Addresses kept per store: a server name with a few A/AAAA records, the
  * proxy's, and what they resolved to before a move. */
@@ -22,8 +21,9 @@ typedef struct
 struct _SpCredentials
 {
   gatomicrefcount ref;
-  SpAccount *account;
-  GPtrArray *learnt; /* LearntAddress, oldest first */
+  SpCredentialsSettings settings; /* a deep copy */
+  GObject *owner;                 /* see sp_credentials_set_owner */
+  GPtrArray *learnt;              /* LearntAddress, oldest first */
   char *learnt_realm;
   char *nonce; /* the last nonce answered, and how often (nc) */
   guint32 nc;
@@ -56,28 +56,79 @@ sp_auth_retry_move (SpAuthRetry *to, SpAuthRetry *from)
   memset (from, 0, sizeof *from);
 }
 
-/* The user pointed the account elsewhere (another server, proxy or
- * user): what was learnt about the old one no longer holds. */
 static void
-on_account_moved (SpAccount *account, GParamSpec *pspec, SpCredentials *self)
+settings_clear (SpCredentialsSettings *s)
 {
-  g_ptr_array_set_size (self->learnt, 0);
-  g_clear_pointer (&self->learnt_realm, g_free);
+  g_free (s->label);
+  g_free (s->username);
+  g_free (s->password);
+  g_free (s->realm);
+  g_free (s->server_host);
+  g_free (s->proxy_host);
+  memset (s, 0, sizeof *s);
+}
+
+static void
+settings_copy (SpCredentialsSettings *to, const SpCredentialsSettings *from)
+{
+  to->label = g_strdup (from->label);
+  to->username = g_strdup (from->username);
+  to->password = g_strdup (from->password);
+  to->realm = g_strdup (from->realm != NULL && *from->realm != '\0' ? from->realm : NULL);
+  to->server_host = g_strdup (from->server_host);
+  to->server_port = from->server_port;
+  to->proxy_host = g_strdup (from->proxy_host);
+  to->proxy_port = from->proxy_port;
+  to->allow_md5_without_qop = from->allow_md5_without_qop;
+}
+
+/* Same server, proxy and user: what was learnt still holds. */
+static gboolean
+same_place (const SpCredentialsSettings *a, const SpCredentialsSettings *b)
+{
+  return g_strcmp0 (a->username, b->username) == 0 &&
+         g_strcmp0 (a->server_host, b->server_host) == 0 && a->server_port == b->server_port &&
+         g_strcmp0 (a->proxy_host, b->proxy_host) == 0 && a->proxy_port == b->proxy_port;
 }
 
 SpCredentials *
-sp_credentials_new (SpAccount *account)
+sp_credentials_new (const SpCredentialsSettings *settings)
 {
   SpCredentials *self = g_new0 (SpCredentials, 1);
 
-  g_return_val_if_fail (SP_IS_ACCOUNT (account), NULL);
   g_atomic_ref_count_init (&self->ref);
-  self->account = g_object_ref (account);
+  settings_copy (&self->settings, settings);
   self->learnt = g_ptr_array_new_with_free_func (learnt_address_free);
-  g_signal_connect (account, "notify::server", G_CALLBACK (on_account_moved), self);
-  g_signal_connect (account, "notify::outbound-proxy", G_CALLBACK (on_account_moved), self);
-  g_signal_connect (account, "notify::username", G_CALLBACK (on_account_moved), self);
   return self;
+}
+
+void
+sp_credentials_update (SpCredentials *self, const SpCredentialsSettings *settings)
+{
+  SpCredentialsSettings old = self->settings;
+
+  settings_copy (&self->settings, settings);
+  /* The user pointed the account elsewhere (another server, proxy or
+   * user): what was learnt about the old one no longer holds. */
+  if (!same_place (&old, &self->settings))
+    {
+      g_ptr_array_set_size (self->learnt, 0);
+      g_clear_pointer (&self->learnt_realm, g_free);
+    }
+  settings_clear (&old);
+}
+
+void
+sp_credentials_set_owner (SpCredentials *self, GObject *owner)
+{
+  g_return_if_fail (self->owner == NULL);
+  self->owner = g_object_ref (owner);
+}
+
+GObject *
+sp_credentials_get_owner (SpCredentials *self)
+{
+  return self->owner;
 }
 
 SpCredentials *
@@ -92,26 +143,22 @@ sp_credentials_unref (SpCredentials *self)
 {
   if (self == NULL || !g_atomic_ref_count_dec (&self->ref))
     return;
-  g_signal_handlers_disconnect_by_data (self->account, self);
-  g_object_unref (self->account);
+  if (self->owner != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->owner, self);
+      g_object_unref (self->owner);
+    }
+  settings_clear (&self->settings);
   g_ptr_array_unref (self->learnt);
   g_free (self->learnt_realm);
   g_free (self->nonce);
   g_free (self);
 }
 
-SpAccount *
-sp_credentials_get_account (SpCredentials *self)
-{
-  return self->account;
-}
-
 const char *
 sp_credentials_get_realm (SpCredentials *self)
 {
-  const char *configured = sp_account_get_realm (self->account);
-
-  return configured != NULL && *configured != '\0' ? configured : self->learnt_realm;
+  return self->settings.realm != NULL ? self->settings.realm : self->learnt_realm;
 }
 
 /* ---- whose server ------------------------------------------------------ */
@@ -133,17 +180,22 @@ same_address (const char *host, guint16 port, const SpSipPeer *peer)
          port_or_default (port) == port_or_default (peer->port);
 }
 
-/* @text (the server or proxy setting) names @peer: as a literal, or as a
- * name whose lookup gave @peer. */
 static gboolean
-setting_names_peer (SpCredentials *self, const char *text, const SpSipPeer *peer)
+is_ip_literal (const char *host)
 {
-  g_autofree char *host = NULL;
-  guint16 port = 0;
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (host);
 
-  if (text == NULL || *text == '\0' || !sp_host_port_parse (text, &host, &port, NULL))
+  return a != NULL;
+}
+
+/* The server or proxy setting (@host, @port) names @peer: as a literal,
+ * or as a name whose lookup gave @peer. */
+static gboolean
+setting_names_peer (SpCredentials *self, const char *host, guint16 port, const SpSipPeer *peer)
+{
+  if (host == NULL || *host == '\0')
     return FALSE;
-  if (sp_host_is_ip_literal (host))
+  if (is_ip_literal (host))
     return same_address (host, port, peer);
   for (guint i = 0; i < self->learnt->len; i++)
     {
@@ -156,27 +208,26 @@ setting_names_peer (SpCredentials *self, const char *text, const SpSipPeer *peer
   return FALSE;
 }
 
-/* @host:@port is what the account's server or proxy setting says. */
+/* @host:@port is what the server or proxy setting (@set_host, @set_port) says. */
 static gboolean
-is_setting (const char *text, const char *host, guint16 port)
+is_setting (const char *set_host, guint16 set_port, const char *host, guint16 port)
 {
-  g_autofree char *h = NULL;
-  guint16 p = 0;
-
-  return text != NULL && sp_host_port_parse (text, &h, &p, NULL) &&
-         g_ascii_strcasecmp (h, host) == 0 && port_or_default (p) == port_or_default (port);
+  return set_host != NULL && g_ascii_strcasecmp (set_host, host) == 0 &&
+         port_or_default (set_port) == port_or_default (port);
 }
 
 void
 sp_credentials_note_resolved (SpCredentials *self, const char *host, guint16 port,
                               const SpSipPeer *address)
 {
+  const SpCredentialsSettings *s;
   LearntAddress *l;
 
   if (self == NULL || host == NULL || address == NULL)
     return;
-  if (!is_setting (sp_account_get_server (self->account), host, port) &&
-      !is_setting (sp_account_get_outbound_proxy (self->account), host, port))
+  s = &self->settings;
+  if (!is_setting (s->server_host, s->server_port, host, port) &&
+      !is_setting (s->proxy_host, s->proxy_port, host, port))
     return;
   for (guint i = 0; i < self->learnt->len; i++)
     {
@@ -199,27 +250,26 @@ sp_credentials_is_own_server (SpCredentials *self, const SpSipPeer *peer)
 {
   if (self == NULL || peer == NULL)
     return FALSE;
-  return setting_names_peer (self, sp_account_get_server (self->account), peer) ||
-         setting_names_peer (self, sp_account_get_outbound_proxy (self->account), peer);
+  return setting_names_peer (self, self->settings.server_host, self->settings.server_port, peer) ||
+         setting_names_peer (self, self->settings.proxy_host, self->settings.proxy_port, peer);
 }
 
-/* @text names @host (any port): literally, or through a lookup. */
+/* The setting @set_host names @host (any port): literally, or through a
+ * lookup. */
 static gboolean
-setting_names_host (SpCredentials *self, const char *text, const char *host)
+setting_names_host (SpCredentials *self, const char *set_host, const char *host)
 {
-  g_autofree char *h = NULL;
-  guint16 port = 0;
   SpSipPeer peer;
 
-  if (text == NULL || *text == '\0' || !sp_host_port_parse (text, &h, &port, NULL))
+  if (set_host == NULL || *set_host == '\0')
     return FALSE;
   sp_sip_peer_init (&peer, SP_SIP_TRANSPORT_UDP, host, 0);
-  if (sp_host_is_ip_literal (h))
-    return same_address (h, 0, &peer);
+  if (is_ip_literal (set_host))
+    return same_address (set_host, 0, &peer);
   for (guint i = 0; i < self->learnt->len; i++)
     {
       LearntAddress *l = self->learnt->pdata[i];
-      if (g_ascii_strcasecmp (l->name, h) == 0 && same_address (l->address.host, 0, &peer))
+      if (g_ascii_strcasecmp (l->name, set_host) == 0 && same_address (l->address.host, 0, &peer))
         return TRUE;
     }
   return FALSE;
@@ -230,8 +280,8 @@ sp_credentials_is_own_server_host (SpCredentials *self, const char *host)
 {
   if (self == NULL || host == NULL)
     return FALSE;
-  return setting_names_host (self, sp_account_get_server (self->account), host) ||
-         setting_names_host (self, sp_account_get_outbound_proxy (self->account), host);
+  return setting_names_host (self, self->settings.server_host, host) ||
+         setting_names_host (self, self->settings.proxy_host, host);
 }
 
 /* ---- answering --------------------------------------------------------- */
@@ -271,10 +321,9 @@ request_uri_text (const SpSipMessage *request)
 }
 
 static const char *
-account_label (SpAccount *account)
+account_label (SpCredentials *self)
 {
-  return sp_account_get_name (account) != NULL ? sp_account_get_name (account)
-                                               : sp_account_get_id (account);
+  return self->settings.label != NULL ? self->settings.label : "";
 }
 
 /* A refusal the user sees: @format (an N_() literal) in English in
@@ -345,7 +394,7 @@ pick_challenge (SpCredentials *self, GPtrArray *challenges, const SpSipMessage *
 
       if (realm != NULL && g_strcmp0 (c->realm, realm) != 0)
         foreign = foreign ? foreign : c;
-      else if (is_weak (c) && !sp_account_get_allow_md5_without_qop (self->account))
+      else if (is_weak (c) && !self->settings.allow_md5_without_qop)
         weak = weak ? weak : c;
       else if (best == NULL || algorithm_rank (c->algorithm) > algorithm_rank (best->algorithm))
         best = c;
@@ -357,12 +406,12 @@ pick_challenge (SpCredentials *self, GPtrArray *challenges, const SpSipMessage *
     refuse (error, text, SP_CREDENTIALS_ERROR_WEAK,
             N_ ("%s asked for your password for realm \"%s\" with MD5 without qop, which can "
                 "be cracked offline; it was not sent (account \"%s\" does not allow it)"),
-            uri, weak->realm, account_label (self->account));
+            uri, weak->realm, account_label (self));
   else if (foreign != NULL)
     refuse (error, text, SP_CREDENTIALS_ERROR_FOREIGN_REALM,
             N_ ("%s asked for your password for realm \"%s\"; it was not sent (account \"%s\" "
                 "answers realm \"%s\" only)"),
-            uri, foreign->realm, account_label (self->account), realm);
+            uri, foreign->realm, account_label (self), realm);
   else
     g_set_error (error, SP_CREDENTIALS_ERROR, SP_CREDENTIALS_ERROR_UNSUPPORTED,
                  "%u %s without a Digest challenge we can answer",
@@ -442,7 +491,7 @@ sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *re
       refuse (error, text, SP_CREDENTIALS_ERROR_FOREIGN_HOST,
               N_ ("%s asked for your password for realm \"%s\"; it was not sent (%s is not the "
                   "server of account \"%s\")"),
-              uri, realm ? realm : "", where, account_label (self->account));
+              uri, realm ? realm : "", where, account_label (self));
       return FALSE;
     }
   c = pick_challenge (self, challenges, request, response, text, error);
@@ -455,8 +504,8 @@ sp_credentials_answer (SpCredentials *self, SpAuthRetry *retry, SpSipMessage *re
 
   body = sp_sip_message_get_body (request, &body_len);
   creds = sp_digest_credentials_new_for_challenge (
-      c, sp_account_get_username (self->account),
-      sp_account_get_password (self->account) ? sp_account_get_password (self->account) : "", NULL,
+      c, self->settings.username != NULL ? self->settings.username : "",
+      self->settings.password != NULL ? self->settings.password : "", NULL,
       sp_sip_message_get_method (request), uri, body, body_len, next_nc (self, c->nonce), NULL,
       error);
   if (creds == NULL)
