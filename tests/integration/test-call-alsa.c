@@ -199,6 +199,7 @@ call_stop (Call *call)
 {
   sp_media_session_stop (call->near);
   sp_media_session_stop (call->far);
+  sp_media_session_flush (call->far);
   /* The speaker's last periods reach spk.monitor. */
   g_usleep (200 * 1000);
   stop (call->recorder);
@@ -349,6 +350,7 @@ test_gone (void)
   /* The players died with the server; stop only the sessions. */
   sp_media_session_stop (call.near);
   sp_media_session_stop (call.far);
+  sp_media_session_flush (call.far);
   g_subprocess_send_signal (call.player, SIGTERM);
   g_subprocess_send_signal (call.recorder, SIGTERM);
   g_assert_true (g_subprocess_wait (call.player, NULL, NULL));

@@ -240,6 +240,7 @@ one_call (gboolean cancel, Heard *heard)
   run_for (context, CALL_MS);
   sp_media_session_stop (near);
   sp_media_session_stop (far);
+  sp_media_session_flush (far);
   g_subprocess_send_signal (player, SIGTERM);
   g_assert_true (g_subprocess_wait (player, NULL, NULL));
   sp_media_session_free (near);

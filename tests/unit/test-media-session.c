@@ -204,6 +204,7 @@ test_hold_resume (Fixture *f, gconstpointer data)
   run_main_loop_for (1500);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   get_stats (b, &b2);
   g_assert_cmpuint (b2.packets_received, >=, b1.packets_received + 40);
 
@@ -237,6 +238,7 @@ test_device_switch (Fixture *f, gconstpointer data)
   run_main_loop_for (1200);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
 
   check_hears (f->rec_b, 300, (gint) ((t_switch - t0) / 1000), 440, 1000);
   check_hears (f->rec_b, (gint) ((t_switch - t0) / 1000) + 300, -100, 1000, 440);
@@ -319,6 +321,7 @@ test_new_ssrc (Fixture *f, gconstpointer data)
   peer_send (&peer, peer.codec, peer.tone_440, 60, 0x22222222, 30010, 1000000 + 10 * 160);
   g_usleep (200000);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
   get_stats (a, &stats);
   g_test_message ("ssrc changes %" G_GUINT64_FORMAT ", late %" G_GUINT64_FORMAT
                   ", received %" G_GUINT64_FORMAT ", lost %d",
@@ -365,6 +368,7 @@ test_peer_codec_switch (Fixture *f, gconstpointer data)
   peer_send (&peer, pcma, peer.tone_440, 60, 0x33333333, 51, 160 + 50 * 160);
   g_usleep (200000);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
   get_stats (a, &stats);
   g_assert_cmpuint (stats.packets_received, ==, 110);
   check_hears (f->rec_a, 300, 900, 1000, 440);
@@ -461,6 +465,7 @@ test_dynamic_payload_type (Fixture *f, gconstpointer data)
   peer_send (&peer, peer.codec, peer.tone_1000, 60, 0x44444444, 1, 160);
   g_usleep (200000);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
   get_stats (a, &stats);
   sent = drain_rtp (peer.socket, 96, &ssrc);
   g_test_message ("received %" G_GUINT64_FORMAT ", we sent %u on PT 96", stats.packets_received,
@@ -509,6 +514,7 @@ test_rtcp_address (Fixture *f, gconstpointer data)
                    (gssize) n);
   g_usleep (100000);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
   get_stats (a, &stats);
   g_assert_cmpuint (stats.strangers_dropped, ==, 0);
   g_assert_cmpfloat (stats.remote_fraction_lost, ==, 0.25);
@@ -613,6 +619,7 @@ check_keys_both (Fixture *f, gboolean detect, const char *expect)
   /* The last tone is played a jitter buffer later than its events came. */
   run_main_loop_for (500);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
   run_main_loop_for (50);
   g_assert_cmpstr (digits->str, ==, expect);
   peer_clear (&peer);
@@ -716,6 +723,7 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (stats.rtt_ms, <, 5);
   g_assert_cmpuint (stats.ptime_ms, ==, 10);
   sp_media_session_stop (a);
+  sp_media_session_flush (a);
 }
 
 int

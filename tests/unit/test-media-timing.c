@@ -184,6 +184,7 @@ median_packet_wait_us (gboolean can_wake)
     }
   g_thread_join (thread);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   close (src.event_fd);
   g_mutex_clear (&src.lock);
@@ -302,6 +303,7 @@ test_stall_keeps_queue (void)
   sp_media_session_start (s, &params);
   g_usleep (1200000);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   g_mutex_clear (&sink.lock);
 
@@ -405,6 +407,7 @@ test_warm_up_sends_silence (void)
     }
   g_thread_join (thread);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   close (src.event_fd);
   g_mutex_clear (&src.lock);

@@ -1,0 +1,310 @@
+/* The longest main-loop stall while calls start, hold, resume and end.
+ *
+ * Two SpPhones in this process (one main loop, the worst case: both ends'
+ * SIP and media commands run on it) call each other CALLS times on
+ * loopback: A calls B, B answers, both established; A holds, then
+ * resumes, then hangs up; each step waits for both ends to see it, then
+ * HOLD_MS of talk.
+ *
+ * A watchdog thread pokes the main loop every 0.5 ms (a GSource made
+ * ready from that thread, default priority like the SIP sockets) and
+ * notes when it first did so while the previous poke was unanswered; the
+ * main loop's dispatch of that source measures how long the poke waited.
+ * That is how long any event (a packet, a click) waited for the main loop
+ * to be free: the stall. A 1 ms timeout could not tell a stall under its
+ * own millisecond rounding.
+ *
+ * Prints per phase (start: dial to both established, hold, resume, end:
+ * hangup to both ended and the sessions gone) the longest stall in ms and
+ * how many stalls exceeded 2 ms, then the longest overall.
+ *
+ * usage: bench-mainloop-stall [--alsa] [CALLS]
+ *   --alsa  A on ALSA `default`, B on `far_mic`/`far_spk` (run it under
+ *           SP_PULSE_FAR_END=1 tests/tools/pulse-env.sh); else the null
+ *           device on both ends.
+ * Addresses 127.0.71.1 and .2: run it in a network namespace of its own
+ * (bench/bench-mainloop-stall.sh does). Uses only SpPhone/SpCall, so the
+ * same file builds against older trees (the script's --before). */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ua/call.h"
+#include "ua/phone.h"
+
+#define ADDR_A        "127.0.71.1"
+#define ADDR_B        "127.0.71.2"
+#define POKE_US       500
+#define STEP_TIMEOUT  (10 * G_USEC_PER_SEC)
+#define HOLD_MS       300
+#define STALL_GOAL_US 2000
+
+typedef enum
+{
+  PHASE_IDLE,
+  PHASE_START,
+  PHASE_HOLD,
+  PHASE_RESUME,
+  PHASE_END,
+  N_PHASES
+} Phase;
+
+static const char *phase_names[N_PHASES] = { "idle", "start", "hold", "resume", "end" };
+
+typedef struct
+{
+  GSource source;
+  /* Atomic: when (monotonic us) the unanswered poke was first made; NULL
+   * while none is. */
+  gpointer posted_us;
+} PokeSource;
+
+typedef struct
+{
+  PokeSource *poke;
+  GThread *thread;
+  gint stop; /* atomic */
+  Phase phase;
+  gint64 worst_us[N_PHASES];
+  guint over_goal[N_PHASES];
+  guint64 samples;
+} Watchdog;
+
+static Watchdog watchdog;
+
+static gboolean
+poke_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  PokeSource *poke = (PokeSource *) source;
+  gint64 posted, waited;
+
+  g_source_set_ready_time (source, -1);
+  posted = (gint64) GPOINTER_TO_SIZE (g_atomic_pointer_exchange (&poke->posted_us, NULL));
+  if (posted == 0)
+    return G_SOURCE_CONTINUE;
+  waited = g_get_monotonic_time () - posted;
+  watchdog.samples++;
+  if (waited > watchdog.worst_us[watchdog.phase])
+    watchdog.worst_us[watchdog.phase] = waited;
+  if (waited > STALL_GOAL_US)
+    watchdog.over_goal[watchdog.phase]++;
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs poke_funcs = { NULL, NULL, poke_dispatch, NULL, NULL, NULL };
+
+static gpointer
+watchdog_thread (gpointer data)
+{
+  Watchdog *w = data;
+
+  while (!g_atomic_int_get (&w->stop))
+    {
+      gsize now = (gsize) g_get_monotonic_time ();
+      /* Only the first poke of a wait counts its start. */
+      if (g_atomic_pointer_compare_and_exchange (&w->poke->posted_us, NULL, GSIZE_TO_POINTER (now)))
+        g_source_set_ready_time (&w->poke->source, 0);
+      g_usleep (POKE_US);
+    }
+  return NULL;
+}
+
+static void
+watchdog_start (void)
+{
+  watchdog.poke = (PokeSource *) g_source_new (&poke_funcs, sizeof (PokeSource));
+  g_source_set_priority (&watchdog.poke->source, G_PRIORITY_DEFAULT);
+  g_source_attach (&watchdog.poke->source, NULL);
+  watchdog.thread = g_thread_new ("stall-watchdog", watchdog_thread, &watchdog);
+}
+
+static void
+watchdog_stop (void)
+{
+  g_atomic_int_set (&watchdog.stop, TRUE);
+  g_thread_join (watchdog.thread);
+  g_source_destroy (&watchdog.poke->source);
+  g_source_unref (&watchdog.poke->source);
+}
+
+/* ---- the calls -------------------------------------------------------------- */
+
+typedef struct
+{
+  SpPhone *phone;
+  char *dir;
+  SpCall *call; /* the current call, either direction */
+} End;
+
+static void
+on_incoming (SpPhone *phone, SpCall *call, gpointer data)
+{
+  End *b = data;
+  g_autoptr (GError) error = NULL;
+
+  g_set_object (&b->call, call);
+  if (!sp_call_answer (call, &error))
+    g_error ("B could not answer: %s", error->message);
+}
+
+static void
+end_init (End *e, const char *addr, const char *audio_in, const char *audio_out)
+{
+  g_autoptr (GError) error = NULL;
+
+  e->dir = g_dir_make_tmp ("sp-bench-stall-XXXXXX", NULL);
+  e->phone = sp_phone_new (e->dir, e->dir);
+  g_object_set (e->phone, "media-timeout", 0u, "audio-in", audio_in, "audio-out", audio_out,
+                "record-sip", FALSE, NULL);
+  if (!sp_phone_start (e->phone, addr, 0, &error))
+    g_error ("%s: %s", addr, error->message);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+end_clear (End *e)
+{
+  g_clear_object (&e->call);
+  g_clear_object (&e->phone);
+  remove_tree (e->dir);
+  g_free (e->dir);
+}
+
+static gboolean
+in_state (SpCall *call, SpCallState state)
+{
+  return call != NULL && sp_call_get_state (call) == state;
+}
+
+/* Runs the main loop until both calls are in @state (or @b's is gone,
+ * for ENDED); fails after STEP_TIMEOUT. */
+static void
+wait_both (End *a, End *b, SpCallState state, SpCallState b_state)
+{
+  gint64 end = g_get_monotonic_time () + STEP_TIMEOUT;
+
+  while (!(in_state (a->call, state) && in_state (b->call, b_state)))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("timed out waiting for %s/%s (A %s, B %s)", sp_call_state_to_string (state),
+                 sp_call_state_to_string (b_state),
+                 a->call ? sp_call_state_to_string (sp_call_get_state (a->call)) : "none",
+                 b->call ? sp_call_state_to_string (sp_call_get_state (b->call)) : "none");
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* The watchdog's pokes wake the loop every POKE_US, so blocking
+ * iterations never oversleep. */
+static void
+run_ms (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+one_call (End *a, End *b, const char *target)
+{
+  g_autoptr (GError) error = NULL;
+
+  watchdog.phase = PHASE_START;
+  g_clear_object (&b->call);
+  /* Borrowed from the phone; g_set_object keeps a reference of ours. */
+  g_set_object (&a->call, sp_phone_call (a->phone, target, NULL, &error));
+  if (a->call == NULL)
+    g_error ("A could not call: %s", error->message);
+  wait_both (a, b, SP_CALL_STATE_ESTABLISHED, SP_CALL_STATE_ESTABLISHED);
+  watchdog.phase = PHASE_IDLE;
+  run_ms (HOLD_MS);
+
+  watchdog.phase = PHASE_HOLD;
+  if (!sp_call_hold (a->call, &error))
+    g_error ("hold: %s", error->message);
+  wait_both (a, b, SP_CALL_STATE_HELD, SP_CALL_STATE_ESTABLISHED);
+  watchdog.phase = PHASE_IDLE;
+  run_ms (HOLD_MS);
+
+  watchdog.phase = PHASE_RESUME;
+  if (!sp_call_resume (a->call, &error))
+    g_error ("resume: %s", error->message);
+  wait_both (a, b, SP_CALL_STATE_ESTABLISHED, SP_CALL_STATE_ESTABLISHED);
+  watchdog.phase = PHASE_IDLE;
+  run_ms (HOLD_MS);
+
+  watchdog.phase = PHASE_END;
+  if (!sp_call_hangup (a->call, &error))
+    g_error ("hangup: %s", error->message);
+  wait_both (a, b, SP_CALL_STATE_ENDED, SP_CALL_STATE_ENDED);
+  /* What the end posted (stops, frees) runs meanwhile. */
+  run_ms (50);
+  watchdog.phase = PHASE_IDLE;
+  run_ms (HOLD_MS);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean alsa = argc > 1 && strcmp (argv[1], "--alsa") == 0;
+  guint calls = (guint) (argc > 1 + alsa ? g_ascii_strtoull (argv[1 + alsa], NULL, 10) : 10);
+  End a = { 0 }, b = { 0 };
+  g_autofree char *target = NULL;
+  const char *host;
+  guint16 port;
+  gint64 worst = 0;
+  guint over = 0;
+
+  if (calls == 0 || calls > 1000)
+    calls = 10;
+  end_init (&a, ADDR_A, alsa ? "default" : "null", alsa ? "default" : "null");
+  end_init (&b, ADDR_B, alsa ? "far_mic" : "null", alsa ? "far_spk" : "null");
+  g_signal_connect (b.phone, "incoming-call", G_CALLBACK (on_incoming), &b);
+  sp_phone_get_local_address (b.phone, &host, &port);
+  target = g_strdup_printf ("sip:bench@%s:%u", host, port);
+  watchdog_start ();
+  run_ms (200);
+  memset (watchdog.worst_us, 0, sizeof watchdog.worst_us);
+  memset (watchdog.over_goal, 0, sizeof watchdog.over_goal);
+
+  for (guint i = 0; i < calls; i++)
+    one_call (&a, &b, target);
+
+  watchdog_stop ();
+  end_clear (&a);
+  end_clear (&b);
+  g_print ("calls=%u\n", calls);
+  g_print ("devices=%s\n", alsa ? "alsa" : "null");
+  g_print ("pokes=%" G_GUINT64_FORMAT "\n", watchdog.samples);
+  for (guint p = PHASE_START; p < N_PHASES; p++)
+    {
+      g_print ("%s_max_stall_ms=%.3f\n", phase_names[p], watchdog.worst_us[p] / 1000.0);
+      g_print ("%s_stalls_over_2ms=%u\n", phase_names[p], watchdog.over_goal[p]);
+    }
+  for (guint p = 0; p < N_PHASES; p++)
+    {
+      worst = MAX (worst, watchdog.worst_us[p]);
+      over += watchdog.over_goal[p];
+    }
+  g_print ("idle_max_stall_ms=%.3f\n", watchdog.worst_us[PHASE_IDLE] / 1000.0);
+  g_print ("max_stall_ms=%.3f\n", worst / 1000.0);
+  g_print ("stalls_over_2ms=%u\n", over);
+  return 0;
+}
