@@ -2,9 +2,9 @@
  *
  * Two SpPhones in this process (one main loop, the worst case: both ends'
  * SIP and media commands run on it) call each other CALLS times on
- * loopback: A calls B, B answers, both established; A holds, then
- * resumes, then hangs up; each step waits for both ends to see it, then
- * HOLD_MS of talk.
+ * loopback: A calls B, B answers after RING_MS of ringing, both
+ * established; A holds, then resumes, then hangs up; each step waits for
+ * both ends to see it, then HOLD_MS of talk.
  *
  * A watchdog thread pokes the main loop every 0.5 ms (a GSource made
  * ready from that thread, default priority like the SIP sockets) and
@@ -16,7 +16,9 @@
  *
  * Prints per phase (start: dial to both established, hold, resume, end:
  * hangup to both ended and the sessions gone) the longest stall in ms and
- * how many stalls exceeded 2 ms, then the longest overall.
+ * how many stalls exceeded 2 ms; the 50th, 99th and 99.9th percentiles of
+ * the waits during those steps (10 us resolution); then the longest
+ * overall, the talk between the steps included.
  *
  * usage: bench-mainloop-stall [--alsa] [CALLS]
  *   --alsa  A on ALSA `default`, B on `far_mic`/`far_spk` (run it under
@@ -24,7 +26,7 @@
  *           device on both ends.
  * Addresses 127.0.71.1 and .2: run it in a network namespace of its own
  * (bench/bench-mainloop-stall.sh does). Uses only SpPhone/SpCall, so the
- * same file builds against older trees (the script's --before). */
+ * same file builds against older trees, for the script's --before. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -37,7 +39,11 @@
 #define POKE_US       500
 #define STEP_TIMEOUT  (10 * G_USEC_PER_SEC)
 #define HOLD_MS       300
+#define RING_MS       100
 #define STALL_GOAL_US 2000
+/* Histogram of poke waits: 10 us buckets up to 1 s, the rest in the last. */
+#define BUCKET_US 10
+#define N_BUCKETS 100000
 
 typedef enum
 {
@@ -68,6 +74,9 @@ typedef struct
   gint64 worst_us[N_PHASES];
   guint over_goal[N_PHASES];
   guint64 samples;
+  /* Pokes made while a call step (start, hold, resume, end) ran. */
+  guint32 *steps_histogram;
+  guint64 steps_samples;
 } Watchdog;
 
 static Watchdog watchdog;
@@ -88,6 +97,11 @@ poke_dispatch (GSource *source, GSourceFunc callback, gpointer data)
     watchdog.worst_us[watchdog.phase] = waited;
   if (waited > STALL_GOAL_US)
     watchdog.over_goal[watchdog.phase]++;
+  if (watchdog.phase != PHASE_IDLE)
+    {
+      watchdog.steps_histogram[MIN (waited / BUCKET_US, N_BUCKETS - 1)]++;
+      watchdog.steps_samples++;
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -109,9 +123,26 @@ watchdog_thread (gpointer data)
   return NULL;
 }
 
+/* The wait (ms, bucket's upper edge) that @fraction of the step pokes
+ * did not exceed. */
+static double
+steps_percentile (double fraction)
+{
+  guint64 want = (guint64) (fraction * (double) watchdog.steps_samples), seen = 0;
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    {
+      seen += watchdog.steps_histogram[i];
+      if (seen > 0 && seen >= want)
+        return (i + 1) * BUCKET_US / 1000.0;
+    }
+  return 0;
+}
+
 static void
 watchdog_start (void)
 {
+  watchdog.steps_histogram = g_new0 (guint32, N_BUCKETS);
   watchdog.poke = (PokeSource *) g_source_new (&poke_funcs, sizeof (PokeSource));
   g_source_set_priority (&watchdog.poke->source, G_PRIORITY_DEFAULT);
   g_source_attach (&watchdog.poke->source, NULL);
@@ -127,6 +158,12 @@ watchdog_stop (void)
   g_source_unref (&watchdog.poke->source);
 }
 
+static void
+watchdog_clear (void)
+{
+  g_free (watchdog.steps_histogram);
+}
+
 /* ---- the calls -------------------------------------------------------------- */
 
 typedef struct
@@ -136,15 +173,27 @@ typedef struct
   SpCall *call; /* the current call, either direction */
 } End;
 
-static void
-on_incoming (SpPhone *phone, SpCall *call, gpointer data)
+/* B answers after RING_MS of ringing, as a person would: A's ringback
+ * plays meanwhile (its sink opens while ringing). */
+static gboolean
+answer_later (gpointer data)
 {
   End *b = data;
   g_autoptr (GError) error = NULL;
 
-  g_set_object (&b->call, call);
-  if (!sp_call_answer (call, &error))
+  if (b->call != NULL && sp_call_get_state (b->call) == SP_CALL_STATE_INCOMING &&
+      !sp_call_answer (b->call, &error))
     g_error ("B could not answer: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_incoming (SpPhone *phone, SpCall *call, gpointer data)
+{
+  End *b = data;
+
+  g_set_object (&b->call, call);
+  g_timeout_add (RING_MS, answer_later, b);
 }
 
 static void
@@ -283,6 +332,7 @@ main (int argc, char **argv)
   run_ms (200);
   memset (watchdog.worst_us, 0, sizeof watchdog.worst_us);
   memset (watchdog.over_goal, 0, sizeof watchdog.over_goal);
+  watchdog.samples = 0;
 
   for (guint i = 0; i < calls; i++)
     one_call (&a, &b, target);
@@ -304,7 +354,12 @@ main (int argc, char **argv)
       over += watchdog.over_goal[p];
     }
   g_print ("idle_max_stall_ms=%.3f\n", watchdog.worst_us[PHASE_IDLE] / 1000.0);
+  g_print ("steps_pokes=%" G_GUINT64_FORMAT "\n", watchdog.steps_samples);
+  g_print ("steps_p50_ms=%.2f\n", steps_percentile (0.5));
+  g_print ("steps_p99_ms=%.2f\n", steps_percentile (0.99));
+  g_print ("steps_p999_ms=%.2f\n", steps_percentile (0.999));
   g_print ("max_stall_ms=%.3f\n", worst / 1000.0);
   g_print ("stalls_over_2ms=%u\n", over);
+  watchdog_clear ();
   return 0;
 }
