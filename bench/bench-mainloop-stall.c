@@ -11,14 +11,20 @@
  * notes when it first did so while the previous poke was unanswered; the
  * main loop's dispatch of that source measures how long the poke waited.
  * That is how long any event (a packet, a click) waited for the main loop
- * to be free: the stall. A 1 ms timeout could not tell a stall under its
- * own millisecond rounding.
+ * to be free. A 1 ms timeout could not tell a stall under its own
+ * millisecond rounding. On a shared machine part of that wait is the
+ * kernel's: the main thread ready to run but waiting for a CPU. The
+ * thread's runqueue wait over the same interval (/proc schedstat) is
+ * taken off: what is left, the stall, is the time the main loop itself
+ * was busy or blocked (waiting for the media thread, opening a device,
+ * writing a file). Both are printed; the _wall figures include the wait.
  *
  * Prints per phase (start: dial to both established, hold, resume, end:
- * hangup to both ended and the sessions gone) the longest stall in ms and
- * how many stalls exceeded 2 ms; the 50th, 99th and 99.9th percentiles of
- * the waits during those steps (10 us resolution); then the longest
- * overall, the talk between the steps included.
+ * hangup to both ended and the sessions gone; idle: the talk between)
+ * the longest stall in ms and how many exceeded 2 ms; the 50th, 99th and
+ * 99.9th percentiles of the waits during the steps (10 us resolution);
+ * then the longest overall. Each stall over 2 ms is also told on stderr
+ * with its phase and call.
  *
  * usage: bench-mainloop-stall [--alsa] [CALLS]
  *   --alsa  A on ALSA `default`, B on `far_mic`/`far_spk` (run it under
@@ -29,7 +35,10 @@
  * same file builds against older trees, for the script's --before. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ua/call.h"
 #include "ua/phone.h"
@@ -60,10 +69,18 @@ static const char *phase_names[N_PHASES] = { "idle", "start", "hold", "resume", 
 typedef struct
 {
   GSource source;
-  /* Atomic: when (monotonic us) the unanswered poke was first made; NULL
-   * while none is. */
-  gpointer posted_us;
+  GMutex lock;
+  /* When (monotonic us) the unanswered poke was first made, 0 while none
+   * is, and the main thread's runqueue wait (ns) then. */
+  gint64 posted_us;
+  guint64 runqueue_at_post_ns, run_at_post_ns;
 } PokeSource;
+
+typedef struct
+{
+  guint64 *histogram; /* BUCKET_US buckets */
+  guint64 samples;
+} Histogram;
 
 typedef struct
 {
@@ -71,36 +88,100 @@ typedef struct
   GThread *thread;
   gint stop; /* atomic */
   Phase phase;
-  gint64 worst_us[N_PHASES];
-  guint over_goal[N_PHASES];
+  Phase last_step; /* in PHASE_IDLE: the step before */
+  guint call;
+  /* The main thread's /proc schedstat, read from either thread; -1 if
+   * the kernel has none. */
+  int main_schedstat_fd;
+  gint64 worst_us[N_PHASES];     /* wall */
+  gint64 own_worst_us[N_PHASES]; /* wall less the runqueue wait */
+  guint over_goal[N_PHASES];     /* own */
   guint64 samples;
   /* Pokes made while a call step (start, hold, resume, end) ran. */
-  guint32 *steps_histogram;
-  guint64 steps_samples;
+  Histogram steps_wall, steps_own;
 } Watchdog;
 
 static Watchdog watchdog;
+
+/* How long (ns) a thread has run on a CPU and waited on a runqueue for
+ * one, from its schedstat ("run wait slices"); FALSE if unknown. */
+static gboolean
+read_schedstat (int fd, guint64 *run, guint64 *wait)
+{
+  char text[128];
+  gssize n = fd >= 0 ? pread (fd, text, sizeof text - 1, 0) : -1;
+
+  if (n <= 0)
+    return FALSE;
+  text[n] = '\0';
+  return sscanf (text, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, run, wait) == 2;
+}
+
+static void
+histogram_add (Histogram *h, gint64 us)
+{
+  h->histogram[MIN (MAX (us, 0) / BUCKET_US, N_BUCKETS - 1)]++;
+  h->samples++;
+}
+
+/* The wait (ms, bucket's upper edge) that @fraction of the samples did
+ * not exceed. */
+static double
+histogram_percentile (const Histogram *h, double fraction)
+{
+  guint64 want = (guint64) (fraction * (double) h->samples), seen = 0;
+
+  for (guint i = 0; i < N_BUCKETS; i++)
+    {
+      seen += h->histogram[i];
+      if (seen > 0 && seen >= want)
+        return (i + 1) * BUCKET_US / 1000.0;
+    }
+  return 0;
+}
 
 static gboolean
 poke_dispatch (GSource *source, GSourceFunc callback, gpointer data)
 {
   PokeSource *poke = (PokeSource *) source;
-  gint64 posted, waited;
+  gint64 posted, waited, own, ran = -1;
+  guint64 runqueue_at_post, run_at_post, runqueue = 0, run = 0;
 
   g_source_set_ready_time (source, -1);
-  posted = (gint64) GPOINTER_TO_SIZE (g_atomic_pointer_exchange (&poke->posted_us, NULL));
+  g_mutex_lock (&poke->lock);
+  posted = poke->posted_us;
+  runqueue_at_post = poke->runqueue_at_post_ns;
+  run_at_post = poke->run_at_post_ns;
+  poke->posted_us = 0;
+  g_mutex_unlock (&poke->lock);
   if (posted == 0)
     return G_SOURCE_CONTINUE;
   waited = g_get_monotonic_time () - posted;
+  own = waited;
+  /* Only a wait worth a look pays for reading /proc. */
+  if (waited > 200 && runqueue_at_post > 0 &&
+      read_schedstat (watchdog.main_schedstat_fd, &run, &runqueue))
+    {
+      own = MAX (waited - (gint64) ((runqueue - runqueue_at_post) / 1000), 0);
+      ran = (gint64) ((run - run_at_post) / 1000);
+    }
   watchdog.samples++;
-  if (waited > watchdog.worst_us[watchdog.phase])
-    watchdog.worst_us[watchdog.phase] = waited;
-  if (waited > STALL_GOAL_US)
-    watchdog.over_goal[watchdog.phase]++;
+  watchdog.worst_us[watchdog.phase] = MAX (watchdog.worst_us[watchdog.phase], waited);
+  watchdog.own_worst_us[watchdog.phase] = MAX (watchdog.own_worst_us[watchdog.phase], own);
+  if (own > STALL_GOAL_US)
+    {
+      watchdog.over_goal[watchdog.phase]++;
+      g_printerr ("stall: %.3f ms (%.3f ms running; %.3f ms with the wait for a CPU) in "
+                  "%s%s%s of call %u\n",
+                  own / 1000.0, ran / 1000.0, waited / 1000.0, phase_names[watchdog.phase],
+                  watchdog.phase == PHASE_IDLE ? " after " : "",
+                  watchdog.phase == PHASE_IDLE ? phase_names[watchdog.last_step] : "",
+                  watchdog.call);
+    }
   if (watchdog.phase != PHASE_IDLE)
     {
-      watchdog.steps_histogram[MIN (waited / BUCKET_US, N_BUCKETS - 1)]++;
-      watchdog.steps_samples++;
+      histogram_add (&watchdog.steps_wall, waited);
+      histogram_add (&watchdog.steps_own, own);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -111,39 +192,53 @@ static gpointer
 watchdog_thread (gpointer data)
 {
   Watchdog *w = data;
+  int self_fd = open ("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 
   while (!g_atomic_int_get (&w->stop))
     {
-      gsize now = (gsize) g_get_monotonic_time ();
+      guint64 run = 0, runqueue = 0, self_run, self_before = 0, self_after = 0;
+      gboolean known = read_schedstat (w->main_schedstat_fd, &run, &runqueue) &&
+                       read_schedstat (self_fd, &self_run, &self_before);
+      gint64 now = g_get_monotonic_time ();
+      gboolean post;
+
       /* Only the first poke of a wait counts its start. */
-      if (g_atomic_pointer_compare_and_exchange (&w->poke->posted_us, NULL, GSIZE_TO_POINTER (now)))
+      g_mutex_lock (&w->poke->lock);
+      post = w->poke->posted_us == 0;
+      if (post)
+        {
+          w->poke->posted_us = now;
+          w->poke->runqueue_at_post_ns = known ? runqueue : 0;
+          w->poke->run_at_post_ns = run;
+        }
+      g_mutex_unlock (&w->poke->lock);
+      if (post)
         g_source_set_ready_time (&w->poke->source, 0);
+      /* This thread waiting for a CPU before the poke reached the main
+       * loop is no stall of the main loop's: it starts later. */
+      if (post && known && read_schedstat (self_fd, &self_run, &self_after) &&
+          self_after > self_before)
+        {
+          g_mutex_lock (&w->poke->lock);
+          if (w->poke->posted_us == now)
+            w->poke->posted_us = now + (gint64) ((self_after - self_before) / 1000);
+          g_mutex_unlock (&w->poke->lock);
+        }
       g_usleep (POKE_US);
     }
+  if (self_fd >= 0)
+    close (self_fd);
   return NULL;
-}
-
-/* The wait (ms, bucket's upper edge) that @fraction of the step pokes
- * did not exceed. */
-static double
-steps_percentile (double fraction)
-{
-  guint64 want = (guint64) (fraction * (double) watchdog.steps_samples), seen = 0;
-
-  for (guint i = 0; i < N_BUCKETS; i++)
-    {
-      seen += watchdog.steps_histogram[i];
-      if (seen > 0 && seen >= want)
-        return (i + 1) * BUCKET_US / 1000.0;
-    }
-  return 0;
 }
 
 static void
 watchdog_start (void)
 {
-  watchdog.steps_histogram = g_new0 (guint32, N_BUCKETS);
+  watchdog.main_schedstat_fd = open ("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  watchdog.steps_wall.histogram = g_new0 (guint64, N_BUCKETS);
+  watchdog.steps_own.histogram = g_new0 (guint64, N_BUCKETS);
   watchdog.poke = (PokeSource *) g_source_new (&poke_funcs, sizeof (PokeSource));
+  g_mutex_init (&watchdog.poke->lock);
   g_source_set_priority (&watchdog.poke->source, G_PRIORITY_DEFAULT);
   g_source_attach (&watchdog.poke->source, NULL);
   watchdog.thread = g_thread_new ("stall-watchdog", watchdog_thread, &watchdog);
@@ -161,7 +256,10 @@ watchdog_stop (void)
 static void
 watchdog_clear (void)
 {
-  g_free (watchdog.steps_histogram);
+  g_free (watchdog.steps_wall.histogram);
+  g_free (watchdog.steps_own.histogram);
+  if (watchdog.main_schedstat_fd >= 0)
+    close (watchdog.main_schedstat_fd);
 }
 
 /* ---- the calls -------------------------------------------------------------- */
@@ -271,41 +369,49 @@ run_ms (guint ms)
 }
 
 static void
+set_phase (Phase phase)
+{
+  if (phase == PHASE_IDLE)
+    watchdog.last_step = watchdog.phase;
+  watchdog.phase = phase;
+}
+
+static void
 one_call (End *a, End *b, const char *target)
 {
   g_autoptr (GError) error = NULL;
 
-  watchdog.phase = PHASE_START;
+  set_phase (PHASE_START);
   g_clear_object (&b->call);
   /* Borrowed from the phone; g_set_object keeps a reference of ours. */
   g_set_object (&a->call, sp_phone_call (a->phone, target, NULL, &error));
   if (a->call == NULL)
     g_error ("A could not call: %s", error->message);
   wait_both (a, b, SP_CALL_STATE_ESTABLISHED, SP_CALL_STATE_ESTABLISHED);
-  watchdog.phase = PHASE_IDLE;
+  set_phase (PHASE_IDLE);
   run_ms (HOLD_MS);
 
-  watchdog.phase = PHASE_HOLD;
+  set_phase (PHASE_HOLD);
   if (!sp_call_hold (a->call, &error))
     g_error ("hold: %s", error->message);
   wait_both (a, b, SP_CALL_STATE_HELD, SP_CALL_STATE_ESTABLISHED);
-  watchdog.phase = PHASE_IDLE;
+  set_phase (PHASE_IDLE);
   run_ms (HOLD_MS);
 
-  watchdog.phase = PHASE_RESUME;
+  set_phase (PHASE_RESUME);
   if (!sp_call_resume (a->call, &error))
     g_error ("resume: %s", error->message);
   wait_both (a, b, SP_CALL_STATE_ESTABLISHED, SP_CALL_STATE_ESTABLISHED);
-  watchdog.phase = PHASE_IDLE;
+  set_phase (PHASE_IDLE);
   run_ms (HOLD_MS);
 
-  watchdog.phase = PHASE_END;
+  set_phase (PHASE_END);
   if (!sp_call_hangup (a->call, &error))
     g_error ("hangup: %s", error->message);
   wait_both (a, b, SP_CALL_STATE_ENDED, SP_CALL_STATE_ENDED);
   /* What the end posted (stops, frees) runs meanwhile. */
   run_ms (50);
-  watchdog.phase = PHASE_IDLE;
+  set_phase (PHASE_IDLE);
   run_ms (HOLD_MS);
 }
 
@@ -318,7 +424,7 @@ main (int argc, char **argv)
   g_autofree char *target = NULL;
   const char *host;
   guint16 port;
-  gint64 worst = 0;
+  gint64 worst = 0, worst_wall = 0;
   guint over = 0;
 
   if (calls == 0 || calls > 1000)
@@ -331,10 +437,11 @@ main (int argc, char **argv)
   watchdog_start ();
   run_ms (200);
   memset (watchdog.worst_us, 0, sizeof watchdog.worst_us);
+  memset (watchdog.own_worst_us, 0, sizeof watchdog.own_worst_us);
   memset (watchdog.over_goal, 0, sizeof watchdog.over_goal);
   watchdog.samples = 0;
 
-  for (guint i = 0; i < calls; i++)
+  for (watchdog.call = 1; watchdog.call <= calls; watchdog.call++)
     one_call (&a, &b, target);
 
   watchdog_stop ();
@@ -343,22 +450,23 @@ main (int argc, char **argv)
   g_print ("calls=%u\n", calls);
   g_print ("devices=%s\n", alsa ? "alsa" : "null");
   g_print ("pokes=%" G_GUINT64_FORMAT "\n", watchdog.samples);
-  for (guint p = PHASE_START; p < N_PHASES; p++)
-    {
-      g_print ("%s_max_stall_ms=%.3f\n", phase_names[p], watchdog.worst_us[p] / 1000.0);
-      g_print ("%s_stalls_over_2ms=%u\n", phase_names[p], watchdog.over_goal[p]);
-    }
   for (guint p = 0; p < N_PHASES; p++)
     {
-      worst = MAX (worst, watchdog.worst_us[p]);
+      g_print ("%s_max_stall_ms=%.3f\n", phase_names[p], watchdog.own_worst_us[p] / 1000.0);
+      g_print ("%s_max_stall_wall_ms=%.3f\n", phase_names[p], watchdog.worst_us[p] / 1000.0);
+      g_print ("%s_stalls_over_2ms=%u\n", phase_names[p], watchdog.over_goal[p]);
+      worst = MAX (worst, watchdog.own_worst_us[p]);
+      worst_wall = MAX (worst_wall, watchdog.worst_us[p]);
       over += watchdog.over_goal[p];
     }
-  g_print ("idle_max_stall_ms=%.3f\n", watchdog.worst_us[PHASE_IDLE] / 1000.0);
-  g_print ("steps_pokes=%" G_GUINT64_FORMAT "\n", watchdog.steps_samples);
-  g_print ("steps_p50_ms=%.2f\n", steps_percentile (0.5));
-  g_print ("steps_p99_ms=%.2f\n", steps_percentile (0.99));
-  g_print ("steps_p999_ms=%.2f\n", steps_percentile (0.999));
+  g_print ("steps_pokes=%" G_GUINT64_FORMAT "\n", watchdog.steps_own.samples);
+  g_print ("steps_p50_ms=%.2f\n", histogram_percentile (&watchdog.steps_own, 0.5));
+  g_print ("steps_p99_ms=%.2f\n", histogram_percentile (&watchdog.steps_own, 0.99));
+  g_print ("steps_p999_ms=%.2f\n", histogram_percentile (&watchdog.steps_own, 0.999));
+  g_print ("steps_p99_wall_ms=%.2f\n", histogram_percentile (&watchdog.steps_wall, 0.99));
+  g_print ("steps_p999_wall_ms=%.2f\n", histogram_percentile (&watchdog.steps_wall, 0.999));
   g_print ("max_stall_ms=%.3f\n", worst / 1000.0);
+  g_print ("max_stall_wall_ms=%.3f\n", worst_wall / 1000.0);
   g_print ("stalls_over_2ms=%u\n", over);
   watchdog_clear ();
   return 0;

@@ -61,6 +61,6 @@ for label in after before; do
     end_max_stall_ms steps_p99_ms steps_p999_ms stalls_over_2ms; do
     awk -F= -v k="$key" -v l="$label" '
       $1 ~ "^" l "_r[0-9]+_" k "$" { if ($2 + 0 > m) m = $2 + 0; seen = 1 }
-      END { if (seen) printf "%s_worst_%s=%s\n", l, k, m }' "$out"
+      END { if (seen) printf "%s_worst_%s=%s\n", l, k, m + 0 }' "$out"
   done
 done
