@@ -425,6 +425,8 @@ start_phased (SpMediaSession *a, const SpMediaParams *pa, SpMediaSession *b,
               const SpMediaParams *pb, gint64 phase_us)
 {
   sp_media_session_start (a, pa);
+  /* Starts are posted: A ticks once its start (device opens) is applied. */
+  sp_media_session_flush (a);
   g_usleep ((gulong) phase_us);
   sp_media_session_start (b, pb);
 }

@@ -1618,8 +1618,9 @@ do_send_dtmf (SpMediaSession *s, const char *digits)
    * or a start without telephone-event posted meanwhile wins. */
   if (!s->running || s->params.dtmf_payload_type < 0)
     return;
+  /* Not the digits themselves: they may be a PIN, and logs keep none. */
   if (!sp_dtmf_sender_queue (&s->dtmf_sender, digits))
-    g_warning ("DTMF digits \"%s\" dropped: %u are already waiting to be sent", digits,
+    g_message ("%zu DTMF digit(s) dropped: %u are already waiting to be sent", strlen (digits),
                SP_DTMF_QUEUE);
 }
 

@@ -161,8 +161,11 @@ void sp_media_session_stop (SpMediaSession *session);
  * recording goes on in one file. */
 void sp_media_session_play_tone (SpMediaSession *session, gint kind);
 /* Queues RFC 4733 digits; FALSE if the media was not started or was
- * stopped, has no telephone-event payload type, or a character is not a
- * DTMF digit (answered on the owner's thread, from what it posted). */
+ * stopped, has no telephone-event payload type, there are more than
+ * SP_DTMF_QUEUE, or a character is not a DTMF digit (answered on the
+ * owner's thread, from what it posted). Digits that no longer fit behind
+ * those still being sent are dropped on the media thread (logged, by
+ * count only). */
 gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);
 /* The latest statistics: at most one media tick (5 ms) old while the
  * media runs, the final ones once a stop was applied (also delivered

@@ -191,6 +191,9 @@ call_start (Call *call, SpCodecId codec)
   sp_media_session_start (call->near, &params);
   params.remote_rtp_port = sp_media_session_get_rtp_port (call->near);
   sp_media_session_start (call->far, &params);
+  /* The call's time counts from when both starts (device opens) are
+   * applied: they are posted. */
+  sp_media_session_flush (call->far);
 }
 
 /* Hangs up; the far side's WAV and the spk recording are complete after. */
@@ -290,6 +293,8 @@ test_switch (void)
   run_for (call.context, 1000);
   sp_media_session_set_devices (call.near, sp_audio_alsa_new ("pulse", SP_AUDIO_SOURCE),
                                 sp_audio_alsa_new ("pulse", SP_AUDIO_SINK));
+  /* The 1.5 s count from the switch's device opens (posted). */
+  sp_media_session_flush (call.near);
   run_for (call.context, 1500);
   call_stop (&call);
 
