@@ -182,22 +182,27 @@ typedef struct
   SpMediaEngine *engine;
 } CommandSource;
 
+/* One command per dispatch: a tick that falls due meanwhile (HIGH, above
+ * this source) runs before the next, so a call's device opens delay
+ * another call's audio by one open at most, never by a whole batch. */
 static gboolean
 command_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
 {
   SpMediaEngine *engine = ((CommandSource *) source)->engine;
   Command *cmd;
+  gboolean more;
 
   /* Unready before taking: a command pushed after this sets it ready
-   * again, one pushed before is taken below. */
+   * again, one pushed before is taken now or seen below. */
   g_source_set_ready_time (source, -1);
-  for (;;)
+  g_mutex_lock (&engine->lock);
+  cmd = g_queue_pop_head (&engine->commands);
+  more = !g_queue_is_empty (&engine->commands);
+  g_mutex_unlock (&engine->lock);
+  if (more)
+    g_source_set_ready_time (source, 0);
+  if (cmd != NULL)
     {
-      g_mutex_lock (&engine->lock);
-      cmd = g_queue_pop_head (&engine->commands);
-      g_mutex_unlock (&engine->lock);
-      if (cmd == NULL)
-        break;
       apply_command (engine, cmd);
       command_free (cmd);
     }
@@ -267,6 +272,9 @@ sp_media_engine_free (SpMediaEngine *engine)
   /* Behind every command already posted (the sessions' frees). */
   engine_post (engine, command_new (COMMAND_QUIT, NULL));
   g_thread_join (engine->thread);
+  /* Nothing may be posted after the quit; should something be, its
+   * devices and strings still go. */
+  g_queue_clear_full (&engine->commands, (GDestroyNotify) command_free);
   g_source_destroy (engine->command_source);
   g_source_unref (engine->command_source);
   g_main_loop_unref (engine->loop);

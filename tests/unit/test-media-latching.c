@@ -157,6 +157,7 @@ start_session (Fixture *f, SpMediaEngine *engine, GSocket *sdp_socket, gboolean 
   sp_media_session_set_devices (s, sp_audio_wav_source_new (f->tone_440),
                                 sp_audio_wav_sink_new (f->rec));
   sp_media_session_start (s, &params);
+  sp_media_session_flush (s); /* running before the peers send */
   return s;
 }
 

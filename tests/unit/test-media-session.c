@@ -97,6 +97,7 @@ start (SpMediaSession *s, const char *remote, guint16 port, gboolean send, gbool
   SpMediaParams p = { SP_CODEC_PCMU, 20, -1, FALSE, remote, port, 0, send, receive };
 
   sp_media_session_start (s, &p);
+  sp_media_session_flush (s); /* running before the peer sends */
 }
 
 static gint16 *
@@ -765,6 +766,7 @@ test_dynamic_payload_type (Fixture *f, gconstpointer data)
   sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440),
                                 sp_audio_wav_sink_new (f->rec_a));
   sp_media_session_start (a, &params);
+  sp_media_session_flush (a); /* running before the peer sends */
   peer_send (&peer, peer.codec, peer.tone_1000, 60, 0x44444444, 1, 160);
   g_usleep (200000);
   sp_media_session_stop (a);
@@ -804,6 +806,7 @@ test_rtcp_address (Fixture *f, gconstpointer data)
   params.remote_rtcp_port = local_port (rtcp);
   sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_440), NULL);
   sp_media_session_start (a, &params);
+  sp_media_session_flush (a); /* running before the peer sends */
   peer_send (&peer, peer.codec, peer.tone_1000, 10, 0x55555555, 1, 160);
   g_assert_cmpuint (drain_rtp (peer.socket, 0, &ssrc), >, 0);
 
@@ -918,6 +921,7 @@ check_keys_both (Fixture *f, gboolean detect, const char *expect)
   params.remote_rtp_port = local_port (peer.socket);
   params.detect_inband_dtmf = detect;
   sp_media_session_start (a, &params);
+  sp_media_session_flush (a); /* running before the peer sends */
   peer_send_keys_both (&peer, "0123456789*#");
   /* The last tone is played a jitter buffer later than its events came. */
   run_main_loop_for (500);
@@ -1007,6 +1011,7 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   params.remote_rtp_port = local_port (socket);
   params.payload_type = 111;
   sp_media_session_start (a, &params);
+  sp_media_session_flush (a); /* running before the peer sends */
   g_assert_cmpuint (opus_peer_round (socket, to, 0, 300, &answered), ==, 480);
   /* Until an SR came and was answered (the first within 3.75 s). */
   answered = FALSE;
