@@ -166,8 +166,8 @@ static void apply_command (SpMediaEngine *engine, Command *cmd);
 static void
 command_free (Command *cmd)
 {
-  /* Devices not handed over (the session went first) are freed here, on
-   * the media thread like every close. */
+  /* Applied commands hand their devices over; only one never applied
+   * (posted after the quit) still holds any. */
   sp_audio_device_free (cmd->source);
   sp_audio_device_free (cmd->sink);
   g_free (cmd->remote_address);

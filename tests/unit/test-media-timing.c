@@ -371,6 +371,8 @@ test_warm_up_sends_silence (void)
 
   sp_media_session_set_devices (
       s, sp_audio_device_new (&fed_vtable, SP_AUDIO_SOURCE, TRUE, "slow", &src), NULL);
+  /* The wait counts from the start command: the devices are in place. */
+  sp_media_session_flush (s);
   start = g_get_monotonic_time ();
   sp_media_session_start (s, &params);
   thread = g_thread_new ("warm-up", warm_up_thread, &src);
