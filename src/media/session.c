@@ -70,6 +70,9 @@ struct _SpMediaSession
    * queued, answered without asking the media thread. */
   gboolean owner_running;
   gboolean owner_has_dtmf;
+  /* The snapshot as the owner last read it, for when the media thread
+   * holds the lock (owner thread only). */
+  SpMediaStats owner_stats;
 
   /* Everything below belongs to the media thread once created. */
   GSocket *rtp_socket, *rtcp_socket;
@@ -1652,9 +1655,15 @@ sp_media_session_send_dtmf (SpMediaSession *session, const char *digits)
 void
 sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats)
 {
-  g_mutex_lock (&session->stats_lock);
-  *stats = session->stats_snapshot;
-  g_mutex_unlock (&session->stats_lock);
+  /* Never waits: the media thread refreshes the snapshot every tick, and
+   * one preempted while it holds the lock would hold the owner up for a
+   * time slice. Busy: the last figures read, at most a tick older. */
+  if (g_mutex_trylock (&session->stats_lock))
+    {
+      session->owner_stats = session->stats_snapshot;
+      g_mutex_unlock (&session->stats_lock);
+    }
+  *stats = session->owner_stats;
 }
 
 /* The session's last command: nothing posted after it names it. */

@@ -295,10 +295,13 @@ test_switch_while_ringing (Fixture *f, gconstpointer data)
   sp_media_session_set_devices (b, sp_audio_wav_source_new (f->tone_440),
                                 sp_audio_wav_sink_new (f->rec_b));
   sp_media_session_play_tone (a, SP_TONE_RINGBACK);
+  /* The recordings' times count from when the commands were applied. */
+  sp_media_session_flush (a);
   run_main_loop_for (400);
-  t0 = g_get_monotonic_time ();
   sp_media_session_replace_device (a, sp_audio_wav_sink_new (f->rec_a2));
   sp_media_session_replace_device (a, sp_audio_wav_source_new (f->tone_1000));
+  sp_media_session_flush (a);
+  t0 = g_get_monotonic_time ();
   run_main_loop_for (300);
   t_answer = g_get_monotonic_time ();
   sp_media_session_start (b, &pb);
@@ -363,11 +366,15 @@ test_failed_device_while_ringing (Fixture *f, gconstpointer data)
   sp_media_session_replace_device (a, sp_audio_wav_sink_new (nowhere));
   /* Posted, not applied yet: nothing has come back. */
   g_assert_cmpuint (errors->len, ==, 0);
-  run_main_loop_for (300);
+  /* Applied (the open failed, the report is on its way), then delivered
+   * by this thread's main loop. */
+  sp_media_session_flush (a);
+  for (guint i = 0; i < 1000 && errors->len == 0; i++)
+    run_main_loop_for (5);
   g_assert_cmpuint (errors->len, ==, 1);
   g_assert_cmpint (g_array_index (errors, gint, 0), ==, SP_AUDIO_SINK);
   sp_media_session_replace_device (a, sp_audio_wav_sink_new (f->rec_a2));
-  run_main_loop_for (400);
+  run_main_loop_for (600);
   sp_media_session_play_tone (a, -1);
   sp_media_session_flush (a);
   g_assert_cmpuint (errors->len, ==, 1);
