@@ -425,6 +425,8 @@ start_phased (SpMediaSession *a, const SpMediaParams *pa, SpMediaSession *b,
               const SpMediaParams *pb, gint64 phase_us)
 {
   sp_media_session_start (a, pa);
+  /* Starts are posted: A ticks once its start (device opens) is applied. */
+  sp_media_session_flush (a);
   g_usleep ((gulong) phase_us);
   sp_media_session_start (b, pb);
 }
@@ -470,6 +472,7 @@ run_call_phase (SpMediaEngine *engine, const BenchCodec *bc, guint k, gint64 len
   run_for (length_us);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   sp_media_session_get_stats (b, stats);
   /* What A really sent with (Opus on a LAN may send 10 ms for 20). */
   {
@@ -696,6 +699,8 @@ run_alsa_phase (const BenchCodec *bc, guint k, gint64 length_us, PathDelays *a_t
   direction_stop (&ba);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (a); /* two engines */
+  sp_media_session_flush (b);
   sp_media_session_get_stats (a, &last_a);
   sp_media_session_get_stats (b, &last_b);
   /* The last call's buffer figures; concealment summed over the calls. */

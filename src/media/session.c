@@ -29,11 +29,18 @@
 #define LAN_RTT_MS   5.0
 #define WAN_RTT_MS   10.0
 
+/* Commands cross to the media thread through one FIFO per engine: the
+ * owner appends and returns at once, the thread applies them in order, so
+ * start, then new devices, then stop happen as they were asked. A session
+ * is freed by its last command: nothing queued after it can name it. */
 struct _SpMediaEngine
 {
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
+  GMutex lock;             /* guards @commands only; held for a push or a pop */
+  GQueue commands;         /* of Command, oldest first */
+  GSource *command_source; /* ready while @commands may hold something */
 };
 
 typedef struct
@@ -59,6 +66,13 @@ struct _SpMediaSession
   OwnerLink *link;
   GMutex stats_lock; /* guards @stats_snapshot only; never held across I/O */
   SpMediaStats stats_snapshot;
+  /* What the owner last asked (owner thread only): whether DTMF can be
+   * queued, answered without asking the media thread. */
+  gboolean owner_running;
+  gboolean owner_has_dtmf;
+  /* The snapshot as the owner last read it, for when the media thread
+   * holds the lock (owner thread only). */
+  SpMediaStats owner_stats;
 
   /* Everything below belongs to the media thread once created. */
   GSocket *rtp_socket, *rtcp_socket;
@@ -115,6 +129,114 @@ struct _SpMediaSession
 
 /* ---- Engine ------------------------------------------------------------- */
 
+typedef enum
+{
+  COMMAND_ATTACH,
+  COMMAND_SET_DEVICES,
+  COMMAND_REPLACE_DEVICE,
+  COMMAND_START,
+  COMMAND_STOP,
+  COMMAND_PLAY_TONE,
+  COMMAND_SEND_DTMF,
+  COMMAND_FREE,
+  COMMAND_FENCE,
+  COMMAND_QUIT,
+} CommandKind;
+
+/* Lets sp_media_engine_flush () wait for the commands before it. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Fence;
+
+/* One command; it owns what it carries (devices, strings) until applied. */
+typedef struct
+{
+  CommandKind kind;
+  SpMediaSession *session;
+  SpAudioDevice *source, *sink; /* SET_DEVICES; REPLACE_DEVICE: one of them */
+  SpMediaParams params;         /* START; its strings are the two below */
+  char *remote_address, *remote_rtcp_address;
+  gint tone;    /* PLAY_TONE */
+  char *digits; /* SEND_DTMF */
+  Fence *fence; /* FENCE: the waiter's */
+} Command;
+
+static void apply_command (SpMediaEngine *engine, Command *cmd);
+
+static void
+command_free (Command *cmd)
+{
+  /* Applied commands hand their devices over; only one never applied
+   * (posted after the quit) still holds any. */
+  sp_audio_device_free (cmd->source);
+  sp_audio_device_free (cmd->sink);
+  g_free (cmd->remote_address);
+  g_free (cmd->remote_rtcp_address);
+  g_free (cmd->digits);
+  g_free (cmd);
+}
+
+typedef struct
+{
+  GSource source;
+  SpMediaEngine *engine;
+} CommandSource;
+
+/* One command per dispatch: a tick that falls due meanwhile (HIGH, above
+ * this source) runs before the next, so a call's device opens delay
+ * another call's audio by one open at most, never by a whole batch. */
+static gboolean
+command_source_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  SpMediaEngine *engine = ((CommandSource *) source)->engine;
+  Command *cmd;
+  gboolean more;
+
+  /* Unready before taking: a command pushed after this sets it ready
+   * again, one pushed before is taken now or seen below. */
+  g_source_set_ready_time (source, -1);
+  g_mutex_lock (&engine->lock);
+  cmd = g_queue_pop_head (&engine->commands);
+  more = !g_queue_is_empty (&engine->commands);
+  g_mutex_unlock (&engine->lock);
+  if (more)
+    g_source_set_ready_time (source, 0);
+  if (cmd != NULL)
+    {
+      apply_command (engine, cmd);
+      command_free (cmd);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs command_source_funcs = {
+  NULL, NULL, command_source_dispatch, NULL, NULL, NULL
+};
+
+/* Appends @cmd for the media thread and returns at once (any thread). */
+static void
+engine_post (SpMediaEngine *engine, Command *cmd)
+{
+  g_mutex_lock (&engine->lock);
+  g_queue_push_tail (&engine->commands, cmd);
+  g_mutex_unlock (&engine->lock);
+  /* Thread-safe: wakes the media thread's context. */
+  g_source_set_ready_time (engine->command_source, 0);
+}
+
+static Command *
+command_new (CommandKind kind, SpMediaSession *session)
+{
+  Command *cmd = g_new0 (Command, 1);
+
+  cmd->kind = kind;
+  cmd->session = session;
+  return cmd;
+}
+
 static gpointer
 engine_thread (gpointer data)
 {
@@ -133,15 +255,16 @@ sp_media_engine_new (void)
 
   engine->context = g_main_context_new ();
   engine->loop = g_main_loop_new (engine->context, FALSE);
+  g_mutex_init (&engine->lock);
+  g_queue_init (&engine->commands);
+  engine->command_source = g_source_new (&command_source_funcs, sizeof (CommandSource));
+  ((CommandSource *) engine->command_source)->engine = engine;
+  /* Below the tick (HIGH): a command never delays audio already due. */
+  g_source_set_priority (engine->command_source, G_PRIORITY_DEFAULT);
+  g_source_set_name (engine->command_source, "sp-media-commands");
+  g_source_attach (engine->command_source, engine->context);
   engine->thread = g_thread_new ("sp-media", engine_thread, engine);
   return engine;
-}
-
-static gboolean
-quit_loop (gpointer data)
-{
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -149,56 +272,47 @@ sp_media_engine_free (SpMediaEngine *engine)
 {
   if (engine == NULL)
     return;
-  g_main_context_invoke (engine->context, quit_loop, engine->loop);
+  /* Behind every command already posted (the sessions' frees). */
+  engine_post (engine, command_new (COMMAND_QUIT, NULL));
   g_thread_join (engine->thread);
+  /* Nothing may be posted after the quit; should something be, its
+   * devices and strings still go. */
+  g_queue_clear_full (&engine->commands, (GDestroyNotify) command_free);
+  g_source_destroy (engine->command_source);
+  g_source_unref (engine->command_source);
   g_main_loop_unref (engine->loop);
   g_main_context_unref (engine->context);
+  g_mutex_clear (&engine->lock);
   g_free (engine);
 }
 
-/* Runs @func on the media thread and waits for it: for commands whose
- * effect the caller relies on right after (start, stop, free). */
-typedef struct
+void
+sp_media_engine_flush (SpMediaEngine *engine)
 {
-  GSourceFunc func;
-  gpointer data;
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} SyncCall;
+  Command *cmd;
+  Fence fence = { 0 };
 
-static gboolean
-sync_call_run (gpointer data)
-{
-  SyncCall *call = data;
-
-  call->func (call->data);
-  g_mutex_lock (&call->lock);
-  call->done = TRUE;
-  g_cond_signal (&call->cond);
-  g_mutex_unlock (&call->lock);
-  return G_SOURCE_REMOVE;
+  g_return_if_fail (g_thread_self () != engine->thread);
+  g_mutex_init (&fence.lock);
+  g_cond_init (&fence.cond);
+  cmd = command_new (COMMAND_FENCE, NULL);
+  cmd->fence = &fence;
+  engine_post (engine, cmd);
+  g_mutex_lock (&fence.lock);
+  while (!fence.done)
+    g_cond_wait (&fence.cond, &fence.lock);
+  g_mutex_unlock (&fence.lock);
+  g_mutex_clear (&fence.lock);
+  g_cond_clear (&fence.cond);
 }
 
 static void
-engine_run_sync (SpMediaEngine *engine, GSourceFunc func, gpointer data)
+fence_signal (Fence *fence)
 {
-  SyncCall call = { func, data };
-
-  if (g_thread_self () == engine->thread)
-    {
-      func (data);
-      return;
-    }
-  g_mutex_init (&call.lock);
-  g_cond_init (&call.cond);
-  g_main_context_invoke (engine->context, sync_call_run, &call);
-  g_mutex_lock (&call.lock);
-  while (!call.done)
-    g_cond_wait (&call.cond, &call.lock);
-  g_mutex_unlock (&call.lock);
-  g_mutex_clear (&call.lock);
-  g_cond_clear (&call.cond);
+  g_mutex_lock (&fence->lock);
+  fence->done = TRUE;
+  g_cond_signal (&fence->cond);
+  g_mutex_unlock (&fence->lock);
 }
 
 /* ---- Reports to the owner ---------------------------------------------- */
@@ -930,11 +1044,12 @@ on_rtcp_readable (GSocket *socket, GIOCondition condition, gpointer data)
 
 /* ---- The tick ------------------------------------------------------------- */
 
+/* Brings the figures kept elsewhere (jitter buffer, receiver, level) into
+ * @stats. */
 static void
-publish_stats (SpMediaSession *s)
+gather_stats (SpMediaSession *s)
 {
   SpJitterBufferStats jb;
-  Report *report = g_new0 (Report, 1);
 
   sp_jitter_buffer_get_stats (s->jb, &jb);
   s->stats.late = jb.late;
@@ -947,6 +1062,27 @@ publish_stats (SpMediaSession *s)
   s->stats.input_level_db = sp_audio_device_get_level (s->source);
   s->stats.latched = s->rtp_latched;
   s->stats.ptime_ms = s->send_ptime_ms;
+}
+
+/* Every tick: what sp_media_session_get_stats () returns stays at most a
+ * tick old, so the owner reads the last figures right after posting a
+ * stop. Skipped when the owner holds the lock (no waiting here). */
+static void
+refresh_snapshot (SpMediaSession *s)
+{
+  gather_stats (s);
+  if (!g_mutex_trylock (&s->stats_lock))
+    return;
+  s->stats_snapshot = s->stats;
+  g_mutex_unlock (&s->stats_lock);
+}
+
+static void
+publish_stats (SpMediaSession *s)
+{
+  Report *report = g_new0 (Report, 1);
+
+  gather_stats (s);
   g_mutex_lock (&s->stats_lock);
   s->stats_snapshot = s->stats;
   g_mutex_unlock (&s->stats_lock);
@@ -1051,6 +1187,8 @@ on_tick (gpointer data)
       publish_stats (s);
       s->next_stats_us = now + STATS_INTERVAL_US;
     }
+  else
+    refresh_snapshot (s);
   g_source_set_ready_time (s->tick_source, s->next_tick_us);
   return G_SOURCE_CONTINUE;
 }
@@ -1122,18 +1260,15 @@ bind_pair (SpMediaSession *s, const char *local_address, guint16 port, GError **
 
 /* ---- Commands ------------------------------------------------------------ */
 
-static gboolean
-attach_sources (gpointer data)
+static void
+do_attach (SpMediaSession *s)
 {
-  SpMediaSession *s = data;
-
   s->rtp_source = g_socket_create_source (s->rtp_socket, G_IO_IN, NULL);
   g_source_set_callback (s->rtp_source, G_SOURCE_FUNC (on_rtp_readable), s, NULL);
   g_source_attach (s->rtp_source, s->engine->context);
   s->rtcp_source = g_socket_create_source (s->rtcp_socket, G_IO_IN, NULL);
   g_source_set_callback (s->rtcp_source, G_SOURCE_FUNC (on_rtcp_readable), s, NULL);
   g_source_attach (s->rtcp_source, s->engine->context);
-  return G_SOURCE_REMOVE;
 }
 
 SpMediaSession *
@@ -1170,7 +1305,8 @@ sp_media_session_new (SpMediaEngine *engine, const char *local_address, guint16 
   s->stats.rtt_ms = -1;
   g_snprintf (s->cname, sizeof s->cname, "sp-%08x@%s", s->ssrc, local_address);
   sp_dtmf_receiver_init (&s->dtmf_receiver);
-  engine_run_sync (engine, attach_sources, s);
+  /* From here on the media thread owns the sockets' reading. */
+  engine_post (engine, command_new (COMMAND_ATTACH, s));
   return s;
 }
 
@@ -1186,15 +1322,6 @@ sp_media_session_get_rtcp_port (SpMediaSession *session)
   return session->rtp_port + 1;
 }
 
-typedef struct
-{
-  SpMediaSession *session;
-  SpAudioDevice *source, *sink;
-  SpMediaParams params;
-  char *digits;
-  gboolean result;
-} Command;
-
 /* Whether the device in @slot is being used right now, so one put there
  * must be opened at once: both while the media runs, and the sink while a
  * progress tone (ringback) plays before the answer, whose next tick would
@@ -1205,61 +1332,59 @@ device_in_use (SpMediaSession *s, SpAudioDevice **slot)
   return s->running || (slot == &s->sink && s->tone != NULL);
 }
 
-static gboolean
-do_set_devices (gpointer data)
+/* The command's devices become the session's (NULL = null device). */
+static void
+do_set_devices (SpMediaSession *s, Command *cmd)
 {
-  Command *cmd = data;
-  SpMediaSession *s = cmd->session;
-
   forget_capture_watch (s);
   sp_audio_device_free (s->source);
   sp_audio_device_free (s->sink);
-  s->source = cmd->source ? cmd->source : sp_audio_null_new (SP_AUDIO_SOURCE);
-  s->sink = cmd->sink ? cmd->sink : sp_audio_null_new (SP_AUDIO_SINK);
+  s->source = cmd->source ? g_steal_pointer (&cmd->source) : sp_audio_null_new (SP_AUDIO_SOURCE);
+  s->sink = cmd->sink ? g_steal_pointer (&cmd->sink) : sp_audio_null_new (SP_AUDIO_SINK);
   if (device_in_use (s, &s->source))
     open_device (s, &s->source);
   if (device_in_use (s, &s->sink))
     open_device (s, &s->sink);
-  return G_SOURCE_REMOVE;
 }
 
 void
 sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *source, SpAudioDevice *sink)
 {
-  Command cmd = { session, source, sink };
+  Command *cmd;
 
   g_return_if_fail (source == NULL || source->direction == SP_AUDIO_SOURCE);
   g_return_if_fail (sink == NULL || sink->direction == SP_AUDIO_SINK);
-  engine_run_sync (session->engine, do_set_devices, &cmd);
+  cmd = command_new (COMMAND_SET_DEVICES, session);
+  cmd->source = source;
+  cmd->sink = sink;
+  engine_post (session->engine, cmd);
 }
 
-static gboolean
-do_replace_device (gpointer data)
+static void
+do_replace_device (SpMediaSession *s, Command *cmd)
 {
-  Command *cmd = data;
-  SpMediaSession *s = cmd->session;
   SpAudioDevice **slot = cmd->source != NULL ? &s->source : &s->sink;
 
   if (slot == &s->source)
     forget_capture_watch (s);
   sp_audio_device_free (*slot);
-  *slot = cmd->source != NULL ? cmd->source : cmd->sink;
+  *slot = cmd->source != NULL ? g_steal_pointer (&cmd->source) : g_steal_pointer (&cmd->sink);
   if (device_in_use (s, slot))
     open_device (s, slot);
-  return G_SOURCE_REMOVE;
 }
 
 void
 sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device)
 {
-  Command cmd = { session };
+  Command *cmd;
 
   g_return_if_fail (device != NULL);
+  cmd = command_new (COMMAND_REPLACE_DEVICE, session);
   if (device->direction == SP_AUDIO_SOURCE)
-    cmd.source = device;
+    cmd->source = device;
   else
-    cmd.sink = device;
-  engine_run_sync (session->engine, do_replace_device, &cmd);
+    cmd->sink = device;
+  engine_post (session->engine, cmd);
 }
 
 /* Loopback, link-local or private (RFC 1918, fc00::/7): likely a LAN. */
@@ -1362,11 +1487,9 @@ update_expected_rtcp (SpMediaSession *s)
     }
 }
 
-static gboolean
-do_start (gpointer data)
+static void
+do_start (SpMediaSession *s, Command *cmd)
 {
-  Command *cmd = data;
-  SpMediaSession *s = cmd->session;
   SpMediaParams *p = &s->params;
   gboolean peer_changed;
   PeerAddress expected = { 0 };
@@ -1421,31 +1544,36 @@ do_start (gpointer data)
       s->next_rtcp_us = now + g_random_int_range (RTCP_INTERVAL_US / 4, RTCP_INTERVAL_US * 3 / 4);
       start_ticking (s, now);
     }
-  return G_SOURCE_REMOVE;
 }
 
 void
 sp_media_session_start (SpMediaSession *session, const SpMediaParams *params)
 {
-  Command cmd = { session };
+  Command *cmd;
 
   g_return_if_fail (sp_codec_info_for_id (params->codec) != NULL);
-  cmd.params = *params;
-  engine_run_sync (session->engine, do_start, &cmd);
+  cmd = command_new (COMMAND_START, session);
+  cmd->params = *params;
+  /* The caller's strings may go once this returns: the command's copies. */
+  cmd->remote_address = g_strdup (params->remote_address);
+  cmd->params.remote_address = cmd->remote_address;
+  cmd->remote_rtcp_address = g_strdup (params->remote_rtcp_address);
+  cmd->params.remote_rtcp_address = cmd->remote_rtcp_address;
+  session->owner_running = TRUE;
+  session->owner_has_dtmf = params->dtmf_payload_type >= 0;
+  engine_post (session->engine, cmd);
 }
 
-static gboolean
-do_stop (gpointer data)
+static void
+do_stop (SpMediaSession *s)
 {
-  SpMediaSession *s = data;
-
   if (!s->running)
     {
       /* Only a progress tone, if anything, was playing. */
       stop_ticking (s);
       g_clear_pointer (&s->tone, sp_tone_free);
       sp_audio_device_close (s->sink);
-      return G_SOURCE_REMOVE;
+      return;
     }
   send_rtcp (s, TRUE);
   publish_stats (s);
@@ -1454,95 +1582,115 @@ do_stop (gpointer data)
   forget_capture_watch (s);
   sp_audio_device_close (s->source);
   sp_audio_device_close (s->sink);
-  return G_SOURCE_REMOVE;
 }
 
 void
 sp_media_session_stop (SpMediaSession *session)
 {
-  engine_run_sync (session->engine, do_stop, session);
+  session->owner_running = FALSE;
+  engine_post (session->engine, command_new (COMMAND_STOP, session));
 }
 
-typedef struct
+static void
+do_play_tone (SpMediaSession *s, gint kind)
 {
-  SpMediaSession *session;
-  gint kind;
-} ToneCommand;
-
-static gboolean
-do_play_tone (gpointer data)
-{
-  ToneCommand *cmd = data;
-  SpMediaSession *s = cmd->session;
-
   g_clear_pointer (&s->tone, sp_tone_free);
   if (s->running)
-    return G_SOURCE_REMOVE; /* the media has the sink */
-  if (cmd->kind < 0)
+    return; /* the media has the sink */
+  if (kind < 0)
     {
       stop_ticking (s);
       sp_audio_device_close (s->sink);
-      return G_SOURCE_REMOVE;
+      return;
     }
   /* No codec yet: the rate of our first choice (Opus or G.722, 16 kHz),
    * so the sink goes on at the same rate when the call is answered. */
   if (s->rate == 0)
     s->rate = 16000;
-  s->tone = sp_tone_new_for_rate ((SpToneKind) cmd->kind, s->rate);
+  s->tone = sp_tone_new_for_rate ((SpToneKind) kind, s->rate);
   open_device (s, &s->sink);
   if (s->tick_source == NULL)
     start_ticking (s, g_get_monotonic_time ());
-  return G_SOURCE_REMOVE;
 }
 
 void
 sp_media_session_play_tone (SpMediaSession *session, gint kind)
 {
-  ToneCommand cmd = { session, kind };
+  Command *cmd = command_new (COMMAND_PLAY_TONE, session);
 
-  engine_run_sync (session->engine, do_play_tone, &cmd);
+  cmd->tone = kind;
+  engine_post (session->engine, cmd);
 }
 
-static gboolean
-do_send_dtmf (gpointer data)
+static void
+do_send_dtmf (SpMediaSession *s, const char *digits)
 {
-  Command *cmd = data;
-  SpMediaSession *s = cmd->session;
-
-  cmd->result = s->running && s->params.dtmf_payload_type >= 0 &&
-                sp_dtmf_sender_queue (&s->dtmf_sender, cmd->digits);
-  return G_SOURCE_REMOVE;
+  /* The owner checked the digits and that the media was started; a stop
+   * or a start without telephone-event posted meanwhile wins. */
+  if (!s->running || s->params.dtmf_payload_type < 0)
+    return;
+  /* Not the digits themselves: they may be a PIN, and logs keep none. */
+  if (!sp_dtmf_sender_queue (&s->dtmf_sender, digits))
+    g_message ("%zu DTMF digit(s) dropped: %u are already waiting to be sent", strlen (digits),
+               SP_DTMF_QUEUE);
 }
 
 gboolean
 sp_media_session_send_dtmf (SpMediaSession *session, const char *digits)
 {
-  Command cmd = { session };
+  Command *cmd;
+  gsize n = strlen (digits);
 
-  cmd.digits = (char *) digits;
-  engine_run_sync (session->engine, do_send_dtmf, &cmd);
-  return cmd.result;
+  if (!session->owner_running || !session->owner_has_dtmf || n > SP_DTMF_QUEUE)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (sp_dtmf_event_from_char (digits[i]) < 0)
+      return FALSE;
+  cmd = command_new (COMMAND_SEND_DTMF, session);
+  cmd->digits = g_strdup (digits);
+  engine_post (session->engine, cmd);
+  return TRUE;
 }
 
 void
 sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats)
 {
-  g_mutex_lock (&session->stats_lock);
-  *stats = session->stats_snapshot;
-  g_mutex_unlock (&session->stats_lock);
+  /* Never waits: the media thread refreshes the snapshot every tick, and
+   * one preempted while it holds the lock would hold the owner up for a
+   * time slice. Busy: the last figures read, at most a tick older. */
+  if (g_mutex_trylock (&session->stats_lock))
+    {
+      session->owner_stats = session->stats_snapshot;
+      g_mutex_unlock (&session->stats_lock);
+    }
+  *stats = session->owner_stats;
 }
 
-static gboolean
-do_free (gpointer data)
+/* The session's last command: nothing posted after it names it. */
+static void
+do_free (SpMediaSession *s)
 {
-  SpMediaSession *s = data;
-
   do_stop (s);
   g_source_destroy (s->rtp_source);
   g_source_unref (s->rtp_source);
   g_source_destroy (s->rtcp_source);
   g_source_unref (s->rtcp_source);
-  return G_SOURCE_REMOVE;
+  g_atomic_rc_box_release (s->link);
+  g_object_unref (s->rtp_socket);
+  g_object_unref (s->rtcp_socket);
+  sp_audio_device_free (s->source);
+  sp_audio_device_free (s->sink);
+  sp_jitter_buffer_free (s->jb);
+  sp_codec_free (s->encoder);
+  sp_codec_free (s->decoder);
+  sp_dtmf_detector_free (s->dtmf_detector);
+  sp_echo_free (s->echo);
+  sp_tone_free (s->tone);
+  g_free (s->remote_address);
+  g_free (s->remote_rtcp_address);
+  g_main_context_unref (s->owner_context);
+  g_mutex_clear (&s->stats_lock);
+  g_free (s);
 }
 
 void
@@ -1550,22 +1698,54 @@ sp_media_session_free (SpMediaSession *session)
 {
   if (session == NULL)
     return;
+  /* Reports already on their way find the link closed; the rest (stopping,
+   * closing the devices, a WAV header) happens on the media thread. */
   g_atomic_int_set (&session->link->closed, TRUE);
-  engine_run_sync (session->engine, do_free, session);
-  g_atomic_rc_box_release (session->link);
-  g_object_unref (session->rtp_socket);
-  g_object_unref (session->rtcp_socket);
-  sp_audio_device_free (session->source);
-  sp_audio_device_free (session->sink);
-  sp_jitter_buffer_free (session->jb);
-  sp_codec_free (session->encoder);
-  sp_codec_free (session->decoder);
-  sp_dtmf_detector_free (session->dtmf_detector);
-  sp_echo_free (session->echo);
-  sp_tone_free (session->tone);
-  g_free (session->remote_address);
-  g_free (session->remote_rtcp_address);
-  g_main_context_unref (session->owner_context);
-  g_mutex_clear (&session->stats_lock);
-  g_free (session);
+  engine_post (session->engine, command_new (COMMAND_FREE, session));
+}
+
+void
+sp_media_session_flush (SpMediaSession *session)
+{
+  sp_media_engine_flush (session->engine);
+}
+
+static void
+apply_command (SpMediaEngine *engine, Command *cmd)
+{
+  SpMediaSession *s = cmd->session;
+
+  switch (cmd->kind)
+    {
+      case COMMAND_ATTACH:
+        do_attach (s);
+        break;
+      case COMMAND_SET_DEVICES:
+        do_set_devices (s, cmd);
+        break;
+      case COMMAND_REPLACE_DEVICE:
+        do_replace_device (s, cmd);
+        break;
+      case COMMAND_START:
+        do_start (s, cmd);
+        break;
+      case COMMAND_STOP:
+        do_stop (s);
+        break;
+      case COMMAND_PLAY_TONE:
+        do_play_tone (s, cmd->tone);
+        break;
+      case COMMAND_SEND_DTMF:
+        do_send_dtmf (s, cmd->digits);
+        break;
+      case COMMAND_FREE:
+        do_free (s);
+        break;
+      case COMMAND_FENCE:
+        fence_signal (cmd->fence);
+        break;
+      case COMMAND_QUIT:
+        g_main_loop_quit (engine->loop);
+        break;
+    }
 }

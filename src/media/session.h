@@ -12,9 +12,14 @@ G_BEGIN_DECLS
  * two audio devices, run on a media thread (SpMediaEngine: one thread with
  * its own GMainContext serves every session).
  *
- * The owner (the main loop) only sends commands; statistics, received
- * DTMF digits and device events come back through callbacks invoked in
- * the GMainContext that was the thread default when the session was made.
+ * The owner (the main loop) only posts commands: each call below returns
+ * at once, and the media thread applies them in the order they were
+ * posted (one FIFO per engine), so a start, new devices and a stop take
+ * effect in that order. Opening and closing devices happens there, never
+ * on the owner's thread. Results come back through callbacks invoked in
+ * the GMainContext that was the thread default when the session was made:
+ * statistics, received DTMF digits and device errors (a device that does
+ * not open is reported like one that fails mid-call).
  * The per-packet path allocates nothing and takes no lock: sockets are
  * read and written through their fds with fixed buffers. */
 
@@ -22,8 +27,15 @@ typedef struct _SpMediaEngine SpMediaEngine;
 typedef struct _SpMediaSession SpMediaSession;
 
 SpMediaEngine *sp_media_engine_new (void);
-/* Every session must have been freed first. */
+/* Every session must have been freed first. Waits for the media thread to
+ * apply what is still queued (the sessions' frees: WAV files complete) and
+ * to end: for shutdown, not during calls. */
 void sp_media_engine_free (SpMediaEngine *engine);
+/* Waits until the media thread has applied every command posted so far
+ * on @engine (by any session). For tests and tools that read a recording
+ * or figures right after a stop; a main loop that must stay responsive
+ * never calls it. Not from the media thread. */
+void sp_media_engine_flush (SpMediaEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpMediaEngine, sp_media_engine_free)
 
 typedef struct
@@ -116,7 +128,9 @@ typedef struct
 SpMediaSession *sp_media_session_new (SpMediaEngine *engine, const char *local_address,
                                       guint16 port, const SpMediaCallbacks *callbacks,
                                       gpointer user_data, GError **error);
-/* Stops and frees; no callback runs after this returns. */
+/* Stops and frees without waiting: no callback runs after this returns,
+ * and the media thread stops the media, closes the devices and frees the
+ * session after the commands posted before. NULL-safe. */
 void sp_media_session_free (SpMediaSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpMediaSession, sp_media_session_free)
 
@@ -133,10 +147,10 @@ void sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *sourc
  * when the media runs (at the call's rate), else when it starts. */
 void sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device);
 /* Starts or updates the media (re-INVITE: new codec, address, hold).
- * Returns when the media thread has applied it. */
+ * @params is copied (strings too). */
 void sp_media_session_start (SpMediaSession *session, const SpMediaParams *params);
-/* Stops sending and closes the devices (a WAV sink is complete after
- * this returns). */
+/* Stops sending and closes the devices (a WAV sink is complete once the
+ * media thread has applied it: sp_media_session_flush ()). */
 void sp_media_session_stop (SpMediaSession *session);
 /* Plays a call progress tone (an SpToneKind from media/tones.h: ringback,
  * busy, congestion) on the sink while the media is not running (before
@@ -146,10 +160,18 @@ void sp_media_session_stop (SpMediaSession *session);
  * ends the tone; the sink stays open if the rate is the same, so a WAV
  * recording goes on in one file. */
 void sp_media_session_play_tone (SpMediaSession *session, gint kind);
-/* Queues RFC 4733 digits; FALSE if there is no telephone-event payload
- * type or a character is not a DTMF digit. */
+/* Queues RFC 4733 digits; FALSE if the media was not started or was
+ * stopped, has no telephone-event payload type, there are more than
+ * SP_DTMF_QUEUE, or a character is not a DTMF digit (answered on the
+ * owner's thread, from what it posted). Digits that no longer fit behind
+ * those still being sent are dropped on the media thread (logged, by
+ * count only). */
 gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);
-/* The latest statistics (also delivered every second to the callback). */
+/* The latest statistics: at most one media tick (5 ms) old while the
+ * media runs, the final ones once a stop was applied (also delivered
+ * every second to the callback). */
 void sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats);
+/* sp_media_engine_flush () on the session's engine. */
+void sp_media_session_flush (SpMediaSession *session);
 
 G_END_DECLS

@@ -191,6 +191,9 @@ call_start (Call *call, SpCodecId codec)
   sp_media_session_start (call->near, &params);
   params.remote_rtp_port = sp_media_session_get_rtp_port (call->near);
   sp_media_session_start (call->far, &params);
+  /* The call's time counts from when both starts (device opens) are
+   * applied: they are posted. */
+  sp_media_session_flush (call->far);
 }
 
 /* Hangs up; the far side's WAV and the spk recording are complete after. */
@@ -199,6 +202,7 @@ call_stop (Call *call)
 {
   sp_media_session_stop (call->near);
   sp_media_session_stop (call->far);
+  sp_media_session_flush (call->far);
   /* The speaker's last periods reach spk.monitor. */
   g_usleep (200 * 1000);
   stop (call->recorder);
@@ -289,6 +293,8 @@ test_switch (void)
   run_for (call.context, 1000);
   sp_media_session_set_devices (call.near, sp_audio_alsa_new ("pulse", SP_AUDIO_SOURCE),
                                 sp_audio_alsa_new ("pulse", SP_AUDIO_SINK));
+  /* The 1.5 s count from the switch's device opens (posted). */
+  sp_media_session_flush (call.near);
   run_for (call.context, 1500);
   call_stop (&call);
 
@@ -349,6 +355,7 @@ test_gone (void)
   /* The players died with the server; stop only the sessions. */
   sp_media_session_stop (call.near);
   sp_media_session_stop (call.far);
+  sp_media_session_flush (call.far);
   g_subprocess_send_signal (call.player, SIGTERM);
   g_subprocess_send_signal (call.recorder, SIGTERM);
   g_assert_true (g_subprocess_wait (call.player, NULL, NULL));

@@ -237,9 +237,13 @@ one_call (gboolean cancel, Heard *heard)
   params.remote_rtp_port = sp_media_session_get_rtp_port (near);
   params.echo_cancellation = FALSE;
   sp_media_session_start (far, &params);
+  /* The call lasts CALL_MS from when both starts (device opens) are
+   * applied: they are posted. */
+  sp_media_session_flush (far);
   run_for (context, CALL_MS);
   sp_media_session_stop (near);
   sp_media_session_stop (far);
+  sp_media_session_flush (far);
   g_subprocess_send_signal (player, SIGTERM);
   g_assert_true (g_subprocess_wait (player, NULL, NULL));
   sp_media_session_free (near);

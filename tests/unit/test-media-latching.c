@@ -157,6 +157,7 @@ start_session (Fixture *f, SpMediaEngine *engine, GSocket *sdp_socket, gboolean 
   sp_media_session_set_devices (s, sp_audio_wav_source_new (f->tone_440),
                                 sp_audio_wav_sink_new (f->rec));
   sp_media_session_start (s, &params);
+  sp_media_session_flush (s); /* running before the peers send */
   return s;
 }
 
@@ -200,6 +201,7 @@ test_latch_to_nat_source (Fixture *f, gconstpointer data)
   send_tone (f, stranger, us, 10, 0, 0x33333333, 500);
   wait_stats (s, 75, 10, &stats);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   g_assert_cmpuint (stats.strangers_dropped, ==, 10);
   g_assert_cmpuint (stats.packets_received, ==, 75);
   g_assert_cmpuint (stats.ssrc_changes, ==, 0);
@@ -242,6 +244,7 @@ test_junk_does_not_latch (Fixture *f, gconstpointer data)
   g_assert_cmpuint (drain_rtp (sdp), >=, 3);
   g_assert_cmpuint (drain_rtp (stranger), ==, 0);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
 }
 
 /* Strict mode: packets from anywhere but the SDP host are strangers. */
@@ -268,6 +271,7 @@ test_strict_source (Fixture *f, gconstpointer data)
   send_tone (f, sdp, us, 5, 0, 0x22222222, 1);
   wait_stats (s, 5, 20, &stats);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   g_assert_true (stats.latched);
   g_assert_cmpuint (stats.packets_received, ==, 5);
 }

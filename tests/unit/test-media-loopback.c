@@ -171,6 +171,7 @@ check_codec (Fixture *f, SpCodecId codec)
   run_main_loop_for (2000);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   sp_media_session_get_stats (a, &sa);
   sp_media_session_get_stats (b, &sb);
   g_test_message ("A: sent %" G_GUINT64_FORMAT " received %" G_GUINT64_FORMAT
@@ -225,6 +226,7 @@ test_dtmf (Fixture *f, gconstpointer data)
   run_main_loop_for (300);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   g_assert_cmpstr (f->digits_b->str, ==, "0123456789*#");
   g_assert_cmpstr (f->digits_a->str, ==, "#*9876543210");
 }
@@ -285,6 +287,7 @@ check_inband_dtmf (Fixture *f, SpCodecId codec, gboolean detect, const char *exp
   run_main_loop_for (300);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   g_unlink (keys);
   g_assert_cmpstr (f->digits_b->str, ==, expect);
   g_assert_cmpstr (f->digits_a->str, ==, "");
@@ -337,6 +340,7 @@ test_strangers (Fixture *f, gconstpointer data)
   run_main_loop_for (1200);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   sp_media_session_get_stats (a, &sa);
   g_assert_true (sa.latched);
   g_assert_cmpuint (sa.strangers_dropped, ==, 10);
@@ -482,6 +486,7 @@ check_impaired (Fixture *f, SpCodecId codec, double min_snr_db)
   run_main_loop_for (4000);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
+  sp_media_session_flush (b);
   g_atomic_int_set (&r->stop, 1);
   g_thread_join (thread);
   close (r->fd_a);

@@ -184,6 +184,7 @@ median_packet_wait_us (gboolean can_wake)
     }
   g_thread_join (thread);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   close (src.event_fd);
   g_mutex_clear (&src.lock);
@@ -302,6 +303,7 @@ test_stall_keeps_queue (void)
   sp_media_session_start (s, &params);
   g_usleep (1200000);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   g_mutex_clear (&sink.lock);
 
@@ -369,6 +371,8 @@ test_warm_up_sends_silence (void)
 
   sp_media_session_set_devices (
       s, sp_audio_device_new (&fed_vtable, SP_AUDIO_SOURCE, TRUE, "slow", &src), NULL);
+  /* The wait counts from the start command: the devices are in place. */
+  sp_media_session_flush (s);
   start = g_get_monotonic_time ();
   sp_media_session_start (s, &params);
   thread = g_thread_new ("warm-up", warm_up_thread, &src);
@@ -405,6 +409,7 @@ test_warm_up_sends_silence (void)
     }
   g_thread_join (thread);
   sp_media_session_stop (s);
+  sp_media_session_flush (s);
   sp_media_session_free (s);
   close (src.event_fd);
   g_mutex_clear (&src.lock);
