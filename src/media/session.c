@@ -8,6 +8,7 @@
 #include "media/tones.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,6 +29,9 @@
 #define LAN_PTIME_MS 10
 #define LAN_RTT_MS   5.0
 #define WAN_RTT_MS   10.0
+/* How often the input level meter changes: as often as a meter is worth
+ * redrawing, a small fraction of the packets. */
+#define LEVEL_UPDATES_PER_SEC 15
 
 struct _SpMediaEngine
 {
@@ -111,6 +115,13 @@ struct _SpMediaSession
   SpRtpReceiverStats rx_stats;
   SpMediaStats stats;
   char cname[64];
+  /* The input level meter: the peak captured over the current window
+   * (1/LEVEL_UPDATES_PER_SEC of a second), published to @input_level at
+   * the window's end; so it changes at most that often, and only while
+   * the media runs. Read from any thread. */
+  gint input_level; /* atomic, 0..32768 */
+  gint level_window_peak;
+  gsize level_window_frames;
 };
 
 /* ---- Engine ------------------------------------------------------------- */
@@ -417,6 +428,19 @@ cancel_echo (SpMediaSession *s, gsize samples)
   sp_echo_capture (s->echo, s->capture, samples, lag);
 }
 
+/* @n frames were just read: the device noted their peak. */
+static void
+meter_input (SpMediaSession *s, gsize n)
+{
+  s->level_window_peak = MAX (s->level_window_peak, g_atomic_int_get (&s->source->level_peak));
+  s->level_window_frames += n;
+  if (s->level_window_frames < s->rate / LEVEL_UPDATES_PER_SEC)
+    return;
+  g_atomic_int_set (&s->input_level, s->level_window_peak);
+  s->level_window_peak = 0;
+  s->level_window_frames = 0;
+}
+
 /* Reads what the source has (a clocked one) or one chunk (an unclocked
  * one) and sends every full packet; returns the frames read. */
 static gsize
@@ -438,7 +462,10 @@ capture_tick (SpMediaSession *s, gsize chunk)
           return total;
         }
       if (n > 0)
-        s->capture_warm = TRUE;
+        {
+          s->capture_warm = TRUE;
+          meter_input (s, (gsize) n);
+        }
       s->capture_len += (gsize) n;
       total += (gsize) n;
       while (s->capture_len >= ptime_samples)
@@ -1450,6 +1477,9 @@ do_stop (gpointer data)
   send_rtcp (s, TRUE);
   publish_stats (s);
   s->running = FALSE;
+  g_atomic_int_set (&s->input_level, 0);
+  s->level_window_peak = 0;
+  s->level_window_frames = 0;
   stop_ticking (s);
   forget_capture_watch (s);
   sp_audio_device_close (s->source);
@@ -1530,6 +1560,14 @@ sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats)
   g_mutex_lock (&session->stats_lock);
   *stats = session->stats_snapshot;
   g_mutex_unlock (&session->stats_lock);
+}
+
+double
+sp_media_session_get_input_level (SpMediaSession *session)
+{
+  gint peak = g_atomic_int_get (&session->input_level);
+
+  return peak > 0 ? MAX (-96.0, 20.0 * log10 (peak / 32768.0)) : -96.0;
 }
 
 static gboolean

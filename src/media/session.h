@@ -149,6 +149,10 @@ void sp_media_session_play_tone (SpMediaSession *session, gint kind);
 /* Queues RFC 4733 digits; FALSE if there is no telephone-event payload
  * type or a character is not a DTMF digit. */
 gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);
+/* The microphone's level for a meter: the peak captured over the last
+ * 1/15 s, in dBFS (-96.0 for silence, and while the media does not run).
+ * It changes at most 15 times a second. Any thread: an atomic read. */
+double sp_media_session_get_input_level (SpMediaSession *session);
 /* The latest statistics (also delivered every second to the callback). */
 void sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats);
 
