@@ -1,4 +1,5 @@
 #include "media/session.h"
+#include "audio/alsa.h"
 #include "media/dtmf-detect.h"
 #include "media/dtmf.h"
 #include "media/echo.h"
@@ -32,6 +33,13 @@
 /* How often the input level meter changes: as often as a meter is worth
  * redrawing, a small fraction of the packets. */
 #define LEVEL_UPDATES_PER_SEC 15
+/* A clocked sink that underran is kept one tick further ahead, up to
+ * MAX_AHEAD_PERIODS (a loaded machine: the media thread woke later than
+ * the fill lasted), and back one tick after each SINK_CALM_US without an
+ * underrun; so latency grows only where playback would otherwise break up
+ * (each underrun is a gap in the far end's voice and moves the echo). */
+#define MAX_AHEAD_PERIODS 3
+#define SINK_CALM_US      (10 * G_USEC_PER_SEC)
 
 struct _SpMediaEngine
 {
@@ -122,6 +130,10 @@ struct _SpMediaSession
   gint input_level; /* atomic, 0..32768 */
   gint level_window_peak;
   gsize level_window_frames;
+  /* How far ahead the clocked sink is kept (see MAX_AHEAD_PERIODS). */
+  gsize sink_ahead;
+  guint sink_xruns;
+  gint64 sink_calm_since;
 };
 
 /* ---- Engine ------------------------------------------------------------- */
@@ -304,6 +316,12 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
        * preceded by a packet of silence. */
       s->silence_due_us = g_get_monotonic_time () + (gint64) s->send_ptime_ms * 1500;
     }
+  if (slot == &s->sink)
+    {
+      s->sink_ahead = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+      s->sink_xruns = sp_audio_alsa_get_xruns (s->sink);
+      s->sink_calm_since = g_get_monotonic_time ();
+    }
   /* Another device, another acoustic path: learn it afresh. */
   if (s->echo != NULL)
     sp_echo_reset (s->echo);
@@ -415,17 +433,22 @@ echo_active (SpMediaSession *s)
 
 /* The packet at the head of the capture buffer, less the echo of what the
  * sink played. Its first sample was at the microphone while the sample
- * the sink's delay before the end of what was written was being heard, a
- * capture buffer's length earlier. */
+ * the sink's delay before the end of what was written was being heard,
+ * as long before now as the samples read after it (the capture buffer)
+ * and those the source still holds (its delay: a backlog when the media
+ * thread woke late) last. A sink that is not running (underrun, not yet
+ * started) reports no delay: then the lag is unknown. */
 static void
 cancel_echo (SpMediaSession *s, gsize samples)
 {
-  gsize lag;
+  gsize sink_delay;
 
   if (!echo_active (s))
     return;
-  lag = sp_audio_device_delay (s->sink) + s->capture_len;
-  sp_echo_capture (s->echo, s->capture, samples, lag);
+  sink_delay = sp_audio_device_delay (s->sink);
+  sp_echo_capture (s->echo, s->capture, samples,
+                   sink_delay > 0 ? sink_delay + s->capture_len + sp_audio_device_delay (s->source)
+                                  : SP_ECHO_LAG_UNKNOWN);
 }
 
 /* @n frames were just read: the device noted their peak. */
@@ -597,12 +620,37 @@ detect_inband_dtmf (SpMediaSession *s, const gint16 *pcm, gsize n)
 }
 
 /* Whether a clocked sink wants another tick's worth now: it is kept
- * SP_AUDIO_PLAYBACK_AHEAD_FRAMES ahead, refilled after a stall. */
+ * @sink_ahead ahead, refilled after a stall. */
 static gboolean
 sink_wants_more (SpMediaSession *s, guint rounds)
 {
-  return s->sink->clocked && rounds < 4 &&
-         sp_audio_device_delay (s->sink) < SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+  return s->sink->clocked && rounds < 2 * MAX_AHEAD_PERIODS + 2 &&
+         sp_audio_device_delay (s->sink) < s->sink_ahead;
+}
+
+/* Keeps the sink further ahead after an underrun, less after a calm spell
+ * (see MAX_AHEAD_PERIODS). */
+static void
+adapt_sink_ahead (SpMediaSession *s)
+{
+  gsize base = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+  gsize tick = SP_AUDIO_TICK_FRAMES (s->rate);
+  guint xruns = sp_audio_alsa_get_xruns (s->sink);
+  gint64 now = g_get_monotonic_time ();
+
+  s->sink_ahead = MAX (s->sink_ahead, base);
+  if (xruns != s->sink_xruns)
+    {
+      s->sink_xruns = xruns;
+      s->sink_ahead = MIN (MAX (s->sink_ahead, base) + tick,
+                           MAX_AHEAD_PERIODS * SP_AUDIO_PERIOD_FRAMES (s->rate));
+      s->sink_calm_since = now;
+    }
+  else if (s->sink_ahead > base && now - s->sink_calm_since >= SINK_CALM_US)
+    {
+      s->sink_ahead -= tick;
+      s->sink_calm_since = now;
+    }
 }
 
 static void
@@ -612,6 +660,8 @@ play_tick (SpMediaSession *s, gsize chunk)
   GError *error = NULL;
   guint rounds = 0;
 
+  if (s->sink->clocked)
+    adapt_sink_ahead (s);
   /* One tick's worth, and more while a clocked sink is short. */
   do
     {
