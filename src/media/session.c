@@ -721,6 +721,7 @@ send_rtcp (SpMediaSession *s, gboolean bye)
 }
 
 static void adapt_ptime (SpMediaSession *s);
+static void choose_opus_mode (SpMediaSession *s);
 
 static void
 handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
@@ -752,6 +753,7 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
       /* Opus adds in-band FEC while the peer loses packets (none at 0). */
       sp_codec_set_expected_loss (s->encoder, (guint) (b->fraction_lost * 100 / 256));
+      choose_opus_mode (s);
       /* In the RTP clock of the stream we send (the codec's, not the
        * audio rate: 8000 for G.722 too). */
       s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
@@ -768,6 +770,17 @@ init_dtmf_sender (SpMediaSession *s)
                        s->params.dtmf_clock_rate ? s->params.dtmf_clock_rate
                                                  : sp_codec_get_info (s->encoder)->clock_rate,
                        s->send_ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+}
+
+/* Opus in 10 ms packets (a LAN) that the peer does not lose: libopus's
+ * low-delay mode, 4 ms less look-ahead for the 40 ms mouth-to-ear goal;
+ * otherwise its VoIP mode, whose SILK also carries the in-band FEC a
+ * lossy path needs. */
+static void
+choose_opus_mode (SpMediaSession *s)
+{
+  sp_codec_set_low_delay (s->encoder,
+                          s->send_ptime_ms <= LAN_PTIME_MS && s->stats.remote_fraction_lost == 0);
 }
 
 /* Opus between phones on a LAN (round trip under 5 ms): 10 ms packets
@@ -795,6 +808,7 @@ adapt_ptime (SpMediaSession *s)
   g_debug ("RTP round trip %.1f ms: sending %u ms packets", rtt, want);
   s->send_ptime_ms = want;
   init_dtmf_sender (s);
+  choose_opus_mode (s);
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -1482,6 +1496,7 @@ do_start (gpointer data)
     s->stats.rtt_ms = -1; /* measured on another path */
   init_dtmf_sender (s);
   adapt_ptime (s);
+  choose_opus_mode (s);
   /* The answer (or early media) ends any progress tone. */
   g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);
