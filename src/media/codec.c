@@ -33,6 +33,11 @@ struct _SpCodec
   OpusEncoder *opus_enc;
   OpusDecoder *opus_dec;
   OpusRepacketizer *opus_rp;
+  /* What the encoder was told, to tell a new one (sp_codec_set_low_delay). */
+  gboolean opus_low_delay;
+  int opus_bandwidth;
+  opus_int32 opus_bitrate;
+  int opus_loss;
   guint rate;
   gint16 scratch[OPUS_MAX_FRAME]; /* Opus concealment of an odd length */
 };
@@ -168,27 +173,47 @@ sp_codec_info_list (guint *n_out)
   return all_codecs;
 }
 
+/* A new encoder in the mode asked for, told what the last one was. The
+ * application cannot change once an encoder exists (libopus), so a change
+ * of mode is a new encoder; the decoder at the far end follows any mode
+ * switch, as it does SILK/CELT switches within one encoder. */
+static gboolean
+opus_encoder_setup (SpCodec *codec)
+{
+  int err = OPUS_OK;
+  OpusEncoder *enc = opus_encoder_create (
+      (opus_int32) codec->rate, 1,
+      codec->opus_low_delay ? OPUS_APPLICATION_RESTRICTED_LOWDELAY : OPUS_APPLICATION_VOIP, &err);
+
+  if (err != OPUS_OK)
+    return FALSE;
+  g_clear_pointer (&codec->opus_enc, opus_encoder_destroy);
+  codec->opus_enc = enc;
+  opus_encoder_ctl (enc, OPUS_SET_BITRATE (codec->opus_bitrate));
+  opus_encoder_ctl (enc, OPUS_SET_MAX_BANDWIDTH (codec->opus_bandwidth));
+  opus_encoder_ctl (enc, OPUS_SET_SIGNAL (OPUS_SIGNAL_VOICE));
+  /* FEC is negotiated (useinbandfec=1) and costs nothing until a loss
+   * is reported (sp_codec_set_expected_loss). SILK carries it: the low
+   * delay mode (CELT only) has none. */
+  opus_encoder_ctl (enc, OPUS_SET_INBAND_FEC (1));
+  opus_encoder_ctl (enc, OPUS_SET_PACKET_LOSS_PERC (codec->opus_loss));
+  return TRUE;
+}
+
 static gboolean
 opus_setup (SpCodec *codec)
 {
   int err = OPUS_OK;
 
-  codec->opus_enc = opus_encoder_create ((opus_int32) codec->rate, 1, OPUS_APPLICATION_VOIP, &err);
-  if (err != OPUS_OK)
+  codec->opus_bitrate = OPUS_BITRATE;
+  codec->opus_bandwidth = OPUS_BANDWIDTH_FULLBAND;
+  if (!opus_encoder_setup (codec))
     return FALSE;
   codec->opus_dec = opus_decoder_create ((opus_int32) codec->rate, 1, &err);
   if (err != OPUS_OK)
     return FALSE;
   codec->opus_rp = opus_repacketizer_create ();
-  if (codec->opus_rp == NULL)
-    return FALSE;
-  opus_encoder_ctl (codec->opus_enc, OPUS_SET_BITRATE (OPUS_BITRATE));
-  opus_encoder_ctl (codec->opus_enc, OPUS_SET_SIGNAL (OPUS_SIGNAL_VOICE));
-  /* FEC is negotiated (useinbandfec=1) and costs nothing until a loss
-   * is reported (sp_codec_set_expected_loss). */
-  opus_encoder_ctl (codec->opus_enc, OPUS_SET_INBAND_FEC (1));
-  opus_encoder_ctl (codec->opus_enc, OPUS_SET_PACKET_LOSS_PERC (0));
-  return TRUE;
+  return codec->opus_rp != NULL;
 }
 
 SpCodec *
@@ -396,19 +421,42 @@ sp_codec_set_peer_limits (SpCodec *codec, guint max_playback_rate, guint max_bit
     bandwidth = OPUS_BANDWIDTH_MEDIUMBAND;
   else if (max_playback_rate > 0 && max_playback_rate <= 16000)
     bandwidth = OPUS_BANDWIDTH_WIDEBAND;
+  codec->opus_bandwidth = bandwidth;
   opus_encoder_ctl (codec->opus_enc, OPUS_SET_MAX_BANDWIDTH (bandwidth));
   /* RFC 7587 6.1: 6000..510000 bit/s. */
   if (max_bitrate == 0)
     max_bitrate = OPUS_BITRATE;
-  opus_encoder_ctl (codec->opus_enc,
-                    OPUS_SET_BITRATE ((opus_int32) CLAMP (max_bitrate, 6000, OPUS_BITRATE)));
+  codec->opus_bitrate = (opus_int32) CLAMP (max_bitrate, 6000, OPUS_BITRATE);
+  opus_encoder_ctl (codec->opus_enc, OPUS_SET_BITRATE (codec->opus_bitrate));
 }
 
 void
 sp_codec_set_expected_loss (SpCodec *codec, guint percent)
 {
-  if (codec->opus_enc != NULL)
-    opus_encoder_ctl (codec->opus_enc, OPUS_SET_PACKET_LOSS_PERC ((int) MIN (percent, 100)));
+  if (codec->opus_enc == NULL)
+    return;
+  codec->opus_loss = (int) MIN (percent, 100);
+  opus_encoder_ctl (codec->opus_enc, OPUS_SET_PACKET_LOSS_PERC (codec->opus_loss));
+}
+
+gboolean
+sp_codec_set_low_delay (SpCodec *codec, gboolean low_delay)
+{
+  if (codec->opus_enc == NULL)
+    return FALSE;
+  if (codec->opus_low_delay == !!low_delay)
+    return TRUE;
+  codec->opus_low_delay = !!low_delay;
+  if (opus_encoder_setup (codec))
+    return TRUE;
+  codec->opus_low_delay = !low_delay; /* the old encoder stays */
+  return FALSE;
+}
+
+gboolean
+sp_codec_get_low_delay (SpCodec *codec)
+{
+  return codec->opus_low_delay;
 }
 
 void

@@ -93,6 +93,13 @@ gsize sp_codec_decode_fec (SpCodec *codec, const guint8 *next_payload, gsize n_b
 /* The loss the peer reports on what we send (RTCP fraction lost, 0..100):
  * Opus then adds in-band FEC sized for it (none at 0). */
 void sp_codec_set_expected_loss (SpCodec *codec, guint percent);
+/* Opus: encodes in libopus's restricted low-delay mode (CELT only: 2.5 ms
+ * of look-ahead instead of 6.5, no in-band FEC) or, FALSE, in its VoIP mode
+ * (SILK for speech, FEC when losses are expected); the default is VoIP.
+ * FALSE for other codecs, and when a new encoder could not be made (the
+ * old one stays). */
+gboolean sp_codec_set_low_delay (SpCodec *codec, gboolean low_delay);
+gboolean sp_codec_get_low_delay (SpCodec *codec);
 /* What the peer's fmtp asks (Opus; 0 = no limit): encode no wider than
  * it plays (maxplaybackrate) and no faster than @max_bitrate bit/s. */
 void sp_codec_set_peer_limits (SpCodec *codec, guint max_playback_rate, guint max_bitrate);

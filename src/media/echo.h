@@ -34,12 +34,17 @@ gsize sp_echo_get_frame_samples (SpEcho *echo);
 void sp_echo_reset (SpEcho *echo);
 /* @n samples were just written to the playback device. */
 void sp_echo_played (SpEcho *echo, const gint16 *pcm, gsize n);
+/* @lag when the sink's delay cannot be read (it is not running). */
+#define SP_ECHO_LAG_UNKNOWN G_MAXSIZE
 /* Cancels the echo in @pcm (@n a multiple of the frame) in place.
  * @lag: how many samples before the end of what was played the first
  * sample of @pcm was captured (the sink's delay plus the captured samples
- * that followed it). The reference then advances with the capture; it is
- * re-aligned (and the filter reset) only when the two drift apart by more
- * than a few tens of milliseconds (an underrun, a stalled device). */
+ * that followed it, read or not), or SP_ECHO_LAG_UNKNOWN. The reference
+ * then advances with the capture (silence beyond what was played: an
+ * underrun). It is
+ * re-aligned, the filter kept, when the delays keep saying it comes too
+ * close to its echo, or far too early (a device that stalled or dropped
+ * audio). */
 void sp_echo_capture (SpEcho *echo, gint16 *pcm, gsize n, gsize lag);
 /* Times the reference was re-aligned; for tests and benches. */
 guint sp_echo_get_resyncs (SpEcho *echo);

@@ -1,4 +1,5 @@
 #include "media/session.h"
+#include "audio/alsa.h"
 #include "media/dtmf-detect.h"
 #include "media/dtmf.h"
 #include "media/echo.h"
@@ -8,6 +9,7 @@
 #include "media/tones.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,6 +30,16 @@
 #define LAN_PTIME_MS 10
 #define LAN_RTT_MS   5.0
 #define WAN_RTT_MS   10.0
+/* How often the input level meter changes: as often as a meter is worth
+ * redrawing, a small fraction of the packets. */
+#define LEVEL_UPDATES_PER_SEC 15
+/* A clocked sink that underran is kept one tick further ahead, up to
+ * MAX_AHEAD_PERIODS (a loaded machine: the media thread woke later than
+ * the fill lasted), and back one tick after each SINK_CALM_US without an
+ * underrun; so latency grows only where playback would otherwise break up
+ * (each underrun is a gap in the far end's voice and moves the echo). */
+#define MAX_AHEAD_PERIODS 3
+#define SINK_CALM_US      (10 * G_USEC_PER_SEC)
 
 /* Commands cross to the media thread through one FIFO per engine: the
  * owner appends and returns at once, the thread applies them in order, so
@@ -125,6 +137,17 @@ struct _SpMediaSession
   SpRtpReceiverStats rx_stats;
   SpMediaStats stats;
   char cname[64];
+  /* The input level meter: the peak captured over the current window
+   * (1/LEVEL_UPDATES_PER_SEC of a second), published to @input_level at
+   * the window's end; so it changes at most that often, and only while
+   * the media runs. Read from any thread. */
+  gint input_level; /* atomic, 0..32768 */
+  gint level_window_peak;
+  gsize level_window_frames;
+  /* How far ahead the clocked sink is kept (see MAX_AHEAD_PERIODS). */
+  gsize sink_ahead;
+  guint sink_xruns;
+  gint64 sink_calm_since;
 };
 
 /* ---- Engine ------------------------------------------------------------- */
@@ -407,6 +430,12 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
        * preceded by a packet of silence. */
       s->silence_due_us = g_get_monotonic_time () + (gint64) s->send_ptime_ms * 1500;
     }
+  if (slot == &s->sink)
+    {
+      s->sink_ahead = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+      s->sink_xruns = sp_audio_alsa_get_xruns (s->sink);
+      s->sink_calm_since = g_get_monotonic_time ();
+    }
   /* Another device, another acoustic path: learn it afresh. */
   if (s->echo != NULL)
     sp_echo_reset (s->echo);
@@ -518,17 +547,35 @@ echo_active (SpMediaSession *s)
 
 /* The packet at the head of the capture buffer, less the echo of what the
  * sink played. Its first sample was at the microphone while the sample
- * the sink's delay before the end of what was written was being heard, a
- * capture buffer's length earlier. */
+ * the sink's delay before the end of what was written was being heard,
+ * as long before now as the samples read after it (the capture buffer)
+ * and those the source still holds (its delay: a backlog when the media
+ * thread woke late) last. A sink that is not running (underrun, not yet
+ * started) reports no delay: then the lag is unknown. */
 static void
 cancel_echo (SpMediaSession *s, gsize samples)
 {
-  gsize lag;
+  gsize sink_delay;
 
   if (!echo_active (s))
     return;
-  lag = sp_audio_device_delay (s->sink) + s->capture_len;
-  sp_echo_capture (s->echo, s->capture, samples, lag);
+  sink_delay = sp_audio_device_delay (s->sink);
+  sp_echo_capture (s->echo, s->capture, samples,
+                   sink_delay > 0 ? sink_delay + s->capture_len + sp_audio_device_delay (s->source)
+                                  : SP_ECHO_LAG_UNKNOWN);
+}
+
+/* @n frames were just read: the device noted their peak. */
+static void
+meter_input (SpMediaSession *s, gsize n)
+{
+  s->level_window_peak = MAX (s->level_window_peak, g_atomic_int_get (&s->source->level_peak));
+  s->level_window_frames += n;
+  if (s->level_window_frames < s->rate / LEVEL_UPDATES_PER_SEC)
+    return;
+  g_atomic_int_set (&s->input_level, s->level_window_peak);
+  s->level_window_peak = 0;
+  s->level_window_frames = 0;
 }
 
 /* Reads what the source has (a clocked one) or one chunk (an unclocked
@@ -552,7 +599,10 @@ capture_tick (SpMediaSession *s, gsize chunk)
           return total;
         }
       if (n > 0)
-        s->capture_warm = TRUE;
+        {
+          s->capture_warm = TRUE;
+          meter_input (s, (gsize) n);
+        }
       s->capture_len += (gsize) n;
       total += (gsize) n;
       while (s->capture_len >= ptime_samples)
@@ -684,12 +734,37 @@ detect_inband_dtmf (SpMediaSession *s, const gint16 *pcm, gsize n)
 }
 
 /* Whether a clocked sink wants another tick's worth now: it is kept
- * SP_AUDIO_PLAYBACK_AHEAD_FRAMES ahead, refilled after a stall. */
+ * @sink_ahead ahead, refilled after a stall. */
 static gboolean
 sink_wants_more (SpMediaSession *s, guint rounds)
 {
-  return s->sink->clocked && rounds < 4 &&
-         sp_audio_device_delay (s->sink) < SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+  return s->sink->clocked && rounds < 2 * MAX_AHEAD_PERIODS + 2 &&
+         sp_audio_device_delay (s->sink) < s->sink_ahead;
+}
+
+/* Keeps the sink further ahead after an underrun, less after a calm spell
+ * (see MAX_AHEAD_PERIODS). */
+static void
+adapt_sink_ahead (SpMediaSession *s)
+{
+  gsize base = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+  gsize tick = SP_AUDIO_TICK_FRAMES (s->rate);
+  guint xruns = sp_audio_alsa_get_xruns (s->sink);
+  gint64 now = g_get_monotonic_time ();
+
+  s->sink_ahead = MAX (s->sink_ahead, base);
+  if (xruns != s->sink_xruns)
+    {
+      s->sink_xruns = xruns;
+      s->sink_ahead = MIN (MAX (s->sink_ahead, base) + tick,
+                           MAX_AHEAD_PERIODS * SP_AUDIO_PERIOD_FRAMES (s->rate));
+      s->sink_calm_since = now;
+    }
+  else if (s->sink_ahead > base && now - s->sink_calm_since >= SINK_CALM_US)
+    {
+      s->sink_ahead -= tick;
+      s->sink_calm_since = now;
+    }
 }
 
 static void
@@ -699,6 +774,8 @@ play_tick (SpMediaSession *s, gsize chunk)
   GError *error = NULL;
   guint rounds = 0;
 
+  if (s->sink->clocked)
+    adapt_sink_ahead (s);
   /* One tick's worth, and more while a clocked sink is short. */
   do
     {
@@ -758,6 +835,7 @@ send_rtcp (SpMediaSession *s, gboolean bye)
 }
 
 static void adapt_ptime (SpMediaSession *s);
+static void choose_opus_mode (SpMediaSession *s);
 
 static void
 handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
@@ -789,6 +867,7 @@ handle_rtcp (SpMediaSession *s, const guint8 *buf, gsize len)
       s->stats.remote_fraction_lost = b->fraction_lost / 256.0;
       /* Opus adds in-band FEC while the peer loses packets (none at 0). */
       sp_codec_set_expected_loss (s->encoder, (guint) (b->fraction_lost * 100 / 256));
+      choose_opus_mode (s);
       /* In the RTP clock of the stream we send (the codec's, not the
        * audio rate: 8000 for G.722 too). */
       s->stats.remote_jitter_ms = b->jitter * 1000.0 / sp_codec_get_info (s->encoder)->clock_rate;
@@ -805,6 +884,17 @@ init_dtmf_sender (SpMediaSession *s)
                        s->params.dtmf_clock_rate ? s->params.dtmf_clock_rate
                                                  : sp_codec_get_info (s->encoder)->clock_rate,
                        s->send_ptime_ms, DTMF_TONE_MS, DTMF_GAP_MS);
+}
+
+/* Opus in 10 ms packets (a LAN) that the peer does not lose: libopus's
+ * low-delay mode, 4 ms less look-ahead for the 40 ms mouth-to-ear goal;
+ * otherwise its VoIP mode, whose SILK also carries the in-band FEC a
+ * lossy path needs. */
+static void
+choose_opus_mode (SpMediaSession *s)
+{
+  sp_codec_set_low_delay (s->encoder,
+                          s->send_ptime_ms <= LAN_PTIME_MS && s->stats.remote_fraction_lost == 0);
 }
 
 /* Opus between phones on a LAN (round trip under 5 ms): 10 ms packets
@@ -832,6 +922,7 @@ adapt_ptime (SpMediaSession *s)
   g_debug ("RTP round trip %.1f ms: sending %u ms packets", rtt, want);
   s->send_ptime_ms = want;
   init_dtmf_sender (s);
+  choose_opus_mode (s);
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -1528,6 +1619,7 @@ do_start (SpMediaSession *s, Command *cmd)
     s->stats.rtt_ms = -1; /* measured on another path */
   init_dtmf_sender (s);
   adapt_ptime (s);
+  choose_opus_mode (s);
   /* The answer (or early media) ends any progress tone. */
   g_clear_pointer (&s->tone, sp_tone_free);
   open_device (s, &s->source);
@@ -1578,6 +1670,9 @@ do_stop (SpMediaSession *s)
   send_rtcp (s, TRUE);
   publish_stats (s);
   s->running = FALSE;
+  g_atomic_int_set (&s->input_level, 0);
+  s->level_window_peak = 0;
+  s->level_window_frames = 0;
   stop_ticking (s);
   forget_capture_watch (s);
   sp_audio_device_close (s->source);
@@ -1664,6 +1759,14 @@ sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats)
       g_mutex_unlock (&session->stats_lock);
     }
   *stats = session->owner_stats;
+}
+
+double
+sp_media_session_get_input_level (SpMediaSession *session)
+{
+  gint peak = g_atomic_int_get (&session->input_level);
+
+  return peak > 0 ? MAX (-96.0, 20.0 * log10 (peak / 32768.0)) : -96.0;
 }
 
 /* The session's last command: nothing posted after it names it. */

@@ -167,6 +167,10 @@ void sp_media_session_play_tone (SpMediaSession *session, gint kind);
  * those still being sent are dropped on the media thread (logged, by
  * count only). */
 gboolean sp_media_session_send_dtmf (SpMediaSession *session, const char *digits);
+/* The microphone's level for a meter: the peak captured over the last
+ * 1/15 s, in dBFS (-96.0 for silence, and while the media does not run).
+ * It changes at most 15 times a second. Any thread: an atomic read. */
+double sp_media_session_get_input_level (SpMediaSession *session);
 /* The latest statistics: at most one media tick (5 ms) old while the
  * media runs, the final ones once a stop was applied (also delivered
  * every second to the callback). */

@@ -505,6 +505,13 @@ sp_call_set_muted (SpCall *self, gboolean muted)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
 }
 
+double
+sp_call_get_input_level (SpCall *self)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), -96.0);
+  return self->media != NULL ? sp_media_session_get_input_level (self->media) : -96.0;
+}
+
 gboolean
 sp_call_get_stats (SpCall *self, SpMediaStats *stats)
 {

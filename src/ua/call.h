@@ -62,6 +62,11 @@ guint sp_call_get_end_code (SpCall *self);
  * the call ends. FALSE (and @stats zeroed, rtt_ms -1) before any media. */
 gboolean sp_call_get_stats (SpCall *self, SpMediaStats *stats);
 
+/* The microphone's level while the media runs, in dBFS (-96.0 when
+ * silent, before the answer and after the end); changes at most 15 times
+ * a second. Cheap: for a meter that polls while the call is shown. */
+double sp_call_get_input_level (SpCall *self);
+
 /* Switches the call's audio input or output (by @device's direction;
  * transfer full), at once when the media runs. */
 void sp_call_set_audio_device (SpCall *self, SpAudioDevice *device);

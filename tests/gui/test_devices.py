@@ -3,17 +3,21 @@
 window is open: a new ALSA device (a pcm with a hint added to the
 configuration, as a USB headset adds a card) shows in the Microphone list
 once the sound device directory changes ($SP_SND_DIR stands in for
-/dev/snd), and leaves it when it goes. Then a call's speaker goes away
-mid-call: the call goes on and a toast says so.
+/dev/snd), and leaves it when it goes. The microphone test records the
+rig's microphone and plays it back on its speaker (440 Hz checked). Then a
+call's speaker goes away mid-call: the call goes on and a toast says so.
 
 usage: test_devices.py OUTDIR CONFIG_HOME SOFTPHONE"""
 
+import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import wave
 
 import pyatspi
 
@@ -36,6 +40,70 @@ def microphone(prefs):
         return ""
     return " ".join([combo.name] + [n.name for n in walk(combo)
                                     if n.getRoleName() == "label" and n.name])
+
+
+def goertzel_power(samples, rate, freq):
+    """Mean-square power of the freq component (a sine of amplitude A: A*A/2)."""
+    n = len(samples)
+    if n == 0:
+        return 0.0
+    k = 2.0 * math.cos(2.0 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + k * s1 - s2, s1
+    return 2.0 * (s1 * s1 + s2 * s2 - k * s1 * s2) / (n * n)
+
+
+def mic_test(prefs):
+    """Microphone Test, driven like a person: Test; while it records, a
+    440 Hz voice goes into the rig's microphone; then what the speaker plays
+    back is that voice (by frequency: 440 Hz, not 1000 Hz), and the row says
+    so at each step."""
+    button = find(prefs, "push button", prefix="Test the microphone")
+    if not check(button is not None, "the Microphone Test button"):
+        return
+    tmp = tempfile.mkdtemp(prefix="sp-gui-mictest.")
+    voice = os.path.join(tmp, "voice.wav")
+    with wave.open(voice, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * 440 * i / 16000)))
+                               for i in range(16000 * 5)))
+    player = subprocess.Popen(["paplay", "--device=mic", voice])
+    try:
+        click(button)
+        check(wait_for(lambda: find(prefs, "label", contains="Recording"), "recording") is not None,
+              "the row says it records")
+        check(wait_for(lambda: find(prefs, "push button", prefix="Stop the microphone test"),
+                       "the Stop button") is not None, "Test turns into Stop while it runs")
+        check(wait_for(lambda: find(prefs, "label", contains="Playing back"), "playing back", 10)
+              is not None, "after the recording, the row says it plays back")
+        player.terminate()
+        player.wait(timeout=10)
+        raw = os.path.join(tmp, "spk.raw")
+        with open(raw, "wb") as out:
+            rec = subprocess.Popen(["parec", "-d", "spk.monitor", "--raw", "--rate=8000",
+                                    "--channels=1", "--format=s16le"], stdout=out)
+            time.sleep(2)
+            rec.terminate()
+            rec.wait(timeout=10)
+        data = open(raw, "rb").read()
+        heard = struct.unpack("<%dh" % (len(data) // 2), data[:len(data) // 2 * 2])
+        p440, p1000 = goertzel_power(heard, 8000, 440), goertzel_power(heard, 8000, 1000)
+        check(p440 > 1e5 and p440 > 10 * p1000,
+              "the speaker plays back the recorded 440 Hz voice (%.3g vs 1 kHz %.3g)"
+              % (p440, p1000))
+        check(wait_for(lambda: find(prefs, "label", contains="Done"), "done", 10) is not None,
+              "the row says it is done")
+        check(find(prefs, "push button", prefix="Test the microphone") is not None,
+              "Stop turns back into Test")
+        screenshot("devices-mic-test")
+    finally:
+        if player.poll() is None:
+            player.terminate()
+            player.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def prefs_window(app):
@@ -92,6 +160,8 @@ check(wait_for(lambda: HEADSET not in microphone(prefs) or None, "the headset to
 # The choice is kept, shown by its name, for when it comes back.
 check("test_headset" in microphone(prefs), "the chosen device stays chosen, by name")
 subprocess.run(["gsettings", "reset", APP_ID, "audio-input"], check=False, timeout=10)
+time.sleep(1)
+mic_test(prefs)
 pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)  # Escape: close it
 wait_for(lambda: prefs_window(app) is None or None, "Preferences to close")
 

@@ -234,6 +234,81 @@ test_opus_fec (void)
   g_assert_cmpfloat (with_fec, >, without + 10);
 }
 
+/* Through Opus at 16 kHz in 10 ms packets (@low_delay or not): 300 ms of
+ * silence, then a 1 kHz tone; returns how late the tone comes out, in
+ * samples, and whether every packet was CELT only (RFC 6716 3.1: TOC
+ * configurations 16..31). */
+static gsize
+opus_onset (gboolean low_delay, gboolean *celt_only)
+{
+  g_autoptr (SpCodec) codec = sp_codec_new_for_rate (SP_CODEC_OPUS, 16000);
+  gsize frame = 160, total = 16000, start = 4800;
+  g_autofree gint16 *in = g_new0 (gint16, total);
+  g_autofree gint16 *out = g_new0 (gint16, total);
+  guint8 payload[960];
+  gsize at;
+
+  g_assert_true (sp_codec_set_low_delay (codec, low_delay));
+  g_assert_true (sp_codec_get_low_delay (codec) == low_delay);
+  goertzel_make_tone (in + start, total - start, 16000, 1000, 8000);
+  *celt_only = TRUE;
+  for (gsize pos = 0; pos + frame <= total; pos += frame)
+    {
+      gsize bytes = sp_codec_encode (codec, in + pos, frame, payload, sizeof payload);
+      g_assert_cmpuint (bytes, >, 0);
+      *celt_only = *celt_only && (payload[0] >> 3) >= 16;
+      g_assert_cmpuint (sp_codec_decode (codec, payload, bytes, out + pos, frame), ==, frame);
+    }
+  for (at = 0; at < total && ABS (out[at]) < 2000; at++)
+    ;
+  g_assert_cmpuint (at, >=, start);
+  return at - start;
+}
+
+/* The low-delay mode (LAN, 10 ms packets): CELT only, the tone out about
+ * 4 ms sooner than in the VoIP mode, and a switch either way mid-stream
+ * keeps the tone (the decoder follows). Other codecs have no such mode. */
+static void
+test_opus_low_delay (void)
+{
+  g_autoptr (SpCodec) codec = sp_codec_new_for_rate (SP_CODEC_OPUS, 16000);
+  g_autoptr (SpCodec) pcmu = sp_codec_new (SP_CODEC_PCMU);
+  gsize frame = 160, total = 3 * 16000;
+  g_autofree gint16 *in = g_new (gint16, total);
+  g_autofree gint16 *out = g_new0 (gint16, total);
+  guint8 payload[960];
+  gboolean celt_voip, celt_low;
+  gsize voip = opus_onset (FALSE, &celt_voip);
+  gsize low = opus_onset (TRUE, &celt_low);
+
+  g_test_message ("1 kHz onset through Opus: %.2f ms in VoIP mode (CELT only: %d), %.2f ms in "
+                  "low-delay mode (CELT only: %d)",
+                  voip / 16.0, celt_voip, low / 16.0, celt_low);
+  g_assert_true (celt_low);
+  g_assert_false (celt_voip);
+  g_assert_cmpuint (low, <=, 16 * 3);
+  g_assert_cmpuint (voip, >=, low + 16 * 3);
+
+  g_assert_false (sp_codec_set_low_delay (pcmu, TRUE));
+  goertzel_make_tone (in, total, 16000, 1000, 8000);
+  for (gsize pos = 0; pos + frame <= total; pos += frame)
+    {
+      gsize bytes;
+      if (pos == 16000 || pos == 2 * 16000)
+        g_assert_true (sp_codec_set_low_delay (codec, pos == 16000));
+      bytes = sp_codec_encode (codec, in + pos, frame, payload, sizeof payload);
+      g_assert_cmpuint (bytes, >, 0);
+      g_assert_cmpuint (sp_codec_decode (codec, payload, bytes, out + pos, frame), ==, frame);
+    }
+  for (guint second = 0; second < 3; second++)
+    {
+      double snr = goertzel_snr_db (out + second * 16000 + 3200, 16000 - 3200, 16000, 1000);
+      g_test_message ("second %u (%s): 1 kHz SNR %.1f dB", second,
+                      second == 1 ? "low delay" : "VoIP", snr);
+      g_assert_cmpfloat (snr, >, 15);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,5 +320,6 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/opus", test_opus);
   g_test_add_func ("/codec/opus-plc", test_opus_plc);
   g_test_add_func ("/codec/opus-fec", test_opus_fec);
+  g_test_add_func ("/codec/opus-low-delay", test_opus_low_delay);
   return g_test_run ();
 }

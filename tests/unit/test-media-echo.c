@@ -61,6 +61,56 @@ make_mic (Path *p)
     }
 }
 
+/* A laptop: its speaker 2 ms from its microphone (32 samples), so a
+ * reference that comes late by more than the canceller's margin comes
+ * after the echo. The speaker is silent for @gap samples from @gap_at on
+ * (the sink underran: a loaded machine), and plays everything later by
+ * that much after. */
+static void
+make_laptop_mic (Path *p, gsize gap_at, gsize gap)
+{
+  for (gsize i = 0; i < TOTAL; i++)
+    {
+      gsize heard_at = i < 32 ? G_MAXSIZE : i - 32;
+      double e = 0;
+      if (heard_at != G_MAXSIZE && heard_at >= gap_at)
+        heard_at = heard_at < gap_at + gap ? G_MAXSIZE : heard_at - gap;
+      if (heard_at != G_MAXSIZE)
+        e = 0.3 * p->far[heard_at];
+      p->mic[i] = (gint16) CLAMP (p->near[i] + e, -32768, 32767);
+    }
+}
+
+/* The session's calls for make_laptop_mic's path: the sink kept SINK ahead
+ * of what is heard, its delay unknown while it is dry (not running). */
+static SpEcho *
+run_with_gap (Path *p, gsize gap_at, gsize gap)
+{
+  SpEcho *echo = sp_echo_new (RATE);
+  gsize written = 0;
+
+  memcpy (p->out, p->mic, sizeof p->out);
+  for (gsize t = 0; t + PACKET <= TOTAL; t += PACKET)
+    {
+      gsize now = t + PACKET, target, lag;
+      /* What is heard now, and so the sink's delay once written. */
+      gsize heard = now < gap_at ? now : now < gap_at + gap ? gap_at : now - gap;
+
+      target = now < gap_at ? MIN (now + SINK, gap_at) : heard + SINK;
+      if (now >= gap_at && now < gap_at + gap)
+        target = gap_at;
+      lag = target > heard ? target - heard + PACKET : SP_ECHO_LAG_UNKNOWN;
+      target = MIN (target, (gsize) TOTAL);
+      if (target > written)
+        {
+          sp_echo_played (echo, p->far + written, target - written);
+          written = target;
+        }
+      sp_echo_capture (echo, p->out + t, PACKET, lag);
+    }
+  return echo;
+}
+
 /* Runs the canceller the way the session does: the sink is kept SINK
  * samples ahead of what is heard; each 20 ms packet is cancelled as its
  * last sample arrives. From @jump_at to @jump_end the sink's delay reads
@@ -149,6 +199,34 @@ test_realign (void)
   g_assert_cmpuint (sp_echo_get_resyncs (moved), ==, 1);
 }
 
+/* The sink underruns for 25 ms after 2 s: the delays then say the
+ * reference is 25 ms late, more than the margin, so it would come after the
+ * echo; it is re-aligned once, by the jump, and the echo is cancelled as
+ * well as before within half a second (before that re-alignment: 2.2 dB,
+ * and never more than 10 ms of a jump, 0 dB). */
+static void
+test_underrun (void)
+{
+  g_autofree Path *p = g_new0 (Path, 1);
+  g_autoptr (SpEcho) steady = NULL;
+  g_autoptr (SpEcho) gapped = NULL;
+  gsize gap_at = RATE * 2, from = RATE * 5 / 2, n = TOTAL - from;
+  double erle_steady, erle;
+
+  make_far (p->far);
+  make_laptop_mic (p, G_MAXSIZE, 0);
+  steady = run_with_gap (p, G_MAXSIZE, 0);
+  erle_steady = power_db (p->mic + from, n, 0) - power_db (p->out + from, n, 0);
+  make_laptop_mic (p, gap_at, RATE * 25 / 1000);
+  gapped = run_with_gap (p, gap_at, RATE * 25 / 1000);
+  erle = power_db (p->mic + from, n, 0) - power_db (p->out + from, n, 0);
+  g_test_message ("ERLE from 2.5 s: %.1f dB steady, %.1f dB after a 25 ms underrun at 2 s",
+                  erle_steady, erle);
+  g_assert_cmpuint (sp_echo_get_resyncs (steady), ==, 0);
+  g_assert_cmpuint (sp_echo_get_resyncs (gapped), ==, 1);
+  g_assert_cmpfloat (erle, >=, 25.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,5 +234,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/echo/erle", test_erle);
   g_test_add_func ("/media/echo/double-talk", test_double_talk);
   g_test_add_func ("/media/echo/realign", test_realign);
+  g_test_add_func ("/media/echo/underrun", test_underrun);
   return g_test_run ();
 }

@@ -954,7 +954,8 @@ test_dtmf_both_ways (Fixture *f, gconstpointer data)
  * the round trip @rtt_ms; returns the RTP timestamp step of the last two
  * Opus packets (480 for 10 ms, 960 for 20 ms), 0 if none. */
 static guint32
-opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gboolean *answered)
+opus_peer_round_mode (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms,
+                      gboolean *answered, gboolean *celt_only, guint8 fraction_lost)
 {
   gint64 end = g_get_monotonic_time () + ms * 1000;
   guint32 last_ts = 0, step = 0;
@@ -978,6 +979,9 @@ opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gb
         {
           g_assert_true (sp_rtp_parse (buf, (gsize) len, &p, NULL));
           g_assert_cmpuint (p.payload_type, ==, 111);
+          /* RFC 6716 3.1: TOC configurations 16..31 are CELT only. */
+          if (celt_only != NULL && p.payload_len > 0)
+            *celt_only = (p.payload[0] >> 3) >= 16;
           if (have_ts)
             step = p.timestamp - last_ts;
           last_ts = p.timestamp;
@@ -991,6 +995,7 @@ opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gb
       rr.blocks[0].ssrc = sr.ssrc;
       /* As if the SR had been sent @rtt_ms before it was (dlsr 0). */
       rr.blocks[0].lsr = sp_rtcp_ntp_middle (sr.ntp_timestamp) - rtt_ms * 65536 / 1000;
+      rr.blocks[0].fraction_lost = fraction_lost;
       n = sp_rtcp_build (out, sizeof out, &rr, "peer@test");
       g_assert_cmpint (g_socket_send_to (socket, to, (const char *) out, n, NULL, NULL), ==, n);
       *answered = TRUE;
@@ -998,9 +1003,18 @@ opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gb
   return step;
 }
 
+static guint32
+opus_peer_round (GSocket *socket, GSocketAddress *to, guint rtt_ms, guint ms, gboolean *answered)
+{
+  return opus_peer_round_mode (socket, to, rtt_ms, ms, answered, NULL, 0);
+}
+
 /* Opus to a loopback peer starts with 10 ms packets (a LAN until measured);
  * a measured round trip of 50 ms brings the negotiated 20 ms back, and one
- * of 1 ms 10 ms again (RFC 7587 packets in 48 kHz units: 480 and 960). */
+ * of 1 ms 10 ms again (RFC 7587 packets in 48 kHz units: 480 and 960).
+ * In 10 ms packets it is encoded in libopus's low-delay mode (CELT only),
+ * in 20 ms, or once the peer reports losses, in its VoIP mode (SILK, which
+ * carries FEC). */
 static void
 test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
 {
@@ -1010,7 +1024,7 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   g_autoptr (GSocket) socket = bound_socket (ADDR_B);
   g_autoptr (GSocketAddress) to =
       g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
-  gboolean answered = FALSE;
+  gboolean answered = FALSE, celt_only = FALSE;
   SpMediaStats stats;
 
   g_socket_set_timeout (socket, 0);
@@ -1019,13 +1033,15 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   params.payload_type = 111;
   sp_media_session_start (a, &params);
   sp_media_session_flush (a); /* running before the peer sends */
-  g_assert_cmpuint (opus_peer_round (socket, to, 0, 300, &answered), ==, 480);
+  g_assert_cmpuint (opus_peer_round_mode (socket, to, 0, 300, &answered, &celt_only, 0), ==, 480);
+  g_assert_true (celt_only);
   /* Until an SR came and was answered (the first within 3.75 s). */
   answered = FALSE;
   for (guint i = 0; i < 60 && !answered; i++)
     opus_peer_round (socket, to, 50, 100, &answered);
   g_assert_true (answered);
-  g_assert_cmpuint (opus_peer_round (socket, to, 50, 1200, &answered), ==, 960);
+  g_assert_cmpuint (opus_peer_round_mode (socket, to, 50, 1200, &answered, &celt_only, 0), ==, 960);
+  g_assert_false (celt_only);
   sp_media_session_get_stats (a, &stats);
   g_assert_cmpfloat (stats.rtt_ms, >, 40);
   g_assert_cmpuint (stats.ptime_ms, ==, 20);
@@ -1033,10 +1049,19 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 100 && !answered; i++)
     opus_peer_round (socket, to, 1, 100, &answered);
   g_assert_true (answered);
-  g_assert_cmpuint (opus_peer_round (socket, to, 1, 1200, &answered), ==, 480);
+  g_assert_cmpuint (opus_peer_round_mode (socket, to, 1, 1200, &answered, &celt_only, 0), ==, 480);
+  g_assert_true (celt_only);
   sp_media_session_get_stats (a, &stats);
   g_assert_cmpfloat (stats.rtt_ms, <, 5);
   g_assert_cmpuint (stats.ptime_ms, ==, 10);
+  /* The peer reports losses (10 %): VoIP mode, for its FEC, still in
+   * 10 ms packets. */
+  answered = FALSE;
+  for (guint i = 0; i < 100 && !answered; i++)
+    opus_peer_round_mode (socket, to, 1, 100, &answered, NULL, 26);
+  g_assert_true (answered);
+  g_assert_cmpuint (opus_peer_round_mode (socket, to, 1, 300, &answered, &celt_only, 26), ==, 480);
+  g_assert_false (celt_only);
   sp_media_session_stop (a);
   sp_media_session_flush (a);
 }
