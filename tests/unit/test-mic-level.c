@@ -118,6 +118,7 @@ test_session_level (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (fabs (level - 20 * log10 (TONE_AMPL / 10 / 32768.0)), <, 0.5);
 
   sp_media_session_stop (s);
+  sp_media_session_flush (s); /* the stop is posted: applied once flushed */
   g_assert_cmpfloat (sp_media_session_get_input_level (s), ==, -96.0);
   /* Stopped, it stays so: nothing measures any more. */
   g_usleep (150 * 1000);
