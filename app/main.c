@@ -10,6 +10,7 @@
 #include "application.h"
 #include "fdlimit.h"
 #include "headless.h"
+#include "node/node.h"
 #include "version.h"
 
 int
@@ -67,7 +68,23 @@ main (int argc, char **argv)
       sp_headless_options_clear (&headless);
       return status;
     }
-  sp_headless_options_clear (&headless);
+  /* The window takes --bind and --config-dir as the headless runner does
+   * (two windows side by side on one machine); a bad address is said
+   * here, before any window. */
+  if (headless.bind != NULL)
+    {
+      g_autofree char *host = NULL;
+      guint16 port = 0;
+
+      if (!sp_node_parse_bind (headless.bind, &host, &port, &error))
+        {
+          g_printerr ("softphone: %s\n", error->message);
+          sp_headless_options_clear (&headless);
+          return 2;
+        }
+    }
   /* The GTK window; remaining arguments (sip:/tel: URIs) dial in it. */
-  return sp_application_run (argc, argv, background);
+  status = sp_application_run (argc, argv, background, headless.bind, headless.config_dir);
+  sp_headless_options_clear (&headless);
+  return status;
 }

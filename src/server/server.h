@@ -35,6 +35,8 @@ G_BEGIN_DECLS
  *   "unregistered" (const char *user, const char *contact, gboolean expired)
  *   "call-started" (SpServerCall *call)
  *   "call-ended" (SpServerCall *call, guint status)
+ *   "users-save-failed" (const char *message): the users changed (the
+ *     server saves them, and only it) but could not be written
  */
 
 #define SP_TYPE_SERVER (sp_server_get_type ())
