@@ -663,6 +663,19 @@ on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
     branch_finish (branch);
 }
 
+/* The numeric host @target's INVITE goes to, NULL when a name (it is
+ * resolved when sent). */
+static const char *
+target_host (const Target *target)
+{
+  const char *host;
+
+  if (target->has_dest)
+    return target->dest.host;
+  host = sp_sip_uri_get_host (target->uri);
+  return host != NULL && g_hostname_is_ip_address (host) ? host : NULL;
+}
+
 static gboolean
 start_branch (Call *call, const Target *target, const char *to, int max_forwards, const char *offer)
 {
@@ -684,10 +697,10 @@ start_branch (Call *call, const Target *target, const char *to, int max_forwards
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
   branch = g_new0 (Branch, 1);
   /* Each branch names the relay by the address its callee reaches. */
-  if (offer != NULL && call->relay != NULL && target->has_dest &&
+  if (offer != NULL && call->relay != NULL && target_host (target) != NULL &&
       sp_sip_host_is_wildcard (sp_relay_get_host (self->relay)))
     {
-      g_autofree char *host = relay_host_towards (call, target->dest.host);
+      g_autofree char *host = relay_host_towards (call, target_host (target));
       branch->offer = readdress_sdp (offer, host);
     }
   else

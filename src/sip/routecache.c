@@ -55,14 +55,15 @@ unmapped (const char *host)
   return host;
 }
 
-static char *
-probe (const char *remote_host)
+char *
+sp_sip_route_source (const char *remote_host)
 {
-  g_autoptr (GInetAddress) remote = g_inet_address_new_from_string (remote_host);
+  g_autoptr (GInetAddress) remote = NULL;
   g_autoptr (GSocketAddress) dest = NULL;
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GSocket) sock = NULL;
 
+  remote = remote_host ? g_inet_address_new_from_string (remote_host) : NULL;
   if (remote == NULL || g_inet_address_get_is_any (remote))
     return NULL;
   /* Connecting a UDP socket makes the kernel pick the route and its
@@ -113,7 +114,7 @@ sp_sip_route_cache_lookup (SpSipRouteCache *cache, const char *remote_host)
     return g_strdup (e->local);
   make_room (cache, now);
   e = g_new0 (Entry, 1);
-  e->local = probe (host);
+  e->local = sp_sip_route_source (host);
   e->expires_us = now + SP_SIP_ROUTE_CACHE_TTL_MS * 1000;
   cache->n_probes++;
   g_hash_table_replace (cache->entries, g_strdup (host), e);

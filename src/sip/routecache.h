@@ -16,6 +16,11 @@ G_BEGIN_DECLS
 #define SP_SIP_ROUTE_CACHE_TTL_MS 5000
 #define SP_SIP_ROUTE_CACHE_MAX    512
 
+/* The local address the kernel would send from towards @remote_host (an
+ * IP literal), found by connecting a UDP socket (nothing is sent); NULL
+ * when there is no route or @remote_host is no address. Uncached. */
+char *sp_sip_route_source (const char *remote_host);
+
 typedef struct _SpSipRouteCache SpSipRouteCache;
 
 SpSipRouteCache *sp_sip_route_cache_new (void);

@@ -176,31 +176,6 @@ sp_sip_host_is_wildcard (const char *host)
 }
 
 char *
-sp_sip_route_source (const char *remote_host)
-{
-  g_autoptr (GInetAddress) remote = NULL;
-  g_autoptr (GSocketAddress) dest = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GSocket) sock = NULL;
-
-  remote = remote_host ? g_inet_address_new_from_string (remote_host) : NULL;
-  if (remote == NULL || g_inet_address_get_is_any (remote))
-    return NULL;
-  /* Connecting a UDP socket makes the kernel pick the route and its
-   * source address; nothing is sent. */
-  sock = g_socket_new (g_inet_address_get_family (remote), G_SOCKET_TYPE_DATAGRAM,
-                       G_SOCKET_PROTOCOL_UDP, NULL);
-  dest = g_inet_socket_address_new (remote, 5060);
-  if (sock == NULL || !g_socket_connect (sock, dest, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (sock, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-}
-
-char *
 sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *towards)
 {
   SpSipPeer bound;

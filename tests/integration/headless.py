@@ -33,10 +33,11 @@ WAIT = 10.0  # seconds, the bound on any single event wait
 class Instance:
     """One headless softphone, its events in a queue."""
 
-    def __init__(self, name, args, env=None):
+    def __init__(self, name, args, env=None, prefix=()):
+        """@prefix: run through it (e.g. ip netns exec NS); it must exec the binary."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="sp-headless-%s-" % name)
-        cmd = [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
+        cmd = list(prefix) + [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
         self.events = queue.Queue()
         self.seen = []
         self.sip = None  # our SIP address, from the ready event
