@@ -158,11 +158,6 @@ sp_headless_option_group (SpHeadlessOptions *opts)
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless,
       N_ ("Run with no window: commands on stdin, JSON events on stdout"), NULL },
-    { "bind", 0, 0, G_OPTION_ARG_STRING, &opts->bind,
-      N_ ("SIP address for UDP and TCP (default 0.0.0.0:5060; port 0 picks one)"),
-      N_ ("ADDR[:PORT]") },
-    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->config_dir,
-      N_ ("Settings and state directory"), N_ ("DIR") },
     { "account", 0, 0, G_OPTION_ARG_STRING, &opts->account,
       N_ ("Register this account (password also from $SOFTPHONE_PASSWORD)"),
       N_ ("sip:USER[:PASSWORD]@HOST[:PORT]") },

@@ -18,6 +18,9 @@ main (int argc, char **argv)
 {
   gboolean show_version = FALSE;
   gboolean background = FALSE;
+  SpHeadlessOptions headless;
+  /* --bind and --config-dir are the node's (node.h): the window and the
+   * headless runner take them alike. */
   const GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &show_version, N_ ("Print the version and exit"),
       NULL },
@@ -25,11 +28,16 @@ main (int argc, char **argv)
       N_ ("Start without a window (at login): the phone and the server run, an incoming call "
           "notifies, and starting Softphone again shows the window"),
       NULL },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &headless.bind,
+      N_ ("SIP address for UDP and TCP (default 0.0.0.0:5060; port 0 picks one)"),
+      N_ ("ADDR[:PORT]") },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &headless.config_dir,
+      N_ ("Settings and state directory (two windows with two directories run side by side)"),
+      N_ ("DIR") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  SpHeadlessOptions headless;
   int status;
 
   setlocale (LC_ALL, "");

@@ -570,6 +570,15 @@ sp_server_is_running (SpServer *self)
   return self->running;
 }
 
+const char *
+sp_server_get_relay_host (SpServer *self)
+{
+  g_return_val_if_fail (SP_IS_SERVER (self), NULL);
+  if (!self->running || !self->media_relay || self->relay == NULL)
+    return NULL;
+  return sp_relay_get_host (self->relay);
+}
+
 gboolean
 sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog)
 {

@@ -15,6 +15,7 @@ typedef struct
 struct _SpSipRouteCache
 {
   GHashTable *entries; /* remote host -> Entry */
+  gint64 ttl_us;
   guint n_probes;
 };
 
@@ -33,6 +34,7 @@ sp_sip_route_cache_new (void)
   SpSipRouteCache *cache = g_new0 (SpSipRouteCache, 1);
 
   cache->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
+  cache->ttl_us = SP_SIP_ROUTE_CACHE_TTL_MS * (gint64) 1000;
   return cache;
 }
 
@@ -115,7 +117,7 @@ sp_sip_route_cache_lookup (SpSipRouteCache *cache, const char *remote_host)
   make_room (cache, now);
   e = g_new0 (Entry, 1);
   e->local = sp_sip_route_source (host);
-  e->expires_us = now + SP_SIP_ROUTE_CACHE_TTL_MS * 1000;
+  e->expires_us = now + cache->ttl_us;
   cache->n_probes++;
   g_hash_table_replace (cache->entries, g_strdup (host), e);
   return g_strdup (e->local);
@@ -138,8 +140,23 @@ sp_sip_route_cache_local_host_towards (SpSipRouteCache *cache, const char *bound
   return routed != NULL ? routed : g_strdup (bound);
 }
 
+void
+sp_sip_route_cache_set_ttl (SpSipRouteCache *cache, guint ttl_ms)
+{
+  g_return_if_fail (cache != NULL);
+  cache->ttl_us = ttl_ms * (gint64) 1000;
+}
+
 guint
 sp_sip_route_cache_get_n_probes (SpSipRouteCache *cache)
 {
+  g_return_val_if_fail (cache != NULL, 0);
   return cache->n_probes;
+}
+
+guint
+sp_sip_route_cache_get_n_entries (SpSipRouteCache *cache)
+{
+  g_return_val_if_fail (cache != NULL, 0);
+  return g_hash_table_size (cache->entries);
 }

@@ -39,8 +39,12 @@ char *sp_sip_route_cache_lookup (SpSipRouteCache *cache, const char *remote_host
 char *sp_sip_route_cache_local_host_towards (SpSipRouteCache *cache, const char *bound,
                                              const char *remote_host);
 
-/* For tests: how many sockets lookups have opened (cache misses). */
+/* For tests: how long an answer is kept (default
+ * SP_SIP_ROUTE_CACHE_TTL_MS); how many sockets lookups have opened (cache
+ * misses); how many peers are remembered. */
+void sp_sip_route_cache_set_ttl (SpSipRouteCache *cache, guint ttl_ms);
 guint sp_sip_route_cache_get_n_probes (SpSipRouteCache *cache);
+guint sp_sip_route_cache_get_n_entries (SpSipRouteCache *cache);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SpSipRouteCache, sp_sip_route_cache_free)
 
