@@ -955,8 +955,8 @@ sp_application_run (int argc, char **argv, gboolean background, const char *bind
   /* A window with its own address or directory is a phone of its own:
    * it does not hand itself to a window already running. */
   if (bind != NULL || config_dir != NULL)
-    g_application_set_flags (G_APPLICATION (app),
-                             G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+    g_application_set_flags (G_APPLICATION (app), g_application_get_flags (G_APPLICATION (app)) |
+                                                      G_APPLICATION_NON_UNIQUE);
   if (background)
     {
       /* At login with Softphone already running: leave it as it is. */
