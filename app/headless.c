@@ -82,6 +82,45 @@ sp_headless_options_clear (SpHeadlessOptions *opts)
   g_clear_pointer (&opts->account_options, g_strfreev);
 }
 
+const char *
+sp_headless_options_first_given (const SpHeadlessOptions *opts)
+{
+  /* Every field but headless, bind and config_dir (the window's too). */
+  const struct
+  {
+    gboolean given;
+    const char *name;
+  } options[] = {
+    { opts->account != NULL, "--account" },
+    { opts->account_options != NULL, "--account-option" },
+    { opts->call != NULL, "--call" },
+    { opts->auto_answer, "--auto-answer" },
+    { opts->hangup_after >= 0, "--hangup-after" },
+    { opts->audio_in != NULL, "--audio-in" },
+    { opts->audio_out != NULL, "--audio-out" },
+    { opts->exit_when_idle, "--exit-when-idle" },
+    { opts->log_sip, "--log-sip" },
+    { opts->log_sip_raw, "--log-sip-raw" },
+    { opts->media_timeout >= 0, "--media-timeout" },
+    { opts->sip_t1 >= 0, "--sip-t1" },
+    { opts->keepalive >= 0, "--keepalive-interval" },
+    { opts->no_inband_dtmf, "--no-inband-dtmf" },
+    { opts->no_echo_cancellation, "--no-echo-cancellation" },
+    { opts->server, "--server" },
+    { opts->users != NULL, "--users" },
+    { opts->routes != NULL, "--routes" },
+    { opts->http != NULL, "--http" },
+    { opts->ring_timeout >= 0, "--ring-timeout" },
+    { opts->refuse_strangers, "--refuse-strangers" },
+    { opts->server_options != NULL, "--server-option" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+    if (options[i].given)
+      return options[i].name;
+  return NULL;
+}
+
 static gboolean
 parse_seconds (const char *name, const char *value, gint *out, GError **error)
 {

@@ -76,6 +76,14 @@ main (int argc, char **argv)
       sp_headless_options_clear (&headless);
       return status;
     }
+  /* The window does not quietly drop what only the headless runner does. */
+  if (sp_headless_options_first_given (&headless) != NULL)
+    {
+      g_printerr (_ ("softphone: %s needs --headless\n"),
+                  sp_headless_options_first_given (&headless));
+      sp_headless_options_clear (&headless);
+      return 2;
+    }
   /* The window takes --bind and --config-dir as the headless runner does
    * (two windows side by side on one machine); a bad address is said
    * here, before any window. */
