@@ -48,7 +48,6 @@ struct _SpSipStack
   char *user_agent;
   GResolver *resolver;   /* NULL = the default one, taken when needed */
   GCancellable *lookups; /* cancelled when the stack goes */
-  SpSipRouteCache *routes;
   SpSipStackStats stats;
 };
 
@@ -194,7 +193,8 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
   /* 0.0.0.0 means nothing to the peer: name the address our route to it
    * leaves from. */
   if (towards != NULL && sp_sip_host_is_wildcard (bound.host))
-    routed = sp_sip_route_cache_local_host_towards (self->routes, bound.host, towards->host);
+    routed = sp_sip_route_cache_local_host_towards (
+        sp_sip_transport_get_route_cache (self->transport), bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
                           bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
@@ -905,7 +905,6 @@ sp_sip_stack_finalize (GObject *object)
   g_object_unref (self->transport);
   sp_sip_clock_unref (self->clock);
   g_free (self->user_agent);
-  sp_sip_route_cache_free (self->routes);
   G_OBJECT_CLASS (sp_sip_stack_parent_class)->finalize (object);
 }
 
@@ -935,14 +934,13 @@ sp_sip_stack_init (SpSipStack *self)
   self->pending_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_ack_free);
   self->sent_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sent_ack_free);
   self->lookups = g_cancellable_new ();
-  self->routes = sp_sip_route_cache_new ();
 }
 
 SpSipRouteCache *
 sp_sip_stack_get_route_cache (SpSipStack *self)
 {
   g_return_val_if_fail (SP_IS_SIP_STACK (self), NULL);
-  return self->routes;
+  return sp_sip_transport_get_route_cache (self->transport);
 }
 
 SpSipStack *
