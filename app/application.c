@@ -4,6 +4,8 @@
 
 #include "application.h"
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
 #include <glib/gi18n.h>
 #include <errno.h>
 #include <glib-unix.h>
@@ -17,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include "a11y.h"
+#include "node/node.h"
 #include "audio/alsa.h"
 #include "preferences-window.h"
 #include "ua/hostport.h"
@@ -33,10 +36,15 @@ struct _SpApplication
   AdwApplication parent_instance;
 
   GSettings *settings;
-  SpPhone *phone;
-  SpServer *server; /* runs while the "server-enabled" setting is on */
+  /* The core: phone, server, their transports and policies. The window
+   * and this object only observe it and send it commands. */
+  SpNode *node;
+  SpPhone *phone;   /* the node's */
+  SpServer *server; /* the node's; runs while "server-enabled" is on */
+  /* --bind and --config-dir, like the headless runner's: NULL when not
+   * given (the "sip-bind" setting, the XDG directories). */
+  char *bind;
   char *config_dir;
-  char *state_dir;
   SpRinger *ringer;     /* while a call is incoming */
   gboolean ring_failed; /* said once per ringing spell, not per state change */
   /* A problem found before the window existed, shown when it appears. */
@@ -44,9 +52,6 @@ struct _SpApplication
   /* Why the web console is not running, for people; NULL when it runs
    * or the server is off. */
   char *web_console_error;
-  /* The port the settings ask for; the phone may be on another one when
-   * another program holds it. */
-  guint16 wanted_port;
   /* Why the server did not start when last switched on, for people;
    * NULL once it runs or is switched off. */
   char *server_error;
@@ -69,6 +74,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (SpApplication, sp_application, ADW_TYPE_APPLICATION)
 
 static void show_error_in_window (SpApplication *self, const char *message);
+static void on_node_error (SpNode *node, const char *message, SpApplication *self);
 
 static SpWindow *
 get_window (SpApplication *self)
@@ -228,14 +234,20 @@ on_audio_setting_changed (GSettings *settings, const char *key, SpApplication *s
 static void
 start_phone (SpApplication *self)
 {
-  const char *config_dir = self->config_dir;
-  const char *state_dir = self->state_dir;
-  g_autofree char *bind = g_settings_get_string (self->settings, "sip-bind");
+  g_autofree char *bind = self->bind != NULL ? g_strdup (self->bind)
+                                             : g_settings_get_string (self->settings, "sip-bind");
   g_autofree char *host = NULL;
   g_autoptr (GError) error = NULL;
   guint16 port = 0;
 
-  self->phone = sp_phone_new (config_dir, state_dir);
+  self->node = sp_node_new (self->config_dir, NULL);
+  self->phone = sp_node_get_phone (self->node);
+  self->server = sp_node_get_server (self->node);
+  /* One auto-answer, the node's. */
+  g_settings_bind (self->settings, "auto-answer", self->node, "auto-answer", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "auto-answer-delay", self->node, "auto-answer-delay",
+                   G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->node, "error", G_CALLBACK (on_node_error), self, 0);
   g_settings_bind (self->settings, "do-not-disturb", self->phone, "do-not-disturb",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "refuse-strangers", self->phone, "refuse-strangers",
@@ -260,9 +272,8 @@ start_phone (SpApplication *self)
       note_startup_error (self, message);
       g_clear_error (&error);
     }
-  if (!sp_host_port_parse (bind, &host, &port, &error) ||
-      !sp_phone_start_any_port (self->phone, host, self->wanted_port = port != 0 ? port : 5060,
-                                &error))
+  if (!sp_node_parse_bind (bind, &host, &port, &error) ||
+      !sp_node_listen (self->node, host, port, FALSE, &error))
     {
       /* Translators: %s is an address such as 0.0.0.0:5060, then the reason. */
       g_autofree char *message = g_strdup_printf (
@@ -274,63 +285,12 @@ start_phone (SpApplication *self)
   sp_phone_register (self->phone, NULL);
 }
 
-static gboolean
-server_filter_request (SpSipServerTransaction *st, SpSipMessage *request, SpSipDialog *dialog,
-                       gpointer user_data)
-{
-  return sp_server_filter_request (user_data, st, request, dialog);
-}
-
-static gboolean
-server_owns_dialog (SpSipDialog *dialog, gpointer user_data)
-{
-  return sp_server_owns_dialog (user_data, dialog);
-}
-
-static gboolean
-start_server (SpApplication *self, GError **error)
-{
-  static const SpPhoneRequestFilter filter = { server_filter_request, server_owns_dialog };
-  SpSipStack *stack = sp_phone_get_sip_stack (self->phone);
-  const char *host = NULL;
-  guint16 port = 0;
-
-  if (stack == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           _ ("the phone is not listening on any address"));
-      return FALSE;
-    }
-  /* Phones and other servers expect a server on its well-known port:
-   * moving it silently would leave them registering with nobody. */
-  if (port != self->wanted_port)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-                   /* Translators: %u is a port (5060), %s an address. */
-                   _ ("another program uses port %u on %s, where phones expect the server. Close "
-                      "that program, or choose another server address and port"),
-                   self->wanted_port, host);
-      return FALSE;
-    }
-  /* Listening on every address, there is no one address to put in SDP
-   * for the relay: the phones then send media to each other directly. */
-  sp_server_set_media_relay (self->server,
-                             !g_str_equal (host, "0.0.0.0") && !g_str_equal (host, "::"));
-  if (!sp_server_start (self->server, stack, host, FALSE, error))
-    return FALSE;
-  sp_phone_set_request_filter (self->phone, &filter, self->server);
-  return TRUE;
-}
-
-/* Users change in the window and through the web console's API; the
- * owner of the db saves them. */
+/* Something the node did by itself (an automatic answer, saving the
+ * server's users) went wrong. */
 static void
-on_users_changed (SpApplication *self, SpUserDb *users)
+on_node_error (SpNode *node, const char *message, SpApplication *self)
 {
-  g_autoptr (GError) error = NULL;
-
-  if (!sp_user_db_save (users, self->config_dir, &error))
-    show_error_in_window (self, error->message);
+  show_error_in_window (self, message);
 }
 
 /* The web console's error in plain words, naming what to change. */
@@ -463,12 +423,12 @@ apply_server_setting (SpApplication *self)
     return;
   if (!wanted)
     {
-      sp_phone_set_request_filter (self->phone, NULL, NULL);
-      sp_server_stop (self->server);
+      sp_node_stop_server (self->node);
       apply_web_console (self);
       return;
     }
-  if (!start_server (self, &error))
+  /* On any address, 0.0.0.0 (the default) too, with the relay on. */
+  if (!sp_node_start_server (self->node, &error))
     {
       g_autofree char *message =
           g_strdup_printf (_ ("The SIP server could not start: %s"), error->message);
@@ -483,48 +443,9 @@ apply_server_setting (SpApplication *self)
   apply_web_console (self);
 }
 
-typedef struct
-{
-  SpApplication *app; /* unowned: the application outlives its timeouts */
-  SpCall *call;       /* owned */
-} AutoAnswer;
-
-static void
-auto_answer_free (gpointer data)
-{
-  AutoAnswer *aa = data;
-
-  g_object_unref (aa->call);
-  g_free (aa);
-}
-
-static gboolean
-auto_answer (gpointer data)
-{
-  AutoAnswer *aa = data;
-  g_autoptr (GError) error = NULL;
-
-  /* The caller may have given up, or the user answered already. */
-  if (sp_call_get_state (aa->call) == SP_CALL_STATE_INCOMING &&
-      !sp_phone_answer (aa->app->phone, aa->call, &error))
-    show_error_in_window (aa->app, error->message);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 on_incoming_call (SpPhone *phone, SpCall *call, SpApplication *self)
 {
-  if (g_settings_get_boolean (self->settings, "auto-answer"))
-    {
-      AutoAnswer *aa = g_new0 (AutoAnswer, 1);
-
-      aa->app = self;
-      aa->call = g_object_ref (call);
-      g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
-                                  g_settings_get_uint (self->settings, "auto-answer-delay"),
-                                  auto_answer, aa, auto_answer_free);
-    }
-
   g_autoptr (GNotification) notification = g_notification_new (_ ("Incoming Call"));
   const char *name = sp_call_get_peer_display_name (call);
   const char *peer = sp_call_get_peer (call);
@@ -694,8 +615,10 @@ on_call_by_id (GSimpleAction *action, GVariant *param, gpointer user_data)
 /* Running from the build tree (tools/run, tests) must work without
  * installing the schema, so look there when the system does not have it. */
 static GSettings *
-open_settings (void)
+open_settings (const char *config_dir)
 {
+  g_autoptr (GSettingsBackend) backend = NULL;
+  g_autofree char *keyfile = NULL;
   GSettingsSchemaSource *system = g_settings_schema_source_get_default ();
   g_autoptr (GSettingsSchema) schema = NULL;
   g_autoptr (GSettingsSchemaSource) build = NULL;
@@ -713,7 +636,14 @@ open_settings (void)
     g_error ("The settings schema %s is not installed: run 'meson install', or set "
              "GSETTINGS_SCHEMA_DIR to the build's data directory.",
              APP_ID);
-  return g_settings_new_full (schema, NULL, NULL);
+  /* --config-dir: the window's settings live there too (a key file), so
+   * two windows with two directories are two independent phones. */
+  if (config_dir != NULL)
+    {
+      keyfile = g_build_filename (config_dir, "settings.ini", NULL);
+      backend = g_keyfile_settings_backend_new (keyfile, "/", NULL);
+    }
+  return g_settings_new_full (schema, backend, NULL);
 }
 
 /* Logging out sends SIGTERM: quit the normal way, so calls are hung up
@@ -842,20 +772,15 @@ sp_application_startup (GApplication *app)
   g_unix_signal_add (SIGTERM, on_quit_signal, self);
   g_unix_signal_add (SIGINT, on_quit_signal, self);
 
-  self->settings = open_settings ();
-  self->config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
-  self->state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
+  self->settings = open_settings (self->config_dir);
   start_phone (self);
   g_signal_connect_object (self->phone, "incoming-call", G_CALLBACK (on_incoming_call), self, 0);
   g_signal_connect_object (self->phone, "call-ended", G_CALLBACK (on_call_ended), self, 0);
   g_signal_connect_object (self->phone, "call-added", G_CALLBACK (on_call_added), self, 0);
   g_signal_connect_object (sp_phone_get_calls (self->phone), "items-changed",
                            G_CALLBACK (on_calls_changed), self, 0);
-  self->server = sp_server_new (self->config_dir, self->state_dir, NULL);
   g_signal_connect_object (self->settings, "changed::server-enabled",
                            G_CALLBACK (apply_server_setting), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (sp_server_get_users (self->server), "changed",
-                           G_CALLBACK (on_users_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::server-trusted-peers",
                            G_CALLBACK (apply_trusted_peers), self, G_CONNECT_SWAPPED);
   apply_trusted_peers (self);
@@ -927,11 +852,11 @@ sp_application_open (GApplication *app, GFile **files, int n_files, const char *
 }
 
 static void
-on_phone_shut_down (GObject *source, GAsyncResult *result, gpointer user_data)
+on_node_shut_down (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   gboolean *done = user_data;
 
-  sp_phone_shutdown_finish (SP_PHONE (source), result, NULL);
+  sp_node_shutdown_finish (SP_NODE (source), result, NULL);
   *done = TRUE;
 }
 
@@ -944,16 +869,9 @@ sp_application_shutdown (GApplication *app)
   gboolean done = FALSE;
 
   g_clear_pointer (&self->ringer, sp_ringer_free);
-  if (self->server != NULL && sp_server_get_web_console (self->server) != NULL)
-    sp_web_console_stop (sp_server_get_web_console (self->server));
-  if (self->server != NULL && sp_server_is_running (self->server))
+  if (self->node != NULL)
     {
-      sp_phone_set_request_filter (self->phone, NULL, NULL);
-      sp_server_stop (self->server);
-    }
-  if (self->phone != NULL)
-    {
-      sp_phone_shutdown_async (self->phone, NULL, on_phone_shut_down, &done);
+      sp_node_shutdown_async (self->node, on_node_shut_down, &done);
       while (!done)
         g_main_context_iteration (NULL, TRUE);
     }
@@ -967,10 +885,11 @@ sp_application_finalize (GObject *object)
 
   g_clear_pointer (&self->ringer, sp_ringer_free);
   g_clear_object (&self->settings);
-  g_clear_object (&self->server);
-  g_clear_object (&self->phone);
+  self->server = NULL;
+  self->phone = NULL;
+  g_clear_object (&self->node);
+  g_free (self->bind);
   g_free (self->config_dir);
-  g_free (self->state_dir);
   g_free (self->startup_error);
   g_free (self->web_console_error);
   g_free (self->server_error);
@@ -1023,13 +942,21 @@ bind_build_translations (void)
 }
 
 int
-sp_application_run (int argc, char **argv, gboolean background)
+sp_application_run (int argc, char **argv, gboolean background, const char *bind,
+                    const char *config_dir)
 {
   g_autoptr (SpApplication) app = NULL;
   g_autoptr (GError) error = NULL;
 
   bind_build_translations ();
   app = sp_application_new ();
+  app->bind = g_strdup (bind);
+  app->config_dir = g_strdup (config_dir);
+  /* A window with its own address or directory is a phone of its own:
+   * it does not hand itself to a window already running. */
+  if (bind != NULL || config_dir != NULL)
+    g_application_set_flags (G_APPLICATION (app), g_application_get_flags (G_APPLICATION (app)) |
+                                                      G_APPLICATION_NON_UNIQUE);
   if (background)
     {
       /* At login with Softphone already running: leave it as it is. */
@@ -1103,7 +1030,14 @@ const char *
 sp_application_get_config_dir (SpApplication *self)
 {
   g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
-  return self->config_dir;
+  return sp_node_get_config_dir (self->node);
+}
+
+SpNode *
+sp_application_get_node (SpApplication *self)
+{
+  g_return_val_if_fail (SP_IS_APPLICATION (self), NULL);
+  return self->node;
 }
 
 SpPhone *
@@ -1189,13 +1123,8 @@ sp_application_describe_account_status (SpAccount *account)
 guint16
 sp_application_get_moved_from_port (SpApplication *self)
 {
-  const char *host = NULL;
-  guint16 port = 0;
-
   g_return_val_if_fail (SP_IS_APPLICATION (self), 0);
-  if (self->phone == NULL || !sp_phone_get_local_address (self->phone, &host, &port))
-    return 0;
-  return port != self->wanted_port ? self->wanted_port : 0;
+  return self->node != NULL ? sp_node_get_moved_from_port (self->node) : 0;
 }
 
 /* This computer's first IPv4 address on an interface that is up and not

@@ -2,6 +2,7 @@
 
 #include <adwaita.h>
 
+#include "node/node.h"
 #include "ua/account.h"
 #include "server/server.h"
 #include "ua/phone.h"
@@ -24,10 +25,16 @@ SpApplication *sp_application_new (void);
 /* Runs the GUI; what main () returns for the non-headless path.
  * @background (--background, the autostart file's): no window until
  * Softphone is started again or a call's notification is clicked; with
- * an instance already running, nothing happens. */
-int sp_application_run (int argc, char **argv, gboolean background);
+ * an instance already running, nothing happens. @bind ("ADDR[:PORT]",
+ * checked already) and @config_dir (settings, accounts, users and state
+ * all there) are --bind and --config-dir, NULL when not given; with
+ * either, the instance is not unique (two windows side by side). */
+int sp_application_run (int argc, char **argv, gboolean background, const char *bind,
+                        const char *config_dir);
 
 GSettings *sp_application_get_settings (SpApplication *self);
+/* The core object (node.h) the window observes and commands. */
+SpNode *sp_application_get_node (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);
 /* The mini-server; running while the "server-enabled" setting is on. */
 SpServer *sp_application_get_server (SpApplication *self);

@@ -7,8 +7,6 @@
 #include <gio/gunixinputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
@@ -16,6 +14,7 @@
 #include <string.h>
 
 #include "audio/alsa.h"
+#include "node/node.h"
 #include "server/apitoken.h"
 #include "server/passwordhash.h"
 #include "server/server.h"
@@ -32,8 +31,9 @@
 typedef struct
 {
   SpHeadlessOptions *opts;
-  SpPhone *phone;
-  SpServer *server;
+  SpNode *node;
+  SpPhone *phone;   /* the node's */
+  SpServer *server; /* the node's, with --server */
   GMainLoop *loop;
   GCancellable *cancellable;
   GDataInputStream *input;
@@ -80,6 +80,45 @@ sp_headless_options_clear (SpHeadlessOptions *opts)
   g_clear_pointer (&opts->http, g_free);
   g_clear_pointer (&opts->server_options, g_strfreev);
   g_clear_pointer (&opts->account_options, g_strfreev);
+}
+
+const char *
+sp_headless_options_first_given (const SpHeadlessOptions *opts)
+{
+  /* Every field but headless, bind and config_dir (the window's too). */
+  const struct
+  {
+    gboolean given;
+    const char *name;
+  } options[] = {
+    { opts->account != NULL, "--account" },
+    { opts->account_options != NULL, "--account-option" },
+    { opts->call != NULL, "--call" },
+    { opts->auto_answer, "--auto-answer" },
+    { opts->hangup_after >= 0, "--hangup-after" },
+    { opts->audio_in != NULL, "--audio-in" },
+    { opts->audio_out != NULL, "--audio-out" },
+    { opts->exit_when_idle, "--exit-when-idle" },
+    { opts->log_sip, "--log-sip" },
+    { opts->log_sip_raw, "--log-sip-raw" },
+    { opts->media_timeout >= 0, "--media-timeout" },
+    { opts->sip_t1 >= 0, "--sip-t1" },
+    { opts->keepalive >= 0, "--keepalive-interval" },
+    { opts->no_inband_dtmf, "--no-inband-dtmf" },
+    { opts->no_echo_cancellation, "--no-echo-cancellation" },
+    { opts->server, "--server" },
+    { opts->users != NULL, "--users" },
+    { opts->routes != NULL, "--routes" },
+    { opts->http != NULL, "--http" },
+    { opts->ring_timeout >= 0, "--ring-timeout" },
+    { opts->refuse_strangers, "--refuse-strangers" },
+    { opts->server_options != NULL, "--server-option" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+    if (options[i].given)
+      return options[i].name;
+  return NULL;
 }
 
 static gboolean
@@ -158,11 +197,6 @@ sp_headless_option_group (SpHeadlessOptions *opts)
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless,
       N_ ("Run with no window: commands on stdin, JSON events on stdout"), NULL },
-    { "bind", 0, 0, G_OPTION_ARG_STRING, &opts->bind,
-      N_ ("SIP address for UDP and TCP (default 0.0.0.0:5060; port 0 picks one)"),
-      N_ ("ADDR[:PORT]") },
-    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->config_dir,
-      N_ ("Settings and state directory"), N_ ("DIR") },
     { "account", 0, 0, G_OPTION_ARG_STRING, &opts->account,
       N_ ("Register this account (password also from $SOFTPHONE_PASSWORD)"),
       N_ ("sip:USER[:PASSWORD]@HOST[:PORT]") },
@@ -226,41 +260,6 @@ sp_headless_option_group (SpHeadlessOptions *opts)
   g_option_group_add_entries (group, entries);
   g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
   return group;
-}
-
-/* --bind: a numeric address, optional port; port 0 is allowed here. */
-static gboolean
-parse_bind (const char *text, char **host, guint16 *port, GError **error)
-{
-  g_autofree char *copy = g_strdup (text);
-  g_autoptr (GError) local = NULL;
-  gsize len = strlen (copy);
-  gboolean zero_port = FALSE;
-
-  if (len > 2 && g_str_has_suffix (copy, ":0") &&
-      (copy[len - 3] == ']' || strchr (copy, ':') == copy + len - 2))
-    {
-      copy[len - 2] = '\0';
-      zero_port = TRUE;
-    }
-  if (!sp_host_port_parse (copy, host, port, &local))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--bind %s: %s", text,
-                   local->message);
-      return FALSE;
-    }
-  if (!sp_host_is_ip_literal (*host))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--bind %s: give a numeric IP address (e.g. 127.0.0.1:5060)", text);
-      g_clear_pointer (host, g_free);
-      return FALSE;
-    }
-  if (zero_port)
-    *port = 0;
-  else if (*port == 0)
-    *port = 5060;
-  return TRUE;
 }
 
 /* --account sip:USER[:PASSWORD]@HOST[:PORT][;transport=tcp] */
@@ -364,7 +363,8 @@ check_options (Runner *r, GError **error)
                            "--users, --routes, --http and --server-option need --server");
       return FALSE;
     }
-  if (!parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port, error))
+  if (!sp_node_parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port,
+                           error))
     return FALSE;
   if (opts->account_options != NULL && opts->account == NULL)
     {
@@ -580,19 +580,6 @@ on_registration_changed (SpPhone *phone, SpAccount *account, guint code, Runner 
 }
 
 static gboolean
-auto_answer_cb (gpointer data)
-{
-  g_autoptr (SpCall) call = data;
-  SpPhone *phone = g_object_get_data (G_OBJECT (call), "sp-headless-phone");
-  g_autoptr (GError) error = NULL;
-
-  if (phone != NULL && sp_call_get_state (call) == SP_CALL_STATE_INCOMING &&
-      !sp_phone_answer (phone, call, &error))
-    emit_error (error->message);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 hangup_after_cb (gpointer data)
 {
   g_autoptr (SpCall) call = data;
@@ -750,12 +737,6 @@ on_incoming_call (SpPhone *phone, SpCall *call, Runner *r)
   add_string (b, "from", sp_call_get_peer (call));
   add_string (b, "display_name", sp_call_get_peer_display_name (call));
   event_end (b);
-
-  if (r->opts->auto_answer)
-    {
-      g_object_set_data (G_OBJECT (call), "sp-headless-phone", r->phone);
-      g_timeout_add (r->opts->auto_answer_delay * 1000u, auto_answer_cb, g_object_ref (call));
-    }
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -1055,7 +1036,7 @@ on_shutdown_done (GObject *source, GAsyncResult *result, gpointer data)
   Runner *r = data;
   g_autoptr (GError) error = NULL;
 
-  if (!sp_phone_shutdown_finish (SP_PHONE (source), result, &error))
+  if (!sp_node_shutdown_finish (SP_NODE (source), result, &error))
     g_warning ("Shutdown: %s", error->message);
   g_main_loop_quit (r->loop);
 }
@@ -1067,7 +1048,7 @@ runner_quit (Runner *r)
     return;
   r->quitting = TRUE;
   g_cancellable_cancel (r->cancellable);
-  sp_phone_shutdown_async (r->phone, NULL, on_shutdown_done, r);
+  sp_node_shutdown_async (r->node, on_shutdown_done, r);
 }
 
 static gboolean
@@ -1121,44 +1102,6 @@ on_server_call_ended (SpServer *server, SpServerCall *call, guint status, Runner
   add_string (b, "call_id", call->id);
   add_int (b, "status", status);
   event_end (b);
-}
-
-static gboolean
-server_filter_request (SpSipServerTransaction *st, SpSipMessage *request, SpSipDialog *dialog,
-                       gpointer user_data)
-{
-  return sp_server_filter_request (user_data, st, request, dialog);
-}
-
-static gboolean
-server_owns_dialog (SpSipDialog *dialog, gpointer user_data)
-{
-  return sp_server_owns_dialog (user_data, dialog);
-}
-
-/* The address media is relayed on when SIP listens on every address:
- * the first IPv4 address of an interface that is up and not loopback. */
-static char *
-dup_media_host (const char *sip_host)
-{
-  struct ifaddrs *list = NULL;
-  char *found = NULL;
-
-  if (g_strcmp0 (sip_host, "0.0.0.0") != 0 && g_strcmp0 (sip_host, "::") != 0)
-    return g_strdup (sip_host);
-  if (getifaddrs (&list) == 0)
-    for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next)
-      if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET)
-        {
-          g_autoptr (GSocketAddress) a =
-              g_socket_address_new_from_native (i->ifa_addr, sizeof (struct sockaddr_in));
-          GInetAddress *ia = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (a));
-          if (!g_inet_address_get_is_loopback (ia))
-            found = g_inet_address_to_string (ia);
-        }
-  if (list != NULL)
-    freeifaddrs (list);
-  return found ? found : g_strdup ("127.0.0.1");
 }
 
 static gboolean
@@ -1338,18 +1281,14 @@ print_warnings (const char *file, GPtrArray *warnings)
 }
 
 static gboolean
-server_start (Runner *r, const char *config_dir, const char *state_dir, GError **error)
+server_start (Runner *r, GError **error)
 {
-  static const SpPhoneRequestFilter filter = { server_filter_request, server_owns_dialog };
   SpHeadlessOptions *opts = r->opts;
   const char *admin_password = NULL;
   const char *admin_password_hash = NULL;
   g_autofree char *hashed = NULL;
-  const char *host = NULL;
-  guint16 port = 0;
-  g_autofree char *media_host = NULL;
 
-  r->server = sp_server_new (config_dir, state_dir, server_option_realm (r));
+  r->server = sp_node_get_server (r->node);
   if (!server_options_apply (r, r->server, &admin_password, &admin_password_hash, error))
     return FALSE;
   /* From the environment the password stays off the command line, which
@@ -1385,11 +1324,10 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
   g_signal_connect (r->server, "unregistered", G_CALLBACK (on_server_unregistered), r);
   g_signal_connect (r->server, "call-started", G_CALLBACK (on_server_call), r);
   g_signal_connect (r->server, "call-ended", G_CALLBACK (on_server_call_ended), r);
-  sp_phone_get_local_address (r->phone, &host, &port);
-  media_host = dup_media_host (host);
-  if (!sp_server_start (r->server, sp_phone_get_sip_stack (r->phone), media_host, FALSE, error))
+  /* On any bind, 0.0.0.0 and :: too, the relay serves; each leg's SDP
+   * names the address that leg's peer reaches (node.h). */
+  if (!sp_node_start_server (r->node, error))
     return FALSE;
-  sp_phone_set_request_filter (r->phone, &filter, r->server);
   if (opts->http != NULL)
     {
       g_autofree char *url = NULL;
@@ -1399,7 +1337,7 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
       if (!sp_server_start_http (r->server, opts->http, admin_password_hash, error))
         return FALSE;
       url = sp_web_console_dup_url (sp_server_get_web_console (r->server));
-      token_file = sp_api_token_path (config_dir);
+      token_file = sp_api_token_path (sp_node_get_config_dir (r->node));
       b = event_begin ("server_http");
       add_string (b, "url", url);
       /* Where the API token is, never the token. */
@@ -1409,28 +1347,26 @@ server_start (Runner *r, const char *config_dir, const char *state_dir, GError *
   return TRUE;
 }
 
+/* Something the node did by itself (an automatic answer) failed. */
+static void
+on_node_error (SpNode *node, const char *message, Runner *r)
+{
+  emit_error (message);
+}
+
 static gboolean
 runner_start (Runner *r, GError **error)
 {
   SpHeadlessOptions *opts = r->opts;
-  g_autofree char *config_dir = NULL;
-  g_autofree char *state_dir = NULL;
   g_autofree char *sip = NULL;
   g_autoptr (GInputStream) in = NULL;
   JsonBuilder *b;
+  guint16 moved_from;
 
-  if (opts->config_dir != NULL)
-    {
-      config_dir = g_strdup (opts->config_dir);
-      state_dir = g_strdup (opts->config_dir);
-    }
-  else
-    {
-      config_dir = g_build_filename (g_get_user_config_dir (), "softphone", NULL);
-      state_dir = g_build_filename (g_get_user_state_dir (), "softphone", NULL);
-    }
-
-  r->phone = sp_phone_new (config_dir, state_dir);
+  r->node = sp_node_new (opts->config_dir, server_option_realm (r));
+  r->phone = sp_node_get_phone (r->node);
+  sp_node_set_auto_answer (r->node, opts->auto_answer, (guint) opts->auto_answer_delay);
+  g_signal_connect (r->node, "error", G_CALLBACK (on_node_error), r);
   g_object_set (r->phone, "log-sip", opts->log_sip || opts->log_sip_raw, "log-sip-raw",
                 opts->log_sip_raw, "audio-in", opts->audio_in, "audio-out", opts->audio_out, NULL);
   /* Nothing here shows the SIP log; --log-sip prints the wire itself. */
@@ -1465,32 +1401,21 @@ runner_start (Runner *r, GError **error)
 
   /* A server keeps its well-known port (phones are configured with it);
    * a phone alone takes another one when that is held, and says so. */
-  if (opts->server ? !sp_phone_start (r->phone, r->bind_host, r->bind_port, error)
-                   : !sp_phone_start_any_port (r->phone, r->bind_host, r->bind_port, error))
+  if (!sp_node_listen (r->node, r->bind_host, r->bind_port, opts->server, error))
+    return FALSE;
+  moved_from = sp_node_get_moved_from_port (r->node);
+  if (moved_from != 0)
     {
-      if (opts->server && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
-        g_prefix_error (error, "the server cannot start: another program uses port %u on %s (%s); ",
-                        r->bind_port, r->bind_host, "phones expect the server there");
-      return FALSE;
+      g_autofree char *moved = sp_phone_dup_sip_address (r->phone);
+
+      b = event_begin ("port_moved");
+      add_int (b, "wanted", moved_from);
+      add_string (b, "sip", moved);
+      event_end (b);
     }
-  {
-    const char *host = NULL;
-    guint16 port = 0;
-
-    sp_phone_get_local_address (r->phone, &host, &port);
-    if (r->bind_port != 0 && port != r->bind_port)
-      {
-        g_autofree char *moved = sp_phone_dup_sip_address (r->phone);
-
-        b = event_begin ("port_moved");
-        add_int (b, "wanted", r->bind_port);
-        add_string (b, "sip", moved);
-        event_end (b);
-      }
-  }
   /* Before the accounts register: the phone may be a user of its own
    * server. */
-  if (opts->server && !server_start (r, config_dir, state_dir, error))
+  if (opts->server && !server_start (r, error))
     return FALSE;
 
   sip = sp_phone_dup_sip_address (r->phone);
@@ -1556,14 +1481,13 @@ sp_headless_run (SpHeadlessOptions *opts)
     g_signal_handlers_disconnect_by_data (r.phone, &r);
   g_clear_object (&r.input);
   if (r.server != NULL)
+    g_signal_handlers_disconnect_by_data (r.server, &r);
+  if (r.node != NULL)
     {
-      sp_server_stop (r.server);
-      g_signal_handlers_disconnect_by_data (r.server, &r);
+      g_signal_handlers_disconnect_by_data (r.node, &r);
+      sp_node_stop_server (r.node);
     }
-  if (r.phone != NULL)
-    sp_phone_set_request_filter (r.phone, NULL, NULL);
-  g_clear_object (&r.server);
-  g_clear_object (&r.phone);
+  g_clear_object (&r.node);
   g_clear_object (&r.cancellable);
   g_clear_object (&r.cli_account);
   g_main_loop_unref (r.loop);

@@ -48,6 +48,10 @@ typedef struct
 void sp_headless_options_init (SpHeadlessOptions *opts);
 void sp_headless_options_clear (SpHeadlessOptions *opts);
 
+/* The first option given that only --headless takes ("--account"), for
+ * the window to refuse it; NULL when none was. */
+const char *sp_headless_options_first_given (const SpHeadlessOptions *opts);
+
 /* The headless options, for main ()'s option context. */
 GOptionGroup *sp_headless_option_group (SpHeadlessOptions *opts);
 

@@ -10,6 +10,7 @@
 #include "application.h"
 #include "fdlimit.h"
 #include "headless.h"
+#include "node/node.h"
 #include "version.h"
 
 int
@@ -17,6 +18,9 @@ main (int argc, char **argv)
 {
   gboolean show_version = FALSE;
   gboolean background = FALSE;
+  SpHeadlessOptions headless;
+  /* --bind and --config-dir are the node's (node.h): the window and the
+   * headless runner take them alike. */
   const GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &show_version, N_ ("Print the version and exit"),
       NULL },
@@ -24,11 +28,16 @@ main (int argc, char **argv)
       N_ ("Start without a window (at login): the phone and the server run, an incoming call "
           "notifies, and starting Softphone again shows the window"),
       NULL },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &headless.bind,
+      N_ ("SIP address for UDP and TCP (default 0.0.0.0:5060; port 0 picks one)"),
+      N_ ("ADDR[:PORT]") },
+    { "config-dir", 0, 0, G_OPTION_ARG_FILENAME, &headless.config_dir,
+      N_ ("Settings and state directory (two windows with two directories run side by side)"),
+      N_ ("DIR") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  SpHeadlessOptions headless;
   int status;
 
   setlocale (LC_ALL, "");
@@ -67,7 +76,31 @@ main (int argc, char **argv)
       sp_headless_options_clear (&headless);
       return status;
     }
-  sp_headless_options_clear (&headless);
+  /* The window does not quietly drop what only the headless runner does. */
+  if (sp_headless_options_first_given (&headless) != NULL)
+    {
+      g_printerr (_ ("softphone: %s needs --headless\n"),
+                  sp_headless_options_first_given (&headless));
+      sp_headless_options_clear (&headless);
+      return 2;
+    }
+  /* The window takes --bind and --config-dir as the headless runner does
+   * (two windows side by side on one machine); a bad address is said
+   * here, before any window. */
+  if (headless.bind != NULL)
+    {
+      g_autofree char *host = NULL;
+      guint16 port = 0;
+
+      if (!sp_node_parse_bind (headless.bind, &host, &port, &error))
+        {
+          g_printerr ("softphone: %s\n", error->message);
+          sp_headless_options_clear (&headless);
+          return 2;
+        }
+    }
   /* The GTK window; remaining arguments (sip:/tel: URIs) dial in it. */
-  return sp_application_run (argc, argv, background);
+  status = sp_application_run (argc, argv, background, headless.bind, headless.config_dir);
+  sp_headless_options_clear (&headless);
+  return status;
 }

@@ -682,17 +682,6 @@ placeholder_label (const char *text)
 static void rebuild_users (SpWindow *self);
 static void rebuild_routes (SpWindow *self);
 
-static gboolean
-save_users (SpWindow *self, SpUserDb *users)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (sp_user_db_save (users, sp_application_get_config_dir (self->app), &error))
-    return TRUE;
-  sp_window_show_error (self, error->message);
-  return FALSE;
-}
-
 static void
 on_remove_user_clicked (GtkButton *button, SpWindow *self)
 {
@@ -700,10 +689,9 @@ on_remove_user_clicked (GtkButton *button, SpWindow *self)
   const char *name = g_object_get_data (G_OBJECT (button), "user");
   g_autoptr (GError) error = NULL;
 
+  /* The server saves its users on every change (node.h). */
   if (!sp_user_db_remove (users, name, &error))
     sp_window_show_error (self, error->message);
-  else
-    save_users (self, users);
   rebuild_users (self);
 }
 
@@ -772,7 +760,6 @@ on_add_user_response (AdwMessageDialog *dialog, const char *response, SpWindow *
       sp_window_show_error (self, error->message);
       return;
     }
-  save_users (self, users);
   rebuild_users (self);
 }
 
@@ -819,7 +806,6 @@ on_import_chosen (GtkNativeDialog *chooser, int response, SpWindow *self)
       if (!sp_user_db_import_regfile_path (sp_server_get_users (server), path, &n, &warnings,
                                            &error))
         goto out;
-      save_users (self, sp_server_get_users (server));
       rebuild_users (self);
       /* Translators: %u users were read from a Yate regfile.conf. */
       message = g_strdup_printf (

@@ -27,6 +27,7 @@ typedef struct
   char *via_branch;
   guint final_status;
   char *reason;
+  char *offer; /* the SDP sent on this branch (its address is per branch) */
 } Branch;
 
 struct _Call
@@ -43,6 +44,7 @@ struct _Call
   SpRelayCall *relay;
   char *a_sdp; /* what we last sent each side, to answer re-INVITEs */
   char *b_sdp;
+  char *b_host;      /* where the answering callee leg's INVITE went */
   char *caller_user; /* authenticated user, or NULL (a trusted peer's call) */
   /* Who the callee is told is calling: the authenticated user, or a
    * trusted peer's own From (name-addr without its tag). */
@@ -102,6 +104,7 @@ branch_free (gpointer data)
   sp_sip_client_transaction_unref (branch->ct);
   g_free (branch->via_branch);
   g_free (branch->reason);
+  g_free (branch->offer);
   g_free (branch);
 }
 
@@ -263,6 +266,49 @@ leg_signalling_host (Call *call, SpRelaySide side, const SpSipMessage *msg)
   return branch != NULL ? sp_sip_client_transaction_get_dest (branch->ct)->host : NULL;
 }
 
+/* The address the relay is reached on from @peer (a numeric host, or
+ * NULL when not known yet): the relay's own, or on 0.0.0.0 / :: the one
+ * the route to @peer leaves from (the stack's media-address policy).
+ * With no peer known, the route to the caller stands in. */
+static char *
+relay_host_towards (Call *call, const char *peer)
+{
+  SpB2bua *self = call->b2bua;
+
+  if (peer == NULL)
+    peer = sp_sip_server_transaction_get_source (call->st)->host;
+  return sp_sip_route_cache_local_host_towards (sp_sip_stack_get_route_cache (self->stack),
+                                                sp_relay_get_host (self->relay), peer);
+}
+
+/* The host @side's SIP talks with: the caller's INVITE source, or where
+ * the answering callee leg went; NULL before the callee answered. */
+static const char *
+leg_peer (Call *call, SpRelaySide side)
+{
+  if (side == SP_RELAY_SIDE_A)
+    return sp_sip_server_transaction_get_source (call->st)->host;
+  return call->b_host;
+}
+
+/* @sdp with its addresses (origin and connections) set to @host. */
+static char *
+readdress_sdp (const char *sdp, const char *host)
+{
+  g_autoptr (SpSdpSession) session = sp_sdp_session_parse (sdp, strlen (sdp), NULL);
+  SpSdpAddrType type = strchr (host, ':') ? SP_SDP_ADDR_IP6 : SP_SDP_ADDR_IP4;
+  SpSdpMedia *media;
+
+  if (session == NULL)
+    return g_strdup (sdp);
+  media = sp_sdp_session_find_media (session, "audio");
+  sp_sdp_session_set_origin_address (session, type, host);
+  sp_sdp_session_set_connection (session, type, host);
+  if (media != NULL && sp_sdp_media_get_connection (media) != NULL)
+    sp_sdp_media_set_connection (media, type, host);
+  return sp_sdp_session_to_string (session);
+}
+
 /* The body to send to @side for a body received from the other side,
  * with the relay learning where that other side receives. */
 static char *
@@ -273,14 +319,15 @@ media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
   SpRelaySide from_side = to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A;
   SpRelayRemote remote = { 0 };
   g_autofree char *remote_host = NULL;
+  g_autofree char *local_host = NULL;
   char *out;
 
   if (body == NULL || len == 0)
     return NULL;
   if (call->relay == NULL)
     return g_strndup ((const char *) body, len);
-  out = rewrite_sdp (body, len, sp_relay_get_host (call->b2bua->relay),
-                     sp_relay_call_get_port (call->relay, to_side), &remote);
+  local_host = relay_host_towards (call, leg_peer (call, to_side));
+  out = rewrite_sdp (body, len, local_host, sp_relay_call_get_port (call->relay, to_side), &remote);
   remote_host = (char *) remote.host;
   remote.signalling_host = leg_signalling_host (call, from_side, from_msg);
   if (out != NULL && !sp_sip_host_is_wildcard (remote_host))
@@ -327,6 +374,7 @@ call_free (Call *call)
   g_ptr_array_unref (call->branches);
   g_free (call->a_sdp);
   g_free (call->b_sdp);
+  g_free (call->b_host);
   g_free (call->caller_user);
   g_clear_pointer (&call->caller_identity, sp_sip_name_addr_free);
   g_free (call->best_reason);
@@ -561,6 +609,12 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
     }
   call->answered = TRUE;
   stop_timer_c (call);
+  call->b_host = g_strdup (sp_sip_client_transaction_get_dest (branch->ct)->host);
+  if (call->b_sdp != NULL && branch->offer != NULL)
+    {
+      g_free (call->b_sdp);
+      call->b_sdp = g_strdup (branch->offer);
+    }
   call->b_dialog = sp_sip_dialog_ref (dialog);
   call->b_dialog_id = sp_sip_dialog_dup_id (dialog);
   g_hash_table_insert (self->dialogs, g_strdup (call->b_dialog_id), call);
@@ -606,6 +660,19 @@ on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
     branch_finish (branch);
 }
 
+/* The numeric host @target's INVITE goes to, NULL when a name (it is
+ * resolved when sent). */
+static const char *
+target_host (const Target *target)
+{
+  const char *host;
+
+  if (target->has_dest)
+    return target->dest.host;
+  host = sp_sip_uri_get_host (target->uri);
+  return host != NULL && g_hostname_is_ip_address (host) ? host : NULL;
+}
+
 static gboolean
 start_branch (Call *call, const Target *target, const char *to, int max_forwards, const char *offer)
 {
@@ -625,9 +692,18 @@ start_branch (Call *call, const Target *target, const char *to, int max_forwards
   if (call->caller_user != NULL)
     sp_sip_message_set_header (request, "P-Asserted-Identity", from_value, NULL);
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
-  set_sdp_body (request, offer);
-
   branch = g_new0 (Branch, 1);
+  /* Each branch names the relay by the address its callee reaches. */
+  if (offer != NULL && call->relay != NULL && target_host (target) != NULL &&
+      sp_sip_host_is_wildcard (sp_relay_get_host (self->relay)))
+    {
+      g_autofree char *host = relay_host_towards (call, target_host (target));
+      branch->offer = readdress_sdp (offer, host);
+    }
+  else
+    branch->offer = g_strdup (offer);
+  set_sdp_body (request, branch->offer);
+
   branch->b2bua = self;
   branch->call = call;
   ct = sp_sip_stack_send_request (self->stack, request, target->has_dest ? &target->dest : NULL,
@@ -635,6 +711,7 @@ start_branch (Call *call, const Target *target, const char *to, int max_forwards
   if (ct == NULL)
     {
       g_message ("callee leg not sent: %s", error->message);
+      g_free (branch->offer);
       g_free (branch);
       return FALSE;
     }

@@ -120,6 +120,26 @@ native_address (const char *host, guint16 port, struct sockaddr_storage *out, so
   return g_socket_address_to_native (address, out, sizeof *out, error);
 }
 
+/* A relay on "::" has dual-stack sockets: IPv4 peers are reached, and
+ * heard, as ::ffff:a.b.c.d, so their addresses are kept in that form. */
+static void
+map_for_relay (SpRelay *relay, struct sockaddr_storage *addr, socklen_t *len)
+{
+  struct sockaddr_in v4;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) addr;
+
+  if (relay->family != G_SOCKET_FAMILY_IPV6 || addr->ss_family != AF_INET)
+    return;
+  memcpy (&v4, addr, sizeof v4);
+  memset (addr, 0, sizeof *addr);
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = v4.sin_port;
+  v6->sin6_addr.s6_addr[10] = 0xff;
+  v6->sin6_addr.s6_addr[11] = 0xff;
+  memcpy (&v6->sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+  *len = sizeof *v6;
+}
+
 /* ---- addresses and packets (relay thread) --------------------------------- */
 
 static gboolean
@@ -533,6 +553,12 @@ bind_port (SpRelay *relay, guint16 port)
   fd = socket (addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
+  if (addr.ss_family == AF_INET6)
+    {
+      /* "::" relays IPv4 phones too, whatever net.ipv6.bindv6only says. */
+      int v6only = 0;
+      setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    }
   if (bind (fd, (struct sockaddr *) &addr, len) < 0)
     {
       close (fd);
@@ -660,6 +686,8 @@ sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const SpRelayRemo
       g_debug ("relay: no destination %s:%u", remote->host, remote->rtp_port);
       return;
     }
+  map_for_relay (call->relay, &cmd->rtp, &cmd->len);
+  map_for_relay (call->relay, &cmd->rtcp, &len2);
   if (remote->signalling_host != NULL)
     {
       const char *host = remote->signalling_host;
@@ -668,7 +696,10 @@ sp_relay_call_set_remote (SpRelayCall *call, SpRelaySide side, const SpRelayRemo
       if (g_ascii_strncasecmp (host, "::ffff:", 7) == 0 && strchr (host + 7, '.') != NULL)
         host += 7;
       if (native_address (host, 0, &cmd->signalling, &len2, NULL))
-        cmd->has_signalling = TRUE;
+        {
+          map_for_relay (call->relay, &cmd->signalling, &len2);
+          cmd->has_signalling = TRUE;
+        }
       else
         g_debug ("relay: signalling host %s is not an address", remote->signalling_host);
     }

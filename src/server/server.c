@@ -65,6 +65,7 @@ enum
   SIGNAL_UNREGISTERED,
   SIGNAL_CALL_STARTED,
   SIGNAL_CALL_ENDED,
+  SIGNAL_USERS_SAVE_FAILED,
   N_SIGNALS
 };
 
@@ -93,8 +94,13 @@ on_users_changed (SpUserDb *users, SpServer *self)
 {
   g_autoptr (GError) error = NULL;
 
+  /* The one place users are saved, whoever changed them (the window,
+   * the web console, an import). */
   if (self->config_dir != NULL && !sp_user_db_save (users, self->config_dir, &error))
-    g_warning ("users not saved: %s", error->message);
+    {
+      g_warning ("users not saved: %s", error->message);
+      g_signal_emit (self, signals[SIGNAL_USERS_SAVE_FAILED], 0, error->message);
+    }
 }
 
 static void
@@ -164,6 +170,9 @@ sp_server_class_init (SpServerClass *klass)
   signals[SIGNAL_CALL_ENDED] =
       g_signal_new ("call-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 2, SP_TYPE_SERVER_CALL | G_SIGNAL_TYPE_STATIC_SCOPE, G_TYPE_UINT);
+  signals[SIGNAL_USERS_SAVE_FAILED] =
+      g_signal_new ("users-save-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -559,6 +568,15 @@ gboolean
 sp_server_is_running (SpServer *self)
 {
   return self->running;
+}
+
+const char *
+sp_server_get_relay_host (SpServer *self)
+{
+  g_return_val_if_fail (SP_IS_SERVER (self), NULL);
+  if (!self->running || !self->media_relay || self->relay == NULL)
+    return NULL;
+  return sp_relay_get_host (self->relay);
 }
 
 gboolean

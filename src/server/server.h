@@ -35,6 +35,8 @@ G_BEGIN_DECLS
  *   "unregistered" (const char *user, const char *contact, gboolean expired)
  *   "call-started" (SpServerCall *call)
  *   "call-ended" (SpServerCall *call, guint status)
+ *   "users-save-failed" (const char *message): the users changed (the
+ *     server saves them, and only it) but could not be written
  */
 
 #define SP_TYPE_SERVER (sp_server_get_type ())
@@ -64,6 +66,10 @@ SpServerCallList *sp_server_get_calls (SpServer *self);
 /* TRUE (default): SDP points at the server's relay ports; FALSE: media
  * flows between the phones. */
 void sp_server_set_media_relay (SpServer *self, gboolean relay);
+/* Where the relay is bound while the server runs and relays media (a
+ * wildcard too: each leg's SDP then names the route to that leg's
+ * peer); NULL when it does not. */
+const char *sp_server_get_relay_host (SpServer *self);
 void sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max);
 /* Yate challenges the caller's BYE (default TRUE). */
 void sp_server_set_challenge_bye (SpServer *self, gboolean challenge);

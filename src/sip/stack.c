@@ -175,31 +175,6 @@ sp_sip_host_is_wildcard (const char *host)
 }
 
 char *
-sp_sip_route_source (const char *remote_host)
-{
-  g_autoptr (GInetAddress) remote = NULL;
-  g_autoptr (GSocketAddress) dest = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GSocket) sock = NULL;
-
-  remote = remote_host ? g_inet_address_new_from_string (remote_host) : NULL;
-  if (remote == NULL || g_inet_address_get_is_any (remote))
-    return NULL;
-  /* Connecting a UDP socket makes the kernel pick the route and its
-   * source address; nothing is sent. */
-  sock = g_socket_new (g_inet_address_get_family (remote), G_SOCKET_TYPE_DATAGRAM,
-                       G_SOCKET_PROTOCOL_UDP, NULL);
-  dest = g_inet_socket_address_new (remote, 5060);
-  if (sock == NULL || !g_socket_connect (sock, dest, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (sock, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-}
-
-char *
 sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *towards)
 {
   SpSipPeer bound;
@@ -218,7 +193,8 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
   /* 0.0.0.0 means nothing to the peer: name the address our route to it
    * leaves from. */
   if (towards != NULL && sp_sip_host_is_wildcard (bound.host))
-    routed = sp_sip_route_source (towards->host);
+    routed = sp_sip_route_cache_local_host_towards (
+        sp_sip_transport_get_route_cache (self->transport), bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
                           bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
@@ -947,6 +923,13 @@ sp_sip_stack_init (SpSipStack *self)
   self->pending_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_ack_free);
   self->sent_acks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sent_ack_free);
   self->lookups = g_cancellable_new ();
+}
+
+SpSipRouteCache *
+sp_sip_stack_get_route_cache (SpSipStack *self)
+{
+  g_return_val_if_fail (SP_IS_SIP_STACK (self), NULL);
+  return sp_sip_transport_get_route_cache (self->transport);
 }
 
 SpSipStack *

@@ -5,6 +5,7 @@
 #include "sip/clock.h"
 #include "sip/dialog.h"
 #include "sip/message.h"
+#include "sip/routecache.h"
 #include "sip/transaction.h"
 #include "sip/transport.h"
 
@@ -62,10 +63,9 @@ const char *sp_sip_stack_get_allow (SpSipStack *stack);
  * unknown (@towards NULL or a name). */
 char *sp_sip_stack_dup_contact (SpSipStack *stack, const char *user, const SpSipPeer *towards);
 
-/* The local address the kernel would send from towards @remote_host (an
- * IP literal), found by connecting a UDP socket (nothing is sent); NULL
- * when there is no route or @remote_host is no address. */
-char *sp_sip_route_source (const char *remote_host);
+/* The stack's route-source cache (sip/routecache.h): the media-address
+ * policy of the phone and the server on a wildcard binding. */
+SpSipRouteCache *sp_sip_stack_get_route_cache (SpSipStack *stack);
 /* TRUE for 0.0.0.0 and ::. */
 gboolean sp_sip_host_is_wildcard (const char *host);
 

@@ -8,6 +8,7 @@
 
 #include "i18n.h"
 
+#include "sip/routecache.h"
 #include "sip/sender.h"
 #include "sip/sip-private.h"
 
@@ -72,8 +73,9 @@ struct _SpSipTransport
   guint idle_source;
   guint8 *buffer;
   SpSipTransportStats stats;
-  SpSipSender *sender; /* NULL: UDP written on the main loop */
-  gboolean batching;   /* answering received datagrams: wake the sender once */
+  SpSipSender *sender;     /* NULL: UDP written on the main loop */
+  SpSipRouteCache *routes; /* where a wildcard binding's traffic leaves from */
+  gboolean batching;       /* answering received datagrams: wake the sender once */
   guint64 send_failures_before;
 };
 
@@ -892,6 +894,7 @@ sp_sip_transport_finalize (GObject *object)
   g_hash_table_unref (self->connections);
   g_ptr_array_unref (self->bindings);
   g_free (self->buffer);
+  sp_sip_route_cache_free (self->routes);
   G_OBJECT_CLASS (sp_sip_transport_parent_class)->finalize (object);
 }
 
@@ -916,6 +919,7 @@ sp_sip_transport_init (SpSipTransport *self)
   self->bindings = g_ptr_array_new_with_free_func (binding_free);
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, connection_free);
   self->buffer = g_malloc (MAX_DATAGRAM + 1);
+  self->routes = sp_sip_route_cache_new ();
   self->idle_ms = DEFAULT_IDLE_MS;
   self->max_tcp = SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS;
   self->max_tcp_per_address = SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS;
@@ -948,6 +952,13 @@ guint
 sp_sip_transport_get_n_connections (SpSipTransport *self)
 {
   return g_hash_table_size (self->connections);
+}
+
+SpSipRouteCache *
+sp_sip_transport_get_route_cache (SpSipTransport *self)
+{
+  g_return_val_if_fail (SP_IS_SIP_TRANSPORT (self), NULL);
+  return self->routes;
 }
 
 const SpSipTransportStats *
@@ -1094,26 +1105,17 @@ find_binding (SpSipTransport *self, SpSipTransportKind kind, const SpSipPeer *de
   return fallback;
 }
 
-/* The address a wildcard-bound socket would send from towards @dest. */
+/* The address a wildcard-bound socket would send from towards @dest:
+ * the route cache's answer (routecache.h), so a server on 0.0.0.0 does
+ * not open a probe socket per request it sends. */
 static gboolean
-route_source (const SpSipPeer *dest, char *host, gsize size)
+route_source (SpSipTransport *self, const SpSipPeer *dest, char *host, gsize size)
 {
-  g_autoptr (GSocketAddress) to =
-      address_from_host (dest->host, dest->port ? dest->port : 5060, NULL);
-  g_autoptr (GSocket) probe = NULL;
-  g_autoptr (GSocketAddress) local = NULL;
-  SpSipPeer peer;
+  g_autofree char *local = sp_sip_route_cache_lookup (self->routes, dest->host);
 
-  if (to == NULL)
+  if (local == NULL)
     return FALSE;
-  probe = g_socket_new (g_socket_address_get_family (to), G_SOCKET_TYPE_DATAGRAM,
-                        G_SOCKET_PROTOCOL_UDP, NULL);
-  if (probe == NULL || !g_socket_connect (probe, to, NULL, NULL))
-    return FALSE;
-  local = g_socket_get_local_address (probe, NULL);
-  if (local == NULL || !peer_from_address (local, SP_SIP_TRANSPORT_UDP, &peer))
-    return FALSE;
-  g_strlcpy (host, peer.host, size);
+  g_strlcpy (host, local, size);
   return TRUE;
 }
 
@@ -1286,7 +1288,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
     {
       g_strlcpy (host, binding->local.host, sizeof host);
       port = binding->local.port;
-      if (binding->wildcard && !route_source (dest, host, sizeof host))
+      if (binding->wildcard && !route_source (self, dest, host, sizeof host))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, _ ("no route to %s"),
                        dest->host);
@@ -1296,7 +1298,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
   else
     {
       /* TCP without a listener: the connection's own port is all we have. */
-      if (!route_source (dest, host, sizeof host))
+      if (!route_source (self, dest, host, sizeof host))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE, _ ("no route to %s"),
                        dest->host);

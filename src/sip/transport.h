@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "sip/message.h"
+#include "sip/routecache.h"
 
 G_BEGIN_DECLS
 
@@ -106,6 +107,10 @@ guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
 void sp_sip_transport_set_tcp_limits (SpSipTransport *transport, guint max_connections,
                                       guint max_per_address);
 const SpSipTransportStats *sp_sip_transport_get_stats (SpSipTransport *transport);
+/* Where a wildcard binding's traffic to a peer leaves from (routecache.h):
+ * the Via of requests sent on 0.0.0.0 or ::, and the stack's
+ * media-address policy. */
+SpSipRouteCache *sp_sip_transport_get_route_cache (SpSipTransport *transport);
 
 /* UDP datagrams to numeric addresses are written by a thread of their
  * own (sip/sender.h) instead of the main loop: a server under load gets

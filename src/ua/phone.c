@@ -1164,12 +1164,11 @@ sp_phone_shutdown_finish (SpPhone *self, GAsyncResult *result, GError **error)
 char *
 sp_phone_dup_local_host_towards (SpPhone *self, const char *remote_host)
 {
-  char *routed;
-
-  if (!sp_sip_host_is_wildcard (self->local_host))
+  /* The media-address policy, shared with the server (routecache.h). */
+  if (self->stack == NULL)
     return g_strdup (self->local_host);
-  routed = sp_sip_route_source (remote_host);
-  return routed ? routed : g_strdup (self->local_host);
+  return sp_sip_route_cache_local_host_towards (sp_sip_stack_get_route_cache (self->stack),
+                                                self->local_host, remote_host);
 }
 
 SpCredentials *

@@ -74,6 +74,14 @@ time.sleep(600)
   HOLDER=$!
   for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q held "$OUTDIR/holder.log" && break; sleep 0.2; done
 fi
+# SP_GUI_OWN_CONFIG_DIR=1: the app gets --config-dir of its own (no
+# welcome), named to the script in SP_GUI_CONFIG_DIR.
+if [ -n "${SP_GUI_OWN_CONFIG_DIR:-}" ]; then
+  export SP_GUI_CONFIG_DIR="$TMP/own-config"
+  mkdir -p "$SP_GUI_CONFIG_DIR"
+  printf '[net/example/softphone]\nwelcome-done=true\n' >"$SP_GUI_CONFIG_DIR/settings.ini"
+  SP_GUI_APP_ARGS="${SP_GUI_APP_ARGS:-} --config-dir $SP_GUI_CONFIG_DIR"
+fi
 # shellcheck disable=SC2086 # SP_GUI_APP_ARGS: the app's options, split on purpose
 "$SOFTPHONE" ${SP_GUI_APP_ARGS:-} >"$LOG" 2>&1 &
 APP=$!

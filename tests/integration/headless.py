@@ -33,10 +33,11 @@ WAIT = 10.0  # seconds, the bound on any single event wait
 class Instance:
     """One headless softphone, its events in a queue."""
 
-    def __init__(self, name, args, env=None):
+    def __init__(self, name, args, env=None, prefix=()):
+        """@prefix: run through it (e.g. ip netns exec NS); it must exec the binary."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="sp-headless-%s-" % name)
-        cmd = [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
+        cmd = list(prefix) + [SOFTPHONE, "--headless", "--config-dir", self.dir] + args
         self.events = queue.Queue()
         self.seen = []
         self.sip = None  # our SIP address, from the ready event
@@ -162,6 +163,18 @@ def test_bad_options():
     run_bad(["--no-such-option"], "no-such-option")
     run_bad(["--sip-t1", "5"], "milliseconds")
     run_bad(["extra-argument"], "unexpected argument")
+    # The window (no --headless) takes --bind and --config-dir too: a bad
+    # address, or an option only the headless runner takes, is said before
+    # any window opens (no display here: a window would fail otherwise).
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for args, expect in ((["--bind", "pbx.example:5060"], "numeric IP address"),
+                         (["--config-dir", "/tmp", "--account", "sip:u@127.0.0.1"],
+                          "--account needs --headless"),
+                         (["--server"], "--server needs --headless")):
+        proc = subprocess.run([SOFTPHONE] + args, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=WAIT, env=dict(env, LANGUAGE="C"))
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
+        assert expect in proc.stderr, (args, proc.stderr)
 
 
 def test_status_quit():

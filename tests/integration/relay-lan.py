@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""The server's media relay on a wildcard bind (0.0.0.0 and ::), on real LANs
+made of network namespaces (issue 12: "with any bind the relay works").
+
+The server runs in this test's own network namespace (tools/own-netns.sh) with
+two bridges: LAN A 198.18.0.0/25 (the server is 198.18.0.1 there) and LAN B
+198.18.0.128/25 (198.18.0.129). Phone u1 is 198.18.0.2 in a namespace on LAN A,
+u2 198.18.0.130 on LAN B; neither has a route to the other (the server does not
+forward), so every tone heard crossed the relay. Each phone must be told the
+relay's address on its own LAN: the one the route to it leaves from. The same
+again over IPv6 (2001:2:0:a::/64 and 2001:2:0:b::/64) with the server on ::.
+
+Usage: relay-lan.py SOFTPHONE [TEST...]   (prints TAP)
+Every namespace, link and process made here is removed again, processes by PID.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import headless  # noqa: E402
+from headless import TONE_A, TONE_B, Instance, Skip, dominant_blocks, make_tones  # noqa: E402
+
+# (server on LAN A, server on LAN B, u1, u2, prefix length) per family; IPv6
+# from the benchmarking range 2001:2::/48 (RFC 5180).
+PLAN = {
+    4: ("198.18.0.1", "198.18.0.129", "198.18.0.2", "198.18.0.130", 25),
+    6: ("2001:2:0:a::1", "2001:2:0:b::1", "2001:2:0:a::2", "2001:2:0:b::2", 64),
+}
+USERS = "[general]\nauth=100\n[u1]\npassword=p1\n[u2]\npassword=p2\n"
+ROUTES = "[default]\n${username}^$=-;error=noauth\n^1$=return;called=u1\n^2$=return;called=u2\n"
+
+
+def ip(*args, check=True):
+    return subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=10,
+                          check=check)
+
+
+class Lan:
+    """Two bridges in this namespace, one phone namespace on each."""
+
+    def __init__(self, family):
+        if os.getuid() != 0 or shutil.which("ip") is None:
+            raise Skip("needs root and iproute2 for network namespaces")
+        # Bridges go only into a namespace of this test's own (own-netns.sh
+        # makes one with loopback alone), never the machine's.
+        links = ip("-o", "link", "show").stdout.splitlines()
+        if [line.split(":")[1].strip() for line in links] != ["lo"]:
+            raise Skip("not in a network namespace of its own (tests/tools/own-netns.sh)")
+        tag = "%d" % os.getpid()
+        self.netns = {"a": "spnode-%s-a" % tag, "b": "spnode-%s-b" % tag}
+        self.links = []
+        self.made = []
+        server_a, server_b, u1, u2, self.plen = PLAN[family]
+        try:
+            self._side("a", "spbrA", server_a, u1)
+            self._side("b", "spbrB", server_b, u2)
+        except Exception:
+            self.close()
+            raise
+
+    def _side(self, side, bridge, server_ip, phone_ip):
+        ns = self.netns[side]
+        ip("link", "add", bridge, "type", "bridge")
+        self.links.append(bridge)
+        # nodad: the address is usable at once, not after duplicate detection.
+        ip("addr", "add", "%s/%d" % (server_ip, self.plen), "dev", bridge, *self.nodad(server_ip))
+        ip("link", "set", bridge, "up")
+        ip("netns", "add", ns)
+        self.made.append(ns)
+        veth = "v" + bridge
+        ip("link", "add", veth, "type", "veth", "peer", "name", "e0", "netns", ns)
+        self.links.append(veth)
+        ip("link", "set", veth, "master", bridge, "up")
+        ip("-n", ns, "addr", "add", "%s/%d" % (phone_ip, self.plen), "dev", "e0",
+           *self.nodad(phone_ip))
+        ip("-n", ns, "link", "set", "e0", "up")
+        ip("-n", ns, "link", "set", "lo", "up")
+
+    @staticmethod
+    def nodad(addr):
+        return ["nodad"] if ":" in addr else []
+
+    def prefix(self, side):
+        return ["ip", "netns", "exec", self.netns[side]]
+
+    def close(self):
+        for ns in self.made:
+            ip("netns", "del", ns, check=False)
+        for link in self.links:
+            ip("link", "del", link, check=False)
+
+
+def sdp_addresses(log):
+    """Every address an SDP in @log (a --log-sip stderr) names in c= lines."""
+    return set(re.findall(r"c=IN IP[46] ([0-9a-fA-F.:]+)", log))
+
+
+def check_tones(a_out, b_out, label):
+    """Each phone heard the other's tone, and not its own. u1's recording
+    starts with its ringback (425 Hz: within a 20 ms block's resolution of
+    440 Hz), longer or shorter as the machine's load delays the answer."""
+    a440, a1000, a_total = dominant_blocks(a_out, TONE_A, TONE_B)
+    b440, b1000, b_total = dominant_blocks(b_out, TONE_A, TONE_B)
+    print("# %s: u1 heard %d/%d blocks of %d Hz (%d of %d Hz), u2 %d/%d of %d Hz (%d of %d Hz)"
+          % (label, a1000, a_total, TONE_B, a440, TONE_A, b440, b_total, TONE_A, b1000, TONE_B),
+          flush=True)
+    assert a1000 >= 100 and a440 <= 15, (a440, a1000, a_total)
+    assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
+
+
+def bracket(host):
+    return "[%s]" % host if ":" in host else host
+
+
+def relayed_call(bind, family):
+    """u1 calls u2 through a server bound to @bind, the phones and LANs of
+    @family (4 or 6); tones both ways."""
+    server_a, server_b, U1, U2, _ = PLAN[family]
+    lan = srv = u1 = u2 = None
+    tmp = tempfile.mkdtemp(prefix="sp-relay-lan-")
+    try:
+        lan = Lan(family)
+        # The phones cannot reach each other: no route, not even a wrong one.
+        probe = subprocess.run(lan.prefix("a") + ["ping", "-%d" % family, "-c", "1", "-W", "1", U2],
+                               capture_output=True, timeout=10)
+        assert probe.returncode != 0, "u1 reaches u2 without the server"
+        a_in, b_in, a_out, b_out = make_tones(tmp)
+        for name, text in (("users.conf", USERS), ("routes.conf", ROUTES)):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        srv = Instance("srv", ["--bind", bind, "--server", "--log-sip",
+                               "--users", os.path.join(tmp, "users.conf"),
+                               "--routes", os.path.join(tmp, "routes.conf")])
+        srv.wait("ready")
+        u2 = Instance("u2", ["--bind", bracket(U2) + ":5060", "--log-sip", "--account",
+                             "sip:u2:p2@%s" % bracket(server_b), "--auto-answer",
+                             "--audio-in", b_in, "--audio-out", b_out], prefix=lan.prefix("b"))
+        u2.wait("ready")
+        u2.wait("registered")
+        srv.wait("server_registered", user="u2")
+        u1 = Instance("u1", ["--bind", bracket(U1) + ":5060", "--log-sip", "--account",
+                             "sip:u1:p1@%s" % bracket(server_a), "--audio-in", a_in, "--audio-out", a_out],
+                      prefix=lan.prefix("a"))
+        u1.wait("ready")
+        u1.wait("registered")
+        u1.send("call 2")
+        u1.wait("established")
+        u2.wait("established")
+        srv.wait("server_call")
+        time.sleep(3)
+        u1.send("hangup")
+        u1.wait("ended")
+        u2.wait("ended")
+        srv.wait("server_call_ended", status=200)
+        for p in (u1, u2):
+            p.send("quit")
+            assert p.exit_code() == 0, p.name
+        # Each leg named the relay by the address on that phone's own LAN.
+        seen_a, seen_b = sdp_addresses(u1.full_log()), sdp_addresses(u2.full_log())
+        print("# %s: u1's SDP addresses %s, u2's %s" % (bind, sorted(seen_a), sorted(seen_b)),
+              flush=True)
+        assert seen_a == {U1, server_a}, seen_a
+        assert seen_b == {U2, server_b}, seen_b
+        check_tones(a_out, b_out, "relay on " + bind)
+        srv.send("quit")
+        assert srv.exit_code() == 0
+    except AssertionError:
+        for p in (srv, u1, u2):
+            if p is not None:
+                print("# ---- %s stderr (end) ----" % p.name, flush=True)
+                for line in p.log().splitlines()[-40:]:
+                    print("# " + line, flush=True)
+        raise
+    finally:
+        for p in (u1, u2, srv):
+            if p is not None:
+                p.close()
+        if lan is not None:
+            lan.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_relay_any_ipv4():
+    relayed_call("0.0.0.0:5060", 4)
+
+
+def test_relay_any_ipv6():
+    relayed_call("[::]:5060", 6)
+
+
+TESTS = {
+    "relay-any-ipv4": test_relay_any_ipv4,
+    "relay-any-ipv6": test_relay_any_ipv6,
+}
+
+
+def main():
+    headless.SOFTPHONE = sys.argv[1]
+    return headless.run_tap(TESTS, sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
