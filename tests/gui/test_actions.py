@@ -99,15 +99,31 @@ win("route-remove", GLib.Variant("s", "^5$=return;called=u5"))
 check(wait_for(lambda: not route_rows(), "routes removed") is True, "win.route-remove empties the list")
 check("^5$" not in open(ROUTES_CONF).read(), "routes.conf without the removed rules")
 
-# Users: the dialog opens from the action; a user removed by action
-# leaves the list (the users file follows through the server).
+# Users: the dialog opens from the action and adds u9; the user removed
+# by action leaves the list and the users file.
+def toplevel(prefix):
+    for t in app:
+        if t is not None and t.name.startswith(prefix) and on_screen(t):
+            return t
+    return None
+
+
+USERS_CONF = os.path.join(CONFIG_HOME, "softphone", "users.conf")
 win("server-add-user")
-dialog = wait_for(lambda: frame(app, "Add User"), "the Add User dialog")
+dialog = wait_for(lambda: toplevel("Add User"), "the Add User dialog")
 if check(dialog is not None, "win.server-add-user opens the Add User dialog"):
-    cancel = find(dialog, "push button", name="Cancel")
-    if cancel is not None:
-        guitest.click(cancel)
-    wait_for(lambda: frame(app, "Add User") is None, "the dialog closed")
+    guitest.set_text(find(dialog, "text", name="User name"), "u9")
+    guitest.set_text(find(dialog, "text", name="Number"), "9")
+    guitest.set_text(find(dialog, "password text", name="Password"), "pw9")
+    guitest.click(find(dialog, "push button", prefix="Add"))
+    check(wait_for(lambda: find(app, "push button", name="Remove user u9"), "u9 listed")
+          is not None, "the user added in the dialog is listed")
+    check(wait_for(lambda: os.path.exists(USERS_CONF) and "u9" in open(USERS_CONF).read(),
+                   "users.conf") is True, "users.conf holds u9")
+    win("server-remove-user", GLib.Variant("s", "u9"))
+    check(wait_for(lambda: find(app, "push button", name="Remove user u9") is None, "u9 gone")
+          is True, "win.server-remove-user('u9') takes the row away")
+    check("u9" not in open(USERS_CONF).read(), "users.conf without u9")
 
 # A call by action: win.dial to an address where nothing listens; the
 # call ends and the History page lists it with its Call back button.
