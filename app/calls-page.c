@@ -229,6 +229,9 @@ setup_account_chooser (SpCallsPage *self)
   GListStore *parts = g_list_store_new (G_TYPE_LIST_MODEL);
   g_autoptr (GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
   g_autoptr (GtkStringList) head = gtk_string_list_new (direct);
+  /* Not taken by the row: it keeps its own reference. */
+  g_autoptr (GtkExpression) expression = gtk_cclosure_expression_new (
+      G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (describe_choice), NULL, NULL);
   GtkFlattenListModel *choices;
 
   g_list_store_append (parts, head);
@@ -238,9 +241,7 @@ setup_account_chooser (SpCallsPage *self)
   g_signal_connect (factory, "bind", G_CALLBACK (bind_account_item), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_account_item), NULL);
   adw_combo_row_set_factory (self->account_row, factory);
-  adw_combo_row_set_expression (
-      self->account_row, gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                      G_CALLBACK (describe_choice), NULL, NULL));
+  adw_combo_row_set_expression (self->account_row, expression);
   adw_combo_row_set_model (self->account_row, G_LIST_MODEL (choices));
   g_object_unref (choices);
   g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_accounts_changed), self, 0);

@@ -103,12 +103,13 @@ static void
 setup_log (SpLogPage *self, SpSipLog *log)
 {
   g_autoptr (GtkFilterListModel) filtered = NULL;
+  /* Not taken by the drop-down: it keeps its own reference. */
+  g_autoptr (GtkExpression) expression = gtk_cclosure_expression_new (
+      G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (log_group_label), NULL, NULL);
 
   /* Before the ladder's filter model: the groups see each message first. */
   self->log_groups = sp_sip_log_groups_new (log, LOG_MAX_GROUPS);
-  gtk_drop_down_set_expression (
-      self->log_filter, gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                     G_CALLBACK (log_group_label), NULL, NULL));
+  gtk_drop_down_set_expression (self->log_filter, expression);
   gtk_drop_down_set_model (self->log_filter, G_LIST_MODEL (self->log_groups));
   self->log_filter_func = gtk_custom_filter_new (filter_log_entry, self, NULL);
   filtered = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (log)),
