@@ -13,6 +13,7 @@
 #include "history-page.h"
 #include "log-page.h"
 #include "server-page.h"
+#include "welcome-page.h"
 
 struct _SpWindow
 {
@@ -24,9 +25,7 @@ struct _SpWindow
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack; /* "welcome" on first run, else "pages" */
   AdwViewSwitcherTitle *switcher_title;
-  GtkWidget *welcome_page;
-  AdwActionRow *welcome_address_row;
-  AdwEntryRow *welcome_dial_row;
+  SpWelcomePage *welcome; /* on a first run, until left */
 };
 
 G_DEFINE_FINAL_TYPE (SpWindow, sp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -106,7 +105,8 @@ server_page (SpWindow *self)
 static gboolean
 welcome_shown (SpWindow *self)
 {
-  return g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0;
+  return self->welcome != NULL &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "welcome") == 0;
 }
 
 static void
@@ -121,18 +121,15 @@ on_visible_page_changed (SpWindow *self)
 static void
 leave_welcome (SpWindow *self, gboolean done)
 {
-  GtkWidget *welcome = gtk_stack_get_child_by_name (self->main_stack, "welcome");
-
   if (done)
     g_settings_set_boolean (sp_application_get_settings (self->app), "welcome-done", TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "pages");
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
   /* Not shown again in this window: out of the tree, out of the way of
    * keyboard and screen reader. */
-  if (welcome != NULL)
-    gtk_stack_remove (self->main_stack, welcome);
-  self->welcome_dial_row = NULL;
-  self->welcome_address_row = NULL;
+  if (self->welcome != NULL)
+    gtk_stack_remove (self->main_stack, GTK_WIDGET (self->welcome));
+  self->welcome = NULL;
   on_visible_page_changed (self);
 }
 
@@ -444,38 +441,22 @@ on_welcome_call (GSimpleAction *action, GVariant *param, gpointer user_data)
   SpWindow *self = SP_WINDOW (user_data);
   g_autofree char *text = NULL;
 
-  if (self->welcome_dial_row == NULL)
+  if (self->welcome == NULL)
     return;
-  text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->welcome_dial_row))));
+  text = sp_welcome_page_dup_address (self->welcome);
   if (text[0] == '\0')
     {
       const char *message = _ ("Type the other computer’s address, e.g. 192.168.1.20.");
 
       /* On the field, for eyes and screen readers, and said once. */
-      gtk_widget_add_css_class (GTK_WIDGET (self->welcome_dial_row), "error");
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->welcome_dial_row),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message, -1);
+      sp_welcome_page_show_address_error (self->welcome, message);
       sp_window_show_error (self, message);
-      gtk_widget_grab_focus (GTK_WIDGET (self->welcome_dial_row));
       return;
     }
   leave_welcome (self, TRUE);
   /* Direct: no account, whatever the chooser held. */
   sp_calls_page_choose_direct (calls_page (self));
   sp_window_dial (self, text);
-}
-
-static void
-on_welcome_dial_activated (SpWindow *self)
-{
-  g_action_group_activate_action (G_ACTION_GROUP (self), "welcome-call", NULL);
-}
-
-static void
-on_welcome_dial_changed (AdwEntryRow *row)
-{
-  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
-  gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 static void
@@ -492,13 +473,13 @@ on_welcome_accounts_changed (GListModel *accounts, guint position, guint removed
     leave_welcome (self, TRUE);
 }
 
-/* Shown while nothing is set up yet and it was never closed. */
+/* Shown while nothing is set up yet and it was never closed; made only
+ * then. */
 static void
 setup_welcome (SpWindow *self)
 {
   GSettings *settings = sp_application_get_settings (self->app);
   GListModel *accounts = sp_application_get_accounts (self->app);
-  g_autofree char *address = sp_application_dup_direct_address (self->app);
   gboolean show = !g_settings_get_boolean (settings, "welcome-done") &&
                   g_list_model_get_n_items (accounts) == 0 &&
                   !g_settings_get_boolean (settings, "server-enabled");
@@ -508,18 +489,12 @@ setup_welcome (SpWindow *self)
       leave_welcome (self, FALSE);
       return;
     }
-  adw_action_row_set_subtitle (
-      self->welcome_address_row,
-      address != NULL
-          ? address
-          : _ ("None: Softphone is not listening. Check the SIP address in Preferences."));
-  g_signal_connect_swapped (self->welcome_dial_row, "entry-activated",
-                            G_CALLBACK (on_welcome_dial_activated), self);
-  g_signal_connect (self->welcome_dial_row, "changed", G_CALLBACK (on_welcome_dial_changed), NULL);
-  g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
-                           self, 0);
+  self->welcome = sp_welcome_page_new (self->app);
+  gtk_stack_add_named (self->main_stack, GTK_WIDGET (self->welcome), "welcome");
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
+  g_signal_connect_object (accounts, "items-changed", G_CALLBACK (on_welcome_accounts_changed),
+                           self, 0);
 }
 
 static const GActionEntry win_actions[] = {
@@ -564,9 +539,6 @@ sp_window_class_init (SpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SpWindow, switcher_title);
-  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_page);
-  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_address_row);
-  gtk_widget_class_bind_template_child (widget_class, SpWindow, welcome_dial_row);
 }
 
 static void
@@ -575,7 +547,6 @@ sp_window_init (SpWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions),
                                    self);
-  sp_a11y_clean_tree (self->welcome_page);
 }
 
 SpWindow *
