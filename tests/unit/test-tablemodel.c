@@ -1,7 +1,29 @@
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "server/server-models.h"
+#include "ua/phone-models.h"
 #include "tablemodel.h"
+
+/* Removes the test's state directory. */
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
 
 /* What the last items-changed said. */
 typedef struct
@@ -131,6 +153,66 @@ test_source_gone (void)
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
 }
 
+static void
+append_record (SpHistory *history, const char *peer, gint64 start)
+{
+  SpCallRecord *record = sp_call_record_new ();
+
+  record->peer = g_strdup (peer);
+  record->direction = SP_CALL_DIRECTION_OUTGOING;
+  record->outcome = SP_CALL_OUTCOME_ANSWERED;
+  record->start_time = start;
+  g_assert_true (sp_history_append (history, record, NULL));
+  sp_call_record_free (record);
+}
+
+static const char *
+peer_at (GListModel *model, guint i)
+{
+  g_autoptr (SpTableItem) item = g_list_model_get_item (model, i);
+  const SpCallRecord *record = sp_table_item_get_value (item);
+
+  return record->peer;
+}
+
+/* The history as the History page shows it: newest first, at most
+ * SP_PHONE_HISTORY_MODEL_MAX rows; a call's end adds one row on top. */
+static void
+test_history_newest_first (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sp-tablemodel-XXXXXX", NULL);
+  g_autoptr (SpPhone) phone = sp_phone_new (dir, dir);
+  SpHistory *history = sp_phone_get_history (phone);
+  GListModel *model;
+  Change change = { 0 };
+
+  append_record (history, "sip:1@127.0.0.1", 1000);
+  append_record (history, "sip:2@127.0.0.1", 2000);
+  model = sp_phone_get_history_model (phone);
+  g_assert_true (model == sp_phone_get_history_model (phone));
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+  g_assert_cmpstr (peer_at (model, 0), ==, "sip:2@127.0.0.1");
+  g_assert_cmpstr (peer_at (model, 1), ==, "sip:1@127.0.0.1");
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &change);
+
+  /* The phone appends, then says the call ended. */
+  append_record (history, "sip:3@127.0.0.1", 3000);
+  g_signal_emit_by_name (phone, "call-ended", NULL);
+  g_assert_cmpuint (change.calls, ==, 1);
+  g_assert_cmpuint (change.position, ==, 0);
+  g_assert_cmpuint (change.removed, ==, 0);
+  g_assert_cmpuint (change.added, ==, 1);
+  g_assert_cmpstr (peer_at (model, 0), ==, "sip:3@127.0.0.1");
+
+  for (guint i = 0; i < SP_PHONE_HISTORY_MODEL_MAX + 10; i++)
+    append_record (history, "sip:4@127.0.0.1", 4000 + i);
+  g_signal_emit_by_name (phone, "call-ended", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, SP_PHONE_HISTORY_MODEL_MAX);
+  g_assert_cmpstr (peer_at (model, 0), ==, "sip:4@127.0.0.1");
+  g_clear_object (&phone);
+  rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -138,5 +220,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tablemodel/users-splice", test_users_splice);
   g_test_add_func ("/tablemodel/routes-move", test_routes_move);
   g_test_add_func ("/tablemodel/source-gone", test_source_gone);
+  g_test_add_func ("/tablemodel/history-newest-first", test_history_newest_first);
   return g_test_run ();
 }
