@@ -6,10 +6,18 @@
 
 G_BEGIN_DECLS
 
-/* The main window: pages Calls, Accounts, Server, Log and History in an
- * AdwViewStack. Every user command is a GAction ("win.call",
- * "win.show-page('log')", ...) so buttons, shortcuts and tests all go
- * through the same door. */
+/* The main window: navigation between the pages Calls, Accounts, Server,
+ * Log and History (each its own widget, made when first shown), and the
+ * first-run welcome.
+ *
+ * Every user command is an action of the window, exported on D-Bus with
+ * the application's: win.call, win.dial('sip:2@host'), win.show-page('log'),
+ * win.new-account, win.edit-account('ID'), win.delete-account('ID'),
+ * win.enable-account(('ID', false)), win.clear-log, win.server-add-user,
+ * win.server-remove-user('alice'), win.server-import('regfile'),
+ * win.route-add('RULE'), win.route-remove('RULE'), win.route-move(('RULE', -1)),
+ * win.focus-dial and the welcome's win.welcome-*. Buttons, shortcuts,
+ * notifications and tests all go through them. */
 
 #define SP_TYPE_WINDOW (sp_window_get_type ())
 G_DECLARE_FINAL_TYPE (SpWindow, sp_window, SP, WINDOW, AdwApplicationWindow)
@@ -26,5 +34,7 @@ void sp_window_hangup_current (SpWindow *self);
 void sp_window_answer_current (SpWindow *self);
 /* A plain sentence for the user, shown as a toast. */
 void sp_window_show_error (SpWindow *self, const char *message);
+/* The same from a widget inside a window (a page, a row). */
+void sp_window_toast (GtkWidget *inside, const char *message);
 
 G_END_DECLS

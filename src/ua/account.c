@@ -53,40 +53,6 @@ enum
 
 static GParamSpec *props[N_PROPS];
 
-static const GEnumValue transport_values[] = {
-  { SP_ACCOUNT_TRANSPORT_UDP, "SP_ACCOUNT_TRANSPORT_UDP", "udp" },
-  { SP_ACCOUNT_TRANSPORT_TCP, "SP_ACCOUNT_TRANSPORT_TCP", "tcp" },
-  { 0, NULL, NULL },
-};
-
-static const GEnumValue status_values[] = {
-  { SP_ACCOUNT_STATUS_UNREGISTERED, "SP_ACCOUNT_STATUS_UNREGISTERED", "unregistered" },
-  { SP_ACCOUNT_STATUS_REGISTERING, "SP_ACCOUNT_STATUS_REGISTERING", "registering" },
-  { SP_ACCOUNT_STATUS_REGISTERED, "SP_ACCOUNT_STATUS_REGISTERED", "registered" },
-  { SP_ACCOUNT_STATUS_FAILED, "SP_ACCOUNT_STATUS_FAILED", "failed" },
-  { 0, NULL, NULL },
-};
-
-GType
-sp_account_transport_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("SpAccountTransport", transport_values));
-  return type;
-}
-
-GType
-sp_account_status_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("SpAccountStatus", status_values));
-  return type;
-}
-
 const char *
 sp_account_transport_to_string (SpAccountTransport transport)
 {
@@ -112,8 +78,17 @@ sp_account_transport_from_string (const char *text, SpAccountTransport *transpor
 const char *
 sp_account_status_to_string (SpAccountStatus status)
 {
-  if ((guint) status < G_N_ELEMENTS (status_values) - 1)
-    return status_values[status].value_nick;
+  /* Referenced once and kept: a static enum's class lives as long as
+   * the process. */
+  static GEnumClass *klass = NULL;
+  GEnumValue *value;
+
+  if (g_once_init_enter (&klass))
+    g_once_init_leave (&klass, g_type_class_ref (SP_TYPE_ACCOUNT_STATUS));
+  value = g_enum_get_value (klass, status);
+
+  if (value != NULL)
+    return value->value_nick;
   return "unknown";
 }
 

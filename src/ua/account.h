@@ -23,10 +23,8 @@ typedef enum
   SP_ACCOUNT_STATUS_FAILED,
 } SpAccountStatus;
 
-#define SP_TYPE_ACCOUNT_TRANSPORT (sp_account_transport_get_type ())
-GType sp_account_transport_get_type (void);
-#define SP_TYPE_ACCOUNT_STATUS (sp_account_status_get_type ())
-GType sp_account_status_get_type (void);
+/* SP_TYPE_ACCOUNT_TRANSPORT, SP_TYPE_ACCOUNT_STATUS: glib-mkenums. */
+#include "sp-enums.h"
 
 /* "udp" / "tcp"; parse is case-insensitive. */
 const char *sp_account_transport_to_string (SpAccountTransport transport);

@@ -99,31 +99,20 @@ enum
 static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static const GEnumValue state_values[] = {
-  { SP_CALL_STATE_DIALING, "SP_CALL_STATE_DIALING", "dialing" },
-  { SP_CALL_STATE_RINGING, "SP_CALL_STATE_RINGING", "ringing" },
-  { SP_CALL_STATE_INCOMING, "SP_CALL_STATE_INCOMING", "incoming" },
-  { SP_CALL_STATE_ESTABLISHED, "SP_CALL_STATE_ESTABLISHED", "established" },
-  { SP_CALL_STATE_HELD, "SP_CALL_STATE_HELD", "held" },
-  { SP_CALL_STATE_ENDED, "SP_CALL_STATE_ENDED", "ended" },
-  { 0, NULL, NULL },
-};
-
-GType
-sp_call_state_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    g_once_init_leave (&type, g_enum_register_static ("SpCallState", state_values));
-  return type;
-}
-
 const char *
 sp_call_state_to_string (SpCallState state)
 {
-  if ((guint) state < G_N_ELEMENTS (state_values) - 1)
-    return state_values[state].value_nick;
+  /* Referenced once and kept: a static enum's class lives as long as
+   * the process. */
+  static GEnumClass *klass = NULL;
+  GEnumValue *value;
+
+  if (g_once_init_enter (&klass))
+    g_once_init_leave (&klass, g_type_class_ref (SP_TYPE_CALL_STATE));
+  value = g_enum_get_value (klass, state);
+
+  if (value != NULL)
+    return value->value_nick;
   return "unknown";
 }
 

@@ -22,8 +22,8 @@ typedef enum
   SP_CALL_STATE_ENDED,       /* final: see end reason and code */
 } SpCallState;
 
-#define SP_TYPE_CALL_STATE (sp_call_state_get_type ())
-GType sp_call_state_get_type (void);
+/* SP_TYPE_CALL_STATE: glib-mkenums. */
+#include "sp-enums.h"
 /* "dialing", "ringing", "incoming", "established", "held", "ended". */
 const char *sp_call_state_to_string (SpCallState state);
 

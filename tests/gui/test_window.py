@@ -594,10 +594,14 @@ if PART == "calls":
         take = wait_for(lambda: find(app, "push button", prefix="Take the call"), "Take the call", 20)
         if check(take is not None, "incoming call: Take the call appears"):
             screenshot("incoming-call")
-            # The ring tone (440 + 480 Hz) plays while the call waits.
-            heard = record_speaker(1.5)
+            # The ring tone (440 + 480 Hz, 2 s on / 4 s off) plays while the
+            # call waits: one whole cadence is recorded, so the check does
+            # not depend on where in it the button was found and the
+            # screenshot taken; the loudest half second is measured.
+            heard = record_speaker(6.5)
             if heard is not None:
-                tail = heard[len(heard) // 3:]  # past PulseAudio's start-up
+                blocks = [heard[i:i + 4000] for i in range(4000, len(heard) - 3999, 4000)]
+                tail = max(blocks, key=lambda b: goertzel_power(b, 8000, 440), default=[])
                 p440, p480 = goertzel_power(tail, 8000, 440), goertzel_power(tail, 8000, 480)
                 p1000 = goertzel_power(tail, 8000, 1000)
                 check(p440 > 100 * max(p1000, 1.0) and p480 > 100 * max(p1000, 1.0),
