@@ -920,6 +920,24 @@ start_modify (SpInviteSession *self, GError **error)
   return TRUE;
 }
 
+void
+sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
+                         const SpSipPeer *peer)
+{
+  g_return_if_fail (self->state == SP_INVITE_SESSION_IDLE);
+  self->dialog = sp_sip_dialog_ref (dialog);
+  self->is_uac = uac;
+  if (peer != NULL)
+    {
+      self->peer = *peer;
+      self->has_peer = TRUE;
+    }
+  self->timer.interval = 0;
+  self->interval = 0;
+  self->offer = SP_SESSION_OFFER_NONE;
+  self->state = SP_INVITE_SESSION_CONFIRMED;
+}
+
 gboolean
 sp_invite_session_modify (SpInviteSession *self, GError **error)
 {

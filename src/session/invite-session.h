@@ -202,6 +202,14 @@ gboolean sp_invite_session_reject_offer (SpInviteSession *self, guint status, co
 /* TRUE while an offer of theirs waits for sp_invite_session_answer (). */
 gboolean sp_invite_session_is_answer_pending (SpInviteSession *self);
 
+/* A dialog its owner set up itself (a B2BUA's forking INVITE, or its
+ * own 2xx to their INVITE): the session takes it over as established,
+ * for the requests in it (re-INVITE, UPDATE) and the ACKs answering its
+ * offers. @uac: we sent its INVITE (we chose the Call-ID, for RFC 3261
+ * 14.1's wait); @peer: the other end. No session timer runs. */
+void sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
+                              const SpSipPeer *peer);
+
 /* A new offer in a re-INVITE (hold, resume, a new codec). G_IO_ERROR_BUSY
  * while an exchange is in progress or a 491 retry waits. */
 gboolean sp_invite_session_modify (SpInviteSession *self, GError **error);
