@@ -6,7 +6,8 @@
 G_BEGIN_DECLS
 
 /* One INVITE dialog (RFC 3261 13-15) from either end, for whoever
- * carries the media: the phone's call (ua/call.c) today. It owns the
+ * carries the media: the phone's call (ua/call.c) and each answered
+ * leg of a B2BUA call (server/b2bua.c, with answers given later). It owns the
  * SIP side of a session:
  *  - the INVITE, its CANCEL, its 2xx and ACK, the dialog and BYE;
  *  - the offer/answer state (RFC 3264 as placed in SIP by RFC 3261
