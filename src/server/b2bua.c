@@ -70,11 +70,6 @@ struct _Call
   Leg *asking;         /* the leg whose offer went across, or NULL */
   char *passed_offer;  /* for the other leg's create_offer */
   char *passed_answer; /* the other leg's answer, for the asking one */
-  /* An offer in a 2xx (late offer, initial or re-INVITE): the leg whose
-   * ACK must carry the answer that comes in the other side's ACK. */
-  SpSipDialog *ack_dialog;
-  guint32 ack_cseq;
-  gboolean ack_to_a;
   /* Counted in the b2bua's limits under these keys until freed. */
   gboolean counted;
   char *limit_source;
@@ -105,7 +100,7 @@ struct _SpB2bua
 
 static void call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status);
 static void stop_timer_c (Call *call);
-static void start_leg_sessions (Call *call, const SpSipPeer *b_peer);
+static void start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq);
 
 static void
 branch_free (gpointer data)
@@ -392,7 +387,6 @@ call_free (Call *call)
       }
   g_free (call->passed_offer);
   g_free (call->passed_answer);
-  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
   g_clear_pointer (&call->st, sp_sip_server_transaction_unref);
   g_clear_pointer (&call->invite, sp_sip_message_unref);
   g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
@@ -464,11 +458,15 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
       call->final_sent = TRUE;
       sp_sip_stack_reply (self->stack, call->st, status >= 300 ? status : 500, NULL);
     }
+  /* An answer still due: a re-INVITE gets 487, a 2xx its ACK (then BYE). */
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    if (call->legs[i].session != NULL &&
+        sp_invite_session_is_answer_pending (call->legs[i].session))
+      sp_invite_session_reject_offer (call->legs[i].session, 487, NULL);
   if (call->a_dialog != NULL && bye_a)
     send_bye (self, call->a_dialog);
   if (call->b_dialog != NULL && bye_b)
     send_bye (self, call->b_dialog);
-  /* A re-INVITE still waiting for the other side's answer gets 487. */
   for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
     if (call->legs[i].session != NULL)
       sp_invite_session_detach (call->legs[i].session);
@@ -605,24 +603,13 @@ branch_provisional (Call *call, SpSipMessage *response)
   update_state (call, "ringing", 0);
 }
 
-/* @response (a 2xx to an INVITE without SDP) carries an offer: the
- * stack leaves @dialog's ACK to us, and it must carry the answer that
- * comes in the other side's ACK. @to_a: @dialog is the caller's leg. */
-static void
-expect_answer_in_ack (Call *call, SpSipDialog *dialog, SpSipMessage *response, gboolean to_a)
-{
-  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
-  call->ack_dialog = sp_sip_dialog_ref (dialog);
-  call->ack_cseq = sp_sip_message_get_cseq (response, NULL);
-  call->ack_to_a = to_a;
-}
-
 static void
 branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog *dialog)
 {
   SpB2bua *self = call->b2bua;
   g_autoptr (SpSipMessage) out = NULL;
   g_autofree char *sdp = NULL;
+  guint32 b_late_cseq = 0;
 
   branch->final_status = sp_sip_message_get_status (response);
   if (call->b_dialog != NULL)
@@ -653,8 +640,10 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   out = sp_sip_server_transaction_new_response (call->st, sp_sip_message_get_status (response),
                                                 sp_sip_message_get_reason (response));
   sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
+  /* A late offer: B's offer goes to A in the 200, A's answer comes in
+   * its ACK and goes on in B's ACK (the legs' sessions carry it). */
   if (sdp != NULL && call->b_sdp == NULL)
-    expect_answer_in_ack (call, dialog, response, FALSE);
+    b_late_cseq = sp_sip_message_get_cseq (response, NULL);
   if (sdp == NULL && call->a_sdp != NULL)
     sdp = g_strdup (call->a_sdp);
   set_sdp_body (out, sdp);
@@ -663,7 +652,7 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   call->final_sent = TRUE;
   sp_sip_stack_respond (self->stack, call->st, out, NULL);
   track_a_dialog (call);
-  start_leg_sessions (call, sp_sip_client_transaction_get_dest (branch->ct));
+  start_leg_sessions (call, sp_sip_client_transaction_get_dest (branch->ct), b_late_cseq);
   update_state (call, "answered", g_get_real_time () / G_USEC_PER_SEC);
 }
 
@@ -1145,7 +1134,7 @@ leg_answer_offer (SpInviteSession *session, const char *sdp, gsize len, guint *s
   Leg *other = other_leg (leg);
   g_autoptr (GError) local = NULL;
 
-  if (other->session == NULL || call->asking != NULL || call->ack_dialog != NULL)
+  if (other->session == NULL || call->asking != NULL)
     {
       /* One offer at a time (RFC 3261 14.2). */
       *status = 491;
@@ -1186,6 +1175,22 @@ leg_take_answer (SpInviteSession *session, const char *sdp, gsize len, GError **
   Leg *to = other_leg (leg);
   g_autofree char *out = NULL;
 
+  if (call->asking == NULL && sp_invite_session_is_answer_pending (to->session))
+    {
+      /* The caller's answer (in its ACK) to the callee's late offer:
+       * it goes on in the callee's ACK. */
+      g_autoptr (GError) local = NULL;
+
+      out = media_body_for_side (call, to->side, (const guint8 *) sdp, len, NULL);
+      if (out != NULL)
+        {
+          g_free (*last_sdp (call, to->side));
+          *last_sdp (call, to->side) = g_strdup (out);
+        }
+      if (!sp_invite_session_answer (to->session, out, &local))
+        g_debug ("ACK not passed on: %s", local->message);
+      return TRUE;
+    }
   if (call->asking == NULL || call->asking == leg)
     {
       /* Their answer to the session as it is (a re-INVITE without an
@@ -1254,7 +1259,7 @@ static const SpInviteSessionCallbacks leg_callbacks = {
 
 /* The call is answered: each side's dialog goes to its own session. */
 static void
-start_leg_sessions (Call *call, const SpSipPeer *b_peer)
+start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq)
 {
   SpB2bua *self = call->b2bua;
 
@@ -1270,7 +1275,10 @@ start_leg_sessions (Call *call, const SpSipPeer *b_peer)
       leg->side = i;
       leg->session = sp_invite_session_new (self->stack, NULL, label, &leg_callbacks, leg);
       sp_invite_session_adopt (leg->session, a ? call->a_dialog : call->b_dialog, !a,
-                               a ? sp_sip_server_transaction_get_source (call->st) : b_peer);
+                               a ? sp_sip_server_transaction_get_source (call->st) : b_peer,
+                               b_late_cseq == 0 ? 0
+                               : a              ? sp_sip_message_get_cseq (call->invite, NULL)
+                                                : b_late_cseq);
     }
 }
 
@@ -1338,39 +1346,15 @@ sp_b2bua_handle_ack (SpB2bua *self, SpSipMessage *ack, SpSipDialog *dialog)
 {
   g_autofree char *id = sp_sip_dialog_dup_id (dialog);
   Call *call = g_hash_table_lookup (self->dialogs, id);
-  g_autofree char *sdp = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SpSipDialog) target = NULL;
+  g_autoptr (SpInviteSession) session = NULL;
+  Leg *leg;
 
-  if (call == NULL)
+  if (call == NULL || (leg = leg_for (call, g_strcmp0 (id, call->a_dialog_id) == 0)) == NULL)
     return;
-  {
-    /* An ACK answering an offer a leg's session made in a 200. */
-    Leg *leg = leg_for (call, g_strcmp0 (id, call->a_dialog_id) == 0);
-
-    if (leg != NULL)
-      {
-        g_autoptr (SpInviteSession) session = sp_invite_session_ref (leg->session);
-
-        sp_invite_session_handle_ack (session, ack);
-        if (g_hash_table_lookup (self->dialogs, id) != call)
-          return; /* the call ended (an unusable answer) */
-      }
-  }
-  if (call->ack_dialog == NULL || call->ack_dialog == dialog)
-    return;
-  /* The answer to the offer the other side made in its 2xx. */
-  target = g_steal_pointer (&call->ack_dialog);
-  sdp = media_for_side (call, call->ack_to_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B, ack);
-  if (sdp != NULL)
-    {
-      char **last = call->ack_to_a ? &call->a_sdp : &call->b_sdp;
-      g_free (*last);
-      *last = g_strdup (sdp);
-    }
-  if (!sp_sip_stack_send_ack (self->stack, target, call->ack_cseq, sdp ? "application/sdp" : NULL,
-                              sdp, &error))
-    g_debug ("ACK not passed on: %s", error->message);
+  /* An ACK answering an offer a leg made in a 200 (the callee's late
+   * offer passed to the caller, or ours to a re-INVITE without one). */
+  session = sp_invite_session_ref (leg->session);
+  sp_invite_session_handle_ack (session, ack);
 }
 
 void

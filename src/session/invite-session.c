@@ -922,7 +922,7 @@ start_modify (SpInviteSession *self, GError **error)
 
 void
 sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
-                         const SpSipPeer *peer)
+                         const SpSipPeer *peer, guint32 late_cseq)
 {
   g_return_if_fail (self->state == SP_INVITE_SESSION_IDLE);
   self->dialog = sp_sip_dialog_ref (dialog);
@@ -936,6 +936,18 @@ sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean ua
   self->interval = 0;
   self->offer = SP_SESSION_OFFER_NONE;
   self->state = SP_INVITE_SESSION_CONFIRMED;
+  if (late_cseq != 0 && uac)
+    {
+      self->pending = PENDING_ACK;
+      self->pending_ack_cseq = late_cseq;
+      self->offer = SP_SESSION_OFFER_REMOTE;
+    }
+  else if (late_cseq != 0)
+    {
+      self->answer_ack_cseq = late_cseq;
+      self->offer = SP_SESSION_OFFER_LOCAL;
+      self->state = SP_INVITE_SESSION_ANSWERED;
+    }
 }
 
 gboolean

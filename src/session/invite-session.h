@@ -207,9 +207,13 @@ gboolean sp_invite_session_is_answer_pending (SpInviteSession *self);
  * own 2xx to their INVITE): the session takes it over as established,
  * for the requests in it (re-INVITE, UPDATE) and the ACKs answering its
  * offers. @uac: we sent its INVITE (we chose the Call-ID, for RFC 3261
- * 14.1's wait); @peer: the other end. No session timer runs. */
+ * 14.1's wait); @peer: the other end. No session timer runs.
+ * @late_cseq (0: none): the INVITE with this CSeq had no offer and its
+ * 2xx carried one, so an answer is still due in the ACK: from us (@uac:
+ * pending, given with sp_invite_session_answer ()) or from them (the
+ * session stays ANSWERED until their ACK brings it to take_answer). */
 void sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
-                              const SpSipPeer *peer);
+                              const SpSipPeer *peer, guint32 late_cseq);
 
 /* A new offer in a re-INVITE (hold, resume, a new codec). G_IO_ERROR_BUSY
  * while an exchange is in progress or a 491 retry waits. */

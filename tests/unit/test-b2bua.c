@@ -306,6 +306,34 @@ test_reinvite_hold (Fixture *f, gconstpointer data)
   established_clear (&e);
 }
 
+/* A late offer whose answer never comes: A's ACK has no SDP. The ACK
+ * cannot be refused (RFC 3261 13.3.1.4), so the call ends: B's 200 still
+ * gets its ACK (without an answer), then both sides get BYE. */
+static void
+test_late_offer_no_answer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *b_offer = sdp_text (42000, "sendrecv");
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_bye = NULL;
+  g_autoptr (SpSipMessage) a_bye = NULL;
+  Established e = { 0 };
+  gsize len = 99;
+
+  bind_bob (f, NULL);
+  call_through (f, NULL, b_offer, &e, &a_ok);
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  sp_sip_message_get_body (b_ack, &len);
+  g_assert_cmpuint (len, ==, 0);
+  a_bye = raw_sip_expect (f->a, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (a_bye), ==, e.call_id);
+  b_bye = raw_sip_expect (f->b, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_bye), ==, sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+  established_clear (&e);
+}
+
 /* A re-INVITE from B in its leg's dialog (CSeq @cseq, offer @sdp). */
 static char *
 b_reinvite_text (Fixture *f, Established *e, guint cseq, const char *sdp)
@@ -528,6 +556,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/b2bua/reinvite-one-at-a-time", Fixture, NULL, fixture_setup,
               test_reinvite_one_at_a_time, fixture_teardown);
+  g_test_add ("/b2bua/late-offer-no-answer", Fixture, NULL, fixture_setup,
+              test_late_offer_no_answer, fixture_teardown);
   g_test_add ("/b2bua/late-offer", Fixture, NULL, fixture_setup, test_late_offer, fixture_teardown);
   g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
   g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);
