@@ -1,11 +1,21 @@
 #include "server/b2bua.h"
 
 #include "server/calllimits.h"
+#include "session/invite-session.h"
 #include "sip/sdp.h"
 
 #include <string.h>
 
 typedef struct _Call Call;
+
+/* One side of an answered call: its dialog run by the session layer
+ * (re-INVITEs both ways, their 491s and the ACKs answering them). */
+typedef struct
+{
+  Call *call;
+  SpRelaySide side;
+  SpInviteSession *session; /* NULL until the call is answered */
+} Leg;
 
 /* One contact to try: its URI, and where to send when that is not its
  * own host and port. */
@@ -54,15 +64,12 @@ struct _Call
   gboolean final_sent;
   guint best_status; /* of the failed branches so far */
   char *best_reason;
-  /* A re-INVITE passed from one side to the other: the asking side's
-   * transaction, answered when the other side answers. */
-  SpSipServerTransaction *reinvite_st;
-  gboolean reinvite_from_a;
-  /* An offer in a 2xx (late offer, initial or re-INVITE): the leg whose
-   * ACK must carry the answer that comes in the other side's ACK. */
-  SpSipDialog *ack_dialog;
-  guint32 ack_cseq;
-  gboolean ack_to_a;
+  /* Each side's session once answered; a re-INVITE's offer passed from
+   * one to the other (the asking leg's answer waits in its session). */
+  Leg legs[2];         /* indexed by SpRelaySide */
+  Leg *asking;         /* the leg whose offer went across, or NULL */
+  char *passed_offer;  /* for the other leg's create_offer */
+  char *passed_answer; /* the other leg's answer, for the asking one */
   /* Counted in the b2bua's limits under these keys until freed. */
   gboolean counted;
   char *limit_source;
@@ -93,6 +100,7 @@ struct _SpB2bua
 
 static void call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status);
 static void stop_timer_c (Call *call);
+static void start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq);
 
 static void
 branch_free (gpointer data)
@@ -259,8 +267,8 @@ leg_signalling_host (Call *call, SpRelaySide side, const SpSipMessage *msg)
 
   if (side == SP_RELAY_SIDE_A)
     return sp_sip_server_transaction_get_source (call->st)->host;
-  if (sp_sip_message_is_request (msg) || (via = sp_sip_message_get_via (msg)) == NULL ||
-      via->branch == NULL)
+  if (msg == NULL || sp_sip_message_is_request (msg) ||
+      (via = sp_sip_message_get_via (msg)) == NULL || via->branch == NULL)
     return NULL;
   branch = g_hash_table_lookup (call->b2bua->own_branches, via->branch);
   return branch != NULL ? sp_sip_client_transaction_get_dest (branch->ct)->host : NULL;
@@ -312,10 +320,9 @@ readdress_sdp (const char *sdp, const char *host)
 /* The body to send to @side for a body received from the other side,
  * with the relay learning where that other side receives. */
 static char *
-media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
+media_body_for_side (Call *call, SpRelaySide to_side, const guint8 *body, gsize len,
+                     const SpSipMessage *from_msg)
 {
-  gsize len = 0;
-  const guint8 *body = sp_sip_message_get_body (from_msg, &len);
   SpRelaySide from_side = to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A;
   SpRelayRemote remote = { 0 };
   g_autofree char *remote_host = NULL;
@@ -333,6 +340,15 @@ media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
   if (out != NULL && !sp_sip_host_is_wildcard (remote_host))
     sp_relay_call_set_remote (call->relay, from_side, &remote);
   return out;
+}
+
+static char *
+media_for_side (Call *call, SpRelaySide to_side, const SpSipMessage *from_msg)
+{
+  gsize len = 0;
+  const guint8 *body = sp_sip_message_get_body (from_msg, &len);
+
+  return media_body_for_side (call, to_side, body, len, from_msg);
 }
 
 static void
@@ -363,8 +379,14 @@ call_free (Call *call)
     sp_call_limits_release (call->b2bua->limits, call->limit_source, call->limit_user);
   g_free (call->limit_source);
   g_free (call->limit_user);
-  g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
-  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    if (call->legs[i].session != NULL)
+      {
+        sp_invite_session_detach (call->legs[i].session);
+        g_clear_pointer (&call->legs[i].session, sp_invite_session_unref);
+      }
+  g_free (call->passed_offer);
+  g_free (call->passed_answer);
   g_clear_pointer (&call->st, sp_sip_server_transaction_unref);
   g_clear_pointer (&call->invite, sp_sip_message_unref);
   g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
@@ -436,12 +458,18 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
       call->final_sent = TRUE;
       sp_sip_stack_reply (self->stack, call->st, status >= 300 ? status : 500, NULL);
     }
-  if (call->reinvite_st != NULL)
-    sp_sip_stack_reply (self->stack, call->reinvite_st, 487, NULL);
+  /* An answer still due: a re-INVITE gets 487, a 2xx its ACK (then BYE). */
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    if (call->legs[i].session != NULL &&
+        sp_invite_session_is_answer_pending (call->legs[i].session))
+      sp_invite_session_reject_offer (call->legs[i].session, 487, NULL);
   if (call->a_dialog != NULL && bye_a)
     send_bye (self, call->a_dialog);
   if (call->b_dialog != NULL && bye_b)
     send_bye (self, call->b_dialog);
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    if (call->legs[i].session != NULL)
+      sp_invite_session_detach (call->legs[i].session);
   if (call->a_dialog_id)
     g_hash_table_remove (self->dialogs, call->a_dialog_id);
   if (call->b_dialog_id)
@@ -575,24 +603,13 @@ branch_provisional (Call *call, SpSipMessage *response)
   update_state (call, "ringing", 0);
 }
 
-/* @response (a 2xx to an INVITE without SDP) carries an offer: the
- * stack leaves @dialog's ACK to us, and it must carry the answer that
- * comes in the other side's ACK. @to_a: @dialog is the caller's leg. */
-static void
-expect_answer_in_ack (Call *call, SpSipDialog *dialog, SpSipMessage *response, gboolean to_a)
-{
-  g_clear_pointer (&call->ack_dialog, sp_sip_dialog_unref);
-  call->ack_dialog = sp_sip_dialog_ref (dialog);
-  call->ack_cseq = sp_sip_message_get_cseq (response, NULL);
-  call->ack_to_a = to_a;
-}
-
 static void
 branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog *dialog)
 {
   SpB2bua *self = call->b2bua;
   g_autoptr (SpSipMessage) out = NULL;
   g_autofree char *sdp = NULL;
+  guint32 b_late_cseq = 0;
 
   branch->final_status = sp_sip_message_get_status (response);
   if (call->b_dialog != NULL)
@@ -623,8 +640,10 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   out = sp_sip_server_transaction_new_response (call->st, sp_sip_message_get_status (response),
                                                 sp_sip_message_get_reason (response));
   sdp = media_for_side (call, SP_RELAY_SIDE_A, response);
+  /* A late offer: B's offer goes to A in the 200, A's answer comes in
+   * its ACK and goes on in B's ACK (the legs' sessions carry it). */
   if (sdp != NULL && call->b_sdp == NULL)
-    expect_answer_in_ack (call, dialog, response, FALSE);
+    b_late_cseq = sp_sip_message_get_cseq (response, NULL);
   if (sdp == NULL && call->a_sdp != NULL)
     sdp = g_strdup (call->a_sdp);
   set_sdp_body (out, sdp);
@@ -633,6 +652,7 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   call->final_sent = TRUE;
   sp_sip_stack_respond (self->stack, call->st, out, NULL);
   track_a_dialog (call);
+  start_leg_sessions (call, sp_sip_client_transaction_get_dest (branch->ct), b_late_cseq);
   update_state (call, "answered", g_get_real_time () / G_USEC_PER_SEC);
 }
 
@@ -1075,107 +1095,199 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
 
 /* ---- in-dialog requests ----------------------------------------------- */
 
-/* A re-INVITE on its way to the other side; the call is looked up again
- * by id when the answer comes (it may have ended meanwhile). */
-typedef struct
-{
-  SpB2bua *b2bua;
-  char *call_id;
-} Reinvite;
+/* Each leg's session asks its owner for SDP only; the B2BUA passes an
+ * offer from one leg to the other (rewritten for the relay) and answers
+ * it when the other leg answers (SP_SESSION_ANSWER_LATER). */
 
-static void
-reinvite_free (gpointer data)
+static Leg *
+other_leg (Leg *leg)
 {
-  Reinvite *r = data;
-
-  g_free (r->call_id);
-  g_free (r);
+  return &leg->call->legs[leg->side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A];
 }
 
-static void
-on_reinvite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
-                      SpSipDialog *dialog, gpointer user_data)
+/* What we last sent @side's phone. */
+static char **
+last_sdp (Call *call, SpRelaySide side)
 {
-  Reinvite *r = user_data;
-  Call *call = g_hash_table_lookup (r->b2bua->calls, r->call_id);
-  guint status = sp_sip_message_get_status (response);
-  SpRelaySide to_side;
-  g_autoptr (SpSipMessage) out = NULL;
-  g_autofree char *sdp = NULL;
-  gsize offer_len = 0;
-
-  if (status < 200 || call == NULL || call->reinvite_st == NULL)
-    return;
-  to_side = call->reinvite_from_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B;
-  if (status >= 300)
-    {
-      /* 491 (glare) and 488 mean the same to the asking side; the other
-       * side's credentials are not its business. */
-      sp_sip_stack_reply (stack, call->reinvite_st, map_failure (status) == 480 ? 500 : status,
-                          NULL);
-      g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
-      return;
-    }
-  out = sp_sip_server_transaction_new_response (call->reinvite_st, status,
-                                                sp_sip_message_get_reason (response));
-  sdp = media_for_side (call, to_side, response);
-  sp_sip_message_get_body (sp_sip_client_transaction_get_request (ct), &offer_len);
-  if (sdp != NULL && offer_len == 0 && dialog != NULL)
-    expect_answer_in_ack (call, dialog, response, !call->reinvite_from_a);
-  if (sdp != NULL)
-    {
-      char **last = call->reinvite_from_a ? &call->a_sdp : &call->b_sdp;
-      g_free (*last);
-      *last = g_strdup (sdp);
-    }
-  set_sdp_body (out, sdp);
-  sp_sip_stack_respond (stack, call->reinvite_st, out, NULL);
-  g_clear_pointer (&call->reinvite_st, sp_sip_server_transaction_unref);
+  return side == SP_RELAY_SIDE_A ? &call->a_sdp : &call->b_sdp;
 }
 
-/* Hold, resume or any new offer: the same re-INVITE goes to the other
- * side (SDP pointing at the relay), and its answer comes back, so each
- * phone learns what the other one wants (sendonly, inactive...). */
-static gboolean
-forward_reinvite (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
-                  gboolean from_a)
+static char *
+leg_create_offer (SpInviteSession *session, gpointer user_data)
 {
-  SpSipDialog *other = from_a ? call->b_dialog : call->a_dialog;
-  g_autoptr (SpSipMessage) out = NULL;
-  g_autofree char *sdp = NULL;
-  g_autoptr (GError) error = NULL;
-  Reinvite *r;
+  Leg *leg = user_data;
+  Call *call = leg->call;
 
-  if (other == NULL)
-    return FALSE;
-  if (call->reinvite_st != NULL || call->ack_dialog != NULL)
+  /* The asking side's offer; else (a re-INVITE without an offer) the
+   * session as it is. */
+  if (call->asking != NULL && call->asking != leg && call->passed_offer != NULL)
+    return g_strdup (call->passed_offer);
+  return g_strdup (*last_sdp (call, leg->side));
+}
+
+static char *
+leg_answer_offer (SpInviteSession *session, const char *sdp, gsize len, guint *status,
+                  GError **error, gpointer user_data)
+{
+  Leg *leg = user_data;
+  Call *call = leg->call;
+  Leg *other = other_leg (leg);
+  g_autoptr (GError) local = NULL;
+
+  if (other->session == NULL || call->asking != NULL)
     {
       /* One offer at a time (RFC 3261 14.2). */
-      sp_sip_stack_reply (self->stack, st, 491, NULL);
+      *status = 491;
+      return NULL;
+    }
+  g_free (call->passed_offer);
+  call->passed_offer = media_body_for_side (call, other->side, (const guint8 *) sdp, len, NULL);
+  if (call->passed_offer == NULL)
+    {
+      *status = 488;
+      return NULL;
+    }
+  g_clear_pointer (&call->passed_answer, g_free);
+  call->asking = leg;
+  if (!sp_invite_session_modify (other->session, &local))
+    {
+      g_debug ("re-INVITE not passed on: %s", local->message);
+      call->asking = NULL;
+      g_clear_pointer (&call->passed_offer, g_free);
+      *status = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_BUSY) ? 491 : 500;
+      return NULL;
+    }
+  if (call->passed_offer != NULL)
+    {
+      g_free (*last_sdp (call, other->side));
+      *last_sdp (call, other->side) = g_strdup (call->passed_offer);
+    }
+  *status = SP_SESSION_ANSWER_LATER;
+  return NULL;
+}
+
+static gboolean
+leg_take_answer (SpInviteSession *session, const char *sdp, gsize len, GError **error,
+                 gpointer user_data)
+{
+  Leg *leg = user_data;
+  Call *call = leg->call;
+  Leg *to = other_leg (leg);
+  g_autofree char *out = NULL;
+
+  if (call->asking == NULL && sp_invite_session_is_answer_pending (to->session))
+    {
+      /* The caller's answer (in its ACK) to the callee's late offer:
+       * it goes on in the callee's ACK. */
+      g_autoptr (GError) local = NULL;
+
+      out = media_body_for_side (call, to->side, (const guint8 *) sdp, len, NULL);
+      if (out != NULL)
+        {
+          g_free (*last_sdp (call, to->side));
+          *last_sdp (call, to->side) = g_strdup (out);
+        }
+      if (!sp_invite_session_answer (to->session, out, &local))
+        g_debug ("ACK not passed on: %s", local->message);
       return TRUE;
     }
-  out = sp_sip_dialog_new_request (other, "INVITE");
-  sdp = media_for_side (call, from_a ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A, request);
-  set_sdp_body (out, sdp);
-  if (sdp != NULL)
+  if (call->asking == NULL || call->asking == leg)
     {
-      char **last = from_a ? &call->b_sdp : &call->a_sdp;
-      g_free (*last);
-      *last = g_steal_pointer (&sdp);
-    }
-  r = g_new0 (Reinvite, 1);
-  r->b2bua = self;
-  r->call_id = g_strdup (call->id);
-  if (sp_sip_stack_send_request_full (self->stack, out, NULL, on_reinvite_response, r,
-                                      reinvite_free, &error) == NULL)
-    {
-      g_debug ("re-INVITE not passed on: %s", error->message);
-      sp_sip_stack_reply (self->stack, st, 500, NULL);
+      /* Their answer to the session as it is (a re-INVITE without an
+       * offer): the relay learns where they receive now. */
+      g_autofree char *ignored =
+          media_body_for_side (call, to->side, (const guint8 *) sdp, len, NULL);
       return TRUE;
     }
-  call->reinvite_st = sp_sip_server_transaction_ref (st);
-  call->reinvite_from_a = from_a;
+  out = media_body_for_side (call, call->asking->side, (const guint8 *) sdp, len, NULL);
+  g_free (call->passed_answer);
+  call->passed_answer = g_steal_pointer (&out);
   return TRUE;
+}
+
+/* The re-INVITE passed to this leg is over: its answer (or failure)
+ * goes back to the asking leg. */
+static void
+leg_modified (SpInviteSession *session, guint status, gpointer user_data)
+{
+  Leg *leg = user_data;
+  Call *call = leg->call;
+  Leg *asking = call->asking;
+  g_autofree char *answer = g_steal_pointer (&call->passed_answer);
+
+  if (asking == NULL || asking == leg)
+    return;
+  call->asking = NULL;
+  g_clear_pointer (&call->passed_offer, g_free);
+  if (status >= 200 && status < 300 && answer != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_free (*last_sdp (call, asking->side));
+      *last_sdp (call, asking->side) = g_strdup (answer);
+      if (!sp_invite_session_answer (asking->session, answer, &error))
+        g_debug ("re-INVITE answer not passed back: %s", error->message);
+      return;
+    }
+  /* 491 (glare, after the session's own retry) and 488 mean the same to
+   * the asking side; the other side's credentials are not its business. */
+  sp_invite_session_reject_offer (asking->session,
+                                  status < 300 || map_failure (status) == 480 ? 500 : status, NULL);
+}
+
+static void
+leg_ended (SpInviteSession *session, const SpSessionEnd *end, gpointer user_data)
+{
+  Leg *leg = user_data;
+  Call *call = leg->call;
+
+  /* The session sent BYE on its own leg (an unusable answer in an ACK). */
+  if (leg->side == SP_RELAY_SIDE_A)
+    g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
+  else
+    g_clear_pointer (&call->b_dialog, sp_sip_dialog_unref);
+  call_end (call, TRUE, TRUE, end->code ? end->code : 500);
+}
+
+static const SpInviteSessionCallbacks leg_callbacks = {
+  .create_offer = leg_create_offer,
+  .answer_offer = leg_answer_offer,
+  .take_answer = leg_take_answer,
+  .modified = leg_modified,
+  .ended = leg_ended,
+};
+
+/* The call is answered: each side's dialog goes to its own session. */
+static void
+start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq)
+{
+  SpB2bua *self = call->b2bua;
+
+  if (call->a_dialog == NULL || call->b_dialog == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    {
+      Leg *leg = &call->legs[i];
+      gboolean a = i == SP_RELAY_SIDE_A;
+      g_autofree char *label = g_strdup_printf ("call %s %s", call->id, a ? "caller" : "callee");
+
+      leg->call = call;
+      leg->side = i;
+      leg->session = sp_invite_session_new (self->stack, NULL, label, &leg_callbacks, leg);
+      sp_invite_session_adopt (leg->session, a ? call->a_dialog : call->b_dialog, !a,
+                               a ? sp_sip_server_transaction_get_source (call->st) : b_peer,
+                               b_late_cseq == 0 ? 0
+                               : a              ? sp_sip_message_get_cseq (call->invite, NULL)
+                                                : b_late_cseq);
+    }
+}
+
+static Leg *
+leg_for (Call *call, gboolean from_a)
+{
+  Leg *leg = &call->legs[from_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B];
+
+  return leg->session != NULL ? leg : NULL;
 }
 
 static gboolean
@@ -1211,7 +1323,19 @@ sp_b2bua_handle_in_dialog (SpB2bua *self, SpSipServerTransaction *st, SpSipMessa
       case SP_SIP_METHOD_BYE:
         return handle_bye (self, call, st, request, from_a, now);
       case SP_SIP_METHOD_INVITE:
-        return forward_reinvite (self, call, st, request, from_a);
+        {
+          Leg *leg = leg_for (call, from_a);
+
+          if (leg == NULL)
+            {
+              /* Not answered yet on both sides (RFC 3261 14.2). */
+              sp_sip_stack_reply (self->stack, st, 491, NULL);
+              return TRUE;
+            }
+          g_autoptr (SpInviteSession) session = sp_invite_session_ref (leg->session);
+
+          return sp_invite_session_handle_request (session, st, request);
+        }
       default:
         return FALSE;
     }
@@ -1222,24 +1346,15 @@ sp_b2bua_handle_ack (SpB2bua *self, SpSipMessage *ack, SpSipDialog *dialog)
 {
   g_autofree char *id = sp_sip_dialog_dup_id (dialog);
   Call *call = g_hash_table_lookup (self->dialogs, id);
-  g_autofree char *sdp = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SpSipDialog) target = NULL;
+  g_autoptr (SpInviteSession) session = NULL;
+  Leg *leg;
 
-  if (call == NULL || call->ack_dialog == NULL || call->ack_dialog == dialog)
+  if (call == NULL || (leg = leg_for (call, g_strcmp0 (id, call->a_dialog_id) == 0)) == NULL)
     return;
-  /* The answer to the offer the other side made in its 2xx. */
-  target = g_steal_pointer (&call->ack_dialog);
-  sdp = media_for_side (call, call->ack_to_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B, ack);
-  if (sdp != NULL)
-    {
-      char **last = call->ack_to_a ? &call->a_sdp : &call->b_sdp;
-      g_free (*last);
-      *last = g_strdup (sdp);
-    }
-  if (!sp_sip_stack_send_ack (self->stack, target, call->ack_cseq, sdp ? "application/sdp" : NULL,
-                              sdp, &error))
-    g_debug ("ACK not passed on: %s", error->message);
+  /* An ACK answering an offer a leg made in a 200 (the callee's late
+   * offer passed to the caller, or ours to a re-INVITE without one). */
+  session = sp_invite_session_ref (leg->session);
+  sp_invite_session_handle_ack (session, ack);
 }
 
 void

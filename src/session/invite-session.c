@@ -32,6 +32,16 @@ typedef enum
   MODIFY_WAITING, /* a 491 came: the retry timer runs (RFC 3261 14.1) */
 } ModifyState;
 
+/* An offer of theirs whose answer the owner gives later
+ * (SP_SESSION_ANSWER_LATER): where the answer goes. */
+typedef enum
+{
+  PENDING_NONE,
+  PENDING_ACCEPT,  /* their INVITE: the 200 */
+  PENDING_REQUEST, /* their re-INVITE / UPDATE: its 200 */
+  PENDING_ACK,     /* the 2xx to our INVITE without an offer: the ACK */
+} PendingAnswer;
+
 struct _SpInviteSession
 {
   guint ref;
@@ -64,6 +74,12 @@ struct _SpInviteSession
   /* The ACK (of the INVITE with this CSeq) that brings the answer to an
    * offer we put in a 2xx; 0 when none is due. */
   guint32 answer_ack_cseq;
+
+  /* Their offer waiting for sp_invite_session_answer (). */
+  PendingAnswer pending;
+  SpSipServerTransaction *pending_st; /* PENDING_REQUEST: their re-INVITE/UPDATE */
+  SpSipMessage *pending_request;
+  guint32 pending_ack_cseq; /* PENDING_ACK: the CSeq of our INVITE */
 
   /* Our re-INVITE / UPDATE. */
   ModifyState modify;
@@ -104,6 +120,7 @@ static gboolean send_in_dialog (SpInviteSession *self, RequestKind kind, const c
 static void timer_start (SpInviteSession *self);
 static void timer_stop (SpInviteSession *self);
 static void drop_invite_ct (SpInviteSession *self);
+static void drop_pending (SpInviteSession *self, guint status);
 
 void
 sp_session_timer_settings_init (SpSessionTimerSettings *settings)
@@ -166,6 +183,8 @@ sp_invite_session_unref (SpInviteSession *self)
     sp_sip_server_transaction_set_event_func (self->invite_st, NULL, NULL);
   g_clear_pointer (&self->invite_st, sp_sip_server_transaction_unref);
   g_clear_pointer (&self->remote_invite, sp_sip_message_unref);
+  g_clear_pointer (&self->pending_st, sp_sip_server_transaction_unref);
+  g_clear_pointer (&self->pending_request, sp_sip_message_unref);
   g_clear_pointer (&self->dialog, sp_sip_dialog_unref);
   g_clear_pointer (&self->credentials, sp_credentials_unref);
   sp_sip_clock_unref (self->clock);
@@ -186,6 +205,8 @@ sp_invite_session_detach (SpInviteSession *self)
   if (self->invite_st != NULL)
     sp_sip_server_transaction_set_event_func (self->invite_st, NULL, NULL);
   drop_invite_ct (self);
+  if (self->state != SP_INVITE_SESSION_TERMINATED)
+    drop_pending (self, 487);
   if (self->state != SP_INVITE_SESSION_TERMINATED && self->dialog != NULL)
     sp_sip_stack_remove_dialog (self->stack, self->dialog);
   self->state = SP_INVITE_SESSION_TERMINATED;
@@ -217,6 +238,12 @@ SpSessionOfferState
 sp_invite_session_get_offer_state (SpInviteSession *self)
 {
   return self->offer;
+}
+
+gboolean
+sp_invite_session_is_answer_pending (SpInviteSession *self)
+{
+  return self->pending != PENDING_NONE;
 }
 
 gboolean
@@ -340,6 +367,7 @@ static void
 end_with (SpInviteSession *self, const SpSessionEnd *end)
 {
   drop_invite_ct (self);
+  drop_pending (self, 487);
   self->state = SP_INVITE_SESSION_TERMINATED;
   timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
@@ -892,6 +920,36 @@ start_modify (SpInviteSession *self, GError **error)
   return TRUE;
 }
 
+void
+sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
+                         const SpSipPeer *peer, guint32 late_cseq)
+{
+  g_return_if_fail (self->state == SP_INVITE_SESSION_IDLE);
+  self->dialog = sp_sip_dialog_ref (dialog);
+  self->is_uac = uac;
+  if (peer != NULL)
+    {
+      self->peer = *peer;
+      self->has_peer = TRUE;
+    }
+  self->timer.interval = 0;
+  self->interval = 0;
+  self->offer = SP_SESSION_OFFER_NONE;
+  self->state = SP_INVITE_SESSION_CONFIRMED;
+  if (late_cseq != 0 && uac)
+    {
+      self->pending = PENDING_ACK;
+      self->pending_ack_cseq = late_cseq;
+      self->offer = SP_SESSION_OFFER_REMOTE;
+    }
+  else if (late_cseq != 0)
+    {
+      self->answer_ack_cseq = late_cseq;
+      self->offer = SP_SESSION_OFFER_LOCAL;
+      self->state = SP_INVITE_SESSION_ANSWERED;
+    }
+}
+
 gboolean
 sp_invite_session_modify (SpInviteSession *self, GError **error)
 {
@@ -1033,6 +1091,15 @@ invite_accepted_media (SpInviteSession *self, SpSipMessage *response, SpSipDialo
                            "no SDP offer in the 200 OK");
     else
       answer = self->cb->answer_offer (self, sdp, len, &status, error, self->user_data);
+    if (answer == NULL && sdp != NULL && status == SP_SESSION_ANSWER_LATER && *error == NULL)
+      {
+        /* The ACK waits for sp_invite_session_answer (); the stack does
+         * not ACK a late offer's 2xx by itself. */
+        self->pending = PENDING_ACK;
+        self->pending_ack_cseq = cseq;
+        self->offer = SP_SESSION_OFFER_REMOTE;
+        return TRUE;
+      }
     sp_sip_stack_send_ack (self->stack, dialog, cseq, answer ? "application/sdp" : NULL, answer,
                            NULL);
     return answer != NULL;
@@ -1064,6 +1131,8 @@ invite_accepted (SpInviteSession *self, SpSipMessage *response, SpSipDialog *dia
     }
   self->state = SP_INVITE_SESSION_CONFIRMED;
   timer_from_response (self, response);
+  if (self->pending == PENDING_ACK)
+    return; /* established once the ACK with our answer went */
   if (self->cb->established != NULL)
     self->cb->established (self, self->user_data);
 }
@@ -1225,16 +1294,18 @@ sp_invite_session_respond (SpInviteSession *self, guint status, const char *reas
     {
       self->state = SP_INVITE_SESSION_TERMINATED;
       self->offer = SP_SESSION_OFFER_NONE;
+      self->pending = PENDING_NONE;
     }
   return TRUE;
 }
 
+/* Our 200 to their INVITE with @sdp: the answer to its offer, or our
+ * offer when it had none. */
 gboolean
-sp_invite_session_accept (SpInviteSession *self, GError **error)
+sp_invite_session_accept_with (SpInviteSession *self, const char *sdp, GError **error)
 {
   g_autoptr (SpSipMessage) ok = NULL;
   g_autofree char *dialog_id = NULL;
-  g_autofree char *sdp = NULL;
   gboolean late = self->offer == SP_SESSION_OFFER_NONE;
 
   if (self->state != SP_INVITE_SESSION_INCOMING || self->invite_st == NULL)
@@ -1242,18 +1313,7 @@ sp_invite_session_accept (SpInviteSession *self, GError **error)
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "nothing to answer");
       return FALSE;
     }
-  if (late)
-    sdp = self->cb->create_offer (self, self->user_data);
-  else
-    {
-      gsize len = 0;
-      g_autofree char *offer = body_text (self->remote_invite, &len);
-      guint status = 488;
-
-      sdp = self->cb->answer_offer (self, offer, len, &status, error, self->user_data);
-      if (sdp == NULL)
-        return FALSE;
-    }
+  self->pending = PENDING_NONE;
   ok = sp_sip_server_transaction_new_response (self->invite_st, 200, NULL);
   set_body_sdp (ok, sdp);
   set_contact (self, ok);
@@ -1277,9 +1337,47 @@ sp_invite_session_accept (SpInviteSession *self, GError **error)
   self->offer = SP_SESSION_OFFER_NONE;
   self->state = SP_INVITE_SESSION_CONFIRMED;
   timer_start (self);
-  if (self->cb->established != NULL)
+  if (self->cb != NULL && self->cb->established != NULL)
     self->cb->established (self, self->user_data);
   return TRUE;
+}
+
+gboolean
+sp_invite_session_accept (SpInviteSession *self, GError **error)
+{
+  g_autofree char *sdp = NULL;
+
+  if (self->state != SP_INVITE_SESSION_INCOMING || self->invite_st == NULL ||
+      self->pending != PENDING_NONE || self->cb == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "nothing to answer");
+      return FALSE;
+    }
+  if (self->offer == SP_SESSION_OFFER_NONE)
+    sdp = self->cb->create_offer (self, self->user_data);
+  else
+    {
+      g_autoptr (GError) local = NULL;
+      gsize len = 0;
+      g_autofree char *offer = body_text (self->remote_invite, &len);
+      guint status = 488;
+
+      sdp = self->cb->answer_offer (self, offer, len, &status, &local, self->user_data);
+      if (sdp == NULL && local == NULL && status == SP_SESSION_ANSWER_LATER)
+        {
+          self->pending = PENDING_ACCEPT;
+          return TRUE;
+        }
+      if (sdp == NULL)
+        {
+          if (local != NULL)
+            g_propagate_error (error, g_steal_pointer (&local));
+          else
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no answer to the offer");
+          return FALSE;
+        }
+    }
+  return sp_invite_session_accept_with (self, sdp, error);
 }
 
 void
@@ -1344,11 +1442,13 @@ is_glare (SpInviteSession *self, SpSipMethod method, gboolean has_offer)
          self->modify_method == SP_SIP_METHOD_INVITE;
 }
 
+static void answer_request (SpInviteSession *self, SpSipServerTransaction *st,
+                            SpSipMessage *request, gboolean had_offer, const char *sdp);
+
 static void
 handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMessage *request)
 {
   SpSipMethod method = sp_sip_message_get_method_id (request);
-  g_autoptr (SpSipMessage) ok = NULL;
   g_autofree char *offer = NULL;
   g_autofree char *sdp = NULL;
   gsize len = 0;
@@ -1359,6 +1459,13 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
   if (self->state != SP_INVITE_SESSION_CONFIRMED && self->state != SP_INVITE_SESSION_ANSWERED)
     {
       reply (self, st, method == SP_SIP_METHOD_INVITE ? 500 : 491, NULL, NULL);
+      return;
+    }
+  if (self->pending != PENDING_NONE)
+    {
+      /* Our answer to their earlier offer is still due (RFC 3261 14.2,
+       * RFC 3311 5.2): 500 with Retry-After. */
+      reply (self, st, 500, NULL, NULL);
       return;
     }
   if (is_glare (self, method, offer != NULL))
@@ -1377,6 +1484,15 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
 
       status = 488;
       sdp = self->cb->answer_offer (self, offer, len, &status, &error, self->user_data);
+      if (sdp == NULL && error == NULL && status == SP_SESSION_ANSWER_LATER)
+        {
+          /* Answered by sp_invite_session_answer () or _reject_offer (). */
+          self->pending = PENDING_REQUEST;
+          self->pending_st = sp_sip_server_transaction_ref (st);
+          self->pending_request = sp_sip_message_ref (request);
+          self->offer = SP_SESSION_OFFER_REMOTE;
+          return;
+        }
       if (sdp == NULL)
         {
           /* The call goes on with what was agreed before. */
@@ -1386,19 +1502,30 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
     }
   else if (method == SP_SIP_METHOD_INVITE)
     sdp = self->cb->create_offer (self, self->user_data); /* answered in the ACK */
+  answer_request (self, st, request, offer != NULL, sdp);
+}
+
+/* The 200 to their re-INVITE / UPDATE with @sdp: the answer to its
+ * offer (@had_offer), or our offer (answered in the ACK), or none. */
+static void
+answer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMessage *request,
+                gboolean had_offer, const char *sdp)
+{
+  g_autoptr (SpSipMessage) ok = NULL;
+
   ok = sp_sip_server_transaction_new_response (st, 200, NULL);
   set_body_sdp (ok, sdp);
   set_contact (self, ok);
   timer_answer_request (self, request, ok);
   if (!sp_sip_stack_respond (self->stack, st, ok, NULL))
     return;
-  if (offer == NULL && sdp != NULL)
+  if (!had_offer && sdp != NULL)
     {
       self->offer = SP_SESSION_OFFER_LOCAL;
       self->answer_ack_cseq = sp_sip_message_get_cseq (request, NULL);
     }
   timer_start (self);
-  if (offer != NULL && self->cb->media_changed != NULL)
+  if (had_offer && self->cb != NULL && self->cb->media_changed != NULL)
     self->cb->media_changed (self, self->user_data);
 }
 
@@ -1428,11 +1555,99 @@ sp_invite_session_handle_request (SpInviteSession *self, SpSipServerTransaction 
     }
 }
 
+/* ---- answers given later (SP_SESSION_ANSWER_LATER) ------------------------- */
+
+/* Gives up a pending answer: a re-INVITE / UPDATE gets @status, a 2xx
+ * to our INVITE its ACK without an answer (it must have one). */
+static void
+drop_pending (SpInviteSession *self, guint status)
+{
+  PendingAnswer pending = self->pending;
+  g_autoptr (SpSipServerTransaction) st = g_steal_pointer (&self->pending_st);
+  g_autoptr (SpSipMessage) request = g_steal_pointer (&self->pending_request);
+
+  if (pending == PENDING_NONE)
+    return;
+  self->pending = PENDING_NONE;
+  if (self->offer == SP_SESSION_OFFER_REMOTE)
+    self->offer = SP_SESSION_OFFER_NONE;
+  if (pending == PENDING_REQUEST && st != NULL)
+    reply (self, st, status, NULL, NULL);
+  else if (pending == PENDING_ACK && self->dialog != NULL)
+    sp_sip_stack_send_ack (self->stack, self->dialog, self->pending_ack_cseq, NULL, NULL, NULL);
+}
+
+gboolean
+sp_invite_session_answer (SpInviteSession *self, const char *sdp, GError **error)
+{
+  switch (self->pending)
+    {
+      case PENDING_REQUEST:
+        {
+          g_autoptr (SpSipServerTransaction) st = g_steal_pointer (&self->pending_st);
+          g_autoptr (SpSipMessage) request = g_steal_pointer (&self->pending_request);
+
+          self->pending = PENDING_NONE;
+          self->offer = SP_SESSION_OFFER_NONE;
+          answer_request (self, st, request, TRUE, sdp);
+          return TRUE;
+        }
+      case PENDING_ACK:
+        self->pending = PENDING_NONE;
+        self->offer = SP_SESSION_OFFER_NONE;
+        if (!sp_sip_stack_send_ack (self->stack, self->dialog, self->pending_ack_cseq,
+                                    sdp ? "application/sdp" : NULL, sdp, error))
+          return FALSE;
+        if (self->cb != NULL && self->cb->established != NULL)
+          self->cb->established (self, self->user_data);
+        return TRUE;
+      case PENDING_ACCEPT:
+      case PENDING_NONE:
+      default:
+        if (self->state == SP_INVITE_SESSION_INCOMING && self->offer == SP_SESSION_OFFER_REMOTE)
+          return sp_invite_session_accept_with (self, sdp, error);
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no offer waits for an answer");
+        return FALSE;
+    }
+}
+
+gboolean
+sp_invite_session_reject_offer (SpInviteSession *self, guint status, const char *warning)
+{
+  if (status < 300 || status > 699)
+    return FALSE;
+  switch (self->pending)
+    {
+      case PENDING_REQUEST:
+        {
+          g_autoptr (SpSipServerTransaction) st = g_steal_pointer (&self->pending_st);
+          g_autoptr (SpSipMessage) request = g_steal_pointer (&self->pending_request);
+
+          /* The call goes on with what was agreed before. */
+          self->pending = PENDING_NONE;
+          self->offer = SP_SESSION_OFFER_NONE;
+          return reply (self, st, status, NULL, warning);
+        }
+      case PENDING_ACK:
+        sp_invite_session_end (self); /* ACK without an answer, then BYE */
+        return TRUE;
+      case PENDING_ACCEPT:
+      case PENDING_NONE:
+      default:
+        if (self->state == SP_INVITE_SESSION_INCOMING && self->offer == SP_SESSION_OFFER_REMOTE)
+          return sp_invite_session_respond (self, status, NULL, warning);
+        return FALSE;
+    }
+}
+
 /* ---- ending ---------------------------------------------------------------- */
 
 void
 sp_invite_session_end (SpInviteSession *self)
 {
+  /* A 2xx still owed its ACK gets it before the BYE; a re-INVITE of
+   * theirs still unanswered gets 487. */
+  drop_pending (self, 487);
   switch (self->state)
     {
       case SP_INVITE_SESSION_CALLING:

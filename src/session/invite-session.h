@@ -6,7 +6,8 @@
 G_BEGIN_DECLS
 
 /* One INVITE dialog (RFC 3261 13-15) from either end, for whoever
- * carries the media: the phone's call (ua/call.c) today. It owns the
+ * carries the media: the phone's call (ua/call.c) and each answered
+ * leg of a B2BUA call (server/b2bua.c, with answers given later). It owns the
  * SIP side of a session:
  *  - the INVITE, its CANCEL, its 2xx and ACK, the dialog and BYE;
  *  - the offer/answer state (RFC 3264 as placed in SIP by RFC 3261
@@ -110,12 +111,19 @@ typedef struct
   SpSipClientTransaction *ct; /* FAILED: its transaction (timeout, transport failure) */
 } SpSessionEnd;
 
+/* Set by answer_offer in *status: the answer comes later. */
+#define SP_SESSION_ANSWER_LATER 1
+
 typedef struct
 {
   /* Our offer (a new SDP string), or NULL when none can be made. */
   char *(*create_offer) (SpInviteSession *session, gpointer user_data);
   /* Their offer: our answer, or NULL with @error (its message goes in a
-   * Warning) and the status to refuse it with (@status starts at 488). */
+   * Warning) and the status to refuse it with (@status starts at 488).
+   * NULL with *@status = SP_SESSION_ANSWER_LATER (no error) leaves the
+   * offer pending: the answer comes later through
+   * sp_invite_session_answer () or sp_invite_session_reject_offer ()
+   * (a B2BUA passes the offer to its other leg first). */
   char *(*answer_offer) (SpInviteSession *session, const char *sdp, gsize len, guint *status,
                          GError **error, gpointer user_data);
   /* The answer to our offer; FALSE with @error when it is unusable. */
@@ -171,8 +179,41 @@ gboolean sp_invite_session_receive_invite (SpInviteSession *self, SpSipServerTra
  * Warning text, may be NULL). A failure terminates the session. */
 gboolean sp_invite_session_respond (SpInviteSession *self, guint status, const char *reason,
                                     const char *warning);
-/* UAS: 200 with our answer (or our offer when the INVITE had none). */
+/* UAS: 200 with our answer (or our offer when the INVITE had none).
+ * When answer_offer defers the answer (SP_SESSION_ANSWER_LATER), nothing
+ * is sent yet and the session waits for sp_invite_session_answer (). */
 gboolean sp_invite_session_accept (SpInviteSession *self, GError **error);
+/* UAS: 200 with @sdp, the answer to the INVITE's offer, or our offer
+ * when it had none (its answer then comes in the ACK), without asking
+ * the callbacks: a B2BUA passes the other leg's SDP. */
+gboolean sp_invite_session_accept_with (SpInviteSession *self, const char *sdp, GError **error);
+
+/* The answer to an offer left pending by answer_offer: in their INVITE
+ * (the 200 goes, as sp_invite_session_accept_with ()), in a re-INVITE
+ * or UPDATE (its 200 goes; media_changed follows), or in the 2xx to our
+ * INVITE without an offer (the ACK carries it; established follows).
+ * FALSE with @error when no answer is pending. */
+gboolean sp_invite_session_answer (SpInviteSession *self, const char *sdp, GError **error);
+/* Refuses a pending offer: a re-INVITE or UPDATE gets @status (4xx-6xx,
+ * @warning in a Warning, may be NULL) and what was agreed stays; their
+ * INVITE gets @status and the session ends; an offer in the 2xx to our
+ * INVITE cannot be refused: the ACK goes without an answer, then BYE.
+ * Nothing is reported through "ended". FALSE when none is pending. */
+gboolean sp_invite_session_reject_offer (SpInviteSession *self, guint status, const char *warning);
+/* TRUE while an offer of theirs waits for sp_invite_session_answer (). */
+gboolean sp_invite_session_is_answer_pending (SpInviteSession *self);
+
+/* A dialog its owner set up itself (a B2BUA's forking INVITE, or its
+ * own 2xx to their INVITE): the session takes it over as established,
+ * for the requests in it (re-INVITE, UPDATE) and the ACKs answering its
+ * offers. @uac: we sent its INVITE (we chose the Call-ID, for RFC 3261
+ * 14.1's wait); @peer: the other end. No session timer runs.
+ * @late_cseq (0: none): the INVITE with this CSeq had no offer and its
+ * 2xx carried one, so an answer is still due in the ACK: from us (@uac:
+ * pending, given with sp_invite_session_answer ()) or from them (the
+ * session stays ANSWERED until their ACK brings it to take_answer). */
+void sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
+                              const SpSipPeer *peer, guint32 late_cseq);
 
 /* A new offer in a re-INVITE (hold, resume, a new codec). G_IO_ERROR_BUSY
  * while an exchange is in progress or a 491 retry waits. */

@@ -306,6 +306,112 @@ test_reinvite_hold (Fixture *f, gconstpointer data)
   established_clear (&e);
 }
 
+/* A late offer whose answer never comes: A's ACK has no SDP. The ACK
+ * cannot be refused (RFC 3261 13.3.1.4), so the call ends: B's 200 still
+ * gets its ACK (without an answer), then both sides get BYE. */
+static void
+test_late_offer_no_answer (Fixture *f, gconstpointer data)
+{
+  g_autofree char *b_offer = sdp_text (42000, "sendrecv");
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_bye = NULL;
+  g_autoptr (SpSipMessage) a_bye = NULL;
+  Established e = { 0 };
+  gsize len = 99;
+
+  bind_bob (f, NULL);
+  call_through (f, NULL, b_offer, &e, &a_ok);
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  sp_sip_message_get_body (b_ack, &len);
+  g_assert_cmpuint (len, ==, 0);
+  a_bye = raw_sip_expect (f->a, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (a_bye), ==, e.call_id);
+  b_bye = raw_sip_expect (f->b, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_bye), ==, sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+  established_clear (&e);
+}
+
+/* A re-INVITE from B in its leg's dialog (CSeq @cseq, offer @sdp). */
+static char *
+b_reinvite_text (Fixture *f, Established *e, guint cseq, const char *sdp)
+{
+  const char *server_tag = sp_sip_name_addr_get_tag (sp_sip_message_get_from (e->b_invite));
+
+  return g_strdup_printf ("INVITE sip:127.0.0.1:%u SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%08x\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:bob@127.0.0.1>;tag=btag\r\n"
+                          "To: <sip:server@127.0.0.1>;tag=%s\r\n"
+                          "Call-ID: %s\r\n"
+                          "CSeq: %u INVITE\r\n"
+                          "Contact: <sip:bob@127.0.0.1:%u>\r\n"
+                          "Content-Type: application/sdp\r\n"
+                          "Content-Length: %zu\r\n\r\n%s",
+                          f->bound.port, f->b->peer.port, g_random_int (), server_tag,
+                          sp_sip_message_get_call_id (e->b_invite), cseq, f->b->peer.port,
+                          strlen (sdp), sdp);
+}
+
+/* One offer at a time across the B2BUA (RFC 3261 14.2): while A's hold
+ * is passed to B and not answered yet, A's next re-INVITE gets 500 with
+ * Retry-After (its earlier offer is still unanswered) and B's own
+ * re-INVITE meets the one on its way to B: 491. B's answer then still
+ * reaches A, and the call goes on. */
+static void
+test_reinvite_one_at_a_time (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autofree char *hold = sdp_text (40000, "sendonly");
+  g_autofree char *held = sdp_text (42000, "recvonly");
+  g_autofree char *b_offer = sdp_text (42002, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *reinvite = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *from_b = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_reinvite = NULL;
+  g_autoptr (SpSipMessage) a_500 = NULL;
+  g_autoptr (SpSipMessage) b_491 = NULL;
+  g_autoptr (SpSipMessage) b_ok = NULL;
+  g_autoptr (SpSipMessage) a_ok2 = NULL;
+  Established e = { 0 };
+
+  bind_bob (f, NULL);
+  call_through (f, a_sdp, b_sdp, &e, &a_ok);
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+
+  reinvite = a_request (f, "INVITE", ruri, e.call_id, 2, "atag", e.a_to_tag, hold, NULL);
+  raw_sip_send_text (f->a, &f->bound, reinvite);
+  b_reinvite = raw_sip_expect (f->b, "INVITE", 0);
+  g_assert_true (has_direction (b_reinvite, "sendonly"));
+
+  again = a_request (f, "INVITE", ruri, e.call_id, 3, "atag", e.a_to_tag, a_sdp, NULL);
+  raw_sip_send_text (f->a, &f->bound, again);
+  a_500 = raw_sip_expect (f->a, NULL, 500);
+  g_assert_cmpuint (sp_sip_message_get_cseq (a_500, NULL), ==, 3);
+  g_assert_nonnull (sp_sip_message_get_header (a_500, "Retry-After"));
+
+  from_b = b_reinvite_text (f, &e, 1, b_offer);
+  raw_sip_send_text (f->b, &f->bound, from_b);
+  b_491 = raw_sip_expect (f->b, NULL, 491);
+  g_assert_cmpuint (sp_sip_message_get_cseq (b_491, NULL), ==, 1);
+
+  b_ok = b_response (f, b_reinvite, 200, held);
+  raw_sip_send (f->b, &f->bound, b_ok);
+  a_ok2 = raw_sip_expect (f->a, NULL, 200);
+  g_assert_cmpuint (sp_sip_message_get_cseq (a_ok2, NULL), ==, 2);
+  g_assert_true (has_direction (a_ok2, "recvonly"));
+  a_ack (f, &e, 2, NULL);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+  established_clear (&e);
+}
+
 static void
 test_late_offer (Fixture *f, gconstpointer data)
 {
@@ -448,6 +554,10 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/b2bua/reinvite-hold", Fixture, NULL, fixture_setup, test_reinvite_hold,
               fixture_teardown);
+  g_test_add ("/b2bua/reinvite-one-at-a-time", Fixture, NULL, fixture_setup,
+              test_reinvite_one_at_a_time, fixture_teardown);
+  g_test_add ("/b2bua/late-offer-no-answer", Fixture, NULL, fixture_setup,
+              test_late_offer_no_answer, fixture_teardown);
   g_test_add ("/b2bua/late-offer", Fixture, NULL, fixture_setup, test_late_offer, fixture_teardown);
   g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
   g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);

@@ -43,6 +43,8 @@ typedef struct
   guint end_code;
   GError *end_error;
   SpSipClock *clock;
+  gboolean defer; /* answer their offers later (SP_SESSION_ANSWER_LATER) */
+  guint deferred; /* offers left pending so */
 } Owner;
 
 static char *
@@ -67,9 +69,15 @@ on_answer_offer (SpInviteSession *s, const char *sdp, gsize len, guint *status, 
 {
   Owner *o = data;
 
-  o->answers_made++;
   g_free (o->remote_sdp);
   o->remote_sdp = g_strndup (sdp, len);
+  if (o->defer)
+    {
+      o->deferred++;
+      *status = SP_SESSION_ANSWER_LATER;
+      return NULL;
+    }
+  o->answers_made++;
   return make_sdp (o);
 }
 
@@ -339,6 +347,157 @@ test_late_offer (Fixture *f, gconstpointer data)
   g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
   g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_NONE);
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
+}
+
+/* ---- answers given later (a B2BUA's legs) --------------------------------------- */
+
+/* Their re-INVITE's offer is left pending: nothing answers it (A's
+ * re-INVITE stays out, neither side can start another exchange) until
+ * sp_invite_session_answer () sends the 200; then A takes that answer. */
+static void
+test_deferred_reinvite (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *answer = NULL;
+
+  establish (f);
+  f->b.owner.defer = TRUE;
+  g_assert_true (sp_invite_session_modify (f->a.session, NULL));
+  PUMP_UNTIL (f->b.owner.deferred == 1);
+  g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_REMOTE);
+  g_assert_nonnull (strstr (f->b.owner.remote_sdp, "o=alice 1 2 "));
+
+  /* Five seconds pass (the other leg takes its time): still pending. */
+  advance (f, 5000, 100);
+  g_assert_cmpuint (f->a.owner.modified, ==, 0);
+  g_assert_cmpuint (f->b.owner.media_changed, ==, 0);
+  g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
+  g_assert_false (sp_invite_session_modify (f->b.session, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+
+  answer = make_sdp (&f->b.owner);
+  g_assert_true (sp_invite_session_answer (f->b.session, answer, &error));
+  g_assert_no_error (error);
+  g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
+  g_assert_cmpuint (f->b.owner.media_changed, ==, 1);
+  PUMP_UNTIL (f->a.owner.modified == 1);
+  g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
+  g_assert_cmpuint (f->a.owner.answers_taken, ==, 2);
+  g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 2 "));
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_NONE);
+  /* Nothing is pending any more: a second answer is an error. */
+  g_assert_false (sp_invite_session_answer (f->b.session, answer, &error));
+  g_assert_nonnull (error);
+  /* And the next exchange works as usual. */
+  f->b.owner.defer = FALSE;
+  g_assert_true (sp_invite_session_modify (f->a.session, NULL));
+  PUMP_UNTIL (f->a.owner.modified == 2);
+  g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
+}
+
+/* A pending offer refused later: the re-INVITE gets that status with
+ * its Warning, A's offer is withdrawn, the call goes on. */
+static void
+test_deferred_reject (Fixture *f, gconstpointer data)
+{
+  establish (f);
+  f->b.owner.defer = TRUE;
+  g_assert_true (sp_invite_session_modify (f->a.session, NULL));
+  PUMP_UNTIL (f->b.owner.deferred == 1);
+  g_assert_false (sp_invite_session_reject_offer (f->b.session, 200, NULL));
+  g_assert_true (sp_invite_session_reject_offer (f->b.session, 488, "no common codec"));
+  g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
+  PUMP_UNTIL (f->a.owner.modified == 1);
+  g_assert_cmpuint (f->a.owner.modified_status, ==, 488);
+  g_assert_cmpuint (f->a.owner.withdrawn, ==, 1);
+  g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CONFIRMED);
+  g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
+  g_assert_false (sp_invite_session_reject_offer (f->b.session, 488, NULL));
+  g_assert_false (f->a.owner.ended || f->b.owner.ended);
+}
+
+/* A BYE while their re-INVITE waits for our answer: the re-INVITE gets
+ * 487 (A's offer is withdrawn) and B's session ends. */
+static void
+test_deferred_bye (Fixture *f, gconstpointer data)
+{
+  establish (f);
+  f->b.owner.defer = TRUE;
+  g_assert_true (sp_invite_session_modify (f->a.session, NULL));
+  PUMP_UNTIL (f->b.owner.deferred == 1);
+  sp_invite_session_end (f->a.session);
+  PUMP_UNTIL (f->b.owner.ended);
+  g_assert_cmpint (f->b.owner.end_kind, ==, SP_SESSION_END_REMOTE_BYE);
+  g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
+  g_assert_false (sp_invite_session_answer (f->b.session, "v=0\r\n", NULL));
+}
+
+/* The INVITE's offer answered later: accept () sends nothing yet, the
+ * caller hears ringing only; sp_invite_session_answer () sends the 200. */
+static void
+test_deferred_accept (Fixture *f, gconstpointer data)
+{
+  g_autofree char *answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  f->b.owner.defer = TRUE; /* accept () runs at once, as auto_accept */
+  call (f, FALSE);
+  PUMP_UNTIL (f->b.owner.deferred == 1);
+  g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
+  g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_INCOMING);
+  pump (50);
+  g_assert_cmpuint (f->a.owner.established, ==, 0);
+  g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CALLING);
+
+  answer = make_sdp (&f->b.owner);
+  g_assert_true (sp_invite_session_answer (f->b.session, answer, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->a.owner.established == 1 && f->b.owner.established == 1);
+  g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 1 "));
+  g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
+}
+
+/* Late offer with the answer given later: our INVITE had no offer, the
+ * 200 brings theirs and the ACK waits (the stack must not send one
+ * without the answer, while B retransmits its 200); the answer goes in
+ * the ACK, and only then both sides stand. */
+static void
+test_deferred_ack (Fixture *f, gconstpointer data)
+{
+  g_autofree char *answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  f->a.owner.defer = TRUE;
+  call (f, TRUE);
+  PUMP_UNTIL (f->a.owner.deferred == 1);
+  g_assert_true (sp_invite_session_is_answer_pending (f->a.session));
+  g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 1 "));
+  g_assert_cmpuint (f->a.owner.established, ==, 0);
+  g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_ANSWERED);
+  /* Two seconds of B's 2xx retransmissions, none ACKed. */
+  advance (f, 2000, 50);
+  g_assert_cmpuint (f->b.owner.established, ==, 0);
+  g_assert_cmpuint (f->b.owner.answers_taken, ==, 0);
+  g_assert_false (f->b.owner.ended);
+  g_assert_false (sp_invite_session_modify (f->a.session, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+
+  answer = make_sdp (&f->a.owner);
+  g_assert_true (sp_invite_session_answer (f->a.session, answer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->a.owner.established, ==, 1);
+  PUMP_UNTIL (f->b.owner.established == 1);
+  g_assert_cmpuint (f->b.owner.answers_taken, ==, 1);
+  g_assert_nonnull (strstr (f->b.owner.remote_sdp, "o=alice 1 1 "));
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_NONE);
+  /* The 2xx retransmissions stopped: B is not ended for want of an ACK. */
+  advance (f, 40000, 500);
+  g_assert_false (f->b.owner.ended);
 }
 
 /* ---- glare -------------------------------------------------------------------- */
@@ -901,6 +1060,11 @@ main (int argc, char **argv)
 #define ADD(name, func)                                                                            \
   g_test_add ("/invite-session/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("late-offer", test_late_offer);
+  ADD ("deferred-reinvite", test_deferred_reinvite);
+  ADD ("deferred-reject", test_deferred_reject);
+  ADD ("deferred-bye", test_deferred_bye);
+  ADD ("deferred-accept", test_deferred_accept);
+  ADD ("deferred-ack", test_deferred_ack);
   ADD ("glare", test_glare);
   ADD ("glare-retry-once", test_glare_retry_once);
   ADD ("timer-uac-refreshes", test_timer_uac_refreshes);
