@@ -1195,8 +1195,7 @@ leg_take_answer (SpInviteSession *session, const char *sdp, gsize len, GError **
     {
       /* Their answer to the session as it is (a re-INVITE without an
        * offer): the relay learns where they receive now. */
-      g_autofree char *ignored =
-          media_body_for_side (call, to->side, (const guint8 *) sdp, len, NULL);
+      g_free (media_body_for_side (call, to->side, (const guint8 *) sdp, len, NULL));
       return TRUE;
     }
   out = media_body_for_side (call, call->asking->side, (const guint8 *) sdp, len, NULL);

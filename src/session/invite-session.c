@@ -1564,7 +1564,8 @@ drop_pending (SpInviteSession *self, guint status)
 {
   PendingAnswer pending = self->pending;
   g_autoptr (SpSipServerTransaction) st = g_steal_pointer (&self->pending_st);
-  g_autoptr (SpSipMessage) request = g_steal_pointer (&self->pending_request);
+  /* The request is not needed past here: drop our reference. */
+  g_clear_pointer (&self->pending_request, sp_sip_message_unref);
 
   if (pending == PENDING_NONE)
     return;
@@ -1621,7 +1622,8 @@ sp_invite_session_reject_offer (SpInviteSession *self, guint status, const char 
       case PENDING_REQUEST:
         {
           g_autoptr (SpSipServerTransaction) st = g_steal_pointer (&self->pending_st);
-          g_autoptr (SpSipMessage) request = g_steal_pointer (&self->pending_request);
+          /* The request is not needed past here: drop our reference. */
+          g_clear_pointer (&self->pending_request, sp_sip_message_unref);
 
           /* The call goes on with what was agreed before. */
           self->pending = PENDING_NONE;

@@ -572,7 +572,6 @@ test_bye_of_user_challenged (Fixture *f, gconstpointer data)
   g_autofree char *wrong = NULL;
   g_autofree char *right = NULL;
   g_autofree char *ack = NULL;
-  g_autofree char *branch = new_branch ();
   guint32 cseq;
 
   g_assert_true (sp_server_set_trusted_peers (f->server, "", NULL));
