@@ -14,6 +14,14 @@
 #define IDLE_RESET_MS 1000
 /* Samples played per sample dropped or repeated, at most. */
 #define SCALE_SPACING 160
+/* A codec's own concealment (Opus) is played as it is for the first
+ * CONCEAL_FULL_MS of a gap, then faded out over CONCEAL_FADE_MS, as the
+ * pitch PLC does (plc.c): left alone, Opus goes on for as long as it is
+ * asked, a second of noise when the peer stops (hold, a stall) whose
+ * spectrum wanders anywhere (a 440 Hz stream concealed into a block that
+ * measures as 1000 Hz). One or two lost packets are not touched. */
+#define CONCEAL_FULL_MS 40
+#define CONCEAL_FADE_MS 40
 
 typedef enum
 {
@@ -61,6 +69,7 @@ struct _SpJitterBuffer
   gsize depth_block_samples; /* played in the current block */
   gsize idle_samples;
   gsize scale_credit;
+  gsize concealed_run; /* samples concealed since the last decoded packet */
 
   SpJitterBufferStats stats;
 };
@@ -105,6 +114,7 @@ sp_jitter_buffer_reset (SpJitterBuffer *jb)
   jb->depth_block_samples = 0;
   jb->idle_samples = 0;
   jb->scale_credit = 0;
+  jb->concealed_run = 0;
   sp_plc_reset (jb->plc);
   sp_codec_reset (jb->codec);
 }
@@ -290,8 +300,23 @@ have_later_packets (SpJitterBuffer *jb)
 static void
 conceal (SpJitterBuffer *jb, gint16 *tail, gsize n)
 {
+  gsize full = jb_ms_to_samples (jb, CONCEAL_FULL_MS);
+  gsize fade = jb_ms_to_samples (jb, CONCEAL_FADE_MS);
+
   if (sp_codec_conceal (jb->codec, tail, n) == 0)
-    sp_plc_conceal (jb->plc, tail, n);
+    {
+      sp_plc_conceal (jb->plc, tail, n); /* fades by itself */
+      return;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize at = jb->concealed_run + i;
+      if (at >= full + fade)
+        tail[i] = 0;
+      else if (at > full)
+        tail[i] = (gint16) ((gint64) tail[i] * (gint64) (full + fade - at) / (gint64) fade);
+    }
+  jb->concealed_run = MIN (jb->concealed_run + n, full + fade);
 }
 
 /* A lost packet of @n samples: rebuilt from the in-band FEC of the packet
@@ -306,6 +331,7 @@ recover_lost (SpJitterBuffer *jb, gint16 *tail, gsize n)
       sp_codec_decode_fec (jb->codec, slot->data, slot->len, tail, n) == n)
     {
       jb->stats.fec_recovered++;
+      jb->concealed_run = 0;
       return;
     }
   conceal (jb, tail, n);
@@ -333,6 +359,7 @@ refill (SpJitterBuffer *jb, gsize period)
       n = sp_codec_decode (jb->codec, slot->data, slot->len, tail, cap);
       if (!sp_codec_has_plc (jb->codec))
         sp_plc_receive (jb->plc, tail, n);
+      jb->concealed_run = 0;
       slot->state = SLOT_EMPTY;
       jb->next_seq++;
       jb->idle_samples = 0;

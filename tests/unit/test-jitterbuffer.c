@@ -554,6 +554,66 @@ test_opus_fec (void)
   g_assert_cmpfloat (snr_plc, >, 3);
 }
 
+/* The peer stops sending (hold, a stalled sender) in the middle of an Opus
+ * stream of 440 Hz, 20 or 10 ms packets, played 10 ms at a time: the
+ * decoder's concealment carries the first tens of milliseconds, then
+ * fades to silence. Unfaded, it went on as noise for the whole second
+ * before the idle reset, loud enough (peaks of 500 to 2500) that a block
+ * of it measured as another tone: the flaky "u2 heard its own 1000 Hz
+ * near the hold" of the server's seed call. */
+static void
+check_opus_gap_fades (guint ptime_ms)
+{
+  const guint rate = 16000, period = 160, block = 320;
+  const guint frame = rate * ptime_ms / 1000, n_sent = 1000 / ptime_ms;
+  const gsize total = (gsize) rate * 2; /* 1 s of stream, 1 s after it */
+  g_autoptr (SpCodec) enc = sp_codec_new (SP_CODEC_OPUS);
+  g_autoptr (SpCodec) dec = sp_codec_new (SP_CODEC_OPUS);
+  g_autoptr (SpJitterBuffer) jb = sp_jitter_buffer_new (dec, 20, 200);
+  g_autofree gint16 *tone = g_new (gint16, (gsize) n_sent * frame);
+  g_autofree gint16 *out = g_new0 (gint16, total);
+  gsize last_tone = 0, loud_after = 0;
+  guint8 payload[960];
+
+  goertzel_make_tone (tone, (gsize) n_sent * frame, rate, 440, 16000);
+  for (gsize at = 0; at < total; at += period)
+    {
+      guint i = (guint) (at / frame);
+      if (at % frame == 0 && i < n_sent)
+        {
+          gsize len =
+              sp_codec_encode (enc, tone + (gsize) i * frame, frame, payload, sizeof payload);
+          g_assert_cmpuint (len, >, 0);
+          sp_jitter_buffer_put (jb, (guint16) (500 + i), 7000 + i * 48 * ptime_ms, payload, len,
+                                (gint64) at * 1000000 / rate);
+        }
+      sp_jitter_buffer_get (jb, out + at, period);
+    }
+  /* Where the stream's own audio ends (full level, 440 Hz), then how long
+   * anything above the integration tests' silence floor (300) goes on. */
+  for (gsize b = 0; b + block <= total; b += block)
+    {
+      gint peak = 0;
+      for (gsize i = 0; i < block; i++)
+        peak = MAX (peak, ABS ((gint) out[b + i]));
+      if (peak > 8000 && goertzel_power (out + b, block, rate, 440) > 1e7)
+        last_tone = b + block;
+      else if (last_tone > 0 && peak >= 300)
+        loud_after = b + block - last_tone;
+    }
+  g_test_message ("opus %u ms: stream heard until %zu ms, then %zu ms above the floor", ptime_ms,
+                  last_tone * 1000 / rate, loud_after * 1000 / rate);
+  g_assert_cmpuint (last_tone, >=, (gsize) rate * 9 / 10);
+  g_assert_cmpuint (loud_after * 1000 / rate, <=, 100);
+}
+
+static void
+test_opus_gap_fades (void)
+{
+  check_opus_gap_fades (20);
+  check_opus_gap_fades (10);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -570,5 +630,6 @@ main (int argc, char **argv)
   g_test_add_func ("/jitterbuffer/frequent-stalls", test_frequent_stalls);
   g_test_add_func ("/jitterbuffer/concealment-quality", test_concealment_quality);
   g_test_add_func ("/jitterbuffer/opus-fec", test_opus_fec);
+  g_test_add_func ("/jitterbuffer/opus-gap-fades", test_opus_gap_fades);
   return g_test_run ();
 }
