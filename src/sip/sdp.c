@@ -653,6 +653,30 @@ lines_remove_attr (GPtrArray *lines, const char *name)
   lines_replace (lines, 'a', name, NULL);
 }
 
+/* Adds an attribute given by a caller of the public API: unlike
+ * lines_add_attr, bad input is refused rather than asserted, and a typed
+ * attribute (rtpmap, fmtp, rtcp, ...) must parse the way its getter will
+ * read it back. */
+static gboolean
+lines_add_checked_attr (GPtrArray *lines, const char *name, const char *value)
+{
+  g_autoptr (GError) error = NULL;
+  SdpLine probe = { 0 };
+  gboolean ok;
+
+  if (!is_token (name) || (value != NULL && !is_line_text (value)))
+    return FALSE;
+  probe.type = 'a';
+  probe.text = value != NULL ? g_strdup_printf ("%s:%s", name, value) : g_strdup (name);
+  ok = sdp_line_parse (&probe, 0, &error);
+  g_free (probe.text);
+  g_free (probe.attr_name);
+  g_free (probe.attr_value);
+  g_free (probe.str);
+  g_free (probe.conn.address);
+  return ok && lines_add_attr (lines, name, value);
+}
+
 static gint
 lines_get_direction (GPtrArray *lines)
 {
@@ -1285,23 +1309,8 @@ sp_sdp_media_has_attribute (const SpSdpMedia *media, const char *name)
 gboolean
 sp_sdp_media_add_attribute (SpSdpMedia *media, const char *name, const char *value)
 {
-  g_autoptr (GError) error = NULL;
-  SdpLine probe = { 0 };
-  gboolean ok;
-
   g_return_val_if_fail (media != NULL, FALSE);
-  if (!is_token (name) || (value != NULL && !is_line_text (value)))
-    return FALSE;
-  /* A typed attribute must hold what its getter expects. */
-  probe.type = 'a';
-  probe.text = value != NULL ? g_strdup_printf ("%s:%s", name, value) : g_strdup (name);
-  ok = sdp_line_parse (&probe, 0, &error);
-  g_free (probe.text);
-  g_free (probe.attr_name);
-  g_free (probe.attr_value);
-  g_free (probe.str);
-  g_free (probe.conn.address);
-  return ok && lines_add_attr (media->lines, name, value);
+  return lines_add_checked_attr (media->lines, name, value);
 }
 
 void
@@ -1787,22 +1796,8 @@ sp_sdp_session_has_attribute (const SpSdpSession *session, const char *name)
 gboolean
 sp_sdp_session_add_attribute (SpSdpSession *session, const char *name, const char *value)
 {
-  g_autoptr (GError) error = NULL;
-  SdpLine probe = { 0 };
-  gboolean ok;
-
   g_return_val_if_fail (session != NULL, FALSE);
-  if (!is_token (name) || (value != NULL && !is_line_text (value)))
-    return FALSE;
-  probe.type = 'a';
-  probe.text = value != NULL ? g_strdup_printf ("%s:%s", name, value) : g_strdup (name);
-  ok = sdp_line_parse (&probe, 0, &error);
-  g_free (probe.text);
-  g_free (probe.attr_name);
-  g_free (probe.attr_value);
-  g_free (probe.str);
-  g_free (probe.conn.address);
-  return ok && lines_add_attr (session->lines, name, value);
+  return lines_add_checked_attr (session->lines, name, value);
 }
 
 void
