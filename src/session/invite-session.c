@@ -87,6 +87,7 @@ struct _SpInviteSession
   gboolean modify_retried; /* a 491 was retried already */
   SpSipMethod modify_method;
   guint glare_timer;
+  SpSipMethod offer_method; /* of their request being answered */
 
   /* Session timer (RFC 4028). */
   SpSessionTimerSettings timer;
@@ -492,12 +493,38 @@ timer_check_request (SpInviteSession *self, const SpSipMessage *request)
   return delta < self->timer.min_se ? 422 : 0;
 }
 
+/* Their request's Session-Expires (present) settled in our 2xx @ok:
+ * the interval and who refreshes. */
+static SpSessionRefresher
+timer_settle (const SpSessionTimerSettings *timer, const SpSipMessage *request, guint delta,
+              const char *role, SpSipMessage *ok, guint *interval)
+{
+  g_autofree char *se = NULL;
+  gboolean supported = has_token (request, "Supported", "timer");
+  SpSessionRefresher refresher;
+
+  *interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
+  if (role != NULL)
+    refresher =
+        strcmp (role, "uac") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
+  else if (supported && timer->refresher != SP_SESSION_TIMER_ROLE_UAS)
+    refresher = SP_SESSION_REFRESHER_REMOTE;
+  else
+    refresher = SP_SESSION_REFRESHER_LOCAL; /* they cannot: we do */
+  se = g_strdup_printf ("%u;refresher=%s", *interval,
+                        refresher == SP_SESSION_REFRESHER_REMOTE ? "uac" : "uas");
+  sp_sip_message_set_header (ok, "Session-Expires", se, NULL);
+  add_supported (ok, "timer");
+  if (refresher == SP_SESSION_REFRESHER_REMOTE)
+    sp_sip_message_set_header (ok, "Require", "timer", NULL);
+  return refresher;
+}
+
 /* Settles the timer from the peer's request and puts it in our 2xx. */
 static void
 timer_answer_request (SpInviteSession *self, const SpSipMessage *request, SpSipMessage *ok)
 {
   g_autofree char *se = NULL;
-  gboolean supported = has_token (request, "Supported", "timer");
   const char *role;
   guint delta;
 
@@ -517,20 +544,56 @@ timer_answer_request (SpInviteSession *self, const SpSipMessage *request, SpSipM
         }
       return;
     }
-  self->interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
-  if (role != NULL)
-    self->refresher =
-        strcmp (role, "uac") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
-  else if (supported && self->timer.refresher != SP_SESSION_TIMER_ROLE_UAS)
-    self->refresher = SP_SESSION_REFRESHER_REMOTE;
-  else
-    self->refresher = SP_SESSION_REFRESHER_LOCAL; /* they cannot: we do */
-  se = g_strdup_printf ("%u;refresher=%s", self->interval,
-                        self->refresher == SP_SESSION_REFRESHER_REMOTE ? "uac" : "uas");
-  sp_sip_message_set_header (ok, "Session-Expires", se, NULL);
-  add_supported (ok, "timer");
-  if (self->refresher == SP_SESSION_REFRESHER_REMOTE)
-    sp_sip_message_set_header (ok, "Require", "timer", NULL);
+  self->refresher = timer_settle (&self->timer, request, delta, role, ok, &self->interval);
+}
+
+void
+sp_session_timer_add_to_invite (const SpSessionTimerSettings *settings, SpSipMessage *invite)
+{
+  g_autofree char *se = NULL;
+  g_autofree char *min_se = NULL;
+  const char *role = settings->refresher == SP_SESSION_TIMER_ROLE_UAC   ? ";refresher=uac"
+                     : settings->refresher == SP_SESSION_TIMER_ROLE_UAS ? ";refresher=uas"
+                                                                        : "";
+
+  if (settings->interval == 0)
+    return;
+  add_supported (invite, "timer");
+  se = g_strdup_printf ("%u%s", settings->interval, role);
+  min_se = g_strdup_printf ("%u", settings->min_se);
+  sp_sip_message_set_header (invite, "Session-Expires", se, NULL);
+  sp_sip_message_set_header (invite, "Min-SE", min_se, NULL);
+}
+
+gboolean
+sp_session_timer_too_short (const SpSessionTimerSettings *settings, const SpSipMessage *invite)
+{
+  const char *role;
+  guint delta;
+
+  return settings->interval != 0 && parse_session_expires (invite, &delta, &role) &&
+         delta < settings->min_se;
+}
+
+void
+sp_session_timer_add_min_se (const SpSessionTimerSettings *settings, SpSipMessage *response)
+{
+  g_autofree char *min_se = g_strdup_printf ("%u", settings->min_se);
+
+  sp_sip_message_set_header (response, "Min-SE", min_se, NULL);
+}
+
+void
+sp_session_timer_answer_invite (const SpSessionTimerSettings *settings, const SpSipMessage *invite,
+                                SpSipMessage *ok)
+{
+  const char *role;
+  guint delta;
+  guint interval;
+
+  if (settings->interval == 0 || !parse_session_expires (invite, &delta, &role))
+    return;
+  timer_settle (settings, invite, delta, role, ok, &interval);
 }
 
 static void
@@ -762,7 +825,7 @@ withdraw_offer (SpInviteSession *self)
     self->cb->offer_withdrawn (self, self->user_data);
 }
 
-static gboolean start_modify (SpInviteSession *self, GError **error);
+static gboolean start_modify (SpInviteSession *self, SpSipMethod method, GError **error);
 
 static void
 glare_retry_cb (gpointer data)
@@ -774,7 +837,7 @@ glare_retry_cb (gpointer data)
   if (!alive (self) || self->modify != MODIFY_WAITING)
     return;
   self->modify = MODIFY_NONE;
-  if (!start_modify (self, &error))
+  if (!start_modify (self, self->modify_method, &error))
     {
       g_message ("%s: re-INVITE not retried: %s", self->label, error->message);
       modify_done (self, 491);
@@ -897,9 +960,10 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
 }
 
 static gboolean
-start_modify (SpInviteSession *self, GError **error)
+start_modify (SpInviteSession *self, SpSipMethod method, GError **error)
 {
   g_autofree char *sdp = NULL;
+  RequestKind kind = method == SP_SIP_METHOD_UPDATE ? REQUEST_UPDATE : REQUEST_REINVITE;
 
   sdp = self->cb->create_offer ? self->cb->create_offer (self, self->user_data) : NULL;
   if (sdp == NULL)
@@ -909,9 +973,9 @@ start_modify (SpInviteSession *self, GError **error)
     }
   self->offer = SP_SESSION_OFFER_LOCAL;
   self->modify = MODIFY_SENT;
-  self->modify_method = SP_SIP_METHOD_INVITE;
+  self->modify_method = method;
   self->retries_422 = 0;
-  if (!send_in_dialog (self, REQUEST_REINVITE, sdp, FALSE, NULL, error))
+  if (!send_in_dialog (self, kind, sdp, FALSE, NULL, error))
     {
       self->modify = MODIFY_NONE;
       withdraw_offer (self);
@@ -950,8 +1014,34 @@ sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean ua
     }
 }
 
-gboolean
-sp_invite_session_modify (SpInviteSession *self, GError **error)
+void
+sp_invite_session_adopt_exchange (SpInviteSession *self, const SpSipMessage *invite,
+                                  const SpSipMessage *ok, const SpSessionTimerSettings *timer)
+{
+  const char *role = NULL;
+  guint delta = 0;
+
+  note_allow (self, self->is_uac ? ok : invite);
+  if (timer == NULL)
+    return;
+  sp_invite_session_set_timer (self, timer);
+  if (self->is_uac)
+    {
+      /* Their 2xx to our INVITE settles it as for any request of ours. */
+      timer_from_response (self, ok);
+      return;
+    }
+  /* Our own 2xx (sp_session_timer_answer_invite): "uac" is them. */
+  if (self->timer.interval == 0 || !parse_session_expires (ok, &delta, &role))
+    return;
+  self->interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
+  self->refresher =
+      g_strcmp0 (role, "uac") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
+  timer_start (self);
+}
+
+static gboolean
+modify_with (SpInviteSession *self, SpSipMethod method, GError **error)
 {
   if (self->state != SP_INVITE_SESSION_CONFIRMED || self->dialog == NULL)
     {
@@ -967,7 +1057,31 @@ sp_invite_session_modify (SpInviteSession *self, GError **error)
     }
   self->modify_retried = FALSE;
   self->modify_refresh = FALSE;
-  return start_modify (self, error);
+  return start_modify (self, method, error);
+}
+
+gboolean
+sp_invite_session_modify (SpInviteSession *self, GError **error)
+{
+  return modify_with (self, SP_SIP_METHOD_INVITE, error);
+}
+
+gboolean
+sp_invite_session_update (SpInviteSession *self, GError **error)
+{
+  return modify_with (self, SP_SIP_METHOD_UPDATE, error);
+}
+
+gboolean
+sp_invite_session_peer_allows_update (SpInviteSession *self)
+{
+  return self->peer_allows_update;
+}
+
+SpSipMethod
+sp_invite_session_get_offer_method (SpInviteSession *self)
+{
+  return self->offer_method;
 }
 
 /* ---- UAC: the INVITE ---------------------------------------------------- */
@@ -1086,6 +1200,7 @@ invite_accepted_media (SpInviteSession *self, SpSipMessage *response, SpSipDialo
     g_autofree char *answer = NULL;
     guint status = 488;
 
+    self->offer_method = SP_SIP_METHOD_INVITE;
     if (sdp == NULL)
       g_set_error_literal (error, SP_SESSION_ERROR, SP_SESSION_ERROR_NO_OFFER,
                            "no SDP offer in the 200 OK");
@@ -1362,6 +1477,7 @@ sp_invite_session_accept (SpInviteSession *self, GError **error)
       g_autofree char *offer = body_text (self->remote_invite, &len);
       guint status = 488;
 
+      self->offer_method = SP_SIP_METHOD_INVITE;
       sdp = self->cb->answer_offer (self, offer, len, &status, &local, self->user_data);
       if (sdp == NULL && local == NULL && status == SP_SESSION_ANSWER_LATER)
         {
@@ -1483,6 +1599,7 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
       g_autoptr (GError) error = NULL;
 
       status = 488;
+      self->offer_method = method;
       sdp = self->cb->answer_offer (self, offer, len, &status, &error, self->user_data);
       if (sdp == NULL && error == NULL && status == SP_SESSION_ANSWER_LATER)
         {
@@ -1533,9 +1650,18 @@ gboolean
 sp_invite_session_handle_request (SpInviteSession *self, SpSipServerTransaction *st,
                                   SpSipMessage *request)
 {
+  SpSipMethod method = sp_sip_message_get_method_id (request);
+
   if (self->cb == NULL)
     return FALSE;
-  switch (sp_sip_message_get_method_id (request))
+  if (method != SP_SIP_METHOD_BYE && method != SP_SIP_METHOD_INVITE &&
+      method != SP_SIP_METHOD_UPDATE)
+    return FALSE;
+  /* The owner's word first (a server challenges a user's BYE). */
+  if (self->cb->check_request != NULL &&
+      !self->cb->check_request (self, st, request, self->user_data))
+    return TRUE;
+  switch (method)
     {
       case SP_SIP_METHOD_BYE:
         reply (self, st, 200, NULL, NULL);
