@@ -572,6 +572,10 @@ map_failure (guint status)
    * business. */
   if (status == 401 || status == 407)
     return 480;
+  /* 422: our own session timer was too short for the callee; the
+   * caller's Session-Expires would not change what we ask for. */
+  if (status == 422)
+    return 480;
   if (status == 0)
     return 480;
   return status;
