@@ -2,10 +2,13 @@
  * stack and scripted raw UDP peers for the caller (A) and the callee (B):
  * the callee leg (new Call-ID and tags, Max-Forwards one lower, the
  * caller in From, SDP on the relay's ports), callee failures mapped back,
- * re-INVITEs (hold) passed through to the other side, a late offer (the
- * offer in B's 200, the answer in A's ACK goes on in B's ACK), NAT'ed
- * bindings reached at their REGISTER's source, and requests from a
- * blocked address leaving no transactions behind. */
+ * re-INVITEs (hold) passed through to the other side, UPDATEs (an offer
+ * passed on as an UPDATE or a re-INVITE, none answered locally), a late
+ * offer (the offer in B's 200, the answer in A's ACK goes on in B's ACK),
+ * session timers on each leg (refresh by the server, expiry ending both
+ * legs, 422; on a fake clock), NAT'ed bindings reached at their
+ * REGISTER's source, and requests from a blocked address leaving no
+ * transactions behind. */
 #include <string.h>
 
 #include "server/b2bua.h"
