@@ -45,6 +45,9 @@ typedef struct
   SpSipClock *clock;
   gboolean defer; /* answer their offers later (SP_SESSION_ANSWER_LATER) */
   guint deferred; /* offers left pending so */
+  SpSipStack *stack;
+  gboolean refuse; /* check_request answers their requests 403 itself */
+  guint refused;
 } Owner;
 
 static char *
@@ -134,6 +137,19 @@ on_ended (SpInviteSession *s, const SpSessionEnd *end, gpointer data)
     o->end_error = g_error_copy (end->error);
 }
 
+static gboolean
+on_check_request (SpInviteSession *s, SpSipServerTransaction *st, SpSipMessage *request,
+                  gpointer data)
+{
+  Owner *o = data;
+
+  if (!o->refuse)
+    return TRUE;
+  o->refused++;
+  sp_sip_stack_reply (o->stack, st, 403, NULL);
+  return FALSE;
+}
+
 static const SpInviteSessionCallbacks callbacks = {
   .create_offer = on_create_offer,
   .answer_offer = on_answer_offer,
@@ -143,6 +159,7 @@ static const SpInviteSessionCallbacks callbacks = {
   .media_changed = on_media_changed,
   .modified = on_modified,
   .ended = on_ended,
+  .check_request = on_check_request,
 };
 
 /* ---- one side: a stack, its session, its owner ---------------------------- */
@@ -249,6 +266,7 @@ side_init (Fixture *f, Side *side, const char *name, const char *addr)
   g_assert_no_error (error);
   side->owner.name = name;
   side->owner.clock = f->clock;
+  side->owner.stack = side->stack;
   side->auto_accept = TRUE;
   sp_session_timer_settings_init (&side->timer);
   g_signal_connect (side->stack, "request", G_CALLBACK (on_request), side);
@@ -1106,7 +1124,8 @@ on_adopt_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *
 
 /* A dialog set up without sessions (the stack's INVITE, 200 and ACK, as
  * the B2BUA does), then adopted on both ends: the caller's session
- * sends a re-INVITE, the callee's an UPDATE, each answered by the other
+ * sends a re-INVITE, the callee's an UPDATE (first refused by the
+ * caller's owner in check_request), each answered by the other
  * session, and the callee's BYE ends the caller's session. */
 static void
 test_adopt (Fixture *f, gconstpointer data)
@@ -1142,12 +1161,24 @@ test_adopt (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->a.owner.answers_taken, ==, 1);
   g_assert_true (g_str_has_prefix (f->a.owner.remote_sdp, "v=0\r\no=bob "));
 
-  /* An UPDATE with an offer from the adopting callee. */
+  /* The owner's check_request answers first: a refused UPDATE leaves
+   * the session as it was. */
+  f->a.owner.refuse = TRUE;
   g_assert_true (sp_invite_session_update (f->b.session, &error));
   g_assert_no_error (error);
   PUMP_UNTIL (f->b.owner.modified == 1);
+  g_assert_cmpuint (f->b.owner.modified_status, ==, 403);
+  g_assert_cmpuint (f->a.owner.refused, ==, 1);
+  g_assert_cmpuint (f->a.owner.answers_made, ==, 0);
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
+  f->a.owner.refuse = FALSE;
+
+  /* An UPDATE with an offer from the adopting callee. */
+  g_assert_true (sp_invite_session_update (f->b.session, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->b.owner.modified == 2);
   g_assert_cmpuint (f->b.owner.modified_status, ==, 200);
-  g_assert_cmpuint (f->a.updates, ==, 1);
+  g_assert_cmpuint (f->a.updates, ==, 2);
   g_assert_cmpuint (f->a.owner.answers_made, ==, 1);
   g_assert_cmpuint (f->b.owner.answers_taken, ==, 1);
   g_assert_true (g_str_has_prefix (f->b.owner.remote_sdp, "v=0\r\no=alice "));
