@@ -96,11 +96,15 @@ struct _SpB2bua
   SpSipClock *clock;        /* the stack's, for Timer C */
   SpCallLimits *limits;
   guint timer_c_ms;
+  SpSessionTimerSettings session_timer; /* interval 0: none */
 };
 
 static void call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status);
 static void stop_timer_c (Call *call);
-static void start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq);
+static void start_leg_sessions (Call *call, Branch *branch, const SpSipMessage *b_ok,
+                                const SpSipMessage *a_ok, guint32 b_late_cseq);
+static gboolean leg_check_request (SpInviteSession *session, SpSipServerTransaction *st,
+                                   SpSipMessage *request, gpointer user_data);
 
 static void
 branch_free (gpointer data)
@@ -144,6 +148,7 @@ sp_b2bua_new (SpSipStack *stack, SpAuthenticator *auth, SpUserDb *users, SpRoute
   self->clock = sp_sip_transaction_layer_get_clock (sp_sip_stack_get_transactions (stack));
   self->limits = sp_call_limits_new (NULL);
   self->timer_c_ms = SP_B2BUA_DEFAULT_TIMER_C_S * 1000;
+  sp_session_timer_settings_init (&self->session_timer);
   return self;
 }
 
@@ -206,6 +211,22 @@ void
 sp_b2bua_set_timer_c (SpB2bua *self, guint ms)
 {
   self->timer_c_ms = MAX (ms, 1);
+}
+
+void
+sp_b2bua_set_session_timer (SpB2bua *self, const SpSessionTimerSettings *settings)
+{
+  if (settings == NULL)
+    {
+      sp_session_timer_settings_init (&self->session_timer);
+      self->session_timer.interval = 0;
+      return;
+    }
+  self->session_timer = *settings;
+  /* RFC 4028 4: no Min-SE below 90 s; no interval below the Min-SE. */
+  self->session_timer.min_se = MAX (settings->min_se, 90);
+  if (self->session_timer.interval != 0)
+    self->session_timer.interval = MAX (settings->interval, self->session_timer.min_se);
 }
 
 guint64
@@ -463,10 +484,20 @@ call_end (Call *call, gboolean bye_a, gboolean bye_b, guint status)
     if (call->legs[i].session != NULL &&
         sp_invite_session_is_answer_pending (call->legs[i].session))
       sp_invite_session_reject_offer (call->legs[i].session, 487, NULL);
-  if (call->a_dialog != NULL && bye_a)
-    send_bye (self, call->a_dialog);
-  if (call->b_dialog != NULL && bye_b)
-    send_bye (self, call->b_dialog);
+  /* An answered leg hangs up through its session; a dialog not
+   * answered on both sides yet (the caller's early one) directly. */
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    {
+      gboolean bye = i == SP_RELAY_SIDE_A ? bye_a : bye_b;
+      SpSipDialog *dialog = i == SP_RELAY_SIDE_A ? call->a_dialog : call->b_dialog;
+
+      if (!bye)
+        continue;
+      if (call->legs[i].session != NULL)
+        sp_invite_session_end (call->legs[i].session);
+      else if (dialog != NULL)
+        send_bye (self, dialog);
+    }
   for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
     if (call->legs[i].session != NULL)
       sp_invite_session_detach (call->legs[i].session);
@@ -540,6 +571,10 @@ map_failure (guint status)
   /* The callee wanted credentials we do not have: not the caller's
    * business. */
   if (status == 401 || status == 407)
+    return 480;
+  /* 422: our own session timer was too short for the callee; the
+   * caller's Session-Expires would not change what we ask for. */
+  if (status == 422)
     return 480;
   if (status == 0)
     return 480;
@@ -647,12 +682,13 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   if (sdp == NULL && call->a_sdp != NULL)
     sdp = g_strdup (call->a_sdp);
   set_sdp_body (out, sdp);
+  sp_session_timer_answer_invite (&self->session_timer, call->invite, out);
   g_free (call->a_sdp);
   call->a_sdp = g_steal_pointer (&sdp);
   call->final_sent = TRUE;
   sp_sip_stack_respond (self->stack, call->st, out, NULL);
   track_a_dialog (call);
-  start_leg_sessions (call, sp_sip_client_transaction_get_dest (branch->ct), b_late_cseq);
+  start_leg_sessions (call, branch, response, out, b_late_cseq);
   update_state (call, "answered", g_get_real_time () / G_USEC_PER_SEC);
 }
 
@@ -712,6 +748,7 @@ start_branch (Call *call, const Target *target, const char *to, int max_forwards
   if (call->caller_user != NULL)
     sp_sip_message_set_header (request, "P-Asserted-Identity", from_value, NULL);
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
+  sp_session_timer_add_to_invite (&self->session_timer, request);
   branch = g_new0 (Branch, 1);
   /* Each branch names the relay by the address its callee reaches. */
   if (offer != NULL && call->relay != NULL && target_host (target) != NULL &&
@@ -1089,6 +1126,19 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
       sp_access_policy_refuse (self->policy, st, 403, NULL);
       return;
     }
+  if (sp_session_timer_too_short (&self->session_timer, request))
+    {
+      /* RFC 4028 6: below our Min-SE, the caller asks again. */
+      g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 422, NULL);
+
+      if (response != NULL)
+        {
+          sp_session_timer_add_min_se (&self->session_timer, response);
+          sp_sip_stack_respond (self->stack, st, response, NULL);
+        }
+      sp_sip_server_transaction_drop (st);
+      return;
+    }
   caller = access->kind == SP_ACCESS_USER ? access->user : (from_user ? from_user : "");
   start_call (self, st, request, route, access, caller, called, now);
 }
@@ -1149,9 +1199,14 @@ leg_answer_offer (SpInviteSession *session, const char *sdp, gsize len, guint *s
     }
   g_clear_pointer (&call->passed_answer, g_free);
   call->asking = leg;
-  if (!sp_invite_session_modify (other->session, &local))
+  /* An UPDATE goes on as an UPDATE where the other side takes one, else
+   * as a re-INVITE: the same offer either way. */
+  if (sp_invite_session_get_offer_method (session) == SP_SIP_METHOD_UPDATE &&
+              sp_invite_session_peer_allows_update (other->session)
+          ? !sp_invite_session_update (other->session, &local)
+          : !sp_invite_session_modify (other->session, &local))
     {
-      g_debug ("re-INVITE not passed on: %s", local->message);
+      g_debug ("offer not passed on: %s", local->message);
       call->asking = NULL;
       g_clear_pointer (&call->passed_offer, g_free);
       *status = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_BUSY) ? 491 : 500;
@@ -1240,7 +1295,10 @@ leg_ended (SpInviteSession *session, const SpSessionEnd *end, gpointer user_data
   Leg *leg = user_data;
   Call *call = leg->call;
 
-  /* The session sent BYE on its own leg (an unusable answer in an ACK). */
+  /* This leg is over: its peer's BYE (answered 200 by the session), an
+   * unusable answer in an ACK or an expired session timer (the session
+   * sent BYE), no ACK (the stack sent it). The other leg gets BYE
+   * through its own session. */
   if (leg->side == SP_RELAY_SIDE_A)
     g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
   else
@@ -1254,13 +1312,19 @@ static const SpInviteSessionCallbacks leg_callbacks = {
   .take_answer = leg_take_answer,
   .modified = leg_modified,
   .ended = leg_ended,
+  .check_request = leg_check_request,
 };
 
-/* The call is answered: each side's dialog goes to its own session. */
+/* The call is answered: each side's dialog goes to its own session,
+ * with the INVITE and 2xx that set it up (the peer's Allow, the session
+ * timer settled with that peer). */
 static void
-start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq)
+start_leg_sessions (Call *call, Branch *branch, const SpSipMessage *b_ok, const SpSipMessage *a_ok,
+                    guint32 b_late_cseq)
 {
   SpB2bua *self = call->b2bua;
+  const SpSessionTimerSettings *timer =
+      self->session_timer.interval != 0 ? &self->session_timer : NULL;
 
   if (call->a_dialog == NULL || call->b_dialog == NULL)
     return;
@@ -1274,10 +1338,16 @@ start_leg_sessions (Call *call, const SpSipPeer *b_peer, guint32 b_late_cseq)
       leg->side = i;
       leg->session = sp_invite_session_new (self->stack, NULL, label, &leg_callbacks, leg);
       sp_invite_session_adopt (leg->session, a ? call->a_dialog : call->b_dialog, !a,
-                               a ? sp_sip_server_transaction_get_source (call->st) : b_peer,
+                               a ? sp_sip_server_transaction_get_source (call->st)
+                                 : sp_sip_client_transaction_get_dest (branch->ct),
                                b_late_cseq == 0 ? 0
                                : a              ? sp_sip_message_get_cseq (call->invite, NULL)
                                                 : b_late_cseq);
+      if (a)
+        sp_invite_session_adopt_exchange (leg->session, call->invite, a_ok, timer);
+      else
+        sp_invite_session_adopt_exchange (
+            leg->session, sp_sip_client_transaction_get_request (branch->ct), b_ok, timer);
     }
 }
 
@@ -1289,15 +1359,43 @@ leg_for (Call *call, gboolean from_a)
   return leg->session != NULL ? leg : NULL;
 }
 
+/* The server's word on a BYE from the caller's side: an authenticated
+ * caller's BYE must carry that user's credentials (none: 401, another
+ * user's: 403, the call goes on). FALSE when it was answered here. */
 static gboolean
-handle_bye (SpB2bua *self, Call *call, SpSipServerTransaction *st, SpSipMessage *request,
-            gboolean from_a, gint64 now)
+admit_bye (Call *call, SpSipServerTransaction *st, SpSipMessage *request, gboolean from_a,
+           gint64 now)
 {
-  if (from_a && self->challenge_bye && call->caller_user != NULL &&
-      !sp_access_policy_admit_bye (self->policy, st, request, call->caller_user, now))
+  SpB2bua *self = call->b2bua;
+
+  if (!from_a || !self->challenge_bye || call->caller_user == NULL)
+    return TRUE;
+  return sp_access_policy_admit_bye (self->policy, st, request, call->caller_user, now);
+}
+
+/* The sessions' hook before they act on a request of the legs' peers. */
+static gboolean
+leg_check_request (SpInviteSession *session, SpSipServerTransaction *st, SpSipMessage *request,
+                   gpointer user_data)
+{
+  Leg *leg = user_data;
+
+  if (sp_sip_message_get_method_id (request) != SP_SIP_METHOD_BYE)
+    return TRUE;
+  return admit_bye (leg->call, st, request, leg->side == SP_RELAY_SIDE_A,
+                    g_get_real_time () / G_USEC_PER_SEC);
+}
+
+/* A BYE in the caller's early dialog (RFC 3261 15: the caller may end
+ * it so): no session runs it yet. */
+static gboolean
+handle_early_bye (Call *call, SpSipServerTransaction *st, SpSipMessage *request, gboolean from_a,
+                  gint64 now)
+{
+  if (!admit_bye (call, st, request, from_a, now))
     return TRUE;
   /* 2xx to BYE: the stack forgets that dialog. */
-  sp_sip_stack_reply (self->stack, st, 200, NULL);
+  sp_sip_stack_reply (call->b2bua->stack, st, 200, NULL);
   if (from_a)
     g_clear_pointer (&call->a_dialog, sp_sip_dialog_unref);
   else
@@ -1312,32 +1410,31 @@ sp_b2bua_handle_in_dialog (SpB2bua *self, SpSipServerTransaction *st, SpSipMessa
 {
   g_autofree char *id = sp_sip_dialog_dup_id (dialog);
   Call *call = g_hash_table_lookup (self->dialogs, id);
+  g_autoptr (SpInviteSession) session = NULL;
+  SpSipMethod method;
   gboolean from_a;
+  Leg *leg;
 
   if (call == NULL)
     return FALSE;
   from_a = g_strcmp0 (id, call->a_dialog_id) == 0;
-  switch (sp_sip_message_get_method_id (request))
+  method = sp_sip_message_get_method_id (request);
+  if (method != SP_SIP_METHOD_BYE && method != SP_SIP_METHOD_INVITE &&
+      method != SP_SIP_METHOD_UPDATE)
+    return FALSE;
+  leg = leg_for (call, from_a);
+  if (leg == NULL)
     {
-      case SP_SIP_METHOD_BYE:
-        return handle_bye (self, call, st, request, from_a, now);
-      case SP_SIP_METHOD_INVITE:
-        {
-          Leg *leg = leg_for (call, from_a);
-
-          if (leg == NULL)
-            {
-              /* Not answered yet on both sides (RFC 3261 14.2). */
-              sp_sip_stack_reply (self->stack, st, 491, NULL);
-              return TRUE;
-            }
-          g_autoptr (SpInviteSession) session = sp_invite_session_ref (leg->session);
-
-          return sp_invite_session_handle_request (session, st, request);
-        }
-      default:
-        return FALSE;
+      if (method == SP_SIP_METHOD_BYE)
+        return handle_early_bye (call, st, request, from_a, now);
+      /* Not answered yet on both sides (RFC 3261 14.2, RFC 3311 5.2). */
+      sp_sip_stack_reply (self->stack, st, 491, NULL);
+      return TRUE;
     }
+  /* BYE, re-INVITE and UPDATE: the leg's session (BYE through the
+   * check_request hook first). */
+  session = sp_invite_session_ref (leg->session);
+  return sp_invite_session_handle_request (session, st, request);
 }
 
 void
@@ -1364,6 +1461,15 @@ sp_b2bua_handle_ack_timeout (SpB2bua *self, SpSipDialog *dialog)
 
   if (call == NULL)
     return;
-  /* The stack sent BYE to the caller already. */
+  if (leg_for (call, g_strcmp0 (id, call->a_dialog_id) == 0) != NULL)
+    {
+      /* The stack sent BYE to the caller already: its session ends
+       * (leg_ended), and the callee's through its own. */
+      g_autoptr (SpInviteSession) session =
+          sp_invite_session_ref (call->legs[SP_RELAY_SIDE_A].session);
+
+      sp_invite_session_handle_ack_timeout (session);
+      return;
+    }
   call_end (call, FALSE, TRUE, 408);
 }

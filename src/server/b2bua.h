@@ -1,5 +1,7 @@
 #pragma once
 
+#include "session/invite-session.h"
+
 #include "server/accesspolicy.h"
 #include "server/authenticator.h"
 #include "server/calllimits.h"
@@ -55,6 +57,12 @@ void sp_b2bua_set_challenge_bye (SpB2bua *b2bua, gboolean challenge);
  * cancelled and the caller gets 408. Default 3 minutes. */
 #define SP_B2BUA_DEFAULT_TIMER_C_S 180
 void sp_b2bua_set_timer_c (SpB2bua *b2bua, guint ms);
+/* The session timer (RFC 4028) each answered leg runs with its own
+ * peer: asked for in the callee's INVITE, settled in the 2xx to the
+ * caller (the server refreshes a leg whose peer does not; a leg that
+ * expires ends the call with BYE on both). Default
+ * sp_session_timer_settings_init (): 1800 s, Min-SE 90; NULL: none. */
+void sp_b2bua_set_session_timer (SpB2bua *b2bua, const SpSessionTimerSettings *settings);
 /* Caps on calls (see SpCallLimits); a call past one is answered 503
  * with "Retry-After: SP_B2BUA_RETRY_AFTER_S", statelessly. */
 #define SP_B2BUA_RETRY_AFTER_S 30

@@ -1,4 +1,6 @@
 #include "session/invite-session.h"
+#include "session/invite-session-private.h"
+#include "session/session-timer.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -7,128 +9,8 @@
 
 G_DEFINE_QUARK (sp - session - error - quark, sp_session_error)
 
-/* The longest session interval we take from a peer (or a 422), s: a
- * day, so a hostile Min-SE cannot switch our expiry off. */
-#define MAX_INTERVAL 86400
-/* RFC 4028 4: no Min-SE below 90 s. */
-#define MIN_MIN_SE 90
-/* 422s followed per exchange: a peer raising its Min-SE by one second at
- * a time must not keep us sending. */
-#define MAX_422_RETRIES 2
-
-typedef enum
-{
-  REQUEST_INVITE,
-  REQUEST_REINVITE,
-  REQUEST_UPDATE,
-  REQUEST_BYE,
-} RequestKind;
-
-/* Our re-INVITE or UPDATE (an offer, or a bare refresh). */
-typedef enum
-{
-  MODIFY_NONE,
-  MODIFY_SENT,    /* out, no final response yet */
-  MODIFY_WAITING, /* a 491 came: the retry timer runs (RFC 3261 14.1) */
-} ModifyState;
-
-/* An offer of theirs whose answer the owner gives later
- * (SP_SESSION_ANSWER_LATER): where the answer goes. */
-typedef enum
-{
-  PENDING_NONE,
-  PENDING_ACCEPT,  /* their INVITE: the 200 */
-  PENDING_REQUEST, /* their re-INVITE / UPDATE: its 200 */
-  PENDING_ACK,     /* the 2xx to our INVITE without an offer: the ACK */
-} PendingAnswer;
-
-struct _SpInviteSession
-{
-  guint ref;
-  SpSipStack *stack;
-  SpSipClock *clock;
-  SpCredentials *credentials; /* NULL: no challenge is answered */
-  char *label;
-  const SpInviteSessionCallbacks *cb; /* NULL once detached */
-  gpointer user_data;
-
-  SpInviteSessionState state;
-  SpSessionOfferState offer;
-  gboolean is_uac; /* we sent the INVITE, so we chose the Call-ID */
-  char *contact_user;
-  SpSipPeer peer;
-  gboolean has_peer;
-  SpSipDialog *dialog;
-  gboolean peer_allows_update;
-
-  /* UAC: the INVITE as last sent, and its transaction. */
-  SpSipMessage *invite;
-  SpSipClientTransaction *invite_ct;
-  gboolean cancel_pending;
-  gboolean early_answer; /* the answer came in a 1xx */
-
-  /* UAS: their INVITE until answered. */
-  SpSipServerTransaction *invite_st;
-  SpSipMessage *remote_invite;
-
-  /* The ACK (of the INVITE with this CSeq) that brings the answer to an
-   * offer we put in a 2xx; 0 when none is due. */
-  guint32 answer_ack_cseq;
-
-  /* Their offer waiting for sp_invite_session_answer (). */
-  PendingAnswer pending;
-  SpSipServerTransaction *pending_st; /* PENDING_REQUEST: their re-INVITE/UPDATE */
-  SpSipMessage *pending_request;
-  guint32 pending_ack_cseq; /* PENDING_ACK: the CSeq of our INVITE */
-
-  /* Our re-INVITE / UPDATE. */
-  ModifyState modify;
-  gboolean modify_refresh; /* a session refresh, not the owner's */
-  gboolean modify_retried; /* a 491 was retried already */
-  SpSipMethod modify_method;
-  guint glare_timer;
-
-  /* Session timer (RFC 4028). */
-  SpSessionTimerSettings timer;
-  guint interval; /* in force, s; 0 = none */
-  SpSessionRefresher refresher;
-  guint refresh_timer;
-  guint expiry_timer;
-  guint retries_422; /* in the exchange in progress */
-
-  GPtrArray *requests; /* Request, in flight: told when we go */
-};
-
-/* One request we sent and its re-sends, owned by its transaction: the
- * guard of its challenges, and what a re-send must carry again. It
- * holds the credentials, not the session: a BYE finishes after the
- * session (and the call) went, and an INVITE transaction outlives its
- * 2xx by 64*T1. */
-typedef struct
-{
-  SpInviteSession *session;   /* NULL once the session is gone */
-  SpCredentials *credentials; /* a BYE's own (it may outlive the session) */
-  RequestKind kind;
-  SpAuthRetry auth;
-  char *sdp;        /* the offer it carried, or NULL */
-  gboolean refresh; /* a session refresh */
-} Request;
-
-static void send_bye (SpInviteSession *self);
-static gboolean send_in_dialog (SpInviteSession *self, RequestKind kind, const char *sdp,
-                                gboolean refresh, SpAuthRetry *auth, GError **error);
-static void timer_start (SpInviteSession *self);
-static void timer_stop (SpInviteSession *self);
 static void drop_invite_ct (SpInviteSession *self);
 static void drop_pending (SpInviteSession *self, guint status);
-
-void
-sp_session_timer_settings_init (SpSessionTimerSettings *settings)
-{
-  settings->interval = 1800;
-  settings->min_se = MIN_MIN_SE;
-  settings->refresher = SP_SESSION_TIMER_ROLE_ANY;
-}
 
 const char *
 sp_invite_session_state_to_string (SpInviteSessionState state)
@@ -173,7 +55,7 @@ sp_invite_session_unref (SpInviteSession *self)
   for (guint i = 0; i < self->requests->len; i++)
     ((Request *) self->requests->pdata[i])->session = NULL;
   g_ptr_array_unref (self->requests);
-  timer_stop (self);
+  sp_session_timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
   if (self->invite_ct != NULL)
     sp_sip_client_transaction_detach (self->invite_ct);
@@ -199,7 +81,7 @@ sp_invite_session_detach (SpInviteSession *self)
 {
   self->cb = NULL;
   self->user_data = NULL;
-  timer_stop (self);
+  sp_session_timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
   self->glare_timer = 0;
   if (self->invite_st != NULL)
@@ -284,8 +166,8 @@ sp_invite_session_is_cancelling (SpInviteSession *self)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static gboolean
-alive (SpInviteSession *self)
+gboolean
+sp_invite_session_is_alive (SpInviteSession *self)
 {
   return self->cb != NULL && self->state != SP_INVITE_SESSION_TERMINATED;
 }
@@ -317,8 +199,8 @@ set_contact (SpInviteSession *self, SpSipMessage *msg)
 
 /* @token in any field named @name (a comma list: Allow, Supported,
  * Require), case-insensitively. */
-static gboolean
-has_token (const SpSipMessage *msg, const char *name, const char *token)
+gboolean
+sp_session_has_token (const SpSipMessage *msg, const char *name, const char *token)
 {
   guint n = sp_sip_message_get_n_headers (msg);
 
@@ -339,17 +221,17 @@ has_token (const SpSipMessage *msg, const char *name, const char *token)
 }
 
 /* Adds @token to @msg's Supported list unless it is there. */
-static void
-add_supported (SpSipMessage *msg, const char *token)
+void
+sp_session_add_supported (SpSipMessage *msg, const char *token)
 {
-  if (!has_token (msg, "Supported", token))
+  if (!sp_session_has_token (msg, "Supported", token))
     sp_sip_message_add_header (msg, "Supported", token, NULL);
 }
 
 static void
 note_allow (SpInviteSession *self, const SpSipMessage *msg)
 {
-  if (has_token (msg, "Allow", "UPDATE"))
+  if (sp_session_has_token (msg, "Allow", "UPDATE"))
     self->peer_allows_update = TRUE;
 }
 
@@ -369,7 +251,7 @@ end_with (SpInviteSession *self, const SpSessionEnd *end)
   drop_invite_ct (self);
   drop_pending (self, 487);
   self->state = SP_INVITE_SESSION_TERMINATED;
-  timer_stop (self);
+  sp_session_timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
   self->glare_timer = 0;
   if (self->dialog != NULL)
@@ -378,245 +260,13 @@ end_with (SpInviteSession *self, const SpSessionEnd *end)
     self->cb->ended (self, end, self->user_data);
 }
 
-static void
-end_kind (SpInviteSession *self, SpSessionEndKind kind, guint code, const GError *error)
+void
+sp_invite_session_end_kind (SpInviteSession *self, SpSessionEndKind kind, guint code,
+                            const GError *error)
 {
   SpSessionEnd end = { .kind = kind, .code = code, .error = error };
 
   end_with (self, &end);
-}
-
-/* ---- session timer (RFC 4028) --------------------------------------------- */
-
-/* Session-Expires of @msg: its delta-seconds, and its refresher param
- * ("uac"/"uas", else NULL). FALSE when absent or unreadable. */
-static gboolean
-parse_session_expires (const SpSipMessage *msg, guint *delta, const char **refresher)
-{
-  const char *value = sp_sip_message_get_header (msg, "Session-Expires");
-  guint64 n = 0;
-  char *end = NULL;
-
-  *refresher = NULL;
-  if (value == NULL)
-    return FALSE;
-  while (*value == ' ' || *value == '\t')
-    value++;
-  if (!g_ascii_isdigit (*value))
-    return FALSE;
-  n = g_ascii_strtoull (value, &end, 10);
-  if (n == 0 || n > G_MAXUINT)
-    return FALSE;
-  *delta = (guint) n;
-  if (strstr (end, "refresher=uac") != NULL)
-    *refresher = "uac";
-  else if (strstr (end, "refresher=uas") != NULL)
-    *refresher = "uas";
-  return TRUE;
-}
-
-static guint
-parse_min_se (const SpSipMessage *msg)
-{
-  const char *value = sp_sip_message_get_header (msg, "Min-SE");
-  guint64 n;
-
-  if (value == NULL)
-    return 0;
-  while (*value == ' ' || *value == '\t')
-    value++;
-  n = g_ascii_strtoull (value, NULL, 10);
-  return n > MAX_INTERVAL ? MAX_INTERVAL + 1 : (guint) n;
-}
-
-/* The timer headers of a request we send: our offer for the INVITE, the
- * interval in force (with ourselves as refresher when we refresh) later. */
-static void
-add_timer_request_headers (SpInviteSession *self, SpSipMessage *request, gboolean refresh)
-{
-  g_autofree char *se = NULL;
-  g_autofree char *min_se = NULL;
-  guint interval = self->interval > 0 ? self->interval : self->timer.interval;
-  const char *role = NULL;
-
-  if (self->timer.interval == 0)
-    return;
-  add_supported (request, "timer");
-  if (sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE && self->interval == 0 &&
-      self->state != SP_INVITE_SESSION_CONFIRMED)
-    role = self->timer.refresher == SP_SESSION_TIMER_ROLE_UAC   ? "uac"
-           : self->timer.refresher == SP_SESSION_TIMER_ROLE_UAS ? "uas"
-                                                                : NULL;
-  else if (self->interval > 0)
-    /* In a request of ours, "uac" is us (RFC 4028 7.4). */
-    role = self->refresher == SP_SESSION_REFRESHER_LOCAL || refresh ? "uac" : "uas";
-  se =
-      role ? g_strdup_printf ("%u;refresher=%s", interval, role) : g_strdup_printf ("%u", interval);
-  min_se = g_strdup_printf ("%u", self->timer.min_se);
-  sp_sip_message_set_header (request, "Session-Expires", se, NULL);
-  sp_sip_message_set_header (request, "Min-SE", min_se, NULL);
-}
-
-/* The 2xx to a request of ours: the timer it settles. */
-static void
-timer_from_response (SpInviteSession *self, const SpSipMessage *response)
-{
-  const char *role;
-  guint delta;
-
-  if (self->timer.interval == 0 || !parse_session_expires (response, &delta, &role))
-    {
-      /* No Session-Expires in the 2xx: no session expiration (7.2). */
-      self->interval = 0;
-      timer_stop (self);
-      return;
-    }
-  self->interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
-  /* "uac" is us, the sender of the request; a UAS that names no one
-   * left it to us. */
-  self->refresher =
-      g_strcmp0 (role, "uas") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
-  timer_start (self);
-}
-
-/* A request from the peer that may refresh the session (INVITE,
- * re-INVITE, UPDATE): 0 when it may go on, else 422 with our Min-SE. */
-static guint
-timer_check_request (SpInviteSession *self, const SpSipMessage *request)
-{
-  const char *role;
-  guint delta;
-
-  if (self->timer.interval == 0 || !parse_session_expires (request, &delta, &role))
-    return 0;
-  return delta < self->timer.min_se ? 422 : 0;
-}
-
-/* Settles the timer from the peer's request and puts it in our 2xx. */
-static void
-timer_answer_request (SpInviteSession *self, const SpSipMessage *request, SpSipMessage *ok)
-{
-  g_autofree char *se = NULL;
-  gboolean supported = has_token (request, "Supported", "timer");
-  const char *role;
-  guint delta;
-
-  if (self->timer.interval == 0)
-    return;
-  if (!parse_session_expires (request, &delta, &role))
-    {
-      /* They asked for none: a refresh without Session-Expires keeps the
-       * interval in force; an INVITE without it gets none (we do not
-       * impose a timer on a caller that did not ask). */
-      if (self->interval > 0 && self->state == SP_INVITE_SESSION_CONFIRMED)
-        {
-          se = g_strdup_printf ("%u;refresher=%s", self->interval,
-                                self->refresher == SP_SESSION_REFRESHER_LOCAL ? "uas" : "uac");
-          sp_sip_message_set_header (ok, "Session-Expires", se, NULL);
-          timer_start (self);
-        }
-      return;
-    }
-  self->interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
-  if (role != NULL)
-    self->refresher =
-        strcmp (role, "uac") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
-  else if (supported && self->timer.refresher != SP_SESSION_TIMER_ROLE_UAS)
-    self->refresher = SP_SESSION_REFRESHER_REMOTE;
-  else
-    self->refresher = SP_SESSION_REFRESHER_LOCAL; /* they cannot: we do */
-  se = g_strdup_printf ("%u;refresher=%s", self->interval,
-                        self->refresher == SP_SESSION_REFRESHER_REMOTE ? "uac" : "uas");
-  sp_sip_message_set_header (ok, "Session-Expires", se, NULL);
-  add_supported (ok, "timer");
-  if (self->refresher == SP_SESSION_REFRESHER_REMOTE)
-    sp_sip_message_set_header (ok, "Require", "timer", NULL);
-}
-
-static void
-timer_stop (SpInviteSession *self)
-{
-  sp_sip_clock_cancel (self->clock, self->refresh_timer);
-  sp_sip_clock_cancel (self->clock, self->expiry_timer);
-  self->refresh_timer = 0;
-  self->expiry_timer = 0;
-}
-
-static void
-refresh_cb (gpointer data)
-{
-  SpInviteSession *self = data;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sdp = NULL;
-  RequestKind kind = REQUEST_UPDATE;
-
-  self->refresh_timer = 0;
-  if (!alive (self) || self->state != SP_INVITE_SESSION_CONFIRMED)
-    return;
-  /* An exchange in progress refreshes the session when it completes. */
-  if (self->modify != MODIFY_NONE || self->offer != SP_SESSION_OFFER_NONE)
-    {
-      self->refresh_timer = sp_sip_clock_add_timeout (self->clock, 1000, refresh_cb, self);
-      return;
-    }
-  /* UPDATE without a body when the peer takes it (RFC 4028 recommends
-   * it: no offer/answer), else a re-INVITE with the session as it is. */
-  if (!self->peer_allows_update)
-    {
-      kind = REQUEST_REINVITE;
-      sdp = self->cb->create_offer ? self->cb->create_offer (self, self->user_data) : NULL;
-      if (sdp != NULL)
-        self->offer = SP_SESSION_OFFER_LOCAL;
-    }
-  g_debug ("%s: refreshing the session (%s)", self->label,
-           kind == REQUEST_UPDATE ? "UPDATE" : "re-INVITE");
-  self->modify = MODIFY_SENT;
-  self->modify_refresh = TRUE;
-  self->retries_422 = 0;
-  self->modify_method = kind == REQUEST_UPDATE ? SP_SIP_METHOD_UPDATE : SP_SIP_METHOD_INVITE;
-  if (!send_in_dialog (self, kind, sdp, TRUE, NULL, &error))
-    {
-      g_message ("%s: session refresh not sent: %s", self->label, error->message);
-      self->modify = MODIFY_NONE;
-      self->modify_refresh = FALSE;
-      if (sdp != NULL)
-        {
-          self->offer = SP_SESSION_OFFER_NONE;
-          if (self->cb->offer_withdrawn)
-            self->cb->offer_withdrawn (self, self->user_data);
-        }
-    }
-}
-
-static void
-expiry_cb (gpointer data)
-{
-  SpInviteSession *self = data;
-
-  self->expiry_timer = 0;
-  if (!alive (self))
-    return;
-  g_message ("%s: no session refresh within %u s: BYE", self->label, self->interval);
-  send_bye (self);
-  end_kind (self, SP_SESSION_END_EXPIRED, 408, NULL);
-}
-
-/* (Re)starts the timers for the interval in force: the refresher
- * refreshes at half of it (RFC 4028 10); either side sends BYE when
- * nothing refreshed it by interval - min(32, interval / 3). */
-static void
-timer_start (SpInviteSession *self)
-{
-  guint interval = self->interval;
-
-  timer_stop (self);
-  if (interval == 0 || self->state != SP_INVITE_SESSION_CONFIRMED)
-    return;
-  if (self->refresher == SP_SESSION_REFRESHER_LOCAL)
-    self->refresh_timer =
-        sp_sip_clock_add_timeout (self->clock, interval * 1000 / 2, refresh_cb, self);
-  self->expiry_timer = sp_sip_clock_add_timeout (
-      self->clock, (interval - MIN (32, interval / 3)) * 1000, expiry_cb, self);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -702,8 +352,8 @@ on_bye_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *re
                                   on_bye_response, next, request_free, NULL);
 }
 
-static void
-send_bye (SpInviteSession *self)
+void
+sp_invite_session_send_bye (SpInviteSession *self)
 {
   g_autoptr (SpSipMessage) bye = NULL;
 
@@ -720,9 +370,9 @@ send_bye (SpInviteSession *self)
 static void on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct,
                                 SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
 
-static gboolean
-send_in_dialog (SpInviteSession *self, RequestKind kind, const char *sdp, gboolean refresh,
-                SpAuthRetry *auth, GError **error)
+gboolean
+sp_invite_session_send_in_dialog (SpInviteSession *self, RequestKind kind, const char *sdp,
+                                  gboolean refresh, SpAuthRetry *auth, GError **error)
 {
   const char *method = kind == REQUEST_UPDATE ? "UPDATE" : "INVITE";
   g_autoptr (SpSipMessage) request = NULL;
@@ -734,7 +384,7 @@ send_in_dialog (SpInviteSession *self, RequestKind kind, const char *sdp, gboole
     }
   request = sp_sip_dialog_new_request (self->dialog, method);
   set_contact (self, request);
-  add_timer_request_headers (self, request, refresh);
+  sp_session_timer_add_request_headers (self, request, refresh);
   set_body_sdp (request, sdp);
   return sp_sip_stack_send_request_full (self->stack, request, NULL, on_modify_response,
                                          request_new (self, kind, sdp, refresh, auth), request_free,
@@ -762,7 +412,7 @@ withdraw_offer (SpInviteSession *self)
     self->cb->offer_withdrawn (self, self->user_data);
 }
 
-static gboolean start_modify (SpInviteSession *self, GError **error);
+static gboolean start_modify (SpInviteSession *self, SpSipMethod method, GError **error);
 
 static void
 glare_retry_cb (gpointer data)
@@ -771,10 +421,10 @@ glare_retry_cb (gpointer data)
   g_autoptr (GError) error = NULL;
 
   self->glare_timer = 0;
-  if (!alive (self) || self->modify != MODIFY_WAITING)
+  if (!sp_invite_session_is_alive (self) || self->modify != MODIFY_WAITING)
     return;
   self->modify = MODIFY_NONE;
-  if (!start_modify (self, &error))
+  if (!start_modify (self, self->modify_method, &error))
     {
       g_message ("%s: re-INVITE not retried: %s", self->label, error->message);
       modify_done (self, 491);
@@ -800,24 +450,6 @@ schedule_glare_retry (SpInviteSession *self)
   return TRUE;
 }
 
-/* A 422 (RFC 4028 6): the same request again with the peer's Min-SE. */
-static gboolean
-retry_with_min_se (SpInviteSession *self, SpSipMessage *response, guint *sent_interval)
-{
-  guint min_se = parse_min_se (response);
-
-  if (self->timer.interval == 0 || min_se <= *sent_interval || min_se > MAX_INTERVAL ||
-      self->retries_422 >= MAX_422_RETRIES)
-    return FALSE;
-  self->retries_422++;
-  self->timer.min_se = MAX (self->timer.min_se, min_se);
-  self->timer.interval = MAX (self->timer.interval, min_se);
-  if (self->interval > 0)
-    self->interval = MAX (self->interval, min_se);
-  *sent_interval = min_se;
-  return TRUE;
-}
-
 static void
 on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                     SpSipDialog *dialog, gpointer user_data)
@@ -827,7 +459,7 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   guint status = sp_sip_message_get_status (response);
   g_autoptr (GError) error = NULL;
 
-  if (status < 200 || self == NULL || !alive (self))
+  if (status < 200 || self == NULL || !sp_invite_session_is_alive (self))
     return;
   if (status == 401 || status == 407)
     {
@@ -837,7 +469,7 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       /* The same request again, a new CSeq of the dialog. */
       retry = sp_sip_dialog_new_request (self->dialog, method);
       set_contact (self, retry);
-      add_timer_request_headers (self, retry, r->refresh);
+      sp_session_timer_add_request_headers (self, retry, r->refresh);
       set_body_sdp (retry, r->sdp);
       if (answer_challenge (r, retry, ct, response, NULL, &error))
         {
@@ -852,9 +484,9 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       guint sent = 0;
       const char *role;
 
-      parse_session_expires (sp_sip_client_transaction_get_request (ct), &sent, &role);
-      if (retry_with_min_se (self, response, &sent) &&
-          send_in_dialog (self, r->kind, r->sdp, r->refresh, &r->auth, &error))
+      sp_session_timer_parse_expires (sp_sip_client_transaction_get_request (ct), &sent, &role);
+      if (sp_session_timer_retry_with_min_se (self, response, &sent) &&
+          sp_invite_session_send_in_dialog (self, r->kind, r->sdp, r->refresh, &r->auth, &error))
         return;
     }
   if (status >= 300)
@@ -869,8 +501,8 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
        * (RFC 4028 10, RFC 5057). */
       if (r->refresh && (status == 408 || status == 481))
         {
-          send_bye (self);
-          end_kind (self, SP_SESSION_END_EXPIRED, status, NULL);
+          sp_invite_session_send_bye (self);
+          sp_invite_session_end_kind (self, SP_SESSION_END_EXPIRED, status, NULL);
         }
       return;
     }
@@ -891,15 +523,16 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       else if (self->cb->media_changed != NULL)
         self->cb->media_changed (self, self->user_data);
     }
-  timer_from_response (self, response);
-  if (alive (self))
+  sp_session_timer_from_response (self, response);
+  if (sp_invite_session_is_alive (self))
     modify_done (self, status);
 }
 
 static gboolean
-start_modify (SpInviteSession *self, GError **error)
+start_modify (SpInviteSession *self, SpSipMethod method, GError **error)
 {
   g_autofree char *sdp = NULL;
+  RequestKind kind = method == SP_SIP_METHOD_UPDATE ? REQUEST_UPDATE : REQUEST_REINVITE;
 
   sdp = self->cb->create_offer ? self->cb->create_offer (self, self->user_data) : NULL;
   if (sdp == NULL)
@@ -909,9 +542,9 @@ start_modify (SpInviteSession *self, GError **error)
     }
   self->offer = SP_SESSION_OFFER_LOCAL;
   self->modify = MODIFY_SENT;
-  self->modify_method = SP_SIP_METHOD_INVITE;
+  self->modify_method = method;
   self->retries_422 = 0;
-  if (!send_in_dialog (self, REQUEST_REINVITE, sdp, FALSE, NULL, error))
+  if (!sp_invite_session_send_in_dialog (self, kind, sdp, FALSE, NULL, error))
     {
       self->modify = MODIFY_NONE;
       withdraw_offer (self);
@@ -950,8 +583,34 @@ sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean ua
     }
 }
 
-gboolean
-sp_invite_session_modify (SpInviteSession *self, GError **error)
+void
+sp_invite_session_adopt_exchange (SpInviteSession *self, const SpSipMessage *invite,
+                                  const SpSipMessage *ok, const SpSessionTimerSettings *timer)
+{
+  const char *role = NULL;
+  guint delta = 0;
+
+  note_allow (self, self->is_uac ? ok : invite);
+  if (timer == NULL)
+    return;
+  sp_invite_session_set_timer (self, timer);
+  if (self->is_uac)
+    {
+      /* Their 2xx to our INVITE settles it as for any request of ours. */
+      sp_session_timer_from_response (self, ok);
+      return;
+    }
+  /* Our own 2xx (sp_session_timer_answer_invite): "uac" is them. */
+  if (self->timer.interval == 0 || !sp_session_timer_parse_expires (ok, &delta, &role))
+    return;
+  self->interval = CLAMP (delta, MIN_MIN_SE, MAX_INTERVAL);
+  self->refresher =
+      g_strcmp0 (role, "uac") == 0 ? SP_SESSION_REFRESHER_REMOTE : SP_SESSION_REFRESHER_LOCAL;
+  sp_session_timer_start (self);
+}
+
+static gboolean
+modify_with (SpInviteSession *self, SpSipMethod method, GError **error)
 {
   if (self->state != SP_INVITE_SESSION_CONFIRMED || self->dialog == NULL)
     {
@@ -967,7 +626,31 @@ sp_invite_session_modify (SpInviteSession *self, GError **error)
     }
   self->modify_retried = FALSE;
   self->modify_refresh = FALSE;
-  return start_modify (self, error);
+  return start_modify (self, method, error);
+}
+
+gboolean
+sp_invite_session_modify (SpInviteSession *self, GError **error)
+{
+  return modify_with (self, SP_SIP_METHOD_INVITE, error);
+}
+
+gboolean
+sp_invite_session_update (SpInviteSession *self, GError **error)
+{
+  return modify_with (self, SP_SIP_METHOD_UPDATE, error);
+}
+
+gboolean
+sp_invite_session_peer_allows_update (SpInviteSession *self)
+{
+  return self->peer_allows_update;
+}
+
+SpSipMethod
+sp_invite_session_get_offer_method (SpInviteSession *self)
+{
+  return self->offer_method;
 }
 
 /* ---- UAC: the INVITE ---------------------------------------------------- */
@@ -1010,7 +693,7 @@ sp_invite_session_send_invite (SpInviteSession *self, SpSipMessage *invite, cons
   sp_sip_message_get_body (invite, &len);
   /* No body: a late offer, the 2xx brings one (RFC 3261 13.2.1). */
   self->offer = len > 0 ? SP_SESSION_OFFER_LOCAL : SP_SESSION_OFFER_NONE;
-  add_timer_request_headers (self, self->invite, FALSE);
+  sp_session_timer_add_request_headers (self, self->invite, FALSE);
   /* What we take in the dialog (UPDATE for refreshes, 13.2.1). */
   if (sp_sip_message_get_header (self->invite, "Allow") == NULL)
     sp_sip_message_set_header (self->invite, "Allow", sp_sip_stack_get_allow (self->stack), NULL);
@@ -1053,7 +736,7 @@ invite_progress (SpInviteSession *self, SpSipClientTransaction *ct, SpSipMessage
     }
   if (self->cb->progress != NULL)
     self->cb->progress (self, response, self->user_data);
-  if (alive (self) && self->cancel_pending)
+  if (sp_invite_session_is_alive (self) && self->cancel_pending)
     sp_sip_client_transaction_cancel (ct, NULL, NULL);
 }
 
@@ -1086,6 +769,7 @@ invite_accepted_media (SpInviteSession *self, SpSipMessage *response, SpSipDialo
     g_autofree char *answer = NULL;
     guint status = 488;
 
+    self->offer_method = SP_SIP_METHOD_INVITE;
     if (sdp == NULL)
       g_set_error_literal (error, SP_SESSION_ERROR, SP_SESSION_ERROR_NO_OFFER,
                            "no SDP offer in the 200 OK");
@@ -1118,19 +802,19 @@ invite_accepted (SpInviteSession *self, SpSipMessage *response, SpSipDialog *dia
   if (self->cancel_pending)
     {
       /* The 2xx crossed our CANCEL: the stack ACKs it, we end it. */
-      send_bye (self);
-      end_kind (self, SP_SESSION_END_CANCEL_LATE, 0, NULL);
+      sp_invite_session_send_bye (self);
+      sp_invite_session_end_kind (self, SP_SESSION_END_CANCEL_LATE, 0, NULL);
       return;
     }
   if (!invite_accepted_media (self, response, self->dialog, &error))
     {
       g_message ("%s: %s", self->label, error->message);
-      send_bye (self);
-      end_kind (self, SP_SESSION_END_BAD_ANSWER, 488, error);
+      sp_invite_session_send_bye (self);
+      sp_invite_session_end_kind (self, SP_SESSION_END_BAD_ANSWER, 488, error);
       return;
     }
   self->state = SP_INVITE_SESSION_CONFIRMED;
-  timer_from_response (self, response);
+  sp_session_timer_from_response (self, response);
   if (self->pending == PENDING_ACK)
     return; /* established once the ACK with our answer went */
   if (self->cb->established != NULL)
@@ -1164,7 +848,7 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
   g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
 
-  if (self == NULL || !alive (self) || ct != self->invite_ct)
+  if (self == NULL || !sp_invite_session_is_alive (self) || ct != self->invite_ct)
     return;
   if (status < 200)
     {
@@ -1193,10 +877,10 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       const char *role;
       guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
 
-      parse_session_expires (self->invite, &sent, &role);
-      if (retry_with_min_se (self, response, &sent))
+      sp_session_timer_parse_expires (self->invite, &sent, &role);
+      if (sp_session_timer_retry_with_min_se (self, response, &sent))
         {
-          add_timer_request_headers (self, self->invite, FALSE);
+          sp_session_timer_add_request_headers (self, self->invite, FALSE);
           sp_credentials_prepare_resend (self->invite, cseq + 1);
           if (send_invite_request (self, &r->auth, NULL))
             return;
@@ -1212,12 +896,12 @@ on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpoi
 {
   SpInviteSession *self = user_data;
 
-  if (!alive (self) || self->state != SP_INVITE_SESSION_INCOMING)
+  if (!sp_invite_session_is_alive (self) || self->state != SP_INVITE_SESSION_INCOMING)
     return;
   if (event == SP_SIP_SERVER_EVENT_CANCELLED)
-    end_kind (self, SP_SESSION_END_CANCELLED, 487, NULL);
+    sp_invite_session_end_kind (self, SP_SESSION_END_CANCELLED, 487, NULL);
   else
-    end_kind (self, SP_SESSION_END_UNREACHABLE, 408, NULL);
+    sp_invite_session_end_kind (self, SP_SESSION_END_UNREACHABLE, 408, NULL);
 }
 
 static gboolean
@@ -1272,7 +956,7 @@ sp_invite_session_receive_invite (SpInviteSession *self, SpSipServerTransaction 
   sp_sip_server_transaction_set_event_func (st, on_invite_server_event, self);
   sp_sip_message_get_body (invite, &len);
   self->offer = len > 0 ? SP_SESSION_OFFER_REMOTE : SP_SESSION_OFFER_NONE;
-  if (timer_check_request (self, invite) != 0)
+  if (sp_session_timer_check_request (self, invite) != 0)
     {
       reply (self, st, 422, NULL, NULL);
       self->state = SP_INVITE_SESSION_TERMINATED;
@@ -1318,7 +1002,7 @@ sp_invite_session_accept_with (SpInviteSession *self, const char *sdp, GError **
   set_body_sdp (ok, sdp);
   set_contact (self, ok);
   sp_sip_message_set_header (ok, "Allow", sp_sip_stack_get_allow (self->stack), NULL);
-  timer_answer_request (self, self->remote_invite, ok);
+  sp_session_timer_answer_request (self, self->remote_invite, ok);
   if (!sp_sip_stack_respond (self->stack, self->invite_st, ok, error))
     return FALSE;
   dialog_id = sp_sip_dialog_id_for_uas (self->remote_invite,
@@ -1336,7 +1020,7 @@ sp_invite_session_accept_with (SpInviteSession *self, const char *sdp, GError **
     }
   self->offer = SP_SESSION_OFFER_NONE;
   self->state = SP_INVITE_SESSION_CONFIRMED;
-  timer_start (self);
+  sp_session_timer_start (self);
   if (self->cb != NULL && self->cb->established != NULL)
     self->cb->established (self, self->user_data);
   return TRUE;
@@ -1362,6 +1046,7 @@ sp_invite_session_accept (SpInviteSession *self, GError **error)
       g_autofree char *offer = body_text (self->remote_invite, &len);
       guint status = 488;
 
+      self->offer_method = SP_SIP_METHOD_INVITE;
       sdp = self->cb->answer_offer (self, offer, len, &status, &local, self->user_data);
       if (sdp == NULL && local == NULL && status == SP_SESSION_ANSWER_LATER)
         {
@@ -1390,8 +1075,8 @@ sp_invite_session_handle_ack (SpInviteSession *self, SpSipMessage *ack)
 
   /* Only the ACK of the 2xx that carried our offer answers it: an ACK
    * crossing our own re-INVITE, or a retransmitted one, must not. */
-  if (!alive (self) || self->offer != SP_SESSION_OFFER_LOCAL || self->answer_ack_cseq == 0 ||
-      sp_sip_message_get_cseq (ack, NULL) != self->answer_ack_cseq)
+  if (!sp_invite_session_is_alive (self) || self->offer != SP_SESSION_OFFER_LOCAL ||
+      self->answer_ack_cseq == 0 || sp_sip_message_get_cseq (ack, NULL) != self->answer_ack_cseq)
     return;
   self->answer_ack_cseq = 0;
   self->offer = SP_SESSION_OFFER_NONE;
@@ -1405,14 +1090,14 @@ sp_invite_session_handle_ack (SpInviteSession *self, SpSipMessage *ack)
     {
       /* The ACK cannot be refused: the session ends (13.3.1.4). */
       g_message ("%s: %s", self->label, error->message);
-      send_bye (self);
-      end_kind (self, SP_SESSION_END_BAD_ANSWER, 488, error);
+      sp_invite_session_send_bye (self);
+      sp_invite_session_end_kind (self, SP_SESSION_END_BAD_ANSWER, 488, error);
       return;
     }
   if (initial)
     {
       self->state = SP_INVITE_SESSION_CONFIRMED;
-      timer_start (self);
+      sp_session_timer_start (self);
       if (self->cb->established != NULL)
         self->cb->established (self, self->user_data);
     }
@@ -1423,10 +1108,10 @@ sp_invite_session_handle_ack (SpInviteSession *self, SpSipMessage *ack)
 void
 sp_invite_session_handle_ack_timeout (SpInviteSession *self)
 {
-  if (!alive (self))
+  if (!sp_invite_session_is_alive (self))
     return;
   /* The stack has sent the BYE. */
-  end_kind (self, SP_SESSION_END_NO_ACK, 408, NULL);
+  sp_invite_session_end_kind (self, SP_SESSION_END_NO_ACK, 408, NULL);
 }
 
 /* ---- their re-INVITE / UPDATE -------------------------------------------- */
@@ -1473,7 +1158,7 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
       reply (self, st, 491, NULL, NULL);
       return;
     }
-  if ((status = timer_check_request (self, request)) != 0)
+  if ((status = sp_session_timer_check_request (self, request)) != 0)
     {
       reply (self, st, status, NULL, NULL);
       return;
@@ -1483,6 +1168,7 @@ handle_offer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMe
       g_autoptr (GError) error = NULL;
 
       status = 488;
+      self->offer_method = method;
       sdp = self->cb->answer_offer (self, offer, len, &status, &error, self->user_data);
       if (sdp == NULL && error == NULL && status == SP_SESSION_ANSWER_LATER)
         {
@@ -1516,7 +1202,7 @@ answer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMessage 
   ok = sp_sip_server_transaction_new_response (st, 200, NULL);
   set_body_sdp (ok, sdp);
   set_contact (self, ok);
-  timer_answer_request (self, request, ok);
+  sp_session_timer_answer_request (self, request, ok);
   if (!sp_sip_stack_respond (self->stack, st, ok, NULL))
     return;
   if (!had_offer && sdp != NULL)
@@ -1524,7 +1210,7 @@ answer_request (SpInviteSession *self, SpSipServerTransaction *st, SpSipMessage 
       self->offer = SP_SESSION_OFFER_LOCAL;
       self->answer_ack_cseq = sp_sip_message_get_cseq (request, NULL);
     }
-  timer_start (self);
+  sp_session_timer_start (self);
   if (had_offer && self->cb != NULL && self->cb->media_changed != NULL)
     self->cb->media_changed (self, self->user_data);
 }
@@ -1533,9 +1219,18 @@ gboolean
 sp_invite_session_handle_request (SpInviteSession *self, SpSipServerTransaction *st,
                                   SpSipMessage *request)
 {
+  SpSipMethod method = sp_sip_message_get_method_id (request);
+
   if (self->cb == NULL)
     return FALSE;
-  switch (sp_sip_message_get_method_id (request))
+  if (method != SP_SIP_METHOD_BYE && method != SP_SIP_METHOD_INVITE &&
+      method != SP_SIP_METHOD_UPDATE)
+    return FALSE;
+  /* The owner's word first (a server challenges a user's BYE). */
+  if (self->cb->check_request != NULL &&
+      !self->cb->check_request (self, st, request, self->user_data))
+    return TRUE;
+  switch (method)
     {
       case SP_SIP_METHOD_BYE:
         reply (self, st, 200, NULL, NULL);
@@ -1543,7 +1238,7 @@ sp_invite_session_handle_request (SpInviteSession *self, SpSipServerTransaction 
           {
             if (self->invite_st != NULL && self->state == SP_INVITE_SESSION_INCOMING)
               reply (self, self->invite_st, 487, NULL, NULL);
-            end_kind (self, SP_SESSION_END_REMOTE_BYE, 0, NULL);
+            sp_invite_session_end_kind (self, SP_SESSION_END_REMOTE_BYE, 0, NULL);
           }
         return TRUE;
       case SP_SIP_METHOD_INVITE:
@@ -1660,7 +1355,7 @@ sp_invite_session_end (SpInviteSession *self)
         return;
       case SP_INVITE_SESSION_ANSWERED:
       case SP_INVITE_SESSION_CONFIRMED:
-        send_bye (self);
+        sp_invite_session_send_bye (self);
         break;
       case SP_INVITE_SESSION_IDLE:
       case SP_INVITE_SESSION_TERMINATED:
@@ -1668,7 +1363,7 @@ sp_invite_session_end (SpInviteSession *self)
         break;
     }
   self->state = SP_INVITE_SESSION_TERMINATED;
-  timer_stop (self);
+  sp_session_timer_stop (self);
   sp_sip_clock_cancel (self->clock, self->glare_timer);
   self->glare_timer = 0;
   if (self->dialog != NULL)

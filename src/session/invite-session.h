@@ -89,6 +89,21 @@ typedef struct
 /* RFC 4028 defaults: 1800 s, Min-SE 90, the answerer chooses. */
 void sp_session_timer_settings_init (SpSessionTimerSettings *settings);
 
+/* For an owner that sends a dialog's INVITE or 2xx itself and has a
+ * session adopt it (a B2BUA): the timer headers of our INVITE
+ * (Supported, Session-Expires, Min-SE; nothing when @settings has no
+ * interval); whether their INVITE asks for an interval below our Min-SE
+ * (the owner answers 422 and puts sp_session_timer_add_min_se () in it);
+ * and the timer settled in our 2xx to their INVITE (Session-Expires with
+ * the refresher, RFC 4028 9: the caller when it supports timers and
+ * names no one, else us). */
+void sp_session_timer_add_to_invite (const SpSessionTimerSettings *settings, SpSipMessage *invite);
+gboolean sp_session_timer_too_short (const SpSessionTimerSettings *settings,
+                                     const SpSipMessage *invite);
+void sp_session_timer_add_min_se (const SpSessionTimerSettings *settings, SpSipMessage *response);
+void sp_session_timer_answer_invite (const SpSessionTimerSettings *settings,
+                                     const SpSipMessage *invite, SpSipMessage *ok);
+
 typedef enum
 {
   SP_SESSION_END_REMOTE_BYE,  /* they hung up */
@@ -142,6 +157,12 @@ typedef struct
   void (*modified) (SpInviteSession *session, guint status, gpointer user_data);
   /* The session ended by anything but our own sp_invite_session_end (). */
   void (*ended) (SpInviteSession *session, const SpSessionEnd *end, gpointer user_data);
+  /* A request of theirs in the dialog (BYE, re-INVITE, UPDATE), before
+   * the session acts on it: FALSE when the owner answered it itself (a
+   * server's challenge, 401/403), and the session leaves it alone. NULL:
+   * every request goes on. */
+  gboolean (*check_request) (SpInviteSession *session, SpSipServerTransaction *st,
+                             SpSipMessage *request, gpointer user_data);
 } SpInviteSessionCallbacks;
 
 /* @credentials (may be NULL: no challenge is answered) answer 401/407
@@ -214,10 +235,24 @@ gboolean sp_invite_session_is_answer_pending (SpInviteSession *self);
  * session stays ANSWERED until their ACK brings it to take_answer). */
 void sp_invite_session_adopt (SpInviteSession *self, SpSipDialog *dialog, gboolean uac,
                               const SpSipPeer *peer, guint32 late_cseq);
+/* After sp_invite_session_adopt (): the INVITE and the 2xx that set the
+ * dialog up (@uac: ours and theirs, else theirs and ours). The peer's
+ * Allow says whether UPDATE may carry offers and refreshes; with
+ * @timer (NULL: none) the session timer that @ok's Session-Expires
+ * settled runs (RFC 4028), refreshed by the side it names. */
+void sp_invite_session_adopt_exchange (SpInviteSession *self, const SpSipMessage *invite,
+                                       const SpSipMessage *ok, const SpSessionTimerSettings *timer);
 
 /* A new offer in a re-INVITE (hold, resume, a new codec). G_IO_ERROR_BUSY
  * while an exchange is in progress or a 491 retry waits. */
 gboolean sp_invite_session_modify (SpInviteSession *self, GError **error);
+/* The same in an UPDATE (RFC 3311), for a peer whose Allow lists it
+ * (sp_invite_session_peer_allows_update ()). */
+gboolean sp_invite_session_update (SpInviteSession *self, GError **error);
+gboolean sp_invite_session_peer_allows_update (SpInviteSession *self);
+/* In answer_offer: the method of their request that carried the offer
+ * (INVITE or UPDATE). */
+SpSipMethod sp_invite_session_get_offer_method (SpInviteSession *self);
 /* Ends the session as this side: CANCEL before a final response (UAC),
  * BYE after; nothing is reported through "ended". */
 void sp_invite_session_end (SpInviteSession *self);

@@ -20,16 +20,10 @@
 #include "sip/digest.h"
 #include "sip/stack.h"
 
+#include "../common/b2bua-fixture.h"
 #include "../common/raw-sip.h"
 
-typedef struct
-{
-  SpSipStack *stack;
-  SpSipPeer bound;
-  SpServer *server;
-  RawSip *a;
-  RawSip *b;
-} Fixture;
+typedef B2buaFixture Fixture;
 
 /* The caller's side of one call, as A keeps it. */
 typedef struct
@@ -90,25 +84,10 @@ new_branch (void)
   return g_strdup_printf ("z9hG4bK%08x%08x", g_random_int (), g_random_int ());
 }
 
-/* bob (number 2) registered at B's own address. */
 static void
 bind_bob (Fixture *f)
 {
-  g_autofree char *contact = g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b->peer.port);
-  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b->peer.port);
-  SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
-  SpRegisterRequest req = { .aor = "bob",
-                            .call_id = "reg",
-                            .cseq = 1,
-                            .expires_header = -1,
-                            .source = source,
-                            .transport = "udp",
-                            .contacts = &u,
-                            .n_contacts = 1 };
-  g_autoptr (SpRegisterResult) result = sp_location_store_register (
-      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
-
-  g_assert_cmpuint (result->status, ==, 200);
+  b2bua_fixture_bind_bob (f, NULL);
 }
 
 static void
@@ -116,31 +95,17 @@ fixture_setup (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  f->stack = raw_sip_stack_new (50, &f->bound);
-  f->server = sp_server_new (NULL, NULL, "test");
-  g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "bob", "2", "pw", &error));
+  b2bua_fixture_init (f, FALSE);
   g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "alice", "1", "pa", &error));
   g_assert_no_error (error);
-  sp_server_set_relay_ports (f->server, 31000, 31999);
-  /* A is a trunk unless a test says otherwise. */
-  g_assert_true (sp_server_set_trusted_peers (f->server, "127.0.0.1", &error));
-  g_assert_true (sp_server_start (f->server, f->stack, "127.0.0.1", TRUE, &error));
-  g_assert_no_error (error);
-  f->a = raw_sip_new ("127.0.0.1");
-  f->b = raw_sip_new ("127.0.0.1");
+  b2bua_fixture_start (f);
   bind_bob (f);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  sp_server_stop (f->server);
-  g_object_unref (f->server);
-  g_object_unref (f->stack);
-  raw_sip_free (f->a);
-  raw_sip_free (f->b);
-  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
+  b2bua_fixture_teardown (f);
 }
 
 /* A's INVITE to 2 (with @auth, a whole header line, or none); B gets its

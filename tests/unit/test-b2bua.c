@@ -2,10 +2,13 @@
  * stack and scripted raw UDP peers for the caller (A) and the callee (B):
  * the callee leg (new Call-ID and tags, Max-Forwards one lower, the
  * caller in From, SDP on the relay's ports), callee failures mapped back,
- * re-INVITEs (hold) passed through to the other side, a late offer (the
- * offer in B's 200, the answer in A's ACK goes on in B's ACK), NAT'ed
- * bindings reached at their REGISTER's source, and requests from a
- * blocked address leaving no transactions behind. */
+ * re-INVITEs (hold) passed through to the other side, UPDATEs (an offer
+ * passed on as an UPDATE or a re-INVITE, none answered locally), a late
+ * offer (the offer in B's 200, the answer in A's ACK goes on in B's ACK),
+ * session timers on each leg (refresh by the server, expiry ending both
+ * legs, 422; on a fake clock), NAT'ed bindings reached at their
+ * REGISTER's source, and requests from a blocked address leaving no
+ * transactions behind. */
 #include <string.h>
 
 #include "server/b2bua.h"
@@ -14,16 +17,10 @@
 #include "sip/sdp.h"
 #include "sip/stack.h"
 
+#include "../common/b2bua-fixture.h"
 #include "../common/raw-sip.h"
 
-typedef struct
-{
-  SpSipStack *stack;
-  SpSipPeer bound;
-  SpServer *server;
-  RawSip *a;
-  RawSip *b;
-} Fixture;
+typedef B2buaFixture Fixture;
 
 static char *
 sdp_text (guint16 port, const char *direction)
@@ -65,59 +62,27 @@ b_response (Fixture *f, SpSipMessage *request, guint status, const char *sdp)
   return r;
 }
 
-/* bob's binding: Contact names @host (NULL: B's own address and port);
- * the REGISTER came from B's socket. */
 static void
 bind_bob (Fixture *f, const char *host)
 {
-  g_autofree char *contact = host ? g_strdup_printf ("sip:bob@%s:5060", host)
-                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b->peer.port);
-  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b->peer.port);
-  SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
-  SpRegisterRequest req = { .aor = "bob",
-                            .call_id = "reg",
-                            .cseq = 1,
-                            .expires_header = -1,
-                            .source = source,
-                            .transport = "udp",
-                            .contacts = &u,
-                            .n_contacts = 1 };
-  g_autoptr (SpRegisterResult) result = sp_location_store_register (
-      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
-
-  g_assert_cmpuint (result->status, ==, 200);
+  b2bua_fixture_bind_bob (f, host);
 }
+
+/* A test's data: the stack runs on a fake clock. */
+static const char FAKE_CLOCK[] = "fake clock";
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  f->stack = raw_sip_stack_new (50, &f->bound);
-  f->server = sp_server_new (NULL, NULL, "test");
-  g_assert_true (sp_user_db_add (sp_server_get_users (f->server), "bob", "2", "pw", &error));
-  g_assert_no_error (error);
-  sp_server_set_relay_ports (f->server, 31000, 31999);
+  b2bua_fixture_init (f, data == FAKE_CLOCK);
   sp_server_set_auth_guard (f->server, 1, 60, 300);
-  /* A is a trunk: its calls need no credentials and keep their From
-   * (the policy's own cases are in test-accesspolicy). */
-  g_assert_true (sp_server_set_trusted_peers (f->server, "127.0.0.1", &error));
-  g_assert_true (sp_server_start (f->server, f->stack, "127.0.0.1", TRUE, &error));
-  g_assert_no_error (error);
-  f->a = raw_sip_new ("127.0.0.1");
-  f->b = raw_sip_new ("127.0.0.1");
+  b2bua_fixture_start (f);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  sp_server_stop (f->server);
-  g_object_unref (f->server);
-  g_object_unref (f->stack);
-  raw_sip_free (f->a);
-  raw_sip_free (f->b);
-  for (guint i = 0; i < 50 && g_main_context_iteration (NULL, FALSE); i++)
-    ;
+  b2bua_fixture_teardown (f);
 }
 
 static SpSdpSession *
@@ -168,24 +133,35 @@ established_clear (Established *e)
   sp_sip_message_unref (e->b_invite);
 }
 
-/* A calls 2 (bob at B) with @a_sdp (NULL: late offer); B answers 200
- * with @b_sdp. Returns with the 200 at A (not yet ACKed) in @a_ok. */
+/* A calls 2 (bob at B) with @a_sdp (NULL: late offer) and @a_extra
+ * (whole header lines, or NULL); B answers 200 with @b_sdp and the
+ * headers @b_headers (NULL-terminated name, value pairs, or NULL).
+ * Returns with the 200 at A (not yet ACKed) in @a_ok. */
 static void
-call_through (Fixture *f, const char *a_sdp, const char *b_sdp, Established *e, SpSipMessage **a_ok)
+call_through_ex (Fixture *f, const char *a_sdp, const char *b_sdp, const char *a_extra,
+                 const char *const *b_headers, Established *e, SpSipMessage **a_ok)
 {
   g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
   g_autofree char *invite = NULL;
   g_autoptr (SpSipMessage) ok = NULL;
 
   e->call_id = g_strdup_printf ("a-%08x", g_random_int ());
-  invite = a_request (f, "INVITE", ruri, e->call_id, 1, "atag", NULL, a_sdp, NULL);
+  invite = a_request (f, "INVITE", ruri, e->call_id, 1, "atag", NULL, a_sdp, a_extra);
   raw_sip_send_text (f->a, &f->bound, invite);
   e->b_invite = raw_sip_expect (f->b, "INVITE", 0);
   ok = b_response (f, e->b_invite, 200, b_sdp);
+  for (guint i = 0; b_headers != NULL && b_headers[i] != NULL; i += 2)
+    sp_sip_message_set_header (ok, b_headers[i], b_headers[i + 1], NULL);
   raw_sip_send (f->b, &f->bound, ok);
   *a_ok = raw_sip_expect (f->a, NULL, 200);
   e->a_to_tag = g_strdup (sp_sip_name_addr_get_tag (sp_sip_message_get_to (*a_ok)));
   g_assert_nonnull (e->a_to_tag);
+}
+
+static void
+call_through (Fixture *f, const char *a_sdp, const char *b_sdp, Established *e, SpSipMessage **a_ok)
+{
+  call_through_ex (f, a_sdp, b_sdp, NULL, NULL, e, a_ok);
 }
 
 static void
@@ -442,6 +418,247 @@ test_late_offer (Fixture *f, gconstpointer data)
   established_clear (&e);
 }
 
+/* B's 200 to the INVITE: it takes UPDATE. */
+static const char *const B_ALLOWS_UPDATE[] = { "Allow", "INVITE, ACK, CANCEL, BYE, UPDATE", NULL };
+
+/* An UPDATE from A in the answered call (RFC 3311): its offer goes to B
+ * in B's own dialog, on the relay, as an UPDATE when B's Allow lists it
+ * (@data non-NULL) and as a re-INVITE otherwise; A's UPDATE waits for
+ * B's answer, which comes back to A on A's relay port. An UPDATE
+ * without an offer (a refresh) is answered by the server alone. */
+static void
+test_update_passed (Fixture *f, gconstpointer data)
+{
+  gboolean b_update = GPOINTER_TO_INT (data) == 1;
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autofree char *hold = sdp_text (40000, "sendonly");
+  g_autofree char *held = sdp_text (42000, "recvonly");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *update = NULL;
+  g_autofree char *bare = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_offer = NULL;
+  g_autoptr (SpSipMessage) b_ok = NULL;
+  g_autoptr (SpSipMessage) a_ok2 = NULL;
+  g_autoptr (SpSipMessage) a_ok3 = NULL;
+  g_autoptr (SpSipMessage) stray = NULL;
+  Established e = { 0 };
+  const char *method = NULL;
+  gsize len = 99;
+  guint a_port;
+
+  bind_bob (f, NULL);
+  call_through_ex (f, a_sdp, b_sdp, NULL, b_update ? B_ALLOWS_UPDATE : NULL, &e, &a_ok);
+  a_port = relay_port (a_ok);
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+
+  update = a_request (f, "UPDATE", ruri, e.call_id, 2, "atag", e.a_to_tag, hold, NULL);
+  raw_sip_send_text (f->a, &f->bound, update);
+  b_offer = raw_sip_expect (f->b, b_update ? "UPDATE" : "INVITE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_offer), ==,
+                   sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_to (b_offer)), ==, "btag");
+  g_assert_true (has_direction (b_offer, "sendonly"));
+  g_assert_cmpuint (relay_port (b_offer), ==, relay_port (e.b_invite));
+  /* A's UPDATE waits for B's answer (the INVITE's 200 may still come
+   * again meanwhile). */
+  while ((stray = raw_sip_recv_final (f->a, 200)) != NULL)
+    {
+      g_assert_cmpuint (sp_sip_message_get_cseq (stray, NULL), ==, 1);
+      g_clear_pointer (&stray, sp_sip_message_unref);
+    }
+
+  b_ok = b_response (f, b_offer, 200, held);
+  raw_sip_send (f->b, &f->bound, b_ok);
+  a_ok2 = raw_sip_expect (f->a, NULL, 200);
+  g_assert_cmpuint (sp_sip_message_get_cseq (a_ok2, &method), ==, 2);
+  g_assert_cmpstr (method, ==, "UPDATE");
+  g_assert_true (has_direction (a_ok2, "recvonly"));
+  g_assert_cmpuint (relay_port (a_ok2), ==, a_port);
+  if (!b_update)
+    sp_sip_message_unref (raw_sip_expect (f->b, "ACK", 0));
+
+  /* No offer: the server answers it on A's leg, B hears nothing. */
+  bare = a_request (f, "UPDATE", ruri, e.call_id, 3, "atag", e.a_to_tag, NULL, NULL);
+  raw_sip_send_text (f->a, &f->bound, bare);
+  a_ok3 = raw_sip_expect (f->a, NULL, 200);
+  g_assert_cmpuint (sp_sip_message_get_cseq (a_ok3, &method), ==, 3);
+  g_assert_cmpstr (method, ==, "UPDATE");
+  sp_sip_message_get_body (a_ok3, &len);
+  g_assert_cmpuint (len, ==, 0);
+  /* (Retransmissions of B's earlier request aside.) */
+  while ((stray = raw_sip_recv (f->b, 300)) != NULL)
+    {
+      g_assert_cmpuint (sp_sip_message_get_cseq (stray, NULL), ==,
+                        sp_sip_message_get_cseq (b_offer, NULL));
+      g_clear_pointer (&stray, sp_sip_message_unref);
+    }
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+  established_clear (&e);
+}
+
+/* Moves the fake clock up to @ms forward in 1 s steps until @raw gets
+ * a message (returned, NULL when none came). */
+static SpSipMessage *
+advance_until (Fixture *f, RawSip *raw, guint ms)
+{
+  for (guint done = 0; done < ms; done += 1000)
+    {
+      SpSipMessage *msg;
+
+      sp_sip_clock_advance (f->clock, MIN (1000, ms - done));
+      if ((msg = raw_sip_recv (raw, 2)) != NULL)
+        return msg;
+    }
+  return NULL;
+}
+
+/* Lets the ACKs just sent arrive before the fake clock moves (else the
+ * 2xx they answer is sent again). */
+static void
+settle (void)
+{
+  gint64 end = g_get_monotonic_time () + 100 * 1000;
+
+  while (g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (500);
+}
+
+/* B takes session timers and leaves the refreshing to us. */
+static const char *const B_TIMER[] = { "Allow",
+                                       "INVITE, ACK, CANCEL, BYE, UPDATE",
+                                       "Supported",
+                                       "timer",
+                                       "Session-Expires",
+                                       "1800;refresher=uac",
+                                       NULL };
+
+/* Session timers on the callee's leg (RFC 4028, fake clock): the
+ * server's INVITE asks for one (1800 s, Min-SE 90), B's 200 makes the
+ * server the refresher, and the server refreshes B's leg at half the
+ * interval with an UPDATE without a body; A, which asked for none, has
+ * none and hears nothing. */
+static void
+test_session_timer_refresh (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) refresh = NULL;
+  g_autoptr (SpSipMessage) b_ok = NULL;
+  g_autoptr (SpSipMessage) stray = NULL;
+  Established e = { 0 };
+  gint64 t0;
+  gsize len = 99;
+
+  bind_bob (f, NULL);
+  call_through_ex (f, a_sdp, b_sdp, NULL, B_TIMER, &e, &a_ok);
+  g_assert_cmpstr (sp_sip_message_get_header (e.b_invite, "Session-Expires"), ==, "1800");
+  g_assert_cmpstr (sp_sip_message_get_header (e.b_invite, "Min-SE"), ==, "90");
+  g_assert_null (sp_sip_message_get_header (a_ok, "Session-Expires"));
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  settle ();
+
+  t0 = sp_sip_clock_now (f->clock);
+  refresh = advance_until (f, f->b, 1000 * 1000);
+  g_assert_nonnull (refresh);
+  g_assert_cmpstr (sp_sip_message_get_method (refresh), ==, "UPDATE");
+  /* At half the interval (a step or two later under a loaded machine). */
+  g_assert_cmpint (sp_sip_clock_now (f->clock) - t0, >=, 900 * 1000);
+  g_assert_cmpint (sp_sip_clock_now (f->clock) - t0, <=, 905 * 1000);
+  g_assert_cmpstr (sp_sip_message_get_call_id (refresh), ==,
+                   sp_sip_message_get_call_id (e.b_invite));
+  g_assert_nonnull (
+      strstr (sp_sip_message_get_header (refresh, "Session-Expires"), "1800;refresher=uac"));
+  sp_sip_message_get_body (refresh, &len);
+  g_assert_cmpuint (len, ==, 0);
+  b_ok = b_response (f, refresh, 200, NULL);
+  sp_sip_message_set_header (b_ok, "Session-Expires", "1800;refresher=uac", NULL);
+  raw_sip_send (f->b, &f->bound, b_ok);
+  stray = raw_sip_recv (f->a, 200);
+  g_assert_null (stray);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+  established_clear (&e);
+}
+
+/* A asks for a 90 s session timer and to refresh it itself: the 200
+ * says so (refresher=uac, Require: timer). A refresh (an UPDATE without
+ * an offer) is answered on A's leg alone and restarts the timer; when
+ * A then stops refreshing, the leg expires at 90 - 30 s and the server
+ * sends BYE to both sides. */
+static void
+test_session_timer_expiry (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *update = NULL;
+  const char *timer = "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n";
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) quiet = NULL;
+  g_autoptr (SpSipMessage) a_ok2 = NULL;
+  g_autoptr (SpSipMessage) stray = NULL;
+  g_autoptr (SpSipMessage) a_bye = NULL;
+  g_autoptr (SpSipMessage) b_bye = NULL;
+  Established e = { 0 };
+  gint64 t0;
+
+  bind_bob (f, NULL);
+  call_through_ex (f, a_sdp, b_sdp, timer, NULL, &e, &a_ok);
+  g_assert_cmpstr (sp_sip_message_get_header (a_ok, "Session-Expires"), ==, "90;refresher=uac");
+  g_assert_cmpstr (sp_sip_message_get_header (a_ok, "Require"), ==, "timer");
+  a_ack (f, &e, 1, NULL);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  settle ();
+
+  quiet = advance_until (f, f->a, 40 * 1000);
+  g_assert_null (quiet);
+  update = a_request (f, "UPDATE", ruri, e.call_id, 2, "atag", e.a_to_tag, NULL, timer);
+  raw_sip_send_text (f->a, &f->bound, update);
+  a_ok2 = raw_sip_expect (f->a, NULL, 200);
+  g_assert_cmpstr (sp_sip_message_get_header (a_ok2, "Session-Expires"), ==, "90;refresher=uac");
+  stray = raw_sip_recv (f->b, 200);
+  g_assert_null (stray);
+
+  t0 = sp_sip_clock_now (f->clock);
+  a_bye = advance_until (f, f->a, 120 * 1000);
+  g_assert_nonnull (a_bye);
+  g_assert_cmpstr (sp_sip_message_get_method (a_bye), ==, "BYE");
+  g_assert_cmpstr (sp_sip_message_get_call_id (a_bye), ==, e.call_id);
+  g_assert_cmpint (sp_sip_clock_now (f->clock) - t0, >=, 60 * 1000);
+  g_assert_cmpint (sp_sip_clock_now (f->clock) - t0, <=, 65 * 1000);
+  b_bye = raw_sip_expect (f->b, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_bye), ==, sp_sip_message_get_call_id (e.b_invite));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+  established_clear (&e);
+}
+
+/* Below our Min-SE (RFC 4028 6): 422 with Min-SE, no callee leg. */
+static void
+test_session_timer_too_short (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *invite = a_request (f, "INVITE", ruri, "short-se", 1, "atag", NULL, a_sdp,
+                                       "Supported: timer\r\nSession-Expires: 60\r\n");
+  g_autoptr (SpSipMessage) refused = NULL;
+  g_autoptr (SpSipMessage) stray = NULL;
+
+  bind_bob (f, NULL);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  refused = raw_sip_expect (f->a, NULL, 422);
+  g_assert_cmpstr (sp_sip_message_get_header (refused, "Min-SE"), ==, "90");
+  stray = raw_sip_recv (f->b, 200);
+  g_assert_null (stray);
+}
+
 static void
 test_nat_source (Fixture *f, gconstpointer data)
 {
@@ -559,6 +776,16 @@ main (int argc, char **argv)
   g_test_add ("/b2bua/late-offer-no-answer", Fixture, NULL, fixture_setup,
               test_late_offer_no_answer, fixture_teardown);
   g_test_add ("/b2bua/late-offer", Fixture, NULL, fixture_setup, test_late_offer, fixture_teardown);
+  g_test_add ("/b2bua/update-passed", Fixture, GINT_TO_POINTER (1), fixture_setup,
+              test_update_passed, fixture_teardown);
+  g_test_add ("/b2bua/update-as-reinvite", Fixture, GINT_TO_POINTER (2), fixture_setup,
+              test_update_passed, fixture_teardown);
+  g_test_add ("/b2bua/session-timer-refresh", Fixture, FAKE_CLOCK, fixture_setup,
+              test_session_timer_refresh, fixture_teardown);
+  g_test_add ("/b2bua/session-timer-expiry", Fixture, FAKE_CLOCK, fixture_setup,
+              test_session_timer_expiry, fixture_teardown);
+  g_test_add ("/b2bua/session-timer-too-short", Fixture, NULL, fixture_setup,
+              test_session_timer_too_short, fixture_teardown);
   g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
   g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);
   g_test_add ("/b2bua/blocked-flood", Fixture, NULL, fixture_setup, test_blocked_flood,

@@ -45,6 +45,9 @@ typedef struct
   SpSipClock *clock;
   gboolean defer; /* answer their offers later (SP_SESSION_ANSWER_LATER) */
   guint deferred; /* offers left pending so */
+  SpSipStack *stack;
+  gboolean refuse; /* check_request answers their requests 403 itself */
+  guint refused;
 } Owner;
 
 static char *
@@ -134,6 +137,19 @@ on_ended (SpInviteSession *s, const SpSessionEnd *end, gpointer data)
     o->end_error = g_error_copy (end->error);
 }
 
+static gboolean
+on_check_request (SpInviteSession *s, SpSipServerTransaction *st, SpSipMessage *request,
+                  gpointer data)
+{
+  Owner *o = data;
+
+  if (!o->refuse)
+    return TRUE;
+  o->refused++;
+  sp_sip_stack_reply (o->stack, st, 403, NULL);
+  return FALSE;
+}
+
 static const SpInviteSessionCallbacks callbacks = {
   .create_offer = on_create_offer,
   .answer_offer = on_answer_offer,
@@ -143,6 +159,7 @@ static const SpInviteSessionCallbacks callbacks = {
   .media_changed = on_media_changed,
   .modified = on_modified,
   .ended = on_ended,
+  .check_request = on_check_request,
 };
 
 /* ---- one side: a stack, its session, its owner ---------------------------- */
@@ -158,6 +175,7 @@ typedef struct
   guint reinvites;              /* re-INVITEs received */
   guint byes;
   gboolean auto_accept; /* answer an incoming INVITE at once */
+  gboolean adopt;       /* answer an INVITE with the stack alone, then adopt the dialog */
 } Side;
 
 typedef struct
@@ -166,12 +184,41 @@ typedef struct
   Side a, b;
 } Fixture;
 
+/* The callee's side set up by hand (as a B2BUA answers its caller):
+ * our 200 with an answer sent through the stack, then its dialog
+ * adopted by a new session. */
+static void
+adopt_incoming (Side *side, SpSipServerTransaction *st, SpSipMessage *invite)
+{
+  g_autoptr (SpSipMessage) ok = sp_sip_server_transaction_new_response (st, 200, NULL);
+  g_autofree char *sdp = make_sdp (&side->owner);
+  g_autofree char *id = NULL;
+  SpSipDialog *dialog;
+
+  sp_sip_message_set_body (ok, "application/sdp", (const guint8 *) sdp, strlen (sdp));
+  g_assert_true (sp_sip_stack_respond (side->stack, st, ok, NULL));
+  id = sp_sip_dialog_id_for_uas (invite, sp_sip_server_transaction_get_to_tag (st));
+  dialog = sp_sip_stack_lookup_dialog (side->stack, id);
+  g_assert_nonnull (dialog);
+  side->session =
+      sp_invite_session_new (side->stack, NULL, side->owner.name, &callbacks, &side->owner);
+  sp_invite_session_adopt (side->session, dialog, FALSE, sp_sip_server_transaction_get_source (st),
+                           0);
+  sp_invite_session_adopt_exchange (side->session, invite, ok, NULL);
+}
+
 static gboolean
 on_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *request,
             SpSipDialog *dialog, gpointer data)
 {
   Side *side = data;
   SpSipMethod method = sp_sip_message_get_method_id (request);
+
+  if (dialog == NULL && method == SP_SIP_METHOD_INVITE && side->adopt)
+    {
+      adopt_incoming (side, st, request);
+      return TRUE;
+    }
 
   if (dialog == NULL && method == SP_SIP_METHOD_INVITE &&
       (side->session == NULL ||
@@ -219,6 +266,7 @@ side_init (Fixture *f, Side *side, const char *name, const char *addr)
   g_assert_no_error (error);
   side->owner.name = name;
   side->owner.clock = f->clock;
+  side->owner.stack = side->stack;
   side->auto_accept = TRUE;
   sp_session_timer_settings_init (&side->timer);
   g_signal_connect (side->stack, "request", G_CALLBACK (on_request), side);
@@ -1053,6 +1101,97 @@ test_timer_422_bounded (Fixture *f, gconstpointer data)
   raw_call_clear (&rc);
 }
 
+/* ---- adopted dialogs ------------------------------------------------------- */
+
+/* The caller's side set up by hand: its INVITE's 2xx (ACKed by the
+ * stack) gives the dialog, adopted by a new session. */
+static void
+on_adopt_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
+                   SpSipDialog *dialog, gpointer data)
+{
+  Side *side = data;
+
+  if (sp_sip_message_get_status (response) < 200 || side->session != NULL)
+    return;
+  g_assert_cmpuint (sp_sip_message_get_status (response), ==, 200);
+  g_assert_nonnull (dialog);
+  side->session =
+      sp_invite_session_new (side->stack, NULL, side->owner.name, &callbacks, &side->owner);
+  sp_invite_session_adopt (side->session, dialog, TRUE, sp_sip_client_transaction_get_dest (ct), 0);
+  sp_invite_session_adopt_exchange (side->session, sp_sip_client_transaction_get_request (ct),
+                                    response, NULL);
+}
+
+/* A dialog set up without sessions (the stack's INVITE, 200 and ACK, as
+ * the B2BUA does), then adopted on both ends: the caller's session
+ * sends a re-INVITE, the callee's an UPDATE (first refused by the
+ * caller's owner in check_request), each answered by the other
+ * session, and the callee's BYE ends the caller's session. */
+static void
+test_adopt (Fixture *f, gconstpointer data)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:bob@%s:%u", ADDR_B, f->b.bound.port);
+  g_autofree char *sdp = make_sdp (&f->a.owner);
+  g_autoptr (SpSipUri) uri = NULL;
+  g_autoptr (SpSipMessage) invite = NULL;
+  g_autoptr (GError) error = NULL;
+
+  uri = sp_sip_uri_parse (ruri, -1, &error);
+  g_assert_no_error (error);
+  invite = sp_sip_stack_new_request (f->a.stack, "INVITE", uri, "<sip:alice@" ADDR_A ">",
+                                     "<sip:bob@" ADDR_B ">", 1);
+  sp_sip_message_set_body (invite, "application/sdp", (const guint8 *) sdp, strlen (sdp));
+  f->b.adopt = TRUE;
+  g_assert_nonnull (sp_sip_stack_send_request (f->a.stack, invite, &f->b.bound, on_adopt_response,
+                                               &f->a, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->a.session != NULL && f->b.session != NULL);
+  g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CONFIRMED);
+  g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
+  g_assert_cmpuint (sp_invite_session_get_interval (f->a.session), ==, 0);
+
+  /* A re-INVITE from the adopting caller. */
+  g_assert_true (sp_invite_session_modify (f->a.session, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->a.owner.modified == 1);
+  g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
+  g_assert_cmpuint (f->b.reinvites, ==, 1);
+  g_assert_cmpuint (f->b.owner.answers_made, ==, 1);
+  g_assert_cmpuint (f->a.owner.answers_taken, ==, 1);
+  g_assert_true (g_str_has_prefix (f->a.owner.remote_sdp, "v=0\r\no=bob "));
+
+  /* The owner's check_request answers first: a refused UPDATE leaves
+   * the session as it was. */
+  f->a.owner.refuse = TRUE;
+  g_assert_true (sp_invite_session_update (f->b.session, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->b.owner.modified == 1);
+  g_assert_cmpuint (f->b.owner.modified_status, ==, 403);
+  g_assert_cmpuint (f->a.owner.refused, ==, 1);
+  g_assert_cmpuint (f->a.owner.answers_made, ==, 0);
+  g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
+  f->a.owner.refuse = FALSE;
+
+  /* An UPDATE with an offer from the adopting callee. */
+  g_assert_true (sp_invite_session_update (f->b.session, &error));
+  g_assert_no_error (error);
+  PUMP_UNTIL (f->b.owner.modified == 2);
+  g_assert_cmpuint (f->b.owner.modified_status, ==, 200);
+  g_assert_cmpuint (f->a.updates, ==, 2);
+  g_assert_cmpuint (f->a.owner.answers_made, ==, 1);
+  g_assert_cmpuint (f->b.owner.answers_taken, ==, 1);
+  g_assert_true (g_str_has_prefix (f->b.owner.remote_sdp, "v=0\r\no=alice "));
+
+  /* The callee hangs up: the caller's session ends on its BYE. */
+  sp_invite_session_end (f->b.session);
+  PUMP_UNTIL (f->a.owner.ended);
+  g_assert_cmpint (f->a.owner.end_kind, ==, SP_SESSION_END_REMOTE_BYE);
+  g_assert_cmpuint (f->a.byes, ==, 1);
+  g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_TERMINATED);
+  g_assert_false (f->b.owner.ended); /* its own end () is not reported */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1078,5 +1217,6 @@ main (int argc, char **argv)
   ADD ("policy-foreign-realm", test_policy_foreign_realm);
   ADD ("policy-stale-once", test_policy_stale_once);
   ADD ("policy-wrong-password", test_policy_wrong_password);
+  ADD ("adopt", test_adopt);
   return g_test_run ();
 }
