@@ -174,6 +174,15 @@ sp_sip_host_is_wildcard (const char *host)
   return address != NULL && g_inet_address_get_is_any (address);
 }
 
+/* The address @peer reached us on, when known and of its family (an
+ * IPv4 peer of a dual-stack "::" gets an IPv4 one). */
+static gboolean
+local_fits (const SpSipPeer *peer)
+{
+  return peer->local[0] != '\0' &&
+         (strchr (peer->local, ':') != NULL) == (strchr (peer->host, ':') != NULL);
+}
+
 char *
 sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *towards)
 {
@@ -190,11 +199,15 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
             (strchr (bound.host, ':') != NULL) == (strchr (towards->host, ':') != NULL);
   if (!found && !sp_sip_transport_get_binding (self->transport, 0, &bound))
     sp_sip_peer_init (&bound, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 5060);
-  /* 0.0.0.0 means nothing to the peer: name the address our route to it
+  /* 0.0.0.0 means nothing to the peer: name the address it reached us
+   * on (its requests come back there, and a phone answers challenges
+   * only from the server it dialled), else the one our route to it
    * leaves from. */
   if (towards != NULL && sp_sip_host_is_wildcard (bound.host))
-    routed = sp_sip_route_cache_local_host_towards (
-        sp_sip_transport_get_route_cache (self->transport), bound.host, towards->host);
+    routed = local_fits (towards) ? g_strdup (towards->local)
+                                  : sp_sip_route_cache_local_host_towards (
+                                        sp_sip_transport_get_route_cache (self->transport),
+                                        bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
                           bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
