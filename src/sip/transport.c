@@ -1289,11 +1289,13 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
   if (socket == NULL)
     return NULL;
   g_socket_set_blocking (socket, FALSE);
-  /* Leave from the listener's address so the peer sees who we are. */
+  /* Leave from the listener's address so the peer sees who we are; on a
+   * wildcard, from the address the peer knows us by when known. */
   listener = find_binding (self, SP_SIP_TRANSPORT_TCP, dest);
-  if (listener && !listener->wildcard)
+  if (listener && (!listener->wildcard || local_fits (dest->local, dest)))
     {
-      g_autoptr (GSocketAddress) from = address_from_host (listener->local.host, 0, NULL);
+      g_autoptr (GSocketAddress) from =
+          address_from_host (listener->wildcard ? dest->local : listener->local.host, 0, NULL);
       if (from)
         g_socket_bind (socket, from, FALSE, NULL);
     }

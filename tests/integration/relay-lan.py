@@ -220,9 +220,9 @@ def test_relay_any_dual_stack():
 
 
 def sip_messages(log):
-    """The SIP messages in a --log-sip stderr, each as its text."""
-    return re.findall(r"(?:^|\n)((?:[A-Z]+ sip:\S+ SIP/2\.0|SIP/2\.0 \d{3} [^\n]*)\n(?:[^\n]+\n)+)",
-                      log)
+    """The SIP messages in a --log-sip stderr: (direction, from, to, text)."""
+    return re.findall(r"----- SIP (sent|received) \w+ (\S+) -> (\S+)[^\n]*-----\n(.*?)(?=----- SIP |\Z)",
+                      log, re.S)
 
 
 def header(msg, name):
@@ -235,7 +235,8 @@ def test_wildcard_dialled_address():
     server is on 0.0.0.0 and its route back to either leaves from 127.0.0.1.
     Its Contact to u1 must be 127.0.0.2 (what u1 dialled) and u1's BYE, sent
     there and challenged, answered: our phone answers challenges only from the
-    server it was configured with."""
+    server it was configured with. The server's own BYE to u1 (u2 hangs up a
+    second call) leaves from 127.0.0.2 as well."""
     own_netns_or_skip()
     srv = u1 = u2 = None
     tmp = tempfile.mkdtemp(prefix="sp-relay-lan-")
@@ -266,25 +267,42 @@ def test_wildcard_dialled_address():
         # u1's BYE reached u2 only once its challenge was answered.
         u2.wait("ended")
         srv.wait("server_call_ended", status=200)
+        # Again, u2 hangs up: the server's BYE to u1 comes from 127.0.0.2 too.
+        u1.send("call 2")
+        u1.wait("established")
+        u2.wait("established")
+        time.sleep(3)
+        u2.send("hangup")
+        u2.wait("ended")
+        u1.wait("ended")
+        srv.wait("server_call_ended", status=200)
         for p in (u1, u2):
             p.send("quit")
             assert p.exit_code() == 0, p.name
         msgs = sip_messages(u1.full_log())
-        ok_invite = [m for m in msgs if m.startswith("SIP/2.0 200")
+        received = [m for d, _, _, m in msgs if d == "received"]
+        ok_invite = [m for m in received if m.startswith("SIP/2.0 200")
                      and re.search(r"^CSeq: *\d+ INVITE", m, re.M | re.I)]
         assert ok_invite, "no 200 to the INVITE in u1's log"
-        contact = header(ok_invite[-1], "Contact")
+        contact = header(ok_invite[0], "Contact")
         print("# the server's Contact to u1: %s" % contact, flush=True)
         assert contact and re.match(r"<sip:([^@>]+@)?127\.0\.0\.2:5060[;>]", contact), contact
-        byes = [m for m in msgs if m.startswith("BYE ")]
-        print("# u1 sent %d BYE(s): %s" % (len(byes), [m.split("\n")[0] for m in byes]),
+        byes = [(to, m) for d, _, to, m in msgs if d == "sent" and m.startswith("BYE ")]
+        print("# u1 sent %d BYE(s): %s" % (len(byes), [(to, m.split("\n")[0]) for to, m in byes]),
               flush=True)
         assert len(byes) == 2, byes  # the challenged one and the answer
-        assert all(m.startswith("BYE sip:127.0.0.2:5060") for m in byes), byes
-        assert header(byes[1], "Authorization") or header(byes[1], "Proxy-Authorization")
-        bye_ok = [m for m in msgs if m.startswith("SIP/2.0 200")
+        assert all(m.startswith("BYE sip:127.0.0.2:5060") and to.startswith("127.0.0.2:")
+                   for to, m in byes), byes
+        assert header(byes[1][1], "Authorization") or header(byes[1][1], "Proxy-Authorization")
+        bye_ok = [m for m in received if m.startswith("SIP/2.0 200")
                   and re.search(r"^CSeq: *\d+ BYE", m, re.M | re.I)]
         assert bye_ok, "the BYE got no 200"
+        server_bye = [(frm, header(m, "Via")) for d, frm, _, m in msgs
+                      if d == "received" and m.startswith("BYE ")]
+        print("# the server's BYE to u1 came from %s" % server_bye, flush=True)
+        assert len(server_bye) == 1, server_bye
+        assert server_bye[0][0].startswith("127.0.0.2:"), server_bye
+        assert " 127.0.0.2:5060" in server_bye[0][1], server_bye
         check_tones(a_out, b_out, "dialled 127.0.0.2 of 0.0.0.0")
         srv.send("quit")
         assert srv.exit_code() == 0
