@@ -1,7 +1,9 @@
 /* SpSipTransport on real loopback sockets: the observation hooks
  * ("message", "keepalive", "connection-closed"), raw sends, CRLF
  * keep-alives on TCP, the 18.1.1 switch to TCP, idle close, half a
- * message on close, IPv6 and several bindings at once. */
+ * message on close, IPv6 and several bindings at once, "::" dual-stack
+ * (IPv4 peers named and counted as IPv4), and on a wildcard the local
+ * address each request arrived on (IP_PKTINFO) and answers sent from it. */
 #include <string.h>
 
 #include "sip/source-key.h"
