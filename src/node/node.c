@@ -206,19 +206,11 @@ sp_node_is_server_running (SpNode *self)
 gboolean
 sp_node_parse_bind (const char *text, char **host, guint16 *port, GError **error)
 {
-  g_autofree char *copy = g_strdup (text != NULL ? text : "");
   g_autoptr (GError) local = NULL;
-  gsize len = strlen (copy);
-  gboolean zero_port = FALSE;
+  gboolean port_given = FALSE;
 
-  /* sp_host_port_parse refuses port 0; here it means "any". */
-  if (len > 2 && g_str_has_suffix (copy, ":0") &&
-      (copy[len - 3] == ']' || strchr (copy, ':') == copy + len - 2))
-    {
-      copy[len - 2] = '\0';
-      zero_port = TRUE;
-    }
-  if (!sp_host_port_parse (copy, host, port, &local))
+  /* ":0" is a port here: any free one. */
+  if (!sp_host_port_parse_full (text, SP_HOST_PORT_ALLOW_PORT_0, host, port, &port_given, &local))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--bind %s: %s", text,
                    local->message);
@@ -231,9 +223,7 @@ sp_node_parse_bind (const char *text, char **host, guint16 *port, GError **error
       g_clear_pointer (host, g_free);
       return FALSE;
     }
-  if (zero_port)
-    *port = 0;
-  else if (*port == 0)
+  if (!port_given)
     *port = SP_NODE_DEFAULT_PORT;
   return TRUE;
 }

@@ -251,6 +251,12 @@ sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact)
   dialog->local_contact = g_strdup (contact);
 }
 
+const char *
+sp_sip_dialog_get_local_contact (const SpSipDialog *dialog)
+{
+  return dialog->local_contact;
+}
+
 char *
 sp_sip_dialog_format_id (const char *call_id, const char *local_tag, const char *remote_tag)
 {

@@ -52,6 +52,8 @@ const GPtrArray *sp_sip_dialog_get_route_set (const SpSipDialog *dialog);
 /* Contact value put on target refresh requests (INVITE, UPDATE,
  * SUBSCRIBE, NOTIFY, REFER) sent in the dialog. */
 void sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact);
+/* That Contact value, NULL when none was set. */
+const char *sp_sip_dialog_get_local_contact (const SpSipDialog *dialog);
 
 /* The one place a dialog id is spelt: "call-id|local-tag|remote-tag"
  * (NULL parts as empty). Every table of dialogs (the stack's, the

@@ -3,6 +3,9 @@
 #include "sip/sender.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+
+#include "sip/sockaddr.h"
 #include <string.h>
 
 /* Enough for a few hundred milliseconds of a busy server's output; a
@@ -17,6 +20,12 @@ typedef struct
   socklen_t to_len;
   struct sockaddr_storage to;
   GBytes *bytes;
+  gsize control_len; /* 0: the kernel picks the source address */
+  union
+  {
+    struct cmsghdr align;
+    guint8 bytes[SP_SIP_PKTINFO_SPACE];
+  } control;
 } Item;
 
 struct _SpSipSender
@@ -60,6 +69,11 @@ write_run (SpSipSender *self, Item *items, guint n)
       msgs[i].msg_hdr.msg_namelen = items[i].to_len;
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      if (items[i].control_len > 0)
+        {
+          msgs[i].msg_hdr.msg_control = items[i].control.bytes;
+          msgs[i].msg_hdr.msg_controllen = items[i].control_len;
+        }
     }
   while (done < n)
     {
@@ -69,8 +83,20 @@ write_run (SpSipSender *self, Item *items, guint n)
         continue;
       if (r <= 0)
         {
-          /* The first datagram of the rest failed: skip just that one. */
-          count (&self->failures, 1);
+          /* The first datagram of the rest failed: skip just that one,
+           * after one try from the route's address when its own source
+           * address was refused (gone from the machine since). */
+          Item *failed = &items[done];
+          gboolean sent = FALSE;
+
+          if (failed->control_len > 0)
+            {
+              struct msghdr *h = &msgs[done].msg_hdr;
+              h->msg_control = NULL;
+              h->msg_controllen = 0;
+              sent = sendmsg (failed->fd, h, MSG_NOSIGNAL) >= 0;
+            }
+          count (sent ? &self->sent : &self->failures, 1);
           done++;
           continue;
         }
@@ -159,9 +185,17 @@ gboolean
 sp_sip_sender_push (SpSipSender *self, int fd, const struct sockaddr *to, socklen_t to_len,
                     GBytes *bytes, gboolean wake)
 {
+  return sp_sip_sender_push_from (self, fd, to, to_len, NULL, 0, bytes, wake);
+}
+
+gboolean
+sp_sip_sender_push_from (SpSipSender *self, int fd, const struct sockaddr *to, socklen_t to_len,
+                         const void *control, gsize control_len, GBytes *bytes, gboolean wake)
+{
   Item *item;
 
   g_return_val_if_fail (to_len <= sizeof item->to, FALSE);
+  g_return_val_if_fail (control_len <= SP_SIP_PKTINFO_SPACE, FALSE);
   g_mutex_lock (&self->lock);
   if (self->len == QUEUE_SIZE || self->stopping)
     {
@@ -172,6 +206,9 @@ sp_sip_sender_push (SpSipSender *self, int fd, const struct sockaddr *to, sockle
   item->fd = fd;
   item->to_len = to_len;
   memcpy (&item->to, to, to_len);
+  item->control_len = control_len;
+  if (control_len > 0)
+    memcpy (item->control.bytes, control, control_len);
   item->bytes = g_bytes_ref (bytes);
   self->len++;
   /* A busy writer finds the item on its next round: no wake-up needed. */

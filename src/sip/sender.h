@@ -25,6 +25,13 @@ void sp_sip_sender_free (SpSipSender *sender);
  * received datagrams wakes it once. */
 gboolean sp_sip_sender_push (SpSipSender *sender, int fd, const struct sockaddr *to,
                              socklen_t to_len, GBytes *bytes, gboolean wake);
+/* The same, leaving from the local address that @control (a packet-info
+ * control message, sip/sockaddr.h, @control_len bytes, at most
+ * SP_SIP_PKTINFO_SPACE; 0: none) names. A datagram the kernel refuses
+ * with it (the address went away) is sent once more without. */
+gboolean sp_sip_sender_push_from (SpSipSender *sender, int fd, const struct sockaddr *to,
+                                  socklen_t to_len, const void *control, gsize control_len,
+                                  GBytes *bytes, gboolean wake);
 void sp_sip_sender_kick (SpSipSender *sender);
 
 /* Datagrams the kernel refused (no route, buffer full...), counted from

@@ -174,6 +174,15 @@ sp_sip_host_is_wildcard (const char *host)
   return address != NULL && g_inet_address_get_is_any (address);
 }
 
+/* The address @peer reached us on, when known and of its family (an
+ * IPv4 peer of a dual-stack "::" gets an IPv4 one). */
+static gboolean
+local_fits (const SpSipPeer *peer)
+{
+  return peer->local[0] != '\0' &&
+         (strchr (peer->local, ':') != NULL) == (strchr (peer->host, ':') != NULL);
+}
+
 char *
 sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *towards)
 {
@@ -190,11 +199,15 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
             (strchr (bound.host, ':') != NULL) == (strchr (towards->host, ':') != NULL);
   if (!found && !sp_sip_transport_get_binding (self->transport, 0, &bound))
     sp_sip_peer_init (&bound, SP_SIP_TRANSPORT_UDP, "127.0.0.1", 5060);
-  /* 0.0.0.0 means nothing to the peer: name the address our route to it
+  /* 0.0.0.0 means nothing to the peer: name the address it reached us
+   * on (its requests come back there, and a phone answers challenges
+   * only from the server it dialled), else the one our route to it
    * leaves from. */
   if (towards != NULL && sp_sip_host_is_wildcard (bound.host))
-    routed = sp_sip_route_cache_local_host_towards (
-        sp_sip_transport_get_route_cache (self->transport), bound.host, towards->host);
+    routed = local_fits (towards) ? g_strdup (towards->local)
+                                  : sp_sip_route_cache_local_host_towards (
+                                        sp_sip_transport_get_route_cache (self->transport),
+                                        bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
                           bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
@@ -284,6 +297,20 @@ copy_record_route (SpSipMessage *response, const SpSipMessage *request)
     }
 }
 
+/* The Contact we gave in a dialog: what its target refreshes carry, and
+ * where (on a wildcard binding) its requests leave from. */
+static void
+remember_local_contact (SpSipDialog *dialog, const SpSipMessage *msg)
+{
+  const GPtrArray *contacts = sp_sip_message_get_contacts (msg);
+
+  if (contacts != NULL && contacts->len > 0)
+    {
+      g_autofree char *contact = sp_sip_name_addr_to_string (g_ptr_array_index (contacts, 0));
+      sp_sip_dialog_set_local_contact (dialog, contact);
+    }
+}
+
 gboolean
 sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage *response,
                       GError **error)
@@ -318,6 +345,7 @@ sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage
           else
             {
               hold = dialog;
+              remember_local_contact (dialog, response);
               add_dialog (self, dialog);
             }
         }
@@ -579,14 +607,7 @@ uac_dialog_for (SpSipStack *self, SpSipMessage *request, SpSipMessage *response,
       return NULL;
     }
   if (request)
-    {
-      const GPtrArray *contacts = sp_sip_message_get_contacts (request);
-      if (contacts && contacts->len > 0)
-        {
-          g_autofree char *contact = sp_sip_name_addr_to_string (g_ptr_array_index (contacts, 0));
-          sp_sip_dialog_set_local_contact (dialog, contact);
-        }
-    }
+    remember_local_contact (dialog, request);
   add_dialog (self, dialog);
   sp_sip_dialog_unref (dialog); /* the table holds it */
   *created = TRUE;
@@ -855,12 +876,27 @@ sp_sip_stack_send_in_dialog (SpSipStack *self, SpSipDialog *dialog, const char *
   return sp_sip_stack_send_in_dialog_full (self, dialog, method, func, user_data, NULL, error);
 }
 
+/* The numeric host of the dialog's local Contact into @host ("" when
+ * there is none or it is a name). */
+static void
+dialog_local_host (SpSipDialog *dialog, char *host, gsize size)
+{
+  const char *contact = sp_sip_dialog_get_local_contact (dialog);
+  g_autoptr (SpSipNameAddr) na = contact ? sp_sip_name_addr_parse (contact, -1, NULL) : NULL;
+  const char *uri_host = na && na->uri ? sp_sip_uri_get_host (na->uri) : NULL;
+
+  host[0] = '\0';
+  if (uri_host != NULL && g_hostname_is_ip_address (uri_host))
+    g_strlcpy (host, uri_host, size);
+}
+
 SpSipClientTransaction *
 sp_sip_stack_send_in_dialog_full (SpSipStack *self, SpSipDialog *dialog, const char *method,
                                   SpSipStackResponseFunc func, gpointer user_data,
                                   GDestroyNotify user_data_free, GError **error)
 {
   g_autoptr (SpSipMessage) request = sp_sip_dialog_new_request (dialog, method);
+  SpSipPeer hop;
 
   if (request == NULL)
     {
@@ -872,6 +908,14 @@ sp_sip_stack_send_in_dialog_full (SpSipStack *self, SpSipDialog *dialog, const c
     }
   if (self->user_agent)
     sp_sip_message_add_header (request, "User-Agent", self->user_agent, NULL);
+  /* On a wildcard binding, from the address our Contact names: the one
+   * the peer reached us on, which it may be checking. */
+  if (sp_sip_request_next_hop (request, &hop))
+    {
+      dialog_local_host (dialog, hop.local, sizeof hop.local);
+      return sp_sip_stack_send_request_full (self, request, &hop, func, user_data, user_data_free,
+                                             error);
+    }
   return sp_sip_stack_send_request_full (self, request, NULL, func, user_data, user_data_free,
                                          error);
 }

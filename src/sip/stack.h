@@ -58,9 +58,10 @@ void sp_sip_stack_set_user_agent (SpSipStack *stack, const char *user_agent);
 const char *sp_sip_stack_get_allow (SpSipStack *stack);
 /* Contact URI ("<sip:user@host:port;transport=tcp>") on the binding that
  * would talk to @towards (NULL = the first binding). On a wildcard
- * binding (0.0.0.0 / ::) the host is the address the route to @towards
- * (an IP literal) leaves from; the wildcard stays only when that is
- * unknown (@towards NULL or a name). */
+ * binding (0.0.0.0 / ::) the host is the address @towards reached us on
+ * (towards->local: a request's source), else the address the route to
+ * @towards (an IP literal) leaves from; the wildcard stays only when
+ * both are unknown (@towards NULL or a name). */
 char *sp_sip_stack_dup_contact (SpSipStack *stack, const char *user, const SpSipPeer *towards);
 
 /* The stack's route-source cache (sip/routecache.h): the media-address

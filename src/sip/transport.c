@@ -11,6 +11,7 @@
 #include "sip/routecache.h"
 #include "sip/sender.h"
 #include "sip/sip-private.h"
+#include "sip/sockaddr.h"
 
 #define UDP_MTU_LIMIT        1300 /* 18.1.1 */
 #define MAX_DATAGRAM         65535
@@ -33,7 +34,9 @@ typedef struct
   GSocket *socket;
   GSource *source;
   SpSipPeer local;
-  gboolean wildcard;
+  int family;          /* AF_INET, AF_INET6 */
+  gboolean wildcard;   /* 0.0.0.0, ::: each datagram's local address is asked (IP_PKTINFO) */
+  gboolean dual_stack; /* ::: IPv4 peers too, as ::ffff:a.b.c.d on the socket */
 } Binding;
 
 typedef struct
@@ -147,18 +150,30 @@ sp_sip_peer_equal (const SpSipPeer *a, const SpSipPeer *b)
   return a->kind == b->kind && a->port == b->port && g_ascii_strcasecmp (a->host, b->host) == 0;
 }
 
+/* The numeric host and port of a socket address, without the GObjects
+ * GSocket would build per datagram; an IPv4 peer of a dual-stack socket
+ * as IPv4 (sockaddr.h). */
+static gboolean
+peer_from_sockaddr (const struct sockaddr_storage *sa, SpSipTransportKind kind, SpSipPeer *peer)
+{
+  char host[SP_SIP_HOST_BUF];
+  guint16 port;
+
+  if (!sp_sip_sockaddr_to_host (sa, host, &port))
+    return FALSE;
+  sp_sip_peer_init (peer, kind, host, port);
+  return TRUE;
+}
+
 static gboolean
 peer_from_address (GSocketAddress *address, SpSipTransportKind kind, SpSipPeer *peer)
 {
-  GInetSocketAddress *inet;
-  g_autofree char *host = NULL;
+  struct sockaddr_storage sa;
 
-  if (!G_IS_INET_SOCKET_ADDRESS (address))
+  if (!G_IS_INET_SOCKET_ADDRESS (address) ||
+      !g_socket_address_to_native (address, &sa, sizeof sa, NULL))
     return FALSE;
-  inet = G_INET_SOCKET_ADDRESS (address);
-  host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-  sp_sip_peer_init (peer, kind, host, g_inet_socket_address_get_port (inet));
-  return TRUE;
+  return peer_from_sockaddr (&sa, kind, peer);
 }
 
 static GSocketAddress *
@@ -173,32 +188,6 @@ address_from_host (const char *host, guint16 port, GError **error)
       return NULL;
     }
   return g_inet_socket_address_new (addr, port);
-}
-
-/* A numeric host as a socket address, without allocating. */
-static gboolean
-sockaddr_from_host (const char *host, guint16 port, struct sockaddr_storage *sa, socklen_t *len)
-{
-  memset (sa, 0, sizeof *sa);
-  if (strchr (host, ':') == NULL)
-    {
-      struct sockaddr_in *in = (struct sockaddr_in *) sa;
-      if (inet_pton (AF_INET, host, &in->sin_addr) != 1)
-        return FALSE;
-      in->sin_family = AF_INET;
-      in->sin_port = g_htons (port);
-      *len = sizeof *in;
-    }
-  else
-    {
-      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) sa;
-      if (inet_pton (AF_INET6, host, &in6->sin6_addr) != 1)
-        return FALSE;
-      in6->sin6_family = AF_INET6;
-      in6->sin6_port = g_htons (port);
-      *len = sizeof *in6;
-    }
-  return TRUE;
 }
 
 static GSocketFamily
@@ -287,6 +276,9 @@ emit_message (SpSipTransport *self, SpSipDirection direction, const SpSipPeer *l
   event.local = *local;
   event.remote = *remote;
   event.local.kind = remote->kind;
+  /* On a wildcard binding: the address it arrived on or left from. */
+  if (remote->local[0] != '\0')
+    g_strlcpy (event.local.host, remote->local, sizeof event.local.host);
   event.data = data;
   event.len = len;
   event.msg = msg;
@@ -421,32 +413,36 @@ handle_datagram (SpSipTransport *self, Binding *binding, const guint8 *data, gsi
   deliver (self, msg, source);
 }
 
-/* The numeric host and port of a socket address, without the GObjects
- * GSocket would build per datagram. */
-static gboolean
-peer_from_sockaddr (const struct sockaddr_storage *sa, SpSipTransportKind kind, SpSipPeer *peer)
+/* One datagram into the transport's buffer: its length, or -1 with
+ * errno. On a wildcard binding the local address it arrived on goes to
+ * @source->local (IP_PKTINFO / IPV6_PKTINFO). */
+static gssize
+udp_receive_one (SpSipTransport *self, Binding *binding, struct sockaddr_storage *from,
+                 char local[SP_SIP_HOST_BUF])
 {
-  char host[INET6_ADDRSTRLEN];
-  guint16 port;
+  union
+  {
+    struct cmsghdr align;
+    guint8 bytes[SP_SIP_PKTINFO_SPACE + 64];
+  } control;
+  struct iovec iov = { self->buffer, MAX_DATAGRAM };
+  struct msghdr msg = { 0 };
+  gssize len;
 
-  if (sa->ss_family == AF_INET)
+  local[0] = '\0';
+  msg.msg_name = from;
+  msg.msg_namelen = sizeof *from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (binding->wildcard)
     {
-      const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-      if (inet_ntop (AF_INET, &in->sin_addr, host, sizeof host) == NULL)
-        return FALSE;
-      port = g_ntohs (in->sin_port);
+      msg.msg_control = control.bytes;
+      msg.msg_controllen = sizeof control.bytes;
     }
-  else if (sa->ss_family == AF_INET6)
-    {
-      const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
-      if (inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host) == NULL)
-        return FALSE;
-      port = g_ntohs (in6->sin6_port);
-    }
-  else
-    return FALSE;
-  sp_sip_peer_init (peer, kind, host, port);
-  return TRUE;
+  len = recvmsg (g_socket_get_fd (binding->socket), &msg, MSG_DONTWAIT);
+  if (len >= 0 && binding->wildcard && !sp_sip_pktinfo_parse (&msg, local))
+    local[0] = '\0';
+  return len;
 }
 
 static gboolean
@@ -454,7 +450,6 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
 {
   Binding *binding = data;
   SpSipTransport *self = binding->transport;
-  int fd = g_socket_get_fd (socket);
 
   /* Drain up to a bound per wakeup: one poll round per datagram was the
    * first limit under load, and the bound keeps a flood from starving
@@ -463,12 +458,11 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
   for (guint n = 0; n < DATAGRAMS_PER_WAKEUP; n++)
     {
       struct sockaddr_storage from;
-      socklen_t from_len = sizeof from;
+      char local[SP_SIP_HOST_BUF];
       SpSipPeer source;
       gssize len;
 
-      len = recvfrom (fd, self->buffer, MAX_DATAGRAM, MSG_DONTWAIT, (struct sockaddr *) &from,
-                      &from_len);
+      len = udp_receive_one (self, binding, &from, local);
       if (len < 0)
         {
           if (errno == EINTR)
@@ -485,6 +479,7 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
           continue;
         }
       source.binding = binding->index;
+      g_strlcpy (source.local, local, sizeof source.local);
       handle_datagram (self, binding, self->buffer, (gsize) len, &source);
     }
   self->batching = FALSE;
@@ -807,6 +802,18 @@ sp_sip_transport_set_tcp_limits (SpSipTransport *self, guint max_connections, gu
   self->max_tcp_per_address = max_per_address;
 }
 
+/* On a wildcard listener: which of our addresses the peer connected to,
+ * so that its requests carry it (the Contact names it, sip/stack.c). */
+static void
+accepted_local (GSocket *client, SpSipPeer *peer)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (client, NULL);
+  SpSipPeer local;
+
+  if (address != NULL && peer_from_address (address, SP_SIP_TRANSPORT_TCP, &local))
+    g_strlcpy (peer->local, local.host, sizeof peer->local);
+}
+
 static gboolean
 tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
 {
@@ -831,6 +838,8 @@ tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
           g_object_unref (client);
           continue;
         }
+      if (binding->wildcard)
+        accepted_local (client, &peer);
       connection_new (self, client, &peer, binding->index);
     }
   return G_SOURCE_CONTINUE;
@@ -1006,6 +1015,13 @@ grow_receive_buffer (GSocket *socket)
     (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
+static gboolean
+is_any_address (GSocketAddress *address)
+{
+  return g_inet_address_get_is_any (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
 gboolean
 sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const char *host,
                          guint16 port, SpSipPeer *bound, GError **error)
@@ -1024,8 +1040,10 @@ sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const ch
   if (socket == NULL)
     return FALSE;
   g_socket_set_blocking (socket, FALSE);
+  /* "::" is every address, IPv4 ones too, as users expect of a wildcard;
+   * another IPv6 address is IPv6 only. */
   if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
-    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, NULL);
+    g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, !is_any_address (address), NULL);
   if (!g_socket_bind (socket, address, tcp, error))
     return FALSE;
   if (!tcp)
@@ -1041,8 +1059,12 @@ sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const ch
   binding->kind = kind;
   binding->socket = g_steal_pointer (&socket);
   peer_from_address (local, kind, &binding->local);
-  binding->wildcard =
-      g_inet_address_get_is_any (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+  binding->family =
+      g_socket_address_get_family (local) == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+  binding->wildcard = is_any_address (local);
+  binding->dual_stack = binding->wildcard && binding->family == AF_INET6;
+  if (binding->wildcard && !tcp)
+    sp_sip_pktinfo_enable (g_socket_get_fd (binding->socket), binding->family);
   g_ptr_array_add (self->bindings, binding);
   binding->index = self->bindings->len;
   binding->local.binding = binding->index;
@@ -1070,18 +1092,27 @@ sp_sip_transport_get_binding (SpSipTransport *self, guint n, SpSipPeer *bound)
 
 /* ---- sending ---- */
 
+/* Whether @b can send to a host of @family: its own, and IPv4 for a
+ * dual-stack "::". */
+static gboolean
+binding_reaches (const Binding *b, GSocketFamily family)
+{
+  return host_family (b->local.host) == family || (b->dual_stack && family == G_SOCKET_FAMILY_IPV4);
+}
+
 static Binding *
 find_binding (SpSipTransport *self, SpSipTransportKind kind, const SpSipPeer *dest)
 {
   GSocketFamily family = host_family (dest->host);
   Binding *fallback = NULL;
+  Binding *dual = NULL;
 
   if (dest->binding > 0 && dest->binding <= self->bindings->len)
     {
       Binding *b = g_ptr_array_index (self->bindings, dest->binding - 1);
-      /* A binding of the other family cannot reach @dest (a stale or
-       * foreign index): fall through to the search. */
-      if (host_family (b->local.host) != family)
+      /* A binding that cannot reach @dest (a stale or foreign index):
+       * fall through to the search. */
+      if (!binding_reaches (b, family))
         b = NULL;
       else if (b->kind == kind)
         return b;
@@ -1093,25 +1124,45 @@ find_binding (SpSipTransport *self, SpSipTransportKind kind, const SpSipPeer *de
             return o;
         }
     }
+  /* Its own family first, a dual-stack "::" for IPv4 last. */
   for (guint i = 0; i < self->bindings->len; i++)
     {
       Binding *b = g_ptr_array_index (self->bindings, i);
-      if (b->kind != kind || host_family (b->local.host) != family)
+      if (b->kind != kind || !binding_reaches (b, family))
         continue;
-      if (!b->wildcard)
+      if (host_family (b->local.host) != family)
+        dual = dual ? dual : b;
+      else if (!b->wildcard)
         return b;
-      fallback = fallback ? fallback : b;
+      else
+        fallback = fallback ? fallback : b;
     }
-  return fallback;
+  return fallback ? fallback : dual;
 }
 
-/* The address a wildcard-bound socket would send from towards @dest:
- * the route cache's answer (routecache.h), so a server on 0.0.0.0 does
- * not open a probe socket per request it sends. */
+/* Whether @local is an address a datagram to @dest may leave from: of
+ * @dest's family (an IPv4 peer on "::" leaves from an IPv4 address). */
+static gboolean
+local_fits (const char *local, const SpSipPeer *dest)
+{
+  return local[0] != '\0' && host_family (local) == host_family (dest->host);
+}
+
+/* The address a wildcard-bound socket sends from towards @dest: the one
+ * @dest reached us on when known (dest->local), else the route cache's
+ * answer (routecache.h), so a server on 0.0.0.0 does not open a probe
+ * socket per request it sends. */
 static gboolean
 route_source (SpSipTransport *self, const SpSipPeer *dest, char *host, gsize size)
 {
-  g_autofree char *local = sp_sip_route_cache_lookup (self->routes, dest->host);
+  g_autofree char *local = NULL;
+
+  if (local_fits (dest->local, dest))
+    {
+      g_strlcpy (host, dest->local, size);
+      return TRUE;
+    }
+  local = sp_sip_route_cache_lookup (self->routes, dest->host);
 
   if (local == NULL)
     return FALSE;
@@ -1137,17 +1188,59 @@ stamp_via (SpSipMessage *msg, SpSipTransportKind kind, const char *host, guint16
   return sp_sip_via_replace_top (msg, value, error);
 }
 
+/* One datagram from @binding's socket, leaving from @control's address
+ * when there is one; a source address the kernel refuses (gone from the
+ * machine since it was learnt) is dropped for the route's. */
+static gssize
+udp_write (int fd, const guint8 *data, gsize len, const struct sockaddr_storage *to,
+           socklen_t to_len, void *control, gsize control_len)
+{
+  struct iovec iov = { (void *) data, len };
+  struct msghdr msg = { 0 };
+  gssize n;
+
+  msg.msg_name = (void *) to;
+  msg.msg_namelen = to_len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_len > 0 ? control : NULL;
+  msg.msg_controllen = control_len;
+  do
+    n = sendmsg (fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && control_len > 0 && (errno == EINVAL || errno == EADDRNOTAVAIL))
+    return udp_write (fd, data, len, to, to_len, NULL, 0);
+  return n;
+}
+
+/* @from: the local address to leave from on a wildcard binding (NULL or
+ * "": the kernel's choice by route). */
 static gboolean
 udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const char *host,
-                guint16 port, SpSipMessage *msg, GError **error)
+                guint16 port, const char *from, SpSipMessage *msg, GError **error)
 {
   struct sockaddr_storage to;
   socklen_t to_len;
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
-  gssize n;
+  union
+  {
+    struct cmsghdr align;
+    guint8 bytes[SP_SIP_PKTINFO_SPACE];
+  } control;
+  gsize control_len = 0;
+  int fd = g_socket_get_fd (binding->socket);
+  SpSipPeer remote;
 
-  if (!sockaddr_from_host (host, port, &to, &to_len))
+  sp_sip_peer_init (&remote, SP_SIP_TRANSPORT_UDP, host, port);
+  remote.binding = binding->index;
+  if (binding->wildcard && from != NULL && local_fits (from, &remote))
+    {
+      control_len = sp_sip_pktinfo_build (from, control.bytes);
+      if (control_len > 0)
+        g_strlcpy (remote.local, from, sizeof remote.local);
+    }
+  if (!sp_sip_sockaddr_from_host (host, port, binding->family, &to, &to_len))
     {
       /* Not plain numeric (a scoped IPv6 address, say): GIO knows more. */
       g_autoptr (GSocketAddress) address = address_from_host (host, port, error);
@@ -1157,14 +1250,10 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
         return FALSE;
     }
   else if (self->sender == NULL ||
-           !sp_sip_sender_push (self->sender, g_socket_get_fd (binding->socket),
-                                (const struct sockaddr *) &to, to_len, bytes, !self->batching))
+           !sp_sip_sender_push_from (self->sender, fd, (const struct sockaddr *) &to, to_len,
+                                     control.bytes, control_len, bytes, !self->batching))
     {
-      do
-        n = sendto (g_socket_get_fd (binding->socket), data, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-                    (const struct sockaddr *) &to, to_len);
-      while (n < 0 && errno == EINTR);
-      if (n < 0)
+      if (udp_write (fd, data, len, &to, to_len, control.bytes, control_len) < 0)
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
@@ -1174,12 +1263,7 @@ udp_send_bytes (SpSipTransport *self, Binding *binding, GBytes *bytes, const cha
     }
   self->stats.messages_sent++;
   if (msg != NULL && observed (self))
-    {
-      SpSipPeer remote;
-      sp_sip_peer_init (&remote, SP_SIP_TRANSPORT_UDP, host, port);
-      remote.binding = binding->index;
-      emit_message (self, SP_SIP_DIRECTION_SENT, &binding->local, &remote, data, len, msg);
-    }
+    emit_message (self, SP_SIP_DIRECTION_SENT, &binding->local, &remote, data, len, msg);
   return TRUE;
 }
 
@@ -1205,11 +1289,13 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
   if (socket == NULL)
     return NULL;
   g_socket_set_blocking (socket, FALSE);
-  /* Leave from the listener's address so the peer sees who we are. */
+  /* Leave from the listener's address so the peer sees who we are; on a
+   * wildcard, from the address the peer knows us by when known. */
   listener = find_binding (self, SP_SIP_TRANSPORT_TCP, dest);
-  if (listener && !listener->wildcard)
+  if (listener && (!listener->wildcard || local_fits (dest->local, dest)))
     {
-      g_autoptr (GSocketAddress) from = address_from_host (listener->local.host, 0, NULL);
+      g_autoptr (GSocketAddress) from =
+          address_from_host (listener->wildcard ? dest->local : listener->local.host, 0, NULL);
       if (from)
         g_socket_bind (socket, from, FALSE, NULL);
     }
@@ -1315,8 +1401,9 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
       if (!stamp_via (msg, kind, host, port, error))
         return FALSE;
       bytes = sp_sip_message_serialize (msg);
-      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060, msg,
-                             error);
+      /* On a wildcard binding the Via's address is where it leaves from. */
+      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060,
+                             binding->wildcard ? host : NULL, msg, error);
     }
   else
     {
@@ -1400,7 +1487,10 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
       return FALSE;
     }
   bytes = sp_sip_message_serialize (msg);
-  return udp_send_bytes (self, binding, bytes, target.host, target.port, msg, error);
+  /* From the address the request arrived on: a phone that dialled one of
+   * several addresses of ours hears back from that one. */
+  return udp_send_bytes (self, binding, bytes, target.host, target.port, dest ? dest->local : NULL,
+                         msg, error);
 }
 
 gboolean
@@ -1445,8 +1535,8 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
                        dest->host);
           return FALSE;
         }
-      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060, NULL,
-                             error);
+      return udp_send_bytes (self, binding, bytes, dest->host, dest->port ? dest->port : 5060,
+                             dest->local, NULL, error);
     }
   else
     {

@@ -25,13 +25,20 @@ gboolean sp_sip_transport_kind_from_string (const char *name, SpSipTransportKind
 /* A transport address: where a message goes to or came from. A plain
  * value, copied by assignment. @binding is the 1-based index of the local
  * binding a message came in on (0 = any); a response sent to that peer
- * leaves from the same binding. */
+ * leaves from the same binding. @local is our address a message from the
+ * peer arrived on when the binding is a wildcard (0.0.0.0, ::): IP_PKTINFO
+ * for UDP, the accepted connection's address for TCP. A message sent to
+ * a peer with @local set leaves from that address (and names it in Via),
+ * so a phone that dialled one of several addresses of ours hears back
+ * from the one it dialled. "" when unknown or not a wildcard. An IPv4
+ * peer of a dual-stack "::" binding is named as IPv4 in both. */
 typedef struct
 {
   SpSipTransportKind kind;
   char host[48]; /* numeric, IPv6 without brackets */
   guint16 port;
   guint binding;
+  char local[48]; /* numeric, "" = the binding's address / the route's */
 } SpSipPeer;
 
 void sp_sip_peer_init (SpSipPeer *peer, SpSipTransportKind kind, const char *host, guint16 port);
@@ -77,7 +84,8 @@ void sp_sip_transport_set_handlers (SpSipTransport *transport, SpSipTransportRec
 
 /* Binds a UDP socket or a TCP listener. Port 0 picks a free port; @bound
  * (may be NULL) receives the address actually bound, with its binding
- * index. */
+ * index. "::" is dual-stack (IPv6 and IPv4 peers, as users expect of
+ * "all addresses"); another IPv6 address is IPv6 only. */
 gboolean sp_sip_transport_listen (SpSipTransport *transport, SpSipTransportKind kind,
                                   const char *host, guint16 port, SpSipPeer *bound, GError **error);
 /* The @n-th binding (0-based), FALSE past the end. */

@@ -15,15 +15,20 @@ sp_host_is_ip_literal (const char *text)
 }
 
 static gboolean
-parse_port (const char *text, guint16 *port, GError **error)
+parse_port (const char *text, SpHostPortFlags flags, guint16 *port, GError **error)
 {
+  guint min = flags & SP_HOST_PORT_ALLOW_PORT_0 ? 0 : 1;
   guint64 value = 0;
 
   if (*text == '\0' || strlen (text) > 5 ||
-      !g_ascii_string_to_unsigned (text, 10, 1, 65535, &value, NULL))
+      !g_ascii_string_to_unsigned (text, 10, min, 65535, &value, NULL))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("Bad port \"%s\": expected a number from 1 to 65535"), text);
+      if (min == 0)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     _ ("Bad port \"%s\": expected a number from 0 to 65535"), text);
+      else
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     _ ("Bad port \"%s\": expected a number from 1 to 65535"), text);
       return FALSE;
     }
   *port = (guint16) value;
@@ -45,8 +50,16 @@ host_name_is_valid (const char *host)
 gboolean
 sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error)
 {
+  return sp_host_port_parse_full (text, SP_HOST_PORT_DEFAULT, host, port, NULL, error);
+}
+
+gboolean
+sp_host_port_parse_full (const char *text, SpHostPortFlags flags, char **host, guint16 *port,
+                         gboolean *port_given, GError **error)
+{
   g_autofree char *h = NULL;
   guint16 p = 0;
+  gboolean given = FALSE;
 
   g_return_val_if_fail (host != NULL && port != NULL, FALSE);
 
@@ -80,8 +93,9 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
         }
       if (close[1] == ':')
         {
-          if (!parse_port (close + 2, &p, error))
+          if (!parse_port (close + 2, flags, &p, error))
             return FALSE;
+          given = TRUE;
         }
       else if (close[1] != '\0')
         {
@@ -108,8 +122,9 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
       else
         {
           h = colon ? g_strndup (text, colon - text) : g_strdup (text);
-          if (colon != NULL && !parse_port (colon + 1, &p, error))
+          if (colon != NULL && !parse_port (colon + 1, flags, &p, error))
             return FALSE;
+          given = colon != NULL;
           if (*h == '\0')
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -128,5 +143,7 @@ sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error
 
   *host = g_ascii_strdown (h, -1);
   *port = p;
+  if (port_given != NULL)
+    *port_given = given;
   return TRUE;
 }

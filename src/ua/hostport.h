@@ -14,6 +14,19 @@ G_BEGIN_DECLS
  * with a GError (G_IO_ERROR_INVALID_ARGUMENT) that says which. */
 gboolean sp_host_port_parse (const char *text, char **host, guint16 *port, GError **error);
 
+typedef enum
+{
+  SP_HOST_PORT_DEFAULT = 0,
+  /* ":0" is a port (a bind address: any free port), told apart from no
+   * port by @port_given. */
+  SP_HOST_PORT_ALLOW_PORT_0 = 1 << 0,
+} SpHostPortFlags;
+
+/* sp_host_port_parse with @flags; @port_given (may be NULL) is TRUE when
+ * @text names a port. */
+gboolean sp_host_port_parse_full (const char *text, SpHostPortFlags flags, char **host,
+                                  guint16 *port, gboolean *port_given, GError **error);
+
 /* TRUE when @text is a literal IPv4 or IPv6 address (no brackets). */
 gboolean sp_host_is_ip_literal (const char *text);
 

@@ -1,9 +1,12 @@
 /* SpSipTransport on real loopback sockets: the observation hooks
  * ("message", "keepalive", "connection-closed"), raw sends, CRLF
  * keep-alives on TCP, the 18.1.1 switch to TCP, idle close, half a
- * message on close, IPv6 and several bindings at once. */
+ * message on close, IPv6 and several bindings at once, "::" dual-stack
+ * (IPv4 peers named and counted as IPv4), and on a wildcard the local
+ * address each request arrived on (IP_PKTINFO) and answers sent from it. */
 #include <string.h>
 
+#include "sip/source-key.h"
 #include "sip/transport.h"
 
 #define WAIT_MS 3000
@@ -583,6 +586,222 @@ test_tcp_per_address_cap (void)
   end_free (b);
 }
 
+/* A UDP socket bound to @from (port 0), connected to @to: it hears only
+ * datagrams from exactly @to. */
+static GSocket *
+raw_udp_from (const char *from, const char *to, guint16 port)
+{
+  g_autoptr (GInetAddress) local = g_inet_address_new_from_string (from);
+  g_autoptr (GSocketAddress) local_sa = g_inet_socket_address_new (local, 0);
+  g_autoptr (GError) error = NULL;
+  GSocket *s;
+
+  s = g_socket_new (g_socket_address_get_family (local_sa), G_SOCKET_TYPE_DATAGRAM,
+                    G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (s, local_sa, FALSE, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (to);
+    g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, port);
+    g_assert_true (g_socket_connect (s, sa, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_socket_set_timeout (s, 3);
+  return s;
+}
+
+static char *
+options_text (const char *via_host)
+{
+  return g_strdup_printf ("OPTIONS sip:x@example.com SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP %s;branch=z9hG4bK-%u;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:a@example.com>;tag=1\r\n"
+                          "To: <sip:b@example.com>\r\n"
+                          "Call-ID: %u@test\r\n"
+                          "CSeq: 1 OPTIONS\r\n"
+                          "Content-Length: 0\r\n\r\n",
+                          via_host, g_random_int (), g_random_int ());
+}
+
+static void
+send_options (GSocket *s, const char *via_host)
+{
+  g_autofree char *text = options_text (via_host);
+
+  raw_send (s, text);
+}
+
+/* Answers received request @i of @e with a 200 to its source. */
+static void
+answer (End *e, guint i)
+{
+  g_autoptr (SpSipMessage) response =
+      sp_sip_message_new_response_to (g_ptr_array_index (e->received, i), 200, "OK", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (sp_sip_transport_send (e->transport, response, g_ptr_array_index (e->sources, i),
+                                        NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* The first line of what @s receives within its timeout. */
+static char *
+raw_receive_line (GSocket *s)
+{
+  char buf[4096];
+  g_autoptr (GError) error = NULL;
+  gssize n = g_socket_receive (s, buf, sizeof buf - 1, NULL, &error);
+  char *eol;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (n, >, 0);
+  buf[n] = '\0';
+  eol = strstr (buf, "\r\n");
+  return g_strndup (buf, eol ? (gsize) (eol - buf) : (gsize) n);
+}
+
+/* Bound to "::", the transport is dual-stack: IPv4 peers arrive and are
+ * named as IPv4 (Via received, the source, its source key: two IPv4
+ * phones are two sources, not one ::ffff:0:0/64), the answers reach
+ * them; IPv6 still works; TCP too. */
+static void
+test_dual_stack (void)
+{
+  End *e = end_new ("::", TRUE);
+  g_autoptr (GSocket) a = raw_udp_from ("127.0.0.1", "127.0.0.1", e->udp.port);
+  g_autoptr (GSocket) b = raw_udp_from ("127.0.0.2", "127.0.0.1", e->udp.port);
+  g_autoptr (GSocket) c = raw_udp_from ("::1", "::1", e->udp.port);
+  g_autofree char *key_a = NULL;
+  g_autofree char *key_b = NULL;
+  const SpSipPeer *source;
+  const Seen *seen;
+
+  g_assert_cmpstr (e->udp.host, ==, "::");
+  send_options (a, "127.0.0.1:1");
+  wait_received (e, 1);
+  send_options (b, "127.0.0.2:1");
+  wait_received (e, 2);
+  send_options (c, "[::1]:1");
+  wait_received (e, 3);
+
+  source = g_ptr_array_index (e->sources, 0);
+  g_assert_cmpstr (source->host, ==, "127.0.0.1");
+  g_assert_cmpstr (source->local, ==, "127.0.0.1");
+  key_a = sp_sip_source_key (source->host);
+  source = g_ptr_array_index (e->sources, 1);
+  g_assert_cmpstr (source->host, ==, "127.0.0.2");
+  key_b = sp_sip_source_key (source->host);
+  g_assert_cmpstr (key_a, ==, "127.0.0.1");
+  g_assert_cmpstr (key_b, ==, "127.0.0.2");
+  g_assert_cmpstr (sp_sip_message_get_via (g_ptr_array_index (e->received, 1))->received, ==,
+                   "127.0.0.2");
+  source = g_ptr_array_index (e->sources, 2);
+  g_assert_cmpstr (source->host, ==, "::1");
+  g_assert_cmpstr (source->local, ==, "::1");
+  /* The log names both ends as IPv4. */
+  seen = g_ptr_array_index (e->seen, 1);
+  g_assert_cmpstr (seen->remote.host, ==, "127.0.0.2");
+  g_assert_cmpstr (seen->local.host, ==, "127.0.0.1");
+
+  for (guint i = 0; i < 3; i++)
+    answer (e, i);
+  {
+    g_autofree char *la = raw_receive_line (a);
+    g_autofree char *lb = raw_receive_line (b);
+    g_autofree char *lc = raw_receive_line (c);
+    g_assert_cmpstr (la, ==, "SIP/2.0 200 OK");
+    g_assert_cmpstr (lb, ==, "SIP/2.0 200 OK");
+    g_assert_cmpstr (lc, ==, "SIP/2.0 200 OK");
+  }
+
+  /* A request of ours to an IPv4 peer: IPv4 Via, from the dual-stack socket. */
+  {
+    g_autoptr (SpSipMessage) req = new_options ("127.0.0.2", 0);
+    g_autoptr (GError) error = NULL;
+    g_autofree char *line = NULL;
+    SpSipPeer to;
+    g_autoptr (GSocketAddress) local = g_socket_get_local_address (b, NULL);
+
+    sp_sip_peer_init (&to, SP_SIP_TRANSPORT_UDP, "127.0.0.2",
+                      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+    g_assert_true (sp_sip_transport_send (e->transport, req, &to, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (sp_sip_message_get_via (req)->host, ==, "127.0.0.1");
+    line = raw_receive_line (b);
+    g_assert_cmpstr (line, ==, "OPTIONS sip:127.0.0.2 SIP/2.0");
+  }
+
+  /* TCP from an IPv4 address. */
+  {
+    g_autoptr (GSocket) t =
+        raw_socket (&(SpSipPeer){ .host = "127.0.0.1", .port = e->tcp.port }, TRUE);
+    send_options (t, "127.0.0.1:1;transport=tcp");
+    wait_received (e, 4);
+    source = g_ptr_array_index (e->sources, 3);
+    g_assert_cmpstr (source->host, ==, "127.0.0.1");
+    g_assert_cmpstr (source->local, ==, "127.0.0.1");
+    g_assert_cmpuint (source->kind, ==, SP_SIP_TRANSPORT_TCP);
+  }
+  end_free (e);
+}
+
+/* On 0.0.0.0 each datagram's local address is recorded (IP_PKTINFO) and
+ * the answer leaves from it: a phone that dialled 127.0.0.3 (the route
+ * back to it leaves from 127.0.0.1) hears from 127.0.0.3, through the
+ * sender thread too; a request to a peer with a known local address
+ * leaves from it and names it in Via. */
+static void
+pktinfo_source (gboolean thread)
+{
+  End *e = end_new ("0.0.0.0", FALSE);
+  g_autoptr (GSocket) phone = raw_udp_from ("127.0.0.5", "127.0.0.3", e->udp.port);
+  g_autoptr (GSocket) other = raw_udp_from ("127.0.0.5", "127.0.0.4", e->udp.port);
+  const SpSipPeer *source;
+
+  sp_sip_transport_set_send_thread (e->transport, thread);
+  send_options (phone, "127.0.0.5:1");
+  wait_received (e, 1);
+  source = g_ptr_array_index (e->sources, 0);
+  g_assert_cmpstr (source->host, ==, "127.0.0.5");
+  g_assert_cmpstr (source->local, ==, "127.0.0.3");
+  answer (e, 0);
+  {
+    /* A connected socket hears only its peer: 127.0.0.3. */
+    g_autofree char *line = raw_receive_line (phone);
+    g_assert_cmpstr (line, ==, "SIP/2.0 200 OK");
+  }
+  send_options (other, "127.0.0.5:1");
+  wait_received (e, 2);
+  g_assert_cmpstr (((SpSipPeer *) g_ptr_array_index (e->sources, 1))->local, ==, "127.0.0.4");
+  {
+    g_autoptr (SpSipMessage) req = new_options ("127.0.0.5", 0);
+    g_autoptr (GError) error = NULL;
+    g_autofree char *line = NULL;
+    SpSipPeer to = *(SpSipPeer *) g_ptr_array_index (e->sources, 1);
+
+    g_assert_true (sp_sip_transport_send (e->transport, req, &to, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (sp_sip_message_get_via (req)->host, ==, "127.0.0.4");
+    line = raw_receive_line (other);
+    g_assert_cmpstr (line, ==, "OPTIONS sip:127.0.0.5 SIP/2.0");
+  }
+  end_free (e);
+}
+
+static void
+test_pktinfo_source (void)
+{
+  pktinfo_source (FALSE);
+}
+
+static void
+test_pktinfo_source_thread (void)
+{
+  pktinfo_source (TRUE);
+}
+
 /* The received stamp rewrites the top Via in place: the other fields
  * (in the same header line or in the next) keep their order and views,
  * and a bad value changes nothing. */
@@ -655,5 +874,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);
   g_test_add_func ("/sip/transport/tcp-per-address-cap", test_tcp_per_address_cap);
   g_test_add_func ("/sip/transport/via-replace-top", test_via_replace_top);
+  g_test_add_func ("/sip/transport/dual-stack", test_dual_stack);
+  g_test_add_func ("/sip/transport/pktinfo-source", test_pktinfo_source);
+  g_test_add_func ("/sip/transport/pktinfo-source-thread", test_pktinfo_source_thread);
   return g_test_run ();
 }

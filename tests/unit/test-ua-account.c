@@ -126,6 +126,65 @@ test_host_port (void)
   }
 }
 
+/* SP_HOST_PORT_ALLOW_PORT_0 (a bind address): ":0" is a port, told apart
+ * from none; the range still ends at 65535; without the flag ":0" is
+ * still refused. */
+static void
+test_host_port_allow_zero (void)
+{
+  struct
+  {
+    const char *text;
+    const char *host;
+    guint port;
+    gboolean given;
+  } good[] = {
+    { "127.0.0.1:0", "127.0.0.1", 0, TRUE }, { "[::]:0", "::", 0, TRUE },
+    { "0.0.0.0", "0.0.0.0", 0, FALSE },      { "[::]", "::", 0, FALSE },
+    { "pbx:5060", "pbx", 5060, TRUE },       { "::1", "::1", 0, FALSE },
+    { "[::1]:65535", "::1", 65535, TRUE },
+  };
+  const char *bad[] = { "host:",  "host:-1", "host:65536", "[::]:",
+                        "[::]:x", ":0",      "host:0x1",   "[::1]:000000" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autofree char *host = NULL;
+      g_autoptr (GError) error = NULL;
+      guint16 port = 1234;
+      gboolean given = !good[i].given;
+
+      g_assert_true (sp_host_port_parse_full (good[i].text, SP_HOST_PORT_ALLOW_PORT_0, &host, &port,
+                                              &given, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (host, ==, good[i].host);
+      g_assert_cmpuint (port, ==, good[i].port);
+      g_assert_cmpint (given, ==, good[i].given);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *host = NULL;
+      g_autoptr (GError) error = NULL;
+      guint16 port = 0;
+
+      if (sp_host_port_parse_full (bad[i], SP_HOST_PORT_ALLOW_PORT_0, &host, &port, NULL, &error))
+        g_error ("\"%s\" should not parse (host %s port %u)", bad[i], host, port);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_null (host);
+    }
+  {
+    g_autofree char *host = NULL;
+    g_autoptr (GError) error = NULL;
+    guint16 port = 0;
+    gboolean given = FALSE;
+
+    g_assert_false (sp_host_port_parse_full ("127.0.0.1:0", SP_HOST_PORT_DEFAULT, &host, &port,
+                                             &given, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, "1 to 65535"));
+  }
+}
+
 static void
 test_validate (void)
 {
@@ -316,6 +375,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ua/account/properties-notify", test_properties_notify);
   g_test_add_func ("/ua/account/generated-id", test_generated_id);
   g_test_add_func ("/ua/account/host-port", test_host_port);
+  g_test_add_func ("/ua/account/host-port-allow-zero", test_host_port_allow_zero);
   g_test_add_func ("/ua/account/validate", test_validate);
   g_test_add_func ("/ua/account/debug-string-masks-password", test_debug_string_masks_password);
   g_test_add_func ("/ua/settings/round-trip", test_settings_round_trip);

@@ -5,7 +5,10 @@
  * more (and is no failure), 423 Min-Expires (asked again once; a
  * registrar raising it again or repeating it is not chased), and the
  * credential policy: a foreign realm and
- * MD5 without qop are not answered. Through the public SpPhone API. */
+ * MD5 without qop are not answered. Through the public SpPhone API.
+ * Each raw-peer subtest is a script (a table of steps: REGISTER expected
+ * with its checks, the registrar's answer, the account's status), played
+ * by run_script; every step asserts. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -121,12 +124,6 @@ answer (Fixture *f, SpSipMessage *request, guint status, const char *name, const
   raw_sip_send (f->registrar, &phone, response);
 }
 
-static char *
-challenge (const char *realm, const char *nonce, const char *more)
-{
-  return g_strdup_printf ("Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5%s", realm, nonce, more);
-}
-
 /* The next REGISTER (retransmissions of the one before @after skipped). */
 static SpSipMessage *
 next_register (Fixture *f, guint32 after, guint ms)
@@ -150,110 +147,6 @@ authorization (SpSipMessage *msg)
   return sp_sip_message_get_header (msg, "Authorization");
 }
 
-/* 401, answered with the account's credentials (qop=auth: nc, cnonce),
- * then 200: registered. */
-static void
-test_register_401 (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autofree char *c = challenge ("pbx", "n1", ", qop=\"auth\"");
-  g_autoptr (SpDigestCredentials) creds = NULL;
-
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  g_assert_nonnull (r1);
-  g_assert_null (authorization (r1));
-  answer (f, r1, 401, "WWW-Authenticate", c);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  g_assert_nonnull (authorization (r2));
-  creds = sp_digest_credentials_parse (authorization (r2), -1, NULL);
-  g_assert_nonnull (creds);
-  g_assert_cmpstr (creds->username, ==, "alice");
-  g_assert_cmpstr (creds->realm, ==, "pbx");
-  g_assert_cmpstr (creds->nonce, ==, "n1");
-  g_assert_cmpint (creds->qop, ==, SP_DIGEST_QOP_AUTH);
-  g_assert_cmpuint (creds->nc_value, ==, 1);
-  answer (f, r2, 200, "Expires", "600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-}
-
-/* A second 401 with the nonce just answered: the password is wrong;
- * no third REGISTER, the account fails with the server's status. */
-static void
-test_register_401_same_nonce (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autofree char *c = challenge ("pbx", "n1", ", qop=\"auth\"");
-
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  g_assert_nonnull (authorization (r2));
-  answer (f, r2, 401, "WWW-Authenticate", c);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  g_assert_cmpstr (sp_account_get_status_reason (f->account), ==, "401 Unauthorized");
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1000);
-  g_assert_null (r3);
-}
-
-/* A new nonce marked stale=true after our answer: answered once more
- * (the password was right, the nonce old); a second stale one ends it. */
-static void
-test_register_stale (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autoptr (SpSipMessage) r4 = NULL;
-  g_autoptr (SpDigestCredentials) creds = NULL;
-  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
-  g_autofree char *c2 = challenge ("pbx", "n2", ", qop=\"auth\", stale=true");
-  g_autofree char *c3 = challenge ("pbx", "n3", ", qop=\"auth\", stale=true");
-
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c1);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  answer (f, r2, 401, "WWW-Authenticate", c2);
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
-  g_assert_nonnull (r3);
-  creds = sp_digest_credentials_parse (authorization (r3), -1, NULL);
-  g_assert_nonnull (creds);
-  g_assert_cmpstr (creds->nonce, ==, "n2");
-  g_assert_cmpuint (creds->nc_value, ==, 1); /* a new nonce counts from 1 */
-  answer (f, r3, 401, "WWW-Authenticate", c3);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 1000);
-  g_assert_null (r4);
-}
-
-/* 423 Interval Too Brief: asked again with the Min-Expires given. */
-static void
-test_register_423 (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-
-  sp_account_set_register_interval (f->account, 60);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  g_assert_nonnull (r1);
-  g_assert_cmpint (sp_sip_message_get_expires (r1), ==, 60);
-  answer (f, r1, 423, "Min-Expires", "1800");
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  g_assert_cmpint (sp_sip_message_get_expires (r2), ==, 1800);
-  answer (f, r2, 200, "Expires", "1800");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-}
-
 /* Every status the account passes through, in order. */
 static void
 record_status (SpAccount *account, GParamSpec *pspec, GArray *seen)
@@ -272,268 +165,416 @@ status_seen (GArray *seen, SpAccountStatus status)
   return FALSE;
 }
 
+/* ---- the scripted registrar: each subtest is a table of steps ---- */
+
+typedef enum
+{
+  STEP_REGISTER,  /* sp_phone_register */
+  STEP_EXPECT,    /* the next REGISTER arrives (within 3 s), with the checks given */
+  STEP_ANSWER,    /* the registrar answers the last REGISTER */
+  STEP_NO_MORE,   /* no further REGISTER within .ms */
+  STEP_STATUS,    /* the account reaches .status (within 2 s), with .reason */
+  STEP_NO_FAILED, /* the account never showed "failed" so far */
+  STEP_DO,        /* .act (f): a setting changed by the user */
+  STEP_END,
+} StepKind;
+
+typedef enum
+{
+  AUTH_ANY,
+  AUTH_NONE,    /* no Authorization */
+  AUTH_PRESENT, /* an Authorization */
+} AuthCheck;
+
+typedef enum
+{
+  QOP_ANY,
+  QOP_IS_AUTH, /* qop=auth answered */
+  QOP_IS_NONE, /* RFC 2069: no qop */
+} QopCheck;
+
+typedef struct
+{
+  StepKind kind;
+  /* EXPECT */
+  AuthCheck auth;
+  const char *username; /* these and nc, qop: NULL / 0 = not checked */
+  const char *realm;
+  const char *nonce;
+  guint nc;
+  QopCheck qop;
+  int expires;     /* 0: not checked */
+  guint within_ms; /* 0: not checked; else sent that soon after the last answer */
+  /* ANSWER */
+  guint code;
+  const char *name; /* one header (NULL: none) */
+  const char *value;
+  /* NO_MORE */
+  guint ms;
+  /* STATUS */
+  SpAccountStatus status;
+  const char *reason;  /* exact with .exact, else a part of it (NULL: any) */
+  const char *reason2; /* another part */
+  gboolean exact;
+  /* DO */
+  void (*act) (Fixture *f);
+} Step;
+
+typedef struct
+{
+  const char *name;
+  const Step *steps;
+} Script;
+
+/* Table shorthands; every field not named is "not checked". */
+/* clang-format off */
+#define REGISTER()      { .kind = STEP_REGISTER }
+#define EXPECT(...)     { .kind = STEP_EXPECT, __VA_ARGS__ }
+#define ANSWER(c, n, v) { .kind = STEP_ANSWER, .code = (c), .name = (n), .value = (v) }
+#define CHALLENGE(text) ANSWER (401, "WWW-Authenticate", text)
+#define NO_MORE(t)      { .kind = STEP_NO_MORE, .ms = (t) }
+#define STATUS(st, ...) { .kind = STEP_STATUS, .status = SP_ACCOUNT_STATUS_##st, __VA_ARGS__ }
+#define NO_FAILED()     { .kind = STEP_NO_FAILED }
+#define DO(fn)          { .kind = STEP_DO, .act = (fn) }
+#define END()           { .kind = STEP_END }
+/* clang-format on */
+
+#define QOP_AUTH   ", algorithm=MD5, qop=\"auth\""
+#define C_N1       "Digest realm=\"pbx\", nonce=\"n1\"" QOP_AUTH
+#define C_N2       "Digest realm=\"pbx\", nonce=\"n2\"" QOP_AUTH
+#define C_N2_STALE "Digest realm=\"pbx\", nonce=\"n2\"" QOP_AUTH ", stale=true"
+#define C_N3_STALE "Digest realm=\"pbx\", nonce=\"n3\"" QOP_AUTH ", stale=true"
+#define C_EVIL     "Digest realm=\"evil\", nonce=\"n1\"" QOP_AUTH
+#define C_OTHER    "Digest realm=\"other\", nonce=\"n2\"" QOP_AUTH
+#define C_NO_QOP   "Digest realm=\"pbx\", nonce=\"n1\", algorithm=MD5"
+
+static void
+interval_60 (Fixture *f)
+{
+  sp_account_set_register_interval (f->account, 60);
+}
+
+static void
+realm_pbx (Fixture *f)
+{
+  g_object_set (f->account, "realm", "pbx", NULL);
+}
+
+static void
+allow_md5_without_qop (Fixture *f)
+{
+  g_object_set (f->account, "allow-md5-without-qop", TRUE, NULL);
+}
+
+/* The user points the account at another server (here: the same one,
+ * spelt with a trailing space): what it learnt is forgotten. */
+static void
+respell_server (Fixture *f)
+{
+  g_autofree char *server = g_strdup_printf ("%s ", sp_account_get_server (f->account));
+
+  sp_account_set_server (f->account, "192.0.2.1");
+  sp_account_set_server (f->account, server);
+}
+
+/* 401, answered with the account's credentials (qop=auth: nc, cnonce),
+ * then 200: registered. */
+static const Step register_401[] = {
+  REGISTER (),
+  EXPECT (.auth = AUTH_NONE),
+  CHALLENGE (C_N1),
+  EXPECT (.auth = AUTH_PRESENT, .username = "alice", .realm = "pbx", .nonce = "n1",
+          .qop = QOP_IS_AUTH, .nc = 1),
+  ANSWER (200, "Expires", "600"),
+  STATUS (REGISTERED),
+  END (),
+};
+
+/* A second 401 with the nonce just answered: the password is wrong;
+ * no third REGISTER, the account fails with the server's status. */
+static const Step register_401_same_nonce[] = {
+  REGISTER (),      EXPECT (),
+  CHALLENGE (C_N1), EXPECT (.auth = AUTH_PRESENT),
+  CHALLENGE (C_N1), STATUS (FAILED, .reason = "401 Unauthorized", .exact = TRUE),
+  NO_MORE (1000),   END (),
+};
+
+/* A new nonce marked stale=true after our answer: answered once more
+ * (the password was right, the nonce old); a second stale one ends it. */
+static const Step register_stale[] = {
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_N1),
+  EXPECT (),
+  CHALLENGE (C_N2_STALE),
+  EXPECT (.nonce = "n2", .nc = 1), /* a new nonce counts from 1 */
+  CHALLENGE (C_N3_STALE),
+  STATUS (FAILED),
+  NO_MORE (1000),
+  END (),
+};
+
 /* A second 401 with a new nonce that is not marked stale: the password
  * was refused; no third REGISTER. */
-static void
-test_register_401_new_nonce (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
-  g_autofree char *c2 = challenge ("pbx", "n2", ", qop=\"auth\"");
-
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  g_assert_nonnull (r1);
-  answer (f, r1, 401, "WWW-Authenticate", c1);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  g_assert_nonnull (authorization (r2));
-  answer (f, r2, 401, "WWW-Authenticate", c2);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  g_assert_cmpstr (sp_account_get_status_reason (f->account), ==, "401 Unauthorized");
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1500);
-  g_assert_null (r3);
-}
+static const Step register_401_new_nonce[] = {
+  REGISTER (),      EXPECT (),
+  CHALLENGE (C_N1), EXPECT (.auth = AUTH_PRESENT),
+  CHALLENGE (C_N2), STATUS (FAILED, .reason = "401 Unauthorized", .exact = TRUE),
+  NO_MORE (1500),   END (),
+};
 
 /* A nonce gone stale is no failure: the REGISTER with the new nonce is
- * sent at once, the account never shows "failed" on the way, and once
- * registered a later challenge is answered as a fresh one. */
-static void
-test_register_stale_not_failure (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autoptr (SpSipMessage) r4 = NULL;
-  g_autoptr (SpSipMessage) r5 = NULL;
-  g_autoptr (SpDigestCredentials) creds = NULL;
-  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (SpAccountStatus));
-  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
-  g_autofree char *c2 = challenge ("pbx", "n2", ", qop=\"auth\", stale=true");
-  g_autofree char *c3 = challenge ("pbx", "n3", ", qop=\"auth\", stale=true");
-  gint64 asked;
+ * sent at once (not after a failure's backoff, 5 s and up), the account
+ * never shows "failed" on the way, and once registered a later
+ * challenge is answered as a fresh one (the refresh has its own guard). */
+static const Step register_stale_not_failure[] = {
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_N1),
+  EXPECT (),
+  CHALLENGE (C_N2_STALE),
+  EXPECT (.within_ms = 2000, .nonce = "n2"),
+  ANSWER (200, "Expires", "600"),
+  STATUS (REGISTERED),
+  NO_FAILED (),
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_N3_STALE),
+  EXPECT (.nonce = "n3"),
+  ANSWER (200, "Expires", "600"),
+  STATUS (REGISTERED),
+  NO_FAILED (),
+  END (),
+};
 
-  g_signal_connect (f->account, "notify::status", G_CALLBACK (record_status), seen);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c1);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  answer (f, r2, 401, "WWW-Authenticate", c2);
-  asked = g_get_monotonic_time ();
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
-  g_assert_nonnull (r3);
-  /* At once, not after a failure's backoff (5 s and up). */
-  g_assert_cmpint (g_get_monotonic_time () - asked, <, 2 * G_USEC_PER_SEC);
-  creds = sp_digest_credentials_parse (authorization (r3), -1, NULL);
-  g_assert_nonnull (creds);
-  g_assert_cmpstr (creds->nonce, ==, "n2");
-  answer (f, r3, 200, "Expires", "600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-  g_assert_false (status_seen (seen, SP_ACCOUNT_STATUS_FAILED));
-
-  /* The refresh: its own guard, so a stale nonce is answered again. */
-  sp_phone_register (f->phone, f->account);
-  r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 3000);
-  g_assert_nonnull (r4);
-  answer (f, r4, 401, "WWW-Authenticate", c3);
-  r5 = next_register (f, sp_sip_message_get_cseq (r4, NULL), 3000);
-  g_assert_nonnull (r5);
-  g_clear_pointer (&creds, sp_digest_credentials_free);
-  creds = sp_digest_credentials_parse (authorization (r5), -1, NULL);
-  g_assert_nonnull (creds);
-  g_assert_cmpstr (creds->nonce, ==, "n3");
-  answer (f, r5, 200, "Expires", "600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-  g_assert_false (status_seen (seen, SP_ACCOUNT_STATUS_FAILED));
-  g_signal_handlers_disconnect_by_data (f->account, seen);
-}
+/* 423 Interval Too Brief: asked again with the Min-Expires given. */
+static const Step register_423[] = {
+  DO (interval_60),         REGISTER (),
+  EXPECT (.expires = 60),   ANSWER (423, "Min-Expires", "1800"),
+  EXPECT (.expires = 1800), ANSWER (200, "Expires", "1800"),
+  STATUS (REGISTERED),      END (),
+};
 
 /* A registrar that keeps raising Min-Expires: asked again once, then
  * the account fails with its status (no chase up to a day). */
-static void
-test_register_423_twice (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-
-  sp_account_set_register_interval (f->account, 60);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  g_assert_nonnull (r1);
-  answer (f, r1, 423, "Min-Expires", "1800");
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  g_assert_cmpint (sp_sip_message_get_expires (r2), ==, 1800);
-  answer (f, r2, 423, "Min-Expires", "3600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  g_assert_nonnull (strstr (sp_account_get_status_reason (f->account), "423"));
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1500);
-  g_assert_null (r3);
-}
+static const Step register_423_twice[] = {
+  DO (interval_60),
+  REGISTER (),
+  EXPECT (),
+  ANSWER (423, "Min-Expires", "1800"),
+  EXPECT (.expires = 1800),
+  ANSWER (423, "Min-Expires", "3600"),
+  STATUS (FAILED, .reason = "423"),
+  NO_MORE (1500),
+  END (),
+};
 
 /* 423 repeating the Min-Expires just used, or giving none: no retry. */
-static void
-test_register_423_useless (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autoptr (SpSipMessage) r4 = NULL;
-  g_autoptr (SpSipMessage) r5 = NULL;
-
-  sp_account_set_register_interval (f->account, 60);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 423, "Min-Expires", "1800");
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  answer (f, r2, 423, "Min-Expires", "1800");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 1000);
-  g_assert_null (r3);
-
-  sp_phone_register (f->phone, f->account);
-  r4 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
-  g_assert_nonnull (r4);
-  g_assert_cmpint (sp_sip_message_get_expires (r4), ==, 60);
-  answer (f, r4, 423, NULL, NULL);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  r5 = next_register (f, sp_sip_message_get_cseq (r4, NULL), 1000);
-  g_assert_null (r5);
-}
+static const Step register_423_useless[] = {
+  DO (interval_60),
+  REGISTER (),
+  EXPECT (),
+  ANSWER (423, "Min-Expires", "1800"),
+  EXPECT (),
+  ANSWER (423, "Min-Expires", "1800"),
+  STATUS (FAILED),
+  NO_MORE (1000),
+  REGISTER (),
+  EXPECT (.expires = 60),
+  ANSWER (423, NULL, NULL),
+  STATUS (FAILED),
+  NO_MORE (1000),
+  END (),
+};
 
 /* 423, then the REGISTER with the longer expiry is challenged: answered
  * (a new request, its own guard) and the expiry is kept. */
-static void
-test_register_423_then_401 (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autofree char *c = challenge ("pbx", "n1", ", qop=\"auth\"");
-
-  sp_account_set_register_interval (f->account, 60);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 423, "Min-Expires", "1800");
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  answer (f, r2, 401, "WWW-Authenticate", c);
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
-  g_assert_nonnull (r3);
-  g_assert_nonnull (authorization (r3));
-  g_assert_cmpint (sp_sip_message_get_expires (r3), ==, 1800);
-  answer (f, r3, 200, "Expires", "1800");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-}
+static const Step register_423_then_401[] = {
+  DO (interval_60),
+  REGISTER (),
+  EXPECT (),
+  ANSWER (423, "Min-Expires", "1800"),
+  EXPECT (),
+  CHALLENGE (C_N1),
+  EXPECT (.auth = AUTH_PRESENT, .expires = 1800),
+  ANSWER (200, "Expires", "1800"),
+  STATUS (REGISTERED),
+  END (),
+};
 
 /* The account's realm is "pbx": its registrar asking for "evil" gets no
  * answer, and the account says why. */
-static void
-test_register_foreign_realm (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autofree char *c = challenge ("evil", "n1", ", qop=\"auth\"");
-  const char *reason;
-
-  g_object_set (f->account, "realm", "pbx", NULL);
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  reason = sp_account_get_status_reason (f->account);
-  g_test_message ("%s", reason);
-  g_assert_nonnull (strstr (reason, "asked for your password for realm \"evil\""));
-  g_assert_nonnull (strstr (reason, "it was not sent"));
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 1000);
-  g_assert_null (r2);
-}
+static const Step register_foreign_realm[] = {
+  DO (realm_pbx),
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_EVIL),
+  STATUS (FAILED, .reason = "asked for your password for realm \"evil\"",
+          .reason2 = "it was not sent"),
+  NO_MORE (1000),
+  END (),
+};
 
 /* No realm configured: the first one the registrar uses is learnt, and
- * a later challenge for another realm is not answered. */
-static void
-test_register_realm_learnt (Fixture *f, gconstpointer data)
-{
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autoptr (SpSipMessage) r4 = NULL;
-  g_autofree char *c1 = challenge ("pbx", "n1", ", qop=\"auth\"");
-  g_autofree char *c2 = challenge ("other", "n2", ", qop=\"auth\"");
-
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c1);
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r2);
-  answer (f, r2, 200, "Expires", "600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
-
-  sp_phone_register (f->phone, f->account); /* a refresh */
-  r3 = next_register (f, sp_sip_message_get_cseq (r2, NULL), 3000);
-  g_assert_nonnull (r3);
-  answer (f, r3, 401, "WWW-Authenticate", c2);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  g_assert_nonnull (
-      strstr (sp_account_get_status_reason (f->account), "for realm \"other\"; it was not sent"));
-  r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 1000);
-  g_assert_null (r4);
-
-  /* The user points the account at another server (here: the same one,
-   * spelt with a trailing space): the learnt realm is forgotten. */
-  {
-    g_autofree char *server = g_strdup_printf ("%s ", sp_account_get_server (f->account));
-    g_autoptr (SpSipMessage) r5 = NULL;
-    g_autoptr (SpSipMessage) r6 = NULL;
-
-    sp_account_set_server (f->account, "192.0.2.1");
-    sp_account_set_server (f->account, server);
-    sp_phone_register (f->phone, f->account);
-    r5 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 3000);
-    g_assert_nonnull (r5);
-    answer (f, r5, 401, "WWW-Authenticate", c2);
-    r6 = next_register (f, sp_sip_message_get_cseq (r5, NULL), 3000);
-    g_assert_nonnull (r6);
-    g_assert_nonnull (authorization (r6));
-  }
-}
+ * a later challenge for another realm is not answered, until the user
+ * points the account at another server. */
+static const Step register_realm_learnt[] = {
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_N1),
+  EXPECT (),
+  ANSWER (200, "Expires", "600"),
+  STATUS (REGISTERED),
+  REGISTER (), /* a refresh */
+  EXPECT (),
+  CHALLENGE (C_OTHER),
+  STATUS (FAILED, .reason = "for realm \"other\"; it was not sent"),
+  NO_MORE (1000),
+  DO (respell_server),
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_OTHER),
+  EXPECT (.auth = AUTH_PRESENT),
+  END (),
+};
 
 /* MD5 without qop (RFC 2069): refused unless the account allows it. */
+static const Step register_md5_without_qop[] = {
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_NO_QOP),
+  STATUS (FAILED, .reason = "MD5 without qop"),
+  NO_MORE (1000),
+  DO (allow_md5_without_qop),
+  REGISTER (),
+  EXPECT (),
+  CHALLENGE (C_NO_QOP),
+  EXPECT (.qop = QOP_IS_NONE),
+  ANSWER (200, "Expires", "600"),
+  STATUS (REGISTERED),
+  END (),
+};
+
+static const Script scripts[] = {
+  { "401", register_401 },
+  { "401-same-nonce", register_401_same_nonce },
+  { "stale", register_stale },
+  { "401-new-nonce", register_401_new_nonce },
+  { "stale-not-a-failure", register_stale_not_failure },
+  { "423", register_423 },
+  { "423-twice", register_423_twice },
+  { "423-useless", register_423_useless },
+  { "423-then-401", register_423_then_401 },
+  { "foreign-realm", register_foreign_realm },
+  { "realm-learnt", register_realm_learnt },
+  { "md5-without-qop", register_md5_without_qop },
+};
+
+/* The REGISTER of an EXPECT step against its checks. */
 static void
-test_register_md5_without_qop (Fixture *f, gconstpointer data)
+check_register (const Step *step, SpSipMessage *msg)
 {
-  g_autoptr (SpSipMessage) r1 = NULL;
-  g_autoptr (SpSipMessage) r2 = NULL;
-  g_autoptr (SpSipMessage) r3 = NULL;
-  g_autoptr (SpSipMessage) r4 = NULL;
+  const char *auth = authorization (msg);
   g_autoptr (SpDigestCredentials) creds = NULL;
-  g_autofree char *c = challenge ("pbx", "n1", "");
 
-  sp_phone_register (f->phone, f->account);
-  r1 = next_register (f, 0, 3000);
-  answer (f, r1, 401, "WWW-Authenticate", c);
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_FAILED, 2000));
-  g_assert_nonnull (strstr (sp_account_get_status_reason (f->account), "MD5 without qop"));
-  r2 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 1000);
-  g_assert_null (r2);
-
-  g_object_set (f->account, "allow-md5-without-qop", TRUE, NULL);
-  sp_phone_register (f->phone, f->account);
-  r3 = next_register (f, sp_sip_message_get_cseq (r1, NULL), 3000);
-  g_assert_nonnull (r3);
-  answer (f, r3, 401, "WWW-Authenticate", c);
-  r4 = next_register (f, sp_sip_message_get_cseq (r3, NULL), 3000);
-  g_assert_nonnull (r4);
-  creds = sp_digest_credentials_parse (authorization (r4), -1, NULL);
+  if (step->auth == AUTH_NONE)
+    g_assert_null (auth);
+  else if (step->auth == AUTH_PRESENT)
+    g_assert_nonnull (auth);
+  if (step->expires > 0)
+    g_assert_cmpint (sp_sip_message_get_expires (msg), ==, step->expires);
+  if (step->username == NULL && step->realm == NULL && step->nonce == NULL && step->nc == 0 &&
+      step->qop == QOP_ANY)
+    return;
+  creds = auth ? sp_digest_credentials_parse (auth, -1, NULL) : NULL;
   g_assert_nonnull (creds);
-  g_assert_cmpint (creds->qop, ==, SP_DIGEST_QOP_NONE);
-  answer (f, r4, 200, "Expires", "600");
-  g_assert_true (wait_status (f->account, SP_ACCOUNT_STATUS_REGISTERED, 2000));
+  if (step->username != NULL)
+    g_assert_cmpstr (creds->username, ==, step->username);
+  if (step->realm != NULL)
+    g_assert_cmpstr (creds->realm, ==, step->realm);
+  if (step->nonce != NULL)
+    g_assert_cmpstr (creds->nonce, ==, step->nonce);
+  if (step->qop != QOP_ANY)
+    g_assert_cmpint (creds->qop, ==,
+                     step->qop == QOP_IS_AUTH ? SP_DIGEST_QOP_AUTH : SP_DIGEST_QOP_NONE);
+  if (step->nc > 0)
+    g_assert_cmpuint (creds->nc_value, ==, step->nc);
+}
+
+static void
+check_status (Fixture *f, const Step *step)
+{
+  const char *reason;
+
+  g_assert_true (wait_status (f->account, step->status, 2000));
+  reason = sp_account_get_status_reason (f->account);
+  if (step->reason != NULL)
+    g_test_message ("%s", reason);
+  if (step->reason != NULL && step->exact)
+    g_assert_cmpstr (reason, ==, step->reason);
+  else if (step->reason != NULL)
+    g_assert_nonnull (strstr (reason, step->reason));
+  if (step->reason2 != NULL)
+    g_assert_nonnull (strstr (reason, step->reason2));
+}
+
+/* Plays a script against the phone; every step asserts. */
+static void
+run_script (Fixture *f, gconstpointer data)
+{
+  const Script *script = data;
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (SpAccountStatus));
+  g_autoptr (SpSipMessage) last = NULL; /* the last REGISTER received */
+  gint64 answered = 0;
+
+  g_signal_connect (f->account, "notify::status", G_CALLBACK (record_status), seen);
+  for (const Step *step = script->steps; step->kind != STEP_END; step++)
+    {
+      guint32 after = last ? sp_sip_message_get_cseq (last, NULL) : 0;
+
+      switch (step->kind)
+        {
+          case STEP_REGISTER:
+            sp_phone_register (f->phone, f->account);
+            break;
+          case STEP_EXPECT:
+            {
+              SpSipMessage *msg = next_register (f, after, 3000);
+
+              g_assert_nonnull (msg);
+              if (step->within_ms > 0)
+                g_assert_cmpint (g_get_monotonic_time () - answered, <,
+                                 (gint64) step->within_ms * 1000);
+              g_clear_pointer (&last, sp_sip_message_unref);
+              last = msg;
+              check_register (step, msg);
+            }
+            break;
+          case STEP_ANSWER:
+            g_assert_nonnull (last);
+            answer (f, last, step->code, step->name, step->value);
+            answered = g_get_monotonic_time ();
+            break;
+          case STEP_NO_MORE:
+            {
+              g_autoptr (SpSipMessage) msg = next_register (f, after, step->ms);
+              g_assert_null (msg);
+            }
+            break;
+          case STEP_STATUS:
+            check_status (f, step);
+            break;
+          case STEP_NO_FAILED:
+            g_assert_false (status_seen (seen, SP_ACCOUNT_STATUS_FAILED));
+            break;
+          case STEP_DO:
+            step->act (f);
+            break;
+          case STEP_END:
+            g_assert_not_reached ();
+        }
+    }
+  g_signal_handlers_disconnect_by_data (f->account, seen);
 }
 
 int
@@ -541,20 +582,10 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ua/registration/timing", test_registration_timing);
-#define ADD(name, func)                                                                            \
-  g_test_add ("/ua/registration/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
-  ADD ("401", test_register_401);
-  ADD ("401-same-nonce", test_register_401_same_nonce);
-  ADD ("stale", test_register_stale);
-  ADD ("401-new-nonce", test_register_401_new_nonce);
-  ADD ("stale-not-a-failure", test_register_stale_not_failure);
-  ADD ("423", test_register_423);
-  ADD ("423-twice", test_register_423_twice);
-  ADD ("423-useless", test_register_423_useless);
-  ADD ("423-then-401", test_register_423_then_401);
-  ADD ("foreign-realm", test_register_foreign_realm);
-  ADD ("realm-learnt", test_register_realm_learnt);
-  ADD ("md5-without-qop", test_register_md5_without_qop);
-#undef ADD
+  for (guint i = 0; i < G_N_ELEMENTS (scripts); i++)
+    {
+      g_autofree char *path = g_strconcat ("/ua/registration/", scripts[i].name, NULL);
+      g_test_add (path, Fixture, &scripts[i], fixture_setup, run_script, fixture_teardown);
+    }
   return g_test_run ();
 }
