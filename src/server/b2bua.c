@@ -847,7 +847,8 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
   const char *colon = binding->source ? strrchr (binding->source, ':') : NULL;
   g_autofree char *host = NULL;
   guint64 port = 0;
-  gboolean tcp = g_strcmp0 (binding->transport, "tcp") == 0;
+  gboolean tls = g_strcmp0 (binding->transport, "tls") == 0;
+  gboolean tcp = tls || g_strcmp0 (binding->transport, "tcp") == 0;
   guint contact_port = sp_sip_uri_get_port (contact);
   const char *contact_host = sp_sip_uri_get_host (contact);
 
@@ -868,7 +869,11 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
       if (tcp || (contact_port != 0 ? contact_port : 5060) == port)
         return FALSE; /* reachable where it says */
     }
-  sp_sip_peer_init (dest, tcp ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP, host, (guint16) port);
+  sp_sip_peer_init (dest,
+                    tls   ? SP_SIP_TRANSPORT_TLS
+                    : tcp ? SP_SIP_TRANSPORT_TCP
+                          : SP_SIP_TRANSPORT_UDP,
+                    host, (guint16) port);
   return TRUE;
 }
 

@@ -197,7 +197,9 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
         sp_sip_transport_get_route_cache (self->transport), bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
-                          bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
+                          bound.kind == SP_SIP_TRANSPORT_TLS   ? ";transport=tls"
+                          : bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp"
+                                                               : "");
 }
 
 /* ---- UAS core ---- */

@@ -1034,8 +1034,7 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   g_autofree char *to_text = NULL;
   const char *host = NULL;
   guint16 port = 0;
-  SpSipTransportKind kind =
-      target->transport == SP_ACCOUNT_TRANSPORT_TCP ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP;
+  SpSipTransportKind kind = sp_account_transport_to_kind (target->transport);
 
   self->phone = phone;
   self->stack = g_object_ref (sp_phone_get_stack (phone));
