@@ -866,7 +866,9 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
     return FALSE;
   if (contact_host != NULL && g_ascii_strcasecmp (contact_host, host) == 0)
     {
-      if (tcp || (contact_port != 0 ? contact_port : 5060) == port)
+      /* TLS: back on the phone's own connection (its flow), which the
+       * REGISTER authenticated, rather than a new one to its listener. */
+      if ((tcp && !tls) || (contact_port != 0 ? contact_port : 5060) == port)
         return FALSE; /* reachable where it says */
     }
   sp_sip_peer_init (dest,

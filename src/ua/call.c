@@ -1056,7 +1056,8 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
     {
       sp_sip_peer_init (&self->dest, kind, target->next_hop_host,
-                        target->next_hop_port ? target->next_hop_port : 5060);
+                        target->next_hop_port ? target->next_hop_port
+                                               : sp_sip_transport_kind_default_port (kind));
       self->has_dest = TRUE;
     }
 

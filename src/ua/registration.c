@@ -443,8 +443,19 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
         fail_and_retry (reg, N_ ("no answer from server"), 408);
         return;
       case SP_SIP_FAILURE_TRANSPORT:
-        fail_and_retry (reg, N_ ("cannot reach server"), 503);
-        return;
+        {
+          /* The transport's words (a refused TLS certificate says why and
+           * how to accept it) ride in the local 503's phrase. */
+          const char *phrase = sp_sip_message_get_reason (response);
+          const char *open = phrase ? strchr (phrase, '(') : NULL;
+          g_autofree char *text = NULL;
+
+          if (open != NULL && g_str_has_suffix (open, ")"))
+            text = g_strdup_printf ("%s: %.*s", _ ("cannot reach server"),
+                                    (int) strlen (open) - 2, open + 1);
+          fail_and_retry (reg, text ? text : N_ ("cannot reach server"), 503);
+          return;
+        }
       case SP_SIP_FAILURE_NONE:
       default:
         fail_and_retry (reg, reason, status);
