@@ -1057,7 +1057,7 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
     {
       sp_sip_peer_init (&self->dest, kind, target->next_hop_host,
                         target->next_hop_port ? target->next_hop_port
-                                               : sp_sip_transport_kind_default_port (kind));
+                                              : sp_sip_transport_kind_default_port (kind));
       self->has_dest = TRUE;
     }
 

@@ -451,8 +451,8 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
           g_autofree char *text = NULL;
 
           if (open != NULL && g_str_has_suffix (open, ")"))
-            text = g_strdup_printf ("%s: %.*s", _ ("cannot reach server"),
-                                    (int) strlen (open) - 2, open + 1);
+            text = g_strdup_printf ("%s: %.*s", _ ("cannot reach server"), (int) strlen (open) - 2,
+                                    open + 1);
           fail_and_retry (reg, text ? text : N_ ("cannot reach server"), 503);
           return;
         }

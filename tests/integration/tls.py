@@ -7,6 +7,7 @@ with tshark; raw TCP peers for what a phone would never send.
 Usage: tls.py SOFTPHONE [TEST...]   (prints TAP)
 Every wait is bounded; only the processes started here are killed, by PID.
 """
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402
 from headless import Instance, Skip, make_tone  # noqa: E402
-from server import TONE_A, TONE_B, Server, check_tones, cleanup  # noqa: E402
+from server import (TONE_A, TONE_B, Server, check_tones, cleanup, console_token,  # noqa: E402
+                    free_tcp_port, http_request)
 
 SRV = "127.0.66.1"
 U1 = "127.0.66.2"
@@ -97,9 +99,14 @@ def test_tls_call():
         a_out, b_out = os.path.join(tmp, "a-out.wav"), os.path.join(tmp, "b-out.wav")
         make_tone(a_in, TONE_A)
         make_tone(b_in, TONE_B)
-        srv = Server("srv", addr=SRV)
+        http = free_tcp_port()
+        srv = Server("srv", addr=SRV, extra=["--http", "127.0.0.1:%d" % http])
         tls = next(e for e in srv.seen if e.get("event") == "tls")
         assert tls["port"] == 5061 and FP.match(tls["fingerprint"]), tls
+        # The web console shows the same fingerprint, for users to compare.
+        code, body = http_request(http, "GET", "/api/status", token=console_token(srv))
+        assert code == 200 and json.loads(body)["tls"] == {"port": 5061,
+                                                           "fingerprint": tls["fingerprint"]}, body
         for name in ("tls-certificate.pem", "tls-key.pem"):
             assert mode(os.path.join(srv.dir, name)) == 0o600, name
         u2 = phone("u2", U2, "u2", "p2", ["--auto-answer", "--audio-in", b_in,
