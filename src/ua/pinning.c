@@ -140,7 +140,7 @@ sp_pin_store_check (SpPinStore *self, const char *hostport, const char *fingerpr
       /* A pin that cannot be stored still lets this connection through:
        * the next one asks again. */
       if (!pin (self, hostport, fingerprint, error))
-        g_warning ("TLS: could not remember the certificate of %s: %s", hostport,
+        g_message ("TLS: could not remember the certificate of %s: %s", hostport,
                    error && *error ? (*error)->message : "?");
       return SP_PIN_NEW;
     }
