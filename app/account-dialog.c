@@ -207,9 +207,9 @@ on_ok (GtkWidget *widget, const char *action_name, GVariant *param)
   typed.server = g_steal_pointer (&server);
   typed.display_name = row_text_stripped (self->display_name_row);
   typed.proxy = row_text_stripped (self->proxy_row);
-  typed.transport = adw_combo_row_get_selected (self->transport_row) == 1
-                        ? SP_ACCOUNT_TRANSPORT_TCP
-                        : SP_ACCOUNT_TRANSPORT_UDP;
+  /* The rows are in the enum's order: UDP, TCP, TLS. */
+  typed.transport =
+      MIN (adw_combo_row_get_selected (self->transport_row), (guint) SP_ACCOUNT_TRANSPORT_TLS);
   typed.allow_md5_without_qop = gtk_switch_get_active (self->md5_switch);
 
   account = self->account != NULL ? g_object_ref (self->account) : sp_account_new (NULL);
@@ -265,8 +265,7 @@ load_account (SpAccountDialog *self, SpAccount *account)
                          sp_account_get_display_name (account) ?: "");
   gtk_editable_set_text (GTK_EDITABLE (self->proxy_row),
                          sp_account_get_outbound_proxy (account) ?: "");
-  adw_combo_row_set_selected (
-      self->transport_row, sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP ? 1 : 0);
+  adw_combo_row_set_selected (self->transport_row, (guint) sp_account_get_transport (account));
   gtk_switch_set_active (self->md5_switch, sp_account_get_allow_md5_without_qop (account));
 }
 

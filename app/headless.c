@@ -60,6 +60,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
   opts->hangup_after = -1;
   opts->media_timeout = -1;
   opts->sip_t1 = -1;
+  opts->tls_port = -1;
   opts->keepalive = -1;
   opts->ring_timeout = -1;
 }
@@ -103,6 +104,7 @@ sp_headless_options_first_given (const SpHeadlessOptions *opts)
     { opts->log_sip_raw, "--log-sip-raw" },
     { opts->media_timeout >= 0, "--media-timeout" },
     { opts->sip_t1 >= 0, "--sip-t1" },
+    { opts->tls_port >= 0, "--tls-port" },
     { opts->keepalive >= 0, "--keepalive-interval" },
     { opts->no_inband_dtmf, "--no-inband-dtmf" },
     { opts->no_echo_cancellation, "--no-echo-cancellation" },
@@ -151,6 +153,23 @@ on_hangup_after (const char *name, const char *value, gpointer data, GError **er
 {
   SpHeadlessOptions *opts = data;
   return parse_seconds (name, value, &opts->hangup_after, error);
+}
+
+static gboolean
+on_tls_port (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  guint64 n = 0;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 65535, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: \"%s\" is not a port (1 to 65535, or 0 for no TLS listener)", name,
+                   value ? value : "");
+      return FALSE;
+    }
+  opts->tls_port = (gint) n;
+  return TRUE;
 }
 
 static gboolean
@@ -229,6 +248,8 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off"), N_ ("KEY=VALUE") },
     /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
     { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
+    { "tls-port", 0, 0, G_OPTION_ARG_CALLBACK, on_tls_port,
+      N_ ("SIP over TLS on PORT (default: the SIP port + 1; 0: none)"), N_ ("PORT") },
     /* Hidden: seconds between keep-alives while registered (default 30). */
     { "keepalive-interval", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_keepalive, NULL,
       N_ ("SECONDS") },
@@ -262,7 +283,7 @@ sp_headless_option_group (SpHeadlessOptions *opts)
   return group;
 }
 
-/* --account sip:USER[:PASSWORD]@HOST[:PORT][;transport=tcp] */
+/* --account sip:USER[:PASSWORD]@HOST[:PORT][;transport=tcp|tls], or sips:... for TLS */
 static SpAccount *
 parse_account (const char *text, GError **error)
 {
@@ -274,7 +295,8 @@ parse_account (const char *text, GError **error)
   const char *password;
   const char *transport;
 
-  if (uri == NULL || sp_sip_uri_get_scheme (uri) != SP_URI_SCHEME_SIP)
+  if (uri == NULL || (sp_sip_uri_get_scheme (uri) != SP_URI_SCHEME_SIP &&
+                      sp_sip_uri_get_scheme (uri) != SP_URI_SCHEME_SIPS))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "--account: expected sip:USER[:PASSWORD]@HOST[:PORT]%s%s", local ? ", " : "",
@@ -308,6 +330,8 @@ parse_account (const char *text, GError **error)
         }
       sp_account_set_transport (account, t);
     }
+  if (sp_sip_uri_get_scheme (uri) == SP_URI_SCHEME_SIPS)
+    sp_account_set_transport (account, SP_ACCOUNT_TRANSPORT_TLS); /* RFC 3261 26.2.2 */
   if (!sp_account_validate (account, &local))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--account: %s",
@@ -333,6 +357,18 @@ account_options_apply (SpAccount *account, char **options, GError **error)
         }
       if (strcmp (kv[0], "realm") == 0)
         sp_account_set_realm (account, kv[1]);
+      else if (strcmp (kv[0], "transport") == 0)
+        {
+          SpAccountTransport t;
+          g_autoptr (GError) local = NULL;
+          if (!sp_account_transport_from_string (kv[1], &t, &local))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--account-option transport: %s", local->message);
+              return FALSE;
+            }
+          sp_account_set_transport (account, t);
+        }
       else if (strcmp (kv[0], "allow-md5-without-qop") == 0 &&
                (strcmp (kv[1], "on") == 0 || strcmp (kv[1], "off") == 0))
         sp_account_set_allow_md5_without_qop (account, strcmp (kv[1], "on") == 0);
@@ -934,6 +970,29 @@ run_command (Runner *r, const char *line, GError **error)
       sp_phone_unregister (r->phone, NULL);
       return TRUE;
     }
+  if (strcmp (verb, "accept-certificate") == 0)
+    {
+      /* accept-certificate HOST:PORT [FINGERPRINT]: trust a TLS server's
+       * new certificate (the one last refused, or the one named). */
+      g_auto (GStrv) words = g_strsplit_set (arg ? arg : "", " \t", 2);
+      JsonBuilder *b;
+
+      if (words[0] == NULL || *words[0] == '\0')
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "accept-certificate: give HOST:PORT [FINGERPRINT]");
+          return FALSE;
+        }
+      if (words[1] != NULL)
+        g_strstrip (words[1]);
+      if (!sp_phone_accept_certificate (r->phone, words[0], words[1] && *words[1] ? words[1] : NULL,
+                                        error))
+        return FALSE;
+      b = event_begin ("certificate_accepted");
+      add_string (b, "server", words[0]);
+      event_end (b);
+      return TRUE;
+    }
   if (strcmp (verb, "status") == 0)
     {
       emit_status (r);
@@ -1379,6 +1438,7 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "echo-cancellation", FALSE, NULL);
   if (opts->sip_t1 > 0)
     g_object_set (r->phone, "sip-t1", (guint) opts->sip_t1, NULL);
+  sp_phone_set_tls_port (r->phone, opts->tls_port);
   if (opts->keepalive >= 0)
     g_object_set (r->phone, "keepalive-interval", (guint) opts->keepalive, NULL);
   if (opts->ring_timeout >= 0)
@@ -1418,9 +1478,20 @@ runner_start (Runner *r, GError **error)
   if (opts->server && !server_start (r, error))
     return FALSE;
 
+  /* The certificate TLS peers see: a user compares its fingerprint with
+   * what their phone pinned. */
+  if (sp_phone_get_tls_port (r->phone) != 0)
+    {
+      b = event_begin ("tls");
+      add_int (b, "port", sp_phone_get_tls_port (r->phone));
+      add_string (b, "fingerprint", sp_phone_get_tls_fingerprint (r->phone));
+      event_end (b);
+    }
   sip = sp_phone_dup_sip_address (r->phone);
   b = event_begin ("ready");
   add_string (b, "sip", sip);
+  if (sp_phone_get_tls_port (r->phone) != 0)
+    add_int (b, "tls_port", sp_phone_get_tls_port (r->phone));
   event_end (b);
 
   in = g_unix_input_stream_new (STDIN_FILENO, FALSE);

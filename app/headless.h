@@ -26,6 +26,7 @@ typedef struct
   gboolean log_sip_raw; /* --log-sip with credentials left in */
   gint media_timeout;   /* seconds, -1 = the phone's default (30) */
   gint sip_t1;          /* ms, -1 = the phone's default (500); hidden, for tests */
+  gint tls_port;        /* -1 = the SIP port + 1, 0 = no TLS listener */
   gint keepalive;       /* s, -1 = the phone's default (30); hidden, for tests */
   /* Hidden: keys sent as tones in the audio go unheard. */
   gboolean no_inband_dtmf;

@@ -884,7 +884,8 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
   const char *colon = binding->source ? strrchr (binding->source, ':') : NULL;
   g_autofree char *host = NULL;
   guint64 port = 0;
-  gboolean tcp = g_strcmp0 (binding->transport, "tcp") == 0;
+  gboolean tls = g_strcmp0 (binding->transport, "tls") == 0;
+  gboolean tcp = tls || g_strcmp0 (binding->transport, "tcp") == 0;
   guint contact_port = sp_sip_uri_get_port (contact);
   const char *contact_host = sp_sip_uri_get_host (contact);
 
@@ -902,10 +903,16 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
     return FALSE;
   if (contact_host != NULL && g_ascii_strcasecmp (contact_host, host) == 0)
     {
-      if (tcp || (contact_port != 0 ? contact_port : 5060) == port)
+      /* TLS: back on the phone's own connection (its flow), which the
+       * REGISTER authenticated, rather than a new one to its listener. */
+      if ((tcp && !tls) || (contact_port != 0 ? contact_port : 5060) == port)
         return FALSE; /* reachable where it says */
     }
-  sp_sip_peer_init (dest, tcp ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP, host, (guint16) port);
+  sp_sip_peer_init (dest,
+                    tls   ? SP_SIP_TRANSPORT_TLS
+                    : tcp ? SP_SIP_TRANSPORT_TCP
+                          : SP_SIP_TRANSPORT_UDP,
+                    host, (guint16) port);
   return TRUE;
 }
 

@@ -94,7 +94,9 @@ apply (SpRegistrar *registrar, SpSipServerTransaction *st, const SpSipMessage *r
   req.cseq = sp_sip_message_get_cseq (request, NULL);
   req.expires_header = sp_sip_message_get_expires (request);
   req.source = src;
-  req.transport = source->kind == SP_SIP_TRANSPORT_TCP ? "tcp" : "udp";
+  req.transport = source->kind == SP_SIP_TRANSPORT_TLS   ? "tls"
+                  : source->kind == SP_SIP_TRANSPORT_TCP ? "tcp"
+                                                         : "udp";
   req.user_agent = sp_sip_message_get_header (request, "User-Agent");
   req.contacts = (const SpContactUpdate *) updates->data;
   req.n_contacts = updates->len;

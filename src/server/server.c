@@ -6,6 +6,7 @@
 #include "server/b2bua.h"
 #include "server/registrar.h"
 #include "server/relay.h"
+#include "sip/tls.h"
 
 #include <string.h>
 
@@ -630,6 +631,28 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
   return TRUE;
 }
 
+/* The certificate phones pin: its fingerprint on the console, for users
+ * to compare with what their phone shows. */
+static void
+set_console_tls (SpServer *self)
+{
+  SpSipTransport *transport;
+  SpSipTlsIdentity *identity;
+  SpSipPeer bound;
+
+  if (self->stack == NULL)
+    return;
+  transport = sp_sip_stack_get_transport (self->stack);
+  identity = sp_sip_transport_get_tls_identity (transport);
+  for (guint i = 0; identity != NULL && sp_sip_transport_get_binding (transport, i, &bound); i++)
+    if (bound.kind == SP_SIP_TRANSPORT_TLS)
+      {
+        sp_web_console_set_tls (self->console, bound.port,
+                                sp_sip_tls_identity_get_fingerprint (identity));
+        return;
+      }
+}
+
 gboolean
 sp_server_start_http (SpServer *self, const char *listen, const char *admin_password_hash,
                       GError **error)
@@ -655,6 +678,7 @@ sp_server_start_http (SpServer *self, const char *listen, const char *admin_pass
   sp_web_console_set_token (self->console, token);
   if (token != NULL)
     memset (token, 0, strlen (token));
+  set_console_tls (self);
   return sp_web_console_start (self->console, address, port, admin_password_hash, error);
 }
 

@@ -43,6 +43,8 @@ struct _SpWebConsole
   gboolean have_cache_key;
   char *verified_mac;
   guint16 port;
+  guint16 tls_port;      /* 0: no TLS listener */
+  char *tls_fingerprint; /* SHA-256 of the SIP TLS certificate */
 };
 
 G_DEFINE_TYPE (SpWebConsole, sp_web_console, G_TYPE_OBJECT)
@@ -57,6 +59,7 @@ sp_web_console_dispose (GObject *object)
   sp_web_console_set_token (console, NULL);
   g_clear_pointer (&console->guard, sp_auth_guard_free);
   memset (console->cache_key, 0, sizeof console->cache_key);
+  g_clear_pointer (&console->tls_fingerprint, g_free);
   g_clear_object (&console->users);
   g_clear_object (&console->locations);
   g_clear_object (&console->calls);
@@ -92,6 +95,15 @@ sp_web_console_set_token (SpWebConsole *console, const char *token)
   g_return_if_fail (SP_IS_WEB_CONSOLE (console));
   clear_secret (&console->token);
   console->token = token != NULL && token[0] != '\0' ? g_strdup (token) : NULL;
+}
+
+void
+sp_web_console_set_tls (SpWebConsole *console, guint16 port, const char *fingerprint)
+{
+  g_return_if_fail (SP_IS_WEB_CONSOLE (console));
+  console->tls_port = port;
+  g_free (console->tls_fingerprint);
+  console->tls_fingerprint = g_strdup (fingerprint);
 }
 
 SpWebConsole *
@@ -243,6 +255,31 @@ get_users (SpWebConsole *console, SoupServerMessage *msg)
         add_user (builder, console->users, list->pdata[i]);
     }
   json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+  respond_json (msg, SOUP_STATUS_OK, root);
+}
+
+/* GET /api/status: what a phone's user compares with what their phone
+ * pinned (the TLS certificate's fingerprint), and the user count. */
+static void
+get_status (SpWebConsole *console, SoupServerMessage *msg)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  add_int (builder, "users", console->users != NULL ? sp_user_db_get_n_users (console->users) : 0);
+  json_builder_set_member_name (builder, "tls");
+  if (console->tls_port != 0 && console->tls_fingerprint != NULL)
+    {
+      json_builder_begin_object (builder);
+      add_int (builder, "port", console->tls_port);
+      add_string (builder, "fingerprint", console->tls_fingerprint);
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   respond_json (msg, SOUP_STATUS_OK, root);
 }
@@ -496,6 +533,10 @@ get_status_page (SpWebConsole *console, SoupServerMessage *msg)
                           "<title>Softphone server</title></head>\n<body>\n"
                           "<h1>Softphone server</h1>\n<p>%u users</p>\n",
                           SP_WEB_CONSOLE_REFRESH, n_users);
+  if (console->tls_port != 0 && console->tls_fingerprint != NULL)
+    g_string_append_printf (out,
+                            "<p>SIP over TLS on port %u, certificate SHA-256 <code>%s</code></p>\n",
+                            console->tls_port, console->tls_fingerprint); /* hex and colons only */
   append_registrations (console, out, now);
   append_calls (console, out, now);
   g_string_append (out, "</body></html>\n");
@@ -768,6 +809,8 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
     return;
   else if (strcmp (path, "/") == 0)
     get ? get_status_page (console, msg) : method_not_allowed (msg, "GET");
+  else if (strcmp (path, "/api/status") == 0)
+    get ? get_status (console, msg) : method_not_allowed (msg, "GET");
   else if (strcmp (path, "/api/registrations") == 0)
     get ? get_registrations (console, msg) : method_not_allowed (msg, "GET");
   else if (strcmp (path, "/api/calls") == 0)

@@ -73,6 +73,9 @@ SpWebConsole *sp_web_console_new (SpUserDb *users, SpLocationStore *locations,
 /* The API token that allows changes (see apitoken.h); NULL for none.
  * Takes effect at once. */
 void sp_web_console_set_token (SpWebConsole *console, const char *token);
+/* The SIP TLS listener's port and its certificate's SHA-256 fingerprint,
+ * shown on the status page and in GET /api/status (port 0: none). */
+void sp_web_console_set_tls (SpWebConsole *console, guint16 port, const char *fingerprint);
 
 /* Listens on @address (an IP literal; NULL: 127.0.0.1) and @port (0: any
  * free port, see get_port). @admin_password_hash is the admin password's

@@ -176,8 +176,10 @@ same_address (const char *host, guint16 port, const SpSipPeer *peer)
   g_autoptr (GInetAddress) a = g_inet_address_new_from_string (host);
   g_autoptr (GInetAddress) b = g_inet_address_new_from_string (peer->host);
 
+  guint16 dflt = sp_sip_transport_kind_default_port (peer->kind); /* 5061 for TLS */
+
   return a != NULL && b != NULL && g_inet_address_equal (a, b) &&
-         port_or_default (port) == port_or_default (peer->port);
+         (port ? port : dflt) == (peer->port ? peer->port : dflt);
 }
 
 static gboolean

@@ -360,9 +360,9 @@ sp_invite_session_send_bye (SpInviteSession *self)
   if (self->dialog == NULL)
     return;
   bye = sp_sip_dialog_new_request (self->dialog, "BYE");
-  sp_sip_stack_send_request_full (self->stack, bye, NULL, on_bye_response,
-                                  request_new (self, REQUEST_BYE, NULL, FALSE, NULL), request_free,
-                                  NULL);
+  sp_sip_stack_send_dialog_request (self->stack, self->dialog, bye, on_bye_response,
+                                    request_new (self, REQUEST_BYE, NULL, FALSE, NULL),
+                                    request_free, NULL);
 }
 
 /* ---- our re-INVITE / UPDATE ------------------------------------------------ */
@@ -386,9 +386,9 @@ sp_invite_session_send_in_dialog (SpInviteSession *self, RequestKind kind, const
   set_contact (self, request);
   sp_session_timer_add_request_headers (self, request, refresh);
   set_body_sdp (request, sdp);
-  return sp_sip_stack_send_request_full (self->stack, request, NULL, on_modify_response,
-                                         request_new (self, kind, sdp, refresh, auth), request_free,
-                                         error) != NULL;
+  return sp_sip_stack_send_dialog_request (self->stack, self->dialog, request, on_modify_response,
+                                           request_new (self, kind, sdp, refresh, auth),
+                                           request_free, error) != NULL;
 }
 
 static void
@@ -474,8 +474,8 @@ on_modify_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
       if (answer_challenge (r, retry, ct, response, NULL, &error))
         {
           Request *next = request_new (self, r->kind, r->sdp, r->refresh, &r->auth);
-          if (sp_sip_stack_send_request_full (stack, retry, NULL, on_modify_response, next,
-                                              request_free, &error) != NULL)
+          if (sp_sip_stack_send_dialog_request (stack, self->dialog, retry, on_modify_response,
+                                                next, request_free, &error) != NULL)
             return;
         }
     }
@@ -1381,4 +1381,16 @@ sp_invite_session_new_request (SpInviteSession *self, const char *method)
   if (g_ascii_strcasecmp (method, "REFER") == 0 || g_ascii_strcasecmp (method, "INVITE") == 0)
     set_contact (self, request);
   return request;
+}
+
+gboolean
+sp_invite_session_send_request (SpInviteSession *self, SpSipMessage *request, GError **error)
+{
+  if (self->dialog == NULL)
+    {
+      g_set_error_literal (error, SP_SESSION_ERROR, SP_SESSION_ERROR_NO_DIALOG, "no dialog");
+      return FALSE;
+    }
+  return sp_sip_stack_send_dialog_request (self->stack, self->dialog, request, NULL, NULL, NULL,
+                                           error) != NULL;
 }

@@ -278,6 +278,11 @@ SpSessionRefresher sp_invite_session_get_refresher (SpInviteSession *self);
 const SpSipPeer *sp_invite_session_get_peer (SpInviteSession *self);
 /* A new request in the dialog (INFO, REFER) with our Contact. */
 SpSipMessage *sp_invite_session_new_request (SpInviteSession *self, const char *method);
+/* Sends a request made by sp_invite_session_new_request to the dialog's
+ * next hop, from the local address the dialog's Contact names; answers are
+ * not reported. */
+gboolean sp_invite_session_send_request (SpInviteSession *self, SpSipMessage *request,
+                                         GError **error);
 
 const char *sp_invite_session_state_to_string (SpInviteSessionState state);
 

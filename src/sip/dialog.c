@@ -426,11 +426,16 @@ next_hop_uri (const SpSipMessage *request, SpSipTransportKind *kind, guint16 *po
   if (host == NULL)
     host = sp_sip_uri_get_host (uri);
   transport = sp_sip_uri_get_param (uri, "transport");
-  *kind = transport && g_ascii_strcasecmp (transport, "tcp") == 0 ? SP_SIP_TRANSPORT_TCP
-                                                                  : SP_SIP_TRANSPORT_UDP;
+  /* sips: and ;transport=tls go over TLS (RFC 3261 26.2.2). */
+  if (sp_sip_uri_get_scheme (uri) == SP_URI_SCHEME_SIPS ||
+      (transport != NULL && g_ascii_strcasecmp (transport, "tls") == 0))
+    *kind = SP_SIP_TRANSPORT_TLS;
+  else
+    *kind = transport && g_ascii_strcasecmp (transport, "tcp") == 0 ? SP_SIP_TRANSPORT_TCP
+                                                                    : SP_SIP_TRANSPORT_UDP;
   *port = sp_sip_uri_get_port (uri);
   if (*port == 0)
-    *port = 5060;
+    *port = sp_sip_transport_kind_default_port (*kind);
   return host;
 }
 

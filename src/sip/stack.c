@@ -210,7 +210,9 @@ sp_sip_stack_dup_contact (SpSipStack *self, const char *user, const SpSipPeer *t
                                         bound.host, towards->host);
   hp = sp_sip_host_port_to_string (routed ? routed : bound.host, bound.port);
   return g_strdup_printf ("<sip:%s%s%s%s>", user ? user : "", user ? "@" : "", hp,
-                          bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp" : "");
+                          bound.kind == SP_SIP_TRANSPORT_TLS   ? ";transport=tls"
+                          : bound.kind == SP_SIP_TRANSPORT_TCP ? ";transport=tcp"
+                                                               : "");
 }
 
 /* ---- UAS core ---- */
@@ -896,7 +898,6 @@ sp_sip_stack_send_in_dialog_full (SpSipStack *self, SpSipDialog *dialog, const c
                                   GDestroyNotify user_data_free, GError **error)
 {
   g_autoptr (SpSipMessage) request = sp_sip_dialog_new_request (dialog, method);
-  SpSipPeer hop;
 
   if (request == NULL)
     {
@@ -908,6 +909,19 @@ sp_sip_stack_send_in_dialog_full (SpSipStack *self, SpSipDialog *dialog, const c
     }
   if (self->user_agent)
     sp_sip_message_add_header (request, "User-Agent", self->user_agent, NULL);
+  return sp_sip_stack_send_dialog_request (self, dialog, request, func, user_data, user_data_free,
+                                           error);
+}
+
+SpSipClientTransaction *
+sp_sip_stack_send_dialog_request (SpSipStack *self, SpSipDialog *dialog, SpSipMessage *request,
+                                  SpSipStackResponseFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free, GError **error)
+{
+  SpSipPeer hop;
+
+  g_return_val_if_fail (SP_IS_SIP_STACK (self), NULL);
+  g_return_val_if_fail (dialog != NULL && request != NULL, NULL);
   /* On a wildcard binding, from the address our Contact names: the one
    * the peer reached us on, which it may be checking. */
   if (sp_sip_request_next_hop (request, &hop))

@@ -124,6 +124,13 @@ SpSipClientTransaction *
 sp_sip_stack_send_in_dialog_full (SpSipStack *stack, SpSipDialog *dialog, const char *method,
                                   SpSipStackResponseFunc func, gpointer user_data,
                                   GDestroyNotify user_data_free, GError **error);
+/* Sends @request, already built from @dialog and completed by the caller
+ * (Contact, body), to the dialog's next hop; on a wildcard binding it
+ * leaves from the address the dialog's local Contact names. */
+SpSipClientTransaction *
+sp_sip_stack_send_dialog_request (SpSipStack *stack, SpSipDialog *dialog, SpSipMessage *request,
+                                  SpSipStackResponseFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free, GError **error);
 
 /* Answers a request. For INVITE: a 1xx with a tag or a 2xx creates the
  * UAS dialog (a Contact is added when missing); a 2xx is retransmitted

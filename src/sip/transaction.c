@@ -456,7 +456,7 @@ client_transmit (SpSipClientTransaction *ct, gboolean first)
       return;
     }
   if (first)
-    ct->reliable = used == SP_SIP_TRANSPORT_TCP;
+    ct->reliable = sp_sip_transport_kind_is_stream (used);
   else
     ct->layer->stats.retransmissions_sent++;
 }
@@ -1132,7 +1132,7 @@ server_new (SpSipTransactionLayer *layer, SpSipMessage *request, const SpSipPeer
   st->layer = layer;
   st->request = sp_sip_message_ref (request);
   st->source = *source;
-  st->reliable = source->kind == SP_SIP_TRANSPORT_TCP;
+  st->reliable = sp_sip_transport_kind_is_stream (source->kind);
   st->key = key;
   st->rfc2543 = rfc2543;
   st->invite = sp_sip_message_get_method_id (request) == SP_SIP_METHOD_INVITE;

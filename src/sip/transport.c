@@ -12,6 +12,7 @@
 #include "sip/sender.h"
 #include "sip/sip-private.h"
 #include "sip/sockaddr.h"
+#include "sip/tls.h"
 
 #define UDP_MTU_LIMIT        1300 /* 18.1.1 */
 #define MAX_DATAGRAM         65535
@@ -59,7 +60,11 @@ typedef struct
   GByteArray *outbuf;
   gboolean connecting;
   gint64 last_activity;
-  GPtrArray *queued; /* Queued, sent before the connection was up */
+  GPtrArray *queued;    /* Queued, sent before the connection was up */
+  SpSipTlsSession *tls; /* TLS connections only */
+  gboolean handshaking; /* TLS: connected, handshake running (connecting stays TRUE) */
+  gboolean tls_client;
+  guint handshake_timer;
 } Connection;
 
 struct _SpSipTransport
@@ -80,6 +85,10 @@ struct _SpSipTransport
   SpSipRouteCache *routes; /* where a wildcard binding's traffic leaves from */
   gboolean batching;       /* answering received datagrams: wake the sender once */
   guint64 send_failures_before;
+  SpSipTlsIdentity *tls_identity;
+  SpSipTransportTlsVerifyFunc tls_verify;
+  gpointer tls_verify_data;
+  GHashTable *tls_names; /* "host:port" -> server name, capped */
 };
 
 G_DEFINE_FINAL_TYPE (SpSipTransport, sp_sip_transport, G_TYPE_OBJECT)
@@ -102,7 +111,19 @@ static void connection_watch (Connection *conn, GIOCondition condition);
 const char *
 sp_sip_transport_kind_to_string (SpSipTransportKind kind)
 {
-  return kind == SP_SIP_TRANSPORT_TCP ? "TCP" : "UDP";
+  return kind == SP_SIP_TRANSPORT_TLS ? "TLS" : kind == SP_SIP_TRANSPORT_TCP ? "TCP" : "UDP";
+}
+
+gboolean
+sp_sip_transport_kind_is_stream (SpSipTransportKind kind)
+{
+  return kind == SP_SIP_TRANSPORT_TCP || kind == SP_SIP_TRANSPORT_TLS;
+}
+
+guint16
+sp_sip_transport_kind_default_port (SpSipTransportKind kind)
+{
+  return kind == SP_SIP_TRANSPORT_TLS ? 5061 : 5060;
 }
 
 gboolean
@@ -112,6 +133,8 @@ sp_sip_transport_kind_from_string (const char *name, SpSipTransportKind *kind)
     *kind = SP_SIP_TRANSPORT_UDP;
   else if (name != NULL && g_ascii_strcasecmp (name, "TCP") == 0)
     *kind = SP_SIP_TRANSPORT_TCP;
+  else if (name != NULL && g_ascii_strcasecmp (name, "TLS") == 0)
+    *kind = SP_SIP_TRANSPORT_TLS;
   else
     return FALSE;
   return TRUE;
@@ -141,7 +164,8 @@ char *
 sp_sip_peer_to_string (const SpSipPeer *peer)
 {
   g_autofree char *hp = sp_sip_host_port_to_string (peer->host, peer->port);
-  return g_strdup_printf ("%s:%s", peer->kind == SP_SIP_TRANSPORT_TCP ? "tcp" : "udp", hp);
+  g_autofree char *kind = g_ascii_strdown (sp_sip_transport_kind_to_string (peer->kind), -1);
+  return g_strdup_printf ("%s:%s", kind, hp);
 }
 
 gboolean
@@ -290,8 +314,8 @@ connection_local (Connection *conn, SpSipPeer *local)
 {
   g_autoptr (GSocketAddress) address = g_socket_get_local_address (conn->socket, NULL);
 
-  if (address == NULL || !peer_from_address (address, SP_SIP_TRANSPORT_TCP, local))
-    sp_sip_peer_init (local, SP_SIP_TRANSPORT_TCP, "", 0);
+  if (address == NULL || !peer_from_address (address, conn->peer.kind, local))
+    sp_sip_peer_init (local, conn->peer.kind, "", 0);
   local->binding = conn->binding;
 }
 
@@ -490,10 +514,14 @@ udp_readable (GSocket *socket, GIOCondition condition, gpointer data)
 
 /* ---- TCP connections ---- */
 
+/* TLS connections are keyed apart: a TLS destination must never be
+ * served by a plaintext connection to the same address. */
 static char *
-connection_key (const char *host, guint16 port)
+connection_key (SpSipTransportKind kind, const char *host, guint16 port)
 {
-  return sp_sip_host_port_to_string (host, port);
+  g_autofree char *hp = sp_sip_host_port_to_string (host, port);
+
+  return kind == SP_SIP_TRANSPORT_TLS ? g_strconcat ("tls:", hp, NULL) : g_steal_pointer (&hp);
 }
 
 static void
@@ -514,6 +542,9 @@ connection_free (gpointer data)
       g_source_destroy (conn->source);
       g_source_unref (conn->source);
     }
+  if (conn->handshake_timer)
+    g_source_remove (conn->handshake_timer);
+  sp_sip_tls_session_free (conn->tls);
   if (conn->socket)
     {
       g_socket_close (conn->socket, NULL);
@@ -536,10 +567,11 @@ connection_new (SpSipTransport *self, GSocket *socket, const SpSipPeer *peer, gu
   conn->transport = self;
   conn->socket = socket;
   conn->peer = *peer;
-  conn->peer.kind = SP_SIP_TRANSPORT_TCP;
+  if (conn->peer.kind != SP_SIP_TRANSPORT_TLS)
+    conn->peer.kind = SP_SIP_TRANSPORT_TCP;
   conn->peer.binding = binding;
   conn->binding = binding;
-  conn->key = connection_key (peer->host, peer->port);
+  conn->key = connection_key (conn->peer.kind, peer->host, peer->port);
   conn->framer = sp_sip_framer_new ();
   conn->outbuf = g_byte_array_new ();
   conn->queued = g_ptr_array_new_with_free_func (queued_free);
@@ -661,7 +693,9 @@ connection_read (Connection *conn)
   g_autoptr (GError) error = NULL;
   gssize len;
 
-  len = g_socket_receive (conn->socket, (gchar *) self->buffer, TCP_READ_CHUNK, NULL, &error);
+  len = conn->tls
+            ? sp_sip_tls_session_recv (conn->tls, self->buffer, TCP_READ_CHUNK, &error)
+            : g_socket_receive (conn->socket, (gchar *) self->buffer, TCP_READ_CHUNK, NULL, &error);
   if (len < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return TRUE;
   if (len <= 0)
@@ -716,13 +750,133 @@ connection_read (Connection *conn)
   return TRUE;
 }
 
+/* ---- TLS connections ----
+ *
+ * A TLS connection is a TCP connection whose bytes go through a GnuTLS
+ * session (sip/tls.h). While its handshake runs it counts as connecting:
+ * messages wait in its buffer, and a handshake that does not finish in
+ * time closes it. */
+
+static const char *
+tls_name_for (SpSipTransport *self, const SpSipPeer *peer)
+{
+  g_autofree char *key = NULL;
+
+  if (self->tls_names == NULL)
+    return NULL;
+  key = sp_sip_host_port_to_string (peer->host, peer->port);
+  return g_hash_table_lookup (self->tls_names, key);
+}
+
+static gboolean
+connection_tls_timeout (gpointer data)
+{
+  Connection *conn = data;
+  g_autoptr (GError) error = g_error_new (
+      G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _ ("the TLS handshake with %s did not finish"), conn->key);
+
+  conn->handshake_timer = 0;
+  connection_close (conn, error);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+connection_tls_start_session (Connection *conn, GError **error)
+{
+  SpSipTransport *self = conn->transport;
+  const char *name = conn->tls_client ? tls_name_for (self, &conn->peer) : NULL;
+
+  conn->tls = sp_sip_tls_session_new (g_socket_get_fd (conn->socket), !conn->tls_client,
+                                      self->tls_identity, name, error);
+  if (conn->tls == NULL)
+    return FALSE;
+  conn->handshaking = TRUE;
+  conn->handshake_timer =
+      g_timeout_add (SP_SIP_TLS_HANDSHAKE_TIMEOUT_MS, connection_tls_timeout, conn);
+  return TRUE;
+}
+
+/* The TCP connection is up: start the handshake. FALSE when @conn was
+ * closed. */
+static gboolean
+connection_tls_start (Connection *conn)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (connection_tls_start_session (conn, &error))
+    return TRUE;
+  connection_close (conn, error);
+  return FALSE;
+}
+
+static void
+connection_tls_accepted (Connection *conn)
+{
+  conn->connecting = TRUE;
+  conn->tls_client = FALSE;
+  connection_tls_start (conn);
+}
+
+static gboolean
+connection_tls_verify (Connection *conn, GError **error)
+{
+  SpSipTransport *self = conn->transport;
+  const char *name = tls_name_for (self, &conn->peer);
+
+  if (self->tls_verify != NULL)
+    return self->tls_verify (self, &conn->peer, name, conn->tls, error, self->tls_verify_data);
+  if (sp_sip_tls_session_peer_is_trusted (conn->tls, name != NULL ? name : conn->peer.host))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+               _ ("the TLS certificate of %s is not trusted"), conn->key);
+  return FALSE;
+}
+
+/* One handshake step. FALSE when @conn was closed. */
+static gboolean
+connection_tls_step (Connection *conn)
+{
+  g_autoptr (GError) error = NULL;
+
+  switch (sp_sip_tls_session_handshake (conn->tls, &error))
+    {
+      case SP_SIP_TLS_AGAIN:
+        connection_watch (conn, sp_sip_tls_session_wants_write (conn->tls) ? G_IO_OUT : G_IO_IN);
+        return TRUE;
+      case SP_SIP_TLS_FAILED:
+        g_debug ("TLS with %s: %s", conn->key, error->message);
+        connection_close (conn, error);
+        return FALSE;
+      case SP_SIP_TLS_DONE:
+      default:
+        break;
+    }
+  g_clear_handle_id (&conn->handshake_timer, g_source_remove);
+  conn->handshaking = FALSE;
+  if (conn->tls_client && !connection_tls_verify (conn, &error))
+    {
+      g_debug ("TLS with %s refused: %s", conn->key, error->message);
+      connection_close (conn, error);
+      return FALSE;
+    }
+  conn->connecting = FALSE;
+  g_ptr_array_set_size (conn->queued, 0);
+  conn->last_activity = g_get_monotonic_time ();
+  if (!connection_flush (conn, &error))
+    {
+      connection_close (conn, error);
+      return FALSE;
+    }
+  return sp_sip_tls_session_pending (conn->tls) == 0 || connection_read (conn);
+}
+
 static gboolean
 connection_ready (GSocket *socket, GIOCondition condition, gpointer data)
 {
   Connection *conn = data;
   g_autoptr (GError) error = NULL;
 
-  if (conn->connecting && (condition & (G_IO_OUT | G_IO_ERR | G_IO_HUP)))
+  if (conn->connecting && !conn->handshaking && (condition & (G_IO_OUT | G_IO_ERR | G_IO_HUP)))
     {
       if (!g_socket_check_connect_result (socket, &error))
         {
@@ -730,9 +884,18 @@ connection_ready (GSocket *socket, GIOCondition condition, gpointer data)
           connection_close (conn, error);
           return G_SOURCE_REMOVE;
         }
-      conn->connecting = FALSE;
-      g_ptr_array_set_size (conn->queued, 0);
+      if (conn->peer.kind == SP_SIP_TRANSPORT_TLS && !connection_tls_start (conn))
+        return G_SOURCE_REMOVE;
+      if (!conn->handshaking)
+        {
+          conn->connecting = FALSE;
+          g_ptr_array_set_size (conn->queued, 0);
+        }
     }
+  if (conn->handshaking)
+    return connection_tls_step (conn) && conn->source == g_main_current_source ()
+               ? G_SOURCE_CONTINUE
+               : G_SOURCE_REMOVE;
   if (condition & G_IO_OUT)
     {
       if (!connection_flush (conn, &error))
@@ -745,6 +908,10 @@ connection_ready (GSocket *socket, GIOCondition condition, gpointer data)
     {
       if (!connection_read (conn))
         return G_SOURCE_REMOVE;
+      /* GnuTLS may hold decrypted bytes the socket no longer shows. */
+      for (guint n = 0; n < 64 && conn->tls && sp_sip_tls_session_pending (conn->tls) > 0; n++)
+        if (!connection_read (conn))
+          return G_SOURCE_REMOVE;
     }
   /* connection_watch may have replaced the source; keep this one only if
    * it is still current. */
@@ -754,11 +921,15 @@ connection_ready (GSocket *socket, GIOCondition condition, gpointer data)
 static gboolean
 connection_flush (Connection *conn, GError **error)
 {
+  if (conn->handshaking)
+    return TRUE; /* sent when the handshake is done; its watch stays */
   while (conn->outbuf->len > 0 && !conn->connecting)
     {
       g_autoptr (GError) local = NULL;
-      gssize n = g_socket_send (conn->socket, (const gchar *) conn->outbuf->data, conn->outbuf->len,
-                                NULL, &local);
+      gssize n = conn->tls ? sp_sip_tls_session_send (conn->tls, conn->outbuf->data,
+                                                      conn->outbuf->len, &local)
+                           : g_socket_send (conn->socket, (const gchar *) conn->outbuf->data,
+                                            conn->outbuf->len, NULL, &local);
       if (n < 0)
         {
           if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -830,7 +1001,7 @@ tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
       if (client == NULL)
         break;
       remote = g_socket_get_remote_address (client, NULL);
-      if (remote == NULL || !peer_from_address (remote, SP_SIP_TRANSPORT_TCP, &peer) ||
+      if (remote == NULL || !peer_from_address (remote, binding->kind, &peer) ||
           !tcp_room_for (self, peer.host))
         {
           self->stats.dropped++;
@@ -840,7 +1011,10 @@ tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
         }
       if (binding->wildcard)
         accepted_local (client, &peer);
-      connection_new (self, client, &peer, binding->index);
+      if (binding->kind == SP_SIP_TRANSPORT_TLS)
+        connection_tls_accepted (connection_new (self, client, &peer, binding->index));
+      else
+        connection_new (self, client, &peer, binding->index);
     }
   return G_SOURCE_CONTINUE;
 }
@@ -904,6 +1078,8 @@ sp_sip_transport_finalize (GObject *object)
   g_ptr_array_unref (self->bindings);
   g_free (self->buffer);
   sp_sip_route_cache_free (self->routes);
+  sp_sip_tls_identity_unref (self->tls_identity);
+  g_clear_pointer (&self->tls_names, g_hash_table_unref);
   G_OBJECT_CLASS (sp_sip_transport_parent_class)->finalize (object);
 }
 
@@ -1029,11 +1205,17 @@ sp_sip_transport_listen (SpSipTransport *self, SpSipTransportKind kind, const ch
   g_autoptr (GSocketAddress) address = address_from_host (host, port, error);
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GSocket) socket = NULL;
-  gboolean tcp = kind == SP_SIP_TRANSPORT_TCP;
+  gboolean tcp = sp_sip_transport_kind_is_stream (kind);
   Binding *binding;
 
   if (address == NULL)
     return FALSE;
+  if (kind == SP_SIP_TRANSPORT_TLS && self->tls_identity == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                           _ ("a TLS listener needs a certificate"));
+      return FALSE;
+    }
   socket = g_socket_new (g_socket_address_get_family (address),
                          tcp ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
                          tcp ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, error);
@@ -1291,7 +1473,8 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
   g_socket_set_blocking (socket, FALSE);
   /* Leave from the listener's address so the peer sees who we are; on a
    * wildcard, from the address the peer knows us by when known. */
-  listener = find_binding (self, SP_SIP_TRANSPORT_TCP, dest);
+  listener = find_binding (
+      self, dest->kind == SP_SIP_TRANSPORT_TLS ? SP_SIP_TRANSPORT_TLS : SP_SIP_TRANSPORT_TCP, dest);
   if (listener && (!listener->wildcard || local_fits (dest->local, dest)))
     {
       g_autoptr (GSocketAddress) from =
@@ -1308,6 +1491,19 @@ tcp_connect (SpSipTransport *self, const SpSipPeer *dest, GError **error)
     }
   conn = connection_new (self, socket, dest, listener ? listener->index : 0);
   conn->connecting = local_error != NULL;
+  conn->tls_client = TRUE;
+  if (!conn->connecting && conn->peer.kind == SP_SIP_TRANSPORT_TLS)
+    {
+      /* Connected at once (loopback): the handshake starts on the next
+       * wakeup, with the connection already in the table. */
+      conn->connecting = TRUE;
+      conn->handshaking = TRUE;
+      if (!connection_tls_start_session (conn, error))
+        {
+          connection_close (conn, NULL);
+          return NULL;
+        }
+    }
   connection_watch (conn, G_IO_IN | G_IO_OUT);
   return conn;
 }
@@ -1407,13 +1603,13 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
     }
   else
     {
-      g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+      guint16 dest_port = dest->port ? dest->port : sp_sip_transport_kind_default_port (kind);
+      g_autofree char *key = connection_key (kind, dest->host, dest_port);
       Connection *conn = g_hash_table_lookup (self->connections, key);
       SpSipPeer tcp_dest = *dest;
 
-      tcp_dest.kind = SP_SIP_TRANSPORT_TCP;
-      if (tcp_dest.port == 0)
-        tcp_dest.port = 5060;
+      tcp_dest.kind = kind;
+      tcp_dest.port = dest_port;
       if (conn == NULL)
         conn = tcp_connect (self, &tcp_dest, error);
       if (conn == NULL)
@@ -1453,24 +1649,24 @@ send_response (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest, G
    * us into a reflector (every response and its retransmissions sent
    * to a victim), and no phone or server of ours needs multicast. */
   host = via->received ? via->received : via->host;
-  port = via->port ? via->port : 5060;
+  port = via->port ? via->port : sp_sip_transport_kind_default_port (kind);
   if (kind == SP_SIP_TRANSPORT_UDP && via->rport > 0)
     port = (guint16) via->rport;
   sp_sip_peer_init (&target, kind, host, port);
   if (dest)
     target.binding = dest->binding;
 
-  if (kind == SP_SIP_TRANSPORT_TCP)
+  if (sp_sip_transport_kind_is_stream (kind))
     {
       Connection *conn = NULL;
       if (dest)
         {
-          g_autofree char *key = connection_key (dest->host, dest->port);
+          g_autofree char *key = connection_key (kind, dest->host, dest->port);
           conn = g_hash_table_lookup (self->connections, key);
         }
       if (conn == NULL)
         {
-          g_autofree char *key = connection_key (target.host, target.port);
+          g_autofree char *key = connection_key (kind, target.host, target.port);
           conn = g_hash_table_lookup (self->connections, key);
         }
       if (conn == NULL)
@@ -1508,10 +1704,8 @@ sp_sip_transport_send (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer 
   else
     {
       const SpSipVia *via = sp_sip_message_get_via (msg);
-      if (used)
-        *used = via && via->transport && g_ascii_strcasecmp (via->transport, "TCP") == 0
-                    ? SP_SIP_TRANSPORT_TCP
-                    : SP_SIP_TRANSPORT_UDP;
+      if (used && (via == NULL || !sp_sip_transport_kind_from_string (via->transport, used)))
+        *used = SP_SIP_TRANSPORT_UDP;
       ok = send_response (self, msg, dest, error);
     }
   if (!ok)
@@ -1540,12 +1734,12 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
     }
   else
     {
-      g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+      guint16 dest_port = dest->port ? dest->port : sp_sip_transport_kind_default_port (dest->kind);
+      g_autofree char *key = connection_key (dest->kind, dest->host, dest_port);
       Connection *conn = g_hash_table_lookup (self->connections, key);
       SpSipPeer tcp_dest = *dest;
 
-      if (tcp_dest.port == 0)
-        tcp_dest.port = 5060;
+      tcp_dest.port = dest_port;
       if (conn == NULL)
         conn = tcp_connect (self, &tcp_dest, error);
       if (conn == NULL)
@@ -1563,7 +1757,9 @@ sp_sip_transport_send_raw (SpSipTransport *self, const SpSipPeer *dest, const gu
 gboolean
 sp_sip_transport_close_connection (SpSipTransport *self, const SpSipPeer *dest)
 {
-  g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+  g_autofree char *key =
+      connection_key (dest->kind, dest->host,
+                      dest->port ? dest->port : sp_sip_transport_kind_default_port (dest->kind));
   Connection *conn = g_hash_table_lookup (self->connections, key);
   g_autoptr (GError) error = NULL;
 
@@ -1577,7 +1773,67 @@ sp_sip_transport_close_connection (SpSipTransport *self, const SpSipPeer *dest)
 gboolean
 sp_sip_transport_has_connection (SpSipTransport *self, const SpSipPeer *dest)
 {
-  g_autofree char *key = connection_key (dest->host, dest->port ? dest->port : 5060);
+  g_autofree char *key =
+      connection_key (dest->kind, dest->host,
+                      dest->port ? dest->port : sp_sip_transport_kind_default_port (dest->kind));
 
   return g_hash_table_contains (self->connections, key);
+}
+
+/* ---- TLS settings ---- */
+
+void
+sp_sip_transport_set_tls_identity (SpSipTransport *self, SpSipTlsIdentity *identity)
+{
+  g_return_if_fail (SP_IS_SIP_TRANSPORT (self));
+  if (identity != NULL)
+    sp_sip_tls_identity_ref (identity);
+  sp_sip_tls_identity_unref (self->tls_identity);
+  self->tls_identity = identity;
+}
+
+SpSipTlsIdentity *
+sp_sip_transport_get_tls_identity (SpSipTransport *self)
+{
+  g_return_val_if_fail (SP_IS_SIP_TRANSPORT (self), NULL);
+  return self->tls_identity;
+}
+
+void
+sp_sip_transport_set_tls_verify (SpSipTransport *self, SpSipTransportTlsVerifyFunc verify,
+                                 gpointer user_data)
+{
+  g_return_if_fail (SP_IS_SIP_TRANSPORT (self));
+  self->tls_verify = verify;
+  self->tls_verify_data = user_data;
+}
+
+#define MAX_TLS_NAMES 256
+
+void
+sp_sip_transport_set_tls_server_name (SpSipTransport *self, const SpSipPeer *peer, const char *name)
+{
+  g_autofree char *key = NULL;
+
+  g_return_if_fail (SP_IS_SIP_TRANSPORT (self));
+  key = sp_sip_host_port_to_string (
+      peer->host, peer->port ? peer->port : sp_sip_transport_kind_default_port (peer->kind));
+  if (self->tls_names == NULL)
+    self->tls_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (name == NULL)
+    {
+      g_hash_table_remove (self->tls_names, key);
+      return;
+    }
+  if (g_hash_table_size (self->tls_names) >= MAX_TLS_NAMES &&
+      !g_hash_table_contains (self->tls_names, key))
+    {
+      /* Names come from the user's accounts; a bound keeps a bad list
+       * from growing without end. */
+      GHashTableIter iter;
+      g_hash_table_iter_init (&iter, self->tls_names);
+      if (g_hash_table_iter_next (&iter, NULL, NULL))
+        g_hash_table_iter_remove (&iter);
+    }
+  g_hash_table_replace (self->tls_names, g_steal_pointer (&key), g_strdup (name));
 }

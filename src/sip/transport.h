@@ -15,12 +15,17 @@ typedef enum
 {
   SP_SIP_TRANSPORT_UDP,
   SP_SIP_TRANSPORT_TCP,
+  SP_SIP_TRANSPORT_TLS, /* TCP with TLS on it (RFC 3261 section 26, sip/tls.h) */
 } SpSipTransportKind;
 
-/* Upper case, as in Via: "UDP", "TCP". */
+/* Upper case, as in Via: "UDP", "TCP", "TLS". */
 const char *sp_sip_transport_kind_to_string (SpSipTransportKind kind);
-/* Case-insensitive; FALSE for anything but UDP and TCP. */
+/* Case-insensitive; FALSE for anything but UDP, TCP and TLS. */
 gboolean sp_sip_transport_kind_from_string (const char *name, SpSipTransportKind *kind);
+/* TRUE for TCP and TLS: reliable, framed by Content-Length. */
+gboolean sp_sip_transport_kind_is_stream (SpSipTransportKind kind);
+/* 5061 for TLS, 5060 otherwise. */
+guint16 sp_sip_transport_kind_default_port (SpSipTransportKind kind);
 
 /* A transport address: where a message goes to or came from. A plain
  * value, copied by assignment. @binding is the 1-based index of the local
@@ -42,7 +47,7 @@ typedef struct
 } SpSipPeer;
 
 void sp_sip_peer_init (SpSipPeer *peer, SpSipTransportKind kind, const char *host, guint16 port);
-/* "udp:127.0.0.1:5060", "tcp:[::1]:5060" */
+/* "udp:127.0.0.1:5060", "tcp:[::1]:5060", "tls:127.0.0.1:5061" */
 char *sp_sip_peer_to_string (const SpSipPeer *peer);
 gboolean sp_sip_peer_equal (const SpSipPeer *a, const SpSipPeer *b);
 /* "1.2.3.4:5060" or "[::1]:5060" */
@@ -82,7 +87,8 @@ SpSipTransport *sp_sip_transport_new (void);
 void sp_sip_transport_set_handlers (SpSipTransport *transport, SpSipTransportReceiveFunc receive,
                                     SpSipTransportErrorFunc error, gpointer user_data);
 
-/* Binds a UDP socket or a TCP listener. Port 0 picks a free port; @bound
+/* Binds a UDP socket or a TCP or TLS listener (TLS needs
+ * sp_sip_transport_set_tls_identity first). Port 0 picks a free port; @bound
  * (may be NULL) receives the address actually bound, with its binding
  * index. "::" is dual-stack (IPv6 and IPv4 peers, as users expect of
  * "all addresses"); another IPv6 address is IPv6 only. */
@@ -188,5 +194,39 @@ char *sp_sip_via_format (const SpSipVia *via, const char *transport, const char 
                          const char *const *drop, const char *extra);
 /* Replaces the top Via of @msg by @value. */
 gboolean sp_sip_via_replace_top (SpSipMessage *msg, const char *value, GError **error);
+
+/* ---- TLS ----
+ *
+ * TLS connections are TCP connections with a GnuTLS session on them
+ * (sip/tls.h): they share the TCP caps, idle close, keep-alives and
+ * connection reuse, keyed apart from plain TCP so a TLS destination is
+ * never served by a plaintext connection. A handshake that has not
+ * finished after SP_SIP_TLS_HANDSHAKE_TIMEOUT_MS closes the connection. */
+#define SP_SIP_TLS_HANDSHAKE_TIMEOUT_MS 10000
+
+typedef struct _SpSipTlsIdentity SpSipTlsIdentity;
+typedef struct _SpSipTlsSession SpSipTlsSession;
+
+/* The certificate TLS listeners present. Takes a reference. */
+void sp_sip_transport_set_tls_identity (SpSipTransport *transport, SpSipTlsIdentity *identity);
+SpSipTlsIdentity *sp_sip_transport_get_tls_identity (SpSipTransport *transport);
+
+/* Decides whether a server we connected to over TLS is the one we meant
+ * (after its handshake, before anything is sent): FALSE with @error
+ * closes the connection and fails what waited for it with @error.
+ * @server_name is the name the request was addressed to when known
+ * (sp_sip_transport_set_tls_server_name), else NULL. Without a verify
+ * function only certificates that validate against the system's CAs
+ * for the peer's address are accepted. */
+typedef gboolean (*SpSipTransportTlsVerifyFunc) (SpSipTransport *transport, const SpSipPeer *peer,
+                                                 const char *server_name, SpSipTlsSession *session,
+                                                 GError **error, gpointer user_data);
+void sp_sip_transport_set_tls_verify (SpSipTransport *transport, SpSipTransportTlsVerifyFunc verify,
+                                      gpointer user_data);
+/* The host name behind a numeric TLS destination (an account's server
+ * "pbx.example.com" resolved to @peer): sent as SNI and given to the
+ * verify function. NULL forgets it. Bounded: the oldest names go. */
+void sp_sip_transport_set_tls_server_name (SpSipTransport *transport, const SpSipPeer *peer,
+                                           const char *name);
 
 G_END_DECLS

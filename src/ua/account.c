@@ -56,7 +56,25 @@ static GParamSpec *props[N_PROPS];
 const char *
 sp_account_transport_to_string (SpAccountTransport transport)
 {
-  return transport == SP_ACCOUNT_TRANSPORT_TCP ? "tcp" : "udp";
+  return transport == SP_ACCOUNT_TRANSPORT_TLS   ? "tls"
+         : transport == SP_ACCOUNT_TRANSPORT_TCP ? "tcp"
+                                                 : "udp";
+}
+
+SpSipTransportKind
+sp_account_transport_to_kind (SpAccountTransport transport)
+{
+  return transport == SP_ACCOUNT_TRANSPORT_TLS   ? SP_SIP_TRANSPORT_TLS
+         : transport == SP_ACCOUNT_TRANSPORT_TCP ? SP_SIP_TRANSPORT_TCP
+                                                 : SP_SIP_TRANSPORT_UDP;
+}
+
+const char *
+sp_account_transport_uri_param (SpAccountTransport transport)
+{
+  return transport == SP_ACCOUNT_TRANSPORT_TLS   ? ";transport=tls"
+         : transport == SP_ACCOUNT_TRANSPORT_TCP ? ";transport=tcp"
+                                                 : "";
 }
 
 gboolean
@@ -66,10 +84,12 @@ sp_account_transport_from_string (const char *text, SpAccountTransport *transpor
     *transport = SP_ACCOUNT_TRANSPORT_UDP;
   else if (text != NULL && g_ascii_strcasecmp (text, "tcp") == 0)
     *transport = SP_ACCOUNT_TRANSPORT_TCP;
+  else if (text != NULL && g_ascii_strcasecmp (text, "tls") == 0)
+    *transport = SP_ACCOUNT_TRANSPORT_TLS;
   else
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("Bad transport \"%s\": expected udp or tcp"), text ? text : "");
+                   _ ("Bad transport \"%s\": expected udp, tcp or tls"), text ? text : "");
       return FALSE;
     }
   return TRUE;

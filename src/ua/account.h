@@ -2,6 +2,8 @@
 
 #include <glib-object.h>
 
+#include "sip/transport.h"
+
 G_BEGIN_DECLS
 
 /* One SIP account as the user configured it, plus its live registration
@@ -13,6 +15,7 @@ typedef enum
 {
   SP_ACCOUNT_TRANSPORT_UDP,
   SP_ACCOUNT_TRANSPORT_TCP,
+  SP_ACCOUNT_TRANSPORT_TLS, /* SIP over TLS, port 5061 by default */
 } SpAccountTransport;
 
 typedef enum
@@ -26,8 +29,12 @@ typedef enum
 /* SP_TYPE_ACCOUNT_TRANSPORT, SP_TYPE_ACCOUNT_STATUS: glib-mkenums. */
 #include "sp-enums.h"
 
-/* "udp" / "tcp"; parse is case-insensitive. */
+/* "udp" / "tcp" / "tls"; parse is case-insensitive. */
 const char *sp_account_transport_to_string (SpAccountTransport transport);
+/* The SIP transport an account's requests use. */
+SpSipTransportKind sp_account_transport_to_kind (SpAccountTransport transport);
+/* The URI parameter that names it: "", ";transport=tcp", ";transport=tls". */
+const char *sp_account_transport_uri_param (SpAccountTransport transport);
 gboolean sp_account_transport_from_string (const char *text, SpAccountTransport *transport,
                                            GError **error);
 /* "unregistered", "registering", "registered", "failed". */

@@ -1034,8 +1034,7 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   g_autofree char *to_text = NULL;
   const char *host = NULL;
   guint16 port = 0;
-  SpSipTransportKind kind =
-      target->transport == SP_ACCOUNT_TRANSPORT_TCP ? SP_SIP_TRANSPORT_TCP : SP_SIP_TRANSPORT_UDP;
+  SpSipTransportKind kind = sp_account_transport_to_kind (target->transport);
 
   self->phone = phone;
   self->stack = g_object_ref (sp_phone_get_stack (phone));
@@ -1057,7 +1056,8 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
   if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
     {
       sp_sip_peer_init (&self->dest, kind, target->next_hop_host,
-                        target->next_hop_port ? target->next_hop_port : 5060);
+                        target->next_hop_port ? target->next_hop_port
+                                              : sp_sip_transport_kind_default_port (kind));
       self->has_dest = TRUE;
     }
 
@@ -1469,5 +1469,5 @@ sp_call_transfer (SpCall *self, const char *target, GError **error)
     g_autofree char *value = g_strdup_printf ("<%s>", uri);
     sp_sip_message_set_header (refer, "Refer-To", value, NULL);
   }
-  return sp_sip_stack_send_request (self->stack, refer, NULL, NULL, NULL, error) != NULL;
+  return sp_invite_session_send_request (self->session, refer, error);
 }

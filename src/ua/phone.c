@@ -8,6 +8,7 @@
 #include "sip/stack.h"
 #include "ua/call-private.h"
 #include "ua/phone-private.h"
+#include "ua/phone-tls.h"
 #include "ua/account-credentials.h"
 #include "ua/registration.h"
 #include "ua/hostport.h"
@@ -69,6 +70,8 @@ struct _SpPhone
   /* The mini-server sharing our stack sees requests first. */
   SpPhoneRequestFilter filter;
   gpointer filter_data;
+  SpPhoneTls *tls; /* certificate, TLS listener, pins (ua/phone-tls.h) */
+  int tls_port;    /* asked for: -1 the SIP port + 1, 0 no TLS listener */
 };
 
 G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
@@ -135,7 +138,12 @@ sp_phone_dispose (GObject *object)
   g_clear_pointer (&self->registrations, g_hash_table_unref);
   g_clear_pointer (&self->credentials, g_hash_table_unref);
   if (self->stack != NULL)
-    g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
+    {
+      g_signal_handlers_disconnect_by_data (sp_sip_stack_get_transport (self->stack), self);
+      /* The stack may outlive us (the server holds it); its verify
+       * function must not reach our freed pins. */
+      sp_sip_transport_set_tls_verify (sp_sip_stack_get_transport (self->stack), NULL, NULL);
+    }
   self->wire_handler = 0;
   g_clear_object (&self->stack);
   g_clear_pointer (&self->tone_tails, g_ptr_array_unref);
@@ -152,6 +160,7 @@ sp_phone_finalize (GObject *object)
   g_free (self->config_dir);
   g_free (self->state_dir);
   g_free (self->local_host);
+  g_clear_pointer (&self->tls, sp_phone_tls_free);
   g_clear_object (&self->accounts);
   g_clear_object (&self->calls);
   g_clear_pointer (&self->history, sp_history_free);
@@ -432,6 +441,8 @@ sp_phone_new (const char *config_dir, const char *state_dir)
   self->config_dir = g_strdup (config_dir);
   self->state_dir = g_strdup (state_dir);
   self->history = sp_history_new (state_dir, SP_HISTORY_MAX_DEFAULT);
+  self->tls_port = -1;
+  self->tls = sp_phone_tls_new (config_dir);
   return self;
 }
 
@@ -763,6 +774,55 @@ on_network_changed (GNetworkMonitor *monitor, gboolean available, gpointer user_
     self->network_timer = g_timeout_add (NETWORK_SETTLE_MS, network_settled, self);
 }
 
+/* TLS beside UDP and TCP, on the SIP port + 1 unless told otherwise. A
+ * TLS listener that cannot start leaves the phone working without it
+ * (and TLS to servers still works): said in the log, and the TLS port
+ * reads 0. */
+static void
+start_tls (SpPhone *self, const char *host, guint16 sip_port)
+{
+  g_autoptr (GError) error = NULL;
+  guint port = self->tls_port < 0 ? sip_port + 1u : (guint) self->tls_port;
+
+  if (self->tls_port < 0 && port > G_MAXUINT16)
+    port = 0;
+  if (!sp_phone_tls_start (self->tls, self->stack, host, (guint16) port, &error))
+    g_warning ("No TLS listener on port %u: %s", port, error->message);
+}
+
+void
+sp_phone_set_tls_port (SpPhone *self, int port)
+{
+  g_return_if_fail (SP_IS_PHONE (self));
+  self->tls_port = CLAMP (port, -1, G_MAXUINT16);
+}
+
+guint16
+sp_phone_get_tls_port (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), 0);
+  return sp_phone_tls_get_port (self->tls);
+}
+
+const char *
+sp_phone_get_tls_fingerprint (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  return sp_phone_tls_get_fingerprint (self->tls);
+}
+
+gboolean
+sp_phone_accept_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
+                             GError **error)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  if (!sp_pin_store_accept (sp_phone_tls_get_pins (self->tls), hostport, fingerprint, error))
+    return FALSE;
+  g_message ("TLS: accepted the certificate of %s (SHA-256 %s)", hostport,
+             sp_pin_store_lookup (sp_phone_tls_get_pins (self->tls), hostport));
+  return TRUE;
+}
+
 gboolean
 sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
 {
@@ -807,11 +867,16 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
     }
   self->local_host = g_strdup (bound.host);
   self->local_port = bound.port;
+  start_tls (self, host, bound.port);
   self->media_engine = sp_media_engine_new ();
   self->network_monitor = g_object_ref (g_network_monitor_get_default ());
   g_signal_connect (self->network_monitor, "network-changed", G_CALLBACK (on_network_changed),
                     self);
-  g_message ("SIP on %s:%u (UDP and TCP)", self->local_host, self->local_port);
+  if (sp_phone_tls_get_port (self->tls) != 0)
+    g_message ("SIP on %s:%u (UDP and TCP), TLS on %u", self->local_host, self->local_port,
+               sp_phone_tls_get_port (self->tls));
+  else
+    g_message ("SIP on %s:%u (UDP and TCP)", self->local_host, self->local_port);
   return TRUE;
 }
 

@@ -41,6 +41,22 @@ char *sp_phone_dup_sip_address (SpPhone *self);
  * direct calls). FALSE before start. */
 gboolean sp_phone_get_local_address (SpPhone *self, const char **host, guint16 *port);
 
+/* ---- SIP over TLS (ua/phone-tls.h) ----
+ * The TLS listener's port: -1 (default) the SIP port + 1, 0 none. Read
+ * by sp_phone_start. Its certificate is made on first start in the
+ * config directory (tls-certificate.pem, tls-key.pem, mode 0600). */
+void sp_phone_set_tls_port (SpPhone *self, int port);
+/* The port TLS listens on, 0 when it does not. */
+guint16 sp_phone_get_tls_port (SpPhone *self);
+/* SHA-256 of our certificate ("AB:CD:..."), NULL before start or
+ * without a TLS listener. */
+const char *sp_phone_get_tls_fingerprint (SpPhone *self);
+/* Pins @fingerprint for the TLS server @hostport ("host:port" as the
+ * account names it), or with @fingerprint NULL the certificate it last
+ * presented and we refused as changed. */
+gboolean sp_phone_accept_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
+                                      GError **error);
+
 /* Accounts: a GListModel of SpAccount. */
 GListModel *sp_phone_get_accounts (SpPhone *self);
 /* Loads the saved accounts (replacing the list). */

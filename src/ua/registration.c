@@ -162,11 +162,11 @@ build_register (SpRegistration *reg, guint expires)
   g_autoptr (SpSipUri) ruri = NULL;
   SpSipMessage *msg;
   guint16 port = 0;
-  gboolean tcp = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP;
+  const char *param = sp_account_transport_uri_param (sp_account_get_transport (reg->account));
 
   sp_account_get_server_host_port (reg->account, &host, &port);
   hostport = sp_sip_host_port_to_string (host, port);
-  ruri_text = g_strdup_printf ("sip:%s%s", hostport, tcp ? ";transport=tcp" : "");
+  ruri_text = g_strdup_printf ("sip:%s%s", hostport, param);
   ruri = sp_sip_uri_parse (ruri_text, -1, NULL);
   if (ruri == NULL)
     return NULL;
@@ -269,9 +269,9 @@ flow_retry_cb (gpointer data)
 void
 sp_registration_connection_closed (SpRegistration *reg, const SpSipPeer *remote)
 {
-  if (!reg->active || reg->stopping || !reg->has_dest || reg->dest.kind != SP_SIP_TRANSPORT_TCP ||
-      remote->kind != SP_SIP_TRANSPORT_TCP || remote->port != reg->dest.port ||
-      g_strcmp0 (remote->host, reg->dest.host) != 0 ||
+  if (!reg->active || reg->stopping || !reg->has_dest ||
+      !sp_sip_transport_kind_is_stream (reg->dest.kind) || remote->kind != reg->dest.kind ||
+      remote->port != reg->dest.port || g_strcmp0 (remote->host, reg->dest.host) != 0 ||
       sp_account_get_status (reg->account) != SP_ACCOUNT_STATUS_REGISTERED)
     return;
   /* RFC 5626 4.4.1: the flow failed; register again on a new connection
@@ -443,8 +443,19 @@ on_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *respon
         fail_and_retry (reg, N_ ("no answer from server"), 408);
         return;
       case SP_SIP_FAILURE_TRANSPORT:
-        fail_and_retry (reg, N_ ("cannot reach server"), 503);
-        return;
+        {
+          /* The transport's words (a refused TLS certificate says why and
+           * how to accept it) ride in the local 503's phrase. */
+          const char *phrase = sp_sip_message_get_reason (response);
+          const char *open = phrase ? strchr (phrase, '(') : NULL;
+          g_autofree char *text = NULL;
+
+          if (open != NULL && g_str_has_suffix (open, ")"))
+            text = g_strdup_printf ("%s: %.*s", _ ("cannot reach server"), (int) strlen (open) - 2,
+                                    open + 1);
+          fail_and_retry (reg, text ? text : N_ ("cannot reach server"), 503);
+          return;
+        }
       case SP_SIP_FAILURE_NONE:
       default:
         fail_and_retry (reg, reason, status);
@@ -491,6 +502,10 @@ on_resolved (GObject *source, GAsyncResult *result, gpointer data)
     }
   reg->dest = peer;
   reg->has_dest = TRUE;
+  /* A TLS server is checked against the name the user gave (sip/tls.h). */
+  if (peer.kind == SP_SIP_TRANSPORT_TLS)
+    sp_sip_transport_set_tls_server_name (sp_sip_stack_get_transport (reg->stack), &peer,
+                                          reg->resolving_host);
   sp_credentials_note_resolved (reg->credentials, reg->resolving_host, reg->resolving_port, &peer);
   reg->interval_retried = FALSE; /* a new attempt */
   request = build_register (reg, sp_account_get_register_interval (reg->account));
@@ -509,9 +524,7 @@ sp_registration_start (SpRegistration *reg)
   g_autofree char *host = NULL;
   const char *proxy = sp_account_get_outbound_proxy (reg->account);
   guint16 port = 0;
-  SpSipTransportKind kind = sp_account_get_transport (reg->account) == SP_ACCOUNT_TRANSPORT_TCP
-                                ? SP_SIP_TRANSPORT_TCP
-                                : SP_SIP_TRANSPORT_UDP;
+  SpSipTransportKind kind = sp_account_transport_to_kind (sp_account_get_transport (reg->account));
 
   reg->active = TRUE;
   reg->stopping = FALSE;

@@ -90,7 +90,8 @@ sp_ua_resolve_peer_async (const char *host, guint16 port, SpSipTransportKind kin
                                _ ("Cannot resolve \"%s\": not a host name"), host ? host : "");
       return;
     }
-  sp_sip_peer_init (&lookup->peer, kind, host, port ? port : 5060);
+  sp_sip_peer_init (&lookup->peer, kind, host,
+                    port ? port : sp_sip_transport_kind_default_port (kind));
   if (g_hostname_is_ip_address (host))
     {
       g_task_return_boolean (task, TRUE); /* GTask defers the callback */

@@ -88,8 +88,11 @@ route_to_uri (SpTarget *target)
   target->next_hop_host = g_strdup (sp_sip_uri_get_host (uri));
   target->next_hop_port = sp_sip_uri_get_port (uri);
   target->transport = SP_ACCOUNT_TRANSPORT_UDP;
+  /* RFC 3261 26.2.2: sips: is TLS to the next hop; so is ;transport=tls. */
   if (sp_sip_uri_get_scheme (uri) == SP_URI_SCHEME_SIPS ||
-      (transport != NULL && g_ascii_strcasecmp (transport, "tcp") == 0))
+      (transport != NULL && g_ascii_strcasecmp (transport, "tls") == 0))
+    target->transport = SP_ACCOUNT_TRANSPORT_TLS;
+  else if (transport != NULL && g_ascii_strcasecmp (transport, "tcp") == 0)
     target->transport = SP_ACCOUNT_TRANSPORT_TCP;
 }
 
@@ -151,10 +154,9 @@ target_from_uri_text (const char *text, SpAccount *account, GError **error)
           user =
               g_uri_escape_string (sp_sip_uri_get_user (target->request_uri), USER_ALLOWED, FALSE);
           hostport = sp_sip_host_port_to_string (host, port);
-          sip = g_strdup_printf ("sip:%s@%s;user=phone%s", user, hostport,
-                                 sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP
-                                     ? ";transport=tcp"
-                                     : "");
+          sip =
+              g_strdup_printf ("sip:%s@%s;user=phone%s", user, hostport,
+                               sp_account_transport_uri_param (sp_account_get_transport (account)));
           g_clear_pointer (&target->request_uri, sp_sip_uri_free);
           target->request_uri = parse_uri (sip, error);
           if (target->request_uri == NULL || !route_to_account (target, account, error))
@@ -227,9 +229,8 @@ target_via_account (const char *user, SpAccount *account, GError **error)
       return NULL;
     }
   hostport = sp_sip_host_port_to_string (host, port);
-  text = g_strdup_printf (
-      "sip:%s@%s%s", escaped, hostport,
-      sp_account_get_transport (account) == SP_ACCOUNT_TRANSPORT_TCP ? ";transport=tcp" : "");
+  text = g_strdup_printf ("sip:%s@%s%s", escaped, hostport,
+                          sp_account_transport_uri_param (sp_account_get_transport (account)));
   target->request_uri = parse_uri (text, error);
   if (target->request_uri == NULL || !route_to_account (target, account, error))
     return NULL;

@@ -101,8 +101,11 @@ test_direct (void)
     { "sip:0@192.168.1.183", FALSE, SP_TARGET_URI, "sip:0@192.168.1.183", "192.168.1.183", 0 },
     { "SIP:bob@10.0.0.2;transport=TCP", FALSE, SP_TARGET_URI, "sip:bob@10.0.0.2;transport=TCP",
       "10.0.0.2", 0, SP_ACCOUNT_TRANSPORT_TCP },
+    /* RFC 3261 26.2.2: sips: and ;transport=tls go over TLS. */
     { "sips:bob@10.0.0.2", FALSE, SP_TARGET_URI, "sips:bob@10.0.0.2", "10.0.0.2", 0,
-      SP_ACCOUNT_TRANSPORT_TCP },
+      SP_ACCOUNT_TRANSPORT_TLS },
+    { "sip:bob@10.0.0.2:5071;transport=tls", FALSE, SP_TARGET_URI,
+      "sip:bob@10.0.0.2:5071;transport=tls", "10.0.0.2", 5071, SP_ACCOUNT_TRANSPORT_TLS },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
