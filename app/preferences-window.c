@@ -188,12 +188,22 @@ stop_test_sound (gpointer window)
 }
 
 static void
-on_test_sound_failed (const GError *error, gpointer window)
+on_test_sound_failed (SpRingerFailure what, const GError *error, gpointer window)
 {
   const char *device = g_object_get_data (G_OBJECT (window), "test-sound-device");
-  /* Translators: %s is a sound device ("default"), then the reason. */
-  g_autofree char *message = g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
+  g_autofree char *message = NULL;
 
+  if (what == SP_RINGER_FAILED_TONE)
+    /* As a real call would: the built-in tone, and why. */
+    message = g_strdup_printf (
+        _ ("The ring tone cannot be played (%s); ringing with the built-in one."), error->message);
+  else if (what == SP_RINGER_TONE_SLOW)
+    message = g_strdup_printf (_ ("The ring tone is slow to load; ringing with the built-in "
+                                  "one until it is ready (%s)."),
+                               error->message);
+  else
+    /* Translators: %s is a sound device ("default"), then the reason. */
+    message = g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
 }
 
@@ -203,22 +213,12 @@ on_test_sound (GtkButton *button, GSettings *settings)
   GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (button)));
   g_autofree char *device = g_settings_get_string (settings, "audio-output");
   g_autofree char *tone = g_settings_get_string (settings, "ring-tone");
-  g_autoptr (GError) error = NULL;
   SpRinger *ringer;
 
   if (g_object_get_data (G_OBJECT (window), "test-sound") != NULL)
     return;
-  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone, &error);
-  if (ringer == NULL)
-    {
-      /* As a real call would: the built-in tone, and why. */
-      g_autofree char *message = g_strdup_printf (
-          _ ("The ring tone cannot be played (%s); ringing with the built-in one."),
-          error->message);
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
-      g_clear_error (&error);
-      ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
-    }
+  /* The file is read on the ringer's thread (src/ua/ringer.c). */
+  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone);
   /* The window owns the sound: closing it stops the sound, and silences
    * a failure not yet reported. */
   g_object_set_data_full (G_OBJECT (window), "test-sound-device", g_strdup (device), g_free);
