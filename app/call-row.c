@@ -15,8 +15,9 @@ struct _SpCallRow
 
   SpCall *call; /* owned */
   gulong notify_id;
-  guint tick_id;  /* refreshes the duration once a second */
-  guint meter_id; /* reads the microphone's level, only while in a shown call */
+  guint tick_id;     /* refreshes the duration once a second */
+  guint meter_id;    /* reads the microphone's level, only while in a shown call */
+  gboolean updating; /* the toggles follow the call: not a click */
 
   GtkWidget *box;
   AdwAvatar *avatar;
@@ -190,13 +191,11 @@ update (SpCallRow *self)
   gtk_widget_set_visible (self->dtmf, live);
   gtk_widget_set_visible (self->transfer, live);
   gtk_widget_set_sensitive (self->hangup, state != SP_CALL_STATE_ENDED);
-  /* The toggles show the call; a click asks for the other state. */
+  /* The toggles show the call (a click asks through the action). */
+  self->updating = TRUE;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->hold), state == SP_CALL_STATE_HELD);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), sp_call_get_muted (call));
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->hold), "(sb)", sp_call_get_id (call),
-                                    state != SP_CALL_STATE_HELD);
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->mute), "(sb)", sp_call_get_id (call),
-                                    !sp_call_get_muted (call));
+  self->updating = FALSE;
   gtk_button_set_label (GTK_BUTTON (self->hangup), incoming ? _ ("Decline") : _ ("Hangup"));
   if (incoming)
     gtk_widget_add_css_class (GTK_WIDGET (self), "ringing");
@@ -208,6 +207,45 @@ update (SpCallRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
 }
 
+/* The buttons are the window's actions (app/call-actions.h) with the
+ * call's id: the same door as shortcuts and scripts. Named only with
+ * their targets, so an unbound row has no half-made action. */
+static void
+bind_actions (SpCallRow *self, SpCall *call)
+{
+  const char *id = call != NULL ? sp_call_get_id (call) : NULL;
+  struct
+  {
+    GtkWidget *button;
+    const char *action;
+    GVariant *target;
+  } bound[G_N_ELEMENTS (self->dtmf_keys) + 2] = {
+    { self->answer, "win.call-answer", id ? g_variant_new_string (id) : NULL },
+    { self->hangup, "win.call-hangup", id ? g_variant_new_string (id) : NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->dtmf_keys); i++)
+    {
+      const char *key = gtk_button_get_label (GTK_BUTTON (self->dtmf_keys[i]));
+
+      bound[2 + i].button = self->dtmf_keys[i];
+      bound[2 + i].action = "win.call-dtmf";
+      bound[2 + i].target = id ? g_variant_new ("(ss)", id, key) : NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bound); i++)
+    {
+      GtkActionable *button = GTK_ACTIONABLE (bound[i].button);
+
+      if (bound[i].target == NULL)
+        {
+          gtk_actionable_set_action_name (button, NULL);
+          continue;
+        }
+      gtk_actionable_set_action_target_value (button, bound[i].target);
+      gtk_actionable_set_action_name (button, bound[i].action);
+    }
+}
+
 void
 sp_call_row_set_call (SpCallRow *self, SpCall *call)
 {
@@ -217,15 +255,10 @@ sp_call_row_set_call (SpCallRow *self, SpCall *call)
     g_clear_signal_handler (&self->notify_id, self->call);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_set_object (&self->call, call);
+  if (self->box != NULL)
+    bind_actions (self, call);
   if (call != NULL)
     {
-      const char *id = sp_call_get_id (call);
-
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (self->answer), "s", id);
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (self->hangup), "s", id);
-      for (guint i = 0; i < G_N_ELEMENTS (self->dtmf_keys); i++)
-        gtk_actionable_set_action_target (GTK_ACTIONABLE (self->dtmf_keys[i]), "(ss)", id,
-                                          gtk_button_get_label (GTK_BUTTON (self->dtmf_keys[i])));
       self->notify_id = g_signal_connect_swapped (call, "notify", G_CALLBACK (update), self);
       self->tick_id = g_timeout_add_seconds (1, on_tick, self);
       update (self);
@@ -251,6 +284,24 @@ on_transfer (SpCallRow *self)
   gtk_menu_button_popdown (GTK_MENU_BUTTON (self->transfer));
   gtk_widget_activate_action (GTK_WIDGET (self), "win.call-transfer", "(ss)",
                               sp_call_get_id (self->call), target);
+}
+
+/* Hold and Mute stay toggle buttons for screen readers ("toggle button,
+ * pressed"): an action without state would make them plain buttons. A
+ * click asks for the other state through the action. Mute is at once, so
+ * the button shows the call again now; hold waits for the peer's answer,
+ * and the call's "notify" sets the button then (a refusal is a toast). */
+static void
+on_toggled (GtkToggleButton *button, SpCallRow *self)
+{
+  const char *action = GTK_WIDGET (button) == self->hold ? "win.call-hold" : "win.call-mute";
+
+  if (self->call == NULL || self->updating)
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), action, "(sb)", sp_call_get_id (self->call),
+                              gtk_toggle_button_get_active (button));
+  if (GTK_WIDGET (button) == self->mute)
+    update (self);
 }
 
 static GtkWidget *
@@ -291,7 +342,6 @@ make_dtmf_popover (SpCallRow *self)
 
       gtk_widget_set_size_request (key, 48, 40);
       sp_a11y_set_name (key, a11y);
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (key), "win.call-dtmf");
       self->dtmf_keys[i] = key;
       gtk_grid_attach (GTK_GRID (grid), key, (int) (i % 3), (int) (i / 3), 1, 1);
     }
@@ -390,12 +440,8 @@ sp_call_row_init (SpCallRow *self)
   gtk_widget_set_valign (self->hangup, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (self->hangup, "destructive-action");
 
-  /* The window's actions (app/call-actions.h), targets set with the
-   * call: the same door as shortcuts and scripts. */
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->answer), "win.call-answer");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->hangup), "win.call-hangup");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->hold), "win.call-hold");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->mute), "win.call-mute");
+  g_signal_connect (self->hold, "toggled", G_CALLBACK (on_toggled), self);
+  g_signal_connect (self->mute, "toggled", G_CALLBACK (on_toggled), self);
 
   gtk_box_append (GTK_BOX (buttons), self->hold);
   gtk_box_append (GTK_BOX (buttons), self->mute);

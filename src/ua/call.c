@@ -491,14 +491,8 @@ sp_call_set_muted (SpCall *self, gboolean muted)
   if (self->muted == muted)
     return;
   self->muted = muted;
-  /* Muted, the media reads the null device (silence) instead of the
-   * microphone, which is closed meanwhile; unmuted, the microphone the
-   * call had comes back (the device is opened on the media thread). */
   if (self->media != NULL)
-    sp_media_session_replace_device (
-        self->media, muted ? sp_audio_null_new (SP_AUDIO_SOURCE)
-                           : sp_audio_device_new_for_name (self->device_names[SP_AUDIO_SOURCE],
-                                                           SP_AUDIO_SOURCE));
+    sp_media_session_set_muted (self->media, muted);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
 }
 
@@ -537,13 +531,6 @@ sp_call_set_audio_device (SpCall *self, SpAudioDevice *device)
       return;
     }
   remember_device (self, device);
-  /* A muted call keeps reading silence: the new microphone is its input
-   * once unmuted. */
-  if (self->muted && sp_audio_device_get_direction (device) == SP_AUDIO_SOURCE)
-    {
-      sp_audio_device_free (device);
-      return;
-    }
   sp_media_session_replace_device (self->media, device);
 }
 
@@ -632,12 +619,8 @@ media_prepare (SpCall *self)
       sp_phone_open_devices (self->phone, &source, &sink);
       remember_device (self, source);
       remember_device (self, sink);
-      if (self->muted)
-        {
-          sp_audio_device_free (source);
-          source = sp_audio_null_new (SP_AUDIO_SOURCE);
-        }
       sp_media_session_set_devices (self->media, source, sink);
+      sp_media_session_set_muted (self->media, self->muted);
     }
   else if (error != NULL)
     g_message ("Call %s without audio: %s", self->id, error->message);

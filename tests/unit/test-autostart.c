@@ -31,6 +31,26 @@ read_exec_argv (const char *path)
   return argv;
 }
 
+/* What desktops check: desktop-file-validate, where installed. */
+static void
+check_valid (const char *path)
+{
+  const char *validate = "/usr/bin/desktop-file-validate";
+  const char *argv[] = { validate, path, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  if (!g_file_test (validate, G_FILE_TEST_IS_EXECUTABLE))
+    return;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("desktop-file-validate: %s", out);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpstr (out, ==, "");
+}
+
 /* Without options: the entry's old name and command. */
 static void
 test_plain (void)
@@ -49,6 +69,7 @@ test_plain (void)
   g_assert_cmpuint (g_strv_length (argv), ==, 2);
   g_assert_cmpstr (argv[0], ==, "/usr/bin/softphone");
   g_assert_cmpstr (argv[1], ==, "--background");
+  check_valid (path);
   g_assert_true (sp_autostart_remove ("net.example.softphone", NULL, &error));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   /* Removing what is not there is no error. */
@@ -85,6 +106,7 @@ test_options_kept (void)
   g_assert_no_error (error);
   argv_a = read_exec_argv (path_a);
   g_assert_cmpstrv (argv_a, expected_a);
+  check_valid (path_a);
   argv_b = read_exec_argv (path_b);
   g_assert_cmpuint (g_strv_length (argv_b), ==, 6);
   g_assert_cmpstr (argv_b[3], ==, "[::1]:5080");
