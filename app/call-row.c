@@ -286,9 +286,10 @@ on_transfer (SpCallRow *self)
                               sp_call_get_id (self->call), target);
 }
 
-/* Hold and Mute stay toggle buttons for screen readers ("toggle button,
- * pressed"): an action without state would make them plain buttons. A
- * click asks for the other state through the action. Mute is at once, so
+/* Hold and Mute are toggles that show the call's state ("pressed" for a
+ * screen reader). Bound to an action without state, GTK's action helper
+ * would take the toggling over and show nothing, so a click asks for the
+ * other state through the action instead. Mute is at once, so
  * the button shows the call again now; hold waits for the peer's answer,
  * and the call's "notify" sets the button then (a refusal is a toast). */
 static void

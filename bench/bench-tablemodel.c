@@ -35,8 +35,12 @@ register_contact (SpLocationStore *store, const char *aor, const char *contact)
     .contacts = &update,
     .n_contacts = 1,
   };
-  g_autoptr (SpRegisterResult) result =
+  SpRegisterResult *result =
       sp_location_store_register (store, &request, g_get_real_time () / G_USEC_PER_SEC);
+
+  if (result->status != 200)
+    g_error ("REGISTER of %s refused: %u", aor, result->status);
+  sp_register_result_free (result);
 }
 
 static void

@@ -373,7 +373,6 @@ test_device_gone (void)
 {
   Recorder rec = { .fail_after = 3 };
   Failures failures = { 0 };
-  g_autoptr (GError) error = NULL;
   g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL);
 
   sp_ringer_start (ringer, on_failed, &failures);
@@ -396,7 +395,6 @@ test_slow_open_fails (void)
 {
   Recorder rec = { .fail_after = -1, .open_ms = 300, .open_fails = TRUE };
   Failures failures = { 0 };
-  g_autoptr (GError) error = NULL;
   g_autoptr (SpRinger) ringer = sp_ringer_new (recorder_new (&rec), NULL);
   gint64 before = g_get_monotonic_time ();
 
