@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include "a11y.h"
+#include "autostart.h"
 #include "node/node.h"
 #include "audio/alsa.h"
 #include "preferences-window.h"
@@ -511,19 +512,30 @@ on_call_added (SpPhone *phone, SpCall *call, SpApplication *self)
                            0);
 }
 
-/* The ringing thread could not open the ring device, or lost it. */
+/* The ringing threads could not open the ring device, or lost it, or
+ * the ring tone file will not do (the built-in tone rings instead). */
 static void
-on_ring_failed (const GError *error, gpointer user_data)
+on_ring_failed (SpRingerFailure what, const GError *error, gpointer user_data)
 {
   SpApplication *self = user_data;
   g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
-  /* Translators: %s is a sound device ("default"), then the reason. */
-  g_autofree char *message =
-      g_strdup_printf (_ ("Softphone cannot ring on “%s”: %s"), device, error->message);
+  g_autofree char *message = NULL;
 
-  /* Said once per ringing spell: the ringer stays until the calls are
-   * taken, so no new one is made (and fails again) on every change. */
-  self->ring_failed = TRUE;
+  if (what == SP_RINGER_FAILED_TONE)
+    message = g_strdup_printf (
+        _ ("The ring tone cannot be played (%s); ringing with the built-in one."), error->message);
+  else if (what == SP_RINGER_TONE_SLOW)
+    message = g_strdup_printf (_ ("The ring tone is slow to load; ringing with the built-in "
+                                  "one until it is ready (%s)."),
+                               error->message);
+  else
+    {
+      /* Translators: %s is a sound device ("default"), then the reason. */
+      message = g_strdup_printf (_ ("Softphone cannot ring on “%s”: %s"), device, error->message);
+      /* Said once per ringing spell: the ringer stays until the calls are
+       * taken, so no new one is made (and fails again) on every change. */
+      self->ring_failed = TRUE;
+    }
   show_error_in_window (self, message);
 }
 
@@ -532,19 +544,10 @@ make_ringer (SpApplication *self)
 {
   g_autofree char *device = g_settings_get_string (self->settings, "ring-device");
   g_autofree char *tone = g_settings_get_string (self->settings, "ring-tone");
-  g_autoptr (GError) tone_error = NULL;
-  SpRinger *ringer;
+  /* The file is read on the ringer's thread: a slow or bad one never
+   * holds up the window, and never silences the phone. */
+  SpRinger *ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone);
 
-  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone, &tone_error);
-  if (ringer == NULL)
-    {
-      /* A bad ring tone file must not silence the phone. */
-      g_autofree char *message = g_strdup_printf (
-          _ ("The ring tone cannot be played (%s); ringing with the built-in one."),
-          tone_error->message);
-      show_error_in_window (self, message);
-      ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
-    }
   /* The ringer is freed (stopped) before the application goes. */
   sp_ringer_start (ringer, on_ring_failed, self);
   return ringer;
@@ -657,77 +660,16 @@ on_quit_signal (gpointer user_data)
 
 /* Running in the background. */
 
-/* $XDG_CONFIG_HOME/autostart/APP_ID.desktop, which desktops start at
- * login (the XDG Autostart specification). */
-static char *
-autostart_path (void)
-{
-  return g_build_filename (g_get_user_config_dir (), "autostart", APP_ID ".desktop", NULL);
-}
-
-/* The running binary, as an Exec= argument: quoted when it has to be. */
-static char *
-exec_argument (void)
+/* The autostart entry names this binary (written again at each start,
+ * so it is the one that runs now) with this phone's --bind and
+ * --config-dir (app/autostart.c). */
+static gboolean
+write_autostart (SpApplication *self, GError **error)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  GString *quoted;
 
-  if (exe == NULL)
-    return g_strdup ("softphone");
-  if (strpbrk (exe, " \t\n\"'\\><~|&;$*?#()`") == NULL)
-    return g_steal_pointer (&exe);
-  quoted = g_string_new ("\"");
-  for (const char *p = exe; *p != '\0'; p++)
-    {
-      if (strchr ("\"`$\\", *p) != NULL)
-        g_string_append_c (quoted, '\\');
-      g_string_append_c (quoted, *p);
-    }
-  g_string_append_c (quoted, '"');
-  return g_string_free (quoted, FALSE);
-}
-
-static gboolean
-write_autostart (GError **error)
-{
-  g_autofree char *path = autostart_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *exec = exec_argument ();
-  g_autofree char *contents =
-      g_strdup_printf ("[Desktop Entry]\n"
-                       "Type=Application\n"
-                       "Name=Softphone\n"
-                       "Comment=Phone and office SIP server, in the background\n"
-                       "Exec=%s --background\n"
-                       "Icon=" APP_ID "\n"
-                       "Terminal=false\n"
-                       "NoDisplay=true\n"
-                       "X-GNOME-Autostart-enabled=true\n",
-                       exec);
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", dir,
-                   g_strerror (saved));
-      return FALSE;
-    }
-  return g_file_set_contents (path, contents, -1, error);
-}
-
-static gboolean
-remove_autostart (GError **error)
-{
-  g_autofree char *path = autostart_path ();
-
-  if (g_unlink (path) != 0 && errno != ENOENT)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", path,
-                   g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
+  return sp_autostart_write (APP_ID, exe != NULL ? exe : "softphone", self->bind, self->config_dir,
+                             error);
 }
 
 /* With no window the application would quit: hold it while it should
@@ -754,7 +696,8 @@ apply_background_setting (SpApplication *self)
   gboolean wanted = g_settings_get_boolean (self->settings, "run-in-background");
   g_autoptr (GError) error = NULL;
 
-  if (!(wanted ? write_autostart (&error) : remove_autostart (&error)))
+  if (!(wanted ? write_autostart (self, &error)
+               : sp_autostart_remove (APP_ID, self->config_dir, &error)))
     {
       g_autofree char *message = g_strdup_printf (
           _ ("Softphone cannot change how it starts at login: %s"), error->message);

@@ -15,9 +15,9 @@ struct _SpCallRow
 
   SpCall *call; /* owned */
   gulong notify_id;
-  guint tick_id;  /* refreshes the duration once a second */
-  guint meter_id; /* reads the microphone's level, only while in a shown call */
-  gboolean updating;
+  guint tick_id;     /* refreshes the duration once a second */
+  guint meter_id;    /* reads the microphone's level, only while in a shown call */
+  gboolean updating; /* the toggles follow the call: not a click */
 
   GtkWidget *box;
   AdwAvatar *avatar;
@@ -30,27 +30,13 @@ struct _SpCallRow
   GtkWidget *hold;
   GtkWidget *mute;
   GtkWidget *dtmf;
+  GtkWidget *dtmf_keys[12];
   GtkWidget *transfer;
   GtkEntry *transfer_entry;
   GtkWidget *hangup;
 };
 
 G_DEFINE_FINAL_TYPE (SpCallRow, sp_call_row, GTK_TYPE_WIDGET)
-
-enum
-{
-  SIGNAL_ERROR,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-static void
-report (SpCallRow *self, GError *error)
-{
-  if (error != NULL)
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
-}
 
 static char *
 format_duration (guint seconds)
@@ -175,7 +161,6 @@ update (SpCallRow *self)
 
   if (call == NULL)
     return;
-  self->updating = TRUE;
   state = sp_call_get_state (call);
   peer = sp_call_get_peer (call);
   name = sp_call_get_peer_display_name (call);
@@ -206,8 +191,11 @@ update (SpCallRow *self)
   gtk_widget_set_visible (self->dtmf, live);
   gtk_widget_set_visible (self->transfer, live);
   gtk_widget_set_sensitive (self->hangup, state != SP_CALL_STATE_ENDED);
+  /* The toggles show the call (a click asks through the action). */
+  self->updating = TRUE;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->hold), state == SP_CALL_STATE_HELD);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), sp_call_get_muted (call));
+  self->updating = FALSE;
   gtk_button_set_label (GTK_BUTTON (self->hangup), incoming ? _ ("Decline") : _ ("Hangup"));
   if (incoming)
     gtk_widget_add_css_class (GTK_WIDGET (self), "ringing");
@@ -217,7 +205,45 @@ update (SpCallRow *self)
   /* Translators: a call in the list, for screen readers: "sip:2@pbx, In call". */
   a11y = g_strdup_printf (_ ("%s, %s"), gtk_label_get_label (self->peer), state_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
-  self->updating = FALSE;
+}
+
+/* The buttons are the window's actions (app/call-actions.h) with the
+ * call's id: the same door as shortcuts and scripts. Named only with
+ * their targets, so an unbound row has no half-made action. */
+static void
+bind_actions (SpCallRow *self, SpCall *call)
+{
+  const char *id = call != NULL ? sp_call_get_id (call) : NULL;
+  struct
+  {
+    GtkWidget *button;
+    const char *action;
+    GVariant *target;
+  } bound[G_N_ELEMENTS (self->dtmf_keys) + 2] = {
+    { self->answer, "win.call-answer", id ? g_variant_new_string (id) : NULL },
+    { self->hangup, "win.call-hangup", id ? g_variant_new_string (id) : NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->dtmf_keys); i++)
+    {
+      const char *key = gtk_button_get_label (GTK_BUTTON (self->dtmf_keys[i]));
+
+      bound[2 + i].button = self->dtmf_keys[i];
+      bound[2 + i].action = "win.call-dtmf";
+      bound[2 + i].target = id ? g_variant_new ("(ss)", id, key) : NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bound); i++)
+    {
+      GtkActionable *button = GTK_ACTIONABLE (bound[i].button);
+
+      if (bound[i].target == NULL)
+        {
+          gtk_actionable_set_action_name (button, NULL);
+          continue;
+        }
+      gtk_actionable_set_action_target_value (button, bound[i].target);
+      gtk_actionable_set_action_name (button, bound[i].action);
+    }
 }
 
 void
@@ -229,6 +255,8 @@ sp_call_row_set_call (SpCallRow *self, SpCall *call)
     g_clear_signal_handler (&self->notify_id, self->call);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_set_object (&self->call, call);
+  if (self->box != NULL)
+    bind_actions (self, call);
   if (call != NULL)
     {
       self->notify_id = g_signal_connect_swapped (call, "notify", G_CALLBACK (update), self);
@@ -247,68 +275,34 @@ sp_call_row_get_call (SpCallRow *self)
 }
 
 static void
-on_answer (SpCallRow *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->call != NULL && !sp_call_answer (self->call, &error))
-    report (self, error);
-}
-
-static void
-on_hangup (SpCallRow *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->call != NULL && !sp_call_hangup (self->call, &error))
-    report (self, error);
-}
-
-static void
-on_hold_toggled (GtkToggleButton *button, SpCallRow *self)
-{
-  g_autoptr (GError) error = NULL;
-  gboolean held;
-
-  if (self->call == NULL || self->updating)
-    return;
-  held = sp_call_get_state (self->call) == SP_CALL_STATE_HELD;
-  if (gtk_toggle_button_get_active (button) == held)
-    return;
-  if (!(held ? sp_call_resume (self->call, &error) : sp_call_hold (self->call, &error)))
-    {
-      report (self, error);
-      update (self);
-    }
-}
-
-static void
-on_mute_toggled (GtkToggleButton *button, SpCallRow *self)
-{
-  if (self->call != NULL && !self->updating)
-    sp_call_set_muted (self->call, gtk_toggle_button_get_active (button));
-}
-
-static void
-on_dtmf_key (GtkButton *button, SpCallRow *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->call != NULL && !sp_call_send_dtmf (self->call, gtk_button_get_label (button), &error))
-    report (self, error);
-}
-
-static void
 on_transfer (SpCallRow *self)
 {
   const char *target = gtk_editable_get_text (GTK_EDITABLE (self->transfer_entry));
-  g_autoptr (GError) error = NULL;
 
   if (self->call == NULL || target[0] == '\0')
     return;
   gtk_menu_button_popdown (GTK_MENU_BUTTON (self->transfer));
-  if (!sp_call_transfer (self->call, target, &error))
-    report (self, error);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.call-transfer", "(ss)",
+                              sp_call_get_id (self->call), target);
+}
+
+/* Hold and Mute are toggles that show the call's state ("pressed" for a
+ * screen reader). Bound to an action without state, GTK's action helper
+ * would take the toggling over and show nothing, so a click asks for the
+ * other state through the action instead. Mute is at once, so
+ * the button shows the call again now; hold waits for the peer's answer,
+ * and the call's "notify" sets the button then (a refusal is a toast). */
+static void
+on_toggled (GtkToggleButton *button, SpCallRow *self)
+{
+  const char *action = GTK_WIDGET (button) == self->hold ? "win.call-hold" : "win.call-mute";
+
+  if (self->call == NULL || self->updating)
+    return;
+  gtk_widget_activate_action (GTK_WIDGET (self), action, "(sb)", sp_call_get_id (self->call),
+                              gtk_toggle_button_get_active (button));
+  if (GTK_WIDGET (button) == self->mute)
+    update (self);
 }
 
 static GtkWidget *
@@ -335,7 +329,8 @@ make_button (const char *icon, const char *label, const char *tooltip, gboolean 
 static GtkWidget *
 make_dtmf_popover (SpCallRow *self)
 {
-  static const char *const keys[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#" };
+  static const char *const keys[G_N_ELEMENTS (self->dtmf_keys)] = { "1", "2", "3", "4", "5", "6",
+                                                                    "7", "8", "9", "*", "0", "#" };
   GtkWidget *grid = gtk_grid_new ();
   GtkWidget *popover = gtk_popover_new ();
 
@@ -348,7 +343,7 @@ make_dtmf_popover (SpCallRow *self)
 
       gtk_widget_set_size_request (key, 48, 40);
       sp_a11y_set_name (key, a11y);
-      g_signal_connect (key, "clicked", G_CALLBACK (on_dtmf_key), self);
+      self->dtmf_keys[i] = key;
       gtk_grid_attach (GTK_GRID (grid), key, (int) (i % 3), (int) (i / 3), 1, 1);
     }
   gtk_popover_set_child (GTK_POPOVER (popover), grid);
@@ -446,10 +441,8 @@ sp_call_row_init (SpCallRow *self)
   gtk_widget_set_valign (self->hangup, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (self->hangup, "destructive-action");
 
-  g_signal_connect_swapped (self->answer, "clicked", G_CALLBACK (on_answer), self);
-  g_signal_connect_swapped (self->hangup, "clicked", G_CALLBACK (on_hangup), self);
-  g_signal_connect (self->hold, "toggled", G_CALLBACK (on_hold_toggled), self);
-  g_signal_connect (self->mute, "toggled", G_CALLBACK (on_mute_toggled), self);
+  g_signal_connect (self->hold, "toggled", G_CALLBACK (on_toggled), self);
+  g_signal_connect (self->mute, "toggled", G_CALLBACK (on_toggled), self);
 
   gtk_box_append (GTK_BOX (buttons), self->hold);
   gtk_box_append (GTK_BOX (buttons), self->mute);
@@ -500,10 +493,6 @@ sp_call_row_class_init (SpCallRowClass *klass)
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "callrow");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
-
-  /* "error" (const char *message): an action failed; say it to the user. */
-  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 SpCallRow *

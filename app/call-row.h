@@ -8,8 +8,9 @@ G_BEGIN_DECLS
 
 /* One call in the Calls list: peer, state, duration and the buttons that
  * act on it ("Take the call", Hold, Mute, DTMF, Transfer, Hangup). An
- * incoming call is highlighted. Errors from the call (say, "call 2 is not
- * ringing") go out through the "error" signal as plain sentences. */
+ * incoming call is highlighted. The buttons are the window's call actions
+ * with the call's id as target (win.call-hold(('ID', true)) and so on,
+ * app/call-actions.h), which say their errors as toasts. */
 
 #define SP_TYPE_CALL_ROW (sp_call_row_get_type ())
 G_DECLARE_FINAL_TYPE (SpCallRow, sp_call_row, SP, CALL_ROW, GtkWidget)

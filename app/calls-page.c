@@ -261,17 +261,10 @@ update_calls_stack (SpCallsPage *self)
 }
 
 static void
-on_call_row_error (SpCallRow *row, const char *message, SpCallsPage *self)
-{
-  sp_window_toast (GTK_WIDGET (self), message);
-}
-
-static void
 setup_call_item (GtkSignalListItemFactory *factory, GtkListItem *item, SpCallsPage *self)
 {
   SpCallRow *row = sp_call_row_new ();
 
-  g_signal_connect_object (row, "error", G_CALLBACK (on_call_row_error), self, 0);
   gtk_list_item_set_child (item, GTK_WIDGET (row));
   gtk_list_item_set_activatable (item, FALSE);
 }

@@ -9,6 +9,7 @@
 #include "a11y.h"
 #include "audio/alsa.h"
 #include "audio/mic-test.h"
+#include "device-list.h"
 #include "ua/ringer.h"
 
 /* A device row: ALSA's devices that can do @capture (or playback), with
@@ -117,17 +118,58 @@ refill_device_rows (GtkWidget *widget, GPtrArray *devices)
     refill_device_rows (child, devices);
 }
 
-/* Sound devices came or went: every device row is filled again. */
+static void
+cancel_and_unref (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  g_object_unref (cancellable);
+}
+
+/* The list, from the worker thread: every device row is filled again
+ * (each keeps its saved device); a failure is said in the group. */
+static void
+on_devices_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GtkWidget *audio_group = user_data; /* a reference */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) devices = sp_device_list_finish (result, &error);
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (audio_group),
+                                             devices == NULL ? error->message : NULL);
+      if (devices != NULL)
+        refill_device_rows (audio_group, devices);
+    }
+  g_object_unref (audio_group);
+}
+
+/* Reads ALSA's list on a worker thread (device-list.c): the window opens
+ * at once with the saved devices, and the lists fill in when read. A
+ * newer listing replaces one still running; closing the window cancels
+ * it. */
+static void
+list_sound_devices (GtkWidget *window, GtkWidget *audio_group)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+
+  g_object_set_data_full (G_OBJECT (window), "sp-device-listing", g_object_ref (cancellable),
+                          cancel_and_unref);
+  sp_device_list_async (NULL, cancellable, on_devices_listed, g_object_ref (audio_group));
+  g_object_unref (cancellable);
+}
+
+/* Sound devices came or went: the lists are read again. */
 static void
 on_sound_devices_changed (GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
                           GtkWidget *audio_group)
 {
-  g_autoptr (GPtrArray) devices = NULL;
+  GtkRoot *window = gtk_widget_get_root (audio_group);
 
   if (event != G_FILE_MONITOR_EVENT_CREATED && event != G_FILE_MONITOR_EVENT_DELETED)
     return;
-  devices = sp_audio_alsa_list_devices (NULL);
-  refill_device_rows (audio_group, devices);
+  if (window != NULL)
+    list_sound_devices (GTK_WIDGET (window), audio_group);
 }
 
 static GtkWidget *
@@ -188,12 +230,22 @@ stop_test_sound (gpointer window)
 }
 
 static void
-on_test_sound_failed (const GError *error, gpointer window)
+on_test_sound_failed (SpRingerFailure what, const GError *error, gpointer window)
 {
   const char *device = g_object_get_data (G_OBJECT (window), "test-sound-device");
-  /* Translators: %s is a sound device ("default"), then the reason. */
-  g_autofree char *message = g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
+  g_autofree char *message = NULL;
 
+  if (what == SP_RINGER_FAILED_TONE)
+    /* As a real call would: the built-in tone, and why. */
+    message = g_strdup_printf (
+        _ ("The ring tone cannot be played (%s); ringing with the built-in one."), error->message);
+  else if (what == SP_RINGER_TONE_SLOW)
+    message = g_strdup_printf (_ ("The ring tone is slow to load; ringing with the built-in "
+                                  "one until it is ready (%s)."),
+                               error->message);
+  else
+    /* Translators: %s is a sound device ("default"), then the reason. */
+    message = g_strdup_printf (_ ("No sound from “%s”: %s"), device, error->message);
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
 }
 
@@ -203,22 +255,12 @@ on_test_sound (GtkButton *button, GSettings *settings)
   GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (button)));
   g_autofree char *device = g_settings_get_string (settings, "audio-output");
   g_autofree char *tone = g_settings_get_string (settings, "ring-tone");
-  g_autoptr (GError) error = NULL;
   SpRinger *ringer;
 
   if (g_object_get_data (G_OBJECT (window), "test-sound") != NULL)
     return;
-  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone, &error);
-  if (ringer == NULL)
-    {
-      /* As a real call would: the built-in tone, and why. */
-      g_autofree char *message = g_strdup_printf (
-          _ ("The ring tone cannot be played (%s); ringing with the built-in one."),
-          error->message);
-      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), adw_toast_new (message));
-      g_clear_error (&error);
-      ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), NULL, NULL);
-    }
+  /* The file is read on the ringer's thread (src/ua/ringer.c). */
+  ringer = sp_ringer_new (sp_audio_alsa_new (device, SP_AUDIO_SINK), tone);
   /* The window owns the sound: closing it stops the sound, and silences
    * a failure not yet reported. */
   g_object_set_data_full (G_OBJECT (window), "test-sound-device", g_strdup (device), g_free);
@@ -488,11 +530,8 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   GtkWidget *network = group_new (_ ("Network"), NULL);
   GtkWidget *log = group_new (_ ("SIP Log"), NULL);
   GtkWidget *startup = group_new (_ ("Startup"), NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) devices = sp_audio_alsa_list_devices (&error);
+  GPtrArray *devices = NULL; /* listed on a thread: filled in below */
 
-  if (devices == NULL)
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (audio), error->message);
   gtk_window_set_transient_for (GTK_WINDOW (window), parent);
   gtk_window_set_modal (GTK_WINDOW (window), TRUE);
   /* One page of a dozen rows: nothing to search, and no unnamed button. */
@@ -517,6 +556,7 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), test_sound_row_new (settings));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), mic_test_row_new (settings));
   watch_sound_devices (window, audio);
+  list_sound_devices (window, audio);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (audio), ring_tone_row_new (settings));
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls),

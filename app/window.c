@@ -9,6 +9,7 @@
 #include "a11y.h"
 #include "account-dialog.h"
 #include "accounts-page.h"
+#include "call-actions.h"
 #include "calls-page.h"
 #include "history-page.h"
 #include "log-page.h"
@@ -522,6 +523,12 @@ static const GActionEntry win_actions[] = {
 };
 
 static void
+report_call_error (const char *message, gpointer self)
+{
+  sp_window_show_error (SP_WINDOW (self), message);
+}
+
+static void
 sp_window_dispose (GObject *object)
 {
   gtk_widget_dispose_template (GTK_WIDGET (object), SP_TYPE_WINDOW);
@@ -559,6 +566,7 @@ sp_window_new (SpApplication *app)
   if (shortcuts != NULL)
     sp_a11y_name_inner_toggles (GTK_WIDGET (shortcuts), _ ("Search Shortcuts"));
   self->app = app;
+  sp_call_actions_add (G_ACTION_MAP (self), app, report_call_error, self);
   setup_welcome (self);
   g_signal_connect_object (self->stack, "notify::visible-child-name",
                            G_CALLBACK (on_visible_page_changed), self, G_CONNECT_SWAPPED);

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
  * win.enable-account(('ID', false)), win.clear-log, win.server-add-user,
  * win.server-remove-user('alice'), win.server-import('regfile'),
  * win.route-add('RULE'), win.route-remove('RULE'), win.route-move(('RULE', -1)),
- * win.focus-dial and the welcome's win.welcome-*. Buttons, shortcuts,
+ * win.focus-dial, the welcome's win.welcome-*, and each call's
+ * win.call-answer('ID'), win.call-hangup('ID'), win.call-hold(('ID', true)),
+ * win.call-mute(('ID', true)), win.call-dtmf(('ID', '5')),
+ * win.call-transfer(('ID', 'TARGET')) (app/call-actions.h). Buttons, shortcuts,
  * notifications and tests all go through them. */
 
 #define SP_TYPE_WINDOW (sp_window_get_type ())

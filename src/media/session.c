@@ -142,6 +142,7 @@ struct _SpMediaSession
    * the window's end; so it changes at most that often, and only while
    * the media runs. Read from any thread. */
   gint input_level; /* atomic, 0..32768 */
+  gint muted;       /* atomic: send silence (sp_media_session_set_muted) */
   gint level_window_peak;
   gsize level_window_frames;
   /* How far ahead the clocked sink is kept (see MAX_AHEAD_PERIODS). */
@@ -608,6 +609,8 @@ capture_tick (SpMediaSession *s, gsize chunk)
       while (s->capture_len >= ptime_samples)
         {
           cancel_echo (s, ptime_samples);
+          if (g_atomic_int_get (&s->muted))
+            memset (s->capture, 0, ptime_samples * sizeof (gint16));
           send_packet (s, ptime_samples);
           s->capture_len -= ptime_samples;
           memmove (s->capture, s->capture + ptime_samples, s->capture_len * sizeof (gint16));
@@ -1462,6 +1465,13 @@ do_replace_device (SpMediaSession *s, Command *cmd)
   *slot = cmd->source != NULL ? g_steal_pointer (&cmd->source) : g_steal_pointer (&cmd->sink);
   if (device_in_use (s, slot))
     open_device (s, slot);
+}
+
+void
+sp_media_session_set_muted (SpMediaSession *session, gboolean muted)
+{
+  g_return_if_fail (session != NULL);
+  g_atomic_int_set (&session->muted, !!muted);
 }
 
 void

@@ -146,6 +146,10 @@ void sp_media_session_set_devices (SpMediaSession *session, SpAudioDevice *sourc
  * which): the old one is closed and freed, the new one opened at once
  * when the media runs (at the call's rate), else when it starts. */
 void sp_media_session_replace_device (SpMediaSession *session, SpAudioDevice *device);
+/* Muted, the session sends silence in place of what the source captures
+ * (the microphone stays open, so unmuting is immediate; DTMF still goes
+ * out). Any thread; takes effect with the next packet. */
+void sp_media_session_set_muted (SpMediaSession *session, gboolean muted);
 /* Starts or updates the media (re-INVITE: new codec, address, hold).
  * @params is copied (strings too). */
 void sp_media_session_start (SpMediaSession *session, const SpMediaParams *params);

@@ -98,13 +98,35 @@ same_binding (gconstpointer a, gconstpointer b)
   return g_strcmp0 (x->aor, y->aor) == 0 && g_strcmp0 (x->contact, y->contact) == 0;
 }
 
+/* One AOR's rows, for a REGISTER: the store says which AOR changed, so
+ * an update reads that AOR's bindings, not all of them. */
+static GPtrArray *
+snapshot_registrations_of (gpointer source, const char *aor)
+{
+  GPtrArray *bindings = sp_location_store_lookup (SP_LOCATION_STORE (source), aor,
+                                                  g_get_real_time () / G_USEC_PER_SEC);
+
+  g_ptr_array_sort (bindings, compare_bindings);
+  return bindings;
+}
+
+static int
+compare_binding_aor (gconstpointer value, const char *aor)
+{
+  return g_strcmp0 (((const SpBinding *) value)->aor, aor);
+}
+
 GListModel *
 sp_server_get_registrations_model (SpServer *server)
 {
+  GListModel *model;
+
   g_return_val_if_fail (SP_IS_SERVER (server), NULL);
-  return get_model (server, "sp-registrations-model", G_OBJECT (sp_server_get_locations (server)),
-                    "changed", snapshot_registrations, same_binding,
-                    (GDestroyNotify) sp_binding_free);
+  model =
+      get_model (server, "sp-registrations-model", G_OBJECT (sp_server_get_locations (server)),
+                 "changed", snapshot_registrations, same_binding, (GDestroyNotify) sp_binding_free);
+  sp_table_model_set_keyed (SP_TABLE_MODEL (model), snapshot_registrations_of, compare_binding_aor);
+  return model;
 }
 
 /* Calls. */

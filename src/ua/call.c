@@ -491,6 +491,8 @@ sp_call_set_muted (SpCall *self, gboolean muted)
   if (self->muted == muted)
     return;
   self->muted = muted;
+  if (self->media != NULL)
+    sp_media_session_set_muted (self->media, muted);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
 }
 
@@ -618,6 +620,7 @@ media_prepare (SpCall *self)
       remember_device (self, source);
       remember_device (self, sink);
       sp_media_session_set_devices (self->media, source, sink);
+      sp_media_session_set_muted (self->media, self->muted);
     }
   else if (error != NULL)
     g_message ("Call %s without audio: %s", self->id, error->message);

@@ -14,19 +14,32 @@ G_BEGIN_DECLS
 
 typedef struct _SpRinger SpRinger;
 
-/* Why ringing failed (the sink would not open, or went away), on the
- * thread-default main context of the sp_ringer_start () caller; never
- * after sp_ringer_stop () or sp_ringer_free (). */
-typedef void (*SpRingerFailedFunc) (const GError *error, gpointer user_data);
+/* What went wrong, for the owner to say. */
+typedef enum
+{
+  /* The sink would not open, or went away: the ringing has stopped. */
+  SP_RINGER_FAILED_DEVICE,
+  /* The WAV file cannot be read or played (missing, not WAV, 44.1 kHz,
+   * empty): the built-in tone rings instead. */
+  SP_RINGER_FAILED_TONE,
+  /* The WAV file is slow to read (a network share, a FIFO): the built-in
+   * tone rings until it is there, then the file. @error says why. */
+  SP_RINGER_TONE_SLOW,
+} SpRingerFailure;
 
-/* Takes @sink (closed, SP_AUDIO_SINK), and frees it when it fails (NULL
- * with @error). @wav_path NULL or "" rings the
- * built-in tone; otherwise the file must be mono 16-bit at 8 or 16 kHz,
- * and a file that will not do is an error here, not later. */
-SpRinger *sp_ringer_new (SpAudioDevice *sink, const char *wav_path, GError **error);
-/* Starts ringing: returns at once; the sink is opened on the ringing
- * thread, and a failure comes back through @failed (may be NULL). A
- * ringer starts once; later calls do nothing. */
+/* On the thread-default main context of the sp_ringer_start () caller;
+ * never after sp_ringer_stop () or sp_ringer_free (). */
+typedef void (*SpRingerFailedFunc) (SpRingerFailure what, const GError *error, gpointer user_data);
+
+/* Takes @sink (closed, SP_AUDIO_SINK). @wav_path NULL or "" rings the
+ * built-in tone; otherwise a mono 16-bit WAV file at 8 or 16 kHz, read on
+ * a thread once started (never here: the main loop does not wait on a
+ * slow disk), with the built-in tone ringing meanwhile and in its place
+ * when the file will not do. */
+SpRinger *sp_ringer_new (SpAudioDevice *sink, const char *wav_path);
+/* Starts ringing: returns at once; the file is read and the sink opened
+ * on the ringing threads, and problems come back through @failed (may be
+ * NULL). A ringer starts once; later calls do nothing. */
 void sp_ringer_start (SpRinger *ringer, SpRingerFailedFunc failed, gpointer user_data);
 /* Asks the thread to stop, without waiting: it stops within one period
  * and then closes the sink. Harmless when not started or stopped. */

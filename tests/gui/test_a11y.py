@@ -15,7 +15,7 @@ import time
 import pyatspi
 
 import guitest
-from peer import Peer
+from headless import Headless
 from guitest import (app_node, check, check_clean_names, click, field_in, find, frame, on_screen,
                      screenshot, set_text, show_page, wait_for, walk)
 
@@ -145,7 +145,7 @@ if check(adduser is not None, "Add user opens its dialog"):
     wait_for(lambda: toplevel("Add User") is None, "the Add User dialog to close")
 
 # Calls: one we make (answered), one we get (ringing).
-peer = Peer(SOFTPHONE, PEER)
+peer = Headless(SOFTPHONE, PEER)
 if check(peer.wait("ready") is not None, "the peer is ready"):
     show_page(app, "Calls")
     set_text(find(app, "text", prefix="Number or address to call"), PEER)

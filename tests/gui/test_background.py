@@ -23,7 +23,7 @@ import pyatspi
 
 import guitest
 from guitest import app_node, check, click, find, frame, on_screen, screenshot, wait_for, walk
-from peer import Peer
+from headless import Headless
 
 OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1:5]
 guitest.OUTDIR = OUTDIR
@@ -115,7 +115,7 @@ else:
     check(bus_has_app(), "the app still runs without its window")
 
 # A call reaches the phone with no window; its notification's click opens it.
-peer = Peer(SOFTPHONE, "127.0.77.5")
+peer = Headless(SOFTPHONE, "127.0.77.5")
 if check(peer.wait("ready") is not None, "the peer is ready"):
     peer.command("call 127.0.77.1")
     check(peer.wait("ringing") is not None, "with no window the phone still rings")

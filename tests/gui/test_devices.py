@@ -23,7 +23,7 @@ import pyatspi
 
 import guitest
 from guitest import app_node, check, click, find, on_screen, screenshot, wait_for, walk
-from peer import Peer
+from headless import Headless
 
 OUTDIR = sys.argv[1]
 guitest.OUTDIR = OUTDIR
@@ -192,7 +192,7 @@ try:
     subprocess.run(["gsettings", "set", APP_ID, "audio-output", "headset"], check=True,
                    timeout=10)
     time.sleep(1)
-    peer = Peer(sys.argv[3], "127.0.77.3")
+    peer = Headless(sys.argv[3], "127.0.77.3")
     if check(peer.wait("ready") is not None, "the peer is ready"):
         peer.command("call 127.0.77.1:5060")
         answer = wait_for(lambda: find(app, "push button", name="Take the call"), "the call")

@@ -12,17 +12,16 @@ starts the second one (127.0.77.2:5070) and the server.
 usage: test_node.py OUTDIR CONFIG_HOME SOFTPHONE"""
 
 import atexit
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import guitest
+from headless import Headless
 from guitest import check, click, field_in, find, frame, screenshot, set_text, show_page, wait_for, walk
 
 import pyatspi
@@ -40,46 +39,27 @@ USERS = "[u1]\npassword=pw1\n[u2]\npassword=pw2\n"
 ROUTES = "[default]\n^1$=return;called=u1\n^2$=return;called=u2\n"
 
 
-class Server:
-    """The headless server on 0.0.0.0:5060, printing the SIP it sends."""
+class Server(Headless):
+    """The headless server on 0.0.0.0:5060, logging the SIP it sends."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="softphone-node-server.")
+        self.inputs = tempfile.mkdtemp(prefix="softphone-node-server.")
         for name, text in (("users.conf", USERS), ("routes.conf", ROUTES)):
-            with open(os.path.join(self.dir, "in-" + name), "w") as f:
+            with open(os.path.join(self.inputs, name), "w") as f:
                 f.write(text)
-        self.log = os.path.join(self.dir, "stderr.log")
-        self.events = []
-        env = dict(os.environ)
-        env.pop("DISPLAY", None)
-        with open(self.log, "w") as err:
-            self.proc = subprocess.Popen(
-                [SOFTPHONE, "--headless", "--server", "--bind", "0.0.0.0:5060", "--log-sip",
-                 "--config-dir", os.path.join(self.dir, "cfg"),
-                 "--users", os.path.join(self.dir, "in-users.conf"),
-                 "--routes", os.path.join(self.dir, "in-routes.conf")],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
-        threading.Thread(target=self._read, daemon=True).start()
-        atexit.register(self.stop)
-        check(self.wait("ready") is not None, "the headless server on 0.0.0.0:5060 is ready")
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                self.events.append(json.loads(line))
-            except ValueError:
-                pass
+        super().__init__(SOFTPHONE, "0.0.0.0", "--server", "--log-sip",
+                         "--users", os.path.join(self.inputs, "users.conf"),
+                         "--routes", os.path.join(self.inputs, "routes.conf"), log=True)
+        check(self.wait("ready", timeout=20.0) is not None,
+              "the headless server on 0.0.0.0:5060 is ready")
 
     def wait(self, event, timeout=20.0, **match):
-        return wait_for(lambda: next((e for e in self.events if e.get("event") == event
-                                      and all(e.get(k) == v for k, v in match.items())), None),
-                        "server event " + event, timeout)
+        return super().wait(event, timeout, **match)
 
     def sent_sdp_addresses(self):
         """The c= addresses of the SDP the server sent, per destination host."""
-        text = open(self.log, errors="replace").read()
         out = {}
-        for block in text.split("----- SIP sent ")[1:]:
+        for block in self.log_text().split("----- SIP sent ")[1:]:
             head = block.split("\n", 1)[0]  # "UDP 0.0.0.0:5060 -> 127.0.77.1:5070 -----"
             m = re.search(r"-> ([0-9.]+):", head)
             if m is None:
@@ -89,13 +69,8 @@ class Server:
         return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().stop()
+        shutil.rmtree(self.inputs, ignore_errors=True)
 
 
 class SecondWindow:

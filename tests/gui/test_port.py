@@ -13,7 +13,7 @@ import time
 
 import guitest
 from guitest import app_node, check, click, find, frame, screenshot, set_text, show_page, wait_for
-from peer import Peer
+from headless import Headless
 
 OUTDIR, CONFIG_HOME, SOFTPHONE = sys.argv[1], sys.argv[2], sys.argv[3]
 guitest.OUTDIR = OUTDIR
@@ -29,7 +29,7 @@ notice = wait_for(lambda: find(app, "label", name=SENTENCE), "the port sentence"
 check(notice is not None, "the Calls page says: " + SENTENCE)
 screenshot("port-moved")
 
-peer = Peer(SOFTPHONE, "127.0.77.3")
+peer = Headless(SOFTPHONE, "127.0.77.3")
 if check(peer.wait("ready") is not None, "the peer is ready"):
     # Direct to the address the window gives out.
     peer.command("call 127.0.77.1:5061")

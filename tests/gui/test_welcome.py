@@ -19,7 +19,7 @@ import sys
 import guitest
 from guitest import (app_node, check, check_clean_names, click, field_in, find, frame,
                      screenshot, set_text, wait_for, walk)
-from peer import Peer
+from headless import Headless
 
 OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1:5]
 guitest.OUTDIR = OUTDIR
@@ -75,7 +75,7 @@ elif PART == "server":
     check(not welcome_shown(), "the welcome is gone")
     screenshot("welcome-server-page")
 elif PART == "direct":
-    peer = Peer(SOFTPHONE, "127.0.77.4")
+    peer = Headless(SOFTPHONE, "127.0.77.4")
     if check(peer.wait("ready") is not None, "the peer is ready"):
         click(find(app, "push button", name="Call"))
         check(wait_for(lambda: any("Type the other computer" in (n.description or "")

@@ -24,7 +24,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +32,7 @@ import wave
 import pyatspi
 
 import guitest
+from headless import Headless
 from guitest import (app_node, check, check_named, click, field_in, find, frame, on_screen, screenshot, set_text, show_page,
                      size, text_of, wait_for, walk)
 
@@ -42,55 +42,10 @@ PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
 guitest.OUTDIR = OUTDIR
 
 
-class Peer:
-    """A headless softphone on its own loopback address; we read its JSON
-    events and write its commands."""
-
-    def __init__(self, address, *options):
-        self.dir = tempfile.mkdtemp(prefix="softphone-peer.")
-        tone = os.path.join(self.dir, "in.wav")
-        with wave.open(tone, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(struct.pack("<h", 0) * 8000 * 60)
-        env = dict(os.environ)
-        env.pop("DISPLAY", None)
-        self.events = []
-        self.proc = subprocess.Popen(
-            [SOFTPHONE, "--headless", "--bind", address + ":5060", "--config-dir", self.dir,
-             "--audio-in", tone, "--audio-out", os.path.join(self.dir, "out.wav")]
-            + list(options),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=env)
-        threading.Thread(target=self._read, daemon=True).start()
-        atexit.register(self.stop)  # even when a check raises
-        check(self.wait("ready") is not None, "headless peer on " + address + " is ready")
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                self.events.append(json.loads(line))
-            except ValueError:
-                pass
-
-    def wait(self, event, timeout=15.0):
-        return wait_for(lambda: next((e for e in self.events if e.get("event") == event), None),
-                        "peer event " + event, timeout)
-
-    def command(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def Peer(address, *options):
+    """A headless softphone on its own loopback address (tests/gui/headless.py),
+    sending silence and recording what it hears."""
+    return Headless(SOFTPHONE, address, *options, audio=True, ready=True)
 
 
 def record_speaker(seconds):
