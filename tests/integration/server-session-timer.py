@@ -92,7 +92,7 @@ def test_sipp_callee_refreshed():
     except Exception:
         if srv is not None:
             sys.stdout.write("".join("# " + ln + "\n" for ln in srv.log().splitlines()[-40:]))
-        if sipp is not None and sipp.poll() is not None:
+        if sipp is not None and sipp.poll() is not None and not sipp.stderr.closed:
             sys.stdout.write("# sipp rc=%s %s\n" % (sipp.returncode, sipp.stderr.read()[-2000:]))
         if srv is not None:
             sys.stdout.write("# server events: %r\n" % srv.seen[-10:])
