@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402
 import server  # noqa: E402
-from server import SERVER, U1, Server, RawSip, cleanup, phone, raw_register  # noqa: E402
+from server import U1, Server, RawSip, cleanup, phone, raw_register  # noqa: E402
 
 SIPP_ADDR = "127.0.0.68"
 SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp",
@@ -54,9 +54,12 @@ def test_sipp_callee_refreshed():
         assert register_at(SIPP_ADDR, 5060, "u2", "p2") == 200
         srv.wait("server_registered", user="u2")
         sipp = subprocess.Popen(
+            # -rtp_echo: the caller hears its own RTP back (else its media
+            # timeout ends the call at 30 s).
             ["sipp", "-sf", SCENARIO, "-i", SIPP_ADDR, "-p", "5060", "-m", "1", "-nostdin",
-             "-nd", "-rtp_echo", "-mp", "6000", "-trace_err", "-error_file", os.path.join(log, "err"), "-trace_msg",
-             "-message_file", os.path.join(log, "msg"), "-timeout", "150", "-timeout_error"],
+             "-nd", "-rtp_echo", "-mp", "6000", "-trace_err", "-error_file",
+             os.path.join(log, "err"), "-trace_msg", "-message_file", os.path.join(log, "msg"),
+             "-timeout", "150", "-timeout_error"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.5)
         assert sipp.poll() is None, sipp.stderr.read()
