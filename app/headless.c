@@ -39,6 +39,8 @@ typedef struct
   GDataInputStream *input;
   char *bind_host;
   guint16 bind_port;
+  guint session_expires; /* --server-option session-expires / min-se */
+  guint min_se;
   SpAccount *cli_account;
   gboolean call_placed;
   gboolean any_call_seen;
@@ -270,6 +272,7 @@ sp_headless_option_group (SpHeadlessOptions *opts)
           "min-expires=S, max-calls=N, "
           "max-calls-per-source=N, max-calls-per-user=N, max-transactions=N, "
           "max-transactions-per-source=N, max-tcp=N, max-tcp-per-address=N, timer-c=S, "
+          "session-expires=S (0: off), min-se=S, "
           "trusted-peers=ADDR[/BITS],..., trusted-forward=on|off, md5-user-agents=PREFIX,..., "
           "sha256-user-agents=PREFIX,..."),
       N_ ("KEY=VALUE") },
@@ -388,6 +391,46 @@ account_options_apply (SpAccount *account, char **options, GError **error)
   return TRUE;
 }
 
+/* --server-option session-expires=S and min-se=S, read and checked
+ * with the other usage errors (exit status 2) rather than when the
+ * server starts, since each bounds the other. */
+static gboolean
+session_timer_options (Runner *r, GError **error)
+{
+  SpHeadlessOptions *opts = r->opts;
+
+  r->session_expires = SP_SERVER_DEFAULT_SESSION_EXPIRES;
+  r->min_se = SP_SERVER_DEFAULT_MIN_SE;
+  for (char **o = opts->server_options; o != NULL && *o != NULL; o++)
+    {
+      const char *value = strchr (*o, '=');
+      g_autofree char *key = value ? g_strndup (*o, value - *o) : NULL;
+      guint *out;
+      guint64 n = 0;
+      g_autoptr (GError) local = NULL;
+
+      if (g_strcmp0 (key, "session-expires") == 0)
+        out = &r->session_expires;
+      else if (g_strcmp0 (key, "min-se") == 0)
+        out = &r->min_se;
+      else
+        continue;
+      if (!g_ascii_string_to_unsigned (value + 1, 10, 0, 86400, &n, &local))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--server-option %s: seconds (0 to 86400), not '%s'", key, value + 1);
+          return FALSE;
+        }
+      *out = (guint) n;
+    }
+  if (!sp_server_check_session_timer (r->session_expires, r->min_se, error))
+    {
+      g_prefix_error (error, "--server-option ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 check_options (Runner *r, GError **error)
 {
@@ -399,6 +442,8 @@ check_options (Runner *r, GError **error)
                            "--users, --routes, --http and --server-option need --server");
       return FALSE;
     }
+  if (!session_timer_options (r, error))
+    return FALSE;
   if (!sp_node_parse_bind (opts->bind ? opts->bind : "0.0.0.0:5060", &r->bind_host, &r->bind_port,
                            error))
     return FALSE;
@@ -1312,6 +1357,8 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password,
         *admin_password = *o + strlen ("admin-password=");
       else if (g_str_equal (kv[0], "admin-password-hash"))
         *admin_password_hash = *o + strlen ("admin-password-hash=");
+      else if (g_str_equal (kv[0], "session-expires") || g_str_equal (kv[0], "min-se"))
+        ; /* read and checked by session_timer_options */
       else if (!g_str_equal (kv[0], "realm"))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -1320,7 +1367,7 @@ server_options_apply (Runner *r, SpServer *server, const char **admin_password,
         }
     }
   sp_server_set_limits (server, &limits);
-  return TRUE;
+  return sp_server_set_session_timer (server, r->session_expires, r->min_se, error);
 }
 
 static const char *

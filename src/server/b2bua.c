@@ -1,6 +1,7 @@
 #include "server/b2bua.h"
 
 #include "server/calllimits.h"
+#include "session/credentials.h"
 #include "session/invite-session.h"
 #include "sip/sdp.h"
 
@@ -38,7 +39,15 @@ typedef struct
   guint final_status;
   char *reason;
   char *offer; /* the SDP sent on this branch (its address is per branch) */
+  /* The session timer its INVITE asks for: the server's, raised by the
+   * callee's 422s (at most MAX_422_RETRIES of them). */
+  SpSessionTimerSettings timer;
+  guint retries_422;
 } Branch;
+
+/* RFC 4028 6: as many 422s as an SpInviteSession follows for its own
+ * INVITE; a callee that wants more gets no call. */
+#define MAX_422_RETRIES 2
 
 struct _Call
 {
@@ -572,8 +581,9 @@ map_failure (guint status)
    * business. */
   if (status == 401 || status == 407)
     return 480;
-  /* 422: our own session timer was too short for the callee; the
-   * caller's Session-Expires would not change what we ask for. */
+  /* 422 still, after our retries with the callee's Min-SE (or one we
+   * could not follow): not the caller's timer, its Session-Expires would
+   * not change what we ask for. */
   if (status == 422)
     return 480;
   if (status == 0)
@@ -692,6 +702,48 @@ branch_answered (Call *call, Branch *branch, SpSipMessage *response, SpSipDialog
   update_state (call, "answered", g_get_real_time () / G_USEC_PER_SEC);
 }
 
+static void on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct,
+                                SpSipMessage *response, SpSipDialog *dialog, gpointer user_data);
+
+/* A callee's 422 (RFC 4028 6): the INVITE goes again to the same place,
+ * a new transaction with the next CSeq, asking for the 422's Min-SE.
+ * TRUE when it went; the branch then lives on under its new Via branch. */
+static gboolean
+branch_retry_422 (Call *call, Branch *branch, SpSipMessage *response)
+{
+  SpB2bua *self = call->b2bua;
+  SpSipMessage *sent = sp_sip_client_transaction_get_request (branch->ct);
+  g_autoptr (SpSipMessage) retry = NULL;
+  g_autoptr (GError) error = NULL;
+  SpSipPeer dest = *sp_sip_client_transaction_get_dest (branch->ct);
+  SpSipClientTransaction *ct;
+
+  if (call->answered || call->final_sent || branch->retries_422 >= MAX_422_RETRIES ||
+      !sp_session_timer_raise_for_422 (&branch->timer, sent, response))
+    return FALSE;
+  branch->retries_422++;
+  retry = sp_sip_message_copy (sent);
+  sp_session_timer_add_to_invite (&branch->timer, retry);
+  sp_credentials_prepare_resend (retry, sp_sip_message_get_cseq (sent, NULL) + 1);
+  ct = sp_sip_stack_send_request (self->stack, retry, &dest, on_branch_response, branch, &error);
+  if (ct == NULL)
+    {
+      g_message ("call %s: callee leg not sent again after 422: %s", call->id, error->message);
+      return FALSE;
+    }
+  g_info ("call %s: callee wants Min-SE %u, INVITE sent again", call->id, branch->timer.min_se);
+  /* The old transaction is over; the table keys the branch by its new
+   * Via branch from now on. */
+  g_hash_table_steal (self->own_branches, branch->via_branch);
+  sp_sip_client_transaction_detach (branch->ct);
+  sp_sip_client_transaction_unref (branch->ct);
+  g_free (branch->via_branch);
+  branch->ct = sp_sip_client_transaction_ref (ct);
+  branch->via_branch = g_strdup (sp_sip_client_transaction_get_branch (ct));
+  g_hash_table_insert (self->own_branches, branch->via_branch, branch);
+  return TRUE;
+}
+
 static void
 on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                     SpSipDialog *dialog, gpointer user_data)
@@ -710,6 +762,8 @@ on_branch_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
     branch_provisional (call, response);
   else if (status < 300)
     branch_answered (call, branch, response, dialog);
+  else if (status == 422 && branch_retry_422 (call, branch, response))
+    return;
   else
     branch_failed (call, branch, response);
   if (status >= 200)
@@ -748,8 +802,9 @@ start_branch (Call *call, const Target *target, const char *to, int max_forwards
   if (call->caller_user != NULL)
     sp_sip_message_set_header (request, "P-Asserted-Identity", from_value, NULL);
   sp_sip_message_set_header (request, "Max-Forwards", mf, NULL);
-  sp_session_timer_add_to_invite (&self->session_timer, request);
   branch = g_new0 (Branch, 1);
+  branch->timer = self->session_timer;
+  sp_session_timer_add_to_invite (&branch->timer, request);
   /* Each branch names the relay by the address its callee reaches. */
   if (offer != NULL && call->relay != NULL && target_host (target) != NULL &&
       sp_sip_host_is_wildcard (sp_relay_get_host (self->relay)))
@@ -1330,8 +1385,7 @@ start_leg_sessions (Call *call, Branch *branch, const SpSipMessage *b_ok, const 
                     guint32 b_late_cseq)
 {
   SpB2bua *self = call->b2bua;
-  const SpSessionTimerSettings *timer =
-      self->session_timer.interval != 0 ? &self->session_timer : NULL;
+  const SpSessionTimerSettings *timer = branch->timer.interval != 0 ? &branch->timer : NULL;
 
   if (call->a_dialog == NULL || call->b_dialog == NULL)
     return;

@@ -30,6 +30,8 @@ struct _SpServer
   guint16 relay_min;
   guint16 relay_max;
   gboolean challenge_bye;
+  guint session_expires; /* RFC 4028 on the legs we originate; 0: none */
+  guint min_se;
   guint guard_failures;
   guint guard_window;
   guint guard_block;
@@ -184,6 +186,8 @@ sp_server_init (SpServer *self)
   self->relay_min = 20000;
   self->relay_max = 29999;
   self->challenge_bye = TRUE;
+  self->session_expires = SP_SERVER_DEFAULT_SESSION_EXPIRES;
+  self->min_se = SP_SERVER_DEFAULT_MIN_SE;
   self->guard_failures = 10;
   self->guard_window = 60;
   self->guard_block = 300;
@@ -253,6 +257,63 @@ sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max)
 {
   self->relay_min = port_min;
   self->relay_max = port_max;
+}
+
+gboolean
+sp_server_check_session_timer (guint session_expires, guint min_se, GError **error)
+{
+  /* RFC 4028 4: no Min-SE below 90 s; a day is far beyond any PBX's
+   * interval (and the session layer's cap). */
+  if (min_se < SP_SERVER_DEFAULT_MIN_SE || min_se > 86400)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "min-se: %u is out of range (90 to 86400 seconds; RFC 4028 allows no less "
+                   "than 90)",
+                   min_se);
+      return FALSE;
+    }
+  if (session_expires != 0 && (session_expires < min_se || session_expires > 86400))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "session-expires: %u is out of range (0 for no session timer, else min-se "
+                   "(%u) to 86400 seconds)",
+                   session_expires, min_se);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+apply_session_timer (SpServer *self)
+{
+  SpSessionTimerSettings timer;
+
+  if (self->b2bua == NULL)
+    return;
+  sp_session_timer_settings_init (&timer);
+  timer.interval = self->session_expires;
+  timer.min_se = self->min_se;
+  sp_b2bua_set_session_timer (self->b2bua, self->session_expires != 0 ? &timer : NULL);
+}
+
+gboolean
+sp_server_set_session_timer (SpServer *self, guint session_expires, guint min_se, GError **error)
+{
+  g_return_val_if_fail (SP_IS_SERVER (self), FALSE);
+  if (!sp_server_check_session_timer (session_expires, min_se, error))
+    return FALSE;
+  self->session_expires = session_expires;
+  self->min_se = min_se;
+  apply_session_timer (self);
+  return TRUE;
+}
+
+void
+sp_server_get_session_timer (SpServer *self, guint *session_expires, guint *min_se)
+{
+  g_return_if_fail (SP_IS_SERVER (self));
+  *session_expires = self->session_expires;
+  *min_se = self->min_se;
 }
 
 void
@@ -489,6 +550,7 @@ build_engine (SpServer *self, const char *media_host, GError **error)
       sp_b2bua_set_policy (self->b2bua, self->policy);
     }
   sp_b2bua_set_challenge_bye (self->b2bua, self->challenge_bye);
+  apply_session_timer (self);
   if (self->media_relay && self->relay == NULL)
     {
       self->relay = sp_relay_new (media_host, self->relay_min, self->relay_max, error);

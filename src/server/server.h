@@ -73,6 +73,19 @@ const char *sp_server_get_relay_host (SpServer *self);
 void sp_server_set_relay_ports (SpServer *self, guint16 port_min, guint16 port_max);
 /* Yate challenges the caller's BYE (default TRUE). */
 void sp_server_set_challenge_bye (SpServer *self, gboolean challenge);
+
+/* RFC 4028 session timers on the call legs the server sets up: the
+ * Session-Expires its INVITEs ask for, in seconds (0: none, and callers'
+ * intervals are not checked), and the Min-SE it asks for and enforces.
+ * Applies to new calls. FALSE with @error, nothing changed, for a Min-SE
+ * outside 90..86400 or an interval outside Min-SE..86400 (and not 0);
+ * sp_server_check_session_timer checks alone, before a server exists. */
+#define SP_SERVER_DEFAULT_SESSION_EXPIRES 1800
+#define SP_SERVER_DEFAULT_MIN_SE          90
+gboolean sp_server_check_session_timer (guint session_expires, guint min_se, GError **error);
+gboolean sp_server_set_session_timer (SpServer *self, guint session_expires, guint min_se,
+                                      GError **error);
+void sp_server_get_session_timer (SpServer *self, guint *session_expires, guint *min_se);
 /* Failed logins per source address (IPv6: per /64) and per user name:
  * @max_failures within @window_s lock it out for @block_s (defaults 10 in
  * 60 s, 300 s). Trusted peers are never locked out. */

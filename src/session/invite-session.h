@@ -103,6 +103,12 @@ gboolean sp_session_timer_too_short (const SpSessionTimerSettings *settings,
 void sp_session_timer_add_min_se (const SpSessionTimerSettings *settings, SpSipMessage *response);
 void sp_session_timer_answer_invite (const SpSessionTimerSettings *settings,
                                      const SpSipMessage *invite, SpSipMessage *ok);
+/* A 422 to our INVITE @sent (RFC 4028 6): raises @settings' interval and
+ * Min-SE to the 422's Min-SE and TRUE, the INVITE may go again with
+ * them; FALSE when it may not (no timer asked for, no Min-SE above the
+ * Session-Expires or Min-SE of @sent, or one above a day). The owner bounds the retries. */
+gboolean sp_session_timer_raise_for_422 (SpSessionTimerSettings *settings, const SpSipMessage *sent,
+                                         const SpSipMessage *response);
 
 typedef enum
 {

@@ -200,6 +200,24 @@ sp_session_timer_too_short (const SpSessionTimerSettings *settings, const SpSipM
          delta < settings->min_se;
 }
 
+gboolean
+sp_session_timer_raise_for_422 (SpSessionTimerSettings *settings, const SpSipMessage *sent,
+                                const SpSipMessage *response)
+{
+  guint min_se = sp_session_timer_parse_min_se (response);
+  guint asked = 0;
+  const char *role;
+
+  /* A 422 whose Min-SE is no more than what we sent would change
+   * nothing: the INVITE would only be refused again. */
+  if (settings->interval == 0 || !sp_session_timer_parse_expires (sent, &asked, &role) ||
+      (min_se <= asked && min_se <= sp_session_timer_parse_min_se (sent)) || min_se > MAX_INTERVAL)
+    return FALSE;
+  settings->min_se = MAX (settings->min_se, min_se);
+  settings->interval = MAX (settings->interval, min_se);
+  return TRUE;
+}
+
 void
 sp_session_timer_add_min_se (const SpSessionTimerSettings *settings, SpSipMessage *response)
 {

@@ -895,6 +895,103 @@ def test_web_console_admin_password():
         cleanup(srv)
 
 
+def raw_request_in(raw, method):
+    """The next request @method that @raw receives: (first line, headers as
+    (name, value) list, text)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        data, _ = raw.sock.recvfrom(65535)
+        text = data.decode(errors="replace")
+        if not text.startswith(method + " "):
+            continue
+        head = text.split("\r\n\r\n", 1)[0].split("\r\n")
+        headers = []
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            headers.append((name.strip().lower(), value.strip()))
+        return head[0], headers, text
+    raise AssertionError("no %s" % method)
+
+
+def raw_reply(raw, request_text, status, reason, src):
+    """@raw's @status to the request @request_text, sent to @src."""
+    lines = request_text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]
+    keep = [ln for ln in lines
+            if ln.split(":", 1)[0].strip().lower() in ("via", "from", "call-id", "cseq")]
+    to = [ln for ln in lines if ln.split(":", 1)[0].strip().lower() == "to"][0]
+    raw.sock.sendto(("SIP/2.0 %d %s\r\n%s\r\n%s;tag=raw%d\r\nContent-Length: 0\r\n\r\n"
+                     % (status, reason, "\r\n".join(keep), to, random.getrandbits(20))).encode(),
+                    src)
+
+
+def callee_invite_headers(extra):
+    """A server with @extra; a raw u2 registered on 127.0.0.66, a raw caller
+    (u1, answering the challenge) on 127.0.0.67 calls 2. Returns the
+    headers of the INVITE u2 gets; u2 answers 486 and the caller gets it."""
+    srv = callee = caller = None
+    try:
+        srv = Server("srv", extra=extra)
+        callee = RawSip("127.0.0.66")
+        caller = RawSip("127.0.0.67")
+        assert raw_register(callee, "u2", "p2")[0] == 200
+        srv.wait("server_registered", user="u2")
+        call_id = "se-%d@%s" % (random.getrandbits(30), caller.addr)
+        ruri = "sip:2@%s" % SERVER
+        caller.request("INVITE", ruri, "u1", "2", call_id, 1, body=sdp(caller.addr, 40000))
+        status, headers, _ = caller.response(skip=(100, 180, 183))
+        assert status == 401, status
+        caller.ack(ruri, "u1", "2", call_id, 1, header(headers, "to")[0])
+        caller.request("INVITE", ruri, "u1", "2", call_id, 2,
+                       authorization(md5_challenge(headers), "u1", "p1", "INVITE", ruri),
+                       body=sdp(caller.addr, 40000))
+        _, invite_headers, text = raw_request_in(callee, "INVITE")
+        raw_reply(callee, text, 486, "Busy Here", (SERVER, 5060))
+        status, headers, _ = caller.response(skip=(100, 180, 183))
+        assert status == 486, status
+        caller.ack(ruri, "u1", "2", call_id, 2, header(headers, "to")[0])
+        return invite_headers
+    finally:
+        cleanup(caller, callee, srv)
+
+
+def test_session_timer_options():
+    """--server-option session-expires / min-se: what the server's INVITE to
+    the callee asks for (RFC 4028): by default Session-Expires 1800 and
+    Min-SE 90; session-expires=600 with min-se=300 asks for those; with
+    session-expires=0 no timer at all (no Session-Expires, no Min-SE).
+    Values out of range stop the start with exit status 2 and a message."""
+    h = callee_invite_headers([])
+    assert header(h, "session-expires") == ["1800"], h
+    assert header(h, "min-se") == ["90"], h
+    h = callee_invite_headers(["--server-option", "session-expires=600",
+                               "--server-option", "min-se=300"])
+    assert header(h, "session-expires") == ["600"], h
+    assert header(h, "min-se") == ["300"], h
+    h = callee_invite_headers(["--server-option", "session-expires=0"])
+    assert header(h, "session-expires") == [] and header(h, "min-se") == [], h
+    assert not any("timer" in v for v in header(h, "supported")), h
+    for option, expect in (("session-expires=60", "session-expires: 60 is out of range"),
+                           ("min-se=30", "min-se: 30 is out of range"),
+                           ("min-se=100000", "min-se: seconds (0 to 86400)"),
+                           ("session-expires=soon", "session-expires: seconds"),
+                           ("session-expires=-1", "session-expires: seconds")):
+        proc = subprocess.run([headless.SOFTPHONE, "--headless", "--bind", SERVER + ":5060",
+                               "--server", "--server-option", option],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=WAIT, env=dict(os.environ, LANGUAGE="C"))
+        assert proc.returncode == 2, (option, proc.returncode, proc.stderr)
+        assert proc.stdout == "", (option, proc.stdout)
+        assert expect in proc.stderr, (option, proc.stderr)
+    # Each bounds the other, in either order.
+    proc = subprocess.run([headless.SOFTPHONE, "--headless", "--bind", SERVER + ":5060",
+                           "--server", "--server-option", "session-expires=200",
+                           "--server-option", "min-se=300"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=WAIT, env=dict(os.environ, LANGUAGE="C"))
+    assert proc.returncode == 2, proc.stderr
+    assert "session-expires: 200 is out of range" in proc.stderr, proc.stderr
+
+
 TESTS = {
     "seed-lan-call": test_seed_lan_call,
     "seed-lan-wire": test_seed_lan_wire,
@@ -907,6 +1004,7 @@ TESTS = {
     "cancel-propagates": test_cancel_propagates,
     "log-sip-masks-credentials": test_log_sip_masks_credentials,
     "web-console-admin-password": test_web_console_admin_password,
+    "session-timer-options": test_session_timer_options,
 }
 
 

@@ -659,6 +659,132 @@ test_session_timer_too_short (Fixture *f, gconstpointer data)
   g_assert_null (stray);
 }
 
+/* B's 422 to the server's INVITE with Min-SE @min_se; returns the next
+ * INVITE B gets (NULL when none comes within 1 s). */
+static SpSipMessage *
+b_refuses_422 (Fixture *f, SpSipMessage *invite, const char *min_se)
+{
+  g_autoptr (SpSipMessage) refused = b_response (f, invite, 422, NULL);
+
+  sp_sip_message_set_header (refused, "Min-SE", min_se, NULL);
+  raw_sip_send (f->b, &f->bound, refused);
+  for (;;)
+    {
+      g_autoptr (SpSipMessage) msg = raw_sip_recv_final (f->b, 1000);
+
+      if (msg == NULL)
+        return NULL;
+      if (sp_sip_message_is_request (msg) &&
+          g_strcmp0 (sp_sip_message_get_method (msg), "INVITE") == 0)
+        return g_steal_pointer (&msg);
+    }
+}
+
+/* The callee wants a longer session interval (RFC 4028 6): its 422 with
+ * Min-SE 1000 makes the server send the INVITE again (same Call-ID and
+ * From tag, next CSeq) asking for Session-Expires >= 1000 and Min-SE
+ * 1000; B answers 200, A gets 200, the call is up and B's leg has the
+ * timer B settled. */
+static void
+test_session_timer_callee_422 (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *b_sdp = sdp_text (42000, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *invite =
+      a_request (f, "INVITE", ruri, "callee-422", 1, "atag", NULL, a_sdp, NULL);
+  g_autoptr (SpSipMessage) first = NULL;
+  g_autoptr (SpSipMessage) again = NULL;
+  g_autoptr (SpSipMessage) ok = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) b_bye = NULL;
+  g_autoptr (SpSipMessage) a_bye_ok = NULL;
+  g_autofree char *ack = NULL;
+  g_autofree char *bye = NULL;
+  const char *a_tag;
+  const char *method = NULL;
+  guint32 cseq1, cseq2;
+
+  bind_bob (f, NULL);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  first = raw_sip_expect (f->b, "INVITE", 0);
+  g_assert_cmpstr (sp_sip_message_get_header (first, "Min-SE"), ==, "90");
+  again = b_refuses_422 (f, first, "1000");
+  g_assert_nonnull (again);
+  g_assert_cmpuint (
+      g_ascii_strtoull (sp_sip_message_get_header (again, "Session-Expires"), NULL, 10), >=, 1000);
+  g_assert_cmpstr (sp_sip_message_get_header (again, "Min-SE"), ==, "1000");
+  g_assert_cmpstr (sp_sip_message_get_call_id (again), ==, sp_sip_message_get_call_id (first));
+  g_assert_cmpstr (sp_sip_name_addr_get_tag (sp_sip_message_get_from (again)), ==,
+                   sp_sip_name_addr_get_tag (sp_sip_message_get_from (first)));
+  cseq1 = sp_sip_message_get_cseq (first, NULL);
+  cseq2 = sp_sip_message_get_cseq (again, NULL);
+  g_assert_cmpuint (cseq2, ==, cseq1 + 1);
+  g_assert_cmpstr (sp_sip_message_get_via (again)->branch, !=,
+                   sp_sip_message_get_via (first)->branch);
+  relay_port (again);
+
+  ok = b_response (f, again, 200, b_sdp);
+  sp_sip_message_set_header (ok, "Supported", "timer", NULL);
+  sp_sip_message_set_header (ok, "Session-Expires", "1800;refresher=uac", NULL);
+  raw_sip_send (f->b, &f->bound, ok);
+  a_ok = raw_sip_expect (f->a, NULL, 200);
+  relay_port (a_ok);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+
+  /* The call works: A's ACK reaches B for the INVITE that was answered,
+   * and A's BYE ends B's leg. */
+  a_tag = sp_sip_name_addr_get_tag (sp_sip_message_get_to (a_ok));
+  ack = a_request (f, "ACK", ruri, "callee-422", 1, "atag", a_tag, NULL, NULL);
+  raw_sip_send_text (f->a, &f->bound, ack);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+  g_assert_cmpuint (sp_sip_message_get_cseq (b_ack, NULL), ==, cseq2);
+  bye = a_request (f, "BYE", ruri, "callee-422", 2, "atag", a_tag, NULL, NULL);
+  raw_sip_send_text (f->a, &f->bound, bye);
+  b_bye = raw_sip_expect (f->b, "BYE", 0);
+  g_assert_cmpstr (sp_sip_message_get_call_id (b_bye), ==, sp_sip_message_get_call_id (first));
+  a_bye_ok = raw_sip_expect (f->a, NULL, 200);
+  sp_sip_message_get_cseq (a_bye_ok, &method);
+  g_assert_cmpstr (method, ==, "BYE");
+}
+
+/* A callee that answers 422 to every INVITE, each time with a higher
+ * Min-SE: the server follows two of them, not a third; A gets a final
+ * 480 and no call stays. */
+static void
+test_session_timer_callee_422_bounded (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *invite =
+      a_request (f, "INVITE", ruri, "callee-422-3", 1, "atag", NULL, a_sdp, NULL);
+  const char *const min_se[] = { "1000", "2000", "3000" };
+  g_autoptr (SpSipMessage) sent = NULL;
+  g_autoptr (SpSipMessage) final = NULL;
+
+  bind_bob (f, NULL);
+  raw_sip_send_text (f->a, &f->bound, invite);
+  sent = raw_sip_expect (f->b, "INVITE", 0);
+  for (guint i = 0; i < G_N_ELEMENTS (min_se); i++)
+    {
+      SpSipMessage *next = b_refuses_422 (f, sent, min_se[i]);
+
+      if (i < 2)
+        {
+          g_assert_nonnull (next);
+          g_assert_cmpstr (sp_sip_message_get_header (next, "Min-SE"), ==, min_se[i]);
+        }
+      else
+        g_assert_null (next);
+      g_clear_pointer (&sent, sp_sip_message_unref);
+      sent = next;
+    }
+  final = raw_sip_expect (f->a, NULL, 480);
+  g_assert_cmpuint (sp_sip_message_get_status (final), ==, 480);
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+}
+
 static void
 test_nat_source (Fixture *f, gconstpointer data)
 {
@@ -786,6 +912,10 @@ main (int argc, char **argv)
               test_session_timer_expiry, fixture_teardown);
   g_test_add ("/b2bua/session-timer-too-short", Fixture, NULL, fixture_setup,
               test_session_timer_too_short, fixture_teardown);
+  g_test_add ("/b2bua/session-timer-callee-422", Fixture, NULL, fixture_setup,
+              test_session_timer_callee_422, fixture_teardown);
+  g_test_add ("/b2bua/session-timer-callee-422-bounded", Fixture, NULL, fixture_setup,
+              test_session_timer_callee_422_bounded, fixture_teardown);
   g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
   g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);
   g_test_add ("/b2bua/blocked-flood", Fixture, NULL, fixture_setup, test_blocked_flood,
