@@ -1,4 +1,5 @@
 #include "media/jitterbuffer.h"
+#include "media/comfort-noise.h"
 #include "media/plc.h"
 #include "media/rtp.h"
 
@@ -28,6 +29,7 @@ typedef enum
   SLOT_EMPTY,
   SLOT_AUDIO,
   SLOT_SKIP,
+  SLOT_CN, /* comfort noise (RFC 3389): data[0] is the level, -dBov */
 } SlotState;
 
 typedef struct
@@ -70,6 +72,10 @@ struct _SpJitterBuffer
   gsize idle_samples;
   gsize scale_credit;
   gsize concealed_run; /* samples concealed since the last decoded packet */
+  /* Since a CN packet was played and until audio is again: gaps are
+   * filled with comfort noise, not concealment or silence. */
+  gboolean comfort_noise;
+  SpComfortNoise cn;
 
   SpJitterBufferStats stats;
 };
@@ -86,6 +92,7 @@ sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms)
   jb->min_ms = MAX (min_ms, 10);
   jb->max_ms = MAX (max_ms, jb->min_ms + 20);
   jb->plc = sp_plc_new (jb->rate);
+  sp_comfort_noise_init (&jb->cn, g_random_int ());
   sp_jitter_buffer_reset (jb);
   return jb;
 }
@@ -115,6 +122,7 @@ sp_jitter_buffer_reset (SpJitterBuffer *jb)
   jb->idle_samples = 0;
   jb->scale_credit = 0;
   jb->concealed_run = 0;
+  jb->comfort_noise = FALSE;
   sp_plc_reset (jb->plc);
   sp_codec_reset (jb->codec);
 }
@@ -268,6 +276,38 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
   return SP_JITTER_BUFFER_QUEUED;
 }
 
+SpJitterBufferPutResult
+sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp,
+                                    guint level_dbov, gint64 arrival_us)
+{
+  gboolean duplicate;
+  Slot *slot = claim_slot (jb, seq, &duplicate);
+
+  if (!duplicate)
+    note_transit (jb, rtp_timestamp, arrival_us);
+  if (slot == NULL)
+    {
+      if (duplicate)
+        jb->stats.duplicates++;
+      else
+        jb->stats.late++;
+      return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
+    }
+  slot->state = SLOT_CN;
+  slot->ts = rtp_timestamp;
+  slot->len = 1;
+  slot->data[0] = (guint8) MIN (level_dbov, SP_COMFORT_NOISE_MAX_LEVEL);
+  jb->stats.comfort_noise_packets++;
+  /* Before playing starts (the peer opened with silence), the noise is
+   * there at once. */
+  if (!jb->playing)
+    {
+      jb->comfort_noise = TRUE;
+      sp_comfort_noise_set_level (&jb->cn, slot->data[0]);
+    }
+  return SP_JITTER_BUFFER_QUEUED;
+}
+
 void
 sp_jitter_buffer_put_skip (SpJitterBuffer *jb, guint16 seq)
 {
@@ -302,6 +342,14 @@ conceal (SpJitterBuffer *jb, gint16 *tail, gsize n)
 {
   gsize full = jb_ms_to_samples (jb, CONCEAL_FULL_MS);
   gsize fade = jb_ms_to_samples (jb, CONCEAL_FADE_MS);
+
+  /* The peer is in silence (DTX) and said how loud its background is. */
+  if (jb->comfort_noise)
+    {
+      sp_comfort_noise_generate (&jb->cn, tail, n);
+      jb->stats.comfort_noise_samples += n;
+      return;
+    }
 
   if (sp_codec_conceal (jb->codec, tail, n) == 0)
     {
@@ -353,6 +401,16 @@ refill (SpJitterBuffer *jb, gsize period)
       jb->next_seq++;
       return;
     }
+  if (present && slot->state == SLOT_CN)
+    {
+      /* No audio in it: from here until the next audio packet the gap
+       * (the sender's silence) is comfort noise. */
+      jb->comfort_noise = TRUE;
+      sp_comfort_noise_set_level (&jb->cn, slot->data[0]);
+      slot->state = SLOT_EMPTY;
+      jb->next_seq++;
+      return;
+    }
   if (present)
     {
       tail = fifo_tail (jb, cap);
@@ -360,6 +418,7 @@ refill (SpJitterBuffer *jb, gsize period)
       if (!sp_codec_has_plc (jb->codec))
         sp_plc_receive (jb->plc, tail, n);
       jb->concealed_run = 0;
+      jb->comfort_noise = FALSE;
       slot->state = SLOT_EMPTY;
       jb->next_seq++;
       jb->idle_samples = 0;
@@ -380,8 +439,9 @@ refill (SpJitterBuffer *jb, gsize period)
        * it. */
       n = period;
       tail = fifo_tail (jb, n);
+      if (!jb->comfort_noise)
+        jb->stats.underrun_samples += n;
       conceal (jb, tail, n);
-      jb->stats.underrun_samples += n;
       jb->idle_samples += n;
     }
   jb->fifo_len += n;
@@ -475,7 +535,13 @@ sp_jitter_buffer_get (SpJitterBuffer *jb, gint16 *out, gsize n_samples)
        * on the cushion and no time scaling is needed to get there. */
       if (!jb->started || depth < jb_ms_to_samples (jb, jb->cushion_ms) + n_samples)
         {
-          memset (out, 0, n_samples * sizeof (gint16));
+          if (jb->comfort_noise)
+            {
+              sp_comfort_noise_generate (&jb->cn, out, n_samples);
+              jb->stats.comfort_noise_samples += n_samples;
+            }
+          else
+            memset (out, 0, n_samples * sizeof (gint16));
           return;
         }
       jb->playing = TRUE;

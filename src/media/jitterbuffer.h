@@ -25,7 +25,9 @@ G_BEGIN_DECLS
  *   already); if the buffer runs
  *   dry, PLC fills in without moving the playout point (the delay grows
  *   instead of audio being lost).
- * - Late packets (behind the playout point) and duplicates are dropped. */
+ * - Late packets (behind the playout point) and duplicates are dropped.
+ * - Comfort noise (RFC 3389): after a CN packet the sender's silence is
+ *   filled with noise at the level it gave, until its audio resumes. */
 
 typedef struct _SpJitterBuffer SpJitterBuffer;
 
@@ -48,6 +50,8 @@ typedef struct
   guint64 underrun_samples; /* samples concealed with the buffer empty */
   guint64 stretched_samples;
   guint64 compressed_samples;
+  guint64 comfort_noise_packets; /* CN packets queued (RFC 3389) */
+  guint64 comfort_noise_samples; /* samples of comfort noise played */
   guint target_ms;
   guint depth_ms; /* audio buffered right now */
 } SpJitterBufferStats;
@@ -67,6 +71,13 @@ void sp_jitter_buffer_reset (SpJitterBuffer *jb);
 SpJitterBufferPutResult sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq,
                                               guint32 rtp_timestamp, const guint8 *payload,
                                               gsize len, gint64 arrival_us);
+/* Queues a comfort noise packet (RFC 3389, media/comfort-noise.h) of
+ * level @level_dbov (-dBov): once it is played, the gap until the next
+ * audio packet is noise at that level instead of concealment, and so is
+ * the silence before playing starts or after an idle reset. */
+SpJitterBufferPutResult sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq,
+                                                            guint32 rtp_timestamp, guint level_dbov,
+                                                            gint64 arrival_us);
 /* Notes that @seq carried no audio (an RFC 4733 event): it is skipped
  * when played, instead of being concealed as lost. */
 void sp_jitter_buffer_put_skip (SpJitterBuffer *jb, guint16 seq);
