@@ -16,7 +16,14 @@ G_BEGIN_DECLS
  * - The target delay follows the measured jitter: the spread of transit
  *   times over the last ~128 packets, plus one packet time, kept within
  *   [min_ms, max_ms] (20..200 ms by default).
- * - The buffer converges to the target and follows clock drift by time
+ *   (stats.target_ms). What is steered is the playout delay over the
+ *   window's earliest packet (the depth plus the newest packet's age and
+ *   lateness, which late or bunched arrivals do not move), to the packet
+ *   plus the spread, one get and 2 ms (at least 10 ms beyond the packet),
+ *   and one packet more for 10 s after a loss (the loss is then seen at
+ *   once, and Opus FEC has the next packet). A loss found only after
+ *   waiting for the packet counts the waiting as part of its concealment.
+ * - The buffer converges to that delay and follows clock drift by time
  *   scaling: at most one sample in 160 is dropped or repeated, spread over
  *   the period by linear interpolation, so there are no clicks.
  * - A missing packet is concealed (media/plc.h: G.711 Appendix I pitch
