@@ -23,6 +23,7 @@ struct _SpAccountDialog
   AdwExpanderRow *advanced_row;
   AdwEntryRow *port_row;
   AdwComboRow *transport_row;
+  AdwComboRow *ptime_row; /* Automatic, 10, 20, 30, 40 ms */
   AdwEntryRow *display_name_row;
   AdwEntryRow *proxy_row;
   GtkSwitch *md5_switch;
@@ -148,6 +149,7 @@ typedef struct
   char *name, *username, *password, *server, *display_name, *proxy;
   SpAccountTransport transport;
   gboolean allow_md5_without_qop;
+  guint ptime;
 } Fields;
 
 static void
@@ -172,6 +174,7 @@ fields_from_account (Fields *f, SpAccount *a)
   f->proxy = g_strdup (sp_account_get_outbound_proxy (a));
   f->transport = sp_account_get_transport (a);
   f->allow_md5_without_qop = sp_account_get_allow_md5_without_qop (a);
+  f->ptime = sp_account_get_ptime (a);
 }
 
 static void
@@ -185,6 +188,7 @@ fields_to_account (const Fields *f, SpAccount *a)
   sp_account_set_outbound_proxy (a, f->proxy);
   sp_account_set_transport (a, f->transport);
   sp_account_set_allow_md5_without_qop (a, f->allow_md5_without_qop);
+  sp_account_set_ptime (a, f->ptime);
 }
 
 static void
@@ -211,6 +215,8 @@ on_ok (GtkWidget *widget, const char *action_name, GVariant *param)
   typed.transport =
       MIN (adw_combo_row_get_selected (self->transport_row), (guint) SP_ACCOUNT_TRANSPORT_TLS);
   typed.allow_md5_without_qop = gtk_switch_get_active (self->md5_switch);
+  /* Row i > 0 is i * 10 ms. */
+  typed.ptime = MIN (adw_combo_row_get_selected (self->ptime_row), 4) * 10;
 
   account = self->account != NULL ? g_object_ref (self->account) : sp_account_new (NULL);
   fields_from_account (&old, account);
@@ -267,6 +273,7 @@ load_account (SpAccountDialog *self, SpAccount *account)
                          sp_account_get_outbound_proxy (account) ?: "");
   adw_combo_row_set_selected (self->transport_row, (guint) sp_account_get_transport (account));
   gtk_switch_set_active (self->md5_switch, sp_account_get_allow_md5_without_qop (account));
+  adw_combo_row_set_selected (self->ptime_row, sp_account_get_ptime (account) / 10);
 }
 
 static void
@@ -294,6 +301,7 @@ sp_account_dialog_class_init (SpAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, advanced_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, port_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, transport_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, ptime_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, display_name_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, proxy_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, md5_switch);

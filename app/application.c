@@ -484,8 +484,8 @@ show_error_in_window (SpApplication *self, const char *message)
 }
 
 /* A call's microphone or speaker went away (a headset unplugged): the
- * call goes on with the default device, or silent, and the window says
- * which. */
+ * call goes on with the device chosen in Preferences if that one is there,
+ * else the default device, or silent, and the window says which. */
 static void
 on_audio_device_failed (SpCall *call, guint direction, const char *device, const char *now_using,
                         const char *message, SpApplication *self)
@@ -497,11 +497,17 @@ on_audio_device_failed (SpCall *call, guint direction, const char *device, const
     text = g_strdup_printf (is_input ? _ ("Microphone %s is gone: the call goes on without it")
                                      : _ ("Speaker %s is gone: the call goes on without it"),
                             device ? device : "");
-  else
+  else if (g_strcmp0 (now_using, "default") == 0)
     text = g_strdup_printf (is_input
                                 ? _ ("Microphone %s is gone: the call goes on with the default one")
                                 : _ ("Speaker %s is gone: the call goes on with the default one"),
                             device ? device : "");
+  else
+    /* Translators: the first %s went away, the second is the device the
+     * user chose in Preferences, which the call now uses. */
+    text = g_strdup_printf (is_input ? _ ("Microphone %s is gone: the call goes on with %s")
+                                     : _ ("Speaker %s is gone: the call goes on with %s"),
+                            device ? device : "", now_using);
   show_error_in_window (self, text);
 }
 

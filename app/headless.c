@@ -65,6 +65,7 @@ sp_headless_options_init (SpHeadlessOptions *opts)
   opts->tls_port = -1;
   opts->keepalive = -1;
   opts->ring_timeout = -1;
+  opts->ptime = -1;
 }
 
 void
@@ -115,6 +116,7 @@ sp_headless_options_first_given (const SpHeadlessOptions *opts)
     { opts->routes != NULL, "--routes" },
     { opts->http != NULL, "--http" },
     { opts->ring_timeout >= 0, "--ring-timeout" },
+    { opts->ptime >= 0, "--ptime" },
     { opts->refuse_strangers, "--refuse-strangers" },
     { opts->server_options != NULL, "--server-option" },
   };
@@ -205,6 +207,38 @@ on_ring_timeout (const char *name, const char *value, gpointer data, GError **er
   return parse_seconds (name, value, &opts->ring_timeout, error);
 }
 
+/* "10", "20", "30", "40" or "auto". */
+static gboolean
+parse_ptime (const char *value, gint *out)
+{
+  guint64 ms;
+
+  if (g_strcmp0 (value, "auto") == 0)
+    {
+      *out = 0;
+      return TRUE;
+    }
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 10, 40, &ms, NULL) ||
+      !sp_account_ptime_is_valid ((guint) ms))
+    return FALSE;
+  *out = (gint) ms;
+  return TRUE;
+}
+
+static gboolean
+on_ptime (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+
+  if (!parse_ptime (value, &opts->ptime))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: 10, 20, 30, 40 or auto, not '%s'", name, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 on_media_timeout (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -244,10 +278,15 @@ sp_headless_option_group (SpHeadlessOptions *opts)
     { "ring-timeout", 0, 0, G_OPTION_ARG_CALLBACK, on_ring_timeout,
       N_ ("Refuse an incoming call not answered in SECONDS with 480 (default 60; 0 = never)"),
       N_ ("SECONDS") },
+    { "ptime", 0, 0, G_OPTION_ARG_CALLBACK, on_ptime,
+      N_ ("Send and ask for MS ms packets in every call (10, 20, 30, 40; default auto: 20, or 10 "
+          "for Opus between phones on a LAN)"),
+      N_ ("MS") },
     { "refuse-strangers", 0, 0, G_OPTION_ARG_NONE, &opts->refuse_strangers,
       N_ ("Refuse calls (403) from anyone but the accounts' servers"), NULL },
     { "account-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->account_options,
-      N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off"), N_ ("KEY=VALUE") },
+      N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off, ptime=MS|auto"),
+      N_ ("KEY=VALUE") },
     /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
     { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
     { "tls-port", 0, 0, G_OPTION_ARG_CALLBACK, on_tls_port,
@@ -371,6 +410,17 @@ account_options_apply (SpAccount *account, char **options, GError **error)
               return FALSE;
             }
           sp_account_set_transport (account, t);
+        }
+      else if (strcmp (kv[0], "ptime") == 0)
+        {
+          gint ms;
+          if (!parse_ptime (kv[1], &ms))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--account-option ptime: 10, 20, 30, 40 or auto, not '%s'", kv[1]);
+              return FALSE;
+            }
+          sp_account_set_ptime (account, (guint) ms);
         }
       else if (strcmp (kv[0], "allow-md5-without-qop") == 0 &&
                (strcmp (kv[1], "on") == 0 || strcmp (kv[1], "off") == 0))
@@ -898,7 +948,8 @@ emit_status (Runner *r)
  * at once, ringing or not; later calls get it too, as with
  * --audio-in/--audio-out. */
 static gboolean
-switch_audio (Runner *r, SpAudioDirection direction, const char *name, GError **error)
+switch_audio (Runner *r, SpAudioDirection direction, const char *name, gboolean calls_only,
+              GError **error)
 {
   gboolean is_wav = sp_audio_name_is_file (name);
   GListModel *calls = sp_phone_get_calls (r->phone);
@@ -914,7 +965,10 @@ switch_audio (Runner *r, SpAudioDirection direction, const char *name, GError **
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "audio-in: no such file: %s", name);
       return FALSE;
     }
-  g_object_set (r->phone, direction == SP_AUDIO_SOURCE ? "audio-in" : "audio-out", name, NULL);
+  /* "call-audio-in/out": this call only; the preferred device (new calls,
+   * and where a call goes when its device goes away) stays. */
+  if (!calls_only)
+    g_object_set (r->phone, direction == SP_AUDIO_SOURCE ? "audio-in" : "audio-out", name, NULL);
   for (guint i = 0; i < g_list_model_get_n_items (calls); i++)
     {
       g_autoptr (SpCall) call = g_list_model_get_item (calls, i);
@@ -1044,7 +1098,9 @@ run_command (Runner *r, const char *line, GError **error)
       return TRUE;
     }
   if (strcmp (verb, "audio-in") == 0 || strcmp (verb, "audio-out") == 0)
-    return switch_audio (r, verb[6] == 'i' ? SP_AUDIO_SOURCE : SP_AUDIO_SINK, arg, error);
+    return switch_audio (r, verb[6] == 'i' ? SP_AUDIO_SOURCE : SP_AUDIO_SINK, arg, FALSE, error);
+  if (strcmp (verb, "call-audio-in") == 0 || strcmp (verb, "call-audio-out") == 0)
+    return switch_audio (r, verb[11] == 'i' ? SP_AUDIO_SOURCE : SP_AUDIO_SINK, arg, TRUE, error);
   if (strcmp (verb, "stats") == 0)
     {
       /* Not in the list: the media statistics now. */
@@ -1060,7 +1116,8 @@ run_command (Runner *r, const char *line, GError **error)
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
-               "transfer, dnd, stats, audio-in, audio-out, register, unregister, status, quit)",
+               "transfer, dnd, stats, audio-in, audio-out, call-audio-in, call-audio-out, "
+               "register, unregister, status, quit)",
                verb);
   return FALSE;
 }
@@ -1490,6 +1547,8 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "keepalive-interval", (guint) opts->keepalive, NULL);
   if (opts->ring_timeout >= 0)
     g_object_set (r->phone, "ring-timeout", (guint) opts->ring_timeout, NULL);
+  if (opts->ptime >= 0)
+    g_object_set (r->phone, "ptime", (guint) opts->ptime, NULL);
   g_object_set (r->phone, "refuse-strangers", opts->refuse_strangers, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);

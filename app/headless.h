@@ -38,6 +38,7 @@ typedef struct
   char *routes;
   char *http;
   gint ring_timeout; /* s, -1 = the phone's default (60) */
+  gint ptime;        /* --ptime ms (10, 20, 30, 40); 0 = automatic; -1 = not given */
   gboolean refuse_strangers;
   /* --account-option KEY=VALUE, repeatable: realm=R,
    * allow-md5-without-qop=on|off, for --account. */

@@ -24,9 +24,10 @@
  * after CLICK_START_MS of settling.
  *
  * Codecs: pcmu and g722 at 20 ms, opus10 and opus20 (Opus, PT 111, RTP
- * clock 48000, audio at 16 kHz, asking for 10 and 20 ms packets; on a LAN
- * the session sends 10 ms Opus packets when 20 were asked for, so each
- * prints the packet time the talker really sent with, _sent_ptime_ms).
+ * clock 48000, audio at 16 kHz, at 10 and 20 ms: the packet time is fixed,
+ * as an account's ptime setting fixes it, so opus20 is sent in 20 ms
+ * packets on a LAN too; each prints the packet time the talker really
+ * sent with, _sent_ptime_ms).
  *
  * Prints, per codec, for <codec>_mouth_to_ear_ms (a click's measured delay
  * plus capture period and playback queue): per phase _b_phase<N>ms_mean /
@@ -127,6 +128,9 @@ bench_params (const BenchCodec *bc, const char *address, guint16 port)
     .send = TRUE,
     .receive = TRUE,
     .payload_type = sp_codec_info_for_id (bc->codec)->payload_type,
+    /* The packet time asked for is the one sent (as with an account's
+     * fixed ptime): opus20 is 20 ms even between private addresses. */
+    .fixed_ptime = TRUE,
   };
 
   return p;

@@ -1,4 +1,5 @@
 #include "media/jitterbuffer.h"
+#include "media/comfort-noise.h"
 #include "media/plc.h"
 #include "media/rtp.h"
 
@@ -8,8 +9,8 @@
 #define TRANSIT_WINDOW 128
 /* Decoded audio waiting to be played: two of the largest packets. */
 #define FIFO_SIZE (4 * SP_JITTER_BUFFER_MAX_PAYLOAD)
-/* Milliseconds per block of the sliding minimum of the depth. */
-#define DEPTH_BLOCK_MS 250
+/* How long a loss keeps one packet more in the buffer (wanted_delay). */
+#define LOSS_MEMORY_MS 10000
 /* After this long with nothing to play, stop and buffer up again. */
 #define IDLE_RESET_MS 1000
 /* Samples played per sample dropped or repeated, at most. */
@@ -28,6 +29,7 @@ typedef enum
   SLOT_EMPTY,
   SLOT_AUDIO,
   SLOT_SKIP,
+  SLOT_CN, /* comfort noise (RFC 3389): data[0] is the level, -dBov */
 } SlotState;
 
 typedef struct
@@ -62,14 +64,27 @@ struct _SpJitterBuffer
   guint n_transit, transit_next;
   guint32 first_ts;
   gint64 ts_unwrapped, last_ts_seen;
-  guint cushion_ms; /* wanted minimum depth: the measured spread */
+  guint cushion_ms;    /* the measured spread, plus a margin */
+  gint64 transit_lo;   /* the window's earliest transit, ms */
+  guint spread_ms;     /* the window's latest minus earliest transit */
+  gint64 last_transit; /* of the packet put last, ms */
+  /* The newest packet (highest_seq): its transit, and the play clock
+   * (samples played since the start) when it arrived. */
+  gint64 high_transit;
+  guint64 high_played_at;
+  guint64 played;  /* samples handed out by get, ever */
+  guint64 lost_at; /* played when a packet was last found lost; 0 = never */
 
-  /* Sliding minimum of the depth over two blocks of gets. */
-  gsize depth_min_prev, depth_min_cur;
-  gsize depth_block_samples; /* played in the current block */
   gsize idle_samples;
   gsize scale_credit;
   gsize concealed_run; /* samples concealed since the last decoded packet */
+  /* Concealed while waiting for next_seq (the playout point held): if it
+   * turns out lost, that much of it is covered already. */
+  gsize waited;
+  /* Since a CN packet was played and until audio is again: gaps are
+   * filled with comfort noise, not concealment or silence. */
+  gboolean comfort_noise;
+  SpComfortNoise cn;
 
   SpJitterBufferStats stats;
 };
@@ -86,6 +101,7 @@ sp_jitter_buffer_new (SpCodec *codec, guint min_ms, guint max_ms)
   jb->min_ms = MAX (min_ms, 10);
   jb->max_ms = MAX (max_ms, jb->min_ms + 20);
   jb->plc = sp_plc_new (jb->rate);
+  sp_comfort_noise_init (&jb->cn, g_random_int ());
   sp_jitter_buffer_reset (jb);
   return jb;
 }
@@ -110,11 +126,12 @@ sp_jitter_buffer_reset (SpJitterBuffer *jb)
   jb->fifo_pos = jb->fifo_len = 0;
   jb->n_transit = jb->transit_next = 0;
   jb->cushion_ms = 10;
-  jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
-  jb->depth_block_samples = 0;
   jb->idle_samples = 0;
   jb->scale_credit = 0;
   jb->concealed_run = 0;
+  jb->waited = 0;
+  jb->lost_at = 0;
+  jb->comfort_noise = FALSE;
   sp_plc_reset (jb->plc);
   sp_codec_reset (jb->codec);
 }
@@ -174,6 +191,9 @@ note_transit (SpJitterBuffer *jb, guint32 ts, gint64 arrival_us)
       hi = MAX (hi, jb->transit[i]);
     }
   spread = hi - lo;
+  jb->transit_lo = lo;
+  jb->spread_ms = (guint) CLAMP (spread, 0, (gint64) jb->max_ms);
+  jb->last_transit = jb->transit[(jb->transit_next + TRANSIT_WINDOW - 1) % TRANSIT_WINDOW];
   /* At least 10 ms of cushion: the sender's and our own scheduling jitter. */
   jb->cushion_ms = (guint) CLAMP (spread + 2, 10, (gint64) jb->max_ms);
 }
@@ -234,6 +254,17 @@ claim_slot (SpJitterBuffer *jb, guint16 seq, gboolean *duplicate)
   return slot;
 }
 
+/* @seq was just queued: if it is the newest, the playout delay is read
+ * from its arrival from now on (see effective_delay). */
+static void
+note_newest (SpJitterBuffer *jb, guint16 seq)
+{
+  if (seq != jb->highest_seq || jb->n_transit == 0)
+    return;
+  jb->high_transit = jb->last_transit;
+  jb->high_played_at = jb->played;
+}
+
 SpJitterBufferPutResult
 sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, const guint8 *payload,
                       gsize len, gint64 arrival_us)
@@ -256,6 +287,7 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
         jb->stats.late++;
       return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
     }
+  note_newest (jb, seq);
   slot->state = SLOT_AUDIO;
   slot->ts = rtp_timestamp;
   slot->len = (guint16) len;
@@ -265,6 +297,39 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
   if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
     jb->packet_samples = (guint) n_samples;
   jb->stats.received++;
+  return SP_JITTER_BUFFER_QUEUED;
+}
+
+SpJitterBufferPutResult
+sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp,
+                                    guint level_dbov, gint64 arrival_us)
+{
+  gboolean duplicate;
+  Slot *slot = claim_slot (jb, seq, &duplicate);
+
+  if (!duplicate)
+    note_transit (jb, rtp_timestamp, arrival_us);
+  if (slot == NULL)
+    {
+      if (duplicate)
+        jb->stats.duplicates++;
+      else
+        jb->stats.late++;
+      return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
+    }
+  note_newest (jb, seq);
+  slot->state = SLOT_CN;
+  slot->ts = rtp_timestamp;
+  slot->len = 1;
+  slot->data[0] = (guint8) MIN (level_dbov, SP_COMFORT_NOISE_MAX_LEVEL);
+  jb->stats.comfort_noise_packets++;
+  /* Before playing starts (the peer opened with silence), the noise is
+   * there at once. */
+  if (!jb->playing)
+    {
+      jb->comfort_noise = TRUE;
+      sp_comfort_noise_set_level (&jb->cn, slot->data[0]);
+    }
   return SP_JITTER_BUFFER_QUEUED;
 }
 
@@ -303,6 +368,14 @@ conceal (SpJitterBuffer *jb, gint16 *tail, gsize n)
   gsize full = jb_ms_to_samples (jb, CONCEAL_FULL_MS);
   gsize fade = jb_ms_to_samples (jb, CONCEAL_FADE_MS);
 
+  /* The peer is in silence (DTX) and said how loud its background is. */
+  if (jb->comfort_noise)
+    {
+      sp_comfort_noise_generate (&jb->cn, tail, n);
+      jb->stats.comfort_noise_samples += n;
+      return;
+    }
+
   if (sp_codec_conceal (jb->codec, tail, n) == 0)
     {
       sp_plc_conceal (jb->plc, tail, n); /* fades by itself */
@@ -319,10 +392,10 @@ conceal (SpJitterBuffer *jb, gint16 *tail, gsize n)
   jb->concealed_run = MIN (jb->concealed_run + n, full + fade);
 }
 
-/* A lost packet of @n samples: rebuilt from the in-band FEC of the packet
- * after it when that one is here already (Opus), else concealed. */
-static void
-recover_lost (SpJitterBuffer *jb, gint16 *tail, gsize n)
+/* The lost packet (@n samples) rebuilt from the in-band FEC of the packet
+ * after it, when that one is here already (Opus). */
+static gboolean
+try_fec (SpJitterBuffer *jb, gint16 *tail, gsize n)
 {
   guint16 next = (guint16) (jb->next_seq + 1);
   Slot *slot = &jb->slots[next % N_SLOTS];
@@ -332,9 +405,17 @@ recover_lost (SpJitterBuffer *jb, gint16 *tail, gsize n)
     {
       jb->stats.fec_recovered++;
       jb->concealed_run = 0;
-      return;
+      return TRUE;
     }
-  conceal (jb, tail, n);
+  return FALSE;
+}
+
+/* A lost packet of @n samples: rebuilt from FEC, else concealed. */
+static void
+recover_lost (SpJitterBuffer *jb, gint16 *tail, gsize n)
+{
+  if (!try_fec (jb, tail, n))
+    conceal (jb, tail, n);
 }
 
 /* Adds at least one packet's (or one period's) worth of audio to the FIFO. */
@@ -353,6 +434,16 @@ refill (SpJitterBuffer *jb, gsize period)
       jb->next_seq++;
       return;
     }
+  if (present && slot->state == SLOT_CN)
+    {
+      /* No audio in it: from here until the next audio packet the gap
+       * (the sender's silence) is comfort noise. */
+      jb->comfort_noise = TRUE;
+      sp_comfort_noise_set_level (&jb->cn, slot->data[0]);
+      slot->state = SLOT_EMPTY;
+      jb->next_seq++;
+      return;
+    }
   if (present)
     {
       tail = fifo_tail (jb, cap);
@@ -360,17 +451,30 @@ refill (SpJitterBuffer *jb, gsize period)
       if (!sp_codec_has_plc (jb->codec))
         sp_plc_receive (jb->plc, tail, n);
       jb->concealed_run = 0;
+      jb->comfort_noise = FALSE;
+      jb->waited = 0;
       slot->state = SLOT_EMPTY;
       jb->next_seq++;
       jb->idle_samples = 0;
     }
   else if (have_later_packets (jb) && depth_samples (jb) >= jb_ms_to_samples (jb, jb->cushion_ms))
     {
-      n = MIN (jb->packet_samples, cap);
-      tail = fifo_tail (jb, n);
-      recover_lost (jb, tail, n);
+      /* What was concealed while waiting for it stands for the start of
+       * the lost packet: only the rest is concealed now, so a loss seen
+       * late (a buffer kept short) costs no more delay than one seen early. */
+      gsize covered = MIN (jb->waited, (gsize) jb->packet_samples);
+      gsize full = MIN (jb->packet_samples, cap);
+
+      jb->waited = 0;
+      tail = fifo_tail (jb, full);
+      n = full - MIN (covered, full);
+      if (covered > 0 && try_fec (jb, tail, full))
+        memmove (tail, tail + (full - n), n * sizeof (gint16)); /* its end only */
+      else if (n > 0)
+        recover_lost (jb, tail, n);
       jb->next_seq++;
       jb->stats.lost++;
+      jb->lost_at = MAX (jb->played, 1);
     }
   else
     {
@@ -380,9 +484,11 @@ refill (SpJitterBuffer *jb, gsize period)
        * it. */
       n = period;
       tail = fifo_tail (jb, n);
+      if (!jb->comfort_noise)
+        jb->stats.underrun_samples += n;
       conceal (jb, tail, n);
-      jb->stats.underrun_samples += n;
       jb->idle_samples += n;
+      jb->waited += n;
     }
   jb->fifo_len += n;
 }
@@ -411,37 +517,60 @@ take_scaled (SpJitterBuffer *jb, gint16 *out, gsize n, gsize m)
   jb->fifo_len -= m;
 }
 
+/* The playout delay over the earliest packet of the window, in samples:
+ * how long after its arrival a packet with the window's lowest transit
+ * would be played. Read from the newest packet: what is buffered, plus
+ * the time played since it arrived, plus how late it was against the
+ * earliest. Unlike the depth, which dips by the lateness of each late
+ * packet before it comes, this stays put between scaling steps (packets
+ * arriving late, early or in bursts do not move it), so it can be steered
+ * to the spread plus a margin directly: a packet that is late by the whole
+ * spread then still arrives in time for its first get. (Steering the
+ * depth's minimum to that instead counted the spread twice: the minimum
+ * is already low by the spread.) */
+static gint64
+effective_delay (SpJitterBuffer *jb, gsize depth)
+{
+  return (gint64) depth + (gint64) (jb->played - jb->high_played_at) +
+         (gint64) jb_ms_to_samples (
+             jb, (guint) CLAMP (jb->high_transit - jb->transit_lo, 0, (gint64) jb->max_ms));
+}
+
+/* What effective_delay () is steered to: the newest packet's own length
+ * plus the spread, one get (@n: the packet latest by the whole spread
+ * must be there before the get that needs it) and 2 ms; at least 10 ms
+ * beyond the packet (a smooth stream: the sender's and our scheduling). */
+static gint64
+wanted_delay (SpJitterBuffer *jb, gsize n)
+{
+  gsize margin = MAX (jb_ms_to_samples (jb, jb->spread_ms + 2) + n, jb_ms_to_samples (jb, 10));
+
+  /* Packets were lost lately: one packet more, so the packet after a lost
+   * one is there when the lost one is due. The loss is then known at
+   * once (concealed once, not first waited for) and Opus rebuilds it from
+   * that packet's FEC. */
+  if (jb->lost_at != 0 && jb->played - jb->lost_at < jb_ms_to_samples (jb, LOSS_MEMORY_MS))
+    margin += jb->packet_samples;
+  return (gint64) (jb->packet_samples + MIN (margin, jb_ms_to_samples (jb, jb->max_ms)));
+}
+
 /* How many samples to drop (1) or repeat (-1) in this period to steer the
- * minimum depth towards the cushion. At most one sample per SCALE_SPACING
- * samples played (0.6 %): the pitch moves by less than a tenth of a
- * semitone, which nobody hears, and still outruns any real clock drift. */
+ * playout delay towards the wanted one. At most one sample per
+ * SCALE_SPACING samples played (0.6 %): the pitch moves by less than a
+ * tenth of a semitone, which nobody hears, and still outruns any real
+ * clock drift. */
 static gint
 scale_amount (SpJitterBuffer *jb, gsize n, gsize depth)
 {
-  gsize depth_min;
   gint64 excess, hysteresis = (gint64) jb_ms_to_samples (jb, 5);
 
-  jb->depth_min_cur = MIN (jb->depth_min_cur, depth);
-  jb->depth_block_samples += n;
-  if (jb->depth_block_samples >= jb_ms_to_samples (jb, DEPTH_BLOCK_MS))
-    {
-      jb->depth_min_prev = jb->depth_min_cur;
-      jb->depth_min_cur = G_MAXSIZE;
-      jb->depth_block_samples = 0;
-    }
   jb->scale_credit = MIN (jb->scale_credit + n, 2 * SCALE_SPACING);
-  depth_min = MIN (jb->depth_min_prev, jb->depth_min_cur);
-  if (depth_min == G_MAXSIZE || jb->scale_credit < SCALE_SPACING)
+  if (jb->n_transit == 0 || !jb->started || jb->scale_credit < SCALE_SPACING)
     return 0;
-  excess = (gint64) depth_min - (gint64) jb_ms_to_samples (jb, jb->cushion_ms);
+  excess = effective_delay (jb, depth) - wanted_delay (jb, n);
   if (excess > hysteresis || excess < -hysteresis)
     {
       jb->scale_credit -= SCALE_SPACING;
-      /* Each step moves the measured minimum as well. */
-      if (jb->depth_min_prev != G_MAXSIZE)
-        jb->depth_min_prev += excess > 0 ? -1 : 1;
-      if (jb->depth_min_cur != G_MAXSIZE)
-        jb->depth_min_cur += excess > 0 ? -1 : 1;
       return excess > 0 ? 1 : -1;
     }
   return 0;
@@ -469,18 +598,26 @@ sp_jitter_buffer_get (SpJitterBuffer *jb, gint16 *out, gsize n_samples)
   gint k;
   gsize m;
 
+  /* The play clock runs while buffering too: a packet's age counts from
+   * its arrival whatever the buffer was doing. */
+  jb->played += n_samples;
+
   if (!jb->playing)
     {
       /* Start at the cushion plus one get: the minimum depth then sits
        * on the cushion and no time scaling is needed to get there. */
       if (!jb->started || depth < jb_ms_to_samples (jb, jb->cushion_ms) + n_samples)
         {
-          memset (out, 0, n_samples * sizeof (gint16));
+          if (jb->comfort_noise)
+            {
+              sp_comfort_noise_generate (&jb->cn, out, n_samples);
+              jb->stats.comfort_noise_samples += n_samples;
+            }
+          else
+            memset (out, 0, n_samples * sizeof (gint16));
           return;
         }
       jb->playing = TRUE;
-      jb->depth_min_prev = jb->depth_min_cur = G_MAXSIZE;
-      jb->depth_block_samples = 0;
     }
   drop_overflow (jb);
   k = scale_amount (jb, n_samples, depth);

@@ -16,7 +16,14 @@ G_BEGIN_DECLS
  * - The target delay follows the measured jitter: the spread of transit
  *   times over the last ~128 packets, plus one packet time, kept within
  *   [min_ms, max_ms] (20..200 ms by default).
- * - The buffer converges to the target and follows clock drift by time
+ *   (stats.target_ms). What is steered is the playout delay over the
+ *   window's earliest packet (the depth plus the newest packet's age and
+ *   lateness, which late or bunched arrivals do not move), to the packet
+ *   plus the spread, one get and 2 ms (at least 10 ms beyond the packet),
+ *   and one packet more for 10 s after a loss (the loss is then seen at
+ *   once, and Opus FEC has the next packet). A loss found only after
+ *   waiting for the packet counts the waiting as part of its concealment.
+ * - The buffer converges to that delay and follows clock drift by time
  *   scaling: at most one sample in 160 is dropped or repeated, spread over
  *   the period by linear interpolation, so there are no clicks.
  * - A missing packet is concealed (media/plc.h: G.711 Appendix I pitch
@@ -25,7 +32,9 @@ G_BEGIN_DECLS
  *   already); if the buffer runs
  *   dry, PLC fills in without moving the playout point (the delay grows
  *   instead of audio being lost).
- * - Late packets (behind the playout point) and duplicates are dropped. */
+ * - Late packets (behind the playout point) and duplicates are dropped.
+ * - Comfort noise (RFC 3389): after a CN packet the sender's silence is
+ *   filled with noise at the level it gave, until its audio resumes. */
 
 typedef struct _SpJitterBuffer SpJitterBuffer;
 
@@ -48,6 +57,8 @@ typedef struct
   guint64 underrun_samples; /* samples concealed with the buffer empty */
   guint64 stretched_samples;
   guint64 compressed_samples;
+  guint64 comfort_noise_packets; /* CN packets queued (RFC 3389) */
+  guint64 comfort_noise_samples; /* samples of comfort noise played */
   guint target_ms;
   guint depth_ms; /* audio buffered right now */
 } SpJitterBufferStats;
@@ -67,6 +78,13 @@ void sp_jitter_buffer_reset (SpJitterBuffer *jb);
 SpJitterBufferPutResult sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq,
                                               guint32 rtp_timestamp, const guint8 *payload,
                                               gsize len, gint64 arrival_us);
+/* Queues a comfort noise packet (RFC 3389, media/comfort-noise.h) of
+ * level @level_dbov (-dBov): once it is played, the gap until the next
+ * audio packet is noise at that level instead of concealment, and so is
+ * the silence before playing starts or after an idle reset. */
+SpJitterBufferPutResult sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq,
+                                                            guint32 rtp_timestamp, guint level_dbov,
+                                                            gint64 arrival_us);
 /* Notes that @seq carried no audio (an RFC 4733 event): it is skipped
  * when played, instead of being concealed as lost. */
 void sp_jitter_buffer_put_skip (SpJitterBuffer *jb, guint16 seq);

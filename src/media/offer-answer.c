@@ -1,4 +1,5 @@
 #include "media/offer-answer.h"
+#include "media/comfort-noise.h"
 #include "media/error.h"
 #include "sip/error.h"
 
@@ -15,6 +16,10 @@
 /* telephone-event/48000 beside Opus (RFC 4733 2.1: the audio's clock). */
 #define DTMF_WIDE_CLOCK_RATE 48000
 #define DTMF_WIDE_PT         110
+/* Comfort noise (RFC 3389) at the RTP clock of G.711 and G.722 (RFC 3551
+ * 4.5.2: G.722's clock is 8000 although it samples at 16 kHz, so CN/8000
+ * is its CN too). Opus has its own DTX and no CN. */
+#define CN_CLOCK_RATE 8000
 /* What we receive with Opus (RFC 7587 6.1): mono, at the 16 kHz the audio
  * path runs at, and FEC welcome. */
 #define OPUS_FMTP                                                                                  \
@@ -33,6 +38,7 @@ struct _SpOfferAnswer
   SpCodecId codecs[MAX_CODECS];
   guint n_codecs;
   guint ptime_ms;
+  gboolean fixed_ptime;
   gint dtmf_pt;
   gboolean rtcp_mux_ok;
   char *username;
@@ -230,6 +236,28 @@ find_dtmf_at (const SpSdpMedia *media, guint clock_rate)
   return -1;
 }
 
+/* The payload type of comfort noise for @codec in @media (CN at the
+ * codec's RTP clock: static 13 without rtpmap is CN/8000), or -1. */
+static gint
+find_cn (const SpSdpMedia *media, const SpCodecInfo *codec)
+{
+  if (codec->clock_rate != CN_CLOCK_RATE)
+    return -1;
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
+    {
+      gint pt = sp_sdp_media_get_payload_type (media, i);
+      SpSdpRtpmap map;
+      gboolean have_map =
+          pt >= 0 && sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding != NULL;
+      if (pt == SP_COMFORT_NOISE_PT && !have_map)
+        return pt;
+      if (have_map && g_ascii_strcasecmp (map.encoding, "CN") == 0 &&
+          map.clock_rate == CN_CLOCK_RATE && (pt == SP_COMFORT_NOISE_PT || pt >= 96))
+        return pt;
+    }
+  return -1;
+}
+
 /* telephone-event for @codec: at its RTP clock, else at 8000 (peers that
  * put telephone-event/8000 beside Opus); @clock_out gets the clock. */
 static gint
@@ -311,7 +339,8 @@ describe_formats (const SpSdpMedia *media)
       const char *name = sp_sdp_media_get_format (media, i);
       if (pt >= 0 && sp_sdp_media_get_rtpmap (media, (guint) pt, &map) && map.encoding)
         name = map.encoding;
-      if (g_ascii_strcasecmp (name, "telephone-event") == 0 || list_has_word (out->str, name))
+      if (g_ascii_strcasecmp (name, "telephone-event") == 0 ||
+          g_ascii_strcasecmp (name, "CN") == 0 || list_has_word (out->str, name))
         continue;
       if (out->len)
         g_string_append_c (out, ' ');
@@ -345,11 +374,12 @@ choose_ptime_value (guint ms)
   return CLAMP ((ms + 5) / 10 * 10, MIN_PTIME, MAX_PTIME);
 }
 
-/* a=ptime within a=maxptime, rounded to what the session supports. */
+/* a=ptime within a=maxptime, rounded to what the session supports; a
+ * fixed packet time of ours wins over the peer's a=ptime. */
 static guint
-choose_ptime (const SpSdpMedia *media, guint fallback)
+choose_ptime (const SpOfferAnswer *oa, const SpSdpMedia *media, guint fallback)
 {
-  gint ptime = sp_sdp_media_get_ptime (media);
+  gint ptime = oa->fixed_ptime ? -1 : sp_sdp_media_get_ptime (media);
   gint maxptime = sp_sdp_media_get_maxptime (media);
   guint p = choose_ptime_value (ptime > 0 ? (guint) ptime : fallback);
 
@@ -422,6 +452,11 @@ fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint pt, guint ptime,
   p->payload_type = pt;
   p->remote_rtcp_address = oa->remote_rtcp_address;
   p->ptime_ms = ptime;
+  /* A peer whose a=maxptime equals its a=ptime fixed it (as we do):
+   * no 10 ms packets on a LAN then either. */
+  p->fixed_ptime =
+      oa->fixed_ptime || (sp_sdp_media_get_ptime (media) > 0 &&
+                          sp_sdp_media_get_maxptime (media) == sp_sdp_media_get_ptime (media));
   p->dtmf_payload_type = dtmf_pt;
   p->dtmf_clock_rate = dtmf_pt >= 0 && dtmf_clock != codec->clock_rate ? dtmf_clock : 0;
   if (codec->id == SP_CODEC_OPUS)
@@ -446,6 +481,7 @@ typedef struct
   gint dtmf_pt;
   guint dtmf_clock;  /* of @dtmf_pt */
   gint dtmf_wide_pt; /* an offer's telephone-event/48000 beside Opus, or -1 */
+  gint cn_pt;        /* CN/8000 after telephone-event, or -1 */
   guint ptime;
   gboolean mux;
   SpSdpDirection direction;
@@ -487,7 +523,11 @@ add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
                                    line->dtmf_clock ? line->dtmf_clock : DTMF_CLOCK_RATE, 1);
       sp_sdp_media_set_fmtp (m, (guint) line->dtmf_pt, DTMF_EVENTS);
     }
+  if (line->cn_pt >= 0)
+    sp_sdp_media_add_rtp_format (m, (guint) line->cn_pt, "CN", CN_CLOCK_RATE, 1);
   sp_sdp_media_set_ptime (m, (gint) line->ptime);
+  if (oa->fixed_ptime)
+    sp_sdp_media_set_maxptime (m, (gint) line->ptime);
   sp_sdp_media_set_rtcp (m, oa->rtcp_port ? oa->rtcp_port : oa->rtp_port + 1,
                          addr_type_of (oa->local_address), NULL);
   if (line->mux)
@@ -552,6 +592,7 @@ sp_offer_answer_new (const SpOfferAnswerConfig *config)
       oa->n_codecs = G_N_ELEMENTS (default_codecs);
     }
   oa->ptime_ms = choose_ptime_value (config->ptime_ms);
+  oa->fixed_ptime = config->fixed_ptime && config->ptime_ms != 0;
   if (config->dtmf_payload_type == 0)
     oa->dtmf_pt = SP_OFFER_ANSWER_DTMF_PT;
   else if (config->dtmf_payload_type == (gint) sp_codec_info_for_id (SP_CODEC_OPUS)->payload_type)
@@ -608,6 +649,17 @@ sp_offer_answer_get_hold (SpOfferAnswer *oa)
   return oa->hold;
 }
 
+/* Whether we offer a codec with an 8000 RTP clock (G.711, G.722), the
+ * clock CN/8000 goes with. */
+static gboolean
+offers_narrow_clock (SpOfferAnswer *oa)
+{
+  for (guint i = 0; i < oa->n_codecs; i++)
+    if (sp_codec_info_for_id (oa->codecs[i])->clock_rate == CN_CLOCK_RATE)
+      return TRUE;
+  return FALSE;
+}
+
 char *
 sp_offer_answer_create_offer (SpOfferAnswer *oa)
 {
@@ -626,6 +678,7 @@ sp_offer_answer_create_offer (SpOfferAnswer *oa)
   line.dtmf_wide_pt = oa->dtmf_pt >= 0 && codec_allowed (oa->codecs, oa->n_codecs, SP_CODEC_OPUS)
                           ? (oa->dtmf_pt == DTMF_WIDE_PT ? DTMF_WIDE_PT + 2 : DTMF_WIDE_PT)
                           : -1;
+  line.cn_pt = offers_narrow_clock (oa) ? SP_COMFORT_NOISE_PT : -1;
   line.ptime = oa->ptime_ms;
   line.mux = oa->rtcp_mux_ok;
   line.direction = direction_from_flags (oa->offered_send, oa->offered_recv);
@@ -681,9 +734,12 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   answered = sp_sdp_media_get_direction (m);
   send = oa->offered_send && wish.receives;
   recv = oa->offered_recv && direction_sends (answered);
-  fill_params (oa, codec, pt, choose_ptime (m, oa->ptime_ms), dtmf_pt, dtmf_clock,
+  fill_params (oa, codec, pt, choose_ptime (oa, m, oa->ptime_ms), dtmf_pt, dtmf_clock,
                sp_sdp_media_get_rtcp_mux (offered) && sp_sdp_media_get_rtcp_mux (m), address, m,
                send, recv);
+  /* CN only if both offered it (we did whenever a codec at its clock was). */
+  if (find_cn (offered, codec) >= 0 && find_cn (m, codec) >= 0)
+    oa->params.cn_payload_type = (guint) find_cn (m, codec);
   oa->local_direction = sp_sdp_media_get_direction (offered);
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   /* An answer to an offer that did not send cannot say whether the peer
@@ -784,7 +840,9 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
   line.dtmf_pt =
       oa->dtmf_pt >= 0 ? find_dtmf (m, sp_codec_info_for_id (codecs[0]), &line.dtmf_clock) : -1;
   line.dtmf_wide_pt = -1;
-  line.ptime = choose_ptime (m, oa->ptime_ms);
+  /* CN when the offer has it for the codec we send (RFC 3389 5). */
+  line.cn_pt = find_cn (m, sp_codec_info_for_id (codecs[0]));
+  line.ptime = choose_ptime (oa, m, oa->ptime_ms);
   line.mux = oa->rtcp_mux_ok && sp_sdp_media_get_rtcp_mux (m);
   line.direction = direction_from_flags (send, recv);
 
@@ -798,6 +856,8 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
     }
   fill_params (oa, sp_codec_info_for_id (codecs[0]), pts[0], line.ptime, line.dtmf_pt,
                line.dtmf_clock, line.mux, address, m, send, recv);
+  if (line.cn_pt >= 0)
+    oa->params.cn_payload_type = (guint) line.cn_pt;
   oa->local_direction = line.direction;
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   oa->remote_hold = !wish.receives;

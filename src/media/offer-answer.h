@@ -83,6 +83,10 @@ typedef struct
   const SpCodecId *codecs;
   guint n_codecs;
   guint ptime_ms; /* 0 = 20 */
+  /* A packet time the user fixed: @ptime_ms is offered as a=ptime and
+   * a=maxptime, and sent whatever the peer's a=ptime (only a lower
+   * a=maxptime of the peer's lowers it); params->fixed_ptime says so. */
+  gboolean fixed_ptime;
   /* telephone-event payload type we offer (96..127; 111 is Opus's and
    * gives 101); 0 = 101; -1 = do not offer or accept DTMF events. The
    * telephone-event/48000 beside Opus is 110, or 112 when this is 110. */

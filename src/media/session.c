@@ -1,5 +1,6 @@
 #include "media/session.h"
 #include "audio/alsa.h"
+#include "media/comfort-noise.h"
 #include "media/dtmf-detect.h"
 #include "media/dtmf.h"
 #include "media/echo.h"
@@ -914,7 +915,8 @@ adapt_ptime (SpMediaSession *s)
   guint want = s->params.ptime_ms;
   double rtt = s->stats.rtt_ms;
 
-  if (sp_codec_get_info (s->encoder)->id != SP_CODEC_OPUS || s->params.ptime_ms != 20)
+  if (sp_codec_get_info (s->encoder)->id != SP_CODEC_OPUS || s->params.ptime_ms != 20 ||
+      s->params.fixed_ptime)
     want = s->params.ptime_ms;
   else if (rtt >= 0 && (rtt < LAN_RTT_MS || (s->send_ptime_ms == LAN_PTIME_MS && rtt < WAN_RTT_MS)))
     want = LAN_PTIME_MS;
@@ -952,6 +954,12 @@ same_address (const PeerAddress *a, const struct sockaddr_storage *b, socklen_t 
 
 static gboolean is_decoder_payload_type (SpMediaSession *s, guint pt);
 
+static gboolean
+is_cn_payload_type (SpMediaSession *s, guint pt)
+{
+  return s->params.cn_payload_type != 0 && pt == s->params.cn_payload_type;
+}
+
 /* A peer behind NAT names its private address in SDP and sends from
  * another: before anything came from the SDP host, the first packet that
  * is valid RTP in a format we negotiated may latch us to its source.
@@ -964,7 +972,8 @@ may_latch_stranger (SpMediaSession *s, const guint8 *buf, gsize len, gboolean rt
   if (rtcp || s->params.strict_source || !sp_rtp_parse (buf, len, &p, NULL))
     return FALSE;
   return is_decoder_payload_type (s, p.payload_type) ||
-         (gint) p.payload_type == s->params.dtmf_payload_type;
+         (gint) p.payload_type == s->params.dtmf_payload_type ||
+         is_cn_payload_type (s, p.payload_type);
 }
 
 /* Symmetric RTP: the first packet from the expected host (or, see above,
@@ -1055,8 +1064,9 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
       return;
     }
   if (!is_decoder_payload_type (s, p.payload_type) &&
-      (gint) p.payload_type != s->params.dtmf_payload_type && !switch_decoder (s, p.payload_type))
-    return; /* comfort noise and other formats we did not negotiate */
+      (gint) p.payload_type != s->params.dtmf_payload_type &&
+      !is_cn_payload_type (s, p.payload_type) && !switch_decoder (s, p.payload_type))
+    return; /* formats we did not negotiate (CN included, unless it was) */
   s->stats.packets_received++;
   if (s->have_rx_ssrc && p.ssrc != s->rx_ssrc)
     restart_stream (s);
@@ -1072,6 +1082,18 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
       sp_jitter_buffer_put_skip (s->jb, p.seq);
       if (digit)
         report_digit (s, digit, SP_DTMF_FROM_EVENT);
+      return;
+    }
+  if (is_cn_payload_type (s, p.payload_type))
+    {
+      guint level;
+      if (sp_comfort_noise_parse (p.payload, p.payload_len, &level))
+        sp_jitter_buffer_put_comfort_noise (s->jb, p.seq, p.timestamp, level, now);
+      else
+        {
+          s->stats.malformed++;
+          sp_jitter_buffer_put_skip (s->jb, p.seq);
+        }
       return;
     }
   sp_jitter_buffer_put (s->jb, p.seq, p.timestamp, p.payload, p.payload_len, now);
@@ -1149,6 +1171,7 @@ gather_stats (SpMediaSession *s)
   s->stats.late = jb.late;
   s->stats.duplicates = jb.duplicates;
   s->stats.concealed = jb.lost;
+  s->stats.comfort_noise_packets = jb.comfort_noise_packets;
   s->stats.jitter_buffer_target_ms = jb.target_ms;
   s->stats.jitter_buffer_depth_ms = jb.depth_ms;
   s->stats.cumulative_lost = sp_rtp_receiver_stats_lost (&s->rx_stats);

@@ -81,6 +81,14 @@ typedef struct
    * microphone and a speaker: a WAV file or the null device has no
    * acoustic path). */
   gboolean echo_cancellation;
+  /* Comfort noise (RFC 3389) the peer may send in its silences: the
+   * payload type both SDPs gave CN at the codec's RTP clock (13 for
+   * CN/8000); 0 = not negotiated (CN packets are dropped). */
+  guint cn_payload_type;
+  /* The user fixed @ptime_ms (an account setting), or the peer did (its
+   * a=maxptime equals its a=ptime): no 10 ms on a LAN, the packet time
+   * stays as negotiated. */
+  gboolean fixed_ptime;
 } SpMediaParams;
 
 typedef struct
@@ -99,10 +107,11 @@ typedef struct
   double rtt_ms;               /* -1 until measured */
   guint jitter_buffer_target_ms;
   guint jitter_buffer_depth_ms;
-  double input_level_db; /* the source's level meter */
-  gboolean latched;      /* symmetric RTP: sending back to the source seen */
-  guint64 ssrc_changes;  /* times the peer's stream restarted with a new SSRC */
-  guint ptime_ms;        /* packet time we send with now (10 for Opus on a LAN) */
+  double input_level_db;         /* the source's level meter */
+  gboolean latched;              /* symmetric RTP: sending back to the source seen */
+  guint64 ssrc_changes;          /* times the peer's stream restarted with a new SSRC */
+  guint ptime_ms;                /* packet time we send with now (10 for Opus on a LAN) */
+  guint64 comfort_noise_packets; /* RFC 3389 CN packets received */
 } SpMediaStats;
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,

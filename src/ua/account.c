@@ -23,6 +23,7 @@ struct _SpAccount
   gboolean enabled;
   char *realm;
   gboolean allow_md5_without_qop;
+  guint ptime_ms; /* 0 = automatic */
 
   SpAccountStatus status;
   char *status_reason;
@@ -485,6 +486,27 @@ sp_account_set_realm (SpAccount *self, const char *realm)
 
   g_return_if_fail (SP_IS_ACCOUNT (self));
   set_string (self, &self->realm, trimmed, PROP_REALM);
+}
+
+guint
+sp_account_get_ptime (SpAccount *self)
+{
+  g_return_val_if_fail (SP_IS_ACCOUNT (self), 0);
+  return self->ptime_ms;
+}
+
+gboolean
+sp_account_ptime_is_valid (guint ms)
+{
+  return ms == 0 || ms == 10 || ms == 20 || ms == 30 || ms == 40;
+}
+
+void
+sp_account_set_ptime (SpAccount *self, guint ms)
+{
+  g_return_if_fail (SP_IS_ACCOUNT (self));
+  g_return_if_fail (sp_account_ptime_is_valid (ms));
+  self->ptime_ms = ms;
 }
 
 gboolean

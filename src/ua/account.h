@@ -85,6 +85,13 @@ void sp_account_set_realm (SpAccount *self, const char *realm);
 gboolean sp_account_get_allow_md5_without_qop (SpAccount *self);
 void sp_account_set_allow_md5_without_qop (SpAccount *self, gboolean allow);
 
+/* The packet time of the account's calls, ms: 10, 20, 30 or 40, offered
+ * as a=ptime and a=maxptime and kept for the whole call; 0 (the default)
+ * = automatic: 20 ms, or 10 ms for Opus between phones on a LAN. */
+guint sp_account_get_ptime (SpAccount *self);
+void sp_account_set_ptime (SpAccount *self, guint ms);
+gboolean sp_account_ptime_is_valid (guint ms);
+
 SpAccountStatus sp_account_get_status (SpAccount *self);
 /* Why it failed ("403 Forbidden", "no answer from server"), or NULL. */
 const char *sp_account_get_status_reason (SpAccount *self);

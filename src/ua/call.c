@@ -555,10 +555,10 @@ on_media_dtmf (SpMediaSession *session, char digit, SpDtmfOrigin origin, gpointe
   g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, method);
 }
 
-/* Where a call goes when its device fails: an ALSA device other than
- * `default` (a USB headset unplugged) falls back to `default`; anything
- * else (default itself, a WAV file) to the null device the media already
- * put in its place. */
+/* Where a call goes when its device fails and the preferred device
+ * cannot take it: an ALSA device other than `default` (a USB headset
+ * unplugged) falls back to `default`; anything else (default itself, a
+ * WAV file) to the null device the media already put in its place. */
 static const char *
 fallback_device (const char *failed)
 {
@@ -568,23 +568,113 @@ fallback_device (const char *failed)
   return SP_AUDIO_ALSA_DEFAULT_DEVICE;
 }
 
+/* Whether the device the user prefers (Preferences, --audio-in/--audio-out)
+ * is worth trying after @failed went away: an ALSA device other than the
+ * one that failed. `default` itself is the fallback anyway. */
+static gboolean
+preferred_is_candidate (const char *preferred, const char *failed)
+{
+  return preferred != NULL && strcmp (preferred, "null") != 0 &&
+         !sp_audio_name_is_file (preferred) &&
+         strcmp (preferred, SP_AUDIO_ALSA_DEFAULT_DEVICE) != 0 &&
+         g_strcmp0 (preferred, failed) != 0;
+}
+
+typedef struct
+{
+  SpAudioDirection direction;
+  char *failed;
+  char *preferred;
+  char *message;
+} DeviceFallback;
+
+static void
+device_fallback_free (gpointer data)
+{
+  DeviceFallback *f = data;
+
+  g_free (f->failed);
+  g_free (f->preferred);
+  g_free (f->message);
+  g_free (f);
+}
+
+/* In a worker thread: whether the preferred device is there (it opens).
+ * Opening a sound server's device can take a while; neither the main loop
+ * nor the media thread waits for it. */
+static void
+probe_preferred_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancel)
+{
+  DeviceFallback *f = task_data;
+  SpAudioDevice *probe = sp_audio_device_new_for_name (f->preferred, f->direction);
+  g_autoptr (GError) error = NULL;
+  gboolean present = sp_audio_device_open (probe, 16000, &error);
+
+  if (present)
+    sp_audio_device_close (probe);
+  else
+    g_debug ("Preferred audio device %s is not there: %s", f->preferred, error->message);
+  sp_audio_device_free (probe);
+  g_task_return_boolean (task, present);
+}
+
+/* Switches the call to @now_using (unless it is "null", already in place)
+ * and says so. */
+static void
+finish_fallback (SpCall *self, const DeviceFallback *f, const char *now_using)
+{
+  g_message ("Call %s audio %s %s: %s; going on with %s", self->id,
+             f->direction == SP_AUDIO_SOURCE ? "input" : "output", f->failed ? f->failed : "?",
+             f->message, now_using);
+  if (strcmp (now_using, "null") != 0 && self->media != NULL)
+    sp_call_set_audio_device (self, sp_audio_device_new_for_name (now_using, f->direction));
+  g_signal_emit (self, signals[SIGNAL_AUDIO_DEVICE_FAILED], 0, (guint) f->direction, f->failed,
+                 now_using, f->message);
+}
+
+static void
+on_preferred_probed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SpCall *self = SP_CALL (source);
+  DeviceFallback *f = g_task_get_task_data (G_TASK (result));
+  gboolean present = g_task_propagate_boolean (G_TASK (result), NULL);
+
+  /* Ended meanwhile, or switched to another device by the user: nothing
+   * to fall back from any more. */
+  if (self->media == NULL || g_strcmp0 (self->device_names[f->direction], "null") != 0)
+    return;
+  finish_fallback (self, f, present ? f->preferred : fallback_device (f->failed));
+}
+
+/* The call's device went away: it goes on with the device the user
+ * prefers if that one is there (a headset chosen in Preferences while the
+ * call was moved to the laptop's speakers), else with `default`, else
+ * silent. */
 static void
 on_media_device_error (SpMediaSession *session, SpAudioDirection direction, const GError *error,
                        gpointer user_data)
 {
   SpCall *self = user_data;
-  g_autofree char *failed = g_strdup (self->device_names[direction]);
-  const char *fallback = fallback_device (failed);
+  DeviceFallback *f = g_new0 (DeviceFallback, 1);
+  g_autoptr (GTask) task = NULL;
 
-  g_message ("Call %s audio %s %s: %s; going on with %s", self->id,
-             direction == SP_AUDIO_SOURCE ? "input" : "output", failed ? failed : "?",
-             error->message, fallback);
+  f->direction = direction;
+  f->failed = g_strdup (self->device_names[direction]);
+  f->message = g_strdup (error->message);
+  if (self->phone != NULL)
+    f->preferred = g_strdup (sp_phone_get_audio_device_name (self->phone, direction));
   g_free (self->device_names[direction]);
   self->device_names[direction] = g_strdup ("null");
-  if (strcmp (fallback, "null") != 0 && self->media != NULL)
-    sp_call_set_audio_device (self, sp_audio_device_new_for_name (fallback, direction));
-  g_signal_emit (self, signals[SIGNAL_AUDIO_DEVICE_FAILED], 0, (guint) direction, failed, fallback,
-                 error->message);
+  if (!preferred_is_candidate (f->preferred, f->failed))
+    {
+      finish_fallback (self, f, fallback_device (f->failed));
+      device_fallback_free (f);
+      return;
+    }
+  task = g_task_new (self, NULL, on_preferred_probed, NULL);
+  g_task_set_source_tag (task, on_media_device_error);
+  g_task_set_task_data (task, f, device_fallback_free);
+  g_task_run_in_thread (task, probe_preferred_thread);
 }
 
 static guint16
@@ -592,6 +682,18 @@ media_port (SpCall *self)
 {
   /* Port 9 (discard) when we have no socket: the peer sends nowhere real. */
   return self->media ? sp_media_session_get_rtp_port (self->media) : 9;
+}
+
+/* The packet time the user fixed for this call (its account's, else the
+ * phone's), or 0: automatic. */
+static guint
+fixed_ptime (SpCall *self)
+{
+  guint ms = self->account != NULL ? sp_account_get_ptime (self->account) : 0;
+
+  if (ms == 0 && self->phone != NULL)
+    ms = sp_phone_get_ptime (self->phone);
+  return ms;
 }
 
 /* Opens our RTP socket and the offer/answer state before any SDP is
@@ -626,6 +728,8 @@ media_prepare (SpCall *self)
     g_message ("Call %s without audio: %s", self->id, error->message);
   config.local_address = self->local_host;
   config.rtp_port = media_port (self);
+  config.ptime_ms = fixed_ptime (self);
+  config.fixed_ptime = config.ptime_ms != 0;
   self->oa = sp_offer_answer_new (&config);
 }
 

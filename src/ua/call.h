@@ -91,7 +91,9 @@ gboolean sp_call_transfer (SpCall *self, const char *target, GError **error);
  *   "stats-changed" ()  new media statistics (about every second)
  *   "audio-device-failed" (guint direction, const char *device, const char *now_using,
  *       const char *message)  the call's input (SP_AUDIO_SOURCE) or output
- *       went away or failed; the call goes on with @now_using: ALSA
- *       `default` after another ALSA device, else "null" (silence) */
+ *       went away or failed; the call goes on with @now_using: the
+ *       phone's "audio-in"/"audio-out" device (the one the user prefers)
+ *       if it is another ALSA device and opens, else ALSA `default` after
+ *       another ALSA device, else "null" (silence) */
 
 G_END_DECLS

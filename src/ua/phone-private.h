@@ -18,6 +18,12 @@ SpMediaEngine *sp_phone_get_media_engine (SpPhone *self);
 /* New devices for one call: the --audio-in/--audio-out WAV files, else
  * null devices (the GUI plugs ALSA in here). */
 void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **sink);
+/* The "ptime" property: the packet time of calls without an account's
+ * own (0 = automatic). */
+guint sp_phone_get_ptime (SpPhone *self);
+/* The "audio-in" (SP_AUDIO_SOURCE) or "audio-out" property: the device the
+ * user prefers (Preferences, --audio-in/--audio-out); NULL = null. */
+const char *sp_phone_get_audio_device_name (SpPhone *self, SpAudioDirection direction);
 guint sp_phone_get_media_timeout (SpPhone *self);
 /* Seconds an incoming call rings before 480 (0 = until cancelled). */
 guint sp_phone_get_ring_timeout (SpPhone *self);

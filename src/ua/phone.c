@@ -61,6 +61,7 @@ struct _SpPhone
   guint keepalive_interval;      /* s */
   guint pong_timeout;            /* ms a CRLF ping waits for its pong */
   guint ring_timeout;            /* s an incoming call rings before 480 */
+  guint ptime;                   /* ms, direct calls' packet time; 0 = automatic */
   guint max_incoming;            /* incoming calls at once, in all */
   guint max_incoming_per_source; /* ... and from one address */
   gboolean refuse_strangers;
@@ -93,6 +94,7 @@ enum
   PROP_KEEPALIVE_INTERVAL,
   PROP_KEEPALIVE_PONG_TIMEOUT,
   PROP_RING_TIMEOUT,
+  PROP_PTIME,
   PROP_MAX_INCOMING_CALLS,
   PROP_MAX_INCOMING_CALLS_PER_SOURCE,
   PROP_REFUSE_STRANGERS,
@@ -221,6 +223,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_RING_TIMEOUT:
         g_value_set_uint (value, self->ring_timeout);
         break;
+      case PROP_PTIME:
+        g_value_set_uint (value, self->ptime);
+        break;
       case PROP_MAX_INCOMING_CALLS:
         g_value_set_uint (value, self->max_incoming);
         break;
@@ -331,6 +336,12 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
       case PROP_RING_TIMEOUT:
         set_uint_prop (self, &self->ring_timeout, value, pspec);
         break;
+      case PROP_PTIME:
+        if (sp_account_ptime_is_valid (g_value_get_uint (value)))
+          set_uint_prop (self, &self->ptime, value, pspec);
+        else
+          g_warning ("ptime %u: not 0, 10, 20, 30 or 40", g_value_get_uint (value));
+        break;
       case PROP_MAX_INCOMING_CALLS:
         set_uint_prop (self, &self->max_incoming, value, pspec);
         break;
@@ -386,6 +397,7 @@ sp_phone_class_init (SpPhoneClass *klass)
       g_param_spec_uint ("keepalive-interval", NULL, NULL, 0, 3600, 30, rw);
   props[PROP_KEEPALIVE_PONG_TIMEOUT] =
       g_param_spec_uint ("keepalive-pong-timeout", NULL, NULL, 0, 60000, 10000, rw);
+  props[PROP_PTIME] = g_param_spec_uint ("ptime", NULL, NULL, 0, 40, 0, rw);
   props[PROP_RING_TIMEOUT] =
       g_param_spec_uint ("ring-timeout", NULL, NULL, 0, 3600, SP_PHONE_DEFAULT_RING_TIMEOUT, rw);
   props[PROP_MAX_INCOMING_CALLS] = g_param_spec_uint ("max-incoming-calls", NULL, NULL, 1, 1000,
@@ -1290,6 +1302,18 @@ sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice **si
 {
   *source = sp_audio_device_new_for_name (self->audio_in, SP_AUDIO_SOURCE);
   *sink = sp_audio_device_new_for_name (self->audio_out, SP_AUDIO_SINK);
+}
+
+guint
+sp_phone_get_ptime (SpPhone *self)
+{
+  return self->ptime;
+}
+
+const char *
+sp_phone_get_audio_device_name (SpPhone *self, SpAudioDirection direction)
+{
+  return direction == SP_AUDIO_SOURCE ? self->audio_in : self->audio_out;
 }
 
 typedef struct

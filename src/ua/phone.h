@@ -109,6 +109,9 @@ void sp_phone_set_request_filter (SpPhone *self, const SpPhoneRequestFilter *fil
 SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
 
 /* Properties:
+ *   "ptime" (uint, ms: 0 = automatic, the default, or 10, 20, 30, 40):
+ *       the packet time of calls whose account does not fix one (direct
+ *       calls included), offered as a=ptime and a=maxptime
  *   "do-not-disturb" (gboolean): answer INVITEs with 486 Busy Here
  *   "display-name", "user" (string): From of direct calls (default
  *       sip:anonymous@our-address, as Yate)

@@ -73,6 +73,16 @@ account_from_group (GKeyFile *kf, GKeyFile *secrets, const char *group)
   sp_account_set_realm (account, realm);
   sp_account_set_allow_md5_without_qop (
       account, g_key_file_get_boolean (kf, group, "allow-md5-without-qop", NULL));
+  if (g_key_file_has_key (kf, group, "ptime", NULL))
+    {
+      gint ptime = g_key_file_get_integer (kf, group, "ptime", NULL);
+      /* A value we cannot use leaves the account automatic, and says so. */
+      if (ptime >= 0 && sp_account_ptime_is_valid ((guint) ptime))
+        sp_account_set_ptime (account, (guint) ptime);
+      else
+        g_message ("Account %s in settings: ptime %d is not 10, 20, 30 or 40; automatic", group,
+                   ptime);
+    }
 
   if (problem == NULL)
     sp_account_check_fields (server, transport, proxy, interval, &problem);
@@ -203,6 +213,8 @@ sp_settings_save_accounts (const char *config_dir, SpAccount *const *accounts, g
       set_optional (kf, group, "realm", sp_account_get_realm (a));
       if (sp_account_get_allow_md5_without_qop (a))
         g_key_file_set_boolean (kf, group, "allow-md5-without-qop", TRUE);
+      if (sp_account_get_ptime (a) != 0)
+        g_key_file_set_integer (kf, group, "ptime", (gint) sp_account_get_ptime (a));
       if (sp_account_get_password (a) != NULL)
         g_key_file_set_string (secrets, "passwords", group, sp_account_get_password (a));
     }

@@ -8,7 +8,9 @@ the "mic" sink is what ALSA `default` captures; what the phone plays on
 A (on ALSA) calls B (on WAV files): B hears the 700 Hz tone played into
 A's microphone, and A's speaker plays B's 1000 Hz tone. Also: an unknown
 ALSA name given to a call fails that device and the call goes on; a device
-that goes away mid-call is replaced by ALSA `default` and an event says so;
+that goes away mid-call is replaced by the preferred device (--audio-out)
+when that is another device and there, else by ALSA `default`, and an
+event says so;
 an ALSA input switched mid-call.
 
 Addresses 127.0.55.81-.82. Usage: headless-alsa.py SOFTPHONE (prints TAP).
@@ -287,10 +289,91 @@ def test_device_gone():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_device_gone_preferred():
+    """Needs SP_PULSE_FAR_END=1. A prefers far_spk (--audio-out, as a
+    speaker chosen in Preferences) but moves its call alone to `headset`
+    (call-audio-out); when `headset` goes away the call goes on with the
+    preferred far_spk, not ALSA `default`, and the event says so: B's tone
+    is heard on spk2.monitor after the fallback, none of it on spk (the
+    default)."""
+    if os.environ.get("SP_PULSE_FAR_END") != "1":
+        print("# skipped: needs SP_PULSE_FAR_END=1", flush=True)
+        return
+    tmp = tempfile.mkdtemp(prefix="sp-headless-alsa-")
+    a = b = headset = None
+    recorders = []
+    try:
+        b_in, b_out = os.path.join(tmp, "b-in.wav"), os.path.join(tmp, "b-out.wav")
+        spk2_raw, spk_raw = os.path.join(tmp, "spk2.raw"), os.path.join(tmp, "spk.raw")
+        h.make_tone(b_in, B_TONE)
+        b = h.Instance("b", ["--bind", B_ADDR + ":0", "--audio-in", b_in, "--audio-out", b_out])
+        b_sip = b.wait("ready")["sip"]
+        headset = HeadsetServer(tmp)
+        a = h.Instance("a", ["--bind", A_ADDR + ":0", "--audio-in", "null",
+                             "--audio-out", "far_spk", "--no-echo-cancellation"],
+                       env=dict(os.environ, ALSA_CONFIG_PATH=headset.alsa_config))
+        a.wait("ready")
+        a.send("call " + b_sip)
+        b.wait("incoming")
+        b.send("answer")
+        a.wait("established")
+        b.wait("established")
+        a.send("call-audio-out headset")
+        time.sleep(1.5)
+        headset.unplug()
+        ev = a.wait("audio_device_failed", timeout=5)
+        print("# %s" % ev, flush=True)
+        assert ev["direction"] == "out" and ev["device"] == "headset", ev
+        assert ev["now"] == "far_spk", ev
+        for sink, path in (("spk2", spk2_raw), ("spk", spk_raw)):
+            with open(path, "wb") as out:
+                recorders.append(subprocess.Popen(
+                    ["parec", "--device=%s.monitor" % sink, "--rate=%d" % RATE, "--channels=1",
+                     "--format=s16le"], stdout=out))
+        time.sleep(2.5)
+        a.send("status")
+        st = a.wait("status")
+        assert st["calls"] and st["calls"][0]["state"] == "established", st
+        a.send("hangup")
+        a.wait("ended")
+        b.wait("ended")
+        for inst in (a, b):
+            inst.send("quit")
+            assert inst.exit_code() == 0, inst.log()
+        for rec in recorders:
+            stop(rec)
+        blocks = {}
+        for sink, path in (("spk2", spk2_raw), ("spk", spk_raw)):
+            with open(path, "rb") as f:
+                data = f.read()
+            pcm = [int.from_bytes(data[2 * i:2 * i + 2], "little", signed=True)
+                   for i in range(len(data) // 2)]
+            blocks[sink] = tone_blocks(pcm, RATE, B_TONE, [MIC_TONE, 1500])
+        print("# after the fallback B's %d Hz played on the preferred far_spk in %d blocks of "
+              "20 ms, on default in %d" % (B_TONE, blocks["spk2"], blocks["spk"]), flush=True)
+        assert blocks["spk2"] >= 75, blocks
+        assert blocks["spk"] == 0, blocks
+    except BaseException:
+        for inst in (a, b):
+            if inst is not None:
+                sys.stderr.write("---- %s ----\n%s\n" % (inst.name, inst.log()))
+        raise
+    finally:
+        for rec in recorders:
+            stop(rec)
+        if headset is not None:
+            headset.unplug()
+        for inst in (a, b):
+            if inst is not None:
+                inst.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 TESTS = {
     "alsa-default": test_alsa_default,
     "unknown-device": test_unknown_device,
     "device-gone": test_device_gone,
+    "device-gone-preferred": test_device_gone_preferred,
 }
 
 

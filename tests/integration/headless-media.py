@@ -255,6 +255,45 @@ def test_opus_call():
     with_pair(body)
 
 
+def test_fixed_ptime():
+    """--ptime on the caller fixes the packet time of both directions
+    (a=ptime and a=maxptime in its offer; the callee, automatic, follows
+    since the offer's maxptime equals its ptime): Opus at 20 ms (which a
+    LAN would otherwise make 10 ms), 40 ms and 10 ms. Packets per second
+    are counted on the receiving side of each direction over 2 s."""
+    for ptime, per_s in (("20", 50), ("40", 25), ("10", 100)):
+        def body(p):
+            p.a.send("call " + p.b_sip)
+            p.b.wait("incoming")
+            p.b.send("answer")
+            est_a = p.a.wait("established")
+            p.b.wait("established")
+            assert est_a["codec"] == "opus/48000", est_a
+            time.sleep(1.5)
+
+            def stats(inst):
+                inst.send("status")
+                return inst.wait("status")["calls"][0]["stats"]
+            before = {inst.name: stats(inst) for inst in (p.a, p.b)}
+            t0 = time.monotonic()
+            time.sleep(2)
+            after = {inst.name: stats(inst) for inst in (p.a, p.b)}
+            dt = time.monotonic() - t0
+            rates = {name: (after[name]["packets_received"] - before[name]["packets_received"])
+                     / dt for name in after}
+            ptimes = {name: st["ptime_ms"] for name, st in after.items()}
+            print("# --ptime %s: ptime sent %s, packets/s received %s" % (
+                ptime, ptimes, {k: round(v) for k, v in rates.items()}), flush=True)
+            assert ptimes == {"a": int(ptime), "b": int(ptime)}, ptimes
+            for name, rate in rates.items():
+                assert 0.8 * per_s <= rate <= 1.2 * per_s, (name, rate, per_s)
+            p.a.send("hangup")
+            p.a.wait("ended")
+            p.b.wait("ended")
+            p.quit()
+        with_pair(body, a_args=["--ptime", ptime])
+
+
 PROGRESS = 425  # ETSI ringback/busy/congestion (media/tones.h)
 
 
@@ -356,6 +395,7 @@ TESTS = {
     "switch-audio-in": test_switch_audio_in,
     "stats": test_stats,
     "opus-call": test_opus_call,
+    "fixed-ptime": test_fixed_ptime,
 }
 
 

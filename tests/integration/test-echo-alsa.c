@@ -35,11 +35,11 @@ static guint call_rate = 16000;
 #define LOOP_MS     60
 #define LOOP_VOLUME "50%" /* PulseAudio's cubic scale: about -18 dB */
 #define MIN_ERLE_DB 25.0
-/* PCMU's 8 kHz path: the canceller converges less far there (27-33 dB in
- * bench/bench-echo.sh under load, 41-52 dB in quieter runs), so its check
- * keeps a margin against a loaded machine while still failing without
- * cancellation (0 dB). */
-#define MIN_ERLE_8K_DB 20.0
+/* PCMU's 8 kHz path holds the issue's 25 dB too wherever the echo path
+ * held (27-33 dB in bench/bench-echo.sh under load, 41-54 dB in runs of
+ * this test at loads 4-8; pairs whose path faltered are measured again or
+ * skipped, not judged). Kept apart from MIN_ERLE_DB so one can move alone. */
+#define MIN_ERLE_8K_DB 25.0
 #define MAX_NEAR_DB    3.0
 
 typedef struct

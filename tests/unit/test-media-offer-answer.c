@@ -156,7 +156,7 @@ test_offer (void)
   g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "RTP/AVP");
   g_assert_cmpuint (sp_sdp_media_get_port (m), ==, 40000);
   /* Opus, G.722, PCMA, PCMU; telephone-event at Opus's clock and at 8000. */
-  g_assert_cmpstr (formats, ==, "111 9 8 0 110 101");
+  g_assert_cmpstr (formats, ==, "111 9 8 0 110 101 13");
   g_assert_true (sp_sdp_media_get_rtpmap (m, 111, &map));
   g_assert_cmpstr (map.encoding, ==, "opus");
   g_assert_cmpuint (map.clock_rate, ==, 48000);
@@ -208,7 +208,7 @@ test_offer_config (void)
   sdp = parse (text);
   m = sp_sdp_session_get_media (sdp, 0);
   formats = formats_of (m);
-  g_assert_cmpstr (formats, ==, "9 8");
+  g_assert_cmpstr (formats, ==, "9 8 13");
   g_assert_cmpint (sp_sdp_session_get_origin_addr_type (sdp), ==, SP_SDP_ADDR_IP6);
   g_assert_cmpint (sp_sdp_media_get_effective_connection (m)->addr_type, ==, SP_SDP_ADDR_IP6);
   g_assert_cmpstr (sp_sdp_media_get_effective_connection (m)->address, ==, "::1");
@@ -962,9 +962,9 @@ test_opus_dtmf_numbers (void)
     gint configured;
     const char *formats;
   } cases[] = {
-    { 110, "111 9 8 0 112 110" },
-    { 111, "111 9 8 0 110 101" },
-    { 96, "111 9 8 0 110 96" },
+    { 110, "111 9 8 0 112 110 13" },
+    { 111, "111 9 8 0 110 101 13" },
+    { 96, "111 9 8 0 110 96 13" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1018,6 +1018,72 @@ test_error_status (void)
   g_assert_cmpuint (sp_offer_answer_error_status (failed), ==, 500);
 }
 
+/* Comfort noise (RFC 3389): answered and used only when the offer has CN
+ * at the chosen codec's RTP clock (G.722 and G.711: CN/8000, static 13 or
+ * dynamic); never beside Opus (DTX); our offers list CN/8000 last, and
+ * an answer without it leaves CN off. */
+static void
+test_comfort_noise (void)
+{
+  static const char pcmu_cn[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                                "t=0 0\r\nm=audio 7078 RTP/AVP 0 101 13\r\n"
+                                "a=rtpmap:101 telephone-event/8000\r\n";
+  static const char g722_dyn_cn[] =
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\n"
+      "c=IN IP4 127.0.0.5\r\nt=0 0\r\nm=audio 7078 RTP/AVP 9 98 97\r\n"
+      "a=rtpmap:98 CN/16000\r\na=rtpmap:97 CN/8000\r\n";
+  static const char opus_cn[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                                "t=0 0\r\nm=audio 7078 RTP/AVP 96 13\r\n"
+                                "a=rtpmap:96 opus/48000/2\r\n";
+  static const char no_cn[] = "v=0\r\no=- 1 1 IN IP4 127.0.0.5\r\ns=-\r\nc=IN IP4 127.0.0.5\r\n"
+                              "t=0 0\r\nm=audio 7078 RTP/AVP 0\r\n";
+  static const char answer_cn[] = "v=0\r\no=- 7 7 IN IP4 127.0.0.6\r\ns=-\r\nc=IN IP4 127.0.0.6\r\n"
+                                  "t=0 0\r\nm=audio 6000 RTP/AVP 9 13\r\n";
+  SpMediaParams p;
+
+  {
+    g_autoptr (SpOfferAnswer) oa = new_oa ();
+    g_autofree char *text = answer_offer (oa, pcmu_cn, &p);
+    g_autoptr (SpSdpSession) sdp = parse (text);
+    g_autofree char *formats = formats_of (sp_sdp_session_get_media (sdp, 0));
+    g_assert_cmpstr (formats, ==, "0 101 13");
+    g_assert_cmpuint (p.cn_payload_type, ==, 13);
+  }
+  {
+    g_autoptr (SpOfferAnswer) oa = new_oa ();
+    g_autofree char *text = answer_offer (oa, g722_dyn_cn, &p);
+    g_autoptr (SpSdpSession) sdp = parse (text);
+    g_autofree char *formats = formats_of (sp_sdp_session_get_media (sdp, 0));
+    g_assert_cmpstr (formats, ==, "9 97");
+    g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+    g_assert_cmpuint (p.cn_payload_type, ==, 97);
+  }
+  {
+    g_autoptr (SpOfferAnswer) oa = new_oa ();
+    g_autofree char *text = answer_offer (oa, opus_cn, &p);
+    g_autoptr (SpSdpSession) sdp = parse (text);
+    g_autofree char *formats = formats_of (sp_sdp_session_get_media (sdp, 0));
+    g_assert_cmpstr (formats, ==, "96");
+    g_assert_cmpuint (p.cn_payload_type, ==, 0);
+  }
+  {
+    g_autoptr (SpOfferAnswer) oa = new_oa ();
+    g_autofree char *text = answer_offer (oa, no_cn, &p);
+    g_assert_nonnull (text);
+    g_assert_cmpuint (p.cn_payload_type, ==, 0);
+  }
+  {
+    g_autoptr (SpOfferAnswer) oa = new_oa ();
+    g_autofree char *offer = sp_offer_answer_create_offer (oa);
+    g_autoptr (GError) error = NULL;
+    g_assert_nonnull (strstr (offer, "a=rtpmap:13 CN/8000\r\n"));
+    g_assert_true (sp_offer_answer_process_answer (oa, answer_cn, strlen (answer_cn), &p, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (p.codec, ==, SP_CODEC_G722);
+    g_assert_cmpuint (p.cn_payload_type, ==, 13);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1052,5 +1118,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/offer-answer/opus-fmtp", test_opus_fmtp);
   g_test_add_func ("/media/offer-answer/opus-dtmf-numbers", test_opus_dtmf_numbers);
   g_test_add_func ("/media/offer-answer/opus-wrong-rtpmap", test_opus_wrong_rtpmap);
+  g_test_add_func ("/media/offer-answer/comfort-noise", test_comfort_noise);
   return g_test_run ();
 }

@@ -1066,6 +1066,73 @@ test_opus_ptime_follows_rtt (Fixture *f, gconstpointer data)
   sp_media_session_flush (a);
 }
 
+/* RFC 3389 through the session: a peer sends 500 ms of tone, one CN
+ * packet at -40 dBov (its silence starts), nothing for 600 ms, then tone
+ * again. With CN negotiated the silence is recorded as noise within 3 dB
+ * of -40 dBov; the tone is heard on both sides of it. */
+static void
+test_comfort_noise (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SpMediaEngine) engine = sp_media_engine_new ();
+  g_autoptr (SpMediaSession) a = make_session (engine, ADDR_A);
+  g_autoptr (GSocketAddress) bind_addr = g_inet_socket_address_new_from_string (ADDR_B, 0);
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autofree gint16 *rec = NULL;
+  SpMediaParams params = { SP_CODEC_PCMU, 20, -1, FALSE, ADDR_B, 0, 0, TRUE, TRUE };
+  Peer peer = { 0 };
+  SpMediaStats stats;
+  guint8 cn_payload[] = { 40 }, buf[SP_RTP_MAX_PACKET];
+  SpRtpPacket p = { 0 };
+  double sum = 0, dbov;
+  gsize n = 0, len, from = RATE * 750 / 1000, to = RATE * 1000 / 1000;
+
+  peer.socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_assert_true (g_socket_bind (peer.socket, bind_addr, FALSE, NULL));
+  local = g_socket_get_local_address (peer.socket, NULL);
+  peer.to = g_inet_socket_address_new_from_string (ADDR_A, sp_media_session_get_rtp_port (a));
+  peer.codec = sp_codec_new (SP_CODEC_PCMU);
+  goertzel_make_tone (peer.tone_1000, RATE, RATE, 1000, TONE_AMPL);
+
+  sp_media_session_set_devices (a, NULL, sp_audio_wav_sink_new (f->rec_a));
+  params.remote_rtp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  params.cn_payload_type = 13;
+  sp_media_session_start (a, &params);
+  sp_media_session_flush (a);
+  peer_send (&peer, peer.codec, peer.tone_1000, 25, 0x33333333, 100, 8000);
+  p.payload_type = 13;
+  p.seq = 125;
+  p.timestamp = 8000 + 25 * 160;
+  p.ssrc = 0x33333333;
+  p.payload = cn_payload;
+  p.payload_len = sizeof cn_payload;
+  len = sp_rtp_build (buf, sizeof buf, &p);
+  g_assert_cmpint (g_socket_send_to (peer.socket, peer.to, (const char *) buf, len, NULL, NULL), ==,
+                   (gssize) len);
+  g_usleep (600000);
+  peer_send (&peer, peer.codec, peer.tone_1000, 25, 0x33333333, 126, 8000 + 55 * 160);
+  g_usleep (200000);
+  sp_media_session_stop (a);
+  sp_media_session_flush (a);
+  get_stats (a, &stats);
+  rec = load_recording (f->rec_a, &n);
+  g_assert_nonnull (rec);
+  g_assert_cmpuint (n, >, to);
+  for (gsize i = from; i < to; i++)
+    sum += (double) rec[i] * rec[i];
+  dbov = 10.0 * log10 (sum / (double) (to - from) / (32767.0 * 32767.0));
+  g_test_message ("CN packets %" G_GUINT64_FORMAT ", silence recorded at %.1f dBov (-40 sent)",
+                  stats.comfort_noise_packets, dbov);
+  g_assert_cmpuint (stats.comfort_noise_packets, ==, 1);
+  g_assert_cmpfloat (fabs (dbov + 40.0), <, 3.0);
+  check_hears (f->rec_a, 150, 450, 1000, 440);
+  check_hears (f->rec_a, 1250, 1550, 1000, 440);
+
+  sp_codec_free (peer.codec);
+  g_object_unref (peer.to);
+  g_object_unref (peer.socket);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1095,5 +1162,7 @@ main (int argc, char **argv)
               test_peer_codec_switch, fixture_teardown);
   g_test_add ("/media-session/opus-ptime-follows-rtt", Fixture, NULL, fixture_setup,
               test_opus_ptime_follows_rtt, fixture_teardown);
+  g_test_add ("/media-session/comfort-noise", Fixture, NULL, fixture_setup, test_comfort_noise,
+              fixture_teardown);
   return g_test_run ();
 }
