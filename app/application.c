@@ -717,6 +717,13 @@ sp_application_startup (GApplication *app)
 {
   SpApplication *self = SP_APPLICATION (app);
 
+  /* GTK loads icons (and the compose table) on GLib's shared thread
+   * pool. A worker left idle by default lingers 15 s and then exits, a
+   * wakeup long after the window went quiet (bench/README.md, startup);
+   * with no idle workers kept, it exits half a second after its last
+   * task. The cost, a thread start per burst of background work (icons,
+   * name lookups), is tens of microseconds. */
+  g_thread_pool_set_max_unused_threads (0);
   G_APPLICATION_CLASS (sp_application_parent_class)->startup (app);
   g_unix_signal_add (SIGTERM, on_quit_signal, self);
   g_unix_signal_add (SIGINT, on_quit_signal, self);

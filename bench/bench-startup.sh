@@ -116,14 +116,32 @@ idle app "Softphone" "$SOFTPHONE"
 fresh_config "127.0.0.1:5060" "welcome-done=true"
 idle app_calls "Softphone" "$SOFTPHONE"
 # Another program on the SIP port: the phone moves to the next one.
+# The holder retries its binds (bounded, 10 s): on a loaded machine the
+# port was seen busy for a moment after the previous app had exited, and
+# without the holder this state would silently measure a phone on 5060.
 python3 -c '
-import socket, time
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5060))
-t = socket.socket(); t.bind(("127.0.0.1", 5060)); t.listen(1)
-time.sleep(3600)' &
+import socket, sys, time
+for attempt in range(100):
+    try:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 5060))
+        t = socket.socket(); t.bind(("127.0.0.1", 5060)); t.listen(1)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("bench-startup: 127.0.0.1:5060 stays busy")
+open(sys.argv[1], "w").close()
+time.sleep(3600)' "$TMP/holding" &
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
-sleep 0.5
+i=0
+while [ ! -e "$TMP/holding" ]; do
+  i=$((i + 1))
+  if [ $i -gt 1100 ] || ! kill -0 "$HOLDER" 2>/dev/null; then
+    echo "bench-startup: nothing holds 127.0.0.1:5060" >&2; exit 1
+  fi
+  sleep 0.01
+done
 fresh_config "127.0.0.1:5060"
 idle app_port_taken "Softphone" "$SOFTPHONE"
 kill "$HOLDER"

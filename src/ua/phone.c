@@ -880,7 +880,6 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
   self->local_host = g_strdup (bound.host);
   self->local_port = bound.port;
   start_tls (self, host, bound.port);
-  self->media_engine = sp_media_engine_new ();
   self->network_monitor = g_object_ref (g_network_monitor_get_default ());
   g_signal_connect (self->network_monitor, "network-changed", G_CALLBACK (on_network_changed),
                     self);
@@ -1267,9 +1266,14 @@ sp_phone_get_stack (SpPhone *self)
   return self->stack;
 }
 
+/* The media thread starts with the first call that needs it, not with
+ * the phone: an idle phone holds no thread (and no malloc arena of it).
+ * NULL while the phone is not listening, as before. */
 SpMediaEngine *
 sp_phone_get_media_engine (SpPhone *self)
 {
+  if (self->media_engine == NULL && self->stack != NULL)
+    self->media_engine = sp_media_engine_new ();
   return self->media_engine;
 }
 
