@@ -9,6 +9,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "node/node.h"
+
 struct _SpAccountDialog
 {
   AdwWindow parent_instance;
@@ -23,12 +25,18 @@ struct _SpAccountDialog
   AdwExpanderRow *advanced_row;
   AdwEntryRow *port_row;
   AdwComboRow *transport_row;
-  AdwComboRow *ptime_row; /* Automatic, 10, 20, 30, 40 ms */
+  AdwComboRow *ptime_row;      /* Automatic, 10, 20, 30, 40 ms */
+  AdwComboRow *encryption_row; /* SpMediaEncryption's order: preferred, required, off */
   AdwEntryRow *display_name_row;
   AdwEntryRow *proxy_row;
   GtkSwitch *md5_switch;
   GtkLabel *main_error;
   GtkLabel *advanced_error;
+  /* Servers found on the LAN (DNS-SD) */
+  GtkWidget *found_group;
+  GtkListBox *found_list;
+  SpDnssdBrowser *found;  /* the node's */
+  SpDnssdService *chosen; /* owned: the found server last filled in */
 };
 
 G_DEFINE_FINAL_TYPE (SpAccountDialog, sp_account_dialog, ADW_TYPE_WINDOW)
@@ -150,6 +158,7 @@ typedef struct
   SpAccountTransport transport;
   gboolean allow_md5_without_qop;
   guint ptime;
+  SpMediaEncryption encryption;
 } Fields;
 
 static void
@@ -175,6 +184,7 @@ fields_from_account (Fields *f, SpAccount *a)
   f->transport = sp_account_get_transport (a);
   f->allow_md5_without_qop = sp_account_get_allow_md5_without_qop (a);
   f->ptime = sp_account_get_ptime (a);
+  f->encryption = sp_account_get_media_encryption (a);
 }
 
 static void
@@ -189,6 +199,7 @@ fields_to_account (const Fields *f, SpAccount *a)
   sp_account_set_transport (a, f->transport);
   sp_account_set_allow_md5_without_qop (a, f->allow_md5_without_qop);
   sp_account_set_ptime (a, f->ptime);
+  sp_account_set_media_encryption (a, f->encryption);
 }
 
 static void
@@ -217,7 +228,20 @@ on_ok (GtkWidget *widget, const char *action_name, GVariant *param)
   typed.allow_md5_without_qop = gtk_switch_get_active (self->md5_switch);
   /* Row i > 0 is i * 10 ms. */
   typed.ptime = MIN (adw_combo_row_get_selected (self->ptime_row), 4) * 10;
+  typed.encryption = (SpMediaEncryption) MIN (adw_combo_row_get_selected (self->encryption_row),
+                                              (guint) SP_MEDIA_ENCRYPTION_OFF);
 
+  /* A found server's advertised certificate goes with it, while the
+   * address is still the one filled in. */
+  if (self->chosen != NULL && typed.transport == SP_ACCOUNT_TRANSPORT_TLS &&
+      g_strcmp0 (row_text (self->server_row), sp_dnssd_service_get_address (self->chosen)) == 0 &&
+      !sp_node_pin_found_server (sp_application_get_node (self->app), self->chosen, &error))
+    {
+      gtk_label_set_label (self->main_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->main_error), TRUE);
+      fields_clear (&typed);
+      return;
+    }
   account = self->account != NULL ? g_object_ref (self->account) : sp_account_new (NULL);
   fields_from_account (&old, account);
   fields_to_account (&typed, account);
@@ -244,6 +268,91 @@ static void
 on_entry_activated (AdwEntryRow *row, SpAccountDialog *self)
 {
   gtk_widget_activate_action (GTK_WIDGET (self), "dialog.ok", NULL);
+}
+
+/* ---- servers found on the LAN ---- */
+
+static char *
+found_title (SpDnssdService *service)
+{
+  /* Translators: a server found on the network: its name, its address
+   * ("Office server at 192.168.1.50"). */
+  return g_strdup_printf (_ ("%s at %s"), sp_dnssd_service_get_name (service),
+                          sp_dnssd_service_get_address (service));
+}
+
+static void
+on_use_found (GtkButton *button, SpAccountDialog *self)
+{
+  SpDnssdService *service = g_object_get_data (G_OBJECT (button), "sp-service");
+  guint16 port = sp_dnssd_service_get_port (service);
+  guint16 tls_port = 0;
+  gboolean tls = sp_node_found_server_tls (service, &tls_port);
+  g_autofree char *port_text = tls            ? g_strdup_printf ("%u", tls_port)
+                               : port != 5060 ? g_strdup_printf ("%u", port)
+                                              : g_strdup ("");
+
+  g_set_object (&self->chosen, service);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_row), sp_dnssd_service_get_address (service));
+  gtk_editable_set_text (GTK_EDITABLE (self->port_row), port_text);
+  /* A server that advertises TLS is used over TLS (its certificate is
+   * pinned on OK), as the headless use-server does: nothing to choose. */
+  if (tls)
+    adw_combo_row_set_selected (self->transport_row, (guint) SP_ACCOUNT_TRANSPORT_TLS);
+  if (row_text (self->name_row)[0] == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->name_row), sp_dnssd_service_get_name (service));
+  gtk_widget_grab_focus (GTK_WIDGET (
+      row_text (self->username_row)[0] == '\0' ? self->username_row : self->password_row));
+}
+
+static GtkWidget *
+found_row_new (gpointer item, gpointer data)
+{
+  SpDnssdService *service = item;
+  SpAccountDialog *self = data;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_button_new_with_label (_ ("Use"));
+  g_autofree char *title = found_title (service);
+  g_autofree char *name = NULL;
+  const char *realm = sp_dnssd_service_get_txt (service, "realm");
+  g_autofree char *subtitle = NULL;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  /* Names come from strangers: shown as text, never as markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  subtitle =
+      sp_dnssd_service_get_txt (service, "fp") != NULL
+          /* Translators: %s is a SIP realm ("office"). */
+          ? g_strdup_printf (_ ("Realm %s · advertises its TLS certificate"), realm ? realm : "—")
+          : g_strdup_printf (_ ("Realm %s"), realm ? realm : "—");
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  /* Translators: %s is "Office server at 192.168.1.50". */
+  name = g_strdup_printf (_ ("Use %s"), title);
+  g_object_set_data_full (G_OBJECT (button), "sp-service", g_object_ref (service), g_object_unref);
+  g_signal_connect (button, "clicked", G_CALLBACK (on_use_found), self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  /* After the row: it would lend the button its title too (a11y.h). */
+  sp_a11y_set_name (button, name);
+  return row;
+}
+
+static void
+update_found_group (SpAccountDialog *self)
+{
+  gtk_widget_set_visible (self->found_group,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->found)) > 0);
+}
+
+static void
+setup_found (SpAccountDialog *self)
+{
+  self->found = sp_node_browse_servers (sp_application_get_node (self->app));
+  gtk_list_box_bind_model (self->found_list, G_LIST_MODEL (self->found), found_row_new, self, NULL);
+  g_signal_connect_object (self->found, "items-changed", G_CALLBACK (update_found_group), self,
+                           G_CONNECT_SWAPPED);
+  update_found_group (self);
 }
 
 static void
@@ -274,6 +383,8 @@ load_account (SpAccountDialog *self, SpAccount *account)
   adw_combo_row_set_selected (self->transport_row, (guint) sp_account_get_transport (account));
   gtk_switch_set_active (self->md5_switch, sp_account_get_allow_md5_without_qop (account));
   adw_combo_row_set_selected (self->ptime_row, sp_account_get_ptime (account) / 10);
+  adw_combo_row_set_selected (self->encryption_row,
+                              (guint) sp_account_get_media_encryption (account));
 }
 
 static void
@@ -281,8 +392,11 @@ sp_account_dialog_dispose (GObject *object)
 {
   SpAccountDialog *self = SP_ACCOUNT_DIALOG (object);
 
+  if (self->found_list != NULL)
+    gtk_list_box_bind_model (self->found_list, NULL, NULL, NULL, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), SP_TYPE_ACCOUNT_DIALOG);
   g_clear_object (&self->account);
+  g_clear_object (&self->chosen);
   G_OBJECT_CLASS (sp_account_dialog_parent_class)->dispose (object);
 }
 
@@ -302,11 +416,14 @@ sp_account_dialog_class_init (SpAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, port_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, transport_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, ptime_row);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, encryption_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, display_name_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, proxy_row);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, md5_switch);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, main_error);
   gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, advanced_error);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, found_group);
+  gtk_widget_class_bind_template_child (widget_class, SpAccountDialog, found_list);
   gtk_widget_class_install_action (widget_class, "dialog.ok", NULL, on_ok);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -334,6 +451,7 @@ sp_account_dialog_new (GtkWindow *parent, SpApplication *app, SpAccount *account
       g_object_new (SP_TYPE_ACCOUNT_DIALOG, "transient-for", parent, "modal", TRUE, NULL);
 
   self->app = app;
+  setup_found (self);
   if (account != NULL)
     {
       self->account = g_object_ref (account);

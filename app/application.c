@@ -230,6 +230,25 @@ on_audio_setting_changed (GSettings *settings, const char *key, SpApplication *s
     }
 }
 
+/* "Let computers on this network find this phone": "auto" is on for a
+ * phone alone (its server off), else what the user chose. */
+gboolean
+sp_application_get_lan_visible (SpApplication *self)
+{
+  g_autofree char *mode = g_settings_get_string (self->settings, "lan-visible");
+
+  if (g_strcmp0 (mode, "auto") == 0)
+    return !g_settings_get_boolean (self->settings, "server-enabled");
+  return g_strcmp0 (mode, "on") == 0;
+}
+
+static void
+apply_lan_visible (SpApplication *self)
+{
+  if (self->node != NULL)
+    g_object_set (self->node, "advertise-phone", sp_application_get_lan_visible (self), NULL);
+}
+
 /* Loads the accounts, binds the SIP address from the settings and starts
  * registering. A failure leaves the window usable and says why. */
 static void
@@ -253,6 +272,8 @@ start_phone (SpApplication *self)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "refuse-strangers", self->phone, "refuse-strangers",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "media-encryption", self->phone, "media-encryption",
+                   G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "ring-timeout", self->phone, "ring-timeout",
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "sip-log-raw", self->phone, "log-sip-raw", G_SETTINGS_BIND_GET);
@@ -266,6 +287,12 @@ start_phone (SpApplication *self)
                            G_CALLBACK (on_audio_setting_changed), self, 0);
   g_settings_bind (self->settings, "echo-cancellation", self->phone, "echo-cancellation",
                    G_SETTINGS_BIND_GET);
+  /* Before the phone listens: it is advertised from then on. */
+  apply_lan_visible (self);
+  g_signal_connect_object (self->settings, "changed::lan-visible", G_CALLBACK (apply_lan_visible),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::server-enabled",
+                           G_CALLBACK (apply_lan_visible), self, G_CONNECT_SWAPPED);
   if (!sp_phone_load_accounts (self->phone, &error))
     {
       g_autofree char *message =

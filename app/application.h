@@ -35,6 +35,9 @@ int sp_application_run (int argc, char **argv, gboolean background, const char *
 GSettings *sp_application_get_settings (SpApplication *self);
 /* The core object (node.h) the window observes and commands. */
 SpNode *sp_application_get_node (SpApplication *self);
+/* Whether the phone lets computers on the LAN find it (the "lan-visible"
+ * setting; "auto": while its server is off). */
+gboolean sp_application_get_lan_visible (SpApplication *self);
 SpPhone *sp_application_get_phone (SpApplication *self);
 /* The mini-server; running while the "server-enabled" setting is on. */
 SpServer *sp_application_get_server (SpApplication *self);

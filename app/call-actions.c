@@ -96,13 +96,26 @@ do_transfer (CallActions *self, SpCall *call, GVariant *arg, GError **error)
   return sp_call_transfer (call, target, error);
 }
 
+/* The users read DTLS-SRTP's four words to each other and they match. */
+static gboolean
+do_sas_match (CallActions *self, SpCall *call, GVariant *arg, GError **error)
+{
+  if (sp_call_confirm_sas (call))
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _ ("This call has no words to compare."));
+  return FALSE;
+}
+
 static const struct
 {
   const char *name;
   CallCommand command;
 } commands[] = {
-  { "call-answer", do_answer }, { "call-hangup", do_hangup }, { "call-hold", do_hold },
-  { "call-mute", do_mute },     { "call-dtmf", do_dtmf },     { "call-transfer", do_transfer },
+  { "call-answer", do_answer },       { "call-hangup", do_hangup },
+  { "call-hold", do_hold },           { "call-mute", do_mute },
+  { "call-dtmf", do_dtmf },           { "call-transfer", do_transfer },
+  { "call-sas-match", do_sas_match },
 };
 
 static void
@@ -120,9 +133,10 @@ sp_call_actions_add (GActionMap *map, SpApplication *app, SpCallActionsReportFun
                      gpointer user_data)
 {
   static const GActionEntry entries[] = {
-    { "call-answer", on_activate, "s" },  { "call-hangup", on_activate, "s" },
-    { "call-hold", on_activate, "(sb)" }, { "call-mute", on_activate, "(sb)" },
-    { "call-dtmf", on_activate, "(ss)" }, { "call-transfer", on_activate, "(ss)" },
+    { "call-answer", on_activate, "s" },    { "call-hangup", on_activate, "s" },
+    { "call-hold", on_activate, "(sb)" },   { "call-mute", on_activate, "(sb)" },
+    { "call-dtmf", on_activate, "(ss)" },   { "call-transfer", on_activate, "(ss)" },
+    { "call-sas-match", on_activate, "s" },
   };
   CallActions *self = g_new0 (CallActions, 1);
 

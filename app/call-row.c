@@ -25,6 +25,7 @@ struct _SpCallRow
   char *peer_text;
   GtkLabel *state;
   GtkLabel *duration;
+  GtkLabel *protection; /* "TLS · SRTP" */
   GtkLevelBar *meter;
   GtkWidget *answer;
   GtkWidget *hold;
@@ -34,6 +35,10 @@ struct _SpCallRow
   GtkWidget *transfer;
   GtkEntry *transfer_entry;
   GtkWidget *hangup;
+  /* DTLS-SRTP (issue 16): "End to end · quiver antenna beeswax
+   * repellent" and the button that says the words matched. */
+  GtkLabel *sas;
+  GtkWidget *sas_match;
 };
 
 G_DEFINE_FINAL_TYPE (SpCallRow, sp_call_row, GTK_TYPE_WIDGET)
@@ -149,6 +154,32 @@ display_peer (const char *name, const char *peer)
   return g_strdup (peer);
 }
 
+static void update_protection (SpCallRow *self, SpCall *call, gboolean live);
+
+/* The words of a DTLS-SRTP call, for the two people to read aloud: the
+ * same words on both phones mean nobody in between holds the keys. */
+static void
+update_sas (SpCallRow *self, gboolean live)
+{
+  const char *words = sp_call_get_sas (self->call);
+  SpCallProtection protection = sp_call_get_protection (self->call);
+  gboolean verified = (protection & SP_CALL_PROTECTION_VERIFIED) != 0;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->sas), live && words != NULL);
+  gtk_widget_set_visible (self->sas_match, live && words != NULL && !verified);
+  if (words == NULL)
+    return;
+  /* Translators: "End to end, verified: quiver antenna beeswax repellent"
+   * (DTLS-SRTP's short authentication string, read aloud by both people). */
+  text = g_strdup_printf (verified ? _ ("End to end, verified: %s") : _ ("End to end: %s"), words);
+  gtk_label_set_label (self->sas, text);
+  gtk_widget_set_tooltip_text (
+      GTK_WIDGET (self->sas),
+      _ ("Encrypted with DTLS-SRTP. Read these words to the other person: if they see the same "
+         "words, nobody in between can listen."));
+}
+
 static void
 update (SpCallRow *self)
 {
@@ -184,6 +215,7 @@ update (SpCallRow *self)
   gtk_label_set_label (self->state, state_text);
   update_duration (self);
   update_meter (self);
+  update_protection (self, call, live);
 
   gtk_widget_set_visible (self->answer, incoming);
   gtk_widget_set_visible (self->hold, live);
@@ -196,6 +228,7 @@ update (SpCallRow *self)
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->hold), state == SP_CALL_STATE_HELD);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), sp_call_get_muted (call));
   self->updating = FALSE;
+  update_sas (self, live);
   gtk_button_set_label (GTK_BUTTON (self->hangup), incoming ? _ ("Decline") : _ ("Hangup"));
   if (incoming)
     gtk_widget_add_css_class (GTK_WIDGET (self), "ringing");
@@ -205,6 +238,40 @@ update (SpCallRow *self)
   /* Translators: a call in the list, for screen readers: "sip:2@pbx, In call". */
   a11y = g_strdup_printf (_ ("%s, %s"), gtk_label_get_label (self->peer), state_text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+}
+
+char *
+sp_call_row_describe_protection (SpCallProtection protection, gboolean live)
+{
+  GPtrArray *parts = g_ptr_array_new ();
+  char *text;
+
+  if (protection & SP_CALL_PROTECTION_TLS)
+    g_ptr_array_add (parts, (gpointer) "TLS");
+  if (protection & SP_CALL_PROTECTION_DTLS_SRTP)
+    g_ptr_array_add (parts, (gpointer) "DTLS-SRTP");
+  else if (protection & SP_CALL_PROTECTION_SRTP_SDES)
+    g_ptr_array_add (parts, (gpointer) "SRTP");
+  else if (live)
+    /* Translators: in a call row, after "TLS ·" when only the signalling is. */
+    g_ptr_array_add (parts, (gpointer) _ ("Audio not encrypted"));
+  if (protection & SP_CALL_PROTECTION_END_TO_END)
+    g_ptr_array_add (parts, (gpointer) _ ("End to end"));
+  if (protection & SP_CALL_PROTECTION_VERIFIED)
+    g_ptr_array_add (parts, (gpointer) _ ("Verified"));
+  g_ptr_array_add (parts, NULL);
+  text = parts->len > 1 ? g_strjoinv (" · ", (char **) parts->pdata) : NULL;
+  g_ptr_array_free (parts, TRUE);
+  return text;
+}
+
+static void
+update_protection (SpCallRow *self, SpCall *call, gboolean live)
+{
+  g_autofree char *text = sp_call_row_describe_protection (sp_call_get_protection (call), live);
+
+  gtk_label_set_label (self->protection, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->protection), text != NULL);
 }
 
 /* The buttons are the window's actions (app/call-actions.h) with the
@@ -219,18 +286,19 @@ bind_actions (SpCallRow *self, SpCall *call)
     GtkWidget *button;
     const char *action;
     GVariant *target;
-  } bound[G_N_ELEMENTS (self->dtmf_keys) + 2] = {
+  } bound[G_N_ELEMENTS (self->dtmf_keys) + 3] = {
     { self->answer, "win.call-answer", id ? g_variant_new_string (id) : NULL },
     { self->hangup, "win.call-hangup", id ? g_variant_new_string (id) : NULL },
+    { self->sas_match, "win.call-sas-match", id ? g_variant_new_string (id) : NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (self->dtmf_keys); i++)
     {
       const char *key = gtk_button_get_label (GTK_BUTTON (self->dtmf_keys[i]));
 
-      bound[2 + i].button = self->dtmf_keys[i];
-      bound[2 + i].action = "win.call-dtmf";
-      bound[2 + i].target = id ? g_variant_new ("(ss)", id, key) : NULL;
+      bound[3 + i].button = self->dtmf_keys[i];
+      bound[3 + i].action = "win.call-dtmf";
+      bound[3 + i].target = id ? g_variant_new ("(ss)", id, key) : NULL;
     }
   for (guint i = 0; i < G_N_ELEMENTS (bound); i++)
     {
@@ -402,6 +470,11 @@ sp_call_row_init (SpCallRow *self)
   self->peer = GTK_LABEL (gtk_label_new (NULL));
   self->state = GTK_LABEL (gtk_label_new (NULL));
   self->duration = GTK_LABEL (gtk_label_new (NULL));
+  self->protection = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->protection, 0);
+  gtk_widget_add_css_class (GTK_WIDGET (self->protection), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->protection), "dim-label");
+  gtk_widget_set_visible (GTK_WIDGET (self->protection), FALSE);
   gtk_label_set_xalign (self->peer, 0);
   gtk_label_set_xalign (self->state, 0);
   gtk_label_set_ellipsize (self->peer, PANGO_ELLIPSIZE_MIDDLE);
@@ -422,7 +495,30 @@ sp_call_row_init (SpCallRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->meter), FALSE);
   gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->peer));
   gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->state));
+  gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->protection));
   gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->meter));
+  {
+    /* The words on a line of their own, the width of the column, with the
+     * button under them: beside the button the wrapping label got its
+     * minimum width and showed one word per line, hard to read aloud. */
+    GtkWidget *sas_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+    self->sas = GTK_LABEL (gtk_label_new (NULL));
+    gtk_label_set_xalign (self->sas, 0);
+    gtk_label_set_wrap (self->sas, TRUE);
+    gtk_widget_add_css_class (GTK_WIDGET (self->sas), "caption");
+    gtk_widget_set_visible (GTK_WIDGET (self->sas), FALSE);
+    self->sas_match = gtk_button_new_with_mnemonic (_ ("_Words Match"));
+    gtk_widget_add_css_class (self->sas_match, "flat");
+    gtk_widget_set_halign (self->sas_match, GTK_ALIGN_START);
+    gtk_widget_set_tooltip_text (
+        self->sas_match, _ ("The other person sees the same words: mark the call verified"));
+    gtk_widget_set_visible (self->sas_match, FALSE);
+    /* GTK 4.8 would announce "_Words Match Words Match" (a11y.h). */
+    sp_a11y_set_name (self->sas_match, _ ("Words Match"));
+    gtk_box_append (GTK_BOX (sas_box), GTK_WIDGET (self->sas));
+    gtk_box_append (GTK_BOX (sas_box), self->sas_match);
+    gtk_box_append (GTK_BOX (text), sas_box);
+  }
   gtk_widget_set_hexpand (text, TRUE);
   gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
 

@@ -22,5 +22,10 @@ SpCall *sp_call_row_get_call (SpCallRow *self);
 
 /* The state in words people use: "Calling…", "Incoming call", "In call". */
 const char *sp_call_row_describe_state (SpCallState state);
+/* What protects a call, short, for its row: "TLS · SRTP", "TLS · Audio
+ * not encrypted", "DTLS-SRTP · End to end · Verified"; NULL for
+ * nothing at all (a plain call says "Audio not encrypted" only once it is
+ * answered, @live). */
+char *sp_call_row_describe_protection (SpCallProtection protection, gboolean live);
 
 G_END_DECLS

@@ -8,6 +8,8 @@
 
 #include "a11y.h"
 #include "call-row.h"
+#include "contacts-list.h"
+#include "node/node.h"
 #include "ua/target.h"
 #include "window.h"
 
@@ -26,6 +28,9 @@ struct _SpCallsPage
   GtkWidget *port_notice;
   GtkLabel *port_notice_label;
   GtkWidget *call_button;
+  SpContactsList *contacts_list;
+  GtkWidget *nearby_group; /* phones found on the LAN (DNS-SD) */
+  GListModel *nearby;      /* owned: the node's browser without ourselves */
 };
 
 G_DEFINE_FINAL_TYPE (SpCallsPage, sp_calls_page, ADW_TYPE_BIN)
@@ -322,9 +327,87 @@ update_port_notice (SpCallsPage *self)
   gtk_label_set_text (self->port_notice_label, text);
 }
 
+/* ---- Nearby: phones found on the LAN, called by name ---- */
+
+static void
+on_call_nearby (GtkButton *button, SpCallsPage *self)
+{
+  SpDnssdService *service = g_object_get_data (G_OBJECT (button), "sp-service");
+  g_autoptr (GError) error = NULL;
+
+  if (sp_node_call_nearby (sp_application_get_node (self->app), service, &error) == NULL)
+    sp_window_toast (GTK_WIDGET (self), error->message);
+}
+
+static GtkWidget *
+nearby_row_new (gpointer item, gpointer data)
+{
+  SpDnssdService *service = item;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *button = gtk_button_new_from_icon_name ("call-start-symbolic");
+  g_autofree char *address = sp_dnssd_service_dup_host_port (service);
+  /* Translators: %s is a colleague's name on the network. */
+  g_autofree char *label = g_strdup_printf (_ ("Call %s"), sp_dnssd_service_get_name (service));
+
+  /* Names come from strangers: shown as text, never as markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sp_dnssd_service_get_name (service));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), address);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (button, label);
+  gtk_widget_add_css_class (button, "flat");
+  g_object_set_data_full (G_OBJECT (button), "sp-service", g_object_ref (service), g_object_unref);
+  g_signal_connect (button, "clicked", G_CALLBACK (on_call_nearby), data);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), button);
+  /* After the row: it would lend the button its title too (a11y.h). */
+  sp_a11y_set_name (button, label);
+  return row;
+}
+
+static gboolean
+not_own (gpointer item, gpointer data)
+{
+  return !sp_dnssd_service_is_own (item);
+}
+
+static void
+update_nearby (SpCallsPage *self)
+{
+  gtk_widget_set_visible (self->nearby_group, g_list_model_get_n_items (self->nearby) > 0);
+}
+
+/* Under the dial pad; shown while some other phone is found. */
+static void
+setup_nearby (SpCallsPage *self)
+{
+  SpDnssdBrowser *browser = sp_node_browse_phones (sp_application_get_node (self->app));
+  GtkWidget *list = gtk_list_box_new ();
+
+  self->nearby = G_LIST_MODEL (
+      gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (browser)),
+                                 GTK_FILTER (gtk_custom_filter_new (not_own, NULL, NULL))));
+  self->nearby_group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->nearby_group), _ ("Nearby"));
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self->nearby_group),
+                                         _ ("Computers on this network you can call by name"));
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  sp_a11y_set_name (list, _ ("Nearby computers"));
+  gtk_list_box_bind_model (GTK_LIST_BOX (list), self->nearby, nearby_row_new, self, NULL);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->nearby_group), list);
+  gtk_box_append (GTK_BOX (gtk_widget_get_parent (self->port_notice)), self->nearby_group);
+  g_signal_connect_object (self->nearby, "items-changed", G_CALLBACK (update_nearby), self,
+                           G_CONNECT_SWAPPED);
+  update_nearby (self);
+}
+
 static void
 sp_calls_page_dispose (GObject *object)
 {
+  SpCallsPage *self = SP_CALLS_PAGE (object);
+
+  g_clear_object (&self->nearby);
   gtk_widget_dispose_template (GTK_WIDGET (object), SP_TYPE_CALLS_PAGE);
   G_OBJECT_CLASS (sp_calls_page_parent_class)->dispose (object);
 }
@@ -336,6 +419,7 @@ sp_calls_page_class_init (SpCallsPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = sp_calls_page_dispose;
+  g_type_ensure (SP_TYPE_CONTACTS_LIST);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/net/example/softphone/ui/calls-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SpCallsPage, account_row);
@@ -346,6 +430,7 @@ sp_calls_page_class_init (SpCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpCallsPage, port_notice);
   gtk_widget_class_bind_template_child (widget_class, SpCallsPage, port_notice_label);
   gtk_widget_class_bind_template_child (widget_class, SpCallsPage, call_button);
+  gtk_widget_class_bind_template_child (widget_class, SpCallsPage, contacts_list);
   gtk_widget_class_install_action (widget_class, "calls.digit", "s", on_digit);
 }
 
@@ -369,8 +454,10 @@ sp_calls_page_new (SpApplication *app)
   SpCallsPage *self = g_object_new (SP_TYPE_CALLS_PAGE, NULL);
 
   self->app = app;
+  sp_contacts_list_set_application (self->contacts_list, app);
   setup_account_chooser (self);
   setup_calls (self);
+  setup_nearby (self);
   update_port_notice (self);
   return self;
 }

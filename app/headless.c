@@ -20,6 +20,7 @@
 #include "server/server.h"
 #include "sip/uri.h"
 #include "ua/account.h"
+#include "ua/contacts.h"
 #include "ua/hostport.h"
 #include "ua/phone.h"
 
@@ -49,6 +50,10 @@ typedef struct
   int exit_status;
   guint sigint_id;
   guint sigterm_id;
+  /* LAN discovery: what --discover watches (the node's) */
+  SpDnssd *dnssd;
+  SpDnssdBrowser *found_servers;
+  SpDnssdBrowser *found_phones;
 } Runner;
 
 static void runner_quit (Runner *r);
@@ -84,6 +89,9 @@ sp_headless_options_clear (SpHeadlessOptions *opts)
   g_clear_pointer (&opts->http, g_free);
   g_clear_pointer (&opts->server_options, g_strfreev);
   g_clear_pointer (&opts->account_options, g_strfreev);
+  g_clear_pointer (&opts->media_encryption, g_free);
+  g_clear_pointer (&opts->advertise_name, g_free);
+  g_clear_pointer (&opts->server_name, g_free);
 }
 
 const char *
@@ -118,7 +126,12 @@ sp_headless_options_first_given (const SpHeadlessOptions *opts)
     { opts->ring_timeout >= 0, "--ring-timeout" },
     { opts->ptime >= 0, "--ptime" },
     { opts->refuse_strangers, "--refuse-strangers" },
+    { opts->media_encryption != NULL, "--media-encryption" },
     { opts->server_options != NULL, "--server-option" },
+    { opts->advertise, "--advertise" },
+    { opts->discover, "--discover" },
+    { opts->server_name != NULL, "--server-name" },
+    { opts->no_server_advertise, "--no-server-advertise" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
@@ -127,19 +140,28 @@ sp_headless_options_first_given (const SpHeadlessOptions *opts)
   return NULL;
 }
 
+/* Every ranged integer option is read the same way; @what names the unit
+ * and the range in the error ("a port (1 to 65535, ...)"). */
 static gboolean
-parse_seconds (const char *name, const char *value, gint *out, GError **error)
+parse_ranged (const char *name, const char *value, guint64 min, guint64 max, const char *what,
+              gint *out, GError **error)
 {
   guint64 n = 0;
 
-  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 86400, &n, NULL))
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, min, max, &n, NULL))
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s: \"%s\" is not a number of seconds (0 to 86400)", name, value ? value : "");
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: \"%s\" is not %s", name,
+                   value ? value : "", what);
       return FALSE;
     }
   *out = (gint) n;
   return TRUE;
+}
+
+static gboolean
+parse_seconds (const char *name, const char *value, gint *out, GError **error)
+{
+  return parse_ranged (name, value, 0, 86400, "a number of seconds (0 to 86400)", out, error);
 }
 
 static gboolean
@@ -163,34 +185,16 @@ static gboolean
 on_tls_port (const char *name, const char *value, gpointer data, GError **error)
 {
   SpHeadlessOptions *opts = data;
-  guint64 n = 0;
-
-  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, 65535, &n, NULL))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s: \"%s\" is not a port (1 to 65535, or 0 for no TLS listener)", name,
-                   value ? value : "");
-      return FALSE;
-    }
-  opts->tls_port = (gint) n;
-  return TRUE;
+  return parse_ranged (name, value, 0, 65535, "a port (1 to 65535, or 0 for no TLS listener)",
+                       &opts->tls_port, error);
 }
 
 static gboolean
 on_sip_t1 (const char *name, const char *value, gpointer data, GError **error)
 {
   SpHeadlessOptions *opts = data;
-  guint64 n = 0;
-
-  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 10, 10000, &n, NULL))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s: \"%s\" is not a number of milliseconds (10 to 10000)", name,
-                   value ? value : "");
-      return FALSE;
-    }
-  opts->sip_t1 = (gint) n;
-  return TRUE;
+  return parse_ranged (name, value, 10, 10000, "a number of milliseconds (10 to 10000)",
+                       &opts->sip_t1, error);
 }
 
 static gboolean
@@ -225,6 +229,24 @@ parse_ptime (const char *value, gint *out)
   return TRUE;
 }
 
+/* --media-encryption preferred|required|off (issue 16). */
+static gboolean
+on_media_encryption (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+  SpMediaEncryption encryption;
+
+  if (!sp_media_encryption_from_string (value, &encryption))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: preferred, required or off, not '%s'", name, value);
+      return FALSE;
+    }
+  g_free (opts->media_encryption);
+  opts->media_encryption = g_strdup (sp_media_encryption_to_string (encryption));
+  return TRUE;
+}
+
 static gboolean
 on_ptime (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -244,6 +266,25 @@ on_media_timeout (const char *name, const char *value, gpointer data, GError **e
 {
   SpHeadlessOptions *opts = data;
   return parse_seconds (name, value, &opts->media_timeout, error);
+}
+
+static gboolean
+on_advertise (const char *name, const char *value, gpointer data, GError **error)
+{
+  SpHeadlessOptions *opts = data;
+
+  opts->advertise = TRUE;
+  g_clear_pointer (&opts->advertise_name, g_free);
+  if (value == NULL)
+    return TRUE;
+  opts->advertise_name = g_strstrip (g_strdup (value));
+  if (*opts->advertise_name == '\0' || !g_utf8_validate (opts->advertise_name, -1, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: give the name this phone is found by", name);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 GOptionGroup *
@@ -282,10 +323,15 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       N_ ("Send and ask for MS ms packets in every call (10, 20, 30, 40; default auto: 20, or 10 "
           "for Opus between phones on a LAN)"),
       N_ ("MS") },
+    { "media-encryption", 0, 0, G_OPTION_ARG_CALLBACK, on_media_encryption,
+      N_ ("Encryption (SRTP) of direct calls: preferred (the default: when the other phone "
+          "takes it), required, or off"),
+      N_ ("POLICY") },
     { "refuse-strangers", 0, 0, G_OPTION_ARG_NONE, &opts->refuse_strangers,
       N_ ("Refuse calls (403) from anyone but the accounts' servers"), NULL },
     { "account-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->account_options,
-      N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off, ptime=MS|auto"),
+      N_ ("Setting of --account: realm=REALM, allow-md5-without-qop=on|off, ptime=MS|auto, "
+          "transport=udp|tcp|tls, media-encryption=preferred|required|off"),
       N_ ("KEY=VALUE") },
     /* Hidden: SIP timer T1, so tests see Timer B (64*T1) in seconds. */
     { "sip-t1", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, on_sip_t1, NULL, N_ ("MS") },
@@ -299,6 +345,15 @@ sp_headless_option_group (SpHeadlessOptions *opts)
       NULL },
     { "no-echo-cancellation", 0, 0, G_OPTION_ARG_NONE, &opts->no_echo_cancellation,
       N_ ("No echo cancellation, noise suppression or gain control on the microphone"), NULL },
+    { "advertise", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_advertise,
+      N_ ("Let computers on this network find this phone by NAME (default: the user’s name)"),
+      N_ ("NAME") },
+    { "discover", 0, 0, G_OPTION_ARG_NONE, &opts->discover,
+      N_ ("Report the SIP servers and phones found on this network (DNS-SD)"), NULL },
+    { "server-name", 0, 0, G_OPTION_ARG_STRING, &opts->server_name,
+      N_ ("The server’s name on this network (default: “Softphone server on HOST”)"), N_ ("NAME") },
+    { "no-server-advertise", 0, 0, G_OPTION_ARG_NONE, &opts->no_server_advertise,
+      N_ ("Do not advertise the server on this network (DNS-SD)"), NULL },
     { "server", 0, 0, G_OPTION_ARG_NONE, &opts->server, N_ ("Run the built-in SIP server"), NULL },
     { "users", 0, 0, G_OPTION_ARG_FILENAME, &opts->users, N_ ("Server users file"), N_ ("FILE") },
     { "routes", 0, 0, G_OPTION_ARG_FILENAME, &opts->routes, N_ ("Server routes file"),
@@ -383,7 +438,7 @@ parse_account (const char *text, GError **error)
   return g_steal_pointer (&account);
 }
 
-/* --account-option realm=R / allow-md5-without-qop=on|off */
+/* --account-option realm=R / transport=T / ptime=MS / allow-md5-without-qop=on|off */
 static gboolean
 account_options_apply (SpAccount *account, char **options, GError **error)
 {
@@ -421,6 +476,19 @@ account_options_apply (SpAccount *account, char **options, GError **error)
               return FALSE;
             }
           sp_account_set_ptime (account, (guint) ms);
+        }
+      else if (strcmp (kv[0], "media-encryption") == 0)
+        {
+          SpMediaEncryption encryption;
+          if (!sp_media_encryption_from_string (kv[1], &encryption))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--account-option media-encryption: preferred, required or off, not "
+                           "'%s'",
+                           kv[1]);
+              return FALSE;
+            }
+          sp_account_set_media_encryption (account, encryption);
         }
       else if (strcmp (kv[0], "allow-md5-without-qop") == 0 &&
                (strcmp (kv[1], "on") == 0 || strcmp (kv[1], "off") == 0))
@@ -486,10 +554,12 @@ check_options (Runner *r, GError **error)
 {
   SpHeadlessOptions *opts = r->opts;
 
-  if (!opts->server && (opts->users || opts->routes || opts->http || opts->server_options))
+  if (!opts->server && (opts->users || opts->routes || opts->http || opts->server_options ||
+                        opts->server_name || opts->no_server_advertise))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "--users, --routes, --http and --server-option need --server");
+                           "--users, --routes, --http, --server-name, --no-server-advertise and "
+                           "--server-option need --server");
       return FALSE;
     }
   if (!session_timer_options (r, error))
@@ -613,11 +683,58 @@ account_label (SpAccount *account)
   return g_strdup (sp_account_get_id (account));
 }
 
+/* "protection": ["tls", "srtp-sdes"]: what protects the call (issue 16). */
+static void
+add_protection (JsonBuilder *b, SpCall *call)
+{
+  g_auto (GStrv) nicks = sp_call_protection_to_strv (sp_call_get_protection (call));
+
+  json_builder_set_member_name (b, "protection");
+  json_builder_begin_array (b);
+  for (guint i = 0; nicks[i] != NULL; i++)
+    json_builder_add_string_value (b, nicks[i]);
+  json_builder_end_array (b);
+}
+
 static void
 add_call (JsonBuilder *b, SpCall *call)
 {
   add_string (b, "call", sp_call_get_id (call));
   add_string (b, "call_id", sp_call_get_sip_call_id (call));
+  add_protection (b, call);
+}
+
+/* A "protection" event when it changes during an answered call
+ * (DTLS-SRTP keyed, the SAS verified...); before, every call event
+ * ("dialing", "incoming", "established") carries the current value. */
+static void
+on_call_protection (SpCall *call, GParamSpec *pspec, gpointer r)
+{
+  SpCallState state = sp_call_get_state (call);
+  JsonBuilder *b;
+
+  if (state != SP_CALL_STATE_ESTABLISHED && state != SP_CALL_STATE_HELD)
+    return;
+  b = event_begin ("protection");
+  add_call (b, call);
+  event_end (b);
+}
+
+/* DTLS-SRTP's four words (issue 16): a "sas" event once the handshake is
+ * through, {"call", "call_id", "protection", "sas": "w1 w2 w3 w4"}; the
+ * command "sas-match [ID]" says the users found them equal (the call's
+ * protection then has "verified", as a "protection" event). */
+static void
+on_call_sas (SpCall *call, GParamSpec *pspec, gpointer r)
+{
+  JsonBuilder *b;
+
+  if (sp_call_get_sas (call) == NULL)
+    return;
+  b = event_begin ("sas");
+  add_call (b, call);
+  add_string (b, "sas", sp_call_get_sas (call));
+  event_end (b);
 }
 
 /* The media statistics as members of the current object: packets, RFC
@@ -849,6 +966,8 @@ on_call_added (SpPhone *phone, SpCall *call, Runner *r)
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf), r);
   g_signal_connect (call, "stats-changed", G_CALLBACK (on_call_stats), r);
   g_signal_connect (call, "audio-device-failed", G_CALLBACK (on_audio_device_failed), r);
+  g_signal_connect (call, "notify::protection", G_CALLBACK (on_call_protection), r);
+  g_signal_connect (call, "notify::sas", G_CALLBACK (on_call_sas), r);
 
   if (sp_call_get_direction (call) == SP_CALL_DIRECTION_OUTGOING)
     {
@@ -980,6 +1099,340 @@ switch_audio (Runner *r, SpAudioDirection direction, const char *name, gboolean 
   return TRUE;
 }
 
+/* "pickup NUMBER": answer the call ringing at a colleague's NUMBER
+ * through the account's server, by dialling its pickup feature code
+ * (SP_B2BUA_PICKUP_PREFIX, "**" as Asterisk and FreeSWITCH); the server's
+ * refusal ("Nothing Ringing", "Already Picked Up"...) ends that call. */
+static gboolean
+run_pickup (Runner *r, const char *number, GError **error)
+{
+  g_autofree char *code = NULL;
+
+  if (number == NULL || *number == '\0' || strpbrk (number, "@: \t") != NULL ||
+      g_str_has_prefix (number, "**"))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "pickup: give the number or user name of the ringing colleague");
+      return FALSE;
+    }
+  code = g_strconcat ("**", number, NULL);
+  return sp_phone_call (r->phone, code, NULL, error) != NULL;
+}
+
+/* ---- directory and presence (issue 17): "subscribe", "unsubscribe";
+ * "directory" and "contact" events ---- */
+
+static void
+on_contact_changed (SpContactList *list, SpContact *contact, Runner *r)
+{
+  JsonBuilder *b = event_begin ("contact");
+
+  add_string (b, "name", sp_contact_get_name (contact));
+  add_string (b, "number", sp_contact_get_number (contact));
+  add_string (b, "state", sp_contact_state_to_string (sp_contact_get_state (contact)));
+  event_end (b);
+}
+
+static void
+on_directory_changed (SpContactList *list, Runner *r)
+{
+  GListModel *model = G_LIST_MODEL (list);
+  guint n = g_list_model_get_n_items (model);
+  JsonBuilder *b = event_begin ("directory");
+
+  json_builder_set_member_name (b, "contacts");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (SpContact) c = g_list_model_get_item (model, i);
+      json_builder_begin_object (b);
+      add_string (b, "name", sp_contact_get_name (c));
+      add_string (b, "number", sp_contact_get_number (c));
+      add_string (b, "state", sp_contact_state_to_string (sp_contact_get_state (c)));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  event_end (b);
+}
+
+static gboolean
+run_subscribe (Runner *r, const char *arg, GError **error)
+{
+  GListModel *contacts = sp_phone_get_contacts (r->phone);
+  SpAccount *account = NULL;
+
+  if (contacts == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                           "subscribe: the phone is not started");
+      return FALSE;
+    }
+  if (arg != NULL)
+    {
+      GListModel *accounts = sp_phone_get_accounts (r->phone);
+      for (guint i = 0; i < g_list_model_get_n_items (accounts) && account == NULL; i++)
+        {
+          g_autoptr (SpAccount) a = g_list_model_get_item (accounts, i);
+          if (g_strcmp0 (sp_account_get_id (a), arg) == 0 ||
+              g_strcmp0 (sp_account_get_name (a), arg) == 0)
+            account = a;
+        }
+      if (account == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "subscribe: no account \"%s\"",
+                       arg);
+          return FALSE;
+        }
+    }
+  if (g_signal_handler_find (contacts, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, r) == 0)
+    {
+      g_signal_connect (contacts, "contact-changed", G_CALLBACK (on_contact_changed), r);
+      g_signal_connect (contacts, "directory-changed", G_CALLBACK (on_directory_changed), r);
+    }
+  return sp_phone_watch_contacts (r->phone, account, error);
+}
+
+/* ---- LAN discovery (DNS-SD) ---------------------------------------------- */
+
+static void
+add_service (JsonBuilder *b, SpDnssdService *service)
+{
+  add_string (b, "name", sp_dnssd_service_get_name (service));
+  add_string (b, "address", sp_dnssd_service_get_address (service));
+  add_int (b, "port", sp_dnssd_service_get_port (service));
+}
+
+/* tls_port and fingerprint, when the service advertised TLS. */
+static void
+add_tls (JsonBuilder *b, SpDnssdService *service)
+{
+  const char *tls = sp_dnssd_service_get_txt (service, "tls");
+  guint64 tls_port = 0;
+
+  if (tls != NULL && g_ascii_string_to_unsigned (tls, 10, 1, 65535, &tls_port, NULL))
+    {
+      add_int (b, "tls_port", (gint64) tls_port);
+      add_string (b, "fingerprint", sp_dnssd_service_get_txt (service, "fp"));
+    }
+}
+
+static void
+on_server_found (SpDnssdBrowser *browser, SpDnssdService *service, Runner *r)
+{
+  JsonBuilder *b = event_begin ("server_found");
+
+  add_service (b, service);
+  add_string (b, "realm", sp_dnssd_service_get_txt (service, "realm"));
+  add_string (b, "display_name", sp_dnssd_service_get_txt (service, "name"));
+  add_tls (b, service);
+  event_end (b);
+}
+
+static void
+on_phone_found (SpDnssdBrowser *browser, SpDnssdService *service, Runner *r)
+{
+  JsonBuilder *b;
+
+  if (sp_dnssd_service_is_own (service))
+    return; /* ourselves: not one to call */
+  b = event_begin ("nearby_phone");
+  add_service (b, service);
+  add_tls (b, service);
+  event_end (b);
+}
+
+static void
+on_service_lost (SpDnssdBrowser *browser, SpDnssdService *service, Runner *r)
+{
+  gboolean phone = browser == r->found_phones;
+  JsonBuilder *b;
+
+  if (phone && sp_dnssd_service_is_own (service))
+    return;
+  b = event_begin (phone ? "nearby_phone_lost" : "server_lost");
+  add_string (b, "name", sp_dnssd_service_get_name (service));
+  event_end (b);
+}
+
+static void
+on_dnssd_reason (SpDnssd *dnssd, GParamSpec *pspec, Runner *r)
+{
+  const char *reason = sp_dnssd_get_unavailable_reason (dnssd);
+  JsonBuilder *b = event_begin (reason != NULL ? "discovery_unavailable" : "discovery_available");
+
+  add_string (b, "reason", reason);
+  event_end (b);
+}
+
+/* The discovery options, before the node listens (it publishes then). */
+static void
+discovery_start (Runner *r)
+{
+  SpHeadlessOptions *opts = r->opts;
+
+  if (opts->server_name != NULL)
+    g_object_set (r->node, "server-name", opts->server_name, NULL);
+  if (opts->no_server_advertise)
+    g_object_set (r->node, "advertise-server", FALSE, NULL);
+  if (opts->advertise && opts->advertise_name != NULL)
+    g_object_set (r->phone, "display-name", opts->advertise_name, NULL);
+  if (opts->advertise)
+    g_object_set (r->node, "advertise-phone", TRUE, NULL);
+  if (opts->discover)
+    {
+      r->found_servers = sp_node_browse_servers (r->node);
+      r->found_phones = sp_node_browse_phones (r->node);
+      g_signal_connect (r->found_servers, "found", G_CALLBACK (on_server_found), r);
+      g_signal_connect (r->found_servers, "lost", G_CALLBACK (on_service_lost), r);
+      g_signal_connect (r->found_phones, "found", G_CALLBACK (on_phone_found), r);
+      g_signal_connect (r->found_phones, "lost", G_CALLBACK (on_service_lost), r);
+    }
+  if (opts->discover || opts->advertise || (opts->server && !opts->no_server_advertise))
+    {
+      r->dnssd = sp_node_get_dnssd (r->node);
+      g_signal_connect (r->dnssd, "notify::unavailable-reason", G_CALLBACK (on_dnssd_reason), r);
+    }
+}
+
+/* Once listening: say now if discovery is already unavailable (not
+ * before, so an instance that cannot start prints nothing on stdout). */
+static void
+discovery_report_state (Runner *r)
+{
+  if (r->dnssd != NULL && sp_dnssd_get_unavailable_reason (r->dnssd) != NULL)
+    on_dnssd_reason (r->dnssd, NULL, r);
+}
+
+static void
+discovery_stop (Runner *r)
+{
+  if (r->found_servers != NULL)
+    g_signal_handlers_disconnect_by_data (r->found_servers, r);
+  if (r->found_phones != NULL)
+    g_signal_handlers_disconnect_by_data (r->found_phones, r);
+  if (r->dnssd != NULL)
+    g_signal_handlers_disconnect_by_data (r->dnssd, r);
+  r->found_servers = r->found_phones = NULL;
+  r->dnssd = NULL;
+}
+
+static char *
+found_names (SpDnssdBrowser *browser)
+{
+  GString *names = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (browser)); i++)
+    {
+      g_autoptr (SpDnssdService) s = g_list_model_get_item (G_LIST_MODEL (browser), i);
+      if (sp_dnssd_service_is_own (s))
+        continue;
+      g_string_append_printf (names, "%s“%s”", names->len ? ", " : "",
+                              sp_dnssd_service_get_name (s));
+    }
+  if (names->len == 0)
+    g_string_append (names, "none");
+  return g_string_free (names, FALSE);
+}
+
+/* call-nearby NAME: a direct call to the phone found under NAME. */
+static gboolean
+call_nearby (Runner *r, const char *name, GError **error)
+{
+  SpDnssdBrowser *phones = sp_node_browse_phones (r->node);
+  SpDnssdService *service = sp_dnssd_browser_find (phones, name);
+
+  if (name == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "call-nearby: give the name of a phone found nearby");
+      return FALSE;
+    }
+  if (service == NULL || sp_dnssd_service_is_own (service))
+    {
+      g_autofree char *names = found_names (phones);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "call-nearby: no phone called “%s” on this network (found: %s)", name, names);
+      return FALSE;
+    }
+  return sp_node_call_nearby (r->node, service, error) != NULL;
+}
+
+/* use-server NAME USER[:PASSWORD]: an account with the server found
+ * under NAME (its address and port; over TLS to its TLS port, its
+ * certificate pinned, when it advertised one), registered at once; the password also from
+ * $SOFTPHONE_PASSWORD. */
+static gboolean
+use_server (Runner *r, const char *arg, GError **error)
+{
+  g_autofree char *copy = g_strdup (arg ? arg : "");
+  char *space = strrchr (g_strstrip (copy), ' ');
+  g_autofree char *user = NULL;
+  g_autofree char *hostport = NULL;
+  const char *password = NULL;
+  g_autoptr (SpAccount) account = NULL;
+  SpDnssdService *service;
+  guint16 tls_port = 0;
+  char *colon;
+
+  if (space == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "use-server: give the server's name and USER[:PASSWORD]");
+      return FALSE;
+    }
+  *space = '\0';
+  user = g_strdup (space + 1);
+  g_strstrip (copy);
+  colon = strchr (user, ':');
+  if (colon != NULL)
+    {
+      *colon = '\0';
+      password = colon + 1;
+    }
+  else
+    password = g_getenv ("SOFTPHONE_PASSWORD");
+  service = sp_dnssd_browser_find (sp_node_browse_servers (r->node), copy);
+  if (service == NULL)
+    {
+      g_autofree char *names = found_names (sp_node_browse_servers (r->node));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "use-server: no server called “%s” on this network (found: %s)", copy, names);
+      return FALSE;
+    }
+  account = sp_account_new ("lan");
+  /* A server that advertises TLS is registered with over TLS, its
+   * advertised certificate pinned: nothing to choose (issue 16). */
+  if (sp_node_found_server_tls (service, &tls_port))
+    {
+      const char *address = sp_dnssd_service_get_address (service);
+      hostport = strchr (address, ':') ? g_strdup_printf ("[%s]:%u", address, tls_port)
+                                       : g_strdup_printf ("%s:%u", address, tls_port);
+      sp_account_set_transport (account, SP_ACCOUNT_TRANSPORT_TLS);
+    }
+  else
+    hostport = sp_dnssd_service_dup_host_port (service);
+  g_object_set (account, "name", sp_dnssd_service_get_name (service), "username", user, "password",
+                password, "server", hostport, NULL);
+  if (!sp_account_validate (account, error) || !sp_node_pin_found_server (r->node, service, error))
+    return FALSE;
+  sp_phone_add_account (r->phone, account);
+  sp_phone_register (r->phone, account);
+  return TRUE;
+}
+
+/* The discovery commands; FALSE with @handled unset for other verbs. */
+static gboolean
+discovery_command (Runner *r, const char *verb, const char *arg, gboolean *handled, GError **error)
+{
+  *handled = TRUE;
+  if (strcmp (verb, "call-nearby") == 0)
+    return call_nearby (r, arg, error);
+  if (strcmp (verb, "use-server") == 0)
+    return use_server (r, arg, error);
+  *handled = FALSE;
+  return FALSE;
+}
+
 static gboolean
 run_command (Runner *r, const char *line, GError **error)
 {
@@ -1011,6 +1464,8 @@ run_command (Runner *r, const char *line, GError **error)
         }
       return sp_phone_call (r->phone, arg, NULL, error) != NULL;
     }
+  if (strcmp (verb, "pickup") == 0)
+    return run_pickup (r, arg, error);
   if (strcmp (verb, "answer") == 0)
     {
       call = pick_call (r, arg, SP_CALL_STATE_INCOMING, error);
@@ -1020,6 +1475,14 @@ run_command (Runner *r, const char *line, GError **error)
     {
       call = pick_call (r, arg, SP_CALL_STATE_ESTABLISHED, error);
       return call != NULL && sp_call_hangup (call, error);
+    }
+  if (strcmp (verb, "sas-match") == 0)
+    {
+      call = pick_call (r, arg, SP_CALL_STATE_ESTABLISHED, error);
+      if (call != NULL && !sp_call_confirm_sas (call))
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                             "sas-match: this call has no DTLS-SRTP words to compare");
+      return call != NULL && sp_call_get_sas (call) != NULL;
     }
   if (strcmp (verb, "hold") == 0)
     {
@@ -1092,6 +1555,13 @@ run_command (Runner *r, const char *line, GError **error)
       event_end (b);
       return TRUE;
     }
+  if (strcmp (verb, "subscribe") == 0)
+    return run_subscribe (r, arg, error);
+  if (strcmp (verb, "unsubscribe") == 0)
+    {
+      sp_phone_unwatch_contacts (r->phone);
+      return TRUE;
+    }
   if (strcmp (verb, "status") == 0)
     {
       emit_status (r);
@@ -1114,11 +1584,18 @@ run_command (Runner *r, const char *line, GError **error)
       runner_quit (r);
       return TRUE;
     }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
-               "transfer, dnd, stats, audio-in, audio-out, call-audio-in, call-audio-out, "
-               "register, unregister, status, quit)",
-               verb);
+  {
+    gboolean handled = FALSE;
+    gboolean ok = discovery_command (r, verb, arg, &handled, error);
+    if (handled)
+      return ok;
+  }
+  g_set_error (
+      error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+      "Unknown command \"%s\" (commands: call, answer, hangup, hold, resume, dtmf, "
+      "transfer, pickup, dnd, stats, audio-in, audio-out, call-audio-in, call-audio-out, "
+      "register, unregister, subscribe, unsubscribe, status, call-nearby, use-server, quit)",
+      verb);
   return FALSE;
 }
 
@@ -1209,6 +1686,7 @@ runner_quit (Runner *r)
     return;
   r->quitting = TRUE;
   g_cancellable_cancel (r->cancellable);
+  discovery_stop (r);
   sp_node_shutdown_async (r->node, on_shutdown_done, r);
 }
 
@@ -1283,7 +1761,7 @@ parse_on_off (const char *key, const char *value, gboolean *out, GError **error)
 }
 
 /* The caps among --server-option settings (docs/headless.md): a count,
- * 0 for none; timer-c in seconds. TRUE when @key is one of them. */
+ * 0 for none; timer-c and tcp-idle-timeout in seconds. TRUE when @key is one of them. */
 static gboolean
 server_limit_option (SpServerLimits *limits, const char *key, const char *value, gboolean *ok,
                      GError **error)
@@ -1304,11 +1782,12 @@ server_limit_option (SpServerLimits *limits, const char *key, const char *value,
   };
   guint64 n = 0;
 
-  if (g_str_equal (key, "timer-c"))
+  if (g_str_equal (key, "timer-c") || g_str_equal (key, "tcp-idle-timeout"))
     {
       *ok = g_ascii_string_to_unsigned (value, 10, 1, 86400, &n, error);
       if (*ok)
-        limits->timer_c_ms = (guint) n * 1000;
+        *(g_str_equal (key, "timer-c") ? &limits->timer_c_ms : &limits->tcp_idle_ms) =
+            (guint) n * 1000;
       return TRUE;
     }
   for (gsize i = 0; i < G_N_ELEMENTS (caps); i++)
@@ -1549,6 +2028,8 @@ runner_start (Runner *r, GError **error)
     g_object_set (r->phone, "ring-timeout", (guint) opts->ring_timeout, NULL);
   if (opts->ptime >= 0)
     g_object_set (r->phone, "ptime", (guint) opts->ptime, NULL);
+  if (opts->media_encryption != NULL)
+    g_object_set (r->phone, "media-encryption", opts->media_encryption, NULL);
   g_object_set (r->phone, "refuse-strangers", opts->refuse_strangers, NULL);
   g_signal_connect (r->phone, "registration-changed", G_CALLBACK (on_registration_changed), r);
   g_signal_connect (r->phone, "call-added", G_CALLBACK (on_call_added), r);
@@ -1565,10 +2046,12 @@ runner_start (Runner *r, GError **error)
         g_warning ("Saved accounts not loaded: %s", local->message);
     }
 
+  discovery_start (r);
   /* A server keeps its well-known port (phones are configured with it);
    * a phone alone takes another one when that is held, and says so. */
   if (!sp_node_listen (r->node, r->bind_host, r->bind_port, opts->server, error))
     return FALSE;
+  discovery_report_state (r);
   moved_from = sp_node_get_moved_from_port (r->node);
   if (moved_from != 0)
     {
@@ -1625,8 +2108,6 @@ sp_headless_run (SpHeadlessOptions *opts)
   Runner r = { .opts = opts, .exit_status = 0 };
   g_autoptr (GError) error = NULL;
 
-  /* Logs to stderr only: stdout carries nothing but events. */
-  g_log_writer_default_set_use_stderr (TRUE);
   /* A peer that closes its end while we write an event must not kill us. */
   signal (SIGPIPE, SIG_IGN);
 
@@ -1659,6 +2140,7 @@ sp_headless_run (SpHeadlessOptions *opts)
   g_clear_object (&r.input);
   if (r.server != NULL)
     g_signal_handlers_disconnect_by_data (r.server, &r);
+  discovery_stop (&r);
   if (r.node != NULL)
     {
       g_signal_handlers_disconnect_by_data (r.node, &r);

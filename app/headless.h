@@ -43,8 +43,18 @@ typedef struct
   /* --account-option KEY=VALUE, repeatable: realm=R,
    * allow-md5-without-qop=on|off, for --account. */
   char **account_options;
+  char *media_encryption; /* --media-encryption (direct calls), or NULL */
   /* --server-option KEY=VALUE, repeatable (see headless.c). */
   char **server_options;
+  /* LAN discovery (node/dnssd.h): --advertise[=NAME] lets computers on
+   * the network find this phone (under NAME); --discover reports the
+   * servers and phones found; --server-name names the server there;
+   * --no-server-advertise keeps it off the LAN. */
+  gboolean advertise;
+  char *advertise_name;
+  gboolean discover;
+  char *server_name;
+  gboolean no_server_advertise;
 } SpHeadlessOptions;
 
 void sp_headless_options_init (SpHeadlessOptions *opts);

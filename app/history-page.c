@@ -41,6 +41,9 @@ describe_record (const SpCallRecord *record)
       case SP_CALL_OUTCOME_CANCELLED:
         what = _ ("Cancelled call");
         break;
+      case SP_CALL_OUTCOME_ANSWERED_ELSEWHERE:
+        what = _ ("Answered elsewhere");
+        break;
       case SP_CALL_OUTCOME_ANSWERED:
       default:
         what = record->direction == SP_CALL_DIRECTION_INCOMING ? _ ("Incoming call")

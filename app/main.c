@@ -40,6 +40,10 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status;
 
+  /* Logs go to stderr, in both front ends: the headless runner's stdout
+   * carries nothing but events. First, before anything logs or makes a
+   * thread (GLib's condition for switching). */
+  g_log_writer_default_set_use_stderr (TRUE);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -202,6 +202,51 @@ entry_row_new (GSettings *settings, const char *key, const char *title)
   return row;
 }
 
+/* The "media-encryption" setting's values, in the combo row's order. */
+static const char *const encryption_values[] = { "preferred", "required", "off" };
+
+static gboolean
+encryption_get_mapping (GValue *value, GVariant *variant, gpointer data)
+{
+  const char *text = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (encryption_values); i++)
+    if (g_strcmp0 (text, encryption_values[i]) == 0)
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+encryption_set_mapping (const GValue *value, const GVariantType *type, gpointer data)
+{
+  guint i = g_value_get_uint (value);
+
+  return i < G_N_ELEMENTS (encryption_values) ? g_variant_new_string (encryption_values[i]) : NULL;
+}
+
+/* Call encryption (SRTP) of direct calls; accounts have their own. */
+static GtkWidget *
+encryption_row_new (GSettings *settings)
+{
+  const char *items[] = { _ ("Preferred"), _ ("Required"), _ ("Off"), NULL };
+  AdwComboRow *row = ADW_COMBO_ROW (adw_combo_row_new ());
+  g_autoptr (GtkStringList) model = gtk_string_list_new (items);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Direct Call Encryption"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               _ ("SRTP for calls to addresses; its keys travel only over TLS "
+                                  "(sips:). Accounts have their own setting"));
+  adw_combo_row_set_model (row, G_LIST_MODEL (model));
+  sp_a11y_set_name (GTK_WIDGET (row), _ ("Direct call encryption"));
+  g_settings_bind_with_mapping (settings, "media-encryption", row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, encryption_get_mapping,
+                                encryption_set_mapping, NULL, NULL);
+  return GTK_WIDGET (row);
+}
+
 static GtkWidget *
 delay_row_new (GSettings *settings)
 {
@@ -520,6 +565,48 @@ watch_sound_devices (GtkWidget *window, GtkWidget *audio_group)
   g_object_set_data_full (G_OBJECT (window), "sp-sound-monitor", monitor, g_object_unref);
 }
 
+/* "lan-visible" is auto, on or off; the switch shows what it means now
+ * (auto: on while this installation's server is off) and sets on or off. */
+static gboolean
+lan_visible_get (GValue *value, GVariant *variant, gpointer settings)
+{
+  const char *mode = g_variant_get_string (variant, NULL);
+
+  g_value_set_boolean (value, g_strcmp0 (mode, "auto") == 0
+                                  ? !g_settings_get_boolean (settings, "server-enabled")
+                                  : g_strcmp0 (mode, "on") == 0);
+  return TRUE;
+}
+
+static GVariant *
+lan_visible_set (const GValue *value, const GVariantType *type, gpointer settings)
+{
+  return g_variant_new_string (g_value_get_boolean (value) ? "on" : "off");
+}
+
+static GtkWidget *
+lan_visible_row_new (GSettings *settings)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *sw = gtk_switch_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 _ ("_Let Computers on This Network Find This Phone"));
+  adw_preferences_row_set_use_underline (ADW_PREFERENCES_ROW (row), TRUE);
+  adw_action_row_set_subtitle (
+      ADW_ACTION_ROW (row),
+      _ ("Colleagues see your name under Nearby and call you with one click"));
+  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (sw), GTK_ACCESSIBLE_RELATION_LABELLED_BY, row,
+                                  NULL, -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
+  g_settings_bind_with_mapping (settings, "lan-visible", sw, "active", G_SETTINGS_BIND_DEFAULT,
+                                lan_visible_get, lan_visible_set, g_object_ref (settings),
+                                g_object_unref);
+  return row;
+}
+
 GtkWindow *
 sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
 {
@@ -570,9 +657,11 @@ sp_preferences_window_new (GtkWindow *parent, GSettings *settings)
                              switch_row_new (settings, "refuse-strangers",
                                              _ ("_Refuse Calls From Strangers"),
                                              _ ("Only calls through your accounts' servers ring")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (calls), encryption_row_new (settings));
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (network),
                              entry_row_new (settings, "sip-bind", _ ("SIP Address and Port")));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (network), lan_visible_row_new (settings));
 
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (audio));
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (calls));

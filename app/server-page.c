@@ -36,6 +36,10 @@ struct _SpServerPage
   GtkWidget *add_user_button;
   GtkWidget *import_regfile_button;
   GtkWidget *import_routes_button;
+  GtkWidget *tls_group;
+  GtkLabel *tls_address_label;
+  GtkLabel *tls_fingerprint_label;
+  GtkWidget *tls_copy_button;
 };
 
 G_DEFINE_FINAL_TYPE (SpServerPage, sp_server_page, ADW_TYPE_BIN)
@@ -476,6 +480,38 @@ update_server_row (SpServerPage *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->server_row), "error");
 }
 
+/* The TLS address and the certificate's fingerprint, while the server
+ * runs with TLS; hidden otherwise, so nobody compares a stale value. */
+static void
+update_tls (SpServerPage *self)
+{
+  const char *fingerprint = NULL;
+  g_autofree char *address = sp_server_dup_tls_address (self->server, &fingerprint);
+  g_autofree char *uri = NULL;
+
+  gtk_widget_set_visible (self->tls_group, address != NULL);
+  if (address == NULL)
+    {
+      gtk_label_set_text (self->tls_address_label, "");
+      gtk_label_set_text (self->tls_fingerprint_label, "");
+      return;
+    }
+  uri = g_strconcat ("sips:", address, NULL);
+  gtk_label_set_text (self->tls_address_label, uri);
+  gtk_label_set_text (self->tls_fingerprint_label, fingerprint);
+}
+
+static void
+on_tls_copy_clicked (SpServerPage *self)
+{
+  const char *fingerprint = gtk_label_get_text (self->tls_fingerprint_label);
+
+  if (fingerprint[0] == '\0')
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), fingerprint);
+  sp_window_toast (GTK_WIDGET (self), _ ("Fingerprint copied"));
+}
+
 static void
 update_web_console (SpServerPage *self)
 {
@@ -485,6 +521,7 @@ update_web_console (SpServerPage *self)
 
   update_server_row (self);
   update_web_console_password_row (self);
+  update_tls (self);
   gtk_widget_set_visible (GTK_WIDGET (self->web_console_link), url != NULL);
   if (url != NULL)
     {
@@ -631,6 +668,10 @@ sp_server_page_class_init (SpServerPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SpServerPage, add_user_button);
   gtk_widget_class_bind_template_child (widget_class, SpServerPage, import_regfile_button);
   gtk_widget_class_bind_template_child (widget_class, SpServerPage, import_routes_button);
+  gtk_widget_class_bind_template_child (widget_class, SpServerPage, tls_group);
+  gtk_widget_class_bind_template_child (widget_class, SpServerPage, tls_address_label);
+  gtk_widget_class_bind_template_child (widget_class, SpServerPage, tls_fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, SpServerPage, tls_copy_button);
 }
 
 /* One name per control, as a screen reader should say it (see a11y.h):
@@ -646,6 +687,7 @@ name_controls (SpServerPage *self)
   sp_a11y_set_name (GTK_WIDGET (self->web_console_password_row), _ ("Web console admin password"));
   sp_a11y_set_name (self->import_regfile_button, _ ("Import users from regfile.conf"));
   sp_a11y_set_name (self->import_routes_button, _ ("Import routes from regexroute.conf"));
+  sp_a11y_set_name (self->tls_copy_button, _ ("Copy the certificate fingerprint"));
 }
 
 static void
@@ -667,6 +709,8 @@ sp_server_page_init (SpServerPage *self)
   g_signal_connect_swapped (self->route_add_button, "clicked", G_CALLBACK (on_route_entry_apply),
                             self);
   g_signal_connect_swapped (self->route_entry, "changed", G_CALLBACK (on_route_entry_changed),
+                            self);
+  g_signal_connect_swapped (self->tls_copy_button, "clicked", G_CALLBACK (on_tls_copy_clicked),
                             self);
 }
 

@@ -19,8 +19,8 @@ G_BEGIN_DECLS
  * win.focus-dial, the welcome's win.welcome-*, and each call's
  * win.call-answer('ID'), win.call-hangup('ID'), win.call-hold(('ID', true)),
  * win.call-mute(('ID', true)), win.call-dtmf(('ID', '5')),
- * win.call-transfer(('ID', 'TARGET')) (app/call-actions.h). Buttons, shortcuts,
- * notifications and tests all go through them. */
+ * win.call-transfer(('ID', 'TARGET')), win.call-sas-match('ID') (app/call-actions.h). Buttons,
+ * shortcuts, notifications and tests all go through them. */
 
 #define SP_TYPE_WINDOW (sp_window_get_type ())
 G_DECLARE_FINAL_TYPE (SpWindow, sp_window, SP, WINDOW, AdwApplicationWindow)

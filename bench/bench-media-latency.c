@@ -257,6 +257,8 @@ typedef struct
 {
   double depth_sum;
   guint depth_n;
+  double sink_sum; /* the clocked sink's delay (--alsa), sampled likewise */
+  guint sink_n;
   gint64 from_us; /* samples before this (the settling) are left out */
 } DepthMean;
 
@@ -269,6 +271,11 @@ on_stats (SpMediaSession *session, const SpMediaStats *stats, gpointer user_data
     {
       m->depth_sum += stats->jitter_buffer_depth_ms;
       m->depth_n++;
+      if (stats->sink_delay_ms > 0)
+        {
+          m->sink_sum += stats->sink_delay_ms;
+          m->sink_n++;
+        }
     }
 }
 
@@ -707,9 +714,16 @@ run_alsa_phase (const BenchCodec *bc, guint k, gint64 length_us, PathDelays *a_t
   sp_media_session_flush (b);
   sp_media_session_get_stats (a, &last_a);
   sp_media_session_get_stats (b, &last_b);
-  /* The last call's buffer figures; concealment summed over the calls. */
+  /* The last call's buffer figures; what went wrong summed over the
+   * calls. */
   last_a.concealed += stats_a->concealed;
   last_b.concealed += stats_b->concealed;
+  last_a.late += stats_a->late;
+  last_b.late += stats_b->late;
+  last_a.sink_xruns += stats_a->sink_xruns;
+  last_b.sink_xruns += stats_b->sink_xruns;
+  last_a.jitter_buffer_underrun_ms += stats_a->jitter_buffer_underrun_ms;
+  last_b.jitter_buffer_underrun_ms += stats_b->jitter_buffer_underrun_ms;
   *stats_a = last_a;
   *stats_b = last_b;
   while (g_main_context_iteration (NULL, FALSE))
@@ -735,7 +749,18 @@ print_split (const char *prefix, double mean, const DepthMean *depth, const SpMe
   printf ("%s_packetisation_ms=%.0f\n%s_jitter_buffer_ms=%.1f\n", prefix, packet, prefix, jb);
   printf ("%s_jitter_buffer_target_ms=%u\n", prefix, stats->jitter_buffer_target_ms);
   printf ("%s_devices_ticks_server_ms=%.1f\n", prefix, mean - packet - jb);
+  /* The listener's playback queue as its sink reports it (sampled once a
+   * second, after a tick's writes) and how far ahead it was kept. */
+  printf ("%s_listener_sink_delay_ms=%.1f\n%s_listener_sink_ahead_ms=%u\n", prefix,
+          depth->sink_n ? depth->sink_sum / depth->sink_n : 0, prefix, stats->sink_ahead_ms);
   printf ("%s_concealed_packets=%" G_GUINT64_FORMAT "\n", prefix, stats->concealed);
+  /* Glitches, summed over the calls: packets that came too late to be
+   * played, the listener's sink underruns, and audio its jitter buffer
+   * concealed for want of a packet. */
+  printf ("%s_late_packets=%" G_GUINT64_FORMAT "\n%s_listener_sink_xruns=%u\n", prefix, stats->late,
+          prefix, stats->sink_xruns);
+  printf ("%s_jitter_buffer_underrun_ms=%" G_GUINT64_FORMAT "\n", prefix,
+          stats->jitter_buffer_underrun_ms);
 }
 
 static void
@@ -787,6 +812,20 @@ run_alsa_call (const BenchCodec *bc, guint seconds)
   print_steadiness (prefix, (const PathDelays *const[]){ a_to_b, b_to_a }, 2);
 }
 
+/* SP_BENCH_CODECS (comma-separated names, e.g. "opus10") picks codecs;
+ * unset, all of them. */
+static gboolean
+codec_wanted (const BenchCodec *bc)
+{
+  const char *list = g_getenv ("SP_BENCH_CODECS");
+  g_auto (GStrv) names = NULL;
+
+  if (list == NULL || *list == '\0')
+    return TRUE;
+  names = g_strsplit (list, ",", -1);
+  return g_strv_contains ((const char *const *) names, bc->name);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -798,10 +837,12 @@ main (int argc, char **argv)
       if (g_getenv ("SP_PULSE_DIR") == NULL || g_strcmp0 (g_getenv ("SP_PULSE_FAR_END"), "1") != 0)
         g_error ("--alsa runs inside SP_PULSE_FAR_END=1 tests/tools/pulse-env.sh");
       for (guint i = 0; i < G_N_ELEMENTS (bench_codecs); i++)
-        run_alsa_call (&bench_codecs[i], seconds);
+        if (codec_wanted (&bench_codecs[i]))
+          run_alsa_call (&bench_codecs[i], seconds);
       return 0;
     }
   for (guint i = 0; i < G_N_ELEMENTS (bench_codecs); i++)
-    run_call (&bench_codecs[i], seconds);
+    if (codec_wanted (&bench_codecs[i]))
+      run_call (&bench_codecs[i], seconds);
   return 0;
 }

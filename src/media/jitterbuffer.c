@@ -265,44 +265,13 @@ note_newest (SpJitterBuffer *jb, guint16 seq)
   jb->high_played_at = jb->played;
 }
 
-SpJitterBufferPutResult
-sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, const guint8 *payload,
-                      gsize len, gint64 arrival_us)
-{
-  gboolean duplicate;
-  gsize n_samples;
-  Slot *slot;
-
-  if (len == 0 || len > SP_JITTER_BUFFER_MAX_PAYLOAD)
-    return SP_JITTER_BUFFER_INVALID;
-  slot = claim_slot (jb, seq, &duplicate);
-  /* Late packets count most: they show the spread the cushion must cover. */
-  if (!duplicate)
-    note_transit (jb, rtp_timestamp, arrival_us);
-  if (slot == NULL)
-    {
-      if (duplicate)
-        jb->stats.duplicates++;
-      else
-        jb->stats.late++;
-      return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
-    }
-  note_newest (jb, seq);
-  slot->state = SLOT_AUDIO;
-  slot->ts = rtp_timestamp;
-  slot->len = (guint16) len;
-  memcpy (slot->data, payload, len);
-  n_samples = sp_codec_samples_for_payload (jb->codec, payload, len);
-  /* A payload the codec cannot size (not Opus) keeps the last length. */
-  if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
-    jb->packet_samples = (guint) n_samples;
-  jb->stats.received++;
-  return SP_JITTER_BUFFER_QUEUED;
-}
-
-SpJitterBufferPutResult
-sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp,
-                                    guint level_dbov, gint64 arrival_us)
+/* Admits packet @seq (audio or comfort noise) that arrived at
+ * @arrival_us: notes its transit (late ones too: they show the spread the
+ * cushion must cover) and returns its slot, with @ts set, or NULL with
+ * @result saying why it was not queued (a duplicate, or late). */
+static Slot *
+admit (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, gint64 arrival_us,
+       SpJitterBufferPutResult *result)
 {
   gboolean duplicate;
   Slot *slot = claim_slot (jb, seq, &duplicate);
@@ -315,11 +284,49 @@ sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp
         jb->stats.duplicates++;
       else
         jb->stats.late++;
-      return duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
+      *result = duplicate ? SP_JITTER_BUFFER_DUPLICATE : SP_JITTER_BUFFER_LATE;
+      return NULL;
     }
   note_newest (jb, seq);
-  slot->state = SLOT_CN;
   slot->ts = rtp_timestamp;
+  *result = SP_JITTER_BUFFER_QUEUED;
+  return slot;
+}
+
+SpJitterBufferPutResult
+sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, const guint8 *payload,
+                      gsize len, gint64 arrival_us)
+{
+  SpJitterBufferPutResult result;
+  gsize n_samples;
+  Slot *slot;
+
+  if (len == 0 || len > SP_JITTER_BUFFER_MAX_PAYLOAD)
+    return SP_JITTER_BUFFER_INVALID;
+  slot = admit (jb, seq, rtp_timestamp, arrival_us, &result);
+  if (slot == NULL)
+    return result;
+  slot->state = SLOT_AUDIO;
+  slot->len = (guint16) len;
+  memcpy (slot->data, payload, len);
+  n_samples = sp_codec_samples_for_payload (jb->codec, payload, len);
+  /* A payload the codec cannot size (not Opus) keeps the last length. */
+  if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
+    jb->packet_samples = (guint) n_samples;
+  jb->stats.received++;
+  return result;
+}
+
+SpJitterBufferPutResult
+sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp,
+                                    guint level_dbov, gint64 arrival_us)
+{
+  SpJitterBufferPutResult result;
+  Slot *slot = admit (jb, seq, rtp_timestamp, arrival_us, &result);
+
+  if (slot == NULL)
+    return result;
+  slot->state = SLOT_CN;
   slot->len = 1;
   slot->data[0] = (guint8) MIN (level_dbov, SP_COMFORT_NOISE_MAX_LEVEL);
   jb->stats.comfort_noise_packets++;
@@ -330,7 +337,7 @@ sp_jitter_buffer_put_comfort_noise (SpJitterBuffer *jb, guint16 seq, guint32 rtp
       jb->comfort_noise = TRUE;
       sp_comfort_noise_set_level (&jb->cn, slot->data[0]);
     }
-  return SP_JITTER_BUFFER_QUEUED;
+  return result;
 }
 
 void

@@ -1,6 +1,7 @@
 #include "media/offer-answer.h"
 #include "media/comfort-noise.h"
 #include "media/error.h"
+#include "media/sdes.h"
 #include "sip/error.h"
 
 #include <string.h>
@@ -30,6 +31,22 @@
 static const SpCodecId default_codecs[] = { SP_CODEC_OPUS, SP_CODEC_G722, SP_CODEC_PCMA,
                                             SP_CODEC_PCMU };
 
+/* The SDES suites we offer, in preference order (tags 1, 2, 3): the one
+ * every SDES peer has (RFC 4568's mandatory suite) first, AEAD next, the
+ * 32-bit tag last. */
+static const SpSrtpSuite offered_suites[SP_SRTP_N_SUITES] = {
+  SP_SRTP_AES_CM_128_HMAC_SHA1_80,
+  SP_SRTP_AEAD_AES_128_GCM,
+  SP_SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+
+/* RFC 8842 5: a tls-id has at least 120 bits of randomness; 16 random
+ * bytes as hex (hex digits are tls-id characters). */
+#define TLS_ID_CHARS 32
+/* What we accept from a peer: RFC 8842's 20..255 characters. */
+#define TLS_ID_MIN 20
+#define TLS_ID_MAX 255
+
 struct _SpOfferAnswer
 {
   /* Configuration. */
@@ -43,6 +60,11 @@ struct _SpOfferAnswer
   gboolean rtcp_mux_ok;
   char *username;
   gboolean hold;
+  SpMediaEncryption encryption;
+  gboolean sdes_ok; /* the SIP hop is TLS */
+  /* Our SDES key per suite (by SpSrtpSuite), made at first use. */
+  SpSdesCrypto local_crypto[SP_SRTP_N_SUITES];
+  gboolean have_local_crypto;
 
   /* o= line: the version goes up when what we send changes. */
   guint64 session_id, version;
@@ -51,6 +73,11 @@ struct _SpOfferAnswer
   /* Our offer waiting for its answer, and what it allowed. */
   SpSdpSession *pending_offer;
   gboolean offered_send, offered_recv;
+  gboolean offered_sdes;
+  /* Preferred: the first offer names DTLS-SRTP's own profile (peers such
+   * as baresip's dtls_srtp and linphonec take DTLS only there); after a
+   * refusal of it (488) the call offers again with avp_fallback. */
+  gboolean offered_dtls_profile, avp_fallback;
 
   /* What is in force. */
   gboolean negotiated;
@@ -58,9 +85,24 @@ struct _SpOfferAnswer
   char *remote_address, *remote_rtcp_address;
   SpSdpDirection local_direction, remote_direction;
   gboolean remote_hold;
+  /* SDES in force: the suite, our key (with the tag agreed) and theirs. */
+  gboolean sdes_active;
+  SpSdesCrypto sdes_tx, sdes_rx;
 
   /* The last failure in the user's language (see get_error_text). */
   char *error_text;
+
+  /* DTLS-SRTP: ours (config), and what the last exchange settled. */
+  char *dtls_fingerprint;
+  gboolean dtls_active;
+  gboolean dtls_profile; /* the stream is on UDP/TLS/RTP/SAVP(F) */
+  SpDtlsSetup dtls_local_setup, dtls_remote_setup;
+  char *dtls_remote_hash, *dtls_remote_fingerprint;
+  /* RFC 8842: our a=tls-id for the association in force (a new one for
+   * each new association we answer), and the peer's, NULL when it sends
+   * none. */
+  char local_tls_id[TLS_ID_CHARS + 1];
+  char *dtls_remote_tls_id;
 };
 
 /* What the peer's SDP says it wants, c=0.0.0.0 included. */
@@ -123,12 +165,33 @@ addr_type_of (const char *address)
   return strchr (address, ':') != NULL ? SP_SDP_ADDR_IP6 : SP_SDP_ADDR_IP4;
 }
 
+/* The profiles of DTLS-SRTP (RFC 5764 8, RFC 5124). */
+static gboolean
+is_dtls_proto (const char *proto)
+{
+  return g_ascii_strcasecmp (proto, "UDP/TLS/RTP/SAVP") == 0 ||
+         g_ascii_strcasecmp (proto, "UDP/TLS/RTP/SAVPF") == 0;
+}
+
 static gboolean
 is_rtp_avp (const SpSdpMedia *media)
 {
   const char *proto = sp_sdp_media_get_proto (media);
 
-  return g_ascii_strcasecmp (proto, "RTP/AVP") == 0 || g_ascii_strcasecmp (proto, "RTP/AVPF") == 0;
+  return g_ascii_strcasecmp (proto, "RTP/AVP") == 0 ||
+         g_ascii_strcasecmp (proto, "RTP/AVPF") == 0 ||
+         g_ascii_strcasecmp (proto, "RTP/SAVP") == 0 ||
+         g_ascii_strcasecmp (proto, "RTP/SAVPF") == 0 || is_dtls_proto (proto);
+}
+
+/* RTP/SAVP(F): the offerer insists on SRTP. */
+static gboolean
+is_savp (const SpSdpMedia *media)
+{
+  const char *proto = sp_sdp_media_get_proto (media);
+
+  return g_ascii_strcasecmp (proto, "RTP/SAVP") == 0 ||
+         g_ascii_strcasecmp (proto, "RTP/SAVPF") == 0;
 }
 
 /* The first audio m= line we can carry (RTP/AVP), port 0 included; @index
@@ -470,6 +533,126 @@ fill_params (SpOfferAnswer *oa, const SpCodecInfo *codec, guint pt, guint ptime,
   oa->negotiated = TRUE;
 }
 
+/* ---- SDES (RFC 4568) -------------------------------------------------------- */
+
+const char *
+sp_media_encryption_to_string (SpMediaEncryption encryption)
+{
+  switch (encryption)
+    {
+      case SP_MEDIA_ENCRYPTION_REQUIRED:
+        return "required";
+      case SP_MEDIA_ENCRYPTION_OFF:
+        return "off";
+      case SP_MEDIA_ENCRYPTION_PREFERRED:
+      default:
+        return "preferred";
+    }
+}
+
+gboolean
+sp_media_encryption_from_string (const char *text, SpMediaEncryption *encryption)
+{
+  static const SpMediaEncryption all[] = { SP_MEDIA_ENCRYPTION_PREFERRED,
+                                           SP_MEDIA_ENCRYPTION_REQUIRED, SP_MEDIA_ENCRYPTION_OFF };
+
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (all); i++)
+    if (g_ascii_strcasecmp (text, sp_media_encryption_to_string (all[i])) == 0)
+      {
+        *encryption = all[i];
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* DTLS-SRTP needs no TLS hop (its keys never appear in the SDP). */
+static gboolean
+wants_dtls (const SpOfferAnswer *oa)
+{
+  return oa->dtls_fingerprint != NULL && oa->encryption != SP_MEDIA_ENCRYPTION_OFF;
+}
+
+static gboolean
+wants_sdes (const SpOfferAnswer *oa)
+{
+  return oa->sdes_ok && oa->encryption != SP_MEDIA_ENCRYPTION_OFF;
+}
+
+static void
+ensure_local_crypto (SpOfferAnswer *oa)
+{
+  if (oa->have_local_crypto)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (offered_suites); i++)
+    sp_sdes_crypto_generate (&oa->local_crypto[offered_suites[i]], i + 1, offered_suites[i]);
+  oa->have_local_crypto = TRUE;
+}
+
+/* The first a=crypto line of @m we can use, in @m's order; with
+ * @ours_only, only one answering a line we offered (its tag with its
+ * suite). @n_lines counts them all. */
+static gboolean
+find_crypto (SpOfferAnswer *oa, const SpSdpMedia *m, gboolean ours_only, SpSdesCrypto *out,
+             guint *n_lines)
+{
+  *n_lines = 0;
+  for (guint i = 0; i < sp_sdp_media_get_n_attributes (m); i++)
+    {
+      const char *name, *value;
+      sp_sdp_media_get_nth_attribute (m, i, &name, &value);
+      if (g_ascii_strcasecmp (name, "crypto") != 0)
+        continue;
+      (*n_lines)++;
+      if (!sp_sdes_crypto_parse (value, out))
+        continue;
+      if (!ours_only || (oa->have_local_crypto && oa->local_crypto[out->suite].tag == out->tag))
+        return TRUE;
+      sp_sdes_crypto_clear (out);
+    }
+  return FALSE;
+}
+
+/* a=crypto in SDP that did not come over TLS: its key may have been read
+ * on the way, so it is not used. Logged without the key. */
+static void
+note_crypto_ignored (const SpSdpMedia *m)
+{
+  if (sp_sdp_media_has_attribute (m, "crypto"))
+    g_message ("SDP offers SRTP keys (a=crypto) over a connection without TLS: ignored");
+}
+
+/* Makes the SDES keys agreed in this exchange the ones in force. */
+static void
+commit_sdes (SpOfferAnswer *oa, gboolean active, const SpSdesCrypto *tx, const SpSdesCrypto *rx)
+{
+  oa->sdes_active = active;
+  sp_sdes_crypto_clear (&oa->sdes_tx);
+  sp_sdes_crypto_clear (&oa->sdes_rx);
+  if (!active)
+    return;
+  oa->sdes_tx = *tx;
+  oa->sdes_rx = *rx;
+}
+
+gboolean
+sp_offer_answer_can_encrypt (SpOfferAnswer *oa)
+{
+  return wants_sdes (oa) || wants_dtls (oa);
+}
+
+gboolean
+sp_offer_answer_get_sdes_keys (SpOfferAnswer *oa, SpSrtpSuite *suite, guint8 *tx, guint8 *rx,
+                               gsize *key_len)
+{
+  if (!oa->sdes_active)
+    return FALSE;
+  *suite = oa->sdes_tx.suite;
+  *key_len = oa->sdes_tx.key_len;
+  memcpy (tx, oa->sdes_tx.key, oa->sdes_tx.key_len);
+  memcpy (rx, oa->sdes_rx.key, oa->sdes_rx.key_len);
+  return TRUE;
+}
+
 /* ---- Building our SDP ------------------------------------------------------ */
 
 typedef struct
@@ -485,6 +668,12 @@ typedef struct
   guint ptime;
   gboolean mux;
   SpSdpDirection direction;
+  const char *proto;  /* NULL = RTP/AVP */
+  SpDtlsSetup setup;  /* with our a=fingerprint, or NONE: no DTLS */
+  const char *tls_id; /* with it; NULL = the association in force's */
+  /* a=crypto lines (ours: in an answer, with the offer's tag). */
+  const SpSdesCrypto *crypto[SP_SRTP_N_SUITES];
+  guint n_crypto;
 } AudioLine;
 
 static SpSdpSession *
@@ -501,7 +690,8 @@ new_description (SpOfferAnswer *oa)
 static void
 add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
 {
-  SpSdpMedia *m = sp_sdp_session_add_media (sdp, "audio", line->port, "RTP/AVP");
+  SpSdpMedia *m =
+      sp_sdp_session_add_media (sdp, "audio", line->port, line->proto ? line->proto : "RTP/AVP");
 
   for (guint i = 0; i < line->n_codecs; i++)
     {
@@ -532,7 +722,120 @@ add_audio (SpOfferAnswer *oa, SpSdpSession *sdp, const AudioLine *line)
                          addr_type_of (oa->local_address), NULL);
   if (line->mux)
     sp_sdp_media_set_rtcp_mux (m, TRUE);
+  for (guint i = 0; i < line->n_crypto; i++)
+    {
+      char *text = sp_sdes_crypto_format (line->crypto[i]);
+      sp_sdp_media_add_attribute (m, "crypto", text);
+      sp_sdes_crypto_free_text (text);
+    }
   sp_sdp_media_set_direction (m, line->direction);
+  if (line->setup != SP_DTLS_SETUP_NONE && oa->dtls_fingerprint != NULL)
+    {
+      g_autofree char *fingerprint = g_strconcat ("sha-256 ", oa->dtls_fingerprint, NULL);
+      sp_sdp_media_add_attribute (m, "fingerprint", fingerprint);
+      sp_sdp_media_add_attribute (m, "setup", sp_dtls_setup_to_string (line->setup));
+      sp_sdp_media_add_attribute (m, "tls-id", line->tls_id ? line->tls_id : oa->local_tls_id);
+    }
+}
+
+/* ---- DTLS-SRTP (RFC 5763) -------------------------------------------------- */
+
+/* The peer's a=fingerprint (media level, else session level) split into
+ * hash and value; FALSE when absent or without a value. */
+static gboolean
+read_fingerprint (const SpSdpSession *sdp, const SpSdpMedia *m, char **hash, char **value)
+{
+  const char *text = sp_sdp_media_get_attribute (m, "fingerprint");
+  const char *space;
+
+  if (text == NULL)
+    text = sp_sdp_session_get_attribute (sdp, "fingerprint");
+  if (text == NULL || (space = strchr (text, ' ')) == NULL || space == text)
+    return FALSE;
+  *hash = g_strndup (text, (gsize) (space - text));
+  while (*space == ' ')
+    space++;
+  if (*space == '\0')
+    {
+      g_clear_pointer (hash, g_free);
+      return FALSE;
+    }
+  *value = g_strdup (space);
+  return TRUE;
+}
+
+static void
+make_tls_id (char out[TLS_ID_CHARS + 1])
+{
+  static const char hex[] = "0123456789abcdef";
+  guint8 random[TLS_ID_CHARS / 2];
+
+  for (guint i = 0; i < sizeof random; i++)
+    random[i] = (guint8) g_random_int_range (0, 256);
+  for (guint i = 0; i < sizeof random; i++)
+    {
+      out[2 * i] = hex[random[i] >> 4];
+      out[2 * i + 1] = hex[random[i] & 0x0F];
+    }
+  out[TLS_ID_CHARS] = '\0';
+}
+
+/* The peer's a=tls-id (media level, else session level), or NULL when
+ * absent or not one (RFC 8842 4: 20..255 of ALPHA DIGIT + / - _): a
+ * malformed value counts as none, so it can neither start nor hide a new
+ * association. */
+static char *
+read_tls_id (const SpSdpSession *sdp, const SpSdpMedia *m)
+{
+  const char *text = sp_sdp_media_get_attribute (m, "tls-id");
+  gsize len;
+
+  if (text == NULL)
+    text = sp_sdp_session_get_attribute (sdp, "tls-id");
+  if (text == NULL)
+    return NULL;
+  len = strlen (text);
+  if (len < TLS_ID_MIN || len > TLS_ID_MAX)
+    return NULL;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (text[i]) && strchr ("+/-_", text[i]) == NULL)
+      return NULL;
+  return g_strdup (text);
+}
+
+gboolean
+sp_offer_answer_tls_id_changed (const char *before, const char *now)
+{
+  /* A peer that sends none (most do not yet) changes nothing by that. */
+  return before != NULL && now != NULL && strcmp (before, now) != 0;
+}
+
+static SpDtlsSetup
+read_setup (const SpSdpSession *sdp, const SpSdpMedia *m)
+{
+  const char *text = sp_sdp_media_get_attribute (m, "setup");
+
+  return sp_dtls_setup_from_string (text ? text : sp_sdp_session_get_attribute (sdp, "setup"));
+}
+
+static void
+dtls_settle (SpOfferAnswer *oa, gboolean active, SpDtlsSetup local, SpDtlsSetup remote, char *hash,
+             char *value, char *tls_id)
+{
+  /* The peer's tls-id sticks until it sends another. */
+  if (tls_id != NULL || !active)
+    {
+      g_free (oa->dtls_remote_tls_id);
+      oa->dtls_remote_tls_id = tls_id;
+    }
+  oa->dtls_active = active;
+  oa->dtls_local_setup = local;
+  oa->dtls_remote_setup = remote;
+  g_free (oa->dtls_remote_hash);
+  g_free (oa->dtls_remote_fingerprint);
+  oa->dtls_remote_hash = hash;
+  oa->dtls_remote_fingerprint = value;
+  oa->params.srtp = active;
 }
 
 /* An m= line we do not take, answered with port 0 (RFC 3264 6). */
@@ -602,7 +905,11 @@ sp_offer_answer_new (const SpOfferAnswerConfig *config)
   else
     oa->dtmf_pt = -1;
   oa->rtcp_mux_ok = !config->no_rtcp_mux;
+  oa->dtls_fingerprint = g_strdup (config->dtls_fingerprint);
+  make_tls_id (oa->local_tls_id);
   oa->username = g_strdup (config->username);
+  oa->encryption = config->encryption;
+  oa->sdes_ok = config->sdes;
   /* Any number fits (RFC 4566 5.2); 31 bits keep it readable. */
   oa->session_id = g_random_int_range (1, G_MAXINT32);
   oa->version = oa->session_id;
@@ -617,12 +924,19 @@ sp_offer_answer_free (SpOfferAnswer *oa)
   if (oa == NULL)
     return;
   g_free (oa->error_text);
+  g_free (oa->dtls_fingerprint);
+  g_free (oa->dtls_remote_hash);
+  g_free (oa->dtls_remote_fingerprint);
+  g_free (oa->dtls_remote_tls_id);
   g_free (oa->local_address);
   g_free (oa->username);
   g_free (oa->last_sent);
   g_free (oa->remote_address);
   g_free (oa->remote_rtcp_address);
   g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+  explicit_bzero (oa->local_crypto, sizeof oa->local_crypto);
+  sp_sdes_crypto_clear (&oa->sdes_tx);
+  sp_sdes_crypto_clear (&oa->sdes_rx);
   g_free (oa);
 }
 
@@ -660,6 +974,18 @@ offers_narrow_clock (SpOfferAnswer *oa)
   return FALSE;
 }
 
+/* Whether our offer names UDP/TLS/RTP/SAVP: the first offer of a call,
+ * preferred or required (what baresip and linphonec take DTLS on; the
+ * offer after a 488 is RTP/AVP, or RTP/SAVP with a=crypto when required,
+ * see sp_offer_answer_fall_back); a re-offer on a stream that is on it. */
+static gboolean
+dtls_profile_first (const SpOfferAnswer *oa)
+{
+  if (oa->negotiated)
+    return oa->dtls_profile;
+  return !oa->avp_fallback;
+}
+
 char *
 sp_offer_answer_create_offer (SpOfferAnswer *oa)
 {
@@ -682,6 +1008,33 @@ sp_offer_answer_create_offer (SpOfferAnswer *oa)
   line.ptime = oa->ptime_ms;
   line.mux = oa->rtcp_mux_ok;
   line.direction = direction_from_flags (oa->offered_send, oa->offered_recv);
+  oa->offered_sdes = wants_sdes (oa);
+  if (oa->offered_sdes)
+    {
+      ensure_local_crypto (oa);
+      for (guint i = 0; i < G_N_ELEMENTS (offered_suites); i++)
+        line.crypto[line.n_crypto++] = &oa->local_crypto[offered_suites[i]];
+      /* Required: SRTP or nothing (RFC 4568 is for RTP/SAVP); preferred:
+       * RTP/AVP, which a plain peer answers too. */
+      if (oa->encryption == SP_MEDIA_ENCRYPTION_REQUIRED)
+        line.proto = "RTP/SAVP";
+    }
+  oa->offered_dtls_profile = FALSE;
+  if (wants_dtls (oa))
+    {
+      /* RFC 5763 5: the offerer says actpass (a re-offer too; our answer
+       * to it keeps the roles, so the association stays). */
+      line.setup = SP_DTLS_SETUP_ACTPASS;
+      if (dtls_profile_first (oa))
+        {
+          /* DTLS-SRTP's own profile (RFC 5764 8): no a=crypto beside it,
+           * its keys are the two phones' alone. */
+          line.proto = "UDP/TLS/RTP/SAVP";
+          line.n_crypto = 0;
+          oa->offered_sdes = FALSE;
+          oa->offered_dtls_profile = TRUE;
+        }
+    }
   add_audio (oa, sdp, &line);
   text = finish_description (oa, sdp);
   g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
@@ -693,6 +1046,55 @@ void
 sp_offer_answer_rollback (SpOfferAnswer *oa)
 {
   g_clear_pointer (&oa->pending_offer, sp_sdp_session_free);
+}
+
+/* Required falls back only to what still encrypts: SDES keys on
+ * RTP/SAVP, which need the TLS hop. */
+gboolean
+sp_offer_answer_fall_back (SpOfferAnswer *oa)
+{
+  if (oa->negotiated || oa->avp_fallback || !oa->offered_dtls_profile)
+    return FALSE;
+  if (oa->encryption != SP_MEDIA_ENCRYPTION_PREFERRED &&
+      !(oa->encryption == SP_MEDIA_ENCRYPTION_REQUIRED && wants_sdes (oa)))
+    return FALSE;
+  sp_offer_answer_rollback (oa);
+  oa->avp_fallback = TRUE;
+  return TRUE;
+}
+
+/* The answer's DTLS-SRTP: its fingerprint and setup when we offered ours. */
+static gboolean
+apply_answer_dtls (SpOfferAnswer *oa, const SpSdpSession *answer, const SpSdpMedia *offered,
+                   const SpSdpMedia *m, GError **error)
+{
+  char *hash = NULL, *value = NULL;
+  SpDtlsSetup local = SP_DTLS_SETUP_NONE, remote = read_setup (answer, m);
+  SpDtlsRole role;
+  gboolean have = FALSE;
+
+  if (sp_sdp_media_has_attribute (offered, "fingerprint"))
+    {
+      local = SP_DTLS_SETUP_ACTPASS;
+      have = read_fingerprint (answer, m, &hash, &value);
+    }
+  if (have && !sp_dtls_role_for (local, remote, &role))
+    {
+      g_free (hash);
+      g_free (value);
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            N_ ("the peer's DTLS setup (%s) does not fit ours"),
+            remote == SP_DTLS_SETUP_NONE ? "none" : sp_dtls_setup_to_string (remote));
+      return FALSE;
+    }
+  if (!have && is_dtls_proto (sp_sdp_media_get_proto (m)))
+    {
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            N_ ("the peer answered without DTLS-SRTP, which this call requires"));
+      return FALSE;
+    }
+  dtls_settle (oa, have, local, remote, hash, value, have ? read_tls_id (answer, m) : NULL);
+  return TRUE;
 }
 
 static gboolean
@@ -708,6 +1110,9 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   guint index, pt = 0;
   gint dtmf_pt = -1;
   guint dtmf_clock = 0;
+  SpSdesCrypto local_key = { 0 }, remote_key = { 0 };
+  gboolean srtp = FALSE, dtls_answered;
+  guint n_lines = 0;
 
   m = find_audio (answer, &index);
   if (m == NULL || index != 0 || sp_sdp_media_get_port (m) == 0)
@@ -728,6 +1133,23 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
     }
   if (!read_peer (oa, m, &address, &wish, error))
     return FALSE;
+  dtls_answered = sp_sdp_media_has_attribute (offered, "fingerprint") &&
+                  (sp_sdp_media_has_attribute (m, "fingerprint") ||
+                   sp_sdp_session_has_attribute (answer, "fingerprint"));
+  if (!oa->sdes_ok)
+    note_crypto_ignored (m);
+  else if (!dtls_answered && oa->offered_sdes && find_crypto (oa, m, TRUE, &remote_key, &n_lines))
+    {
+      srtp = TRUE;
+      local_key = oa->local_crypto[remote_key.suite];
+    }
+  if (!srtp && !dtls_answered && oa->encryption == SP_MEDIA_ENCRYPTION_REQUIRED)
+    {
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            n_lines > 0 ? N_ ("the other phone answered with SRTP keys this phone cannot use")
+                        : N_ ("the other phone does not encrypt calls and this phone requires it"));
+      return FALSE;
+    }
   if (oa->dtmf_pt >= 0)
     dtmf_pt = find_dtmf (m, codec, &dtmf_clock);
   /* The answer's direction is the peer's view: it sends what we receive. */
@@ -740,6 +1162,16 @@ apply_answer (SpOfferAnswer *oa, const SpSdpSession *answer, GError **error)
   /* CN only if both offered it (we did whenever a codec at its clock was). */
   if (find_cn (offered, codec) >= 0 && find_cn (m, codec) >= 0)
     oa->params.cn_payload_type = (guint) find_cn (m, codec);
+  if (!apply_answer_dtls (oa, answer, offered, m, error))
+    return FALSE;
+  oa->dtls_profile = oa->dtls_active && is_dtls_proto (sp_sdp_media_get_proto (offered));
+  commit_sdes (oa, srtp, &local_key, &remote_key);
+  oa->params.srtp = srtp || oa->dtls_active;
+  if (srtp)
+    {
+      sp_sdes_crypto_clear (&local_key);
+      sp_sdes_crypto_clear (&remote_key);
+    }
   oa->local_direction = sp_sdp_media_get_direction (offered);
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   /* An answer to an offer that did not send cannot say whether the peer
@@ -806,6 +1238,103 @@ common_codecs (SpOfferAnswer *oa, const SpSdpMedia *m, SpCodecId out[MAX_CODECS]
   return n;
 }
 
+/* Whether the offer keeps the association in force: the same peer
+ * fingerprint and, when the peer names them, the same tls-id. */
+static gboolean
+same_peer_association (const SpOfferAnswer *oa, const char *fingerprint, const char *tls_id)
+{
+  return oa->dtls_active && oa->dtls_remote_fingerprint != NULL &&
+         g_ascii_strcasecmp (oa->dtls_remote_fingerprint, fingerprint) == 0 &&
+         !sp_offer_answer_tls_id_changed (oa->dtls_remote_tls_id, tls_id);
+}
+
+/* Our answer's DTLS-SRTP to an offer: its fingerprint and setup, the
+ * offer's profile kept (RFC 3264 6: the answer's m= line matches).
+ * @fresh: room for the tls-id of a new association, which line->tls_id
+ * then points at (the caller keeps it once the answer is made); @tls_id:
+ * the peer's. */
+static gboolean
+answer_dtls (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m, AudioLine *line,
+             char **hash, char **value, char **tls_id, char fresh[TLS_ID_CHARS + 1], GError **error)
+{
+  gboolean dtls_profile = is_dtls_proto (sp_sdp_media_get_proto (m));
+  /* RFC 4145 4: no a=setup in an offer means active. */
+  SpDtlsSetup offered = read_setup (offer, m);
+  gboolean have = read_fingerprint (offer, m, hash, value);
+  SpDtlsRole role, before;
+
+  if (offered == SP_DTLS_SETUP_NONE)
+    offered = SP_DTLS_SETUP_ACTIVE;
+
+  if (dtls_profile)
+    line->proto = sp_sdp_media_get_proto (m);
+  if (have && wants_dtls (oa))
+    {
+      gboolean same;
+
+      *tls_id = read_tls_id (offer, m);
+      same = same_peer_association (oa, *value, *tls_id);
+      line->setup = sp_dtls_setup_answer (offered);
+      /* RFC 8842 5.5: an actpass re-offer of the same association keeps
+       * it, so we keep our role (else a hold from a peer whose answer had
+       * made us the server would force a new handshake). As the first
+       * offerer our setup is actpass: the role says it. */
+      if (offered == SP_DTLS_SETUP_ACTPASS && same &&
+          sp_dtls_role_for (oa->dtls_local_setup, oa->dtls_remote_setup, &role))
+        line->setup = role == SP_DTLS_ROLE_SERVER ? SP_DTLS_SETUP_PASSIVE : SP_DTLS_SETUP_ACTIVE;
+      /* RFC 8842 5.3: a new association is answered with a new tls-id. */
+      if (oa->dtls_active &&
+          (!same || !sp_dtls_role_for (oa->dtls_local_setup, oa->dtls_remote_setup, &before) ||
+           !sp_dtls_role_for (line->setup, offered, &role) || role != before))
+        {
+          make_tls_id (fresh);
+          line->tls_id = fresh;
+        }
+      if (line->setup != SP_DTLS_SETUP_NONE)
+        return TRUE;
+    }
+  line->setup = SP_DTLS_SETUP_NONE;
+  line->proto = NULL;
+  if (dtls_profile)
+    {
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            !wants_dtls (oa) ? N_ ("the other phone requires DTLS-SRTP and encryption is off here")
+            : have           ? N_ ("the offer's DTLS setup cannot be answered")
+                             : N_ ("the offer asks for DTLS-SRTP without a fingerprint"));
+      return FALSE;
+    }
+  /* Without DTLS the offer may still be SDES or plain: the caller
+   * decides (refuse_plain). */
+  return TRUE;
+}
+
+/* Their offer brings no SDES line we take: whether we may answer it in
+ * the clear, else why not (488). */
+static gboolean
+refuse_plain (SpOfferAnswer *oa, const SpSdpMedia *m, guint n_lines, GError **error)
+{
+  if (is_savp (m))
+    {
+      if (oa->encryption == SP_MEDIA_ENCRYPTION_OFF)
+        fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+              N_ ("the other phone requires encrypted calls and encryption is off here"));
+      else if (!oa->sdes_ok)
+        fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+              N_ ("the other phone requires SRTP, but its keys came without TLS"));
+      else
+        fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+              N_ ("no SRTP crypto suite in common (%u offered)"), n_lines);
+      return FALSE;
+    }
+  if (oa->encryption == SP_MEDIA_ENCRYPTION_REQUIRED)
+    {
+      fail (oa, error, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+            N_ ("the other phone does not encrypt calls and this phone requires it"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static char *
 answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m, guint index,
               GError **error)
@@ -817,7 +1346,14 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
   PeerWish wish;
   AudioLine line = { 0 };
   gboolean send, recv;
+  g_autofree char *hash = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *tls_id = NULL;
+  char fresh_tls_id[TLS_ID_CHARS + 1];
   guint n;
+  SpSdesCrypto local_key = { 0 }, remote_key = { 0 };
+  gboolean srtp = FALSE;
+  guint n_lines = 0;
 
   n = common_codecs (oa, m, codecs, pts);
   if (n == 0)
@@ -830,6 +1366,22 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
       return NULL;
     }
   if (!read_peer (oa, m, &address, &wish, error))
+    return NULL;
+  /* DTLS-SRTP first: its keys are the two phones' alone (SDES keys are
+   * in every SIP hop's hands). */
+  if (!answer_dtls (oa, offer, m, &line, &hash, &value, &tls_id, fresh_tls_id, error))
+    return NULL;
+  if (!oa->sdes_ok)
+    note_crypto_ignored (m);
+  else if (line.setup == SP_DTLS_SETUP_NONE && wants_sdes (oa) &&
+           find_crypto (oa, m, FALSE, &remote_key, &n_lines))
+    {
+      ensure_local_crypto (oa);
+      srtp = TRUE;
+      local_key = oa->local_crypto[remote_key.suite];
+      local_key.tag = remote_key.tag; /* the answer names the offer's line */
+    }
+  if (!srtp && line.setup == SP_DTLS_SETUP_NONE && !refuse_plain (oa, m, n_lines, error))
     return NULL;
   send = wish.receives;
   recv = wish.sends && !oa->hold;
@@ -845,6 +1397,11 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
   line.ptime = choose_ptime (oa, m, oa->ptime_ms);
   line.mux = oa->rtcp_mux_ok && sp_sdp_media_get_rtcp_mux (m);
   line.direction = direction_from_flags (send, recv);
+  if (srtp)
+    {
+      line.crypto[line.n_crypto++] = &local_key;
+      line.proto = is_savp (m) ? "RTP/SAVP" : "RTP/AVP";
+    }
 
   sdp = new_description (oa);
   for (guint i = 0; i < sp_sdp_session_get_n_media (offer); i++)
@@ -858,6 +1415,18 @@ answer_audio (SpOfferAnswer *oa, const SpSdpSession *offer, const SpSdpMedia *m,
                line.dtmf_clock, line.mux, address, m, send, recv);
   if (line.cn_pt >= 0)
     oa->params.cn_payload_type = (guint) line.cn_pt;
+  dtls_settle (oa, line.setup != SP_DTLS_SETUP_NONE, line.setup, read_setup (offer, m),
+               g_steal_pointer (&hash), g_steal_pointer (&value), g_steal_pointer (&tls_id));
+  if (line.tls_id != NULL)
+    memcpy (oa->local_tls_id, line.tls_id, sizeof oa->local_tls_id);
+  oa->dtls_profile = oa->dtls_active && line.proto != NULL && is_dtls_proto (line.proto);
+  commit_sdes (oa, srtp, &local_key, &remote_key);
+  oa->params.srtp = srtp || oa->dtls_active;
+  if (srtp)
+    {
+      sp_sdes_crypto_clear (&local_key);
+      sp_sdes_crypto_clear (&remote_key);
+    }
   oa->local_direction = line.direction;
   oa->remote_direction = direction_from_flags (wish.sends, wish.receives);
   oa->remote_hold = !wish.receives;
@@ -904,6 +1473,17 @@ sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize len, Sp
   if (answer != NULL && params != NULL)
     *params = oa->params;
   return answer;
+}
+
+void
+sp_offer_answer_get_dtls (SpOfferAnswer *oa, SpOfferAnswerDtls *dtls)
+{
+  dtls->active = oa->dtls_active;
+  dtls->local_setup = oa->dtls_local_setup;
+  dtls->remote_setup = oa->dtls_remote_setup;
+  dtls->remote_hash = oa->dtls_remote_hash;
+  dtls->remote_fingerprint = oa->dtls_remote_fingerprint;
+  dtls->remote_tls_id = oa->dtls_remote_tls_id;
 }
 
 gboolean

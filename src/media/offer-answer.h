@@ -3,7 +3,9 @@
 #include <glib.h>
 
 #include "media/codec.h"
+#include "media/dtls.h"
 #include "media/session.h"
+#include "media/srtp.h"
 #include "sip/sdp.h"
 
 G_BEGIN_DECLS
@@ -65,11 +67,42 @@ G_BEGIN_DECLS
  *    that sets the audio port to 0 is answered with port 0 and yields
  *    params that send and receive nothing.
  *
+ *  - Encryption (issue 16), SDES (RFC 4568) when the SIP hop is TLS
+ *    (config->sdes): with the policy "preferred" our offer is RTP/AVP with
+ *    a=crypto lines for AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM and
+ *    AES_CM_128_HMAC_SHA1_32 (tags 1..3, that order: the suite every
+ *    peer has first, the 32-bit tag last), so a plain peer still answers
+ *    and one that does SDES answers one line ("best effort SRTP", as
+ *    baresip's mediaenc=srtp and Linphone's non-mandatory SRTP do);
+ *    "required" offers RTP/SAVP and fails an answer without a usable
+ *    a=crypto; "off" offers neither. Our keys come from the kernel's
+ *    CSPRNG, one per suite, made once per call and offered again in
+ *    re-INVITEs (so the streams go on; SpSrtp keeps their state).
+ *    Their offer: the first a=crypto line we can use (RFC 4568 7.1.1,
+ *    the offerer's order) is answered with its tag and suite and our
+ *    key, on RTP/AVP or RTP/SAVP as offered; an RTP/SAVP offer without
+ *    one we can use, or any offer without one under "required", is
+ *    refused (488). a=crypto that did not come over TLS is ignored
+ *    (logged without the key). params->srtp says SRTP is in force;
+ *    sp_offer_answer_get_sdes_keys gives the keys for SpSrtp.
+ *
  * Errors: SP_MEDIA_ERROR (NO_COMMON_CODEC, REJECTED, NOT_ACCEPTABLE,
  * GLARE, FAILED) or, for SDP that does not parse, SP_SIP_ERROR;
  * sp_offer_answer_error_status () gives the SIP response code to send. */
 
 typedef struct _SpOfferAnswer SpOfferAnswer;
+
+/* Media encryption policy, per account and for direct calls. */
+typedef enum
+{
+  SP_MEDIA_ENCRYPTION_PREFERRED, /* offered so that plain peers still accept; the default */
+  SP_MEDIA_ENCRYPTION_REQUIRED,  /* SRTP or no call */
+  SP_MEDIA_ENCRYPTION_OFF,       /* plain RTP; an offer that insists on SRTP is refused */
+} SpMediaEncryption;
+
+/* "preferred", "required", "off". */
+const char *sp_media_encryption_to_string (SpMediaEncryption encryption);
+gboolean sp_media_encryption_from_string (const char *text, SpMediaEncryption *encryption);
 
 #define SP_OFFER_ANSWER_DTMF_PT 101
 
@@ -93,7 +126,40 @@ typedef struct
   gint dtmf_payload_type;
   gboolean no_rtcp_mux; /* do not offer or accept rtcp-mux */
   const char *username; /* o= user; NULL = "-" */
+  /* DTLS-SRTP (RFC 5763, RFC 5764): our certificate's SHA-256
+   * fingerprint ("AB:CD:..."); NULL = neither offered nor accepted
+   * (nor with @encryption off). We offer a=fingerprint and
+   * a=setup:actpass, and answer a=setup:active to actpass (passive to
+   * active); an offer with both takes DTLS-SRTP over SDES. Preferred
+   * keeps the RTP/AVP profile with the two attributes beside it (as
+   * liblinphone's best-effort encryption does), so a plain RTP peer
+   * ignores them and answers as ever; a peer that answers with its own
+   * fingerprint gets DTLS-SRTP. An offer on UDP/TLS/RTP/SAVP(F), or on
+   * RTP/AVP with a=fingerprint, is answered with DTLS-SRTP in the
+   * offer's profile. Required without SDES offers UDP/TLS/RTP/SAVP. */
+  const char *dtls_fingerprint;
+  SpMediaEncryption encryption;
+  /* The SIP hop this SDP travels is TLS: SDES keys may be sent and
+   * taken. FALSE: no a=crypto goes out, and any that comes is ignored. */
+  gboolean sdes;
 } SpOfferAnswerConfig;
+
+/* What offer/answer settled for DTLS-SRTP. */
+typedef struct
+{
+  gboolean active; /* both sides gave a fingerprint: key the media with DTLS */
+  SpDtlsSetup local_setup, remote_setup;
+  /* The peer's a=fingerprint: hash ("sha-256") and value; they point into
+   * the SpOfferAnswer and stay valid until its next offer or answer. */
+  const char *remote_hash, *remote_fingerprint;
+  /* The peer's a=tls-id (RFC 8842), NULL when it sent none; likewise. */
+  const char *remote_tls_id;
+} SpOfferAnswerDtls;
+
+/* RFC 8842: whether the peer's tls-id names another DTLS association
+ * than @before (both given and different; a peer without tls-id changes
+ * nothing by that). */
+gboolean sp_offer_answer_tls_id_changed (const char *before, const char *now);
 
 /* Copies @config. The o= session id is random. */
 SpOfferAnswer *sp_offer_answer_new (const SpOfferAnswerConfig *config);
@@ -124,6 +190,16 @@ gboolean sp_offer_answer_process_answer (SpOfferAnswer *oa, const char *sdp, gsi
  * is compared with the refused one. */
 void sp_offer_answer_rollback (SpOfferAnswer *oa);
 
+/* Our first offer of an encrypted call names UDP/TLS/RTP/SAVP (RFC
+ * 5764), the only profile on which some phones take DTLS-SRTP; a phone
+ * without DTLS refuses it (488). Then this rolls the offer back and makes
+ * the next one, with a=fingerprint still: "preferred" offers RTP/AVP (and
+ * a=crypto over TLS), which plain phones answer too; "required" offers
+ * RTP/SAVP with a=crypto, and only over TLS. FALSE (nothing done) when
+ * that offer was not such a first try or nothing encrypted is left to
+ * offer: the refusal stands. */
+gboolean sp_offer_answer_fall_back (SpOfferAnswer *oa);
+
 /* Answers the peer's offer: returns our SDP and fills @params, or NULL
  * with @error (nothing changes then: the previous negotiation stays).
  * Fails with SP_MEDIA_ERROR_GLARE while our own offer is pending. */
@@ -133,6 +209,17 @@ char *sp_offer_answer_process_offer (SpOfferAnswer *oa, const char *sdp, gsize l
 /* @params->remote_address and remote_rtcp_address point into @oa and stay
  * valid until the next call on @oa (the session copies them in
  * sp_media_session_start ()). */
+
+/* Whether this call can be encrypted at all with what the config allows
+ * (SDES needs TLS; DTLS-SRTP needs our certificate). FALSE with
+ * "required": the call cannot be made. */
+gboolean sp_offer_answer_can_encrypt (SpOfferAnswer *oa);
+/* The SDES keys in force after the last completed exchange: TRUE, the
+ * suite, and our (@tx) and the peer's (@rx) master key + salt, each
+ * *@key_len bytes (buffers of SP_SRTP_MAX_KEY_LEN). FALSE when the media
+ * is not SDES-keyed. The caller wipes the copies. */
+gboolean sp_offer_answer_get_sdes_keys (SpOfferAnswer *oa, SpSrtpSuite *suite, guint8 *tx,
+                                        guint8 *rx, gsize *key_len);
 
 /* TRUE once an offer/answer exchange has completed. */
 gboolean sp_offer_answer_is_negotiated (SpOfferAnswer *oa);
@@ -144,6 +231,9 @@ void sp_offer_answer_get_params (SpOfferAnswer *oa, SpMediaParams *params);
  * in its last SDP (c=0.0.0.0 counted as not receiving). */
 SpSdpDirection sp_offer_answer_get_local_direction (SpOfferAnswer *oa);
 SpSdpDirection sp_offer_answer_get_remote_direction (SpOfferAnswer *oa);
+/* DTLS-SRTP as negotiated by the last exchange (@dtls->active FALSE
+ * when it was not, or before any). */
+void sp_offer_answer_get_dtls (SpOfferAnswer *oa, SpOfferAnswerDtls *dtls);
 /* TRUE when the peer has put us on hold (it does not want our audio). */
 gboolean sp_offer_answer_is_remote_hold (SpOfferAnswer *oa);
 

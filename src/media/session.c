@@ -41,6 +41,9 @@
  * (each underrun is a gap in the far end's voice and moves the echo). */
 #define MAX_AHEAD_PERIODS 3
 #define SINK_CALM_US      (10 * G_USEC_PER_SEC)
+/* A datagram as it may come off the wire: a full RTP packet plus what
+ * SRTP adds to it. */
+#define MAX_DATAGRAM (SP_RTP_MAX_PACKET + SP_SRTP_MAX_OVERHEAD)
 
 /* Commands cross to the media thread through one FIFO per engine: the
  * owner appends and returns at once, the thread applies them in order, so
@@ -70,6 +73,13 @@ typedef struct
   SpMediaCallbacks callbacks;
   gpointer user_data;
   gint closed; /* atomic: no more callbacks */
+  /* The DTLS sink (owner thread only, but for @dtls_sink_set, which the
+   * media thread reads) and the datagrams on their way to it (atomic). */
+  SpMediaDtlsFunc dtls_func;
+  gpointer dtls_data;
+  GDestroyNotify dtls_destroy;
+  gint dtls_sink_set;
+  gint dtls_pending;
 } OwnerLink;
 
 struct _SpMediaSession
@@ -105,6 +115,9 @@ struct _SpMediaSession
   PeerAddress expected_rtp, expected_rtcp;
   PeerAddress latched_rtp, latched_rtcp;
   gboolean have_expected, rtp_latched, rtcp_latched;
+  SpSrtp *srtp;          /* NULL: plain RTP (see params.srtp) */
+  PeerAddress dtls_peer; /* where the last DTLS datagram came from */
+  gboolean have_dtls_peer;
 
   SpAudioDevice *source, *sink;
   SpTone *tone; /* call progress on the sink while the media is not running */
@@ -148,6 +161,10 @@ struct _SpMediaSession
   gsize level_window_frames;
   /* How far ahead the clocked sink is kept (see MAX_AHEAD_PERIODS). */
   gsize sink_ahead;
+  /* What a full clocked sink did not take of the last chunk: played
+   * first at the next tick, not lost. */
+  gint16 sink_pending[MAX_RATE / 100];
+  gsize sink_pending_len;
   guint sink_xruns;
   gint64 sink_calm_since;
 };
@@ -163,6 +180,8 @@ typedef enum
   COMMAND_STOP,
   COMMAND_PLAY_TONE,
   COMMAND_SEND_DTMF,
+  COMMAND_SET_SRTP,
+  COMMAND_SEND_DTLS,
   COMMAND_FREE,
   COMMAND_FENCE,
   COMMAND_QUIT,
@@ -187,6 +206,8 @@ typedef struct
   gint tone;    /* PLAY_TONE */
   char *digits; /* SEND_DTMF */
   Fence *fence; /* FENCE: the waiter's */
+  SpSrtp *srtp; /* SET_SRTP */
+  GBytes *data; /* SEND_DTLS */
 } Command;
 
 static void apply_command (SpMediaEngine *engine, Command *cmd);
@@ -201,6 +222,8 @@ command_free (Command *cmd)
   g_free (cmd->remote_address);
   g_free (cmd->remote_rtcp_address);
   g_free (cmd->digits);
+  sp_srtp_free (cmd->srtp);
+  g_clear_pointer (&cmd->data, g_bytes_unref);
   g_free (cmd);
 }
 
@@ -435,6 +458,7 @@ open_device (SpMediaSession *s, SpAudioDevice **slot)
   if (slot == &s->sink)
     {
       s->sink_ahead = SP_AUDIO_PLAYBACK_AHEAD_FRAMES (s->rate);
+      s->sink_pending_len = 0;
       s->sink_xruns = sp_audio_alsa_get_xruns (s->sink);
       s->sink_calm_since = g_get_monotonic_time ();
     }
@@ -461,11 +485,26 @@ send_datagram (SpMediaSession *s, int fd, const PeerAddress *to, const guint8 *b
     s->stats.packets_sent++;
 }
 
+/* With a context, protects the packet in @buf (@capacity bytes); without
+ * one, FALSE when SRTP was negotiated (nothing goes out in the clear
+ * while the keys are awaited). */
+static gboolean
+protect_outgoing (SpMediaSession *s, guint8 *buf, gsize *len, gsize capacity, gboolean rtcp)
+{
+  SpSrtpResult result;
+
+  if (s->srtp == NULL)
+    return !s->params.srtp;
+  result = rtcp ? sp_srtp_protect_rtcp (s->srtp, buf, len, capacity)
+                : sp_srtp_protect_rtp (s->srtp, buf, len, capacity);
+  return result == SP_SRTP_OK;
+}
+
 static void
 send_rtp (SpMediaSession *s, guint pt, gboolean marker, guint32 ts, const guint8 *payload,
           gsize len)
 {
-  guint8 buf[SP_RTP_MAX_PACKET];
+  guint8 buf[MAX_DATAGRAM];
   SpRtpPacket packet = { 0 };
   const PeerAddress *to = rtp_destination (s);
   gsize n;
@@ -477,8 +516,8 @@ send_rtp (SpMediaSession *s, guint pt, gboolean marker, guint32 ts, const guint8
   packet.ssrc = s->ssrc;
   packet.payload = payload;
   packet.payload_len = len;
-  n = sp_rtp_build (buf, sizeof buf, &packet);
-  if (n == 0 || to == NULL)
+  n = sp_rtp_build (buf, SP_RTP_MAX_PACKET, &packet);
+  if (n == 0 || to == NULL || !protect_outgoing (s, buf, &n, sizeof buf, FALSE))
     return;
   send_datagram (s, s->rtp_fd, to, buf, n);
   s->octets_sent += len;
@@ -771,19 +810,50 @@ adapt_sink_ahead (SpMediaSession *s)
     }
 }
 
+/* Writes @n samples of @pcm (the reference of the echo canceller too);
+ * keeps what a full sink did not take for the next tick. FALSE when the
+ * sink failed or is full. */
+static gboolean
+write_sink (SpMediaSession *s, const gint16 *pcm, gsize n)
+{
+  GError *error = NULL;
+  gssize done = sp_audio_device_write (s->sink, pcm, n, &error);
+
+  if (done < 0)
+    {
+      device_failed (s, &s->sink, error);
+      return FALSE;
+    }
+  if (echo_active (s))
+    sp_echo_played (s->echo, pcm, (gsize) done);
+  if ((gsize) done == n)
+    return TRUE;
+  memmove (s->sink_pending, pcm + done, (n - (gsize) done) * sizeof (gint16));
+  s->sink_pending_len = n - (gsize) done;
+  return FALSE;
+}
+
 static void
 play_tick (SpMediaSession *s, gsize chunk)
 {
   gint16 pcm[MAX_RATE / 100];
-  GError *error = NULL;
   guint rounds = 0;
 
   if (s->sink->clocked)
     adapt_sink_ahead (s);
+  /* A chunk the sink was too full for goes first; while it still is,
+   * nothing more is taken from the jitter buffer (it would be lost). */
+  if (s->sink_pending_len > 0)
+    {
+      gsize n = s->sink_pending_len;
+      memcpy (pcm, s->sink_pending, n * sizeof (gint16));
+      s->sink_pending_len = 0;
+      if (!write_sink (s, pcm, n))
+        return;
+    }
   /* One tick's worth, and more while a clocked sink is short. */
   do
     {
-      gssize n;
       if (s->params.receive)
         {
           sp_jitter_buffer_get (s->jb, pcm, chunk);
@@ -791,14 +861,8 @@ play_tick (SpMediaSession *s, gsize chunk)
         }
       else
         memset (pcm, 0, chunk * sizeof (gint16));
-      n = sp_audio_device_write (s->sink, pcm, chunk, &error);
-      if (n < 0)
-        {
-          device_failed (s, &s->sink, error);
-          return;
-        }
-      if (echo_active (s))
-        sp_echo_played (s->echo, pcm, (gsize) n);
+      if (!write_sink (s, pcm, chunk))
+        return;
     }
   while (sink_wants_more (s, ++rounds));
 }
@@ -809,7 +873,7 @@ static void
 send_rtcp (SpMediaSession *s, gboolean bye)
 {
   SpRtcpReport report = { 0 };
-  guint8 buf[256];
+  guint8 buf[256 + SP_SRTP_MAX_OVERHEAD];
   gint64 now = g_get_monotonic_time ();
   const PeerAddress *to;
   gsize n;
@@ -828,12 +892,12 @@ send_rtcp (SpMediaSession *s, gboolean bye)
     report.n_blocks = 1;
   report.bye = bye;
   s->sent_since_report = FALSE;
-  n = sp_rtcp_build (buf, sizeof buf, &report, s->cname);
+  n = sp_rtcp_build (buf, 256, &report, s->cname);
   if (s->params.rtcp_mux)
     to = rtp_destination (s);
   else
     to = s->rtcp_latched ? &s->latched_rtcp : (s->have_expected ? &s->expected_rtcp : NULL);
-  if (n && to)
+  if (n && to && protect_outgoing (s, buf, &n, sizeof buf, TRUE))
     sendto (s->params.rtcp_mux ? s->rtp_fd : s->rtcp_fd, buf, n, 0,
             (const struct sockaddr *) &to->addr, to->len);
 }
@@ -1099,10 +1163,143 @@ handle_rtp (SpMediaSession *s, const guint8 *buf, gsize len, gint64 now)
   sp_jitter_buffer_put (s->jb, p.seq, p.timestamp, p.payload, p.payload_len, now);
 }
 
+/* SRTP in force: authenticates and decrypts in place, or drops (counted)
+ * what fails, is replayed or comes in the clear. Before any source check,
+ * so only the key's holder can latch us once SRTP is on. */
+static gboolean
+unprotect_incoming (SpMediaSession *s, guint8 *buf, gsize *len, gboolean rtcp)
+{
+  SpSrtpResult result;
+
+  if (s->srtp == NULL)
+    {
+      if (!s->params.srtp)
+        return TRUE;
+      s->stats.srtp_dropped++; /* in the clear, or before the keys */
+      return FALSE;
+    }
+  result =
+      rtcp ? sp_srtp_unprotect_rtcp (s->srtp, buf, len) : sp_srtp_unprotect_rtp (s->srtp, buf, len);
+  if (result == SP_SRTP_OK)
+    return TRUE;
+  s->stats.srtp_dropped++;
+  return FALSE;
+}
+
+/* ---- DTLS (RFC 7983) ------------------------------------------------------ */
+
+typedef struct
+{
+  OwnerLink *link;
+  GBytes *data;
+} DtlsDelivery;
+
+static void
+dtls_delivery_free (gpointer data)
+{
+  DtlsDelivery *d = data;
+
+  g_atomic_int_add (&d->link->dtls_pending, -1);
+  g_bytes_unref (d->data);
+  g_atomic_rc_box_release (d->link);
+  g_free (d);
+}
+
+static gboolean
+deliver_dtls (gpointer data)
+{
+  DtlsDelivery *d = data;
+  OwnerLink *link = d->link;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (d->data, &len);
+
+  if (!g_atomic_int_get (&link->closed) && link->dtls_func != NULL)
+    link->dtls_func (link->session, bytes, len, link->dtls_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether DTLS from @from is the peer's: the latched RTP source; before
+ * latching, the SDP's host; before the media starts, anyone (the
+ * handshake itself checks the fingerprint). */
+static gboolean
+dtls_source_ok (SpMediaSession *s, const struct sockaddr_storage *from, socklen_t len)
+{
+  if (s->rtp_latched)
+    return same_address (&s->latched_rtp, from, len);
+  if (s->have_expected)
+    return same_host (&s->expected_rtp, from);
+  return !s->running;
+}
+
+static void
+handle_dtls (SpMediaSession *s, const guint8 *buf, gsize len, const struct sockaddr_storage *from,
+             socklen_t from_len)
+{
+  OwnerLink *link = s->link;
+  DtlsDelivery *d;
+
+  if (!g_atomic_int_get (&link->dtls_sink_set) || !dtls_source_ok (s, from, from_len))
+    {
+      s->stats.dtls_dropped++;
+      return;
+    }
+  if (g_atomic_int_add (&link->dtls_pending, 1) >= SP_MEDIA_DTLS_QUEUE)
+    {
+      g_atomic_int_add (&link->dtls_pending, -1);
+      s->stats.dtls_dropped++;
+      return;
+    }
+  memcpy (&s->dtls_peer.addr, from, from_len);
+  s->dtls_peer.len = from_len;
+  s->have_dtls_peer = TRUE;
+  d = g_new0 (DtlsDelivery, 1);
+  d->link = g_atomic_rc_box_acquire (link);
+  d->data = g_bytes_new (buf, len);
+  g_main_context_invoke_full (s->owner_context, G_PRIORITY_DEFAULT, deliver_dtls, d,
+                              dtls_delivery_free);
+}
+
+static void
+do_send_dtls (SpMediaSession *s, GBytes *data)
+{
+  const PeerAddress *to = rtp_destination (s);
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  if (to == NULL && s->have_dtls_peer)
+    to = &s->dtls_peer;
+  if (to == NULL)
+    {
+      g_debug ("DTLS datagram of %zu bytes dropped: no peer address yet", len);
+      return;
+    }
+  sendto (s->rtp_fd, bytes, len, 0, (const struct sockaddr *) &to->addr, to->len);
+}
+
+/* RFC 7983 9: what the first byte of a datagram on the RTP port says. */
+typedef enum
+{
+  DEMUX_RTP, /* RTP or RTCP, 128..191 */
+  DEMUX_DTLS,
+  DEMUX_OTHER, /* STUN, ZRTP, TURN channels, junk */
+} Demux;
+
+static Demux
+demux (const guint8 *buf, gsize len)
+{
+  if (len == 0)
+    return DEMUX_OTHER;
+  if (buf[0] >= 20 && buf[0] <= 63)
+    return DEMUX_DTLS;
+  if (buf[0] >= 128 && buf[0] <= 191)
+    return DEMUX_RTP;
+  return DEMUX_OTHER;
+}
+
 static void
 drain_socket (SpMediaSession *s, int fd, gboolean is_rtcp_socket)
 {
-  guint8 buf[SP_RTP_MAX_PACKET];
+  guint8 buf[MAX_DATAGRAM];
 
   /* Bounded so one flooded socket cannot starve the tick. */
   for (guint i = 0; i < 256; i++)
@@ -1112,31 +1309,42 @@ drain_socket (SpMediaSession *s, int fd, gboolean is_rtcp_socket)
       ssize_t n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &from_len);
       gint64 now = g_get_monotonic_time ();
       gboolean rtcp;
+      gsize len;
 
       if (n < 0)
         break;
+      len = (gsize) n;
+      /* DTLS comes on the RTP port, also before the media starts (a
+       * handshake may begin as soon as the answer is sent). */
+      if (!is_rtcp_socket && demux (buf, len) == DEMUX_DTLS)
+        {
+          handle_dtls (s, buf, len, &from, from_len);
+          continue;
+        }
       if (!s->running)
         continue;
-      rtcp = is_rtcp_socket || (s->params.rtcp_mux && sp_rtp_looks_like_rtcp (buf, (gsize) n));
+      rtcp = is_rtcp_socket || (s->params.rtcp_mux && sp_rtp_looks_like_rtcp (buf, len));
+      if (!unprotect_incoming (s, buf, &len, rtcp))
+        continue;
       if (rtcp && is_rtcp_socket)
         {
           if (!accept_source (s, &s->latched_rtcp, &s->rtcp_latched, &from, from_len, TRUE, buf,
-                              (gsize) n))
+                              len))
             {
               s->stats.strangers_dropped++;
               continue;
             }
         }
       else if (!accept_source (s, &s->latched_rtp, &s->rtp_latched, &from, from_len, rtcp, buf,
-                               (gsize) n))
+                               len))
         {
           s->stats.strangers_dropped++;
           continue;
         }
       if (rtcp)
-        handle_rtcp (s, buf, (gsize) n);
+        handle_rtcp (s, buf, len);
       else
-        handle_rtp (s, buf, (gsize) n, now);
+        handle_rtp (s, buf, len, now);
     }
 }
 
@@ -1179,6 +1387,19 @@ gather_stats (SpMediaSession *s)
   s->stats.input_level_db = sp_audio_device_get_level (s->source);
   s->stats.latched = s->rtp_latched;
   s->stats.ptime_ms = s->send_ptime_ms;
+  s->stats.srtp_active = s->srtp != NULL;
+  s->stats.jitter_buffer_underrun_ms = jb.underrun_samples * 1000 / MAX (s->rate, 1);
+}
+
+/* The playback side, once a second (the delay query is not free). */
+static void
+gather_sink_stats (SpMediaSession *s)
+{
+  if (!s->sink->clocked || s->rate == 0)
+    return;
+  s->stats.sink_delay_ms = (guint) (sp_audio_device_delay (s->sink) * 1000 / s->rate);
+  s->stats.sink_ahead_ms = (guint) (s->sink_ahead * 1000 / s->rate);
+  s->stats.sink_xruns = sp_audio_alsa_get_xruns (s->sink);
 }
 
 /* Every tick: what sp_media_session_get_stats () returns stays at most a
@@ -1200,6 +1421,7 @@ publish_stats (SpMediaSession *s)
   Report *report = g_new0 (Report, 1);
 
   gather_stats (s);
+  gather_sink_stats (s);
   g_mutex_lock (&s->stats_lock);
   s->stats_snapshot = s->stats;
   g_mutex_unlock (&s->stats_lock);
@@ -1822,6 +2044,7 @@ do_free (SpMediaSession *s)
   sp_dtmf_detector_free (s->dtmf_detector);
   sp_echo_free (s->echo);
   sp_tone_free (s->tone);
+  sp_srtp_free (s->srtp);
   g_free (s->remote_address);
   g_free (s->remote_rtcp_address);
   g_main_context_unref (s->owner_context);
@@ -1837,6 +2060,7 @@ sp_media_session_free (SpMediaSession *session)
   /* Reports already on their way find the link closed; the rest (stopping,
    * closing the devices, a WAV header) happens on the media thread. */
   g_atomic_int_set (&session->link->closed, TRUE);
+  sp_media_session_set_dtls_sink (session, NULL, NULL, NULL);
   engine_post (session->engine, command_new (COMMAND_FREE, session));
 }
 
@@ -1844,6 +2068,60 @@ void
 sp_media_session_flush (SpMediaSession *session)
 {
   sp_media_engine_flush (session->engine);
+}
+
+static void
+do_set_srtp (SpMediaSession *s, Command *cmd)
+{
+  /* The same keys again (a re-INVITE) keep their streams' state. */
+  if (cmd->srtp != NULL)
+    sp_srtp_inherit (cmd->srtp, s->srtp);
+  sp_srtp_free (s->srtp);
+  s->srtp = g_steal_pointer (&cmd->srtp);
+}
+
+void
+sp_media_session_set_srtp (SpMediaSession *session, SpSrtp *srtp)
+{
+  Command *cmd;
+
+  g_return_if_fail (session != NULL);
+  cmd = command_new (COMMAND_SET_SRTP, session);
+  cmd->srtp = srtp;
+  engine_post (session->engine, cmd);
+}
+
+void
+sp_media_session_set_dtls_sink (SpMediaSession *session, SpMediaDtlsFunc func, gpointer user_data,
+                                GDestroyNotify destroy)
+{
+  OwnerLink *link;
+  gpointer old_data;
+  GDestroyNotify old_destroy;
+
+  g_return_if_fail (session != NULL);
+  link = session->link;
+  old_data = link->dtls_data;
+  old_destroy = link->dtls_destroy;
+  link->dtls_func = func;
+  link->dtls_data = user_data;
+  link->dtls_destroy = destroy;
+  g_atomic_int_set (&link->dtls_sink_set, func != NULL);
+  if (old_destroy != NULL)
+    old_destroy (old_data);
+}
+
+void
+sp_media_session_send_dtls (SpMediaSession *session, const guint8 *data, gsize len)
+{
+  Command *cmd;
+
+  g_return_if_fail (session != NULL && (data != NULL || len == 0));
+  if (len == 0 || len > MAX_DATAGRAM)
+    return;
+  cmd = command_new (COMMAND_SEND_DTLS, session);
+  cmd->data = g_bytes_new (data, len);
+  engine_post (session->engine, cmd);
 }
 
 static void
@@ -1873,6 +2151,12 @@ apply_command (SpMediaEngine *engine, Command *cmd)
         break;
       case COMMAND_SEND_DTMF:
         do_send_dtmf (s, cmd->digits);
+        break;
+      case COMMAND_SET_SRTP:
+        do_set_srtp (s, cmd);
+        break;
+      case COMMAND_SEND_DTLS:
+        do_send_dtls (s, cmd->data);
         break;
       case COMMAND_FREE:
         do_free (s);

@@ -5,6 +5,7 @@
 #include "audio/device.h"
 #include "media/codec.h"
 #include "media/dtmf-detect.h"
+#include "media/srtp.h"
 
 G_BEGIN_DECLS
 
@@ -89,6 +90,11 @@ typedef struct
    * a=maxptime equals its a=ptime): no 10 ms on a LAN, the packet time
    * stays as negotiated. */
   gboolean fixed_ptime;
+  /* SRTP was negotiated (SDES or DTLS-SRTP): until a context is
+   * installed (sp_media_session_set_srtp) nothing is sent, and nothing
+   * that is not SRTP is ever taken. FALSE: plain RTP unless a context is
+   * installed. */
+  gboolean srtp;
 } SpMediaParams;
 
 typedef struct
@@ -112,6 +118,21 @@ typedef struct
   guint64 ssrc_changes;          /* times the peer's stream restarted with a new SSRC */
   guint ptime_ms;                /* packet time we send with now (10 for Opus on a LAN) */
   guint64 comfort_noise_packets; /* RFC 3389 CN packets received */
+  /* SRTP: a context protects the media now; packets (RTP and RTCP)
+   * dropped because they failed authentication, were replayed, or came in
+   * the clear (or before the keys) while SRTP is in force; DTLS
+   * datagrams dropped (no sink, a stranger, or the sink's queue full). */
+  gboolean srtp_active;
+  guint64 srtp_dropped;
+  guint64 dtls_dropped;
+  /* The playback side, for latency benches: what a clocked sink holds
+   * right now (0 when it is not clocked or not running), how far ahead the
+   * session keeps it, its underruns since it opened, and the audio the
+   * jitter buffer had to invent because nothing was there to play. */
+  guint sink_delay_ms;
+  guint sink_ahead_ms;
+  guint sink_xruns;
+  guint64 jitter_buffer_underrun_ms;
 } SpMediaStats;
 
 typedef void (*SpMediaStatsFunc) (SpMediaSession *session, const SpMediaStats *stats,
@@ -190,5 +211,49 @@ double sp_media_session_get_input_level (SpMediaSession *session);
 void sp_media_session_get_stats (SpMediaSession *session, SpMediaStats *stats);
 /* sp_media_engine_flush () on the session's engine. */
 void sp_media_session_flush (SpMediaSession *session);
+
+/* ---- Media security (issue 16): SRTP and the DTLS that keys it ----------
+ *
+ * SRTP: sp_media_session_set_srtp installs the context (transfer full;
+ * NULL = plain RTP again) from the owner's thread at any time, also
+ * while the media runs: like every command it is posted and the media
+ * thread takes it up in order, so the owner never waits. From then on
+ * every RTP and RTCP packet we send is protected, and every one we
+ * receive is unprotected first: one that fails (authentication, replay)
+ * is dropped and counted (SpMediaStats.srtp_dropped) before it can latch
+ * anything, so with SRTP only the key holder steers our media. A
+ * context installed before sp_media_session_start applies to the first
+ * packet. See SpMediaParams.srtp for "negotiated, keys not there yet".
+ * Works the same with rtcp-mux (RFC 5761; SRTCP on the RTP port) and
+ * without (SRTCP on the RTCP port).
+ *
+ * DTLS (RFC 7983 demultiplexing on the RTP port): a datagram whose first
+ * byte is 20..63 is DTLS. With a sink set, each one from the peer (the
+ * latched RTP source; before that, the host the SDP names; before the
+ * media starts, anyone: DTLS-SRTP authenticates by fingerprint) is
+ * copied and handed to @func on the owner's main context (the one that
+ * was thread default when the session was made), in order. At most
+ * SP_MEDIA_DTLS_QUEUE datagrams wait for the owner; more are dropped and
+ * counted (dtls_dropped), as a flood would be. Without a sink DTLS is
+ * dropped. STUN (0..3) and TURN channels (64..79) are dropped. */
+
+#define SP_MEDIA_DTLS_QUEUE 32
+
+/* Called on the owner's main context with one DTLS datagram (@data is
+ * valid for the call only). Not after sp_media_session_free (). */
+typedef void (*SpMediaDtlsFunc) (SpMediaSession *session, const guint8 *data, gsize len,
+                                 gpointer user_data);
+
+void sp_media_session_set_srtp (SpMediaSession *session, SpSrtp *srtp);
+/* Replaces the sink (@func NULL: none); @destroy is called on the old
+ * @user_data when it is replaced, and at sp_media_session_free (). Owner
+ * thread only. */
+void sp_media_session_set_dtls_sink (SpMediaSession *session, SpMediaDtlsFunc func,
+                                     gpointer user_data, GDestroyNotify destroy);
+/* Sends one DTLS datagram (copied) from the RTP socket to the peer's
+ * current RTP address: the latched source once latching moved it, else
+ * the SDP's; before the media starts, to the source of the last DTLS
+ * datagram received. Dropped when there is none yet. Owner thread. */
+void sp_media_session_send_dtls (SpMediaSession *session, const guint8 *data, gsize len);
 
 G_END_DECLS

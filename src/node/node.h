@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 
+#include "node/dnssd.h"
 #include "server/server.h"
 #include "ua/phone.h"
 
@@ -71,6 +72,49 @@ gboolean sp_node_is_server_running (SpNode *self);
 
 /* Incoming calls are answered after @delay_s while @enabled. */
 void sp_node_set_auto_answer (SpNode *self, gboolean enabled, guint delay_s);
+
+/* ---- LAN discovery (DNS-SD, node/dnssd.h) ----
+ * While the server runs it is advertised as _sip._udp, _sip._tcp and,
+ * with a TLS listener, _sips._tcp under its "server-name" (default
+ * "Softphone server on HOST"), TXT txtvers=1, realm=, name= and, with
+ * TLS, tls= (its port) and fp= (the certificate's SHA-256
+ * fingerprint), unless
+ * "advertise-server" is off. While "advertise-phone" is on and the phone
+ * listens, the phone is advertised as SP_DNSSD_TYPE_PHONE under its
+ * "display-name" (else the user's real name) so colleagues can call it
+ * by name, TXT txtvers=1 and, with its TLS listener, tls= and fp= as
+ * the server's. Neither is advertised while bound to a loopback address
+ * (nothing on the LAN could reach it). Nothing touches Avahi until one
+ * of these, or a browser, is needed.
+ * Properties: "advertise-server" (gboolean, default TRUE),
+ * "server-name" (string), "advertise-phone" (gboolean, default FALSE). */
+SpDnssd *sp_node_get_dnssd (SpNode *self);
+/* The servers (SP_DNSSD_TYPE_SIP_UDP) and the phones found on the LAN;
+ * browsing starts on first use. */
+SpDnssdBrowser *sp_node_browse_servers (SpNode *self);
+SpDnssdBrowser *sp_node_browse_phones (SpNode *self);
+/* The name the phone is advertised under now (after collisions), NULL
+ * when it is not. */
+const char *sp_node_get_advertised_phone_name (SpNode *self);
+/* Calls the nearby phone @service (a direct call, no account). A phone
+ * advertises its TLS port and certificate as a server does (tls=, fp=;
+ * ours do while they have a TLS listener): one that does is called at
+ * sip:ADDRESS:TLSPORT;transport=tls and must present that certificate,
+ * or the call ends before any SIP is sent, its reason saying the peer
+ * is not the phone it announced (nothing falls back to plaintext); one
+ * that advertises no TLS is called over UDP at its address and port. A
+ * bad tls= or fp= is an error, not "no TLS". */
+SpCall *sp_node_call_nearby (SpNode *self, SpDnssdService *service, GError **error);
+/* TRUE with the port when the found server advertised TLS (a valid
+ * tls= and fp=): an account with it then uses TLS to that port (the
+ * headless use-server, the account dialog's found servers), its
+ * certificate pinned by sp_node_pin_found_server. */
+gboolean sp_node_found_server_tls (SpDnssdService *service, guint16 *tls_port);
+/* Pins the TLS certificate fingerprint a found server advertised (TXT
+ * fp= for the port in tls=) as sp_phone_accept_certificate does, so a
+ * TLS account with it checks the server it found; TRUE with nothing to
+ * do when it advertised none; FALSE when tls= or fp= does not parse. */
+gboolean sp_node_pin_found_server (SpNode *self, SpDnssdService *service, GError **error);
 
 /* Hangs up and unregisters (the phone bounds the wait), stops the web
  * console and the server, then calls @callback. */

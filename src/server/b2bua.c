@@ -25,6 +25,7 @@ typedef struct
   SpSipUri *uri;
   gboolean has_dest;
   SpSipPeer dest;
+  gint64 registered; /* when its binding was made, 0 for a forward */
 } Target;
 
 /* One INVITE of the callee leg (one per contact when forking). It lives
@@ -84,6 +85,14 @@ struct _Call
   char *limit_source;
   char *limit_user;
   guint timer_c; /* RFC 3261 16.6 #11 while the callee leg rings */
+  /* Call pickup: the user whose ringing was taken (the picker is then
+   * info.callee and the B side of the call), NULL for other calls. */
+  char *picked_from;
+  /* The picker's call counts in the limits too (its source and user), as
+   * if it had placed one: pickup is no way round the caps. */
+  gboolean picker_counted;
+  char *picker_limit_source;
+  char *picker_limit_user;
 };
 
 struct _SpB2bua
@@ -114,6 +123,8 @@ static void start_leg_sessions (Call *call, Branch *branch, const SpSipMessage *
                                 const SpSipMessage *a_ok, guint32 b_late_cseq);
 static gboolean leg_check_request (SpInviteSession *session, SpSipServerTransaction *st,
                                    SpSipMessage *request, gpointer user_data);
+static void pickup_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
+                         const SpAccess *access, const char *number);
 
 static void
 branch_free (gpointer data)
@@ -255,6 +266,44 @@ sp_b2bua_get_n_calls (SpB2bua *self)
 /* @body with the audio stream moved to @host:@port; @remote gets where
  * the phone said it receives and its payload types (@remote->host is
  * owned by the caller). NULL when the body is no usable SDP. */
+/* SDES keys (RFC 4568 a=crypto) never pass through the server: they
+ * are the media keys in the clear of the SDP, so a server that passed
+ * them on would hold the keys of the calls it relays, which is what
+ * issue 16 says it must not. A phone that offers SDES through us gets a
+ * plain answer (or, with RTP/SAVP alone, the callee's 488); DTLS-SRTP's
+ * a=fingerprint and a=setup, and the profile, pass untouched: they carry
+ * no key, and the fingerprints end to end are what the phones' short
+ * authentication string checks. TRUE if anything was removed. */
+static gboolean
+strip_sdes_keys (SpSdpSession *sdp)
+{
+  gboolean removed = sp_sdp_session_has_attribute (sdp, "crypto");
+
+  sp_sdp_session_remove_attribute (sdp, "crypto");
+  for (guint i = 0; i < sp_sdp_session_get_n_media (sdp); i++)
+    {
+      SpSdpMedia *m = sp_sdp_session_get_media (sdp, i);
+      removed |= sp_sdp_media_has_attribute (m, "crypto");
+      sp_sdp_media_remove_attribute (m, "crypto");
+    }
+  return removed;
+}
+
+/* Without the relay the SDP goes on byte for byte, a=crypto left out. */
+static char *
+pass_sdp (const guint8 *body, gsize len)
+{
+  g_autoptr (SpSdpSession) sdp = NULL;
+
+  if (g_strstr_len ((const char *) body, (gssize) len, "a=crypto") == NULL)
+    return g_strndup ((const char *) body, len);
+  sdp = sp_sdp_session_parse ((const char *) body, len, NULL);
+  if (sdp == NULL)
+    return NULL;
+  strip_sdes_keys (sdp);
+  return sp_sdp_session_to_string (sdp);
+}
+
 static char *
 rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, SpRelayRemote *remote)
 {
@@ -283,6 +332,7 @@ rewrite_sdp (const guint8 *body, gsize len, const char *host, guint16 port, SpRe
     sp_sdp_media_set_connection (media, type, host);
   sp_sdp_media_set_port (media, port);
   sp_sdp_media_remove_attribute (media, "rtcp");
+  strip_sdes_keys (sdp);
   return sp_sdp_session_to_string (sdp);
 }
 
@@ -362,7 +412,7 @@ media_body_for_side (Call *call, SpRelaySide to_side, const guint8 *body, gsize 
   if (body == NULL || len == 0)
     return NULL;
   if (call->relay == NULL)
-    return g_strndup ((const char *) body, len);
+    return pass_sdp (body, len);
   local_host = relay_host_towards (call, leg_peer (call, to_side));
   out = rewrite_sdp (body, len, local_host, sp_relay_call_get_port (call->relay, to_side), &remote);
   remote_host = (char *) remote.host;
@@ -409,6 +459,11 @@ call_free (Call *call)
     sp_call_limits_release (call->b2bua->limits, call->limit_source, call->limit_user);
   g_free (call->limit_source);
   g_free (call->limit_user);
+  if (call->picker_counted)
+    sp_call_limits_release (call->b2bua->limits, call->picker_limit_source,
+                            call->picker_limit_user);
+  g_free (call->picker_limit_source);
+  g_free (call->picker_limit_user);
   for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
     if (call->legs[i].session != NULL)
       {
@@ -428,6 +483,7 @@ call_free (Call *call)
   g_free (call->b_sdp);
   g_free (call->b_host);
   g_free (call->caller_user);
+  g_free (call->picked_from);
   g_clear_pointer (&call->caller_identity, sp_sip_name_addr_free);
   g_free (call->best_reason);
   g_free (call->id);
@@ -928,13 +984,24 @@ target_free (gpointer data)
 }
 
 /* Where to reach a phone that registered @binding from @binding->source
- * ("ip:port"): a phone behind NAT names in Contact an address of its own
+ * ("ip:port").
+ * Over TCP and TLS: on the connection its REGISTER came on, while that
+ * is open (RFC 5626 flows, RFC 3261 18.1.1 connection reuse, as
+ * Kamailio does). The phone may not listen where its Contact says
+ * (linphonec names its own client port, a firewall lets nothing in),
+ * and behind NAT only that connection leads back to it. Once it is
+ * gone, at the Contact: a new connection (for TLS, to the phone's own
+ * listener); the connection's source port was the phone's client port,
+ * nobody listens there.
+ * Over UDP: a phone behind NAT names in Contact an address of its own
  * LAN that we cannot reach, and only the address its REGISTER came from
- * leads back to it (as received/rport do for responses). Over UDP, any
- * other source host or port than the contact's means NAT; over TCP the
- * source port is the connection's own, so only another host does. */
+ * leads back to it (as received/rport do for responses): any other
+ * source host or port than the contact's means NAT.
+ * @transport (may be NULL: no connection is open) says which
+ * connections are open. */
 gboolean
-sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, SpSipPeer *dest)
+sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact,
+                           SpSipTransport *transport, SpSipPeer *dest)
 {
   const char *colon = binding->source ? strrchr (binding->source, ':') : NULL;
   g_autofree char *host = NULL;
@@ -943,6 +1010,7 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
   gboolean tcp = tls || g_strcmp0 (binding->transport, "tcp") == 0;
   guint contact_port = sp_sip_uri_get_port (contact);
   const char *contact_host = sp_sip_uri_get_host (contact);
+  SpSipPeer source;
 
   if (colon == NULL || colon == binding->source ||
       !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
@@ -956,19 +1024,48 @@ sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact, Sp
     }
   if (!g_hostname_is_ip_address (host))
     return FALSE;
-  if (contact_host != NULL && g_ascii_strcasecmp (contact_host, host) == 0)
-    {
-      /* TLS: back on the phone's own connection (its flow), which the
-       * REGISTER authenticated, rather than a new one to its listener. */
-      if ((tcp && !tls) || (contact_port != 0 ? contact_port : 5060) == port)
-        return FALSE; /* reachable where it says */
-    }
-  sp_sip_peer_init (dest,
+  sp_sip_peer_init (&source,
                     tls   ? SP_SIP_TRANSPORT_TLS
                     : tcp ? SP_SIP_TRANSPORT_TCP
                           : SP_SIP_TRANSPORT_UDP,
                     host, (guint16) port);
+  if (tcp)
+    {
+      if (transport == NULL || !sp_sip_transport_has_connection (transport, &source))
+        return FALSE; /* the flow is gone: the Contact */
+      *dest = source;
+      return TRUE;
+    }
+  if (contact_host != NULL && g_ascii_strcasecmp (contact_host, host) == 0 &&
+      (contact_port != 0 ? contact_port : 5060) == port)
+    return FALSE; /* reachable where it says */
+  *dest = source;
   return TRUE;
+}
+
+/* Adds @t (taken) to @targets, once per flow: a phone that registered
+ * a second contact on the same connection (linphonec names its client
+ * port once it learns it) is one phone, called once, at the newer. */
+static void
+add_target (GPtrArray *targets, Target *t)
+{
+  for (guint i = 0;
+       t->has_dest && sp_sip_transport_kind_is_stream (t->dest.kind) && i < targets->len; i++)
+    {
+      Target *other = g_ptr_array_index (targets, i);
+      if (other->has_dest && sp_sip_peer_equal (&other->dest, &t->dest))
+        {
+          if (t->registered >= other->registered)
+            {
+              target_free (other);
+              targets->pdata[i] = t;
+            }
+          else
+            target_free (t);
+          return;
+        }
+    }
+  g_ptr_array_add (targets, t);
 }
 
 /* The contacts to try: a user's bindings, or the forward URI. */
@@ -1001,8 +1098,10 @@ route_targets (SpB2bua *self, const SpRoute *route, gint64 now, guint *status)
           continue;
         t = g_new0 (Target, 1);
         t->uri = uri;
-        t->has_dest = sp_b2bua_binding_next_hop (b, uri, &t->dest);
-        g_ptr_array_add (targets, t);
+        t->registered = b->registered;
+        t->has_dest =
+            sp_b2bua_binding_next_hop (b, uri, sp_sip_stack_get_transport (self->stack), &t->dest);
+        add_target (targets, t);
       }
   }
   *status = 480; /* known but not registered */
@@ -1137,6 +1236,25 @@ route_call (SpB2bua *self, const SpAccess *access, const char *called, const cha
   return sp_router_route (self->router, params);
 }
 
+/* RFC 4028 6: a Session-Expires below our Min-SE gets 422 (TRUE), and
+ * the caller asks again. */
+static gboolean
+reply_timer_too_short (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request)
+{
+  g_autoptr (SpSipMessage) response = NULL;
+
+  if (!sp_session_timer_too_short (&self->session_timer, request))
+    return FALSE;
+  response = sp_sip_server_transaction_new_response (st, 422, NULL);
+  if (response != NULL)
+    {
+      sp_session_timer_add_min_se (&self->session_timer, response);
+      sp_sip_stack_respond (self->stack, st, response, NULL);
+    }
+  sp_sip_server_transaction_drop (st);
+  return TRUE;
+}
+
 void
 sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
                         const SpAccess *access, gint64 now)
@@ -1158,6 +1276,11 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
   if (called == NULL)
     {
       reply_once (self, st, 404, NULL, 0);
+      return;
+    }
+  if (g_str_has_prefix (called, SP_B2BUA_PICKUP_PREFIX))
+    {
+      pickup_call (self, st, request, access, called + strlen (SP_B2BUA_PICKUP_PREFIX));
       return;
     }
   route = route_call (self, access, called, from_user, source->host);
@@ -1188,19 +1311,8 @@ sp_b2bua_handle_invite (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage 
       sp_access_policy_refuse (self->policy, st, 403, NULL);
       return;
     }
-  if (sp_session_timer_too_short (&self->session_timer, request))
-    {
-      /* RFC 4028 6: below our Min-SE, the caller asks again. */
-      g_autoptr (SpSipMessage) response = sp_sip_server_transaction_new_response (st, 422, NULL);
-
-      if (response != NULL)
-        {
-          sp_session_timer_add_min_se (&self->session_timer, response);
-          sp_sip_stack_respond (self->stack, st, response, NULL);
-        }
-      sp_sip_server_transaction_drop (st);
-      return;
-    }
+  if (reply_timer_too_short (self, st, request))
+    return;
   caller = access->kind == SP_ACCESS_USER ? access->user : (from_user ? from_user : "");
   start_call (self, st, request, route, access, caller, called, now);
 }
@@ -1526,11 +1638,370 @@ sp_b2bua_handle_ack_timeout (SpB2bua *self, SpSipDialog *dialog)
     {
       /* The stack sent BYE to the caller already: its session ends
        * (leg_ended), and the callee's through its own. */
+      /* The caller's leg, or a picker's (call pickup: a UAS leg too). */
+      gboolean from_a = g_strcmp0 (id, call->a_dialog_id) == 0;
       g_autoptr (SpInviteSession) session =
-          sp_invite_session_ref (call->legs[SP_RELAY_SIDE_A].session);
+          sp_invite_session_ref (call->legs[from_a ? SP_RELAY_SIDE_A : SP_RELAY_SIDE_B].session);
 
       sp_invite_session_handle_ack_timeout (session);
       return;
     }
   call_end (call, FALSE, TRUE, 408);
+}
+
+/* ---- call pickup ------------------------------------------------------- */
+
+/* A user of this server dials SP_B2BUA_PICKUP_PREFIX + a colleague's
+ * number: the oldest call ringing there is answered by the picker
+ * instead. The caller gets a 200 with the picker's SDP and the picker a
+ * 200 with the caller's (both through the relay, each an answer: the
+ * codecs both offered), the colleague's branches get CANCEL with "Call
+ * completed elsewhere" (RFC 3326), and from then on the picker is the
+ * call's B side, a leg like any other. */
+
+/* The same codec on both sides: payload type number, name, rate and
+ * channels (the relay passes RTP as it is, so numbers must agree). */
+static gboolean
+pickup_same_codec (const SpSdpMedia *a, const SpSdpMedia *b, guint pt)
+{
+  SpSdpRtpmap ma, mb;
+  char format[8];
+
+  g_snprintf (format, sizeof format, "%u", pt);
+  if (!sp_sdp_media_has_format (b, format))
+    return FALSE;
+  if (!sp_sdp_media_get_rtpmap (a, pt, &ma) || !sp_sdp_media_get_rtpmap (b, pt, &mb))
+    return FALSE;
+  return g_ascii_strcasecmp (ma.encoding, mb.encoding) == 0 && ma.clock_rate == mb.clock_rate &&
+         ma.channels == mb.channels;
+}
+
+/* @offer (one side's offer) turned into the answer to @other's offer: its
+ * audio formats cut to those @other offered too. NULL when no voice
+ * codec is left (telephone-event alone carries no call) or either is
+ * no SDP with audio. */
+static char *
+pickup_answer_sdp (const guint8 *offer, gsize len, const guint8 *other, gsize other_len,
+                   const char *dtls_role)
+{
+  g_autoptr (SpSdpSession) sdp = NULL;
+  g_autoptr (SpSdpSession) theirs = NULL;
+  g_autoptr (GPtrArray) drop = g_ptr_array_new_with_free_func (g_free);
+  SpSdpMedia *media, *their_media;
+  guint voice = 0;
+
+  if (offer == NULL || len == 0 || other == NULL || other_len == 0)
+    return NULL;
+  sdp = sp_sdp_session_parse ((const char *) offer, len, NULL);
+  theirs = sp_sdp_session_parse ((const char *) other, other_len, NULL);
+  media = sdp ? sp_sdp_session_find_media (sdp, "audio") : NULL;
+  their_media = theirs ? sp_sdp_session_find_media (theirs, "audio") : NULL;
+  if (media == NULL || their_media == NULL || sp_sdp_media_get_port (media) == 0)
+    return NULL;
+  for (guint i = 0; i < sp_sdp_media_get_n_formats (media); i++)
+    {
+      gint pt = sp_sdp_media_get_payload_type (media, i);
+      SpSdpRtpmap map;
+
+      if (pt >= 0 && pickup_same_codec (media, their_media, (guint) pt))
+        {
+          if (sp_sdp_media_get_rtpmap (media, (guint) pt, &map) &&
+              g_ascii_strcasecmp (map.encoding, "telephone-event") != 0)
+            voice++;
+          continue;
+        }
+      g_ptr_array_add (drop, g_strdup (sp_sdp_media_get_format (media, i)));
+    }
+  if (voice == 0)
+    return NULL;
+  for (guint i = 0; i < drop->len; i++)
+    sp_sdp_media_remove_format (media, g_ptr_array_index (drop, i));
+  /* Both offers say a=setup:actpass, which no answer may (RFC 5763): the
+   * B2BUA gives the two phones opposite DTLS roles. Only the role changes;
+   * the fingerprints pass untouched, so the keys stay theirs. */
+  if (sp_sdp_media_has_attribute (media, "setup"))
+    {
+      sp_sdp_media_remove_attribute (media, "setup");
+      sp_sdp_media_add_attribute (media, "setup", dtls_role);
+    }
+  return sp_sdp_session_to_string (sdp);
+}
+
+/* @sdp (from the other side) for @to_side's phone, the relay told where
+ * the sending side receives and where its SIP comes from: like
+ * media_body_for_side, with the picker's address known from its INVITE. */
+static char *
+pickup_relay_sdp (Call *call, SpRelaySide to_side, const char *sdp, const char *from_sip_host)
+{
+  SpRelaySide from_side = to_side == SP_RELAY_SIDE_A ? SP_RELAY_SIDE_B : SP_RELAY_SIDE_A;
+  SpRelayRemote remote = { 0 };
+  g_autofree char *remote_host = NULL;
+  g_autofree char *local_host = NULL;
+  char *out;
+
+  if (call->relay == NULL)
+    return g_strdup (sdp);
+  local_host = relay_host_towards (call, leg_peer (call, to_side));
+  out = rewrite_sdp ((const guint8 *) sdp, strlen (sdp), local_host,
+                     sp_relay_call_get_port (call->relay, to_side), &remote);
+  remote_host = (char *) remote.host;
+  remote.signalling_host = from_sip_host;
+  if (out != NULL && !sp_sip_host_is_wildcard (remote_host))
+    sp_relay_call_set_remote (call->relay, from_side, &remote);
+  return out;
+}
+
+/* The oldest call ringing at @user (not answered, no final response,
+ * branches still out); @picked set when none rings but one of @user's
+ * was picked up and goes on. */
+static Call *
+pickup_find_ringing (SpB2bua *self, const char *user, gboolean *picked)
+{
+  GHashTableIter iter;
+  gpointer value;
+  Call *best = NULL;
+
+  *picked = FALSE;
+  g_hash_table_iter_init (&iter, self->calls);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Call *call = value;
+
+      if (g_strcmp0 (call->picked_from, user) == 0)
+        *picked = TRUE;
+      if (call->answered || call->final_sent || call->branches->len == 0 ||
+          g_strcmp0 (call->info.callee, user) != 0)
+        continue;
+      if (best == NULL || call->info.started < best->info.started)
+        best = call;
+    }
+  return best;
+}
+
+/* The colleague stops ringing: CANCEL with RFC 3326's "completed
+ * elsewhere" (no missed call on their phone); a 2xx that crosses it is
+ * hung up (on_branch_response, the branches detached). */
+static void
+pickup_cancel_branches (Call *call)
+{
+  for (guint i = 0; i < call->branches->len; i++)
+    {
+      Branch *b = g_ptr_array_index (call->branches, i);
+
+      if (b->final_status == 0 && b->ct != NULL)
+        {
+          sp_sip_client_transaction_set_cancel_reason (b->ct, SP_SIP_REASON_COMPLETED_ELSEWHERE);
+          sp_sip_client_transaction_cancel (b->ct, NULL, NULL);
+        }
+      b->call = NULL;
+    }
+  g_ptr_array_set_size (call->branches, 0);
+}
+
+/* Each side's dialog to its own session, both as UAS: the caller's and
+ * the picker's INVITE with the 2xx we sent each. */
+static void
+pickup_start_sessions (Call *call, SpSipServerTransaction *picker_st, SpSipMessage *picker_invite,
+                       const SpSipMessage *a_ok, const SpSipMessage *p_ok)
+{
+  SpB2bua *self = call->b2bua;
+  const SpSessionTimerSettings *timer =
+      self->session_timer.interval != 0 ? &self->session_timer : NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (call->legs); i++)
+    {
+      Leg *leg = &call->legs[i];
+      gboolean a = i == SP_RELAY_SIDE_A;
+      g_autofree char *label = g_strdup_printf ("call %s %s", call->id, a ? "caller" : "picker");
+
+      leg->call = call;
+      leg->side = i;
+      leg->session = sp_invite_session_new (self->stack, NULL, label, &leg_callbacks, leg);
+      sp_invite_session_adopt (leg->session, a ? call->a_dialog : call->b_dialog, FALSE,
+                               sp_sip_server_transaction_get_source (a ? call->st : picker_st), 0);
+      sp_invite_session_adopt_exchange (leg->session, a ? call->invite : picker_invite,
+                                        a ? a_ok : p_ok, timer);
+    }
+}
+
+/* The 2xx to @st's INVITE with @sdp and the session timer settled;
+ * NULL when it could not be made. */
+static SpSipMessage *
+pickup_ok (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *invite, const char *sdp)
+{
+  SpSipMessage *ok = sp_sip_server_transaction_new_response (st, 200, NULL);
+
+  if (ok == NULL)
+    return NULL;
+  set_sdp_body (ok, sdp);
+  sp_session_timer_answer_invite (&self->session_timer, invite, ok);
+  return ok;
+}
+
+/* The model's entry now names the picker as the callee. */
+static void
+pickup_update_model (Call *call, const char *picker)
+{
+  SpB2bua *self = call->b2bua;
+
+  g_free (call->info.callee);
+  call->info.callee = g_strdup (picker);
+  g_free (call->info.state);
+  call->info.state = g_strdup ("answered");
+  call->info.answered = g_get_real_time () / G_USEC_PER_SEC;
+  sp_server_call_list_remove (self->calls_model, call->id);
+  sp_server_call_list_add (self->calls_model, &call->info);
+}
+
+/* @call, ringing, answered by the picker's INVITE @st. FALSE (nothing
+ * changed, the picker answered 488) when their codecs do not meet. */
+static gboolean
+pickup_take (Call *call, SpSipServerTransaction *st, SpSipMessage *request, const char *picker)
+{
+  SpB2bua *self = call->b2bua;
+  const char *picker_host = sp_sip_server_transaction_get_source (st)->host;
+  gsize p_len = 0, a_len = 0;
+  const guint8 *p_body = sp_sip_message_get_body (request, &p_len);
+  const guint8 *a_body = sp_sip_message_get_body (call->invite, &a_len);
+  /* The caller hears "active" (the picker opens the DTLS handshake), the
+   * picker "passive" (the caller waits for it). */
+  g_autofree char *to_caller = pickup_answer_sdp (p_body, p_len, a_body, a_len, "active");
+  g_autofree char *to_picker = pickup_answer_sdp (a_body, a_len, p_body, p_len, "passive");
+  g_autofree char *a_sdp = NULL;
+  g_autofree char *p_sdp = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) p_ok = NULL;
+  g_autofree char *p_dialog_id = NULL;
+  SpSipDialog *p_dialog;
+
+  if (a_len == 0)
+    {
+      /* The caller's offer comes in its ACK only after a 2xx with ours:
+       * there is no answer to give it at once. */
+      reply_once (self, st, 488, "Caller Made No SDP Offer", 0);
+      return FALSE;
+    }
+  if (to_caller == NULL || to_picker == NULL)
+    {
+      g_info ("call %s: pickup by %s refused, no codec in common", call->id, picker);
+      reply_once (self, st, 488, "No Common Codec With The Caller", 0);
+      return FALSE;
+    }
+  if (sp_sip_server_transaction_get_to_tag (st) == NULL)
+    {
+      g_autofree char *tag = sp_sip_random_token (10);
+      sp_sip_server_transaction_set_to_tag (st, tag);
+    }
+  g_free (call->b_host);
+  call->b_host = g_strdup (picker_host);
+  a_sdp = pickup_relay_sdp (call, SP_RELAY_SIDE_A, to_caller, picker_host);
+  p_sdp = pickup_relay_sdp (call, SP_RELAY_SIDE_B, to_picker,
+                            sp_sip_server_transaction_get_source (call->st)->host);
+  a_ok = pickup_ok (self, call->st, call->invite, a_sdp);
+  p_ok = pickup_ok (self, st, request, p_sdp);
+  if (a_sdp == NULL || p_sdp == NULL || a_ok == NULL || p_ok == NULL)
+    {
+      reply_once (self, st, 500, NULL, 0);
+      return FALSE;
+    }
+  /* The call is the picker's from here on: no more ringing, no Timer C.
+   * The picker's place in the limits (taken by pickup_call) goes with it. */
+  call->answered = TRUE;
+  call->picked_from = g_strdup (call->info.callee);
+  call->picker_counted = TRUE;
+  call->picker_limit_source = g_strdup (picker_host);
+  call->picker_limit_user = g_strdup (picker);
+  stop_timer_c (call);
+  pickup_cancel_branches (call);
+  call->final_sent = TRUE;
+  sp_sip_stack_respond (self->stack, call->st, a_ok, NULL);
+  track_a_dialog (call);
+  sp_sip_stack_respond (self->stack, st, p_ok, NULL);
+  p_dialog_id = sp_sip_dialog_id_for_uas (request, sp_sip_server_transaction_get_to_tag (st));
+  p_dialog = sp_sip_stack_lookup_dialog (self->stack, p_dialog_id);
+  g_free (call->a_sdp);
+  call->a_sdp = g_steal_pointer (&a_sdp);
+  g_free (call->b_sdp);
+  call->b_sdp = g_steal_pointer (&p_sdp);
+  if (p_dialog == NULL || call->a_dialog == NULL)
+    {
+      /* Not expected (the stack makes a dialog of every 2xx): end it
+       * cleanly rather than leave a half call. */
+      if (p_dialog != NULL)
+        send_bye (self, p_dialog);
+      call_end (call, TRUE, FALSE, 500);
+      return TRUE;
+    }
+  call->b_dialog = sp_sip_dialog_ref (p_dialog);
+  call->b_dialog_id = g_steal_pointer (&p_dialog_id);
+  g_hash_table_insert (self->dialogs, g_strdup (call->b_dialog_id), call);
+  pickup_start_sessions (call, st, request, a_ok, p_ok);
+  pickup_update_model (call, picker);
+  g_info ("call %s: picked up by %s from %s", call->id, picker, call->picked_from);
+  return TRUE;
+}
+
+/* The picker's INVITE to SP_B2BUA_PICKUP_PREFIX @number. Refusals (see
+ * b2bua.h) are final and stateless. */
+static void
+pickup_call (SpB2bua *self, SpSipServerTransaction *st, SpSipMessage *request,
+             const SpAccess *access, const char *number)
+{
+  const char *source = sp_sip_server_transaction_get_source (st)->host;
+  g_autoptr (SpRoute) route = NULL;
+  gboolean picked = FALSE;
+  gsize len = 0;
+  SpCallLimit limit;
+  Call *call;
+
+  /* Only the server's own users: a trusted peer (a trunk) cannot take
+   * the office's calls. */
+  if (access->kind != SP_ACCESS_USER)
+    {
+      g_info ("pickup from %s refused: not an authenticated user", source);
+      sp_access_policy_refuse (self->policy, st, 403, "Pickup Is For Local Users");
+      return;
+    }
+  /* The number means whom a call to it would reach (the router's rules),
+   * and only a user here rings. */
+  route = *number != '\0' ? route_call (self, access, number, access->user, source) : NULL;
+  if (route == NULL || route->kind != SP_ROUTE_LOCAL || route->target == NULL)
+    {
+      reply_once (self, st, 404, "No Such User To Pick Up", 0);
+      return;
+    }
+  call = pickup_find_ringing (self, route->target, &picked);
+  if (call == NULL)
+    {
+      g_info ("pickup of %s by %s: %s", route->target, access->user,
+              picked ? "already picked up" : "nothing ringing");
+      reply_once (self, st, 480, picked ? "Already Picked Up" : "Nothing Ringing", 0);
+      return;
+    }
+  if (g_strcmp0 (call->caller_user, access->user) == 0)
+    {
+      reply_once (self, st, 403, "Cannot Pick Up Own Call", 0);
+      return;
+    }
+  if (sp_sip_message_get_body (request, &len) == NULL || len == 0)
+    {
+      /* Both INVITEs would carry offers to answer at once: a picker
+       * without one has nothing to answer the caller with. */
+      reply_once (self, st, 488, "Pickup Needs An SDP Offer", 0);
+      return;
+    }
+  if (reply_timer_too_short (self, st, request))
+    return;
+  /* The picker is in one more call: the caps on calls per source and per
+   * user hold for it as for a call it places. */
+  limit = sp_call_limits_admit (self->limits, source, access->user);
+  if (limit != SP_CALL_LIMIT_NONE)
+    {
+      g_info ("pickup by %s from %s refused: too many %s", access->user, source,
+              sp_call_limit_to_string (limit));
+      reply_once (self, st, 503, "Too Many Calls", SP_B2BUA_RETRY_AFTER_S);
+      return;
+    }
+  if (!pickup_take (call, st, request, access->user))
+    sp_call_limits_release (self->limits, source, access->user);
 }

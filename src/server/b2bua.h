@@ -75,6 +75,20 @@ guint64 sp_b2bua_get_n_refused (SpB2bua *b2bua);
  * (404, 480, 483, 503...) are sent once, statelessly. */
 void sp_b2bua_handle_invite (SpB2bua *b2bua, SpSipServerTransaction *st, SpSipMessage *request,
                              const SpAccess *access, gint64 now);
+/* Call pickup (as Asterisk and FreeSWITCH): an authenticated user's
+ * INVITE to "**NUMBER" answers the oldest call ringing at the user a
+ * call to NUMBER reaches; that user's phones get CANCEL with "Reason:
+ * SIP;cause=200;text=\"Call completed elsewhere\"" and the call goes on
+ * between the caller and the picker. Refusals, final and stateless:
+ * 403 "Pickup Is For Local Users" (a trusted peer), 404 "No Such User To
+ * Pick Up" (NUMBER reaches no user here), 480 "Nothing Ringing", 480
+ * "Already Picked Up" (someone else was first; the call goes on), 403
+ * "Cannot Pick Up Own Call", 488 when the picker's INVITE has no SDP
+ * offer, no codec in common with the caller's, or the caller's had none,
+ * 503 "Too Many Calls" when the picker's source or user is at its call
+ * cap (the picked call counts for the picker as one it placed). */
+#define SP_B2BUA_PICKUP_PREFIX "**"
+
 /* TRUE when @request is one of our own callee-leg INVITEs coming back to
  * this very process (the callee is the phone that hosts the server). */
 gboolean sp_b2bua_is_own_request (SpB2bua *b2bua, const SpSipMessage *request);
@@ -91,10 +105,11 @@ void sp_b2bua_handle_ack (SpB2bua *b2bua, SpSipMessage *ack, SpSipDialog *dialog
 void sp_b2bua_handle_ack_timeout (SpB2bua *b2bua, SpSipDialog *dialog);
 
 /* Where calls to a phone registered as @binding go when that is not
- * @contact itself (NAT: the REGISTER came from another address or UDP
- * port than Contact names): TRUE with @dest set to that source. */
+ * @contact itself: TRUE with @dest set to the connection its REGISTER
+ * came on (TCP, TLS: while @transport has it open), or to the address
+ * it came from (UDP: NAT, another address or port than Contact names). */
 gboolean sp_b2bua_binding_next_hop (const SpBinding *binding, const SpSipUri *contact,
-                                    SpSipPeer *dest);
+                                    SpSipTransport *transport, SpSipPeer *dest);
 
 guint sp_b2bua_get_n_calls (SpB2bua *b2bua);
 /* Ends every call. */

@@ -7,6 +7,37 @@ struct _SpRegistrar
   SpRegistrarStats stats;
 };
 
+static void hold_flow (SpRegistrar *registrar, const SpSipPeer *source, const char *src,
+                       const char *aor, const GPtrArray *bindings, gint64 now);
+
+/* A binding gone by any road (Expires 0, expiry, its user deleted from
+ * the window or the web console): the connection it came on is held only
+ * for what is left of that AOR there, so a deleted user's flow is not
+ * kept open until the expiry it had. */
+static void
+on_binding_removed (SpLocationStore *store, SpBinding *binding, gboolean expired,
+                    SpRegistrar *registrar)
+{
+  g_autoptr (GPtrArray) left = NULL;
+  const char *colon;
+  g_autofree char *host = NULL;
+  SpSipPeer peer;
+  guint64 port;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (binding->source == NULL || binding->transport == NULL ||
+      (strcmp (binding->transport, "tcp") != 0 && strcmp (binding->transport, "tls") != 0) ||
+      (colon = strrchr (binding->source, ':')) == NULL ||
+      !g_ascii_string_to_unsigned (colon + 1, 10, 1, G_MAXUINT16, &port, NULL))
+    return;
+  host = g_strndup (binding->source, (gsize) (colon - binding->source));
+  sp_sip_peer_init (
+      &peer, strcmp (binding->transport, "tls") == 0 ? SP_SIP_TRANSPORT_TLS : SP_SIP_TRANSPORT_TCP,
+      host, (guint16) port);
+  left = sp_location_store_lookup (store, binding->aor, now);
+  hold_flow (registrar, &peer, binding->source, binding->aor, left, now);
+}
+
 SpRegistrar *
 sp_registrar_new (SpSipStack *stack, SpLocationStore *locations)
 {
@@ -14,12 +45,16 @@ sp_registrar_new (SpSipStack *stack, SpLocationStore *locations)
 
   registrar->stack = stack;
   registrar->locations = locations;
+  g_signal_connect (locations, "binding-removed", G_CALLBACK (on_binding_removed), registrar);
   return registrar;
 }
 
 void
 sp_registrar_free (SpRegistrar *registrar)
 {
+  if (registrar == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (registrar->locations, registrar);
   g_free (registrar);
 }
 
@@ -44,6 +79,32 @@ reply_bindings (SpRegistrar *registrar, SpSipServerTransaction *st, const GPtrAr
     }
   registrar->stats.accepted++;
   sp_sip_stack_respond (registrar->stack, st, response, NULL);
+}
+
+/* A phone registered over TCP or TLS is reached on the connection its
+ * REGISTER came on (RFC 5626 flow reuse), so that connection must outlive
+ * the transport's idle timeout while the registration lives, even when
+ * the phone sends no keep-alives: hold it until the latest expiry of the
+ * AOR's bindings that came from there, release it when none is left
+ * (Expires 0, "*"). Only an authenticated REGISTER gets here, and the
+ * transport caps holders per connection. */
+static void
+hold_flow (SpRegistrar *registrar, const SpSipPeer *source, const char *src, const char *aor,
+           const GPtrArray *bindings, gint64 now)
+{
+  SpSipTransport *transport = sp_sip_stack_get_transport (registrar->stack);
+  const char *kind = source->kind == SP_SIP_TRANSPORT_TLS ? "tls" : "tcp";
+  gint64 latest = now;
+
+  if (!sp_sip_transport_kind_is_stream (source->kind) || transport == NULL)
+    return;
+  for (guint i = 0; bindings != NULL && i < bindings->len; i++)
+    {
+      const SpBinding *b = g_ptr_array_index (bindings, i);
+      if (g_strcmp0 (b->source, src) == 0 && g_strcmp0 (b->transport, kind) == 0)
+        latest = MAX (latest, b->expires);
+    }
+  sp_sip_transport_hold_connection (transport, source, aor, (guint) MIN (latest - now, G_MAXUINT));
 }
 
 /* The AOR a REGISTER is about: the user part of To. */
@@ -108,7 +169,10 @@ apply (SpRegistrar *registrar, SpSipServerTransaction *st, const SpSipMessage *r
     }
   result = sp_location_store_register (registrar->locations, &req, now);
   if (result->status == 200)
-    reply_bindings (registrar, st, result->bindings, now);
+    {
+      hold_flow (registrar, source, src, aor, result->bindings, now);
+      reply_bindings (registrar, st, result->bindings, now);
+    }
   else
     {
       g_autoptr (SpSipMessage) response =

@@ -177,16 +177,45 @@ typedef enum
   PACKET_OTHER,
   PACKET_RTP,
   PACKET_RTCP,
+  PACKET_DTLS,           /* DTLS records other than a handshake */
+  PACKET_DTLS_HANDSHAKE, /* starts with a handshake record (ClientHello, ...) */
 } PacketKind;
 
+#define DTLS_RECORD_HEADER 13
+
+/* A datagram of whole DTLS records (RFC 6347 4.1): content types 20..25
+ * (change_cipher_spec, alert, handshake, application_data, heartbeat,
+ * tls12_cid), version 1.0 or 1.2 (0xfeff, 0xfefd; 1.3 writes 1.2 there),
+ * and lengths that end exactly with the datagram. */
+static PacketKind
+classify_dtls (const guint8 *p, gsize n)
+{
+  gsize at = 0;
+
+  while (at < n)
+    {
+      const guint8 *r = p + at;
+      gsize length;
+      if (n - at < DTLS_RECORD_HEADER || r[0] < 20 || r[0] > 25 || r[1] != 0xfe ||
+          (r[2] != 0xff && r[2] != 0xfd))
+        return PACKET_OTHER;
+      length = (gsize) r[11] << 8 | r[12];
+      if (length == 0 || length > n - at - DTLS_RECORD_HEADER)
+        return PACKET_OTHER;
+      at += DTLS_RECORD_HEADER + length;
+    }
+  return p[0] == 22 ? PACKET_DTLS_HANDSHAKE : PACKET_DTLS;
+}
+
 /* What the first bytes say (RFC 7983's demultiplexing: 128..191 is RTP
- * or RTCP, told apart by RFC 5761's payload type ranges). When DTLS-SRTP
- * comes (issue 16), 20..63 becomes a third kind, learnt like RTCP from
- * the latched host; SRTP keeps RTP's clear header, so the checks below
- * hold for it unchanged. Everything else never latches. */
+ * or RTCP, told apart by RFC 5761's payload type ranges; 20..63 is
+ * DTLS). SRTP and SRTCP keep the clear header, so the checks below hold
+ * for them unchanged. Everything else (STUN, ZRTP, junk) never latches. */
 static PacketKind
 classify (const guint8 *p, gssize n, const guint64 payload_types[2])
 {
+  if (n >= DTLS_RECORD_HEADER && p[0] >= 20 && p[0] <= 63)
+    return classify_dtls (p, (gsize) n);
   if (n < 8 || (p[0] & 0xc0) != 0x80)
     return PACKET_OTHER;
   if (p[1] >= 192 && p[1] <= 223)
@@ -250,6 +279,33 @@ endpoint_learn (Endpoint *in, const guint8 *p, const struct sockaddr_storage *fr
   return in->cand_count >= SP_RELAY_LEARN_PACKETS && now - in->cand_start >= min_span_us;
 }
 
+/* DTLS-SRTP (issue 16): the handshake comes before any SRTP, so a
+ * handshake record must be able to latch, or the relay would wait for
+ * media that waits for it. The SDP's own address latches at once, as its
+ * RTP would. Another port of the SDP's host or of the side's SIP host (a
+ * NAT's mapping) only while nothing is latched yet: a live latch is
+ * never taken over by DTLS (a NAT rebinding is learnt from the SRTP that
+ * follows). A host neither named never latches by DTLS. Once latched,
+ * the source's DTLS and SRTP go through the fast path like RTP. */
+static gboolean
+endpoint_accepts_dtls (Endpoint *in, const struct sockaddr_storage *from, gboolean sdp)
+{
+  SpRelayCall *call = in->call;
+
+  if (sdp)
+    {
+      in->named_heard = TRUE;
+      return TRUE;
+    }
+  if ((in->has_sdp && same_host (&in->sdp, from)) ||
+      (call->has_signalling[in->side] && same_host (&call->signalling[in->side], from)))
+    {
+      in->named_heard = TRUE;
+      return !in->latched;
+    }
+  return FALSE;
+}
+
 /* Whether a packet from a source that is not latched may latch @in
  * (the slow path: once latched, the phone's packets never come here). */
 static gboolean
@@ -264,9 +320,14 @@ endpoint_accepts (Endpoint *in, gssize n, const struct sockaddr_storage *from)
 
   if (in->rtcp)
     {
+      /* DTLS on the RTCP port: a peer without rtcp-mux that keys SRTCP
+       * with a handshake of its own (RFC 5764 4.1.2) learns like RTCP. */
       const Endpoint *rtp = &call->ends[in->side][0];
-      return kind == PACKET_RTCP && (sdp || (rtp->latched && same_host (&rtp->dest, from)));
+      return (kind == PACKET_RTCP || kind == PACKET_DTLS_HANDSHAKE) &&
+             (sdp || (rtp->latched && same_host (&rtp->dest, from)));
     }
+  if (kind == PACKET_DTLS_HANDSHAKE)
+    return endpoint_accepts_dtls (in, from, sdp);
   if (kind != PACKET_RTP)
     return FALSE;
   if (sdp)

@@ -4,6 +4,7 @@
 #include "server/apitoken.h"
 #include "server/authenticator.h"
 #include "server/b2bua.h"
+#include "server/presence.h"
 #include "server/registrar.h"
 #include "server/relay.h"
 #include "sip/tls.h"
@@ -55,6 +56,7 @@ struct _SpServer
   SpRegistrar *registrar;
   SpRelay *relay;
   SpB2bua *b2bua;
+  SpPresenceAgent *presence; /* while running */
   guint purge_source;
   guint64 requests;
   guint64 calls_started;
@@ -92,10 +94,40 @@ on_binding_removed (SpLocationStore *store, SpBinding *binding, gboolean expired
   g_signal_emit (self, signals[SIGNAL_UNREGISTERED], 0, binding->aor, binding->contact, expired);
 }
 
+/* A deleted user (from the window, the web console or an import that
+ * leaves it out) is no longer reachable: its bindings go, and with them
+ * the hold on the connections they came on (registrar.c). Only users
+ * register here (REGISTER is always authenticated), so an AOR without a
+ * user is one that was deleted. */
+static void
+drop_deleted_users_bindings (SpServer *self, SpUserDb *users)
+{
+  g_autoptr (GPtrArray) bindings = sp_location_store_list (self->locations, wall_now ());
+  g_autoptr (GPtrArray) gone = g_ptr_array_new ();
+
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      const SpBinding *b = g_ptr_array_index (bindings, i);
+      const char *last = gone->len ? g_ptr_array_index (gone, gone->len - 1) : NULL;
+
+      /* The list is sorted by AOR: each one checked once. */
+      if (g_strcmp0 (last, b->aor) != 0 && sp_user_db_lookup (users, b->aor) == NULL)
+        g_ptr_array_add (gone, b->aor);
+    }
+  for (guint i = 0; i < gone->len; i++)
+    {
+      g_message ("user %s deleted: its registrations are removed",
+                 (const char *) g_ptr_array_index (gone, i));
+      sp_location_store_remove_aor (self->locations, g_ptr_array_index (gone, i));
+    }
+}
+
 static void
 on_users_changed (SpUserDb *users, SpServer *self)
 {
   g_autoptr (GError) error = NULL;
+
+  drop_deleted_users_bindings (self, users);
 
   /* The one place users are saved, whoever changed them (the window,
    * the web console, an import). */
@@ -113,6 +145,7 @@ sp_server_dispose (GObject *object)
 
   sp_server_stop (self);
   /* Calls still draining end now. */
+  g_clear_pointer (&self->presence, sp_presence_agent_free);
   if (self->b2bua != NULL)
     sp_b2bua_end_all (self->b2bua);
   g_clear_pointer (&self->b2bua, sp_b2bua_free);
@@ -426,6 +459,7 @@ sp_server_limits_init (SpServerLimits *limits)
   limits->max_tcp = SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS;
   limits->max_tcp_per_address = SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS;
   limits->timer_c_ms = SP_B2BUA_DEFAULT_TIMER_C_S * 1000;
+  limits->tcp_idle_ms = SP_SIP_TRANSPORT_DEFAULT_IDLE_MS;
 }
 
 /* The caps go where they are enforced: calls in the B2BUA, the rest on
@@ -448,6 +482,8 @@ apply_limits (SpServer *self)
                                            self->limits.max_transactions_per_source);
       sp_sip_transport_set_tcp_limits (sp_sip_stack_get_transport (self->stack),
                                        self->limits.max_tcp, self->limits.max_tcp_per_address);
+      sp_sip_transport_set_idle_timeout (sp_sip_stack_get_transport (self->stack),
+                                         self->limits.tcp_idle_ms);
     }
 }
 
@@ -557,6 +593,9 @@ build_engine (SpServer *self, const char *media_host, GError **error)
       if (self->relay == NULL)
         return FALSE;
     }
+  if (self->presence == NULL)
+    self->presence = sp_presence_agent_new (self->stack, self->policy, self->users, self->locations,
+                                            self->calls);
   /* Calls still on the old relay keep their ports until they end. */
   sp_b2bua_set_relay (self->b2bua, self->media_relay ? self->relay : NULL);
   return TRUE;
@@ -614,6 +653,8 @@ sp_server_stop (SpServer *self)
     return;
   self->running = FALSE;
   g_clear_handle_id (&self->purge_source, g_source_remove);
+  /* Watchers are told (deactivated) and come back when it runs again. */
+  g_clear_pointer (&self->presence, sp_presence_agent_free);
   sp_sip_transport_set_send_thread (sp_sip_stack_get_transport (self->stack), FALSE);
   if (self->state_dir != NULL)
     {
@@ -645,7 +686,8 @@ sp_server_get_relay_host (SpServer *self)
 gboolean
 sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog)
 {
-  return self->b2bua != NULL && sp_b2bua_owns_dialog (self->b2bua, dialog);
+  return (self->b2bua != NULL && sp_b2bua_owns_dialog (self->b2bua, dialog)) ||
+         (self->presence != NULL && sp_presence_agent_owns_dialog (self->presence, dialog));
 }
 
 gboolean
@@ -661,6 +703,9 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
   /* Calls keep working after stop, until they end. */
   if (dialog != NULL)
     {
+      if (self->presence != NULL &&
+          sp_presence_agent_handle_in_dialog (self->presence, st, request, dialog))
+        return TRUE;
       if (!sp_b2bua_owns_dialog (self->b2bua, dialog))
         return FALSE;
       self->requests++;
@@ -668,6 +713,11 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
     }
   if (!self->running)
     return FALSE;
+  if (self->presence != NULL && sp_presence_agent_handle_request (self->presence, st, request, now))
+    {
+      self->requests++;
+      return TRUE;
+    }
   if (method != SP_SIP_METHOD_REGISTER && method != SP_SIP_METHOD_INVITE)
     return FALSE;
   /* Our own callee leg to the phone in this process. */
@@ -693,26 +743,56 @@ sp_server_filter_request (SpServer *self, SpSipServerTransaction *st, SpSipMessa
   return TRUE;
 }
 
+/* The TLS binding and the identity it presents, FALSE without either. */
+static gboolean
+find_tls_binding (SpServer *self, SpSipPeer *bound, const char **fingerprint)
+{
+  SpSipTransport *transport;
+  SpSipTlsIdentity *identity;
+
+  if (self->stack == NULL)
+    return FALSE;
+  transport = sp_sip_stack_get_transport (self->stack);
+  identity = sp_sip_transport_get_tls_identity (transport);
+  for (guint i = 0; identity != NULL && sp_sip_transport_get_binding (transport, i, bound); i++)
+    if (bound->kind == SP_SIP_TRANSPORT_TLS)
+      {
+        *fingerprint = sp_sip_tls_identity_get_fingerprint (identity);
+        return *fingerprint != NULL;
+      }
+  return FALSE;
+}
+
 /* The certificate phones pin: its fingerprint on the console, for users
  * to compare with what their phone shows. */
 static void
 set_console_tls (SpServer *self)
 {
-  SpSipTransport *transport;
-  SpSipTlsIdentity *identity;
   SpSipPeer bound;
+  const char *fingerprint = NULL;
 
-  if (self->stack == NULL)
-    return;
-  transport = sp_sip_stack_get_transport (self->stack);
-  identity = sp_sip_transport_get_tls_identity (transport);
-  for (guint i = 0; identity != NULL && sp_sip_transport_get_binding (transport, i, &bound); i++)
-    if (bound.kind == SP_SIP_TRANSPORT_TLS)
-      {
-        sp_web_console_set_tls (self->console, bound.port,
-                                sp_sip_tls_identity_get_fingerprint (identity));
-        return;
-      }
+  if (find_tls_binding (self, &bound, &fingerprint))
+    sp_web_console_set_tls (self->console, bound.port, fingerprint);
+}
+
+char *
+sp_server_dup_tls_address (SpServer *self, const char **fingerprint)
+{
+  SpSipPeer bound;
+  const char *found = NULL;
+  const char *host;
+
+  g_return_val_if_fail (SP_IS_SERVER (self), NULL);
+  if (!self->running || !find_tls_binding (self, &bound, &found))
+    return NULL;
+  /* A wildcard is no address to dial: phones on the LAN know the
+   * computer by its name. */
+  host = bound.host;
+  if (g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::"))
+    host = g_get_host_name ();
+  if (fingerprint != NULL)
+    *fingerprint = found;
+  return sp_sip_host_port_to_string (host, bound.port);
 }
 
 gboolean

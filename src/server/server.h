@@ -126,6 +126,9 @@ typedef struct
   guint max_tcp;
   guint max_tcp_per_address;
   guint timer_c_ms;
+  /* A TCP/TLS connection with no traffic is closed after this long,
+   * unless a registration holds it (registrar.c). */
+  guint tcp_idle_ms;
 } SpServerLimits;
 
 void sp_server_limits_init (SpServerLimits *limits);
@@ -156,6 +159,12 @@ gboolean sp_server_owns_dialog (SpServer *self, SpSipDialog *dialog);
 gboolean sp_server_start_http (SpServer *self, const char *listen, const char *admin_password_hash,
                                GError **error);
 SpWebConsole *sp_server_get_web_console (SpServer *self);
+/* While the server runs with a TLS listener: the address phones reach it
+ * at over TLS ("127.0.0.1:5061", "[::1]:5061"; a wildcard binding is
+ * named by the host name) and, in @fingerprint, the SHA-256 of its
+ * certificate ("AB:CD:...", owned by the server). NULL without TLS or
+ * while the server is off. */
+char *sp_server_dup_tls_address (SpServer *self, const char **fingerprint);
 
 guint sp_server_get_n_calls (SpServer *self);
 void sp_server_get_stats (SpServer *self, SpServerStats *stats);

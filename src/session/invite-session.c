@@ -269,6 +269,57 @@ sp_invite_session_end_kind (SpInviteSession *self, SpSessionEndKind kind, guint 
   end_with (self, &end);
 }
 
+/* One Reason value ("SIP;cause=200;text=\"...\""): its protocol and
+ * cause, the text ignored. */
+static gboolean
+reason_value_is_completed_elsewhere (const char *value)
+{
+  g_auto (GStrv) parts = g_strsplit (value, ";", 8);
+
+  if (parts[0] == NULL || g_ascii_strcasecmp (g_strstrip (parts[0]), "SIP") != 0)
+    return FALSE;
+  for (guint i = 1; parts[i] != NULL; i++)
+    {
+      char *p = g_strstrip (parts[i]);
+
+      if (g_ascii_strncasecmp (p, "cause", 5) != 0)
+        continue;
+      p = g_strchug (p + 5);
+      if (*p != '=')
+        return FALSE;
+      return strcmp (g_strstrip (p + 1), "200") == 0;
+    }
+  return FALSE;
+}
+
+gboolean
+sp_session_reason_is_completed_elsewhere (const char *reason)
+{
+  g_autoptr (GString) value = g_string_new (NULL);
+  gboolean quoted = FALSE;
+
+  if (reason == NULL)
+    return FALSE;
+  /* Values are comma-separated; a comma inside text="..." is text. */
+  for (const char *p = reason;; p++)
+    {
+      if (*p == '\0' || (*p == ',' && !quoted))
+        {
+          if (reason_value_is_completed_elsewhere (value->str))
+            return TRUE;
+          if (*p == '\0')
+            return FALSE;
+          g_string_truncate (value, 0);
+          continue;
+        }
+      if (*p == '"')
+        quoted = !quoted;
+      else if (*p == '\\' && quoted && p[1] != '\0')
+        g_string_append_c (value, *p++);
+      g_string_append_c (value, *p);
+    }
+}
+
 /* ---- sending ----------------------------------------------------------- */
 
 static void
@@ -838,6 +889,29 @@ invite_failed (SpInviteSession *self, SpSipClientTransaction *ct, SpSipMessage *
   end_with (self, &end);
 }
 
+/* The owner's second offer after a refused one (see retry_offer in the
+ * callbacks), sent in a new INVITE: TRUE when it went. */
+static gboolean
+retry_offer (SpInviteSession *self, SpSipMessage *response)
+{
+  g_autofree char *sdp = NULL;
+  guint32 cseq = sp_sip_message_get_cseq (self->invite, NULL);
+
+  if (self->cancel_pending || self->offer != SP_SESSION_OFFER_LOCAL || self->cb == NULL ||
+      self->cb->retry_offer == NULL)
+    return FALSE;
+  sdp = self->cb->retry_offer (self, response, self->user_data);
+  if (sdp == NULL)
+    return FALSE;
+  set_body_sdp (self->invite, sdp);
+  sp_credentials_prepare_resend (self->invite, cseq + 1);
+  /* Credentials sent already would be a replay (same nonce and count):
+   * the server challenges the new INVITE, answered as a first one. */
+  sp_sip_message_remove_header (self->invite, "Authorization");
+  sp_sip_message_remove_header (self->invite, "Proxy-Authorization");
+  return send_invite_request (self, NULL, NULL);
+}
+
 static void
 on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage *response,
                     SpSipDialog *dialog, gpointer user_data)
@@ -886,6 +960,8 @@ on_invite_response (SpSipStack *stack, SpSipClientTransaction *ct, SpSipMessage 
             return;
         }
     }
+  if ((status == 488 || status == 606) && retry_offer (self, response))
+    return;
   invite_failed (self, ct, response, error, text);
 }
 
@@ -899,7 +975,13 @@ on_invite_server_event (SpSipServerTransaction *st, SpSipServerEvent event, gpoi
   if (!sp_invite_session_is_alive (self) || self->state != SP_INVITE_SESSION_INCOMING)
     return;
   if (event == SP_SIP_SERVER_EVENT_CANCELLED)
-    sp_invite_session_end_kind (self, SP_SESSION_END_CANCELLED, 487, NULL);
+    {
+      SpSessionEnd end = { .kind = SP_SESSION_END_CANCELLED,
+                           .code = 487,
+                           .cancel_reason = sp_sip_server_transaction_get_cancel_reason (st) };
+
+      end_with (self, &end);
+    }
   else
     sp_invite_session_end_kind (self, SP_SESSION_END_UNREACHABLE, 408, NULL);
 }

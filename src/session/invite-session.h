@@ -130,7 +130,13 @@ typedef struct
   const char *error_text;     /* FAILED: the refusal in the user's language, or NULL */
   SpSipMessage *response;     /* FAILED: the final response */
   SpSipClientTransaction *ct; /* FAILED: its transaction (timeout, transport failure) */
+  const char *cancel_reason;  /* CANCELLED: the CANCEL's Reason header (RFC 3326), or NULL */
 } SpSessionEnd;
+
+/* TRUE when @reason (a Reason header value, NULL allowed) says the call
+ * was answered elsewhere: a "SIP" reason with cause=200 (RFC 3326; what
+ * forking proxies and pickup put in their CANCEL). */
+gboolean sp_session_reason_is_completed_elsewhere (const char *reason);
 
 /* Set by answer_offer in *status: the answer comes later. */
 #define SP_SESSION_ANSWER_LATER 1
@@ -169,6 +175,10 @@ typedef struct
    * every request goes on. */
   gboolean (*check_request) (SpInviteSession *session, SpSipServerTransaction *st,
                              SpSipMessage *request, gpointer user_data);
+  /* Our INVITE's offer was refused (488, 606): another offer to send in
+   * a new INVITE of the same call (CSeq + 1), or NULL: the call fails.
+   * NULL callback: it fails. */
+  char *(*retry_offer) (SpInviteSession *session, SpSipMessage *response, gpointer user_data);
 } SpInviteSessionCallbacks;
 
 /* @credentials (may be NULL: no challenge is answered) answer 401/407

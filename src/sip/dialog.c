@@ -19,6 +19,8 @@ struct _SpSipDialog
   SpSipUri *remote_target;
   GPtrArray *route_set; /* char *, name-addr */
   char *local_contact;
+  gboolean has_flow;
+  SpSipPeer flow;
 };
 
 static const char *
@@ -255,6 +257,20 @@ const char *
 sp_sip_dialog_get_local_contact (const SpSipDialog *dialog)
 {
   return dialog->local_contact;
+}
+
+void
+sp_sip_dialog_set_flow (SpSipDialog *dialog, const SpSipPeer *flow)
+{
+  dialog->has_flow = flow != NULL && sp_sip_transport_kind_is_stream (flow->kind);
+  if (dialog->has_flow)
+    dialog->flow = *flow;
+}
+
+const SpSipPeer *
+sp_sip_dialog_get_flow (const SpSipDialog *dialog)
+{
+  return dialog->has_flow ? &dialog->flow : NULL;
 }
 
 char *

@@ -55,6 +55,15 @@ void sp_sip_dialog_set_local_contact (SpSipDialog *dialog, const char *contact);
 /* That Contact value, NULL when none was set. */
 const char *sp_sip_dialog_get_local_contact (const SpSipDialog *dialog);
 
+/* The TCP or TLS connection the dialog was set up on (the peer our
+ * INVITE went to, or the one theirs came from); NULL (and UDP) forget
+ * it. The stack sends the dialog's requests and ACKs on it while it is
+ * open and the remote target names the same host and transport (RFC
+ * 5626 flows, RFC 3261 18.1.1 reuse): a phone's Contact may name a
+ * listener it does not have or that a firewall closes. */
+void sp_sip_dialog_set_flow (SpSipDialog *dialog, const SpSipPeer *flow);
+const SpSipPeer *sp_sip_dialog_get_flow (const SpSipDialog *dialog);
+
 /* The one place a dialog id is spelt: "call-id|local-tag|remote-tag"
  * (NULL parts as empty). Every table of dialogs (the stack's, the
  * B2BUA's) is keyed by it. */

@@ -68,6 +68,7 @@ enum
   SIGNAL_ACK,
   SIGNAL_ACK_TIMEOUT,
   SIGNAL_DIALOG_TERMINATED,
+  SIGNAL_DIALOG_MISSING,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -137,6 +138,8 @@ transport_failed (SpSipTransport *transport, SpSipMessage *msg, const GError *er
 
 /* ---- dialogs ---- */
 
+static void add_dialog (SpSipStack *self, SpSipDialog *dialog);
+
 SpSipDialog *
 sp_sip_stack_lookup_dialog (SpSipStack *self, const char *id)
 {
@@ -158,6 +161,12 @@ sp_sip_stack_remove_dialog (SpSipStack *self, SpSipDialog *dialog)
   g_hash_table_remove (self->pending_acks, id);
   g_hash_table_remove (self->sent_acks, id);
   g_hash_table_remove (self->dialogs, id);
+}
+
+void
+sp_sip_stack_add_dialog (SpSipStack *self, SpSipDialog *dialog)
+{
+  add_dialog (self, dialog);
 }
 
 static void
@@ -348,11 +357,38 @@ sp_sip_stack_respond (SpSipStack *self, SpSipServerTransaction *st, SpSipMessage
             {
               hold = dialog;
               remember_local_contact (dialog, response);
+              sp_sip_dialog_set_flow (dialog, sp_sip_server_transaction_get_source (st));
               add_dialog (self, dialog);
             }
         }
       else if (status >= 200)
         sp_sip_dialog_set_state (dialog, SP_SIP_DIALOG_CONFIRMED);
+    }
+  /* RFC 6665 4.1.2: a 2xx to a SUBSCRIBE outside a dialog creates the
+   * notifier's dialog (confirmed at once: no ACK follows). */
+  if (method == SP_SIP_METHOD_SUBSCRIBE && status >= 200 && status < 300 && to_tag &&
+      dialog == NULL)
+    {
+      g_autoptr (GError) derror = NULL;
+
+      copy_record_route (response, request);
+      if (sp_sip_message_get_contacts (response)->len == 0)
+        {
+          g_autofree char *contact =
+              sp_sip_stack_dup_contact (self, NULL, sp_sip_server_transaction_get_source (st));
+          sp_sip_message_add_header (response, "Contact", contact, NULL);
+        }
+      dialog = sp_sip_dialog_new_uas (request, response, &derror);
+      if (dialog == NULL)
+        g_debug ("no subscription dialog: %s", derror->message);
+      else
+        {
+          hold = dialog;
+          sp_sip_dialog_set_state (dialog, SP_SIP_DIALOG_CONFIRMED);
+          remember_local_contact (dialog, response);
+          sp_sip_dialog_set_flow (dialog, sp_sip_server_transaction_get_source (st));
+          add_dialog (self, dialog);
+        }
     }
 
   ok = sp_sip_server_transaction_respond (st, response, error);
@@ -468,6 +504,16 @@ layer_request (SpSipTransactionLayer *layer, SpSipServerTransaction *st, SpSipMe
       dialog = sp_sip_stack_lookup_dialog (self, id);
       if (dialog == NULL)
         {
+          gboolean made = FALSE;
+
+          /* RFC 6665 4.1.2.4: a NOTIFY may arrive before the 2xx to its
+           * SUBSCRIBE; its subscriber may make the dialog now. */
+          g_signal_emit (self, signals[SIGNAL_DIALOG_MISSING], 0, request, &made);
+          if (made)
+            dialog = sp_sip_stack_lookup_dialog (self, id);
+        }
+      if (dialog == NULL)
+        {
           /* 12.2.2 */
           self->stats.unknown_dialog_481++;
           sp_sip_server_transaction_reply (st, 481, NULL);
@@ -498,16 +544,36 @@ send_stored_ack (SpSipStack *self, SentAck *sent)
   self->stats.acks_for_2xx_sent++;
 }
 
+/* Where @request in @dialog goes first (sp_sip_request_next_hop), but
+ * on the dialog's flow while that is open, when the dialog has no route
+ * set and its remote target names the flow's host over the same
+ * transport: the phone at the other end of that connection, which may
+ * not listen where its Contact says. */
+static gboolean
+dialog_next_hop (SpSipStack *self, SpSipDialog *dialog, const SpSipMessage *request, SpSipPeer *hop)
+{
+  const SpSipPeer *flow = sp_sip_dialog_get_flow (dialog);
+
+  if (!sp_sip_request_next_hop (request, hop))
+    return FALSE;
+  if (flow != NULL && sp_sip_dialog_get_route_set (dialog)->len == 0 && hop->kind == flow->kind &&
+      g_ascii_strcasecmp (hop->host, flow->host) == 0 && hop->port != flow->port &&
+      sp_sip_transport_has_connection (self->transport, flow))
+    hop->port = flow->port;
+  return TRUE;
+}
+
 /* Keeps @ack as the one resent for each retransmission of the 2xx to
  * the INVITE with @cseq, and sends it. Takes @ack. */
 static gboolean
-store_and_send_ack (SpSipStack *self, const char *id, SpSipMessage *ack, guint32 cseq)
+store_and_send_ack (SpSipStack *self, SpSipDialog *dialog, const char *id, SpSipMessage *ack,
+                    guint32 cseq)
 {
   SentAck *sent = g_new0 (SentAck, 1);
 
   sent->ack = ack;
   sent->cseq = cseq;
-  if (!sp_sip_request_next_hop (ack, &sent->dest))
+  if (!dialog_next_hop (self, dialog, ack, &sent->dest))
     {
       sent_ack_free (sent);
       return FALSE;
@@ -535,7 +601,7 @@ send_ack_for_2xx (SpSipStack *self, SpSipDialog *dialog, guint32 cseq, gboolean 
     {
       SpSipMessage *ack = sp_sip_dialog_new_ack (dialog, cseq);
       if (ack != NULL)
-        store_and_send_ack (self, id, ack, cseq);
+        store_and_send_ack (self, dialog, id, ack, cseq);
     }
 }
 
@@ -556,7 +622,7 @@ sp_sip_stack_send_ack (SpSipStack *self, SpSipDialog *dialog, guint32 invite_cse
   if (body != NULL && content_type != NULL)
     sp_sip_message_set_body (ack, content_type, (const guint8 *) body, strlen (body));
   id = sp_sip_dialog_dup_id (dialog);
-  if (!store_and_send_ack (self, id, ack, invite_cseq))
+  if (!store_and_send_ack (self, dialog, id, ack, invite_cseq))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ACK has no next hop");
       return FALSE;
@@ -590,7 +656,8 @@ drop_early_dialogs (SpSipStack *self, SpSipMessage *request)
 
 /* Finds or makes the UAC dialog of an INVITE response. */
 static SpSipDialog *
-uac_dialog_for (SpSipStack *self, SpSipMessage *request, SpSipMessage *response, gboolean *created)
+uac_dialog_for (SpSipStack *self, SpSipMessage *request, SpSipMessage *response,
+                const SpSipPeer *flow, gboolean *created)
 {
   g_autofree char *id = sp_sip_dialog_id_for_message (response);
   SpSipDialog *dialog = sp_sip_stack_lookup_dialog (self, id);
@@ -610,6 +677,7 @@ uac_dialog_for (SpSipStack *self, SpSipMessage *request, SpSipMessage *response,
     }
   if (request)
     remember_local_contact (dialog, request);
+  sp_sip_dialog_set_flow (dialog, flow);
   add_dialog (self, dialog);
   sp_sip_dialog_unref (dialog); /* the table holds it */
   *created = TRUE;
@@ -639,7 +707,8 @@ client_response (SpSipClientTransaction *ct, SpSipMessage *response, gpointer us
 
   if (method == SP_SIP_METHOD_INVITE && status > 100 && status < 300 &&
       sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_NONE)
-    dialog = uac_dialog_for (self, request, response, &created);
+    dialog =
+        uac_dialog_for (self, request, response, sp_sip_client_transaction_get_dest (ct), &created);
 
   if (method == SP_SIP_METHOD_INVITE && status >= 200 && status < 300 && dialog)
     {
@@ -692,7 +761,7 @@ layer_stray_response (SpSipTransactionLayer *layer, SpSipMessage *response, cons
       status >= 300)
     return;
   /* 13.2.2.4: every 2xx gets its ACK, even after the transaction ended. */
-  dialog = uac_dialog_for (self, NULL, response, &created);
+  dialog = uac_dialog_for (self, NULL, response, source, &created);
   if (dialog == NULL)
     return;
   /* A known dialog without a stored ACK waits for the TU's (late offer). */
@@ -924,7 +993,7 @@ sp_sip_stack_send_dialog_request (SpSipStack *self, SpSipDialog *dialog, SpSipMe
   g_return_val_if_fail (dialog != NULL && request != NULL, NULL);
   /* On a wildcard binding, from the address our Contact names: the one
    * the peer reached us on, which it may be checking. */
-  if (sp_sip_request_next_hop (request, &hop))
+  if (dialog_next_hop (self, dialog, request, &hop))
     {
       dialog_local_host (dialog, hop.local, sizeof hop.local);
       return sp_sip_stack_send_request_full (self, request, &hop, func, user_data, user_data_free,
@@ -968,6 +1037,9 @@ sp_sip_stack_class_init (SpSipStackClass *klass)
   signals[SIGNAL_ACK_TIMEOUT] =
       g_signal_new ("ack-timeout", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                     NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_DIALOG_MISSING] = g_signal_new (
+      "dialog-missing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 1, G_TYPE_POINTER);
   signals[SIGNAL_DIALOG_TERMINATED] =
       g_signal_new ("dialog-terminated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);

@@ -26,7 +26,12 @@ G_BEGIN_DECLS
  * "ack" (SpSipMessage *ack, SpSipDialog *dialog): the ACK for a 2xx we
  * sent. "ack-timeout" (SpSipDialog *dialog): a 2xx was retransmitted for
  * 64*T1 without ACK; the stack has sent BYE (13.3.1.4).
- * "dialog-terminated" (SpSipDialog *dialog): a BYE ended a dialog. */
+ * "dialog-terminated" (SpSipDialog *dialog): a BYE ended a dialog.
+ * "dialog-missing" (SpSipMessage *request) -> gboolean: a request with a
+ * To tag for no dialog we know; a handler that makes the dialog (a
+ * NOTIFY before the 2xx of our SUBSCRIBE, RFC 6665 4.1.2.4) adds it with
+ * sp_sip_stack_add_dialog and returns TRUE; else the stack answers 481.
+ * A 2xx to a SUBSCRIBE outside a dialog creates the notifier's dialog. */
 
 #define SP_TYPE_SIP_STACK (sp_sip_stack_get_type ())
 G_DECLARE_FINAL_TYPE (SpSipStack, sp_sip_stack, SP, SIP_STACK, GObject)
@@ -146,6 +151,9 @@ void sp_sip_stack_set_resolver (SpSipStack *stack, GResolver *resolver);
 
 SpSipDialog *sp_sip_stack_lookup_dialog (SpSipStack *stack, const char *id);
 guint sp_sip_stack_get_n_dialogs (SpSipStack *stack);
+/* Adds a dialog the TU made (a subscription's, sp_sip_dialog_new_uac on
+ * the 2xx to its SUBSCRIBE or on a NOTIFY); the table takes a ref. */
+void sp_sip_stack_add_dialog (SpSipStack *stack, SpSipDialog *dialog);
 /* Forgets a dialog (after BYE or a failed INVITE). */
 void sp_sip_stack_remove_dialog (SpSipStack *stack, SpSipDialog *dialog);
 

@@ -10,8 +10,8 @@
 
 #include "i18n.h"
 
-#define CERT_FILE     "tls-certificate.pem"
-#define KEY_FILE      "tls-key.pem"
+#define CERT_SUFFIX   "-certificate.pem"
+#define KEY_SUFFIX    "-key.pem"
 #define VALIDITY_SECS ((time_t) 10 * 365 * 24 * 3600)
 #define MAX_PEM       (64 * 1024) /* a certificate or key file larger than this is not ours */
 /* GnuTLS's largest record; one send never asks for more. */
@@ -197,8 +197,18 @@ SpSipTlsIdentity *
 sp_sip_tls_identity_load_or_create (const char *dir, const char *const *names, gboolean *created,
                                     GError **error)
 {
-  g_autofree char *cert_path = g_build_filename (dir, CERT_FILE, NULL);
-  g_autofree char *key_path = g_build_filename (dir, KEY_FILE, NULL);
+  return sp_sip_tls_identity_load_or_create_named (dir, "tls", names, created, error);
+}
+
+SpSipTlsIdentity *
+sp_sip_tls_identity_load_or_create_named (const char *dir, const char *prefix,
+                                          const char *const *names, gboolean *created,
+                                          GError **error)
+{
+  g_autofree char *cert_name = g_strconcat (prefix, CERT_SUFFIX, NULL);
+  g_autofree char *key_name = g_strconcat (prefix, KEY_SUFFIX, NULL);
+  g_autofree char *cert_path = g_build_filename (dir, cert_name, NULL);
+  g_autofree char *key_path = g_build_filename (dir, key_name, NULL);
   g_autofree char *cert_pem = NULL;
   g_autofree char *key_pem = NULL;
   gsize cert_len = 0, key_len = 0;
@@ -247,6 +257,28 @@ sp_sip_tls_identity_load_or_create (const char *dir, const char *const *names, g
   if (key_pem != NULL)
     memset (key_pem, 0, key_len);
   return id;
+}
+
+SpSipTlsIdentity *
+sp_sip_tls_identity_new_ephemeral (const char *const *names, GError **error)
+{
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *key_pem = NULL;
+  SpSipTlsIdentity *id;
+  gsize key_len;
+
+  if (!make_self_signed (names, &cert_pem, &key_pem, error))
+    return NULL;
+  key_len = strlen (key_pem);
+  id = identity_from_pem (cert_pem, strlen (cert_pem), key_pem, key_len, "(in memory)", error);
+  memset (key_pem, 0, key_len);
+  return id;
+}
+
+gpointer
+sp_sip_tls_identity_get_credentials (SpSipTlsIdentity *id)
+{
+  return id->credentials;
 }
 
 SpSipTlsIdentity *

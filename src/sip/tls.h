@@ -25,6 +25,16 @@ typedef struct _SpSipTlsIdentity SpSipTlsIdentity;
  * stores both files with mode 0600. @created (may be NULL) tells which. */
 SpSipTlsIdentity *sp_sip_tls_identity_load_or_create (const char *dir, const char *const *names,
                                                       gboolean *created, GError **error);
+/* The same with the files @dir/@prefix-certificate.pem and
+ * @dir/@prefix-key.pem ("tls" gives the two above). */
+SpSipTlsIdentity *sp_sip_tls_identity_load_or_create_named (const char *dir, const char *prefix,
+                                                            const char *const *names,
+                                                            gboolean *created, GError **error);
+/* A new self-signed ECDSA P-256 certificate kept in memory only. */
+SpSipTlsIdentity *sp_sip_tls_identity_new_ephemeral (const char *const *names, GError **error);
+/* Its gnutls_certificate_credentials_t (borrowed), for other GnuTLS
+ * sessions that present it (DTLS-SRTP, media/dtls.c). */
+gpointer sp_sip_tls_identity_get_credentials (SpSipTlsIdentity *identity);
 SpSipTlsIdentity *sp_sip_tls_identity_ref (SpSipTlsIdentity *identity);
 void sp_sip_tls_identity_unref (SpSipTlsIdentity *identity);
 const char *sp_sip_tls_identity_get_fingerprint (SpSipTlsIdentity *identity);

@@ -54,6 +54,7 @@ struct _SpSipClientTransaction
   gboolean cancel_sent;
   SpSipResponseFunc cancel_func;
   gpointer cancel_data;
+  char *cancel_reason; /* Reason header of our CANCEL (RFC 3326), or NULL */
 };
 
 struct _SpSipServerTransaction
@@ -73,6 +74,7 @@ struct _SpSipServerTransaction
   char *source_key; /* counted under it in per_source; NULL when not */
   SpSipServerEventFunc event_func;
   gpointer event_data;
+  char *cancel_reason;    /* the matching CANCEL's Reason header, or NULL */
   guint timer_retransmit; /* G */
   guint timer_timeout;    /* H */
   guint timer_end;        /* I, J or L */
@@ -333,6 +335,7 @@ sp_sip_client_transaction_unref (SpSipClientTransaction *ct)
     sp_sip_message_unref (ct->ack);
   g_free (ct->branch);
   g_free (ct->key);
+  g_free (ct->cancel_reason);
   g_free (ct);
 }
 
@@ -773,6 +776,8 @@ send_cancel (SpSipClientTransaction *ct)
   cancel = build_hop_request (ct->request, "CANCEL", sp_sip_message_get_header (ct->request, "To"));
   if (cancel == NULL)
     return;
+  if (ct->cancel_reason != NULL)
+    sp_sip_message_set_header (cancel, "Reason", ct->cancel_reason, NULL);
   ct->cancel_sent = TRUE;
   client_start (ct->layer, cancel, &ct->dest, FALSE, FALSE, ct->cancel_func, ct->cancel_data);
   /* 9.1: no final response 64*T1 after the CANCEL and the INVITE is
@@ -830,6 +835,7 @@ sp_sip_server_transaction_unref (SpSipServerTransaction *st)
   g_free (st->source_key);
   g_free (st->merge_key);
   g_free (st->to_tag);
+  g_free (st->cancel_reason);
   g_free (st);
 }
 
@@ -857,6 +863,19 @@ const SpSipPeer *
 sp_sip_server_transaction_get_source (SpSipServerTransaction *st)
 {
   return &st->source;
+}
+
+const char *
+sp_sip_server_transaction_get_cancel_reason (SpSipServerTransaction *st)
+{
+  return st->cancel_reason;
+}
+
+void
+sp_sip_client_transaction_set_cancel_reason (SpSipClientTransaction *ct, const char *reason)
+{
+  g_free (ct->cancel_reason);
+  ct->cancel_reason = g_strdup (reason);
 }
 
 const char *
@@ -1267,6 +1286,12 @@ handle_cancel (SpSipTransactionLayer *layer, SpSipMessage *cancel, const SpSipPe
     {
       G_GNUC_UNUSED g_autoptr (SpSipServerTransaction) hold =
           sp_sip_server_transaction_ref (invite);
+      const char *reason = sp_sip_message_get_header (cancel, "Reason");
+
+      /* Kept for the TU (RFC 3326: "answered elsewhere"), bounded: it is
+       * the network's text. */
+      if (reason != NULL && strlen (reason) <= SP_SIP_MAX_CANCEL_REASON)
+        invite->cancel_reason = g_strdup (reason);
       sp_sip_server_transaction_reply (invite, 487, NULL);
       server_event (invite, SP_SIP_SERVER_EVENT_CANCELLED);
     }

@@ -181,6 +181,10 @@ void sp_sip_client_transaction_detach (SpSipClientTransaction *ct);
  * NULL). Returns FALSE when there is nothing to cancel. */
 gboolean sp_sip_client_transaction_cancel (SpSipClientTransaction *ct, SpSipResponseFunc func,
                                            gpointer user_data);
+/* The Reason header (RFC 3326) the CANCEL will carry, e.g.
+ * SP_SIP_REASON_COMPLETED_ELSEWHERE; set it before cancelling. */
+void sp_sip_client_transaction_set_cancel_reason (SpSipClientTransaction *ct, const char *reason);
+#define SP_SIP_REASON_COMPLETED_ELSEWHERE "SIP;cause=200;text=\"Call completed elsewhere\""
 
 /* ---- server transactions ---- */
 
@@ -206,6 +210,10 @@ void sp_sip_server_transaction_set_event_func (SpSipServerTransaction *st,
 SpSipTransactionState sp_sip_server_transaction_get_state (SpSipServerTransaction *st);
 SpSipMessage *sp_sip_server_transaction_get_request (SpSipServerTransaction *st);
 const SpSipPeer *sp_sip_server_transaction_get_source (SpSipServerTransaction *st);
+/* The Reason header of the CANCEL that cancelled this INVITE (at most
+ * SP_SIP_MAX_CANCEL_REASON bytes, else ignored), or NULL. */
+#define SP_SIP_MAX_CANCEL_REASON 256
+const char *sp_sip_server_transaction_get_cancel_reason (SpSipServerTransaction *st);
 /* The To tag this transaction puts on its responses. */
 const char *sp_sip_server_transaction_get_to_tag (SpSipServerTransaction *st);
 void sp_sip_server_transaction_set_to_tag (SpSipServerTransaction *st, const char *tag);

@@ -18,7 +18,6 @@
 #define MAX_DATAGRAM         65535
 #define DATAGRAMS_PER_WAKEUP 64
 #define TCP_READ_CHUNK       16384
-#define DEFAULT_IDLE_MS      (120 * 1000)
 #define MAX_OUTBUF           (1024 * 1024)
 /* A server takes bursts of thousands of datagrams a second; the
  * default 208 KiB buffer overflows long before the loop is busy. Not
@@ -65,6 +64,10 @@ typedef struct
   gboolean handshaking; /* TLS: connected, handshake running (connecting stays TRUE) */
   gboolean tls_client;
   guint handshake_timer;
+  /* holder name -> monotonic deadline (us): registrations that came on
+   * this connection keep it open past the idle timeout (RFC 5626 flow
+   * reuse for phones that send no keep-alives). NULL when none. */
+  GHashTable *holds;
 } Connection;
 
 struct _SpSipTransport
@@ -72,6 +75,9 @@ struct _SpSipTransport
   GObject parent_instance;
   GPtrArray *bindings;     /* Binding */
   GHashTable *connections; /* "host:port" -> Connection */
+  /* udp_fallback () is sending: a large request that TCP could not
+   * carry goes by UDP this time, not to TCP again (which looped). */
+  gboolean in_udp_fallback;
   SpSipTransportReceiveFunc receive;
   SpSipTransportErrorFunc error;
   gpointer user_data;
@@ -105,6 +111,7 @@ static guint signals[N_SIGNALS];
 static void connection_close (Connection *conn, const GError *error);
 static gboolean connection_flush (Connection *conn, GError **error);
 static void connection_watch (Connection *conn, GIOCondition condition);
+static void update_idle_check (SpSipTransport *self);
 
 /* ---- small value helpers ---- */
 
@@ -551,6 +558,7 @@ connection_free (gpointer data)
       g_object_unref (conn->socket);
     }
   sp_sip_framer_free (conn->framer);
+  g_clear_pointer (&conn->holds, g_hash_table_unref);
   g_byte_array_unref (conn->outbuf);
   g_ptr_array_unref (conn->queued);
   g_free (conn->key);
@@ -585,6 +593,7 @@ connection_new (SpSipTransport *self, GSocket *socket, const SpSipPeer *peer, gu
       connection_close (old, NULL);
   }
   g_hash_table_replace (self->connections, g_strdup (conn->key), conn);
+  update_idle_check (self);
   connection_watch (conn, G_IO_IN);
   return conn;
 }
@@ -614,13 +623,17 @@ udp_fallback (SpSipTransport *self, Queued *q)
   const SpSipVia *via = sp_sip_message_get_via (q->msg);
   static const char *const drop[] = { "received", NULL };
   g_autofree char *value = NULL;
+  gboolean ok;
 
   if (via != NULL)
     {
       value = sp_sip_via_format (via, "UDP", via->host, via->port, drop, NULL);
       sp_sip_via_replace_top (q->msg, value, NULL);
     }
-  if (!sp_sip_transport_send (self, q->msg, &q->udp_dest, NULL, &error) && self->error)
+  self->in_udp_fallback = TRUE;
+  ok = sp_sip_transport_send (self, q->msg, &q->udp_dest, NULL, &error);
+  self->in_udp_fallback = FALSE;
+  if (!ok && self->error)
     self->error (self, q->msg, error, self->user_data);
 }
 
@@ -642,6 +655,7 @@ connection_close (Connection *conn, const GError *error)
     g_hash_table_remove (self->connections, conn->key); /* frees conn */
   else
     connection_free (conn);
+  update_idle_check (self);
   g_signal_emit (self, signals[SIGNAL_CONNECTION_CLOSED], 0, &remote);
   for (guint i = 0; i < queued->len; i++)
     {
@@ -1019,6 +1033,27 @@ tcp_acceptable (GSocket *socket, GIOCondition condition, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* TRUE while a hold on @conn has not expired; drops expired holds. */
+static gboolean
+connection_is_held (Connection *conn, gint64 now)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gboolean held = FALSE;
+
+  if (conn->holds == NULL)
+    return FALSE;
+  g_hash_table_iter_init (&iter, conn->holds);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      if (*(gint64 *) value > now)
+        held = TRUE;
+      else
+        g_hash_table_iter_remove (&iter);
+    }
+  return held;
+}
+
 static gboolean
 idle_check (gpointer data)
 {
@@ -1032,20 +1067,35 @@ idle_check (gpointer data)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       Connection *conn = value;
-      if (now - conn->last_activity >= (gint64) self->idle_ms * 1000 && conn->outbuf->len == 0)
+      if (now - conn->last_activity >= (gint64) self->idle_ms * 1000 && conn->outbuf->len == 0 &&
+          !connection_is_held (conn, now))
         g_ptr_array_add (idle, conn);
     }
   for (guint i = 0; i < idle->len; i++)
     connection_close (g_ptr_array_index (idle, i), NULL);
-  return G_SOURCE_CONTINUE;
+  /* connection_close stopped this source with the last connection. */
+  return self->idle_source != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The idle check runs only while there are connections: a phone or a
+ * server with none (UDP only, or nobody connected) has no periodic
+ * wake-up at all (issue 15: idle CPU zero). */
+static void
+update_idle_check (SpSipTransport *self)
+{
+  gboolean wanted = g_hash_table_size (self->connections) > 0;
+
+  if (wanted && self->idle_source == 0)
+    self->idle_source = g_timeout_add (MAX (self->idle_ms / 4, 10), idle_check, self);
+  else if (!wanted && self->idle_source != 0)
+    g_clear_handle_id (&self->idle_source, g_source_remove);
 }
 
 static void
 restart_idle_check (SpSipTransport *self)
 {
-  if (self->idle_source)
-    g_source_remove (self->idle_source);
-  self->idle_source = g_timeout_add (MAX (self->idle_ms / 4, 10), idle_check, self);
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  update_idle_check (self);
 }
 
 /* ---- object ---- */
@@ -1105,10 +1155,9 @@ sp_sip_transport_init (SpSipTransport *self)
   self->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, connection_free);
   self->buffer = g_malloc (MAX_DATAGRAM + 1);
   self->routes = sp_sip_route_cache_new ();
-  self->idle_ms = DEFAULT_IDLE_MS;
+  self->idle_ms = SP_SIP_TRANSPORT_DEFAULT_IDLE_MS;
   self->max_tcp = SP_SIP_DEFAULT_MAX_TCP_CONNECTIONS;
   self->max_tcp_per_address = SP_SIP_DEFAULT_MAX_TCP_PER_ADDRESS;
-  restart_idle_check (self);
 }
 
 SpSipTransport *
@@ -1551,7 +1600,7 @@ send_request (SpSipTransport *self, SpSipMessage *msg, const SpSipPeer *dest,
     {
       g_autoptr (GBytes) probe = sp_sip_message_serialize (msg);
       /* Counting the Via growth (rport, longer sent-by) as slack. */
-      if (g_bytes_get_size (probe) + 32 > UDP_MTU_LIMIT &&
+      if (!self->in_udp_fallback && g_bytes_get_size (probe) + 32 > UDP_MTU_LIMIT &&
           find_binding (self, SP_SIP_TRANSPORT_TCP, dest) != NULL)
         {
           kind = SP_SIP_TRANSPORT_TCP;
@@ -1767,6 +1816,42 @@ sp_sip_transport_close_connection (SpSipTransport *self, const SpSipPeer *dest)
     return FALSE;
   error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the flow stopped answering");
   connection_close (conn, error);
+  return TRUE;
+}
+
+gboolean
+sp_sip_transport_hold_connection (SpSipTransport *self, const SpSipPeer *peer, const char *holder,
+                                  guint seconds)
+{
+  g_autofree char *key = NULL;
+  Connection *conn;
+  gint64 *deadline;
+
+  g_return_val_if_fail (holder != NULL, FALSE);
+  if (!sp_sip_transport_kind_is_stream (peer->kind))
+    return FALSE;
+  key = connection_key (peer->kind, peer->host,
+                        peer->port ? peer->port : sp_sip_transport_kind_default_port (peer->kind));
+  conn = g_hash_table_lookup (self->connections, key);
+  if (conn == NULL)
+    return FALSE;
+  if (seconds == 0)
+    {
+      if (conn->holds != NULL)
+        g_hash_table_remove (conn->holds, holder);
+      /* Idle from now on: the idle timeout counts from the release, so
+       * an answer still on its way is not cut off. */
+      conn->last_activity = MAX (conn->last_activity, g_get_monotonic_time ());
+      return TRUE;
+    }
+  if (conn->holds == NULL)
+    conn->holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (!g_hash_table_contains (conn->holds, holder) &&
+      g_hash_table_size (conn->holds) >= SP_SIP_TRANSPORT_MAX_HOLDS)
+    return FALSE;
+  deadline = g_new (gint64, 1);
+  *deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  g_hash_table_insert (conn->holds, g_strndup (holder, 256), deadline);
   return TRUE;
 }
 

@@ -110,7 +110,9 @@ gboolean sp_sip_transport_get_binding (SpSipTransport *transport, guint n, SpSip
 gboolean sp_sip_transport_send (SpSipTransport *transport, SpSipMessage *msg, const SpSipPeer *dest,
                                 SpSipTransportKind *used, GError **error);
 
-/* TCP connections idle (nothing sent or received) this long are closed. */
+/* TCP connections idle (nothing sent or received) this long are closed
+ * (default SP_SIP_TRANSPORT_DEFAULT_IDLE_MS), unless a holder keeps one. */
+#define SP_SIP_TRANSPORT_DEFAULT_IDLE_MS (120 * 1000)
 void sp_sip_transport_set_idle_timeout (SpSipTransport *transport, guint ms);
 guint sp_sip_transport_get_n_connections (SpSipTransport *transport);
 /* Caps on TCP connections, accepted and opened, in total and per remote
@@ -183,6 +185,18 @@ gboolean sp_sip_transport_send_raw (SpSipTransport *transport, const SpSipPeer *
                                     const guint8 *data, gsize len, GError **error);
 /* TRUE while a TCP connection to @dest is open (or opening). */
 gboolean sp_sip_transport_has_connection (SpSipTransport *transport, const SpSipPeer *dest);
+/* Keeps the TCP/TLS connection to @peer open past the idle timeout for
+ * @seconds more on behalf of @holder (e.g. the address of record whose
+ * registration came on it: a registrar keeps a phone's flow while its
+ * registration lives, as OpenSIPS' tcp_persistent_flag does). Calling
+ * again with the same @holder moves its deadline; @seconds 0 releases
+ * it, and the idle timeout counts from then. The connection is held
+ * while any holder's deadline lies ahead; after the last one it closes
+ * once idle. At most SP_SIP_TRANSPORT_MAX_HOLDS holders per connection.
+ * FALSE when there is no such connection (or no room for @holder). */
+#define SP_SIP_TRANSPORT_MAX_HOLDS 32
+gboolean sp_sip_transport_hold_connection (SpSipTransport *transport, const SpSipPeer *peer,
+                                           const char *holder, guint seconds);
 /* Closes the TCP connection to @dest (a flow that stopped answering
  * keep-alives), emitting "connection-closed"; FALSE when there is none. */
 gboolean sp_sip_transport_close_connection (SpSipTransport *transport, const SpSipPeer *dest);

@@ -24,6 +24,7 @@ struct _SpAccount
   char *realm;
   gboolean allow_md5_without_qop;
   guint ptime_ms; /* 0 = automatic */
+  SpMediaEncryption media_encryption;
 
   SpAccountStatus status;
   char *status_reason;
@@ -507,6 +508,20 @@ sp_account_set_ptime (SpAccount *self, guint ms)
   g_return_if_fail (SP_IS_ACCOUNT (self));
   g_return_if_fail (sp_account_ptime_is_valid (ms));
   self->ptime_ms = ms;
+}
+
+SpMediaEncryption
+sp_account_get_media_encryption (SpAccount *self)
+{
+  g_return_val_if_fail (SP_IS_ACCOUNT (self), SP_MEDIA_ENCRYPTION_PREFERRED);
+  return self->media_encryption;
+}
+
+void
+sp_account_set_media_encryption (SpAccount *self, SpMediaEncryption encryption)
+{
+  g_return_if_fail (SP_IS_ACCOUNT (self));
+  self->media_encryption = encryption;
 }
 
 gboolean

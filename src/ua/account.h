@@ -2,6 +2,7 @@
 
 #include <glib-object.h>
 
+#include "media/offer-answer.h"
 #include "sip/transport.h"
 
 G_BEGIN_DECLS
@@ -91,6 +92,11 @@ void sp_account_set_allow_md5_without_qop (SpAccount *self, gboolean allow);
 guint sp_account_get_ptime (SpAccount *self);
 void sp_account_set_ptime (SpAccount *self, guint ms);
 gboolean sp_account_ptime_is_valid (guint ms);
+
+/* Media encryption of the account's calls (issue 16): preferred (the
+ * default), required or off; see media/offer-answer.h. */
+SpMediaEncryption sp_account_get_media_encryption (SpAccount *self);
+void sp_account_set_media_encryption (SpAccount *self, SpMediaEncryption encryption);
 
 SpAccountStatus sp_account_get_status (SpAccount *self);
 /* Why it failed ("403 Forbidden", "no answer from server"), or NULL. */

@@ -18,6 +18,9 @@ SpCall *sp_call_new (const char *id, SpCallDirection direction, const char *peer
 /* Moves to @state; entering ESTABLISHED starts the duration clock. */
 void sp_call_set_state (SpCall *self, SpCallState state);
 void sp_call_set_codec (SpCall *self, const char *codec);
+/* Sets the flags in @set and clears those in @clear (either may be 0);
+ * notifies "protection" if that changed anything. */
+void sp_call_update_protection (SpCall *self, SpCallProtection set, SpCallProtection clear);
 /* Moves to ENDED with @reason and @code, once; emits "ended". */
 void sp_call_end (SpCall *self, const char *reason, guint code);
 /* The phone is going away (disposed): ends the call where it stands,

@@ -8,6 +8,8 @@
 
 #include "media/error.h"
 #include "media/offer-answer.h"
+#include "media/sas.h"
+#include "media/srtp.h"
 #include "media/tones.h"
 #include "sip/error.h"
 #include "session/invite-session.h"
@@ -28,6 +30,7 @@ struct _SpCall
   SpAccount *account;
   char *codec;
   gboolean muted;
+  SpCallProtection protection;
   /* What the media's input and output are (by SpAudioDirection), as
    * sp_audio_device_new_for_name () reads names: for the fallback. */
   char *device_names[2];
@@ -67,9 +70,20 @@ struct _SpCall
   gint tail_tone;       /* SpToneKind to play after a failure, or -1 */
   SpMediaStats stats;   /* the latest; frozen once ended */
   gboolean have_stats;
+  SpDtls *dtls;         /* DTLS-SRTP keying the media, once negotiated */
+  GQueue dtls_early;    /* GBytes: the peer's DTLS before our SpDtls exists */
+  char *dtls_peer_hash; /* what @dtls was made for: the peer's a=fingerprint */
+  char *dtls_peer_fingerprint;
+  char *dtls_peer_tls_id;  /* its a=tls-id (RFC 8842), NULL if none came */
+  SpDtlsRole dtls_role;    /* and our role in it */
+  char *sas;               /* its four words, once established */
+  GString *dtmf_pending;   /* digits typed before the DTLS keys: sent with them */
+  gboolean sdes_installed; /* an SDES-keyed SpSrtp was given to the media */
 };
 
 G_DEFINE_TYPE (SpCall, sp_call, G_TYPE_OBJECT)
+
+static void dtls_early_clear (SpCall *self);
 
 /* How long the busy or error tone plays after a call attempt fails. */
 #define TAIL_TONE_MS 3000
@@ -84,6 +98,8 @@ enum
   PROP_CODEC,
   PROP_MUTED,
   PROP_END_REASON,
+  PROP_PROTECTION,
+  PROP_SAS,
   N_PROPS
 };
 
@@ -133,6 +149,14 @@ sp_call_finalize (GObject *object)
   g_free (self->end_reason_text);
   g_clear_handle_id (&self->media_timer, g_source_remove);
   g_clear_handle_id (&self->ring_timer, g_source_remove);
+  g_clear_pointer (&self->dtls, sp_dtls_free);
+  dtls_early_clear (self);
+  g_clear_pointer (&self->dtls_peer_hash, g_free);
+  g_clear_pointer (&self->dtls_peer_fingerprint, g_free);
+  g_clear_pointer (&self->dtls_peer_tls_id, g_free);
+  if (self->dtmf_pending != NULL)
+    g_string_free (self->dtmf_pending, TRUE);
+  g_free (self->sas);
   g_clear_pointer (&self->media, sp_media_session_free);
   g_clear_pointer (&self->oa, sp_offer_answer_free);
   g_clear_object (&self->resolving);
@@ -176,6 +200,12 @@ sp_call_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec 
       case PROP_END_REASON:
         g_value_set_string (value, self->end_reason);
         break;
+      case PROP_PROTECTION:
+        g_value_set_flags (value, self->protection);
+        break;
+      case PROP_SAS:
+        g_value_set_string (value, self->sas);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -216,6 +246,9 @@ sp_call_class_init (SpCallClass *klass)
       g_param_spec_boolean ("muted", NULL, NULL, FALSE,
                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   props[PROP_END_REASON] = g_param_spec_string ("end-reason", NULL, NULL, NULL, ro);
+  props[PROP_PROTECTION] = g_param_spec_flags ("protection", NULL, NULL, SP_TYPE_CALL_PROTECTION,
+                                               SP_CALL_PROTECTION_NONE, ro);
+  props[PROP_SAS] = g_param_spec_string ("sas", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_DTMF_RECEIVED] =
@@ -387,6 +420,41 @@ sp_call_set_codec (SpCall *self, const char *codec)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
 }
 
+SpCallProtection
+sp_call_get_protection (SpCall *self)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), SP_CALL_PROTECTION_NONE);
+  return self->protection;
+}
+
+void
+sp_call_update_protection (SpCall *self, SpCallProtection set, SpCallProtection clear)
+{
+  SpCallProtection now = (self->protection & ~clear) | set;
+
+  if (now == self->protection)
+    return;
+  self->protection = now;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROTECTION]);
+}
+
+char **
+sp_call_protection_to_strv (SpCallProtection protection)
+{
+  /* Referenced once and kept, as the state's enum class. */
+  static GFlagsClass *klass = NULL;
+  GPtrArray *nicks = g_ptr_array_new ();
+
+  if (g_once_init_enter (&klass))
+    g_once_init_leave (&klass, g_type_class_ref (SP_TYPE_CALL_PROTECTION));
+  for (guint i = 0; i < klass->n_values; i++)
+    if (klass->values[i].value != 0 &&
+        (protection & klass->values[i].value) == klass->values[i].value)
+      g_ptr_array_add (nicks, g_strdup (klass->values[i].value_nick));
+  g_ptr_array_add (nicks, NULL);
+  return (char **) g_ptr_array_free (nicks, FALSE);
+}
+
 /* @reason stays English: headless "ended" events and the history file
  * carry it and scripts compare it. The fixed reasons are marked N_() so
  * the app translates them where it shows them. @text is the reason in the
@@ -424,6 +492,11 @@ end_call (SpCall *self, const char *reason, const char *text, guint code)
       if (self->have_stats)
         sp_media_session_get_stats (self->media, &self->stats);
     }
+  g_clear_pointer (&self->dtls, sp_dtls_free);
+  dtls_early_clear (self);
+  g_clear_pointer (&self->dtls_peer_hash, g_free);
+  g_clear_pointer (&self->dtls_peer_fingerprint, g_free);
+  g_clear_pointer (&self->dtls_peer_tls_id, g_free);
   g_clear_pointer (&self->media, sp_media_session_free);
   /* No callback from the session any more; a dialog it still had (the
    * phone closing) is forgotten without a BYE. */
@@ -474,6 +547,8 @@ sp_call_to_record (SpCall *self)
   r->reason = g_strdup (self->end_reason);
   if (self->was_established)
     r->outcome = SP_CALL_OUTCOME_ANSWERED;
+  else if (self->direction == SP_CALL_DIRECTION_INCOMING && self->end_code == 200)
+    r->outcome = SP_CALL_OUTCOME_ANSWERED_ELSEWHERE;
   else if (self->direction == SP_CALL_DIRECTION_INCOMING)
     r->outcome = self->end_code == 486 || self->end_code == 603 ? SP_CALL_OUTCOME_REJECTED
                                                                 : SP_CALL_OUTCOME_MISSED;
@@ -696,6 +771,265 @@ fixed_ptime (SpCall *self)
   return ms;
 }
 
+/* ---- DTLS-SRTP (issue 16): keys agreed with the far phone itself ------
+ *
+ * Offer/answer settles the roles and the peer's fingerprint; once the
+ * media starts, an SpDtls runs the handshake over the media session's RTP
+ * port (RFC 7983), and its keys become the session's SRTP. The session
+ * sends nothing until then (params.srtp). Through our server the DTLS and
+ * SRTP pass the relay untouched, so the keys are the two phones' alone;
+ * the four words (media/sas.h) over both certificates let the users check
+ * that nobody replaced the fingerprints on the way. */
+
+static void end_session (SpCall *self);
+
+static const char *
+dtls_fingerprint (SpCall *self)
+{
+  SpSipTlsIdentity *id = self->phone ? sp_phone_get_dtls_identity (self->phone) : NULL;
+
+  return id != NULL ? sp_sip_tls_identity_get_fingerprint (id) : NULL;
+}
+
+static void
+on_dtls_send (SpDtls *dtls, const guint8 *data, gsize len, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  g_debug ("Call %s: DTLS sends %zu bytes", self->id, len);
+  if (self->media != NULL)
+    sp_media_session_send_dtls (self->media, data, len);
+}
+
+/* At most this many of the peer's DTLS datagrams wait for our answer's
+ * processing: its ClientHello often comes (through the relay) before the
+ * 200 that says we are the DTLS server; without them it would be
+ * retransmitted a second later. */
+#define DTLS_EARLY_MAX 8
+
+static void
+on_media_dtls (SpMediaSession *media, const guint8 *data, gsize len, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  g_debug ("Call %s: DTLS datagram of %zu bytes (%s)", self->id, len,
+           self->dtls != NULL ? "to the handshake" : "kept for it");
+  if (self->dtls != NULL)
+    sp_dtls_receive (self->dtls, data, len);
+  else if (g_queue_get_length (&self->dtls_early) < DTLS_EARLY_MAX)
+    g_queue_push_tail (&self->dtls_early, g_bytes_new (data, len));
+}
+
+static void
+dtls_early_clear (SpCall *self)
+{
+  g_queue_clear_full (&self->dtls_early, (GDestroyNotify) g_bytes_unref);
+}
+
+static SpSrtpSuite
+suite_for_profile (SpDtlsSrtpProfile profile)
+{
+  switch (profile)
+    {
+      case SP_DTLS_SRTP_AES128_CM_HMAC_SHA1_32:
+        return SP_SRTP_AES_CM_128_HMAC_SHA1_32;
+      case SP_DTLS_SRTP_AEAD_AES_128_GCM:
+        return SP_SRTP_AEAD_AES_128_GCM;
+      default:
+        return SP_SRTP_AES_CM_128_HMAC_SHA1_80;
+    }
+}
+
+static void
+on_dtls_established (SpDtls *dtls, gpointer user_data)
+{
+  SpCall *self = user_data;
+  SpDtlsSrtpKeys keys;
+  g_autoptr (GError) error = NULL;
+  SpSrtp *srtp;
+  const char *profile;
+
+  if (!sp_dtls_get_srtp_keys (dtls, &keys))
+    return;
+  profile = sp_dtls_srtp_profile_name (keys.profile);
+  srtp = sp_srtp_new (suite_for_profile (keys.profile), keys.local, keys.local_len, keys.remote,
+                      keys.remote_len, &error);
+  memset (&keys, 0, sizeof keys);
+  if (srtp == NULL)
+    {
+      g_warning ("Call %s: SRTP: %s", self->id, error->message);
+      end_session (self);
+      sp_call_end (self, N_ ("the media could not be encrypted"), 0);
+      return;
+    }
+  if (self->media != NULL)
+    sp_media_session_set_srtp (self->media, srtp);
+  else
+    sp_srtp_free (srtp);
+  if (self->dtmf_pending != NULL && self->media != NULL && self->dtmf_pending->len > 0)
+    sp_media_session_send_dtmf (self->media, self->dtmf_pending->str);
+  if (self->dtmf_pending != NULL)
+    g_string_truncate (self->dtmf_pending, 0);
+  g_free (self->sas);
+  self->sas =
+      sp_sas_compute (sp_dtls_get_local_fingerprint (dtls), sp_dtls_get_peer_fingerprint (dtls));
+  g_debug ("Call %s: DTLS-SRTP established (%s), SAS \"%s\"", self->id, profile,
+           self->sas ? self->sas : "");
+  sp_call_update_protection (self, SP_CALL_PROTECTION_DTLS_SRTP | SP_CALL_PROTECTION_END_TO_END, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAS]);
+}
+
+/* The peer agreed to DTLS-SRTP and the handshake failed: the media would
+ * stay silent (nothing goes out without keys), so the call ends and
+ * says why (a wrong fingerprint names both). */
+static void
+on_dtls_failed (SpDtls *dtls, const GError *error, gpointer user_data)
+{
+  SpCall *self = user_data;
+  g_autofree char *reason = g_strdup_printf ("DTLS-SRTP: %s", error->message);
+
+  g_message ("Call %s: %s", self->id, reason);
+  end_session (self);
+  sp_call_end (self, reason, 0);
+}
+
+/* TRUE when @settled still describes the association @self->dtls runs:
+ * the same peer fingerprint (hex case aside) and the same role. */
+static gboolean
+dtls_same_association (SpCall *self, const SpOfferAnswerDtls *settled, SpDtlsRole role)
+{
+  return self->dtls_peer_hash != NULL && self->dtls_peer_fingerprint != NULL &&
+         settled->remote_hash != NULL && settled->remote_fingerprint != NULL &&
+         g_ascii_strcasecmp (self->dtls_peer_hash, settled->remote_hash) == 0 &&
+         g_ascii_strcasecmp (self->dtls_peer_fingerprint, settled->remote_fingerprint) == 0 &&
+         !sp_offer_answer_tls_id_changed (self->dtls_peer_tls_id, settled->remote_tls_id) &&
+         self->dtls_role == role;
+}
+
+/* RFC 5763 5 / RFC 8842 5.5: a re-INVITE settled another fingerprint or
+ * role (the peer restarted its media, a transfer put another phone
+ * behind the dialog): the old keys are another association's. They go,
+ * with the words and the users' check of them; the media sends nothing
+ * until the new handshake keys it (params.srtp). */
+static void
+dtls_drop (SpCall *self)
+{
+  g_message ("Call %s: the peer's DTLS fingerprint, role or tls-id changed: new DTLS-SRTP "
+             "handshake",
+             self->id);
+  g_clear_pointer (&self->dtls, sp_dtls_free);
+  g_clear_pointer (&self->dtls_peer_hash, g_free);
+  g_clear_pointer (&self->dtls_peer_fingerprint, g_free);
+  g_clear_pointer (&self->dtls_peer_tls_id, g_free);
+  sp_media_session_set_srtp (self->media, NULL);
+  if (self->sas != NULL)
+    {
+      g_clear_pointer (&self->sas, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAS]);
+    }
+  sp_call_update_protection (self, 0,
+                             SP_CALL_PROTECTION_DTLS_SRTP | SP_CALL_PROTECTION_END_TO_END |
+                                 SP_CALL_PROTECTION_VERIFIED);
+}
+
+/* After each media start or update: begins the handshake once
+ * offer/answer settled DTLS-SRTP. A re-INVITE with the same fingerprint
+ * and role keeps the association (hold, resume); another one starts a
+ * new handshake (dtls_drop). */
+static void
+dtls_update (SpCall *self)
+{
+  static const SpDtlsCallbacks callbacks = { on_dtls_send, on_dtls_established, on_dtls_failed };
+  SpOfferAnswerDtls settled;
+  SpSipTlsIdentity *id;
+  SpDtlsRole role;
+  g_autoptr (GError) error = NULL;
+
+  if (self->media == NULL || self->oa == NULL)
+    return;
+  sp_offer_answer_get_dtls (self->oa, &settled);
+  if (!settled.active)
+    return;
+  id = sp_phone_get_dtls_identity (self->phone);
+  if (id == NULL || !sp_dtls_role_for (settled.local_setup, settled.remote_setup, &role))
+    return;
+  if (self->dtls != NULL)
+    {
+      if (dtls_same_association (self, &settled, role))
+        {
+          /* A peer that names its tls-id only now. */
+          if (self->dtls_peer_tls_id == NULL && settled.remote_tls_id != NULL)
+            self->dtls_peer_tls_id = g_strdup (settled.remote_tls_id);
+          return;
+        }
+      dtls_drop (self);
+    }
+  self->dtls = sp_dtls_new (id, role, &callbacks, self, &error);
+  if (self->dtls != NULL)
+    {
+      self->dtls_peer_hash = g_strdup (settled.remote_hash);
+      self->dtls_peer_fingerprint = g_strdup (settled.remote_fingerprint);
+      self->dtls_peer_tls_id = g_strdup (settled.remote_tls_id);
+      self->dtls_role = role;
+    }
+  if (self->dtls == NULL || !sp_dtls_set_remote_fingerprint (self->dtls, settled.remote_hash,
+                                                             settled.remote_fingerprint, &error))
+    {
+      g_autofree char *reason = g_strdup_printf ("DTLS-SRTP: %s", error->message);
+      end_session (self);
+      sp_call_end (self, reason, 0);
+      return;
+    }
+  while (!g_queue_is_empty (&self->dtls_early))
+    {
+      g_autoptr (GBytes) early = g_queue_pop_head (&self->dtls_early);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (early, &len);
+      sp_dtls_receive (self->dtls, data, len);
+    }
+  sp_dtls_start (self->dtls);
+}
+
+const char *
+sp_call_get_sas (SpCall *self)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), NULL);
+  return self->sas;
+}
+
+gboolean
+sp_call_confirm_sas (SpCall *self)
+{
+  g_return_val_if_fail (SP_IS_CALL (self), FALSE);
+  if (self->sas == NULL)
+    return FALSE;
+  sp_call_update_protection (self, SP_CALL_PROTECTION_VERIFIED, 0);
+  return TRUE;
+}
+
+/* The media encryption policy of this call: its account's, else the
+ * phone's (direct calls). */
+static SpMediaEncryption
+media_encryption (SpCall *self)
+{
+  if (self->account != NULL)
+    return sp_account_get_media_encryption (self->account);
+  return self->phone != NULL ? sp_phone_get_media_encryption (self->phone)
+                             : SP_MEDIA_ENCRYPTION_PREFERRED;
+}
+
+/* What every offer/answer of this call shares: the policy, and whether
+ * SDES keys may travel (only over a TLS hop). */
+static void
+oa_config_init (SpCall *self, SpOfferAnswerConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->local_address = self->local_host;
+  config->encryption = media_encryption (self);
+  config->sdes = (self->protection & SP_CALL_PROTECTION_TLS) != 0;
+  config->dtls_fingerprint = dtls_fingerprint (self);
+}
+
 /* Opens our RTP socket and the offer/answer state before any SDP is
  * written, so the SDP can name the port. */
 static void
@@ -708,7 +1042,7 @@ media_prepare (SpCall *self)
   };
   SpMediaEngine *engine = sp_phone_get_media_engine (self->phone);
   g_autoptr (GError) error = NULL;
-  SpOfferAnswerConfig config = { 0 };
+  SpOfferAnswerConfig config;
   SpAudioDevice *source = NULL;
   SpAudioDevice *sink = NULL;
 
@@ -723,10 +1057,12 @@ media_prepare (SpCall *self)
       remember_device (self, sink);
       sp_media_session_set_devices (self->media, source, sink);
       sp_media_session_set_muted (self->media, self->muted);
+      /* DTLS may come before we know our role (see DTLS_EARLY_MAX). */
+      sp_media_session_set_dtls_sink (self->media, on_media_dtls, self, NULL);
     }
   else if (error != NULL)
     g_message ("Call %s without audio: %s", self->id, error->message);
-  config.local_address = self->local_host;
+  oa_config_init (self, &config);
   config.rtp_port = media_port (self);
   config.ptime_ms = fixed_ptime (self);
   config.fixed_ptime = config.ptime_ms != 0;
@@ -803,6 +1139,42 @@ media_watch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* SDES keys (RFC 4568) from the last offer/answer into the media, before
+ * it starts or changes: the session protects from its first packet. The
+ * same keys again (a re-INVITE) keep their streams' state (SpSrtp
+ * inherits it); a context keyed otherwise (DTLS-SRTP) is left alone. */
+static void
+install_sdes (SpCall *self)
+{
+  guint8 tx[SP_SRTP_MAX_KEY_LEN], rx[SP_SRTP_MAX_KEY_LEN];
+  g_autoptr (GError) error = NULL;
+  SpSrtpSuite suite;
+  gsize len = 0;
+  SpSrtp *srtp;
+
+  if (!sp_offer_answer_get_sdes_keys (self->oa, &suite, tx, rx, &len))
+    {
+      if (self->sdes_installed)
+        sp_media_session_set_srtp (self->media, NULL);
+      self->sdes_installed = FALSE;
+      sp_call_update_protection (self, 0, SP_CALL_PROTECTION_SRTP_SDES);
+      return;
+    }
+  srtp = sp_srtp_new (suite, tx, len, rx, len, &error);
+  explicit_bzero (tx, sizeof tx);
+  explicit_bzero (rx, sizeof rx);
+  if (srtp == NULL)
+    {
+      /* The params say SRTP: the media sends nothing rather than clear. */
+      g_warning ("Call %s: SRTP not set up: %s", self->id, error->message);
+      return;
+    }
+  g_message ("Call %s: SRTP %s (SDES)", self->id, sp_srtp_suite_to_string (suite));
+  sp_media_session_set_srtp (self->media, srtp);
+  self->sdes_installed = TRUE;
+  sp_call_update_protection (self, SP_CALL_PROTECTION_SRTP_SDES, 0);
+}
+
 /* Starts or updates the media with what offer/answer settled. */
 static void
 media_apply (SpCall *self)
@@ -811,6 +1183,7 @@ media_apply (SpCall *self)
 
   if (self->media == NULL)
     return;
+  install_sdes (self);
   /* On hold we offer sendonly (RFC 3264 8.4), but the microphone must
    * not reach someone we put on hold: send nothing. */
   if (self->oa != NULL && sp_offer_answer_get_hold (self->oa))
@@ -818,6 +1191,7 @@ media_apply (SpCall *self)
   p.detect_inband_dtmf = sp_phone_get_detect_inband_dtmf (self->phone);
   p.echo_cancellation = sp_phone_get_echo_cancellation (self->phone);
   sp_media_session_start (self->media, &p);
+  dtls_update (self);
   self->have_stats = TRUE; /* the session publishes from now on */
   if (self->media_timer == 0)
     self->media_timer = g_timeout_add_seconds (1, media_watch, self);
@@ -893,6 +1267,23 @@ on_offer_withdrawn (SpInviteSession *session, gpointer user_data)
     return;
   sp_offer_answer_rollback (self->oa);
   sp_offer_answer_set_hold (self->oa, self->state == SP_CALL_STATE_HELD);
+}
+
+/* Our first offer (UDP/TLS/RTP/SAVP) refused: "preferred" offers
+ * DTLS-SRTP again on RTP/AVP, which a plain phone answers without it;
+ * "required" offers SDES on RTP/SAVP when the hop is TLS. */
+static char *
+on_retry_offer (SpInviteSession *session, SpSipMessage *response, gpointer user_data)
+{
+  SpCall *self = user_data;
+
+  if (self->oa == NULL || self->state == SP_CALL_STATE_ENDED ||
+      !sp_offer_answer_fall_back (self->oa))
+    return NULL;
+  g_message ("Call %s: the peer refused UDP/TLS/RTP/SAVP (%u), offering %s", self->id,
+             sp_sip_message_get_status (response),
+             media_encryption (self) == SP_MEDIA_ENCRYPTION_REQUIRED ? "RTP/SAVP" : "RTP/AVP");
+  return sp_offer_answer_create_offer (self->oa);
 }
 
 /* A 180/183: an answer in it (the session took it) starts the far end's
@@ -971,6 +1362,19 @@ is_policy_refusal (const GError *error)
          error->code != SP_CREDENTIALS_ERROR_UNSUPPORTED;
 }
 
+/* What the transport said in a locally made 503 ("Service Unavailable
+ * (DETAIL)"), NULL when it said nothing more than that it failed. */
+static char *
+transport_detail (SpSipMessage *response)
+{
+  const char *phrase = response ? sp_sip_message_get_reason (response) : NULL;
+  const char *open = phrase ? strchr (phrase, '(') : NULL;
+
+  if (open == NULL || !g_str_has_suffix (open, ")") || strcmp (open, "(transport error)") == 0)
+    return NULL;
+  return g_strndup (open + 1, strlen (open) - 2);
+}
+
 /* Our INVITE failed: the end reason the user reads, and the tone. */
 static void
 invite_failed (SpCall *self, const SpSessionEnd *end)
@@ -993,7 +1397,23 @@ invite_failed (SpCall *self, const SpSessionEnd *end)
   else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TIMEOUT)
     full = g_strdup (N_ ("No answer (timeout)")); /* Timer B: nothing came back */
   else if (sp_sip_client_transaction_get_failure (ct) == SP_SIP_FAILURE_TRANSPORT)
-    full = g_strdup (N_ ("Cannot reach the peer"));
+    {
+      /* The transport's words (a refused TLS certificate says whose it
+       * was and why) ride in the local 503's phrase. */
+      g_autofree char *detail = transport_detail (end->response);
+
+      if (detail != NULL)
+        {
+          g_autofree char *reason_full =
+              g_strdup_printf ("%s: %s", N_ ("Cannot reach the peer"), detail);
+          g_autofree char *text = g_strdup_printf ("%s: %s", _ ("Cannot reach the peer"), detail);
+
+          self->tail_tone = SP_TONE_CONGESTION;
+          end_call (self, reason_full, text, status);
+          return;
+        }
+      full = g_strdup (N_ ("Cannot reach the peer"));
+    }
   else if (status == 488 && warning != NULL)
     full = g_strdup_printf ("%s: %s", reason, warning);
   else
@@ -1030,7 +1450,12 @@ on_session_ended (SpInviteSession *session, const SpSessionEnd *end, gpointer us
         sp_call_end (self, N_ ("Remote hangup"), 0);
         break;
       case SP_SESSION_END_CANCELLED:
-        sp_call_end (self, N_ ("Cancelled by caller"), 487);
+        /* RFC 3326: a colleague picked it up, or another of our phones
+         * answered: no missed call (code 200, see sp_call_to_record). */
+        if (sp_session_reason_is_completed_elsewhere (end->cancel_reason))
+          sp_call_end (self, N_ ("Answered elsewhere"), 200);
+        else
+          sp_call_end (self, N_ ("Cancelled by caller"), 487);
         break;
       case SP_SESSION_END_UNREACHABLE:
         sp_call_end (self, N_ ("Caller unreachable"), 408);
@@ -1071,6 +1496,7 @@ static const SpInviteSessionCallbacks session_callbacks = {
   .media_changed = on_media_changed,
   .modified = on_modified,
   .ended = on_session_ended,
+  .retry_offer = on_retry_offer,
 };
 
 static void
@@ -1158,6 +1584,8 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
     to_text = g_strdup_printf ("<%s>", uri);
   }
   session_new (self, self->credentials);
+  if (kind == SP_SIP_TRANSPORT_TLS)
+    sp_call_update_protection (self, SP_CALL_PROTECTION_TLS, 0);
 
   /* Numeric next hops go straight there; names are looked up first. */
   if (target->next_hop_host != NULL && g_hostname_is_ip_address (target->next_hop_host))
@@ -1169,6 +1597,15 @@ sp_call_start_outgoing (SpCall *self, SpPhone *phone, SpTarget *target, SpSipNam
     }
 
   media_prepare (self);
+  if (media_encryption (self) == SP_MEDIA_ENCRYPTION_REQUIRED &&
+      !sp_offer_answer_can_encrypt (self->oa))
+    {
+      g_set_error_literal (
+          error, SP_MEDIA_ERROR, SP_MEDIA_ERROR_NOT_ACCEPTABLE,
+          N_ ("Encrypted calls are required, and their keys need SIP over TLS (a sips: address "
+              "or transport=tls)"));
+      return FALSE;
+    }
   self->invite =
       sp_sip_stack_new_request (self->stack, "INVITE", target->request_uri, from_text, to_text, 1);
   {
@@ -1221,15 +1658,18 @@ ring_timeout_cb (gpointer data)
 static gboolean
 check_offer (SpCall *self, const guint8 *body, gsize len, GError **error)
 {
-  SpOfferAnswerConfig config = { 0 };
+  SpOfferAnswerConfig config;
   g_autoptr (SpOfferAnswer) oa = NULL;
   g_autofree char *answer = NULL;
   SpMediaParams params;
 
-  config.local_address = self->local_host;
+  oa_config_init (self, &config);
   config.rtp_port = 9;
   oa = sp_offer_answer_new (&config);
   answer = sp_offer_answer_process_offer (oa, (const char *) body, len, &params, error);
+  /* It holds a key (SDES), thrown away with this answer. */
+  if (answer != NULL)
+    explicit_bzero (answer, strlen (answer));
   if (answer == NULL)
     {
       /* Keep its translated reason for the window. */
@@ -1254,6 +1694,8 @@ sp_call_start_incoming (SpCall *self, SpPhone *phone, SpSipServerTransaction *st
   self->stack = g_object_ref (sp_phone_get_stack (phone));
   self->local_host =
       sp_phone_dup_local_host_towards (phone, sp_sip_server_transaction_get_source (st)->host);
+  if (self->dest.kind == SP_SIP_TRANSPORT_TLS)
+    sp_call_update_protection (self, SP_CALL_PROTECTION_TLS, 0);
   /* From our own server: its challenges to our BYE or re-INVITE are
    * answered with that account's credentials. */
   if (credentials != NULL)
@@ -1540,6 +1982,19 @@ sp_call_send_dtmf (SpCall *self, const char *digits, GError **error)
       }
   if (!check_state (self, self->state == SP_CALL_STATE_ESTABLISHED, ACTION_SEND_DTMF, error))
     return FALSE;
+  /* DTLS-SRTP not keyed yet: nothing goes out before the keys, so the
+   * digits wait for them (a key pressed right after the answer). */
+  if (self->media != NULL && self->params.dtmf_payload_type >= 0 && self->dtls != NULL &&
+      !sp_dtls_is_established (self->dtls))
+    {
+      if (self->dtmf_pending == NULL)
+        self->dtmf_pending = g_string_new (NULL);
+      if (self->dtmf_pending->len + strlen (digits) <= 32)
+        {
+          g_string_append (self->dtmf_pending, digits);
+          return TRUE;
+        }
+    }
   if (self->media == NULL || self->params.dtmf_payload_type < 0 ||
       !sp_media_session_send_dtmf (self->media, digits))
     {

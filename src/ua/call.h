@@ -22,6 +22,26 @@ typedef enum
   SP_CALL_STATE_ENDED,       /* final: see end reason and code */
 } SpCallState;
 
+/* What protects a call (issue 16), as flags: the "protection" property,
+ * notified on change. The headless events name the set flags by their
+ * nicks ("tls", "srtp-sdes", "dtls-srtp", "end-to-end", "verified").
+ *  TLS         the SIP hop this call's signalling takes is TLS (sips: or
+ *              transport=tls); says nothing of the hops beyond it
+ *  SRTP_SDES   the media is SRTP keyed by a=crypto (RFC 4568)
+ *  DTLS_SRTP   the media is SRTP keyed by DTLS (RFC 5764)
+ *  END_TO_END  the keys were agreed with the far phone itself (DTLS with
+ *              fingerprints that a server relayed untouched)
+ *  VERIFIED    the users compared the short authentication string */
+typedef enum /*< flags >*/
+{
+  SP_CALL_PROTECTION_NONE = 0,
+  SP_CALL_PROTECTION_TLS = 1 << 0,
+  SP_CALL_PROTECTION_SRTP_SDES = 1 << 1,
+  SP_CALL_PROTECTION_DTLS_SRTP = 1 << 2,
+  SP_CALL_PROTECTION_END_TO_END = 1 << 3,
+  SP_CALL_PROTECTION_VERIFIED = 1 << 4,
+} SpCallProtection;
+
 /* SP_TYPE_CALL_STATE: glib-mkenums. */
 #include "sp-enums.h"
 /* "dialing", "ringing", "incoming", "established", "held", "ended". */
@@ -44,6 +64,18 @@ SpAccount *sp_call_get_account (SpCall *self);
 /* Codec name once established ("PCMU/8000"), else NULL. */
 const char *sp_call_get_codec (SpCall *self);
 gboolean sp_call_get_muted (SpCall *self);
+SpCallProtection sp_call_get_protection (SpCall *self);
+/* The nicks of the flags set in @protection, in flag order ("tls",
+ * "srtp-sdes"); an empty vector for none. g_strfreev () it. */
+char **sp_call_protection_to_strv (SpCallProtection protection);
+/* DTLS-SRTP's short authentication string (media/sas.h): four words,
+ * the same on both phones when nobody in between replaced the
+ * fingerprints; NULL until the DTLS handshake is through (the "sas"
+ * property, notified). */
+const char *sp_call_get_sas (SpCall *self);
+/* The users read the words to each other and they match: sets
+ * SP_CALL_PROTECTION_VERIFIED. FALSE (nothing changes) without a SAS. */
+gboolean sp_call_confirm_sas (SpCall *self);
 /* Seconds since established (0 before; frozen once ended). */
 guint sp_call_get_duration (SpCall *self);
 /* Once ended: why ("User hangup", "Busy Here", "media timeout",

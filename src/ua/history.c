@@ -16,8 +16,8 @@ struct _SpHistory
 };
 
 static const char *const direction_names[] = { "outgoing", "incoming" };
-static const char *const outcome_names[] = { "answered", "missed", "rejected", "failed",
-                                             "cancelled" };
+static const char *const outcome_names[] = { "answered", "missed",    "rejected",
+                                             "failed",   "cancelled", "answered-elsewhere" };
 
 const char *
 sp_call_direction_to_string (SpCallDirection direction)

@@ -22,11 +22,12 @@ typedef enum
 
 typedef enum
 {
-  SP_CALL_OUTCOME_ANSWERED,  /* established, then ended */
-  SP_CALL_OUTCOME_MISSED,    /* incoming, never answered */
-  SP_CALL_OUTCOME_REJECTED,  /* incoming, declined or busy (DND) */
-  SP_CALL_OUTCOME_FAILED,    /* outgoing, not answered: busy, 4xx-6xx, timeout */
-  SP_CALL_OUTCOME_CANCELLED, /* outgoing, hung up before answer */
+  SP_CALL_OUTCOME_ANSWERED,           /* established, then ended */
+  SP_CALL_OUTCOME_MISSED,             /* incoming, never answered */
+  SP_CALL_OUTCOME_REJECTED,           /* incoming, declined or busy (DND) */
+  SP_CALL_OUTCOME_FAILED,             /* outgoing, not answered: busy, 4xx-6xx, timeout */
+  SP_CALL_OUTCOME_CANCELLED,          /* outgoing, hung up before answer */
+  SP_CALL_OUTCOME_ANSWERED_ELSEWHERE, /* incoming, picked up or answered by another phone */
 } SpCallOutcome;
 
 const char *sp_call_direction_to_string (SpCallDirection direction);

@@ -21,6 +21,7 @@ void sp_phone_open_devices (SpPhone *self, SpAudioDevice **source, SpAudioDevice
 /* The "ptime" property: the packet time of calls without an account's
  * own (0 = automatic). */
 guint sp_phone_get_ptime (SpPhone *self);
+SpMediaEncryption sp_phone_get_media_encryption (SpPhone *self);
 /* The "audio-in" (SP_AUDIO_SOURCE) or "audio-out" property: the device the
  * user prefers (Preferences, --audio-in/--audio-out); NULL = null. */
 const char *sp_phone_get_audio_device_name (SpPhone *self, SpAudioDirection direction);

@@ -10,7 +10,55 @@ struct _SpPhoneTls
   SpPinStore *pins;
   SpSipTlsIdentity *identity;
   guint16 port;
+  GQueue expected; /* Expected *, newest first */
 };
+
+typedef struct
+{
+  char *hostport;
+  char *fingerprint;
+  char *who;
+} Expected;
+
+static void
+expected_free (gpointer data)
+{
+  Expected *e = data;
+
+  g_free (e->hostport);
+  g_free (e->fingerprint);
+  g_free (e->who);
+  g_free (e);
+}
+
+static Expected *
+expected_lookup (SpPhoneTls *self, const char *hostport)
+{
+  for (GList *l = self->expected.head; l != NULL; l = l->next)
+    if (g_ascii_strcasecmp (((Expected *) l->data)->hostport, hostport) == 0)
+      return l->data;
+  return NULL;
+}
+
+void
+sp_phone_tls_expect (SpPhoneTls *self, const char *hostport, const char *fingerprint,
+                     const char *who)
+{
+  Expected *e = expected_lookup (self, hostport);
+
+  if (e != NULL)
+    {
+      g_queue_remove (&self->expected, e);
+      expected_free (e);
+    }
+  while (self->expected.length >= SP_PHONE_TLS_MAX_EXPECTED)
+    expected_free (g_queue_pop_tail (&self->expected));
+  e = g_new0 (Expected, 1);
+  e->hostport = g_strdup (hostport);
+  e->fingerprint = g_ascii_strup (fingerprint, -1);
+  e->who = g_strdup (who);
+  g_queue_push_head (&self->expected, e);
+}
 
 SpPhoneTls *
 sp_phone_tls_new (const char *config_dir)
@@ -29,13 +77,50 @@ sp_phone_tls_free (SpPhoneTls *self)
   if (self == NULL)
     return;
   sp_pin_store_free (self->pins);
+  g_queue_clear_full (&self->expected, expected_free);
   sp_sip_tls_identity_unref (self->identity);
   g_free (self->config_dir);
   g_free (self);
 }
 
-/* A server we connected to: a certificate the system's CAs vouch for
- * (a provider) is taken as it is; else the one pinned on first use. */
+/* A peer that announced its certificate: that one and no other (a
+ * stranger who answers at its address cannot pose as it). An
+ * announcement never weakens a pin: where the user's store pinned
+ * another certificate for the address (an account's server, say), the
+ * announcement is refused whatever is presented, so a forged phone
+ * record cannot open the door to a server's impostor. */
+static gboolean
+verify_expected (SpPhoneTls *self, const Expected *e, const char *fingerprint, GError **error)
+{
+  const char *pinned = sp_pin_store_lookup (self->pins, e->hostport);
+
+  if (pinned != NULL && g_ascii_strcasecmp (pinned, e->fingerprint) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   /* Translators: %s are a phone's name, its address and two
+                    * certificate fingerprints. */
+                   _ ("“%s” announced the TLS certificate SHA-256 %s for %s, but another one (%s) "
+                      "is pinned for that address. The call was not made. If that phone's "
+                      "certificate was replaced on purpose, accept the new one (headless: "
+                      "\"accept-certificate %s %s\")"),
+                   e->who, e->fingerprint, e->hostport, pinned, e->hostport, e->fingerprint);
+      return FALSE;
+    }
+  if (g_ascii_strcasecmp (e->fingerprint, fingerprint) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+               /* Translators: %s are a phone's name, its address and two
+                * certificate fingerprints. */
+               _ ("“%s” at %s is not the phone it announced on the network: its TLS certificate "
+                  "is SHA-256 %s, not the announced %s. The call was not made; someone on the "
+                  "network may be posing as it"),
+               e->who, e->hostport, fingerprint, e->fingerprint);
+  return FALSE;
+}
+
+/* A server we connected to: a peer that announced its certificate must
+ * present that one; a certificate the system's CAs vouch for (a
+ * provider) is taken as it is; else the one pinned on first use. */
 static gboolean
 verify_server (SpSipTransport *transport, const SpSipPeer *peer, const char *server_name,
                SpSipTlsSession *session, GError **error, gpointer user_data)
@@ -46,6 +131,9 @@ verify_server (SpSipTransport *transport, const SpSipPeer *peer, const char *ser
   g_autofree char *hostport = sp_sip_host_port_to_string (host, peer->port);
   g_autoptr (GError) local = NULL;
   const char *pinned = NULL;
+  /* Announcements name numeric addresses: a connection addressed by a
+   * host name (an account's server) is never judged by one. */
+  const Expected *expected = server_name == NULL ? expected_lookup (self, hostport) : NULL;
 
   if (fingerprint == NULL)
     {
@@ -53,6 +141,8 @@ verify_server (SpSipTransport *transport, const SpSipPeer *peer, const char *ser
                    _ ("The TLS server %s sent no certificate"), hostport);
       return FALSE;
     }
+  if (expected != NULL)
+    return verify_expected (self, expected, fingerprint, error);
   if (sp_sip_tls_session_peer_is_trusted (session, host))
     return TRUE;
   switch (sp_pin_store_check (self->pins, hostport, fingerprint, &pinned, &local))

@@ -25,4 +25,18 @@ guint16 sp_phone_tls_get_port (SpPhoneTls *tls);
 const char *sp_phone_tls_get_fingerprint (SpPhoneTls *tls);
 SpPinStore *sp_phone_tls_get_pins (SpPhoneTls *tls);
 
+/* The certificate a peer announced for itself on the LAN (a nearby
+ * phone's DNS-SD TXT fp=): TLS to @hostport must present exactly
+ * @fingerprint, whatever the pin store or the system CAs say, or the
+ * connection is refused and says so (naming @who). Kept in memory only,
+ * for this run: an announcement is a stranger's word and must not
+ * overwrite what the user pinned; where the pin store holds another
+ * certificate for @hostport, TLS there is refused instead (an
+ * announcement never weakens a pin). Connections addressed by a host
+ * name (an account's named server) ignore announcements. At most SP_PHONE_TLS_MAX_EXPECTED
+ * addresses; the oldest is forgotten. */
+#define SP_PHONE_TLS_MAX_EXPECTED 64
+void sp_phone_tls_expect (SpPhoneTls *tls, const char *hostport, const char *fingerprint,
+                          const char *who);
+
 G_END_DECLS

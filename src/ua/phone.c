@@ -7,7 +7,10 @@
 
 #include "sip/stack.h"
 #include "ua/call-private.h"
+#include "ua/contacts.h"
+#include "ua/presence-publisher.h"
 #include "ua/phone-private.h"
+#include "media/srtp.h"
 #include "ua/phone-tls.h"
 #include "ua/account-credentials.h"
 #include "ua/registration.h"
@@ -64,6 +67,8 @@ struct _SpPhone
   guint ptime;                   /* ms, direct calls' packet time; 0 = automatic */
   guint max_incoming;            /* incoming calls at once, in all */
   guint max_incoming_per_source; /* ... and from one address */
+  /* Direct calls' SRTP policy. */
+  SpMediaEncryption media_encryption;
   gboolean refuse_strangers;
   guint64 refused_incoming; /* INVITEs turned away by the limits above */
   GNetworkMonitor *network_monitor;
@@ -71,8 +76,12 @@ struct _SpPhone
   /* The mini-server sharing our stack sees requests first. */
   SpPhoneRequestFilter filter;
   gpointer filter_data;
-  SpPhoneTls *tls; /* certificate, TLS listener, pins (ua/phone-tls.h) */
-  int tls_port;    /* asked for: -1 the SIP port + 1, 0 no TLS listener */
+  SpContactList *contacts;         /* made on first use, once the stack is up */
+  SpAccount *contacts_account;     /* whose directory it watches, or NULL */
+  GHashTable *publishers;          /* SpAccount -> SpPresencePublisher (do not disturb) */
+  SpPhoneTls *tls;                 /* certificate, TLS listener, pins (ua/phone-tls.h) */
+  SpSipTlsIdentity *dtls_identity; /* DTLS-SRTP's, made on first use */
+  int tls_port;                    /* asked for: -1 the SIP port + 1, 0 no TLS listener */
 };
 
 G_DEFINE_TYPE (SpPhone, sp_phone, G_TYPE_OBJECT)
@@ -95,6 +104,7 @@ enum
   PROP_KEEPALIVE_PONG_TIMEOUT,
   PROP_RING_TIMEOUT,
   PROP_PTIME,
+  PROP_MEDIA_ENCRYPTION,
   PROP_MAX_INCOMING_CALLS,
   PROP_MAX_INCOMING_CALLS_PER_SOURCE,
   PROP_REFUSE_STRANGERS,
@@ -147,6 +157,11 @@ sp_phone_dispose (GObject *object)
       sp_sip_transport_set_tls_verify (sp_sip_stack_get_transport (self->stack), NULL, NULL);
     }
   self->wire_handler = 0;
+  if (self->contacts != NULL)
+    sp_contact_list_stop (self->contacts);
+  g_clear_object (&self->contacts);
+  g_clear_pointer (&self->publishers, g_hash_table_unref);
+  g_clear_object (&self->contacts_account);
   g_clear_object (&self->stack);
   g_clear_pointer (&self->tone_tails, g_ptr_array_unref);
   /* After the calls: every media session must be gone first. */
@@ -163,6 +178,7 @@ sp_phone_finalize (GObject *object)
   g_free (self->state_dir);
   g_free (self->local_host);
   g_clear_pointer (&self->tls, sp_phone_tls_free);
+  g_clear_pointer (&self->dtls_identity, sp_sip_tls_identity_unref);
   g_clear_object (&self->accounts);
   g_clear_object (&self->calls);
   g_clear_pointer (&self->history, sp_history_free);
@@ -226,6 +242,9 @@ sp_phone_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec
       case PROP_PTIME:
         g_value_set_uint (value, self->ptime);
         break;
+      case PROP_MEDIA_ENCRYPTION:
+        g_value_set_string (value, sp_media_encryption_to_string (self->media_encryption));
+        break;
       case PROP_MAX_INCOMING_CALLS:
         g_value_set_uint (value, self->max_incoming);
         break;
@@ -283,6 +302,59 @@ set_uint_prop (SpPhone *self, guint *field, const GValue *value, GParamSpec *psp
   return TRUE;
 }
 
+/* Do not disturb, told to each account's server (PUBLISH): its watchers
+ * see it. */
+static void
+publish_dnd (SpPhone *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->publishers == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->publishers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    sp_presence_publisher_set_dnd (value, self->dnd, FALSE);
+}
+
+/* A registration succeeded: the server may be new or restarted, so an
+ * active do-not-disturb is published again. */
+static void
+account_registered (SpPhone *self, SpAccount *account)
+{
+  SpPresencePublisher *pub;
+
+  if (self->publishers == NULL)
+    self->publishers = g_hash_table_new_full (NULL, NULL, g_object_unref,
+                                              (GDestroyNotify) sp_presence_publisher_free);
+  pub = g_hash_table_lookup (self->publishers, account);
+  if (pub == NULL)
+    {
+      g_autofree char *host = NULL;
+      g_autofree char *user = NULL;
+      g_autofree char *hostport = NULL;
+      g_autofree char *h = NULL;
+      g_autofree char *target = NULL;
+      g_autofree char *from = NULL;
+      guint16 port = 0;
+
+      if (!sp_account_get_server_host_port (account, &host, &port))
+        return;
+      user = g_uri_escape_string (sp_account_get_username (account), "!*'()&=+$,;?/", FALSE);
+      hostport = sp_sip_host_port_to_string (host, port);
+      h = sp_sip_host_port_to_string (host, 0);
+      target =
+          g_strdup_printf ("sip:%s@%s%s", user, hostport,
+                           sp_account_transport_uri_param (sp_account_get_transport (account)));
+      from = g_strdup_printf ("<sip:%s@%s>", user, h);
+      pub = sp_presence_publisher_new (self->stack, sp_phone_get_credentials (self, account),
+                                       target, from);
+      g_hash_table_insert (self->publishers, g_object_ref (account), pub);
+    }
+  if (self->dnd)
+    sp_presence_publisher_set_dnd (pub, TRUE, TRUE);
+}
+
 static void
 sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
@@ -292,6 +364,7 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
     {
       case PROP_DO_NOT_DISTURB:
         set_boolean_prop (self, &self->dnd, value, pspec);
+        publish_dnd (self);
         break;
       case PROP_DISPLAY_NAME:
         set_string_prop (self, &self->display_name, value, pspec);
@@ -341,6 +414,19 @@ sp_phone_set_property (GObject *object, guint prop_id, const GValue *value, GPar
           set_uint_prop (self, &self->ptime, value, pspec);
         else
           g_warning ("ptime %u: not 0, 10, 20, 30 or 40", g_value_get_uint (value));
+        break;
+      case PROP_MEDIA_ENCRYPTION:
+        {
+          SpMediaEncryption e;
+          if (!sp_media_encryption_from_string (g_value_get_string (value), &e))
+            g_warning ("media-encryption %s: not required, preferred or off",
+                       g_value_get_string (value) ? g_value_get_string (value) : "(null)");
+          else if (e != self->media_encryption)
+            {
+              self->media_encryption = e;
+              g_object_notify_by_pspec (object, pspec);
+            }
+        }
         break;
       case PROP_MAX_INCOMING_CALLS:
         set_uint_prop (self, &self->max_incoming, value, pspec);
@@ -398,6 +484,8 @@ sp_phone_class_init (SpPhoneClass *klass)
   props[PROP_KEEPALIVE_PONG_TIMEOUT] =
       g_param_spec_uint ("keepalive-pong-timeout", NULL, NULL, 0, 60000, 10000, rw);
   props[PROP_PTIME] = g_param_spec_uint ("ptime", NULL, NULL, 0, 40, 0, rw);
+  props[PROP_MEDIA_ENCRYPTION] =
+      g_param_spec_string ("media-encryption", NULL, NULL, "preferred", rw);
   props[PROP_RING_TIMEOUT] =
       g_param_spec_uint ("ring-timeout", NULL, NULL, 0, 3600, SP_PHONE_DEFAULT_RING_TIMEOUT, rw);
   props[PROP_MAX_INCOMING_CALLS] = g_param_spec_uint ("max-incoming-calls", NULL, NULL, 1, 1000,
@@ -659,6 +747,10 @@ incoming_invite (SpPhone *self, SpSipServerTransaction *st, SpSipMessage *reques
   call = add_call (self, SP_CALL_DIRECTION_INCOMING, peer, from->display_name, NULL,
                    sp_sip_message_get_call_id (request));
   g_object_ref (call);
+  /* Known before anyone hears of the call: the incoming event, the
+   * window's row and the ring all say what protects it. */
+  if (sp_sip_server_transaction_get_source (st)->kind == SP_SIP_TRANSPORT_TLS)
+    sp_call_update_protection (call, SP_CALL_PROTECTION_TLS, 0);
   if (!self->dnd)
     g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
   sp_call_start_incoming (call, self, st, request, self->dnd, from_server);
@@ -684,6 +776,9 @@ on_stack_request (SpSipStack *stack, SpSipServerTransaction *st, SpSipMessage *r
     return TRUE;
   if (self->shutdown_task != NULL)
     return FALSE;
+  if (self->contacts != NULL &&
+      sp_contact_list_handle_request (self->contacts, st, request, dialog))
+    return TRUE;
   if (dialog != NULL)
     {
       call = find_call_by_call_id (self, sp_sip_dialog_get_call_id (dialog));
@@ -823,6 +918,37 @@ sp_phone_get_tls_fingerprint (SpPhone *self)
   return sp_phone_tls_get_fingerprint (self->tls);
 }
 
+/* Kept, not made per call: the fingerprint (and so the four words two
+ * phones read) stays the same from call to call, so a changed word is
+ * noticed even by people who stopped reading all four; the media keys
+ * are fresh each call all the same (ECDHE), so keeping the certificate
+ * costs no forward secrecy. A key file that leaks lets its thief pose
+ * as this phone until it is deleted (a new one is made then). */
+SpSipTlsIdentity *
+sp_phone_get_dtls_identity (SpPhone *self)
+{
+  const char *names[] = { "softphone", NULL };
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+  if (self->dtls_identity != NULL)
+    return self->dtls_identity;
+  if (self->config_dir != NULL)
+    {
+      gboolean created = FALSE;
+      self->dtls_identity = sp_sip_tls_identity_load_or_create_named (self->config_dir, "dtls",
+                                                                      names, &created, &error);
+      if (self->dtls_identity != NULL && created)
+        g_message ("DTLS-SRTP: made this phone's certificate, SHA-256 %s",
+                   sp_sip_tls_identity_get_fingerprint (self->dtls_identity));
+      if (self->dtls_identity == NULL)
+        g_warning ("DTLS-SRTP: %s; using a certificate for this run only", error->message);
+    }
+  if (self->dtls_identity == NULL)
+    self->dtls_identity = sp_sip_tls_identity_new_ephemeral (names, NULL);
+  return self->dtls_identity;
+}
+
 gboolean
 sp_phone_accept_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
                              GError **error)
@@ -835,6 +961,29 @@ sp_phone_accept_certificate (SpPhone *self, const char *hostport, const char *fi
   return TRUE;
 }
 
+void
+sp_phone_expect_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
+                             const char *who)
+{
+  g_return_if_fail (SP_IS_PHONE (self));
+  sp_phone_tls_expect (self->tls, hostport, fingerprint, who);
+}
+
+/* libsrtp sets itself up (and self-tests its ciphers) on first use; done
+ * on the first call's keys, that cost a second of silence under the
+ * sanitizers. A thread of its own does it at start: the main loop never
+ * waits for it, and the thread ends at once. */
+static gpointer
+warm_media_crypto (gpointer data)
+{
+  guint8 key[SP_SRTP_MAX_KEY_LEN] = { 0 };
+
+  sp_srtp_free (sp_srtp_new (SP_SRTP_AES_CM_128_HMAC_SHA1_80, key,
+                             sp_srtp_suite_key_length (SP_SRTP_AES_CM_128_HMAC_SHA1_80), key,
+                             sp_srtp_suite_key_length (SP_SRTP_AES_CM_128_HMAC_SHA1_80), NULL));
+  return NULL;
+}
+
 gboolean
 sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
 {
@@ -845,6 +994,7 @@ sp_phone_start (SpPhone *self, const char *host, guint16 port, GError **error)
 
   if (!sp_history_load (self->history, NULL))
     g_message ("Call history not loaded");
+  g_thread_unref (g_thread_new ("srtp-init", warm_media_crypto, NULL));
 
   {
     SpSipTimerSettings timers;
@@ -986,6 +1136,11 @@ on_registration (SpRegistration *reg, SpAccount *account, guint code, gpointer u
 
   if (sp_account_get_status (account) != SP_ACCOUNT_STATUS_REGISTERING)
     g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, account, code);
+  if (self->contacts != NULL && account == self->contacts_account &&
+      sp_account_get_status (account) == SP_ACCOUNT_STATUS_REGISTERED)
+    sp_contact_list_registered (self->contacts);
+  if (sp_account_get_status (account) == SP_ACCOUNT_STATUS_REGISTERED && self->stack != NULL)
+    account_registered (self, account);
 }
 
 void
@@ -1314,6 +1469,12 @@ sp_phone_get_ptime (SpPhone *self)
   return self->ptime;
 }
 
+SpMediaEncryption
+sp_phone_get_media_encryption (SpPhone *self)
+{
+  return self->media_encryption;
+}
+
 const char *
 sp_phone_get_audio_device_name (SpPhone *self, SpAudioDirection direction)
 {
@@ -1469,4 +1630,56 @@ sp_phone_start_any_port (SpPhone *self, const char *host, guint16 port, GError *
     }
   g_propagate_error (error, g_steal_pointer (&first));
   return FALSE;
+}
+
+GListModel *
+sp_phone_get_contacts (SpPhone *self)
+{
+  g_return_val_if_fail (SP_IS_PHONE (self), NULL);
+
+  if (self->contacts == NULL && self->stack != NULL)
+    self->contacts = sp_contact_list_new (self->stack);
+  return G_LIST_MODEL (self->contacts);
+}
+
+gboolean
+sp_phone_watch_contacts (SpPhone *self, SpAccount *account, GError **error)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *h = NULL;
+  guint16 port = 0;
+
+  g_return_val_if_fail (SP_IS_PHONE (self), FALSE);
+  if (account == NULL && g_list_model_get_n_items (G_LIST_MODEL (self->accounts)) > 0)
+    {
+      g_autoptr (SpAccount) first = g_list_model_get_item (G_LIST_MODEL (self->accounts), 0);
+      account = first; /* the list keeps its reference */
+    }
+  if (account == NULL || self->stack == NULL ||
+      !sp_account_get_server_host_port (account, &host, &port))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _ ("The directory needs an account with a server"));
+      return FALSE;
+    }
+  sp_phone_get_contacts (self);
+  user = g_uri_escape_string (sp_account_get_username (account), "!*'()&=+$,;?/", FALSE);
+  h = sp_sip_host_port_to_string (host, 0);
+  from = g_strdup_printf ("<sip:%s@%s>", user, h);
+  g_set_object (&self->contacts_account, account);
+  sp_contact_list_watch (self->contacts, sp_phone_get_credentials (self, account), host, port,
+                         sp_account_transport_uri_param (sp_account_get_transport (account)), from,
+                         sp_account_get_username (account));
+  return TRUE;
+}
+
+void
+sp_phone_unwatch_contacts (SpPhone *self)
+{
+  g_return_if_fail (SP_IS_PHONE (self));
+  if (self->contacts != NULL)
+    sp_contact_list_stop (self->contacts);
+  g_clear_object (&self->contacts_account);
 }

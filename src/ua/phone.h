@@ -8,6 +8,8 @@
 #include "sip/stack.h"
 #include "ua/siplog.h"
 
+#include "sip/tls.h"
+
 G_BEGIN_DECLS
 
 /* The phone: one SIP stack bound to a local address, the accounts (each
@@ -51,11 +53,24 @@ guint16 sp_phone_get_tls_port (SpPhone *self);
 /* SHA-256 of our certificate ("AB:CD:..."), NULL before start or
  * without a TLS listener. */
 const char *sp_phone_get_tls_fingerprint (SpPhone *self);
+/* The certificate this phone presents in DTLS-SRTP (media/dtls.h):
+ * self-signed ECDSA P-256, made on first use and kept in the config
+ * directory (dtls-certificate.pem, dtls-key.pem, 0600) so its fingerprint
+ * stays; in memory only without a config directory or when it cannot be
+ * written. NULL only if no certificate could be made at all. */
+SpSipTlsIdentity *sp_phone_get_dtls_identity (SpPhone *self);
 /* Pins @fingerprint for the TLS server @hostport ("host:port" as the
  * account names it), or with @fingerprint NULL the certificate it last
  * presented and we refused as changed. */
 gboolean sp_phone_accept_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
                                       GError **error);
+/* For this run only, TLS to @hostport must present @fingerprint (what
+ * the peer called @who announced about itself, e.g. a nearby phone's
+ * DNS-SD record); anything else is refused with a sentence that says
+ * so. The pins the user accepted are left as they are, and win: with
+ * another certificate pinned for @hostport, TLS there is refused. */
+void sp_phone_expect_certificate (SpPhone *self, const char *hostport, const char *fingerprint,
+                                  const char *who);
 
 /* Accounts: a GListModel of SpAccount. */
 GListModel *sp_phone_get_accounts (SpPhone *self);
@@ -105,6 +120,13 @@ typedef struct
 
 void sp_phone_set_request_filter (SpPhone *self, const SpPhoneRequestFilter *filter,
                                   gpointer user_data);
+/* The office directory with each colleague's state (SpContactList of
+ * SpContact, ua/contacts.h); NULL before start. Empty until watched. */
+GListModel *sp_phone_get_contacts (SpPhone *self);
+/* Subscribes to the directory and states of @account's server (NULL: the
+ * first account); FALSE with @error without an account or server. */
+gboolean sp_phone_watch_contacts (SpPhone *self, SpAccount *account, GError **error);
+void sp_phone_unwatch_contacts (SpPhone *self);
 /* The SIP stack, once started (for the server sharing it). */
 SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
 
@@ -112,6 +134,9 @@ SpSipStack *sp_phone_get_sip_stack (SpPhone *self);
  *   "ptime" (uint, ms: 0 = automatic, the default, or 10, 20, 30, 40):
  *       the packet time of calls whose account does not fix one (direct
  *       calls included), offered as a=ptime and a=maxptime
+ *   "media-encryption" (string: "preferred", the default, "required" or
+ *       "off"): SRTP policy of direct calls (media/offer-answer.h); an
+ *       account's calls follow the account's own
  *   "do-not-disturb" (gboolean): answer INVITEs with 486 Busy Here
  *   "display-name", "user" (string): From of direct calls (default
  *       sip:anonymous@our-address, as Yate)

@@ -84,6 +84,19 @@ account_from_group (GKeyFile *kf, GKeyFile *secrets, const char *group)
                    ptime);
     }
 
+  if (g_key_file_has_key (kf, group, "media-encryption", NULL))
+    {
+      g_autofree char *text = g_key_file_get_string (kf, group, "media-encryption", NULL);
+      SpMediaEncryption encryption;
+      /* Unknown: the default (preferred), and said. */
+      if (sp_media_encryption_from_string (text, &encryption))
+        sp_account_set_media_encryption (account, encryption);
+      else
+        g_message ("Account %s in settings: media-encryption %s is not required, preferred or "
+                   "off; preferred",
+                   group, text ? text : "");
+    }
+
   if (problem == NULL)
     sp_account_check_fields (server, transport, proxy, interval, &problem);
   if (transport != NULL)
@@ -215,6 +228,9 @@ sp_settings_save_accounts (const char *config_dir, SpAccount *const *accounts, g
         g_key_file_set_boolean (kf, group, "allow-md5-without-qop", TRUE);
       if (sp_account_get_ptime (a) != 0)
         g_key_file_set_integer (kf, group, "ptime", (gint) sp_account_get_ptime (a));
+      if (sp_account_get_media_encryption (a) != SP_MEDIA_ENCRYPTION_PREFERRED)
+        g_key_file_set_string (kf, group, "media-encryption",
+                               sp_media_encryption_to_string (sp_account_get_media_encryption (a)));
       if (sp_account_get_password (a) != NULL)
         g_key_file_set_string (secrets, "passwords", group, sp_account_get_password (a));
     }

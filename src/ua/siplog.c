@@ -556,6 +556,36 @@ append_masking_uri_passwords (GString *out, const char *s, gsize n)
   g_string_append_len (out, s + copied, n - copied);
 }
 
+/* SDES keys (RFC 4568) in an SDP line "a=crypto:1 SUITE inline:KEY|...":
+ * each inline key, up to its '|', ';' or blank, becomes MASK. */
+static gboolean
+append_masking_sdes_keys (GString *out, const char *s, gsize n)
+{
+  gsize i = 0, copied = 0;
+
+  if (n < 9 || g_ascii_strncasecmp (s, "a=crypto:", 9) != 0)
+    return FALSE;
+  while (i + 7 <= n)
+    {
+      gsize end;
+      if (g_ascii_strncasecmp (s + i, "inline:", 7) != 0)
+        {
+          i++;
+          continue;
+        }
+      end = i + 7;
+      while (end < n && s[end] != '|' && s[end] != ';' && !is_lws (s[end]) && s[end] != '\r' &&
+             s[end] != '\n')
+        end++;
+      g_string_append_len (out, s + copied, i + 7 - copied);
+      g_string_append (out, MASK);
+      copied = end;
+      i = end;
+    }
+  g_string_append_len (out, s + copied, n - copied);
+  return TRUE;
+}
+
 char *
 sp_sip_log_mask_credentials (const char *raw, gsize len, gsize *out_len)
 {
@@ -577,7 +607,8 @@ sp_sip_log_mask_credentials (const char *raw, gsize len, gsize *out_len)
        * message sent over TCP with another behind it has headers too. */
       if (name_len == 0 || !is_credentials_header (line, name_len))
         {
-          append_masking_uri_passwords (out, line, line_len);
+          if (!append_masking_sdes_keys (out, line, line_len))
+            append_masking_uri_passwords (out, line, line_len);
           p += line_len;
           continue;
         }

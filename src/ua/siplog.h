@@ -57,7 +57,8 @@ const char *sp_sip_log_entry_get_summary (SpSipLogEntry *self);
  * credentials in Authorization and Proxy-Authorization, the rspauth of
  * Authentication-Info and Proxy-Authentication-Info, the whole
  * credentials of any other scheme (Basic, Bearer) and a password in the
- * userinfo of a sip:/sips: URI. Everything else, nonce and cnonce
+ * userinfo of a sip:/sips: URI, and the SRTP keys of SDP a=crypto lines
+ * (RFC 4568 "inline:KEY"). Everything else, nonce and cnonce
  * included, is kept byte for byte; folded header lines are followed.
  * Linear in @len, whatever the bytes. @out_len receives the new length
  * (the result is also NUL-terminated). */

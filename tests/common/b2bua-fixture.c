@@ -54,13 +54,10 @@ b2bua_fixture_teardown (B2buaFixture *f)
 }
 
 void
-b2bua_fixture_bind_bob (B2buaFixture *f, const char *host)
+b2bua_fixture_register (SpServer *server, const char *aor, const char *contact, const char *source)
 {
-  g_autofree char *contact = host ? g_strdup_printf ("sip:bob@%s:5060", host)
-                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b->peer.port);
-  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b->peer.port);
   SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
-  SpRegisterRequest req = { .aor = "bob",
+  SpRegisterRequest req = { .aor = aor,
                             .call_id = "reg",
                             .cseq = 1,
                             .expires_header = -1,
@@ -69,7 +66,17 @@ b2bua_fixture_bind_bob (B2buaFixture *f, const char *host)
                             .contacts = &u,
                             .n_contacts = 1 };
   g_autoptr (SpRegisterResult) result = sp_location_store_register (
-      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
+      sp_server_get_locations (server), &req, g_get_real_time () / G_USEC_PER_SEC);
 
   g_assert_cmpuint (result->status, ==, 200);
+}
+
+void
+b2bua_fixture_bind_bob (B2buaFixture *f, const char *host)
+{
+  g_autofree char *contact = host ? g_strdup_printf ("sip:bob@%s:5060", host)
+                                  : g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b->peer.port);
+  g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b->peer.port);
+
+  b2bua_fixture_register (f->server, "bob", contact, source);
 }

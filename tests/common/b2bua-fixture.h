@@ -30,6 +30,10 @@ void b2bua_fixture_init (B2buaFixture *f, gboolean fake_clock);
 void b2bua_fixture_start (B2buaFixture *f);
 void b2bua_fixture_teardown (B2buaFixture *f);
 
+/* A REGISTER's outcome without the message: @aor bound to @contact for
+ * 600 s, as if it came from @source ("host:port") over UDP. */
+void b2bua_fixture_register (SpServer *server, const char *aor, const char *contact,
+                             const char *source);
 /* bob's binding: Contact names @host:5060 (NULL: B's own address and
  * port); the REGISTER came from B's socket. */
 void b2bua_fixture_bind_bob (B2buaFixture *f, const char *host);

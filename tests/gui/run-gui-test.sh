@@ -25,10 +25,15 @@ if [ -z "${SP_GUI_INNER:-}" ]; then
   # No service of the machine's can start on the test's bus (no portal:
   # file choosers stay in the app, where AT-SPI reaches them).
   BUS_CONF=$(cd "$(dirname "$0")" && pwd)/session-bus.conf
+  # -noreset: at-spi-bus-launcher connects to the display and leaves at
+  # once; an X server that resets when its last client leaves refuses a
+  # client that connects during the reset, and the app then fails with
+  # "cannot open display" (seen about one suite run in three; reproduced
+  # with xdpyinfo racing a reset, never with -noreset).
   if command -v pulseaudio >/dev/null 2>&1 && [ -x "$PULSE_ENV" ]; then
-    exec "$PULSE_ENV" xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
+    exec "$PULSE_ENV" xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
   fi
-  exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
+  exec xvfb-run -a -s "-screen 0 1280x800x24 -noreset" dbus-run-session --config-file="$BUS_CONF" -- "$0" "$@"
 fi
 
 shift 4

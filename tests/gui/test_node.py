@@ -113,24 +113,7 @@ def apps():
 
 
 def create_account(app, name, user, password, label):
-    """The Yate way: Accounts, New, fill in, OK; then Registered."""
-    show_page(app, "Accounts")
-    new = wait_for(lambda: find(app, "push button", prefix="New account"), label + ": New account")
-    if new is None:
-        return False
-    click(new)
-    dialog = wait_for(lambda: frame(app, "New Account"), label + ": the New Account dialog")
-    if dialog is None:
-        return False
-    set_text(field_in(dialog, "Account"), name)
-    set_text(field_in(dialog, "Username"), user)
-    set_text(field_in(dialog, "Password"), password)
-    set_text(field_in(dialog, "Server"), SERVER)
-    click(find(dialog, "push button", contains="OK"))
-    check(wait_for(lambda: frame(app, "New Account") is None, label + ": dialog closed") is True,
-          label + ": OK closes the account dialog")
-    return check(wait_for(lambda: find(app, "label", name="Registered"), label + ": Registered", 30)
-                 is not None, label + ": the account shows Registered")
+    return guitest.create_account(app, name, user, password, SERVER, label)
 
 
 def in_call(app):

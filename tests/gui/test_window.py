@@ -14,12 +14,14 @@ Kamailio, calls by number, by address, handed over, incoming."""
 import atexit
 import base64
 import ctypes
+import hashlib
 import json
 import math
 import os
 import re
 import shutil
 import signal
+import ssl
 import struct
 import subprocess
 import sys
@@ -33,7 +35,7 @@ import pyatspi
 
 import guitest
 from headless import Headless
-from guitest import (app_node, check, check_named, click, field_in, find, frame, on_screen, screenshot, set_text, show_page,
+from guitest import (app_node, check, check_clean_names, check_named, click, field_in, find, frame, on_screen, screenshot, set_text, show_page,
                      size, text_of, wait_for, walk)
 
 OUTDIR, CONFIG_HOME, SOFTPHONE, PART = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -678,6 +680,58 @@ def web_console_password_hashed():
         check(r.status == 200, "the admin password opens the console (checked against the hash)")
 
 
+def certificate_sha256(path):
+    """The SHA-256 of a PEM certificate's DER, "AB:CD:...", as
+    `openssl x509 -fingerprint -sha256` says it."""
+    with open(path) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+
+
+def tls_fingerprint_shown(url):
+    """While the server runs with TLS the page shows its sips: address and
+    its certificate's fingerprint, the same the console reports and the
+    certificate file has; a Copy button beside it."""
+    label = wait_for(lambda: find(app, "label", prefix="sips:%s:" % GUI_ADDRESS, visible=False),
+                     "the TLS address on the Server page")
+    if not check(label is not None, "the Server page shows the server's sips: address"):
+        return
+    port = int(label.name.rsplit(":", 1)[1])
+    shown = next((n.name for n in walk(app) if n.getRoleName() == "label"
+                  and re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", n.name or "")), None)
+    check(shown is not None, "the Server page shows a SHA-256 fingerprint (%s)" % shown)
+    with urllib.request.urlopen(url + "api/status", timeout=5) as r:
+        status = json.load(r)
+    tls = status.get("tls") or {}
+    check(tls.get("port") == port, "the page's TLS port is the console's (%d, %s)" % (port, tls))
+    check(shown == tls.get("fingerprint"),
+          "the page's fingerprint is the console's (%s / %s)" % (shown, tls.get("fingerprint")))
+    cert = os.path.join(CONFIG_HOME, "softphone", "tls-certificate.pem")
+    check(oct(os.stat(os.path.join(CONFIG_HOME, "softphone", "tls-key.pem")).st_mode & 0o777)
+          == "0o600", "the server's TLS key is stored 0600")
+    check(shown == certificate_sha256(cert),
+          "the page's fingerprint is the certificate file's SHA-256")
+    check(find(app, "push button", name="Copy the certificate fingerprint") is not None,
+          "a Copy button beside the fingerprint")
+    check(find(app, "label", contains="first connect over TLS") is not None,
+          "the page says what the fingerprint is for")
+    check_clean_names(main, "the Server page with TLS shown")
+    screenshot("server-tls")
+
+
+def tls_hidden_when_off():
+    """With the server off, no address or fingerprint to compare."""
+    switch = find(app, "check box", prefix="Run the SIP server")
+    click(switch)
+    gone = wait_for(lambda: find(app, "label", prefix="sips:", visible=False) is None
+                    and find(app, "push button", name="Copy the certificate fingerprint") is None,
+                    "the TLS rows to go")
+    check(gone is True, "the TLS address and fingerprint are hidden with the server off")
+    click(switch)
+    check(wait_for(lambda: find(app, "label", prefix="sips:", visible=False), "TLS again")
+          is not None, "they come back when the server runs again")
+
+
 # The mini-server: switch it on, add a user, and a headless phone registers
 # with this window's own address.
 if PART == "calls":
@@ -710,8 +764,10 @@ if PART == "calls":
               "the Server page lists the registered phone's contact")
         url = web_console()
         if url is not None:
+            tls_fingerprint_shown(url)
             call_through_server(phone)
         screenshot("server")
+        tls_hidden_when_off()
         web_console_needs_password()
         web_console_password_hashed()
     finally:

@@ -28,6 +28,7 @@ import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402  (Instance, tones, Goertzel)
+import capture  # noqa: E402  (tshark on lo)
 from headless import Instance, Skip, dominant_blocks, goertzel, make_tone  # noqa: E402
 
 SERVER = "127.0.0.50"
@@ -232,52 +233,20 @@ def free_tcp_port():
 
 # ---- capture -----------------------------------------------------------------------------------
 
-class Capture:
+class Capture(capture.Capture):
+    """Everything to or from the server's address."""
+
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="sp-server-pcap-")
-        self.path = os.path.join(self.dir, "lan.pcap")
-        try:
-            self.proc = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", "host %s" % SERVER,
-                                          "-w", self.path], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, text=True)
-        except OSError as e:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            raise Skip("tshark cannot run: %s" % e)
-        # tshark says "Capturing on 'Loopback: lo'" once it listens
-        deadline = time.monotonic() + WAIT
-        line = ""
-        while time.monotonic() < deadline and "Capturing" not in line:
-            line = self.proc.stderr.readline()
-            if not line and self.proc.poll() is not None:
-                self.close()
-                raise Skip("tshark cannot capture on lo")
-        time.sleep(0.3)
+        super().__init__("host %s" % SERVER, prefix="sp-server-pcap-")
 
     def sip(self):
         """SIP messages in order: dicts of src, dst, method, status, call_id, max_forwards,
         auth (Authorization present), ruri."""
-        time.sleep(0.5)
-        self.proc.terminate()
-        self.proc.wait(timeout=WAIT)
         fields = ["ip.src", "ip.dst", "sip.Method", "sip.Status-Code", "sip.Call-ID",
                   "sip.Max-Forwards", "sip.Authorization", "sip.r-uri", "sip.CSeq.method"]
-        args = ["tshark", "-r", self.path, "-Y", "sip", "-T", "fields", "-E", "separator=|"]
-        for f in fields:
-            args += ["-e", f]
-        out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout
-        rows = []
-        for line in out.splitlines():
-            v = line.split("|")
-            rows.append({"src": v[0], "dst": v[1], "method": v[2], "status": v[3],
-                         "call_id": v[4], "mf": v[5], "auth": bool(v[6]), "ruri": v[7],
-                         "cseq": v[8]})
-        return rows
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return [{"src": v[0], "dst": v[1], "method": v[2], "status": v[3], "call_id": v[4],
+                 "mf": v[5], "auth": bool(v[6]), "ruri": v[7], "cseq": v[8]}
+                for v in self.fields("sip", fields)]
 
 
 def expect_sequence(rows, steps, label):

@@ -13,6 +13,8 @@
 
 #include "server/b2bua.h"
 #include "server/server.h"
+#include "session/invite-session.h"
+#include "sip/transaction.h"
 #include "sip/digest.h"
 #include "sip/sdp.h"
 #include "sip/stack.h"
@@ -813,25 +815,28 @@ test_binding_next_hop (void)
   g_autoptr (SpSipUri) same = sp_sip_uri_parse ("sip:u@127.0.0.9", -1, NULL);
   SpSipPeer dest;
 
-  g_assert_true (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  g_assert_true (sp_b2bua_binding_next_hop (&b, uri, NULL, &dest));
   g_assert_cmpstr (dest.host, ==, "127.0.0.9");
   g_assert_cmpuint (dest.port, ==, 5060);
   g_assert_cmpint (dest.kind, ==, SP_SIP_TRANSPORT_UDP);
   /* Reachable where it says (5060 by default). */
-  g_assert_false (sp_b2bua_binding_next_hop (&b, same, &dest));
+  g_assert_false (sp_b2bua_binding_next_hop (&b, same, NULL, &dest));
   /* Same host, another UDP port: NAT rewrote the port. */
   b.source = "127.0.0.9:40123";
-  g_assert_true (sp_b2bua_binding_next_hop (&b, same, &dest));
+  g_assert_true (sp_b2bua_binding_next_hop (&b, same, NULL, &dest));
   g_assert_cmpuint (dest.port, ==, 40123);
-  /* Over TCP the source port is the connection's. */
+  /* Over TCP and TLS: only while the connection is open (the flow
+   * itself: tests/integration/tls-clients.py); without one, the Contact. */
   b.transport = "tcp";
-  g_assert_false (sp_b2bua_binding_next_hop (&b, same, &dest));
-  g_assert_true (sp_b2bua_binding_next_hop (&b, uri, &dest));
-  g_assert_cmpint (dest.kind, ==, SP_SIP_TRANSPORT_TCP);
+  g_assert_false (sp_b2bua_binding_next_hop (&b, same, NULL, &dest));
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, NULL, &dest));
+  b.transport = "tls";
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, NULL, &dest));
+  b.transport = "udp";
   b.source = "junk";
-  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, NULL, &dest));
   b.source = NULL;
-  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, &dest));
+  g_assert_false (sp_b2bua_binding_next_hop (&b, uri, NULL, &dest));
 }
 
 static void
@@ -887,6 +892,287 @@ test_blocked_flood (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stats.ignored, ==, 100);
 }
 
+/* ---- call pickup (**NUMBER) ---- */
+
+/* The pickup tests' users (password "pw"); A is no trusted peer then:
+ * pickup is for authenticated users. */
+static void
+pickup_users (Fixture *f, gboolean trust_a)
+{
+  SpUserDb *users = sp_server_get_users (f->server);
+
+  g_assert_true (sp_user_db_add (users, "alice", "1", "pw", NULL));
+  g_assert_true (sp_user_db_add (users, "carol", "3", "pw", NULL));
+  g_assert_true (sp_user_db_add (users, "dave", "4", "pw", NULL));
+  if (!trust_a)
+    g_assert_true (sp_server_set_trusted_peers (f->server, "", NULL));
+}
+
+/* A request from @raw as @user; @branch its Via branch (the same for a
+ * CANCEL as for its INVITE), @extra whole header lines or NULL. */
+static char *
+user_request (RawSip *raw, const char *method, const char *ruri, const char *user,
+              const char *call_id, guint cseq, const char *branch, const char *to_tag,
+              const char *body, const char *extra)
+{
+  return g_strdup_printf (
+      "%s %s SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s\r\n"
+      "Max-Forwards: 70\r\n"
+      "From: <sip:%s@127.0.0.1>;tag=%s-tag\r\n"
+      "To: <%s>%s%s\r\n"
+      "Call-ID: %s\r\n"
+      "CSeq: %u %s\r\n"
+      "Contact: <sip:%s@127.0.0.1:%u>\r\n"
+      "%s%s"
+      "Content-Length: %zu\r\n\r\n%s",
+      method, ruri, raw->peer.port, branch, user, user, ruri, to_tag ? ";tag=" : "",
+      to_tag ? to_tag : "", call_id, cseq, method, user, raw->peer.port, extra ? extra : "",
+      body ? "Content-Type: application/sdp\r\n" : "", body ? strlen (body) : 0, body ? body : "");
+}
+
+/* @user's INVITE from @raw to @ruri with @sdp, through the server's
+ * challenge: the one with credentials has CSeq 2 and Via branch
+ * "@call_id-2" (for a CANCEL). */
+static void
+user_invite (Fixture *f, RawSip *raw, const char *user, const char *ruri, const char *call_id,
+             const char *sdp)
+{
+  g_autofree char *first =
+      user_request (raw, "INVITE", ruri, user, call_id, 1, call_id, NULL, sdp, NULL);
+  g_autofree char *branch = g_strdup_printf ("%s-2", call_id);
+  g_autofree char *auth = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr (SpSipMessage) challenge = NULL;
+  g_autoptr (SpDigestChallenge) ch = NULL;
+
+  raw_sip_send_text (raw, &f->bound, first);
+  challenge = raw_sip_expect (raw, NULL, 401);
+  ch = raw_sip_challenge (challenge);
+  auth = raw_sip_authorization (ch, user, "pw", "INVITE", ruri, 1);
+  second = user_request (raw, "INVITE", ruri, user, call_id, 2, branch, NULL, sdp, auth);
+  raw_sip_send_text (raw, &f->bound, second);
+}
+
+/* @user's in-dialog request (ACK, BYE) after the 200 @ok to its INVITE. */
+static void
+user_in_dialog (Fixture *f, RawSip *raw, const char *method, guint cseq, const char *ruri,
+                const char *user, SpSipMessage *ok)
+{
+  g_autofree char *branch = g_strdup_printf ("%s-%08x", method, g_random_int ());
+  g_autofree char *text =
+      user_request (raw, method, ruri, user, sp_sip_message_get_call_id (ok), cseq, branch,
+                    sp_sip_name_addr_get_tag (sp_sip_message_get_to (ok)), NULL, NULL);
+
+  raw_sip_send_text (raw, &f->bound, text);
+}
+
+/* The final response @raw gets, checked: @status and reason @reason. */
+static void
+expect_refusal (RawSip *raw, guint status, const char *reason)
+{
+  g_autoptr (SpSipMessage) r = raw_sip_expect (raw, NULL, status);
+
+  g_assert_cmpstr (sp_sip_message_get_reason (r), ==, reason);
+}
+
+/* alice (A) calls 2 with @a_sdp (NULL: a late offer) and bob's phone
+ * (B) rings; returns B's INVITE. */
+static SpSipMessage *
+ring_bob_with (Fixture *f, const char *call_id, const char *a_sdp)
+{
+  g_autofree char *ruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autoptr (SpSipMessage) ringing = NULL;
+  g_autoptr (SpSipMessage) a_ringing = NULL;
+  SpSipMessage *b_invite;
+
+  user_invite (f, f->a, "alice", ruri, call_id, a_sdp);
+  b_invite = raw_sip_expect (f->b, "INVITE", 0);
+  ringing = b_response (f, b_invite, 180, NULL);
+  raw_sip_send (f->b, &f->bound, ringing);
+  a_ringing = raw_sip_expect (f->a, NULL, 180);
+  return b_invite;
+}
+
+static SpSipMessage *
+ring_bob (Fixture *f, const char *call_id)
+{
+  g_autofree char *a_sdp = sdp_text (40000, "sendrecv");
+
+  return ring_bob_with (f, call_id, a_sdp);
+}
+
+/* C (alice) calls bob, carol dials **2 while B rings: alice and carol
+ * get a 200 each, with SDP on the relay (an answer: the codecs both
+ * offered), B gets CANCEL with "completed elsewhere" (RFC 3326); dave,
+ * a moment late, gets "Already Picked Up"; Timer C no longer runs
+ * (fake clock past it), and carol's BYE ends alice's leg too. */
+static void
+test_pickup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (RawSip) carol = raw_sip_new ("127.0.0.1");
+  g_autoptr (RawSip) dave = raw_sip_new ("127.0.0.1");
+  g_autofree char *pruri = g_strdup_printf ("sip:**2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *aruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  /* carol offers PCMA and PCMU; alice PCMU alone. */
+  g_autofree char *p_sdp =
+      g_strdup ("v=0\r\no=- 7 7 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                "m=audio 44000 RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n");
+  g_autoptr (SpSipMessage) b_invite = NULL;
+  g_autoptr (SpSipMessage) p_ok = NULL;
+  g_autoptr (SpSipMessage) a_ok = NULL;
+  g_autoptr (SpSipMessage) cancel = NULL;
+  g_autoptr (SpSipMessage) cancel_ok = NULL;
+  g_autoptr (SpSipMessage) terminated = NULL;
+  g_autoptr (SpSipMessage) b_ack = NULL;
+  g_autoptr (SpSipMessage) a_bye = NULL;
+  g_autoptr (SpSipMessage) a_bye_ok = NULL;
+  g_autoptr (SpSipMessage) p_bye_ok = NULL;
+  g_autoptr (SpSdpSession) to_alice = NULL;
+  g_autoptr (SpSdpSession) to_carol = NULL;
+  g_autoptr (GPtrArray) calls = NULL;
+  const char *reason;
+
+  pickup_users (f, FALSE);
+  bind_bob (f, NULL);
+  b_invite = ring_bob (f, "pickup-1");
+
+  user_invite (f, carol, "carol", pruri, "carol-1", p_sdp);
+  p_ok = raw_sip_expect (carol, NULL, 200);
+  a_ok = raw_sip_expect (f->a, NULL, 200);
+  /* Each side its own relay port, each SDP the answer to that side's
+   * offer: PCMU alone. */
+  g_assert_cmpuint (relay_port (p_ok), !=, relay_port (a_ok));
+  to_alice = parse_body (a_ok);
+  to_carol = parse_body (p_ok);
+  g_assert_cmpuint (sp_sdp_media_get_n_formats (sp_sdp_session_find_media (to_alice, "audio")), ==,
+                    1);
+  g_assert_cmpstr (sp_sdp_media_get_format (sp_sdp_session_find_media (to_alice, "audio"), 0), ==,
+                   "0");
+  g_assert_cmpuint (sp_sdp_media_get_n_formats (sp_sdp_session_find_media (to_carol, "audio")), ==,
+                    1);
+
+  /* B stops ringing, told why. */
+  cancel = raw_sip_expect (f->b, "CANCEL", 0);
+  reason = sp_sip_message_get_header (cancel, "Reason");
+  g_assert_nonnull (reason);
+  g_assert_true (sp_session_reason_is_completed_elsewhere (reason));
+  g_assert_nonnull (strstr (reason, "Call completed elsewhere"));
+  cancel_ok = b_response (f, cancel, 200, NULL);
+  raw_sip_send (f->b, &f->bound, cancel_ok);
+  terminated = b_response (f, b_invite, 487, NULL);
+  raw_sip_send (f->b, &f->bound, terminated);
+  b_ack = raw_sip_expect (f->b, "ACK", 0);
+
+  /* Two pickers: the second is told it was taken. */
+  user_invite (f, dave, "dave", pruri, "dave-1", p_sdp);
+  expect_refusal (dave, 480, "Already Picked Up");
+
+  user_in_dialog (f, f->a, "ACK", 2, aruri, "alice", a_ok);
+  user_in_dialog (f, carol, "ACK", 2, pruri, "carol", p_ok);
+  settle ();
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+  calls = sp_server_call_list_get_calls (sp_server_get_calls (f->server));
+  g_assert_cmpuint (calls->len, ==, 1);
+  g_assert_cmpstr (((SpServerCall *) g_ptr_array_index (calls, 0))->callee, ==, "carol");
+  g_assert_cmpstr (((SpServerCall *) g_ptr_array_index (calls, 0))->state, ==, "answered");
+  /* Past Timer C (3 min): the call was answered, nothing ends it. */
+  g_assert_null (advance_until (f, f->a, (SP_B2BUA_DEFAULT_TIMER_C_S + 10) * 1000));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+
+  /* Like any call: carol hangs up, alice's leg gets BYE. */
+  user_in_dialog (f, carol, "BYE", 3, pruri, "carol", p_ok);
+  p_bye_ok = raw_sip_expect (carol, NULL, 200);
+  a_bye = raw_sip_expect (f->a, "BYE", 0);
+  a_bye_ok = raw_sip_response (f->a, a_bye, 200, NULL, "alice");
+  raw_sip_send (f->a, &f->bound, a_bye_ok);
+  settle ();
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+}
+
+/* What a pickup that cannot be gets: a trusted peer (no user) 403,
+ * nothing ringing 480, a number that is no user here 404, the caller
+ * picking up its own call 403; and once the caller cancelled, nothing
+ * rings any more. Nothing of it leaves a call behind. */
+static void
+test_pickup_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (RawSip) carol = raw_sip_new ("127.0.0.1");
+  g_autofree char *pruri = g_strdup_printf ("sip:**2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *nobody = g_strdup_printf ("sip:**77@127.0.0.1:%u", f->bound.port);
+  g_autofree char *aruri = g_strdup_printf ("sip:2@127.0.0.1:%u", f->bound.port);
+  g_autofree char *p_sdp = sdp_text (44000, "sendrecv");
+  g_autofree char *trunk = NULL;
+  g_autofree char *cancel = NULL;
+  g_autoptr (SpSipMessage) b_invite = NULL;
+  g_autoptr (SpSipMessage) b_cancel = NULL;
+  g_autoptr (SpSipMessage) b_cancel_ok = NULL;
+  g_autoptr (SpSipMessage) b_487 = NULL;
+  g_autoptr (SpSipMessage) a_cancel_ok = NULL;
+  g_autoptr (SpSipMessage) a_487 = NULL;
+  g_autoptr (SpSipMessage) late = NULL;
+
+  pickup_users (f, TRUE);
+  bind_bob (f, NULL);
+  /* A trusted peer (a trunk) may call, not take the office's calls. */
+  trunk = a_request (f, "INVITE", pruri, "trunk-1", 1, "atag", NULL, p_sdp, NULL);
+  raw_sip_send_text (f->a, &f->bound, trunk);
+  expect_refusal (f->a, 403, "Pickup Is For Local Users");
+  g_assert_true (sp_server_set_trusted_peers (f->server, "", NULL));
+
+  user_invite (f, carol, "carol", pruri, "none-1", p_sdp);
+  expect_refusal (carol, 480, "Nothing Ringing");
+  user_invite (f, carol, "carol", nobody, "none-2", p_sdp);
+  expect_refusal (carol, 404, "No Such User To Pick Up");
+
+  b_invite = ring_bob (f, "own-1");
+  user_invite (f, f->a, "alice", pruri, "own-2", p_sdp);
+  expect_refusal (f->a, 403, "Cannot Pick Up Own Call");
+  /* No SDP offer: nothing to answer the caller with. */
+  user_invite (f, carol, "carol", pruri, "none-3", NULL);
+  expect_refusal (carol, 488, "Pickup Needs An SDP Offer");
+
+  /* The caller cancels: bob stops ringing (a plain CANCEL), and then
+   * there is nothing to pick up. */
+  cancel = user_request (f->a, "CANCEL", aruri, "alice", "own-1", 2, "own-1-2", NULL, NULL, NULL);
+  raw_sip_send_text (f->a, &f->bound, cancel);
+  a_cancel_ok = raw_sip_expect (f->a, NULL, 200);
+  a_487 = raw_sip_expect (f->a, NULL, 487);
+  b_cancel = raw_sip_expect (f->b, "CANCEL", 0);
+  g_assert_null (sp_sip_message_get_header (b_cancel, "Reason"));
+  b_cancel_ok = b_response (f, b_cancel, 200, NULL);
+  raw_sip_send (f->b, &f->bound, b_cancel_ok);
+  b_487 = b_response (f, b_invite, 487, NULL);
+  raw_sip_send (f->b, &f->bound, b_487);
+  user_invite (f, carol, "carol", pruri, "none-4", p_sdp);
+  expect_refusal (carol, 480, "Nothing Ringing");
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 0);
+
+  /* A caller without an offer (late offer): nothing to answer it with
+   * at once; bob keeps ringing. */
+  late = ring_bob_with (f, "late-1", NULL);
+  user_invite (f, carol, "carol", pruri, "none-5", p_sdp);
+  expect_refusal (carol, 488, "Caller Made No SDP Offer");
+  g_assert_null (raw_sip_recv (f->b, 200));
+  g_assert_cmpuint (sp_server_get_n_calls (f->server), ==, 1);
+}
+
+/* Parsing RFC 3326 Reason values: only the SIP protocol's cause 200. */
+static void
+test_reason_completed_elsewhere (void)
+{
+  g_assert_true (sp_session_reason_is_completed_elsewhere (SP_SIP_REASON_COMPLETED_ELSEWHERE));
+  g_assert_true (sp_session_reason_is_completed_elsewhere ("sip ; cause = 200"));
+  g_assert_true (
+      sp_session_reason_is_completed_elsewhere ("Q.850;cause=16;text=\"a, b\", SIP;cause=200"));
+  g_assert_false (sp_session_reason_is_completed_elsewhere (NULL));
+  g_assert_false (sp_session_reason_is_completed_elsewhere (""));
+  g_assert_false (sp_session_reason_is_completed_elsewhere ("Q.850;cause=200"));
+  g_assert_false (sp_session_reason_is_completed_elsewhere ("SIP;cause=2000"));
+  g_assert_false (sp_session_reason_is_completed_elsewhere ("SIP;text=\"x, SIP;cause=200\""));
+  g_assert_false (sp_session_reason_is_completed_elsewhere ("SIP;cause=487"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -918,6 +1204,10 @@ main (int argc, char **argv)
               test_session_timer_callee_422_bounded, fixture_teardown);
   g_test_add ("/b2bua/nat-source", Fixture, NULL, fixture_setup, test_nat_source, fixture_teardown);
   g_test_add_func ("/b2bua/binding-next-hop", test_binding_next_hop);
+  g_test_add ("/b2bua/pickup", Fixture, FAKE_CLOCK, fixture_setup, test_pickup, fixture_teardown);
+  g_test_add ("/b2bua/pickup-refused", Fixture, FAKE_CLOCK, fixture_setup, test_pickup_refused,
+              fixture_teardown);
+  g_test_add_func ("/b2bua/reason-completed-elsewhere", test_reason_completed_elsewhere);
   g_test_add ("/b2bua/blocked-flood", Fixture, NULL, fixture_setup, test_blocked_flood,
               fixture_teardown);
   return g_test_run ();

@@ -48,6 +48,8 @@ typedef struct
   SpSipStack *stack;
   gboolean refuse; /* check_request answers their requests 403 itself */
   guint refused;
+  guint retry_offers; /* second offers it gives after a 488 */
+  guint retried;
 } Owner;
 
 static char *
@@ -150,6 +152,17 @@ on_check_request (SpInviteSession *s, SpSipServerTransaction *st, SpSipMessage *
   return FALSE;
 }
 
+static char *
+on_retry_offer (SpInviteSession *s, SpSipMessage *response, gpointer data)
+{
+  Owner *o = data;
+
+  if (o->retried == o->retry_offers)
+    return NULL;
+  o->retried++;
+  return make_sdp (o);
+}
+
 static const SpInviteSessionCallbacks callbacks = {
   .create_offer = on_create_offer,
   .answer_offer = on_answer_offer,
@@ -160,6 +173,7 @@ static const SpInviteSessionCallbacks callbacks = {
   .modified = on_modified,
   .ended = on_ended,
   .check_request = on_check_request,
+  .retry_offer = on_retry_offer,
 };
 
 /* ---- one side: a stack, its session, its owner ---------------------------- */
@@ -1101,6 +1115,50 @@ test_timer_422_bounded (Fixture *f, gconstpointer data)
   raw_call_clear (&rc);
 }
 
+/* A challenged INVITE answered, then refused with 488: the owner's second
+ * offer goes in a new INVITE of the same call (Call-ID and From tag kept,
+ * no To tag, CSeq + 1) without the credentials already used (they would
+ * be a replay); a 488 to that one too, and the owner has no other: the
+ * session ends, 488. */
+static void
+test_retry_offer (Fixture *f, gconstpointer data)
+{
+  RawCall rc = { 0 };
+  g_autoptr (SpSipMessage) refused = NULL;
+  g_autoptr (SpSipMessage) second = NULL;
+  g_autoptr (SpSipMessage) refused2 = NULL;
+  g_autoptr (SpSipMessage) authorized = NULL;
+  const guint8 *body;
+  gsize len = 0;
+
+  f->a.owner.retry_offers = 1;
+  raw_call (f, &rc, "home", FALSE);
+  challenge (f, &rc, rc.invite, 401, "home", "n1", FALSE);
+  authorized = next_request (&rc, "INVITE", 1, 3000);
+  g_assert_nonnull (authorized);
+  assert_credentials (authorized, "Authorization", "n1");
+  refused = raw_sip_response (rc.raw, authorized, 488, "rt", "raw");
+  raw_sip_send (rc.raw, &f->a.bound, refused);
+  second = next_request (&rc, "INVITE", 2, 3000);
+  g_assert_nonnull (second);
+  g_assert_cmpuint (f->a.owner.retried, ==, 1);
+  g_assert_cmpuint (sp_sip_message_get_cseq (second, NULL), ==, 3);
+  g_assert_null (sp_sip_message_get_header (second, "Authorization"));
+  g_assert_cmpstr (sp_sip_message_get_call_id (second), ==, sp_sip_message_get_call_id (rc.invite));
+  g_assert_cmpstr (sp_sip_message_get_header (second, "From"), ==,
+                   sp_sip_message_get_header (rc.invite, "From"));
+  g_assert_null (strstr (sp_sip_message_get_header (second, "To"), "tag="));
+  body = sp_sip_message_get_body (second, &len);
+  g_assert_nonnull (g_strstr_len ((const char *) body, (gssize) len, " 1 2 IN IP4"));
+  g_assert_false (f->a.owner.ended);
+  refused2 = raw_sip_response (rc.raw, second, 488, "rt2", "raw");
+  raw_sip_send (rc.raw, &f->a.bound, refused2);
+  PUMP_UNTIL (f->a.owner.ended);
+  g_assert_cmpuint (f->a.owner.end_code, ==, 488);
+  g_assert_cmpuint (f->a.owner.retried, ==, 1);
+  raw_call_clear (&rc);
+}
+
 /* ---- adopted dialogs ------------------------------------------------------- */
 
 /* The caller's side set up by hand: its INVITE's 2xx (ACKed by the
@@ -1218,5 +1276,6 @@ main (int argc, char **argv)
   ADD ("policy-stale-once", test_policy_stale_once);
   ADD ("policy-wrong-password", test_policy_wrong_password);
   ADD ("adopt", test_adopt);
+  ADD ("retry-offer", test_retry_offer);
   return g_test_run ();
 }

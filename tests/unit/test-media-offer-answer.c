@@ -1084,11 +1084,431 @@ test_comfort_noise (void)
   }
 }
 
+/* ---- DTLS-SRTP (a=fingerprint, a=setup) ---- */
+
+#define FP_CALLER                                                                                  \
+  "5A:1B:E4:7C:9D:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01:23:45:67:89:AB:CD:EF:10:20:"  \
+  "30"
+#define FP_CALLEE                                                                                  \
+  "C0:FF:EE:7C:9D:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01:23:45:67:89:AB:CD:EF:10:20:"  \
+  "30"
+
+static SpOfferAnswer *
+new_dtls_oa (const char *fingerprint, gboolean required, guint16 port)
+{
+  SpOfferAnswerConfig config = { 0 };
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = port;
+  config.dtls_fingerprint = fingerprint;
+  config.encryption = required ? SP_MEDIA_ENCRYPTION_REQUIRED : SP_MEDIA_ENCRYPTION_PREFERRED;
+  return sp_offer_answer_new (&config);
+}
+
+/* Two of our phones, "preferred" (the default): the offer names
+ * UDP/TLS/RTP/SAVP with a=fingerprint and a=setup:actpass (RFC 5764,
+ * what baresip and linphonec take DTLS on), the answer keeps the profile
+ * and says active; a re-offer (hold) stays on the profile; both
+ * know the other's fingerprint, the offerer is the DTLS server, and the
+ * media waits for the keys (params.srtp). */
+static void
+test_dtls_between_ours (void)
+{
+  g_autoptr (SpOfferAnswer) caller = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autoptr (SpOfferAnswer) callee = new_dtls_oa (FP_CALLEE, FALSE, 42000);
+  g_autofree char *offer = sp_offer_answer_create_offer (caller);
+  g_autofree char *answer = NULL;
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p1, p2;
+  SpOfferAnswerDtls d1, d2;
+  SpDtlsRole role;
+
+  g_assert_nonnull (strstr (offer, "m=audio 40000 UDP/TLS/RTP/SAVP "));
+  g_assert_nonnull (strstr (offer, "a=fingerprint:sha-256 " FP_CALLER "\r\n"));
+  g_assert_nonnull (strstr (offer, "a=setup:actpass\r\n"));
+  answer = sp_offer_answer_process_offer (callee, offer, strlen (offer), &p2, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (answer, "m=audio 42000 UDP/TLS/RTP/SAVP "));
+  g_assert_nonnull (strstr (answer, "a=fingerprint:sha-256 " FP_CALLEE "\r\n"));
+  g_assert_nonnull (strstr (answer, "a=setup:active\r\n"));
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &p1, &error));
+  g_assert_no_error (error);
+  g_assert_true (p1.srtp && p2.srtp);
+  sp_offer_answer_get_dtls (caller, &d1);
+  sp_offer_answer_get_dtls (callee, &d2);
+  g_assert_true (d1.active && d2.active);
+  g_assert_cmpstr (d1.remote_hash, ==, "sha-256");
+  g_assert_cmpstr (d1.remote_fingerprint, ==, FP_CALLEE);
+  g_assert_cmpstr (d2.remote_fingerprint, ==, FP_CALLER);
+  g_assert_true (sp_dtls_role_for (d1.local_setup, d1.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_SERVER);
+  g_assert_true (sp_dtls_role_for (d2.local_setup, d2.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_CLIENT);
+  /* Established: nothing to fall back from; both re-offer on the profile. */
+  g_assert_false (sp_offer_answer_fall_back (caller));
+  sp_offer_answer_set_hold (caller, TRUE);
+  {
+    g_autofree char *reoffer = sp_offer_answer_create_offer (caller);
+    g_autofree char *callee_offer = NULL;
+    g_assert_nonnull (strstr (reoffer, "m=audio 40000 UDP/TLS/RTP/SAVP "));
+    sp_offer_answer_rollback (caller);
+    callee_offer = sp_offer_answer_create_offer (callee);
+    g_assert_nonnull (strstr (callee_offer, "m=audio 42000 UDP/TLS/RTP/SAVP "));
+  }
+}
+
+/* RFC 8842 5.5: the callee (the DTLS client) re-offers actpass to hold;
+ * the caller, the DTLS server so far, keeps its role in the answer
+ * (passive), so the association and its keys go on. The same re-offer
+ * with another fingerprint is a new association: answered active by the
+ * usual rule (the call then runs a new handshake). */
+static void
+test_dtls_reoffer_keeps_role (void)
+{
+  g_autoptr (SpOfferAnswer) caller = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autoptr (SpOfferAnswer) callee = new_dtls_oa (FP_CALLEE, FALSE, 42000);
+  g_autofree char *offer = sp_offer_answer_create_offer (caller);
+  g_autofree char *answer = NULL, *reoffer = NULL, *reanswer = NULL, *other = NULL;
+  g_autofree char *other_answer = NULL;
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+  SpOfferAnswerDtls d;
+  SpDtlsRole role;
+
+  answer = sp_offer_answer_process_offer (callee, offer, strlen (offer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &p, &error));
+  sp_offer_answer_set_hold (callee, TRUE);
+  reoffer = sp_offer_answer_create_offer (callee);
+  g_assert_nonnull (strstr (reoffer, "a=setup:actpass\r\n"));
+  reanswer = sp_offer_answer_process_offer (caller, reoffer, strlen (reoffer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (reanswer, "a=setup:passive\r\n"));
+  sp_offer_answer_get_dtls (caller, &d);
+  g_assert_true (sp_dtls_role_for (d.local_setup, d.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_SERVER);
+  g_assert_true (sp_offer_answer_process_answer (callee, reanswer, strlen (reanswer), &p, &error));
+  sp_offer_answer_get_dtls (callee, &d);
+  g_assert_true (sp_dtls_role_for (d.local_setup, d.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_CLIENT);
+
+  /* Another phone behind the dialog: another fingerprint. */
+  other = sp_offer_answer_create_offer (callee);
+  {
+    g_autoptr (GString) swapped = g_string_new (other);
+    g_string_replace (swapped, FP_CALLEE, FP_CALLER, 0);
+    g_clear_pointer (&other, g_free);
+    other = g_string_free (g_steal_pointer (&swapped), FALSE);
+  }
+  other_answer = sp_offer_answer_process_offer (caller, other, strlen (other), &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (other_answer, "a=setup:active\r\n"));
+  sp_offer_answer_get_dtls (caller, &d);
+  g_assert_cmpstr (d.remote_fingerprint, ==, FP_CALLER);
+  g_assert_true (sp_dtls_role_for (d.local_setup, d.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_CLIENT);
+}
+
+/* A peer that takes DTLS-SRTP on RTP/AVP only (the fallback offer, as a
+ * Softphone before this profile did): re-offers stay on RTP/AVP. */
+static void
+test_dtls_fallback_ours (void)
+{
+  g_autoptr (SpOfferAnswer) caller = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autoptr (SpOfferAnswer) callee = new_dtls_oa (FP_CALLEE, FALSE, 42000);
+  g_autofree char *first = sp_offer_answer_create_offer (caller);
+  g_autofree char *offer = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *reoffer = NULL;
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+
+  g_assert_nonnull (strstr (first, " UDP/TLS/RTP/SAVP "));
+  g_assert_true (sp_offer_answer_fall_back (caller));
+  g_assert_false (sp_offer_answer_fall_back (caller)); /* once */
+  offer = sp_offer_answer_create_offer (caller);
+  g_assert_nonnull (strstr (offer, "m=audio 40000 RTP/AVP "));
+  g_assert_nonnull (strstr (offer, "a=fingerprint:sha-256 " FP_CALLER "\r\n"));
+  answer = sp_offer_answer_process_offer (callee, offer, strlen (offer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (answer, "m=audio 42000 RTP/AVP "));
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &p, &error));
+  g_assert_no_error (error);
+  g_assert_true (p.srtp);
+  reoffer = sp_offer_answer_create_offer (caller);
+  g_assert_nonnull (strstr (reoffer, "m=audio 40000 RTP/AVP "));
+  g_assert_nonnull (strstr (reoffer, "a=fingerprint:"));
+}
+
+/* Preferred meets a plain RTP peer: it refuses the UDP/TLS/RTP/SAVP
+ * offer (488); the fallback offer (RTP/AVP with a=fingerprint) gets an
+ * answer without fingerprint, the call is plain RTP (nothing waits for
+ * keys); its offer without one is answered without ours. A peer that
+ * answers the profile with plain RTP/AVP is taken as plain too. */
+static void
+test_dtls_preferred_plain_peer (void)
+{
+  g_autoptr (SpOfferAnswer) ours = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autoptr (SpOfferAnswer) theirs = new_oa ();
+  g_autoptr (SpOfferAnswer) ours2 = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autofree char *offer = sp_offer_answer_create_offer (ours);
+  g_autofree char *answer = NULL;
+  g_autofree char *plain_offer = sp_offer_answer_create_offer (theirs);
+  g_autofree char *our_answer = NULL;
+  g_autoptr (SpOfferAnswer) theirs2 = new_oa ();
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+  SpOfferAnswerDtls d;
+
+  g_autoptr (SpOfferAnswer) lenient = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autofree char *lenient_offer = sp_offer_answer_create_offer (lenient);
+  const char *plain_answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                             "t=0 0\r\nm=audio 42000 RTP/AVP 0\r\na=sendrecv\r\n";
+
+  g_assert_nonnull (strstr (offer, " UDP/TLS/RTP/SAVP "));
+  g_assert_null (sp_offer_answer_process_offer (theirs2, offer, strlen (offer), &p, &error));
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+  g_clear_error (&error);
+  g_assert_true (sp_offer_answer_fall_back (ours));
+  g_free (offer);
+  offer = sp_offer_answer_create_offer (ours);
+  g_assert_nonnull (strstr (offer, " RTP/AVP "));
+  answer = sp_offer_answer_process_offer (theirs2, offer, strlen (offer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (answer, "a=fingerprint"));
+  g_assert_true (sp_offer_answer_process_answer (ours, answer, strlen (answer), &p, &error));
+  g_assert_false (p.srtp);
+  sp_offer_answer_get_dtls (ours, &d);
+  g_assert_false (d.active);
+
+  our_answer = sp_offer_answer_process_offer (ours2, plain_offer, strlen (plain_offer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (our_answer, "a=fingerprint"));
+  g_assert_null (strstr (our_answer, "a=setup"));
+  g_assert_false (p.srtp);
+
+  g_assert_nonnull (strstr (lenient_offer, " UDP/TLS/RTP/SAVP "));
+  g_assert_true (
+      sp_offer_answer_process_answer (lenient, plain_answer, strlen (plain_answer), &p, &error));
+  g_assert_no_error (error);
+  g_assert_false (p.srtp);
+}
+
+/* Required: UDP/TLS/RTP/SAVP in the offer; a plain answer, or a plain
+ * offer, is refused with 488; a UDP/TLS offer to a phone without DTLS
+ * too. */
+static void
+test_dtls_required (void)
+{
+  g_autoptr (SpOfferAnswer) ours = new_dtls_oa (FP_CALLER, TRUE, 40000);
+  g_autoptr (SpOfferAnswer) peer = new_dtls_oa (FP_CALLEE, FALSE, 42000);
+  g_autoptr (SpOfferAnswer) plain = new_oa ();
+  g_autoptr (SpOfferAnswer) plain_offerer = new_oa ();
+  g_autofree char *offer = sp_offer_answer_create_offer (ours);
+  g_autofree char *answer = NULL;
+  g_autofree char *plain_offer = sp_offer_answer_create_offer (plain_offerer);
+  g_autofree char *refused = NULL;
+  const char *plain_answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                             "t=0 0\r\nm=audio 42000 RTP/AVP 0\r\na=sendrecv\r\n";
+  g_autoptr (GError) error = NULL;
+  SpMediaParams p;
+
+  g_assert_nonnull (strstr (offer, "m=audio 40000 UDP/TLS/RTP/SAVP "));
+  answer = sp_offer_answer_process_offer (peer, offer, strlen (offer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (answer, "m=audio 42000 UDP/TLS/RTP/SAVP "));
+  g_assert_true (p.srtp);
+  g_assert_null (sp_offer_answer_process_offer (plain, offer, strlen (offer), &p, &error));
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+  g_clear_error (&error);
+  g_assert_false (sp_offer_answer_fall_back (ours)); /* required never falls back */
+
+  g_assert_false (
+      sp_offer_answer_process_answer (ours, plain_answer, strlen (plain_answer), &p, &error));
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+  g_assert_nonnull (strstr (error->message, "requires"));
+  g_clear_error (&error);
+
+  refused = sp_offer_answer_process_offer (ours, plain_offer, strlen (plain_offer), &p, &error);
+  g_assert_null (refused);
+  g_assert_cmpuint (sp_offer_answer_error_status (error), ==, 488);
+}
+
+/* The tls-id value of @sdp's a=tls-id line, in @out. */
+static void
+tls_id_of (const char *sdp, char out[64])
+{
+  const char *at = strstr (sdp, "a=tls-id:");
+  gsize len;
+
+  g_assert_nonnull (at);
+  at += strlen ("a=tls-id:");
+  len = strcspn (at, "\r\n");
+  g_assert_cmpuint (len, <, 64);
+  memcpy (out, at, len);
+  out[len] = '\0';
+}
+
+/* RFC 8842: offers and answers name a tls-id (32 hex characters, the
+ * same while the association lasts). The callee's re-offer with the same
+ * fingerprint keeps the association (and the caller's tls-id) only while
+ * its tls-id stays: a new one is a new association, answered by the
+ * usual rule (the caller, the DTLS server so far, turns client) with a
+ * new tls-id of the caller's. A malformed tls-id counts as none. */
+static void
+test_dtls_tls_id (void)
+{
+  g_autoptr (SpOfferAnswer) caller = new_dtls_oa (FP_CALLER, FALSE, 40000);
+  g_autoptr (SpOfferAnswer) callee = new_dtls_oa (FP_CALLEE, FALSE, 42000);
+  g_autofree char *offer = sp_offer_answer_create_offer (caller);
+  g_autofree char *answer = NULL, *reoffer = NULL, *reanswer = NULL;
+  g_autoptr (GError) error = NULL;
+  char caller_id[64], callee_id[64], id[64];
+  SpMediaParams p;
+  SpOfferAnswerDtls d;
+  SpDtlsRole role;
+
+  tls_id_of (offer, caller_id);
+  g_assert_cmpuint (strlen (caller_id), ==, 32);
+  g_assert_cmpuint (strspn (caller_id, "0123456789abcdef"), ==, 32);
+  answer = sp_offer_answer_process_offer (callee, offer, strlen (offer), &p, &error);
+  g_assert_no_error (error);
+  tls_id_of (answer, callee_id);
+  g_assert_cmpstr (callee_id, !=, caller_id);
+  g_assert_true (sp_offer_answer_process_answer (caller, answer, strlen (answer), &p, &error));
+  sp_offer_answer_get_dtls (caller, &d);
+  g_assert_cmpstr (d.remote_tls_id, ==, callee_id);
+  sp_offer_answer_get_dtls (callee, &d);
+  g_assert_cmpstr (d.remote_tls_id, ==, caller_id);
+
+  /* Hold from the callee, same tls-id: the caller stays the server and
+   * keeps its tls-id. */
+  sp_offer_answer_set_hold (callee, TRUE);
+  reoffer = sp_offer_answer_create_offer (callee);
+  tls_id_of (reoffer, id);
+  g_assert_cmpstr (id, ==, callee_id);
+  reanswer = sp_offer_answer_process_offer (caller, reoffer, strlen (reoffer), &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (reanswer, "a=setup:passive\r\n"));
+  tls_id_of (reanswer, id);
+  g_assert_cmpstr (id, ==, caller_id);
+  g_assert_true (sp_offer_answer_process_answer (callee, reanswer, strlen (reanswer), &p, &error));
+  g_clear_pointer (&reoffer, g_free);
+  g_clear_pointer (&reanswer, g_free);
+
+  /* The same re-offer with a malformed tls-id (too short): as none. */
+  reoffer = sp_offer_answer_create_offer (callee);
+  {
+    g_autoptr (GString) bad = g_string_new (reoffer);
+    g_string_replace (bad, callee_id, "short", 0);
+    reanswer = sp_offer_answer_process_offer (caller, bad->str, bad->len, &p, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (reanswer, "a=setup:passive\r\n"));
+  sp_offer_answer_get_dtls (caller, &d);
+  g_assert_cmpstr (d.remote_tls_id, ==, callee_id);
+  g_assert_true (sp_offer_answer_process_answer (callee, reanswer, strlen (reanswer), &p, &error));
+  g_clear_pointer (&reoffer, g_free);
+  g_clear_pointer (&reanswer, g_free);
+
+  /* A new tls-id, same fingerprint: a new association. */
+  reoffer = sp_offer_answer_create_offer (callee);
+  {
+    g_autoptr (GString) renewed = g_string_new (reoffer);
+    g_string_replace (renewed, callee_id, "0123456789abcdef0123456789ABCDEF+/-_", 0);
+    reanswer = sp_offer_answer_process_offer (caller, renewed->str, renewed->len, &p, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (reanswer, "a=setup:active\r\n"));
+  tls_id_of (reanswer, id);
+  g_assert_cmpstr (id, !=, caller_id);
+  g_assert_cmpuint (strlen (id), ==, 32);
+  sp_offer_answer_get_dtls (caller, &d);
+  g_assert_cmpstr (d.remote_tls_id, ==, "0123456789abcdef0123456789ABCDEF+/-_");
+  g_assert_true (sp_dtls_role_for (d.local_setup, d.remote_setup, &role));
+  g_assert_cmpint (role, ==, SP_DTLS_ROLE_CLIENT);
+  /* The caller's next offer names its new tls-id. */
+  {
+    g_autofree char *next = NULL;
+    char after[64];
+    g_assert_true (
+        sp_offer_answer_process_answer (callee, reanswer, strlen (reanswer), &p, &error));
+    next = sp_offer_answer_create_offer (caller);
+    tls_id_of (next, after);
+    g_assert_cmpstr (after, ==, id);
+  }
+  /* An offer without a=setup (active): answered passive, we are the
+   * DTLS server, and a re-offer the same way keeps our tls-id. */
+  {
+    g_autoptr (SpOfferAnswer) ours = new_dtls_oa (FP_CALLEE, FALSE, 44000);
+    g_autofree char *plain_setup = NULL;
+    g_autofree char *answer1 = NULL, *answer2 = NULL;
+    g_autoptr (GString) o = g_string_new (NULL);
+    char id1[64], id2[64];
+
+    plain_setup = sp_offer_answer_create_offer (callee);
+    g_string_assign (o, plain_setup);
+    g_string_replace (o, "a=setup:actpass\r\n", "", 0);
+    answer1 = sp_offer_answer_process_offer (ours, o->str, o->len, &p, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (answer1, "a=setup:passive\r\n"));
+    sp_offer_answer_get_dtls (ours, &d);
+    g_assert_true (sp_dtls_role_for (d.local_setup, d.remote_setup, &role));
+    g_assert_cmpint (role, ==, SP_DTLS_ROLE_SERVER);
+    answer2 = sp_offer_answer_process_offer (ours, o->str, o->len, &p, &error);
+    g_assert_no_error (error);
+    tls_id_of (answer1, id1);
+    tls_id_of (answer2, id2);
+    g_assert_cmpstr (id1, ==, id2);
+    sp_offer_answer_rollback (callee);
+  }
+  g_assert_true (sp_offer_answer_tls_id_changed ("a", "b"));
+  g_assert_false (sp_offer_answer_tls_id_changed (NULL, "b"));
+  g_assert_false (sp_offer_answer_tls_id_changed ("a", NULL));
+  g_assert_false (sp_offer_answer_tls_id_changed ("a", "a"));
+}
+
+/* Required over TLS: the first offer is DTLS-SRTP's own profile with no
+ * key in it (what linphonec in dtls mode takes, also through our server,
+ * which strips a=crypto); refused, the one retry is RTP/SAVP with SDES
+ * keys and the fingerprint, never anything plain; refused again, nothing
+ * is left to offer. */
+static void
+test_dtls_required_tls (void)
+{
+  SpOfferAnswerConfig config = { 0 };
+  g_autoptr (SpOfferAnswer) ours = NULL;
+  g_autofree char *first = NULL, *second = NULL;
+
+  config.local_address = "127.0.0.1";
+  config.rtp_port = 40000;
+  config.dtls_fingerprint = FP_CALLER;
+  config.encryption = SP_MEDIA_ENCRYPTION_REQUIRED;
+  config.sdes = TRUE;
+  ours = sp_offer_answer_new (&config);
+  first = sp_offer_answer_create_offer (ours);
+  g_assert_nonnull (strstr (first, "m=audio 40000 UDP/TLS/RTP/SAVP "));
+  g_assert_null (strstr (first, "a=crypto:"));
+  g_assert_true (sp_offer_answer_fall_back (ours));
+  second = sp_offer_answer_create_offer (ours);
+  g_assert_nonnull (strstr (second, "m=audio 40000 RTP/SAVP "));
+  g_assert_nonnull (strstr (second, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+  g_assert_nonnull (strstr (second, "a=fingerprint:sha-256 " FP_CALLER "\r\n"));
+  g_assert_false (sp_offer_answer_fall_back (ours));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media/offer-answer/offer", test_offer);
+  g_test_add_func ("/media/offer-answer/dtls-between-ours", test_dtls_between_ours);
+  g_test_add_func ("/media/offer-answer/dtls-reoffer-keeps-role", test_dtls_reoffer_keeps_role);
+  g_test_add_func ("/media/offer-answer/dtls-preferred-plain-peer", test_dtls_preferred_plain_peer);
+  g_test_add_func ("/media/offer-answer/dtls-fallback-ours", test_dtls_fallback_ours);
+  g_test_add_func ("/media/offer-answer/dtls-required", test_dtls_required);
+  g_test_add_func ("/media/offer-answer/dtls-required-tls", test_dtls_required_tls);
+  g_test_add_func ("/media/offer-answer/dtls-tls-id", test_dtls_tls_id);
   g_test_add_func ("/media/offer-answer/offer-config", test_offer_config);
   g_test_add_func ("/media/offer-answer/answer-baresip", test_answer_baresip);
   g_test_add_func ("/media/offer-answer/answer-yate", test_answer_yate);

@@ -605,6 +605,285 @@ test_server_blocks (void)
   raw_sip_free (f.client);
 }
 
+static void
+count_unregistered (SpServer *server, const char *aor, const char *contact, gboolean expired,
+                    gpointer user_data)
+{
+  GPtrArray *seen = user_data;
+
+  g_assert_false (expired);
+  g_ptr_array_add (seen, g_strdup (aor));
+}
+
+/* Deleting a user from the user db (what the window's Remove does, the
+ * web console's DELETE and an import that leaves it out) removes its
+ * registrations in the server core, and only its own: it is no longer
+ * reachable, and "unregistered" tells the front ends. */
+static void
+test_server_user_deleted (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SpSipStack) stack = NULL;
+  g_autoptr (SpServer) server = NULL;
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  SpLocationStore *locations;
+  SpUserDb *users;
+  Fixture f = { 0 };
+
+  stack = raw_sip_stack_new (50, &f.bound);
+  server = sp_server_new (NULL, NULL, REALM);
+  users = sp_server_get_users (server);
+  g_assert_true (sp_user_db_add (users, "u1", "1", "secret1", &error));
+  g_assert_true (sp_user_db_add (users, "u2", "2", "secret2", &error));
+  g_assert_true (sp_server_start (server, stack, "127.0.0.1", TRUE, &error));
+  g_assert_no_error (error);
+  locations = sp_server_get_locations (server);
+  f.client = raw_sip_new ("127.0.0.1");
+  f.nc = 1;
+  {
+    Reg r1 = {
+      .cseq = 2, .contacts = "Contact: <" C1 ">\r\n", .user = "u1", .password = "secret1"
+    };
+    Reg r2 = { .cseq = 3,
+               .call_id = "reg-2",
+               .to_user = "u2",
+               .contacts = "Contact: <sip:u2@127.0.0.185:5060>\r\n",
+               .user = "u2",
+               .password = "secret2" };
+    g_autoptr (SpSipMessage) a = send_register (&f, &r1);
+    g_autoptr (SpSipMessage) b = send_register (&f, &r2);
+    g_assert_cmpuint (sp_sip_message_get_status (a), ==, 200);
+    g_assert_cmpuint (sp_sip_message_get_status (b), ==, 200);
+  }
+  g_assert_cmpuint (sp_location_store_get_n_bindings (locations), ==, 2);
+  g_signal_connect (server, "unregistered", G_CALLBACK (count_unregistered), seen);
+
+  g_assert_true (sp_user_db_remove (users, "u1", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sp_location_store_get_n_bindings (locations), ==, 1);
+  {
+    g_autoptr (GPtrArray) left = sp_location_store_lookup (locations, "u2", G_MININT64 + 1);
+    g_assert_cmpuint (left->len, ==, 1);
+  }
+  g_assert_cmpuint (seen->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (seen, 0), ==, "u1");
+  /* Another change (a new user) drops nothing more. */
+  g_assert_true (sp_user_db_add (users, "u3", "3", "secret3", &error));
+  g_assert_cmpuint (sp_location_store_get_n_bindings (locations), ==, 1);
+
+  g_signal_handlers_disconnect_by_data (server, seen);
+  sp_server_stop (server);
+  g_clear_pointer (&f.challenge, sp_digest_challenge_free);
+  raw_sip_free (f.client);
+}
+
+/* ---- a phone registered over TCP keeps its connection ---- */
+
+typedef struct
+{
+  SpSipTransport *transport; /* the phone's */
+  GPtrArray *received;       /* SpSipMessage */
+  guint closed;
+} TcpPhone;
+
+static void
+tcp_phone_receive (SpSipTransport *transport, SpSipMessage *msg, const SpSipPeer *source,
+                   gpointer user_data)
+{
+  TcpPhone *p = user_data;
+  g_ptr_array_add (p->received, sp_sip_message_ref (msg));
+}
+
+static void
+tcp_phone_closed (SpSipTransport *transport, const SpSipPeer *remote, gpointer user_data)
+{
+  TcpPhone *p = user_data;
+  p->closed++;
+}
+
+static void
+run_ms (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+}
+
+static void
+wait_closed (TcpPhone *p, guint want)
+{
+  gint64 until = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (p->closed < want && g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_cmpuint (p->closed, ==, want);
+}
+
+/* Sends a REGISTER for u1 over TCP (@auth: answering the fixture's
+ * challenge) and returns the final response. */
+static SpSipMessage *
+tcp_register (Fixture *f, TcpPhone *p, const SpSipPeer *server, guint32 cseq, const char *expires,
+              gboolean auth)
+{
+  g_autofree char *ruri = request_uri (f);
+  g_autofree char *auth_line = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (SpSipMessage) msg = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 until = g_get_monotonic_time () + WAIT_MS * 1000;
+  guint have = p->received->len;
+
+  if (auth)
+    auth_line = raw_sip_authorization (f->challenge, "u1", "secret1", "REGISTER", ruri, f->nc++);
+  text = g_strdup_printf ("REGISTER %s SIP/2.0\r\n"
+                          "Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKtcp%u\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: <sip:u1@127.0.0.1>;tag=tcp\r\n"
+                          "To: <sip:u1@127.0.0.1>\r\n"
+                          "Call-ID: tcp-reg\r\n"
+                          "CSeq: %u REGISTER\r\n"
+                          "Contact: <sip:u1@127.0.0.1:9;transport=tcp>\r\n"
+                          "Expires: %s\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n",
+                          ruri, cseq, cseq, expires, auth_line ? auth_line : "");
+  msg = sp_sip_message_parse ((const guint8 *) text, strlen (text), SP_SIP_FRAMING_DATAGRAM, NULL,
+                              &error);
+  g_assert_no_error (error);
+  g_assert_true (sp_sip_transport_send (p->transport, msg, server, NULL, &error));
+  g_assert_no_error (error);
+  while (g_get_monotonic_time () < until)
+    {
+      for (; have < p->received->len; have++)
+        {
+          SpSipMessage *r = g_ptr_array_index (p->received, have);
+          if (sp_sip_message_get_status (r) >= 200)
+            return sp_sip_message_ref (r);
+        }
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+/* The server listens on TCP too (@tcp), closing idle connections after
+ * 150 ms; @p is a phone's own TCP transport, listening on a port of its
+ * own (its Contact names another). */
+static void
+tcp_phone_start (Fixture *f, TcpPhone *p, SpSipPeer *tcp)
+{
+  g_autoptr (GError) error = NULL;
+  SpSipPeer phone_tcp;
+
+  g_assert_true (sp_sip_stack_listen (f->stack, SP_SIP_TRANSPORT_TCP, "127.0.0.1", f->bound.port,
+                                      tcp, &error));
+  g_assert_no_error (error);
+  sp_sip_transport_set_idle_timeout (sp_sip_stack_get_transport (f->stack), 150);
+  p->transport = sp_sip_transport_new ();
+  p->received = g_ptr_array_new_with_free_func ((GDestroyNotify) sp_sip_message_unref);
+  sp_sip_transport_set_handlers (p->transport, tcp_phone_receive, NULL, p);
+  g_signal_connect (p->transport, "connection-closed", G_CALLBACK (tcp_phone_closed), p);
+  g_assert_true (sp_sip_transport_listen (p->transport, SP_SIP_TRANSPORT_TCP, "127.0.0.1", 0,
+                                          &phone_tcp, &error));
+  g_assert_no_error (error);
+}
+
+static void
+tcp_phone_stop (TcpPhone *p)
+{
+  g_signal_handlers_disconnect_by_data (p->transport, p);
+  g_object_unref (p->transport);
+  g_ptr_array_unref (p->received);
+}
+
+/* The server's transport closes idle connections after 150 ms here. A
+ * stranger's REGISTER (401) does not keep its connection; an
+ * authenticated registration over TCP keeps it past the idle timeout
+ * (the server reaches the phone on it), and unregistering releases it:
+ * closed after the idle timeout. */
+static void
+test_tcp_flow_kept (Fixture *f, gconstpointer data)
+{
+  SpSipTransport *server = sp_sip_stack_get_transport (f->stack);
+  TcpPhone p = { 0 };
+  SpSipPeer tcp;
+  gint64 start;
+
+  tcp_phone_start (f, &p, &tcp);
+
+  {
+    g_autoptr (SpSipMessage) r401 = tcp_register (f, &p, &tcp, 1, "60", FALSE);
+    g_assert_cmpuint (sp_sip_message_get_status (r401), ==, 401);
+    f->challenge = raw_sip_challenge (r401);
+  }
+  /* Unauthenticated: nothing holds the connection. */
+  wait_closed (&p, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (server), ==, 0);
+
+  {
+    g_autoptr (SpSipMessage) r = tcp_register (f, &p, &tcp, 2, "60", TRUE);
+    g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  }
+  run_ms (800);
+  g_assert_cmpuint (p.closed, ==, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (server), ==, 1);
+  /* A re-REGISTER refreshes it; still there. */
+  {
+    g_autoptr (SpSipMessage) r = tcp_register (f, &p, &tcp, 3, "60", TRUE);
+    g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  }
+  run_ms (400);
+  g_assert_cmpuint (p.closed, ==, 1);
+
+  /* Unregister: released, closed once idle. */
+  {
+    g_autoptr (SpSipMessage) r = tcp_register (f, &p, &tcp, 4, "0", TRUE);
+    g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+    g_assert_cmpuint (sp_location_store_get_n_bindings (f->locations), ==, 0);
+  }
+  start = g_get_monotonic_time ();
+  wait_closed (&p, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1500 * 1000);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (server), ==, 0);
+
+  tcp_phone_stop (&p);
+}
+
+/* The user is deleted while registered over TCP (its bindings removed,
+ * as SpServer does on a user db change): the hold goes at once, so the
+ * connection closes once idle, not at the registration's expiry. */
+static void
+test_tcp_flow_released_on_removal (Fixture *f, gconstpointer data)
+{
+  SpSipTransport *server = sp_sip_stack_get_transport (f->stack);
+  TcpPhone p = { 0 };
+  SpSipPeer tcp;
+  gint64 start;
+
+  tcp_phone_start (f, &p, &tcp);
+  {
+    g_autoptr (SpSipMessage) r401 = tcp_register (f, &p, &tcp, 1, "3600", FALSE);
+    f->challenge = raw_sip_challenge (r401);
+  }
+  wait_closed (&p, 1);
+  {
+    g_autoptr (SpSipMessage) r = tcp_register (f, &p, &tcp, 2, "3600", TRUE);
+    g_assert_cmpuint (sp_sip_message_get_status (r), ==, 200);
+  }
+  run_ms (600);
+  g_assert_cmpuint (p.closed, ==, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (server), ==, 1);
+
+  g_assert_cmpuint (sp_location_store_remove_aor (f->locations, "u1"), ==, 1);
+  start = g_get_monotonic_time ();
+  wait_closed (&p, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1500 * 1000);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (server), ==, 0);
+
+  tcp_phone_stop (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -619,7 +898,10 @@ main (int argc, char **argv)
   ADD ("/registrar/not-own-aor", test_not_own_aor);
   ADD ("/registrar/wrong-password-blocks", test_wrong_password_blocks);
   ADD ("/registrar/stale-nonce", test_stale_nonce);
+  ADD ("/registrar/tcp-flow-kept", test_tcp_flow_kept);
+  ADD ("/registrar/tcp-flow-released-on-removal", test_tcp_flow_released_on_removal);
 #undef ADD
   g_test_add_func ("/registrar/server-blocks", test_server_blocks);
+  g_test_add_func ("/registrar/server-user-deleted", test_server_user_deleted);
   return g_test_run ();
 }

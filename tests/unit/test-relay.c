@@ -22,6 +22,8 @@
 #include "sip/sdp.h"
 #include "sip/stack.h"
 
+#include "../common/b2bua-fixture.h"
+
 #define RELAY_HOST "127.0.0.50"
 #define A_HOST     "127.0.0.183"
 #define B_HOST     "127.0.0.101"
@@ -480,6 +482,100 @@ test_not_rtp (void)
   check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 172, 3);
   check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 172, 4);
   check_stats (t.call, SP_RELAY_SIDE_A, 5, 1, 4);
+  two_clear (&t);
+}
+
+/* A DTLS datagram of one record of @type with @len bytes in all: what
+ * a DTLS-SRTP phone sends before any SRTP (RFC 7983: first byte 20..63). */
+static void
+make_dtls (guint8 *buf, gsize len, guint8 type, guint seed)
+{
+  g_assert_cmpuint (len, >, 13);
+  for (gsize i = 0; i < len; i++)
+    buf[i] = (guint8) (seed * 31 + i);
+  buf[0] = type;
+  buf[1] = 0xfe;
+  buf[2] = 0xfd;
+  buf[11] = (guint8) ((len - 13) >> 8);
+  buf[12] = (guint8) (len - 13);
+}
+
+/* DTLS-SRTP through the relay: a handshake record from the SDP address
+ * latches (the handshake comes before any SRTP), both ways; a stranger's
+ * handshake records, however well formed, never latch; a malformed
+ * record from the SDP address does not; another port of a latched
+ * phone's host does not take the latch over with DTLS. SRTP then flows on
+ * the latch. */
+static void
+test_dtls (void)
+{
+  Two t;
+  g_autoptr (GSocket) stranger = bind_any ("127.0.0.77");
+  g_autoptr (GSocket) b_other = bind_any (B_HOST);
+  guint8 pkt[300];
+
+  two_init (&t, A_HOST);
+  for (guint i = 0; i < 20; i++)
+    {
+      make_dtls (pkt, 200, 22, i);
+      send_to (stranger, RELAY_HOST, t.pa, pkt, 200);
+      send_to (stranger, RELAY_HOST, t.pb, pkt, 200);
+    }
+  check_stats (t.call, SP_RELAY_SIDE_A, 20, 0, 20);
+  check_stats (t.call, SP_RELAY_SIDE_B, 20, 0, 20);
+  /* A record whose length runs past the datagram, a bad version, and
+   * application data (not a handshake) from the SDP address: no latch. */
+  make_dtls (pkt, 200, 22, 1);
+  pkt[12] = 250;
+  send_to (t.b.rtp, RELAY_HOST, t.pb, pkt, 200);
+  make_dtls (pkt, 200, 22, 1);
+  pkt[2] = 0x03;
+  send_to (t.b.rtp, RELAY_HOST, t.pb, pkt, 200);
+  make_dtls (pkt, 200, 23, 1);
+  send_to (t.b.rtp, RELAY_HOST, t.pb, pkt, 200);
+  check_stats (t.call, SP_RELAY_SIDE_B, 23, 0, 23);
+  check_silent (t.a.rtp, 50);
+
+  /* The callee's ClientHello (two records in one datagram) reaches the
+   * caller, whose SDP is on its SIP host; the caller's answer goes back. */
+  make_dtls (pkt, 150, 22, 2);
+  make_dtls (pkt + 150, 150, 22, 3);
+  check_relayed_packet (t.b.rtp, t.pb, t.a.rtp, t.pa, pkt, 300);
+  make_dtls (pkt, 250, 22, 4);
+  check_relayed_packet (t.a.rtp, t.pa, t.b.rtp, t.pb, pkt, 250);
+  make_dtls (pkt, 60, 20, 5);
+  check_relayed_packet (t.a.rtp, t.pa, t.b.rtp, t.pb, pkt, 60);
+  /* SRTP: RTP's header, then ciphertext. */
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 182, 1);
+  check_relayed (t.b.rtp, t.pb, t.a.rtp, t.pa, 182, 1);
+  /* Another port of B's host: DTLS does not move a live latch. */
+  make_dtls (pkt, 200, 22, 6);
+  send_to (b_other, RELAY_HOST, t.pb, pkt, 200);
+  check_silent (t.a.rtp, 50);
+  check_relayed (t.a.rtp, t.pa, t.b.rtp, t.pb, 182, 2);
+  check_silent (stranger, 50);
+  check_silent (b_other, 50);
+  two_clear (&t);
+}
+
+/* A DTLS-SRTP phone behind NAT: its SDP names a private address, its
+ * first packet is a ClientHello from its SIP host's mapping, which
+ * latches (nothing else would come before the handshake is through). */
+static void
+test_dtls_nat (void)
+{
+  Two t;
+  g_autoptr (GSocket) a_nat = bind_any (A_HOST);
+  guint8 pkt[200];
+
+  two_init (&t, A_HOST);
+  set_remote (t.call, SP_RELAY_SIDE_A, "10.1.2.3", 4000, A_HOST);
+  relay_barrier (t.relay);
+  make_dtls (pkt, sizeof pkt, 22, 1);
+  check_relayed_packet (a_nat, t.pa, t.b.rtp, t.pb, pkt, sizeof pkt);
+  make_dtls (pkt, sizeof pkt, 22, 2);
+  check_relayed_packet (t.b.rtp, t.pb, a_nat, t.pa, pkt, sizeof pkt);
+  check_relayed (a_nat, t.pa, t.b.rtp, t.pb, 182, 1);
   two_clear (&t);
 }
 
@@ -1049,19 +1145,8 @@ bind_bob (Fixture *f)
 {
   g_autofree char *contact = g_strdup_printf ("sip:bob@127.0.0.1:%u", f->b_port);
   g_autofree char *source = g_strdup_printf ("127.0.0.1:%u", f->b_port);
-  SpContactUpdate u = { .contact = contact, .expires = 600, .q = -1 };
-  SpRegisterRequest req = { .aor = "bob",
-                            .call_id = "reg",
-                            .cseq = 1,
-                            .expires_header = -1,
-                            .source = source,
-                            .transport = "udp",
-                            .contacts = &u,
-                            .n_contacts = 1 };
-  g_autoptr (SpRegisterResult) result = sp_location_store_register (
-      sp_server_get_locations (f->server), &req, g_get_real_time () / G_USEC_PER_SEC);
 
-  g_assert_cmpuint (result->status, ==, 200);
+  b2bua_fixture_register (f->server, "bob", contact, source);
 }
 
 /* A phone's SDP: media c= as well as the session's, and a=rtcp. */
@@ -1273,6 +1358,66 @@ test_media_direct (Fixture *f, gconstpointer data)
   call_clear (&c);
 }
 
+#define FP_A                                                                                       \
+  "sha-256 "                                                                                       \
+  "5A:1B:E4:7C:9D:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01:23:45:67:89:AB:CD:EF:"        \
+  "10:20:30"
+#define FP_B                                                                                       \
+  "sha-256 "                                                                                       \
+  "C0:FF:EE:7C:9D:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01:23:45:67:89:AB:CD:EF:"        \
+  "10:20:30"
+#define CRYPTO "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+
+/* A DTLS-SRTP phone's SDP that also offers SDES keys. */
+static char *
+secure_sdp (const char *host, guint16 port, guint sess_id, const char *fingerprint,
+            const char *setup)
+{
+  return g_strdup_printf ("v=0\r\no=- %u 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                          "m=audio %u UDP/TLS/RTP/SAVP 0 101\r\nc=IN IP4 %s\r\n"
+                          "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+                          "a=crypto:" CRYPTO "\r\n"
+                          "a=fingerprint:%s\r\na=setup:%s\r\na=sendrecv\r\n",
+                          sess_id, host, host, port, host, fingerprint, setup);
+}
+
+/* End to end through the server: the profile, a=fingerprint and a=setup
+ * reach the other phone as they were; SDES keys (a=crypto) do not, with
+ * the relay or without it (the server must not hand on media keys). */
+static void
+test_sdp_secure (Fixture *f, gconstpointer data)
+{
+  gboolean relay = GPOINTER_TO_INT (data);
+  g_autofree char *a_sdp = secure_sdp (A_HOST, 40000, 111, FP_A, "actpass");
+  g_autofree char *b_sdp = secure_sdp (B_HOST, 42000, 222, FP_B, "active");
+  Call c = { 0 };
+  SpSipMessage *msgs[2];
+  const char *fps[2] = { FP_A, FP_B };
+  const char *setups[2] = { "actpass", "active" };
+
+  bind_bob (f);
+  call_through (f, a_sdp, b_sdp, &c);
+  msgs[0] = c.b_invite;
+  msgs[1] = c.a_ok;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *text = body_text (msgs[i]);
+      g_autoptr (SpSdpSession) sdp = sp_sdp_session_parse (text, strlen (text), NULL);
+      SpSdpMedia *m = sp_sdp_session_find_media (sdp, "audio");
+
+      g_assert_nonnull (m);
+      g_assert_cmpstr (sp_sdp_media_get_proto (m), ==, "UDP/TLS/RTP/SAVP");
+      g_assert_cmpstr (sp_sdp_media_get_attribute (m, "fingerprint"), ==, fps[i]);
+      g_assert_cmpstr (sp_sdp_media_get_attribute (m, "setup"), ==, setups[i]);
+      g_assert_false (sp_sdp_media_has_attribute (m, "crypto"));
+      g_assert_null (strstr (text, "inline:"));
+      if (relay)
+        check_relay_sdp (f, msgs[i]);
+    }
+  hang_up (f, &c);
+  call_clear (&c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1281,6 +1426,8 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/mapped-signalling", test_mapped_signalling);
   g_test_add_func ("/relay/stranger-first", test_stranger_first);
   g_test_add_func ("/relay/not-rtp", test_not_rtp);
+  g_test_add_func ("/relay/dtls", test_dtls);
+  g_test_add_func ("/relay/dtls-nat", test_dtls_nat);
   g_test_add_func ("/relay/wrong-payload-or-ssrc", test_wrong_payload_or_ssrc);
   g_test_add_func ("/relay/nat-private-sdp", test_nat_private_sdp);
   g_test_add_func ("/relay/nat-rebinding", test_nat_rebinding);
@@ -1298,5 +1445,9 @@ main (int argc, char **argv)
               test_sdp_rewrite, fixture_teardown);
   g_test_add ("/relay/media-direct", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
               test_media_direct, fixture_teardown);
+  g_test_add ("/relay/sdp-secure-direct", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_sdp_secure, fixture_teardown);
+  g_test_add ("/relay/sdp-secure", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_sdp_secure,
+              fixture_teardown);
   return g_test_run ();
 }

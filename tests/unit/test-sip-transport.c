@@ -384,6 +384,149 @@ test_tcp_idle_and_partial (void)
   end_free (b);
 }
 
+/* Runs the main loop for @ms. */
+static void
+run_for (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+}
+
+/* A held connection (a registration came on it) outlives the idle
+ * timeout until its hold expires, and can still carry a request then;
+ * released by its last holder, it closes after the idle timeout. */
+static void
+test_tcp_hold (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (SpSipMessage) req = new_options ("127.0.0.1", 0);
+  g_autoptr (SpSipMessage) back = new_options ("127.0.0.1", 0);
+  g_autoptr (SpSipMessage) again = new_options ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
+  SpSipPeer flow;
+  SpSipPeer nobody;
+  gint64 start;
+
+  /* b is the registrar side: it closes idle connections after 150 ms. */
+  sp_sip_transport_set_idle_timeout (b->transport, 150);
+  g_assert_true (sp_sip_transport_send (a->transport, req, &b->tcp, NULL, &error));
+  wait_received (b, 1);
+  flow = *(SpSipPeer *) g_ptr_array_index (b->sources, 0);
+  g_assert_true (sp_sip_transport_kind_is_stream (flow.kind));
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "alice", 1));
+  /* No connection there, or not a stream: nothing to hold. */
+  nobody = flow;
+  nobody.port = flow.port == 1 ? 2 : 1;
+  g_assert_false (sp_sip_transport_hold_connection (b->transport, &nobody, "alice", 1));
+  g_assert_false (sp_sip_transport_hold_connection (b->transport, &b->udp, "alice", 1));
+
+  run_for (600);
+  g_assert_cmpuint (b->closed, ==, 0);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 1);
+  /* The held flow still reaches a (it has no listener of its own in a
+   * real phone behind NAT; here a simply reads the connection). */
+  g_assert_true (sp_sip_transport_send (b->transport, back, &flow, NULL, &error));
+  g_assert_no_error (error);
+  wait_received (a, 1);
+  g_assert_cmpuint (sp_sip_transport_get_stats (a->transport)->tcp_connections_opened, ==, 1);
+  /* The hold runs out (1 s after it was made): closed once idle. */
+  start = g_get_monotonic_time ();
+  wait_for (&b->closed, 1);
+  g_assert_cmpuint (b->closed, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 250 * 1000);
+  /* a sees the close before it connects again. */
+  wait_for (&a->closed, 1);
+  g_assert_cmpuint (a->closed, ==, 1);
+
+  /* Two holders; releasing one keeps the connection, the last closes it. */
+  g_assert_true (sp_sip_transport_send (a->transport, again, &b->tcp, NULL, &error));
+  wait_received (b, 2);
+  flow = *(SpSipPeer *) g_ptr_array_index (b->sources, 1);
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "alice", 30));
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "bob", 30));
+  for (guint i = 2; i < SP_SIP_TRANSPORT_MAX_HOLDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", i);
+      g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, name, 30));
+    }
+  /* Capped: no more holders, an existing one may still refresh. */
+  g_assert_false (sp_sip_transport_hold_connection (b->transport, &flow, "mallory", 30));
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "alice", 30));
+  for (guint i = 2; i < SP_SIP_TRANSPORT_MAX_HOLDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", i);
+      g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, name, 0));
+    }
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "alice", 0));
+  run_for (500);
+  g_assert_cmpuint (b->closed, ==, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 1);
+  start = g_get_monotonic_time ();
+  g_assert_true (sp_sip_transport_hold_connection (b->transport, &flow, "bob", 0));
+  wait_for (&b->closed, 2);
+  g_assert_cmpuint (b->closed, ==, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 100 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 1000 * 1000);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 0);
+  end_free (a);
+  end_free (b);
+}
+
+/* How long the default main context would sleep now with nothing to
+ * do: -1 when no source has a timeout (after running what is ready). */
+static gint
+main_context_sleep_ms (void)
+{
+  GMainContext *context = g_main_context_default ();
+  GPollFD fds[64];
+  gint priority = 0;
+  gint timeout = 0;
+  gint n;
+
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_true (g_main_context_acquire (context));
+  g_main_context_prepare (context, &priority);
+  n = g_main_context_query (context, G_MAXINT, &timeout, fds, G_N_ELEMENTS (fds));
+  g_assert_cmpint (n, <=, (gint) G_N_ELEMENTS (fds));
+  g_main_context_check (context, G_MAXINT, fds, n);
+  g_main_context_dispatch (context);
+  g_main_context_release (context);
+  return timeout;
+}
+
+/* Idle costs nothing: a transport with bindings but no TCP connection
+ * has no timer (the idle check runs only while connections exist). */
+static void
+test_no_timer_without_connections (void)
+{
+  End *a = end_new ("127.0.0.1", FALSE);
+  End *b = end_new ("127.0.0.1", FALSE);
+  g_autoptr (SpSipMessage) req = new_options ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (main_context_sleep_ms (), ==, -1);
+  sp_sip_transport_set_idle_timeout (a->transport, 200);
+  sp_sip_transport_set_idle_timeout (b->transport, 200);
+  g_assert_cmpint (main_context_sleep_ms (), ==, -1);
+  g_assert_true (sp_sip_transport_send (a->transport, req, &b->tcp, NULL, &error));
+  wait_received (b, 1);
+  /* A connection: the idle check ticks (every 1/4 of the idle time). */
+  g_assert_cmpint (main_context_sleep_ms (), >=, 0);
+  g_assert_cmpint (main_context_sleep_ms (), <=, 50);
+  wait_for (&a->closed, 1);
+  wait_for (&b->closed, 1);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (a->transport), ==, 0);
+  g_assert_cmpuint (sp_sip_transport_get_n_connections (b->transport), ==, 0);
+  /* Closed by idleness: the timer is gone with the last connection. */
+  g_assert_cmpint (main_context_sleep_ms (), ==, -1);
+  end_free (a);
+  end_free (b);
+}
+
 /* IPv6 and IPv4 bindings side by side in one transport: each peer is
  * reached from (and answered on) the binding of its family. */
 static void
@@ -869,6 +1012,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sip/transport/tcp-keepalive", test_tcp_keepalive);
   g_test_add_func ("/sip/transport/udp-to-tcp", test_udp_to_tcp_switch);
   g_test_add_func ("/sip/transport/tcp-idle-and-partial", test_tcp_idle_and_partial);
+  g_test_add_func ("/sip/transport/tcp-hold", test_tcp_hold);
+  g_test_add_func ("/sip/transport/no-timer-without-connections",
+                   test_no_timer_without_connections);
   g_test_add_func ("/sip/transport/two-families", test_two_families);
   g_test_add_func ("/sip/transport/response-not-ours", test_response_not_ours);
   g_test_add_func ("/sip/transport/response-maddr", test_response_maddr);

@@ -274,6 +274,7 @@ test_settings_round_trip (void)
                 "allow-md5-without-qop", TRUE, NULL);
   g_object_set (b, "name", "Direct", "server", "192.168.1.183", "enabled", FALSE, NULL);
   sp_account_set_ptime (a, 30);
+  sp_account_set_media_encryption (a, SP_MEDIA_ENCRYPTION_REQUIRED);
   list[0] = a;
   list[1] = b;
 
@@ -303,6 +304,7 @@ test_settings_round_trip (void)
     g_assert_cmpstr (sp_account_get_realm (x), ==, "office.pbx");
     g_assert_true (sp_account_get_allow_md5_without_qop (x));
     g_assert_cmpuint (sp_account_get_ptime (x), ==, 30);
+    g_assert_cmpint (sp_account_get_media_encryption (x), ==, SP_MEDIA_ENCRYPTION_REQUIRED);
     g_assert_true (sp_account_get_enabled (x));
     g_assert_cmpint (sp_account_get_status (x), ==, SP_ACCOUNT_STATUS_UNREGISTERED);
 
@@ -314,6 +316,7 @@ test_settings_round_trip (void)
     g_assert_null (sp_account_get_realm (y));
     g_assert_false (sp_account_get_allow_md5_without_qop (y)); /* the default */
     g_assert_cmpuint (sp_account_get_ptime (y), ==, 0);        /* automatic */
+    g_assert_cmpint (sp_account_get_media_encryption (y), ==, SP_MEDIA_ENCRYPTION_PREFERRED);
   }
 
   /* A bad account is refused and the files on disk stay as they were. */
