@@ -7,7 +7,10 @@
  * too (double talk). After the canceller's convergence time, the 1000 Hz
  * that reaches the far end with cancellation on must be at least 25 dB
  * below what reaches it with cancellation off (the echo return loss
- * enhancement, ERLE), and the 440 Hz within 3 dB.
+ * enhancement, ERLE), and the 440 Hz within 3 dB. A pair whose rig
+ * faltered (the echo path without cancellation, the near end's playback
+ * with it: both recorded from the sound server's monitors) is measured
+ * again, up to ATTEMPTS pairs, and the test skips if none held.
  *
  * With --bench it prints the figures of SP_ECHO_BENCH_RUNS pairs of calls
  * (default 3) instead of asserting (bench/bench-echo.sh). */
@@ -42,6 +45,13 @@ static guint call_rate = 16000;
 #define MIN_ERLE_8K_DB 25.0
 #define MAX_NEAR_DB    3.0
 
+/* The far end's 1000 Hz as recorded from a sound-server monitor. */
+typedef struct
+{
+  char *profile; /* per 500 ms, dBFS, for logs */
+  double steady; /* the share of its blocks within 3 dB of the loudest */
+} Monitor;
+
 typedef struct
 {
   double echo_power; /* 1000 Hz at the far end after convergence */
@@ -49,6 +59,9 @@ typedef struct
   gboolean complete; /* the far end recorded the whole window */
   double steady;     /* the share of blocks with the echo as set */
   char *profile;     /* the far end's 1000 Hz per 500 ms, dBFS, for logs */
+  Monitor speaker;   /* what the near end played */
+  Monitor mic;       /* what reached its microphone */
+  guint xruns;       /* the near end's sink underruns */
 } Heard;
 
 static char *
@@ -144,6 +157,23 @@ write_far_voice (void)
   return write_wav ("far.wav", x, n);
 }
 
+/* Records a sink's monitor: what the near end plays (spk) or what reaches
+ * its microphone (mic), to check the echo path of the call with
+ * cancellation too. */
+static GSubprocess *
+record_monitor (const char *wav, const char *device)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *rate = g_strdup_printf ("--rate=%u", call_rate);
+  g_autofree char *dev = g_strdup_printf ("--device=%s", device);
+  GSubprocess *p =
+      g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "parec", dev, rate, "--channels=1",
+                        "--format=s16le", "--file-format=wav", wav, NULL);
+
+  g_assert_no_error (error);
+  return p;
+}
+
 static GSubprocess *
 play_into_mic (const char *wav)
 {
@@ -222,6 +252,40 @@ profile (const gint16 *x, gsize n, gsize from)
   return g_string_free (text, FALSE);
 }
 
+/* The 1000 Hz in a monitor's recording, from its first block as loud as
+ * the loudest (within 3 dB) to its last (the far end's voice arriving to
+ * the hang-up): the share of the blocks in between that are, too. */
+static void
+monitor_check (const char *path, Monitor *m)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gint16 *x = NULL;
+  g_autofree double *level = NULL;
+  gsize n = 0, blocks, first = G_MAXSIZE, last = 0, steady = 0;
+  double loudest = -200;
+  guint rate = 0;
+
+  g_assert_true (sp_wav_load (path, &rate, &x, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rate, ==, call_rate);
+  m->profile = profile (x, n, n);
+  blocks = n / BLOCK;
+  level = g_new (double, MAX (blocks, 1));
+  for (gsize b = 0; b < blocks; b++)
+    {
+      level[b] = dbfs (goertzel_power (x + b * BLOCK, BLOCK, call_rate, ECHO_HZ));
+      loudest = MAX (loudest, level[b]);
+    }
+  for (gsize b = 0; b < blocks; b++)
+    if (level[b] >= loudest - 3.0)
+      {
+        first = MIN (first, b);
+        last = b;
+        steady++;
+      }
+  m->steady = first <= last ? (double) steady / (double) (last - first + 1) : 0;
+}
+
 /* One call; what the far end heard after convergence. */
 static void
 one_call (gboolean cancel, Heard *heard)
@@ -235,7 +299,12 @@ one_call (gboolean cancel, Heard *heard)
   g_autofree char *bursts = write_bursts ();
   g_autofree char *far_voice = write_far_voice ();
   g_autofree char *recording = scratch_path (cancel ? "far-heard-on.wav" : "far-heard-off.wav");
+  g_autofree char *mic_path = scratch_path (cancel ? "mic-on.wav" : "mic-off.wav");
+  g_autofree char *speaker_path = scratch_path (cancel ? "spk-on.wav" : "spk-off.wav");
   g_autoptr (GSubprocess) player = NULL;
+  g_autoptr (GSubprocess) mic_recorder = NULL;
+  g_autoptr (GSubprocess) speaker_recorder = NULL;
+  SpMediaStats stats;
   g_autofree gint16 *x = NULL;
   GMainContext *context = g_main_context_new ();
   SpMediaEngine *engine;
@@ -245,6 +314,8 @@ one_call (gboolean cancel, Heard *heard)
   guint rate = 0;
 
   player = play_into_mic (bursts);
+  mic_recorder = record_monitor (mic_path, "mic.monitor");
+  speaker_recorder = record_monitor (speaker_path, "spk.monitor");
   g_usleep (300 * 1000);
   g_main_context_push_thread_default (context);
   engine = sp_media_engine_new ();
@@ -273,11 +344,19 @@ one_call (gboolean cancel, Heard *heard)
    * applied: they are posted. */
   sp_media_session_flush (far);
   run_for (context, CALL_MS);
+  sp_media_session_get_stats (near, &stats);
+  heard->xruns = stats.sink_xruns;
   sp_media_session_stop (near);
   sp_media_session_stop (far);
   sp_media_session_flush (far);
   g_subprocess_send_signal (player, SIGTERM);
   g_assert_true (g_subprocess_wait (player, NULL, NULL));
+  for (guint i = 0; i < 2; i++)
+    {
+      GSubprocess *recorder = i == 0 ? mic_recorder : speaker_recorder;
+      g_subprocess_send_signal (recorder, SIGTERM);
+      g_assert_true (g_subprocess_wait (recorder, NULL, NULL));
+    }
   sp_media_session_free (near);
   sp_media_session_free (far);
   sp_media_engine_free (engine);
@@ -300,6 +379,8 @@ one_call (gboolean cancel, Heard *heard)
   from += (gsize) call_rate * CONVERGE_MS / 1000;
   to = from + (gsize) call_rate * MEASURE_MS / 1000;
   heard->profile = profile (x, n, from);
+  monitor_check (speaker_path, &heard->speaker);
+  monitor_check (mic_path, &heard->mic);
   /* A far end starved of CPU records less than the call lasted. */
   heard->complete = n >= to;
   if (heard->complete)
@@ -314,12 +395,42 @@ have_pulse (void)
 
 #define ATTEMPTS 4
 
+/* With cancellation, at least this share of the blocks the near end
+ * played (its speaker's monitor) must hold the far end's tone within 3 dB:
+ * under load the sound server sometimes plays nothing for a second or two
+ * although the near end wrote on time (one underrun reported at most).
+ * Then the echo the canceller was told of never happens, the filter adapts
+ * to its absence and takes seconds to learn the path again: that measures
+ * the sound server's stall, which a call without cancellation would not
+ * show (its echo simply pauses). */
+#define MIN_PLAYED 0.9
+
+static void
+log_call (const char *name, const Heard *h)
+{
+  g_test_message ("%s: 1000 Hz per 500 ms at the far end (| where measuring starts):%s", name,
+                  h->profile);
+  g_test_message ("%s: played%s (as sent in %.0f %% of the blocks, %u underruns reported)", name,
+                  h->speaker.profile, h->speaker.steady * 100, h->xruns);
+  g_test_message ("%s: at the microphone%s (as set in %.0f %% of the blocks)", name, h->mic.profile,
+                  h->mic.steady * 100);
+}
+
+static void
+heard_clear (Heard *h)
+{
+  g_free (h->profile);
+  g_free (h->speaker.profile);
+  g_free (h->mic.profile);
+}
+
 /* Returns FALSE when the pair measured the rig, not the canceller: the
  * echo path itself faltered in the call without cancellation (module-
  * loopback underruns on a loaded machine: its echo more than 3 dB off what
  * it was set to, over the window or in more than a quarter of its blocks),
- * or the far end recorded less than the call lasted (it was starved of
- * CPU). */
+ * the sound server stalled the near end's playback in the call with
+ * cancellation (MIN_PLAYED), or the far end recorded less than the call
+ * lasted (it was starved of CPU). */
 static gboolean
 measure (double *erle, double *near_change)
 {
@@ -329,11 +440,9 @@ measure (double *erle, double *near_change)
   one_call (FALSE, &off);
   one_call (TRUE, &on);
   valid = off.complete && on.complete && fabs (dbfs (off.echo_power) - EXPECTED_ECHO_DBFS) <= 3.0 &&
-          off.steady >= MIN_STEADY;
-  g_test_message ("1000 Hz at the far end per 500 ms (| where measuring starts), off:%s",
-                  off.profile);
-  g_test_message ("1000 Hz at the far end per 500 ms (| where measuring starts), on: %s",
-                  on.profile);
+          off.steady >= MIN_STEADY && on.speaker.steady >= MIN_PLAYED;
+  log_call ("off", &off);
+  log_call ("on", &on);
   *erle = db (off.echo_power / MAX (on.echo_power, 1e-9));
   *near_change = db (MAX (on.near_power, 1e-9) / MAX (off.near_power, 1e-9));
   g_test_message ("1000 Hz echo at the far end: %.1f dBFS off, %.1f dBFS on: ERLE %.1f dB; "
@@ -342,8 +451,8 @@ measure (double *erle, double *near_change)
                   dbfs (off.echo_power), dbfs (MAX (on.echo_power, 1e-9)), *erle,
                   dbfs (off.near_power), dbfs (on.near_power), *near_change, off.steady * 100,
                   !off.complete || !on.complete ? " (a far-end recording fell short)" : "");
-  g_free (off.profile);
-  g_free (on.profile);
+  heard_clear (&off);
+  heard_clear (&on);
   return valid;
 }
 
