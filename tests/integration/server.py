@@ -24,12 +24,12 @@ import traceback
 import urllib.error
 import urllib.request
 import warnings
-import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402  (Instance, tones, Goertzel)
 import capture  # noqa: E402  (tshark on lo)
-from headless import Instance, Skip, dominant_blocks, goertzel, make_tone  # noqa: E402
+from headless import (Instance, Skip, dominant_blocks, make_tone,  # noqa: E402
+                      own_tone_after_answer)
 
 SERVER = "127.0.0.50"
 SERVER2 = "127.0.0.51"
@@ -277,36 +277,10 @@ def resp(status, src, dst, cseq=None):
     return pred
 
 
-def tone_blocks(path):
-    """What dominates each 20 ms block of @path, as dominant_blocks() judges
-    it: "a" (TONE_A), "b" (TONE_B) or "" (silence or neither)."""
-    with wave.open(path) as w:
-        assert w.getnchannels() == 1 and w.getsampwidth() == 2, path
-        rate = w.getframerate()
-        data = w.readframes(w.getnframes())
-    samples = [int.from_bytes(data[i:i + 2], "little", signed=True)
-               for i in range(0, len(data) - 1, 2)]
-    block = rate // 50
-    labels = []
-    for start in range(0, len(samples) - block + 1, block):
-        chunk = samples[start:start + block]
-        label = ""
-        if max(abs(x) for x in chunk) >= 500:
-            pa, pb = goertzel(chunk, TONE_A, rate), goertzel(chunk, TONE_B, rate)
-            label = "a" if pa > 10 * pb else "b" if pb > 10 * pa else ""
-        labels.append(label)
-    return labels
-
-
 def check_tones(path_a, path_b, label):
     a440, a1000, a_total = dominant_blocks(path_a, TONE_A, TONE_B)
     b440, b1000, b_total = dominant_blocks(path_b, TONE_A, TONE_B)
-    # u1's recording starts with its own ringback (425 Hz, within a 20 ms
-    # block's resolution of 440 Hz), as long as u2 takes to answer: its
-    # own tone coming back is told from it by time, after u2's is heard.
-    a_blocks = tone_blocks(path_a)
-    first_b = a_blocks.index("b") if "b" in a_blocks else len(a_blocks)
-    a440_after = a_blocks[first_b:].count("a")
+    a440_after = own_tone_after_answer(path_a, TONE_A, TONE_B)
     print("# %s: u1 heard %d/%d blocks of %d Hz (%d of %d Hz, %d of them once %d Hz came), "
           "u2 %d/%d of %d Hz" % (label, a1000, a_total, TONE_B, a440, TONE_A, a440_after, TONE_B,
                                  b440, b_total, TONE_A), flush=True)
