@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "../common/pump.h"
 #include "../common/raw-sip.h"
 #include "session/invite-session.h"
 #include "sip/clock.h"
@@ -314,41 +315,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   sp_sip_clock_unref (f->clock);
 }
 
-/* Runs the main loop for @ms of real time (packets cross loopback). */
-static void
-pump (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (500);
-}
-
-/* Runs the loop until @cond holds (or 3 s of real time). */
-#define PUMP_UNTIL(cond)                                                                           \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    gint64 end_ = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;                                    \
-    while (!(cond) && g_get_monotonic_time () < end_)                                              \
-      if (!g_main_context_iteration (NULL, FALSE))                                                 \
-        g_usleep (500);                                                                            \
-    g_assert_true (cond);                                                                          \
-  }                                                                                                \
-  G_STMT_END
-
-/* Moves the fake clock @ms forward in @step ms steps, letting packets
- * cross after each. */
-static void
-advance (Fixture *f, guint ms, guint step)
-{
-  for (guint done = 0; done < ms; done += step)
-    {
-      sp_sip_clock_advance (f->clock, MIN (step, ms - done));
-      pump (2);
-    }
-}
-
 /* A calls B: an INVITE with an offer (@late: without), answered. */
 static void
 call (Fixture *f, gboolean late)
@@ -377,7 +343,7 @@ static void
 establish (Fixture *f)
 {
   call (f, FALSE);
-  PUMP_UNTIL (f->a.owner.established == 1 && f->b.owner.established == 1);
+  TEST_PUMP_UNTIL (f->a.owner.established == 1 && f->b.owner.established == 1);
   g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CONFIRMED);
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
 }
@@ -391,15 +357,15 @@ test_late_offer (Fixture *f, gconstpointer data)
 {
   f->b.auto_accept = FALSE;
   call (f, TRUE);
-  PUMP_UNTIL (f->b.session != NULL &&
-              sp_invite_session_get_state (f->b.session) == SP_INVITE_SESSION_INCOMING);
+  TEST_PUMP_UNTIL (f->b.session != NULL &&
+                   sp_invite_session_get_state (f->b.session) == SP_INVITE_SESSION_INCOMING);
   g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_NONE);
   g_assert_true (sp_invite_session_accept (f->b.session, NULL));
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_ANSWERED);
   g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_LOCAL);
   g_assert_cmpuint (f->b.owner.established, ==, 0);
 
-  PUMP_UNTIL (f->b.owner.established == 1);
+  TEST_PUMP_UNTIL (f->b.owner.established == 1);
   g_assert_cmpuint (f->a.owner.established, ==, 1);
   g_assert_cmpuint (f->b.owner.offers, ==, 1);       /* in the 200 */
   g_assert_cmpuint (f->a.owner.answers_made, ==, 1); /* in the ACK */
@@ -425,13 +391,13 @@ test_deferred_reinvite (Fixture *f, gconstpointer data)
   establish (f);
   f->b.owner.defer = TRUE;
   g_assert_true (sp_invite_session_modify (f->a.session, NULL));
-  PUMP_UNTIL (f->b.owner.deferred == 1);
+  TEST_PUMP_UNTIL (f->b.owner.deferred == 1);
   g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
   g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_REMOTE);
   g_assert_nonnull (strstr (f->b.owner.remote_sdp, "o=alice 1 2 "));
 
   /* Five seconds pass (the other leg takes its time): still pending. */
-  advance (f, 5000, 100);
+  test_advance (f->clock, 5000, 100);
   g_assert_cmpuint (f->a.owner.modified, ==, 0);
   g_assert_cmpuint (f->b.owner.media_changed, ==, 0);
   g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
@@ -444,7 +410,7 @@ test_deferred_reinvite (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
   g_assert_cmpuint (f->b.owner.media_changed, ==, 1);
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
   g_assert_cmpuint (f->a.owner.answers_taken, ==, 2);
   g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 2 "));
@@ -456,7 +422,7 @@ test_deferred_reinvite (Fixture *f, gconstpointer data)
   /* And the next exchange works as usual. */
   f->b.owner.defer = FALSE;
   g_assert_true (sp_invite_session_modify (f->a.session, NULL));
-  PUMP_UNTIL (f->a.owner.modified == 2);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 2);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
 }
 
@@ -468,11 +434,11 @@ test_deferred_reject (Fixture *f, gconstpointer data)
   establish (f);
   f->b.owner.defer = TRUE;
   g_assert_true (sp_invite_session_modify (f->a.session, NULL));
-  PUMP_UNTIL (f->b.owner.deferred == 1);
+  TEST_PUMP_UNTIL (f->b.owner.deferred == 1);
   g_assert_false (sp_invite_session_reject_offer (f->b.session, 200, NULL));
   g_assert_true (sp_invite_session_reject_offer (f->b.session, 488, "no common codec"));
   g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 488);
   g_assert_cmpuint (f->a.owner.withdrawn, ==, 1);
   g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CONFIRMED);
@@ -489,9 +455,9 @@ test_deferred_bye (Fixture *f, gconstpointer data)
   establish (f);
   f->b.owner.defer = TRUE;
   g_assert_true (sp_invite_session_modify (f->a.session, NULL));
-  PUMP_UNTIL (f->b.owner.deferred == 1);
+  TEST_PUMP_UNTIL (f->b.owner.deferred == 1);
   sp_invite_session_end (f->a.session);
-  PUMP_UNTIL (f->b.owner.ended);
+  TEST_PUMP_UNTIL (f->b.owner.ended);
   g_assert_cmpint (f->b.owner.end_kind, ==, SP_SESSION_END_REMOTE_BYE);
   g_assert_false (sp_invite_session_is_answer_pending (f->b.session));
   g_assert_false (sp_invite_session_answer (f->b.session, "v=0\r\n", NULL));
@@ -507,17 +473,17 @@ test_deferred_accept (Fixture *f, gconstpointer data)
 
   f->b.owner.defer = TRUE; /* accept () runs at once, as auto_accept */
   call (f, FALSE);
-  PUMP_UNTIL (f->b.owner.deferred == 1);
+  TEST_PUMP_UNTIL (f->b.owner.deferred == 1);
   g_assert_true (sp_invite_session_is_answer_pending (f->b.session));
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_INCOMING);
-  pump (50);
+  test_pump (50);
   g_assert_cmpuint (f->a.owner.established, ==, 0);
   g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CALLING);
 
   answer = make_sdp (&f->b.owner);
   g_assert_true (sp_invite_session_answer (f->b.session, answer, &error));
   g_assert_no_error (error);
-  PUMP_UNTIL (f->a.owner.established == 1 && f->b.owner.established == 1);
+  TEST_PUMP_UNTIL (f->a.owner.established == 1 && f->b.owner.established == 1);
   g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 1 "));
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
 }
@@ -534,13 +500,13 @@ test_deferred_ack (Fixture *f, gconstpointer data)
 
   f->a.owner.defer = TRUE;
   call (f, TRUE);
-  PUMP_UNTIL (f->a.owner.deferred == 1);
+  TEST_PUMP_UNTIL (f->a.owner.deferred == 1);
   g_assert_true (sp_invite_session_is_answer_pending (f->a.session));
   g_assert_nonnull (strstr (f->a.owner.remote_sdp, "o=bob 1 1 "));
   g_assert_cmpuint (f->a.owner.established, ==, 0);
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_ANSWERED);
   /* Two seconds of B's 2xx retransmissions, none ACKed. */
-  advance (f, 2000, 50);
+  test_advance (f->clock, 2000, 50);
   g_assert_cmpuint (f->b.owner.established, ==, 0);
   g_assert_cmpuint (f->b.owner.answers_taken, ==, 0);
   g_assert_false (f->b.owner.ended);
@@ -552,13 +518,13 @@ test_deferred_ack (Fixture *f, gconstpointer data)
   g_assert_true (sp_invite_session_answer (f->a.session, answer, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (f->a.owner.established, ==, 1);
-  PUMP_UNTIL (f->b.owner.established == 1);
+  TEST_PUMP_UNTIL (f->b.owner.established == 1);
   g_assert_cmpuint (f->b.owner.answers_taken, ==, 1);
   g_assert_nonnull (strstr (f->b.owner.remote_sdp, "o=alice 1 1 "));
   g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
   g_assert_cmpint (sp_invite_session_get_offer_state (f->b.session), ==, SP_SESSION_OFFER_NONE);
   /* The 2xx retransmissions stopped: B is not ended for want of an ACK. */
-  advance (f, 40000, 500);
+  test_advance (f->clock, 40000, 500);
   g_assert_false (f->b.owner.ended);
 }
 
@@ -578,7 +544,7 @@ test_glare (Fixture *f, gconstpointer data)
   g_assert_true (sp_invite_session_modify (f->a.session, NULL));
   g_assert_true (sp_invite_session_modify (f->b.session, NULL));
   /* The two re-INVITEs cross and both get 491. */
-  PUMP_UNTIL (f->a.owner.withdrawn == 1 && f->b.owner.withdrawn == 1);
+  TEST_PUMP_UNTIL (f->a.owner.withdrawn == 1 && f->b.owner.withdrawn == 1);
   g_assert_cmpuint (f->a.reinvites, ==, 1);
   g_assert_cmpuint (f->b.reinvites, ==, 1);
   g_assert_cmpuint (f->a.owner.answers_made, ==, 0);
@@ -593,16 +559,16 @@ test_glare (Fixture *f, gconstpointer data)
   }
 
   /* In 10 ms steps up to 2 s: only the callee's retry can have gone. */
-  advance (f, 2000, 10);
-  PUMP_UNTIL (f->b.owner.modified == 1);
+  test_advance (f->clock, 2000, 10);
+  TEST_PUMP_UNTIL (f->b.owner.modified == 1);
   g_assert_cmpuint (f->b.owner.modified_status, ==, 200);
   g_assert_cmpint (f->b.owner.modified_at - t0, <=, 2000);
   g_assert_cmpuint (f->a.owner.modified, ==, 0);
   g_assert_cmpuint (f->a.reinvites, ==, 2); /* B's retry, answered by A */
   g_assert_cmpuint (f->a.owner.answers_made, ==, 1);
 
-  advance (f, 2100, 10);
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  test_advance (f->clock, 2100, 10);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
   g_test_message ("retries: callee after %" G_GINT64_FORMAT " ms, caller after %" G_GINT64_FORMAT
                   " ms",
@@ -638,8 +604,8 @@ check_timer (Fixture *f, SpSessionTimerRole role)
                    SP_SESSION_REFRESHER_REMOTE);
 
   /* Ten minutes: a refresh (UPDATE: both allow it) every 60 s. */
-  advance (f, 600 * 1000, 500);
-  pump (50);
+  test_advance (f->clock, 600 * 1000, 500);
+  test_pump (50);
   g_test_message ("refreshes seen by the other side: %u UPDATE, %u re-INVITE", other->updates,
                   other->reinvites);
   g_assert_cmpuint (other->updates, >=, 9);
@@ -652,8 +618,8 @@ check_timer (Fixture *f, SpSessionTimerRole role)
   /* The refresher goes quiet (its owner left without a word). */
   sp_invite_session_detach (refresher->session);
   quiet_at = sp_sip_clock_now (f->clock);
-  advance (f, 120 * 1000, 500);
-  PUMP_UNTIL (other->owner.ended);
+  test_advance (f->clock, 120 * 1000, 500);
+  TEST_PUMP_UNTIL (other->owner.ended);
   g_assert_cmpint (other->owner.end_kind, ==, SP_SESSION_END_EXPIRED);
   g_assert_cmpint (sp_invite_session_get_state (other->session), ==, SP_INVITE_SESSION_TERMINATED);
   /* BYE by interval - min(32, interval/3) = 88 s after the last
@@ -687,7 +653,7 @@ test_timer_422 (Fixture *f, gconstpointer data)
   f->b.timer.interval = 300;
   call (f, FALSE);
   /* B's first session refused the INVITE (422); the retry makes another. */
-  PUMP_UNTIL (f->a.owner.established == 1);
+  TEST_PUMP_UNTIL (f->a.owner.established == 1);
   g_assert_cmpuint (sp_invite_session_get_interval (f->a.session), ==, 300);
   g_assert_false (f->a.owner.ended);
 }
@@ -767,7 +733,7 @@ raw_call (Fixture *f, RawCall *rc, const char *realm, gboolean answer)
                              strlen (answer_sdp));
     raw_sip_send (rc->raw, &f->a.bound, ok);
     ack = raw_sip_expect (rc->raw, "ACK", 0);
-    PUMP_UNTIL (f->a.owner.established == 1);
+    TEST_PUMP_UNTIL (f->a.owner.established == 1);
   }
 }
 
@@ -866,7 +832,7 @@ test_challenged_reinvite (Fixture *f, gconstpointer data)
   sp_sip_message_set_body (ok, "application/sdp", (const guint8 *) "v=0\r\no=raw 1 2\r\n", 16);
   raw_sip_send (rc.raw, &f->a.bound, ok);
   ack = raw_sip_expect (rc.raw, "ACK", 0);
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
   g_assert_cmpuint (f->a.owner.answers_taken, ==, 2);
   raw_call_clear (&rc);
@@ -913,7 +879,7 @@ test_policy_foreign_realm (Fixture *f, gconstpointer data)
 
   raw_call (f, &rc, "home", FALSE);
   challenge (f, &rc, rc.invite, 401, "evil", "e1", FALSE);
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   again = next_request (&rc, "INVITE", 1, 800);
   g_assert_null (again);
   g_assert_cmpint (f->a.owner.end_kind, ==, SP_SESSION_END_FAILED);
@@ -942,7 +908,7 @@ test_policy_stale_once (Fixture *f, gconstpointer data)
   g_assert_nonnull (i3);
   assert_credentials (i3, "Authorization", "nonce=\"s2\"");
   challenge (f, &rc, i3, 401, "home", "s3", TRUE);
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   i4 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (i3, NULL), 800);
   g_assert_null (i4);
   g_assert_cmpuint (f->a.owner.end_code, ==, 401);
@@ -965,7 +931,7 @@ test_policy_wrong_password (Fixture *f, gconstpointer data)
   g_assert_nonnull (i2);
   assert_credentials (i2, "Proxy-Authorization", "nonce=\"w1\"");
   challenge (f, &rc, i2, 407, "home", "w1", FALSE);
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   i3 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (i2, NULL), 800);
   g_assert_null (i3);
   g_assert_cmpuint (f->a.owner.end_code, ==, 407);
@@ -993,12 +959,12 @@ test_glare_retry_once (Fixture *f, gconstpointer data)
     g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, re1, 491, "rt", "raw");
     raw_sip_send (rc.raw, &f->a.bound, r);
   }
-  PUMP_UNTIL (f->a.owner.withdrawn == 1);
+  TEST_PUMP_UNTIL (f->a.owner.withdrawn == 1);
   t0 = sp_sip_clock_now (f->clock);
-  advance (f, 2090, 10);
+  test_advance (f->clock, 2090, 10);
   re2 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (re1, NULL), 100);
   g_assert_null (re2); /* not before 2.1 s */
-  advance (f, 1910, 10);
+  test_advance (f->clock, 1910, 10);
   re2 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (re1, NULL), 1000);
   g_assert_nonnull (re2);
   g_test_message ("retried within %" G_GINT64_FORMAT " ms", sp_sip_clock_now (f->clock) - t0);
@@ -1006,10 +972,10 @@ test_glare_retry_once (Fixture *f, gconstpointer data)
     g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, re2, 491, "rt", "raw");
     raw_sip_send (rc.raw, &f->a.bound, r);
   }
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 491);
   g_assert_cmpuint (f->a.owner.withdrawn, ==, 2);
-  advance (f, 5000, 50);
+  test_advance (f->clock, 5000, 50);
   re3 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (re2, NULL), 300);
   g_assert_null (re3);
   g_assert_false (sp_invite_session_is_modifying (f->a.session));
@@ -1039,13 +1005,13 @@ test_timer_refresh_reinvite (Fixture *f, gconstpointer data)
   sp_sip_message_set_body (ok, "application/sdp", (const guint8 *) answer, strlen (answer));
   raw_sip_send (rc.raw, &f->a.bound, ok);
   ack = raw_sip_expect (rc.raw, "ACK", 0);
-  PUMP_UNTIL (f->a.owner.established == 1);
+  TEST_PUMP_UNTIL (f->a.owner.established == 1);
   g_assert_cmpuint (sp_invite_session_get_interval (f->a.session), ==, 90);
   g_assert_cmpint (sp_invite_session_get_refresher (f->a.session), ==, SP_SESSION_REFRESHER_LOCAL);
 
-  advance (f, 44 * 1000, 500);
+  test_advance (f->clock, 44 * 1000, 500);
   g_assert_null (next_request (&rc, "INVITE", 1, 100)); /* not before half the interval */
-  advance (f, 1000, 500);
+  test_advance (f->clock, 1000, 500);
   re1 = next_request (&rc, "INVITE", 1, 2000);
   g_assert_nonnull (re1);
   g_assert_cmpstr (sp_sip_message_get_header (re1, "Session-Expires"), ==, "90;refresher=uac");
@@ -1062,18 +1028,18 @@ test_timer_refresh_reinvite (Fixture *f, gconstpointer data)
     raw_sip_send (rc.raw, &f->a.bound, r);
     ack2 = raw_sip_expect (rc.raw, "ACK", 0);
   }
-  PUMP_UNTIL (f->a.owner.answers_taken == 2);
+  TEST_PUMP_UNTIL (f->a.owner.answers_taken == 2);
   g_assert_cmpuint (f->a.owner.media_changed, ==, 1);
   g_assert_cmpuint (f->a.owner.modified, ==, 0); /* a refresh is not the owner's */
 
-  advance (f, 45 * 1000, 500);
+  test_advance (f->clock, 45 * 1000, 500);
   re2 = next_request (&rc, "INVITE", sp_sip_message_get_cseq (re1, NULL), 2000);
   g_assert_nonnull (re2);
   {
     g_autoptr (SpSipMessage) r = raw_sip_response (rc.raw, re2, 481, "rt", "raw");
     raw_sip_send (rc.raw, &f->a.bound, r);
   }
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   g_assert_cmpint (f->a.owner.end_kind, ==, SP_SESSION_END_EXPIRED);
   g_assert_cmpuint (f->a.owner.end_code, ==, 481);
   g_assert_cmpuint (f->a.owner.withdrawn, ==, 1);
@@ -1108,7 +1074,7 @@ test_timer_422_bounded (Fixture *f, gconstpointer data)
       g_assert_nonnull (request);
       g_assert_cmpstr (sp_sip_message_get_header (request, "Min-SE"), ==, min_se);
     }
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   g_assert_cmpuint (f->a.owner.end_code, ==, 422);
   g_assert_null (next_request (&rc, "INVITE", sp_sip_message_get_cseq (request, NULL), 500));
   g_assert_cmpuint (sent, ==, 3);
@@ -1153,7 +1119,7 @@ test_retry_offer (Fixture *f, gconstpointer data)
   g_assert_false (f->a.owner.ended);
   refused2 = raw_sip_response (rc.raw, second, 488, "rt2", "raw");
   raw_sip_send (rc.raw, &f->a.bound, refused2);
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   g_assert_cmpuint (f->a.owner.end_code, ==, 488);
   g_assert_cmpuint (f->a.owner.retried, ==, 1);
   raw_call_clear (&rc);
@@ -1203,7 +1169,7 @@ test_adopt (Fixture *f, gconstpointer data)
   g_assert_nonnull (sp_sip_stack_send_request (f->a.stack, invite, &f->b.bound, on_adopt_response,
                                                &f->a, &error));
   g_assert_no_error (error);
-  PUMP_UNTIL (f->a.session != NULL && f->b.session != NULL);
+  TEST_PUMP_UNTIL (f->a.session != NULL && f->b.session != NULL);
   g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_CONFIRMED);
   g_assert_cmpint (sp_invite_session_get_state (f->b.session), ==, SP_INVITE_SESSION_CONFIRMED);
   g_assert_cmpint (sp_invite_session_get_offer_state (f->a.session), ==, SP_SESSION_OFFER_NONE);
@@ -1212,7 +1178,7 @@ test_adopt (Fixture *f, gconstpointer data)
   /* A re-INVITE from the adopting caller. */
   g_assert_true (sp_invite_session_modify (f->a.session, &error));
   g_assert_no_error (error);
-  PUMP_UNTIL (f->a.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->a.owner.modified == 1);
   g_assert_cmpuint (f->a.owner.modified_status, ==, 200);
   g_assert_cmpuint (f->b.reinvites, ==, 1);
   g_assert_cmpuint (f->b.owner.answers_made, ==, 1);
@@ -1224,7 +1190,7 @@ test_adopt (Fixture *f, gconstpointer data)
   f->a.owner.refuse = TRUE;
   g_assert_true (sp_invite_session_update (f->b.session, &error));
   g_assert_no_error (error);
-  PUMP_UNTIL (f->b.owner.modified == 1);
+  TEST_PUMP_UNTIL (f->b.owner.modified == 1);
   g_assert_cmpuint (f->b.owner.modified_status, ==, 403);
   g_assert_cmpuint (f->a.owner.refused, ==, 1);
   g_assert_cmpuint (f->a.owner.answers_made, ==, 0);
@@ -1234,7 +1200,7 @@ test_adopt (Fixture *f, gconstpointer data)
   /* An UPDATE with an offer from the adopting callee. */
   g_assert_true (sp_invite_session_update (f->b.session, &error));
   g_assert_no_error (error);
-  PUMP_UNTIL (f->b.owner.modified == 2);
+  TEST_PUMP_UNTIL (f->b.owner.modified == 2);
   g_assert_cmpuint (f->b.owner.modified_status, ==, 200);
   g_assert_cmpuint (f->a.updates, ==, 2);
   g_assert_cmpuint (f->a.owner.answers_made, ==, 1);
@@ -1243,7 +1209,7 @@ test_adopt (Fixture *f, gconstpointer data)
 
   /* The callee hangs up: the caller's session ends on its BYE. */
   sp_invite_session_end (f->b.session);
-  PUMP_UNTIL (f->a.owner.ended);
+  TEST_PUMP_UNTIL (f->a.owner.ended);
   g_assert_cmpint (f->a.owner.end_kind, ==, SP_SESSION_END_REMOTE_BYE);
   g_assert_cmpuint (f->a.byes, ==, 1);
   g_assert_cmpint (sp_invite_session_get_state (f->a.session), ==, SP_INVITE_SESSION_TERMINATED);

@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "../common/pump.h"
 #include "session/notifier.h"
 #include "session/subscriber.h"
 #include "sip/clock.h"
@@ -121,37 +122,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
 }
 
 static void
-pump (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (500);
-}
-
-#define PUMP_UNTIL(cond)                                                                           \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    gint64 end_ = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;                                    \
-    while (!(cond) && g_get_monotonic_time () < end_)                                              \
-      if (!g_main_context_iteration (NULL, FALSE))                                                 \
-        g_usleep (500);                                                                            \
-    g_assert_true (cond);                                                                          \
-  }                                                                                                \
-  G_STMT_END
-
-static void
-advance (Fixture *f, guint ms, guint step)
-{
-  for (guint done = 0; done < ms; done += step)
-    {
-      sp_sip_clock_advance (f->clock, MIN (step, ms - done));
-      pump (2);
-    }
-}
-
-static void
 subscribe (Fixture *f, const char *event, guint expires)
 {
   static const SpSubscriberFuncs funcs = { on_notify, on_state };
@@ -168,15 +138,15 @@ static void
 test_notify_and_coalesce (Fixture *f, gconstpointer data)
 {
   subscribe (f, "presence", 600);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   g_assert_cmpstr (f->last_body, ==, "bob=0");
   g_assert_cmpint (f->sub_state, ==, SP_SUBSCRIBER_ACTIVE);
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 1);
 
-  advance (f, 1000, 50);
+  test_advance (f->clock, 1000, 50);
   f->state = 1;
   sp_notifier_resource_changed (f->notifier, "bob");
-  PUMP_UNTIL (f->notifies == 2);
+  TEST_PUMP_UNTIL (f->notifies == 2);
   g_assert_cmpstr (f->last_body, ==, "bob=1");
 
   /* Ten changes at once: at most one NOTIFY per 200 ms, the last says 11. */
@@ -185,9 +155,9 @@ test_notify_and_coalesce (Fixture *f, gconstpointer data)
       f->state = i;
       sp_notifier_resource_changed (f->notifier, "bob");
     }
-  pump (50);
-  advance (f, 1000, 20);
-  pump (50);
+  test_pump (50);
+  test_advance (f->clock, 1000, 20);
+  test_pump (50);
   g_assert_cmpstr (f->last_body, ==, "bob=11");
   g_assert_cmpuint (f->notifies, <=, 4);
 }
@@ -198,19 +168,19 @@ static void
 test_refresh_and_expiry (Fixture *f, gconstpointer data)
 {
   subscribe (f, "presence", 120);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   g_assert_cmpuint (f->subscribes, ==, 1);
-  advance (f, 87000, 1000);
+  test_advance (f->clock, 87000, 1000);
   g_assert_cmpuint (f->subscribes, ==, 1);
-  advance (f, 2000, 100);
-  PUMP_UNTIL (f->subscribes == 2);
-  PUMP_UNTIL (f->notifies == 2); /* a refresh gets the full state */
+  test_advance (f->clock, 2000, 100);
+  TEST_PUMP_UNTIL (f->subscribes == 2);
+  TEST_PUMP_UNTIL (f->notifies == 2); /* a refresh gets the full state */
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 1);
 
   /* Gone without a word: the notifier's timer ends it. */
   g_clear_pointer (&f->sub, sp_subscriber_free);
-  advance (f, 121000, 1000);
-  pump (20);
+  test_advance (f->clock, 121000, 1000);
+  test_pump (20);
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 0);
   g_assert_cmpuint (sp_sip_stack_get_n_dialogs (f->b), ==, 0);
 }
@@ -220,7 +190,7 @@ static void
 test_min_expires (Fixture *f, gconstpointer data)
 {
   subscribe (f, "presence", 30);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   g_assert_cmpuint (f->subscribes, ==, 2);
   g_assert_cmpint (f->sub_state, ==, SP_SUBSCRIBER_ACTIVE);
 }
@@ -230,7 +200,7 @@ static void
 test_bad_event (Fixture *f, gconstpointer data)
 {
   subscribe (f, "message-summary", 600);
-  PUMP_UNTIL (f->sub_state == SP_SUBSCRIBER_TERMINATED);
+  TEST_PUMP_UNTIL (f->sub_state == SP_SUBSCRIBER_TERMINATED);
   g_assert_cmpuint (f->sub_status, ==, 489);
   g_assert_cmpuint (f->notifies, ==, 0);
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 0);
@@ -241,9 +211,9 @@ static void
 test_unsubscribe (Fixture *f, gconstpointer data)
 {
   subscribe (f, "presence", 600);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   sp_subscriber_stop (f->sub);
-  PUMP_UNTIL (sp_notifier_get_n_subscriptions (f->notifier) == 0);
+  TEST_PUMP_UNTIL (sp_notifier_get_n_subscriptions (f->notifier) == 0);
   g_assert_cmpuint (sp_sip_stack_get_n_dialogs (f->a), ==, 0);
 }
 
@@ -253,15 +223,15 @@ static void
 test_notifier_restart (Fixture *f, gconstpointer data)
 {
   subscribe (f, "presence", 600);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   sp_notifier_free (f->notifier);
   f->notifier = sp_notifier_new (f->b, &f->limits);
   sp_notifier_add_package (f->notifier, "presence", "text/plain", body_func, f);
   f->state = 7;
   sp_subscriber_refresh (f->sub);
-  PUMP_UNTIL (f->sub_state == SP_SUBSCRIBER_RETRYING);
-  advance (f, 2000, 100);
-  PUMP_UNTIL (f->notifies == 2);
+  TEST_PUMP_UNTIL (f->sub_state == SP_SUBSCRIBER_RETRYING);
+  test_advance (f->clock, 2000, 100);
+  TEST_PUMP_UNTIL (f->notifies == 2);
   g_assert_cmpstr (f->last_body, ==, "bob=7");
   g_assert_cmpint (f->sub_state, ==, SP_SUBSCRIBER_ACTIVE);
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 1);
@@ -274,7 +244,7 @@ test_cap (Fixture *f, gconstpointer data)
   f->limits.max_per_watcher = 1;
   sp_notifier_set_limits (f->notifier, &f->limits);
   subscribe (f, "presence", 600);
-  PUMP_UNTIL (f->notifies == 1);
+  TEST_PUMP_UNTIL (f->notifies == 1);
   {
     static const SpSubscriberFuncs funcs = { NULL, on_state };
     g_autofree char *target = g_strdup_printf ("sip:bob@%s:%u", ADDR_B, f->b_bound.port);
@@ -283,7 +253,7 @@ test_cap (Fixture *f, gconstpointer data)
         sp_subscriber_new (f->a, NULL, NULL, target, "<sip:alice@" ADDR_A ">", "presence",
                            "text/plain", 600, &funcs, &g);
     sp_subscriber_start (second);
-    PUMP_UNTIL (g.sub_state == SP_SUBSCRIBER_RETRYING);
+    TEST_PUMP_UNTIL (g.sub_state == SP_SUBSCRIBER_RETRYING);
     g_assert_cmpuint (g.sub_status, ==, 503);
   }
   g_assert_cmpuint (sp_notifier_get_n_subscriptions (f->notifier), ==, 1);
