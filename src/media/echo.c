@@ -227,6 +227,16 @@ copy_reference (SpEcho *echo, gint16 *ref)
   echo->next += echo->frame;
 }
 
+static gint64
+energy (const gint16 *x, gsize n)
+{
+  gint64 sum = 0;
+
+  for (gsize i = 0; i < n; i++)
+    sum += (gint64) x[i] * x[i];
+  return sum;
+}
+
 void
 sp_echo_capture (SpEcho *echo, gint16 *pcm, gsize n, gsize lag)
 {
@@ -243,6 +253,13 @@ sp_echo_capture (SpEcho *echo, gint16 *pcm, gsize n, gsize lag)
       else
         memset (ref, 0, sizeof ref);
       speex_echo_cancellation (echo->echo, pcm + off, ref, echo->out);
+      /* Taking the filter's estimate away left more than the microphone
+       * had: the echo it expects is not there (a speaker that stalled
+       * while we went on writing, a path that changed), and the
+       * difference would send the far end its own voice. The microphone
+       * goes out as it is; the filter keeps adapting. */
+      if (energy (echo->out, echo->frame) > energy (pcm + off, echo->frame))
+        memcpy (echo->out, pcm + off, echo->frame * sizeof (gint16));
       speex_preprocess_run (echo->preprocess, echo->out);
       memcpy (pcm + off, echo->out, echo->frame * sizeof (gint16));
     }
