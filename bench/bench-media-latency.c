@@ -550,15 +550,27 @@ typedef struct
 static snd_pcm_t *
 open_tap_pcm (Tap *tap)
 {
+  /* Six taps open at once beside the two phones' media threads: once in
+   * a dozen runs an open failed ("File exists") or crashed. The global
+   * tree is taken by reference (it cannot be replaced while copied), and
+   * the taps open one at a time. */
+  static GMutex lock;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
   g_autofree char *text =
       g_strdup_printf ("pcm.sp_bench_tap { type pulse device \"%s\" }", tap->pulse_device);
+  snd_config_t *top = NULL;
   snd_config_t *config = NULL;
   snd_input_t *in = NULL;
   snd_pcm_t *pcm = NULL;
   int err;
 
-  if ((err = snd_config_update ()) < 0 || (err = snd_config_copy (&config, snd_config)) < 0 ||
-      (err = snd_input_buffer_open (&in, text, -1)) < 0 ||
+  err = snd_config_update_ref (&top);
+  if (err >= 0)
+    {
+      err = snd_config_copy (&config, top);
+      snd_config_unref (top);
+    }
+  if (err < 0 || (err = snd_input_buffer_open (&in, text, -1)) < 0 ||
       (err = snd_config_load (config, in)) < 0 ||
       (err = snd_pcm_open_lconf (&pcm, "sp_bench_tap", tap->stream, 0, config)) < 0 ||
       (err = snd_pcm_set_params (pcm, SND_PCM_FORMAT_S16, SND_PCM_ACCESS_RW_INTERLEAVED, 1,
