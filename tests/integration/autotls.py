@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402
 from capture import Capture  # noqa: E402
-from headless import make_tones  # noqa: E402
+from headless import make_tones, wait_recording_closed  # noqa: E402
 
 lan = importlib.import_module("discovery-lan")
 Scene, wait_named, check_tones = lan.Scene, lan.wait_named, lan.check_tones
@@ -115,6 +115,7 @@ def test_nearby_tls():
             b.wait("ended")
             a.wait("ended")
             for path in (a_out, b_out):
+                wait_recording_closed(path)
                 shutil.copy(path, path + ".first")
             # And back: Bob calls Alice by name, Alice answers and hangs up.
             b.send("call-nearby Alice")

@@ -308,6 +308,25 @@ def goertzel(samples, freq, rate):
     return s1 * s1 + s2 * s2 - k * s1 * s2
 
 
+def wait_recording_closed(path, timeout=10.0):
+    """Waits until the WAV recording at @path is closed: its header, written
+    with no samples when it opens and with all of them when it closes,
+    counts every byte of the file. A call's "ended" event can come before
+    the media thread has closed its recording (the main loop never waits for
+    it), so a test that reads one mid-run waits for this first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            if len(data) > 44 and int.from_bytes(data[40:44], "little") == len(data) - 44:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "%s was not closed within %.0f s" % (path, timeout)
+        time.sleep(0.05)
+
+
 def block_labels(path, f1, f2):
     """Per 20 ms block of @path: f1 or f2 where that one dominates (ten times
     the other's power), None for silence or neither."""
