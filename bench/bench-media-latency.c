@@ -555,7 +555,7 @@ open_tap_pcm (Tap *tap)
    * tree is taken by reference (it cannot be replaced while copied), and
    * the taps open one at a time. */
   static GMutex lock;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&lock);
   g_autofree char *text =
       g_strdup_printf ("pcm.sp_bench_tap { type pulse device \"%s\" }", tap->pulse_device);
   snd_config_t *top = NULL;
