@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import headless  # noqa: E402
-from headless import TONE_A, TONE_B, Instance, Skip, dominant_blocks, make_tones  # noqa: E402
+from headless import TONE_A, TONE_B, Instance, Skip, check_tones, make_tones  # noqa: E402
 
 # (server on LAN A, server on LAN B, u1, u2, prefix length) per family; IPv6
 # from the benchmarking range 2001:2::/48 (RFC 5180).
@@ -112,18 +112,6 @@ def sdp_addresses(log):
     """Every address an SDP in @log (a --log-sip stderr) names in c= lines."""
     return set(re.findall(r"c=IN IP[46] ([0-9a-fA-F.:]+)", log))
 
-
-def check_tones(a_out, b_out, label):
-    """Each phone heard the other's tone, and not its own. u1's recording
-    starts with its ringback (425 Hz: within a 20 ms block's resolution of
-    440 Hz), longer or shorter as the machine's load delays the answer."""
-    a440, a1000, a_total = dominant_blocks(a_out, TONE_A, TONE_B)
-    b440, b1000, b_total = dominant_blocks(b_out, TONE_A, TONE_B)
-    print("# %s: u1 heard %d/%d blocks of %d Hz (%d of %d Hz), u2 %d/%d of %d Hz (%d of %d Hz)"
-          % (label, a1000, a_total, TONE_B, a440, TONE_A, b440, b_total, TONE_A, b1000, TONE_B),
-          flush=True)
-    assert a1000 >= 100 and a440 <= 15, (a440, a1000, a_total)
-    assert b440 >= 100 and b1000 == 0, (b440, b1000, b_total)
 
 
 def bracket(host):
