@@ -3,6 +3,7 @@
 #include "media/session.h"
 
 #include "../common/goertzel.h"
+#include "../common/pump.h"
 
 #include <glib/gstdio.h>
 #include <poll.h>
@@ -78,18 +79,6 @@ static void
 on_inband_dtmf (SpMediaSession *session, char digit, SpDtmfOrigin origin, gpointer user_data)
 {
   g_string_append_c (user_data, origin == SP_DTMF_FROM_AUDIO ? digit : '!');
-}
-
-static void
-run_main_loop_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
 }
 
 static SpMediaSession *
@@ -168,7 +157,7 @@ check_codec (Fixture *f, SpCodecId codec)
 
   start_pair (a, b, codec, -1, f, ADDR_B, sp_media_session_get_rtp_port (b), ADDR_A,
               sp_media_session_get_rtp_port (a), FALSE);
-  run_main_loop_for (2000);
+  test_pump (2000);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -221,9 +210,9 @@ test_dtmf (Fixture *f, gconstpointer data)
   g_assert_true (sp_media_session_send_dtmf (b, "#*9876543210"));
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while ((f->digits_a->len < 12 || f->digits_b->len < 12) && g_get_monotonic_time () < deadline)
-    run_main_loop_for (50);
+    test_pump (50);
   /* Let retransmitted end packets arrive: they must not repeat a digit. */
-  run_main_loop_for (300);
+  test_pump (300);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -283,8 +272,8 @@ check_inband_dtmf (Fixture *f, SpCodecId codec, gboolean detect, const char *exp
   sp_media_session_start (b, &pb);
   /* The keys take 2.6 s; the file loops after 4.6 s. */
   while (f->digits_b->len < strlen (INBAND_KEYS) && g_get_monotonic_time () < deadline)
-    run_main_loop_for (50);
-  run_main_loop_for (300);
+    test_pump (50);
+  test_pump (300);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -328,7 +317,7 @@ test_strangers (Fixture *f, gconstpointer data)
    * for a peer behind NAT) are dropped. */
   start_pair (a, b, SP_CODEC_PCMU, -1, f, ADDR_B, sp_media_session_get_rtp_port (b) + 100, ADDR_A,
               sp_media_session_get_rtp_port (a), FALSE);
-  run_main_loop_for (300);
+  test_pump (300);
   stranger =
       g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
   from = g_inet_socket_address_new_from_string (ADDR_RELAY, 0);
@@ -337,7 +326,7 @@ test_strangers (Fixture *f, gconstpointer data)
   for (guint i = 0; i < 10; i++)
     g_assert_cmpint (g_socket_send_to (stranger, to, (const char *) junk, sizeof junk, NULL, NULL),
                      ==, sizeof junk);
-  run_main_loop_for (1200);
+  test_pump (1200);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -483,7 +472,7 @@ check_impaired (Fixture *f, SpCodecId codec, double min_snr_db)
   r->fd_b = relay_socket (&port_b);
   thread = g_thread_new ("relay", relay_thread, r);
   start_pair (a, b, codec, -1, f, ADDR_RELAY, port_a, ADDR_RELAY, port_b, TRUE);
-  run_main_loop_for (4000);
+  test_pump (4000);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);

@@ -12,6 +12,7 @@
 #include "media/tones.h"
 
 #include "../common/goertzel.h"
+#include "../common/pump.h"
 
 #include <glib/gstdio.h>
 #include <spandsp.h>
@@ -67,18 +68,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
     }
   g_rmdir (f->dir);
   g_free (f->dir);
-}
-
-static void
-run_main_loop_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
 }
 
 static SpMediaSession *
@@ -184,15 +173,15 @@ test_hold_resume (Fixture *f, gconstpointer data)
   t0 = g_get_monotonic_time ();
   start (a, ADDR_B, port_b, TRUE, TRUE);
   start (b, ADDR_A, port_a, TRUE, TRUE);
-  run_main_loop_for (1000);
+  test_pump (1000);
 
   /* recvonly: A stops sending and still hears B. Statistics are
    * published once a second, so compare snapshots 1.2 s apart after 1.2 s. */
   start (a, ADDR_B, port_b, FALSE, TRUE);
-  run_main_loop_for (1200);
+  test_pump (1200);
   get_stats (a, &a1);
   get_stats (b, &b1);
-  run_main_loop_for (1200);
+  test_pump (1200);
   get_stats (a, &a2);
   get_stats (b, &b2);
   g_test_message ("recvonly: A sent %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
@@ -205,9 +194,9 @@ test_hold_resume (Fixture *f, gconstpointer data)
   /* inactive: nothing sent, and what still arrives is not played. */
   t_inactive = g_get_monotonic_time ();
   start (a, ADDR_B, port_b, FALSE, FALSE);
-  run_main_loop_for (1200);
+  test_pump (1200);
   get_stats (a, &a1);
-  run_main_loop_for (1200);
+  test_pump (1200);
   get_stats (a, &a2);
   g_assert_cmpuint (a2.packets_sent, ==, a1.packets_sent);
 
@@ -216,7 +205,7 @@ test_hold_resume (Fixture *f, gconstpointer data)
   get_stats (b, &b1);
   t_resume = g_get_monotonic_time ();
   start (a, ADDR_B, port_b, TRUE, TRUE);
-  run_main_loop_for (1500);
+  test_pump (1500);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -246,11 +235,11 @@ test_device_switch (Fixture *f, gconstpointer data)
   t0 = g_get_monotonic_time ();
   start (a, ADDR_B, sp_media_session_get_rtp_port (b), TRUE, TRUE);
   start (b, ADDR_A, sp_media_session_get_rtp_port (a), TRUE, TRUE);
-  run_main_loop_for (1000);
+  test_pump (1000);
   t_switch = g_get_monotonic_time ();
   sp_media_session_set_devices (a, sp_audio_wav_source_new (f->tone_1000),
                                 sp_audio_wav_sink_new (f->rec_a2));
-  run_main_loop_for (1200);
+  test_pump (1200);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -297,16 +286,16 @@ test_switch_while_ringing (Fixture *f, gconstpointer data)
   sp_media_session_play_tone (a, SP_TONE_RINGBACK);
   /* The recordings' times count from when the commands were applied. */
   sp_media_session_flush (a);
-  run_main_loop_for (400);
+  test_pump (400);
   sp_media_session_replace_device (a, sp_audio_wav_sink_new (f->rec_a2));
   sp_media_session_replace_device (a, sp_audio_wav_source_new (f->tone_1000));
   sp_media_session_flush (a);
   t0 = g_get_monotonic_time ();
-  run_main_loop_for (300);
+  test_pump (300);
   t_answer = g_get_monotonic_time ();
   sp_media_session_start (b, &pb);
   sp_media_session_start (a, &pa);
-  run_main_loop_for (1500);
+  test_pump (1500);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (a);
@@ -370,11 +359,11 @@ test_failed_device_while_ringing (Fixture *f, gconstpointer data)
    * by this thread's main loop. */
   sp_media_session_flush (a);
   for (guint i = 0; i < 1000 && errors->len == 0; i++)
-    run_main_loop_for (5);
+    test_pump (5);
   g_assert_cmpuint (errors->len, ==, 1);
   g_assert_cmpint (g_array_index (errors, gint, 0), ==, SP_AUDIO_SINK);
   sp_media_session_replace_device (a, sp_audio_wav_sink_new (f->rec_a2));
-  run_main_loop_for (600);
+  test_pump (600);
   sp_media_session_play_tone (a, -1);
   sp_media_session_flush (a);
   g_assert_cmpuint (errors->len, ==, 1);
@@ -554,10 +543,10 @@ test_free_with_commands_in_flight (Fixture *f, gconstpointer data)
   sp_media_session_start (b, &params);
   sp_media_session_free (b);
 
-  run_main_loop_for (300);
+  test_pump (300);
   g_clear_pointer (&engine, sp_media_engine_free);
   /* Reports queued before the frees were dropped, not delivered. */
-  run_main_loop_for (50);
+  test_pump (50);
   rec = load_recording (f->rec_b, &n);
   g_assert_nonnull (rec);
 }
@@ -931,10 +920,10 @@ check_keys_both (Fixture *f, gboolean detect, const char *expect)
   sp_media_session_flush (a); /* running before the peer sends */
   peer_send_keys_both (&peer, "0123456789*#");
   /* The last tone is played a jitter buffer later than its events came. */
-  run_main_loop_for (500);
+  test_pump (500);
   sp_media_session_stop (a);
   sp_media_session_flush (a);
-  run_main_loop_for (50);
+  test_pump (50);
   g_assert_cmpstr (digits->str, ==, expect);
   peer_clear (&peer);
 }

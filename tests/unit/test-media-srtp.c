@@ -4,6 +4,7 @@
 #include "media/srtp.h"
 
 #include "../common/goertzel.h"
+#include "../common/pump.h"
 
 #include <arpa/inet.h>
 #include <glib/gstdio.h>
@@ -347,18 +348,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_free (f->dir);
 }
 
-static void
-run_main_loop_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
-}
-
 static SpMediaSession *
 make_session (SpMediaEngine *engine, const char *addr)
 {
@@ -428,14 +417,14 @@ sessions_talk (Fixture *f, gconstpointer data)
   /* B's keys come a moment later (as DTLS would give them): A's packets
    * meanwhile are not taken, and B sends nothing in the clear. */
   sp_media_session_start (b, &pb);
-  run_main_loop_for (300);
+  test_pump (300);
   sp_media_session_get_stats (b, &sb);
   g_assert_false (sb.srtp_active);
   g_assert_cmpuint (sb.packets_received, ==, 0);
   g_assert_cmpuint (sb.packets_sent, ==, 0);
   g_assert_cmpuint (sb.srtp_dropped, >, 0);
   sp_media_session_set_srtp (b, cb);
-  run_main_loop_for (4500);
+  test_pump (4500);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -492,7 +481,7 @@ wrong_key_and_clear (Fixture *f, gconstpointer data)
       g_assert_cmpint (sendto (fd, buf, len, 0, (struct sockaddr *) &to, sizeof to), ==, len);
     }
   close (fd);
-  run_main_loop_for (1000);
+  test_pump (1000);
   sp_media_session_stop (a);
   sp_media_session_stop (b);
   sp_media_session_flush (b);
@@ -583,13 +572,13 @@ test_dtls_demux (void)
   hello[2] = 0xfd;
   /* Without a sink DTLS is dropped. */
   send_to_port (peer, ADDR_A, port, hello, sizeof hello);
-  run_main_loop_for (100);
+  test_pump (100);
   sp_media_session_set_dtls_sink (a, on_dtls, &sink, sink_destroyed);
   /* Before the media starts anyone may begin a handshake; the reply goes
    * back to whoever did. */
   hello[3] = 1;
   send_to_port (peer, ADDR_A, port, hello, sizeof hello);
-  run_main_loop_for (150);
+  test_pump (150);
   g_assert_cmpuint (sink.got->len, ==, 1);
   g_assert_cmpmem (g_bytes_get_data (sink.got->pdata[0], NULL),
                    g_bytes_get_size (sink.got->pdata[0]), hello, sizeof hello);
@@ -611,7 +600,7 @@ test_dtls_demux (void)
   send_to_port (stranger, ADDR_A, port, hello, sizeof hello);
   hello[3] = 3;
   send_to_port (peer, ADDR_A, port, hello, sizeof hello);
-  run_main_loop_for (200);
+  test_pump (200);
   g_assert_cmpuint (sink.got->len, ==, 2);
   g_assert_cmpuint (((const guint8 *) g_bytes_get_data (sink.got->pdata[1], NULL))[3], ==, 3);
   sp_media_session_send_dtls (a, reply, sizeof reply);
@@ -622,7 +611,7 @@ test_dtls_demux (void)
   for (guint i = 0; i < 3 * SP_MEDIA_DTLS_QUEUE; i++)
     send_to_port (peer, ADDR_A, port, hello, sizeof hello);
   g_usleep (300000);
-  run_main_loop_for (200);
+  test_pump (200);
   g_assert_cmpuint (sink.got->len, >=, 2 + 8);
   g_assert_cmpuint (sink.got->len, <=, 2 + SP_MEDIA_DTLS_QUEUE);
   sp_media_session_flush (a);
@@ -636,7 +625,7 @@ test_dtls_demux (void)
   g_assert_false (sink.destroyed);
   sp_media_session_free (a);
   g_assert_true (sink.destroyed);
-  run_main_loop_for (50);
+  test_pump (50);
   close (peer);
   close (stranger);
   g_ptr_array_unref (sink.got);
