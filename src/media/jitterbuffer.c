@@ -166,16 +166,6 @@ target_ms (SpJitterBuffer *jb)
   return CLAMP (jb->cushion_ms + packet_ms, jb->min_ms, jb->max_ms);
 }
 
-/* The least cushion kept beyond a packet: the sender's and our own
- * scheduling jitter. Half a packet, 5 to 10 ms: 20 ms packets keep 10;
- * 10 ms packets (Opus on a LAN, chosen for latency) keep 5, as their
- * senders wake twice as often. */
-static guint
-cushion_floor_ms (SpJitterBuffer *jb)
-{
-  return CLAMP (jb->packet_samples * 1000 / jb->rate / 2, 5, 10);
-}
-
 static void
 note_transit (SpJitterBuffer *jb, guint32 ts, gint64 arrival_us)
 {
@@ -204,7 +194,8 @@ note_transit (SpJitterBuffer *jb, guint32 ts, gint64 arrival_us)
   jb->transit_lo = lo;
   jb->spread_ms = (guint) CLAMP (spread, 0, (gint64) jb->max_ms);
   jb->last_transit = jb->transit[(jb->transit_next + TRANSIT_WINDOW - 1) % TRANSIT_WINDOW];
-  jb->cushion_ms = (guint) CLAMP (spread + 2, (gint64) cushion_floor_ms (jb), (gint64) jb->max_ms);
+  /* At least 10 ms of cushion: the sender's and our own scheduling jitter. */
+  jb->cushion_ms = (guint) CLAMP (spread + 2, 10, (gint64) jb->max_ms);
 }
 
 static void
@@ -312,18 +303,16 @@ sp_jitter_buffer_put (SpJitterBuffer *jb, guint16 seq, guint32 rtp_timestamp, co
 
   if (len == 0 || len > SP_JITTER_BUFFER_MAX_PAYLOAD)
     return SP_JITTER_BUFFER_INVALID;
-  /* Sized before admit () measures its arrival, so that the first packet
-   * of a stream is judged by its own packet time (the cushion's floor).
-   * A payload the codec cannot size (not Opus) keeps the last length. */
-  n_samples = sp_codec_samples_for_payload (jb->codec, payload, len);
-  if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
-    jb->packet_samples = (guint) n_samples;
   slot = admit (jb, seq, rtp_timestamp, arrival_us, &result);
   if (slot == NULL)
     return result;
   slot->state = SLOT_AUDIO;
   slot->len = (guint16) len;
   memcpy (slot->data, payload, len);
+  n_samples = sp_codec_samples_for_payload (jb->codec, payload, len);
+  /* A payload the codec cannot size (not Opus) keeps the last length. */
+  if (n_samples > 0 && n_samples <= FIFO_SIZE / 2)
+    jb->packet_samples = (guint) n_samples;
   jb->stats.received++;
   return result;
 }

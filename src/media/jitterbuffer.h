@@ -23,10 +23,6 @@ G_BEGIN_DECLS
  *   and one packet more for 10 s after a loss (the loss is then seen at
  *   once, and Opus FEC has the next packet). A loss found only after
  *   waiting for the packet counts the waiting as part of its concealment.
- * - Playing starts once the buffer holds one get beyond the cushion (the
- *   spread plus 2 ms, at least half a packet: 5 to 10 ms); a missing
- *   packet is concealed, not waited for, while later ones hold the
- *   cushion.
  * - The buffer converges to that delay and follows clock drift by time
  *   scaling: at most one sample in 160 is dropped or repeated, spread over
  *   the period by linear interpolation, so there are no clicks.
